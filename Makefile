@@ -1,0 +1,31 @@
+# twinid: `make run` starts the server on embedded SQLite; `make test` runs the tests.
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: run build test test-sqlite generate check-generate lint bench clients vet
+
+run:
+	$(GO) run ./cmd/twinid serve
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/twinid ./cmd/twinid
+
+## test: every package; the server tests run on SQLite and, when TWINID_TEST_POSTGRES_URL
+## is set (or Postgres answers on 127.0.0.1:5432), on Postgres too.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+generate:
+	$(GO) generate ./gen
+
+## check-generate: CI fails when the committed gen/ differs from the OpenAPI document.
+check-generate: generate
+	@git diff --exit-code -- gen || (echo "gen/ is stale: run make generate and commit" && exit 1)
+
+lint:
+	npx --yes @redocly/cli@2.77.0 lint openapi/openapi.yaml
+
+bench:
+	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || true)
+	$(GO) run ./cmd/twinid-bench $(BENCHFLAGS)

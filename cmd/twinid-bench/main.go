@@ -1,0 +1,473 @@
+// Command twinid-bench measures twinid's client_credentials token endpoint over loopback
+// HTTP (`make bench`).
+//
+// It builds ./cmd/twinid, starts it on a free 127.0.0.1 port with a fresh data directory,
+// creates one account per signing algorithm with a service account and a secret, and then,
+// per algorithm, warms up and drives the token endpoint with a load generator (wrk when it is
+// on PATH, else a built-in Go one) for a bounded time. It reports tokens/s, p50/p99 latency,
+// server CPU per token (from /proc/<pid>/stat), SQL statements per token and errors (from
+// /metrics), and compares the CPU per token with the cost of a bare jwt.Sign measured in
+// the same process. Misses against the targets are printed, never fatal.
+//
+// Usage:
+//
+//	go run ./cmd/twinid-bench [-duration 10s] [-warmup 2s] [-connections 16] [-threads 2]
+//	                          [-gen wrk|go] [-algs RS256,ES256] [-db postgres://...]
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// targets are the upper bounds of server CPU per token / raw signing cost.
+var targets = map[string]float64{"RS256": 1.2, "ES256": 2.5}
+
+// options are the command-line flags.
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	connections int
+	threads     int
+	db          string
+	gen         string
+	algs        []string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "twinid-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the command line into options.
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("twinid-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured load `time` per algorithm")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load `time` before each run")
+	fs.IntVar(&o.connections, "connections", 16, "concurrent keep-alive connections")
+	fs.IntVar(&o.threads, "threads", 2, "wrk threads")
+	fs.StringVar(&o.db, "db", "", "TWINID_DATABASE_URL, e.g. postgres://... (default: embedded SQLite)")
+	fs.StringVar(&o.gen, "gen", "wrk", "load generator: wrk (falls back to go when wrk is missing) or go")
+	algs := fs.String("algs", "RS256,ES256", "comma-separated signing algorithms to measure")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, a := range strings.Split(*algs, ",") {
+		a = strings.ToUpper(strings.TrimSpace(a))
+		if _, ok := targets[a]; !ok {
+			return o, fmt.Errorf("-algs: unsupported algorithm %q (RS256, ES256)", a)
+		}
+		o.algs = append(o.algs, a)
+	}
+	switch {
+	case o.duration <= 0 || o.duration > time.Hour:
+		return o, errors.New("-duration must be in (0, 1h]")
+	case o.warmup < 0 || o.warmup > time.Hour:
+		return o, errors.New("-warmup must be in [0, 1h]")
+	case o.connections < 1 || o.connections > 10000:
+		return o, errors.New("-connections must be in [1, 10000]")
+	case o.threads < 1:
+		return o, errors.New("-threads must be at least 1")
+	case o.gen != "wrk" && o.gen != "go":
+		return o, fmt.Errorf("-gen: %q is neither wrk nor go", o.gen)
+	}
+	return o, nil
+}
+
+// row is one algorithm's figures.
+type row struct {
+	alg        string
+	load       loadResult
+	cpuPerTok  time.Duration // server CPU per issued token
+	queries    float64       // SQL statements per issued token
+	tokens     float64       // tokens issued during the run (from /metrics)
+	signPerTok time.Duration // bare jwt.Sign, one goroutine
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "twinid-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	var gen generator = goGen{connections: o.connections}
+	if o.gen == "wrk" {
+		if path, err := exec.LookPath("wrk"); err == nil {
+			gen = wrkGen{path: path, dir: tmp, connections: o.connections, threads: o.threads}
+		} else {
+			fmt.Fprintln(stderr, "twinid-bench: wrk is not on PATH (apt-get install wrk); using the built-in Go load generator")
+		}
+	}
+	ticks, err := clockTicks(ctx)
+	if err != nil {
+		return err
+	}
+
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "twinid-bench: "+format+"\n", a...) }
+	logf("building ./cmd/twinid")
+	bin, err := buildServer(ctx, tmp)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(ctx, bin, tmp, o.db)
+	if err != nil {
+		return err
+	}
+	defer srv.stop(stderr)
+	logf("server pid %d at %s", srv.cmd.Process.Pid, srv.base)
+
+	c := &apiClient{base: srv.base, http: &http.Client{Timeout: 30 * time.Second}}
+	admin, err := c.token(ctx, "root", basicAuth(bootstrapClientID, srv.adminSecret), "api://management/.default")
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+
+	var rows []row
+	for _, alg := range o.algs {
+		t, err := c.setup(ctx, admin, alg)
+		if err != nil {
+			return fmt.Errorf("%s setup: %w", alg, err)
+		}
+		if o.warmup > 0 {
+			logf("%s: warm-up %s", alg, o.warmup)
+			if _, err := gen.run(ctx, t, o.warmup); err != nil {
+				return err
+			}
+		}
+		before, err := srv.sample(ctx, c, ticks)
+		if err != nil {
+			return err
+		}
+		logf("%s: %s load, %d connections, %s", alg, gen.name(), o.connections, o.duration)
+		res, err := gen.run(ctx, t, o.duration)
+		if err == nil {
+			err = ctx.Err() // interrupted: the figures are partial
+		}
+		if err != nil {
+			return err
+		}
+		after, err := srv.sample(ctx, c, ticks)
+		if err != nil {
+			return err
+		}
+		r := row{alg: alg, load: res, tokens: after.tokens - before.tokens}
+		if r.tokens > 0 {
+			r.cpuPerTok = time.Duration(float64(after.cpu-before.cpu) / r.tokens)
+			r.queries = (after.queries - before.queries) / r.tokens
+		}
+		rows = append(rows, r)
+	}
+	// The raw signing cost is measured with the server idle, in this process.
+	for i := range rows {
+		logf("%s: timing jwt.Sign", rows[i].alg)
+		if rows[i].signPerTok, err = signCost(rows[i].alg); err != nil {
+			return err
+		}
+	}
+	rss, hwm, err := srv.memory()
+	if err != nil {
+		return err
+	}
+	printReport(stdout, o, gen.name(), rows, rss, hwm)
+	return nil
+}
+
+// printReport writes the table of figures.
+func printReport(w io.Writer, o options, gen string, rows []row, rss, hwm float64) {
+	db := "SQLite"
+	if o.db != "" {
+		db = "database " + strings.SplitN(o.db, ":", 2)[0] // the scheme only: no credentials
+	}
+	fmt.Fprintf(w, "twinid bench: client_credentials over loopback HTTP (%s, %d connections, %s), %s\n",
+		gen, o.connections, o.duration, db)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "alg\ttokens/s\tp50\tp99\tcpu/token\traw sign\tratio\ttarget\t\tqueries/token\terrors")
+	for _, r := range rows {
+		ratio, verdict, cpu, q := "-", "-", "-", "-"
+		if r.tokens > 0 {
+			cpu, q = ms(r.cpuPerTok), fmt.Sprintf("%.3f", r.queries)
+			x := float64(r.cpuPerTok) / float64(r.signPerTok)
+			ratio, verdict = fmt.Sprintf("%.2fx", x), "met"
+			if x > targets[r.alg] {
+				verdict = "NOT met"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.2fx\t%s\t%s\t%d\n", r.alg, r.load.rps,
+			ms(r.load.p50), ms(r.load.p99), cpu, ms(r.signPerTok), ratio, targets[r.alg], verdict, q, r.load.errors)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "server RSS: %.1f MiB (peak %.1f MiB)\n", rss, hwm)
+}
+
+// ms formats d in milliseconds with three significant decimals.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	if v < 1 {
+		return fmt.Sprintf("%.3fms", v)
+	}
+	return fmt.Sprintf("%.2fms", v)
+}
+
+// apiClient talks to the server's Management API and token endpoint.
+type apiClient struct {
+	base string
+	http *http.Client
+}
+
+// do sends a request and decodes a 2xx JSON answer into out (when not nil).
+func (c *apiClient) do(ctx context.Context, method, path, auth, ctype string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data[:min(len(data), 500)]))
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// post sends v as JSON with the admin's Bearer token.
+func (c *apiClient) post(ctx context.Context, admin, path string, v, out any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, path, "Bearer "+admin, "application/json", body, out)
+}
+
+// tokenBody is the form of a client_credentials request for scope.
+func tokenBody(scope string) string {
+	return url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}.Encode()
+}
+
+// token obtains an access token of account aid with the client_credentials grant.
+func (c *apiClient) token(ctx context.Context, aid, auth, scope string) (string, error) {
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err := c.do(ctx, http.MethodPost, "/v1/accounts/"+aid+"/auth/token", auth,
+		"application/x-www-form-urlencoded", []byte(tokenBody(scope)), &tok)
+	if err == nil && tok.AccessToken == "" {
+		err = errors.New("token response without access_token")
+	}
+	return tok.AccessToken, err
+}
+
+// setup creates the account bench-<alg> with a scope, a service account and a secret, checks
+// that one token can be had, and returns the load target.
+func (c *apiClient) setup(ctx context.Context, admin, alg string) (target, error) {
+	const scope = "api://bench/.default"
+	aid := "bench-" + strings.ToLower(alg)
+	acct := map[string]any{"aid": aid, "name": "Bench " + alg, "settings": map[string]any{"signingAlg": alg}}
+	if err := c.post(ctx, admin, "/v1/accounts", acct, nil); err != nil {
+		return target{}, err
+	}
+	sc := map[string]any{"serviceName": "Bench", "audience": "api://bench", "scope": scope}
+	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/scopes", sc, nil); err != nil {
+		return target{}, err
+	}
+	var sa struct{ ID, ClientID string }
+	saReq := map[string]any{"name": "bench", "scopes": []string{scope},
+		"tokenRateLimit": map[string]int{"perMinute": 1000000, "burst": 1000000}}
+	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts", saReq, &sa); err != nil {
+		return target{}, err
+	}
+	var sec struct{ Secret string }
+	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts/"+sa.ID+"/secrets", struct{}{}, &sec); err != nil {
+		return target{}, err
+	}
+	if sa.ClientID == "" || sec.Secret == "" {
+		return target{}, errors.New("service account or secret response without clientId/secret")
+	}
+	t := target{url: c.base + "/v1/accounts/" + aid + "/auth/token", auth: basicAuth(sa.ClientID, sec.Secret), body: tokenBody(scope)}
+	if _, err := c.token(ctx, aid, t.auth, scope); err != nil {
+		return target{}, fmt.Errorf("first token: %w", err)
+	}
+	return t, nil
+}
+
+// basicAuth is the client_secret_basic Authorization header (RFC 6749 §2.3.1).
+func basicAuth(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// bootstrapClientID is the admin client the server creates at start.
+const bootstrapClientID = "bench-admin"
+
+// newSecret returns "twid_" and 43 base62 characters from crypto/rand.
+func newSecret() string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	out := []byte("twid_")
+	buf := make([]byte, 64)
+	for len(out) < 5+43 {
+		rand.Read(buf)
+		for _, b := range buf {
+			if b < 248 && len(out) < 5+43 { // 248 = 4*62: no modulo bias
+				out = append(out, alphabet[b%62])
+			}
+		}
+	}
+	return string(out)
+}
+
+// buildServer builds ./cmd/twinid of the enclosing module into dir.
+func buildServer(ctx context.Context, dir string) (string, error) {
+	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	bin := filepath.Join(dir, "twinid")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/twinid")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/twinid: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// server is a running twinid.
+type server struct {
+	cmd         *exec.Cmd
+	done        chan struct{} // closed when the process has exited
+	base        string
+	logPath     string
+	adminSecret string
+}
+
+// startServer starts bin serve on a free loopback port and waits until /readyz answers 200.
+func startServer(ctx context.Context, bin, tmp, db string) (*server, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dataDir := filepath.Join(tmp, "data")
+	if err := os.Mkdir(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	s := &server{done: make(chan struct{}), base: "http://" + addr,
+		logPath: filepath.Join(tmp, "server.log"), adminSecret: newSecret()}
+	logFile, err := os.Create(s.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close() // the child has its own descriptor
+	s.cmd = exec.Command(bin, "serve")
+	s.cmd.Env = append(os.Environ(),
+		"TWINID_LISTEN="+addr,
+		"TWINID_PUBLIC_URL="+s.base,
+		"TWINID_DATA_DIR="+dataDir,
+		"TWINID_DATABASE_URL="+db,
+		"TWINID_BOOTSTRAP_CLIENT_ID="+bootstrapClientID,
+		"TWINID_BOOTSTRAP_CLIENT_SECRET="+s.adminSecret,
+		"TWINID_LOG_LEVEL=error",
+	)
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	// Should this process die without stopping the server, the kernel stops it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/readyz", nil)
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		var why string
+		select {
+		case <-s.done:
+			why = "server exited: " + s.cmd.ProcessState.String()
+		case <-ctx.Done():
+			why = ctx.Err().Error()
+		case <-time.After(100 * time.Millisecond):
+			if time.Now().Before(deadline) {
+				continue
+			}
+			why = "/readyz not 200 after 60s"
+		}
+		s.stop(io.Discard)
+		return nil, fmt.Errorf("%s; server log:\n%s", why, s.logTail())
+	}
+}
+
+// logTail returns the end of the server's log.
+func (s *server) logTail() string {
+	data, _ := os.ReadFile(s.logPath)
+	return string(data[max(0, len(data)-4000):])
+}
+
+// stop sends SIGTERM and, if the server has not exited after 10 s, SIGKILL.
+func (s *server) stop(stderr io.Writer) {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		fmt.Fprintln(stderr, "twinid-bench: server ignored SIGTERM for 10s; killing it")
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}

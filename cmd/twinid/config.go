@@ -1,0 +1,154 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// config is twinid's configuration: environment variables, with flags mirroring them.
+type config struct {
+	Listen                string        `env:"TWINID_LISTEN" envDefault:":8080"`
+	PublicURL             string        `env:"TWINID_PUBLIC_URL" envDefault:"http://localhost:8080"`
+	DatabaseURL           string        `env:"TWINID_DATABASE_URL"`
+	DataDir               string        `env:"TWINID_DATA_DIR" envDefault:"./data"`
+	MasterKey             string        `env:"TWINID_MASTER_KEY"`
+	LogLevel              string        `env:"TWINID_LOG_LEVEL" envDefault:"info"`
+	LogFormat             string        `env:"TWINID_LOG_FORMAT" envDefault:"text"`
+	RedisURL              string        `env:"TWINID_REDIS_URL"`
+	CacheTTL              time.Duration `env:"TWINID_CACHE_TTL" envDefault:"5s"`
+	BootstrapClientID     string        `env:"TWINID_BOOTSTRAP_CLIENT_ID"`
+	BootstrapClientSecret string        `env:"TWINID_BOOTSTRAP_CLIENT_SECRET"`
+}
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{3,128}$`)
+
+// loadConfig reads the environment, then the flags of fs (which override it).
+func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
+	var cfg config
+	if err := env.Parse(&cfg); err != nil {
+		return nil, err
+	}
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on (TWINID_LISTEN)")
+	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "URL clients reach twinid at; issuers and links are built from it (TWINID_PUBLIC_URL)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "postgres:// URL; empty: embedded SQLite under the data dir (TWINID_DATABASE_URL)")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the SQLite database and the generated master key (TWINID_DATA_DIR)")
+	fs.StringVar(&cfg.MasterKey, "master-key", cfg.MasterKey, "32 random bytes, base64; encrypts signing keys and keys secret hashes (TWINID_MASTER_KEY)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (TWINID_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (TWINID_LOG_FORMAT)")
+	fs.StringVar(&cfg.RedisURL, "redis-url", cfg.RedisURL, "redis:// URL for cluster-wide token rate limits; empty: per node (TWINID_REDIS_URL)")
+	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", cfg.CacheTTL, "how long a node trusts cached clients, accounts and keys (TWINID_CACHE_TTL)")
+	fs.StringVar(&cfg.BootstrapClientID, "bootstrap-client-id", cfg.BootstrapClientID, "first start only: the admin's client id (TWINID_BOOTSTRAP_CLIENT_ID)")
+	fs.StringVar(&cfg.BootstrapClientSecret, "bootstrap-client-secret", cfg.BootstrapClientSecret, "first start only: the admin's client secret, never printed (TWINID_BOOTSTRAP_CLIENT_SECRET)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return &cfg, nil
+}
+
+// Validate reports every problem at once.
+func (c *config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("TWINID_LISTEN %q: want host:port or :port", c.Listen))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("TWINID_PUBLIC_URL %q: want an absolute http(s) URL without query", c.PublicURL))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("TWINID_DATABASE_URL: want a postgres:// URL, or empty for the embedded SQLite database"))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("TWINID_DATA_DIR: must not be empty"))
+	}
+	if c.MasterKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.MasterKey); err != nil || len(k) != 32 {
+			errs = append(errs, errors.New("TWINID_MASTER_KEY: want 32 bytes, base64-encoded (openssl rand -base64 32)"))
+		}
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("TWINID_LOG_FORMAT %q: want text or json", c.LogFormat))
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			errs = append(errs, errors.New("TWINID_REDIS_URL: want a redis:// or rediss:// URL"))
+		}
+	}
+	if c.CacheTTL <= 0 || c.CacheTTL > time.Minute {
+		errs = append(errs, fmt.Errorf("TWINID_CACHE_TTL %s: want more than 0 and at most 1m", c.CacheTTL))
+	}
+	if c.BootstrapClientID != "" && !clientIDPattern.MatchString(c.BootstrapClientID) {
+		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_ID: 3 to 128 characters of A-Z a-z 0-9 . _ ~ -"))
+	}
+	if (c.BootstrapClientID == "") != (c.BootstrapClientSecret == "") {
+		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_ID and TWINID_BOOTSTRAP_CLIENT_SECRET go together"))
+	}
+	if c.BootstrapClientSecret != "" && len(c.BootstrapClientSecret) < 32 {
+		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_SECRET: at least 32 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("TWINID_LOG_LEVEL %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// masterKey returns the configured key, or the one in the data dir, generating it (mode
+// 0600) on first use.
+func (c *config) masterKey(log *slog.Logger) ([]byte, error) {
+	if c.MasterKey != "" {
+		return base64.StdEncoding.DecodeString(c.MasterKey)
+	}
+	path := filepath.Join(c.DataDir, "master.key")
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("%s: not a base64 32-byte key", path)
+		}
+		return k, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	log.Warn("TWINID_MASTER_KEY is not set: generated a master key; keep it safe and back it up, it decrypts the signing keys", "path", path)
+	return k, nil
+}

@@ -1,0 +1,154 @@
+// Command twinid runs the twinid identity server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/twinid/twinid/server"
+	"github.com/twinid/twinid/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "twinid:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `twinid: OAuth 2.0 / OpenID Connect server with a Management API
+
+Usage:
+  twinid serve [flags]     run the server (migrates the database first)
+  twinid migrate [flags]   apply database migrations and exit
+
+Run 'twinid serve --help' for the flags and their environment variables.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve", "migrate":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	fs := flag.NewFlagSet("twinid "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stderr)
+	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", "dialect", st.Dialect(), "migrations_applied", applied)
+	if cmd == "migrate" {
+		fmt.Fprintf(stdout, "applied %d migration(s) %v\n", len(applied), applied)
+		return nil
+	}
+	return serve(ctx, cfg, st, log, stdout)
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, stdout io.Writer) error {
+	mk, err := cfg.masterKey(log)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{
+		PublicURL: cfg.PublicURL, MasterKey: mk, Logger: log, CacheTTL: cfg.CacheTTL, RedisURL: cfg.RedisURL,
+	}, st)
+	if err != nil {
+		return err
+	}
+	boot, err := srv.EnsureBootstrap(ctx, server.BootstrapOptions{
+		ClientID: cfg.BootstrapClientID, ClientSecret: cfg.BootstrapClientSecret,
+	})
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if boot.Created {
+		log.Info("first start: created the root account, the swagger-ui client and the admin service account",
+			"admin_client_id", boot.ClientID)
+		if boot.ClientSecret != "" {
+			// Printed once, to stdout, never to the log; it is not stored in the clear.
+			fmt.Fprintf(stdout, "\n  twinid admin credentials (shown once, store them now):\n"+
+				"    client_id:     %s\n    client_secret: %s\n    token URL:     %s/v1/accounts/root/auth/token\n\n",
+				boot.ClientID, boot.ClientSecret, cfg.PublicURL)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	bgCtx, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan struct{})
+	go func() { srv.Run(bgCtx); close(bgDone) }()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("twinid listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"swagger_ui", cfg.PublicURL+"/swagger/")
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	cancelBG()
+	<-bgDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twinid/twinid/store"
+)
+
+// SwaggerUIClientID is the public client Swagger UI logs in with.
+const SwaggerUIClientID = "swagger-ui"
+
+// Bootstrap is what the first start created.
+type Bootstrap struct {
+	// Created is false when the database already had the root account.
+	Created      bool
+	ClientID     string
+	ClientSecret string // empty when the secret came from the environment (never printed)
+}
+
+// BootstrapOptions fix the admin's credentials instead of generating them.
+type BootstrapOptions struct {
+	ClientID     string
+	ClientSecret string
+}
+
+// EnsureBootstrap creates, on an empty database, the root account, the swagger-ui public
+// client and an admin service account with a secret, in one transaction.
+func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bootstrap, error) {
+	if _, err := s.store.GetAccount(ctx, RootAID); err == nil {
+		return &Bootstrap{}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	acct, scopes, key, err := s.newAccountRows(RootAID, "Root", store.AccountSettings{})
+	if err != nil {
+		return nil, err
+	}
+	out := &Bootstrap{Created: true, ClientID: opt.ClientID}
+	secret := opt.ClientSecret
+	if out.ClientID == "" {
+		out.ClientID = newClientID()
+	}
+	if secret == "" {
+		if secret, err = newSecret(); err != nil {
+			return nil, err
+		}
+		out.ClientSecret = secret
+	}
+	now := time.Now().UTC()
+	var manageID string
+	for _, sc := range scopes {
+		if sc.Scope == scopeManage {
+			manageID = sc.ID
+		}
+	}
+	ui := &store.Client{
+		ID: newID(), AID: RootAID, ClientID: SwaggerUIClientID, Kind: store.KindPublic, Name: "Swagger UI",
+		Description:            "The embedded Swagger UI (authorization code with PKCE)",
+		RedirectURIs:           []string{s.cfg.PublicURL + "/swagger/oauth2-redirect.html"},
+		PostLogoutRedirectURIs: []string{s.cfg.PublicURL + "/swagger/"},
+		CreatedAt:              now, UpdatedAt: now,
+	}
+	admin := &store.Client{
+		ID: newID(), AID: RootAID, ClientID: out.ClientID, Kind: store.KindServiceAccount, Name: "admin",
+		Description:  "Bootstrap administrator: manages every account",
+		RedirectURIs: []string{}, PostLogoutRedirectURIs: []string{},
+		CreatedAt: now, UpdatedAt: now,
+	}
+	sec := &store.Secret{
+		ID: newID(), ClientPK: admin.ID, Hash: s.keyring.hashSecret(secret), Hint: secret[max(0, len(secret)-4):],
+		Description: "bootstrap", CreatedAt: now,
+	}
+	err = s.store.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateAccount(ctx, acct, scopes, key); err != nil {
+			return err
+		}
+		if err := tx.CreateClient(ctx, ui, nil); err != nil {
+			return err
+		}
+		if err := tx.CreateClient(ctx, admin, []string{manageID}); err != nil {
+			return err
+		}
+		return tx.CreateSecret(ctx, sec, maxSecretsPerClient)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		// Another node bootstrapped at the same moment; its admin is the one.
+		return &Bootstrap{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

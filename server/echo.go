@@ -1,0 +1,351 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	echomw "github.com/oapi-codegen/echo-middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/openapi"
+	swaggerui "github.com/twinid/twinid/swagger-ui"
+)
+
+const maxBodyBytes = 1 << 20
+
+// routes wires Echo: middleware, the generated handlers behind the OpenAPI validator, and
+// the non-API endpoints (OpenAPI document, Swagger UI, metrics) beside it.
+func (s *Server) routes() (*echo.Echo, error) {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	// The peer address only; X-Forwarded-For is trusted once trusted proxies are configured.
+	e.IPExtractor = echo.ExtractIPDirect()
+
+	spec, err := gen.GetSwagger()
+	if err != nil {
+		return nil, err
+	}
+	// servers: [{url: /}] would make the validator check Host; drop it for validation only.
+	spec.Servers = nil
+	specJSON, err := yaml.YAMLToJSON(openapi.YAML)
+	if err != nil {
+		return nil, err
+	}
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: newJTI,
+	}))
+	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			return err
+		},
+	}))
+	e.Use(secureHeaders)
+	e.Use(s.prepare)
+	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
+		Skipper:               skipValidation,
+		SilenceServersWarning: true,
+		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
+			return err
+		},
+		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+			return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
+		},
+		Options: openapi3filter.Options{
+			AuthenticationFunc: s.authenticate,
+			MultiError:         true,
+		},
+	}))
+
+	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
+
+	e.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", openapi.YAML)
+	})
+	e.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
+	})
+	ui := echo.WrapHandler(swaggerui.Handler(swaggerui.Config{}))
+	e.GET("/swagger", ui)
+	e.GET("/swagger/*", ui)
+	e.HEAD("/swagger/*", ui)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/swagger/") })
+	return e, nil
+}
+
+// skipValidation keeps the validator off everything that is not in the API document.
+func skipValidation(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return !strings.HasPrefix(p, "/v1/")
+}
+
+// isProtocolPath: endpoints that speak RFC 6749 errors, never problem+json.
+func isProtocolPath(p string) bool {
+	return strings.HasPrefix(p, "/v1/accounts/") &&
+		(strings.HasSuffix(p, "/auth/token") || strings.HasSuffix(p, "/auth/revoke") || strings.HasSuffix(p, "/auth/introspect"))
+}
+
+// observe logs one line per request (no query strings, no headers: they may carry secrets)
+// and records metrics.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.metrics.observe(c, start)
+		status := c.Response().Status
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		if s.log.Enabled(c.Request().Context(), level) {
+			s.log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", c.Request().Method),
+				slog.String("path", c.Request().URL.Path),
+				slog.Int("status", status),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			)
+		}
+		return nil
+	}
+}
+
+func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'")
+		return next(c)
+	}
+}
+
+// ctxKey types keep context values private to this package.
+type ctxKey int
+
+const (
+	authKey ctxKey = iota
+	paramsKey
+	requestInfoKey
+)
+
+// requestInfo is what strict handlers need of the HTTP request beyond their typed input.
+type requestInfo struct {
+	authorization string
+	remote        string
+}
+
+func requestInfoFrom(ctx context.Context) requestInfo {
+	ri, _ := ctx.Value(requestInfoKey).(requestInfo)
+	return ri
+}
+
+// prepare runs before the validator: it enforces body limits, puts the principal holder in
+// the request context (the validator's AuthenticationFunc fills it, strict handlers read
+// it), and reads protocol parameters from the body.
+func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			return next(c)
+		}
+		ctx := context.WithValue(r.Context(), authKey, &authHolder{})
+		ctx = context.WithValue(ctx, requestInfoKey, requestInfo{
+			authorization: r.Header.Get(echo.HeaderAuthorization),
+			remote:        c.RealIP(),
+		})
+		if isProtocolPath(r.URL.Path) {
+			params, err := readOAuthParams(r)
+			if err != nil {
+				return err
+			}
+			ctx = context.WithValue(ctx, paramsKey, params)
+		} else if r.ContentLength > maxBodyBytes {
+			return newProblem(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over 1 MiB")
+		} else if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes)
+		}
+		c.SetRequest(r.WithContext(ctx))
+		return next(c)
+	}
+}
+
+// handleError is the one place errors become responses: RFC 6749 JSON on protocol
+// endpoints, RFC 9457 problem+json everywhere else. Internal errors are logged here, once,
+// and never sent.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	if isProtocolPath(c.Request().URL.Path) {
+		s.writeOAuthError(c, s.toOAuthError(c, err))
+		return
+	}
+	p := s.toProblem(c, err)
+	h := c.Response().Header()
+	if p.Status == http.StatusUnauthorized {
+		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="twinid"`)
+		if p.Code == "invalid_token" {
+			h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="twinid", error="invalid_token"`)
+		}
+	}
+	if p.Status == http.StatusForbidden && p.Code == "insufficient_scope" {
+		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="twinid", error="insufficient_scope"`)
+	}
+	body, _ := json.Marshal(p)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(p.Status)
+		return
+	}
+	_ = c.Blob(p.Status, "application/problem+json", body)
+}
+
+func (s *Server) toProblem(c echo.Context, err error) *problem {
+	var p *problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if errors.As(he.Internal, &p) {
+			return p
+		}
+		switch he.Code {
+		case http.StatusBadRequest:
+			return validationProblem(he)
+		case http.StatusNotFound:
+			return newProblem(http.StatusNotFound, "not_found", "no such endpoint")
+		case http.StatusMethodNotAllowed:
+			return newProblem(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
+		case http.StatusRequestEntityTooLarge:
+			return newProblem(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over 1 MiB")
+		case http.StatusUnauthorized:
+			return newProblem(http.StatusUnauthorized, "unauthorized", "a valid Bearer access token is required")
+		case http.StatusForbidden:
+			return newProblem(http.StatusForbidden, "forbidden", "forbidden")
+		}
+		if he.Code < 500 {
+			return newProblem(he.Code, "error", http.StatusText(he.Code))
+		}
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return newProblem(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over 1 MiB")
+	}
+	s.log.Error("internal error", "err", err, "path", c.Request().URL.Path,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	return newProblem(http.StatusInternalServerError, "internal_error", "internal error; the request id is in X-Request-Id")
+}
+
+// validationProblem turns the validator's errors into per-field messages.
+func validationProblem(he *echo.HTTPError) *problem {
+	p := newProblem(http.StatusBadRequest, "validation_failed", "the request does not match the API")
+	var fields []fieldError
+	var walk func(err error)
+	walk = func(err error) {
+		var me openapi3.MultiError
+		if errors.As(err, &me) {
+			for _, e := range me {
+				walk(e)
+			}
+			return
+		}
+		var re *openapi3filter.RequestError
+		if errors.As(err, &re) {
+			if strings.HasPrefix(re.Reason, "header Content-Type has unexpected value") {
+				p.Status, p.Title, p.Code = http.StatusUnsupportedMediaType, http.StatusText(http.StatusUnsupportedMediaType), "unsupported_media_type"
+				p.Detail = "the body must be application/json"
+				return
+			}
+			if re.Parameter != nil {
+				fields = append(fields, fieldError{Field: re.Parameter.Name, Message: messageOf(re)})
+				return
+			}
+			var se *openapi3.SchemaError
+			if errors.As(re.Err, &se) {
+				fields = append(fields, fieldError{Field: pointerField(se.JSONPointer()), Message: se.Reason})
+				return
+			}
+			if re.Err != nil {
+				var inner openapi3.MultiError
+				if errors.As(re.Err, &inner) {
+					walk(inner)
+					return
+				}
+			}
+			fields = append(fields, fieldError{Field: "body", Message: messageOf(re)})
+			return
+		}
+		var se *openapi3.SchemaError
+		if errors.As(err, &se) {
+			fields = append(fields, fieldError{Field: pointerField(se.JSONPointer()), Message: se.Reason})
+			return
+		}
+		fields = append(fields, fieldError{Field: "request", Message: firstLine(err.Error())})
+	}
+	if he.Internal != nil {
+		walk(he.Internal)
+	} else {
+		fields = append(fields, fieldError{Field: "request", Message: fmt.Sprint(he.Message)})
+	}
+	if p.Status == http.StatusBadRequest {
+		p.Errors = fields
+	}
+	return p
+}
+
+func messageOf(re *openapi3filter.RequestError) string {
+	if re.Err != nil {
+		var se *openapi3.SchemaError
+		if errors.As(re.Err, &se) {
+			return se.Reason
+		}
+		return firstLine(re.Err.Error())
+	}
+	return re.Reason
+}
+
+func pointerField(ptr []string) string {
+	if len(ptr) == 0 {
+		return "body"
+	}
+	var b strings.Builder
+	for i, p := range ptr {
+		if p != "" && p[0] >= '0' && p[0] <= '9' {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,293 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/twinid/twinid/server"
+	"github.com/twinid/twinid/store"
+)
+
+// pgURL is a fresh Postgres database created for this test run (empty when none).
+var pgURL string
+
+func TestMain(m *testing.M) {
+	code, cleanup := setupPostgres()
+	if code != 0 {
+		os.Exit(code)
+	}
+	code = m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+// setupPostgres creates a database of its own for this run, so runs never see each other's rows.
+func setupPostgres() (int, func()) {
+	admin := os.Getenv("TWINID_TEST_POSTGRES_URL")
+	if admin == "" {
+		if os.Getenv("TWINID_TEST_REQUIRE_POSTGRES") != "" {
+			fmt.Fprintln(os.Stderr, "TWINID_TEST_REQUIRE_POSTGRES is set but TWINID_TEST_POSTGRES_URL is empty")
+			return 1, nil
+		}
+		fmt.Fprintln(os.Stderr, "TWINID_TEST_POSTGRES_URL not set: skipping the Postgres half of the tests")
+		return 0, func() {}
+	}
+	db, err := sql.Open("pgx", admin)
+	if err == nil {
+		err = db.Ping()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "postgres unreachable:", err)
+		return 1, nil
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "twinid_test_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		fmt.Fprintln(os.Stderr, "create test database:", err)
+		return 1, nil
+	}
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	pgURL = u.String()
+	return 0, func() {
+		_, _ = db.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+		_ = db.Close()
+	}
+}
+
+// env is one running twinid on loopback HTTP.
+type env struct {
+	t        *testing.T
+	srv      *server.Server
+	st       *store.Store
+	http     *httptest.Server
+	url      string
+	adminID  string
+	adminSec string
+	logs     *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var dbCounter struct {
+	sync.Mutex
+	n int
+}
+
+// forEachDB runs f against SQLite (a real file) and, when available, Postgres.
+func forEachDB(t *testing.T, f func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, newEnv(t, "")) })
+	t.Run("postgres", func(t *testing.T) {
+		if pgURL == "" {
+			t.Skip("no Postgres (TWINID_TEST_POSTGRES_URL)")
+		}
+		f(t, newEnv(t, pgURL))
+	})
+}
+
+func newEnv(t *testing.T, dbURL string) *env {
+	t.Helper()
+	ctx := context.Background()
+	if dbURL != "" {
+		// One schema per env inside the run's database keeps tests independent.
+		dbCounter.Lock()
+		dbCounter.n++
+		schema := fmt.Sprintf("t%d_%s", dbCounter.n, randHex(4))
+		dbCounter.Unlock()
+		db, err := sql.Open("pgx", dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+			t.Fatal(err)
+		}
+		_ = db.Close()
+		sep := "?"
+		if strings.Contains(dbURL, "?") {
+			sep = "&"
+		}
+		dbURL += sep + "search_path=" + schema
+	}
+	st, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	e := &env{t: t, st: st, logs: logs}
+	hs := httptest.NewUnstartedServer(nil)
+	hs.Start()
+	t.Cleanup(hs.Close)
+	e.url = hs.URL
+	mk := make([]byte, 32)
+	_, _ = rand.Read(mk)
+	e.srv, err = server.New(server.Config{
+		PublicURL: hs.URL, MasterKey: mk,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Config.Handler = e.srv.Handler()
+	e.http = hs
+	boot, err := e.srv.EnsureBootstrap(ctx, server.BootstrapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.adminID, e.adminSec = boot.ClientID, boot.ClientSecret
+	t.Cleanup(func() {
+		// Whatever a test did, no secret may have reached the logs.
+		if e.adminSec != "" && strings.Contains(logs.String(), e.adminSec) {
+			t.Errorf("the admin secret appears in the logs")
+		}
+	})
+	return e
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// resp is a decoded HTTP answer.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+func (e *env) do(method, path, token string, body any) resp {
+	e.t.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ct = strings.NewReader(b), "application/json"
+	default:
+		raw, _ := json.Marshal(b)
+		rd, ct = bytes.NewReader(raw), "application/json"
+	}
+	req, err := http.NewRequest(method, e.url+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) resp {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// form posts an urlencoded token request, with Basic credentials when id is not empty.
+func (e *env) form(path, id, secret string, v url.Values) resp {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.url+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if id != "" {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	return e.send(req)
+}
+
+func (e *env) adminToken() string {
+	e.t.Helper()
+	r := e.form("/v1/accounts/root/auth/token", e.adminID, e.adminSec,
+		url.Values{"grant_type": {"client_credentials"}, "scope": {"api://management/.default"}})
+	if r.status != 200 {
+		e.t.Fatalf("admin token: %d %s", r.status, r.body)
+	}
+	return r.json(e.t)["access_token"].(string)
+}
+
+func must(t *testing.T, r resp, status int) map[string]any {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("want %d, got %d: %s", status, r.status, r.body)
+	}
+	if len(r.body) == 0 {
+		return nil
+	}
+	return r.json(t)
+}
+
+// tenant sets up an account with one scope, a service account holding it, and a secret.
+type tenant struct {
+	aid, scope, audience, saID, clientID, secret, secretID string
+}
+
+func (e *env) newTenant(admin, aid string, settings map[string]any) tenant {
+	e.t.Helper()
+	body := map[string]any{"aid": aid, "name": "Tenant " + aid}
+	if settings != nil {
+		body["settings"] = settings
+	}
+	must(e.t, e.do("POST", "/v1/accounts", admin, body), 201)
+	tn := tenant{aid: aid, audience: "api://" + aid, scope: "api://" + aid + "/.default"}
+	must(e.t, e.do("POST", "/v1/accounts/"+aid+"/scopes", admin, map[string]any{
+		"serviceName": "Svc-" + aid, "audience": tn.audience, "scope": tn.scope}), 201)
+	sa := must(e.t, e.do("POST", "/v1/accounts/"+aid+"/service-accounts", admin, map[string]any{
+		"name": "worker", "scopes": []string{tn.scope}}), 201)
+	tn.saID, tn.clientID = sa["id"].(string), sa["clientId"].(string)
+	sec := must(e.t, e.do("POST", "/v1/accounts/"+aid+"/service-accounts/"+tn.saID+"/secrets", admin, map[string]any{}), 201)
+	tn.secret, tn.secretID = sec["secret"].(string), sec["id"].(string)
+	return tn
+}

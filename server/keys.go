@@ -1,0 +1,244 @@
+package server
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/twinid/twinid/store"
+)
+
+// Key statuses as the API shows them.
+const (
+	keyNext     = "next"
+	keyActive   = "active"
+	keyRetiring = "retiring"
+)
+
+// signer is an account's active key, ready to sign.
+type signer struct {
+	kid     string
+	alg     jwa.SignatureAlgorithm
+	key     crypto.Signer
+	headers jws.Headers
+}
+
+// keySet is what a node keeps of an account's keys: the active signer, the published JWKS
+// and the set to verify tokens with. It is rebuilt after ttl, at the next activation or
+// retirement, and at once after a rotation on this node.
+type keySet struct {
+	signer  *signer
+	jwks    []byte
+	verify  jwk.Set
+	rows    []store.SigningKey
+	expires time.Time
+}
+
+type keyCache struct {
+	mu  sync.Mutex
+	m   map[string]*keySet
+	ttl time.Duration
+}
+
+func newKeyCache(ttl time.Duration) *keyCache {
+	return &keyCache{m: map[string]*keySet{}, ttl: ttl}
+}
+
+func (c *keyCache) get(aid string, now time.Time) *keySet {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks := c.m[aid]
+	if ks == nil || now.After(ks.expires) {
+		return nil
+	}
+	return ks
+}
+
+func (c *keyCache) put(aid string, ks *keySet) {
+	c.mu.Lock()
+	c.m[aid] = ks
+	c.mu.Unlock()
+}
+
+func (c *keyCache) drop(aid string) {
+	c.mu.Lock()
+	delete(c.m, aid)
+	c.mu.Unlock()
+}
+
+func (c *keyCache) sweep(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, ks := range c.m {
+		if now.After(ks.expires) {
+			delete(c.m, k)
+		}
+	}
+}
+
+// keyStatus tells where a key is in its life at now. rows are newest activation first.
+func keyStatus(rows []store.SigningKey, i int, now time.Time) string {
+	k := rows[i]
+	if k.ActivatesAt.After(now) {
+		return keyNext
+	}
+	for j := 0; j < i; j++ {
+		if !rows[j].ActivatesAt.After(now) {
+			return keyRetiring // a newer key already signs
+		}
+	}
+	return keyActive
+}
+
+// accountKeys returns the account's key set, from the cache when fresh.
+func (s *Server) accountKeys(ctx context.Context, aid string) (*keySet, error) {
+	now := time.Now()
+	if ks := s.keys.get(aid, now); ks != nil {
+		return ks, nil
+	}
+	rows, err := s.store.ListSigningKeys(ctx, aid)
+	if err != nil {
+		return nil, err
+	}
+	ks := &keySet{verify: jwk.NewSet(), expires: now.Add(s.keys.ttl)}
+	pub := make([]json.RawMessage, 0, len(rows))
+	for i, r := range rows {
+		if r.RetiresAt != nil && !r.RetiresAt.After(now) {
+			continue // past its last token's expiry: gone from the JWKS
+		}
+		if r.RetiresAt != nil && r.RetiresAt.Before(ks.expires) {
+			ks.expires = *r.RetiresAt
+		}
+		if r.ActivatesAt.After(now) && r.ActivatesAt.Before(ks.expires) {
+			ks.expires = r.ActivatesAt
+		}
+		pub = append(pub, json.RawMessage(r.PublicJWK))
+		k, err := jwk.ParseKey([]byte(r.PublicJWK))
+		if err != nil {
+			return nil, fmt.Errorf("parse public key %s: %w", r.KID, err)
+		}
+		if err := ks.verify.AddKey(k); err != nil {
+			return nil, err
+		}
+		if ks.signer == nil && keyStatus(rows, i, now) == keyActive {
+			if ks.signer, err = s.openSigner(r); err != nil {
+				return nil, err
+			}
+		}
+		ks.rows = append(ks.rows, r)
+	}
+	if ks.jwks, err = json.Marshal(map[string]any{"keys": pub}); err != nil {
+		return nil, err
+	}
+	s.keys.put(aid, ks)
+	return ks, nil
+}
+
+func (s *Server) openSigner(r store.SigningKey) (*signer, error) {
+	der, err := s.keyring.open(r.PrivateKey, r.KID)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt signing key %s: %w", r.KID, err)
+	}
+	raw, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse signing key %s: %w", r.KID, err)
+	}
+	key, ok := raw.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s is not a signer", r.KID)
+	}
+	alg, ok := jwa.LookupSignatureAlgorithm(r.Alg)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s: unknown alg %q", r.KID, r.Alg)
+	}
+	h := jws.NewHeaders()
+	if err := h.Set(jws.KeyIDKey, r.KID); err != nil {
+		return nil, err
+	}
+	if err := h.Set(jws.TypeKey, "at+jwt"); err != nil {
+		return nil, err
+	}
+	return &signer{kid: r.KID, alg: alg, key: key, headers: h}, nil
+}
+
+// newSigningKey generates a key pair for alg and returns the row to store: the private key
+// encrypted with the master key, the public key as a JWK.
+func (s *Server) newSigningKey(aid, alg string, activatesAt time.Time) (*store.SigningKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case "ES256":
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "RS256":
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		return nil, fmt.Errorf("unsupported signing alg %q", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	kid := newID()
+	pubKey, err := jwk.Import(priv.Public())
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{jwk.KeyIDKey: kid, jwk.KeyUsageKey: "sig", jwk.AlgorithmKey: alg} {
+		if err := pubKey.Set(k, v); err != nil {
+			return nil, err
+		}
+	}
+	pubJSON, err := json.Marshal(pubKey)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.keyring.seal(der, kid)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	return &store.SigningKey{
+		KID: kid, AID: aid, Alg: alg, PrivateKey: sealed, PublicJWK: string(pubJSON),
+		CreatedAt: now, ActivatesAt: activatesAt.UTC(),
+	}, nil
+}
+
+// rotateKey publishes the next key, signing from now+delay. The keys it replaces retire once
+// the last token they can sign (until the new key activates) has expired.
+func (s *Server) rotateKey(ctx context.Context, acct *store.Account, alg string, delay time.Duration) (*store.SigningKey, error) {
+	set := s.settings(acct)
+	if alg == "" {
+		alg = set.SigningAlg
+	}
+	activates := time.Now().Add(delay)
+	key, err := s.newSigningKey(acct.AID, alg, activates)
+	if err != nil {
+		return nil, err
+	}
+	retire := activates.Add(time.Duration(set.AccessTokenLifetime)*time.Second + time.Minute).UTC()
+	if err := s.store.AddSigningKey(ctx, key, retire); err != nil {
+		return nil, err
+	}
+	s.keys.drop(acct.AID)
+	return key, nil
+}
+
+// sign signs a JWT payload with the account's active key.
+func (sg *signer) sign(payload []byte) ([]byte, error) {
+	return jws.Sign(payload, jws.WithKey(sg.alg, sg.key, jws.WithProtectedHeaders(sg.headers)))
+}

@@ -1,0 +1,243 @@
+// Package server is twinid's HTTP side: Echo wiring, the handlers of the generated strict
+// interface, and the OAuth logic (tokens via jwx, key rotation, client authentication).
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/store"
+)
+
+var _ gen.StrictServerInterface = (*Server)(nil)
+
+// Defaults of account settings (see AccountSettings in the OpenAPI document).
+const (
+	defaultSigningAlg          = "RS256"
+	defaultAccessTokenLifetime = 3600
+	defaultKeyPropagationDelay = 600
+	defaultTokenRatePerMinute  = 100
+	defaultTokenRateBurst      = 30
+
+	// RootAID is the account created on first start; its admins manage every account.
+	RootAID = "root"
+	// ManagementAudience is the audience of management tokens.
+	ManagementAudience = "api://management"
+	scopeManage        = "api://management/.default"
+	scopeRead          = "api://management/read"
+
+	maxSecretsPerClient = 10
+	secretExpiringSoon  = 14 * 24 * time.Hour
+)
+
+// Config is what the server needs from the outside.
+type Config struct {
+	// PublicURL is where clients reach twinid (no trailing slash); issuers and tokenUri
+	// values are built from it, never from request headers.
+	PublicURL string
+	// MasterKey (32 bytes) encrypts signing keys and keys the secret hashes.
+	MasterKey []byte
+	Logger    *slog.Logger
+	// CacheTTL bounds how long a node trusts its cached clients, accounts and keys
+	// (changes made on this node drop them at once). Default 5s.
+	CacheTTL time.Duration
+	// RedisURL, when set, makes token rate limits cluster-wide.
+	RedisURL string
+	// UsageFlushInterval is how often lastUsedAt of secrets is written. Default 30s.
+	UsageFlushInterval time.Duration
+}
+
+// Server implements gen.StrictServerInterface and owns the per-node caches.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	log     *slog.Logger
+	keyring *keyring
+	keys    *keyCache
+	cache   *ttlCache
+	limits  limiter
+	fails   *memLimiter
+	usage   *usage
+	metrics *metrics
+	echo    *echo.Echo
+	bg      sync.WaitGroup
+}
+
+// New builds the server and its HTTP handler.
+func New(cfg Config, st *store.Store) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 5 * time.Second
+	}
+	if cfg.UsageFlushInterval <= 0 {
+		cfg.UsageFlushInterval = 30 * time.Second
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	kr, err := newKeyring(cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		store:   st,
+		log:     cfg.Logger,
+		keyring: kr,
+		keys:    newKeyCache(cfg.CacheTTL),
+		cache:   newTTLCache(cfg.CacheTTL),
+		fails:   newMemLimiter(),
+		usage:   newUsage(),
+		metrics: newMetrics(st),
+	}
+	if cfg.RedisURL != "" {
+		if s.limits, err = newRedisLimiter(cfg.RedisURL); err != nil {
+			return nil, err
+		}
+	} else {
+		s.limits = newMemLimiter()
+	}
+	if s.echo, err = s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler is the HTTP handler of the whole service.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Run runs the background work (lastUsedAt batches, scheduled key rotation, cache sweeps)
+// until ctx ends, then flushes what is pending.
+func (s *Server) Run(ctx context.Context) {
+	flush := time.NewTicker(s.cfg.UsageFlushInterval)
+	minute := time.NewTicker(time.Minute)
+	defer flush.Stop()
+	defer minute.Stop()
+	s.rotateDueKeys(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			s.flushUsage(fctx)
+			cancel()
+			return
+		case <-flush.C:
+			s.flushUsage(ctx)
+		case <-minute.C:
+			now := time.Now()
+			s.cache.sweep(now)
+			s.keys.sweep(now)
+			s.fails.sweep(now)
+			if m, ok := s.limits.(*memLimiter); ok {
+				m.sweep(now)
+			}
+			s.rotateDueKeys(ctx)
+		}
+	}
+}
+
+// FlushUsage writes pending lastUsedAt values now (tests and shutdown).
+func (s *Server) FlushUsage(ctx context.Context) { s.flushUsage(ctx) }
+
+func (s *Server) flushUsage(ctx context.Context) {
+	batch := s.usage.take()
+	if len(batch) == 0 {
+		return
+	}
+	if err := s.store.TouchSecrets(ctx, batch); err != nil {
+		s.log.Warn("recording secret use failed", "err", err, "secrets", len(batch))
+	}
+}
+
+// rotateDueKeys rotates the keys of accounts whose keyRotationInterval has passed since
+// their newest key was created, and deletes keys that left the JWKS.
+func (s *Server) rotateDueKeys(ctx context.Context) {
+	ids, err := s.store.AllAccountIDs(ctx)
+	if err != nil {
+		s.log.Warn("key rotation: listing accounts failed", "err", err)
+		return
+	}
+	for _, aid := range ids {
+		acct, err := s.store.GetAccount(ctx, aid)
+		if err != nil {
+			continue
+		}
+		set := s.settings(acct)
+		if set.KeyRotationInterval <= 0 {
+			continue
+		}
+		rows, err := s.store.ListSigningKeys(ctx, aid)
+		if err != nil || len(rows) == 0 {
+			continue
+		}
+		newest := rows[0]
+		if time.Since(newest.CreatedAt) < time.Duration(set.KeyRotationInterval)*time.Second {
+			continue
+		}
+		if _, err := s.rotateKey(ctx, acct, "", time.Duration(*set.KeyPropagationDelay)*time.Second); err != nil {
+			s.log.Warn("scheduled key rotation failed", "aid", aid, "err", err)
+			continue
+		}
+		s.log.Info("signing key rotated on schedule", "aid", aid)
+	}
+	if _, err := s.store.DeleteRetiredKeys(ctx, time.Now().Add(-time.Hour)); err != nil {
+		s.log.Warn("deleting retired keys failed", "err", err)
+	}
+}
+
+// settings returns the account's settings with defaults filled in.
+func (s *Server) settings(a *store.Account) store.AccountSettings {
+	set := a.Settings
+	if set.SigningAlg == "" {
+		set.SigningAlg = defaultSigningAlg
+	}
+	if set.AccessTokenLifetime == 0 {
+		set.AccessTokenLifetime = defaultAccessTokenLifetime
+	}
+	if set.KeyPropagationDelay == nil {
+		d := defaultKeyPropagationDelay
+		set.KeyPropagationDelay = &d
+	}
+	if set.TokenRatePerMinute == 0 {
+		set.TokenRatePerMinute = defaultTokenRatePerMinute
+	}
+	if set.TokenRateBurst == 0 {
+		set.TokenRateBurst = defaultTokenRateBurst
+	}
+	return set
+}
+
+// issuer is the account's issuer identifier.
+func (s *Server) issuer(aid string) string { return s.cfg.PublicURL + "/v1/accounts/" + aid }
+
+// account loads an account through the node cache.
+func (s *Server) account(ctx context.Context, aid string) (*store.Account, error) {
+	key := "acct\x00" + aid
+	if v, ok := s.cache.get(key); ok {
+		return v.(*store.Account), nil
+	}
+	epoch := s.cache.begin()
+	a, err := s.store.GetAccount(ctx, aid)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(key, a, epoch)
+	return a, nil
+}
+
+// accountOr404 loads the account or answers the problem a handler returns.
+func (s *Server) accountOr404(ctx context.Context, aid string) (*store.Account, error) {
+	a, err := s.account(ctx, aid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("account")
+	}
+	return a, err
+}

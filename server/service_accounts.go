@@ -1,0 +1,261 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/store"
+)
+
+// resolveScopeIDs maps scope strings to ids of the account's catalogue; unknown ones are 422
+// with the field that named them.
+func (s *Server) resolveScopeIDs(ctx context.Context, aid string, names []string) ([]string, error) {
+	found, err := s.store.ScopesByName(ctx, aid, names)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]string, len(found))
+	for _, sc := range found {
+		byName[sc.Scope] = sc.ID
+	}
+	ids := make([]string, 0, len(names))
+	seen := map[string]bool{}
+	var bad []fieldError
+	for i, n := range names {
+		id, ok := byName[n]
+		if !ok {
+			bad = append(bad, fieldError{Field: fmt.Sprintf("scopes[%d]", i), Message: "unknown scope: " + n})
+			continue
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, unprocessable("unknown_scope", bad[0].Message, bad...)
+	}
+	return ids, nil
+}
+
+func (s *Server) serviceAccountOr404(ctx context.Context, aid, id string) (*store.Client, error) {
+	c, err := s.store.GetClient(ctx, aid, store.KindServiceAccount, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("service account")
+	}
+	return c, err
+}
+
+// ListServiceAccounts implements GET .../service-accounts.
+func (s *Server) ListServiceAccounts(ctx context.Context, req gen.ListServiceAccountsRequestObject) (gen.ListServiceAccountsResponseObject, error) {
+	if _, err := s.accountOr404(ctx, req.Aid); err != nil {
+		return nil, err
+	}
+	rows, next, err := s.store.ListClients(ctx, req.Aid, store.KindServiceAccount, page(req.Params.Limit, req.Params.StartingAfter))
+	if err != nil {
+		return nil, err
+	}
+	items := make([]gen.ServiceAccount, len(rows))
+	for i := range rows {
+		items[i] = s.toServiceAccount(&rows[i])
+	}
+	return gen.ListServiceAccounts200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+}
+
+// CreateServiceAccount implements POST .../service-accounts.
+func (s *Server) CreateServiceAccount(ctx context.Context, req gen.CreateServiceAccountRequestObject) (gen.CreateServiceAccountResponseObject, error) {
+	if _, err := s.accountOr404(ctx, req.Aid); err != nil {
+		return nil, err
+	}
+	ids, err := s.resolveScopeIDs(ctx, req.Aid, req.Body.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	c := &store.Client{
+		ID: newID(), AID: req.Aid, ClientID: newClientID(), Kind: store.KindServiceAccount,
+		Name: req.Body.Name, CreatedAt: now, UpdatedAt: now,
+		RedirectURIs: []string{}, PostLogoutRedirectURIs: []string{},
+	}
+	if req.Body.Description != nil {
+		c.Description = *req.Body.Description
+	}
+	if rl := req.Body.TokenRateLimit; rl != nil {
+		c.RatePerMinute, c.RateBurst = &rl.PerMinute, &rl.Burst
+	}
+	if err := s.store.CreateClient(ctx, c, ids); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, conflict("a service account with this name already exists")
+		}
+		return nil, err
+	}
+	if c, err = s.store.GetClient(ctx, req.Aid, store.KindServiceAccount, c.ID); err != nil {
+		return nil, err
+	}
+	s.dropClient(req.Aid, c.ClientID)
+	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID
+	return gen.CreateServiceAccount201JSONResponse{Body: s.toServiceAccount(c),
+		Headers: gen.CreateServiceAccount201ResponseHeaders{Location: &loc}}, nil
+}
+
+// newClientID returns a client id: a random UUID, unguessable and unordered.
+func newClientID() string { return newUUID4() }
+
+// GetServiceAccount implements GET .../service-accounts/{id}.
+func (s *Server) GetServiceAccount(ctx context.Context, req gen.GetServiceAccountRequestObject) (gen.GetServiceAccountResponseObject, error) {
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetServiceAccount200JSONResponse(s.toServiceAccount(c)), nil
+}
+
+// UpdateServiceAccount implements PATCH .../service-accounts/{id}.
+func (s *Server) UpdateServiceAccount(ctx context.Context, req gen.UpdateServiceAccountRequestObject) (gen.UpdateServiceAccountResponseObject, error) {
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	if err != nil {
+		return nil, err
+	}
+	var cols []string
+	if req.Body.Name != nil {
+		c.Name = *req.Body.Name
+		cols = append(cols, "name")
+	}
+	if req.Body.Description != nil {
+		c.Description = *req.Body.Description
+		cols = append(cols, "description")
+	}
+	if req.Body.TokenRateLimit.IsSpecified() {
+		cols = append(cols, "rate_per_minute", "rate_burst")
+		if req.Body.TokenRateLimit.IsNull() {
+			c.RatePerMinute, c.RateBurst = nil, nil
+		} else {
+			rl := req.Body.TokenRateLimit.MustGet()
+			c.RatePerMinute, c.RateBurst = &rl.PerMinute, &rl.Burst
+		}
+	}
+	var ids *[]string
+	if req.Body.Scopes != nil {
+		resolved, err := s.resolveScopeIDs(ctx, req.Aid, *req.Body.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		ids = &resolved
+	}
+	if err := s.store.UpdateClient(ctx, c, cols, ids); err != nil {
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return nil, conflict("a service account with this name already exists")
+		case errors.Is(err, store.ErrNotFound):
+			return nil, notFound("service account")
+		}
+		return nil, err
+	}
+	s.dropClient(req.Aid, c.ClientID)
+	if c, err = s.store.GetClient(ctx, req.Aid, store.KindServiceAccount, c.ID); err != nil {
+		return nil, err
+	}
+	return gen.UpdateServiceAccount200JSONResponse(s.toServiceAccount(c)), nil
+}
+
+// DeleteServiceAccount implements DELETE .../service-accounts/{id}.
+func (s *Server) DeleteServiceAccount(ctx context.Context, req gen.DeleteServiceAccountRequestObject) (gen.DeleteServiceAccountResponseObject, error) {
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.DeleteClient(ctx, req.Aid, store.KindServiceAccount, c.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("service account")
+		}
+		return nil, err
+	}
+	s.dropClient(req.Aid, c.ClientID)
+	return gen.DeleteServiceAccount204Response{}, nil
+}
+
+// ListServiceAccountSecrets implements GET .../secrets.
+func (s *Server) ListServiceAccountSecrets(ctx context.Context, req gen.ListServiceAccountSecretsRequestObject) (gen.ListServiceAccountSecretsResponseObject, error) {
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := s.store.ListSecrets(ctx, c.ID, page(req.Params.Limit, req.Params.StartingAfter))
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	items := make([]gen.Secret, len(rows))
+	for i := range rows {
+		items[i] = toSecret(&rows[i], now)
+	}
+	return gen.ListServiceAccountSecrets200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+}
+
+// CreateServiceAccountSecret implements POST .../secrets: the value is returned once.
+func (s *Server) CreateServiceAccountSecret(ctx context.Context, req gen.CreateServiceAccountSecretRequestObject) (gen.CreateServiceAccountSecretResponseObject, error) {
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	if err != nil {
+		return nil, err
+	}
+	value, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	sec := &store.Secret{
+		ID: newID(), ClientPK: c.ID, Hash: s.keyring.hashSecret(value), Hint: value[len(value)-4:],
+		CreatedAt: now,
+	}
+	if req.Body != nil {
+		if req.Body.Description != nil {
+			sec.Description = *req.Body.Description
+		}
+		if req.Body.ExpiresAt != nil {
+			if !req.Body.ExpiresAt.After(now) {
+				return nil, unprocessable("expires_in_past", "expiresAt must be in the future",
+					fieldError{Field: "expiresAt", Message: "must be in the future"})
+			}
+			t := req.Body.ExpiresAt.UTC()
+			sec.ExpiresAt = &t
+		}
+	}
+	if err := s.store.CreateSecret(ctx, sec, maxSecretsPerClient); err != nil {
+		if errors.Is(err, store.ErrLimit) {
+			return nil, unprocessable("too_many_secrets", fmt.Sprintf("a service account has at most %d secrets; delete one first", maxSecretsPerClient))
+		}
+		return nil, err
+	}
+	s.dropClient(req.Aid, c.ClientID)
+	out := toSecret(sec, now)
+	noStore := "no-store"
+	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID + "/secrets/" + sec.ID
+	return gen.CreateServiceAccountSecret201JSONResponse{
+		Body: gen.SecretWithValue{
+			Id: out.Id, Hint: out.Hint, Description: out.Description, CreatedAt: out.CreatedAt,
+			ExpiresAt: out.ExpiresAt, LastUsedAt: out.LastUsedAt,
+			Status: gen.SecretWithValueStatus(out.Status), Secret: value,
+		},
+		Headers: gen.CreateServiceAccountSecret201ResponseHeaders{Location: &loc, CacheControl: &noStore},
+	}, nil
+}
+
+// DeleteServiceAccountSecret implements DELETE .../secrets/{secretId}: it stops working at once
+// on this node (the node cache is dropped) and within the cache TTL on others.
+func (s *Server) DeleteServiceAccountSecret(ctx context.Context, req gen.DeleteServiceAccountSecretRequestObject) (gen.DeleteServiceAccountSecretResponseObject, error) {
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.DeleteSecret(ctx, c.ID, req.SecretId); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("secret")
+		}
+		return nil, err
+	}
+	s.dropClient(req.Aid, c.ClientID)
+	return gen.DeleteServiceAccountSecret204Response{}, nil
+}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/twinid/twinid/gen"
+)
+
+// ListSigningKeys implements GET .../signing-keys.
+func (s *Server) ListSigningKeys(ctx context.Context, req gen.ListSigningKeysRequestObject) (gen.ListSigningKeysResponseObject, error) {
+	if _, err := s.accountOr404(ctx, req.Aid); err != nil {
+		return nil, err
+	}
+	s.keys.drop(req.Aid) // the admin view is always fresh
+	ks, err := s.accountKeys(ctx, req.Aid)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	items := make([]gen.SigningKey, 0, len(ks.rows))
+	for i := range ks.rows {
+		k, err := toSigningKey(ks.rows, i, now)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, k)
+	}
+	return gen.ListSigningKeys200JSONResponse{Items: items}, nil
+}
+
+// RotateSigningKey implements POST .../signing-keys/rotate.
+func (s *Server) RotateSigningKey(ctx context.Context, req gen.RotateSigningKeyRequestObject) (gen.RotateSigningKeyResponseObject, error) {
+	acct, err := s.accountOr404(ctx, req.Aid)
+	if err != nil {
+		return nil, err
+	}
+	set := s.settings(acct)
+	delay := time.Duration(*set.KeyPropagationDelay) * time.Second
+	alg := ""
+	if req.Body != nil {
+		if req.Body.ActivateAfter != nil {
+			delay = time.Duration(*req.Body.ActivateAfter) * time.Second
+		}
+		if req.Body.Alg != nil {
+			alg = string(*req.Body.Alg)
+		}
+	}
+	key, err := s.rotateKey(ctx, acct, alg, delay)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := s.accountKeys(ctx, req.Aid)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range ks.rows {
+		if r.KID == key.KID {
+			out, err := toSigningKey(ks.rows, i, time.Now())
+			if err != nil {
+				return nil, err
+			}
+			return gen.RotateSigningKey201JSONResponse(out), nil
+		}
+	}
+	// Only if the key vanished between insert and read (a concurrent account delete).
+	return nil, notFound("signing key")
+}
+
+// GetJWKS implements GET .../.well-known/jwks.json.
+func (s *Server) GetJWKS(ctx context.Context, req gen.GetJWKSRequestObject) (gen.GetJWKSResponseObject, error) {
+	if _, err := s.account(ctx, req.Aid); err != nil {
+		return nil, s.protocolNotFound(err)
+	}
+	ks, err := s.accountKeys(ctx, req.Aid)
+	if err != nil {
+		return nil, err
+	}
+	var set gen.JWKS
+	if err := json.Unmarshal(ks.jwks, &set); err != nil {
+		return nil, err
+	}
+	// Verifiers may cache for 5 minutes; keys are published keyPropagationDelay (default
+	// 10 minutes) before they sign.
+	cc := "public, max-age=300"
+	return gen.GetJWKS200JSONResponse{Body: set, Headers: gen.GetJWKS200ResponseHeaders{CacheControl: &cc}}, nil
+}
+
+// GetOpenIDConfiguration implements the discovery document.
+func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDConfigurationRequestObject) (gen.GetOpenIDConfigurationResponseObject, error) {
+	acct, err := s.account(ctx, req.Aid)
+	if err != nil {
+		return nil, s.protocolNotFound(err)
+	}
+	iss := s.issuer(acct.AID)
+	set := s.settings(acct)
+	ks, err := s.accountKeys(ctx, acct.AID)
+	if err != nil {
+		return nil, err
+	}
+	algs := []string{}
+	seen := map[string]bool{}
+	for _, r := range ks.rows {
+		if !seen[r.Alg] {
+			seen[r.Alg] = true
+			algs = append(algs, r.Alg)
+		}
+	}
+	if !seen[set.SigningAlg] {
+		algs = append(algs, set.SigningAlg)
+	}
+	claims := []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "aid"}
+	docs := s.cfg.PublicURL + "/swagger/"
+	cc := "public, max-age=300"
+	return gen.GetOpenIDConfiguration200JSONResponse{
+		Body: gen.OpenIDConfiguration{
+			Issuer:                               iss,
+			JwksUri:                              iss + "/.well-known/jwks.json",
+			TokenEndpoint:                        iss + "/auth/token",
+			GrantTypesSupported:                  []string{"client_credentials"},
+			TokenEndpointAuthMethodsSupported:    []string{"client_secret_basic", "client_secret_post"},
+			AccessTokenSigningAlgValuesSupported: &algs,
+			ClaimsSupported:                      &claims,
+			ServiceDocumentation:                 &docs,
+		},
+		Headers: gen.GetOpenIDConfiguration200ResponseHeaders{CacheControl: &cc},
+	}, nil
+}
+
+func (s *Server) protocolNotFound(err error) error {
+	if isNotFound(err) {
+		return notFound("account")
+	}
+	return err
+}

@@ -1,0 +1,393 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/store"
+)
+
+// Failed client authentications are limited per client id and source address, apart from
+// the token bucket (DESIGN: brute-force protection must not eat the client's quota).
+const (
+	failPerMinute = 10
+	failBurst     = 20
+)
+
+// cachedClient is what the token path needs of a client, cached per node.
+type cachedClient struct {
+	client  *store.Client
+	secrets []cachedSecret
+}
+
+type cachedSecret struct {
+	id      string
+	hash    []byte
+	expires *time.Time
+}
+
+func clientCacheKey(aid, clientID string) string { return "client\x00" + aid + "\x00" + clientID }
+
+// tokenClient loads a client with its secrets through the node cache; nil when unknown.
+func (s *Server) tokenClient(ctx context.Context, aid, clientID string) (*cachedClient, error) {
+	key := clientCacheKey(aid, clientID)
+	if v, ok := s.cache.get(key); ok {
+		return v.(*cachedClient), nil
+	}
+	epoch := s.cache.begin()
+	c, err := s.store.GetClientByClientID(ctx, aid, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.cache.put(key, (*cachedClient)(nil), epoch)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	secs, err := s.store.ClientSecrets(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	cc := &cachedClient{client: c}
+	for _, sec := range secs {
+		cc.secrets = append(cc.secrets, cachedSecret{id: sec.ID, hash: sec.Hash, expires: sec.ExpiresAt})
+	}
+	s.cache.put(key, cc, epoch)
+	return cc, nil
+}
+
+// dropClient forgets a client on this node, so a revoked secret stops working at once.
+func (s *Server) dropClient(aid, clientID string) { s.cache.drop(clientCacheKey(aid, clientID)) }
+
+// tokenRequest is a parsed token request (zitadel/oidc style: parse, validate, create).
+type tokenRequest struct {
+	grantType    string
+	clientID     string
+	clientSecret string
+	basic        bool
+	params       *oauthParams
+	remote       string
+}
+
+func parseTokenRequest(ctx context.Context, authorization string) (*tokenRequest, error) {
+	p, _ := ctx.Value(paramsKey).(*oauthParams)
+	if p == nil {
+		return nil, invalidRequest("the request body is missing")
+	}
+	if p.dup != "" {
+		return nil, invalidRequest("parameter " + p.dup + " is repeated")
+	}
+	tr := &tokenRequest{grantType: p.get("grant_type"), params: p}
+	if tr.grantType == "" {
+		return nil, invalidRequest("grant_type is required")
+	}
+	bodyID, bodySecret := p.get("client_id"), p.get("client_secret")
+	if auth := authorization; auth != "" {
+		scheme, cred, _ := strings.Cut(auth, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return nil, invalidClientBasic()
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			return nil, invalidClientBasic()
+		}
+		id, secret, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return nil, invalidClientBasic()
+		}
+		// RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+		if tr.clientID, err = url.QueryUnescape(id); err != nil {
+			return nil, invalidClientBasic()
+		}
+		if tr.clientSecret, err = url.QueryUnescape(secret); err != nil {
+			return nil, invalidClientBasic()
+		}
+		tr.basic = true
+		if bodySecret != "" {
+			return nil, invalidRequest("use one client authentication method, not HTTP Basic and client_secret together")
+		}
+		if bodyID != "" && bodyID != tr.clientID {
+			return nil, invalidRequest("client_id does not match the authenticated client")
+		}
+	} else {
+		tr.clientID, tr.clientSecret = bodyID, bodySecret
+	}
+	return tr, nil
+}
+
+func invalidClientBasic() *oauthError {
+	e := invalidClient()
+	e.Basic = true
+	return e
+}
+
+// authenticateClient checks the client's secret in constant time against all its live
+// secrets. Unknown client and wrong secret answer the same.
+func (s *Server) authenticateClient(ctx context.Context, aid string, tr *tokenRequest) (*cachedClient, error) {
+	fail := func() error {
+		e := invalidClient()
+		e.Basic = tr.basic
+		return e
+	}
+	if tr.clientID == "" || tr.clientSecret == "" {
+		return nil, fail()
+	}
+	failKey := aid + "\x00" + tr.clientID + "\x00" + tr.remote
+	if over, retry := s.fails.exhausted(failKey, failPerMinute, failBurst); over {
+		s.metrics.rateLimited.WithLabelValues("client_auth").Inc()
+		e := oauthErr(http.StatusTooManyRequests, "temporarily_unavailable", "too many failed client authentications; retry later")
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(retry)}}
+		return nil, e
+	}
+	cc, err := s.tokenClient(ctx, aid, tr.clientID)
+	if err != nil {
+		return nil, err
+	}
+	hash := s.keyring.hashSecret(tr.clientSecret)
+	if cc != nil {
+		now := time.Now()
+		hashes := make([][]byte, 0, len(cc.secrets))
+		live := make([]cachedSecret, 0, len(cc.secrets))
+		for _, sec := range cc.secrets {
+			if sec.expires == nil || now.Before(*sec.expires) {
+				hashes = append(hashes, sec.hash)
+				live = append(live, sec)
+			}
+		}
+		if i := matchSecret(hash, hashes); i >= 0 {
+			s.usage.record(live[i].id, now.UTC())
+			return cc, nil
+		}
+	}
+	s.fails.take(failKey, failPerMinute, failBurst)
+	return nil, fail()
+}
+
+// CreateToken implements the token endpoint.
+func (s *Server) CreateToken(ctx context.Context, req gen.CreateTokenRequestObject) (gen.CreateTokenResponseObject, error) {
+	ri := requestInfoFrom(ctx)
+	tr, err := parseTokenRequest(ctx, ri.authorization)
+	if err != nil {
+		return nil, err
+	}
+	tr.remote = ri.remote
+	acct, err := s.account(ctx, req.Aid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, oauthErr(http.StatusNotFound, "invalid_request", "unknown account")
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch tr.grantType {
+	case "client_credentials":
+	case "authorization_code", "refresh_token", "password":
+		return nil, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "grant_type "+tr.grantType+" is not enabled on this server")
+	default:
+		return nil, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "unknown grant_type")
+	}
+	cc, err := s.authenticateClient(ctx, acct.AID, tr)
+	if err != nil {
+		return nil, err
+	}
+	if cc.client.Kind != store.KindServiceAccount {
+		return nil, oauthErr(http.StatusBadRequest, "unauthorized_client", "this client may not use client_credentials")
+	}
+	set := s.settings(acct)
+	perMin, burst := set.TokenRatePerMinute, set.TokenRateBurst
+	if cc.client.RatePerMinute != nil && cc.client.RateBurst != nil {
+		perMin, burst = *cc.client.RatePerMinute, *cc.client.RateBurst
+	}
+	lim, err := s.limits.allow(ctx, acct.AID+"\x00"+cc.client.ClientID, perMin, burst)
+	if err != nil {
+		// A broken Redis must not stop token issuance: fail open, loudly.
+		s.log.Warn("rate limiter unavailable", "err", err)
+		lim = limitResult{Allowed: true, Limit: perMin, Remaining: burst}
+	}
+	if !lim.Allowed {
+		s.metrics.rateLimited.WithLabelValues("token").Inc()
+		e := oauthErr(http.StatusTooManyRequests, "temporarily_unavailable",
+			"too many token requests for this client; cache tokens until they expire")
+		e.Header = rateHeaders(lim)
+		e.Header.Set("Retry-After", strconv.Itoa(lim.RetryAfter))
+		return nil, e
+	}
+	audience, scopes, oerr := resolveScopes(cc.client.Scopes, tr.params.get("scope"), tr.params.get("audience"))
+	if oerr != nil {
+		return nil, oerr
+	}
+	tok, err := s.issueAccessToken(ctx, acct, set, cc.client.ClientID, cc.client.ClientID, audience, scopes)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.tokens.WithLabelValues("client_credentials").Inc()
+	noStore, noCache := "no-store", "no-cache"
+	return gen.CreateToken200JSONResponse{
+		Body: gen.TokenResponse{
+			TokenType:    gen.Bearer,
+			AccessToken:  tok,
+			ExpiresIn:    set.AccessTokenLifetime,
+			ExtExpiresIn: &set.AccessTokenLifetime,
+			Scope:        strings.Join(scopes, " "),
+		},
+		Headers: gen.CreateToken200ResponseHeaders{
+			CacheControl:       &noStore,
+			Pragma:             &noCache,
+			RateLimitLimit:     &lim.Limit,
+			RateLimitRemaining: &lim.Remaining,
+			RateLimitReset:     &lim.Reset,
+		},
+	}, nil
+}
+
+func rateHeaders(l limitResult) http.Header {
+	return http.Header{
+		"Ratelimit-Limit":     {strconv.Itoa(l.Limit)},
+		"Ratelimit-Remaining": {strconv.Itoa(l.Remaining)},
+		"Ratelimit-Reset":     {strconv.Itoa(l.Reset)},
+	}
+}
+
+// resolveScopes picks the token's audience and scopes from what the client holds.
+// scope: every requested scope must be held, all of one audience. audience alone: every
+// held scope of it. Neither: the client must hold scopes of exactly one audience.
+func resolveScopes(held []store.Scope, scopeParam, audience string) (string, []string, *oauthError) {
+	requested := strings.Fields(scopeParam)
+	if len(requested) == 0 {
+		if audience == "" {
+			auds := map[string]bool{}
+			for _, h := range held {
+				auds[h.Audience] = true
+			}
+			if len(auds) != 1 {
+				return "", nil, invalidScope("scope or audience is required: the client holds scopes of several audiences")
+			}
+			audience = held[0].Audience
+		}
+		var out []string
+		for _, h := range held {
+			if h.Audience == audience {
+				out = append(out, h.Scope)
+			}
+		}
+		if len(out) == 0 {
+			return "", nil, invalidScope("the client holds no scope for audience " + audience)
+		}
+		return audience, out, nil
+	}
+	var aud string
+	out := make([]string, 0, len(requested))
+	for _, want := range requested {
+		if slices.Contains(out, want) {
+			continue
+		}
+		i := slices.IndexFunc(held, func(h store.Scope) bool { return h.Scope == want })
+		if i < 0 {
+			return "", nil, invalidScope("the client does not hold the scope " + want)
+		}
+		if aud != "" && held[i].Audience != aud {
+			return "", nil, invalidScope("the requested scopes belong to different audiences; request one audience per token")
+		}
+		aud = held[i].Audience
+		out = append(out, want)
+	}
+	if audience != "" && audience != aud {
+		return "", nil, invalidScope("the requested scopes do not belong to audience " + audience)
+	}
+	return aud, out, nil
+}
+
+// accessClaims are the RFC 9068 claims of twinid's access tokens, plus aid.
+type accessClaims struct {
+	Iss      string `json:"iss"`
+	Sub      string `json:"sub"`
+	Aud      string `json:"aud"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	Jti      string `json:"jti"`
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+	AID      string `json:"aid"`
+}
+
+// issueAccessToken signs an access token with the account's active key.
+func (s *Server) issueAccessToken(ctx context.Context, acct *store.Account, set store.AccountSettings, sub, clientID, audience string, scopes []string) (string, error) {
+	ks, err := s.accountKeys(ctx, acct.AID)
+	if err != nil {
+		return "", err
+	}
+	if ks.signer == nil {
+		return "", errors.New("account " + acct.AID + " has no active signing key")
+	}
+	now := time.Now()
+	payload, err := json.Marshal(accessClaims{
+		Iss: s.issuer(acct.AID), Sub: sub, Aud: audience, ClientID: clientID,
+		Iat: now.Unix(), Exp: now.Add(time.Duration(set.AccessTokenLifetime) * time.Second).Unix(),
+		Jti: newJTI(), Scope: strings.Join(scopes, " "), AID: acct.AID,
+	})
+	if err != nil {
+		return "", err
+	}
+	tok, err := ks.signer.sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return string(tok), nil
+}
+
+// toOAuthError turns any error on a protocol endpoint into an RFC 6749 error.
+func (s *Server) toOAuthError(c echo.Context, err error) *oauthError {
+	var oe *oauthError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if errors.As(he.Internal, &oe) {
+			return oe
+		}
+		switch {
+		case he.Code == http.StatusNotFound:
+			return oauthErr(http.StatusNotFound, "invalid_request", "no such endpoint")
+		case he.Code == http.StatusMethodNotAllowed:
+			return oauthErr(http.StatusMethodNotAllowed, "invalid_request", "use POST")
+		case he.Code == http.StatusRequestEntityTooLarge:
+			return oauthErr(http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
+		case he.Code < 500:
+			p := validationProblem(he)
+			d := "the request is malformed"
+			if len(p.Errors) > 0 {
+				d = "invalid parameter " + p.Errors[0].Field + ": " + p.Errors[0].Message
+			} else if p.Detail != "" {
+				d = p.Detail
+			}
+			return invalidRequest(d)
+		}
+	}
+	s.log.Error("internal error", "err", err, "path", c.Request().URL.Path,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	return oauthErr(http.StatusInternalServerError, "server_error", "internal error")
+}
+
+func (s *Server) writeOAuthError(c echo.Context, e *oauthError) {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	for k, v := range e.Header {
+		h[k] = v
+	}
+	if e.Status == http.StatusUnauthorized {
+		// RFC 6749 §5.2: required when the client used Basic; harmless and helpful otherwise.
+		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="twinid"`)
+	}
+	_ = c.JSON(e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
+}

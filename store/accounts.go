@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// CreateAccount inserts an account with its built-in scopes and first signing key in one
+// transaction.
+func (s *Store) CreateAccount(ctx context.Context, a *Account, scopes []Scope, key *SigningKey) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		if err := translate(tx.q(ctx).Create(a).Error); err != nil {
+			return err
+		}
+		if len(scopes) > 0 {
+			if err := translate(tx.q(ctx).Create(&scopes).Error); err != nil {
+				return err
+			}
+		}
+		if key != nil {
+			return translate(tx.q(ctx).Create(key).Error)
+		}
+		return nil
+	})
+}
+
+// GetAccount loads one account.
+func (s *Store) GetAccount(ctx context.Context, aid string) (*Account, error) {
+	var a Account
+	if err := s.q(ctx).Where("aid = ?", aid).Take(&a).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &a, nil
+}
+
+// ListAccounts pages through all accounts by aid.
+func (s *Store) ListAccounts(ctx context.Context, p Page) ([]Account, string, error) {
+	var rows []Account
+	if err := p.apply(s.q(ctx).Model(&Account{}), "aid").Find(&rows).Error; err != nil {
+		return nil, "", translate(err)
+	}
+	rows, next := pageOf(rows, p.Limit, func(a Account) string { return a.AID })
+	return rows, next, nil
+}
+
+// AllAccountIDs lists every account id (for background jobs).
+func (s *Store) AllAccountIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.q(ctx).Model(&Account{}).Order("aid").Pluck("aid", &ids).Error
+	return ids, translate(err)
+}
+
+// UpdateAccount writes the name and settings of an account.
+func (s *Store) UpdateAccount(ctx context.Context, a *Account) error {
+	a.UpdatedAt = time.Now().UTC()
+	res := s.q(ctx).Model(&Account{}).Where("aid = ?", a.AID).
+		Select("name", "settings", "updated_at").Updates(a)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteAccount deletes an account and, by cascade, everything in it.
+func (s *Store) DeleteAccount(ctx context.Context, aid string) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		// client_scopes reference scopes without cascade; clear them first so the cascade
+		// from accounts never trips over them, whatever order the database picks.
+		if err := tx.q(ctx).Exec(`DELETE FROM client_scopes WHERE client_pk IN (SELECT id FROM clients WHERE aid = ?)`, aid).Error; err != nil {
+			return translate(err)
+		}
+		res := tx.q(ctx).Where("aid = ?", aid).Delete(&Account{})
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}

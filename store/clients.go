@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrLimit: a per-parent limit (such as secrets per client) is reached.
+var ErrLimit = errors.New("limit reached")
+
+// CreateClient inserts a client and its scopes in one transaction.
+func (s *Store) CreateClient(ctx context.Context, c *Client, scopeIDs []string) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		if err := translate(tx.q(ctx).Create(c).Error); err != nil {
+			return err
+		}
+		return tx.setClientScopes(ctx, c.ID, scopeIDs)
+	})
+}
+
+func (s *Store) setClientScopes(ctx context.Context, clientPK string, scopeIDs []string) error {
+	if err := s.q(ctx).Where("client_pk = ?", clientPK).Delete(&clientScope{}).Error; err != nil {
+		return translate(err)
+	}
+	if len(scopeIDs) == 0 {
+		return nil
+	}
+	links := make([]clientScope, len(scopeIDs))
+	for i, id := range scopeIDs {
+		links[i] = clientScope{ClientPK: clientPK, ScopeID: id, Position: i}
+	}
+	return translate(s.q(ctx).Create(&links).Error)
+}
+
+// GetClient loads a client of an account by its internal id, with its scopes.
+func (s *Store) GetClient(ctx context.Context, aid, kind, id string) (*Client, error) {
+	var c Client
+	if err := s.q(ctx).Where("aid = ? AND kind = ? AND id = ?", aid, kind, id).Take(&c).Error; err != nil {
+		return nil, translate(err)
+	}
+	if err := s.loadScopes(ctx, []*Client{&c}); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// GetClientByClientID loads a client of an account by its OAuth client_id, with its scopes.
+func (s *Store) GetClientByClientID(ctx context.Context, aid, clientID string) (*Client, error) {
+	var c Client
+	if err := s.q(ctx).Where("aid = ? AND client_id = ?", aid, clientID).Take(&c).Error; err != nil {
+		return nil, translate(err)
+	}
+	if err := s.loadScopes(ctx, []*Client{&c}); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ListClients pages through an account's clients of one kind, with their scopes.
+func (s *Store) ListClients(ctx context.Context, aid, kind string, p Page) ([]Client, string, error) {
+	var rows []Client
+	if err := p.apply(s.q(ctx).Where("aid = ? AND kind = ?", aid, kind), "id").Find(&rows).Error; err != nil {
+		return nil, "", translate(err)
+	}
+	rows, next := pageOf(rows, p.Limit, func(c Client) string { return c.ID })
+	ptrs := make([]*Client, len(rows))
+	for i := range rows {
+		ptrs[i] = &rows[i]
+	}
+	if err := s.loadScopes(ctx, ptrs); err != nil {
+		return nil, "", err
+	}
+	return rows, next, nil
+}
+
+// loadScopes fills Scopes of the clients with one query.
+func (s *Store) loadScopes(ctx context.Context, clients []*Client) error {
+	if len(clients) == 0 {
+		return nil
+	}
+	ids := make([]string, len(clients))
+	byID := make(map[string]*Client, len(clients))
+	for i, c := range clients {
+		ids[i] = c.ID
+		byID[c.ID] = c
+		c.Scopes = []Scope{}
+	}
+	type row struct {
+		ClientPK string
+		Scope
+	}
+	var rows []row
+	err := s.q(ctx).Table("client_scopes AS cs").
+		Select("cs.client_pk AS client_pk, s.*").
+		Joins("JOIN scopes AS s ON s.id = cs.scope_id").
+		Where("cs.client_pk IN ?", ids).
+		Order("cs.client_pk, cs.position").
+		Scan(&rows).Error
+	if err != nil {
+		return translate(err)
+	}
+	for _, r := range rows {
+		c := byID[r.ClientPK]
+		c.Scopes = append(c.Scopes, r.Scope)
+	}
+	return nil
+}
+
+// UpdateClient writes the named columns of a client and, when scopeIDs is not nil, replaces
+// its scopes, in one transaction.
+func (s *Store) UpdateClient(ctx context.Context, c *Client, columns []string, scopeIDs *[]string) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		c.UpdatedAt = time.Now().UTC()
+		cols := append([]string{"updated_at"}, columns...)
+		res := tx.q(ctx).Model(&Client{}).Where("aid = ? AND id = ?", c.AID, c.ID).Select(cols).Updates(c)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if scopeIDs != nil {
+			return tx.setClientScopes(ctx, c.ID, *scopeIDs)
+		}
+		return nil
+	})
+}
+
+// DeleteClient deletes a client with its scopes links and secrets.
+func (s *Store) DeleteClient(ctx context.Context, aid, kind, id string) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		res := tx.q(ctx).Where("aid = ? AND kind = ? AND id = ?", aid, kind, id).Delete(&Client{})
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// CreateSecret inserts a secret unless the client already has max of them (ErrLimit).
+func (s *Store) CreateSecret(ctx context.Context, sec *Secret, max int) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		var n int64
+		if err := tx.q(ctx).Model(&Secret{}).Where("client_pk = ?", sec.ClientPK).Count(&n).Error; err != nil {
+			return translate(err)
+		}
+		if int(n) >= max {
+			return ErrLimit
+		}
+		return translate(tx.q(ctx).Create(sec).Error)
+	})
+}
+
+// ListSecrets pages through the secrets of a client.
+func (s *Store) ListSecrets(ctx context.Context, clientPK string, p Page) ([]Secret, string, error) {
+	var rows []Secret
+	if err := p.apply(s.q(ctx).Where("client_pk = ?", clientPK), "id").Find(&rows).Error; err != nil {
+		return nil, "", translate(err)
+	}
+	rows, next := pageOf(rows, p.Limit, func(sc Secret) string { return sc.ID })
+	return rows, next, nil
+}
+
+// ClientSecrets lists every secret of a client (there are few: creation is capped).
+func (s *Store) ClientSecrets(ctx context.Context, clientPK string) ([]Secret, error) {
+	var rows []Secret
+	err := s.q(ctx).Where("client_pk = ?", clientPK).Order("id").Find(&rows).Error
+	return rows, translate(err)
+}
+
+// DeleteSecret deletes one secret of a client.
+func (s *Store) DeleteSecret(ctx context.Context, clientPK, id string) error {
+	res := s.q(ctx).Where("client_pk = ? AND id = ?", clientPK, id).Delete(&Secret{})
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// TouchSecrets records when secrets were last used, in one transaction per batch. Secrets
+// deleted meanwhile are skipped.
+func (s *Store) TouchSecrets(ctx context.Context, used map[string]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	return s.InTx(ctx, func(tx *Store) error {
+		for id, at := range used {
+			err := tx.q(ctx).Model(&Secret{}).Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, at).
+				Update("last_used_at", at).Error
+			if err != nil {
+				return translate(err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,33 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// ListSigningKeys lists an account's keys, newest activation first.
+func (s *Store) ListSigningKeys(ctx context.Context, aid string) ([]SigningKey, error) {
+	var rows []SigningKey
+	err := s.q(ctx).Where("aid = ?", aid).Order("activates_at DESC, kid DESC").Find(&rows).Error
+	return rows, translate(err)
+}
+
+// AddSigningKey inserts the next key of an account and marks the keys it supersedes to retire
+// at retireAt (when the last token they can still sign has expired), in one transaction.
+func (s *Store) AddSigningKey(ctx context.Context, key *SigningKey, retireAt time.Time) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		err := tx.q(ctx).Model(&SigningKey{}).
+			Where("aid = ? AND retires_at IS NULL", key.AID).
+			Update("retires_at", retireAt).Error
+		if err != nil {
+			return translate(err)
+		}
+		return translate(tx.q(ctx).Create(key).Error)
+	})
+}
+
+// DeleteRetiredKeys removes keys that left the JWKS before now.
+func (s *Store) DeleteRetiredKeys(ctx context.Context, now time.Time) (int64, error) {
+	res := s.q(ctx).Where("retires_at IS NOT NULL AND retires_at < ?", now).Delete(&SigningKey{})
+	return res.RowsAffected, translate(res.Error)
+}
