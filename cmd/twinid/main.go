@@ -35,6 +35,7 @@ const usage = `twinid: OAuth 2.0 / OpenID Connect server with a Management API
 Usage:
   twinid serve [flags]     run the server (migrates the database first)
   twinid migrate [flags]   apply database migrations and exit
+  twinid healthcheck       exit 0 when the local server answers /readyz (for containers)
 
 Run 'twinid serve --help' for the flags and their environment variables.
 `
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd, args := args[0], args[1:]
 	switch cmd {
 	case "serve", "migrate":
+	case "healthcheck":
+		return healthcheck(ctx)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -151,4 +154,29 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 		err = nil
 	}
 	return err
+}
+
+// healthcheck asks the server on TWINID_LISTEN for /readyz; images without curl use it.
+func healthcheck(ctx context.Context) error {
+	fs := flag.NewFlagSet("twinid healthcheck", flag.ContinueOnError)
+	cfg, err := loadConfig(fs, nil)
+	if err != nil {
+		return err
+	}
+	_, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/readyz", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", res.Status)
+	}
+	return nil
 }

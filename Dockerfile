@@ -1,0 +1,16 @@
+# A small static image: pure-Go SQLite and Postgres drivers, no cgo.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/twinid ./cmd/twinid && mkdir -p /out/data
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/twinid /twinid
+COPY --from=build --chown=nonroot:nonroot /out/data /data
+ENV TWINID_DATA_DIR=/data TWINID_LISTEN=:8080
+EXPOSE 8080
+USER nonroot
+ENTRYPOINT ["/twinid"]
+CMD ["serve"]

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestInvalidConfigListsEveryProblem(t *testing.T) {
+	t.Setenv("TWINID_LISTEN", "nonsense")
+	t.Setenv("TWINID_PUBLIC_URL", "ftp://x")
+	t.Setenv("TWINID_MASTER_KEY", "short")
+	t.Setenv("TWINID_LOG_LEVEL", "loud")
+	t.Setenv("TWINID_DATABASE_URL", "mysql://x")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"serve"}, &out, &errb)
+	if err == nil {
+		t.Fatal("invalid configuration accepted")
+	}
+	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_DATABASE_URL"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error does not name %s: %v", v, err)
+		}
+	}
+}
+
+func TestServeHelpListsEveryVariable(t *testing.T) {
+	var out, errb bytes.Buffer
+	_ = run(context.Background(), []string{"serve", "--help"}, &out, &errb)
+	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_DATABASE_URL", "TWINID_DATA_DIR",
+		"TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_BOOTSTRAP_CLIENT_ID", "TWINID_BOOTSTRAP_CLIENT_SECRET", "TWINID_REDIS_URL"} {
+		if !strings.Contains(errb.String(), v) {
+			t.Errorf("--help does not list %s", v)
+		}
+	}
+}
+
+func TestMigrateOnSQLiteThenServeBootstrapsOnce(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TWINID_DATA_DIR", dir)
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, &out, &errb); err != nil {
+		t.Fatalf("migrate: %v %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "applied 1 migration") {
+		t.Fatalf("migrate output: %s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"migrate"}, &out, &errb); err != nil || !strings.Contains(out.String(), "applied 0") {
+		t.Fatalf("second migrate: %v %s", err, out.String())
+	}
+}
