@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/twinid/twinid/server"
 )
 
 // verify checks a token the way any standard verifier would: discovery, then the JWKS.
@@ -473,6 +476,35 @@ func TestPaginationAndZeroQueries(t *testing.T) {
 		}
 		if r := e.do("GET", "/swagger/", "", nil); r.status != 200 {
 			t.Fatal("swagger ui")
+		}
+	})
+}
+
+func TestBootstrapOnceAndKeysEncrypted(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		again, err := e.srv.EnsureBootstrap(context.Background(), server.BootstrapOptions{})
+		if err != nil || again.Created || again.ClientSecret != "" {
+			t.Fatalf("second bootstrap: %+v %v", again, err)
+		}
+		// The swagger-ui client and the admin exist; the admin manages root.
+		admin := e.adminToken()
+		sas := must(t, e.do("GET", "/v1/accounts/root/service-accounts", admin, nil), 200)["items"].([]any)
+		if len(sas) != 1 || sas[0].(map[string]any)["clientId"] != e.adminID {
+			t.Fatalf("root service accounts: %v", sas)
+		}
+		rows, err := e.st.ListSigningKeys(context.Background(), "root")
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("keys: %v %v", rows, err)
+		}
+		if _, err := x509.ParsePKCS8PrivateKey(rows[0].PrivateKey); err == nil {
+			t.Fatal("the private key is stored in the clear")
+		}
+		// Secrets are stored as keyed hashes only.
+		tn := e.newTenant(admin, "tenant-a", nil)
+		c, _ := e.st.GetClientByClientID(context.Background(), "tenant-a", tn.clientID)
+		secs, _ := e.st.ClientSecrets(context.Background(), c.ID)
+		if len(secs) != 1 || bytes.Contains(secs[0].Hash, []byte(tn.secret)) || len(secs[0].Hash) != 32 {
+			t.Fatal("secret not stored as a 32-byte hash")
 		}
 	})
 }

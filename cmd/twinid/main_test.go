@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -49,5 +51,26 @@ func TestMigrateOnSQLiteThenServeBootstrapsOnce(t *testing.T) {
 	out.Reset()
 	if err := run(context.Background(), []string{"migrate"}, &out, &errb); err != nil || !strings.Contains(out.String(), "applied 0") {
 		t.Fatalf("second migrate: %v %s", err, out.String())
+	}
+}
+
+func TestGeneratedMasterKeyIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := &config{DataDir: dir}
+	var logs bytes.Buffer
+	k, err := cfg.masterKey(newLogger(&config{LogLevel: "info", LogFormat: "text"}, &logs))
+	if err != nil || len(k) != 32 {
+		t.Fatalf("master key: %v %d", err, len(k))
+	}
+	fi, err := os.Stat(filepath.Join(dir, "master.key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("master.key mode %v, %v", fi.Mode().Perm(), err)
+	}
+	if !strings.Contains(logs.String(), "TWINID_MASTER_KEY is not set") {
+		t.Fatal("no warning logged")
+	}
+	again, _ := cfg.masterKey(newLogger(&config{LogLevel: "info", LogFormat: "text"}, &logs))
+	if !bytes.Equal(k, again) {
+		t.Fatal("the master key changed between starts")
 	}
 }
