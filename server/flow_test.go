@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"slices"
 	"sort"
@@ -507,4 +508,50 @@ func TestBootstrapOnceAndKeysEncrypted(t *testing.T) {
 			t.Fatal("secret not stored as a 32-byte hash")
 		}
 	})
+}
+
+func TestFailedClientAuthIsLimited(t *testing.T) {
+	e := newEnv(t, "")
+	admin := e.adminToken()
+	tn := e.newTenant(admin, "tenant-a", nil)
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	var last resp
+	for i := 0; i < 25; i++ {
+		last = e.form("/v1/accounts/tenant-a/auth/token", tn.clientID, "twid_wrong", cc)
+	}
+	if last.status != 429 || last.header.Get("Retry-After") == "" {
+		t.Fatalf("after 25 wrong secrets: %d %s", last.status, last.body)
+	}
+}
+
+func TestRedisRateLimitIsSharedByNodes(t *testing.T) {
+	redisURL := os.Getenv("TWINID_TEST_REDIS_URL")
+	if redisURL == "" {
+		t.Skip("TWINID_TEST_REDIS_URL not set")
+	}
+	e := newEnvWith(t, "", redisURL)
+	admin := e.adminToken()
+	tn := e.newTenant(admin, "rl-"+randHex(4), map[string]any{"tokenRateLimit": map[string]any{"perMinute": 60, "burst": 2}})
+	node2 := e.secondNode(redisURL)
+	path := "/v1/accounts/" + tn.aid + "/auth/token"
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	must(t, e.form(path, tn.clientID, tn.secret, cc), 200)
+	must(t, node2.form(path, tn.clientID, tn.secret, cc), 200)
+	// The bucket is cluster-wide: the third token, on either node, is over the burst.
+	r := e.form(path, tn.clientID, tn.secret, cc)
+	if r.status != 429 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("third token within a burst of 2 across two nodes: %d", r.status)
+	}
+}
+
+func TestSecretRevokedOnOneNodeStopsThereAtOnce(t *testing.T) {
+	e := newEnv(t, "")
+	admin := e.adminToken()
+	tn := e.newTenant(admin, "tenant-a", nil)
+	node2 := e.secondNode("")
+	path := "/v1/accounts/tenant-a/auth/token"
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	must(t, node2.form(path, tn.clientID, tn.secret, cc), 200) // cached on node 2 now
+	must(t, node2.do("DELETE", "/v1/accounts/tenant-a/service-accounts/"+tn.saID+"/secrets/"+tn.secretID, admin, nil), 204)
+	must(t, node2.form(path, tn.clientID, tn.secret, cc), 401)
 }

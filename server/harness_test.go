@@ -82,6 +82,22 @@ type env struct {
 	adminID  string
 	adminSec string
 	logs     *syncBuffer
+	mk       []byte
+}
+
+// secondNode starts another twinid node on the same database and master key.
+func (e *env) secondNode(redisURL string) *env {
+	e.t.Helper()
+	hs := httptest.NewServer(nil)
+	e.t.Cleanup(hs.Close)
+	srv, err := server.New(server.Config{PublicURL: e.url, MasterKey: e.mk, RedisURL: redisURL}, e.st)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hs.Config.Handler = srv.Handler()
+	n := *e
+	n.srv, n.http, n.url = srv, hs, hs.URL
+	return &n
 }
 
 type syncBuffer struct {
@@ -117,7 +133,9 @@ func forEachDB(t *testing.T, f func(t *testing.T, e *env)) {
 	})
 }
 
-func newEnv(t *testing.T, dbURL string) *env {
+func newEnv(t *testing.T, dbURL string) *env { return newEnvWith(t, dbURL, "") }
+
+func newEnvWith(t *testing.T, dbURL, redisURL string) *env {
 	t.Helper()
 	ctx := context.Background()
 	if dbURL != "" {
@@ -156,8 +174,9 @@ func newEnv(t *testing.T, dbURL string) *env {
 	e.url = hs.URL
 	mk := make([]byte, 32)
 	_, _ = rand.Read(mk)
+	e.mk = mk
 	e.srv, err = server.New(server.Config{
-		PublicURL: hs.URL, MasterKey: mk,
+		PublicURL: hs.URL, MasterKey: mk, RedisURL: redisURL,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}, st)
 	if err != nil {
