@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -68,7 +67,8 @@ type Server struct {
 	usage   *usage
 	metrics *metrics
 	echo    *echo.Echo
-	bg      sync.WaitGroup
+	// now is the clock of scheduled jobs (tests move it forward).
+	now func() time.Time
 }
 
 // New builds the server and its HTTP handler.
@@ -97,6 +97,7 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 		fails:   newMemLimiter(),
 		usage:   newUsage(),
 		metrics: newMetrics(st),
+		now:     time.Now,
 	}
 	if cfg.RedisURL != "" {
 		if s.limits, err = newRedisLimiter(cfg.RedisURL); err != nil {
@@ -179,7 +180,7 @@ func (s *Server) rotateDueKeys(ctx context.Context) {
 			continue
 		}
 		newest := rows[0]
-		if time.Since(newest.CreatedAt) < time.Duration(set.KeyRotationInterval)*time.Second {
+		if s.now().Sub(newest.CreatedAt) < time.Duration(set.KeyRotationInterval)*time.Second {
 			continue
 		}
 		if _, err := s.rotateKey(ctx, acct, "", time.Duration(*set.KeyPropagationDelay)*time.Second); err != nil {
