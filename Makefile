@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: run build test test-sqlite generate check-generate lint bench clients vet
+.PHONY: run build test test-sqlite generate check-generate lint bench clients test-clients vet
 
 run:
 	$(GO) run ./cmd/twinid serve
@@ -29,3 +29,11 @@ lint:
 bench:
 	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || true)
 	$(GO) run ./cmd/twinid-bench $(BENCHFLAGS)
+
+## clients: regenerate and compile the TypeScript client (clients/typescript).
+clients:
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate && npx tsc -p .
+
+## test-clients: drive the service-account flow through the TypeScript client against a fresh twinid.
+test-clients:
+	$(MAKE) clients && cd clients/typescript && npm test
