@@ -80,7 +80,9 @@ func (s *Server) routes() (*echo.Echo, error) {
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
 	})
-	ui := echo.WrapHandler(swaggerui.Handler(swaggerui.Config{}))
+	// Only the management scope is preselected: Swagger UI sends the preselected scopes with
+	// every flow, and a service account holds no OpenID scopes.
+	ui := echo.WrapHandler(swaggerui.Handler(swaggerui.Config{Scopes: []string{scopeManage}}))
 	e.GET("/swagger", ui)
 	e.GET("/swagger/*", ui)
 	e.HEAD("/swagger/*", ui)
