@@ -34,6 +34,6 @@ bench:
 clients:
 	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate && npx tsc -p .
 
-## test-clients: drive the service-account flow through the TypeScript client against a fresh twinid.
+## test-clients: the service-account flow through the TypeScript client, and Swagger UI in headless Chromium, against a fresh twinid.
 test-clients:
 	$(MAKE) clients && cd clients/typescript && npm test

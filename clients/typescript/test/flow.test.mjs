@@ -1,27 +1,10 @@
 // Drives the service-account flow through the generated client against a freshly built twinid.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { randomInt } from "node:crypto";
+import { startTwinid } from "./twinid.mjs";
 import { createTwinidClient } from "../dist/index.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const clientId = "ts-admin";
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const clientSecret = "twid_" + Array.from({ length: 43 }, () => base62[randomInt(62)]).join("");
-
-let tmp, proc, baseUrl, stderr = "";
-
-const freePort = () =>
-  new Promise((ok, fail) => {
-    const s = createServer().once("error", fail);
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); });
-  });
+let tw, baseUrl, clientId, clientSecret;
 
 const tokenRequest = (uri, id, secret, scope) =>
   fetch(uri, {
@@ -34,44 +17,11 @@ const tokenRequest = (uri, id, secret, scope) =>
   });
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), "twinid-ts-"));
-  const bin = join(tmp, "twinid");
-  execFileSync("go", ["build", "-o", bin, "./cmd/twinid"], { cwd: repoRoot, stdio: "inherit" });
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("TWINID_")) delete env[k];
-  Object.assign(env, {
-    TWINID_LISTEN: `127.0.0.1:${port}`,
-    TWINID_PUBLIC_URL: baseUrl,
-    TWINID_DATA_DIR: join(tmp, "data"),
-    TWINID_BOOTSTRAP_CLIENT_ID: clientId,
-    TWINID_BOOTSTRAP_CLIENT_SECRET: clientSecret,
-    TWINID_LOG_LEVEL: "warn",
-  });
-  proc = spawn(bin, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
-  proc.stderr.on("data", (d) => { stderr += d; });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`twinid exited (${proc.exitCode}):\n${stderr}`);
-    try {
-      if ((await fetch(`${baseUrl}/readyz`)).status === 200) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`twinid not ready after 30 s:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  tw = await startTwinid("ts-admin");
+  ({ baseUrl, clientId, clientSecret } = tw);
 });
 
-after(async () => {
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once("exit", r));
-    proc.kill("SIGTERM");
-    const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(t);
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+after(async () => { if (tw) await tw.stop(); });
 
 test("management call without a token is 401 problem+json", async () => {
   const { response, error } = await createTwinidClient(baseUrl).GET("/v1/accounts");

@@ -1,0 +1,53 @@
+// Swagger UI in headless Chromium: Authorize with client credentials, then "Try it out" on a
+// management endpoint answers 200. Needs Debian's chromium (.ci/run installs it).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { startTwinid } from "./twinid.mjs";
+
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const haveBrowser = existsSync(executablePath);
+if (!haveBrowser && process.env.CI === "true") throw new Error(`no browser at ${executablePath}`);
+
+let tw, browser;
+
+before(async () => {
+  if (!haveBrowser) return;
+  tw = await startTwinid("swagger-admin");
+  browser = await chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (tw) await tw.stop();
+});
+
+test("Swagger UI: Authorize with client credentials, then Try it out", { skip: !haveBrowser && "no chromium" }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${tw.baseUrl}/swagger/`);
+  await page.click("button.authorize");
+  const cc = page.locator(".auth-container", { hasText: "clientCredentials" });
+  await cc.locator("input#client_id_clientCredentials").fill(tw.clientId);
+  await cc.locator("input#client_secret_clientCredentials").fill(tw.clientSecret);
+  await cc.locator("input[type=checkbox]").first().check();
+  const tokenResponse = page.waitForResponse((r) => r.url().endsWith("/v1/accounts/root/auth/token"));
+  await cc.locator("button.authorize").click();
+  // Swagger UI called twinid's token endpoint itself (client credentials as HTTP Basic).
+  assert.equal((await tokenResponse).status(), 200);
+  await page.click("button.close-modal");
+  const op = page.locator("#operations-ServiceAccounts-listServiceAccounts");
+  await op.locator("button.opblock-summary-control").click();
+  await op.locator("button.try-out__btn").click();
+  await op.locator("input[placeholder=aid]").fill("root");
+  await op.locator("button.execute").click();
+  const status = op.locator(".live-responses-table tbody .response-col_status").first();
+  await status.waitFor({ timeout: 10_000 });
+  assert.equal((await status.innerText()).trim(), "200");
+  const body = await op.locator(".live-responses-table .microlight").first().innerText();
+  assert.match(body, /"clientId": "swagger-admin"/);
+});

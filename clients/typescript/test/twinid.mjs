@@ -1,0 +1,60 @@
+// Starts a freshly built twinid on a free loopback port for the node tests, and stops it.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { randomInt } from "node:crypto";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const s = createServer().once("error", fail);
+    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+
+/** startTwinid builds and starts twinid with fixed bootstrap credentials. */
+export async function startTwinid(clientId) {
+  const clientSecret = "twid_" + Array.from({ length: 43 }, () => base62[randomInt(62)]).join("");
+  const tmp = mkdtempSync(join(tmpdir(), "twinid-node-"));
+  const bin = join(tmp, "twinid");
+  execFileSync("go", ["build", "-o", bin, "./cmd/twinid"], { cwd: repoRoot, stdio: "inherit" });
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("TWINID_")) delete env[k];
+  Object.assign(env, {
+    TWINID_LISTEN: `127.0.0.1:${port}`,
+    TWINID_PUBLIC_URL: baseUrl,
+    TWINID_DATA_DIR: join(tmp, "data"),
+    TWINID_BOOTSTRAP_CLIENT_ID: clientId,
+    TWINID_BOOTSTRAP_CLIENT_SECRET: clientSecret,
+    TWINID_LOG_LEVEL: "warn",
+  });
+  let stderr = "";
+  const proc = spawn(bin, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  proc.stderr.on("data", (d) => { stderr += d; });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`twinid exited (${proc.exitCode}):\n${stderr}`);
+    try {
+      if ((await fetch(`${baseUrl}/readyz`)).status === 200) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`twinid not ready after 30 s:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  return { baseUrl, clientId, clientSecret, stop };
+}
