@@ -47,6 +47,7 @@ type wrkGen struct {
 	dir         string
 	connections int
 	threads     int
+	pin         bool
 }
 
 func (g wrkGen) name() string { return "wrk" }
@@ -66,9 +67,12 @@ func (g wrkGen) run(ctx context.Context, t target, d time.Duration) (loadResult,
 	// wrk takes whole seconds; round up so the run is never shorter than asked.
 	secs := max(1, int(math.Ceil(d.Seconds())))
 	threads := max(1, min(g.threads, g.connections))
-	cmd := exec.CommandContext(ctx, g.path,
-		"-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(g.connections), "-d"+strconv.Itoa(secs)+"s",
-		"--timeout", "10s", "--latency", "-s", script, t.url)
+	args := []string{"-t" + strconv.Itoa(threads), "-c" + strconv.Itoa(g.connections), "-d" + strconv.Itoa(secs) + "s",
+		"--timeout", "10s", "--latency", "-s", script, t.url}
+	cmd := exec.CommandContext(ctx, g.path, args...)
+	if g.pin {
+		cmd = exec.CommandContext(ctx, "taskset", append([]string{"-c", "0", g.path}, args...)...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

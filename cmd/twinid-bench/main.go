@@ -47,6 +47,7 @@ type options struct {
 	warmup      time.Duration
 	connections int
 	threads     int
+	pin         bool
 	db          string
 	gen         string
 	algs        []string
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load `time` before each run")
 	fs.IntVar(&o.connections, "connections", 16, "concurrent keep-alive connections")
 	fs.IntVar(&o.threads, "threads", 2, "wrk threads")
+	fs.BoolVar(&o.pin, "pin", false, "pin the server to CPU 1 and wrk to CPU 0 (taskset), so they do not share a core")
 	fs.StringVar(&o.db, "db", "", "TWINID_DATABASE_URL, e.g. postgres://... (default: embedded SQLite)")
 	fs.StringVar(&o.gen, "gen", "wrk", "load generator: wrk (falls back to go when wrk is missing) or go")
 	algs := fs.String("algs", "RS256,ES256", "comma-separated signing algorithms to measure")
@@ -123,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var gen generator = goGen{connections: o.connections}
 	if o.gen == "wrk" {
 		if path, err := exec.LookPath("wrk"); err == nil {
-			gen = wrkGen{path: path, dir: tmp, connections: o.connections, threads: o.threads}
+			gen = wrkGen{path: path, dir: tmp, connections: o.connections, threads: o.threads, pin: o.pin}
 		} else {
 			fmt.Fprintln(stderr, "twinid-bench: wrk is not on PATH (apt-get install wrk); using the built-in Go load generator")
 		}
@@ -139,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, bin, tmp, o.db)
+	srv, err := startServer(ctx, bin, tmp, o.db, o.pin)
 	if err != nil {
 		return err
 	}
@@ -386,7 +388,7 @@ type server struct {
 }
 
 // startServer starts bin serve on a free loopback port and waits until /readyz answers 200.
-func startServer(ctx context.Context, bin, tmp, db string) (*server, error) {
+func startServer(ctx context.Context, bin, tmp, db string, pin bool) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -405,6 +407,10 @@ func startServer(ctx context.Context, bin, tmp, db string) (*server, error) {
 	}
 	defer logFile.Close() // the child has its own descriptor
 	s.cmd = exec.Command(bin, "serve")
+	if pin {
+		// taskset execs the server in place, so the pid (and /proc figures) stay the server's.
+		s.cmd = exec.Command("taskset", "-c", "1", bin, "serve")
+	}
 	s.cmd.Env = append(os.Environ(),
 		"TWINID_LISTEN="+addr,
 		"TWINID_PUBLIC_URL="+s.base,
