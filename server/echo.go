@@ -56,6 +56,9 @@ func (s *Server) routes() (*echo.Echo, error) {
 		},
 	}))
 	e.Use(secureHeaders)
+	if s.paramLimits, err = protocolParamLimits(spec); err != nil {
+		return nil, err
+	}
 	e.Use(s.prepare)
 	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
 		Skipper:               skipValidation,
@@ -91,10 +94,30 @@ func (s *Server) routes() (*echo.Echo, error) {
 	return e, nil
 }
 
-// skipValidation keeps the validator off everything that is not in the API document.
+// skipValidation keeps the validator off everything that is not in the API document, and
+// off the protocol endpoints: readOAuthParams checks their bodies against the same document
+// (protocolParamLimits) and answers in RFC 6749 form, at a fraction of the cost on the
+// hottest path.
 func skipValidation(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return !strings.HasPrefix(p, "/v1/")
+	return !strings.HasPrefix(p, "/v1/") || isProtocolPath(p)
+}
+
+// protocolParamLimits reads the maximum length of every token request parameter from the
+// OpenAPI document's TokenRequest schema.
+func protocolParamLimits(spec *openapi3.T) (map[string]int, error) {
+	ref := spec.Components.Schemas["TokenRequest"]
+	if ref == nil || ref.Value == nil {
+		return nil, errors.New("openapi: no TokenRequest schema")
+	}
+	limits := map[string]int{}
+	for name, prop := range ref.Value.Properties {
+		if prop.Value == nil || prop.Value.MaxLength == nil {
+			return nil, fmt.Errorf("openapi: TokenRequest.%s has no maxLength", name)
+		}
+		limits[name] = int(*prop.Value.MaxLength)
+	}
+	return limits, nil
 }
 
 // isProtocolPath: endpoints that speak RFC 6749 errors, never problem+json.
@@ -177,7 +200,7 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 			remote:        c.RealIP(),
 		})
 		if isProtocolPath(r.URL.Path) {
-			params, err := readOAuthParams(r)
+			params, err := readOAuthParams(r, s.paramLimits)
 			if err != nil {
 				return err
 			}

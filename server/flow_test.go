@@ -555,3 +555,23 @@ func TestSecretRevokedOnOneNodeStopsThereAtOnce(t *testing.T) {
 	must(t, node2.do("DELETE", "/v1/accounts/tenant-a/service-accounts/"+tn.saID+"/secrets/"+tn.secretID, admin, nil), 204)
 	must(t, node2.form(path, tn.clientID, tn.secret, cc), 401)
 }
+
+func TestTokenParameterLimitsComeFromTheDocument(t *testing.T) {
+	e := newEnv(t, "")
+	admin := e.adminToken()
+	tn := e.newTenant(admin, "tenant-a", nil)
+	// TokenRequest.scope has maxLength 4096 in the OpenAPI document.
+	r := e.form("/v1/accounts/tenant-a/auth/token", tn.clientID, tn.secret,
+		url.Values{"grant_type": {"client_credentials"}, "scope": {strings.Repeat("s", 4097)}})
+	body := must(t, r, 400)
+	if body["error"] != "invalid_request" || !strings.Contains(body["error_description"].(string), "scope") {
+		t.Fatalf("over-long scope: %v", body)
+	}
+	// A JSON body with a non-string value is refused in RFC 6749 form.
+	req, _ := http.NewRequest("POST", e.url+"/v1/accounts/tenant-a/auth/token", strings.NewReader(`{"grant_type": 1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(tn.clientID, tn.secret)
+	if must(t, e.send(req), 400)["error"] != "invalid_request" {
+		t.Fatal("non-string parameter accepted")
+	}
+}

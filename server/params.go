@@ -9,6 +9,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
+	"unicode/utf8"
 )
 
 const maxOAuthBody = 64 << 10
@@ -24,7 +26,7 @@ func (p *oauthParams) get(name string) string { return p.v.Get(name) }
 
 // readOAuthParams reads form, multipart and JSON bodies into one parameter set and puts the
 // bytes back, so the validator and the generated binding can read them again.
-func readOAuthParams(r *http.Request) (*oauthParams, error) {
+func readOAuthParams(r *http.Request, limits map[string]int) (*oauthParams, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxOAuthBody+1))
 	if err != nil {
 		return nil, invalidRequest("the request body could not be read")
@@ -86,9 +88,15 @@ func readOAuthParams(r *http.Request) (*oauthParams, error) {
 		return nil, invalidRequest("Content-Type must be application/x-www-form-urlencoded, multipart/form-data or application/json")
 	}
 	for k, vals := range p.v {
-		if len(vals) > 1 {
+		if len(vals) > 1 && p.dup == "" {
 			p.dup = k
-			break
+		}
+		if max, ok := limits[k]; ok {
+			for _, v := range vals {
+				if utf8.RuneCountInString(v) > max {
+					return nil, invalidRequest("parameter " + k + " is longer than " + strconv.Itoa(max) + " characters")
+				}
+			}
 		}
 	}
 	return p, nil

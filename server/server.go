@@ -67,6 +67,8 @@ type Server struct {
 	usage   *usage
 	metrics *metrics
 	echo    *echo.Echo
+	// paramLimits are the protocol parameters' maximum lengths, from the document.
+	paramLimits map[string]int
 	// now is the clock of scheduled jobs (tests move it forward).
 	now func() time.Time
 }
