@@ -26,6 +26,7 @@ check-generate: generate
 lint:
 	npx --yes @redocly/cli@2.77.0 lint openapi/openapi.yaml
 
+BENCHFLAGS ?= -pin
 bench:
 	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || true)
 	$(GO) run ./cmd/twinid-bench $(BENCHFLAGS)
