@@ -181,6 +181,6 @@ func (s *Server) DeleteAccount(ctx context.Context, req gen.DeleteAccountRequest
 	}
 	s.cache.dropPrefix("acct\x00" + req.Aid)
 	s.cache.dropPrefix("client\x00" + req.Aid + "\x00")
-	s.keys.drop(req.Aid)
+	s.cache.drop(keysCacheKey(req.Aid))
 	return gen.DeleteAccount204Response{}, nil
 }

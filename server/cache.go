@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -44,9 +45,17 @@ func (c *ttlCache) begin() uint64 {
 }
 
 func (c *ttlCache) put(k string, v any, epoch uint64) {
+	c.putUntil(k, v, time.Now().Add(c.ttl), epoch)
+}
+
+// putUntil stores v until expires (or the ttl, whichever is sooner).
+func (c *ttlCache) putUntil(k string, v any, expires time.Time, epoch uint64) {
+	if max := time.Now().Add(c.ttl); expires.After(max) {
+		expires = max
+	}
 	c.mu.Lock()
 	if c.epoch == epoch {
-		c.m[k] = ttlEntry{v: v, expires: time.Now().Add(c.ttl)}
+		c.m[k] = ttlEntry{v: v, expires: expires}
 	}
 	c.mu.Unlock()
 }
@@ -65,7 +74,7 @@ func (c *ttlCache) dropPrefix(prefix string) {
 	c.mu.Lock()
 	c.epoch++
 	for k := range c.m {
-		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+		if strings.HasPrefix(k, prefix) {
 			delete(c.m, k)
 		}
 	}

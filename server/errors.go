@@ -47,8 +47,6 @@ type oauthError struct {
 	Status      int
 	Code        string
 	Description string
-	// Basic asks for `WWW-Authenticate: Basic` on a 401.
-	Basic bool
 	// Header holds extra response headers (Retry-After, RateLimit-*).
 	Header http.Header
 }

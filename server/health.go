@@ -2,14 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/twinid/twinid/gen"
-	"github.com/twinid/twinid/store"
 )
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 // GetHealth implements /healthz: alive while serving HTTP.
 func (s *Server) GetHealth(context.Context, gen.GetHealthRequestObject) (gen.GetHealthResponseObject, error) {

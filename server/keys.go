@@ -10,13 +10,13 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 
+	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/store"
 )
 
@@ -36,57 +36,17 @@ type signer struct {
 }
 
 // keySet is what a node keeps of an account's keys: the active signer, the published JWKS
-// and the set to verify tokens with. It is rebuilt after ttl, at the next activation or
-// retirement, and at once after a rotation on this node.
+// and the set to verify tokens with. It lives in the node cache until the cache TTL, the
+// next activation or retirement, whichever comes first, and is dropped at once after a
+// rotation on this node.
 type keySet struct {
-	signer  *signer
-	jwks    []byte
-	verify  jwk.Set
-	rows    []store.SigningKey
-	expires time.Time
+	signer *signer
+	jwks   gen.JWKS
+	verify jwk.Set
+	rows   []store.SigningKey // live keys, newest activation first
 }
 
-type keyCache struct {
-	mu  sync.Mutex
-	m   map[string]*keySet
-	ttl time.Duration
-}
-
-func newKeyCache(ttl time.Duration) *keyCache {
-	return &keyCache{m: map[string]*keySet{}, ttl: ttl}
-}
-
-func (c *keyCache) get(aid string, now time.Time) *keySet {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ks := c.m[aid]
-	if ks == nil || now.After(ks.expires) {
-		return nil
-	}
-	return ks
-}
-
-func (c *keyCache) put(aid string, ks *keySet) {
-	c.mu.Lock()
-	c.m[aid] = ks
-	c.mu.Unlock()
-}
-
-func (c *keyCache) drop(aid string) {
-	c.mu.Lock()
-	delete(c.m, aid)
-	c.mu.Unlock()
-}
-
-func (c *keyCache) sweep(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, ks := range c.m {
-		if now.After(ks.expires) {
-			delete(c.m, k)
-		}
-	}
-}
+func keysCacheKey(aid string) string { return "keys\x00" + aid }
 
 // keyStatus tells where a key is in its life at now. rows are newest activation first.
 func keyStatus(rows []store.SigningKey, i int, now time.Time) string {
@@ -102,29 +62,39 @@ func keyStatus(rows []store.SigningKey, i int, now time.Time) string {
 	return keyActive
 }
 
-// accountKeys returns the account's key set, from the cache when fresh.
-func (s *Server) accountKeys(ctx context.Context, aid string) (*keySet, error) {
-	now := time.Now()
-	if ks := s.keys.get(aid, now); ks != nil {
-		return ks, nil
+// liveKeys drops the keys past their retirement: the last token they signed has expired, so
+// they leave the JWKS.
+func liveKeys(rows []store.SigningKey, now time.Time) []store.SigningKey {
+	live := rows[:0:0]
+	for _, r := range rows {
+		if r.RetiresAt == nil || r.RetiresAt.After(now) {
+			live = append(live, r)
+		}
 	}
-	rows, err := s.store.ListSigningKeys(ctx, aid)
+	return live
+}
+
+// accountKeys returns the account's key set, from the node cache when fresh.
+func (s *Server) accountKeys(ctx context.Context, aid string) (*keySet, error) {
+	key := keysCacheKey(aid)
+	if v, ok := s.cache.get(key); ok {
+		return v.(*keySet), nil
+	}
+	epoch := s.cache.begin()
+	all, err := s.store.ListSigningKeys(ctx, aid)
 	if err != nil {
 		return nil, err
 	}
-	ks := &keySet{verify: jwk.NewSet(), expires: now.Add(s.keys.ttl)}
-	pub := make([]json.RawMessage, 0, len(rows))
-	for i, r := range rows {
-		if r.RetiresAt != nil && !r.RetiresAt.After(now) {
-			continue // past its last token's expiry: gone from the JWKS
+	now := time.Now()
+	expires := now.Add(s.cfg.CacheTTL)
+	ks := &keySet{verify: jwk.NewSet(), rows: liveKeys(all, now), jwks: gen.JWKS{Keys: []gen.JWK{}}}
+	for i, r := range ks.rows {
+		if r.RetiresAt != nil && r.RetiresAt.Before(expires) {
+			expires = *r.RetiresAt
 		}
-		if r.RetiresAt != nil && r.RetiresAt.Before(ks.expires) {
-			ks.expires = *r.RetiresAt
+		if r.ActivatesAt.After(now) && r.ActivatesAt.Before(expires) {
+			expires = r.ActivatesAt
 		}
-		if r.ActivatesAt.After(now) && r.ActivatesAt.Before(ks.expires) {
-			ks.expires = r.ActivatesAt
-		}
-		pub = append(pub, json.RawMessage(r.PublicJWK))
 		k, err := jwk.ParseKey([]byte(r.PublicJWK))
 		if err != nil {
 			return nil, fmt.Errorf("parse public key %s: %w", r.KID, err)
@@ -132,17 +102,18 @@ func (s *Server) accountKeys(ctx context.Context, aid string) (*keySet, error) {
 		if err := ks.verify.AddKey(k); err != nil {
 			return nil, err
 		}
-		if ks.signer == nil && keyStatus(rows, i, now) == keyActive {
+		var pub gen.JWK
+		if err := json.Unmarshal([]byte(r.PublicJWK), &pub); err != nil {
+			return nil, err
+		}
+		ks.jwks.Keys = append(ks.jwks.Keys, pub)
+		if ks.signer == nil && keyStatus(ks.rows, i, now) == keyActive {
 			if ks.signer, err = s.openSigner(r); err != nil {
 				return nil, err
 			}
 		}
-		ks.rows = append(ks.rows, r)
 	}
-	if ks.jwks, err = json.Marshal(map[string]any{"keys": pub}); err != nil {
-		return nil, err
-	}
-	s.keys.put(aid, ks)
+	s.cache.putUntil(key, ks, expires, epoch)
 	return ks, nil
 }
 
@@ -234,7 +205,7 @@ func (s *Server) rotateKey(ctx context.Context, acct *store.Account, alg string,
 	if err := s.store.AddSigningKey(ctx, key, retire); err != nil {
 		return nil, err
 	}
-	s.keys.drop(acct.AID)
+	s.cache.drop(keysCacheKey(acct.AID))
 	return key, nil
 }
 

@@ -59,13 +59,11 @@ func (l *memLimiter) allow(_ context.Context, key string, perMinute, burst int) 
 	b := l.bucket(key, perMinute, burst, now)
 	perSec := float64(perMinute) / 60
 	res := limitResult{Limit: perMinute}
-	if b.lim.AllowN(now, 1) {
-		res.Allowed = true
-	} else {
-		tokens := b.lim.TokensAt(now)
-		res.RetryAfter = max(1, int(math.Ceil((1-tokens)/perSec)))
-	}
+	res.Allowed = b.lim.AllowN(now, 1)
 	tokens := b.lim.TokensAt(now)
+	if !res.Allowed {
+		res.RetryAfter = retryAfter(tokens, perMinute)
+	}
 	res.Remaining = max(0, int(tokens))
 	res.Reset = int(math.Ceil((float64(burst) - tokens) / perSec))
 	return res, nil
@@ -84,7 +82,12 @@ func (l *memLimiter) exhausted(key string, perMinute, burst int) (bool, int) {
 	if tokens >= 1 {
 		return false, 0
 	}
-	return true, max(1, int(math.Ceil((1-tokens)/(float64(perMinute)/60))))
+	return true, retryAfter(tokens, perMinute)
+}
+
+// retryAfter is the whole seconds (at least 1) until the bucket holds one token again.
+func retryAfter(tokens float64, perMinute int) int {
+	return max(1, int(math.Ceil((1-tokens)/(float64(perMinute)/60))))
 }
 
 // take takes one token (used to count failures).

@@ -60,7 +60,6 @@ type Server struct {
 	store   *store.Store
 	log     *slog.Logger
 	keyring *keyring
-	keys    *keyCache
 	cache   *ttlCache
 	limits  limiter
 	fails   *memLimiter
@@ -94,7 +93,6 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 		store:   st,
 		log:     cfg.Logger,
 		keyring: kr,
-		keys:    newKeyCache(cfg.CacheTTL),
 		cache:   newTTLCache(cfg.CacheTTL),
 		fails:   newMemLimiter(),
 		usage:   newUsage(),
@@ -137,7 +135,6 @@ func (s *Server) Run(ctx context.Context) {
 		case <-minute.C:
 			now := time.Now()
 			s.cache.sweep(now)
-			s.keys.sweep(now)
 			s.fails.sweep(now)
 			if m, ok := s.limits.(*memLimiter); ok {
 				m.sweep(now)

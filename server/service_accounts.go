@@ -10,35 +10,43 @@ import (
 	"github.com/twinid/twinid/store"
 )
 
-// resolveScopeIDs maps scope strings to ids of the account's catalogue; unknown ones are 422
-// with the field that named them.
-func (s *Server) resolveScopeIDs(ctx context.Context, aid string, names []string) ([]string, error) {
+// resolveScopes finds the named scopes in the account's catalogue, in the order given and
+// without repeats; unknown ones are 422 with the field that named them.
+func (s *Server) resolveScopes(ctx context.Context, aid string, names []string) ([]store.Scope, error) {
 	found, err := s.store.ScopesByName(ctx, aid, names)
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]string, len(found))
+	byName := make(map[string]store.Scope, len(found))
 	for _, sc := range found {
-		byName[sc.Scope] = sc.ID
+		byName[sc.Scope] = sc
 	}
-	ids := make([]string, 0, len(names))
+	out := make([]store.Scope, 0, len(names))
 	seen := map[string]bool{}
 	var bad []fieldError
 	for i, n := range names {
-		id, ok := byName[n]
+		sc, ok := byName[n]
 		if !ok {
 			bad = append(bad, fieldError{Field: fmt.Sprintf("scopes[%d]", i), Message: "unknown scope: " + n})
 			continue
 		}
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+		if !seen[sc.ID] {
+			seen[sc.ID] = true
+			out = append(out, sc)
 		}
 	}
 	if len(bad) > 0 {
 		return nil, unprocessable("unknown_scope", bad[0].Message, bad...)
 	}
-	return ids, nil
+	return out, nil
+}
+
+func scopeIDs(scopes []store.Scope) []string {
+	ids := make([]string, len(scopes))
+	for i, sc := range scopes {
+		ids[i] = sc.ID
+	}
+	return ids
 }
 
 func (s *Server) serviceAccountOr404(ctx context.Context, aid, id string) (*store.Client, error) {
@@ -70,7 +78,7 @@ func (s *Server) CreateServiceAccount(ctx context.Context, req gen.CreateService
 	if _, err := s.accountOr404(ctx, req.Aid); err != nil {
 		return nil, err
 	}
-	ids, err := s.resolveScopeIDs(ctx, req.Aid, req.Body.Scopes)
+	scopes, err := s.resolveScopes(ctx, req.Aid, req.Body.Scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +86,7 @@ func (s *Server) CreateServiceAccount(ctx context.Context, req gen.CreateService
 	c := &store.Client{
 		ID: newID(), AID: req.Aid, ClientID: newClientID(), Kind: store.KindServiceAccount,
 		Name: req.Body.Name, CreatedAt: now, UpdatedAt: now,
-		RedirectURIs: []string{}, PostLogoutRedirectURIs: []string{},
+		RedirectURIs: []string{}, PostLogoutRedirectURIs: []string{}, Scopes: scopes,
 	}
 	if req.Body.Description != nil {
 		c.Description = *req.Body.Description
@@ -86,13 +94,10 @@ func (s *Server) CreateServiceAccount(ctx context.Context, req gen.CreateService
 	if rl := req.Body.TokenRateLimit; rl != nil {
 		c.RatePerMinute, c.RateBurst = &rl.PerMinute, &rl.Burst
 	}
-	if err := s.store.CreateClient(ctx, c, ids); err != nil {
+	if err := s.store.CreateClient(ctx, c, scopeIDs(scopes)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, conflict("a service account with this name already exists")
 		}
-		return nil, err
-	}
-	if c, err = s.store.GetClient(ctx, req.Aid, store.KindServiceAccount, c.ID); err != nil {
 		return nil, err
 	}
 	s.dropClient(req.Aid, c.ClientID)
@@ -139,11 +144,13 @@ func (s *Server) UpdateServiceAccount(ctx context.Context, req gen.UpdateService
 	}
 	var ids *[]string
 	if req.Body.Scopes != nil {
-		resolved, err := s.resolveScopeIDs(ctx, req.Aid, *req.Body.Scopes)
+		resolved, err := s.resolveScopes(ctx, req.Aid, *req.Body.Scopes)
 		if err != nil {
 			return nil, err
 		}
-		ids = &resolved
+		c.Scopes = resolved
+		list := scopeIDs(resolved)
+		ids = &list
 	}
 	if err := s.store.UpdateClient(ctx, c, cols, ids); err != nil {
 		switch {
@@ -155,9 +162,6 @@ func (s *Server) UpdateServiceAccount(ctx context.Context, req gen.UpdateService
 		return nil, err
 	}
 	s.dropClient(req.Aid, c.ClientID)
-	if c, err = s.store.GetClient(ctx, req.Aid, store.KindServiceAccount, c.ID); err != nil {
-		return nil, err
-	}
 	return gen.UpdateServiceAccount200JSONResponse(s.toServiceAccount(c)), nil
 }
 

@@ -2,30 +2,41 @@ package server
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/store"
 )
+
+// signingKeyViews lists the account's live keys from the database, not from the node cache:
+// the admin view is always current, and reading it never evicts what the token path uses.
+func (s *Server) signingKeyViews(ctx context.Context, aid string) ([]gen.SigningKey, error) {
+	all, err := s.store.ListSigningKeys(ctx, aid)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	rows := liveKeys(all, now)
+	items := make([]gen.SigningKey, 0, len(rows))
+	for i := range rows {
+		k, err := toSigningKey(rows, i, now)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, k)
+	}
+	return items, nil
+}
 
 // ListSigningKeys implements GET .../signing-keys.
 func (s *Server) ListSigningKeys(ctx context.Context, req gen.ListSigningKeysRequestObject) (gen.ListSigningKeysResponseObject, error) {
 	if _, err := s.accountOr404(ctx, req.Aid); err != nil {
 		return nil, err
 	}
-	s.keys.drop(req.Aid) // the admin view is always fresh
-	ks, err := s.accountKeys(ctx, req.Aid)
+	items, err := s.signingKeyViews(ctx, req.Aid)
 	if err != nil {
 		return nil, err
-	}
-	now := time.Now()
-	items := make([]gen.SigningKey, 0, len(ks.rows))
-	for i := range ks.rows {
-		k, err := toSigningKey(ks.rows, i, now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, k)
 	}
 	return gen.ListSigningKeys200JSONResponse{Items: items}, nil
 }
@@ -36,8 +47,7 @@ func (s *Server) RotateSigningKey(ctx context.Context, req gen.RotateSigningKeyR
 	if err != nil {
 		return nil, err
 	}
-	set := s.settings(acct)
-	delay := time.Duration(*set.KeyPropagationDelay) * time.Second
+	delay := time.Duration(*s.settings(acct).KeyPropagationDelay) * time.Second
 	alg := ""
 	if req.Body != nil {
 		if req.Body.ActivateAfter != nil {
@@ -51,17 +61,13 @@ func (s *Server) RotateSigningKey(ctx context.Context, req gen.RotateSigningKeyR
 	if err != nil {
 		return nil, err
 	}
-	ks, err := s.accountKeys(ctx, req.Aid)
+	items, err := s.signingKeyViews(ctx, req.Aid)
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range ks.rows {
-		if r.KID == key.KID {
-			out, err := toSigningKey(ks.rows, i, time.Now())
-			if err != nil {
-				return nil, err
-			}
-			return gen.RotateSigningKey201JSONResponse(out), nil
+	for _, k := range items {
+		if k.Kid == key.KID {
+			return gen.RotateSigningKey201JSONResponse(k), nil
 		}
 	}
 	// Only if the key vanished between insert and read (a concurrent account delete).
@@ -77,14 +83,10 @@ func (s *Server) GetJWKS(ctx context.Context, req gen.GetJWKSRequestObject) (gen
 	if err != nil {
 		return nil, err
 	}
-	var set gen.JWKS
-	if err := json.Unmarshal(ks.jwks, &set); err != nil {
-		return nil, err
-	}
 	// Verifiers may cache for 5 minutes; keys are published keyPropagationDelay (default
 	// 10 minutes) before they sign.
 	cc := "public, max-age=300"
-	return gen.GetJWKS200JSONResponse{Body: set, Headers: gen.GetJWKS200ResponseHeaders{CacheControl: &cc}}, nil
+	return gen.GetJWKS200JSONResponse{Body: ks.jwks, Headers: gen.GetJWKS200ResponseHeaders{CacheControl: &cc}}, nil
 }
 
 // GetOpenIDConfiguration implements the discovery document.
@@ -129,7 +131,7 @@ func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDCo
 }
 
 func (s *Server) protocolNotFound(err error) error {
-	if isNotFound(err) {
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("account")
 	}
 	return err

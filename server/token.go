@@ -74,7 +74,6 @@ type tokenRequest struct {
 	grantType    string
 	clientID     string
 	clientSecret string
-	basic        bool
 	params       *oauthParams
 	remote       string
 }
@@ -95,24 +94,23 @@ func parseTokenRequest(ctx context.Context, authorization string) (*tokenRequest
 	if auth := authorization; auth != "" {
 		scheme, cred, _ := strings.Cut(auth, " ")
 		if !strings.EqualFold(scheme, "Basic") {
-			return nil, invalidClientBasic()
+			return nil, invalidClient()
 		}
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 		if err != nil {
-			return nil, invalidClientBasic()
+			return nil, invalidClient()
 		}
 		id, secret, ok := strings.Cut(string(raw), ":")
 		if !ok {
-			return nil, invalidClientBasic()
+			return nil, invalidClient()
 		}
 		// RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
 		if tr.clientID, err = url.QueryUnescape(id); err != nil {
-			return nil, invalidClientBasic()
+			return nil, invalidClient()
 		}
 		if tr.clientSecret, err = url.QueryUnescape(secret); err != nil {
-			return nil, invalidClientBasic()
+			return nil, invalidClient()
 		}
-		tr.basic = true
 		if bodySecret != "" {
 			return nil, invalidRequest("use one client authentication method, not HTTP Basic and client_secret together")
 		}
@@ -125,22 +123,11 @@ func parseTokenRequest(ctx context.Context, authorization string) (*tokenRequest
 	return tr, nil
 }
 
-func invalidClientBasic() *oauthError {
-	e := invalidClient()
-	e.Basic = true
-	return e
-}
-
 // authenticateClient checks the client's secret in constant time against all its live
 // secrets. Unknown client and wrong secret answer the same.
 func (s *Server) authenticateClient(ctx context.Context, aid string, tr *tokenRequest) (*cachedClient, error) {
-	fail := func() error {
-		e := invalidClient()
-		e.Basic = tr.basic
-		return e
-	}
 	if tr.clientID == "" || tr.clientSecret == "" {
-		return nil, fail()
+		return nil, invalidClient()
 	}
 	failKey := aid + "\x00" + tr.clientID + "\x00" + tr.remote
 	if over, retry := s.fails.exhausted(failKey, failPerMinute, failBurst); over {
@@ -170,7 +157,7 @@ func (s *Server) authenticateClient(ctx context.Context, aid string, tr *tokenRe
 		}
 	}
 	s.fails.take(failKey, failPerMinute, failBurst)
-	return nil, fail()
+	return nil, invalidClient()
 }
 
 // CreateToken implements the token endpoint.
