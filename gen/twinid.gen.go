@@ -43,6 +43,84 @@ func (e AccountSettingsSigningAlg) Valid() bool {
 	}
 }
 
+// Defines values for ClientType.
+const (
+	Confidential ClientType = "confidential"
+	Public       ClientType = "public"
+)
+
+// Valid indicates whether the value is a known member of the ClientType enum.
+func (e ClientType) Valid() bool {
+	switch e {
+	case Confidential:
+		return true
+	case Public:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerStatus.
+const (
+	CustomerStatusActive   CustomerStatus = "active"
+	CustomerStatusDisabled CustomerStatus = "disabled"
+	CustomerStatusInvited  CustomerStatus = "invited"
+)
+
+// Valid indicates whether the value is a known member of the CustomerStatus enum.
+func (e CustomerStatus) Valid() bool {
+	switch e {
+	case CustomerStatusActive:
+		return true
+	case CustomerStatusDisabled:
+		return true
+	case CustomerStatusInvited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerType.
+const (
+	CustomerTypeCompany  CustomerType = "company"
+	CustomerTypeCustomer CustomerType = "customer"
+)
+
+// Valid indicates whether the value is a known member of the CustomerType enum.
+func (e CustomerType) Valid() bool {
+	switch e {
+	case CustomerTypeCompany:
+		return true
+	case CustomerTypeCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GrantType.
+const (
+	GrantTypeAuthorizationCode GrantType = "authorization_code"
+	GrantTypeClientCredentials GrantType = "client_credentials"
+	GrantTypePassword          GrantType = "password"
+)
+
+// Valid indicates whether the value is a known member of the GrantType enum.
+func (e GrantType) Valid() bool {
+	switch e {
+	case GrantTypeAuthorizationCode:
+		return true
+	case GrantTypeClientCredentials:
+		return true
+	case GrantTypePassword:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok          HealthStatus = "ok"
@@ -144,13 +222,13 @@ func (e SecretWithValueStatus) Valid() bool {
 
 // Defines values for ServiceAccountGrantType.
 const (
-	ClientCredentials ServiceAccountGrantType = "client_credentials"
+	ServiceAccountGrantTypeClientCredentials ServiceAccountGrantType = "client_credentials"
 )
 
 // Valid indicates whether the value is a known member of the ServiceAccountGrantType enum.
 func (e ServiceAccountGrantType) Valid() bool {
 	switch e {
-	case ClientCredentials:
+	case ServiceAccountGrantTypeClientCredentials:
 		return true
 	default:
 		return false
@@ -284,6 +362,16 @@ type AccountSettings struct {
 	// Example: 3600
 	AccessTokenLifetime *int `json:"accessTokenLifetime,omitempty"`
 
+	// EmailSenderName The sender name of emails to customers (default the account's name).
+	//
+	// Example: Acme Shop
+	EmailSenderName *string `json:"emailSenderName,omitempty"`
+
+	// InvitationLifetime Seconds an invitation code stays valid (default 3 days). Password reset codes last 15 minutes.
+	//
+	// Example: 259200
+	InvitationLifetime *int `json:"invitationLifetime,omitempty"`
+
 	// KeyPropagationDelay Seconds a rotated-in key is published before it signs.
 	//
 	// Example: 600
@@ -293,6 +381,39 @@ type AccountSettings struct {
 	//
 	// Example: 0
 	KeyRotationInterval *int `json:"keyRotationInterval,omitempty"`
+
+	// LoginIpMaxFailures Failed logins from one client address within 15 minutes before it is locked out (default 100).
+	//
+	// Example: 100
+	LoginIpMaxFailures *int `json:"loginIpMaxFailures,omitempty"`
+
+	// LoginLockoutSeconds The first lockout's length; each further lockout doubles it, up to one day (default 60).
+	//
+	// Example: 60
+	LoginLockoutSeconds *int `json:"loginLockoutSeconds,omitempty"`
+
+	// LoginMaxFailures Failed logins for one email or phone number before a lockout (default 5 within 15 minutes).
+	//
+	// Example: 5
+	LoginMaxFailures *int `json:"loginMaxFailures,omitempty"`
+
+	// RefreshTokenAbsoluteLifetime A refresh token family ends this many seconds after the login, however it is used (default 90 days).
+	//
+	// Example: 7776000
+	RefreshTokenAbsoluteLifetime *int `json:"refreshTokenAbsoluteLifetime,omitempty"`
+
+	// RefreshTokenIdleLifetime A refresh token not used for this many seconds expires (default 30 days).
+	//
+	// Example: 2592000
+	RefreshTokenIdleLifetime *int `json:"refreshTokenIdleLifetime,omitempty"`
+
+	// RefreshTokenReuseGrace Seconds during which a just-rotated refresh token may be presented again (a client that lost
+	// the answer retries) and gets the same new refresh token, without being treated as reuse
+	// (default 5; 0 turns it off).
+	//
+	//
+	// Example: 5
+	RefreshTokenReuseGrace *int `json:"refreshTokenReuseGrace,omitempty"`
 
 	// SigningAlg Algorithm of new signing keys (RS256 with 2048-bit keys, or ES256).
 	//
@@ -315,6 +436,109 @@ type AccountUpdate struct {
 	Settings *AccountSettings `json:"settings,omitempty"`
 }
 
+// ClientType Example: confidential
+type ClientType string
+
+// Customer defines model for Customer.
+type Customer struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// CustomerId Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a81
+	CustomerId string `json:"customerId"`
+
+	// Email Example: ada@example.com
+	Email nullable.Nullable[string] `json:"email,omitempty"`
+
+	// EmailVerified Example: false
+	EmailVerified bool `json:"emailVerified"`
+
+	// HasPassword Example: true
+	HasPassword bool `json:"hasPassword"`
+
+	// Metadata Example: {"loyaltyTier":"gold"}
+	Metadata map[string]interface{} `json:"metadata"`
+
+	// Name Example: Ada Lovelace
+	Name string `json:"name"`
+
+	// PhoneNumber Example: +4791234567
+	PhoneNumber nullable.Nullable[string] `json:"phoneNumber,omitempty"`
+
+	// Scopes Example: ["customer_customers:read"]
+	Scopes []string `json:"scopes"`
+
+	// Status Example: active
+	Status CustomerStatus `json:"status"`
+
+	// Type Example: customer
+	Type      CustomerType `json:"type"`
+	UpdatedAt time.Time    `json:"updatedAt"`
+}
+
+// CustomerCreate defines model for CustomerCreate.
+type CustomerCreate struct {
+	// Email Example: ada@example.com
+	Email *CustomerEmail `json:"email,omitempty"`
+
+	// EmailVerified Set by a trusted backoffice that has verified the address itself.
+	EmailVerified *bool `json:"emailVerified,omitempty"`
+
+	// Metadata Free-form JSON, at most 16 KiB.
+	Metadata *map[string]interface{} `json:"metadata,omitempty"`
+
+	// Name Example: Ada Lovelace
+	Name *string `json:"name,omitempty"`
+
+	// Password Example: correct horse battery staple
+	Password *string `json:"password,omitempty"`
+
+	// PhoneNumber A phone number with country code (`+47 912 34 567`); stored in E.164 form.
+	//
+	// Example: +4791234567
+	PhoneNumber *CustomerPhone `json:"phoneNumber,omitempty"`
+
+	// Scopes Example: ["customer_customers:read"]
+	Scopes *[]ScopeToken `json:"scopes,omitempty"`
+
+	// Type Example: customer
+	Type *CustomerType `json:"type,omitempty"`
+}
+
+// CustomerEmail Example: ada@example.com
+type CustomerEmail = string
+
+// CustomerList defines model for CustomerList.
+type CustomerList struct {
+	Items []Customer `json:"items"`
+
+	// NextCursor Pass as `startingAfter` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"nextCursor"`
+}
+
+// CustomerPhone A phone number with country code (`+47 912 34 567`); stored in E.164 form.
+//
+// Example: +4791234567
+type CustomerPhone = string
+
+// CustomerStatus Example: active
+type CustomerStatus string
+
+// CustomerType Example: customer
+type CustomerType string
+
+// CustomerUpdate defines model for CustomerUpdate.
+type CustomerUpdate struct {
+	Email         nullable.Nullable[string] `json:"email,omitempty"`
+	EmailVerified *bool                     `json:"emailVerified,omitempty"`
+	Metadata      *map[string]interface{}   `json:"metadata,omitempty"`
+	Name          *string                   `json:"name,omitempty"`
+	PhoneNumber   nullable.Nullable[string] `json:"phoneNumber,omitempty"`
+	Scopes        *[]ScopeToken             `json:"scopes,omitempty"`
+
+	// Status Example: active
+	Status *CustomerStatus `json:"status,omitempty"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Example: name
@@ -322,6 +546,102 @@ type FieldError struct {
 
 	// Message Example: minimum string length is 1
 	Message string `json:"message"`
+}
+
+// Grant defines model for Grant.
+type Grant struct {
+	// Audience Example: https://api.example.com
+	Audience string `json:"audience"`
+
+	// ClientId Example: 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
+	ClientId  string    `json:"clientId"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Id Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a80
+	Id string `json:"id"`
+
+	// Oidc An upstream OpenID provider for "Login with ..." (e.g. Vipps).
+	Oidc *GrantOIDC `json:"oidc,omitempty"`
+
+	// Scopes Example: ["accounts:auth:users","create:accounts:auth:refresh_token","customer_customers:read"]
+	Scopes []string `json:"scopes"`
+
+	// Type Example: client_credentials
+	Type      GrantType `json:"type"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// GrantCreate `clientId` (or `client_id`) and `scopes` (or `scope`) are required.
+type GrantCreate struct {
+	// Audience Example: https://api.example.com
+	Audience string `json:"audience"`
+
+	// ClientId Example: 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
+	ClientId *string `json:"clientId,omitempty"`
+
+	// ClientIdAlias Alias of `clientId`.
+	ClientIdAlias *string         `json:"client_id,omitempty"`
+	Oidc          *GrantOIDCInput `json:"oidc,omitempty"`
+
+	// ScopeAlias Alias of `scopes`.
+	ScopeAlias *[]ScopeToken `json:"scope,omitempty"`
+
+	// Scopes Example: ["accounts:auth:users","create:accounts:auth:refresh_token","customer_customers:read"]
+	Scopes *[]ScopeToken `json:"scopes,omitempty"`
+
+	// Type Example: client_credentials
+	Type GrantType `json:"type"`
+}
+
+// GrantList defines model for GrantList.
+type GrantList struct {
+	Items []Grant `json:"items"`
+
+	// NextCursor Pass as `startingAfter` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"nextCursor"`
+}
+
+// GrantOIDC An upstream OpenID provider for "Login with ..." (e.g. Vipps).
+type GrantOIDC struct {
+	// Authority Example: https://api.vipps.no/access-management-1.0/access/.well-known/openid-configuration
+	Authority string `json:"authority"`
+
+	// ClientId Example: 7d2b0c1e-vipps-client
+	ClientId string `json:"clientId"`
+
+	// HasClientSecret The secret itself is write-only.
+	//
+	// Example: true
+	HasClientSecret bool `json:"hasClientSecret"`
+}
+
+// GrantOIDCInput defines model for GrantOIDCInput.
+type GrantOIDCInput struct {
+	// Authority The issuer URL or the URL of its discovery document (https; http only for loopback).
+	//
+	// Example: https://api.vipps.no/access-management-1.0/access/.well-known/openid-configuration
+	Authority string `json:"authority"`
+
+	// ClientId Example: 7d2b0c1e-vipps-client
+	ClientId *string `json:"clientId,omitempty"`
+
+	// ClientSecret Example: vipps-client-secret
+	ClientSecret *string `json:"clientSecret,omitempty"`
+
+	// ClientIdAlias Alias of `clientId`.
+	ClientIdAlias *string `json:"client_id,omitempty"`
+
+	// ClientSecretAlias Alias of `clientSecret`.
+	ClientSecretAlias *string `json:"client_secret,omitempty"`
+}
+
+// GrantType Example: client_credentials
+type GrantType string
+
+// GrantUpdate defines model for GrantUpdate.
+type GrantUpdate struct {
+	Oidc   nullable.Nullable[GrantOIDCInput] `json:"oidc,omitempty"`
+	Scopes *[]ScopeToken                     `json:"scopes,omitempty"`
 }
 
 // Health defines model for Health.
@@ -364,6 +684,61 @@ type JWK struct {
 // JWKS defines model for JWKS.
 type JWKS struct {
 	Keys []JWK `json:"keys"`
+}
+
+// OAuthClient defines model for OAuthClient.
+type OAuthClient struct {
+	// ClientId Example: 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
+	ClientId  string    `json:"clientId"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Description Example: The customer self-service SPA
+	Description string `json:"description"`
+
+	// Name Example: My Page
+	Name string `json:"name"`
+
+	// PostLogoutRedirectUris Example: ["https://app.example.com/"]
+	PostLogoutRedirectUris []string `json:"postLogoutRedirectUris"`
+
+	// RedirectUris Example: ["https://app.example.com/callback"]
+	RedirectUris []string `json:"redirectUris"`
+
+	// Type Example: confidential
+	Type      ClientType `json:"type"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+}
+
+// OAuthClientCreate defines model for OAuthClientCreate.
+type OAuthClientCreate struct {
+	// Description Example: The customer self-service SPA
+	Description *string `json:"description,omitempty"`
+
+	// Name Example: My Page
+	Name                   string         `json:"name"`
+	PostLogoutRedirectUris *[]RedirectURI `json:"postLogoutRedirectUris,omitempty"`
+	RedirectUris           *[]RedirectURI `json:"redirectUris,omitempty"`
+
+	// Type Example: confidential
+	Type ClientType `json:"type"`
+}
+
+// OAuthClientList defines model for OAuthClientList.
+type OAuthClientList struct {
+	Items []OAuthClient `json:"items"`
+
+	// NextCursor Pass as `startingAfter` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"nextCursor"`
+}
+
+// OAuthClientUpdate defines model for OAuthClientUpdate.
+type OAuthClientUpdate struct {
+	Description *string `json:"description,omitempty"`
+
+	// Name Example: My Page
+	Name                   *string        `json:"name,omitempty"`
+	PostLogoutRedirectUris *[]RedirectURI `json:"postLogoutRedirectUris,omitempty"`
+	RedirectUris           *[]RedirectURI `json:"redirectUris,omitempty"`
 }
 
 // OAuthError RFC 6749 §5.2 error response.
@@ -444,6 +819,11 @@ type RateLimit struct {
 	PerMinute int `json:"perMinute"`
 }
 
+// RedirectURI An absolute URI without fragment, matched exactly.
+//
+// Example: https://app.example.com/callback
+type RedirectURI = string
+
 // Scope defines model for Scope.
 type Scope struct {
 	// Audience Example: api://tenant-a
@@ -492,6 +872,11 @@ type ScopeList struct {
 	// NextCursor Pass as `startingAfter` for the next page; null on the last page.
 	NextCursor nullable.Nullable[string] `json:"nextCursor"`
 }
+
+// ScopeToken An RFC 6749 scope-token (printable ASCII, no space, `"` or `\`).
+//
+// Example: customer_customers:read
+type ScopeToken = string
 
 // ScopeUpdate defines model for ScopeUpdate.
 type ScopeUpdate struct {
@@ -766,6 +1151,15 @@ type TokenResponseTokenType string
 // Aid Example: root
 type Aid = string
 
+// ClientId Example: 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
+type ClientId = string
+
+// CustomerId Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a81
+type CustomerId = string
+
+// GrantId Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a80
+type GrantId = string
+
 // Limit defines model for limit.
 type Limit = int
 
@@ -826,6 +1220,57 @@ type ListAccountsParams struct {
 	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
 }
 
+// ListClientsParams defines parameters for ListClients.
+type ListClientsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter Cursor: the `nextCursor` of the previous page.
+	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
+}
+
+// ListClientSecretsParams defines parameters for ListClientSecrets.
+type ListClientSecretsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter Cursor: the `nextCursor` of the previous page.
+	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
+}
+
+// ListCustomersParams defines parameters for ListCustomers.
+type ListCustomersParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter Cursor: the `nextCursor` of the previous page.
+	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
+
+	// Email Prefix of the email address, case-insensitive.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// PhoneNumber Prefix of the phone number in E.164 form (`+47...`).
+	PhoneNumber *string `form:"phoneNumber,omitempty" json:"phoneNumber,omitempty"`
+
+	// Type Only customers of this type.
+	Type *CustomerType `form:"type,omitempty" json:"type,omitempty"`
+
+	// Status Only customers with this status.
+	Status *CustomerStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListGrantsParams defines parameters for ListGrants.
+type ListGrantsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter Cursor: the `nextCursor` of the previous page.
+	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
+
+	// ClientId Only the grants of this client.
+	ClientId *string `form:"clientId,omitempty" json:"clientId,omitempty"`
+}
+
 // ListScopesParams defines parameters for ListScopes.
 type ListScopesParams struct {
 	// Limit Page size.
@@ -867,6 +1312,27 @@ type CreateTokenFormdataRequestBody = TokenRequest
 
 // CreateTokenMultipartRequestBody defines body for CreateToken for multipart/form-data ContentType.
 type CreateTokenMultipartRequestBody = TokenRequest
+
+// CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
+type CreateClientJSONRequestBody = OAuthClientCreate
+
+// UpdateClientJSONRequestBody defines body for UpdateClient for application/json ContentType.
+type UpdateClientJSONRequestBody = OAuthClientUpdate
+
+// CreateClientSecretJSONRequestBody defines body for CreateClientSecret for application/json ContentType.
+type CreateClientSecretJSONRequestBody = SecretCreate
+
+// CreateCustomerJSONRequestBody defines body for CreateCustomer for application/json ContentType.
+type CreateCustomerJSONRequestBody = CustomerCreate
+
+// UpdateCustomerJSONRequestBody defines body for UpdateCustomer for application/json ContentType.
+type UpdateCustomerJSONRequestBody = CustomerUpdate
+
+// CreateGrantJSONRequestBody defines body for CreateGrant for application/json ContentType.
+type CreateGrantJSONRequestBody = GrantCreate
+
+// UpdateGrantJSONRequestBody defines body for UpdateGrant for application/json ContentType.
+type UpdateGrantJSONRequestBody = GrantUpdate
 
 // CreateScopeJSONRequestBody defines body for CreateScope for application/json ContentType.
 type CreateScopeJSONRequestBody = ScopeCreate
@@ -1317,6 +1783,258 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/accounts/{aid}/auth/token (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, aid Aid, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListClients List clients (applications)
+	//
+	// Corresponds with GET /v1/accounts/{aid}/clients (the `ListClients` operationId).
+	ListClients(ctx context.Context, aid Aid, params *ListClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClientWithBody Create a client (application)
+	//
+	// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+	// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+	// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+	// private-use scheme such as `com.example.app:/callback`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+	CreateClientWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClient Create a client (application)
+	//
+	// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+	// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+	// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+	// private-use scheme such as `com.example.app:/callback`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+	CreateClient(ctx context.Context, aid Aid, body CreateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteClient Delete a client
+	//
+	// Deletes it with its secrets and grants. Its refresh tokens stop working.
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId} (the `DeleteClient` operationId).
+	DeleteClient(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetClient Get a client
+	//
+	// Corresponds with GET /v1/accounts/{aid}/clients/{clientId} (the `GetClient` operationId).
+	GetClient(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateClientWithBody Update a client
+	//
+	// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+	// The type cannot change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+	UpdateClientWithBody(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateClient Update a client
+	//
+	// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+	// The type cannot change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+	UpdateClient(ctx context.Context, aid Aid, clientId ClientId, body UpdateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListClientSecrets List a client's secrets
+	//
+	// Corresponds with GET /v1/accounts/{aid}/clients/{clientId}/secrets (the `ListClientSecrets` operationId).
+	ListClientSecrets(ctx context.Context, aid Aid, clientId ClientId, params *ListClientSecretsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClientSecretWithBody Create a secret for a confidential client
+	//
+	// The value is in this response only. Public clients have no secrets (422).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+	CreateClientSecretWithBody(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClientSecret Create a secret for a confidential client
+	//
+	// The value is in this response only. Public clients have no secrets (422).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+	CreateClientSecret(ctx context.Context, aid Aid, clientId ClientId, body CreateClientSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteClientSecret Delete (revoke) a client secret
+	//
+	// It stops working at once on the node that handled this request, and on every node within the cache TTL.
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId} (the `DeleteClientSecret` operationId).
+	DeleteClientSecret(ctx context.Context, aid Aid, clientId ClientId, secretId SecretId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCustomers List and search customers
+	//
+	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+	// ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
+	// paginated by cursor: pass `nextCursor` as `startingAfter`.
+	//
+	// Corresponds with GET /v1/accounts/{aid}/customers/users (the `ListCustomers` operationId).
+	ListCustomers(ctx context.Context, aid Aid, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCustomerWithBody Create a customer (end user)
+	//
+	// Email and phone number are unique per account and type, compared case-insensitively after
+	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+	// `active`; without one the customer is `invited` and receives an email with a verification code
+	// and a link (an email address is then required). Passwords: at least 8 characters, not a
+	// commonly used password; stored as argon2id hashes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+	CreateCustomerWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCustomer Create a customer (end user)
+	//
+	// Email and phone number are unique per account and type, compared case-insensitively after
+	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+	// `active`; without one the customer is `invited` and receives an email with a verification code
+	// and a link (an email address is then required). Passwords: at least 8 characters, not a
+	// commonly used password; stored as argon2id hashes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+	CreateCustomer(ctx context.Context, aid Aid, body CreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCustomer Delete a customer
+	//
+	// Deletes the customer with their refresh tokens and codes; their access tokens introspect as inactive.
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/customers/users/{customerId} (the `DeleteCustomer` operationId).
+	DeleteCustomer(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCustomer Get a customer
+	//
+	// Corresponds with GET /v1/accounts/{aid}/customers/users/{customerId} (the `GetCustomer` operationId).
+	GetCustomer(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCustomerWithBody Update a customer
+	//
+	// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+	// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+	// removes it. A changed email is no longer verified.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+	UpdateCustomerWithBody(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCustomer Update a customer
+	//
+	// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+	// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+	// removes it. A changed email is no longer verified.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+	UpdateCustomer(ctx context.Context, aid Aid, customerId CustomerId, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResendInvitation Send the invitation again
+	//
+	// Emails a new code and link to an `invited` customer; the previous code stops working. Other
+	// statuses: 409.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/invitation (the `ResendInvitation` operationId).
+	ResendInvitation(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnlockCustomer Lift a login lockout
+	//
+	// Clears the failed-login counters of the customer's email and phone number.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/unlock (the `UnlockCustomer` operationId).
+	UnlockCustomer(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListGrants List grants
+	//
+	// Corresponds with GET /v1/accounts/{aid}/grants (the `ListGrants` operationId).
+	ListGrants(ctx context.Context, aid Aid, params *ListGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateGrantWithBody Create a grant
+	//
+	// What a client may obtain for one audience, and with which grant type:
+	//
+	// - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+	//   client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+	//   tokens issued at login). Confidential clients only.
+	// - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+	//   Confidential clients only. No client without such a grant can ever send a password there.
+	// - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+	//
+	// User tokens carry the scopes of the client's grants for the audience that the customer also
+	// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+	// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+	// The upstream `clientSecret` is write-only and stored encrypted.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+	CreateGrantWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateGrant Create a grant
+	//
+	// What a client may obtain for one audience, and with which grant type:
+	//
+	// - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+	//   client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+	//   tokens issued at login). Confidential clients only.
+	// - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+	//   Confidential clients only. No client without such a grant can ever send a password there.
+	// - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+	//
+	// User tokens carry the scopes of the client's grants for the audience that the customer also
+	// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+	// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+	// The upstream `clientSecret` is write-only and stored encrypted.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+	CreateGrant(ctx context.Context, aid Aid, body CreateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteGrant Delete a grant
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/grants/{grantId} (the `DeleteGrant` operationId).
+	DeleteGrant(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGrant Get a grant
+	//
+	// Corresponds with GET /v1/accounts/{aid}/grants/{grantId} (the `GetGrant` operationId).
+	GetGrant(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGrantWithBody Update a grant
+	//
+	// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+	// without `clientSecret` keeps the stored secret.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+	UpdateGrantWithBody(ctx context.Context, aid Aid, grantId GrantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGrant Update a grant
+	//
+	// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+	// without `clientSecret` keeps the stored secret.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+	UpdateGrant(ctx context.Context, aid Aid, grantId GrantId, body UpdateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListScopes List scopes
 	//
@@ -1808,6 +2526,528 @@ func (c *Client) CreateToken(ctx context.Context, aid Aid, body CreateTokenJSONR
 // Corresponds with POST /v1/accounts/{aid}/auth/token (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, aid Aid, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListClients List clients (applications)
+//
+// Corresponds with GET /v1/accounts/{aid}/clients (the `ListClients` operationId).
+func (c *Client) ListClients(ctx context.Context, aid Aid, params *ListClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListClientsRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClientWithBody Create a client (application)
+//
+// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+// private-use scheme such as `com.example.app:/callback`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+func (c *Client) CreateClientWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClient Create a client (application)
+//
+// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+// private-use scheme such as `com.example.app:/callback`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+func (c *Client) CreateClient(ctx context.Context, aid Aid, body CreateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientRequest(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteClient Delete a client
+//
+// Deletes it with its secrets and grants. Its refresh tokens stop working.
+//
+// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId} (the `DeleteClient` operationId).
+func (c *Client) DeleteClient(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteClientRequest(c.Server, aid, clientId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetClient Get a client
+//
+// Corresponds with GET /v1/accounts/{aid}/clients/{clientId} (the `GetClient` operationId).
+func (c *Client) GetClient(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetClientRequest(c.Server, aid, clientId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateClientWithBody Update a client
+//
+// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+// The type cannot change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+func (c *Client) UpdateClientWithBody(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateClientRequestWithBody(c.Server, aid, clientId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateClient Update a client
+//
+// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+// The type cannot change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+func (c *Client) UpdateClient(ctx context.Context, aid Aid, clientId ClientId, body UpdateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateClientRequest(c.Server, aid, clientId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListClientSecrets List a client's secrets
+//
+// Corresponds with GET /v1/accounts/{aid}/clients/{clientId}/secrets (the `ListClientSecrets` operationId).
+func (c *Client) ListClientSecrets(ctx context.Context, aid Aid, clientId ClientId, params *ListClientSecretsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListClientSecretsRequest(c.Server, aid, clientId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClientSecretWithBody Create a secret for a confidential client
+//
+// The value is in this response only. Public clients have no secrets (422).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+func (c *Client) CreateClientSecretWithBody(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientSecretRequestWithBody(c.Server, aid, clientId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClientSecret Create a secret for a confidential client
+//
+// The value is in this response only. Public clients have no secrets (422).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+func (c *Client) CreateClientSecret(ctx context.Context, aid Aid, clientId ClientId, body CreateClientSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientSecretRequest(c.Server, aid, clientId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteClientSecret Delete (revoke) a client secret
+//
+// It stops working at once on the node that handled this request, and on every node within the cache TTL.
+//
+// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId} (the `DeleteClientSecret` operationId).
+func (c *Client) DeleteClientSecret(ctx context.Context, aid Aid, clientId ClientId, secretId SecretId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteClientSecretRequest(c.Server, aid, clientId, secretId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCustomers List and search customers
+//
+// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+// ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
+// paginated by cursor: pass `nextCursor` as `startingAfter`.
+//
+// Corresponds with GET /v1/accounts/{aid}/customers/users (the `ListCustomers` operationId).
+func (c *Client) ListCustomers(ctx context.Context, aid Aid, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCustomersRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCustomerWithBody Create a customer (end user)
+//
+// Email and phone number are unique per account and type, compared case-insensitively after
+// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+// `active`; without one the customer is `invited` and receives an email with a verification code
+// and a link (an email address is then required). Passwords: at least 8 characters, not a
+// commonly used password; stored as argon2id hashes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+func (c *Client) CreateCustomerWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCustomerRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCustomer Create a customer (end user)
+//
+// Email and phone number are unique per account and type, compared case-insensitively after
+// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+// `active`; without one the customer is `invited` and receives an email with a verification code
+// and a link (an email address is then required). Passwords: at least 8 characters, not a
+// commonly used password; stored as argon2id hashes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+func (c *Client) CreateCustomer(ctx context.Context, aid Aid, body CreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCustomerRequest(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCustomer Delete a customer
+//
+// Deletes the customer with their refresh tokens and codes; their access tokens introspect as inactive.
+//
+// Corresponds with DELETE /v1/accounts/{aid}/customers/users/{customerId} (the `DeleteCustomer` operationId).
+func (c *Client) DeleteCustomer(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCustomerRequest(c.Server, aid, customerId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomer Get a customer
+//
+// Corresponds with GET /v1/accounts/{aid}/customers/users/{customerId} (the `GetCustomer` operationId).
+func (c *Client) GetCustomer(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomerRequest(c.Server, aid, customerId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCustomerWithBody Update a customer
+//
+// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+// removes it. A changed email is no longer verified.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+func (c *Client) UpdateCustomerWithBody(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCustomerRequestWithBody(c.Server, aid, customerId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCustomer Update a customer
+//
+// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+// removes it. A changed email is no longer verified.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+func (c *Client) UpdateCustomer(ctx context.Context, aid Aid, customerId CustomerId, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCustomerRequest(c.Server, aid, customerId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResendInvitation Send the invitation again
+//
+// Emails a new code and link to an `invited` customer; the previous code stops working. Other
+// statuses: 409.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/invitation (the `ResendInvitation` operationId).
+func (c *Client) ResendInvitation(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResendInvitationRequest(c.Server, aid, customerId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnlockCustomer Lift a login lockout
+//
+// Clears the failed-login counters of the customer's email and phone number.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/unlock (the `UnlockCustomer` operationId).
+func (c *Client) UnlockCustomer(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnlockCustomerRequest(c.Server, aid, customerId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListGrants List grants
+//
+// Corresponds with GET /v1/accounts/{aid}/grants (the `ListGrants` operationId).
+func (c *Client) ListGrants(ctx context.Context, aid Aid, params *ListGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGrantsRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateGrantWithBody Create a grant
+//
+// What a client may obtain for one audience, and with which grant type:
+//
+//   - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+//     client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+//     tokens issued at login). Confidential clients only.
+//   - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+//     Confidential clients only. No client without such a grant can ever send a password there.
+//   - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+//
+// User tokens carry the scopes of the client's grants for the audience that the customer also
+// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+// The upstream `clientSecret` is write-only and stored encrypted.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+func (c *Client) CreateGrantWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateGrantRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateGrant Create a grant
+//
+// What a client may obtain for one audience, and with which grant type:
+//
+//   - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+//     client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+//     tokens issued at login). Confidential clients only.
+//   - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+//     Confidential clients only. No client without such a grant can ever send a password there.
+//   - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+//
+// User tokens carry the scopes of the client's grants for the audience that the customer also
+// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+// The upstream `clientSecret` is write-only and stored encrypted.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+func (c *Client) CreateGrant(ctx context.Context, aid Aid, body CreateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateGrantRequest(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteGrant Delete a grant
+//
+// Corresponds with DELETE /v1/accounts/{aid}/grants/{grantId} (the `DeleteGrant` operationId).
+func (c *Client) DeleteGrant(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteGrantRequest(c.Server, aid, grantId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGrant Get a grant
+//
+// Corresponds with GET /v1/accounts/{aid}/grants/{grantId} (the `GetGrant` operationId).
+func (c *Client) GetGrant(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGrantRequest(c.Server, aid, grantId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGrantWithBody Update a grant
+//
+// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+// without `clientSecret` keeps the stored secret.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+func (c *Client) UpdateGrantWithBody(ctx context.Context, aid Aid, grantId GrantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGrantRequestWithBody(c.Server, aid, grantId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGrant Update a grant
+//
+// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+// without `clientSecret` keeps the stored secret.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+func (c *Client) UpdateGrant(ctx context.Context, aid Aid, grantId GrantId, body UpdateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGrantRequest(c.Server, aid, grantId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2605,6 +3845,1098 @@ func NewCreateTokenRequestWithBody(server string, aid Aid, contentType string, b
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListClientsRequest constructs an http.Request for the ListClients method
+func NewListClientsRequest(server string, aid Aid, params *ListClientsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startingAfter", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateClientRequest calls the generic CreateClient builder with application/json body
+func NewCreateClientRequest(server string, aid Aid, body CreateClientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateClientRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewCreateClientRequestWithBody constructs an http.Request for the CreateClient method, with any body, and a specified content type
+func NewCreateClientRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteClientRequest constructs an http.Request for the DeleteClient method
+func NewDeleteClientRequest(server string, aid Aid, clientId ClientId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "clientId", clientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetClientRequest constructs an http.Request for the GetClient method
+func NewGetClientRequest(server string, aid Aid, clientId ClientId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "clientId", clientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateClientRequest calls the generic UpdateClient builder with application/json body
+func NewUpdateClientRequest(server string, aid Aid, clientId ClientId, body UpdateClientJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateClientRequestWithBody(server, aid, clientId, "application/json", bodyReader)
+}
+
+// NewUpdateClientRequestWithBody constructs an http.Request for the UpdateClient method, with any body, and a specified content type
+func NewUpdateClientRequestWithBody(server string, aid Aid, clientId ClientId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "clientId", clientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListClientSecretsRequest constructs an http.Request for the ListClientSecrets method
+func NewListClientSecretsRequest(server string, aid Aid, clientId ClientId, params *ListClientSecretsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "clientId", clientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients/%s/secrets", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startingAfter", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateClientSecretRequest calls the generic CreateClientSecret builder with application/json body
+func NewCreateClientSecretRequest(server string, aid Aid, clientId ClientId, body CreateClientSecretJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateClientSecretRequestWithBody(server, aid, clientId, "application/json", bodyReader)
+}
+
+// NewCreateClientSecretRequestWithBody constructs an http.Request for the CreateClientSecret method, with any body, and a specified content type
+func NewCreateClientSecretRequestWithBody(server string, aid Aid, clientId ClientId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "clientId", clientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients/%s/secrets", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteClientSecretRequest constructs an http.Request for the DeleteClientSecret method
+func NewDeleteClientSecretRequest(server string, aid Aid, clientId ClientId, secretId SecretId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "clientId", clientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "secretId", secretId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/clients/%s/secrets/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCustomersRequest constructs an http.Request for the ListCustomers method
+func NewListCustomersRequest(server string, aid Aid, params *ListCustomersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startingAfter", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PhoneNumber != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "phoneNumber", *params.PhoneNumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCustomerRequest calls the generic CreateCustomer builder with application/json body
+func NewCreateCustomerRequest(server string, aid Aid, body CreateCustomerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCustomerRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewCreateCustomerRequestWithBody constructs an http.Request for the CreateCustomer method, with any body, and a specified content type
+func NewCreateCustomerRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCustomerRequest constructs an http.Request for the DeleteCustomer method
+func NewDeleteCustomerRequest(server string, aid Aid, customerId CustomerId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCustomerRequest constructs an http.Request for the GetCustomer method
+func NewGetCustomerRequest(server string, aid Aid, customerId CustomerId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateCustomerRequest calls the generic UpdateCustomer builder with application/json body
+func NewUpdateCustomerRequest(server string, aid Aid, customerId CustomerId, body UpdateCustomerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCustomerRequestWithBody(server, aid, customerId, "application/json", bodyReader)
+}
+
+// NewUpdateCustomerRequestWithBody constructs an http.Request for the UpdateCustomer method, with any body, and a specified content type
+func NewUpdateCustomerRequestWithBody(server string, aid Aid, customerId CustomerId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResendInvitationRequest constructs an http.Request for the ResendInvitation method
+func NewResendInvitationRequest(server string, aid Aid, customerId CustomerId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users/%s/invitation", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnlockCustomerRequest constructs an http.Request for the UnlockCustomer method
+func NewUnlockCustomerRequest(server string, aid Aid, customerId CustomerId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users/%s/unlock", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListGrantsRequest constructs an http.Request for the ListGrants method
+func NewListGrantsRequest(server string, aid Aid, params *ListGrantsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/grants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startingAfter", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ClientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "clientId", *params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateGrantRequest calls the generic CreateGrant builder with application/json body
+func NewCreateGrantRequest(server string, aid Aid, body CreateGrantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateGrantRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewCreateGrantRequestWithBody constructs an http.Request for the CreateGrant method, with any body, and a specified content type
+func NewCreateGrantRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/grants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteGrantRequest constructs an http.Request for the DeleteGrant method
+func NewDeleteGrantRequest(server string, aid Aid, grantId GrantId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "grantId", grantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/grants/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGrantRequest constructs an http.Request for the GetGrant method
+func NewGetGrantRequest(server string, aid Aid, grantId GrantId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "grantId", grantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/grants/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateGrantRequest calls the generic UpdateGrant builder with application/json body
+func NewUpdateGrantRequest(server string, aid Aid, grantId GrantId, body UpdateGrantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateGrantRequestWithBody(server, aid, grantId, "application/json", bodyReader)
+}
+
+// NewUpdateGrantRequestWithBody constructs an http.Request for the UpdateGrant method, with any body, and a specified content type
+func NewUpdateGrantRequestWithBody(server string, aid Aid, grantId GrantId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "grantId", grantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/grants/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -3621,6 +5953,284 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/accounts/{aid}/auth/token (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResponse, error)
 
+	// ListClientsWithResponse List clients (applications)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/clients (the `ListClients` operationId).
+	ListClientsWithResponse(ctx context.Context, aid Aid, params *ListClientsParams, reqEditors ...RequestEditorFn) (*ListClientsResponse, error)
+
+	// CreateClientWithBodyWithResponse Create a client (application)
+	//
+	// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+	// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+	// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+	// private-use scheme such as `com.example.app:/callback`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+	CreateClientWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientResponse, error)
+
+	// CreateClientWithResponse Create a client (application)
+	//
+	// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+	// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+	// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+	// private-use scheme such as `com.example.app:/callback`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+	CreateClientWithResponse(ctx context.Context, aid Aid, body CreateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientResponse, error)
+
+	// DeleteClientWithResponse Delete a client
+	//
+	// Deletes it with its secrets and grants. Its refresh tokens stop working.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId} (the `DeleteClient` operationId).
+	DeleteClientWithResponse(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*DeleteClientResponse, error)
+
+	// GetClientWithResponse Get a client
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/clients/{clientId} (the `GetClient` operationId).
+	GetClientWithResponse(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*GetClientResponse, error)
+
+	// UpdateClientWithBodyWithResponse Update a client
+	//
+	// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+	// The type cannot change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+	UpdateClientWithBodyWithResponse(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateClientResponse, error)
+
+	// UpdateClientWithResponse Update a client
+	//
+	// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+	// The type cannot change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+	UpdateClientWithResponse(ctx context.Context, aid Aid, clientId ClientId, body UpdateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateClientResponse, error)
+
+	// ListClientSecretsWithResponse List a client's secrets
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/clients/{clientId}/secrets (the `ListClientSecrets` operationId).
+	ListClientSecretsWithResponse(ctx context.Context, aid Aid, clientId ClientId, params *ListClientSecretsParams, reqEditors ...RequestEditorFn) (*ListClientSecretsResponse, error)
+
+	// CreateClientSecretWithBodyWithResponse Create a secret for a confidential client
+	//
+	// The value is in this response only. Public clients have no secrets (422).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+	CreateClientSecretWithBodyWithResponse(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientSecretResponse, error)
+
+	// CreateClientSecretWithResponse Create a secret for a confidential client
+	//
+	// The value is in this response only. Public clients have no secrets (422).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+	CreateClientSecretWithResponse(ctx context.Context, aid Aid, clientId ClientId, body CreateClientSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientSecretResponse, error)
+
+	// DeleteClientSecretWithResponse Delete (revoke) a client secret
+	//
+	// It stops working at once on the node that handled this request, and on every node within the cache TTL.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId} (the `DeleteClientSecret` operationId).
+	DeleteClientSecretWithResponse(ctx context.Context, aid Aid, clientId ClientId, secretId SecretId, reqEditors ...RequestEditorFn) (*DeleteClientSecretResponse, error)
+
+	// ListCustomersWithResponse List and search customers
+	//
+	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+	// ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
+	// paginated by cursor: pass `nextCursor` as `startingAfter`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/customers/users (the `ListCustomers` operationId).
+	ListCustomersWithResponse(ctx context.Context, aid Aid, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*ListCustomersResponse, error)
+
+	// CreateCustomerWithBodyWithResponse Create a customer (end user)
+	//
+	// Email and phone number are unique per account and type, compared case-insensitively after
+	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+	// `active`; without one the customer is `invited` and receives an email with a verification code
+	// and a link (an email address is then required). Passwords: at least 8 characters, not a
+	// commonly used password; stored as argon2id hashes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+	CreateCustomerWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
+
+	// CreateCustomerWithResponse Create a customer (end user)
+	//
+	// Email and phone number are unique per account and type, compared case-insensitively after
+	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+	// `active`; without one the customer is `invited` and receives an email with a verification code
+	// and a link (an email address is then required). Passwords: at least 8 characters, not a
+	// commonly used password; stored as argon2id hashes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+	CreateCustomerWithResponse(ctx context.Context, aid Aid, body CreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error)
+
+	// DeleteCustomerWithResponse Delete a customer
+	//
+	// Deletes the customer with their refresh tokens and codes; their access tokens introspect as inactive.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/customers/users/{customerId} (the `DeleteCustomer` operationId).
+	DeleteCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error)
+
+	// GetCustomerWithResponse Get a customer
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/customers/users/{customerId} (the `GetCustomer` operationId).
+	GetCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*GetCustomerResponse, error)
+
+	// UpdateCustomerWithBodyWithResponse Update a customer
+	//
+	// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+	// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+	// removes it. A changed email is no longer verified.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+	UpdateCustomerWithBodyWithResponse(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+
+	// UpdateCustomerWithResponse Update a customer
+	//
+	// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+	// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+	// removes it. A changed email is no longer verified.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+	UpdateCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+
+	// ResendInvitationWithResponse Send the invitation again
+	//
+	// Emails a new code and link to an `invited` customer; the previous code stops working. Other
+	// statuses: 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/invitation (the `ResendInvitation` operationId).
+	ResendInvitationWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*ResendInvitationResponse, error)
+
+	// UnlockCustomerWithResponse Lift a login lockout
+	//
+	// Clears the failed-login counters of the customer's email and phone number.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/unlock (the `UnlockCustomer` operationId).
+	UnlockCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*UnlockCustomerResponse, error)
+
+	// ListGrantsWithResponse List grants
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/grants (the `ListGrants` operationId).
+	ListGrantsWithResponse(ctx context.Context, aid Aid, params *ListGrantsParams, reqEditors ...RequestEditorFn) (*ListGrantsResponse, error)
+
+	// CreateGrantWithBodyWithResponse Create a grant
+	//
+	// What a client may obtain for one audience, and with which grant type:
+	//
+	// - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+	//   client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+	//   tokens issued at login). Confidential clients only.
+	// - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+	//   Confidential clients only. No client without such a grant can ever send a password there.
+	// - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+	//
+	// User tokens carry the scopes of the client's grants for the audience that the customer also
+	// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+	// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+	// The upstream `clientSecret` is write-only and stored encrypted.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+	CreateGrantWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateGrantResponse, error)
+
+	// CreateGrantWithResponse Create a grant
+	//
+	// What a client may obtain for one audience, and with which grant type:
+	//
+	// - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+	//   client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+	//   tokens issued at login). Confidential clients only.
+	// - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+	//   Confidential clients only. No client without such a grant can ever send a password there.
+	// - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+	//
+	// User tokens carry the scopes of the client's grants for the audience that the customer also
+	// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+	// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+	// The upstream `clientSecret` is write-only and stored encrypted.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+	CreateGrantWithResponse(ctx context.Context, aid Aid, body CreateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateGrantResponse, error)
+
+	// DeleteGrantWithResponse Delete a grant
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/accounts/{aid}/grants/{grantId} (the `DeleteGrant` operationId).
+	DeleteGrantWithResponse(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*DeleteGrantResponse, error)
+
+	// GetGrantWithResponse Get a grant
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/grants/{grantId} (the `GetGrant` operationId).
+	GetGrantWithResponse(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*GetGrantResponse, error)
+
+	// UpdateGrantWithBodyWithResponse Update a grant
+	//
+	// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+	// without `clientSecret` keeps the stored secret.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+	UpdateGrantWithBodyWithResponse(ctx context.Context, aid Aid, grantId GrantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGrantResponse, error)
+
+	// UpdateGrantWithResponse Update a grant
+	//
+	// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+	// without `clientSecret` keeps the stored secret.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+	UpdateGrantWithResponse(ctx context.Context, aid Aid, grantId GrantId, body UpdateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGrantResponse, error)
+
 	// ListScopesWithResponse List scopes
 	//
 	// The account's scope catalogue, built-in scopes included (read-only ones).
@@ -4546,6 +7156,1653 @@ func (r CreateTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListClientsResponse401Headers the declared response headers of an HTTP 401 response for ListClients
+type ListClientsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListClientsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OAuthClientList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListClientsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListClientsResponse) GetJSON200() *OAuthClientList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListClientsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListClientsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListClientsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListClientsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListClientsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListClientsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListClientsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListClientsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateClientResponse201Headers the declared response headers of an HTTP 201 response for CreateClient
+type CreateClientResponse201Headers struct {
+	Location *string
+}
+
+// CreateClientResponse401Headers the declared response headers of an HTTP 401 response for CreateClient
+type CreateClientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *OAuthClient
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateClientResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateClientResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateClientResponse) GetJSON201() *OAuthClient {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteClientResponse401Headers the declared response headers of an HTTP 401 response for DeleteClient
+type DeleteClientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteClientResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteClientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteClientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteClientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetClientResponse401Headers the declared response headers of an HTTP 401 response for GetClient
+type GetClientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OAuthClient
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetClientResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetClientResponse) GetJSON200() *OAuthClient {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetClientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetClientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetClientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateClientResponse401Headers the declared response headers of an HTTP 401 response for UpdateClient
+type UpdateClientResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OAuthClient
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateClientResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateClientResponse) GetJSON200() *OAuthClient {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateClientResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListClientSecretsResponse401Headers the declared response headers of an HTTP 401 response for ListClientSecrets
+type ListClientSecretsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListClientSecretsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SecretList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListClientSecretsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListClientSecretsResponse) GetJSON200() *SecretList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListClientSecretsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListClientSecretsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListClientSecretsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListClientSecretsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListClientSecretsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListClientSecretsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListClientSecretsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListClientSecretsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateClientSecretResponse201Headers the declared response headers of an HTTP 201 response for CreateClientSecret
+type CreateClientSecretResponse201Headers struct {
+	CacheControl *string
+	Location     *string
+}
+
+// CreateClientSecretResponse401Headers the declared response headers of an HTTP 401 response for CreateClientSecret
+type CreateClientSecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateClientSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SecretWithValue
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateClientSecretResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateClientSecretResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateClientSecretResponse) GetJSON201() *SecretWithValue {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateClientSecretResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateClientSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateClientSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateClientSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateClientSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteClientSecretResponse401Headers the declared response headers of an HTTP 401 response for DeleteClientSecret
+type DeleteClientSecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteClientSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteClientSecretResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteClientSecretResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteClientSecretResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteClientSecretResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteClientSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteClientSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteClientSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteClientSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCustomersResponse401Headers the declared response headers of an HTTP 401 response for ListCustomers
+type ListCustomersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListCustomersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomerList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCustomersResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCustomersResponse) GetJSON200() *CustomerList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCustomersResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCustomersResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCustomersResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListCustomersResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCustomersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCustomersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCustomersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCustomersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCustomerResponse201Headers the declared response headers of an HTTP 201 response for CreateCustomer
+type CreateCustomerResponse201Headers struct {
+	Location *string
+}
+
+// CreateCustomerResponse401Headers the declared response headers of an HTTP 401 response for CreateCustomer
+type CreateCustomerResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Customer
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCustomerResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCustomerResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCustomerResponse) GetJSON201() *Customer {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCustomerResponse401Headers the declared response headers of an HTTP 401 response for DeleteCustomer
+type DeleteCustomerResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteCustomerResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCustomerResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCustomerResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCustomerResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCustomerResponse401Headers the declared response headers of an HTTP 401 response for GetCustomer
+type GetCustomerResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Customer
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCustomerResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomerResponse) GetJSON200() *Customer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCustomerResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCustomerResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCustomerResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateCustomerResponse401Headers the declared response headers of an HTTP 401 response for UpdateCustomer
+type UpdateCustomerResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Customer
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateCustomerResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCustomerResponse) GetJSON200() *Customer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateCustomerResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResendInvitationResponse401Headers the declared response headers of an HTTP 401 response for ResendInvitation
+type ResendInvitationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ResendInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResendInvitationResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResendInvitationResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ResendInvitationResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResendInvitationResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResendInvitationResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ResendInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResendInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResendInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResendInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnlockCustomerResponse401Headers the declared response headers of an HTTP 401 response for UnlockCustomer
+type UnlockCustomerResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UnlockCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnlockCustomerResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnlockCustomerResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UnlockCustomerResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnlockCustomerResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnlockCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnlockCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnlockCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnlockCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListGrantsResponse401Headers the declared response headers of an HTTP 401 response for ListGrants
+type ListGrantsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListGrantsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GrantList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListGrantsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListGrantsResponse) GetJSON200() *GrantList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListGrantsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListGrantsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListGrantsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListGrantsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListGrantsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGrantsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGrantsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListGrantsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateGrantResponse201Headers the declared response headers of an HTTP 201 response for CreateGrant
+type CreateGrantResponse201Headers struct {
+	Location *string
+}
+
+// CreateGrantResponse401Headers the declared response headers of an HTTP 401 response for CreateGrant
+type CreateGrantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateGrantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Grant
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateGrantResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateGrantResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateGrantResponse) GetJSON201() *Grant {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateGrantResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateGrantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateGrantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateGrantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateGrantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteGrantResponse401Headers the declared response headers of an HTTP 401 response for DeleteGrant
+type DeleteGrantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeleteGrantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteGrantResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteGrantResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteGrantResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteGrantResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteGrantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteGrantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteGrantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteGrantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGrantResponse401Headers the declared response headers of an HTTP 401 response for GetGrant
+type GetGrantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetGrantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Grant
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGrantResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGrantResponse) GetJSON200() *Grant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetGrantResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetGrantResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetGrantResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGrantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGrantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGrantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGrantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateGrantResponse401Headers the declared response headers of an HTTP 401 response for UpdateGrant
+type UpdateGrantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateGrantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Grant
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateGrantResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateGrantResponse) GetJSON200() *Grant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateGrantResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateGrantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateGrantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateGrantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateGrantResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6070,6 +10327,446 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 	return ParseCreateTokenResponse(rsp)
 }
 
+// ListClientsWithResponse List clients (applications)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/clients (the `ListClients` operationId).
+func (c *ClientWithResponses) ListClientsWithResponse(ctx context.Context, aid Aid, params *ListClientsParams, reqEditors ...RequestEditorFn) (*ListClientsResponse, error) {
+	rsp, err := c.ListClients(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListClientsResponse(rsp)
+}
+
+// CreateClientWithBodyWithResponse Create a client (application)
+//
+// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+// private-use scheme such as `com.example.app:/callback`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+func (c *ClientWithResponses) CreateClientWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientResponse, error) {
+	rsp, err := c.CreateClientWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientResponse(rsp)
+}
+
+// CreateClientWithResponse Create a client (application)
+//
+// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+// private-use scheme such as `com.example.app:/callback`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/clients (the `CreateClient` operationId).
+func (c *ClientWithResponses) CreateClientWithResponse(ctx context.Context, aid Aid, body CreateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientResponse, error) {
+	rsp, err := c.CreateClient(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientResponse(rsp)
+}
+
+// DeleteClientWithResponse Delete a client
+//
+// Deletes it with its secrets and grants. Its refresh tokens stop working.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId} (the `DeleteClient` operationId).
+func (c *ClientWithResponses) DeleteClientWithResponse(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*DeleteClientResponse, error) {
+	rsp, err := c.DeleteClient(ctx, aid, clientId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteClientResponse(rsp)
+}
+
+// GetClientWithResponse Get a client
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/clients/{clientId} (the `GetClient` operationId).
+func (c *ClientWithResponses) GetClientWithResponse(ctx context.Context, aid Aid, clientId ClientId, reqEditors ...RequestEditorFn) (*GetClientResponse, error) {
+	rsp, err := c.GetClient(ctx, aid, clientId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetClientResponse(rsp)
+}
+
+// UpdateClientWithBodyWithResponse Update a client
+//
+// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+// The type cannot change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+func (c *ClientWithResponses) UpdateClientWithBodyWithResponse(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateClientResponse, error) {
+	rsp, err := c.UpdateClientWithBody(ctx, aid, clientId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateClientResponse(rsp)
+}
+
+// UpdateClientWithResponse Update a client
+//
+// Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+// The type cannot change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/accounts/{aid}/clients/{clientId} (the `UpdateClient` operationId).
+func (c *ClientWithResponses) UpdateClientWithResponse(ctx context.Context, aid Aid, clientId ClientId, body UpdateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateClientResponse, error) {
+	rsp, err := c.UpdateClient(ctx, aid, clientId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateClientResponse(rsp)
+}
+
+// ListClientSecretsWithResponse List a client's secrets
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/clients/{clientId}/secrets (the `ListClientSecrets` operationId).
+func (c *ClientWithResponses) ListClientSecretsWithResponse(ctx context.Context, aid Aid, clientId ClientId, params *ListClientSecretsParams, reqEditors ...RequestEditorFn) (*ListClientSecretsResponse, error) {
+	rsp, err := c.ListClientSecrets(ctx, aid, clientId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListClientSecretsResponse(rsp)
+}
+
+// CreateClientSecretWithBodyWithResponse Create a secret for a confidential client
+//
+// The value is in this response only. Public clients have no secrets (422).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+func (c *ClientWithResponses) CreateClientSecretWithBodyWithResponse(ctx context.Context, aid Aid, clientId ClientId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientSecretResponse, error) {
+	rsp, err := c.CreateClientSecretWithBody(ctx, aid, clientId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientSecretResponse(rsp)
+}
+
+// CreateClientSecretWithResponse Create a secret for a confidential client
+//
+// The value is in this response only. Public clients have no secrets (422).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/clients/{clientId}/secrets (the `CreateClientSecret` operationId).
+func (c *ClientWithResponses) CreateClientSecretWithResponse(ctx context.Context, aid Aid, clientId ClientId, body CreateClientSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientSecretResponse, error) {
+	rsp, err := c.CreateClientSecret(ctx, aid, clientId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientSecretResponse(rsp)
+}
+
+// DeleteClientSecretWithResponse Delete (revoke) a client secret
+//
+// It stops working at once on the node that handled this request, and on every node within the cache TTL.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId} (the `DeleteClientSecret` operationId).
+func (c *ClientWithResponses) DeleteClientSecretWithResponse(ctx context.Context, aid Aid, clientId ClientId, secretId SecretId, reqEditors ...RequestEditorFn) (*DeleteClientSecretResponse, error) {
+	rsp, err := c.DeleteClientSecret(ctx, aid, clientId, secretId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteClientSecretResponse(rsp)
+}
+
+// ListCustomersWithResponse List and search customers
+//
+// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+// ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
+// paginated by cursor: pass `nextCursor` as `startingAfter`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/customers/users (the `ListCustomers` operationId).
+func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, aid Aid, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*ListCustomersResponse, error) {
+	rsp, err := c.ListCustomers(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCustomersResponse(rsp)
+}
+
+// CreateCustomerWithBodyWithResponse Create a customer (end user)
+//
+// Email and phone number are unique per account and type, compared case-insensitively after
+// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+// `active`; without one the customer is `invited` and receives an email with a verification code
+// and a link (an email address is then required). Passwords: at least 8 characters, not a
+// commonly used password; stored as argon2id hashes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
+	rsp, err := c.CreateCustomerWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCustomerResponse(rsp)
+}
+
+// CreateCustomerWithResponse Create a customer (end user)
+//
+// Email and phone number are unique per account and type, compared case-insensitively after
+// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+// `active`; without one the customer is `invited` and receives an email with a verification code
+// and a link (an email address is then required). Passwords: at least 8 characters, not a
+// commonly used password; stored as argon2id hashes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users (the `CreateCustomer` operationId).
+func (c *ClientWithResponses) CreateCustomerWithResponse(ctx context.Context, aid Aid, body CreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCustomerResponse, error) {
+	rsp, err := c.CreateCustomer(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCustomerResponse(rsp)
+}
+
+// DeleteCustomerWithResponse Delete a customer
+//
+// Deletes the customer with their refresh tokens and codes; their access tokens introspect as inactive.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/accounts/{aid}/customers/users/{customerId} (the `DeleteCustomer` operationId).
+func (c *ClientWithResponses) DeleteCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*DeleteCustomerResponse, error) {
+	rsp, err := c.DeleteCustomer(ctx, aid, customerId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCustomerResponse(rsp)
+}
+
+// GetCustomerWithResponse Get a customer
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/customers/users/{customerId} (the `GetCustomer` operationId).
+func (c *ClientWithResponses) GetCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*GetCustomerResponse, error) {
+	rsp, err := c.GetCustomer(ctx, aid, customerId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomerResponse(rsp)
+}
+
+// UpdateCustomerWithBodyWithResponse Update a customer
+//
+// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+// removes it. A changed email is no longer verified.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+func (c *ClientWithResponses) UpdateCustomerWithBodyWithResponse(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
+	rsp, err := c.UpdateCustomerWithBody(ctx, aid, customerId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCustomerResponse(rsp)
+}
+
+// UpdateCustomerWithResponse Update a customer
+//
+// Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+// refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+// removes it. A changed email is no longer verified.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/accounts/{aid}/customers/users/{customerId} (the `UpdateCustomer` operationId).
+func (c *ClientWithResponses) UpdateCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error) {
+	rsp, err := c.UpdateCustomer(ctx, aid, customerId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCustomerResponse(rsp)
+}
+
+// ResendInvitationWithResponse Send the invitation again
+//
+// Emails a new code and link to an `invited` customer; the previous code stops working. Other
+// statuses: 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/invitation (the `ResendInvitation` operationId).
+func (c *ClientWithResponses) ResendInvitationWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*ResendInvitationResponse, error) {
+	rsp, err := c.ResendInvitation(ctx, aid, customerId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResendInvitationResponse(rsp)
+}
+
+// UnlockCustomerWithResponse Lift a login lockout
+//
+// Clears the failed-login counters of the customer's email and phone number.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/unlock (the `UnlockCustomer` operationId).
+func (c *ClientWithResponses) UnlockCustomerWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*UnlockCustomerResponse, error) {
+	rsp, err := c.UnlockCustomer(ctx, aid, customerId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnlockCustomerResponse(rsp)
+}
+
+// ListGrantsWithResponse List grants
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/grants (the `ListGrants` operationId).
+func (c *ClientWithResponses) ListGrantsWithResponse(ctx context.Context, aid Aid, params *ListGrantsParams, reqEditors ...RequestEditorFn) (*ListGrantsResponse, error) {
+	rsp, err := c.ListGrants(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGrantsResponse(rsp)
+}
+
+// CreateGrantWithBodyWithResponse Create a grant
+//
+// What a client may obtain for one audience, and with which grant type:
+//
+//   - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+//     client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+//     tokens issued at login). Confidential clients only.
+//   - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+//     Confidential clients only. No client without such a grant can ever send a password there.
+//   - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+//
+// User tokens carry the scopes of the client's grants for the audience that the customer also
+// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+// The upstream `clientSecret` is write-only and stored encrypted.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+func (c *ClientWithResponses) CreateGrantWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateGrantResponse, error) {
+	rsp, err := c.CreateGrantWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateGrantResponse(rsp)
+}
+
+// CreateGrantWithResponse Create a grant
+//
+// What a client may obtain for one audience, and with which grant type:
+//
+//   - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+//     client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+//     tokens issued at login). Confidential clients only.
+//   - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+//     Confidential clients only. No client without such a grant can ever send a password there.
+//   - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+//
+// User tokens carry the scopes of the client's grants for the audience that the customer also
+// holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+// `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+// The upstream `clientSecret` is write-only and stored encrypted.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/grants (the `CreateGrant` operationId).
+func (c *ClientWithResponses) CreateGrantWithResponse(ctx context.Context, aid Aid, body CreateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateGrantResponse, error) {
+	rsp, err := c.CreateGrant(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateGrantResponse(rsp)
+}
+
+// DeleteGrantWithResponse Delete a grant
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/accounts/{aid}/grants/{grantId} (the `DeleteGrant` operationId).
+func (c *ClientWithResponses) DeleteGrantWithResponse(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*DeleteGrantResponse, error) {
+	rsp, err := c.DeleteGrant(ctx, aid, grantId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteGrantResponse(rsp)
+}
+
+// GetGrantWithResponse Get a grant
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/grants/{grantId} (the `GetGrant` operationId).
+func (c *ClientWithResponses) GetGrantWithResponse(ctx context.Context, aid Aid, grantId GrantId, reqEditors ...RequestEditorFn) (*GetGrantResponse, error) {
+	rsp, err := c.GetGrant(ctx, aid, grantId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGrantResponse(rsp)
+}
+
+// UpdateGrantWithBodyWithResponse Update a grant
+//
+// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+// without `clientSecret` keeps the stored secret.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+func (c *ClientWithResponses) UpdateGrantWithBodyWithResponse(ctx context.Context, aid Aid, grantId GrantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGrantResponse, error) {
+	rsp, err := c.UpdateGrantWithBody(ctx, aid, grantId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGrantResponse(rsp)
+}
+
+// UpdateGrantWithResponse Update a grant
+//
+// Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+// without `clientSecret` keeps the stored secret.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/accounts/{aid}/grants/{grantId} (the `UpdateGrant` operationId).
+func (c *ClientWithResponses) UpdateGrantWithResponse(ctx context.Context, aid Aid, grantId GrantId, body UpdateGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGrantResponse, error) {
+	rsp, err := c.UpdateGrant(ctx, aid, grantId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGrantResponse(rsp)
+}
+
 // ListScopesWithResponse List scopes
 //
 // The account's scope catalogue, built-in scopes included (read-only ones).
@@ -7094,6 +11791,1509 @@ func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListClientsResponse parses an HTTP response from a ListClientsWithResponse call
+func ParseListClientsResponse(rsp *http.Response) (*ListClientsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListClientsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OAuthClientList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListClientsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateClientResponse parses an HTTP response from a CreateClientWithResponse call
+func ParseCreateClientResponse(rsp *http.Response) (*CreateClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest OAuthClient
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateClientResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateClientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteClientResponse parses an HTTP response from a DeleteClientWithResponse call
+func ParseDeleteClientResponse(rsp *http.Response) (*DeleteClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteClientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetClientResponse parses an HTTP response from a GetClientWithResponse call
+func ParseGetClientResponse(rsp *http.Response) (*GetClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OAuthClient
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetClientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateClientResponse parses an HTTP response from a UpdateClientWithResponse call
+func ParseUpdateClientResponse(rsp *http.Response) (*UpdateClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OAuthClient
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateClientResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListClientSecretsResponse parses an HTTP response from a ListClientSecretsWithResponse call
+func ParseListClientSecretsResponse(rsp *http.Response) (*ListClientSecretsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListClientSecretsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SecretList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListClientSecretsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateClientSecretResponse parses an HTTP response from a CreateClientSecretWithResponse call
+func ParseCreateClientSecretResponse(rsp *http.Response) (*CreateClientSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateClientSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SecretWithValue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateClientSecretResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateClientSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteClientSecretResponse parses an HTTP response from a DeleteClientSecretWithResponse call
+func ParseDeleteClientSecretResponse(rsp *http.Response) (*DeleteClientSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteClientSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteClientSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCustomersResponse parses an HTTP response from a ListCustomersWithResponse call
+func ParseListCustomersResponse(rsp *http.Response) (*ListCustomersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCustomersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomerList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListCustomersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCustomerResponse parses an HTTP response from a CreateCustomerWithResponse call
+func ParseCreateCustomerResponse(rsp *http.Response) (*CreateCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Customer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCustomerResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateCustomerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCustomerResponse parses an HTTP response from a DeleteCustomerWithResponse call
+func ParseDeleteCustomerResponse(rsp *http.Response) (*DeleteCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteCustomerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomerResponse parses an HTTP response from a GetCustomerWithResponse call
+func ParseGetCustomerResponse(rsp *http.Response) (*GetCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Customer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCustomerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCustomerResponse parses an HTTP response from a UpdateCustomerWithResponse call
+func ParseUpdateCustomerResponse(rsp *http.Response) (*UpdateCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Customer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateCustomerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResendInvitationResponse parses an HTTP response from a ResendInvitationWithResponse call
+func ParseResendInvitationResponse(rsp *http.Response) (*ResendInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResendInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResendInvitationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnlockCustomerResponse parses an HTTP response from a UnlockCustomerWithResponse call
+func ParseUnlockCustomerResponse(rsp *http.Response) (*UnlockCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnlockCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UnlockCustomerResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListGrantsResponse parses an HTTP response from a ListGrantsWithResponse call
+func ParseListGrantsResponse(rsp *http.Response) (*ListGrantsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGrantsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GrantList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListGrantsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateGrantResponse parses an HTTP response from a CreateGrantWithResponse call
+func ParseCreateGrantResponse(rsp *http.Response) (*CreateGrantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateGrantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Grant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateGrantResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateGrantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteGrantResponse parses an HTTP response from a DeleteGrantWithResponse call
+func ParseDeleteGrantResponse(rsp *http.Response) (*DeleteGrantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteGrantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteGrantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGrantResponse parses an HTTP response from a GetGrantWithResponse call
+func ParseGetGrantResponse(rsp *http.Response) (*GetGrantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGrantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Grant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetGrantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateGrantResponse parses an HTTP response from a UpdateGrantWithResponse call
+func ParseUpdateGrantResponse(rsp *http.Response) (*UpdateGrantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateGrantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Grant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateGrantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8266,6 +14466,66 @@ type ServerInterface interface {
 	// CreateToken Token endpoint (RFC 6749 §3.2)
 	// (POST /v1/accounts/{aid}/auth/token)
 	CreateToken(ctx echo.Context, aid Aid) error
+	// ListClients List clients (applications)
+	// (GET /v1/accounts/{aid}/clients)
+	ListClients(ctx echo.Context, aid Aid, params ListClientsParams) error
+	// CreateClient Create a client (application)
+	// (POST /v1/accounts/{aid}/clients)
+	CreateClient(ctx echo.Context, aid Aid) error
+	// DeleteClient Delete a client
+	// (DELETE /v1/accounts/{aid}/clients/{clientId})
+	DeleteClient(ctx echo.Context, aid Aid, clientId ClientId) error
+	// GetClient Get a client
+	// (GET /v1/accounts/{aid}/clients/{clientId})
+	GetClient(ctx echo.Context, aid Aid, clientId ClientId) error
+	// UpdateClient Update a client
+	// (PATCH /v1/accounts/{aid}/clients/{clientId})
+	UpdateClient(ctx echo.Context, aid Aid, clientId ClientId) error
+	// ListClientSecrets List a client's secrets
+	// (GET /v1/accounts/{aid}/clients/{clientId}/secrets)
+	ListClientSecrets(ctx echo.Context, aid Aid, clientId ClientId, params ListClientSecretsParams) error
+	// CreateClientSecret Create a secret for a confidential client
+	// (POST /v1/accounts/{aid}/clients/{clientId}/secrets)
+	CreateClientSecret(ctx echo.Context, aid Aid, clientId ClientId) error
+	// DeleteClientSecret Delete (revoke) a client secret
+	// (DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId})
+	DeleteClientSecret(ctx echo.Context, aid Aid, clientId ClientId, secretId SecretId) error
+	// ListCustomers List and search customers
+	// (GET /v1/accounts/{aid}/customers/users)
+	ListCustomers(ctx echo.Context, aid Aid, params ListCustomersParams) error
+	// CreateCustomer Create a customer (end user)
+	// (POST /v1/accounts/{aid}/customers/users)
+	CreateCustomer(ctx echo.Context, aid Aid) error
+	// DeleteCustomer Delete a customer
+	// (DELETE /v1/accounts/{aid}/customers/users/{customerId})
+	DeleteCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error
+	// GetCustomer Get a customer
+	// (GET /v1/accounts/{aid}/customers/users/{customerId})
+	GetCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error
+	// UpdateCustomer Update a customer
+	// (PATCH /v1/accounts/{aid}/customers/users/{customerId})
+	UpdateCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error
+	// ResendInvitation Send the invitation again
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/invitation)
+	ResendInvitation(ctx echo.Context, aid Aid, customerId CustomerId) error
+	// UnlockCustomer Lift a login lockout
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
+	UnlockCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error
+	// ListGrants List grants
+	// (GET /v1/accounts/{aid}/grants)
+	ListGrants(ctx echo.Context, aid Aid, params ListGrantsParams) error
+	// CreateGrant Create a grant
+	// (POST /v1/accounts/{aid}/grants)
+	CreateGrant(ctx echo.Context, aid Aid) error
+	// DeleteGrant Delete a grant
+	// (DELETE /v1/accounts/{aid}/grants/{grantId})
+	DeleteGrant(ctx echo.Context, aid Aid, grantId GrantId) error
+	// GetGrant Get a grant
+	// (GET /v1/accounts/{aid}/grants/{grantId})
+	GetGrant(ctx echo.Context, aid Aid, grantId GrantId) error
+	// UpdateGrant Update a grant
+	// (PATCH /v1/accounts/{aid}/grants/{grantId})
+	UpdateGrant(ctx echo.Context, aid Aid, grantId GrantId) error
 	// ListScopes List scopes
 	// (GET /v1/accounts/{aid}/scopes)
 	ListScopes(ctx echo.Context, aid Aid, params ListScopesParams) error
@@ -8463,6 +14723,545 @@ func (w *ServerInterfaceWrapper) CreateToken(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateToken(ctx, aid)
+	return err
+}
+
+// ListClients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListClients(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListClientsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "startingAfter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "startingAfter", ctx.QueryParams(), &params.StartingAfter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter startingAfter: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListClients(ctx, aid, params)
+	return err
+}
+
+// CreateClient converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateClient(ctx, aid)
+	return err
+}
+
+// DeleteClient converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", ctx.Param("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter clientId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteClient(ctx, aid, clientId)
+	return err
+}
+
+// GetClient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", ctx.Param("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter clientId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClient(ctx, aid, clientId)
+	return err
+}
+
+// UpdateClient converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", ctx.Param("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter clientId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateClient(ctx, aid, clientId)
+	return err
+}
+
+// ListClientSecrets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListClientSecrets(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", ctx.Param("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter clientId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListClientSecretsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "startingAfter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "startingAfter", ctx.QueryParams(), &params.StartingAfter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter startingAfter: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListClientSecrets(ctx, aid, clientId, params)
+	return err
+}
+
+// CreateClientSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateClientSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", ctx.Param("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter clientId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateClientSecret(ctx, aid, clientId)
+	return err
+}
+
+// DeleteClientSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteClientSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "clientId" -------------
+	var clientId ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "clientId", ctx.Param("clientId"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter clientId: %s", err))
+	}
+
+	// ------------- Path parameter "secretId" -------------
+	var secretId SecretId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "secretId", ctx.Param("secretId"), &secretId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter secretId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteClientSecret(ctx, aid, clientId, secretId)
+	return err
+}
+
+// ListCustomers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCustomers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCustomersParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "startingAfter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "startingAfter", ctx.QueryParams(), &params.StartingAfter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter startingAfter: %s", err))
+	}
+
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// ------------- Optional query parameter "phoneNumber" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "phoneNumber", ctx.QueryParams(), &params.PhoneNumber, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter phoneNumber: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCustomers(ctx, aid, params)
+	return err
+}
+
+// CreateCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCustomer(ctx, aid)
+	return err
+}
+
+// DeleteCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCustomer(ctx, aid, customerId)
+	return err
+}
+
+// GetCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCustomer(ctx, aid, customerId)
+	return err
+}
+
+// UpdateCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCustomer(ctx, aid, customerId)
+	return err
+}
+
+// ResendInvitation converts echo context to params.
+func (w *ServerInterfaceWrapper) ResendInvitation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResendInvitation(ctx, aid, customerId)
+	return err
+}
+
+// UnlockCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) UnlockCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnlockCustomer(ctx, aid, customerId)
+	return err
+}
+
+// ListGrants converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGrants(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGrantsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "startingAfter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "startingAfter", ctx.QueryParams(), &params.StartingAfter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter startingAfter: %s", err))
+	}
+
+	// ------------- Optional query parameter "clientId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "clientId", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter clientId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGrants(ctx, aid, params)
+	return err
+}
+
+// CreateGrant converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateGrant(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateGrant(ctx, aid)
+	return err
+}
+
+// DeleteGrant converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteGrant(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "grantId" -------------
+	var grantId GrantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "grantId", ctx.Param("grantId"), &grantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter grantId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteGrant(ctx, aid, grantId)
+	return err
+}
+
+// GetGrant converts echo context to params.
+func (w *ServerInterfaceWrapper) GetGrant(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "grantId" -------------
+	var grantId GrantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "grantId", ctx.Param("grantId"), &grantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter grantId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetGrant(ctx, aid, grantId)
+	return err
+}
+
+// UpdateGrant converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateGrant(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "grantId" -------------
+	var grantId GrantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "grantId", ctx.Param("grantId"), &grantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter grantId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateGrant(ctx, aid, grantId)
 	return err
 }
 
@@ -8906,6 +15705,26 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/accounts/:aid/service-accounts/:serviceAccountId/secrets/:secretId", wrapper.DeleteServiceAccountSecret, options.OperationMiddlewares["deleteServiceAccountSecret"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/signing-keys", wrapper.ListSigningKeys, options.OperationMiddlewares["listSigningKeys"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/signing-keys/rotate", wrapper.RotateSigningKey, options.OperationMiddlewares["rotateSigningKey"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
+	router.DELETE(options.BaseURL+"/v1/accounts/:aid/clients/:clientId", wrapper.DeleteClient, options.OperationMiddlewares["deleteClient"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/clients/:clientId", wrapper.GetClient, options.OperationMiddlewares["getClient"]...)
+	router.PATCH(options.BaseURL+"/v1/accounts/:aid/clients/:clientId", wrapper.UpdateClient, options.OperationMiddlewares["updateClient"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/clients/:clientId/secrets", wrapper.ListClientSecrets, options.OperationMiddlewares["listClientSecrets"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/clients/:clientId/secrets", wrapper.CreateClientSecret, options.OperationMiddlewares["createClientSecret"]...)
+	router.DELETE(options.BaseURL+"/v1/accounts/:aid/clients/:clientId/secrets/:secretId", wrapper.DeleteClientSecret, options.OperationMiddlewares["deleteClientSecret"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/grants", wrapper.ListGrants, options.OperationMiddlewares["listGrants"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/grants", wrapper.CreateGrant, options.OperationMiddlewares["createGrant"]...)
+	router.DELETE(options.BaseURL+"/v1/accounts/:aid/grants/:grantId", wrapper.DeleteGrant, options.OperationMiddlewares["deleteGrant"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/grants/:grantId", wrapper.GetGrant, options.OperationMiddlewares["getGrant"]...)
+	router.PATCH(options.BaseURL+"/v1/accounts/:aid/grants/:grantId", wrapper.UpdateGrant, options.OperationMiddlewares["updateGrant"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/customers/users", wrapper.ListCustomers, options.OperationMiddlewares["listCustomers"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users", wrapper.CreateCustomer, options.OperationMiddlewares["createCustomer"]...)
+	router.DELETE(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId", wrapper.DeleteCustomer, options.OperationMiddlewares["deleteCustomer"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId", wrapper.GetCustomer, options.OperationMiddlewares["getCustomer"]...)
+	router.PATCH(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId", wrapper.UpdateCustomer, options.OperationMiddlewares["updateCustomer"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/invitation", wrapper.ResendInvitation, options.OperationMiddlewares["resendInvitation"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/unlock", wrapper.UnlockCustomer, options.OperationMiddlewares["unlockCustomer"]...)
 
 }
 
@@ -9777,6 +16596,2140 @@ func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.Respo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientsRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params ListClientsParams
+}
+
+type ListClientsResponseObject interface {
+	VisitListClientsResponse(w http.ResponseWriter) error
+}
+
+type ListClients200JSONResponse OAuthClientList
+
+func (response ListClients200JSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients400ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients401ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients403ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients404ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *CreateClientJSONRequestBody
+}
+
+type CreateClientResponseObject interface {
+	VisitCreateClientResponse(w http.ResponseWriter) error
+}
+
+type CreateClient201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateClient201JSONResponse struct {
+	Body    OAuthClient
+	Headers CreateClient201ResponseHeaders
+}
+
+func (response CreateClient201JSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient400ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient401ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient403ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient404ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient409ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient413ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient415ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClient422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient422ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientRequestObject struct {
+	Aid      Aid      `json:"aid"`
+	ClientId ClientId `json:"clientId"`
+}
+
+type DeleteClientResponseObject interface {
+	VisitDeleteClientResponse(w http.ResponseWriter) error
+}
+
+type DeleteClient204Response struct {
+}
+
+func (response DeleteClient204Response) VisitDeleteClientResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClient401ApplicationProblemPlusJSONResponse) VisitDeleteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClient403ApplicationProblemPlusJSONResponse) VisitDeleteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClient404ApplicationProblemPlusJSONResponse) VisitDeleteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientRequestObject struct {
+	Aid      Aid      `json:"aid"`
+	ClientId ClientId `json:"clientId"`
+}
+
+type GetClientResponseObject interface {
+	VisitGetClientResponse(w http.ResponseWriter) error
+}
+
+type GetClient200JSONResponse OAuthClient
+
+func (response GetClient200JSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient401ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient403ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient404ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClientRequestObject struct {
+	Aid      Aid      `json:"aid"`
+	ClientId ClientId `json:"clientId"`
+	Body     *UpdateClientJSONRequestBody
+}
+
+type UpdateClientResponseObject interface {
+	VisitUpdateClientResponse(w http.ResponseWriter) error
+}
+
+type UpdateClient200JSONResponse OAuthClient
+
+func (response UpdateClient200JSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient400ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient401ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient403ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient404ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient409ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient413ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient415ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient422ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSecretsRequestObject struct {
+	Aid      Aid      `json:"aid"`
+	ClientId ClientId `json:"clientId"`
+	Params   ListClientSecretsParams
+}
+
+type ListClientSecretsResponseObject interface {
+	VisitListClientSecretsResponse(w http.ResponseWriter) error
+}
+
+type ListClientSecrets200JSONResponse SecretList
+
+func (response ListClientSecrets200JSONResponse) VisitListClientSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSecrets400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSecrets400ApplicationProblemPlusJSONResponse) VisitListClientSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSecrets401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSecrets401ApplicationProblemPlusJSONResponse) VisitListClientSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSecrets403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSecrets403ApplicationProblemPlusJSONResponse) VisitListClientSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSecrets404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSecrets404ApplicationProblemPlusJSONResponse) VisitListClientSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecretRequestObject struct {
+	Aid      Aid      `json:"aid"`
+	ClientId ClientId `json:"clientId"`
+	Body     *CreateClientSecretJSONRequestBody
+}
+
+type CreateClientSecretResponseObject interface {
+	VisitCreateClientSecretResponse(w http.ResponseWriter) error
+}
+
+type CreateClientSecret201ResponseHeaders struct {
+	CacheControl *string
+	Location     *string
+}
+
+type CreateClientSecret201JSONResponse struct {
+	Body    SecretWithValue
+	Headers CreateClientSecret201ResponseHeaders
+}
+
+func (response CreateClientSecret201JSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret400ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret401ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret403ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret404ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret409ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret413ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret415ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientSecret422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret422ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientSecretRequestObject struct {
+	Aid      Aid      `json:"aid"`
+	ClientId ClientId `json:"clientId"`
+	SecretId SecretId `json:"secretId"`
+}
+
+type DeleteClientSecretResponseObject interface {
+	VisitDeleteClientSecretResponse(w http.ResponseWriter) error
+}
+
+type DeleteClientSecret204Response struct {
+}
+
+func (response DeleteClientSecret204Response) VisitDeleteClientSecretResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteClientSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClientSecret401ApplicationProblemPlusJSONResponse) VisitDeleteClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClientSecret403ApplicationProblemPlusJSONResponse) VisitDeleteClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClientSecret404ApplicationProblemPlusJSONResponse) VisitDeleteClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomersRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params ListCustomersParams
+}
+
+type ListCustomersResponseObject interface {
+	VisitListCustomersResponse(w http.ResponseWriter) error
+}
+
+type ListCustomers200JSONResponse CustomerList
+
+func (response ListCustomers200JSONResponse) VisitListCustomersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomers400ApplicationProblemPlusJSONResponse) VisitListCustomersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomers401ApplicationProblemPlusJSONResponse) VisitListCustomersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomers403ApplicationProblemPlusJSONResponse) VisitListCustomersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomers404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomers404ApplicationProblemPlusJSONResponse) VisitListCustomersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomerRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *CreateCustomerJSONRequestBody
+}
+
+type CreateCustomerResponseObject interface {
+	VisitCreateCustomerResponse(w http.ResponseWriter) error
+}
+
+type CreateCustomer201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateCustomer201JSONResponse struct {
+	Body    Customer
+	Headers CreateCustomer201ResponseHeaders
+}
+
+func (response CreateCustomer201JSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer400ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer401ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer403ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer404ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer409ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer413ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer415ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCustomer422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer422ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCustomerRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerId CustomerId `json:"customerId"`
+}
+
+type DeleteCustomerResponseObject interface {
+	VisitDeleteCustomerResponse(w http.ResponseWriter) error
+}
+
+type DeleteCustomer204Response struct {
+}
+
+func (response DeleteCustomer204Response) VisitDeleteCustomerResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCustomer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomer401ApplicationProblemPlusJSONResponse) VisitDeleteCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCustomer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomer403ApplicationProblemPlusJSONResponse) VisitDeleteCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCustomer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomer404ApplicationProblemPlusJSONResponse) VisitDeleteCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCustomerRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerId CustomerId `json:"customerId"`
+}
+
+type GetCustomerResponseObject interface {
+	VisitGetCustomerResponse(w http.ResponseWriter) error
+}
+
+type GetCustomer200JSONResponse Customer
+
+func (response GetCustomer200JSONResponse) VisitGetCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCustomer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCustomer401ApplicationProblemPlusJSONResponse) VisitGetCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCustomer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCustomer403ApplicationProblemPlusJSONResponse) VisitGetCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCustomer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCustomer404ApplicationProblemPlusJSONResponse) VisitGetCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomerRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerId CustomerId `json:"customerId"`
+	Body       *UpdateCustomerJSONRequestBody
+}
+
+type UpdateCustomerResponseObject interface {
+	VisitUpdateCustomerResponse(w http.ResponseWriter) error
+}
+
+type UpdateCustomer200JSONResponse Customer
+
+func (response UpdateCustomer200JSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer400ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer401ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer403ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer404ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer409ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer413ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer415ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCustomer422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer422ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitationRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerId CustomerId `json:"customerId"`
+}
+
+type ResendInvitationResponseObject interface {
+	VisitResendInvitationResponse(w http.ResponseWriter) error
+}
+
+type ResendInvitation202Response struct {
+}
+
+func (response ResendInvitation202Response) VisitResendInvitationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type ResendInvitation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResendInvitation401ApplicationProblemPlusJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResendInvitation403ApplicationProblemPlusJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResendInvitation404ApplicationProblemPlusJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ResendInvitation409ApplicationProblemPlusJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockCustomerRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerId CustomerId `json:"customerId"`
+}
+
+type UnlockCustomerResponseObject interface {
+	VisitUnlockCustomerResponse(w http.ResponseWriter) error
+}
+
+type UnlockCustomer204Response struct {
+}
+
+func (response UnlockCustomer204Response) VisitUnlockCustomerResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnlockCustomer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockCustomer401ApplicationProblemPlusJSONResponse) VisitUnlockCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockCustomer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockCustomer403ApplicationProblemPlusJSONResponse) VisitUnlockCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockCustomer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockCustomer404ApplicationProblemPlusJSONResponse) VisitUnlockCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGrantsRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params ListGrantsParams
+}
+
+type ListGrantsResponseObject interface {
+	VisitListGrantsResponse(w http.ResponseWriter) error
+}
+
+type ListGrants200JSONResponse GrantList
+
+func (response ListGrants200JSONResponse) VisitListGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGrants400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListGrants400ApplicationProblemPlusJSONResponse) VisitListGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGrants401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListGrants401ApplicationProblemPlusJSONResponse) VisitListGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGrants403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListGrants403ApplicationProblemPlusJSONResponse) VisitListGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGrants404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListGrants404ApplicationProblemPlusJSONResponse) VisitListGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrantRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *CreateGrantJSONRequestBody
+}
+
+type CreateGrantResponseObject interface {
+	VisitCreateGrantResponse(w http.ResponseWriter) error
+}
+
+type CreateGrant201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateGrant201JSONResponse struct {
+	Body    Grant
+	Headers CreateGrant201ResponseHeaders
+}
+
+func (response CreateGrant201JSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant400ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant401ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant403ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant404ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant409ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant413ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant415ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGrant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant422ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGrantRequestObject struct {
+	Aid     Aid     `json:"aid"`
+	GrantId GrantId `json:"grantId"`
+}
+
+type DeleteGrantResponseObject interface {
+	VisitDeleteGrantResponse(w http.ResponseWriter) error
+}
+
+type DeleteGrant204Response struct {
+}
+
+func (response DeleteGrant204Response) VisitDeleteGrantResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteGrant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGrant401ApplicationProblemPlusJSONResponse) VisitDeleteGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGrant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGrant403ApplicationProblemPlusJSONResponse) VisitDeleteGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGrant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGrant404ApplicationProblemPlusJSONResponse) VisitDeleteGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGrantRequestObject struct {
+	Aid     Aid     `json:"aid"`
+	GrantId GrantId `json:"grantId"`
+}
+
+type GetGrantResponseObject interface {
+	VisitGetGrantResponse(w http.ResponseWriter) error
+}
+
+type GetGrant200JSONResponse Grant
+
+func (response GetGrant200JSONResponse) VisitGetGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGrant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGrant401ApplicationProblemPlusJSONResponse) VisitGetGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGrant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetGrant403ApplicationProblemPlusJSONResponse) VisitGetGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGrant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetGrant404ApplicationProblemPlusJSONResponse) VisitGetGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrantRequestObject struct {
+	Aid     Aid     `json:"aid"`
+	GrantId GrantId `json:"grantId"`
+	Body    *UpdateGrantJSONRequestBody
+}
+
+type UpdateGrantResponseObject interface {
+	VisitUpdateGrantResponse(w http.ResponseWriter) error
+}
+
+type UpdateGrant200JSONResponse Grant
+
+func (response UpdateGrant200JSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant400ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant401ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant403ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant404ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant409ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant413ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant415ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGrant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant422ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11423,6 +20376,66 @@ type StrictServerInterface interface {
 	// CreateToken Token endpoint (RFC 6749 §3.2)
 	// (POST /v1/accounts/{aid}/auth/token)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// ListClients List clients (applications)
+	// (GET /v1/accounts/{aid}/clients)
+	ListClients(ctx context.Context, request ListClientsRequestObject) (ListClientsResponseObject, error)
+	// CreateClient Create a client (application)
+	// (POST /v1/accounts/{aid}/clients)
+	CreateClient(ctx context.Context, request CreateClientRequestObject) (CreateClientResponseObject, error)
+	// DeleteClient Delete a client
+	// (DELETE /v1/accounts/{aid}/clients/{clientId})
+	DeleteClient(ctx context.Context, request DeleteClientRequestObject) (DeleteClientResponseObject, error)
+	// GetClient Get a client
+	// (GET /v1/accounts/{aid}/clients/{clientId})
+	GetClient(ctx context.Context, request GetClientRequestObject) (GetClientResponseObject, error)
+	// UpdateClient Update a client
+	// (PATCH /v1/accounts/{aid}/clients/{clientId})
+	UpdateClient(ctx context.Context, request UpdateClientRequestObject) (UpdateClientResponseObject, error)
+	// ListClientSecrets List a client's secrets
+	// (GET /v1/accounts/{aid}/clients/{clientId}/secrets)
+	ListClientSecrets(ctx context.Context, request ListClientSecretsRequestObject) (ListClientSecretsResponseObject, error)
+	// CreateClientSecret Create a secret for a confidential client
+	// (POST /v1/accounts/{aid}/clients/{clientId}/secrets)
+	CreateClientSecret(ctx context.Context, request CreateClientSecretRequestObject) (CreateClientSecretResponseObject, error)
+	// DeleteClientSecret Delete (revoke) a client secret
+	// (DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId})
+	DeleteClientSecret(ctx context.Context, request DeleteClientSecretRequestObject) (DeleteClientSecretResponseObject, error)
+	// ListCustomers List and search customers
+	// (GET /v1/accounts/{aid}/customers/users)
+	ListCustomers(ctx context.Context, request ListCustomersRequestObject) (ListCustomersResponseObject, error)
+	// CreateCustomer Create a customer (end user)
+	// (POST /v1/accounts/{aid}/customers/users)
+	CreateCustomer(ctx context.Context, request CreateCustomerRequestObject) (CreateCustomerResponseObject, error)
+	// DeleteCustomer Delete a customer
+	// (DELETE /v1/accounts/{aid}/customers/users/{customerId})
+	DeleteCustomer(ctx context.Context, request DeleteCustomerRequestObject) (DeleteCustomerResponseObject, error)
+	// GetCustomer Get a customer
+	// (GET /v1/accounts/{aid}/customers/users/{customerId})
+	GetCustomer(ctx context.Context, request GetCustomerRequestObject) (GetCustomerResponseObject, error)
+	// UpdateCustomer Update a customer
+	// (PATCH /v1/accounts/{aid}/customers/users/{customerId})
+	UpdateCustomer(ctx context.Context, request UpdateCustomerRequestObject) (UpdateCustomerResponseObject, error)
+	// ResendInvitation Send the invitation again
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/invitation)
+	ResendInvitation(ctx context.Context, request ResendInvitationRequestObject) (ResendInvitationResponseObject, error)
+	// UnlockCustomer Lift a login lockout
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
+	UnlockCustomer(ctx context.Context, request UnlockCustomerRequestObject) (UnlockCustomerResponseObject, error)
+	// ListGrants List grants
+	// (GET /v1/accounts/{aid}/grants)
+	ListGrants(ctx context.Context, request ListGrantsRequestObject) (ListGrantsResponseObject, error)
+	// CreateGrant Create a grant
+	// (POST /v1/accounts/{aid}/grants)
+	CreateGrant(ctx context.Context, request CreateGrantRequestObject) (CreateGrantResponseObject, error)
+	// DeleteGrant Delete a grant
+	// (DELETE /v1/accounts/{aid}/grants/{grantId})
+	DeleteGrant(ctx context.Context, request DeleteGrantRequestObject) (DeleteGrantResponseObject, error)
+	// GetGrant Get a grant
+	// (GET /v1/accounts/{aid}/grants/{grantId})
+	GetGrant(ctx context.Context, request GetGrantRequestObject) (GetGrantResponseObject, error)
+	// UpdateGrant Update a grant
+	// (PATCH /v1/accounts/{aid}/grants/{grantId})
+	UpdateGrant(ctx context.Context, request UpdateGrantRequestObject) (UpdateGrantResponseObject, error)
 	// ListScopes List scopes
 	// (GET /v1/accounts/{aid}/scopes)
 	ListScopes(ctx context.Context, request ListScopesRequestObject) (ListScopesResponseObject, error)
@@ -11809,6 +20822,689 @@ func (sh *strictHandler) CreateToken(ctx echo.Context, aid Aid) error {
 		return err
 	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
 		return validResponse.VisitCreateTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListClients operation middleware
+func (sh *strictHandler) ListClients(ctx echo.Context, aid Aid, params ListClientsParams) error {
+	var request ListClientsRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListClients(ctx.Request().Context(), request.(ListClientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListClients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListClientsResponseObject); ok {
+		return validResponse.VisitListClientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateClient operation middleware
+func (sh *strictHandler) CreateClient(ctx echo.Context, aid Aid) error {
+	var request CreateClientRequestObject
+
+	request.Aid = aid
+
+	var body CreateClientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateClient(ctx.Request().Context(), request.(CreateClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateClientResponseObject); ok {
+		return validResponse.VisitCreateClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteClient operation middleware
+func (sh *strictHandler) DeleteClient(ctx echo.Context, aid Aid, clientId ClientId) error {
+	var request DeleteClientRequestObject
+
+	request.Aid = aid
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteClient(ctx.Request().Context(), request.(DeleteClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteClientResponseObject); ok {
+		return validResponse.VisitDeleteClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetClient operation middleware
+func (sh *strictHandler) GetClient(ctx echo.Context, aid Aid, clientId ClientId) error {
+	var request GetClientRequestObject
+
+	request.Aid = aid
+	request.ClientId = clientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClient(ctx.Request().Context(), request.(GetClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClientResponseObject); ok {
+		return validResponse.VisitGetClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateClient operation middleware
+func (sh *strictHandler) UpdateClient(ctx echo.Context, aid Aid, clientId ClientId) error {
+	var request UpdateClientRequestObject
+
+	request.Aid = aid
+	request.ClientId = clientId
+
+	var body UpdateClientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateClient(ctx.Request().Context(), request.(UpdateClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateClientResponseObject); ok {
+		return validResponse.VisitUpdateClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListClientSecrets operation middleware
+func (sh *strictHandler) ListClientSecrets(ctx echo.Context, aid Aid, clientId ClientId, params ListClientSecretsParams) error {
+	var request ListClientSecretsRequestObject
+
+	request.Aid = aid
+	request.ClientId = clientId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListClientSecrets(ctx.Request().Context(), request.(ListClientSecretsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListClientSecrets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListClientSecretsResponseObject); ok {
+		return validResponse.VisitListClientSecretsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateClientSecret operation middleware
+func (sh *strictHandler) CreateClientSecret(ctx echo.Context, aid Aid, clientId ClientId) error {
+	var request CreateClientSecretRequestObject
+
+	request.Aid = aid
+	request.ClientId = clientId
+
+	var body CreateClientSecretJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateClientSecret(ctx.Request().Context(), request.(CreateClientSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateClientSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateClientSecretResponseObject); ok {
+		return validResponse.VisitCreateClientSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteClientSecret operation middleware
+func (sh *strictHandler) DeleteClientSecret(ctx echo.Context, aid Aid, clientId ClientId, secretId SecretId) error {
+	var request DeleteClientSecretRequestObject
+
+	request.Aid = aid
+	request.ClientId = clientId
+	request.SecretId = secretId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteClientSecret(ctx.Request().Context(), request.(DeleteClientSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteClientSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteClientSecretResponseObject); ok {
+		return validResponse.VisitDeleteClientSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCustomers operation middleware
+func (sh *strictHandler) ListCustomers(ctx echo.Context, aid Aid, params ListCustomersParams) error {
+	var request ListCustomersRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCustomers(ctx.Request().Context(), request.(ListCustomersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCustomers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCustomersResponseObject); ok {
+		return validResponse.VisitListCustomersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCustomer operation middleware
+func (sh *strictHandler) CreateCustomer(ctx echo.Context, aid Aid) error {
+	var request CreateCustomerRequestObject
+
+	request.Aid = aid
+
+	var body CreateCustomerJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCustomer(ctx.Request().Context(), request.(CreateCustomerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCustomer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCustomerResponseObject); ok {
+		return validResponse.VisitCreateCustomerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCustomer operation middleware
+func (sh *strictHandler) DeleteCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error {
+	var request DeleteCustomerRequestObject
+
+	request.Aid = aid
+	request.CustomerId = customerId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCustomer(ctx.Request().Context(), request.(DeleteCustomerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCustomer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCustomerResponseObject); ok {
+		return validResponse.VisitDeleteCustomerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCustomer operation middleware
+func (sh *strictHandler) GetCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error {
+	var request GetCustomerRequestObject
+
+	request.Aid = aid
+	request.CustomerId = customerId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCustomer(ctx.Request().Context(), request.(GetCustomerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCustomer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCustomerResponseObject); ok {
+		return validResponse.VisitGetCustomerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCustomer operation middleware
+func (sh *strictHandler) UpdateCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error {
+	var request UpdateCustomerRequestObject
+
+	request.Aid = aid
+	request.CustomerId = customerId
+
+	var body UpdateCustomerJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCustomer(ctx.Request().Context(), request.(UpdateCustomerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCustomer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCustomerResponseObject); ok {
+		return validResponse.VisitUpdateCustomerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResendInvitation operation middleware
+func (sh *strictHandler) ResendInvitation(ctx echo.Context, aid Aid, customerId CustomerId) error {
+	var request ResendInvitationRequestObject
+
+	request.Aid = aid
+	request.CustomerId = customerId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendInvitation(ctx.Request().Context(), request.(ResendInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendInvitation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResendInvitationResponseObject); ok {
+		return validResponse.VisitResendInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnlockCustomer operation middleware
+func (sh *strictHandler) UnlockCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error {
+	var request UnlockCustomerRequestObject
+
+	request.Aid = aid
+	request.CustomerId = customerId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnlockCustomer(ctx.Request().Context(), request.(UnlockCustomerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnlockCustomer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnlockCustomerResponseObject); ok {
+		return validResponse.VisitUnlockCustomerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListGrants operation middleware
+func (sh *strictHandler) ListGrants(ctx echo.Context, aid Aid, params ListGrantsParams) error {
+	var request ListGrantsRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGrants(ctx.Request().Context(), request.(ListGrantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGrants")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGrantsResponseObject); ok {
+		return validResponse.VisitListGrantsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateGrant operation middleware
+func (sh *strictHandler) CreateGrant(ctx echo.Context, aid Aid) error {
+	var request CreateGrantRequestObject
+
+	request.Aid = aid
+
+	var body CreateGrantJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateGrant(ctx.Request().Context(), request.(CreateGrantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateGrant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateGrantResponseObject); ok {
+		return validResponse.VisitCreateGrantResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteGrant operation middleware
+func (sh *strictHandler) DeleteGrant(ctx echo.Context, aid Aid, grantId GrantId) error {
+	var request DeleteGrantRequestObject
+
+	request.Aid = aid
+	request.GrantId = grantId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteGrant(ctx.Request().Context(), request.(DeleteGrantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteGrant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteGrantResponseObject); ok {
+		return validResponse.VisitDeleteGrantResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetGrant operation middleware
+func (sh *strictHandler) GetGrant(ctx echo.Context, aid Aid, grantId GrantId) error {
+	var request GetGrantRequestObject
+
+	request.Aid = aid
+	request.GrantId = grantId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGrant(ctx.Request().Context(), request.(GetGrantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGrant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetGrantResponseObject); ok {
+		return validResponse.VisitGetGrantResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateGrant operation middleware
+func (sh *strictHandler) UpdateGrant(ctx echo.Context, aid Aid, grantId GrantId) error {
+	var request UpdateGrantRequestObject
+
+	request.Aid = aid
+	request.GrantId = grantId
+
+	var body UpdateGrantJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateGrant(ctx.Request().Context(), request.(UpdateGrantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateGrant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateGrantResponseObject); ok {
+		return validResponse.VisitUpdateGrantResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -12352,141 +22048,209 @@ func (sh *strictHandler) RotateSigningKey(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rctu21uirrNHZM7FTSpZkx4mV2T9cN22dpml27Hz5vh35mBAJSagoQCVAK2rGz3Pe4zzZN1gASfAm",
-	"ybcku81Mp7FNXBYWFtYdC59agZgvBKdcydbgU2tKSUhj/PGEBFN6IriKRaR/D6kMYrZQTPDWAL8yPgEx",
-	"BjWlEFO5EFzSTstryWBK50R3oR/JfBHR1qC1SEYRCzyYk49tMqH/3O92W15LrRb6o1Qx45PW9bXXeiUC",
-	"YmYoT/ju7at0siCmRNFQTyqSOChNWh30tThTIqbVMY+jJVlJ8LloS93Ch523P57A4dODI/j//+9Jp7fb",
-	"tJ60R+0i3sRkMievBWJw7ayBbuGvmQQb1E7ylij6is2Zwv9VZzkXM8qlwVfEKFcwJyuI6R8JlQoWNIYl",
-	"46FYwo5uMkqCGVWPJMREUfw6ZzxRtAkBvW43A4pxRSc0LkL1ls4J4xrYCmRvDQwSIjpWwLgD4yNpIQEu",
-	"lg1T9482zSxpDT7OaCB4KCHhikWQrxmYhHESRUAmhPGm5dZPSVW8Oh4rGjdPpwQsCVMwomMRU1DxSp+a",
-	"m8/1/v3740RNKVcsIKqGqs6nFEjeggkOODjVICTNJ/N7SmIa15DYtddakJjMqbIMgbCwYdogEAlXwEI9",
-	"CdN/XhA1bXktTuZ6TN3Ta2naYzENWwMVJ7QemlgI1dITK0VjPdD//UDaf3bbRxf23/bFp5532L/+R+2h",
-	"iOrPwhsyoSDZnzSD74+ExqscQNPPBSmkY5JEqjXod73WnHxk82RuyX7OuP2tdqdkIBb0tAFV+PGRbEZV",
-	"2ns7dHV7R/1xb9RvHwY92n5K9sP20fhJr90NDkbPaD/skadPWwj/K8onatoaHB7U4U3SIKaqEWj8uhbq",
-	"tP+9gX20HdjxFQvosaG/ZvCxVUqm69dRGvDe1vNsq/UoEivGJw085SSJpYgHyLx8Tj8q8wc/lYuLmF4x",
-	"kUhYkEkjqRfncNfjgNfrP6tlCKmYR37wPQktK9e/BYIryvFHslhElgftLWIxiuj8u9+lEeoZ0nSPUI9/",
-	"RSIWYuPLMWER1UgPqSIssvuXyiwmgXFsrddG41hovvThU2vMaBSmZ0dqRFMpyQT1jlgsaKxWMLRfhy09",
-	"zpxJiYu6QKSrRLYGByjSmDJckYSQLi7DBBmJRA1GEeGz1rWLuX/EdNwatP7PXq5M7Zmvcu+NQYDBX5U4",
-	"08WFgkrgQktpFUxxO4/fnMLOgsZtXB/YRWkkgG9W7+92NCAngo8jFtxtG4J0EAf7xPArWDKlQWLS/m5I",
-	"AkgUUxKugH5kUmm856g8ylF5kg/8QHg8zjTBFFIKkswpJJz9kVC4IlFCLZQeiDjVWE0XJCsjIa+91o8i",
-	"HrEwpPxOyGRcJuMxC7ROc4k4KxO10uoZRCSYGR3NIJYs2GBvb044mdA55WqvY+VQp4Dd/Ry7ObwPSqYu",
-	"uClV7GiOEiI5mqX5uyly9aEzOojWrkQMWq4DCeeMS0Tza6F+FAkP74RlLtTlGEdxkFvi9nim0kY5Bg9y",
-	"DL4WCn60DR4Ig68FyCSYOjTHzXGyQCJKftP63VY8tQYjyA+Q8JBBZjSHf78sQuOYBBnXmYoorNChopxw",
-	"1R5lVLg9MnAxLxCoGnwUjKw+IJCawsvWZ9sxP+tms+33UgMPp8Kpt6CvFIv3saB0gyv7eS7Er4SvUpPn",
-	"dpuq6HwhYhKzaHWZcHJFWERGUeP2CgFzwlf2zMaptTXGs8mk3fvngLalaeWYRZqdL5hG5v3s9fl24HTg",
-	"ZC0490IejpXYzszmdT1LRnZhgIKFu9UgeY/SQNZg3XIQ3Tq1PtuZqri2c26o5kfkHdfmoojZnzS8G7Mx",
-	"O9hAjpbTlExTq+ndE42drJkDdvwinP5uB97xGRdLnrJBwkNYxoJPrKkDkRAzIBGb3RfdvX//vl2239d1",
-	"LZv7uOg3ZBUJEp4L8YrEE3oD2XkvOsBIhCstz8UVjaEHv7Lvkc9tSUebxXniDuRI9GPA7QPjqdA8lkpp",
-	"2QmTkBpoRRWplwv4d8VxH07GF8BE+ErUcy9U8I4vYqFRgDLgbgjHU1BVUO0HowwMrDbAxYLmmsAaA+xD",
-	"96Jgg20xWsEO6/fdvXMWCy+4Ymr1cHv4nkZReyziOQ09GCVGeVwIKZmefYd2Jh0gHAoL8oDAKGGRajOe",
-	"KXi79mTIZLEQsaLhrzRk5Byh/jKHVq/EL/N1v2M9VjiUnsl6PvSP1nRm1HX+5T4PqxySqh/Oa1kH/TGO",
-	"o/FJVGvQComibcXmtK4LkzIxgiyfYqrUYrC3F4mARFMh1eBZ91l376q3Z9UsubcOCOPvcMc7x9ZwXNda",
-	"UqUYn8hN6LYIOkubX3utZBHebLXXrlfpg/WOIrgZHlwcujM4gF5k44rR7zRAncBCd4J9cdvCkOntJtEb",
-	"ZzvHJJLUu8EO38ofu2ELHHdT37pVM/fTfW5QCdsI0xrcvWLG9iJR9NsYudva06dZ3LVXPi1M0Xnxhy1A",
-	"1kCkjC2OyaoCuhmsCvtFDv2Zg6Wb7D3KVAwZvWJjimRbjVu5gjeyzbQpK02sA71y6U7vH3Zdx/mzw4OC",
-	"6/ywJnzktWZ0pUElE2RRP9CIrJojKwRiofSx0Ix3RpHLYZhRTmmYxluYAskmvAhbEbTD7sGzAmxNoL3V",
-	"0zHBT7mi8RWpCYpiC2rsaDbRmj4CJnjqPJvSMNGSxGLsOXThn8DpFY09oJGkQBRElEgFGn+7BahdmPd7",
-	"T3SDjVBbKI6jSV0YciJipqZzEGPgdOmCLGHn7Vn/yaHxp/W7B8/aI6bwCzrQXuiPBjyuJ//QwuYtr4Vf",
-	"NI3mZz79VDnSSEmZYbPplOQNr6+bj+87ZJU3JP+vhU9VFvWjVqyM2VORyFbpKgSMSb1wzXQxt7GlnNSZ",
-	"G+Ga9CHqbZRYZup83Dp2+jMlkcZRGexgSoPZGv70qQq+o7mGRJERkTjVrFWHslSN/JSRpphpEer4TQrU",
-	"iV/XL9cOWbfKl+9/aV6KCRiVfdUmFQJenv32Gt7TEfxCVybt4OmT3lM8UyXebA7vFucpiK+KLd+0G1qW",
-	"SOH4X8ff1zWblVWCNNB1GPToU7If1nZSqzK8tRoXr93rRJZgk2xS1/tjbe9VfQKIu5kzNCD0yhr286xK",
-	"s5rvbS3NNUlskuQ4YN38jp+jKl1qvKaFxJsi0DQdJT0HqRskzuJaFQdO+odJTPB31yTPWyW5XWNaXuI6",
-	"vIr3udlxKWl8ReNLA6PnePILZ7MKcZWSqy4nl3py8FxXwcYTb+Cq3aAF5ac/nAg+ZpMkznKV6tSpS5Rv",
-	"l1asXpJocomRKHmZoa8AbCpEL7yc0Koys0BWXiuICJs3j8gkxuWSUctrkSREfWKhd4pobP6umLY0cF8v",
-	"0QpJd46Y87E9HDmim4GxEwUxDSlXjETyZnPczka0KSWV0X9fzuRlErPbjLfXWdIoaqMbYE8P1EGjvU4d",
-	"QJdII0oaA343w4wNel2GIkj0MKR6EuoXJpdkMqHxXqN6dkl5uBDMuARujCbNPfZwnM0TXOrGl3OqpiLc",
-	"SEPGT3s5IpIFOQnbvy6EvBH+ymZWaoJnFFLBRRO9b7umOs7yxmpoJdU0S/OoS2uSEogEv5DT4dvQCgXd",
-	"F3NBngNPosjYIRQibV+kKSL6g3EkGm1lPV90oKldgvVF1Yquo4MnT8H6uMC4GmVVahnXZMVWAanQAzjH",
-	"tFPajikJ8Q+6fcFMKkSFKxufujgLGgaGPN04cb2U2V4FcNT2usOaa6gpDCYgXTHfrBfUBbYmWl0ma7e5",
-	"6yHdtLlWiJtJvXVab8FmK++U8Q+Y5MoB+KMklsrP435EgeAB9SCmYxZFNNR/8Rc0/hUTTv0qSeAIhWXt",
-	"l3Lyut1NeXleK5uhmsd6s6FKWMvH9SykdRg7Q7laVRSSkFEelDfNjb7X+jbR4cxqsqS/Tz3RRu4AiSno",
-	"s9IWPFoVzok1hO3QIyEiSvgtnbeN6tePmFib+o0gtaofSTh+c1rrBg5vleBYL3bXYdWNZNTY8ChOXze4",
-	"BdrHG8+SUaacYbx8r3Mty8VbvqnuFjTS0u1cvNuRm+PxeNLrlz0eri94OPzY77WHw49PX1x89497JQ03",
-	"G7HrZJvX7HGJA3HILCVs0jYcaYcLkAsSUOnBH4lQVIKIYUSCmYyInFJZdLetoZcb4kf/b18j6cn3+n8/",
-	"rMXXNqR3I49U2ZexniYb6e0LuMUNz7yLUxxHuJVH8CHJ9gF2uLpnqAnXeN/ukbkvYhFCSBeRWGmbw0v9",
-	"8fBHQmJF42hVq0phOo9cA8EGldRrTa05siZTHXXcAwimJCaBonExAND6V//ji3sSP0d14+jp38m1eN64",
-	"ylxNLK7TRwwyPvEHNjdKopuecegdQEhW0vXLk0CxK9qyeNdDp1tQ8rVkDbcQbFNjAxXFlxuwzDe5gIu1",
-	"SqUh2VvJtbuR6OYjW6DZsrRZwThRSUyBcakIV8+BjCTet6KES+DC7FJR+2r1u/2n7W6v3e2dd7sD/O/f",
-	"LW/b8HED8r4EkzaM5k5cGod4z9T0v0iU0O0XkM1dXoLMuF8Ti+jA2VQsOWi1OMvGdX2pThh8ycLLJ/89",
-	"3f/3H935L0E/+a+ni1fxkTwf9Zb/Ex7Q1+PDyc+/P5sdi31Wz1cqIhiha0KGewOlhoGjp6Ppqgu6j8HP",
-	"PHp+cSnd0bPxM3Jw1Nb/tA+Cg6fto3GXtg/Hz+j+6GnQJ73ePeVzNB7Jt5SE0pWbIVEEXRYjFkWGQVVG",
-	"Q29Lmj6TsrZ6d2I+U833+2H5z7bLdbDraS9FPKu7YZc6B29w1lzaaFCP7hBWtV3fGZ9o4z2/R2kOQOrl",
-	"KhLZ9lk7a92DdXInI/4sXcYVOhnwLr2UpZRFeb0ActF7v4JoG6rfLIe2oLGbRqszCqw4pauWj+tSXW8D",
-	"VSPQ5OOp6ereHL47ydYl99xgk7+IwCww+LsJzio/qAiML+0JKRqca6zMwmLu12j7S5w+r9V0K+dznsvt",
-	"TopzQi8aTZ1072v1WRM0/YWu6qKril0RtdaGrCw0zaK4Q7rSLbSgjQkUWrVwNItaZ69JGHm5nG2ZeRBT",
-	"1WStvJ9SDgxzzK6ouXj48v0vZ7AjqXHLAwFOlzTGvLUp0TrxIiIBDYEp9I/d1ZZNN4DTj0jSqdWJQOvW",
-	"WxmleZ6IHU6yUs/atJFyFgYqFZoyzHgZnEW9wqU3F7vuzlyspeFUzNxJbuQn4rYywwXJpCreOE3UYGJD",
-	"zYu8xAanS6QkzMGEHcuw8FOuTNZkfe7eOV9z+/P+ov6813ElTJB17mfWVFzJK6xktTMKRWUOOgedPl44",
-	"GseM8lDuduA4iswdZROvMRDUxEZd931x6lMuFSUhiDH4KFR8D+gVjVf2Pqdz5XMqotC5fZeOuc73XePy",
-	"rjLHLImkyO+2szhdufnksHn43LC/k32+cTonq6kwV61JuXG0hkDF2YIEtC2pphRFw8LdenmLWMRB9+jw",
-	"JmRsnB3rs5cawytH3cNn8PL9eRFOuno5Hf0UsN/Yy7N3f572XrNTeTpXi3+fnB6e/n788bfzl/NTtmTh",
-	"z9Hy9HfB/ue//xUTHnZPebdD97udoB/xNU7jy7qQZ5qwnlbBKN4Pa8hOf3J0VMc16Ed1uW6uMzKnmHGR",
-	"N/JhZ0YXCk+UIQ8Jy5gpRbkp8yMVvOAqJnD6w+5WQNyEXIwMN2sNSBwzujXlNKTjqJKXxdYHKrDMxppB",
-	"pYSCfMDCFnpFEmu2CkxlmiRmanWGtYxMPgDOfpyY7GLz24+pWvLy/XnLq5JsgSg0oSwZZ6EHCyI1LonU",
-	"WhGTWZEk1O5Lq5wqtch50feYelSt0VJ7FZUoZ59Stwns+DXZTP5uEQib4VSCQegJ+o1Vv7IVAlOSRuMO",
-	"nJlEL3h3OkglgcPFTJ4/qS2Vo4XVkNuLsTvo2SYSfj4/fwOIg128EZDmiZr1BiK0tTje/HLyQrcnsKCx",
-	"FBx2zOxD7tvcs3bC/N3OUNPBOBJLK+mc0U5sSlDhj+/iqDVoNWScZUmrLdfGas61s2G9/JPDS9BK96qd",
-	"Y0pCa1picsXa3mJBuRaNNn0UTgTnNDB3U9p4IhaxGDOT4YM8hodg/wQmxdNxz61ZuTlRGZGeOIIq9QV8",
-	"WVzcZBWO7DLkjnccGR+L9BYlMUVvbGkjQ/JamcfB9VmRg729CVPTZNQJxHzPtLD/VNzUrfTMSCDc+tL7",
-	"nS7sQWnbisRucpnTI/RrvvTjN6fekM+TSLG24cAwWmU1IuAFKmhpnZIdn7DQ38VyNEqCWHIwiYhDvuN/",
-	"MpbGu7evrgso+0RYeO3vmrnTbu49Hg9CJgOBM6XJoUhc2uzrDPmQP35chPjx47x6iwRFZtomtHeaX74/",
-	"N0CFeiEGWxVvcFaDZ8iNRuM3EpsPO+M8no7VY/xa4vJhJ8ti0rzi2OHkUwq+Jh0/Q+WcpBRolWD74TkQ",
-	"vgKhpun1bBv+MXgb8mxnnIJCYgyEmy7p8ITLpVbrD7oHHcAsP6O3p0mOQ+43Xev1LcrfxEKJQEQZ0uTj",
-	"x7CDMDk75uEu7cJYRJFY4krf/ngiByA5mdHLgEhqrpEgh667HiDB/4Q/eFBJlL/2PXP1DFwIEcBzASpe",
-	"ZUWopjSmA3h8nHLVx2aLa8SIqSUphJIqJgtT8OdRWuIDWDjkmvaMLPFgI3kY0YIyWp/IkmanBPi5LuAb",
-	"ERKxgFqt1nKF4wXWbOh3uhXOsFwuOwQ/d0Q82bN95d6r05MXr89e6D6dqZpHTi5mzmSuaCwN2+h2ep0u",
-	"SuUF5WTBWoPWfqfb2TcXZ6fIcPemeB/qT/3zhNYGkg1V9btdWE413zcl3fD2u+ExRup24Ie0ao8Sia0V",
-	"lt6L6hhhY47vqWbKP1Flr2KVyrf1u917q45jZ2i4g54uQvPViF3RTkGzaw0+XHgtmcznJF6hPn9FuW6u",
-	"yRJ9P2QitTr5W8aWWhd6AOQMq20xSnkBUekptvcun3T3a1GnRRrT0HwZ7L3F+mpKmP0HFZPxmAVYXOBJ",
-	"d/8zAPBaKDBF3nYK2MsKRxk07q7f0gyLm/fUkW6NG/tWCNXOuDEWFTOcfAcZtYQJVXDQ3d+tbukrJtVx",
-	"On6xwGmDSztvshfZMOnGhsUai9cXD0g7biCrtjTeQotBLcXsqpF4DgwEdQNnkO45tciwS29zl0KpFey0",
-	"v7lTXsKuREOfMjPnQ4POeaE3w7UHP1xcl5iJVNnSHbrLaODi2mvhfZGtqawDJjQsXb0218BG5QxsHgKB",
-	"MYulGnJHNesAKnyaKU4op8amRzZl0oeMOCtSr5n4OFPEra/xexGu7pugbPj7umjTqzih1xVq7t335E2C",
-	"JCuvVqiq49YMX1dNJ2uHo3+tR0D3ONrcI6uqqTv0tpiiXDwK+z3ZZj01RWxuclDzMOWmw2pozmp6lsRr",
-	"DmxJTBgjyJzfiNaVxm4+yT9gj+JJ1gcWzQaFBe4ZB6Y6cF4xM4Y8IFyLwBEFM3MIOwf9/m7dyTUTuSe3",
-	"cIIOqkCbHmHnsxLeweYeWWVF3aHf3wYut17Vw1COQdZGyvG21ieMT4ub34yZ6ZbrrNEUG/e2+9m541dL",
-	"Mfcu3n+iaotNv5mWR1iIKtuCqGBaJZZfaTyhIOmccMUCOUizfbEmhgSpyAoSHkwJn9DwOfhpPRA/bTHH",
-	"AQSnMFrpfzpDfmMCrOEwJmPms+gGNjlnK93gs1G/rZFVOgVfr4y/Kav9i8h4Qzu3k/ENt+4bzURbU6VY",
-	"auWMWmXduAZndAUErmjMxozGxnVIqRrkF6h1i52ssNSQlypLAeFGU9j1rBqh2BXVvTxUJdLEFlNWKU+N",
-	"wBsqxpWlpnRlbAMaYtKNvaBRd8x/ogprlDzgQcPxG04ZJnNQdZeqqIV3hawqfgcpUqCuN6a2TqGSVTEA",
-	"ATvoU3VdEEiot5UTmwnVxH7aQblkSC3NlgINP2TO+x7GITRJPzvoHcCcKoJJjMXVPZI2aNABbflat8hy",
-	"StSQ2+CGPeluCkizUPmJqrqCJw9IfHXTNdBiNbLxtZLlD9UYTMO+PTBdOtG1wafb6kW13pJTDb4suOhl",
-	"B46DgC6ULFYe/dheLpdYZrWdxBHlgQhp6Dy9tesNuY9RswWJ1R421LTuww6R4AdJHEEb+/sgMYUKGW21",
-	"uqlXfA5iyJ2cLBOHsEpcB944X+yVeRjHYm4eihLhCk/ScyB5XhdM2JVm3ksWUG/IRVyIhNhnrfDxFZvT",
-	"4+HQfqmokQkJ1aYNDJwoe0OygAdO2Kff2e/0PHj39lXbYrUUcjERtvx2EHwHxVH9FG5ccnlKvfP+rod+",
-	"35FQU4Tcz3Ol/llNj/IH9rENXCsN0/S0NN8Na+piwKw2TcXfhXkiFZAo0mb2lEYm8pins+nFjWgk+ASU",
-	"QK06zWjzhnw5ZcEURjQQczdT5pEmyCT0O/Be04ef9vDxCl85j66SYDPkW6TWEZWn1plpOGVqSmOv8CSb",
-	"Xhy+vWBfp+FiDPQjCVS0KizGhOUq2U0SCAZld9KULA8MPwNfrRYDIOq735cai1a5yM5DxneGPFdYOpAm",
-	"hUlc6wr8AgsdQP5QHp64vIb9Y99OLDuAOShDrhka4eaBFXxVDt3nNMTX5ez6d0ihXMjzTEpbq2nI/WIK",
-	"uu9h+fGYmeoveqhSzsruwBQoZzbNFOMTGoaD/hGuf8h9p3S+v/HhgUY/7LnNXrqZpeUUM8zzOasJl24G",
-	"Yl3a4dblrgs5q1pIbWTF5WLheWbntumcpWzN26Roblp/libXmOF2ewzVyJ7tFZjSaJ/VRC4mdtaFg4pB",
-	"9Ht63MC8d7mpQ/FVzL/SWxxbhxPKT/xs62+ovtexrXpafAxnWz9CHZzb+BHq+vWPtuxXfiqn4n8o5F1+",
-	"uLj2PhVdC+el7EpHM9rv9OtMvnolOc+SmzRdIs/VdqMEBESRSEwS6lXif4wHUaJVsTyDSUt22RCcPkvf",
-	"sPvPD03ndWPWBqYNnv5a/rqHiWNn7xumdGyJ5Q4+7lpbDmNdVk+31aGZTB/TswZC5k456B6ZlLolk7SG",
-	"qI2udGYrXj2EV9qth/WZ49X2Dn69fwIx+JePVd/Uj/13D25DVhy5fIjXSaO9T/Zh4LWB7nL1v4YA9fPs",
-	"CUepWBRlZnUl/3/I81zXIy3A5uIKPd+pa2RuElvWhLzzg/+XCHjfmHq/tgh5M/llwfGKC7hhD7uflY3+",
-	"zYLa6/bpFrJ+C8XQPjy+JvT9m9Zdfaegg3UDOa18MJHv565XDRtZfYLEFMbsIw3xuvmQW7eLcTdpjtKB",
-	"tTVMm1NsTGTxwRWNLxP8XntC0tC3e1K+Bb5vL/+/IradhstvrDWYQ9quyaWusTkLpVf+IsZntc7Peiu0",
-	"qPl8s0e3sUdLOHPJs0RS922iGnEijTwpXJyvRlYz5wzspC83Ck7lAFCSYGYnJ3MKTA55s5G7m+Z9o5qM",
-	"l2ExPUQJECNFdA8T9GyMF5QqPz2QjKorYva5reJSiasGva5IPd8M5f88Q/krEpTO2SyQ1VqetJ3s3Psk",
-	"Cz03GOFpTjlzLoUYhiGfu7+AVGIBSxHPGJ+kzyJ0mszoKu/4z7enH9jQvQEhrLF9NyC++6W55t/OLr7R",
-	"tj6MqVxiBzdIF+9Aqrl45rLXIqbSVKY2hdZMmspyKiIKEZOqA6UMiAG+5eMPufHGmfYLGrdtSoVNj6Ad",
-	"OCczKoGOxzRQ6ds/VmVxClWtMaU/v77yhYzrrU5eZmXXnsBvesff3UD/HHrHntUdGoPTr7Ggg8rqnNs8",
-	"uw6+EaYSifdN8xcESg8HYN5bVuze90CKIY/ts8cQEA4jCouIcI5XW/LK/jhsekDSFEISzCaxJisvnQZf",
-	"owICc3wwqY7zVN0RZ3bFfw2nRFalf4MzAtf8zQex2QeRkzpS7/pzaCjpM+sFjSH2FElpXin4aRKutgSe",
-	"pxW8ZpQubCI/gRldmTsiU71apjpgVwWREDOI2IwOuY/5dj58Bwf7MCKSHvadl1Bgp//kEEZMyV19wFNG",
-	"IQN9rGMMGsKY8RAiSmbop6eyM+THCuZCKuh1M3zXZF82u+frfCD2AYeH0iyc90SurUrxYB6P4hMWjcq7",
-	"KXyT2YXInWFH5m9RcLHcvae0vG8ulG8ekdxbWcsI76yI6E/6hw0+kZz40eshb+f2cNjFJufHW3olZn8/",
-	"54dZ9vo9/2zCb5s+hnYa7yvZi3zt9AH2Wp3XXvqbE0VjRiLkox6WMZfK5Kc0pFpmxbAftLpTqQz4+sv7",
-	"phy2NBdI0lupEq+lmlydOaV/K6ePCTQ59zldmnY28H7vybl0txdnpdLvM4LlFhHK7hlj2U971diUpOV5",
-	"kX7LK2HH2nID7OfvduA0vYtsQlBDjqoEJmn5TvV63wOijZz8j/bBaFsiOSvQPijfEfJrarT7Rn3MiPSR",
-	"gTLQ2oqEBQtmegHJwh5BSK8PM5X5uoZcKm12uqvc8dMb0/6uvY1jrlvZK08Kai5Kg0+iiQ8WfI2HIS8G",
-	"AX27pcfRxK9TT009fKfI/gMppeUC/A+tmDqvBtQznpT2vuWNfJ15o4ZOjJ2bs8FGLnhtH+1JeVR5w5nM",
-	"KkPjc4X49qupirmH3MoOW8n9yqrhah5Vuqa+qJQzzW9feNmldfPT0ye9p2jh2PKc5i6GxkIJVLzQJW3U",
-	"HXVFbZMyaX62/BqYuXAZVyuoOHNkrreaaabO7Y38OgLspOlr8F0hv2DXVIR1o9Z2EpuRU53iV/NmfVYd",
-	"HmV7IWcgv5fp11yhBbwL585UcihWp7TXidc5RjpwpvkqiVC5GGWFK1IpY7BqXH+FuY0eWY/J8gtxhUIM",
-	"ev/UlLL6cR0qro6d1QQ1FTUK1STdjXbKSV5fXP9vAAAA//8=",
+	"7H2Jchu3tuCvoDi3KlRCUhS1WVS9qlEUJ1eJY/tJ8vV7L/SowW6QRNQEGAAtmnH5e+Y/5sumcAB0ozcu",
+	"EmXlxqpKxZIaOw7OvnxqhHw644wwJRv9T40JwRER8OM5DifknDMleKx/j4gMBZ0pylmjD18pGyM+QmpC",
+	"kCByxpkknUarIcMJmWLdhXzE01lMGv3GLBnGNGyhKf7YxmPyH/vdbqPVUIuZ/iiVoGzc+Py51XjFQ2xm",
+	"KE747vKVmywUBCsS6Ul5IsLCpOVBX/MrxQUpj3kWz/FCooDxttQtAtS8/PEcHR0fnKD/938PO3s7dftx",
+	"PSo38Vbg8RS/5nCCS2cNdYtgySTQoHKSS6zIKzqlCv5XnuWa3xImzXnFlDCFpniBBPkjIVKhGRFoTlnE",
+	"56ipmwyT8JaobyQSWBH4OqUsUaTuAPa63XRRlCkyJiK/qksyxZTpxZZWdmnWIFFMRgpR5q3xG2lXghif",
+	"10zdO1k1syQV53FFQs4iiRKmaIyyPSMq0SiJY4THmLK67VZPSZRYnI0UEfXTKY7mmCo0JCMuCFJioV/N",
+	"5nO9f//+LFETwhQNsaqAqusJQThrQTlDMDjRS0jqX+b3BAsiKkDsc6sxwwJPibIIAdOoZtow5AlTiEZ6",
+	"Eqr/PMNq0mg1GJ7qMXXPVkPDHhUkavSVSEj1agTnqqEnVooIPdD/+Q23/+y2Tz7Yf9sfPu21jnqf/1H5",
+	"KAwUXdSsM4WxN/ooUWB+v6FRULPudLj1Fn8YdckR3gvb+6PusH0QHh63T/DBfnuP9Eb7+GB4GB7poab4",
+	"4yvCxmrS6PcOjyq3kUjFp0TUbsR+/0bWn7k3xnqr7+6d9EZ7w177KNwj7WO8H7VPRod77W54MHxBetEe",
+	"frGXX/3RQdXixwLXXwF8XLZs13tra+6us+a4Goe+xWOCJP2TpIv9IyFika3W9PPXFpERTmLV6Pe6MC+d",
+	"JlOLLqeU2d8qX7gM+YzUnRt8XHZurve2zu34eJ1zkyQUpPayzdelq3b9t7bsk/WWLe5oSM4M3qpfPrRy",
+	"6G35PgoDbm0/L9baj8JCUTauoUXniZBc9IHoBYx8VOYPgeOnZoLcUZ5INMPjWlDPz+Hvx1veXu9FJSFx",
+	"7CHQke9xZFkA/VvImSIMfsSzWWxp1+5M8GFMpt/9Lg0zmB6a7hHp8e9wTCNofDPCNCb60COiMI3t/Tle",
+	"h0pEGbTWeyNCcE3PfvvUGFESR+7tSH3QREo8Bn5V8BkRaoEG9uugoceZUilhUx/g0FUiG/0DYIWoMtQU",
+	"R8htLj0JPOSJ6g9jzG4bn/2T+4cgo0a/8b92MyZ813yVu2/NAZjzKwOn21zEiUSMa+5OhRO4zrO3F6g5",
+	"I6IN+0N2U/oQUGB2H+x09ELOORvFNHzYNYRuEO/0scFXaE6VXhKV9ncDEgjHguBogchHKpU+9+woT7Kj",
+	"PM8GfqRzPEslCLdSgiSeEpQw+kdC0B2OE2JX2UJcOEnHdAGwMpzV51bjRy6GNIoIe9BhUiaT0YiGwJfA",
+	"mRWBWmm2HsU4vDW8vTlYPKP93d0pZnhMpoSp3Y6lQ53c6e5np5ut91HB1F+ug4qmxigRgKPZWrDjDlc/",
+	"OsO7aq6cC6T5QYSjKWUSjvk1Vz/yhEUPOmXG1c0IRvEOt4Dt4U25RtkJHmQn+Jor9KNt8Egn+JojmYQT",
+	"D+aYeU52kXAkwMyuhVMrTgTwAQAeIMgU5uDvN/nVeKJkinUmPI5KcKgIw0y1hykUrn8YsJmXsKiK88gJ",
+	"5z0Ei9QQXtRatD21RdVstv2uUwzAVDD1GvDlTnEbG3IXXLrPa85/xWzhROX7Xaoi0xkXWNB4cZMwfIdp",
+	"jIdx7fVyjqaYLeybFU5KH8HbpNLe/SkCnYRp5YnTGp3PqD7M7dz19XrL6aDzpcvZCnh42oV2qm5Z1rOg",
+	"nMkNkNOMrDVI1qMwkFV0rDmIbu20Fu2UVVzaOVNwZE/kHcOJmnBB/yTRw5CNucEacLSYpqDSsJzelmDs",
+	"fMkcqBnk1xnsdNA7dsv4nDk0iFmE5oKzsRV1UMz5LcIxvd0W3L1//75d1Pss61pUE8Gm3+JFzHF0zfkr",
+	"LMZkA9q5FR5gyKOFpuf8jgi0h36l3wOeWxOOVpPzxB/Io+hnCK4PGQ2XxrFESotOqEROQMuzSHsZgX+X",
+	"H/fxaHxumbC+AvRsBQresZng+giABjzswOEVlBlU+8EwA33LDTA+IxknsEQA+637ISeDrTFaTg7r9fy7",
+	"8zaLXjJF1eLx7vA9ieP2iIspiVpomBjmccalpHr2JumMOwgzlNtQC2E0TGis2pSlDN6OfRkymc24UCT6",
+	"lUQUX8Oqn+bR6p0ERbwedKzGCobSM1nNh/7Ris6U+ErjTOdhmUNc1t+2Gtawcwbj6PPEqtFvRFiRtqJT",
+	"UtWFSpkYQpZNMVFq1t/djXmI4wmXqv+i+6K7e7e3a9ksubtsEUbf4Y93Da3RWVVrSZSibCxXHbc9oCvX",
+	"/HOrkcyizXb72dcq/Wa16rDc9Bz8M/Rn8Bb6IR2XD38nIfAEdnXn0BeuLYqovm4cv/Wuc4RjSVob3PC9",
+	"9PgrrsBXn1u1aqp+2uYFFU4b1rTk7F5RI3vhOH4zAuy29PVpFPe5VXwtVJFp/oc1lqwX4RCbEHhRWroZ",
+	"rLz2D9nqr7xT2uTugaaCqfEVHREA27K90ye8sW2mRVlpbGSglXM3vX/U9RXnL44OcqrzowqzY6uh+eP4",
+	"irCIiNd4SurUufo70veI+AhBH7DPOUuJRE1LV0CizdS+ustObpWNs3BK0NWEz/IA6ZtFPRzF7qgC7Fl/",
+	"SM5eiBnKmiNNcJFUeCEtk5CucB9FeCF3OugtlnLOBVjDiYIeEsVYKrR3aI24+RPuHZ70cmds/uCfsrmE",
+	"8jnfkoUGCTyG1f1AYrxYshMkuNLoRxO4WwLUBNwA5IREzh5KFZJ0zPIrzIPAUffgRW51dUu75ObULpgi",
+	"4g5XOC1AC2L0FXSsJSpYGGdOSTkhUaIptoXMU9RF/4EYuSOihUgsCcIKxUQfrj6iPEz4a97fO9QNVq46",
+	"5mPKLma/4o8/Yhonwryq/KJ/NOIINJVoJPgUcZZqYnAUCf265lRNKPPu3DthKlHMw1sSIZ6oDIT2ijvY",
+	"6xZsVt1VZiu7g1c8vOWJsjdf/fxGVEgF6+CJflQxPJlTRHA4QaNEqAkR7jOKeDKMiURUtVAy049UbznC",
+	"i2z1R4XFHy1DG/VL3+TouYBlAOZAXKDZRP/KkumQCHfcON1DutLD8uXkl364iaVQo/aRIHICWPdsKHmc",
+	"aBG/Fvsi294i4BGe0niBCDgnaKgHJYt0j1YL+/BAYNMtNOFzDf4WjBJJPBx00rVIyN/M8fGxhfx0S4fH",
+	"Ry8KsLRfjWD8rV1E8Qbb0nwqrC7VD+X2ZZRBHobfr1p7hgmXPOQ1ln5JEkl+EjhcguijBGwh8wkNJwij",
+	"3xOp2hZhFrY2xQs0BCudJEx/Bu8R1MQOB6iJRktcqgEDwsXknAgkiBKUyB3QUoyJkpl9g5F5fo4WgKiG",
+	"2iHRq1LWwwprMTmRZMAyaNZIUSWC6deJ+Gi00xmwOmg+WokBLR4+i8dVjlJjLqiaTDW91mv2kLZEzcur",
+	"3uGRsdz0ugcv2kOq4AuYal7qj+Z2mZ78twY0b7Qa8EVzQxk1d59KlBsOJ1WhreLHsoafP9cziu+AKd+Q",
+	"0fqrcMSlTRkVmpNQ3Vkbdz8tjXA2ohFhiuI4f+a5LxWrPLdcWVmkvIeUmHeo2djnpTQekID8UDjC/9v+",
+	"1gn5VEtmSWz07dYDoHqUfxFBR5TkF2ZhwPYYch4TzHSXCZaO4ct1yM3gtZ8ShSOscD24mZ6ekifmCxyr",
+	"xTXVZ98Y8zhqVF18GSLPIoxe8TsSa7xXsV0gl6+BWuY7fndwfLLX2z84PDpe59isud4f4rf0hm9Sbr4v",
+	"CI40zKWyVPl556SmTJW0/F04yLwyrdNx1usFT2UL0n/OvwuapusvQlaqJPAcHSxY5CGqTntQJfa6/dxL",
+	"Z5C+n3VO7CU0rnovRcqq0HCBMFIikZp6DXF4y0cjGhJDIidYojvb3Yh4lnmmSpJ41Gk85AUVOEdBCGgE",
+	"0c9Xb163tNww5VomO0K/0O87Bmn7g/iS4waPrIj6y4+uCls0Qi4ECRWacCEJGoKWZqEFzVlMihJt72A5",
+	"RWk15oIq8obFC3MW5ae+zi2/1V0e9LyXzXKlBwXeDO4Uf7wwvfxjT9HA5s/585IH8nIdWuGd+H4vT8L3",
+	"lxDHJ1A6pXT5IVqn/KVXMPc50QpYPOBFxMKoRJrBdwfH6GSvh/YP0OHRcbBzisAfH9xKXnb2jg60IDDN",
+	"K23ydCZ35Guf+FVKIhyvA+oawLI4VPQODCIU7A5RnuNJP9cOXmSjHLADIzWdYbYo8FDZ99ox78Vupvh5",
+	"OVxuzuHcH79uhC9Xo8U8gloKCxswJNvHRfdjSarw0Y+UxJExhZdYamuIywWf4GpWOrXP+Y2tjOcc/Ixu",
+	"B1GJ9lbyMWbqbNwqXuMngSttS0lECQtJ2foj+7u7eEY7eSRbFgu8cIGN3fi3Yr2K7uXPXhqH0yhcBSNw",
+	"iG8ufjivJbLOPNbHiZr0E0mETFnCfv6j1R7cgIDcaG2H/V6H7sIutsVDgwHNC/JIASrjqB3HvD5jDCtc",
+	"kyvOk73ALSVATS78+BSjxAnMauxX+EV/ESTny/CwN+JhwsO93kpdwoNeUDEQZq25bqqikM5iiiXiI5Qd",
+	"YWfDCVqNj+0xb1tv93M7DAy88Qu7YLNEpc9s2XLtjYLT/XZpR34/0C/dzFO8/i/KnXtYomg0Lzzx2hf8",
+	"BKy1IXMP4aszHF+GOYaSmVSC4Cl6MyPs4gc0E/yORkSAznzQeMXHlBlmu9PpDBrWceVfdDYzevIiZgHn",
+	"KLWoRy13umuH8V1jJ25nDurtvU7X/nW3Mydx3AbXmF0+I4xGbVAOjhPjC74+5T6OesOuppwwcTv1Lyx1",
+	"n2BpXvgV+O0tC1+yygHNzICc2+YsXuTkimrdWwnu3GnlKE5xIbXgmKGVDS30/i2V92jcRhAEVxu7j42z",
+	"pkqiiMqQ3xGxQBEPE31tqAnXe4r0P0ifBMBOzPlsiMPbgpH8UUAhz9p370mh6iDlXiQpA6JsAn/ctoGk",
+	"kqtAd3PFypPSQDu5rHkzxQWYYyku4h77rlqWGdwurfat1T6nkqRtthYKYk0SsuHpzlpuyD9NvBn4QeYl",
+	"8ar+JXCBqe8lkDv2Yz1qVGREPtQKsdmxPJ4QWyWM/pPgWF9+ybYzIeHtEi+kCinCM11EWOEhljDVbaXV",
+	"QpbUN/xWc/RedETuXuHrciHCDlkFaj+//2UztfGZ8ZAJQWuM3pMh+oUsTFKK48O94yoqbAyna9gyQ3GX",
+	"b/m2XdOyqHL+z7Pvq5rd1kmvWnjVsmtlpyK/cHlV6VfJKu86kYW1STqu6v2xsveiOj2If5m3QKD1zmru",
+	"86oMs7dksf670SCxisODAavmh2gGg/8qns5TKzNyoJwzVXspC5Bmptou2O7q7dl6/p+/LhCw2FWqPC7V",
+	"Kz7mibokERUkVO8ELQo3GSsy8wXe3c0UFGLzCUIcx5o12r4mxLO8b8OcmPGkVvPnX2eqD8mdQO3Zb6Iu",
+	"8WD6XqbEe0NdiSfZCAw39LmoB9K1sEba6fIiT2573dVQuv0ZNgXPKlfqJfK3BxJPIIX7SPYhsrg3zr1Y",
+	"vgJgP4PrPWf4XAdhqS1kdZBxLr9ZwVTmRvHsgRA1KNI0EKV4R/cHSHZj2M800ixrlWRhQKbljUXCxWDt",
+	"+jhfjfGIuDFrbHmB7zkmt7ziMktYjtD0AS1bnh9Zt5LomHVVogDQUJ3nZP+y/QeUBkYLeWN9A29wPL6B",
+	"xA3yJj2+Aq2+dB6A6xPkMMZ0Wj8ilZDGIhkaIwJoQWb6prA+zd8Vbfiiu9MLtyB2ZqN1ZAddv5gKWXSj",
+	"Oe4XUmUzd5VG/31+K28SQe8zXk4fpAfqQIxbrQm29khq82Ns6B9mGIgbpw7D5ZdQvTE5x+MxEbu1PqY3",
+	"hEUzTpm61zFp7LHrlPErJrjRjW+mRE14tBKGjKrnZoil8ebM/VUTiU3Or0g7XcRaCiGls6iD93X3VIVZ",
+	"3lrjdcG/Ns2KVJUFTEqEJQpyKZAC62lOkO4LqZNOEUvi2ISTEBOD4zIqrfAhKDJI2Woqt2BDNytJ18nB",
+	"4TGyIaHIRObKMtUykbxlvxupIGB2Ctk9SVsQHMEfdPu8ctdPolIhCqqS05PJEOKnVammMuszAZ5Hw1Jn",
+	"znQNJn9LyQfdBg37i61I7lIE65xDlxdQvOpyLRE3k7aWqY9yjufFmzKxASaHZR8Fw0RIFWRpMrBCnIWk",
+	"hQQZ0Tgmkf5LMCPiV4hACcogASPktrVfDgdaGZySzlBOF7rZUIVTy8Zt2ZVWnpjHFlZZwLANl0HvLi/S",
+	"kIeRwGONzVsmhxaJEPmIQ1Ww8qyW8De3TVw58/A6Nvtcbp3KyGUIJ6cVuXO/d3HmhkxalwEclW1ZtY7n",
+	"29QH/QjpVl1UKHKRDN9IdPb2YjtuMpC+sJpLWHaqfp6CirgJoP6va0Ix2mfr+Zv4w+RcTrJ0Cr7ixV2q",
+	"fwVVoA+wdL8A7vXAbblniB/pPRh87O21B4OPxy8/fPePrYLGaim4zuWCoVSwgyZtg0CbjCM5wyGRLfRH",
+	"whWRiAvwHJcxlpNiqN4SeNnwfPT/9vUhHX6v//fD0vNaB/Q2EvGLNozlMFkLb0+gnjE48yGKGc90tT6Y",
+	"zARlhjc6uzq/uGghBzctFAwagQaaYDAICtBS5xjzuNACG9yGzmmr7/IRQLgMlKlp+sEhY7VHMRM8QhGZ",
+	"xXxhuAYXtflHgoUiIl5UsrYmAHXJCla6GU+seLgk0S7IHAconGCBQ0VEPq6+8Z+9jy+3RF9PqsbR07+T",
+	"S895tTN1yrYXnCPhBCkbB/00mtfFVR9ALK8f7Jn62rte7sd1nfKrKPfEyKR5+uxbOrJLzp3FUibfgOx2",
+	"TR9rgejqJ5uD2SKeXKBRohJBEGVSYaZONXMNZQYIZlKjR+heYKJ73d5xu7vX7u5dd7t9+O9/Gq11DVY1",
+	"h/cUVMggmgeRIRjiPVWTf+E4IetvIJ27uAW50pmtg64mfM6M55ZLJurrtr0sPnMa3Rz+12T/f/7oTn8J",
+	"e8m/jmevxIm8Hu7N/zs6IK9HR+N//v7i9ozv02q8UuIxajzczGH4CbSXG7fLm6vM5++hs+GL0Qt8cNLW",
+	"/7QPwoPj9smoS9pHoxdkf3gc9vDe3mPbwC8JjqRPNyOsMKiQhjSODYIqjTZe01XpHq5I90D5L9Yz1dv9",
+	"tOdc3FaHJm3qapSDjRr+7wGx+rbrO6Ojri1v8Y1LYeS0jmX1wHpJx5aqa1dEKFjTqU900sX78FKkUvbI",
+	"qwmQf7zbJUTrQP19DJslGNs0BUKlA3yNaOeruDcMj1jlyv6A9BIVBvW1L/lJCGYOwT+McJbxQYlgPLWq",
+	"Jy9RLxGjc5vZrtD2t3h9rUZdUvEv+S7XeyneC13tclvJzxoj9i9kUWXtVvQOq6UyZGmjzj30ATlw7sEF",
+	"rfQM1ayFx1lUarONJ+zP89s1XSoFUXXSyvsJYYhC6rY7YvIg/fz+lyvUlMSYSRBGjMyJgHRwE8h6NItx",
+	"SCJEFah0HirLugtg5KPyI8Vh0br1mpHizgHWDidpoWelP2zRvRSYCg0ZZjwvb4jPV/jw5p+ufzMflsKw",
+	"IzMPohvZi7gvzfCXZDIAbpzl0pzEilJvWWU5RuYASZDasC6rZEUyxZ0Hp0Fc/72/rH7vVVjJ5jRLy0tU",
+	"FBrMCgumJeNytRQPOgedHgSxjgQlLJI7HXQWx6bEijFImRXI5SGs+akvmFQER1kkZdBCBAKWjLHZq1gx",
+	"4XHkFQ9wYy5T7ldoaZfHpG4sca6oBFcRcfMg+XzldJ6XWT5dTJVIuXK0GkvM1QyHpC2JhhRFolxpIHkP",
+	"Y8tB9+RoEzA2yo7l3mS1hoGT7tEL9PP76/w6yeLnyfCnkL6hP1+9+/Ni7zW9kBdTNfuf84uji9/PPr65",
+	"/nl6Qec0+mc8v/id0//+r/8UmEXdC9btkP1uJ+zFbInS+KbKputSI7oiXvn09jXJdQ9PTirz535UN8vm",
+	"usJTAh4wWaMANW/JTMGLMuBh4iMVYSY/oVToJVMCo4sfdtZaxCbgYmi42WuIhaBkbcipcY9SBS2LLYuZ",
+	"Q5m1pTILDh7ZgLkrbOVBrF4qMIX1EkHV4gpKeBr/DJj9LDFhU+a3Hx1b8vP760arwt/BBwoNKHPKaNRC",
+	"MyxtekfI65nWBgXuvrDLiVKzDBd9D65g5RJzlZU0sPLuyalNUDOo8C4LdvKLsB5nhTVwPUGvtthtukOX",
+	"0QtdGcc79O6i7yiBh8VMsDOurPSnidWA2RjgJmi2sUT/vL5+i+AMdiDNZC4u0OQmgjHf/nL+UrfHaEaE",
+	"5Aw1zewDFlhfwHZCA5s6cxTzuR+sa0Y7ty5auT++E3Gj36jxAEydiBu+jFXv+2jNetknD5eAlN4qdwbz",
+	"pREtwXtkaW8TwtvoW3dedM4ZI6FJ+dyGFzETfESNxxXgGBYh+ydkXG499dySnSsXiBi6QJKUUDldwNOe",
+	"xSa78GiXAXco0UDZiLsiENjU7LMBsQbkNTMPgzs/pTFVk2QILkqmhf2npKZuuDcD2ceNLr3X6aJdVLi2",
+	"PLAb33L3hH7Ntn729qI1YNMkVrRtMDCk5bMlrtBLYNBcmbVmgCG/CYUsfIjPmY1JH7Bm8MlIGu8uX33O",
+	"HdknTKPPwY6Z23Xzk8O2qmLXNXBpsa8zYAP27bf5FX/7bVZ8TiKFb7VMaEuy/Pz+2iwq0hsxp1XSBqcl",
+	"BAfMcDRBLbAFqDnK7OlQ/C6oBK4ANVM3LY0rzjxMPiEo0KATpEc5xQ4CLRNsP5wizBaIQ4Jt2x/MP+bc",
+	"Biy9Ga8eIh8hzEwXN7xJKyzRQfegg8Dr0vDtzul0wIK6qiSBPfK3gise8jg9NPntt6hpMxCnN9aCW9pB",
+	"Ix7HfA47vfzxXPaRZPiW3IRYEhMfCxi6KlxDouAT/NBCpcCFz0HLZHRH/gphgdccKbFIa2hOiCB99O2Z",
+	"w6rf2kR0ZTJiSqhzrqQSeGbqFX7jKpQhGg2Yhj1DS1poJXgY0gI0Wr/IAmenOAoyXiAwJCSmIbFcrcUK",
+	"ZzMoOdXrdEuYYT6fdzB87nAx3rV95e6ri/OXr69e6j6diZrGnm9shmTuiJAGbXQ7e50uUOUZYXhGG/3G",
+	"fqfb2Td1PyaAcHcnEOj9p/55XJk0wEJVr9tF84nG+6YiLRTvMTjGUN0O+sEVHVQ8saVOXcB3xxAb83wv",
+	"NFL+iSgbY16oPtvrdrdW3M/OUFNCx21C49WY3pFOjrNr9H/70GrIZDrFYgH8/B1hurkGS9D94LHU7OSb",
+	"FC01PugBADMs1j1RwnIH5V6xLWdw2N2vPDpN0qhezdOc3iWUh1Xc3D9SAo9GNITaSIfd/S+wgNdcIVOj",
+	"tpk7vbTupTnGneVXmp7i6jv1qFvtxV5yrtopNoaaqAaTNwFRSzQmCh1093fKV/qKSnXmxs/X9a9RaWdN",
+	"dmNrJl3ZMF8i+vOHR4Qd35BVWdl3psmgpmJ21wA8B2YFVQOnK931SqlCl73VXXKV4qDT/upOWQXeAgx9",
+	"SsWc32p4zg/6Mnx58LcPnwvIRKp06x7cpTDwwQZ5rg9lHWRMw9LnazMObFh0MWcRwqbox4B5rFkHAcOn",
+	"keKYMGJkekBTxn3IkLM89JqJz1JG3Ooav+fRYtsAZc3fn/MyvU2+U4DmvW1PXkdI0uqwuaKAr3iYxp8t",
+	"KwaYtoPR/6pPQPc4Wd0jLQquO+ytMUWx9iX0O1xnPxU1+DZ5qJmZctVjNTBnOT0L4hUPtkAmjBBk3m9M",
+	"FNnkJf8APfIvWT9YEBvURD9VyhBVHXRdEjMGLMRMk8AhQWbmCDUPer2dqpdrJvJfbu4FHZQXbXpEnS8K",
+	"eAere6SFoXWHXm+ddfnlNh8HcsxhrYSc1tr8hNFpMfObETP9auMVnGLt3Xa/OHb8y0LM1sn7T0Stcemb",
+	"cXmYRsCyzbAKJ2Vg+ZWIMUGSTDFTNJR95+0L6Zsl1KhDCQsnmI1JdIoCV2QmcC2mMABnBA0X+p/OgG0M",
+	"gBUYxnjMfBHewDrnrMUbfDHot8l1Cq/gr0vjN0W1fxMab2DnfjS+JgtCrZhok8Xlc8hdEcusG9XgLVkg",
+	"7IqhCKM6JET1s4B23aKZ1mscsELBRoSZ4RR2WpaNUPSO6F4tYCWcY4up1ZW5RkCEilFlqQlZGNmAROB0",
+	"YwM0qp75T0RB8rVHfGgwfs0rA2cOoh5S1B0au7aWFX8AFclB11uTNDBXHi1vgEBN0Kn6KggA1PvSidWA",
+	"Wpm+tQ5mC4aGH1Ll/R7YITRIvzjYO0CuWERhd99IazToIC35WrXIfILVgFnjhn3pvgtIPVH5iaiqBDSP",
+	"CHxV09XAYtmy8VcFyx/KNpiae3tkuPSsa/1P9+WLKrUlF3r5Mqeilx10FoZkpmS+cPrH9nw+h5pQ7UTE",
+	"hIU8IlGQeUnttAYsAKvZDAu1Cw01rAeoiSUKwkTEqA39A6hlbCs7louzt1JTFFR7HDDPJ8vYISwT10Fv",
+	"vS82J4CpMKtcCXj9kk4Rzvy60JjeaeQ9pyFpDRgXOUsINermPxJTT0pTgBYMHRSSTBmTUKXbQN+zstc4",
+	"C7SQZ/bpdfY7ey307vJV255qweRiLGxZdBD6DuVHDdy6YcvFKfXNBzst0PsOuZrAyoPMV+o/yu5RgSGk",
+	"dq/ElW4InL8bZFYHg1mlm0qwg6aJVAjHsRazJyQ2lsfMnU1vbkhizsauOK7zaGsNmKkpOiQhn/qeMt9o",
+	"gEyioIPea/gIXI8AQviKfnQlB5sBW8O1DqvMtc5MwwhVEyJafg/YnO5mtYUDxkcu6UZuM8YsV/JukgiD",
+	"UbbpXLJayOAzFKjFrI+w+u73uT5Fy1yk7yHFOwOWMSwd5JzCJOx1gYIcCu0jxttQXSowLy51825/G9iJ",
+	"ZQeBD8qAaYSGWWgSoWmeD9TnJEIz4jylUBPn0recplTaSk0DFuRd0IMW0ohUUJONZwYZLXM+Kzt9aKH5",
+	"M68GLJXooHcC+x+w4JIosWib7EUdBHu0KCtj0BaWC6vXw15b76XNJC0vS3Pmz1l2uPQ9EKvcDj+31iSo",
+	"OZ9VTaRWouLCKj3PznXdOQvemvdx0Vy1/9RNrtbD7f4nVEF71mdgCqN9URE579hZZQ7KG9Efwi+95lca",
+	"E5g0XHhcvzjXwbR6zWGWXFan9tKoL9c/bZ5GK2YDXJIppprlX3uQrEdhIEnUBoPo1uubE4Clu4e+AfqV",
+	"lQ4Ha/bcWI9Qtc519AhV/Xona/a75vxXzBa2ryzrH3J+l799+Nz6lFctXBe8Kz3OaL/TqxL5qplk68Xr",
+	"yWhlG/K5bfN3MCEXswwvNSPbw/l7qdcex+zsvMGb3tVIHwwdED1AR10pi52hwPgLBimfJSkbx6RtblGg",
+	"KR/SmCA8m7U8z+AdUD4xbqUFLe0EfnVyN9yANbH1emxLGsE4O77sYjOSgD3cjCU1b2lS0qF3lxdGyipk",
+	"meunWelaA8a4l44uAIctW+5N/xz4JXdsnDmwpK4Aj6toTKSRkF70DnvWUXnAZgKimNqJJMg4WiOZhBNw",
+	"7A/5NE1qh2ezfprVLujUsIHnLk3xY2jcy0nhv7BFPpcEvFoPY4Dib2+U31Rh/29gxf8LWXCd7T+TDDOQ",
+	"rcaZS4n37ieXK2KpZ4Cz/1NVQliATkAKkR10oSSytf6coCgVn6E5F7eUjTs19n4PNfz7m/sf1XCPshJ1",
+	"FcSxkg37iai68+0+Bfr7yqzuy2/sHuzMap44Tf9yf/O8Zjs86zxGMZWqZfzuZoJIkyTMxLwbjeF8wmMC",
+	"zTpGAwfJ/a3rjxmoU2OM/1KcwdPY49d4Gs4mn3sizxT+66TwzvK/DHGsS9N3LZFeQ0a/si3/DpK6l+Vv",
+	"qZDuWJimie9RE0KFtbjsPEvuaziMWxj9JuUGn47MVUr4GrnCfUK4YCF9ofVttb4QTgsxwXckk+2ldVVd",
+	"KtNeuWqtj0G/cuk+P1va9UhCbDHDZA25cnFpqSgAR7wlJfmzQPxMLu8lENvI+xEXGi956rhtEtLdT+aH",
+	"FfLyhQK5VzrB11XXcKVeGI+IMX5PMItiEjnMBNBpHOI4s653zCUJsD4HIdhhr69fLRenPaz0LFQvE6qb",
+	"gtzxW7KTKVXS8ttPQMvWYKQsBNZ6L6W543cTabFxpRPdFcEinECsvRbqRvSjc7ciU0xj1AyxJG3KJGGS",
+	"KnpHwC/GNnnZ2Ts6QLMJZwSxZDokAtwikliB9DhgXEREmAh4OxzQiwB+CXZa+oPf3X2Hv72GP+lWEHY6",
+	"XCDINEY5a5ko7hkeUwZCk/4GpY/6aIalREFWDCmoqMJUHet47o7si/G/rVLVqIobsNr5FireRAeq+jX6",
+	"DXCccnle+w3o1vAt+l7io/1etyIVzfJ15G6IMnvtIy6mqBl8d3Dc6XRMJpaq1XhXWbemvaNc8YLB4Lvf",
+	"uu2TD9/+o7HGUt+weJGWbJWp97/uV7ckm2VnPX7IQYXz814xv/UaohDdoBJZt4Y0e95mq7gy3T4/qujk",
+	"JlvDwun2/SwprSEpgW8hoNvQQzUpfUn/tm0b50uDR1iUf8lGv0f/SIxvmB/Tp19IC+m5sEbfRcwTLxDW",
+	"GGzAGBdTHFNpsrs0laDTKYla6B2jkNfo9Y/np7lZoRIIIJAd6+uHUaBx9pyLKDC8jau/TOWABcblLjhN",
+	"K2/psQrNwFGUKhIFNowgJPQO4oktDrX5ZkzoQpjlXTIOnxjFlN2iZtrcolw9sprYPIVUkGing97apcq+",
+	"5udigqVCL7zaGcbjEw9YyKdTMLwmkkTI7fAUgU8gZNHCYsxZj0IYw8TkIquUL+0+H0m2dMM/jck03Vyd",
+	"wcB+f7aYPguIW7GYOqTRJCzST1Ps1KDgtdjq3U/uD2saT3OIy3kYU1E0mGqspPGTPLXfc7ECiDIluJxB",
+	"ei39m8GRtaKgj0CexcAVttXssKoJc619tfaUu0+ALb86A+uqa3sciT19/BuYWU9R4CLSgirzqUno2UFX",
+	"xq0fZFeVyD6KKKDIKLB6pZiPqcEVA2bxB0lruFpG6I7fFrDON0XvjI4Vx/tQiNgUpfOENvtnPcWU34H/",
+	"RwedWWtuZBkmCq5wMWdjIlyAaFRr6v0yDM3TWHpXPdHUzJt/qs+Myddu6F2OwDbnRnZBJEq55C+C/+ql",
+	"T2mKJZhkt+B8qiUuxbWIlglvbrxTm8+P3FGeSNMpp0vvoDdqouVPgxuJ7KOD7kkZ4VwSSVh0kZ1E6eX3",
+	"qg2G2eFp3Kb/rySa40Xnb/T2HgWgrzRfrfInCKm9twfYCYt5ePu0QH0eEywMYR1hGpOoDdQYwS5SPWSO",
+	"6pJKLUwFkYTtbcS0my5fH9f+io4082eOXh8BT9RGcGZ8Vpd6xvxkmjyZSQD0yxqUzFpTBXfmSV6lXvaq",
+	"v1Wq3KuKLzyqThmOcbVC2ToRP2uTV2qTxw4uHbRbQN228vg9hGenQdh4gfhQYcrAyJ6LIQfcBjoNE0sO",
+	"KwRVcn/ABqydxs+XY97t6GOi0gTIVtUxgjzXadA5hFobqQiCwAPUtO9/wFA+tjxwb72vz7sPhCQwiwxM",
+	"yaJ+voUVi0ylhUAzJ+AHZP+sx3fqF5PWGysz804HnZddDWzaPNh3qt/O7VafpWZPkJ8WIFOFF3aueEVZ",
+	"hI5eVf3k6DV3kzntuQnesXcTYuNfYJaBUy21ngmiudt6BV7+9hvNigV9NBR8LnU/k5O/uNamPuRkJpUg",
+	"eGrRs1HBMxRwGoUBGmp0vQOh+u+kyzHuQukhC4VJCeroqPMxs1jQJA7IgM84UuS0aziWfMAAFjroDbMI",
+	"1Iuob2W9nc0DNQ+6JzsmgyFkQuIj9APVFJ2bquXI5IAhMy3DKc77A+bniBhlOSMuoqCVZnCAv1uIdSCY",
+	"9tqtyCthTsl6UacnaRteuXamegoxdQTAvGSMC4SFYjFTVSK40YQCrngk+RvGfhprgtlWjeQN1/9sR3gW",
+	"17dhRxjbB1Qivsv4zN1P8G/JVFCltM9e6LPGfrnGvvYq6nX1NYfb/aKI6GtT0S+5p0eR4+1b20Az38m4",
+	"ypxePqZSnRqS7JTkThmeZ3JOiwzOgDm+q0C6bwmZmcEtybal9mtU5o9Or59GWb70mThNuf9cnunuV64m",
+	"35DuZkW8Kp1f84X6TY6yECsc83FCWqXyBJSFcRKRyCuwpCVgWVM748pM/rcIptJbWSOWCnb8rL1Zrb2R",
+	"DjYcIFtg2bb2BlLxWyHU6Pm01Gi9/mwsQZrt9aB7Yip+zakktfFOpnb+IwU66bGfRnY026qLdtIfn2XH",
+	"fz8a9sjhRvYplB7xMmq0+wn+XeEw9n2B9tTUzzh1q0BS0ThOs36WypMOWFaK70QTMM2/IqrSzK1TU3dn",
+	"SUWO7OH/LepxbAy9f7UCHvXgVy/51txh94ui0a9N8l1yT48i+Vr8skzyBatiYHHEazx1WWq9VoH18Tr1",
+	"NfvQyPITWBA0oh9JBA5nA1ZU4U87qIjFXL5owzvXVgAy7P6jMxpPI/QufSFO6PVfynNdjr+XDLsp12Ae",
+	"abui1GOFzGka/63KNub3tE5Gjxzn8yyPriOPFs7MB88CSG1bRE11rpo4OF5WS6qyXPghVc6gZsKgZAgo",
+	"YPoIKAmYbRmeEogcqxdyd1xZyixjAFSvUdz5NljP6Np05vkzebSsH/4kTyQV5zdamwwkBz3PgvKzsnc7",
+	"2TxyYLUUJ61HO3c/yVzP+6e8PM3lv/QTXLoIjLpwrArc8WziXSHobgAIS2TfFQfffWqs+dXJxRtd6+OI",
+	"ygV0cC9r8bo5MVGhQEsptAqiHohoW589W72FdNA1viUSkdGIhCrNH2RYllsbn07kklKXT8CvPJFwvdbL",
+	"S6Xsyhf4zHd87QL6l+A7KtJy5gH1tctH6WQUk5Sy4wJCwf8zgMJLlI0Dlx1s7wBF2JRyNB+JPFNBC0k+",
+	"YILbiJwQMzQkaBZjxqDyboyleidJdGbcSt0DcRXOcHg7FhqsWm4aPOSJxuFTyhJVWfiprI74itOLPusg",
+	"VusgMlAH6F3+Dg0kfWG+oNbEnqYTtWXvUOB8ubUkcIpsPVHj9WW8tdEtWZgSthO9WwoR32bzMee3KKa3",
+	"ZMACKAcWoO/QwT4aYkmOel6yGdTsHR6hIVVyRz9whyhkqJ+1AKMhGlEWoZjgW9DTE9kZsDOFplwqtNdN",
+	"z7uiOFy9er5KB/Kc/xRSzDblxCil4gVifL7znBD12XSw9fymlYjwwYzImmlNM+CvTm+6ntpjg8Skl5DE",
+	"4qtTfphtL7/zL0b8tpCQ1NYZb9+SRT3Pa/NwT7EiguIY8GgLMTInUhn/lBpXSzP4L3rsx2T60mnqGL+8",
+	"RynUVIfINFc0X5qoP/DVmRLyVSl9jKHJKzfvw7R3gdst4+3D3S4IQGTb9bwNepaZVuaWmHA8qCwHWXmo",
+	"crLUz+9/uUqT9DTT5D66X7DTQRfmiFyqrwEzxdsEnyKTClHPBAIdZGDM/mgy22pswVkkUdMimn6xhHFw",
+	"SxZvBZ/hMbyAH0iMF4FhH1Mg/casEpJMSzSj4a3eQDKzTxDsbHqPVKW6LkjFsZC5XTYDQZSRTndssWCT",
+	"zdpWZFau1PIES1tBOOqgAMfjANnl63MYsLwRMLBXehaPgyr29BIuOYOox2JK0wnMhI/OmGYbqkE8Dvae",
+	"/Ub+mn6jBk6MnJuhwVosaBYh7hyOKl44lU6upPrxsZA0Wo1ExI1+YxewlR225PulV4d6nS7gqDczwi5+",
+	"QOecMRIqNBNc8ZDHaYi5zIrD2vKQB3sH5qfjw71jkHBs0glTKracwuIa6k1La3UHXhEyAEnzs8XXiJqw",
+	"bsG5aqfJaKMpZdKbI1W9VUwz8aI3snAE1EzDvL/L+RfsgJaB+VZrO4n1yClP8SsOJ5SRNMoeaHvOZyAr",
+	"G1+V7SALQnYzFRSK5SnP/XT01YqRDrrSeBXHwFwM9d+hTL2jMuZUjeovN7fhI8tznnlFWHP1UFu2GmrL",
+	"L2m6Y45BgzRk1NRE4NTQvhBxkavD4E3v8umXp69NOQFpilenm0BNG7PflmoRu8wpPqTasKHy1C9tVlCZ",
+	"h42WTcNp0je3vORG0pZShdwzPqBmyWeqITWjZ4Ya+oyRyUdgEoNW3JuHJcpjv6J3hBEpbQJAHFH4bSb4",
+	"kPjre+NoptSs0/8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/store"
@@ -66,6 +68,32 @@ func applySettings(dst *store.AccountSettings, in *gen.AccountSettings) error {
 	}
 	if in.TokenRateLimit != nil {
 		dst.TokenRatePerMinute, dst.TokenRateBurst = in.TokenRateLimit.PerMinute, in.TokenRateLimit.Burst
+	}
+	set := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&dst.RefreshIdleLifetime, in.RefreshTokenIdleLifetime)
+	set(&dst.RefreshAbsoluteLifetime, in.RefreshTokenAbsoluteLifetime)
+	if in.RefreshTokenReuseGrace != nil {
+		g := *in.RefreshTokenReuseGrace
+		dst.RefreshReuseGrace = &g
+	}
+	set(&dst.LoginMaxFailures, in.LoginMaxFailures)
+	set(&dst.LoginIPMaxFailures, in.LoginIpMaxFailures)
+	set(&dst.LoginLockoutSeconds, in.LoginLockoutSeconds)
+	set(&dst.InvitationLifetime, in.InvitationLifetime)
+	if in.EmailSenderName != nil {
+		if strings.ContainsFunc(*in.EmailSenderName, unicode.IsControl) {
+			return unprocessable("invalid_setting", "emailSenderName must not contain control characters",
+				fieldError{Field: "settings.emailSenderName", Message: "control characters"})
+		}
+		dst.EmailSenderName = *in.EmailSenderName
+	}
+	if dst.RefreshIdleLifetime != 0 && dst.RefreshAbsoluteLifetime != 0 && dst.RefreshIdleLifetime > dst.RefreshAbsoluteLifetime {
+		return unprocessable("invalid_setting", "refreshTokenIdleLifetime cannot exceed refreshTokenAbsoluteLifetime",
+			fieldError{Field: "settings.refreshTokenIdleLifetime", Message: "exceeds refreshTokenAbsoluteLifetime"})
 	}
 	return nil
 }

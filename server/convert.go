@@ -24,6 +24,15 @@ func (s *Server) toAccount(a *store.Account) gen.Account {
 			KeyPropagationDelay: set.KeyPropagationDelay,
 			KeyRotationInterval: &set.KeyRotationInterval,
 			TokenRateLimit:      &gen.RateLimit{PerMinute: set.TokenRatePerMinute, Burst: set.TokenRateBurst},
+
+			RefreshTokenIdleLifetime:     &set.RefreshIdleLifetime,
+			RefreshTokenAbsoluteLifetime: &set.RefreshAbsoluteLifetime,
+			RefreshTokenReuseGrace:       set.RefreshReuseGrace,
+			LoginMaxFailures:             &set.LoginMaxFailures,
+			LoginIpMaxFailures:           &set.LoginIPMaxFailures,
+			LoginLockoutSeconds:          &set.LoginLockoutSeconds,
+			InvitationLifetime:           &set.InvitationLifetime,
+			EmailSenderName:              &set.EmailSenderName,
 		},
 	}
 }
@@ -42,7 +51,7 @@ func (s *Server) toServiceAccount(c *store.Client) gen.ServiceAccount {
 	}
 	out := gen.ServiceAccount{
 		Id: c.ID, ClientId: c.ClientID, Name: c.Name, Description: c.Description,
-		CreatedAt: c.CreatedAt.UTC(), GrantType: gen.ClientCredentials,
+		CreatedAt: c.CreatedAt.UTC(), GrantType: gen.ServiceAccountGrantTypeClientCredentials,
 		TokenUri: s.issuer(c.AID) + "/auth/token", Scopes: scopes,
 	}
 	if c.RatePerMinute != nil && c.RateBurst != nil {

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -33,6 +35,14 @@ func (s *Server) routes() (*echo.Echo, error) {
 	e.HTTPErrorHandler = s.handleError
 	// The peer address only; X-Forwarded-For is trusted once trusted proxies are configured.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(s.cfg.TrustedProxies) > 0 {
+		// Echo trusts loopback and private ranges by default; trust exactly the configured ones.
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range s.cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 
 	spec, err := gen.GetSwagger()
 	if err != nil {
@@ -208,7 +218,18 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if r.ContentLength > maxBodyBytes {
 			return newProblem(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over 1 MiB")
 		} else if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes)
+			// Read the body up front: no string may carry a NUL character (Postgres text
+			// cannot hold one, and no identifier or name needs one).
+			body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes))
+			if err != nil {
+				return newProblem(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over 1 MiB")
+			}
+			if bytes.Contains(body, []byte(`\u0000`)) || bytes.IndexByte(body, 0) >= 0 {
+				p := newProblem(http.StatusBadRequest, "validation_failed", "strings must not contain NUL characters")
+				p.Errors = []fieldError{{Field: "body", Message: "contains a NUL character"}}
+				return p
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		c.SetRequest(r.WithContext(ctx))
 		return next(c)

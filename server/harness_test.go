@@ -21,6 +21,9 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/twinid/twinid/server"
+	"github.com/twinid/twinid/server/mail"
+	"github.com/twinid/twinid/server/mail/mailtest"
+	"github.com/twinid/twinid/server/passwords"
 	"github.com/twinid/twinid/store"
 )
 
@@ -83,14 +86,18 @@ type env struct {
 	adminSec string
 	logs     *syncBuffer
 	mk       []byte
+	smtp     *mailtest.Server
 }
+
+// testPasswordParams keep argon2id cheap in tests; the benchmark measures the real cost.
+var testPasswordParams = passwords.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // secondNode starts another twinid node on the same database and master key.
 func (e *env) secondNode(redisURL string) *env {
 	e.t.Helper()
 	hs := httptest.NewServer(nil)
 	e.t.Cleanup(hs.Close)
-	srv, err := server.New(server.Config{PublicURL: e.url, MasterKey: e.mk, RedisURL: redisURL}, e.st)
+	srv, err := server.New(server.Config{PublicURL: e.url, MasterKey: e.mk, RedisURL: redisURL, PasswordParams: &testPasswordParams}, e.st)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -175,10 +182,18 @@ func newEnvWith(t *testing.T, dbURL, redisURL string) *env {
 	mk := make([]byte, 32)
 	_, _ = rand.Read(mk)
 	e.mk = mk
+	e.smtp = mailtest.Start(t)
+	mailer, err := mail.New(mail.Config{URL: e.smtp.URL()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.srv, err = server.New(server.Config{
-		PublicURL: hs.URL, MasterKey: mk, RedisURL: redisURL,
+		PublicURL: hs.URL, MasterKey: mk, RedisURL: redisURL, Mailer: mailer, PasswordParams: &testPasswordParams,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}, st)
+	if err == nil {
+		t.Cleanup(e.srv.Close)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

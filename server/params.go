@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -90,6 +91,11 @@ func readOAuthParams(r *http.Request, limits map[string]int) (*oauthParams, erro
 	for k, vals := range p.v {
 		if len(vals) > 1 && p.dup == "" {
 			p.dup = k
+		}
+		for _, v := range vals {
+			if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
+				return nil, invalidRequest("parameter " + k + " contains a NUL character or invalid UTF-8")
+			}
 		}
 		if max, ok := limits[k]; ok {
 			for _, v := range vals {

@@ -6,13 +6,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/server/mail"
+	"github.com/twinid/twinid/server/passwords"
 	"github.com/twinid/twinid/store"
 )
 
@@ -25,6 +29,13 @@ const (
 	defaultKeyPropagationDelay = 600
 	defaultTokenRatePerMinute  = 100
 	defaultTokenRateBurst      = 30
+	defaultRefreshIdle         = 30 * 24 * 3600
+	defaultRefreshAbsolute     = 90 * 24 * 3600
+	defaultRefreshReuseGrace   = 5
+	defaultLoginMaxFailures    = 5
+	defaultLoginIPMaxFailures  = 100
+	defaultLoginLockout        = 60
+	defaultInvitationLifetime  = 3 * 24 * 3600
 
 	// RootAID is the account created on first start; its admins manage every account.
 	RootAID = "root"
@@ -52,6 +63,17 @@ type Config struct {
 	RedisURL string
 	// UsageFlushInterval is how often lastUsedAt of secrets is written. Default 30s.
 	UsageFlushInterval time.Duration
+	// Mailer sends email to customers (codes, invitations). Nil: a development outbox in
+	// the system's temporary directory.
+	Mailer mail.Sender
+	// PasswordParams are the argon2id parameters of new hashes (default passwords.Default).
+	PasswordParams *passwords.Params
+	// PasswordWorkers bounds concurrent password hashes (default GOMAXPROCS); at most four
+	// times as many requests wait, for up to two seconds, before getting 503.
+	PasswordWorkers int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client address
+	// (login throttling, failed-authentication limits). Empty: the peer address is used.
+	TrustedProxies []*net.IPNet
 }
 
 // Server implements gen.StrictServerInterface and owns the per-node caches.
@@ -70,6 +92,11 @@ type Server struct {
 	paramLimits map[string]int
 	// now is the clock of scheduled jobs (tests move it forward).
 	now func() time.Time
+
+	pwParams passwords.Params
+	pwpool   *passwords.Pool
+	mail     *mail.Queue
+	stop     context.CancelFunc
 }
 
 // New builds the server and its HTTP handler.
@@ -99,6 +126,24 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 		metrics: newMetrics(st),
 		now:     time.Now,
 	}
+	s.pwParams = passwords.Default
+	if cfg.PasswordParams != nil {
+		s.pwParams = *cfg.PasswordParams
+	}
+	workers := cfg.PasswordWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	s.pwpool = passwords.NewPool(workers, 4*workers, 2*time.Second, s.pwParams)
+	if cfg.Mailer == nil {
+		if cfg.Mailer, err = mail.New(mail.Config{}, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
+	s.mail = mail.NewQueue(cfg.Mailer, 1000, cfg.Logger)
+	bg, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.mail.Run(bg)
 	if cfg.RedisURL != "" {
 		if s.limits, err = newRedisLimiter(cfg.RedisURL); err != nil {
 			return nil, err
@@ -111,6 +156,12 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	}
 	return s, nil
 }
+
+// Close stops the server's background workers after sending queued email.
+func (s *Server) Close() { s.stop() }
+
+// FlushMail waits until queued email is sent (tests and shutdown).
+func (s *Server) FlushMail(ctx context.Context) error { return s.mail.Flush(ctx) }
 
 // Handler is the HTTP handler of the whole service.
 func (s *Server) Handler() http.Handler { return s.echo }
@@ -211,6 +262,31 @@ func (s *Server) settings(a *store.Account) store.AccountSettings {
 	}
 	if set.TokenRateBurst == 0 {
 		set.TokenRateBurst = defaultTokenRateBurst
+	}
+	if set.RefreshIdleLifetime == 0 {
+		set.RefreshIdleLifetime = defaultRefreshIdle
+	}
+	if set.RefreshAbsoluteLifetime == 0 {
+		set.RefreshAbsoluteLifetime = defaultRefreshAbsolute
+	}
+	if set.RefreshReuseGrace == nil {
+		g := defaultRefreshReuseGrace
+		set.RefreshReuseGrace = &g
+	}
+	if set.LoginMaxFailures == 0 {
+		set.LoginMaxFailures = defaultLoginMaxFailures
+	}
+	if set.LoginIPMaxFailures == 0 {
+		set.LoginIPMaxFailures = defaultLoginIPMaxFailures
+	}
+	if set.LoginLockoutSeconds == 0 {
+		set.LoginLockoutSeconds = defaultLoginLockout
+	}
+	if set.InvitationLifetime == 0 {
+		set.InvitationLifetime = defaultInvitationLifetime
+	}
+	if set.EmailSenderName == "" {
+		set.EmailSenderName = a.Name
 	}
 	return set
 }

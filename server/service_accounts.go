@@ -187,14 +187,9 @@ func (s *Server) ListServiceAccountSecrets(ctx context.Context, req gen.ListServ
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := s.store.ListSecrets(ctx, c.ID, page(req.Params.Limit, req.Params.StartingAfter))
+	items, next, err := s.listSecrets(ctx, c, req.Params.Limit, req.Params.StartingAfter)
 	if err != nil {
 		return nil, err
-	}
-	now := time.Now()
-	items := make([]gen.Secret, len(rows))
-	for i := range rows {
-		items[i] = toSecret(&rows[i], now)
 	}
 	return gen.ListServiceAccountSecrets200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
 }
@@ -205,46 +200,14 @@ func (s *Server) CreateServiceAccountSecret(ctx context.Context, req gen.CreateS
 	if err != nil {
 		return nil, err
 	}
-	value, err := newSecret()
+	out, err := s.addSecret(ctx, c, req.Body)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
-	sec := &store.Secret{
-		ID: newID(), ClientPK: c.ID, Hash: s.keyring.hashSecret(value), Hint: value[len(value)-4:],
-		CreatedAt: now,
-	}
-	if req.Body != nil {
-		if req.Body.Description != nil {
-			sec.Description = *req.Body.Description
-		}
-		if req.Body.ExpiresAt != nil {
-			if !req.Body.ExpiresAt.After(now) {
-				return nil, unprocessable("expires_in_past", "expiresAt must be in the future",
-					fieldError{Field: "expiresAt", Message: "must be in the future"})
-			}
-			t := req.Body.ExpiresAt.UTC()
-			sec.ExpiresAt = &t
-		}
-	}
-	if err := s.store.CreateSecret(ctx, sec, maxSecretsPerClient); err != nil {
-		if errors.Is(err, store.ErrLimit) {
-			return nil, unprocessable("too_many_secrets", fmt.Sprintf("a service account has at most %d secrets; delete one first", maxSecretsPerClient))
-		}
-		return nil, err
-	}
-	s.dropClient(req.Aid, c.ClientID)
-	out := toSecret(sec, now)
 	noStore := "no-store"
-	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID + "/secrets/" + sec.ID
-	return gen.CreateServiceAccountSecret201JSONResponse{
-		Body: gen.SecretWithValue{
-			Id: out.Id, Hint: out.Hint, Description: out.Description, CreatedAt: out.CreatedAt,
-			ExpiresAt: out.ExpiresAt, LastUsedAt: out.LastUsedAt,
-			Status: gen.SecretWithValueStatus(out.Status), Secret: value,
-		},
-		Headers: gen.CreateServiceAccountSecret201ResponseHeaders{Location: &loc, CacheControl: &noStore},
-	}, nil
+	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID + "/secrets/" + out.Id
+	return gen.CreateServiceAccountSecret201JSONResponse{Body: out,
+		Headers: gen.CreateServiceAccountSecret201ResponseHeaders{Location: &loc, CacheControl: &noStore}}, nil
 }
 
 // DeleteServiceAccountSecret implements DELETE .../secrets/{secretId}: it stops working at once

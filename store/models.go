@@ -18,6 +18,15 @@ type AccountSettings struct {
 	KeyRotationInterval int    `json:"keyRotationInterval,omitempty"`
 	TokenRatePerMinute  int    `json:"tokenRatePerMinute,omitempty"`
 	TokenRateBurst      int    `json:"tokenRateBurst,omitempty"`
+
+	RefreshIdleLifetime     int    `json:"refreshTokenIdleLifetime,omitempty"`
+	RefreshAbsoluteLifetime int    `json:"refreshTokenAbsoluteLifetime,omitempty"`
+	RefreshReuseGrace       *int   `json:"refreshTokenReuseGrace,omitempty"`
+	LoginMaxFailures        int    `json:"loginMaxFailures,omitempty"`
+	LoginIPMaxFailures      int    `json:"loginIpMaxFailures,omitempty"`
+	LoginLockoutSeconds     int    `json:"loginLockoutSeconds,omitempty"`
+	InvitationLifetime      int    `json:"invitationLifetime,omitempty"`
+	EmailSenderName         string `json:"emailSenderName,omitempty"`
 }
 
 // Account is a tenant and its own issuer.
@@ -94,3 +103,111 @@ type SigningKey struct {
 	ActivatesAt time.Time  `gorm:"column:activates_at"`
 	RetiresAt   *time.Time `gorm:"column:retires_at"`
 }
+
+// Grant types of application clients.
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantAuthorizationCode = "authorization_code"
+)
+
+// Grant says what an application client may obtain for one audience with one grant type.
+type Grant struct {
+	ID               string    `gorm:"column:id;primaryKey"`
+	AID              string    `gorm:"column:aid"`
+	ClientPK         string    `gorm:"column:client_pk"`
+	Audience         string    `gorm:"column:audience"`
+	GrantType        string    `gorm:"column:grant_type"`
+	Scopes           []string  `gorm:"column:scopes;serializer:json"`
+	OIDCAuthority    string    `gorm:"column:oidc_authority"`
+	OIDCClientID     string    `gorm:"column:oidc_client_id"`
+	OIDCClientSecret []byte    `gorm:"column:oidc_client_secret"`
+	CreatedAt        time.Time `gorm:"column:created_at"`
+	UpdatedAt        time.Time `gorm:"column:updated_at"`
+
+	// ClientID is the OAuth client_id of ClientPK, filled by the queries that join it.
+	ClientID string `gorm:"->;column:client_id"`
+}
+
+// Customer statuses and types.
+const (
+	CustomerInvited  = "invited"
+	CustomerActive   = "active"
+	CustomerDisabled = "disabled"
+)
+
+// Customer is an end user of an account.
+type Customer struct {
+	ID            string         `gorm:"column:id;primaryKey"`
+	AID           string         `gorm:"column:aid"`
+	Type          string         `gorm:"column:type"`
+	Email         *string        `gorm:"column:email"`
+	EmailNorm     *string        `gorm:"column:email_norm"`
+	PhoneNumber   *string        `gorm:"column:phone_number"`
+	Name          string         `gorm:"column:name"`
+	Status        string         `gorm:"column:status"`
+	EmailVerified bool           `gorm:"column:email_verified"`
+	Scopes        []string       `gorm:"column:scopes;serializer:json"`
+	Metadata      map[string]any `gorm:"column:metadata;serializer:json"`
+	PasswordHash  string         `gorm:"column:password_hash"`
+	CreatedAt     time.Time      `gorm:"column:created_at"`
+	UpdatedAt     time.Time      `gorm:"column:updated_at"`
+}
+
+// RefreshToken is one token of a rotation family; only its keyed hash is stored. Times are
+// Unix milliseconds, 0 meaning "not yet".
+type RefreshToken struct {
+	ID          string `gorm:"column:id;primaryKey"`
+	AID         string `gorm:"column:aid"`
+	FamilyID    string `gorm:"column:family_id"`
+	Hash        []byte `gorm:"column:hash"`
+	ClientID    string `gorm:"column:client_id"`
+	CustomerID  string `gorm:"column:customer_id"`
+	Audience    string `gorm:"column:audience"`
+	Scopes      string `gorm:"column:scopes"`
+	CreatedMS   int64  `gorm:"column:created_ms"`
+	IdleUntilMS int64  `gorm:"column:idle_until_ms"`
+	UntilMS     int64  `gorm:"column:until_ms"`
+	RotatedMS   int64  `gorm:"column:rotated_ms"`
+	RevokedMS   int64  `gorm:"column:revoked_ms"`
+}
+
+// Verification code purposes.
+const (
+	PurposeReset      = "reset"
+	PurposeInvitation = "invitation"
+)
+
+// VerificationCode is a single-use code mailed to a customer; only its keyed hash is stored.
+type VerificationCode struct {
+	ID         string `gorm:"column:id;primaryKey"`
+	AID        string `gorm:"column:aid"`
+	CustomerID string `gorm:"column:customer_id"`
+	Purpose    string `gorm:"column:purpose"`
+	CodeHash   []byte `gorm:"column:code_hash"`
+	Attempts   int    `gorm:"column:attempts"`
+	CreatedMS  int64  `gorm:"column:created_ms"`
+	ExpiresMS  int64  `gorm:"column:expires_ms"`
+	UsedMS     int64  `gorm:"column:used_ms"`
+}
+
+// throttle is a failed-login counter.
+type throttle struct {
+	AID           string `gorm:"column:aid;primaryKey"`
+	Key           string `gorm:"column:key;primaryKey"`
+	Failures      int    `gorm:"column:failures"`
+	Lockouts      int    `gorm:"column:lockouts"`
+	LockedUntilMS int64  `gorm:"column:locked_until_ms"`
+	UpdatedMS     int64  `gorm:"column:updated_ms"`
+}
+
+func (throttle) TableName() string { return "login_throttle" }
+
+// revokedToken is an access token revoked before its expiry.
+type revokedToken struct {
+	JTI       string `gorm:"column:jti;primaryKey"`
+	AID       string `gorm:"column:aid"`
+	ExpiresMS int64  `gorm:"column:expires_ms"`
+}
+
+func (revokedToken) TableName() string { return "revoked_tokens" }

@@ -219,3 +219,6 @@ func (p Page) apply(db *gorm.DB, col string) *gorm.DB {
 	}
 	return db.Order(col).Limit(p.Limit + 1)
 }
+
+// DB is the underlying GORM handle, for tests and benchmarks that inspect tables.
+func (s *Store) DB() *gorm.DB { return s.db }

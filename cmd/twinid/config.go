@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/twinid/twinid/server/mail"
 )
 
 // config is twinid's configuration: environment variables, with flags mirroring them.
@@ -31,6 +33,10 @@ type config struct {
 	CacheTTL              time.Duration `env:"TWINID_CACHE_TTL" envDefault:"5s"`
 	BootstrapClientID     string        `env:"TWINID_BOOTSTRAP_CLIENT_ID"`
 	BootstrapClientSecret string        `env:"TWINID_BOOTSTRAP_CLIENT_SECRET"`
+	SMTPURL               string        `env:"TWINID_SMTP_URL"`
+	SMTPFrom              string        `env:"TWINID_SMTP_FROM" envDefault:"no-reply@localhost"`
+	SMTPTLSSkipVerify     bool          `env:"TWINID_SMTP_TLS_SKIP_VERIFY"`
+	TrustedProxies        string        `env:"TWINID_TRUSTED_PROXIES"`
 }
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{3,128}$`)
@@ -52,6 +58,10 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", cfg.CacheTTL, "how long a node trusts cached clients, accounts and keys (TWINID_CACHE_TTL)")
 	fs.StringVar(&cfg.BootstrapClientID, "bootstrap-client-id", cfg.BootstrapClientID, "first start only: the admin's client id (TWINID_BOOTSTRAP_CLIENT_ID)")
 	fs.StringVar(&cfg.BootstrapClientSecret, "bootstrap-client-secret", cfg.BootstrapClientSecret, "first start only: the admin's client secret, never printed (TWINID_BOOTSTRAP_CLIENT_SECRET)")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", cfg.SMTPURL, "smtp://user:pass@host:587 (STARTTLS when offered; ?tls=required|none), smtps://host:465; empty: emails go to the development outbox under the data dir (TWINID_SMTP_URL)")
+	fs.StringVar(&cfg.SMTPFrom, "smtp-from", cfg.SMTPFrom, "sender address of emails (TWINID_SMTP_FROM)")
+	fs.BoolVar(&cfg.SMTPTLSSkipVerify, "smtp-tls-skip-verify", cfg.SMTPTLSSkipVerify, "accept any certificate of the SMTP server, for testing only (TWINID_SMTP_TLS_SKIP_VERIFY)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted for the client address (TWINID_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -104,7 +114,44 @@ func (c *config) Validate() error {
 	if c.BootstrapClientSecret != "" && len(c.BootstrapClientSecret) < 32 {
 		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_SECRET: at least 32 characters"))
 	}
+	if c.SMTPURL != "" {
+		if _, err := mail.New(mail.Config{URL: c.SMTPURL, From: c.SMTPFrom}, nil); err != nil {
+			errs = append(errs, fmt.Errorf("TWINID_SMTP_URL: %w", err))
+		}
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// trustedProxies parses TWINID_TRUSTED_PROXIES: IPs or CIDRs, comma-separated.
+func (c *config) trustedProxies() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(c.TrustedProxies, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("TWINID_TRUSTED_PROXIES: %q is not an IP address or CIDR", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("TWINID_TRUSTED_PROXIES: %q is not an IP address or CIDR", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/twinid/twinid/server"
+	"github.com/twinid/twinid/server/mail"
 	"github.com/twinid/twinid/store"
 )
 
@@ -98,8 +100,18 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	mailer, err := mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.SMTPFrom, TLSSkipVerify: cfg.SMTPTLSSkipVerify,
+		OutboxDir: filepath.Join(cfg.DataDir, "outbox")}, log)
+	if err != nil {
+		return err
+	}
+	proxies, err := cfg.trustedProxies()
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, MasterKey: mk, Logger: log, CacheTTL: cfg.CacheTTL, RedisURL: cfg.RedisURL,
+		Mailer: mailer, TrustedProxies: proxies,
 	}, st)
 	if err != nil {
 		return err

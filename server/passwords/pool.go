@@ -1,0 +1,161 @@
+package passwords
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// ErrBusy is returned by Pool methods when the pool is saturated: all workers
+// are busy and either the wait queue is full or the caller waited longer than
+// the pool's maxWait. HTTP handlers should map it to 503 with Retry-After.
+var ErrBusy = errors.New("passwords: too many concurrent password hashes")
+
+// Pool bounds concurrent argon2id work so that peak memory stays at about
+// workers × Params.Memory KiB (see the package documentation).
+//
+// It is a semaphore (a buffered channel with one slot per worker) plus an
+// atomic count of callers waiting for a slot. Work runs on the caller's
+// goroutine; the pool starts no goroutines of its own. A Pool is safe for
+// concurrent use.
+type Pool struct {
+	params  Params
+	slots   chan struct{} // one element per running hash
+	queue   int64         // maximum number of waiting callers
+	waiting atomic.Int64  // callers currently waiting for a slot
+	maxWait time.Duration
+	dummy   string // hash of a random secret, for VerifyDummy
+
+	// onRun, if set (tests only), is called while holding a slot, just
+	// before the hash is computed.
+	onRun func()
+}
+
+// NewPool returns a pool that runs at most workers hashes at once (workers ≤ 0
+// means runtime.GOMAXPROCS(0)), lets at most queue further callers wait for a
+// slot (queue ≤ 0: none wait), and fails a waiting caller with ErrBusy after
+// maxWait (maxWait ≤ 0: wait until the caller's context ends). p are the
+// parameters for new hashes and the target for needsRehash.
+//
+// NewPool computes one hash with p (for VerifyDummy) and panics if p is
+// invalid, as that is a configuration error.
+func NewPool(workers, queue int, maxWait time.Duration, p Params) *Pool {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if queue < 0 {
+		queue = 0
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret) // never returns an error; panics if the OS RNG fails
+	dummy, err := Hash(base64.RawStdEncoding.EncodeToString(secret), p)
+	if err != nil {
+		panic(fmt.Sprintf("passwords.NewPool: %v", err))
+	}
+	return &Pool{
+		params:  p,
+		slots:   make(chan struct{}, workers),
+		queue:   int64(queue),
+		maxWait: maxWait,
+		dummy:   dummy,
+	}
+}
+
+// acquire takes a worker slot, waiting in the queue if there is room.
+func (p *Pool) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Fast path: a worker is free. Blocked senders are served first by the
+	// channel, so this cannot overtake callers already in the queue.
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if p.waiting.Add(1) > p.queue {
+		p.waiting.Add(-1)
+		return ErrBusy
+	}
+	defer p.waiting.Add(-1)
+
+	var timeout <-chan time.Time
+	if p.maxWait > 0 {
+		t := time.NewTimer(p.maxWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case p.slots <- struct{}{}:
+		// A slot and ctx.Done may be ready together; honour cancellation.
+		if err := ctx.Err(); err != nil {
+			p.release()
+			return err
+		}
+		return nil
+	case <-timeout:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Pool) release() { <-p.slots }
+
+func (p *Pool) run(ctx context.Context, f func()) error {
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	if p.onRun != nil {
+		p.onRun()
+	}
+	f()
+	return nil
+}
+
+// Hash is [Hash] with the pool's parameters, run within the pool's limits.
+// It returns ErrBusy or ctx.Err() if no worker became available in time.
+func (p *Pool) Hash(ctx context.Context, password string) (string, error) {
+	var (
+		s   string
+		err error
+	)
+	if rerr := p.run(ctx, func() { s, err = Hash(password, p.params) }); rerr != nil {
+		return "", rerr
+	}
+	return s, err
+}
+
+// Verify is [Verify] with the pool's parameters as the rehash target, run
+// within the pool's limits. It returns ErrBusy or ctx.Err() if no worker
+// became available in time.
+func (p *Pool) Verify(ctx context.Context, password, phc string) (ok, needsRehash bool, err error) {
+	if rerr := p.run(ctx, func() { ok, needsRehash, err = Verify(password, phc, p.params) }); rerr != nil {
+		return false, false, rerr
+	}
+	return ok, needsRehash, err
+}
+
+// VerifyDummy performs the same work as a Verify against a hash made with
+// the pool's parameters, including queueing and ErrBusy, and always reports
+// false. Call it when the account does not exist so that response time does
+// not reveal whether it does.
+func (p *Pool) VerifyDummy(ctx context.Context, password string) (bool, error) {
+	_, _, err := p.Verify(ctx, password, p.dummy)
+	return false, err
+}
+
+// Stats reports how many hashes are running and how many callers are
+// waiting for a worker, for metrics.
+func (p *Pool) Stats() (running, waiting int) {
+	w := p.waiting.Load()
+	// A rejected caller increments the counter briefly before backing out.
+	w = min(max(w, 0), p.queue)
+	return len(p.slots), int(w)
+}

@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// CreateRefreshToken stores the first token of a new family.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *RefreshToken) error {
+	return translate(s.q(ctx).Create(t).Error)
+}
+
+// RefreshTokenByHash finds a refresh token of an account by its keyed hash.
+func (s *Store) RefreshTokenByHash(ctx context.Context, aid string, hash []byte) (*RefreshToken, error) {
+	var t RefreshToken
+	if err := s.q(ctx).Where("aid = ? AND hash = ?", aid, hash).Take(&t).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &t, nil
+}
+
+// Rotation outcomes.
+var (
+	// ErrRotated: the token was rotated already (by a racing request or earlier).
+	ErrRotated = errors.New("refresh token already rotated")
+	// ErrRevoked: the token's family is revoked.
+	ErrRevoked = errors.New("refresh token revoked")
+)
+
+// RotateRefreshToken marks old as rotated and stores next, in one transaction. The
+// conditional update is the database-level guarantee that exactly one request rotates a
+// token: a racing request finds rotated_ms set and gets ErrRotated (or ErrRevoked).
+func (s *Store) RotateRefreshToken(ctx context.Context, old *RefreshToken, next *RefreshToken, now time.Time) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		res := tx.q(ctx).Model(&RefreshToken{}).
+			Where("id = ? AND rotated_ms = 0 AND revoked_ms = 0", old.ID).
+			Update("rotated_ms", ms(now))
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			var cur RefreshToken
+			if err := tx.q(ctx).Where("id = ?", old.ID).Take(&cur).Error; err != nil {
+				return translate(err)
+			}
+			if cur.RevokedMS != 0 {
+				return ErrRevoked
+			}
+			*old = cur
+			return ErrRotated
+		}
+		old.RotatedMS = ms(now)
+		return translate(tx.q(ctx).Create(next).Error)
+	})
+}
+
+// RevokeFamily revokes every live token of a rotation family; it reports how many.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int64, error) {
+	res := s.q(ctx).Model(&RefreshToken{}).Where("family_id = ? AND revoked_ms = 0", familyID).
+		Update("revoked_ms", ms(now))
+	return res.RowsAffected, translate(res.Error)
+}
+
+func (s *Store) revokeCustomerTokens(ctx context.Context, customerID string, now time.Time) error {
+	return translate(s.q(ctx).Model(&RefreshToken{}).Where("customer_id = ? AND revoked_ms = 0", customerID).
+		Update("revoked_ms", ms(now)).Error)
+}
+
+// RevokeCustomerTokens revokes every refresh token of a customer.
+func (s *Store) RevokeCustomerTokens(ctx context.Context, customerID string, now time.Time) error {
+	return s.revokeCustomerTokens(ctx, customerID, now)
+}
+
+// RevokeAccessToken records an access token's jti as revoked until it expires.
+func (s *Store) RevokeAccessToken(ctx context.Context, aid, jti string, expires time.Time) error {
+	return translate(s.q(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&revokedToken{JTI: jti, AID: aid, ExpiresMS: ms(expires)}).Error)
+}
+
+// AccessTokenRevoked reports whether an access token's jti was revoked.
+func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	var n int64
+	err := s.q(ctx).Model(&revokedToken{}).Where("jti = ?", jti).Count(&n).Error
+	return n > 0, translate(err)
+}
+
+// SetPassword stores a new password hash, activates an invited customer (and marks the email
+// verified when asked), and revokes the customer's refresh tokens, in one transaction.
+func (s *Store) SetPassword(ctx context.Context, c *Customer, hash string, verifyEmail bool, now time.Time) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		c.PasswordHash = hash
+		cols := []string{"password_hash"}
+		if c.Status == CustomerInvited {
+			c.Status = CustomerActive
+			cols = append(cols, "status")
+		}
+		if verifyEmail && c.Email != nil {
+			c.EmailVerified = true
+			cols = append(cols, "email_verified")
+		}
+		c.UpdatedAt = now.UTC()
+		res := tx.q(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
+			Select(append(cols, "updated_at")).Updates(c)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return tx.revokeCustomerTokens(ctx, c.ID, now)
+	})
+}
+
+// RehashPassword replaces a hash with a stronger one, unless the password changed meanwhile.
+func (s *Store) RehashPassword(ctx context.Context, customerID, oldHash, newHash string) error {
+	return translate(s.q(ctx).Model(&Customer{}).Where("id = ? AND password_hash = ?", customerID, oldHash).
+		Update("password_hash", newHash).Error)
+}
+
+// ReplaceCode stores a new verification code of a customer and deletes their earlier ones,
+// so a re-sent code invalidates the previous one. ErrConflict when the code collides with
+// another live code of the account (the caller draws a new one).
+func (s *Store) ReplaceCode(ctx context.Context, code *VerificationCode) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		if err := tx.q(ctx).Where("customer_id = ?", code.CustomerID).Delete(&VerificationCode{}).Error; err != nil {
+			return translate(err)
+		}
+		return translate(tx.q(ctx).Create(code).Error)
+	})
+}
+
+// LatestCode returns the customer's current code, if any.
+func (s *Store) LatestCode(ctx context.Context, customerID string) (*VerificationCode, error) {
+	var c VerificationCode
+	if err := s.q(ctx).Where("customer_id = ?", customerID).Order("created_ms DESC").Take(&c).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &c, nil
+}
+
+// CodeByHash finds a verification code of an account by its keyed hash.
+func (s *Store) CodeByHash(ctx context.Context, aid string, hash []byte) (*VerificationCode, error) {
+	var c VerificationCode
+	if err := s.q(ctx).Where("aid = ? AND code_hash = ?", aid, hash).Take(&c).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &c, nil
+}
+
+// TryCode counts one attempt at a live code, atomically and before it is compared, so that
+// parallel guesses get no more comparisons than maxAttempts. False: the code is spent,
+// used or expired.
+func (s *Store) TryCode(ctx context.Context, id string, maxAttempts int, now time.Time) (bool, error) {
+	res := s.q(ctx).Model(&VerificationCode{}).
+		Where("id = ? AND attempts < ? AND used_ms = 0 AND expires_ms > ?", id, maxAttempts, ms(now)).
+		Update("attempts", gorm.Expr("attempts + 1"))
+	return res.RowsAffected == 1, translate(res.Error)
+}
+
+// UseCode marks a code used; false when another request used it first.
+func (s *Store) UseCode(ctx context.Context, id string, now time.Time) (bool, error) {
+	res := s.q(ctx).Model(&VerificationCode{}).Where("id = ? AND used_ms = 0", id).Update("used_ms", ms(now))
+	return res.RowsAffected == 1, translate(res.Error)
+}
+
+// ThrottleResult is the outcome of reserving a login attempt.
+type ThrottleResult struct {
+	Allowed bool
+	// RetryAfter is how long to wait when not allowed.
+	RetryAfter time.Duration
+}
+
+// ReserveAttempt counts an attempt against key before the password is checked, atomically
+// (one upsert with a condition), so that parallel guesses get no more evaluations than max.
+// Counters older than window start again; an expired lockout clears.
+func (s *Store) ReserveAttempt(ctx context.Context, aid, key string, max int, window time.Duration, now time.Time) (ThrottleResult, error) {
+	n, windowStart := ms(now), ms(now.Add(-window))
+	res := s.q(ctx).Exec(`INSERT INTO login_throttle AS t (aid, key, failures, lockouts, locked_until_ms, updated_ms)
+VALUES (?, ?, 1, 0, 0, ?)
+ON CONFLICT (aid, key) DO UPDATE SET
+  failures = CASE WHEN t.locked_until_ms > 0 OR t.updated_ms < ? THEN 1 ELSE t.failures + 1 END,
+  locked_until_ms = 0,
+  updated_ms = ?
+WHERE t.locked_until_ms <= ? AND (t.failures < ? OR t.locked_until_ms > 0 OR t.updated_ms < ?)`,
+		aid, key, n, windowStart, n, n, max, windowStart)
+	if res.Error != nil {
+		return ThrottleResult{}, translate(res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return ThrottleResult{Allowed: true}, nil
+	}
+	var t throttle
+	if err := s.q(ctx).Where("aid = ? AND key = ?", aid, key).Take(&t).Error; err != nil {
+		return ThrottleResult{}, translate(err)
+	}
+	wait := time.Second
+	if t.LockedUntilMS > n {
+		wait = time.Duration(t.LockedUntilMS-n) * time.Millisecond
+	}
+	return ThrottleResult{RetryAfter: wait}, nil
+}
+
+// FailAttempt locks key once its failures reach max: for base·2^lockouts, at most maxLock.
+func (s *Store) FailAttempt(ctx context.Context, aid, key string, max int, base, maxLock time.Duration, now time.Time) error {
+	var t throttle
+	if err := s.q(ctx).Where("aid = ? AND key = ?", aid, key).Take(&t).Error; err != nil {
+		return translate(err)
+	}
+	if t.Failures < max || t.LockedUntilMS > 0 {
+		return nil
+	}
+	d := base << min(t.Lockouts, 16)
+	if d > maxLock || d <= 0 {
+		d = maxLock
+	}
+	return translate(s.q(ctx).Model(&throttle{}).
+		Where("aid = ? AND key = ? AND locked_until_ms = 0 AND failures >= ?", aid, key, max).
+		Updates(map[string]any{"locked_until_ms": ms(now.Add(d)), "lockouts": t.Lockouts + 1}).Error)
+}
+
+// ReleaseAttempt takes back a reserved attempt that was not a failure (the password was
+// right, or it was never checked).
+func (s *Store) ReleaseAttempt(ctx context.Context, aid, key string) error {
+	return translate(s.q(ctx).Model(&throttle{}).Where("aid = ? AND key = ? AND failures > 0", aid, key).
+		Update("failures", gorm.Expr("failures - 1")).Error)
+}
+
+// ClearThrottle deletes the counters of these keys (successful login, administrator unlock).
+func (s *Store) ClearThrottle(ctx context.Context, aid string, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return translate(s.q(ctx).Where("aid = ? AND key IN ?", aid, keys).Delete(&throttle{}).Error)
+}
+
+// Sweep deletes, in batches of at most batch rows per table, what can no longer matter:
+// refresh tokens past their idle or absolute lifetime, used or expired codes, revoked access
+// tokens past expiry, and login counters idle for longer than keepThrottle and not locked.
+// It reports how many rows went.
+func (s *Store) Sweep(ctx context.Context, now time.Time, keepThrottle time.Duration, batch int) (int64, error) {
+	n := ms(now)
+	var total int64
+	steps := []struct {
+		model any
+		where string
+		args  []any
+	}{
+		{&RefreshToken{}, "idle_until_ms < ?", []any{n}},
+		{&VerificationCode{}, "expires_ms < ? OR (used_ms > 0 AND used_ms < ?)", []any{n, n - 60_000}},
+		{&revokedToken{}, "expires_ms < ?", []any{n}},
+		{&throttle{}, "updated_ms < ? AND locked_until_ms < ?", []any{ms(now.Add(-keepThrottle)), n}},
+	}
+	for _, st := range steps {
+		// Select a batch of keys, then delete them: portable across SQLite and Postgres,
+		// and each statement stays small.
+		stmt := s.q(ctx).Model(st.model).Where(st.where, st.args...).Limit(batch)
+		var res *gorm.DB
+		switch st.model.(type) {
+		case *throttle:
+			res = s.q(ctx).Where("(aid, key) IN (?)", stmt.Select("aid", "key")).Delete(st.model)
+		case *revokedToken:
+			res = s.q(ctx).Where("jti IN (?)", stmt.Select("jti")).Delete(st.model)
+		default:
+			res = s.q(ctx).Where("id IN (?)", stmt.Select("id")).Delete(st.model)
+		}
+		if res.Error != nil {
+			return total, translate(res.Error)
+		}
+		total += res.RowsAffected
+	}
+	return total, nil
+}
