@@ -61,6 +61,24 @@ func (e ClientType) Valid() bool {
 	}
 }
 
+// Defines values for CustomerLoginRequestIdentType.
+const (
+	Email       CustomerLoginRequestIdentType = "email"
+	PhoneNumber CustomerLoginRequestIdentType = "phone_number"
+)
+
+// Valid indicates whether the value is a known member of the CustomerLoginRequestIdentType enum.
+func (e CustomerLoginRequestIdentType) Valid() bool {
+	switch e {
+	case Email:
+		return true
+	case PhoneNumber:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CustomerStatus.
 const (
 	CustomerStatusActive   CustomerStatus = "active"
@@ -139,12 +157,32 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for IntrospectionResponseTokenType.
+const (
+	AccessToken  IntrospectionResponseTokenType = "access_token"
+	RefreshToken IntrospectionResponseTokenType = "refresh_token"
+)
+
+// Valid indicates whether the value is a known member of the IntrospectionResponseTokenType enum.
+func (e IntrospectionResponseTokenType) Valid() bool {
+	switch e {
+	case AccessToken:
+		return true
+	case RefreshToken:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthErrorError.
 const (
+	OAuthErrorErrorInsufficientScope      OAuthErrorError = "insufficient_scope"
 	OAuthErrorErrorInvalidClient          OAuthErrorError = "invalid_client"
 	OAuthErrorErrorInvalidGrant           OAuthErrorError = "invalid_grant"
 	OAuthErrorErrorInvalidRequest         OAuthErrorError = "invalid_request"
 	OAuthErrorErrorInvalidScope           OAuthErrorError = "invalid_scope"
+	OAuthErrorErrorInvalidToken           OAuthErrorError = "invalid_token"
 	OAuthErrorErrorNotFound               OAuthErrorError = "not_found"
 	OAuthErrorErrorServerError            OAuthErrorError = "server_error"
 	OAuthErrorErrorTemporarilyUnavailable OAuthErrorError = "temporarily_unavailable"
@@ -155,6 +193,8 @@ const (
 // Valid indicates whether the value is a known member of the OAuthErrorError enum.
 func (e OAuthErrorError) Valid() bool {
 	switch e {
+	case OAuthErrorErrorInsufficientScope:
+		return true
 	case OAuthErrorErrorInvalidClient:
 		return true
 	case OAuthErrorErrorInvalidGrant:
@@ -162,6 +202,8 @@ func (e OAuthErrorError) Valid() bool {
 	case OAuthErrorErrorInvalidRequest:
 		return true
 	case OAuthErrorErrorInvalidScope:
+		return true
+	case OAuthErrorErrorInvalidToken:
 		return true
 	case OAuthErrorErrorNotFound:
 		return true
@@ -436,6 +478,15 @@ type AccountUpdate struct {
 	Settings *AccountSettings `json:"settings,omitempty"`
 }
 
+// ChangePasswordRequest defines model for ChangePasswordRequest.
+type ChangePasswordRequest struct {
+	// Email Example: ada@example.com
+	Email *string `json:"email,omitempty"`
+
+	// Type Example: customer
+	Type *string `json:"type,omitempty"`
+}
+
 // ClientType Example: confidential
 type ClientType string
 
@@ -514,6 +565,34 @@ type CustomerList struct {
 	// NextCursor Pass as `startingAfter` for the next page; null on the last page.
 	NextCursor nullable.Nullable[string] `json:"nextCursor"`
 }
+
+// CustomerLoginRequest `email`, or `ident_type` + `ident`, identifies the customer.
+type CustomerLoginRequest struct {
+	// Audience The audience of the user token (default the client token's audience).
+	//
+	// Example: https://api.example.com
+	Audience *string `json:"audience,omitempty"`
+
+	// Email Example: ada@example.com
+	Email *string `json:"email,omitempty"`
+
+	// Ident Example: +4791234567
+	Ident *string `json:"ident,omitempty"`
+
+	// IdentType Example: phone_number
+	IdentType *CustomerLoginRequestIdentType `json:"ident_type,omitempty"`
+
+	// Password Example: correct horse battery staple
+	Password *string `json:"password,omitempty"`
+
+	// Type The customer type (default `customer`).
+	//
+	// Example: customer
+	Type *string `json:"type,omitempty"`
+}
+
+// CustomerLoginRequestIdentType Example: phone_number
+type CustomerLoginRequestIdentType string
 
 // CustomerPhone A phone number with country code (`+47 912 34 567`); stored in E.164 form.
 //
@@ -656,6 +735,25 @@ type Health struct {
 // HealthStatus Example: ok
 type HealthStatus string
 
+// IntrospectionResponse RFC 7662. Inactive, revoked, expired or unknown tokens are just `{"active": false}`.
+type IntrospectionResponse struct {
+	// Active Example: true
+	Active    bool                            `json:"active"`
+	Aid       *string                         `json:"aid,omitempty"`
+	Aud       *string                         `json:"aud,omitempty"`
+	ClientId  *string                         `json:"client_id,omitempty"`
+	Exp       *int                            `json:"exp,omitempty"`
+	Iat       *int                            `json:"iat,omitempty"`
+	Iss       *string                         `json:"iss,omitempty"`
+	Jti       *string                         `json:"jti,omitempty"`
+	Scope     *string                         `json:"scope,omitempty"`
+	Sub       *string                         `json:"sub,omitempty"`
+	TokenType *IntrospectionResponseTokenType `json:"token_type,omitempty"`
+}
+
+// IntrospectionResponseTokenType defines model for IntrospectionResponse.TokenType.
+type IntrospectionResponseTokenType string
+
 // JWK A public JSON Web Key (RFC 7517).
 type JWK struct {
 	// Alg Example: RS256
@@ -741,7 +839,7 @@ type OAuthClientUpdate struct {
 	RedirectUris           *[]RedirectURI `json:"redirectUris,omitempty"`
 }
 
-// OAuthError RFC 6749 §5.2 error response.
+// OAuthError RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
 type OAuthError struct {
 	// Error Example: invalid_request
 	Error OAuthErrorError `json:"error"`
@@ -789,6 +887,15 @@ type Page struct {
 	NextCursor nullable.Nullable[string] `json:"nextCursor"`
 }
 
+// PasswordSet defines model for PasswordSet.
+type PasswordSet struct {
+	// CurrentPassword Required with an ordinary user token; not with a password-reset token or a management token.
+	CurrentPassword *string `json:"currentPassword,omitempty"`
+
+	// Password Example: a new long passphrase
+	Password *string `json:"password,omitempty"`
+}
+
 // Problem RFC 9457 problem details.
 type Problem struct {
 	// Code A stable machine-readable code.
@@ -823,6 +930,16 @@ type RateLimit struct {
 //
 // Example: https://app.example.com/callback
 type RedirectURI = string
+
+// RevokeRequest defines model for RevokeRequest.
+type RevokeRequest struct {
+	ClientId     *string `json:"client_id,omitempty"`
+	ClientSecret *string `json:"client_secret,omitempty"`
+	Token        *string `json:"token,omitempty"`
+
+	// TokenTypeHint Example: refresh_token
+	TokenTypeHint *string `json:"token_type_hint,omitempty"`
+}
 
 // Scope defines model for Scope.
 type Scope struct {
@@ -1110,13 +1227,37 @@ type TokenRequest struct {
 	// ClientSecret Example: twid_5Xh3Zq0mKc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE
 	ClientSecret *string `json:"client_secret,omitempty"`
 
+	// Email With `verification_code`, the email the code was sent to (recommended).
+	Email *string `json:"email,omitempty"`
+
 	// GrantType Example: client_credentials
 	GrantType *string `json:"grant_type,omitempty"`
+
+	// Password `grant_type=password`: the customer's password.
+	Password *string `json:"password,omitempty"`
+
+	// RefreshToken `grant_type=refresh_token`: the refresh token to exchange.
+	RefreshToken *string `json:"refresh_token,omitempty"`
 
 	// Scope Space-separated scope strings.
 	//
 	// Example: api://tenant-a/.default
 	Scope *string `json:"scope,omitempty"`
+
+	// Token Without `grant_type`, revokes this refresh or access token (as `/auth/revoke`).
+	Token *string `json:"token,omitempty"`
+
+	// TokenTypeHint `refresh_token` or `access_token` (a hint only).
+	TokenTypeHint *string `json:"token_type_hint,omitempty"`
+
+	// Type `grant_type=password` and verification codes: the customer type (default `customer`).
+	Type *string `json:"type,omitempty"`
+
+	// Username `grant_type=password`: the customer's email or phone number.
+	Username *string `json:"username,omitempty"`
+
+	// VerificationCode `grant_type=authorization_code`: the 8-digit code emailed for a password reset or an invitation.
+	VerificationCode *string `json:"verification_code,omitempty"`
 }
 
 // TokenResponse defines model for TokenResponse.
@@ -1135,6 +1276,13 @@ type TokenResponse struct {
 	//
 	// Example: 3599
 	ExtExpiresIn *int `json:"ext_expires_in,omitempty"`
+
+	// RefreshToken An opaque refresh token (user logins by a client whose token carries
+	// `create:accounts:auth:refresh_token`). It rotates on every use.
+	//
+	//
+	// Example: twrt_3k9XbQ0mZc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE
+	RefreshToken *string `json:"refresh_token,omitempty"`
 
 	// Scope Space-separated scopes the token carries.
 	//
@@ -1187,20 +1335,32 @@ type Forbidden = Problem
 // NotFound RFC 9457 problem details.
 type NotFound = Problem
 
-// OAuthBadRequest RFC 6749 §5.2 error response.
+// OAuthBadRequest RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
 type OAuthBadRequest = OAuthError
 
-// OAuthNotFound RFC 6749 §5.2 error response.
+// OAuthForbidden RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
+type OAuthForbidden = OAuthError
+
+// OAuthNotFound RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
 type OAuthNotFound = OAuthError
 
-// OAuthTooManyRequests RFC 6749 §5.2 error response.
+// OAuthTooManyRequests RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
 type OAuthTooManyRequests = OAuthError
 
-// OAuthUnauthorized RFC 6749 §5.2 error response.
+// OAuthUnauthorized RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
 type OAuthUnauthorized = OAuthError
+
+// OAuthUnavailable RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
+type OAuthUnavailable = OAuthError
 
 // PayloadTooLarge RFC 9457 problem details.
 type PayloadTooLarge = Problem
+
+// ServiceUnavailable RFC 9457 problem details.
+type ServiceUnavailable = Problem
+
+// TooManyRequests RFC 9457 problem details.
+type TooManyRequests = Problem
 
 // Unauthorized RFC 9457 problem details.
 type Unauthorized = Problem
@@ -1304,6 +1464,18 @@ type CreateAccountJSONRequestBody = AccountCreate
 // UpdateAccountJSONRequestBody defines body for UpdateAccount for application/json ContentType.
 type UpdateAccountJSONRequestBody = AccountUpdate
 
+// IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
+type IntrospectTokenJSONRequestBody = RevokeRequest
+
+// IntrospectTokenFormdataRequestBody defines body for IntrospectToken for application/x-www-form-urlencoded ContentType.
+type IntrospectTokenFormdataRequestBody = RevokeRequest
+
+// RevokeTokenJSONRequestBody defines body for RevokeToken for application/json ContentType.
+type RevokeTokenJSONRequestBody = RevokeRequest
+
+// RevokeTokenFormdataRequestBody defines body for RevokeToken for application/x-www-form-urlencoded ContentType.
+type RevokeTokenFormdataRequestBody = RevokeRequest
+
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
 
@@ -1322,11 +1494,26 @@ type UpdateClientJSONRequestBody = OAuthClientUpdate
 // CreateClientSecretJSONRequestBody defines body for CreateClientSecret for application/json ContentType.
 type CreateClientSecretJSONRequestBody = SecretCreate
 
+// RequestPasswordChangeJSONRequestBody defines body for RequestPasswordChange for application/json ContentType.
+type RequestPasswordChangeJSONRequestBody = ChangePasswordRequest
+
+// RequestPasswordChangeFormdataRequestBody defines body for RequestPasswordChange for application/x-www-form-urlencoded ContentType.
+type RequestPasswordChangeFormdataRequestBody = ChangePasswordRequest
+
+// LoginCustomerJSONRequestBody defines body for LoginCustomer for application/json ContentType.
+type LoginCustomerJSONRequestBody = CustomerLoginRequest
+
+// LoginCustomerFormdataRequestBody defines body for LoginCustomer for application/x-www-form-urlencoded ContentType.
+type LoginCustomerFormdataRequestBody = CustomerLoginRequest
+
 // CreateCustomerJSONRequestBody defines body for CreateCustomer for application/json ContentType.
 type CreateCustomerJSONRequestBody = CustomerCreate
 
 // UpdateCustomerJSONRequestBody defines body for UpdateCustomer for application/json ContentType.
 type UpdateCustomerJSONRequestBody = CustomerUpdate
+
+// SetCustomerPasswordJSONRequestBody defines body for SetCustomerPassword for application/json ContentType.
+type SetCustomerPasswordJSONRequestBody = PasswordSet
 
 // CreateGrantJSONRequestBody defines body for CreateGrant for application/json ContentType.
 type CreateGrantJSONRequestBody = GrantCreate
@@ -1703,6 +1890,78 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/accounts/{aid}/.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// IntrospectTokenWithBody Introspect a token (RFC 7662)
+	//
+	// For the account's confidential clients and service accounts, authenticated with their secret.
+	// Access tokens are active while their signature, expiry and revocation state allow and, for user
+	// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+	// revoked or expired.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+	IntrospectTokenWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntrospectToken Introspect a token (RFC 7662)
+	//
+	// For the account's confidential clients and service accounts, authenticated with their secret.
+	// Access tokens are active while their signature, expiry and revocation state allow and, for user
+	// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+	// revoked or expired.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+	IntrospectToken(ctx context.Context, aid Aid, body IntrospectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntrospectTokenWithFormdataBody Introspect a token (RFC 7662)
+	//
+	// For the account's confidential clients and service accounts, authenticated with their secret.
+	// Access tokens are active while their signature, expiry and revocation state allow and, for user
+	// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+	// revoked or expired.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+	IntrospectTokenWithFormdataBody(ctx context.Context, aid Aid, body IntrospectTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeTokenWithBody Revoke a refresh or access token (RFC 7009)
+	//
+	// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+	// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+	// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+	// endpoint (secret, client token, or `client_id` alone when public).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+	RevokeTokenWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeToken Revoke a refresh or access token (RFC 7009)
+	//
+	// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+	// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+	// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+	// endpoint (secret, client token, or `client_id` alone when public).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+	RevokeToken(ctx context.Context, aid Aid, body RevokeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeTokenWithFormdataBody Revoke a refresh or access token (RFC 7009)
+	//
+	// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+	// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+	// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+	// endpoint (secret, client token, or `client_id` alone when public).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+	RevokeTokenWithFormdataBody(ctx context.Context, aid Aid, body RevokeTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateTokenWithBody Token endpoint (RFC 6749 §3.2)
 	//
 	// Issues access tokens. Accepts `application/x-www-form-urlencoded` (RFC 6749),
@@ -1718,6 +1977,27 @@ type ClientInterface interface {
 	// which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 	// every scope the client holds for that audience. With neither, the client must hold scopes
 	// of exactly one audience.
+	//
+	// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+	// of type `password` for the audience; others get `unauthorized_client`.
+	//
+	// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+	// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+	// when public). Every use rotates it: the answer carries a new refresh token and the old one
+	// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+	// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+	// rotation: a client that lost the answer and retries gets a new access token and the *same*
+	// new refresh token, so exactly one rotation happens however many requests race. Refresh
+	// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+	// the login; a disabled or deleted customer's tokens stop working.
+	//
+	// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+	// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+	// only use is `PUT .../customers/users/{customerId}/password` (scope
+	// `accounts:auth:set_password`). The client authenticates with a client token carrying
+	// `accounts:auth:users` (or its secret).
+	//
+	// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 	//
 	// The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 	// active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -1746,6 +2026,27 @@ type ClientInterface interface {
 	// every scope the client holds for that audience. With neither, the client must hold scopes
 	// of exactly one audience.
 	//
+	// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+	// of type `password` for the audience; others get `unauthorized_client`.
+	//
+	// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+	// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+	// when public). Every use rotates it: the answer carries a new refresh token and the old one
+	// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+	// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+	// rotation: a client that lost the answer and retries gets a new access token and the *same*
+	// new refresh token, so exactly one rotation happens however many requests race. Refresh
+	// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+	// the login; a disabled or deleted customer's tokens stop working.
+	//
+	// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+	// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+	// only use is `PUT .../customers/users/{customerId}/password` (scope
+	// `accounts:auth:set_password`). The client authenticates with a client token carrying
+	// `accounts:auth:users` (or its secret).
+	//
+	// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
+	//
 	// The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 	// active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
 	// issuance is rate limited per client (a token bucket; account setting
@@ -1772,6 +2073,27 @@ type ClientInterface interface {
 	// which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 	// every scope the client holds for that audience. With neither, the client must hold scopes
 	// of exactly one audience.
+	//
+	// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+	// of type `password` for the audience; others get `unauthorized_client`.
+	//
+	// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+	// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+	// when public). Every use rotates it: the answer carries a new refresh token and the old one
+	// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+	// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+	// rotation: a client that lost the answer and retries gets a new access token and the *same*
+	// new refresh token, so exactly one rotation happens however many requests race. Refresh
+	// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+	// the login; a disabled or deleted customer's tokens stop working.
+	//
+	// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+	// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+	// only use is `PUT .../customers/users/{customerId}/password` (scope
+	// `accounts:auth:set_password`). The client authenticates with a client token carrying
+	// `accounts:auth:users` (or its secret).
+	//
+	// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 	//
 	// The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 	// active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -1875,6 +2197,99 @@ type ClientInterface interface {
 	// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId} (the `DeleteClientSecret` operationId).
 	DeleteClientSecret(ctx context.Context, aid Aid, clientId ClientId, secretId SecretId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RequestPasswordChangeWithBody Start a password reset
+	//
+	// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+	// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+	// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+	// `verification_code`, `email`), then set the password with the token you get. Called with a
+	// client token carrying `accounts:auth:users`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+	RequestPasswordChangeWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestPasswordChange Start a password reset
+	//
+	// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+	// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+	// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+	// `verification_code`, `email`), then set the password with the token you get. Called with a
+	// client token carrying `accounts:auth:users`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+	RequestPasswordChange(ctx context.Context, aid Aid, body RequestPasswordChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestPasswordChangeWithFormdataBody Start a password reset
+	//
+	// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+	// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+	// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+	// `verification_code`, `email`), then set the password with the token you get. Called with a
+	// client token carrying `accounts:auth:users`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+	RequestPasswordChangeWithFormdataBody(ctx context.Context, aid Aid, body RequestPasswordChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoginCustomerWithBody Log a customer in (single-page app login)
+	//
+	// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+	// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+	// are those of the client's grants for the audience that the customer also holds. With
+	// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+	//
+	// A wrong password and an unknown email get the same answer, in about the same time. Failed
+	// logins are counted per email or phone number and per client address before the password is
+	// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+	// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+	// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+	LoginCustomerWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoginCustomer Log a customer in (single-page app login)
+	//
+	// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+	// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+	// are those of the client's grants for the audience that the customer also holds. With
+	// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+	//
+	// A wrong password and an unknown email get the same answer, in about the same time. Failed
+	// logins are counted per email or phone number and per client address before the password is
+	// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+	// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+	// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+	LoginCustomer(ctx context.Context, aid Aid, body LoginCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoginCustomerWithFormdataBody Log a customer in (single-page app login)
+	//
+	// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+	// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+	// are those of the client's grants for the audience that the customer also holds. With
+	// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+	//
+	// A wrong password and an unknown email get the same answer, in about the same time. Failed
+	// logins are counted per email or phone number and per client address before the password is
+	// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+	// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+	// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+	LoginCustomerWithFormdataBody(ctx context.Context, aid Aid, body LoginCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCustomers List and search customers
 	//
 	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
@@ -1951,6 +2366,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/invitation (the `ResendInvitation` operationId).
 	ResendInvitation(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCustomerPasswordWithBody Set a customer's password
+	//
+	// With the password-reset token of a verification code (single use), with the customer's own
+	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+	SetCustomerPasswordWithBody(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCustomerPassword Set a customer's password
+	//
+	// With the password-reset token of a verification code (single use), with the customer's own
+	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+	SetCustomerPassword(ctx context.Context, aid Aid, customerId CustomerId, body SetCustomerPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnlockCustomer Lift a login lockout
 	//
@@ -2425,6 +2862,138 @@ func (c *Client) GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors
 	return c.Client.Do(req)
 }
 
+// IntrospectTokenWithBody Introspect a token (RFC 7662)
+//
+// For the account's confidential clients and service accounts, authenticated with their secret.
+// Access tokens are active while their signature, expiry and revocation state allow and, for user
+// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+// revoked or expired.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+func (c *Client) IntrospectTokenWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectTokenRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntrospectToken Introspect a token (RFC 7662)
+//
+// For the account's confidential clients and service accounts, authenticated with their secret.
+// Access tokens are active while their signature, expiry and revocation state allow and, for user
+// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+// revoked or expired.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+func (c *Client) IntrospectToken(ctx context.Context, aid Aid, body IntrospectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectTokenRequest(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntrospectTokenWithFormdataBody Introspect a token (RFC 7662)
+//
+// For the account's confidential clients and service accounts, authenticated with their secret.
+// Access tokens are active while their signature, expiry and revocation state allow and, for user
+// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+// revoked or expired.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+func (c *Client) IntrospectTokenWithFormdataBody(ctx context.Context, aid Aid, body IntrospectTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectTokenRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeTokenWithBody Revoke a refresh or access token (RFC 7009)
+//
+// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+// endpoint (secret, client token, or `client_id` alone when public).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+func (c *Client) RevokeTokenWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeTokenRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeToken Revoke a refresh or access token (RFC 7009)
+//
+// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+// endpoint (secret, client token, or `client_id` alone when public).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+func (c *Client) RevokeToken(ctx context.Context, aid Aid, body RevokeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeTokenRequest(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeTokenWithFormdataBody Revoke a refresh or access token (RFC 7009)
+//
+// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+// endpoint (secret, client token, or `client_id` alone when public).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+func (c *Client) RevokeTokenWithFormdataBody(ctx context.Context, aid Aid, body RevokeTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeTokenRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateTokenWithBody Token endpoint (RFC 6749 §3.2)
 //
 // Issues access tokens. Accepts `application/x-www-form-urlencoded` (RFC 6749),
@@ -2440,6 +3009,27 @@ func (c *Client) GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors
 // which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 // every scope the client holds for that audience. With neither, the client must hold scopes
 // of exactly one audience.
+//
+// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+// of type `password` for the audience; others get `unauthorized_client`.
+//
+// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+// when public). Every use rotates it: the answer carries a new refresh token and the old one
+// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+// rotation: a client that lost the answer and retries gets a new access token and the *same*
+// new refresh token, so exactly one rotation happens however many requests race. Refresh
+// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+// the login; a disabled or deleted customer's tokens stop working.
+//
+// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+// only use is `PUT .../customers/users/{customerId}/password` (scope
+// `accounts:auth:set_password`). The client authenticates with a client token carrying
+// `accounts:auth:users` (or its secret).
+//
+// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 //
 // The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 // active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -2478,6 +3068,27 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, aid Aid, contentType s
 // every scope the client holds for that audience. With neither, the client must hold scopes
 // of exactly one audience.
 //
+// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+// of type `password` for the audience; others get `unauthorized_client`.
+//
+// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+// when public). Every use rotates it: the answer carries a new refresh token and the old one
+// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+// rotation: a client that lost the answer and retries gets a new access token and the *same*
+// new refresh token, so exactly one rotation happens however many requests race. Refresh
+// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+// the login; a disabled or deleted customer's tokens stop working.
+//
+// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+// only use is `PUT .../customers/users/{customerId}/password` (scope
+// `accounts:auth:set_password`). The client authenticates with a client token carrying
+// `accounts:auth:users` (or its secret).
+//
+// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
+//
 // The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 // active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
 // issuance is rate limited per client (a token bucket; account setting
@@ -2514,6 +3125,27 @@ func (c *Client) CreateToken(ctx context.Context, aid Aid, body CreateTokenJSONR
 // which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 // every scope the client holds for that audience. With neither, the client must hold scopes
 // of exactly one audience.
+//
+// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+// of type `password` for the audience; others get `unauthorized_client`.
+//
+// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+// when public). Every use rotates it: the answer carries a new refresh token and the old one
+// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+// rotation: a client that lost the answer and retries gets a new access token and the *same*
+// new refresh token, so exactly one rotation happens however many requests race. Refresh
+// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+// the login; a disabled or deleted customer's tokens stop working.
+//
+// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+// only use is `PUT .../customers/users/{customerId}/password` (scope
+// `accounts:auth:set_password`). The client authenticates with a client token carrying
+// `accounts:auth:users` (or its secret).
+//
+// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 //
 // The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 // active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -2737,6 +3369,159 @@ func (c *Client) DeleteClientSecret(ctx context.Context, aid Aid, clientId Clien
 	return c.Client.Do(req)
 }
 
+// RequestPasswordChangeWithBody Start a password reset
+//
+// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+// `verification_code`, `email`), then set the password with the token you get. Called with a
+// client token carrying `accounts:auth:users`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+func (c *Client) RequestPasswordChangeWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordChangeRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestPasswordChange Start a password reset
+//
+// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+// `verification_code`, `email`), then set the password with the token you get. Called with a
+// client token carrying `accounts:auth:users`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+func (c *Client) RequestPasswordChange(ctx context.Context, aid Aid, body RequestPasswordChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordChangeRequest(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestPasswordChangeWithFormdataBody Start a password reset
+//
+// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+// `verification_code`, `email`), then set the password with the token you get. Called with a
+// client token carrying `accounts:auth:users`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+func (c *Client) RequestPasswordChangeWithFormdataBody(ctx context.Context, aid Aid, body RequestPasswordChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestPasswordChangeRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoginCustomerWithBody Log a customer in (single-page app login)
+//
+// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+// are those of the client's grants for the audience that the customer also holds. With
+// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+//
+// A wrong password and an unknown email get the same answer, in about the same time. Failed
+// logins are counted per email or phone number and per client address before the password is
+// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+func (c *Client) LoginCustomerWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoginCustomerRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoginCustomer Log a customer in (single-page app login)
+//
+// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+// are those of the client's grants for the audience that the customer also holds. With
+// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+//
+// A wrong password and an unknown email get the same answer, in about the same time. Failed
+// logins are counted per email or phone number and per client address before the password is
+// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+func (c *Client) LoginCustomer(ctx context.Context, aid Aid, body LoginCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoginCustomerRequest(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoginCustomerWithFormdataBody Log a customer in (single-page app login)
+//
+// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+// are those of the client's grants for the audience that the customer also holds. With
+// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+//
+// A wrong password and an unknown email get the same answer, in about the same time. Failed
+// logins are counted per email or phone number and per client address before the password is
+// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+func (c *Client) LoginCustomerWithFormdataBody(ctx context.Context, aid Aid, body LoginCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoginCustomerRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListCustomers List and search customers
 //
 // Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
@@ -2884,6 +3669,48 @@ func (c *Client) UpdateCustomer(ctx context.Context, aid Aid, customerId Custome
 // Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/invitation (the `ResendInvitation` operationId).
 func (c *Client) ResendInvitation(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResendInvitationRequest(c.Server, aid, customerId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetCustomerPasswordWithBody Set a customer's password
+//
+// With the password-reset token of a verification code (single use), with the customer's own
+// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+func (c *Client) SetCustomerPasswordWithBody(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCustomerPasswordRequestWithBody(c.Server, aid, customerId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetCustomerPassword Set a customer's password
+//
+// With the password-reset token of a verification code (single use), with the customer's own
+// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+func (c *Client) SetCustomerPassword(ctx context.Context, aid Aid, customerId CustomerId, body SetCustomerPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCustomerPasswordRequest(c.Server, aid, customerId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3796,6 +4623,122 @@ func NewGetOpenIDConfigurationRequest(server string, aid Aid) (*http.Request, er
 	return req, nil
 }
 
+// NewIntrospectTokenRequest calls the generic IntrospectToken builder with application/json body
+func NewIntrospectTokenRequest(server string, aid Aid, body IntrospectTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIntrospectTokenRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewIntrospectTokenRequestWithFormdataBody calls the generic IntrospectToken builder with application/x-www-form-urlencoded body
+func NewIntrospectTokenRequestWithFormdataBody(server string, aid Aid, body IntrospectTokenFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewIntrospectTokenRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewIntrospectTokenRequestWithBody constructs an http.Request for the IntrospectToken method, with any body, and a specified content type
+func NewIntrospectTokenRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/introspect", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevokeTokenRequest calls the generic RevokeToken builder with application/json body
+func NewRevokeTokenRequest(server string, aid Aid, body RevokeTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRevokeTokenRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewRevokeTokenRequestWithFormdataBody calls the generic RevokeToken builder with application/x-www-form-urlencoded body
+func NewRevokeTokenRequestWithFormdataBody(server string, aid Aid, body RevokeTokenFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRevokeTokenRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRevokeTokenRequestWithBody constructs an http.Request for the RevokeToken method, with any body, and a specified content type
+func NewRevokeTokenRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/revoke", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateTokenRequest calls the generic CreateToken builder with application/json body
 func NewCreateTokenRequest(server string, aid Aid, body CreateTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4292,6 +5235,122 @@ func NewDeleteClientSecretRequest(server string, aid Aid, clientId ClientId, sec
 	return req, nil
 }
 
+// NewRequestPasswordChangeRequest calls the generic RequestPasswordChange builder with application/json body
+func NewRequestPasswordChangeRequest(server string, aid Aid, body RequestPasswordChangeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestPasswordChangeRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewRequestPasswordChangeRequestWithFormdataBody calls the generic RequestPasswordChange builder with application/x-www-form-urlencoded body
+func NewRequestPasswordChangeRequestWithFormdataBody(server string, aid Aid, body RequestPasswordChangeFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRequestPasswordChangeRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRequestPasswordChangeRequestWithBody constructs an http.Request for the RequestPasswordChange method, with any body, and a specified content type
+func NewRequestPasswordChangeRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/change_password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewLoginCustomerRequest calls the generic LoginCustomer builder with application/json body
+func NewLoginCustomerRequest(server string, aid Aid, body LoginCustomerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLoginCustomerRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewLoginCustomerRequestWithFormdataBody calls the generic LoginCustomer builder with application/x-www-form-urlencoded body
+func NewLoginCustomerRequestWithFormdataBody(server string, aid Aid, body LoginCustomerFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewLoginCustomerRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewLoginCustomerRequestWithBody constructs an http.Request for the LoginCustomer method, with any body, and a specified content type
+func NewLoginCustomerRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/login", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListCustomersRequest constructs an http.Request for the ListCustomers method
 func NewListCustomersRequest(server string, aid Aid, params *ListCustomersParams) (*http.Request, error) {
 	var err error
@@ -4633,6 +5692,60 @@ func NewResendInvitationRequest(server string, aid Aid, customerId CustomerId) (
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSetCustomerPasswordRequest calls the generic SetCustomerPassword builder with application/json body
+func NewSetCustomerPasswordRequest(server string, aid Aid, customerId CustomerId, body SetCustomerPasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetCustomerPasswordRequestWithBody(server, aid, customerId, "application/json", bodyReader)
+}
+
+// NewSetCustomerPasswordRequestWithBody constructs an http.Request for the SetCustomerPassword method, with any body, and a specified content type
+func NewSetCustomerPasswordRequestWithBody(server string, aid Aid, customerId CustomerId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/customers/users/%s/password", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5872,6 +6985,78 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/accounts/{aid}/.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfigurationWithResponse(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*GetOpenIDConfigurationResponse, error)
 
+	// IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
+	//
+	// For the account's confidential clients and service accounts, authenticated with their secret.
+	// Access tokens are active while their signature, expiry and revocation state allow and, for user
+	// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+	// revoked or expired.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+	IntrospectTokenWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error)
+
+	// IntrospectTokenWithResponse Introspect a token (RFC 7662)
+	//
+	// For the account's confidential clients and service accounts, authenticated with their secret.
+	// Access tokens are active while their signature, expiry and revocation state allow and, for user
+	// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+	// revoked or expired.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+	IntrospectTokenWithResponse(ctx context.Context, aid Aid, body IntrospectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error)
+
+	// IntrospectTokenWithFormdataBodyWithResponse Introspect a token (RFC 7662)
+	//
+	// For the account's confidential clients and service accounts, authenticated with their secret.
+	// Access tokens are active while their signature, expiry and revocation state allow and, for user
+	// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+	// revoked or expired.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+	IntrospectTokenWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body IntrospectTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error)
+
+	// RevokeTokenWithBodyWithResponse Revoke a refresh or access token (RFC 7009)
+	//
+	// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+	// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+	// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+	// endpoint (secret, client token, or `client_id` alone when public).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+	RevokeTokenWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeTokenResponse, error)
+
+	// RevokeTokenWithResponse Revoke a refresh or access token (RFC 7009)
+	//
+	// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+	// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+	// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+	// endpoint (secret, client token, or `client_id` alone when public).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+	RevokeTokenWithResponse(ctx context.Context, aid Aid, body RevokeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeTokenResponse, error)
+
+	// RevokeTokenWithFormdataBodyWithResponse Revoke a refresh or access token (RFC 7009)
+	//
+	// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+	// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+	// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+	// endpoint (secret, client token, or `client_id` alone when public).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+	RevokeTokenWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body RevokeTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*RevokeTokenResponse, error)
+
 	// CreateTokenWithBodyWithResponse Token endpoint (RFC 6749 §3.2)
 	//
 	// Issues access tokens. Accepts `application/x-www-form-urlencoded` (RFC 6749),
@@ -5887,6 +7072,27 @@ type ClientWithResponsesInterface interface {
 	// which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 	// every scope the client holds for that audience. With neither, the client must hold scopes
 	// of exactly one audience.
+	//
+	// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+	// of type `password` for the audience; others get `unauthorized_client`.
+	//
+	// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+	// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+	// when public). Every use rotates it: the answer carries a new refresh token and the old one
+	// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+	// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+	// rotation: a client that lost the answer and retries gets a new access token and the *same*
+	// new refresh token, so exactly one rotation happens however many requests race. Refresh
+	// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+	// the login; a disabled or deleted customer's tokens stop working.
+	//
+	// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+	// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+	// only use is `PUT .../customers/users/{customerId}/password` (scope
+	// `accounts:auth:set_password`). The client authenticates with a client token carrying
+	// `accounts:auth:users` (or its secret).
+	//
+	// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 	//
 	// The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 	// active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -5915,6 +7121,27 @@ type ClientWithResponsesInterface interface {
 	// every scope the client holds for that audience. With neither, the client must hold scopes
 	// of exactly one audience.
 	//
+	// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+	// of type `password` for the audience; others get `unauthorized_client`.
+	//
+	// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+	// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+	// when public). Every use rotates it: the answer carries a new refresh token and the old one
+	// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+	// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+	// rotation: a client that lost the answer and retries gets a new access token and the *same*
+	// new refresh token, so exactly one rotation happens however many requests race. Refresh
+	// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+	// the login; a disabled or deleted customer's tokens stop working.
+	//
+	// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+	// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+	// only use is `PUT .../customers/users/{customerId}/password` (scope
+	// `accounts:auth:set_password`). The client authenticates with a client token carrying
+	// `accounts:auth:users` (or its secret).
+	//
+	// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
+	//
 	// The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 	// active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
 	// issuance is rate limited per client (a token bucket; account setting
@@ -5941,6 +7168,27 @@ type ClientWithResponsesInterface interface {
 	// which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 	// every scope the client holds for that audience. With neither, the client must hold scopes
 	// of exactly one audience.
+	//
+	// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+	// of type `password` for the audience; others get `unauthorized_client`.
+	//
+	// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+	// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+	// when public). Every use rotates it: the answer carries a new refresh token and the old one
+	// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+	// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+	// rotation: a client that lost the answer and retries gets a new access token and the *same*
+	// new refresh token, so exactly one rotation happens however many requests race. Refresh
+	// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+	// the login; a disabled or deleted customer's tokens stop working.
+	//
+	// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+	// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+	// only use is `PUT .../customers/users/{customerId}/password` (scope
+	// `accounts:auth:set_password`). The client authenticates with a client token carrying
+	// `accounts:auth:users` (or its secret).
+	//
+	// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 	//
 	// The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 	// active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -6054,6 +7302,99 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId} (the `DeleteClientSecret` operationId).
 	DeleteClientSecretWithResponse(ctx context.Context, aid Aid, clientId ClientId, secretId SecretId, reqEditors ...RequestEditorFn) (*DeleteClientSecretResponse, error)
 
+	// RequestPasswordChangeWithBodyWithResponse Start a password reset
+	//
+	// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+	// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+	// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+	// `verification_code`, `email`), then set the password with the token you get. Called with a
+	// client token carrying `accounts:auth:users`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+	RequestPasswordChangeWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordChangeResponse, error)
+
+	// RequestPasswordChangeWithResponse Start a password reset
+	//
+	// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+	// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+	// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+	// `verification_code`, `email`), then set the password with the token you get. Called with a
+	// client token carrying `accounts:auth:users`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+	RequestPasswordChangeWithResponse(ctx context.Context, aid Aid, body RequestPasswordChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordChangeResponse, error)
+
+	// RequestPasswordChangeWithFormdataBodyWithResponse Start a password reset
+	//
+	// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+	// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+	// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+	// `verification_code`, `email`), then set the password with the token you get. Called with a
+	// client token carrying `accounts:auth:users`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+	RequestPasswordChangeWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body RequestPasswordChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordChangeResponse, error)
+
+	// LoginCustomerWithBodyWithResponse Log a customer in (single-page app login)
+	//
+	// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+	// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+	// are those of the client's grants for the audience that the customer also holds. With
+	// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+	//
+	// A wrong password and an unknown email get the same answer, in about the same time. Failed
+	// logins are counted per email or phone number and per client address before the password is
+	// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+	// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+	// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+	LoginCustomerWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginCustomerResponse, error)
+
+	// LoginCustomerWithResponse Log a customer in (single-page app login)
+	//
+	// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+	// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+	// are those of the client's grants for the audience that the customer also holds. With
+	// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+	//
+	// A wrong password and an unknown email get the same answer, in about the same time. Failed
+	// logins are counted per email or phone number and per client address before the password is
+	// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+	// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+	// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+	LoginCustomerWithResponse(ctx context.Context, aid Aid, body LoginCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginCustomerResponse, error)
+
+	// LoginCustomerWithFormdataBodyWithResponse Log a customer in (single-page app login)
+	//
+	// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+	// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+	// are those of the client's grants for the audience that the customer also holds. With
+	// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+	//
+	// A wrong password and an unknown email get the same answer, in about the same time. Failed
+	// logins are counted per email or phone number and per client address before the password is
+	// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+	// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+	// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+	LoginCustomerWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body LoginCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*LoginCustomerResponse, error)
+
 	// ListCustomersWithResponse List and search customers
 	//
 	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
@@ -6138,6 +7479,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/accounts/{aid}/customers/users/{customerId}/invitation (the `ResendInvitation` operationId).
 	ResendInvitationWithResponse(ctx context.Context, aid Aid, customerId CustomerId, reqEditors ...RequestEditorFn) (*ResendInvitationResponse, error)
+
+	// SetCustomerPasswordWithBodyWithResponse Set a customer's password
+	//
+	// With the password-reset token of a verification code (single use), with the customer's own
+	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+	SetCustomerPasswordWithBodyWithResponse(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCustomerPasswordResponse, error)
+
+	// SetCustomerPasswordWithResponse Set a customer's password
+	//
+	// With the password-reset token of a verification code (single use), with the customer's own
+	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+	SetCustomerPasswordWithResponse(ctx context.Context, aid Aid, customerId CustomerId, body SetCustomerPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCustomerPasswordResponse, error)
 
 	// UnlockCustomerWithResponse Lift a login lockout
 	//
@@ -7028,6 +8391,188 @@ func (r GetOpenIDConfigurationResponse) ContentType() string {
 	return ""
 }
 
+// IntrospectTokenResponse200Headers the declared response headers of an HTTP 200 response for IntrospectToken
+type IntrospectTokenResponse200Headers struct {
+	CacheControl *string
+}
+
+// IntrospectTokenResponse400Headers the declared response headers of an HTTP 400 response for IntrospectToken
+type IntrospectTokenResponse400Headers struct {
+	CacheControl *string
+}
+
+// IntrospectTokenResponse401Headers the declared response headers of an HTTP 401 response for IntrospectToken
+type IntrospectTokenResponse401Headers struct {
+	CacheControl    *string
+	WWWAuthenticate *string
+}
+
+// IntrospectTokenResponse413Headers the declared response headers of an HTTP 413 response for IntrospectToken
+type IntrospectTokenResponse413Headers struct {
+	CacheControl *string
+}
+
+type IntrospectTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntrospectionResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *OAuthNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OAuthBadRequest
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *IntrospectTokenResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *IntrospectTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *IntrospectTokenResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *IntrospectTokenResponse413Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntrospectTokenResponse) GetJSON200() *IntrospectionResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IntrospectTokenResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntrospectTokenResponse) GetJSON401() *OAuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IntrospectTokenResponse) GetJSON404() *OAuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IntrospectTokenResponse) GetJSON413() *OAuthBadRequest {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r IntrospectTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntrospectTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntrospectTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntrospectTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeTokenResponse400Headers the declared response headers of an HTTP 400 response for RevokeToken
+type RevokeTokenResponse400Headers struct {
+	CacheControl *string
+}
+
+// RevokeTokenResponse401Headers the declared response headers of an HTTP 401 response for RevokeToken
+type RevokeTokenResponse401Headers struct {
+	CacheControl    *string
+	WWWAuthenticate *string
+}
+
+// RevokeTokenResponse413Headers the declared response headers of an HTTP 413 response for RevokeToken
+type RevokeTokenResponse413Headers struct {
+	CacheControl *string
+}
+
+type RevokeTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *OAuthNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OAuthBadRequest
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RevokeTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeTokenResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RevokeTokenResponse413Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeTokenResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeTokenResponse) GetJSON401() *OAuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeTokenResponse) GetJSON404() *OAuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RevokeTokenResponse) GetJSON413() *OAuthBadRequest {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateTokenResponse200Headers the declared response headers of an HTTP 200 response for CreateToken
 type CreateTokenResponse200Headers struct {
 	CacheControl       *string
@@ -7834,6 +9379,235 @@ func (r DeleteClientSecretResponse) ContentType() string {
 	return ""
 }
 
+// RequestPasswordChangeResponse400Headers the declared response headers of an HTTP 400 response for RequestPasswordChange
+type RequestPasswordChangeResponse400Headers struct {
+	CacheControl *string
+}
+
+// RequestPasswordChangeResponse401Headers the declared response headers of an HTTP 401 response for RequestPasswordChange
+type RequestPasswordChangeResponse401Headers struct {
+	CacheControl    *string
+	WWWAuthenticate *string
+}
+
+// RequestPasswordChangeResponse413Headers the declared response headers of an HTTP 413 response for RequestPasswordChange
+type RequestPasswordChangeResponse413Headers struct {
+	CacheControl *string
+}
+
+type RequestPasswordChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *OAuthNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OAuthBadRequest
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RequestPasswordChangeResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RequestPasswordChangeResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RequestPasswordChangeResponse413Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RequestPasswordChangeResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RequestPasswordChangeResponse) GetJSON401() *OAuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RequestPasswordChangeResponse) GetJSON403() *OAuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RequestPasswordChangeResponse) GetJSON404() *OAuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RequestPasswordChangeResponse) GetJSON413() *OAuthBadRequest {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestPasswordChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestPasswordChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestPasswordChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestPasswordChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LoginCustomerResponse200Headers the declared response headers of an HTTP 200 response for LoginCustomer
+type LoginCustomerResponse200Headers struct {
+	CacheControl *string
+	Pragma       *string
+}
+
+// LoginCustomerResponse400Headers the declared response headers of an HTTP 400 response for LoginCustomer
+type LoginCustomerResponse400Headers struct {
+	CacheControl *string
+}
+
+// LoginCustomerResponse401Headers the declared response headers of an HTTP 401 response for LoginCustomer
+type LoginCustomerResponse401Headers struct {
+	CacheControl    *string
+	WWWAuthenticate *string
+}
+
+// LoginCustomerResponse413Headers the declared response headers of an HTTP 413 response for LoginCustomer
+type LoginCustomerResponse413Headers struct {
+	CacheControl *string
+}
+
+// LoginCustomerResponse429Headers the declared response headers of an HTTP 429 response for LoginCustomer
+type LoginCustomerResponse429Headers struct {
+	CacheControl       *string
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         *int
+}
+
+// LoginCustomerResponse503Headers the declared response headers of an HTTP 503 response for LoginCustomer
+type LoginCustomerResponse503Headers struct {
+	RetryAfter *int
+}
+
+type LoginCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TokenResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *OAuthNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OAuthBadRequest
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OAuthTooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *LoginCustomerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *LoginCustomerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LoginCustomerResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *LoginCustomerResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LoginCustomerResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoginCustomerResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LoginCustomerResponse) GetJSON200() *TokenResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LoginCustomerResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LoginCustomerResponse) GetJSON401() *OAuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoginCustomerResponse) GetJSON403() *OAuthForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LoginCustomerResponse) GetJSON404() *OAuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LoginCustomerResponse) GetJSON413() *OAuthBadRequest {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r LoginCustomerResponse) GetJSON429() *OAuthTooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoginCustomerResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LoginCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LoginCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LoginCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LoginCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListCustomersResponse401Headers the declared response headers of an HTTP 401 response for ListCustomers
 type ListCustomersResponse401Headers struct {
 	WWWAuthenticate *string
@@ -8319,6 +10093,124 @@ func (r ResendInvitationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ResendInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetCustomerPasswordResponse401Headers the declared response headers of an HTTP 401 response for SetCustomerPassword
+type SetCustomerPasswordResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetCustomerPasswordResponse429Headers the declared response headers of an HTTP 429 response for SetCustomerPassword
+type SetCustomerPasswordResponse429Headers struct {
+	RetryAfter *int
+}
+
+// SetCustomerPasswordResponse503Headers the declared response headers of an HTTP 503 response for SetCustomerPassword
+type SetCustomerPasswordResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SetCustomerPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetCustomerPasswordResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetCustomerPasswordResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetCustomerPasswordResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetCustomerPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetCustomerPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetCustomerPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetCustomerPasswordResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10228,6 +12120,114 @@ func (c *ClientWithResponses) GetOpenIDConfigurationWithResponse(ctx context.Con
 	return ParseGetOpenIDConfigurationResponse(rsp)
 }
 
+// IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
+//
+// For the account's confidential clients and service accounts, authenticated with their secret.
+// Access tokens are active while their signature, expiry and revocation state allow and, for user
+// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+// revoked or expired.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+func (c *ClientWithResponses) IntrospectTokenWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error) {
+	rsp, err := c.IntrospectTokenWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectTokenResponse(rsp)
+}
+
+// IntrospectTokenWithResponse Introspect a token (RFC 7662)
+//
+// For the account's confidential clients and service accounts, authenticated with their secret.
+// Access tokens are active while their signature, expiry and revocation state allow and, for user
+// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+// revoked or expired.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+func (c *ClientWithResponses) IntrospectTokenWithResponse(ctx context.Context, aid Aid, body IntrospectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error) {
+	rsp, err := c.IntrospectToken(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectTokenResponse(rsp)
+}
+
+// IntrospectTokenWithFormdataBodyWithResponse Introspect a token (RFC 7662)
+//
+// For the account's confidential clients and service accounts, authenticated with their secret.
+// Access tokens are active while their signature, expiry and revocation state allow and, for user
+// tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+// revoked or expired.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
+func (c *ClientWithResponses) IntrospectTokenWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body IntrospectTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error) {
+	rsp, err := c.IntrospectTokenWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectTokenResponse(rsp)
+}
+
+// RevokeTokenWithBodyWithResponse Revoke a refresh or access token (RFC 7009)
+//
+// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+// endpoint (secret, client token, or `client_id` alone when public).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+func (c *ClientWithResponses) RevokeTokenWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeTokenResponse, error) {
+	rsp, err := c.RevokeTokenWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeTokenResponse(rsp)
+}
+
+// RevokeTokenWithResponse Revoke a refresh or access token (RFC 7009)
+//
+// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+// endpoint (secret, client token, or `client_id` alone when public).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+func (c *ClientWithResponses) RevokeTokenWithResponse(ctx context.Context, aid Aid, body RevokeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeTokenResponse, error) {
+	rsp, err := c.RevokeToken(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeTokenResponse(rsp)
+}
+
+// RevokeTokenWithFormdataBodyWithResponse Revoke a refresh or access token (RFC 7009)
+//
+// Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+// introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+// well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+// endpoint (secret, client token, or `client_id` alone when public).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/revoke (the `RevokeToken` operationId).
+func (c *ClientWithResponses) RevokeTokenWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body RevokeTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*RevokeTokenResponse, error) {
+	rsp, err := c.RevokeTokenWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeTokenResponse(rsp)
+}
+
 // CreateTokenWithBodyWithResponse Token endpoint (RFC 6749 §3.2)
 //
 // Issues access tokens. Accepts `application/x-www-form-urlencoded` (RFC 6749),
@@ -10243,6 +12243,27 @@ func (c *ClientWithResponses) GetOpenIDConfigurationWithResponse(ctx context.Con
 // which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 // every scope the client holds for that audience. With neither, the client must hold scopes
 // of exactly one audience.
+//
+// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+// of type `password` for the audience; others get `unauthorized_client`.
+//
+// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+// when public). Every use rotates it: the answer carries a new refresh token and the old one
+// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+// rotation: a client that lost the answer and retries gets a new access token and the *same*
+// new refresh token, so exactly one rotation happens however many requests race. Refresh
+// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+// the login; a disabled or deleted customer's tokens stop working.
+//
+// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+// only use is `PUT .../customers/users/{customerId}/password` (scope
+// `accounts:auth:set_password`). The client authenticates with a client token carrying
+// `accounts:auth:users` (or its secret).
+//
+// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 //
 // The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 // active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -10277,6 +12298,27 @@ func (c *ClientWithResponses) CreateTokenWithBodyWithResponse(ctx context.Contex
 // every scope the client holds for that audience. With neither, the client must hold scopes
 // of exactly one audience.
 //
+// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+// of type `password` for the audience; others get `unauthorized_client`.
+//
+// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+// when public). Every use rotates it: the answer carries a new refresh token and the old one
+// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+// rotation: a client that lost the answer and retries gets a new access token and the *same*
+// new refresh token, so exactly one rotation happens however many requests race. Refresh
+// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+// the login; a disabled or deleted customer's tokens stop working.
+//
+// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+// only use is `PUT .../customers/users/{customerId}/password` (scope
+// `accounts:auth:set_password`). The client authenticates with a client token carrying
+// `accounts:auth:users` (or its secret).
+//
+// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
+//
 // The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 // active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
 // issuance is rate limited per client (a token bucket; account setting
@@ -10309,6 +12351,27 @@ func (c *ClientWithResponses) CreateTokenWithResponse(ctx context.Context, aid A
 // which becomes the token's `aud`. With `audience` instead of `scope`, the token carries
 // every scope the client holds for that audience. With neither, the client must hold scopes
 // of exactly one audience.
+//
+// `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+// of type `password` for the audience; others get `unauthorized_client`.
+//
+// `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+// authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+// when public). Every use rotates it: the answer carries a new refresh token and the old one
+// stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+// reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+// rotation: a client that lost the answer and retries gets a new access token and the *same*
+// new refresh token, so exactly one rotation happens however many requests race. Refresh
+// tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+// the login; a disabled or deleted customer's tokens stop working.
+//
+// `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+// reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+// only use is `PUT .../customers/users/{customerId}/password` (scope
+// `accounts:auth:set_password`). The client authenticates with a client token carrying
+// `accounts:auth:users` (or its secret).
+//
+// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 //
 // The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 // active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -10494,6 +12557,135 @@ func (c *ClientWithResponses) DeleteClientSecretWithResponse(ctx context.Context
 	return ParseDeleteClientSecretResponse(rsp)
 }
 
+// RequestPasswordChangeWithBodyWithResponse Start a password reset
+//
+// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+// `verification_code`, `email`), then set the password with the token you get. Called with a
+// client token carrying `accounts:auth:users`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+func (c *ClientWithResponses) RequestPasswordChangeWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestPasswordChangeResponse, error) {
+	rsp, err := c.RequestPasswordChangeWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestPasswordChangeResponse(rsp)
+}
+
+// RequestPasswordChangeWithResponse Start a password reset
+//
+// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+// `verification_code`, `email`), then set the password with the token you get. Called with a
+// client token carrying `accounts:auth:users`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+func (c *ClientWithResponses) RequestPasswordChangeWithResponse(ctx context.Context, aid Aid, body RequestPasswordChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordChangeResponse, error) {
+	rsp, err := c.RequestPasswordChange(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestPasswordChangeResponse(rsp)
+}
+
+// RequestPasswordChangeWithFormdataBodyWithResponse Start a password reset
+//
+// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+// single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+// previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+// `verification_code`, `email`), then set the password with the token you get. Called with a
+// client token carrying `accounts:auth:users`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/change_password (the `RequestPasswordChange` operationId).
+func (c *ClientWithResponses) RequestPasswordChangeWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body RequestPasswordChangeFormdataRequestBody, reqEditors ...RequestEditorFn) (*RequestPasswordChangeResponse, error) {
+	rsp, err := c.RequestPasswordChangeWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestPasswordChangeResponse(rsp)
+}
+
+// LoginCustomerWithBodyWithResponse Log a customer in (single-page app login)
+//
+// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+// are those of the client's grants for the audience that the customer also holds. With
+// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+//
+// A wrong password and an unknown email get the same answer, in about the same time. Failed
+// logins are counted per email or phone number and per client address before the password is
+// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+func (c *ClientWithResponses) LoginCustomerWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginCustomerResponse, error) {
+	rsp, err := c.LoginCustomerWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoginCustomerResponse(rsp)
+}
+
+// LoginCustomerWithResponse Log a customer in (single-page app login)
+//
+// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+// are those of the client's grants for the audience that the customer also holds. With
+// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+//
+// A wrong password and an unknown email get the same answer, in about the same time. Failed
+// logins are counted per email or phone number and per client address before the password is
+// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+func (c *ClientWithResponses) LoginCustomerWithResponse(ctx context.Context, aid Aid, body LoginCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*LoginCustomerResponse, error) {
+	rsp, err := c.LoginCustomer(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoginCustomerResponse(rsp)
+}
+
+// LoginCustomerWithFormdataBodyWithResponse Log a customer in (single-page app login)
+//
+// Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+// 403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+// are those of the client's grants for the audience that the customer also holds. With
+// `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+//
+// A wrong password and an unknown email get the same answer, in about the same time. Failed
+// logins are counted per email or phone number and per client address before the password is
+// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/customers/login (the `LoginCustomer` operationId).
+func (c *ClientWithResponses) LoginCustomerWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body LoginCustomerFormdataRequestBody, reqEditors ...RequestEditorFn) (*LoginCustomerResponse, error) {
+	rsp, err := c.LoginCustomerWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoginCustomerResponse(rsp)
+}
+
 // ListCustomersWithResponse List and search customers
 //
 // Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
@@ -10625,6 +12817,40 @@ func (c *ClientWithResponses) ResendInvitationWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseResendInvitationResponse(rsp)
+}
+
+// SetCustomerPasswordWithBodyWithResponse Set a customer's password
+//
+// With the password-reset token of a verification code (single use), with the customer's own
+// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+func (c *ClientWithResponses) SetCustomerPasswordWithBodyWithResponse(ctx context.Context, aid Aid, customerId CustomerId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCustomerPasswordResponse, error) {
+	rsp, err := c.SetCustomerPasswordWithBody(ctx, aid, customerId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCustomerPasswordResponse(rsp)
+}
+
+// SetCustomerPasswordWithResponse Set a customer's password
+//
+// With the password-reset token of a verification code (single use), with the customer's own
+// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/accounts/{aid}/customers/users/{customerId}/password (the `SetCustomerPassword` operationId).
+func (c *ClientWithResponses) SetCustomerPasswordWithResponse(ctx context.Context, aid Aid, customerId CustomerId, body SetCustomerPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCustomerPasswordResponse, error) {
+	rsp, err := c.SetCustomerPassword(ctx, aid, customerId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCustomerPasswordResponse(rsp)
 }
 
 // UnlockCustomerWithResponse Lift a login lockout
@@ -11602,6 +13828,200 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 	return response, nil
 }
 
+// ParseIntrospectTokenResponse parses an HTTP response from a IntrospectTokenWithResponse call
+func ParseIntrospectTokenResponse(rsp *http.Response) (*IntrospectTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntrospectTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntrospectionResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OAuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers IntrospectTokenResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers IntrospectTokenResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers IntrospectTokenResponse401Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers IntrospectTokenResponse413Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers413 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeTokenResponse parses an HTTP response from a RevokeTokenWithResponse call
+func ParseRevokeTokenResponse(rsp *http.Response) (*RevokeTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OAuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers RevokeTokenResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevokeTokenResponse401Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers RevokeTokenResponse413Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers413 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateTokenResponse parses an HTTP response from a CreateTokenWithResponse call
 func ParseCreateTokenResponse(rsp *http.Response) (*CreateTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12414,6 +14834,283 @@ func ParseDeleteClientSecretResponse(rsp *http.Response) (*DeleteClientSecretRes
 	return response, nil
 }
 
+// ParseRequestPasswordChangeResponse parses an HTTP response from a RequestPasswordChangeWithResponse call
+func ParseRequestPasswordChangeResponse(rsp *http.Response) (*RequestPasswordChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestPasswordChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OAuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers RequestPasswordChangeResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RequestPasswordChangeResponse401Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers RequestPasswordChangeResponse413Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers413 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLoginCustomerResponse parses an HTTP response from a LoginCustomerWithResponse call
+func ParseLoginCustomerResponse(rsp *http.Response) (*LoginCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LoginCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TokenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OAuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OAuthTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers LoginCustomerResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Pragma"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Pragma", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Pragma = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers LoginCustomerResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers LoginCustomerResponse401Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers LoginCustomerResponse413Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers LoginCustomerResponse429Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers LoginCustomerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListCustomersResponse parses an HTTP response from a ListCustomersWithResponse call
 func ParseListCustomersResponse(rsp *http.Response) (*ListCustomersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12855,6 +15552,124 @@ func ParseResendInvitationResponse(rsp *http.Response) (*ResendInvitationRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetCustomerPasswordResponse parses an HTTP response from a SetCustomerPasswordWithResponse call
+func ParseSetCustomerPasswordResponse(rsp *http.Response) (*SetCustomerPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetCustomerPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetCustomerPasswordResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SetCustomerPasswordResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetCustomerPasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -14463,6 +17278,12 @@ type ServerInterface interface {
 	// GetOpenIDConfiguration Discovery document of the account's issuer
 	// (GET /v1/accounts/{aid}/.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx echo.Context, aid Aid) error
+	// IntrospectToken Introspect a token (RFC 7662)
+	// (POST /v1/accounts/{aid}/auth/introspect)
+	IntrospectToken(ctx echo.Context, aid Aid) error
+	// RevokeToken Revoke a refresh or access token (RFC 7009)
+	// (POST /v1/accounts/{aid}/auth/revoke)
+	RevokeToken(ctx echo.Context, aid Aid) error
 	// CreateToken Token endpoint (RFC 6749 §3.2)
 	// (POST /v1/accounts/{aid}/auth/token)
 	CreateToken(ctx echo.Context, aid Aid) error
@@ -14490,6 +17311,12 @@ type ServerInterface interface {
 	// DeleteClientSecret Delete (revoke) a client secret
 	// (DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId})
 	DeleteClientSecret(ctx echo.Context, aid Aid, clientId ClientId, secretId SecretId) error
+	// RequestPasswordChange Start a password reset
+	// (POST /v1/accounts/{aid}/customers/change_password)
+	RequestPasswordChange(ctx echo.Context, aid Aid) error
+	// LoginCustomer Log a customer in (single-page app login)
+	// (POST /v1/accounts/{aid}/customers/login)
+	LoginCustomer(ctx echo.Context, aid Aid) error
 	// ListCustomers List and search customers
 	// (GET /v1/accounts/{aid}/customers/users)
 	ListCustomers(ctx echo.Context, aid Aid, params ListCustomersParams) error
@@ -14508,6 +17335,9 @@ type ServerInterface interface {
 	// ResendInvitation Send the invitation again
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/invitation)
 	ResendInvitation(ctx echo.Context, aid Aid, customerId CustomerId) error
+	// SetCustomerPassword Set a customer's password
+	// (PUT /v1/accounts/{aid}/customers/users/{customerId}/password)
+	SetCustomerPassword(ctx echo.Context, aid Aid, customerId CustomerId) error
 	// UnlockCustomer Lift a login lockout
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
 	UnlockCustomer(ctx echo.Context, aid Aid, customerId CustomerId) error
@@ -14707,6 +17537,38 @@ func (w *ServerInterfaceWrapper) GetOpenIDConfiguration(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOpenIDConfiguration(ctx, aid)
+	return err
+}
+
+// IntrospectToken converts echo context to params.
+func (w *ServerInterfaceWrapper) IntrospectToken(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IntrospectToken(ctx, aid)
+	return err
+}
+
+// RevokeToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeToken(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeToken(ctx, aid)
 	return err
 }
 
@@ -14942,6 +17804,38 @@ func (w *ServerInterfaceWrapper) DeleteClientSecret(ctx echo.Context) error {
 	return err
 }
 
+// RequestPasswordChange converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestPasswordChange(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestPasswordChange(ctx, aid)
+	return err
+}
+
+// LoginCustomer converts echo context to params.
+func (w *ServerInterfaceWrapper) LoginCustomer(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LoginCustomer(ctx, aid)
+	return err
+}
+
 // ListCustomers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListCustomers(ctx echo.Context) error {
 	var err error
@@ -15111,6 +18005,30 @@ func (w *ServerInterfaceWrapper) ResendInvitation(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ResendInvitation(ctx, aid, customerId)
+	return err
+}
+
+// SetCustomerPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) SetCustomerPassword(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerId CustomerId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetCustomerPassword(ctx, aid, customerId)
 	return err
 }
 
@@ -15685,6 +18603,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/accounts/:aid/.well-known/openid-configuration", wrapper.GetOpenIDConfiguration, options.OperationMiddlewares["getOpenIDConfiguration"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/token", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/introspect", wrapper.IntrospectToken, options.OperationMiddlewares["introspectToken"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/login", wrapper.LoginCustomer, options.OperationMiddlewares["loginCustomer"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/change_password", wrapper.RequestPasswordChange, options.OperationMiddlewares["requestPasswordChange"]...)
+	router.PUT(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/password", wrapper.SetCustomerPassword, options.OperationMiddlewares["setCustomerPassword"]...)
 	router.GET(options.BaseURL+"/v1/accounts", wrapper.ListAccounts, options.OperationMiddlewares["listAccounts"]...)
 	router.POST(options.BaseURL+"/v1/accounts", wrapper.CreateAccount, options.OperationMiddlewares["createAccount"]...)
 	router.DELETE(options.BaseURL+"/v1/accounts/:aid", wrapper.DeleteAccount, options.OperationMiddlewares["deleteAccount"]...)
@@ -15745,6 +18668,8 @@ type OAuthBadRequestJSONResponse struct {
 	Headers OAuthBadRequestResponseHeaders
 }
 
+type OAuthForbiddenJSONResponse OAuthError
+
 type OAuthNotFoundJSONResponse OAuthError
 
 type OAuthTooManyRequestsResponseHeaders struct {
@@ -15770,7 +18695,34 @@ type OAuthUnauthorizedJSONResponse struct {
 	Headers OAuthUnauthorizedResponseHeaders
 }
 
+type OAuthUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type OAuthUnavailableJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthUnavailableResponseHeaders
+}
+
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
@@ -16415,6 +19367,208 @@ func (response GetOpenIDConfiguration404ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectTokenRequestObject struct {
+	Aid          Aid `json:"aid"`
+	JSONBody     *IntrospectTokenJSONRequestBody
+	FormdataBody *IntrospectTokenFormdataRequestBody
+}
+
+type IntrospectTokenResponseObject interface {
+	VisitIntrospectTokenResponse(w http.ResponseWriter) error
+}
+
+type IntrospectToken200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type IntrospectToken200JSONResponse struct {
+	Body    IntrospectionResponse
+	Headers IntrospectToken200ResponseHeaders
+}
+
+func (response IntrospectToken200JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response IntrospectToken400JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectToken401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
+
+func (response IntrospectToken401JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectToken404JSONResponse struct{ OAuthNotFoundJSONResponse }
+
+func (response IntrospectToken404JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectToken413ResponseHeaders struct {
+	CacheControl *string
+}
+
+type IntrospectToken413JSONResponse struct {
+	Body    OAuthError
+	Headers IntrospectToken413ResponseHeaders
+}
+
+func (response IntrospectToken413JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeTokenRequestObject struct {
+	Aid          Aid `json:"aid"`
+	JSONBody     *RevokeTokenJSONRequestBody
+	FormdataBody *RevokeTokenFormdataRequestBody
+}
+
+type RevokeTokenResponseObject interface {
+	VisitRevokeTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeToken200Response struct {
+}
+
+func (response RevokeToken200Response) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type RevokeToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response RevokeToken400JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
+
+func (response RevokeToken401JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken404JSONResponse struct{ OAuthNotFoundJSONResponse }
+
+func (response RevokeToken404JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken413ResponseHeaders struct {
+	CacheControl *string
+}
+
+type RevokeToken413JSONResponse struct {
+	Body    OAuthError
+	Headers RevokeToken413ResponseHeaders
+}
+
+func (response RevokeToken413JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17480,6 +20634,288 @@ func (response DeleteClientSecret404ApplicationProblemPlusJSONResponse) VisitDel
 	return err
 }
 
+type RequestPasswordChangeRequestObject struct {
+	Aid          Aid `json:"aid"`
+	JSONBody     *RequestPasswordChangeJSONRequestBody
+	FormdataBody *RequestPasswordChangeFormdataRequestBody
+}
+
+type RequestPasswordChangeResponseObject interface {
+	VisitRequestPasswordChangeResponse(w http.ResponseWriter) error
+}
+
+type RequestPasswordChange202Response struct {
+}
+
+func (response RequestPasswordChange202Response) VisitRequestPasswordChangeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type RequestPasswordChange400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response RequestPasswordChange400JSONResponse) VisitRequestPasswordChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordChange401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
+
+func (response RequestPasswordChange401JSONResponse) VisitRequestPasswordChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordChange403JSONResponse struct{ OAuthForbiddenJSONResponse }
+
+func (response RequestPasswordChange403JSONResponse) VisitRequestPasswordChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordChange404JSONResponse struct{ OAuthNotFoundJSONResponse }
+
+func (response RequestPasswordChange404JSONResponse) VisitRequestPasswordChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordChange413ResponseHeaders struct {
+	CacheControl *string
+}
+
+type RequestPasswordChange413JSONResponse struct {
+	Body    OAuthError
+	Headers RequestPasswordChange413ResponseHeaders
+}
+
+func (response RequestPasswordChange413JSONResponse) VisitRequestPasswordChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomerRequestObject struct {
+	Aid          Aid `json:"aid"`
+	JSONBody     *LoginCustomerJSONRequestBody
+	FormdataBody *LoginCustomerFormdataRequestBody
+}
+
+type LoginCustomerResponseObject interface {
+	VisitLoginCustomerResponse(w http.ResponseWriter) error
+}
+
+type LoginCustomer200ResponseHeaders struct {
+	CacheControl *string
+	Pragma       *string
+}
+
+type LoginCustomer200JSONResponse struct {
+	Body    TokenResponse
+	Headers LoginCustomer200ResponseHeaders
+}
+
+func (response LoginCustomer200JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.Pragma != nil {
+		w.Header().Set("Pragma", fmt.Sprint(*response.Headers.Pragma))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomer400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response LoginCustomer400JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomer401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
+
+func (response LoginCustomer401JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomer403JSONResponse struct{ OAuthForbiddenJSONResponse }
+
+func (response LoginCustomer403JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomer404JSONResponse struct{ OAuthNotFoundJSONResponse }
+
+func (response LoginCustomer404JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomer413ResponseHeaders struct {
+	CacheControl *string
+}
+
+type LoginCustomer413JSONResponse struct {
+	Body    OAuthError
+	Headers LoginCustomer413ResponseHeaders
+}
+
+func (response LoginCustomer413JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomer429JSONResponse struct {
+	OAuthTooManyRequestsJSONResponse
+}
+
+func (response LoginCustomer429JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginCustomer503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response LoginCustomer503JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCustomersRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ListCustomersParams
@@ -18111,6 +21547,177 @@ func (response ResendInvitation409ApplicationProblemPlusJSONResponse) VisitResen
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPasswordRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerId CustomerId `json:"customerId"`
+	Body       *SetCustomerPasswordJSONRequestBody
+}
+
+type SetCustomerPasswordResponseObject interface {
+	VisitSetCustomerPasswordResponse(w http.ResponseWriter) error
+}
+
+type SetCustomerPassword204Response struct {
+}
+
+func (response SetCustomerPassword204Response) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SetCustomerPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword400ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword401ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword403ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword404ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword413ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword415ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword422ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword429ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCustomerPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword503ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20373,6 +23980,12 @@ type StrictServerInterface interface {
 	// GetOpenIDConfiguration Discovery document of the account's issuer
 	// (GET /v1/accounts/{aid}/.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx context.Context, request GetOpenIDConfigurationRequestObject) (GetOpenIDConfigurationResponseObject, error)
+	// IntrospectToken Introspect a token (RFC 7662)
+	// (POST /v1/accounts/{aid}/auth/introspect)
+	IntrospectToken(ctx context.Context, request IntrospectTokenRequestObject) (IntrospectTokenResponseObject, error)
+	// RevokeToken Revoke a refresh or access token (RFC 7009)
+	// (POST /v1/accounts/{aid}/auth/revoke)
+	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
 	// CreateToken Token endpoint (RFC 6749 §3.2)
 	// (POST /v1/accounts/{aid}/auth/token)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
@@ -20400,6 +24013,12 @@ type StrictServerInterface interface {
 	// DeleteClientSecret Delete (revoke) a client secret
 	// (DELETE /v1/accounts/{aid}/clients/{clientId}/secrets/{secretId})
 	DeleteClientSecret(ctx context.Context, request DeleteClientSecretRequestObject) (DeleteClientSecretResponseObject, error)
+	// RequestPasswordChange Start a password reset
+	// (POST /v1/accounts/{aid}/customers/change_password)
+	RequestPasswordChange(ctx context.Context, request RequestPasswordChangeRequestObject) (RequestPasswordChangeResponseObject, error)
+	// LoginCustomer Log a customer in (single-page app login)
+	// (POST /v1/accounts/{aid}/customers/login)
+	LoginCustomer(ctx context.Context, request LoginCustomerRequestObject) (LoginCustomerResponseObject, error)
 	// ListCustomers List and search customers
 	// (GET /v1/accounts/{aid}/customers/users)
 	ListCustomers(ctx context.Context, request ListCustomersRequestObject) (ListCustomersResponseObject, error)
@@ -20418,6 +24037,9 @@ type StrictServerInterface interface {
 	// ResendInvitation Send the invitation again
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/invitation)
 	ResendInvitation(ctx context.Context, request ResendInvitationRequestObject) (ResendInvitationResponseObject, error)
+	// SetCustomerPassword Set a customer's password
+	// (PUT /v1/accounts/{aid}/customers/users/{customerId}/password)
+	SetCustomerPassword(ctx context.Context, request SetCustomerPasswordRequestObject) (SetCustomerPasswordResponseObject, error)
 	// UnlockCustomer Lift a login lockout
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
 	UnlockCustomer(ctx context.Context, request UnlockCustomerRequestObject) (UnlockCustomerResponseObject, error)
@@ -20754,6 +24376,128 @@ func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context, aid Aid) error
 		return err
 	} else if validResponse, ok := response.(GetOpenIDConfigurationResponseObject); ok {
 		return validResponse.VisitGetOpenIDConfigurationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// IntrospectToken operation middleware
+func (sh *strictHandler) IntrospectToken(ctx echo.Context, aid Aid) error {
+	var request IntrospectTokenRequestObject
+
+	request.Aid = aid
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body IntrospectTokenJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body IntrospectTokenFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IntrospectToken(ctx.Request().Context(), request.(IntrospectTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntrospectToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IntrospectTokenResponseObject); ok {
+		return validResponse.VisitIntrospectTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeToken operation middleware
+func (sh *strictHandler) RevokeToken(ctx echo.Context, aid Aid) error {
+	var request RevokeTokenRequestObject
+
+	request.Aid = aid
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RevokeTokenJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RevokeTokenFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeToken(ctx.Request().Context(), request.(RevokeTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeTokenResponseObject); ok {
+		return validResponse.VisitRevokeTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -21109,6 +24853,128 @@ func (sh *strictHandler) DeleteClientSecret(ctx echo.Context, aid Aid, clientId 
 	return nil
 }
 
+// RequestPasswordChange operation middleware
+func (sh *strictHandler) RequestPasswordChange(ctx echo.Context, aid Aid) error {
+	var request RequestPasswordChangeRequestObject
+
+	request.Aid = aid
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RequestPasswordChangeJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RequestPasswordChangeFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestPasswordChange(ctx.Request().Context(), request.(RequestPasswordChangeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestPasswordChange")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestPasswordChangeResponseObject); ok {
+		return validResponse.VisitRequestPasswordChangeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LoginCustomer operation middleware
+func (sh *strictHandler) LoginCustomer(ctx echo.Context, aid Aid) error {
+	var request LoginCustomerRequestObject
+
+	request.Aid = aid
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body LoginCustomerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body LoginCustomerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginCustomer(ctx.Request().Context(), request.(LoginCustomerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginCustomer")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LoginCustomerResponseObject); ok {
+		return validResponse.VisitLoginCustomerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListCustomers operation middleware
 func (sh *strictHandler) ListCustomers(ctx echo.Context, aid Aid, params ListCustomersParams) error {
 	var request ListCustomersRequestObject
@@ -21304,6 +25170,55 @@ func (sh *strictHandler) ResendInvitation(ctx echo.Context, aid Aid, customerId 
 		return err
 	} else if validResponse, ok := response.(ResendInvitationResponseObject); ok {
 		return validResponse.VisitResendInvitationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetCustomerPassword operation middleware
+func (sh *strictHandler) SetCustomerPassword(ctx echo.Context, aid Aid, customerId CustomerId) error {
+	var request SetCustomerPasswordRequestObject
+
+	request.Aid = aid
+	request.CustomerId = customerId
+
+	var body SetCustomerPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetCustomerPassword(ctx.Request().Context(), request.(SetCustomerPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetCustomerPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetCustomerPasswordResponseObject); ok {
+		return validResponse.VisitSetCustomerPasswordResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -22048,209 +25963,253 @@ func (sh *strictHandler) RotateSigningKey(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Jchu3tuCvoDi3KlRCUhS1WVS9qlEUJ1eJY/tJ8vV7L/SowW6QRNQEGAAtmnH5e+Y/5sumcAB0ozcu",
-	"EmXlxqpKxZIaOw7OvnxqhHw644wwJRv9T40JwRER8OM5DifknDMleKx/j4gMBZ0pylmjD18pGyM+QmpC",
-	"kCByxpkknUarIcMJmWLdhXzE01lMGv3GLBnGNGyhKf7YxmPyH/vdbqPVUIuZ/iiVoGzc+Py51XjFQ2xm",
-	"KE747vKVmywUBCsS6Ul5IsLCpOVBX/MrxQUpj3kWz/FCooDxttQtAtS8/PEcHR0fnKD/938PO3s7dftx",
-	"PSo38Vbg8RS/5nCCS2cNdYtgySTQoHKSS6zIKzqlCv5XnuWa3xImzXnFlDCFpniBBPkjIVKhGRFoTlnE",
-	"56ipmwyT8JaobyQSWBH4OqUsUaTuAPa63XRRlCkyJiK/qksyxZTpxZZWdmnWIFFMRgpR5q3xG2lXghif",
-	"10zdO1k1syQV53FFQs4iiRKmaIyyPSMq0SiJY4THmLK67VZPSZRYnI0UEfXTKY7mmCo0JCMuCFJioV/N",
-	"5nO9f//+LFETwhQNsaqAqusJQThrQTlDMDjRS0jqX+b3BAsiKkDsc6sxwwJPibIIAdOoZtow5AlTiEZ6",
-	"Eqr/PMNq0mg1GJ7qMXXPVkPDHhUkavSVSEj1agTnqqEnVooIPdD/+Q23/+y2Tz7Yf9sfPu21jnqf/1H5",
-	"KAwUXdSsM4WxN/ooUWB+v6FRULPudLj1Fn8YdckR3gvb+6PusH0QHh63T/DBfnuP9Eb7+GB4GB7poab4",
-	"4yvCxmrS6PcOjyq3kUjFp0TUbsR+/0bWn7k3xnqr7+6d9EZ7w177KNwj7WO8H7VPRod77W54MHxBetEe",
-	"frGXX/3RQdXixwLXXwF8XLZs13tra+6us+a4Goe+xWOCJP2TpIv9IyFika3W9PPXFpERTmLV6Pe6MC+d",
-	"JlOLLqeU2d8qX7gM+YzUnRt8XHZurve2zu34eJ1zkyQUpPayzdelq3b9t7bsk/WWLe5oSM4M3qpfPrRy",
-	"6G35PgoDbm0/L9baj8JCUTauoUXniZBc9IHoBYx8VOYPgeOnZoLcUZ5INMPjWlDPz+Hvx1veXu9FJSFx",
-	"7CHQke9xZFkA/VvImSIMfsSzWWxp1+5M8GFMpt/9Lg0zmB6a7hHp8e9wTCNofDPCNCb60COiMI3t/Tle",
-	"h0pEGbTWeyNCcE3PfvvUGFESR+7tSH3QREo8Bn5V8BkRaoEG9uugoceZUilhUx/g0FUiG/0DYIWoMtQU",
-	"R8htLj0JPOSJ6g9jzG4bn/2T+4cgo0a/8b92MyZ813yVu2/NAZjzKwOn21zEiUSMa+5OhRO4zrO3F6g5",
-	"I6IN+0N2U/oQUGB2H+x09ELOORvFNHzYNYRuEO/0scFXaE6VXhKV9ncDEgjHguBogchHKpU+9+woT7Kj",
-	"PM8GfqRzPEslCLdSgiSeEpQw+kdC0B2OE2JX2UJcOEnHdAGwMpzV51bjRy6GNIoIe9BhUiaT0YiGwJfA",
-	"mRWBWmm2HsU4vDW8vTlYPKP93d0pZnhMpoSp3Y6lQ53c6e5np5ut91HB1F+ug4qmxigRgKPZWrDjDlc/",
-	"OsO7aq6cC6T5QYSjKWUSjvk1Vz/yhEUPOmXG1c0IRvEOt4Dt4U25RtkJHmQn+Jor9KNt8Egn+JojmYQT",
-	"D+aYeU52kXAkwMyuhVMrTgTwAQAeIMgU5uDvN/nVeKJkinUmPI5KcKgIw0y1hykUrn8YsJmXsKiK88gJ",
-	"5z0Ei9QQXtRatD21RdVstv2uUwzAVDD1GvDlTnEbG3IXXLrPa85/xWzhROX7Xaoi0xkXWNB4cZMwfIdp",
-	"jIdx7fVyjqaYLeybFU5KH8HbpNLe/SkCnYRp5YnTGp3PqD7M7dz19XrL6aDzpcvZCnh42oV2qm5Z1rOg",
-	"nMkNkNOMrDVI1qMwkFV0rDmIbu20Fu2UVVzaOVNwZE/kHcOJmnBB/yTRw5CNucEacLSYpqDSsJzelmDs",
-	"fMkcqBnk1xnsdNA7dsv4nDk0iFmE5oKzsRV1UMz5LcIxvd0W3L1//75d1Pss61pUE8Gm3+JFzHF0zfkr",
-	"LMZkA9q5FR5gyKOFpuf8jgi0h36l3wOeWxOOVpPzxB/Io+hnCK4PGQ2XxrFESotOqEROQMuzSHsZgX+X",
-	"H/fxaHxumbC+AvRsBQresZng+giABjzswOEVlBlU+8EwA33LDTA+IxknsEQA+637ISeDrTFaTg7r9fy7",
-	"8zaLXjJF1eLx7vA9ieP2iIspiVpomBjmccalpHr2JumMOwgzlNtQC2E0TGis2pSlDN6OfRkymc24UCT6",
-	"lUQUX8Oqn+bR6p0ERbwedKzGCobSM1nNh/7Ris6U+ErjTOdhmUNc1t+2Gtawcwbj6PPEqtFvRFiRtqJT",
-	"UtWFSpkYQpZNMVFq1t/djXmI4wmXqv+i+6K7e7e3a9ksubtsEUbf4Y93Da3RWVVrSZSibCxXHbc9oCvX",
-	"/HOrkcyizXb72dcq/Wa16rDc9Bz8M/Rn8Bb6IR2XD38nIfAEdnXn0BeuLYqovm4cv/Wuc4RjSVob3PC9",
-	"9PgrrsBXn1u1aqp+2uYFFU4b1rTk7F5RI3vhOH4zAuy29PVpFPe5VXwtVJFp/oc1lqwX4RCbEHhRWroZ",
-	"rLz2D9nqr7xT2uTugaaCqfEVHREA27K90ye8sW2mRVlpbGSglXM3vX/U9RXnL44OcqrzowqzY6uh+eP4",
-	"irCIiNd4SurUufo70veI+AhBH7DPOUuJRE1LV0CizdS+ustObpWNs3BK0NWEz/IA6ZtFPRzF7qgC7Fl/",
-	"SM5eiBnKmiNNcJFUeCEtk5CucB9FeCF3OugtlnLOBVjDiYIeEsVYKrR3aI24+RPuHZ70cmds/uCfsrmE",
-	"8jnfkoUGCTyG1f1AYrxYshMkuNLoRxO4WwLUBNwA5IREzh5KFZJ0zPIrzIPAUffgRW51dUu75ObULpgi",
-	"4g5XOC1AC2L0FXSsJSpYGGdOSTkhUaIptoXMU9RF/4EYuSOihUgsCcIKxUQfrj6iPEz4a97fO9QNVq46",
-	"5mPKLma/4o8/Yhonwryq/KJ/NOIINJVoJPgUcZZqYnAUCf265lRNKPPu3DthKlHMw1sSIZ6oDIT2ijvY",
-	"6xZsVt1VZiu7g1c8vOWJsjdf/fxGVEgF6+CJflQxPJlTRHA4QaNEqAkR7jOKeDKMiURUtVAy049UbznC",
-	"i2z1R4XFHy1DG/VL3+TouYBlAOZAXKDZRP/KkumQCHfcON1DutLD8uXkl364iaVQo/aRIHICWPdsKHmc",
-	"aBG/Fvsi294i4BGe0niBCDgnaKgHJYt0j1YL+/BAYNMtNOFzDf4WjBJJPBx00rVIyN/M8fGxhfx0S4fH",
-	"Ry8KsLRfjWD8rV1E8Qbb0nwqrC7VD+X2ZZRBHobfr1p7hgmXPOQ1ln5JEkl+EjhcguijBGwh8wkNJwij",
-	"3xOp2hZhFrY2xQs0BCudJEx/Bu8R1MQOB6iJRktcqgEDwsXknAgkiBKUyB3QUoyJkpl9g5F5fo4WgKiG",
-	"2iHRq1LWwwprMTmRZMAyaNZIUSWC6deJ+Gi00xmwOmg+WokBLR4+i8dVjlJjLqiaTDW91mv2kLZEzcur",
-	"3uGRsdz0ugcv2kOq4AuYal7qj+Z2mZ78twY0b7Qa8EVzQxk1d59KlBsOJ1WhreLHsoafP9cziu+AKd+Q",
-	"0fqrcMSlTRkVmpNQ3Vkbdz8tjXA2ohFhiuI4f+a5LxWrPLdcWVmkvIeUmHeo2djnpTQekID8UDjC/9v+",
-	"1gn5VEtmSWz07dYDoHqUfxFBR5TkF2ZhwPYYch4TzHSXCZaO4ct1yM3gtZ8ShSOscD24mZ6ekifmCxyr",
-	"xTXVZ98Y8zhqVF18GSLPIoxe8TsSa7xXsV0gl6+BWuY7fndwfLLX2z84PDpe59isud4f4rf0hm9Sbr4v",
-	"CI40zKWyVPl556SmTJW0/F04yLwyrdNx1usFT2UL0n/OvwuapusvQlaqJPAcHSxY5CGqTntQJfa6/dxL",
-	"Z5C+n3VO7CU0rnovRcqq0HCBMFIikZp6DXF4y0cjGhJDIidYojvb3Yh4lnmmSpJ41Gk85AUVOEdBCGgE",
-	"0c9Xb163tNww5VomO0K/0O87Bmn7g/iS4waPrIj6y4+uCls0Qi4ECRWacCEJGoKWZqEFzVlMihJt72A5",
-	"RWk15oIq8obFC3MW5ae+zi2/1V0e9LyXzXKlBwXeDO4Uf7wwvfxjT9HA5s/585IH8nIdWuGd+H4vT8L3",
-	"lxDHJ1A6pXT5IVqn/KVXMPc50QpYPOBFxMKoRJrBdwfH6GSvh/YP0OHRcbBzisAfH9xKXnb2jg60IDDN",
-	"K23ydCZ35Guf+FVKIhyvA+oawLI4VPQODCIU7A5RnuNJP9cOXmSjHLADIzWdYbYo8FDZ99ox78Vupvh5",
-	"OVxuzuHcH79uhC9Xo8U8gloKCxswJNvHRfdjSarw0Y+UxJExhZdYamuIywWf4GpWOrXP+Y2tjOcc/Ixu",
-	"B1GJ9lbyMWbqbNwqXuMngSttS0lECQtJ2foj+7u7eEY7eSRbFgu8cIGN3fi3Yr2K7uXPXhqH0yhcBSNw",
-	"iG8ufjivJbLOPNbHiZr0E0mETFnCfv6j1R7cgIDcaG2H/V6H7sIutsVDgwHNC/JIASrjqB3HvD5jDCtc",
-	"kyvOk73ALSVATS78+BSjxAnMauxX+EV/ESTny/CwN+JhwsO93kpdwoNeUDEQZq25bqqikM5iiiXiI5Qd",
-	"YWfDCVqNj+0xb1tv93M7DAy88Qu7YLNEpc9s2XLtjYLT/XZpR34/0C/dzFO8/i/KnXtYomg0Lzzx2hf8",
-	"BKy1IXMP4aszHF+GOYaSmVSC4Cl6MyPs4gc0E/yORkSAznzQeMXHlBlmu9PpDBrWceVfdDYzevIiZgHn",
-	"KLWoRy13umuH8V1jJ25nDurtvU7X/nW3Mydx3AbXmF0+I4xGbVAOjhPjC74+5T6OesOuppwwcTv1Lyx1",
-	"n2BpXvgV+O0tC1+yygHNzICc2+YsXuTkimrdWwnu3GnlKE5xIbXgmKGVDS30/i2V92jcRhAEVxu7j42z",
-	"pkqiiMqQ3xGxQBEPE31tqAnXe4r0P0ifBMBOzPlsiMPbgpH8UUAhz9p370mh6iDlXiQpA6JsAn/ctoGk",
-	"kqtAd3PFypPSQDu5rHkzxQWYYyku4h77rlqWGdwurfat1T6nkqRtthYKYk0SsuHpzlpuyD9NvBn4QeYl",
-	"8ar+JXCBqe8lkDv2Yz1qVGREPtQKsdmxPJ4QWyWM/pPgWF9+ybYzIeHtEi+kCinCM11EWOEhljDVbaXV",
-	"QpbUN/xWc/RedETuXuHrciHCDlkFaj+//2UztfGZ8ZAJQWuM3pMh+oUsTFKK48O94yoqbAyna9gyQ3GX",
-	"b/m2XdOyqHL+z7Pvq5rd1kmvWnjVsmtlpyK/cHlV6VfJKu86kYW1STqu6v2xsveiOj2If5m3QKD1zmru",
-	"86oMs7dksf670SCxisODAavmh2gGg/8qns5TKzNyoJwzVXspC5Bmptou2O7q7dl6/p+/LhCw2FWqPC7V",
-	"Kz7mibokERUkVO8ELQo3GSsy8wXe3c0UFGLzCUIcx5o12r4mxLO8b8OcmPGkVvPnX2eqD8mdQO3Zb6Iu",
-	"8WD6XqbEe0NdiSfZCAw39LmoB9K1sEba6fIiT2573dVQuv0ZNgXPKlfqJfK3BxJPIIX7SPYhsrg3zr1Y",
-	"vgJgP4PrPWf4XAdhqS1kdZBxLr9ZwVTmRvHsgRA1KNI0EKV4R/cHSHZj2M800ixrlWRhQKbljUXCxWDt",
-	"+jhfjfGIuDFrbHmB7zkmt7ziMktYjtD0AS1bnh9Zt5LomHVVogDQUJ3nZP+y/QeUBkYLeWN9A29wPL6B",
-	"xA3yJj2+Aq2+dB6A6xPkMMZ0Wj8ilZDGIhkaIwJoQWb6prA+zd8Vbfiiu9MLtyB2ZqN1ZAddv5gKWXSj",
-	"Oe4XUmUzd5VG/31+K28SQe8zXk4fpAfqQIxbrQm29khq82Ns6B9mGIgbpw7D5ZdQvTE5x+MxEbu1PqY3",
-	"hEUzTpm61zFp7LHrlPErJrjRjW+mRE14tBKGjKrnZoil8ebM/VUTiU3Or0g7XcRaCiGls6iD93X3VIVZ",
-	"3lrjdcG/Ns2KVJUFTEqEJQpyKZAC62lOkO4LqZNOEUvi2ISTEBOD4zIqrfAhKDJI2Woqt2BDNytJ18nB",
-	"4TGyIaHIRObKMtUykbxlvxupIGB2Ctk9SVsQHMEfdPu8ctdPolIhCqqS05PJEOKnVammMuszAZ5Hw1Jn",
-	"znQNJn9LyQfdBg37i61I7lIE65xDlxdQvOpyLRE3k7aWqY9yjufFmzKxASaHZR8Fw0RIFWRpMrBCnIWk",
-	"hQQZ0Tgmkf5LMCPiV4hACcogASPktrVfDgdaGZySzlBOF7rZUIVTy8Zt2ZVWnpjHFlZZwLANl0HvLi/S",
-	"kIeRwGONzVsmhxaJEPmIQ1Ww8qyW8De3TVw58/A6Nvtcbp3KyGUIJ6cVuXO/d3HmhkxalwEclW1ZtY7n",
-	"29QH/QjpVl1UKHKRDN9IdPb2YjtuMpC+sJpLWHaqfp6CirgJoP6va0Ix2mfr+Zv4w+RcTrJ0Cr7ixV2q",
-	"fwVVoA+wdL8A7vXAbblniB/pPRh87O21B4OPxy8/fPePrYLGaim4zuWCoVSwgyZtg0CbjCM5wyGRLfRH",
-	"whWRiAvwHJcxlpNiqN4SeNnwfPT/9vUhHX6v//fD0vNaB/Q2EvGLNozlMFkLb0+gnjE48yGKGc90tT6Y",
-	"zARlhjc6uzq/uGghBzctFAwagQaaYDAICtBS5xjzuNACG9yGzmmr7/IRQLgMlKlp+sEhY7VHMRM8QhGZ",
-	"xXxhuAYXtflHgoUiIl5UsrYmAHXJCla6GU+seLgk0S7IHAconGCBQ0VEPq6+8Z+9jy+3RF9PqsbR07+T",
-	"S895tTN1yrYXnCPhBCkbB/00mtfFVR9ALK8f7Jn62rte7sd1nfKrKPfEyKR5+uxbOrJLzp3FUibfgOx2",
-	"TR9rgejqJ5uD2SKeXKBRohJBEGVSYaZONXMNZQYIZlKjR+heYKJ73d5xu7vX7u5dd7t9+O9/Gq11DVY1",
-	"h/cUVMggmgeRIRjiPVWTf+E4IetvIJ27uAW50pmtg64mfM6M55ZLJurrtr0sPnMa3Rz+12T/f/7oTn8J",
-	"e8m/jmevxIm8Hu7N/zs6IK9HR+N//v7i9ozv02q8UuIxajzczGH4CbSXG7fLm6vM5++hs+GL0Qt8cNLW",
-	"/7QPwoPj9smoS9pHoxdkf3gc9vDe3mPbwC8JjqRPNyOsMKiQhjSODYIqjTZe01XpHq5I90D5L9Yz1dv9",
-	"tOdc3FaHJm3qapSDjRr+7wGx+rbrO6Ojri1v8Y1LYeS0jmX1wHpJx5aqa1dEKFjTqU900sX78FKkUvbI",
-	"qwmQf7zbJUTrQP19DJslGNs0BUKlA3yNaOeruDcMj1jlyv6A9BIVBvW1L/lJCGYOwT+McJbxQYlgPLWq",
-	"Jy9RLxGjc5vZrtD2t3h9rUZdUvEv+S7XeyneC13tclvJzxoj9i9kUWXtVvQOq6UyZGmjzj30ATlw7sEF",
-	"rfQM1ayFx1lUarONJ+zP89s1XSoFUXXSyvsJYYhC6rY7YvIg/fz+lyvUlMSYSRBGjMyJgHRwE8h6NItx",
-	"SCJEFah0HirLugtg5KPyI8Vh0br1mpHizgHWDidpoWelP2zRvRSYCg0ZZjwvb4jPV/jw5p+ufzMflsKw",
-	"IzMPohvZi7gvzfCXZDIAbpzl0pzEilJvWWU5RuYASZDasC6rZEUyxZ0Hp0Fc/72/rH7vVVjJ5jRLy0tU",
-	"FBrMCgumJeNytRQPOgedHgSxjgQlLJI7HXQWx6bEijFImRXI5SGs+akvmFQER1kkZdBCBAKWjLHZq1gx",
-	"4XHkFQ9wYy5T7ldoaZfHpG4sca6oBFcRcfMg+XzldJ6XWT5dTJVIuXK0GkvM1QyHpC2JhhRFolxpIHkP",
-	"Y8tB9+RoEzA2yo7l3mS1hoGT7tEL9PP76/w6yeLnyfCnkL6hP1+9+/Ni7zW9kBdTNfuf84uji9/PPr65",
-	"/nl6Qec0+mc8v/id0//+r/8UmEXdC9btkP1uJ+zFbInS+KbKputSI7oiXvn09jXJdQ9PTirz535UN8vm",
-	"usJTAh4wWaMANW/JTMGLMuBh4iMVYSY/oVToJVMCo4sfdtZaxCbgYmi42WuIhaBkbcipcY9SBS2LLYuZ",
-	"Q5m1pTILDh7ZgLkrbOVBrF4qMIX1EkHV4gpKeBr/DJj9LDFhU+a3Hx1b8vP760arwt/BBwoNKHPKaNRC",
-	"MyxtekfI65nWBgXuvrDLiVKzDBd9D65g5RJzlZU0sPLuyalNUDOo8C4LdvKLsB5nhTVwPUGvtthtukOX",
-	"0QtdGcc79O6i7yiBh8VMsDOurPSnidWA2RjgJmi2sUT/vL5+i+AMdiDNZC4u0OQmgjHf/nL+UrfHaEaE",
-	"5Aw1zewDFlhfwHZCA5s6cxTzuR+sa0Y7ty5auT++E3Gj36jxAEydiBu+jFXv+2jNetknD5eAlN4qdwbz",
-	"pREtwXtkaW8TwtvoW3dedM4ZI6FJ+dyGFzETfESNxxXgGBYh+ydkXG499dySnSsXiBi6QJKUUDldwNOe",
-	"xSa78GiXAXco0UDZiLsiENjU7LMBsQbkNTMPgzs/pTFVk2QILkqmhf2npKZuuDcD2ceNLr3X6aJdVLi2",
-	"PLAb33L3hH7Ntn729qI1YNMkVrRtMDCk5bMlrtBLYNBcmbVmgCG/CYUsfIjPmY1JH7Bm8MlIGu8uX33O",
-	"HdknTKPPwY6Z23Xzk8O2qmLXNXBpsa8zYAP27bf5FX/7bVZ8TiKFb7VMaEuy/Pz+2iwq0hsxp1XSBqcl",
-	"BAfMcDRBLbAFqDnK7OlQ/C6oBK4ANVM3LY0rzjxMPiEo0KATpEc5xQ4CLRNsP5wizBaIQ4Jt2x/MP+bc",
-	"Biy9Ga8eIh8hzEwXN7xJKyzRQfegg8Dr0vDtzul0wIK6qiSBPfK3gise8jg9NPntt6hpMxCnN9aCW9pB",
-	"Ix7HfA47vfzxXPaRZPiW3IRYEhMfCxi6KlxDouAT/NBCpcCFz0HLZHRH/gphgdccKbFIa2hOiCB99O2Z",
-	"w6rf2kR0ZTJiSqhzrqQSeGbqFX7jKpQhGg2Yhj1DS1poJXgY0gI0Wr/IAmenOAoyXiAwJCSmIbFcrcUK",
-	"ZzMoOdXrdEuYYT6fdzB87nAx3rV95e6ri/OXr69e6j6diZrGnm9shmTuiJAGbXQ7e50uUOUZYXhGG/3G",
-	"fqfb2Td1PyaAcHcnEOj9p/55XJk0wEJVr9tF84nG+6YiLRTvMTjGUN0O+sEVHVQ8saVOXcB3xxAb83wv",
-	"NFL+iSgbY16oPtvrdrdW3M/OUFNCx21C49WY3pFOjrNr9H/70GrIZDrFYgH8/B1hurkGS9D94LHU7OSb",
-	"FC01PugBADMs1j1RwnIH5V6xLWdw2N2vPDpN0qhezdOc3iWUh1Xc3D9SAo9GNITaSIfd/S+wgNdcIVOj",
-	"tpk7vbTupTnGneVXmp7i6jv1qFvtxV5yrtopNoaaqAaTNwFRSzQmCh1093fKV/qKSnXmxs/X9a9RaWdN",
-	"dmNrJl3ZMF8i+vOHR4Qd35BVWdl3psmgpmJ21wA8B2YFVQOnK931SqlCl73VXXKV4qDT/upOWQXeAgx9",
-	"SsWc32p4zg/6Mnx58LcPnwvIRKp06x7cpTDwwQZ5rg9lHWRMw9LnazMObFh0MWcRwqbox4B5rFkHAcOn",
-	"keKYMGJkekBTxn3IkLM89JqJz1JG3Ooav+fRYtsAZc3fn/MyvU2+U4DmvW1PXkdI0uqwuaKAr3iYxp8t",
-	"KwaYtoPR/6pPQPc4Wd0jLQquO+ytMUWx9iX0O1xnPxU1+DZ5qJmZctVjNTBnOT0L4hUPtkAmjBBk3m9M",
-	"FNnkJf8APfIvWT9YEBvURD9VyhBVHXRdEjMGLMRMk8AhQWbmCDUPer2dqpdrJvJfbu4FHZQXbXpEnS8K",
-	"eAere6SFoXWHXm+ddfnlNh8HcsxhrYSc1tr8hNFpMfObETP9auMVnGLt3Xa/OHb8y0LM1sn7T0Stcemb",
-	"cXmYRsCyzbAKJ2Vg+ZWIMUGSTDFTNJR95+0L6Zsl1KhDCQsnmI1JdIoCV2QmcC2mMABnBA0X+p/OgG0M",
-	"gBUYxnjMfBHewDrnrMUbfDHot8l1Cq/gr0vjN0W1fxMab2DnfjS+JgtCrZhok8Xlc8hdEcusG9XgLVkg",
-	"7IqhCKM6JET1s4B23aKZ1mscsELBRoSZ4RR2WpaNUPSO6F4tYCWcY4up1ZW5RkCEilFlqQlZGNmAROB0",
-	"YwM0qp75T0RB8rVHfGgwfs0rA2cOoh5S1B0au7aWFX8AFclB11uTNDBXHi1vgEBN0Kn6KggA1PvSidWA",
-	"Wpm+tQ5mC4aGH1Ll/R7YITRIvzjYO0CuWERhd99IazToIC35WrXIfILVgFnjhn3pvgtIPVH5iaiqBDSP",
-	"CHxV09XAYtmy8VcFyx/KNpiae3tkuPSsa/1P9+WLKrUlF3r5Mqeilx10FoZkpmS+cPrH9nw+h5pQ7UTE",
-	"hIU8IlGQeUnttAYsAKvZDAu1Cw01rAeoiSUKwkTEqA39A6hlbCs7louzt1JTFFR7HDDPJ8vYISwT10Fv",
-	"vS82J4CpMKtcCXj9kk4Rzvy60JjeaeQ9pyFpDRgXOUsINermPxJTT0pTgBYMHRSSTBmTUKXbQN+zstc4",
-	"C7SQZ/bpdfY7ey307vJV255qweRiLGxZdBD6DuVHDdy6YcvFKfXNBzst0PsOuZrAyoPMV+o/yu5RgSGk",
-	"dq/ElW4InL8bZFYHg1mlm0qwg6aJVAjHsRazJyQ2lsfMnU1vbkhizsauOK7zaGsNmKkpOiQhn/qeMt9o",
-	"gEyioIPea/gIXI8AQviKfnQlB5sBW8O1DqvMtc5MwwhVEyJafg/YnO5mtYUDxkcu6UZuM8YsV/JukgiD",
-	"UbbpXLJayOAzFKjFrI+w+u73uT5Fy1yk7yHFOwOWMSwd5JzCJOx1gYIcCu0jxttQXSowLy51825/G9iJ",
-	"ZQeBD8qAaYSGWWgSoWmeD9TnJEIz4jylUBPn0recplTaSk0DFuRd0IMW0ohUUJONZwYZLXM+Kzt9aKH5",
-	"M68GLJXooHcC+x+w4JIosWib7EUdBHu0KCtj0BaWC6vXw15b76XNJC0vS3Pmz1l2uPQ9EKvcDj+31iSo",
-	"OZ9VTaRWouLCKj3PznXdOQvemvdx0Vy1/9RNrtbD7f4nVEF71mdgCqN9URE579hZZQ7KG9Efwi+95lca",
-	"E5g0XHhcvzjXwbR6zWGWXFan9tKoL9c/bZ5GK2YDXJIppprlX3uQrEdhIEnUBoPo1uubE4Clu4e+AfqV",
-	"lQ4Ha/bcWI9Qtc519AhV/Xona/a75vxXzBa2ryzrH3J+l799+Nz6lFctXBe8Kz3OaL/TqxL5qplk68Xr",
-	"yWhlG/K5bfN3MCEXswwvNSPbw/l7qdcex+zsvMGb3tVIHwwdED1AR10pi52hwPgLBimfJSkbx6RtblGg",
-	"KR/SmCA8m7U8z+AdUD4xbqUFLe0EfnVyN9yANbH1emxLGsE4O77sYjOSgD3cjCU1b2lS0qF3lxdGyipk",
-	"meunWelaA8a4l44uAIctW+5N/xz4JXdsnDmwpK4Aj6toTKSRkF70DnvWUXnAZgKimNqJJMg4WiOZhBNw",
-	"7A/5NE1qh2ezfprVLujUsIHnLk3xY2jcy0nhv7BFPpcEvFoPY4Dib2+U31Rh/29gxf8LWXCd7T+TDDOQ",
-	"rcaZS4n37ieXK2KpZ4Cz/1NVQliATkAKkR10oSSytf6coCgVn6E5F7eUjTs19n4PNfz7m/sf1XCPshJ1",
-	"FcSxkg37iai68+0+Bfr7yqzuy2/sHuzMap44Tf9yf/O8Zjs86zxGMZWqZfzuZoJIkyTMxLwbjeF8wmMC",
-	"zTpGAwfJ/a3rjxmoU2OM/1KcwdPY49d4Gs4mn3sizxT+66TwzvK/DHGsS9N3LZFeQ0a/si3/DpK6l+Vv",
-	"qZDuWJimie9RE0KFtbjsPEvuaziMWxj9JuUGn47MVUr4GrnCfUK4YCF9ofVttb4QTgsxwXckk+2ldVVd",
-	"KtNeuWqtj0G/cuk+P1va9UhCbDHDZA25cnFpqSgAR7wlJfmzQPxMLu8lENvI+xEXGi956rhtEtLdT+aH",
-	"FfLyhQK5VzrB11XXcKVeGI+IMX5PMItiEjnMBNBpHOI4s653zCUJsD4HIdhhr69fLRenPaz0LFQvE6qb",
-	"gtzxW7KTKVXS8ttPQMvWYKQsBNZ6L6W543cTabFxpRPdFcEinECsvRbqRvSjc7ciU0xj1AyxJG3KJGGS",
-	"KnpHwC/GNnnZ2Ts6QLMJZwSxZDokAtwikliB9DhgXEREmAh4OxzQiwB+CXZa+oPf3X2Hv72GP+lWEHY6",
-	"XCDINEY5a5ko7hkeUwZCk/4GpY/6aIalREFWDCmoqMJUHet47o7si/G/rVLVqIobsNr5FireRAeq+jX6",
-	"DXCccnle+w3o1vAt+l7io/1etyIVzfJ15G6IMnvtIy6mqBl8d3Dc6XRMJpaq1XhXWbemvaNc8YLB4Lvf",
-	"uu2TD9/+o7HGUt+weJGWbJWp97/uV7ckm2VnPX7IQYXz814xv/UaohDdoBJZt4Y0e95mq7gy3T4/qujk",
-	"JlvDwun2/SwprSEpgW8hoNvQQzUpfUn/tm0b50uDR1iUf8lGv0f/SIxvmB/Tp19IC+m5sEbfRcwTLxDW",
-	"GGzAGBdTHFNpsrs0laDTKYla6B2jkNfo9Y/np7lZoRIIIJAd6+uHUaBx9pyLKDC8jau/TOWABcblLjhN",
-	"K2/psQrNwFGUKhIFNowgJPQO4oktDrX5ZkzoQpjlXTIOnxjFlN2iZtrcolw9sprYPIVUkGing97apcq+",
-	"5udigqVCL7zaGcbjEw9YyKdTMLwmkkTI7fAUgU8gZNHCYsxZj0IYw8TkIquUL+0+H0m2dMM/jck03Vyd",
-	"wcB+f7aYPguIW7GYOqTRJCzST1Ps1KDgtdjq3U/uD2saT3OIy3kYU1E0mGqspPGTPLXfc7ECiDIluJxB",
-	"ei39m8GRtaKgj0CexcAVttXssKoJc619tfaUu0+ALb86A+uqa3sciT19/BuYWU9R4CLSgirzqUno2UFX",
-	"xq0fZFeVyD6KKKDIKLB6pZiPqcEVA2bxB0lruFpG6I7fFrDON0XvjI4Vx/tQiNgUpfOENvtnPcWU34H/",
-	"RwedWWtuZBkmCq5wMWdjIlyAaFRr6v0yDM3TWHpXPdHUzJt/qs+Myddu6F2OwDbnRnZBJEq55C+C/+ql",
-	"T2mKJZhkt+B8qiUuxbWIlglvbrxTm8+P3FGeSNMpp0vvoDdqouVPgxuJ7KOD7kkZ4VwSSVh0kZ1E6eX3",
-	"qg2G2eFp3Kb/rySa40Xnb/T2HgWgrzRfrfInCKm9twfYCYt5ePu0QH0eEywMYR1hGpOoDdQYwS5SPWSO",
-	"6pJKLUwFkYTtbcS0my5fH9f+io4082eOXh8BT9RGcGZ8Vpd6xvxkmjyZSQD0yxqUzFpTBXfmSV6lXvaq",
-	"v1Wq3KuKLzyqThmOcbVC2ToRP2uTV2qTxw4uHbRbQN228vg9hGenQdh4gfhQYcrAyJ6LIQfcBjoNE0sO",
-	"KwRVcn/ABqydxs+XY97t6GOi0gTIVtUxgjzXadA5hFobqQiCwAPUtO9/wFA+tjxwb72vz7sPhCQwiwxM",
-	"yaJ+voUVi0ylhUAzJ+AHZP+sx3fqF5PWGysz804HnZddDWzaPNh3qt/O7VafpWZPkJ8WIFOFF3aueEVZ",
-	"hI5eVf3k6DV3kzntuQnesXcTYuNfYJaBUy21ngmiudt6BV7+9hvNigV9NBR8LnU/k5O/uNamPuRkJpUg",
-	"eGrRs1HBMxRwGoUBGmp0vQOh+u+kyzHuQukhC4VJCeroqPMxs1jQJA7IgM84UuS0aziWfMAAFjroDbMI",
-	"1Iuob2W9nc0DNQ+6JzsmgyFkQuIj9APVFJ2bquXI5IAhMy3DKc77A+bniBhlOSMuoqCVZnCAv1uIdSCY",
-	"9tqtyCthTsl6UacnaRteuXamegoxdQTAvGSMC4SFYjFTVSK40YQCrngk+RvGfhprgtlWjeQN1/9sR3gW",
-	"17dhRxjbB1Qivsv4zN1P8G/JVFCltM9e6LPGfrnGvvYq6nX1NYfb/aKI6GtT0S+5p0eR4+1b20Az38m4",
-	"ypxePqZSnRqS7JTkThmeZ3JOiwzOgDm+q0C6bwmZmcEtybal9mtU5o9Or59GWb70mThNuf9cnunuV64m",
-	"35DuZkW8Kp1f84X6TY6yECsc83FCWqXyBJSFcRKRyCuwpCVgWVM748pM/rcIptJbWSOWCnb8rL1Zrb2R",
-	"DjYcIFtg2bb2BlLxWyHU6Pm01Gi9/mwsQZrt9aB7Yip+zakktfFOpnb+IwU66bGfRnY026qLdtIfn2XH",
-	"fz8a9sjhRvYplB7xMmq0+wn+XeEw9n2B9tTUzzh1q0BS0ThOs36WypMOWFaK70QTMM2/IqrSzK1TU3dn",
-	"SUWO7OH/LepxbAy9f7UCHvXgVy/51txh94ui0a9N8l1yT48i+Vr8skzyBatiYHHEazx1WWq9VoH18Tr1",
-	"NfvQyPITWBA0oh9JBA5nA1ZU4U87qIjFXL5owzvXVgAy7P6jMxpPI/QufSFO6PVfynNdjr+XDLsp12Ae",
-	"abui1GOFzGka/63KNub3tE5Gjxzn8yyPriOPFs7MB88CSG1bRE11rpo4OF5WS6qyXPghVc6gZsKgZAgo",
-	"YPoIKAmYbRmeEogcqxdyd1xZyixjAFSvUdz5NljP6Np05vkzebSsH/4kTyQV5zdamwwkBz3PgvKzsnc7",
-	"2TxyYLUUJ61HO3c/yVzP+6e8PM3lv/QTXLoIjLpwrArc8WziXSHobgAIS2TfFQfffWqs+dXJxRtd6+OI",
-	"ygV0cC9r8bo5MVGhQEsptAqiHohoW589W72FdNA1viUSkdGIhCrNH2RYllsbn07kklKXT8CvPJFwvdbL",
-	"S6Xsyhf4zHd87QL6l+A7KtJy5gH1tctH6WQUk5Sy4wJCwf8zgMJLlI0Dlx1s7wBF2JRyNB+JPFNBC0k+",
-	"YILbiJwQMzQkaBZjxqDyboyleidJdGbcSt0DcRXOcHg7FhqsWm4aPOSJxuFTyhJVWfiprI74itOLPusg",
-	"VusgMlAH6F3+Dg0kfWG+oNbEnqYTtWXvUOB8ubUkcIpsPVHj9WW8tdEtWZgSthO9WwoR32bzMee3KKa3",
-	"ZMACKAcWoO/QwT4aYkmOel6yGdTsHR6hIVVyRz9whyhkqJ+1AKMhGlEWoZjgW9DTE9kZsDOFplwqtNdN",
-	"z7uiOFy9er5KB/Kc/xRSzDblxCil4gVifL7znBD12XSw9fymlYjwwYzImmlNM+CvTm+6ntpjg8Skl5DE",
-	"4qtTfphtL7/zL0b8tpCQ1NYZb9+SRT3Pa/NwT7EiguIY8GgLMTInUhn/lBpXSzP4L3rsx2T60mnqGL+8",
-	"RynUVIfINFc0X5qoP/DVmRLyVSl9jKHJKzfvw7R3gdst4+3D3S4IQGTb9bwNepaZVuaWmHA8qCwHWXmo",
-	"crLUz+9/uUqT9DTT5D66X7DTQRfmiFyqrwEzxdsEnyKTClHPBAIdZGDM/mgy22pswVkkUdMimn6xhHFw",
-	"SxZvBZ/hMbyAH0iMF4FhH1Mg/casEpJMSzSj4a3eQDKzTxDsbHqPVKW6LkjFsZC5XTYDQZSRTndssWCT",
-	"zdpWZFau1PIES1tBOOqgAMfjANnl63MYsLwRMLBXehaPgyr29BIuOYOox2JK0wnMhI/OmGYbqkE8Dvae",
-	"/Ub+mn6jBk6MnJuhwVosaBYh7hyOKl44lU6upPrxsZA0Wo1ExI1+YxewlR225PulV4d6nS7gqDczwi5+",
-	"QOecMRIqNBNc8ZDHaYi5zIrD2vKQB3sH5qfjw71jkHBs0glTKracwuIa6k1La3UHXhEyAEnzs8XXiJqw",
-	"bsG5aqfJaKMpZdKbI1W9VUwz8aI3snAE1EzDvL/L+RfsgJaB+VZrO4n1yClP8SsOJ5SRNMoeaHvOZyAr",
-	"G1+V7SALQnYzFRSK5SnP/XT01YqRDrrSeBXHwFwM9d+hTL2jMuZUjeovN7fhI8tznnlFWHP1UFu2GmrL",
-	"L2m6Y45BgzRk1NRE4NTQvhBxkavD4E3v8umXp69NOQFpilenm0BNG7PflmoRu8wpPqTasKHy1C9tVlCZ",
-	"h42WTcNp0je3vORG0pZShdwzPqBmyWeqITWjZ4Ya+oyRyUdgEoNW3JuHJcpjv6J3hBEpbQJAHFH4bSb4",
-	"kPjre+NoptSs0/8PAAD//w==",
+	"7L2Lchs3sjf+Kij+t8pUQlLU3aLqVH2KYmeVOLbXktfn29CfBpwBSURDgAEwkrkuP895j/Nk/0IDmMHc",
+	"yKFEWdlYVVsbizODa6PRl193f26FfDbnjDAlW4PPrSnBERHwzzMcTskZZ0rwWP8dERkKOleUs9YAnlI2",
+	"QXyM1JQgQeScM0l6rU5LhlMyw/oT8gnP5jFpDVrzZBTTsINm+FMXT8h/7fX7rU5LLeb6oVSCsknry5dO",
+	"6xUPsemh2OH7d69cZ6EgWJFId8oTERY6LTf6ml8oLki5zdP4Fi8kChjvSv1GgNrvXp6hw6P9Y/S//3PQ",
+	"29mqm4/7onISbwWezPBrDiu4tNdQvxEs6QReqOzkHVbkFZ1RBf9X7uWSXxMmzXrFlDCFZniBBPkjIVKh",
+	"ORHolrKI36K2fmWUhNdEPZNIYEXg6YyyRJG6Bdjp99NBUabIhIj8qN6RGaZMD7Y0sndmDBLFZKwQZd4Y",
+	"n0k7EsT4bU3Xu8erepakYj0uSMhZJFHCFI1RNmdEJRoncYzwBFNWN93qLokSi9OxIqK+O8XRLaYKjciY",
+	"C4KUWOhTs35fHz58OE3UlDBFQ6wqqOpyShDO3qCcIWic6CEk9SfzB4IFERUk9qXTmmOBZ0RZhoBpVNNt",
+	"GPKEKUQj3QnVP8+xmrY6LYZnuk39ZaelaY8KErUGSiSkejSCc9XSHStFhG7o//2Gu//ud48/2v92P37e",
+	"6Rzufvlb5aEwVHReM86Uxt7opUSB+fuKRkHNuNPmmg3+IOqTQ7wTdvfG/VF3Pzw46h7j/b3uDtkd7+H9",
+	"0UF4qJua4U+vCJuoaWuwe3BYOY1EKj4jonYi9vkzWb/mXhvNRt/fOd4d74x2u4fhDuke4b2oezw+2On2",
+	"w/3Rc7Ib7eDnO/nRH+5XDX4icP0WwMNlw3Zfb2zM/SZjjqt56Fs8IUjSf5N0sH8kRCyy0Zrv/LFFZIyT",
+	"WLUGu33ol86SmWWXM8rsX5UnXIZ8TurWDR4uWzf39abW7eioybpJEgpSu9nm6dJRu+83NuzjZsMWNzQk",
+	"p4Zv1Q8f3nLsbfk8Cg1ubD7PG81HYaEom9TcRWeJkFwM4NILGPmkzA+Bk6fmgtxQnkg0x5NaUs/34c/H",
+	"G97O7vPKi8SJh3CP/IAjKwLov0LOFGHwTzyfx/bu2p4LPorJ7PvfpREG00XTX0S6/Rsc0whevhpjGhO9",
+	"6BFRmMZ2/5ysQyWiDN7WcyNCcH2f/fa5NaYkjtzZkXqhiZR4AvKq4HMi1AIN7dNhS7czo1LCpD7CoqtE",
+	"tgb7IApRZW5THCE3uXQl8IgnajCKMbtuffFX7m+CjFuD1v+3nQnh2+ap3H5rFsCsX5k43eQiTiRiXEt3",
+	"KpzCdp6+PUftORFdmB+yk9KLgAIz+2Crpwdyxtk4puH9tiF0jXirjw2/QrdU6SFRaf82JIFwLAiOFoh8",
+	"olLpdc+W8jhbyrOs4Qdax9NUg3AjJUjiGUEJo38kBN3gOCF2lB3EhdN0zCdAVkay+tJpveRiRKOIsHst",
+	"JmUyGY9pCHIJrFmRqJUW61GMw2sj25uFxXM62N6eYYYnZEaY2u7Ze6iXW929bHWz8T4omfrDdVTR1hwl",
+	"AnI0Uwu23OLqQ2dkVy2Vc4G0PIhwNKNMwjK/5uolT1h0r1VmXF2NoRVvcQvcHs6Ueylbwf1sBV9zhV7a",
+	"Fx5oBV9zJJNw6tEcM8fJDhKWBITZRjy1YkWAHwDhAYNMaQ5+v8qPxlMlU64z5XFUokNFGGaqO0qpsPli",
+	"wGRewKAq1iOnnO8iGKSm8KLVouuZLap6s+9vO8MAdAVdNznGS5ex4vyuWMuaE212WA60TjdIpJ7ehlbx",
+	"srrv9HgG5VkEHWTW/qC/lRFdg8Po1moT43anoUT8l5z/itnC2RXutnWKzOZcYEHjxVXC8A2mMR7FtfvH",
+	"OZphtrArKJxJYwyMjEq7wCcIDDjmLc/2oO++OdWUt6EtbTacHjpbOpyNnCXPFNNNbVPLvixYsnIN5MxI",
+	"jRrJvig0ZK1CDRvRbzsTTzeVq5d+nFmDMn7ynunzywX9N4nux5nNDtaQoz3OBfuPFYs3RGNnS/oApuGP",
+	"M9jqoffsmvFb5ngNZhG6FZxNrF6IYs6vEY7p9abo7sOHD92ikWzZp0WbWm7bUgbwNblJzCeUSYQV4iwk",
+	"J0homtK3PtaLxtnGNvMtlvKWiwhNsQQ7vpbRsUoEViRy/WJNzCjwzkBghyELO3aPY/IWL2KOo0vOX2Ex",
+	"IWsIdhsRUEc8WujJ8xsi0A76lf4A98qFkQab0cHGB/bn2Z3mV+vmd8cdCstisNKHSsmvOv+G/Hu1zpH4",
+	"DXlqxykCtomMGV7LNkRKe41TiZwVKa/H7WRayPt8uw+niOSGCeMrrPJGuO97NhdcL8GaR65qweH2KWvR",
+	"9oGRdgdWZWF8TjJ1ZYmV6Lf+x5yhqEFrOWPR7q6/d95k0QumqFo83B5+IHHcHXMxI1EHjRKj4c65lFT3",
+	"3ia9SQ9hhnIT6iCMRgmNVZeyVAs1GsB7JpP5nAtFol9JRPEljPpxmLeeSVC8mYOeNatDU7ona57V/7T2",
+	"PUp8z1ZmmLUaLC47mTot630+hXb0emLVGrQirEhX0Rmp+oRKmRjek3UxVWo+2N6OeYjjKZdq8Lz/vL99",
+	"s7PtNL/tZYMwRlm/vUt4G51WvS2JUpRN5Krltgt04V7/0mkl82i92X7xTd+/WdcfDDddB38N/R68gX5M",
+	"2+Wj30kIsrgd3Rl8C9sWRVRvN47fets5xrEknTV2+E7OxhVb4Pv4rO8ntZFvcoMKqw1jWrJ2r6gxEOE4",
+	"fjMG7rb09GkW96VTPC1UkVn+Hw2GrAfhGJsQeFEaummsPPaP2egvvFVaZ+/hTgU8xCs6JkC2ZVCGf/HG",
+	"9jUteXsiRbrTe4d937v3/HA/5987rMBGdFpaL40vCIuIeI1npM7npJ8jvY+IjxF8AyAC586VqG3vFTAW",
+	"Zb4p/clWbpSt03BG0MWUz/ME6WM3PB7FbqgC7lm/SA7UgBnKXkf6wkVS4YW0QkI6wj0U4YXc6qFUoBVa",
+	"sYYvJIqxVGjnwCJN8iu8e3C8m1tj84O/ymYTyut8TRaaJPAERvcjifFiyUyQ4EqzH33BXRO4TQCrJKck",
+	"cqANqpCkE5YfYZ4EDvv7z3OjqxvaO25W7ZwpIm5wBbIK3iDGFEgnTIv/emCcOU/KlESJvrEtZZ6gPvov",
+	"xMgNER1EYkm0+hgTvbh6ifI04Y95b+dAv7By1KCUns9/xZ9eYhonwpyq/KBfGhnd6q9jwWeIs9TMiKNI",
+	"6NN1S9WUMm/PvRWmEsU8vCYR4onKSGinOIOdfsGx3l/lW7czeMXDa54ou/PVx29MhVQwDp7oQxXDkTlB",
+	"BIdTNE6EmhLhHqOIJ6OYSERVByVzfUj1lCO8yEZ/WBj84TK2UT/0dZaeCxgGcA7EBZpP9Z8smY2IcMuN",
+	"0zmkIz0ob05+6AfrwBk0ax8LIqfAdU9HkseJIku4L7LvWwY8xjMaLxABBJWmelAEpTu0oPnpAwKT7qAp",
+	"v9Xkb8kokcTjQcd9y4T8yRwdHVnKT6d0cHT4vEBLe9UMxp/aeRSvMS0tp8LoUrtsbl7GCOtx+L2qsWec",
+	"cMlBbjD0dySR5CeBwyWMPkrAYXs7peEUYfR7IlXXMszC1GZ4gUYAJZCE6ccAcUNtnLoappotcamGDC4u",
+	"Jm+JAFWeErkF1sEJUTJzwjJym++jAySqqXZE9KiUhYFirSYnkgxZRs2aKapEMH06ER+Pt3pDVkfNhys5",
+	"oOXDp/GkCs054YKq6Uzf13rMHtOWqP3uYvfg0LiXd/v7z7sjquAJ+JNf6Idmd5nu/LcWvN7qtOCJloay",
+	"29w9Kt3csDip6XqVPJa9+OVLvaD4HoTyNQWtP4tEXJrU2RSzCXFCiOcozY8feGZ+AjjC/8f+1Qv5LD+P",
+	"vd0qQUpZRThrxMluxa+rdKfy2OH4OO3a0YnBU2tNirMxjQhTFMd5esk9qRjnmRtVaR3uoOHmEYtrgwpL",
+	"7TXaCpbE1jRrIFbVrfyTCDqmJD8wS7/2ixHnMcFMfzLF0tFJ7oNcD977M6JwhBWuPyrmS89AFfMFjtXi",
+	"kuq1b014HLWqNr58mk4jjF7xGxJrnl0xXbjqX8NNn//w+/2j453dvf2Dw6Mmy2bxUH4Tv6U7fJVqIgNB",
+	"cKRpLtUDa86C0/gyM9jyM+0o88K87Z2pJl/BUdmA5SIHoIVX0/EXKSs1cHhIMksWeYqqs3xUqexuPney",
+	"d6Tnp8mKvYCXq85LUSpQaLRAGCmRSH3zjnB4zcdjGhJzvU+xRDf2c6OeWsGfKknica91nxNUkHoFIWDN",
+	"RD9fvHnd0TrPjGt98hD9Qn/oGVbrN+JrvWscsuK1VT50VdyiFXIhSKjQlAtJ0AgsTAutJM9jUtTGd/eX",
+	"34ad1q2girxh8cKsRfmoN9nlt/qTex3vZb1c6EZBroQ9xZ/OzVf+sqdsYP3j/GXJAXlxl2vbW/C9JZfj",
+	"IxjM0nv5PhazdPxaQfIEnvwhCuDAByCLBiArXOm2AvS9/TPoICNCjCmxsUS2YX3CCma2JKKEhbWhKeap",
+	"wxwn0rmR8gYtH5j0TKafFSxbU6XmcrC9jee0V7vPBzu7d5UsVgp5sCrLLtlmLVypglxnRmfP95XR2vNi",
+	"Xe7JKoFyU+ypVsitj01B+pVsbwP3e1DYyvsJxzneVqF/56wfoIWBuiAWxmrZDr7fP0LHO7tobx8dHB4F",
+	"WycI4voAnvqit3O4r3X1WX7IS3a6MWO5SCUht/VgUQVhAoeK3oDPkoJrMMpTQPq4tvGituCtsWY4mC0K",
+	"qkL2vLbNO2mE6WFbzn7XF+TvLkasJRasvv3z9/BSWlhD7t78lXs3ybvqzL2kJI4MsKikOVpfeS6IFVdr",
+	"jKkL3X/ZmmFcoIAxvyIq0c5Kcd10nbVbJVL/JHCl+9e7uZrcMWXt1ws7XDsccCMO5uhOcXGldjiNwlU0",
+	"Aov45vzHs1pZsgq77KY1yD+0Br4ruO9bnc1omU3ES5jFplRF8HF7waIpQWWKo1MMm+t/MMKGyl9BrHND",
+	"CVBbS3ZZnKuxswZmNPapAXhvISxIDm50vzNSlMNWmPvudYKKAbWN+rqqimY+jSmWWkTNlrC3Zged1qfu",
+	"hHdt1NyZbQYaXvuEnbN5otJjtmy4dkcheG+zd0d+PvBdOpnHOP1fVQn1uEQR11I44rUn+BE0SHPN3Ud9",
+	"zHh8meYYSuZSCYJn6M2csPMf0VzwGxoRAW6tYQt0TiNs93q9Yctiy/5J53PjyipyFsAvqkU9a7nRn/YY",
+	"3zZQjm4W6Nbd6fXtr9u9WxLHXUCvbfM5YTTqgg18kpiYsuY391G0O+rrmxM67qbQ+9LnUyzNCb8ASPuy",
+	"MGhrA9PCDJhzupzFi5xeUW1iLtGdW63cjVMcSC05ZmxlTRCNv0vlORpkF4IkLcY1a/O1UCVRRGXIb7SG",
+	"GfEw0duG2rC9J0j/B+mVANqJOZ+PcHi9RNvfGCnkRfv+HW+oOkq505WUEVHWgd9u11BSCc3TX99++Kh3",
+	"oO1c1pyZ4gDMshQHcYd5Vw3LNG6HVnvWao9TSdM2UwsFsZ432fJsMB3X5L9N3DpAlfOaeNX3JXKBru+k",
+	"kDvxo9ltVBREPtYqsdmyPJwSW6WM/p3gWG9+yYU5JeH1EqBghRbheegirPAIS+jqutI5J0vmG36tJXov",
+	"XiS3r/B0uRJhm6witXOmBJdzEuqJvLO5FCqQYy/P0NHh4W4PnTNjJOogQW74NYk6FlwSafbsIN42DFAL",
+	"/r8nUqHg89Aal4atAQL6+RJUXNjG/tTEO2pht6W1xkn17zm2VLFDc+93D59Bsap5IKv3+ndFK39P5ezy",
+	"k2RUrXvqNSyZcc01lMq1eTn340rMtFngKkr4+cMv6/nJTg2cMQQ3GfpARugXsjBpzo4Odo6q5DGDcmkA",
+	"PAnFTf7Nt92aN4s+tn+c/lD12nWdHeMw3CFHeK/SXHJdlBzfXVSC4Fnl/iWyMDZJJ1Vff6r8elGdcM7f",
+	"zGsQ1fTMavbzosy9rsmiOQfVJLFK1ocGq/qHKEFzE1Yw0cc2a+VIOYcr8h0NWqzuuvQNF29Pm4H1f10g",
+	"ULaqjLpcqld8whP1jkRUkFC9F7So5mZC6dw3fWyvZ6oS63cQ4jjWQvLmbWIe1GgT+IlMO7E2YH87U8tY",
+	"bgVq134dw5lH03fCTtyZ6krS6VpkuCZArp5IG3GN9KN353nBa7e/mko338O65FkV97LEEuORxCPYY3wm",
+	"ex+rjNfOnYT/AmE/kesde/hSR2GpV2x12po0Y65LOXvQR2kOBZATA2Orr0jGArYSHyhRZVYjbiyefxka",
+	"F2l6slJqCfcDJGE06kwaXJy9lWSRn+bNK8vKi0mE6pMgaL5JxJUZYyeXkCm3BvB3KaVOTrMqT6ssfZZT",
+	"Lvg0nc3Bj7heeb+ZwVdyGzCLnuUMTmWno6ciXFnM+BWOJ1eQdUxepWtcEAveOWR487s/jDGd1beolSSj",
+	"4BjFzChaRqsyqpKvmDklySh3a40jW+j6wVQYQNbq426htjbtbFlPvL2WV4mgd2kvZ4TUDfUg9rnW71+7",
+	"JLXJ3dbE3hpZ5crZYHH5JFRPTN7iyYSI7drYgyvCojmnRUBUw2XSLGbbnfYVHVzpl69mRE15tJKGjH3x",
+	"aoSlQcrnftX30TrrV7ymXSRzSiGltaij96ZzquIsby1iohB3kab0rEphKyXCEgW5/J2BjUAiSH8LeT9P",
+	"EEvi2IQZEhOb6dKBrgCuFGWxbDTVUzDG0AuyrgsiTIQgTPnw/HJicbBxge8JM8RFRBkWCw9teAJBWOYF",
+	"5AyzXROWauCIXCCMstOW5bq4P2i3EouHIWoo5mwC45lPBZYbwAgXdiXtu3JPbJqFSsnleP/gCNn0Dchk",
+	"0ZBlccNk3SgD8KSC5BYzKBdAuoLgCH7Q7+e9PL4QUGEJUCXYpklX5+dprL75m8uAHrRpafBCOgaTELJk",
+	"drQJPvzBVmSLXBYy5Cf/WHXgrPRlOu0ssyPngsSKO2Wo3yTFH6BglAipgiyVnM1J1UGCjGlsEvKgYE7E",
+	"rxAtWmEnhhZy09orh+6uDCRNeyjXH1ivqeKBSNvt2JFWrpinFVS5wrENbUXv352n4YljgSeadXRMUl4S",
+	"IfIJh6rg7l1t4FnfSfkOrP21AW458/qKNPQVbrqVX5hbPP/m853j3c4yu/nVtCQ5FHEhKxNgl/btwhny",
+	"m6CYcllLK9OtQA4cWlGV5AeXHMfIcBZEhaOyd7824myTdtGXUMjCpbJALvzymUSnb883AxyExPD1jpO6",
+	"VfWTK1UEe4Jo+romfrR72gyB5zeTA+FlOaB8A6TbVH8LPtbR0t2yzjQjt+VYOT89zXD4aXenOxx+Onrx",
+	"8fu/bZQ0VluD6kBoDKUGDnila8M6GEdyjkMiO+iPhCsitWilGZuMsZwW8wssoZc110f/355epIMf9P/9",
+	"uHS9mpDeWqauold3OU3W0tsjmCkNz7yPgdJz5jcnk7mgzAiJpxdn5+cd5Oimg4JhK4DYpOGwLmykCBV8",
+	"WGqBCW7C9rrRc/kAJFwmylQKuHeseO1SzAWPUETmMV8Y8cmlmvgjwUIRES8qZXyTNWPJCFYGXjgJZEkJ",
+	"E1CI91E4xQKHioh8MqDWP3Y/vdjQ/Xpc1Y7u/r1cus6rw0tS/aUYBahXkLJJMEhTkLhkMPuQgMTPUJFG",
+	"H7mv3D+bhilV3dxTYzDJ38++xy/b5NxaLNV2DMlu1gXYiERXH9kczRb55AKNE5UIgiiTCjN1orUMKOBG",
+	"MJOaPcLnBW1it7971O3vdPs7l/3+AP73r1anqeO2ZvEe4xYyjOZe1xA08YGq6T9xnJDmE0j7Lk5BroT3",
+	"9tDFlN8yg2V1ZRr8qohe6sFbGl0d/Pd0719/9Ge/hLvJP4/mr8SxvBzt3P7faJ+8Hh9O/v778+tTvker",
+	"+UpJxqjB/H7MMhnX5r5cXjKtslKax85Gz8fP8f5xV/+nux/uH3WPx33SPRw/J3ujo3AX7+w8NBbkHcGR",
+	"9O/NCCsM9s0RjWPDoEqtTRqCN+8AzrwDy3/eDLJi59O95eK6OlhzXfBljjZq5L97JBiyn743DpTawoHP",
+	"XN5FZxIv20maZUpd6ktYEbNlIQT+pZMO3qeX4i1ll7z6AvKXd7MXUROqv4uDv0Rj6+ZtqgwJqlHtfP/L",
+	"mgFjq4J77pETqwJY0niTH+XCzDH4+12cZX5QujAe29ST16iXqNG5yWxWaftLnL5Oq65c09c8l81OindC",
+	"VwchVMqzBmHxC1lUQTEUvcFqqQ5ZhrBbmPQ9EvfdQQpaiZDWooUnWVRasw0i/Ofb64bQYkFUnbbyYUoY",
+	"opBv9sZmiPn5wy8XqC2J8RchcG8SATlsp5CqcR7jkESIKjDp3FeXdRvAyCfl586AQeu3G+bOcEBw25yk",
+	"hS8rceFFmDUIFZoyTHtewjBfrvDpzV9df2c+LqVhd83c697ITsRd7wx/SCZt8dqpuc1KrCiindXsZuQW",
+	"KAnyMdelwq7IAL1179zNzc/7i+rzXsWVbCLWmvRMl34xL5QV485Vqd/v7fd2ASo4FpSwSG710Gkcm+KV",
+	"xiFlRiDXSdl0zqQiOMpiy4MOIhDCabzuXqqmKY8jr9KYa3OZcb9Jnqacr3JtjXN95+a99POV3aWJcArs",
+	"k2rt2qTMC7OYwKADC2xyOMNS84igWyyRNIgU1BYk5LMZYRGJtnpN8k15SM18KqgqpXblfOa1IJwg6+i/",
+	"3FvBIJc77JlMkTe9Rtmm8v7gpV3mXrX95jMVK47IpxAywvaaEGKN2+tijkPSlUQfS0WiXIVbeQfP1n7/",
+	"eKlLvUw4PFHIm3rggv2kMz6ZWfNCVaE2ligwmrJ5PygSUHOXfWEf8osPnhsf5hqgNkb6U7CSFXs9bJ5n",
+	"rJLGgAf6R8mUGciT3vKsZKuSqSWSCFZZu6EZ1VcmZW90ekssYvkQymHGdjDPuxGdUFOBwQzHZiPPwHC2",
+	"RoP+zS/z0LtTgjZ7wWURq/Ug6FqX4XH/8Dn6+cNl/lCRxc/T0U8hfUN/vnj/7/Od1/Rcns/U/F9n54fn",
+	"v59+enP58+yc3tLo7/Ht+e+c/t///ofALOqfs36P7PV74W7MlriTrqrQHi7Tu0timK/WVVMr5OD4uLIc",
+	"yCd1tayvCzwjANzMXgpQ+5rMlQf/N7kkFGEm3bpU6AVTAqPzH7caDWIFYz1liM/xH0mRhbYBT2krDkBG",
+	"WCsL3E65dEWfQywEJXLIgtW5X4KtHjpX1pkiEWdW2EgkKSRub6lboa72ro//e/SP/uxfd7Ger8fSjVKT",
+	"m1JT7t4wWNjUVMvLkPa3ldC/rMEc5XaKEch1ZhKwyISJoGpxofUCi9yD3k8TE1lv/nrp9LSfP1y2OhVI",
+	"OP8s6PNxSxmNOpqt2CT9UJ0BCtlBT62BbTmb5VSpeSac/QDA7dIuVdchxcrbJ2dHRu2gAgtueH02CIsP",
+	"rx6DGWHDVUjrnRTXIlNPUJuPFKbMoZSDsvwVbHVguRj6UR9VwZ/JITt9ez4wJy49+iGOYxRspwCIbXgc",
+	"dHK/GUHnKn9Lpis1ZOlSwWioMsdt5Q5xvfy7NSqLzPbfZX5GFyaIAL0/H7hV8qbsANmFIuzPJKKRHvGQ",
+	"2SQ6bRCAsUR/v7x8i4BCtiB9be7Gs/KybvPtL2cv9PsYzYmQnKG26X3IAhvX0E1oYMtDjGN+62e7Ma2d",
+	"2es29+N7EbcGrZpohjRqquWb5OrjOCwKxAOd54kmNdV5HwPaxVgiAWy49GuTA6c1sKFJ6IwzRkJT1qgL",
+	"/GIu+JgapDJcPCxC9idkwoc8b86SmSuXySN08bepVuFMx4+7FuvMwhNoDLlbEXBdppAJgHlBHMokYVfE",
+	"xgZkVMckjBEuy7ZbDZjpFyjtNeauNCMOVVaqo2UOaavTSmA5HCJ5QtU0GQEY2bxh/1Pyw7bcKYeaYMZZ",
+	"vNvro21UILT88TThf+7Q/5pt1unb886QzZJY0a65UUG8sAXf0QsQClJOGmBIaUghvzzit8ymoRqydvDZ",
+	"mNLev3v1JbfJnzGNvgRbjt2Zz/ySLZ2qdFX6OPz84ZeL3pAN2Xff5Uf83XdIy7QwNYkUviYIu0KpP3+4",
+	"NIOK9ETMapXcnWYwakqGzGiRQe3xCFB7nAHGtoyKVXUcAtROcciau53mb6NAE3uQLuUMuzNjBS/74ARh",
+	"tkAcyl7Z7wHfYNZtyNKdOU2rgwKtMvOJa94U+5Fov7/fQxBfYQxTLrxkyIK6WqGBXfK3gise8jhdNPnd",
+	"d6ht6wKlO9aBXdpCYx7H/BZm+u7lmRwgyfA1uQqxJCYRCtwpVXG5EgWf4R8dVAob/RJ0TJ015I8QBnjJ",
+	"kRIL6PD07TmaEkEG6LtTdw98Z3NPly++toI6plxJJfAc4WhG2TNXrx/RaMg07Znbr4NWkoe5DEHm0iey",
+	"oKAojoJMtgvMpRfTkFjlzHKF0zkUYN/t9Uuc4fb2tofhcY+Lybb9Vm6/Oj978frihf6mN1Wz2IuCyZjM",
+	"DRHSsI1+b6fXBzliThie09agtdfr9/ZMNc4pXBHbU8jt9G/970llnjBLVbv9Prqd6psK+KcpqWt4jJET",
+	"euhHTkyVWMWTEI4acjmeeuZ6NMf3XF8jPxFl00ppYduorjCi3X6/QTX4ZpVtbQ81hW3dJDRfjekN6eUk",
+	"9dbgt4+dlkxmMywWoJbeEKZf12QJzg08kVo9eJOypdZH3QBwhkXTFSUst1DuFNsigwf9vcql05cw1aN5",
+	"nNXT3S+Q4mb/kRJ4PKYhVCw+6O99hQG85goiQBbmaKerFzkSNMu4tXxL01Vcvafe7Va7se84V92UG2se",
+	"Iw0nbwOjlmhCFNrv722Vt/QVlerUta+Pp/NC1Ppss1e2Y4sDWvliLjoVfLwPRjs+UqNi/04h7BVuMTtr",
+	"IJ59M4KqhtORbv+A0+Ji8MnO6k9y9dvho73VH73kYkSjyMqoHg19ThWz32qk5I96M3z9/rePXwrMRKp0",
+	"6h7dpTTw0WbzaE5lPWSwTzKnCKcS2KgYQ8UihE0pziHzRLMeAoFPM8UJYcTYaIBNGXysuc7y1Gs6Pk1V",
+	"B+tM+4FHi00TlMV3fcnbaGzob4Gadzbded1F4gS0fKn+VzxMo/+XlehP34PW/6xHQH9xvPqLM87GMTVm",
+	"6f2dBl28xYuY4+iS81dYAFCrtb9z0GQ+FZXx1zmoGQ5n1WE1NGclPUviFQe2cE0YJcic35goss5J/hG+",
+	"yJ9kfWBBbVBTfVQpQ1T10GVJzRiyEDN9BY4IMj1HqL2/u7tVdXJNR/7JzZ2g/fKgzRdR76sS3v7qL15z",
+	"ZSK/9Qe7u03GZeU/gMA8DOWYxVpJOZ3G8kTHeozgL6NmUunzn5KkWLu3/a/OHf+0FLPx6/0nohps+npS",
+	"HqYRiGxzrMJpmVh+JWJCkCQzzBQN5cCFs0DFFgmV41HCjKE6OkGBK/0auDdm0ABnBI0W+j+9IVubACs4",
+	"jIGEfhXZwKJPG8kGX436bRbFwin4897x67Lav8gdb2jnbnd8TQ6qWjXRZgXOJwu+IFZYN6bBa7JIjdFE",
+	"GNMhIWqQpRPSb7TB/iqnJBqyrMi/ge1hZiSFrY4VIxS9IfqrDogSDrlpKmhn2D8IwbQYnilZGN2ARIAq",
+	"tRGIVcf8J6Igy+4DHjRov+aUAVqRFCXwM7CwnXGmBI9XieHwsnvXiuL3uEVy1PXWZIfOFS0veizBpuqb",
+	"IIBQ73pPrCbUyooNdTRbcDT8mBrvd8APoUn6+f7OPnL14Qqzeyat06CHtOZrzSK3U6yGzDo37En3MY71",
+	"l8pPRFWl/3tA4qvqroYWy56NPytZ/lj2wdTs2wPTJfgDaZp/HyBMdxOOKk0mL63XL5uVX7Y9dfUbH0DO",
+	"Ny47PgTCwQnUlFDhQlKH7NSz/xuXi2W2qb1cv00nDKtEEFskYGG58I3V/rWEpi8gcKlgFnXgICSSiCEz",
+	"LXc8+3uKtCOf4DzptqixfLpylj30zocT5QZm2L2Nqu4Mma1foGU7x+NLZy4rj3CZJtzfvCiXz62kiddv",
+	"61P39vYWClJ3ExETFvLI5CW8W+NfVU6sLi9Rw0NcZV4givuwj9f8QnFB1rAtwfm+g/AJ35Ul0P2GX64t",
+	"VJbGWZQLc/im37QEmBf5sg1B2IEFXHGPqot4Cesy52fTbAvIVcsLuIAMdAhkqiS6nfKYmKOsucgYz2i8",
+	"0GfffVvwT86w+XLIqDd/iSjL8QaqXJaKHnpvKpnkqptoWZNOctVNjMuFRODYwnLItLBhl7TfP0b/+z+7",
+	"vd2tDpLcMGN4Xc+F4BhYl5ZWjUUrLKHPCOTX9PFnHqqq7Ty3frpmU287i6lHONbKLZiyDWyhwg9jOMTd",
+	"GJxX2sYiPdeHUX7p/CfzyQryJRHUv7S7ixS3xLvVXBH+CzOkAv6xgkmZRfQ4QCnQwJ2vNVlWCkbeJMc6",
+	"18JiHoAle0jLR3MlUbCSRIMs6GqrM2QBYJTmWKhteFFrFoEJrQgTEaMufB8gCRFZJpN78WQGnVRmQxLP",
+	"yJB5IV5G4rMmsx566z2xKQYRwMcMfCRagN5yAjB++yaa0ButKt/SkHSGjIsc7oQa5/4fiSn8rvXtDjQd",
+	"FBKqGwBOJeh24KEwa6C2HeSBbHZ7e72dDnr/7lXXrmoB4LJVZIzfo3yrgRs3TLnYpd75YKsDsuaIqymM",
+	"3A+LqMDaugghmCtxtXEDFz4HpSsBnlQJ8g620CyRSsvGaETQlMQG5+VdFCxCIwLZfRUHG6YLkOsM2e2U",
+	"hlM0IiGf+TjzZ5ogkyjoIRMf5r4IICNQMSyvBE8fsgaRelhlkXqmG0aomhLR8b+AyenPrG92yPjYJTPN",
+	"Taa01BnguB24sJmgg4L09443r61BVgPSqTy6VyNhQKvQMwTvZE2kSaxdQyfIgzMEFdULgtI4V8eLUYlG",
+	"mtvq/fOWhioIyLPgPsVRG3ZzyPKiQerldoIAzokCEOFx6oMjBxY6GICUAMvinQhNM56UYBGRiSRp7AS1",
+	"ljgrxFiaMGHYhZk5KLjeX87IkEnF5xLdcnEN8s5bQaSeiZXVYgNrcRmvbBsTTKvEPiPtGaZ5fNTva01O",
+	"DzMiyugZW1po09zX5RrLq8EulswGECWS/CSwPgJp7NYB0ox1rDkdQCedoDnwlliTecyl8lfEmhhhVSZE",
+	"uaXJXV1uZb7TfPm7ISutHciK/kFIxdwpns+13DnltwAVnGG2yLIo6zmk6q9Tn630aieTm/l5FBMXdRSg",
+	"hCWSROY28d86tVmIszehqSEDsymfUKZvBqd+a7py7lcPm2zHomkgJYHiaamIK7NhDOUYVtSGcUKQmT7h",
+	"mumSmfQizTRN2FCzLM7MYPfbkrJJTDRld9ABuhXAQA0lKzTjUm3ZsLWdfncGeZy9JO8mDmnI4PRoqqMS",
+	"BW/fX6Jer+fFRkBt6u3P7ofz6Mu2x7aA42nWnwtbkvqecS9tLdEJLLg5d9j1YVxQNim1CiMx9dgzXrEF",
+	"y39q7jqzyl5hGMZzwZ9e7CdO1YxSpCeg0AxgtRS+pnfm5w+X9sj2D593kFHVUaAW8wHC6vvfb/WNZ83u",
+	"qeySHtohy0z5msit+GmmjYKcdWCAGO9KxQWxdW7SDB/d7wLbseyhS6NPaS6LWWgKtGBFEADLSITmJK2E",
+	"08a5FOYnqf3a+hOHLMhnH9Ec9oYIQU1G+jkU9crZ2PS9pM8wzTEQKtH+7jHMf8iCd0SJRddUVeghmKM7",
+	"SqnrYmFPeD1C6d56XRbKX46190O/q+K9G6t2uXQFjTU7b5ReUH/TSP5CoP5dovNXzT8NCKyN5bv7ClXo",
+	"Cc213UJrX9UomI/crQJK5s03GzEFdlpvBZ7UD859YN56zaGXXGWD7tKEX+779PU0UV3WwDt9YzHKJo0b",
+	"yb4oNCSJWqMR/fY3YAxt6GGv+m73uOF3l5z/itnCfis3Y/C4LMSWeprtXm8Nu6zVcDyPZhlxfWbf+SsA",
+	"rovFF5eCru3i/LXAKA8D0naactvbGumToSOieyC6Km1ppygwCmiQyl5GXO+aXRRoxkc0JgjP5x0v8ncL",
+	"oBqMW/lW6ySB7+50zQ1ZG9sYwa6kEbSzhZbq1VLLm6ZUC3r/7txYyQrVVwZptZbOkDHulWkJILzJyN/w",
+	"7yCzR6RpR0FMjTmfj3B4jXAUCSIlkcbC9Xz3YNcGIg/ZXEBSq67WPEx4JpJJOAVxPOSztNgLns8HabWX",
+	"oFcjGp65uosP4dQs18r9yvj1XG3Uao+jIYq/PIR9XXjbfwDm/U+Ed3ZI+UxbzEi2mmcuvby3P7vUwUtx",
+	"9A4tT1WJYQE7Ac1E9tC5knn7UsEOU4OO91jDfz44/kFh7iitXlt1OVaKYT8RVbe+/cdgf98YRn35jt1B",
+	"nFktE6fZwO8OZtdih4dlxyimUnWsa9+Y0zsuBarx+BhzuX6tZ6xy4OSwgTJZmroq6PrXkgweB73e4Gg4",
+	"BHvuiDzd8N/mDe9w8ssYR9M7fdte0g109Av75l9BU/eKvixV0p0I0zbZMAyM1HjMt5409wbh1ZZGn6XS",
+	"4ONdc5UavmausJ+QXKdQzcZGgtrIgdRfj29IpttLG9i5VKe15XYe5v7KVX/6Yu+uB1JiiwWHaq4rBwFI",
+	"VQFY4g0Zzp8U4qfr8k4Ksc2sZ7zpFdEHG7lItz+bf6zQl88VymFQXNVpV5ae8YgYD/cUsygmkeNMQJ0m",
+	"fCxNHspcEkALLgnBN3t5+Wq5Ou1xpSeleplS3bZ42cyoIt3SPcJd1kCQshRYG+tTmzVz02DULM/SrlYN",
+	"IVeagSJ7ed8NahCKguIUp9NDWT5Bi15i9n0DOBkya4pPZCHbc3vnABmkjOygAwOm2eo4OA2AmOZE2FdO",
+	"LCoKvvT11SGbC3JDeSIhEhu9A1QPoqo2A+ty+FBnyCrz3zvcEMARGYJUiF52xAx9Yvpb8EQvRw+dYahN",
+	"7xajEn6DKtE3VZB7YCtvbZ9nQBT3AWnYKgAtHOH/41V8bw4vMENwA3ogjH1dJw20/4qMsAZiDcYQR6kU",
+	"MjwDVhAvEB1XxY09Ggi/qUt7fa78sNj9zG+d49UXWnssZXf3WbRjevW3ej7B8KaZYe7E5vFy7Rpo7JaR",
+	"ARy2tfI4n5g0dfv9HcTFkO339zSzUolgEmGDFfThKwMUyGQEyaVy1EgjA1QOckDjTooQdbhoLLRgwmWa",
+	"Gz7V8IyNv4RVtkA9vy8cS25A2gaS3Sx1uoPE5yOMioFZFmLOuQUVGkRlShWQc4uhxMRT2XM6sUxXmozA",
+	"+s7q6N7wiCfeE0VnpIdeQi2BIbNZ4fV6wJgtSK+y9IFJM5xB+KxTFdmEATmGT+WQhVMSXmtWwq3ZwQMM",
+	"gz1F1uD0UA6mh9oxD695oiSKeDKKCUrmcM0OWYQhiEImhjTgsECjs5M0twiVSmDFBQphxXRbWz3k+CWa",
+	"YgkBRSJhoDtjAx/XazPnPB4YYzAkQ0cSq8TkMcuP+6C/VzHuUu5UQJ/8fPHmdUXaPr0N7mxvCFjokoDi",
+	"Oe3511en9mLzC8W0Qi7APz/lQhI0gkLsCyQV1j2laYvdaVjjUrRfwJQf6k6s7uNPhsgrszUDwi4ygzS3",
+	"pwvzwAtjv+HMJJV+LCDfl6dL/wHAb2nq02Zrc4NpXG14WC5qvOITT1PRrC8HC8LzuYlF2Lqj9AH3em0e",
+	"kAuCRTg11UjmgozpJ3cTm6unHWJJupRJwiRV9IZAsJl95UVv53A/X5UHvSMyiRUw2yHjIoIA4tHCNWfY",
+	"c6qljBb5m80+h99ew0/6LRBJRgsE1zrlrGMSUc/xhDK4BvSzREguBnDzoYCRT+oMfgkAP5TzBgTV6Vqz",
+	"Rf1aTolOcTfeVuyAvd07qLgTehZarmxBNKKrxTywt4p/Dayok7RqHLkdosxuu74UUDv4fv+o1+uZ4iBV",
+	"o/G2sm5MO4fgN1ZE6O//33D4/W/97vHH7/7WajDUNyxepKdHpgnM9Hd1Q7KFX9a7wlyqqhX9WwWbmkwP",
+	"iawbQ1rhcr1RXJjPvjyoPyu9tVfDTt28n9xXDdxXELAL7Db0WE0VT98s8PSF4SNaachpEQC6oH8kxoLl",
+	"pyXVJ6SjlZ851uy7yHnihYuUY1zMcEyliUFrK0FnMxJ10HtGwQb2+uXZSa5XMMwBA9myAbTYD03NK5ES",
+	"Ir50j8EJnCytQOm2Cq9B9DVVxNbpESQk9IaUjHzlUiAmihqjmLJrLfPlWa7Vak0tUS2sevqKHCAM9Xul",
+	"Qs9ROMUChwrSvEOy8iEL+WzmAumiVB87QRC8BYWdsJhwtkuN6mPKY1U6/e6qjax32B8Hx5pOrg7F5Qy4",
+	"TzDWJ6/dJmCsjmm0CYtA77uXWJ2Lgm2CaM0xLi/1WAHFqrkSlOE8sc9zCThQdaKfWv+cz0CefHMrAK/Z",
+	"YlVfzLWg19pV7j8Ct/zmUK+rtu1h3Kjp4V8D+3qCApdUM6jCtJoakz10YeKvQXdViRykiQgC6+x3JmMG",
+	"GQGAf5g4f3D9u2SE1wWu86wIme9ZdXyAWBLHpvywp7TZn3UXM34DoHzwphqsbuaaYhzFnE2IcDluo1r8",
+	"7dcRaB4HfrvqiKbY2/xRfRJMvnX07XIGtr40sp3lBrmj63F9/levfUofGAERgVrjUlyraJny5to7sSXJ",
+	"LGICPiok2Xmjplr/NLyRyAHa7x9XQREkYdF5thJNXO/6mHqJVXJu995f6Ow9CEFfEOvh9VYQkh1tjrDv",
+	"CS9an6yTCqr+4IA0axQe9dPzbHlZ7Lyr2ZWHzDxR8zgx2fEEYSmmxmS5slYNr2qrSSlhcoXW3vsuf9JJ",
+	"Wqneu4/StGrO8OKSy0eEzGxKK1cAH+Zkb3uZWazLx/AiE4/dDB7o8nfNX5CGfsb96vPv+c9NGvqnIg+P",
+	"cuk2dODd1Xd3YRIXLfXe+aWLTcqLDTFKX295JlOS2xyjNCCLx739z2KChWEOY+AaXVuNHUAuIq2a4C0E",
+	"qTRXV2gTML21rBvmk2/PvPGKjpUrmY0simctOjNorKVxXT+ZVx7NdwqOOE1KFjnmPIFZHoQqP1yKhK7x",
+	"Te4eHJadkA/pfINlXO15syHwT263lW63iaNLR+2WUDftZfsAyWF9bBAfKUwZQBhzGWyBt4HwZjLZwgjB",
+	"5zYYsiHrpplLyxl3besAYfeRiwYo6aW8zUDbBmoZoLY9/0OG8pltK3GgZpCNgJSKGxRUKl6i1E5tsrxC",
+	"NtEJZVs9dFZVpgMC42DeqSNwUMRZaT0OVWfKLczc5pvNA+p7elT1naPX3HXm3Iwm9YzdmxCb6BgzDA8W",
+	"rLVQYsZegdIfoJHgt5KYYiFdSwveWAFmlsylEgTPLHs2Uj1DAadRGKCRAUpqwnifZup0ySEzKO098bND",
+	"ZgG0b5hloB7AtJN97ZzDqL3fP7Z5PKHqFR+jH6m+0fkzCbXcTb0fwLAjxflgyPwM1eMsY/U5JDW2+aPh",
+	"d0uxjgTTr7YrslqbVbI5ANKVtC9euPckuhVUESjrb/zwxgtLWCgWc1VlqzQuI+AVD6SrQNuP43Y106ox",
+	"UcL2Pzlcn+yam3C4TuwBKl2+y+TM7c/w35JPtcq7mZ3QJ9fmctdm7VbUOzVrFrf/VRnRt+bLXLJPD6LH",
+	"27O2hguzl0mVOQdmTKU6MVey8yY6r2FeyDkpCjhD5uSuwtV9TcjcNG6vbFukrca3+OD39eN4FZceE+dS",
+	"9I/L0737jfsT17x3zXGujRK4zMWMmQopIVY45pOEdNAoobHS6o3VRSgL4yQiEWprvmekbs4gy00V8P7C",
+	"dP6XSAWkp9IgExDM+Ml6s9p6Ix1tOEK2xLJp642mcKeEGjuf1hotPDpfZgV0X1My55ZKUputB0b6UGl6",
+	"dNuPozuaadXl6tEPn3TH/7w77IGT5dijUDrEy26j7c/w3xXI2h8Kd49NATkiabEeSKl14kaBpKJxnNYc",
+	"w8XiJUOGbZoRfcrbRn5FVKV142ZoTIWEMjM1gNvs4P/nq6R3od4/izCUar615Fev+dbsYf+rstFvTfNd",
+	"sk8Povla/rJM8wWvYmB5xGs8c3WXvLcCC4Y98S378JKVJ7AgaEw/kQiQuWn5stSEP+uhIhdz1SqN7GyS",
+	"AlbwGyPuP7ig8ThK79IT4pRe/6Q8wXP+WjrsulKDOaRd9/NStIJF/py6d/8aeWj9OTXJR5uTfJ700Sb6",
+	"aGHNfPIskNSmVdTU5qovByfLak01df5mJprUOIPaLjkRZwCT1jcJuG0ZnhEIsa1Xcrd6qJjvkpFPCkry",
+	"GmyDDSGpLdCXX5MHy1nrd/JIWnF+orWpbHPU86QoPxl7N5OLNkdWS3lSs7tz+7PMfXn3gi0nueotfnkW",
+	"F6pWF7dawTueXLwrFN01CGGJ7rti4fuPzTW/Ob14rW19GFW5wA7u5C1uWtEFFUoOl2JQIfCGiK7F7Nl6",
+	"xKSHLvE1kYiMxyRUafZrI7Jc20QeBErG1KnSX19eeSTlutHJS7XsyhP4JHd86wr615A7KorK5An1taum",
+	"4nQUU1Kl5yLnAf8ZQClxyiaBy22/s48ivADdyTwk8lQFHST5kAnuqupjhkYEzWPMGIlOUBBjqd5LEp0a",
+	"WKk7IFZ5GuHweiI0WXVcNybrK7YJwqs4T9kc8Q0Xx3myQay2QWSkLk2k6bJzaCjpK8sFtS72tBhOmoTa",
+	"Ybm1JnCC1C1lNLKoL4PWRtdkQUySLD1bCqkxzORjzq9RTK/JkAVQ4D5A36P9PTTCkhzuelm5UHv34BCN",
+	"qJJb+oA7RiFDfawFOA3RmLIIxQRfg52eyN6Qndok/zv9dL3nEASQW+5683yVDeSpeg8USGrLqTFKxQvE",
+	"+O3WUzmfJ9fBxqvzVDLCewsiDYvyZMRfXZynmdljjbI6Jur/mzN+mGkv3/OvdvltoJyOpBNG2aR7TRb1",
+	"Mq+tIjfDigiKY+CjHcTILZHK4FNqoJam8V902w8p9KXd1Al+eUSpnquJTLPpJIQ0UX+A1ZkR8k0ZfYyj",
+	"ySwhLI1P094G3tXBtJrutkEBIhuvWQLsWWZWmWtiwvHmmpwhfRlVTpf6+cMvF2k2s3aaBU1/F2z10LlZ",
+	"IpcTcchAlACQlkldonsChQ5S1WY/2mIWkoScRRK1LaMZ5D1oQxZck8Vbwed4AifgRxLjRWDEx5RIn5lR",
+	"Qok0ieY0vNYTSOb2CIKfTc+RqtTWBTmLFjI3y3YgiDLa6RZKmKKxrcVmrFbUTNUIwcjoqlEPBTieBMgO",
+	"X6/DkOWdgIHd0tN4ElSJp+9gkzOKeiihNO3AdPjggmk2oRrG42jvCTfy58SNGjoxem7GBmu5oBmEuHE8",
+	"qrjhVDq9kurDx0LS6rQSEbcGrW3gVrbZEvZLjw7t9vrAo97MCTv/EZ1xxkio0FxwxUMepyHmErVdcZkO",
+	"lJl5vr+zb/51dLBzBBqOTToBDVeksLgkDLI6GK+7ybYUgUkc/m35NaImrFtwrrpp1u5oRpn0+khNbxXd",
+	"TL3ojSwcAbXTMO/vc/iCLbAyMN9rbTuxiJxyF7/icEoZSaPs4W7PYQay9FdV2Q6yIGTXU8GgWO7yzC+m",
+	"WG0Y6aELzVdxDMLFSP+u6A1Jbxmzqsb0l+vbyJHlPk8zJiVzZTs6aMZHNCYdZAizK2lEbP0tTdKQelhf",
+	"Aifm7gsRF7kqol73rhpkufvalBOQz311ugnUtjH7XakWscuc4lOqDRsqd/3Cpk+Wedro2HzFJs99x8sC",
+	"Z5IauwpS/vTS5DPVlJrdZ+Y29AUjV0+MVu+bxyXKbb+iN4QRKW1+MxxR+Gsu+Ij443vj7kypRaf/PwAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

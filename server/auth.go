@@ -43,6 +43,8 @@ type authHolder struct {
 	done bool
 	p    *principal
 	err  error
+	// user is set when a customer's token satisfied the userBearer scheme.
+	user *tokenClaims
 }
 
 func principalFrom(ctx context.Context) *principal {
@@ -56,7 +58,7 @@ func principalFrom(ctx context.Context) *principal {
 // endpoint (clientBasic) happens in the handler; Bearer schemes verify the management token,
 // its scope, and that it belongs to the account in the path (or to root).
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
-	if in.SecuritySchemeName == "clientBasic" {
+	if in.SecuritySchemeName == "clientBasic" || in.SecuritySchemeName == "clientBearer" {
 		return nil
 	}
 	ec := echomw.GetEchoContext(ctx)
@@ -67,6 +69,21 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	h, _ := req.Context().Value(authKey).(*authHolder)
 	if h == nil {
 		return errors.New("no auth holder")
+	}
+	if in.SecuritySchemeName == "userBearer" {
+		tok, ok := bearerOf(req.Header.Get(echo.HeaderAuthorization))
+		if !ok {
+			return unauthorized("a Bearer access token is required")
+		}
+		c, err := s.verifyAccessToken(req.Context(), tok)
+		if err != nil {
+			return err
+		}
+		if c.isClient() || c.AID != in.RequestValidationInput.PathParams["aid"] {
+			return unauthorized("not a customer token of this account")
+		}
+		h.user = c
+		return nil
 	}
 	if !h.done {
 		h.done = true
@@ -107,16 +124,29 @@ func unauthorized(detail string) error {
 	return &echo.HTTPError{Code: http.StatusUnauthorized, Internal: newProblem(http.StatusUnauthorized, "invalid_token", detail)}
 }
 
-// verifyBearer checks a management access token: a JWT of one of twinid's accounts, signed
-// by a key in that account's JWKS, with typ at+jwt (RFC 9068 §4), the account's issuer and
-// the management audience.
-func (s *Server) verifyBearer(ctx context.Context, header string) (*principal, error) {
+// tokenClaims are the verified claims of one of twinid's access tokens.
+type tokenClaims struct {
+	AID, Sub, ClientID, Jti string
+	Aud                     []string
+	Scopes                  []string
+	Exp, Iat                time.Time
+}
+
+// isClient: a client token (client_credentials), not a customer's token.
+func (c *tokenClaims) isClient() bool { return c.Sub == c.ClientID }
+
+func (c *tokenClaims) has(scope string) bool { return slices.Contains(c.Scopes, scope) }
+
+func bearerOf(header string) (string, bool) {
 	scheme, tok, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return nil, &echo.HTTPError{Code: http.StatusUnauthorized, Internal: newProblem(http.StatusUnauthorized,
-			"unauthorized", "a Bearer access token is required")}
-	}
 	tok = strings.TrimSpace(tok)
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
+// verifyAccessToken checks an access token of any of twinid's accounts and any audience: a
+// JWT signed by a key in that account's JWKS, with typ at+jwt (RFC 9068 §4), the account's
+// issuer, and not expired. Nothing is trusted before these checks pass.
+func (s *Server) verifyAccessToken(ctx context.Context, tok string) (*tokenClaims, error) {
 	aid, err := unverifiedAID(tok)
 	if err != nil {
 		return nil, unauthorized("the access token is malformed")
@@ -142,19 +172,48 @@ func (s *Server) verifyBearer(ctx context.Context, header string) (*principal, e
 		jwt.WithKeySet(ks.verify),
 		jwt.WithValidate(true),
 		jwt.WithIssuer(s.issuer(aid)),
-		jwt.WithAudience(ManagementAudience),
 		jwt.WithAcceptableSkew(30*time.Second),
 	)
 	if err != nil {
 		return nil, unauthorized("the access token is not valid: " + verifyReason(err))
 	}
-	var p principal
-	p.AID = aid
-	_ = t.Get("client_id", &p.ClientID)
+	c := &tokenClaims{AID: aid}
+	c.Sub, _ = t.Subject()
+	c.Aud, _ = t.Audience()
+	c.Jti, _ = t.JwtID()
+	c.Exp, _ = t.Expiration()
+	c.Iat, _ = t.IssuedAt()
+	_ = t.Get("client_id", &c.ClientID)
 	var scope string
 	_ = t.Get("scope", &scope)
-	p.Scopes = strings.Fields(scope)
-	return &p, nil
+	c.Scopes = strings.Fields(scope)
+	return c, nil
+}
+
+// verifyBearer checks a management access token: verifyAccessToken plus the management
+// audience.
+func (s *Server) verifyBearer(ctx context.Context, header string) (*principal, error) {
+	tok, ok := bearerOf(header)
+	if !ok {
+		return nil, &echo.HTTPError{Code: http.StatusUnauthorized, Internal: newProblem(http.StatusUnauthorized,
+			"unauthorized", "a Bearer access token is required")}
+	}
+	c, err := s.verifyAccessToken(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.Aud, ManagementAudience) {
+		return nil, unauthorized("the access token is not valid: wrong audience")
+	}
+	return &principal{AID: c.AID, ClientID: c.ClientID, Scopes: c.Scopes}, nil
+}
+
+// userFrom is the customer token that authenticated a userBearer operation, if any.
+func userFrom(ctx context.Context) *tokenClaims {
+	if h, ok := ctx.Value(authKey).(*authHolder); ok {
+		return h.user
+	}
+	return nil
 }
 
 func verifyReason(err error) string {

@@ -49,7 +49,9 @@ func newJTI() string {
 // encrypt private signing keys at rest.
 type keyring struct {
 	secretMAC []byte
-	aead      cipher.AEAD
+	// refreshKey derives a refresh token's successor from the token (see successorOf).
+	refreshKey []byte
+	aead       cipher.AEAD
 }
 
 func newKeyring(master []byte) (*keyring, error) {
@@ -72,7 +74,11 @@ func newKeyring(master []byte) (*keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &keyring{secretMAC: mac, aead: aead}, nil
+	refresh, err := hkdf.Key(sha256.New, master, nil, "twinid refresh token successor v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	return &keyring{secretMAC: mac, refreshKey: refresh, aead: aead}, nil
 }
 
 // hashSecret is a keyed hash (HMAC-SHA256). Secrets carry 256 random bits, so a slow

@@ -113,28 +113,41 @@ func skipValidation(c echo.Context) bool {
 	return !strings.HasPrefix(p, "/v1/") || isProtocolPath(p)
 }
 
-// protocolParamLimits reads the maximum length of every token request parameter from the
-// OpenAPI document's TokenRequest schema.
+// protocolParamLimits reads the maximum length of every protocol parameter from the OpenAPI
+// document's request schemas of the protocol endpoints.
 func protocolParamLimits(spec *openapi3.T) (map[string]int, error) {
-	ref := spec.Components.Schemas["TokenRequest"]
-	if ref == nil || ref.Value == nil {
-		return nil, errors.New("openapi: no TokenRequest schema")
-	}
 	limits := map[string]int{}
-	for name, prop := range ref.Value.Properties {
-		if prop.Value == nil || prop.Value.MaxLength == nil {
-			return nil, fmt.Errorf("openapi: TokenRequest.%s has no maxLength", name)
+	for _, schema := range []string{"TokenRequest", "RevokeRequest", "CustomerLoginRequest", "ChangePasswordRequest"} {
+		ref := spec.Components.Schemas[schema]
+		if ref == nil || ref.Value == nil {
+			return nil, errors.New("openapi: no " + schema + " schema")
 		}
-		limits[name] = int(*prop.Value.MaxLength)
+		for name, prop := range ref.Value.Properties {
+			if prop.Value == nil || prop.Value.MaxLength == nil {
+				return nil, fmt.Errorf("openapi: %s.%s has no maxLength", schema, name)
+			}
+			if l, ok := limits[name]; !ok || int(*prop.Value.MaxLength) > l {
+				limits[name] = int(*prop.Value.MaxLength)
+			}
+		}
 	}
 	return limits, nil
 }
 
 // isProtocolPath: endpoints that speak RFC 6749 errors, never problem+json.
 func isProtocolPath(p string) bool {
-	return strings.HasPrefix(p, "/v1/accounts/") &&
-		(strings.HasSuffix(p, "/auth/token") || strings.HasSuffix(p, "/auth/revoke") || strings.HasSuffix(p, "/auth/introspect"))
+	if !strings.HasPrefix(p, "/v1/accounts/") {
+		return false
+	}
+	for _, suffix := range protocolSuffixes {
+		if strings.HasSuffix(p, suffix) && strings.Count(p, "/") == 3+strings.Count(suffix, "/") {
+			return true
+		}
+	}
+	return false
 }
+
+var protocolSuffixes = []string{"/auth/token", "/auth/revoke", "/auth/introspect", "/customers/login", "/customers/change_password"}
 
 // observe logs one line per request (no query strings, no headers: they may carry secrets)
 // and records metrics.
@@ -249,6 +262,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	p := s.toProblem(c, err)
 	h := c.Response().Header()
+	var ph *problemWithHeaders
+	if errors.As(err, &ph) {
+		for k, v := range ph.header {
+			h[k] = v
+		}
+	}
 	if p.Status == http.StatusUnauthorized {
 		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="twinid"`)
 		if p.Code == "invalid_token" {

@@ -18,6 +18,9 @@ type metrics struct {
 	latency     *prometheus.HistogramVec
 	tokens      *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
+	// refreshReuse counts detected refresh token reuse (a family revoked).
+	refreshReuse prometheus.Counter
+	logins       *prometheus.CounterVec
 }
 
 func newMetrics(st *store.Store) *metrics {
@@ -36,11 +39,17 @@ func newMetrics(st *store.Store) *metrics {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "twinid_rate_limited_total", Help: "Requests refused by a rate limit.",
 		}, []string{"limit"}),
+		refreshReuse: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "twinid_refresh_token_reuse_total", Help: "Rotated refresh tokens presented again (their family was revoked).",
+		}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "twinid_customer_logins_total", Help: "Customer password logins by outcome.",
+		}, []string{"outcome"}),
 	}
 	queries := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "twinid_db_queries_total", Help: "SQL statements run by this node.",
 	}, func() float64 { return float64(st.Queries()) })
-	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.rateLimited, queries,
+	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.rateLimited, m.refreshReuse, m.logins, queries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -29,6 +29,29 @@ const (
 type cachedClient struct {
 	client  *store.Client
 	secrets []cachedSecret
+	// grants of an application client (service accounts hold scopes instead).
+	grants []store.Grant
+}
+
+// grantsFor are the client's grants for an audience; typ "" matches every grant type.
+func (cc *cachedClient) grantsFor(audience, typ string) []store.Grant {
+	var out []store.Grant
+	for _, g := range cc.grants {
+		if g.Audience == audience && (typ == "" || g.GrantType == typ) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// holds reports whether any grant of the client carries scope.
+func (cc *cachedClient) holds(scope string) bool {
+	for _, g := range cc.grants {
+		if slices.Contains(g.Scopes, scope) {
+			return true
+		}
+	}
+	return false
 }
 
 type cachedSecret struct {
@@ -59,6 +82,11 @@ func (s *Server) tokenClient(ctx context.Context, aid, clientID string) (*cached
 		return nil, err
 	}
 	cc := &cachedClient{client: c}
+	if c.Kind != store.KindServiceAccount {
+		if cc.grants, err = s.store.ClientGrants(ctx, c.ID); err != nil {
+			return nil, err
+		}
+	}
 	for _, sec := range secs {
 		cc.secrets = append(cc.secrets, cachedSecret{id: sec.ID, hash: sec.Hash, expires: sec.ExpiresAt})
 	}
@@ -74,8 +102,10 @@ type tokenRequest struct {
 	grantType    string
 	clientID     string
 	clientSecret string
-	params       *oauthParams
-	remote       string
+	// bearer is a client access token sent as Authorization: Bearer (Dintero style).
+	bearer string
+	params *oauthParams
+	remote string
 }
 
 func parseTokenRequest(ctx context.Context, authorization string) (*tokenRequest, error) {
@@ -87,10 +117,14 @@ func parseTokenRequest(ctx context.Context, authorization string) (*tokenRequest
 		return nil, invalidRequest("parameter " + p.dup + " is repeated")
 	}
 	tr := &tokenRequest{grantType: p.get("grant_type"), params: p}
-	if tr.grantType == "" {
-		return nil, invalidRequest("grant_type is required")
-	}
 	bodyID, bodySecret := p.get("client_id"), p.get("client_secret")
+	if tok, ok := bearerOf(authorization); ok {
+		if bodySecret != "" {
+			return nil, invalidRequest("use one client authentication method, not a client token and client_secret together")
+		}
+		tr.bearer, tr.clientID = tok, bodyID
+		return tr, nil
+	}
 	if auth := authorization; auth != "" {
 		scheme, cred, _ := strings.Cut(auth, " ")
 		if !strings.EqualFold(scheme, "Basic") {
@@ -160,6 +194,58 @@ func (s *Server) authenticateClient(ctx context.Context, aid string, tr *tokenRe
 	return nil, invalidClient()
 }
 
+// authedClient is a client that authenticated at a protocol endpoint.
+type authedClient struct {
+	*cachedClient
+	// token is the client token it authenticated with (Bearer), if any.
+	token *tokenClaims
+	// public: identified by client_id alone (a public client has no secret).
+	public bool
+}
+
+// clientFor authenticates the client of a protocol request: HTTP Basic or client_secret, a
+// client token of this account as Bearer, or client_id alone for a public client.
+func (s *Server) clientFor(ctx context.Context, aid string, tr *tokenRequest) (*authedClient, error) {
+	switch {
+	case tr.bearer != "":
+		c, err := s.verifyAccessToken(ctx, tr.bearer)
+		if err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) || errors.As(err, new(*problem)) {
+				return nil, invalidClient()
+			}
+			return nil, err
+		}
+		if c.AID != aid || !c.isClient() || (tr.clientID != "" && tr.clientID != c.ClientID) {
+			return nil, invalidClient()
+		}
+		cc, err := s.tokenClient(ctx, aid, c.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		if cc == nil {
+			return nil, invalidClient()
+		}
+		return &authedClient{cachedClient: cc, token: c}, nil
+	case tr.clientSecret != "":
+		cc, err := s.authenticateClient(ctx, aid, tr)
+		if err != nil {
+			return nil, err
+		}
+		return &authedClient{cachedClient: cc}, nil
+	case tr.clientID != "":
+		cc, err := s.tokenClient(ctx, aid, tr.clientID)
+		if err != nil {
+			return nil, err
+		}
+		if cc == nil || cc.client.Kind != store.KindPublic {
+			return nil, invalidClient()
+		}
+		return &authedClient{cachedClient: cc, public: true}, nil
+	}
+	return nil, invalidClient()
+}
+
 // CreateToken implements the token endpoint.
 func (s *Server) CreateToken(ctx context.Context, req gen.CreateTokenRequestObject) (gen.CreateTokenResponseObject, error) {
 	ri := requestInfoFrom(ctx)
@@ -175,19 +261,95 @@ func (s *Server) CreateToken(ctx context.Context, req gen.CreateTokenRequestObje
 	if err != nil {
 		return nil, err
 	}
+	var res *tokenResult
 	switch tr.grantType {
 	case "client_credentials":
-	case "authorization_code", "refresh_token", "password":
-		return nil, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "grant_type "+tr.grantType+" is not enabled on this server")
+		res, err = s.clientCredentials(ctx, acct, tr)
+	case "refresh_token":
+		res, err = s.refreshGrant(ctx, acct, tr)
+	case "password":
+		res, err = s.passwordGrant(ctx, acct, tr)
+	case "authorization_code":
+		res, err = s.codeGrant(ctx, acct, tr)
+	case "":
+		if tr.params.get("token") != "" {
+			// Dintero: {"token": ...} on the token endpoint revokes it.
+			if err := s.revoke(ctx, acct, tr); err != nil {
+				return nil, err
+			}
+			return revokedOnTokenEndpoint{}, nil
+		}
+		return nil, invalidRequest("grant_type is required")
 	default:
 		return nil, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "unknown grant_type")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.tokens.WithLabelValues(tr.grantType).Inc()
+	return res.response(), nil
+}
+
+// revokedOnTokenEndpoint answers a revocation sent to the token endpoint: 200, empty.
+type revokedOnTokenEndpoint struct{}
+
+func (revokedOnTokenEndpoint) VisitCreateTokenResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// tokenResult is what a grant produced.
+type tokenResult struct {
+	access   string
+	lifetime int
+	scopes   []string
+	refresh  string
+	limit    *limitResult
+}
+
+func (r *tokenResult) response() gen.CreateToken200JSONResponse {
+	noStore, noCache := "no-store", "no-cache"
+	out := gen.CreateToken200JSONResponse{
+		Body: gen.TokenResponse{
+			TokenType: gen.Bearer, AccessToken: r.access, ExpiresIn: r.lifetime, ExtExpiresIn: &r.lifetime,
+			Scope: strings.Join(r.scopes, " "),
+		},
+		Headers: gen.CreateToken200ResponseHeaders{CacheControl: &noStore, Pragma: &noCache},
+	}
+	if r.refresh != "" {
+		out.Body.RefreshToken = &r.refresh
+	}
+	if l := r.limit; l != nil {
+		out.Headers.RateLimitLimit, out.Headers.RateLimitRemaining, out.Headers.RateLimitReset = &l.Limit, &l.Remaining, &l.Reset
+	}
+	return out
+}
+
+// clientCredentials issues a client token: a service account gets the scopes it holds, an
+// application client those of its client_credentials grants.
+func (s *Server) clientCredentials(ctx context.Context, acct *store.Account, tr *tokenRequest) (*tokenResult, error) {
+	if tr.bearer != "" {
+		return nil, invalidRequest("client_credentials needs the client's secret, not a token")
 	}
 	cc, err := s.authenticateClient(ctx, acct.AID, tr)
 	if err != nil {
 		return nil, err
 	}
+	held := cc.client.Scopes
 	if cc.client.Kind != store.KindServiceAccount {
-		return nil, oauthErr(http.StatusBadRequest, "unauthorized_client", "this client may not use client_credentials")
+		held = nil
+		for _, g := range cc.grants {
+			if g.GrantType != store.GrantClientCredentials {
+				continue
+			}
+			for _, sc := range g.Scopes {
+				held = append(held, store.Scope{Audience: g.Audience, Scope: sc})
+			}
+		}
+		if len(held) == 0 {
+			return nil, oauthErr(http.StatusBadRequest, "unauthorized_client", "this client holds no client_credentials grant")
+		}
 	}
 	set := s.settings(acct)
 	perMin, burst := set.TokenRatePerMinute, set.TokenRateBurst
@@ -208,32 +370,15 @@ func (s *Server) CreateToken(ctx context.Context, req gen.CreateTokenRequestObje
 		e.Header.Set("Retry-After", strconv.Itoa(lim.RetryAfter))
 		return nil, e
 	}
-	audience, scopes, oerr := resolveScopes(cc.client.Scopes, tr.params.get("scope"), tr.params.get("audience"))
+	audience, scopes, oerr := resolveScopes(held, tr.params.get("scope"), tr.params.get("audience"))
 	if oerr != nil {
 		return nil, oerr
 	}
-	tok, err := s.issueAccessToken(ctx, acct, set, cc.client.ClientID, cc.client.ClientID, audience, scopes)
+	tok, err := s.issueAccessToken(ctx, acct, set, cc.client.ClientID, cc.client.ClientID, audience, scopes, 0)
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.tokens.WithLabelValues("client_credentials").Inc()
-	noStore, noCache := "no-store", "no-cache"
-	return gen.CreateToken200JSONResponse{
-		Body: gen.TokenResponse{
-			TokenType:    gen.Bearer,
-			AccessToken:  tok,
-			ExpiresIn:    set.AccessTokenLifetime,
-			ExtExpiresIn: &set.AccessTokenLifetime,
-			Scope:        strings.Join(scopes, " "),
-		},
-		Headers: gen.CreateToken200ResponseHeaders{
-			CacheControl:       &noStore,
-			Pragma:             &noCache,
-			RateLimitLimit:     &lim.Limit,
-			RateLimitRemaining: &lim.Remaining,
-			RateLimitReset:     &lim.Reset,
-		},
-	}, nil
+	return &tokenResult{access: tok, lifetime: set.AccessTokenLifetime, scopes: scopes, limit: &lim}, nil
 }
 
 func rateHeaders(l limitResult) http.Header {
@@ -307,7 +452,8 @@ type accessClaims struct {
 }
 
 // issueAccessToken signs an access token with the account's active key.
-func (s *Server) issueAccessToken(ctx context.Context, acct *store.Account, set store.AccountSettings, sub, clientID, audience string, scopes []string) (string, error) {
+// A lifetime of 0 means the account's accessTokenLifetime.
+func (s *Server) issueAccessToken(ctx context.Context, acct *store.Account, set store.AccountSettings, sub, clientID, audience string, scopes []string, lifetime time.Duration) (string, error) {
 	ks, err := s.accountKeys(ctx, acct.AID)
 	if err != nil {
 		return "", err
@@ -316,9 +462,12 @@ func (s *Server) issueAccessToken(ctx context.Context, acct *store.Account, set 
 		return "", errors.New("account " + acct.AID + " has no active signing key")
 	}
 	now := time.Now()
+	if lifetime == 0 {
+		lifetime = time.Duration(set.AccessTokenLifetime) * time.Second
+	}
 	payload, err := json.Marshal(accessClaims{
 		Iss: s.issuer(acct.AID), Sub: sub, Aud: audience, ClientID: clientID,
-		Iat: now.Unix(), Exp: now.Add(time.Duration(set.AccessTokenLifetime) * time.Second).Unix(),
+		Iat: now.Unix(), Exp: now.Add(lifetime).Unix(),
 		Jti: newJTI(), Scope: strings.Join(scopes, " "), AID: acct.AID,
 	})
 	if err != nil {
