@@ -243,3 +243,37 @@ func TestInvitationEmail(t *testing.T) {
 		}
 	})
 }
+
+func TestJanitorSweepsExpiredRows(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		sh := e.newShop(map[string]any{"refreshTokenIdleLifetime": 300})
+		ct := sh.clientToken()
+		for i := 0; i < 3; i++ {
+			must(t, sh.login(ct, "ada@example.com", "correct horse battery"), 200)
+		}
+		must(t, sh.login(ct, "ada@example.com", "wrong password!!"), 400)
+		must(t, e.do("POST", sh.base+"/customers/change_password", ct, map[string]any{"email": "ada@example.com"}), 202)
+		live, err := e.srv.SweepExpired(t.Context())
+		if err != nil || live != 0 {
+			t.Fatalf("live rows swept: %d %v", live, err)
+		}
+		// Age everything past its lifetime, as time would.
+		db := e.st.DB()
+		past := time.Now().Add(-48 * time.Hour).UnixMilli()
+		db.Exec("UPDATE refresh_tokens SET idle_until_ms = ?", past)
+		db.Exec("UPDATE verification_codes SET expires_ms = ?", past)
+		db.Exec("UPDATE login_throttle SET updated_ms = ?", past)
+		n, err := e.srv.SweepExpired(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"refresh_tokens", "verification_codes", "login_throttle"} {
+			if c := e.countRows(table); c != 0 {
+				t.Errorf("%s: %d rows left", table, c)
+			}
+		}
+		if n < 5 {
+			t.Fatalf("swept %d rows", n)
+		}
+	})
+}

@@ -94,10 +94,18 @@ var testPasswordParams = passwords.Params{Memory: 1024, Time: 1, Threads: 1, Sal
 
 // secondNode starts another twinid node on the same database and master key.
 func (e *env) secondNode(redisURL string) *env {
+	return e.nodeWith(func(c *server.Config) { c.RedisURL = redisURL })
+}
+
+// nodeWith starts another node on the same database and master key, with its configuration
+// changed by edit.
+func (e *env) nodeWith(edit func(*server.Config)) *env {
 	e.t.Helper()
 	hs := httptest.NewServer(nil)
 	e.t.Cleanup(hs.Close)
-	srv, err := server.New(server.Config{PublicURL: e.url, MasterKey: e.mk, RedisURL: redisURL, PasswordParams: &testPasswordParams}, e.st)
+	cfg := server.Config{PublicURL: e.url, MasterKey: e.mk, PasswordParams: &testPasswordParams}
+	edit(&cfg)
+	srv, err := server.New(cfg, e.st)
 	if err != nil {
 		e.t.Fatal(err)
 	}

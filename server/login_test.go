@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twinid/twinid/server"
 	"github.com/twinid/twinid/server/mail/mailtest"
 )
 
@@ -433,4 +435,35 @@ func TestLoginBadInput(t *testing.T) {
 			t.Fatalf("bad requests wrote throttle rows: %d", n)
 		}
 	})
+}
+
+func TestClientAddressBehindTrustedProxies(t *testing.T) {
+	e := newEnv(t, "")
+	sh := e.newShop(map[string]any{"loginIpMaxFailures": 2, "loginMaxFailures": 100})
+	ct := sh.clientToken()
+	loginFrom := func(n *env, xff string) int {
+		req, _ := http.NewRequest("POST", n.url+sh.base+"/customers/login",
+			strings.NewReader(`{"email":"ada@example.com","password":"wrong password!!","audience":"`+apiAud+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+ct)
+		req.Header.Set("X-Forwarded-For", xff)
+		return n.send(req).status
+	}
+	// Without trusted proxies X-Forwarded-For is ignored: every request is the peer's.
+	loginFrom(e, "203.0.113.1")
+	loginFrom(e, "203.0.113.2")
+	if st := loginFrom(e, "203.0.113.3"); st != 429 {
+		t.Fatalf("spoofed X-Forwarded-For escaped the address limit: %d", st)
+	}
+	// Behind a trusted proxy (loopback here), the forwarded address counts.
+	_, loop, _ := net.ParseCIDR("127.0.0.1/32")
+	proxied := e.nodeWith(func(c *server.Config) { c.TrustedProxies = []*net.IPNet{loop} })
+	loginFrom(proxied, "198.51.100.7")
+	loginFrom(proxied, "198.51.100.7")
+	if st := loginFrom(proxied, "198.51.100.7"); st != 429 {
+		t.Fatalf("forwarded address not limited: %d", st)
+	}
+	if st := loginFrom(proxied, "198.51.100.8"); st != 400 {
+		t.Fatalf("another forwarded address was limited too: %d", st)
+	}
 }

@@ -191,8 +191,34 @@ func (s *Server) Run(ctx context.Context) {
 				m.sweep(now)
 			}
 			s.rotateDueKeys(ctx)
+			if _, err := s.SweepExpired(ctx); err != nil {
+				s.log.Warn("janitor: sweeping expired rows failed", "err", err)
+			}
 		}
 	}
+}
+
+// Janitor limits: each statement deletes at most sweepBatch rows, and one run at most
+// sweepRounds batches per table, so the janitor never holds long locks; what is left goes
+// next minute.
+const (
+	sweepBatch   = 500
+	sweepRounds  = 20
+	keepThrottle = 24 * time.Hour
+)
+
+// SweepExpired deletes expired refresh tokens, used or expired codes, revoked access tokens
+// past their expiry, and idle login counters, in small batches. It reports the rows deleted.
+func (s *Server) SweepExpired(ctx context.Context) (int64, error) {
+	var total int64
+	for round := 0; round < sweepRounds; round++ {
+		n, err := s.store.Sweep(ctx, time.Now(), keepThrottle, sweepBatch)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // FlushUsage writes pending lastUsedAt values now (tests and shutdown).
