@@ -121,6 +121,27 @@ export interface paths {
          *     every scope the client holds for that audience. With neither, the client must hold scopes
          *     of exactly one audience.
          *
+         *     `grant_type=password` (`username`, `password`, `audience`): only for clients holding a grant
+         *     of type `password` for the audience; others get `unauthorized_client`.
+         *
+         *     `grant_type=refresh_token`: the refresh token is bound to the client it was issued to (which
+         *     authenticates with its secret, a client token as `Authorization: Bearer`, or only `client_id`
+         *     when public). Every use rotates it: the answer carries a new refresh token and the old one
+         *     stops working. Presenting an already rotated token again revokes its whole family (RFC 9700
+         *     reuse detection), except within the account's `refreshTokenReuseGrace` (default 5 s) after the
+         *     rotation: a client that lost the answer and retries gets a new access token and the *same*
+         *     new refresh token, so exactly one rotation happens however many requests race. Refresh
+         *     tokens expire after `refreshTokenIdleLifetime` unused and `refreshTokenAbsoluteLifetime` after
+         *     the login; a disabled or deleted customer's tokens stop working.
+         *
+         *     `grant_type=authorization_code` with `verification_code` (and `email`): redeems a password
+         *     reset or invitation code (single use, 5 wrong tries at most) for a 10-minute user token whose
+         *     only use is `PUT .../customers/users/{customerId}/password` (scope
+         *     `accounts:auth:set_password`). The client authenticates with a client token carrying
+         *     `accounts:auth:users` (or its secret).
+         *
+         *     A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
+         *
          *     The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
          *     active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
          *     issuance is rate limited per client (a token bucket; account setting
@@ -128,6 +149,144 @@ export interface paths {
          *     `Retry-After`. Cache tokens until they expire.
          */
         post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/auth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a refresh or access token (RFC 7009)
+         * @description Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
+         *     introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+         *     well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
+         *     endpoint (secret, client token, or `client_id` alone when public).
+         */
+        post: operations["revokeToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/auth/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Introspect a token (RFC 7662)
+         * @description For the account's confidential clients and service accounts, authenticated with their secret.
+         *     Access tokens are active while their signature, expiry and revocation state allow and, for user
+         *     tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+         *     revoked or expired.
+         */
+        post: operations["introspectToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log a customer in (single-page app login)
+         * @description Called with a client token (`Authorization: Bearer`) that carries `accounts:auth:users`; else 401 or
+         *     403. Returns a user access token: `sub` is the customer id, `aud` the audience, and the scopes
+         *     are those of the client's grants for the audience that the customer also holds. With
+         *     `create:accounts:auth:refresh_token` in the client token, a refresh token comes too.
+         *
+         *     A wrong password and an unknown email get the same answer, in about the same time. Failed
+         *     logins are counted per email or phone number and per client address before the password is
+         *     checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
+         *     day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
+         *     pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+         */
+        post: operations["loginCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/change_password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a password reset
+         * @description Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
+         *     single-use 8-digit code (15 minutes, 5 tries), at most one per minute; a new code replaces the
+         *     previous one. Redeem it at the token endpoint (`grant_type=authorization_code`,
+         *     `verification_code`, `email`), then set the password with the token you get. Called with a
+         *     client token carrying `accounts:auth:users`.
+         */
+        post: operations["requestPasswordChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users/{customerId}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a customer's password
+         * @description With the password-reset token of a verification code (single use), with the customer's own
+         *     access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
+         *     tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+         */
+        put: operations["setCustomerPassword"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -416,6 +575,297 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{aid}/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /** List clients (applications) */
+        get: operations["listClients"];
+        put?: never;
+        /**
+         * Create a client (application)
+         * @description A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
+         *     (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
+         *     no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
+         *     private-use scheme such as `com.example.app:/callback`.
+         */
+        post: operations["createClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/clients/{clientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+            };
+            cookie?: never;
+        };
+        /** Get a client */
+        get: operations["getClient"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a client
+         * @description Deletes it with its secrets and grants. Its refresh tokens stop working.
+         */
+        delete: operations["deleteClient"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a client
+         * @description Merge semantics: absent fields are unchanged; a list, when present, replaces the whole list.
+         *     The type cannot change.
+         */
+        patch: operations["updateClient"];
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/clients/{clientId}/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+            };
+            cookie?: never;
+        };
+        /** List a client's secrets */
+        get: operations["listClientSecrets"];
+        put?: never;
+        /**
+         * Create a secret for a confidential client
+         * @description The value is in this response only. Public clients have no secrets (422).
+         */
+        post: operations["createClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/clients/{clientId}/secrets/{secretId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+                /** @description The secret's id. */
+                secretId: components["parameters"]["secretId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete (revoke) a client secret
+         * @description It stops working at once on the node that handled this request, and on every node within the cache TTL.
+         */
+        delete: operations["deleteClientSecret"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /** List grants */
+        get: operations["listGrants"];
+        put?: never;
+        /**
+         * Create a grant
+         * @description What a client may obtain for one audience, and with which grant type:
+         *
+         *     - `client_credentials`: the client gets client tokens for `audience` carrying `scopes` (a login
+         *       client holds `accounts:auth:users`, and `create:accounts:auth:refresh_token` to have refresh
+         *       tokens issued at login). Confidential clients only.
+         *     - `password`: the client may send `grant_type=password` for `audience` to the token endpoint.
+         *       Confidential clients only. No client without such a grant can ever send a password there.
+         *     - `authorization_code`: browser sign-in for `audience` (and upstream login with an `oidc` block).
+         *
+         *     User tokens carry the scopes of the client's grants for the audience that the customer also
+         *     holds. One grant per client, audience and type (409). The JSON of Dintero's API is accepted too:
+         *     `client_id` for `clientId`, `scope` for `scopes`, and `client_id`/`client_secret` in `oidc`.
+         *     The upstream `clientSecret` is write-only and stored encrypted.
+         */
+        post: operations["createGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/grants/{grantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The grant's id. */
+                grantId: components["parameters"]["grantId"];
+            };
+            cookie?: never;
+        };
+        /** Get a grant */
+        get: operations["getGrant"];
+        put?: never;
+        post?: never;
+        /** Delete a grant */
+        delete: operations["deleteGrant"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a grant
+         * @description Merge semantics. `scopes` replaces the list; `oidc: null` removes upstream login; an `oidc` block
+         *     without `clientSecret` keeps the stored secret.
+         */
+        patch: operations["updateGrant"];
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List and search customers
+         * @description Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+         *     ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
+         *     paginated by cursor: pass `nextCursor` as `startingAfter`.
+         */
+        get: operations["listCustomers"];
+        put?: never;
+        /**
+         * Create a customer (end user)
+         * @description Email and phone number are unique per account and type, compared case-insensitively after
+         *     normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
+         *     `active`; without one the customer is `invited` and receives an email with a verification code
+         *     and a link (an email address is then required). Passwords: at least 8 characters, not a
+         *     commonly used password; stored as argon2id hashes.
+         */
+        post: operations["createCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users/{customerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /** Get a customer */
+        get: operations["getCustomer"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a customer
+         * @description Deletes the customer with their refresh tokens and codes; their access tokens introspect as inactive.
+         */
+        delete: operations["deleteCustomer"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a customer
+         * @description Merge semantics; `metadata` replaces the whole object. Setting `status: disabled` stops logins and
+         *     refreshes at once and revokes the customer's refresh tokens. `email: null` or `phoneNumber: null`
+         *     removes it. A changed email is no longer verified.
+         */
+        patch: operations["updateCustomer"];
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users/{customerId}/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the invitation again
+         * @description Emails a new code and link to an `invited` customer; the previous code stops working. Other
+         *     statuses: 409.
+         */
+        post: operations["resendInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users/{customerId}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a login lockout
+         * @description Clears the failed-login counters of the customer's email and phone number.
+         */
+        post: operations["unlockCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -458,13 +908,13 @@ export interface components {
             /** @example minimum string length is 1 */
             message: string;
         };
-        /** @description RFC 6749 §5.2 error response. */
+        /** @description RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens). */
         OAuthError: {
             /**
              * @example invalid_request
              * @enum {string}
              */
-            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "temporarily_unavailable" | "server_error" | "not_found";
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "temporarily_unavailable" | "server_error" | "not_found" | "invalid_token" | "insufficient_scope";
             /** @example grant_type is required */
             error_description?: string;
         };
@@ -486,6 +936,22 @@ export interface components {
              * @example api://tenant-a
              */
             audience?: string;
+            /** @description `grant_type=refresh_token`: the refresh token to exchange. */
+            refresh_token?: string;
+            /** @description `grant_type=password`: the customer's email or phone number. */
+            username?: string;
+            /** @description `grant_type=password`: the customer's password. */
+            password?: string;
+            /** @description `grant_type=password` and verification codes: the customer type (default `customer`). */
+            type?: string;
+            /** @description `grant_type=authorization_code`: the 8-digit code emailed for a password reset or an invitation. */
+            verification_code?: string;
+            /** @description With `verification_code`, the email the code was sent to (recommended). */
+            email?: string;
+            /** @description Without `grant_type`, revokes this refresh or access token (as `/auth/revoke`). */
+            token?: string;
+            /** @description `refresh_token` or `access_token` (a hint only). */
+            token_type_hint?: string;
         };
         TokenResponse: {
             /**
@@ -513,6 +979,71 @@ export interface components {
              * @example api://tenant-a/.default
              */
             scope: string;
+            /**
+             * @description An opaque refresh token (user logins by a client whose token carries
+             *     `create:accounts:auth:refresh_token`). It rotates on every use.
+             * @example twrt_3k9XbQ0mZc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE
+             */
+            refresh_token?: string;
+        };
+        /** @description `email`, or `ident_type` + `ident`, identifies the customer. */
+        CustomerLoginRequest: {
+            /** @example ada@example.com */
+            email?: string;
+            /**
+             * @example phone_number
+             * @enum {string}
+             */
+            ident_type?: "email" | "phone_number";
+            /** @example +4791234567 */
+            ident?: string;
+            /** @example correct horse battery staple */
+            password?: string;
+            /**
+             * @description The customer type (default `customer`).
+             * @example customer
+             */
+            type?: string;
+            /**
+             * @description The audience of the user token (default the client token's audience).
+             * @example https://api.example.com
+             */
+            audience?: string;
+        };
+        ChangePasswordRequest: {
+            /** @example ada@example.com */
+            email?: string;
+            /** @example customer */
+            type?: string;
+        };
+        RevokeRequest: {
+            token?: string;
+            /** @example refresh_token */
+            token_type_hint?: string;
+            client_id?: string;
+            client_secret?: string;
+        };
+        /** @description RFC 7662. Inactive, revoked, expired or unknown tokens are just `{"active": false}`. */
+        IntrospectionResponse: {
+            /** @example true */
+            active: boolean;
+            /** @enum {string} */
+            token_type?: "access_token" | "refresh_token";
+            scope?: string;
+            client_id?: string;
+            sub?: string;
+            aud?: string;
+            iss?: string;
+            exp?: number;
+            iat?: number;
+            jti?: string;
+            aid?: string;
+        };
+        PasswordSet: {
+            /** @example a new long passphrase */
+            password: string;
+            /** @description Required with an ordinary user token; not with a password-reset token or a management token. */
+            currentPassword?: string;
         };
         OpenIDConfiguration: {
             /** @example http://localhost:8080/v1/accounts/root */
@@ -623,6 +1154,48 @@ export interface components {
              */
             keyRotationInterval?: number;
             tokenRateLimit?: components["schemas"]["RateLimit"];
+            /**
+             * @description A refresh token not used for this many seconds expires (default 30 days).
+             * @example 2592000
+             */
+            refreshTokenIdleLifetime?: number;
+            /**
+             * @description A refresh token family ends this many seconds after the login, however it is used (default 90 days).
+             * @example 7776000
+             */
+            refreshTokenAbsoluteLifetime?: number;
+            /**
+             * @description Seconds during which a just-rotated refresh token may be presented again (a client that lost
+             *     the answer retries) and gets the same new refresh token, without being treated as reuse
+             *     (default 5; 0 turns it off).
+             * @example 5
+             */
+            refreshTokenReuseGrace?: number;
+            /**
+             * @description Failed logins for one email or phone number before a lockout (default 5 within 15 minutes).
+             * @example 5
+             */
+            loginMaxFailures?: number;
+            /**
+             * @description Failed logins from one client address within 15 minutes before it is locked out (default 100).
+             * @example 100
+             */
+            loginIpMaxFailures?: number;
+            /**
+             * @description The first lockout's length; each further lockout doubles it, up to one day (default 60).
+             * @example 60
+             */
+            loginLockoutSeconds?: number;
+            /**
+             * @description Seconds an invitation code stays valid (default 3 days). Password reset codes last 15 minutes.
+             * @example 259200
+             */
+            invitationLifetime?: number;
+            /**
+             * @description The sender name of emails to customers (default the account's name).
+             * @example Acme Shop
+             */
+            emailSenderName?: string;
         };
         Account: {
             /** @example tenant-a */
@@ -843,6 +1416,233 @@ export interface components {
              */
             activateAfter?: number;
         };
+        /**
+         * @description An absolute URI without fragment, matched exactly.
+         * @example https://app.example.com/callback
+         */
+        RedirectURI: string;
+        /**
+         * @example confidential
+         * @enum {string}
+         */
+        ClientType: "public" | "confidential";
+        OAuthClient: {
+            /** @example 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d */
+            clientId: string;
+            /** @example My Page */
+            name: string;
+            /** @example The customer self-service SPA */
+            description: string;
+            type: components["schemas"]["ClientType"];
+            /**
+             * @example [
+             *       "https://app.example.com/callback"
+             *     ]
+             */
+            redirectUris: string[];
+            /**
+             * @example [
+             *       "https://app.example.com/"
+             *     ]
+             */
+            postLogoutRedirectUris: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        OAuthClientCreate: {
+            /** @example My Page */
+            name: string;
+            /** @example The customer self-service SPA */
+            description?: string;
+            type: components["schemas"]["ClientType"];
+            redirectUris?: components["schemas"]["RedirectURI"][];
+            postLogoutRedirectUris?: components["schemas"]["RedirectURI"][];
+        };
+        OAuthClientUpdate: {
+            /** @example My Page */
+            name?: string;
+            description?: string;
+            redirectUris?: components["schemas"]["RedirectURI"][];
+            postLogoutRedirectUris?: components["schemas"]["RedirectURI"][];
+        };
+        OAuthClientList: components["schemas"]["Page"] & {
+            items: components["schemas"]["OAuthClient"][];
+        };
+        /**
+         * @description An RFC 6749 scope-token (printable ASCII, no space, `"` or `\`).
+         * @example customer_customers:read
+         */
+        ScopeToken: string;
+        /**
+         * @example client_credentials
+         * @enum {string}
+         */
+        GrantType: "client_credentials" | "password" | "authorization_code";
+        /** @description An upstream OpenID provider for "Login with ..." (e.g. Vipps). */
+        GrantOIDC: {
+            /** @example https://api.vipps.no/access-management-1.0/access/.well-known/openid-configuration */
+            authority: string;
+            /** @example 7d2b0c1e-vipps-client */
+            clientId: string;
+            /**
+             * @description The secret itself is write-only.
+             * @example true
+             */
+            hasClientSecret: boolean;
+        };
+        GrantOIDCInput: {
+            /**
+             * @description The issuer URL or the URL of its discovery document (https; http only for loopback).
+             * @example https://api.vipps.no/access-management-1.0/access/.well-known/openid-configuration
+             */
+            authority: string;
+            /** @example 7d2b0c1e-vipps-client */
+            clientId?: string;
+            /** @description Alias of `clientId`. */
+            client_id?: string;
+            /** @example vipps-client-secret */
+            clientSecret?: string;
+            /** @description Alias of `clientSecret`. */
+            client_secret?: string;
+        };
+        Grant: {
+            /** @example 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a80 */
+            id: string;
+            /** @example 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d */
+            clientId: string;
+            /** @example https://api.example.com */
+            audience: string;
+            type: components["schemas"]["GrantType"];
+            /**
+             * @example [
+             *       "accounts:auth:users",
+             *       "create:accounts:auth:refresh_token",
+             *       "customer_customers:read"
+             *     ]
+             */
+            scopes: string[];
+            oidc?: components["schemas"]["GrantOIDC"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description `clientId` (or `client_id`) and `scopes` (or `scope`) are required. */
+        GrantCreate: {
+            /** @example 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d */
+            clientId?: string;
+            /** @description Alias of `clientId`. */
+            client_id?: string;
+            /** @example https://api.example.com */
+            audience: string;
+            type: components["schemas"]["GrantType"];
+            /**
+             * @example [
+             *       "accounts:auth:users",
+             *       "create:accounts:auth:refresh_token",
+             *       "customer_customers:read"
+             *     ]
+             */
+            scopes?: components["schemas"]["ScopeToken"][];
+            /** @description Alias of `scopes`. */
+            scope?: components["schemas"]["ScopeToken"][];
+            oidc?: components["schemas"]["GrantOIDCInput"];
+        };
+        GrantUpdate: {
+            scopes?: components["schemas"]["ScopeToken"][];
+            oidc?: components["schemas"]["GrantOIDCInput"] | null;
+        };
+        GrantList: components["schemas"]["Page"] & {
+            items: components["schemas"]["Grant"][];
+        };
+        /**
+         * @example customer
+         * @enum {string}
+         */
+        CustomerType: "customer" | "company";
+        /**
+         * @example active
+         * @enum {string}
+         */
+        CustomerStatus: "invited" | "active" | "disabled";
+        Customer: {
+            /** @example 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a81 */
+            customerId: string;
+            /** @example ada@example.com */
+            email?: string | null;
+            /** @example +4791234567 */
+            phoneNumber?: string | null;
+            /** @example Ada Lovelace */
+            name: string;
+            type: components["schemas"]["CustomerType"];
+            status: components["schemas"]["CustomerStatus"];
+            /** @example false */
+            emailVerified: boolean;
+            /** @example true */
+            hasPassword: boolean;
+            /**
+             * @example [
+             *       "customer_customers:read"
+             *     ]
+             */
+            scopes: string[];
+            /**
+             * @example {
+             *       "loyaltyTier": "gold"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @example ada@example.com */
+        CustomerEmail: string;
+        /**
+         * @description A phone number with country code (`+47 912 34 567`); stored in E.164 form.
+         * @example +4791234567
+         */
+        CustomerPhone: string;
+        CustomerCreate: {
+            email?: components["schemas"]["CustomerEmail"];
+            phoneNumber?: components["schemas"]["CustomerPhone"];
+            /** @example Ada Lovelace */
+            name?: string;
+            type?: components["schemas"]["CustomerType"];
+            /** @example correct horse battery staple */
+            password?: string;
+            /** @description Set by a trusted backoffice that has verified the address itself. */
+            emailVerified?: boolean;
+            /**
+             * @example [
+             *       "customer_customers:read"
+             *     ]
+             */
+            scopes?: components["schemas"]["ScopeToken"][];
+            /** @description Free-form JSON, at most 16 KiB. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        CustomerUpdate: {
+            email?: string | null;
+            phoneNumber?: string | null;
+            name?: string;
+            status?: components["schemas"]["CustomerStatus"];
+            emailVerified?: boolean;
+            scopes?: components["schemas"]["ScopeToken"][];
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        CustomerList: components["schemas"]["Page"] & {
+            items: components["schemas"]["Customer"][];
+        };
     };
     responses: {
         /** @description The request does not match the API (per-field messages in `errors`). */
@@ -1017,6 +1817,57 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
+        /** @description The client token lacks a scope (`insufficient_scope`, RFC 6750). */
+        OAuthForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "insufficient_scope",
+                 *       "error_description": "the client token lacks the scope accounts:auth:users"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
+        /** @description Password hashing is saturated; retry after `Retry-After` seconds. */
+        OAuthUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "temporarily_unavailable",
+                 *       "error_description": "too many logins at once; retry in a second"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
+        /** @description Too many failed attempts; retry after `Retry-After` seconds. */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Password hashing is saturated; retry after `Retry-After` seconds. */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description No such account. */
         OAuthNotFound: {
             headers: {
@@ -1060,6 +1911,12 @@ export interface components {
         limit: number;
         /** @description Cursor: the `nextCursor` of the previous page. */
         startingAfter: string;
+        /** @description The client's OAuth `client_id`. */
+        clientId: string;
+        /** @description The grant's id. */
+        grantId: string;
+        /** @description The customer's id. */
+        customerId: string;
     };
     requestBodies: never;
     headers: {
@@ -1237,6 +2094,191 @@ export interface operations {
             413: components["responses"]["OAuthBadRequest"];
             415: components["responses"]["OAuthBadRequest"];
             429: components["responses"]["OAuthTooManyRequests"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["RevokeRequest"];
+                /**
+                 * @example {
+                 *       "token": "twrt_3k9XbQ0mZc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description Revoked (or nothing to revoke). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            404: components["responses"]["OAuthNotFound"];
+            413: components["responses"]["OAuthBadRequest"];
+        };
+    };
+    introspectToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["RevokeRequest"];
+                "application/json": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description The token's state. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntrospectionResponse"];
+                };
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            404: components["responses"]["OAuthNotFound"];
+            413: components["responses"]["OAuthBadRequest"];
+        };
+    };
+    loginCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["CustomerLoginRequest"];
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple",
+                 *       "type": "customer",
+                 *       "audience": "https://api.example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CustomerLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description A user access token (and a refresh token when the client may have one). */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    Pragma: components["headers"]["PragmaNoCache"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            403: components["responses"]["OAuthForbidden"];
+            404: components["responses"]["OAuthNotFound"];
+            413: components["responses"]["OAuthBadRequest"];
+            429: components["responses"]["OAuthTooManyRequests"];
+            503: components["responses"]["OAuthUnavailable"];
+        };
+    };
+    requestPasswordChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ChangePasswordRequest"];
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; an email is on its way if the customer exists. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            403: components["responses"]["OAuthForbidden"];
+            404: components["responses"]["OAuthNotFound"];
+            413: components["responses"]["OAuthBadRequest"];
+        };
+    };
+    setCustomerPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordSet"];
+            };
+        };
+        responses: {
+            /** @description The password is set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listAccounts: {
@@ -1857,6 +2899,647 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listClients: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description Cursor: the `nextCursor` of the previous page. */
+                startingAfter?: components["parameters"]["startingAfter"];
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of clients. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClientList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthClientCreate"];
+            };
+        };
+        responses: {
+            /** @description The client. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    getClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthClientUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated client. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClient"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    listClientSecrets: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description Cursor: the `nextCursor` of the previous page. */
+                startingAfter?: components["parameters"]["startingAfter"];
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of secrets (never their values). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createClientSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SecretCreate"];
+            };
+        };
+        responses: {
+            /** @description The secret, with its value. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretWithValue"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    deleteClientSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The client's OAuth `client_id`. */
+                clientId: components["parameters"]["clientId"];
+                /** @description The secret's id. */
+                secretId: components["parameters"]["secretId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listGrants: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description Cursor: the `nextCursor` of the previous page. */
+                startingAfter?: components["parameters"]["startingAfter"];
+                /** @description Only the grants of this client. */
+                clientId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of grants. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantCreate"];
+            };
+        };
+        responses: {
+            /** @description The grant. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Grant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    getGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The grant's id. */
+                grantId: components["parameters"]["grantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The grant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Grant"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The grant's id. */
+                grantId: components["parameters"]["grantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The grant's id. */
+                grantId: components["parameters"]["grantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated grant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Grant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    listCustomers: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description Cursor: the `nextCursor` of the previous page. */
+                startingAfter?: components["parameters"]["startingAfter"];
+                /** @description Prefix of the email address, case-insensitive. */
+                email?: string;
+                /** @description Prefix of the phone number in E.164 form (`+47...`). */
+                phoneNumber?: string;
+                /** @description Only customers of this type. */
+                type?: components["schemas"]["CustomerType"];
+                /** @description Only customers with this status. */
+                status?: components["schemas"]["CustomerStatus"];
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of customers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerCreate"];
+            };
+        };
+        responses: {
+            /** @description The customer. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    getCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    resendInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    unlockCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlocked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
 }
