@@ -14,6 +14,7 @@ import (
 
 	"github.com/twinid/twinid/server"
 	"github.com/twinid/twinid/server/mail/mailtest"
+	"github.com/twinid/twinid/server/passwords"
 )
 
 const apiAud = "https://api.example.com"
@@ -466,4 +467,40 @@ func TestClientAddressBehindTrustedProxies(t *testing.T) {
 	if st := loginFrom(proxied, "198.51.100.8"); st != 400 {
 		t.Fatalf("another forwarded address was limited too: %d", st)
 	}
+}
+
+func TestLoginFloodIsBoundedByThePasswordPool(t *testing.T) {
+	e := newEnv(t, "")
+	sh := e.newShop(map[string]any{"loginMaxFailures": 100, "loginIpMaxFailures": 10000})
+	// One hashing worker with costly parameters: a flood must queue briefly, then get 503.
+	heavy := passwords.Params{Memory: 32 << 10, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}
+	n := e.nodeWith(func(c *server.Config) { c.PasswordWorkers = 1; c.PasswordParams = &heavy })
+	must(t, n.do("POST", sh.base+"/customers/users", sh.admin, map[string]any{"email": "flood@example.com",
+		"password": "correct horse battery"}), 201)
+	ct := sh.clientToken()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	retryAfter := true
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := n.do("POST", sh.base+"/customers/login", ct, map[string]any{"email": "flood@example.com",
+				"password": "correct horse battery", "audience": apiAud})
+			mu.Lock()
+			defer mu.Unlock()
+			statuses[r.status]++
+			if r.status == 503 && r.header.Get("Retry-After") == "" {
+				retryAfter = false
+			}
+		}()
+	}
+	wg.Wait()
+	if statuses[200] == 0 || statuses[503] == 0 || statuses[200]+statuses[503] != 40 || !retryAfter {
+		t.Fatalf("flood answers: %v (Retry-After on 503: %v)", statuses, retryAfter)
+	}
+	// The refused attempts were given back: the customer is not locked out.
+	must(t, n.do("POST", sh.base+"/customers/login", ct, map[string]any{"email": "flood@example.com",
+		"password": "correct horse battery", "audience": apiAud}), 200)
 }

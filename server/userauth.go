@@ -19,14 +19,16 @@ import (
 )
 
 const (
-	scopeUsers        = "accounts:auth:users"
-	scopeRefresh      = "create:accounts:auth:refresh_token"
-	scopeSetPassword  = "accounts:auth:set_password"
-	authAudience      = "api://auth"
-	setPasswordTTL    = 10 * time.Minute
-	loginWindow       = 15 * time.Minute
-	maxLockout        = 24 * time.Hour
-	refreshPrefix     = "twrt_"
+	scopeUsers       = "accounts:auth:users"
+	scopeRefresh     = "create:accounts:auth:refresh_token"
+	scopeSetPassword = "accounts:auth:set_password"
+	authAudience     = "api://auth"
+	setPasswordTTL   = 10 * time.Minute
+	loginWindow      = 15 * time.Minute
+	maxLockout       = 24 * time.Hour
+	refreshPrefix    = "twrt_"
+	// codeGuessLimit: wrong verification codes per client address per 15 minutes.
+	codeGuessLimit    = 20
 	failedLoginDetail = "wrong email, phone number or password"
 )
 
@@ -336,7 +338,7 @@ func (ac *authedClient) loginCapable() bool {
 // codeGrant redeems an emailed verification code (password reset or invitation) for a
 // short-lived token that can only set the customer's password. Authorization codes of the
 // browser flow are not issued by this server yet, so any other code is invalid_grant.
-func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRequest) (*tokenResult, error) {
+func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRequest) (_ *tokenResult, err error) {
 	code := strings.TrimSpace(tr.params.get("verification_code"))
 	if code == "" {
 		if tr.params.get("code") == "" {
@@ -351,19 +353,33 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 	if !ac.loginCapable() {
 		return nil, oauthErr(http.StatusBadRequest, "unauthorized_client", "the client needs the scope "+scopeUsers)
 	}
-	failKey := acct.AID + "\x00code\x00" + tr.remote
-	if over, retry := s.fails.exhausted(failKey, failPerMinute, failBurst); over {
-		e := oauthErr(http.StatusTooManyRequests, "temporarily_unavailable", "too many wrong codes; retry later")
-		e.Header = http.Header{"Retry-After": {strconv.Itoa(retry)}}
+	// Guesses are counted per client address in the database (cluster-wide), reserved
+	// before the lookup like login attempts.
+	now := time.Now()
+	guessKey := "v:" + tr.remote
+	res, err := s.store.ReserveAttempt(ctx, acct.AID, guessKey, codeGuessLimit, loginWindow, now)
+	if err != nil {
+		return nil, err
+	}
+	if !res.Allowed {
+		e := lockedOut(res.RetryAfter)
+		e.Description = "too many wrong verification codes; retry later"
 		return nil, e
 	}
 	bad := func() (*tokenResult, error) {
-		s.fails.take(failKey, failPerMinute, failBurst)
+		if err := s.store.FailAttempt(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now); err != nil {
+			return nil, err
+		}
 		return nil, invalidGrant("the verification code is wrong, used or expired")
 	}
-	now := time.Now()
+	defer func() {
+		if err == nil {
+			_ = s.store.ReleaseAttempt(ctx, acct.AID, guessKey)
+		}
+	}()
 	hash := s.codeHash(acct.AID, code)
 	var row *store.VerificationCode
+	var c *store.Customer
 	if email := tr.params.get("email"); email != "" {
 		typ := tr.params.get("type")
 		if typ == "" {
@@ -373,7 +389,7 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 		if !ok {
 			return bad()
 		}
-		c, err := s.store.FindCustomer(ctx, acct.AID, typ, key, "")
+		c, err = s.store.FindCustomer(ctx, acct.AID, typ, key, "")
 		if errors.Is(err, store.ErrNotFound) {
 			return bad()
 		}
@@ -405,8 +421,7 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 	} else if !used {
 		return bad()
 	}
-	c, err := s.store.GetCustomer(ctx, acct.AID, row.CustomerID)
-	if err != nil || c.Status == store.CustomerDisabled {
+	if c, err = s.store.GetCustomer(ctx, acct.AID, row.CustomerID); err != nil || c.Status == store.CustomerDisabled {
 		return bad()
 	}
 	set := s.settings(acct)
