@@ -114,17 +114,22 @@ func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDCo
 	}
 	claims := []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "aid"}
 	docs := s.cfg.PublicURL + "/swagger/"
+	revoke, introspect := iss+"/auth/revoke", iss+"/auth/introspect"
 	cc := "public, max-age=300"
 	return gen.GetOpenIDConfiguration200JSONResponse{
 		Body: gen.OpenIDConfiguration{
-			Issuer:                               iss,
-			JwksUri:                              iss + "/.well-known/jwks.json",
-			TokenEndpoint:                        iss + "/auth/token",
-			GrantTypesSupported:                  []string{"client_credentials"},
-			TokenEndpointAuthMethodsSupported:    []string{"client_secret_basic", "client_secret_post"},
-			AccessTokenSigningAlgValuesSupported: &algs,
-			ClaimsSupported:                      &claims,
-			ServiceDocumentation:                 &docs,
+			Issuer:                                 iss,
+			JwksUri:                                iss + "/.well-known/jwks.json",
+			TokenEndpoint:                          iss + "/auth/token",
+			GrantTypesSupported:                    []string{"client_credentials", "refresh_token", "password"},
+			TokenEndpointAuthMethodsSupported:      []string{"client_secret_basic", "client_secret_post", "none"},
+			RevocationEndpoint:                     &revoke,
+			IntrospectionEndpoint:                  &introspect,
+			RevocationEndpointAuthMethodsSupported: &[]string{"client_secret_basic", "client_secret_post", "none"},
+			IntrospectionEndpointAuthMethodsSupported: &[]string{"client_secret_basic", "client_secret_post"},
+			AccessTokenSigningAlgValuesSupported:      &algs,
+			ClaimsSupported:                           &claims,
+			ServiceDocumentation:                      &docs,
 		},
 		Headers: gen.GetOpenIDConfiguration200ResponseHeaders{CacheControl: &cc},
 	}, nil
