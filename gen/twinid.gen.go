@@ -784,6 +784,15 @@ type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
 
+// LoginForm defines model for LoginForm.
+type LoginForm struct {
+	// Ar The sealed authorization request (from the page).
+	Ar       *string `json:"ar,omitempty"`
+	Csrf     *string `json:"csrf,omitempty"`
+	Email    *string `json:"email,omitempty"`
+	Password *string `json:"password,omitempty"`
+}
+
 // OAuthClient defines model for OAuthClient.
 type OAuthClient struct {
 	// ClientId Example: 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
@@ -856,11 +865,26 @@ type OpenIDConfiguration struct {
 	// AccessTokenSigningAlgValuesSupported Example: ["RS256"]
 	AccessTokenSigningAlgValuesSupported *[]string `json:"access_token_signing_alg_values_supported,omitempty"`
 
+	// AuthorizationEndpoint Example: http://localhost:8080/v1/accounts/root/auth/authorize
+	AuthorizationEndpoint *string `json:"authorization_endpoint,omitempty"`
+
+	// AuthorizationResponseIssParameterSupported Example: true
+	AuthorizationResponseIssParameterSupported *bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+
 	// ClaimsSupported Example: ["iss","sub","aud","exp","iat","jti","client_id","scope","aid"]
 	ClaimsSupported *[]string `json:"claims_supported,omitempty"`
 
+	// CodeChallengeMethodsSupported Example: ["S256"]
+	CodeChallengeMethodsSupported *[]string `json:"code_challenge_methods_supported,omitempty"`
+
+	// EndSessionEndpoint Example: http://localhost:8080/v1/accounts/root/auth/logout
+	EndSessionEndpoint *string `json:"end_session_endpoint,omitempty"`
+
 	// GrantTypesSupported Example: ["client_credentials"]
 	GrantTypesSupported []string `json:"grant_types_supported"`
+
+	// IdTokenSigningAlgValuesSupported Example: ["RS256"]
+	IdTokenSigningAlgValuesSupported *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
 
 	// IntrospectionEndpoint Example: http://localhost:8080/v1/accounts/root/auth/introspect
 	IntrospectionEndpoint *string `json:"introspection_endpoint,omitempty"`
@@ -874,6 +898,21 @@ type OpenIDConfiguration struct {
 	// JwksUri Example: http://localhost:8080/v1/accounts/root/.well-known/jwks.json
 	JwksUri string `json:"jwks_uri"`
 
+	// PromptValuesSupported Example: ["none","login"]
+	PromptValuesSupported *[]string `json:"prompt_values_supported,omitempty"`
+
+	// RequestParameterSupported Example: false
+	RequestParameterSupported *bool `json:"request_parameter_supported,omitempty"`
+
+	// RequestUriParameterSupported Example: false
+	RequestUriParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
+
+	// ResponseModesSupported Example: ["query"]
+	ResponseModesSupported *[]string `json:"response_modes_supported,omitempty"`
+
+	// ResponseTypesSupported Example: ["code"]
+	ResponseTypesSupported *[]string `json:"response_types_supported,omitempty"`
+
 	// RevocationEndpoint Example: http://localhost:8080/v1/accounts/root/auth/revoke
 	RevocationEndpoint *string `json:"revocation_endpoint,omitempty"`
 
@@ -886,11 +925,17 @@ type OpenIDConfiguration struct {
 	// ServiceDocumentation Example: http://localhost:8080/swagger/
 	ServiceDocumentation *string `json:"service_documentation,omitempty"`
 
+	// SubjectTypesSupported Example: ["public"]
+	SubjectTypesSupported *[]string `json:"subject_types_supported,omitempty"`
+
 	// TokenEndpoint Example: http://localhost:8080/v1/accounts/root/auth/token
 	TokenEndpoint string `json:"token_endpoint"`
 
 	// TokenEndpointAuthMethodsSupported Example: ["client_secret_basic","client_secret_post"]
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+
+	// UserinfoEndpoint Example: http://localhost:8080/v1/accounts/root/userinfo
+	UserinfoEndpoint *string `json:"userinfo_endpoint,omitempty"`
 }
 
 // Page defines model for Page.
@@ -1239,6 +1284,12 @@ type TokenRequest struct {
 	// ClientSecret Example: twid_5Xh3Zq0mKc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE
 	ClientSecret *string `json:"client_secret,omitempty"`
 
+	// Code `grant_type=authorization_code`: the code from the authorization endpoint.
+	Code *string `json:"code,omitempty"`
+
+	// CodeVerifier With `code`, the PKCE verifier (RFC 7636).
+	CodeVerifier *string `json:"code_verifier,omitempty"`
+
 	// Email With `verification_code`, the email the code was sent to (recommended).
 	Email *string `json:"email,omitempty"`
 
@@ -1247,6 +1298,9 @@ type TokenRequest struct {
 
 	// Password `grant_type=password`: the customer's password.
 	Password *string `json:"password,omitempty"`
+
+	// RedirectUri With `code`, the redirect URI of the authorization request.
+	RedirectUri *string `json:"redirect_uri,omitempty"`
 
 	// RefreshToken `grant_type=refresh_token`: the refresh token to exchange.
 	RefreshToken *string `json:"refresh_token,omitempty"`
@@ -1289,6 +1343,9 @@ type TokenResponse struct {
 	// Example: 3599
 	ExtExpiresIn *int `json:"ext_expires_in,omitempty"`
 
+	// IdToken The OpenID Connect ID token (code flow with the `openid` scope).
+	IdToken *string `json:"id_token,omitempty"`
+
 	// RefreshToken An opaque refresh token (user logins by a client whose token carries
 	// `create:accounts:auth:refresh_token`). It rotates on every use.
 	//
@@ -1307,6 +1364,22 @@ type TokenResponse struct {
 
 // TokenResponseTokenType Example: Bearer
 type TokenResponseTokenType string
+
+// UserInfo defines model for UserInfo.
+type UserInfo struct {
+	Email                *string                `json:"email,omitempty"`
+	EmailVerified        *bool                  `json:"email_verified,omitempty"`
+	Name                 *string                `json:"name,omitempty"`
+	PhoneNumber          *string                `json:"phone_number,omitempty"`
+	PhoneNumberVerified  *bool                  `json:"phone_number_verified,omitempty"`
+	Sub                  string                 `json:"sub"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// UserInfoRequest defines model for UserInfoRequest.
+type UserInfoRequest struct {
+	AccessToken *string `json:"access_token,omitempty"`
+}
 
 // Aid Example: root
 type Aid = string
@@ -1390,6 +1463,78 @@ type ListAccountsParams struct {
 
 	// StartingAfter Cursor: the `nextCursor` of the previous page.
 	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
+}
+
+// AuthorizeParams defines parameters for Authorize.
+type AuthorizeParams struct {
+	// ResponseType Must be `code`.
+	ResponseType *string `form:"response_type,omitempty" json:"response_type,omitempty"`
+
+	// ClientId The client.
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// RedirectUri One of the client's registered redirect URIs.
+	RedirectUri *string `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+
+	// Scope Space-separated scopes.
+	Scope *string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// State Returned untouched.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// Nonce Copied into the ID token.
+	Nonce *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+
+	// CodeChallenge PKCE challenge (base64url SHA-256 of the verifier).
+	CodeChallenge *string `form:"code_challenge,omitempty" json:"code_challenge,omitempty"`
+
+	// CodeChallengeMethod Must be `S256`.
+	CodeChallengeMethod *string `form:"code_challenge_method,omitempty" json:"code_challenge_method,omitempty"`
+
+	// Prompt `none` or `login`.
+	Prompt *string `form:"prompt,omitempty" json:"prompt,omitempty"`
+
+	// LoginHint Prefills the email field.
+	LoginHint *string `form:"login_hint,omitempty" json:"login_hint,omitempty"`
+
+	// MaxAge Seconds since the last login after which to log in again.
+	MaxAge *string `form:"max_age,omitempty" json:"max_age,omitempty"`
+
+	// IdTokenHint A previous ID token; its subject must be the session's.
+	IdTokenHint *string `form:"id_token_hint,omitempty" json:"id_token_hint,omitempty"`
+
+	// Audience Instead of API scopes: the audience of the access token.
+	Audience *string `form:"audience,omitempty" json:"audience,omitempty"`
+
+	// ResponseMode Only `query`.
+	ResponseMode *string `form:"response_mode,omitempty" json:"response_mode,omitempty"`
+
+	// Request Not supported.
+	Request *string `form:"request,omitempty" json:"request,omitempty"`
+
+	// RequestUri Not supported.
+	RequestUri *string `form:"request_uri,omitempty" json:"request_uri,omitempty"`
+
+	// TwinidSession The SSO session of this account.
+	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
+}
+
+// LogoutParams defines parameters for Logout.
+type LogoutParams struct {
+	// IdTokenHint An ID token twinid issued.
+	IdTokenHint *string `form:"id_token_hint,omitempty" json:"id_token_hint,omitempty"`
+
+	// PostLogoutRedirectUri A registered post-logout URI.
+	PostLogoutRedirectUri *string `form:"post_logout_redirect_uri,omitempty" json:"post_logout_redirect_uri,omitempty"`
+
+	// ClientId The client.
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// State Returned untouched.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// TwinidSession The SSO session of this account.
+	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
 }
 
 // ListClientsParams defines parameters for ListClients.
@@ -1482,6 +1627,9 @@ type IntrospectTokenJSONRequestBody = RevokeRequest
 // IntrospectTokenFormdataRequestBody defines body for IntrospectToken for application/x-www-form-urlencoded ContentType.
 type IntrospectTokenFormdataRequestBody = RevokeRequest
 
+// SubmitLoginFormdataRequestBody defines body for SubmitLogin for application/x-www-form-urlencoded ContentType.
+type SubmitLoginFormdataRequestBody = LoginForm
+
 // RevokeTokenJSONRequestBody defines body for RevokeToken for application/json ContentType.
 type RevokeTokenJSONRequestBody = RevokeRequest
 
@@ -1550,6 +1698,9 @@ type CreateServiceAccountSecretJSONRequestBody = SecretCreate
 
 // RotateSigningKeyJSONRequestBody defines body for RotateSigningKey for application/json ContentType.
 type RotateSigningKeyJSONRequestBody = SigningKeyRotate
+
+// PostUserInfoFormdataRequestBody defines body for PostUserInfo for application/x-www-form-urlencoded ContentType.
+type PostUserInfoFormdataRequestBody = UserInfoRequest
 
 // Getter for additional properties for JWK. Returns the specified
 // element and whether it was found
@@ -1735,6 +1886,147 @@ func (a JWK) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for UserInfo. Returns the specified
+// element and whether it was found
+func (a UserInfo) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for UserInfo
+func (a *UserInfo) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for UserInfo to handle AdditionalProperties
+func (a *UserInfo) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["email"]; found {
+		err = json.Unmarshal(raw, &a.Email)
+		if err != nil {
+			return fmt.Errorf("error reading 'email': %w", err)
+		}
+		delete(object, "email")
+	}
+
+	if raw, found := object["email_verified"]; found {
+		err = json.Unmarshal(raw, &a.EmailVerified)
+		if err != nil {
+			return fmt.Errorf("error reading 'email_verified': %w", err)
+		}
+		delete(object, "email_verified")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["phone_number"]; found {
+		err = json.Unmarshal(raw, &a.PhoneNumber)
+		if err != nil {
+			return fmt.Errorf("error reading 'phone_number': %w", err)
+		}
+		delete(object, "phone_number")
+	}
+
+	if raw, found := object["phone_number_verified"]; found {
+		err = json.Unmarshal(raw, &a.PhoneNumberVerified)
+		if err != nil {
+			return fmt.Errorf("error reading 'phone_number_verified': %w", err)
+		}
+		delete(object, "phone_number_verified")
+	}
+
+	if raw, found := object["sub"]; found {
+		err = json.Unmarshal(raw, &a.Sub)
+		if err != nil {
+			return fmt.Errorf("error reading 'sub': %w", err)
+		}
+		delete(object, "sub")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for UserInfo to handle AdditionalProperties
+func (a UserInfo) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Email != nil {
+		object["email"], err = json.Marshal(a.Email)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'email': %w", err)
+		}
+	}
+
+	if a.EmailVerified != nil {
+		object["email_verified"], err = json.Marshal(a.EmailVerified)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'email_verified': %w", err)
+		}
+	}
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	if a.PhoneNumber != nil {
+		object["phone_number"], err = json.Marshal(a.PhoneNumber)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'phone_number': %w", err)
+		}
+	}
+
+	if a.PhoneNumberVerified != nil {
+		object["phone_number_verified"], err = json.Marshal(a.PhoneNumberVerified)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'phone_number_verified': %w", err)
+		}
+	}
+
+	object["sub"], err = json.Marshal(a.Sub)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sub': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -1902,6 +2194,20 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/accounts/{aid}/.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
+	//
+	// RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
+	// `redirect_uri` must exactly match one registered for the client; an unknown client or URI gets an
+	// error page, never a redirect. With a valid session (and no `prompt=login`, and `max_age` not exceeded)
+	// the browser goes straight back with a code (single sign-on); otherwise twinid shows its login page.
+	// `prompt=none` without a session answers `login_required` at the redirect URI. `request` and
+	// `request_uri` are refused with `request_not_supported`. The code is single-use and lives 60 seconds.
+	// API scopes come from the client's `authorization_code` grants (one audience per request, or
+	// `audience`), limited to those the customer holds; OpenID scopes: `openid profile email phone offline_access`.
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/authorize (the `Authorize` operationId).
+	Authorize(ctx context.Context, aid Aid, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// IntrospectTokenWithBody Introspect a token (RFC 7662)
 	//
 	// For the account's confidential clients and service accounts, authenticated with their secret.
@@ -1937,6 +2243,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
 	IntrospectTokenWithFormdataBody(ctx context.Context, aid Aid, body IntrospectTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitLoginWithBody The hosted login form's target
+	//
+	// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+	// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+	// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+	// client with a code (303).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+	SubmitLoginWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitLoginWithFormdataBody The hosted login form's target
+	//
+	// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+	// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+	// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+	// client with a code (303).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+	SubmitLoginWithFormdataBody(ctx context.Context, aid Aid, body SubmitLoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Logout End the session (RP-initiated logout)
+	//
+	// Ends the account's SSO session. With `post_logout_redirect_uri` registered for the client (named by
+	// `client_id` or the audience of `id_token_hint`), redirects there with `state`; otherwise shows a page.
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
+	Logout(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeTokenWithBody Revoke a refresh or access token (RFC 7009)
 	//
@@ -2669,6 +3007,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/accounts/{aid}/signing-keys/rotate (the `RotateSigningKey` operationId).
 	RotateSigningKey(ctx context.Context, aid Aid, body RotateSigningKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserInfo UserInfo (OpenID Connect)
+	//
+	// The standard claims of the token's customer for the token's scopes (`openid` required).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/userinfo (the `GetUserInfo` operationId).
+	GetUserInfo(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostUserInfoWithBody UserInfo by POST (token in the header or the body)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+	PostUserInfoWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostUserInfoWithFormdataBody UserInfo by POST (token in the header or the body)
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+	PostUserInfoWithFormdataBody(ctx context.Context, aid Aid, body PostUserInfoFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness probe
@@ -2874,6 +3233,30 @@ func (c *Client) GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors
 	return c.Client.Do(req)
 }
 
+// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
+//
+// RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
+// `redirect_uri` must exactly match one registered for the client; an unknown client or URI gets an
+// error page, never a redirect. With a valid session (and no `prompt=login`, and `max_age` not exceeded)
+// the browser goes straight back with a code (single sign-on); otherwise twinid shows its login page.
+// `prompt=none` without a session answers `login_required` at the redirect URI. `request` and
+// `request_uri` are refused with `request_not_supported`. The code is single-use and lives 60 seconds.
+// API scopes come from the client's `authorization_code` grants (one audience per request, or
+// `audience`), limited to those the customer holds; OpenID scopes: `openid profile email phone offline_access`.
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/authorize (the `Authorize` operationId).
+func (c *Client) Authorize(ctx context.Context, aid Aid, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // IntrospectTokenWithBody Introspect a token (RFC 7662)
 //
 // For the account's confidential clients and service accounts, authenticated with their secret.
@@ -2930,6 +3313,68 @@ func (c *Client) IntrospectToken(ctx context.Context, aid Aid, body IntrospectTo
 // Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
 func (c *Client) IntrospectTokenWithFormdataBody(ctx context.Context, aid Aid, body IntrospectTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIntrospectTokenRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitLoginWithBody The hosted login form's target
+//
+// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+// client with a code (303).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+func (c *Client) SubmitLoginWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitLoginRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitLoginWithFormdataBody The hosted login form's target
+//
+// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+// client with a code (303).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+func (c *Client) SubmitLoginWithFormdataBody(ctx context.Context, aid Aid, body SubmitLoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitLoginRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Logout End the session (RP-initiated logout)
+//
+// Ends the account's SSO session. With `post_logout_redirect_uri` registered for the client (named by
+// `client_id` or the audience of `id_token_hint`), redirects there with `state`; otherwise shows a page.
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
+func (c *Client) Logout(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequest(c.Server, aid, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4292,6 +4737,57 @@ func (c *Client) RotateSigningKey(ctx context.Context, aid Aid, body RotateSigni
 	return c.Client.Do(req)
 }
 
+// GetUserInfo UserInfo (OpenID Connect)
+//
+// The standard claims of the token's customer for the token's scopes (`openid` required).
+//
+// Corresponds with GET /v1/accounts/{aid}/userinfo (the `GetUserInfo` operationId).
+func (c *Client) GetUserInfo(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserInfoRequest(c.Server, aid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostUserInfoWithBody UserInfo by POST (token in the header or the body)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+func (c *Client) PostUserInfoWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostUserInfoRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostUserInfoWithFormdataBody UserInfo by POST (token in the header or the body)
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+func (c *Client) PostUserInfoWithFormdataBody(ctx context.Context, aid Aid, body PostUserInfoFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostUserInfoRequestWithFormdataBody(c.Server, aid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -4635,6 +5131,264 @@ func NewGetOpenIDConfigurationRequest(server string, aid Aid) (*http.Request, er
 	return req, nil
 }
 
+// NewAuthorizeRequest constructs an http.Request for the Authorize method
+func NewAuthorizeRequest(server string, aid Aid, params *AuthorizeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/authorize", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ResponseType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response_type", *params.ResponseType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ClientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", *params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RedirectUri != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "redirect_uri", *params.RedirectUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Nonce != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "nonce", *params.Nonce, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CodeChallenge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code_challenge", *params.CodeChallenge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CodeChallengeMethod != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code_challenge_method", *params.CodeChallengeMethod, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Prompt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "prompt", *params.Prompt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LoginHint != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "login_hint", *params.LoginHint, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxAge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_age", *params.MaxAge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IdTokenHint != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id_token_hint", *params.IdTokenHint, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Audience != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "audience", *params.Audience, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResponseMode != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response_mode", *params.ResponseMode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Request != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "request", *params.Request, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RequestUri != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "request_uri", *params.RequestUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.TwinidSession != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "twinid_session", *params.TwinidSession, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "twinid_session",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
+	return req, nil
+}
+
 // NewIntrospectTokenRequest calls the generic IntrospectToken builder with application/json body
 func NewIntrospectTokenRequest(server string, aid Aid, body IntrospectTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4690,6 +5444,167 @@ func NewIntrospectTokenRequestWithBody(server string, aid Aid, contentType strin
 
 	req.Header.Add("Content-Type", contentType)
 
+	return req, nil
+}
+
+// NewSubmitLoginRequestWithFormdataBody calls the generic SubmitLogin builder with application/x-www-form-urlencoded body
+func NewSubmitLoginRequestWithFormdataBody(server string, aid Aid, body SubmitLoginFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitLoginRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewSubmitLoginRequestWithBody constructs an http.Request for the SubmitLogin method, with any body, and a specified content type
+func NewSubmitLoginRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/login", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewLogoutRequest constructs an http.Request for the Logout method
+func NewLogoutRequest(server string, aid Aid, params *LogoutParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/logout", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IdTokenHint != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id_token_hint", *params.IdTokenHint, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PostLogoutRedirectUri != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "post_logout_redirect_uri", *params.PostLogoutRedirectUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ClientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", *params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.TwinidSession != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "twinid_session", *params.TwinidSession, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "twinid_session",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
 	return req, nil
 }
 
@@ -6846,6 +7761,87 @@ func NewRotateSigningKeyRequestWithBody(server string, aid Aid, contentType stri
 	return req, nil
 }
 
+// NewGetUserInfoRequest constructs an http.Request for the GetUserInfo method
+func NewGetUserInfoRequest(server string, aid Aid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/userinfo", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostUserInfoRequestWithFormdataBody calls the generic PostUserInfo builder with application/x-www-form-urlencoded body
+func NewPostUserInfoRequestWithFormdataBody(server string, aid Aid, body PostUserInfoFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPostUserInfoRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPostUserInfoRequestWithBody constructs an http.Request for the PostUserInfo method, with any body, and a specified content type
+func NewPostUserInfoRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/userinfo", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -6997,6 +7993,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/accounts/{aid}/.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfigurationWithResponse(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*GetOpenIDConfigurationResponse, error)
 
+	// AuthorizeWithResponse Authorization endpoint (code + PKCE, OpenID Connect)
+	//
+	// RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
+	// `redirect_uri` must exactly match one registered for the client; an unknown client or URI gets an
+	// error page, never a redirect. With a valid session (and no `prompt=login`, and `max_age` not exceeded)
+	// the browser goes straight back with a code (single sign-on); otherwise twinid shows its login page.
+	// `prompt=none` without a session answers `login_required` at the redirect URI. `request` and
+	// `request_uri` are refused with `request_not_supported`. The code is single-use and lives 60 seconds.
+	// API scopes come from the client's `authorization_code` grants (one audience per request, or
+	// `audience`), limited to those the customer holds; OpenID scopes: `openid profile email phone offline_access`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/authorize (the `Authorize` operationId).
+	AuthorizeWithResponse(ctx context.Context, aid Aid, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*AuthorizeResponse, error)
+
 	// IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
 	//
 	// For the account's confidential clients and service accounts, authenticated with their secret.
@@ -7032,6 +8044,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/accounts/{aid}/auth/introspect (the `IntrospectToken` operationId).
 	IntrospectTokenWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body IntrospectTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*IntrospectTokenResponse, error)
+
+	// SubmitLoginWithBodyWithResponse The hosted login form's target
+	//
+	// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+	// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+	// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+	// client with a code (303).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+	SubmitLoginWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitLoginResponse, error)
+
+	// SubmitLoginWithFormdataBodyWithResponse The hosted login form's target
+	//
+	// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+	// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+	// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+	// client with a code (303).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+	SubmitLoginWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body SubmitLoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitLoginResponse, error)
+
+	// LogoutWithResponse End the session (RP-initiated logout)
+	//
+	// Ends the account's SSO session. With `post_logout_redirect_uri` registered for the client (named by
+	// `client_id` or the audience of `id_token_hint`), redirects there with `state`; otherwise shows a page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
+	LogoutWithResponse(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// RevokeTokenWithBodyWithResponse Revoke a refresh or access token (RFC 7009)
 	//
@@ -7808,6 +8854,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/accounts/{aid}/signing-keys/rotate (the `RotateSigningKey` operationId).
 	RotateSigningKeyWithResponse(ctx context.Context, aid Aid, body RotateSigningKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateSigningKeyResponse, error)
+
+	// GetUserInfoWithResponse UserInfo (OpenID Connect)
+	//
+	// The standard claims of the token's customer for the token's scopes (`openid` required).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/userinfo (the `GetUserInfo` operationId).
+	GetUserInfoWithResponse(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*GetUserInfoResponse, error)
+
+	// PostUserInfoWithBodyWithResponse UserInfo by POST (token in the header or the body)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+	PostUserInfoWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostUserInfoResponse, error)
+
+	// PostUserInfoWithFormdataBodyWithResponse UserInfo by POST (token in the header or the body)
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+	PostUserInfoWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body PostUserInfoFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostUserInfoResponse, error)
 }
 
 type GetHealthResponse struct {
@@ -8403,6 +9472,47 @@ func (r GetOpenIDConfigurationResponse) ContentType() string {
 	return ""
 }
 
+// AuthorizeResponse303Headers the declared response headers of an HTTP 303 response for Authorize
+type AuthorizeResponse303Headers struct {
+	Location *string
+}
+
+type AuthorizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *AuthorizeResponse303Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthorizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthorizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthorizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // IntrospectTokenResponse200Headers the declared response headers of an HTTP 200 response for IntrospectToken
 type IntrospectTokenResponse200Headers struct {
 	CacheControl *string
@@ -8495,6 +9605,90 @@ func (r IntrospectTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IntrospectTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitLoginResponse303Headers the declared response headers of an HTTP 303 response for SubmitLogin
+type SubmitLoginResponse303Headers struct {
+	Location  *string
+	SetCookie *string
+}
+
+type SubmitLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *SubmitLoginResponse303Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitLoginResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LogoutResponse303Headers the declared response headers of an HTTP 303 response for Logout
+type LogoutResponse303Headers struct {
+	Location  *string
+	SetCookie *string
+}
+
+type LogoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *LogoutResponse303Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r LogoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LogoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LogoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LogoutResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11959,6 +13153,116 @@ func (r RotateSigningKeyResponse) ContentType() string {
 	return ""
 }
 
+type GetUserInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserInfo
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserInfoResponse) GetJSON200() *UserInfo {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserInfoResponse) GetJSON401() *OAuthError {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUserInfoResponse) GetJSON403() *OAuthError {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostUserInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserInfo
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostUserInfoResponse) GetJSON200() *UserInfo {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PostUserInfoResponse) GetJSON401() *OAuthError {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PostUserInfoResponse) GetJSON403() *OAuthError {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r PostUserInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostUserInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostUserInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostUserInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthWithResponse Liveness probe
 //
 // Answers 200 while the process serves HTTP. Does not touch the database.
@@ -12132,6 +13436,28 @@ func (c *ClientWithResponses) GetOpenIDConfigurationWithResponse(ctx context.Con
 	return ParseGetOpenIDConfigurationResponse(rsp)
 }
 
+// AuthorizeWithResponse Authorization endpoint (code + PKCE, OpenID Connect)
+//
+// RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
+// `redirect_uri` must exactly match one registered for the client; an unknown client or URI gets an
+// error page, never a redirect. With a valid session (and no `prompt=login`, and `max_age` not exceeded)
+// the browser goes straight back with a code (single sign-on); otherwise twinid shows its login page.
+// `prompt=none` without a session answers `login_required` at the redirect URI. `request` and
+// `request_uri` are refused with `request_not_supported`. The code is single-use and lives 60 seconds.
+// API scopes come from the client's `authorization_code` grants (one audience per request, or
+// `audience`), limited to those the customer holds; OpenID scopes: `openid profile email phone offline_access`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/authorize (the `Authorize` operationId).
+func (c *ClientWithResponses) AuthorizeWithResponse(ctx context.Context, aid Aid, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*AuthorizeResponse, error) {
+	rsp, err := c.Authorize(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeResponse(rsp)
+}
+
 // IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
 //
 // For the account's confidential clients and service accounts, authenticated with their secret.
@@ -12184,6 +13510,58 @@ func (c *ClientWithResponses) IntrospectTokenWithFormdataBodyWithResponse(ctx co
 		return nil, err
 	}
 	return ParseIntrospectTokenResponse(rsp)
+}
+
+// SubmitLoginWithBodyWithResponse The hosted login form's target
+//
+// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+// client with a code (303).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+func (c *ClientWithResponses) SubmitLoginWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitLoginResponse, error) {
+	rsp, err := c.SubmitLoginWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitLoginResponse(rsp)
+}
+
+// SubmitLoginWithFormdataBodyWithResponse The hosted login form's target
+//
+// Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+// client with a code (303).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/login (the `SubmitLogin` operationId).
+func (c *ClientWithResponses) SubmitLoginWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body SubmitLoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitLoginResponse, error) {
+	rsp, err := c.SubmitLoginWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitLoginResponse(rsp)
+}
+
+// LogoutWithResponse End the session (RP-initiated logout)
+//
+// Ends the account's SSO session. With `post_logout_redirect_uri` registered for the client (named by
+// `client_id` or the audience of `id_token_hint`), redirects there with `state`; otherwise shows a page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
+func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.Logout(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLogoutResponse(rsp)
 }
 
 // RevokeTokenWithBodyWithResponse Revoke a refresh or access token (RFC 7009)
@@ -13334,6 +14712,47 @@ func (c *ClientWithResponses) RotateSigningKeyWithResponse(ctx context.Context, 
 	return ParseRotateSigningKeyResponse(rsp)
 }
 
+// GetUserInfoWithResponse UserInfo (OpenID Connect)
+//
+// The standard claims of the token's customer for the token's scopes (`openid` required).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/userinfo (the `GetUserInfo` operationId).
+func (c *ClientWithResponses) GetUserInfoWithResponse(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*GetUserInfoResponse, error) {
+	rsp, err := c.GetUserInfo(ctx, aid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserInfoResponse(rsp)
+}
+
+// PostUserInfoWithBodyWithResponse UserInfo by POST (token in the header or the body)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+func (c *ClientWithResponses) PostUserInfoWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostUserInfoResponse, error) {
+	rsp, err := c.PostUserInfoWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostUserInfoResponse(rsp)
+}
+
+// PostUserInfoWithFormdataBodyWithResponse UserInfo by POST (token in the header or the body)
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/userinfo (the `PostUserInfo` operationId).
+func (c *ClientWithResponses) PostUserInfoWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body PostUserInfoFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostUserInfoResponse, error) {
+	rsp, err := c.PostUserInfoWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostUserInfoResponse(rsp)
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13840,6 +15259,35 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 	return response, nil
 }
 
+// ParseAuthorizeResponse parses an HTTP response from a AuthorizeWithResponse call
+func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthorizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers AuthorizeResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers303 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseIntrospectTokenResponse parses an HTTP response from a IntrospectTokenWithResponse call
 func ParseIntrospectTokenResponse(rsp *http.Response) (*IntrospectTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13939,6 +15387,78 @@ func ParseIntrospectTokenResponse(rsp *http.Response) (*IntrospectTokenResponse,
 			headers.CacheControl = &value
 		}
 		response.Headers413 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubmitLoginResponse parses an HTTP response from a SubmitLoginWithResponse call
+func ParseSubmitLoginResponse(rsp *http.Response) (*SubmitLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers SubmitLoginResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers303 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLogoutResponse parses an HTTP response from a LogoutWithResponse call
+func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LogoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers LogoutResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers303 = &headers
 	}
 
 	return response, nil
@@ -17261,6 +18781,86 @@ func ParseRotateSigningKeyResponse(rsp *http.Response) (*RotateSigningKeyRespons
 	return response, nil
 }
 
+// ParseGetUserInfoResponse parses an HTTP response from a GetUserInfoWithResponse call
+func ParseGetUserInfoResponse(rsp *http.Response) (*GetUserInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostUserInfoResponse parses an HTTP response from a PostUserInfoWithResponse call
+func ParsePostUserInfoResponse(rsp *http.Response) (*PostUserInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostUserInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetHealth Liveness probe
@@ -17290,9 +18890,18 @@ type ServerInterface interface {
 	// GetOpenIDConfiguration Discovery document of the account's issuer
 	// (GET /v1/accounts/{aid}/.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx echo.Context, aid Aid) error
+	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
+	// (GET /v1/accounts/{aid}/auth/authorize)
+	Authorize(ctx echo.Context, aid Aid, params AuthorizeParams) error
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /v1/accounts/{aid}/auth/introspect)
 	IntrospectToken(ctx echo.Context, aid Aid) error
+	// SubmitLogin The hosted login form's target
+	// (POST /v1/accounts/{aid}/auth/login)
+	SubmitLogin(ctx echo.Context, aid Aid) error
+	// Logout End the session (RP-initiated logout)
+	// (GET /v1/accounts/{aid}/auth/logout)
+	Logout(ctx echo.Context, aid Aid, params LogoutParams) error
 	// RevokeToken Revoke a refresh or access token (RFC 7009)
 	// (POST /v1/accounts/{aid}/auth/revoke)
 	RevokeToken(ctx echo.Context, aid Aid) error
@@ -17413,6 +19022,12 @@ type ServerInterface interface {
 	// RotateSigningKey Rotate the signing key
 	// (POST /v1/accounts/{aid}/signing-keys/rotate)
 	RotateSigningKey(ctx echo.Context, aid Aid) error
+	// GetUserInfo UserInfo (OpenID Connect)
+	// (GET /v1/accounts/{aid}/userinfo)
+	GetUserInfo(ctx echo.Context, aid Aid) error
+	// PostUserInfo UserInfo by POST (token in the header or the body)
+	// (POST /v1/accounts/{aid}/userinfo)
+	PostUserInfo(ctx echo.Context, aid Aid) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -17552,6 +19167,147 @@ func (w *ServerInterfaceWrapper) GetOpenIDConfiguration(ctx echo.Context) error 
 	return err
 }
 
+// Authorize converts echo context to params.
+func (w *ServerInterfaceWrapper) Authorize(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthorizeParams
+	// ------------- Optional query parameter "response_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "response_type", ctx.QueryParams(), &params.ResponseType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter response_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "redirect_uri" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "redirect_uri", ctx.QueryParams(), &params.RedirectUri, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter redirect_uri: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", ctx.QueryParams(), &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nonce: %s", err))
+	}
+
+	// ------------- Optional query parameter "code_challenge" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code_challenge", ctx.QueryParams(), &params.CodeChallenge, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code_challenge: %s", err))
+	}
+
+	// ------------- Optional query parameter "code_challenge_method" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code_challenge_method", ctx.QueryParams(), &params.CodeChallengeMethod, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code_challenge_method: %s", err))
+	}
+
+	// ------------- Optional query parameter "prompt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "prompt", ctx.QueryParams(), &params.Prompt, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter prompt: %s", err))
+	}
+
+	// ------------- Optional query parameter "login_hint" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "login_hint", ctx.QueryParams(), &params.LoginHint, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter login_hint: %s", err))
+	}
+
+	// ------------- Optional query parameter "max_age" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_age", ctx.QueryParams(), &params.MaxAge, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter max_age: %s", err))
+	}
+
+	// ------------- Optional query parameter "id_token_hint" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "id_token_hint", ctx.QueryParams(), &params.IdTokenHint, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id_token_hint: %s", err))
+	}
+
+	// ------------- Optional query parameter "audience" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "audience", ctx.QueryParams(), &params.Audience, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter audience: %s", err))
+	}
+
+	// ------------- Optional query parameter "response_mode" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "response_mode", ctx.QueryParams(), &params.ResponseMode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter response_mode: %s", err))
+	}
+
+	// ------------- Optional query parameter "request" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "request", ctx.QueryParams(), &params.Request, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter request: %s", err))
+	}
+
+	// ------------- Optional query parameter "request_uri" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "request_uri", ctx.QueryParams(), &params.RequestUri, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter request_uri: %s", err))
+	}
+
+	if cookie, err := ctx.Cookie("twinid_session"); err == nil {
+
+		var value string
+		err = runtime.BindStyledParameterWithOptions("simple", "twinid_session", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter twinid_session: %s", err))
+		}
+		params.TwinidSession = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Authorize(ctx, aid, params)
+	return err
+}
+
 // IntrospectToken converts echo context to params.
 func (w *ServerInterfaceWrapper) IntrospectToken(ctx echo.Context) error {
 	var err error
@@ -17565,6 +19321,79 @@ func (w *ServerInterfaceWrapper) IntrospectToken(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.IntrospectToken(ctx, aid)
+	return err
+}
+
+// SubmitLogin converts echo context to params.
+func (w *ServerInterfaceWrapper) SubmitLogin(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubmitLogin(ctx, aid)
+	return err
+}
+
+// Logout converts echo context to params.
+func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LogoutParams
+	// ------------- Optional query parameter "id_token_hint" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "id_token_hint", ctx.QueryParams(), &params.IdTokenHint, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id_token_hint: %s", err))
+	}
+
+	// ------------- Optional query parameter "post_logout_redirect_uri" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "post_logout_redirect_uri", ctx.QueryParams(), &params.PostLogoutRedirectUri, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter post_logout_redirect_uri: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	if cookie, err := ctx.Cookie("twinid_session"); err == nil {
+
+		var value string
+		err = runtime.BindStyledParameterWithOptions("simple", "twinid_session", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter twinid_session: %s", err))
+		}
+		params.TwinidSession = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Logout(ctx, aid, params)
 	return err
 }
 
@@ -18563,6 +20392,38 @@ func (w *ServerInterfaceWrapper) RotateSigningKey(ctx echo.Context) error {
 	return err
 }
 
+// GetUserInfo converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUserInfo(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUserInfo(ctx, aid)
+	return err
+}
+
+// PostUserInfo converts echo context to params.
+func (w *ServerInterfaceWrapper) PostUserInfo(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostUserInfo(ctx, aid)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -18620,6 +20481,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/login", wrapper.LoginCustomer, options.OperationMiddlewares["loginCustomer"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/change_password", wrapper.RequestPasswordChange, options.OperationMiddlewares["requestPasswordChange"]...)
 	router.PUT(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/password", wrapper.SetCustomerPassword, options.OperationMiddlewares["setCustomerPassword"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/authorize", wrapper.Authorize, options.OperationMiddlewares["authorize"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/login", wrapper.SubmitLogin, options.OperationMiddlewares["submitLogin"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.GetUserInfo, options.OperationMiddlewares["getUserInfo"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.PostUserInfo, options.OperationMiddlewares["postUserInfo"]...)
 	router.GET(options.BaseURL+"/v1/accounts", wrapper.ListAccounts, options.OperationMiddlewares["listAccounts"]...)
 	router.POST(options.BaseURL+"/v1/accounts", wrapper.CreateAccount, options.OperationMiddlewares["createAccount"]...)
 	router.DELETE(options.BaseURL+"/v1/accounts/:aid", wrapper.DeleteAccount, options.OperationMiddlewares["deleteAccount"]...)
@@ -19383,6 +21249,71 @@ func (response GetOpenIDConfiguration404ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type AuthorizeRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params AuthorizeParams
+}
+
+type AuthorizeResponseObject interface {
+	VisitAuthorizeResponse(w http.ResponseWriter) error
+}
+
+type Authorize200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response Authorize200TexthtmlResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type Authorize303ResponseHeaders struct {
+	Location *string
+}
+
+type Authorize303Response struct {
+	Headers Authorize303ResponseHeaders
+}
+
+func (response Authorize303Response) VisitAuthorizeResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(303)
+	return nil
+}
+
+type Authorize400TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response Authorize400TexthtmlResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type IntrospectTokenRequestObject struct {
 	Aid          Aid `json:"aid"`
 	JSONBody     *IntrospectTokenJSONRequestBody
@@ -19489,6 +21420,184 @@ func (response IntrospectToken413JSONResponse) VisitIntrospectTokenResponse(w ht
 	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitLoginRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *SubmitLoginFormdataRequestBody
+}
+
+type SubmitLoginResponseObject interface {
+	VisitSubmitLoginResponse(w http.ResponseWriter) error
+}
+
+type SubmitLogin200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitLogin200TexthtmlResponse) VisitSubmitLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitLogin303ResponseHeaders struct {
+	Location  *string
+	SetCookie *string
+}
+
+type SubmitLogin303Response struct {
+	Headers SubmitLogin303ResponseHeaders
+}
+
+func (response SubmitLogin303Response) VisitSubmitLoginResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(303)
+	return nil
+}
+
+type SubmitLogin400TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitLogin400TexthtmlResponse) VisitSubmitLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitLogin429TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitLogin429TexthtmlResponse) VisitSubmitLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitLogin503TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitLogin503TexthtmlResponse) VisitSubmitLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type LogoutRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params LogoutParams
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response Logout200TexthtmlResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type Logout303ResponseHeaders struct {
+	Location  *string
+	SetCookie *string
+}
+
+type Logout303Response struct {
+	Headers Logout303ResponseHeaders
+}
+
+func (response Logout303Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(303)
+	return nil
+}
+
+type Logout400TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response Logout400TexthtmlResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -23963,6 +26072,107 @@ func (response RotateSigningKey415ApplicationProblemPlusJSONResponse) VisitRotat
 	return err
 }
 
+type GetUserInfoRequestObject struct {
+	Aid Aid `json:"aid"`
+}
+
+type GetUserInfoResponseObject interface {
+	VisitGetUserInfoResponse(w http.ResponseWriter) error
+}
+
+type GetUserInfo200JSONResponse UserInfo
+
+func (response GetUserInfo200JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfo401JSONResponse OAuthError
+
+func (response GetUserInfo401JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfo403JSONResponse OAuthError
+
+func (response GetUserInfo403JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfoRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *PostUserInfoFormdataRequestBody
+}
+
+type PostUserInfoResponseObject interface {
+	VisitPostUserInfoResponse(w http.ResponseWriter) error
+}
+
+type PostUserInfo200JSONResponse UserInfo
+
+func (response PostUserInfo200JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo401JSONResponse OAuthError
+
+func (response PostUserInfo401JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo403JSONResponse OAuthError
+
+func (response PostUserInfo403JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness probe
@@ -23992,9 +26202,18 @@ type StrictServerInterface interface {
 	// GetOpenIDConfiguration Discovery document of the account's issuer
 	// (GET /v1/accounts/{aid}/.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx context.Context, request GetOpenIDConfigurationRequestObject) (GetOpenIDConfigurationResponseObject, error)
+	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
+	// (GET /v1/accounts/{aid}/auth/authorize)
+	Authorize(ctx context.Context, request AuthorizeRequestObject) (AuthorizeResponseObject, error)
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /v1/accounts/{aid}/auth/introspect)
 	IntrospectToken(ctx context.Context, request IntrospectTokenRequestObject) (IntrospectTokenResponseObject, error)
+	// SubmitLogin The hosted login form's target
+	// (POST /v1/accounts/{aid}/auth/login)
+	SubmitLogin(ctx context.Context, request SubmitLoginRequestObject) (SubmitLoginResponseObject, error)
+	// Logout End the session (RP-initiated logout)
+	// (GET /v1/accounts/{aid}/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
 	// RevokeToken Revoke a refresh or access token (RFC 7009)
 	// (POST /v1/accounts/{aid}/auth/revoke)
 	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
@@ -24115,6 +26334,12 @@ type StrictServerInterface interface {
 	// RotateSigningKey Rotate the signing key
 	// (POST /v1/accounts/{aid}/signing-keys/rotate)
 	RotateSigningKey(ctx context.Context, request RotateSigningKeyRequestObject) (RotateSigningKeyResponseObject, error)
+	// GetUserInfo UserInfo (OpenID Connect)
+	// (GET /v1/accounts/{aid}/userinfo)
+	GetUserInfo(ctx context.Context, request GetUserInfoRequestObject) (GetUserInfoResponseObject, error)
+	// PostUserInfo UserInfo by POST (token in the header or the body)
+	// (POST /v1/accounts/{aid}/userinfo)
+	PostUserInfo(ctx context.Context, request PostUserInfoRequestObject) (PostUserInfoResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -24394,6 +26619,32 @@ func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context, aid Aid) error
 	return nil
 }
 
+// Authorize operation middleware
+func (sh *strictHandler) Authorize(ctx echo.Context, aid Aid, params AuthorizeParams) error {
+	var request AuthorizeRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Authorize(ctx.Request().Context(), request.(AuthorizeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Authorize")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeResponseObject); ok {
+		return validResponse.VisitAuthorizeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // IntrospectToken operation middleware
 func (sh *strictHandler) IntrospectToken(ctx echo.Context, aid Aid) error {
 	var request IntrospectTokenRequestObject
@@ -24449,6 +26700,67 @@ func (sh *strictHandler) IntrospectToken(ctx echo.Context, aid Aid) error {
 		return err
 	} else if validResponse, ok := response.(IntrospectTokenResponseObject); ok {
 		return validResponse.VisitIntrospectTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubmitLogin operation middleware
+func (sh *strictHandler) SubmitLogin(ctx echo.Context, aid Aid) error {
+	var request SubmitLoginRequestObject
+
+	request.Aid = aid
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body SubmitLoginFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitLogin(ctx.Request().Context(), request.(SubmitLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitLogin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubmitLoginResponseObject); ok {
+		return validResponse.VisitSubmitLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx echo.Context, aid Aid, params LogoutParams) error {
+	var request LogoutRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx.Request().Context(), request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		return validResponse.VisitLogoutResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -25970,258 +28282,350 @@ func (sh *strictHandler) RotateSigningKey(ctx echo.Context, aid Aid) error {
 	return nil
 }
 
+// GetUserInfo operation middleware
+func (sh *strictHandler) GetUserInfo(ctx echo.Context, aid Aid) error {
+	var request GetUserInfoRequestObject
+
+	request.Aid = aid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserInfo(ctx.Request().Context(), request.(GetUserInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserInfo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserInfoResponseObject); ok {
+		return validResponse.VisitGetUserInfoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostUserInfo operation middleware
+func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
+	var request PostUserInfoRequestObject
+
+	request.Aid = aid
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body PostUserInfoFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostUserInfo(ctx.Request().Context(), request.(PostUserInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostUserInfo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostUserInfoResponseObject); ok {
+		return validResponse.VisitPostUserInfoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lchs3sjf+Kij+t8pUQlLU3aLqVH2KYmeVOLbXktfn29CfBpwBSURDgAEwkrkuP895j/Nk/0IDmMHc",
-	"yKFEWdlYVVsbizODa6PRl193f26FfDbnjDAlW4PPrSnBERHwzzMcTskZZ0rwWP8dERkKOleUs9YAnlI2",
-	"QXyM1JQgQeScM0l6rU5LhlMyw/oT8gnP5jFpDVrzZBTTsINm+FMXT8h/7fX7rU5LLeb6oVSCsknry5dO",
-	"6xUPsemh2OH7d69cZ6EgWJFId8oTERY6LTf6ml8oLki5zdP4Fi8kChjvSv1GgNrvXp6hw6P9Y/S//3PQ",
-	"29mqm4/7onISbwWezPBrDiu4tNdQvxEs6QReqOzkHVbkFZ1RBf9X7uWSXxMmzXrFlDCFZniBBPkjIVKh",
-	"ORHolrKI36K2fmWUhNdEPZNIYEXg6YyyRJG6Bdjp99NBUabIhIj8qN6RGaZMD7Y0sndmDBLFZKwQZd4Y",
-	"n0k7EsT4bU3Xu8erepakYj0uSMhZJFHCFI1RNmdEJRoncYzwBFNWN93qLokSi9OxIqK+O8XRLaYKjciY",
-	"C4KUWOhTs35fHz58OE3UlDBFQ6wqqOpyShDO3qCcIWic6CEk9SfzB4IFERUk9qXTmmOBZ0RZhoBpVNNt",
-	"GPKEKUQj3QnVP8+xmrY6LYZnuk39ZaelaY8KErUGSiSkejSCc9XSHStFhG7o//2Gu//ud48/2v92P37e",
-	"6Rzufvlb5aEwVHReM86Uxt7opUSB+fuKRkHNuNPmmg3+IOqTQ7wTdvfG/VF3Pzw46h7j/b3uDtkd7+H9",
-	"0UF4qJua4U+vCJuoaWuwe3BYOY1EKj4jonYi9vkzWb/mXhvNRt/fOd4d74x2u4fhDuke4b2oezw+2On2",
-	"w/3Rc7Ib7eDnO/nRH+5XDX4icP0WwMNlw3Zfb2zM/SZjjqt56Fs8IUjSf5N0sH8kRCyy0Zrv/LFFZIyT",
-	"WLUGu33ol86SmWWXM8rsX5UnXIZ8TurWDR4uWzf39abW7eioybpJEgpSu9nm6dJRu+83NuzjZsMWNzQk",
-	"p4Zv1Q8f3nLsbfk8Cg1ubD7PG81HYaEom9TcRWeJkFwM4NILGPmkzA+Bk6fmgtxQnkg0x5NaUs/34c/H",
-	"G97O7vPKi8SJh3CP/IAjKwLov0LOFGHwTzyfx/bu2p4LPorJ7PvfpREG00XTX0S6/Rsc0whevhpjGhO9",
-	"6BFRmMZ2/5ysQyWiDN7WcyNCcH2f/fa5NaYkjtzZkXqhiZR4AvKq4HMi1AIN7dNhS7czo1LCpD7CoqtE",
-	"tgb7IApRZW5THCE3uXQl8IgnajCKMbtuffFX7m+CjFuD1v+3nQnh2+ap3H5rFsCsX5k43eQiTiRiXEt3",
-	"KpzCdp6+PUftORFdmB+yk9KLgAIz+2Crpwdyxtk4puH9tiF0jXirjw2/QrdU6SFRaf82JIFwLAiOFoh8",
-	"olLpdc+W8jhbyrOs4Qdax9NUg3AjJUjiGUEJo38kBN3gOCF2lB3EhdN0zCdAVkay+tJpveRiRKOIsHst",
-	"JmUyGY9pCHIJrFmRqJUW61GMw2sj25uFxXM62N6eYYYnZEaY2u7Ze6iXW929bHWz8T4omfrDdVTR1hwl",
-	"AnI0Uwu23OLqQ2dkVy2Vc4G0PIhwNKNMwjK/5uolT1h0r1VmXF2NoRVvcQvcHs6Ueylbwf1sBV9zhV7a",
-	"Fx5oBV9zJJNw6tEcM8fJDhKWBITZRjy1YkWAHwDhAYNMaQ5+v8qPxlMlU64z5XFUokNFGGaqO0qpsPli",
-	"wGRewKAq1iOnnO8iGKSm8KLVouuZLap6s+9vO8MAdAVdNznGS5ex4vyuWMuaE212WA60TjdIpJ7ehlbx",
-	"srrv9HgG5VkEHWTW/qC/lRFdg8Po1moT43anoUT8l5z/itnC2RXutnWKzOZcYEHjxVXC8A2mMR7FtfvH",
-	"OZphtrArKJxJYwyMjEq7wCcIDDjmLc/2oO++OdWUt6EtbTacHjpbOpyNnCXPFNNNbVPLvixYsnIN5MxI",
-	"jRrJvig0ZK1CDRvRbzsTTzeVq5d+nFmDMn7ynunzywX9N4nux5nNDtaQoz3OBfuPFYs3RGNnS/oApuGP",
-	"M9jqoffsmvFb5ngNZhG6FZxNrF6IYs6vEY7p9abo7sOHD92ikWzZp0WbWm7bUgbwNblJzCeUSYQV4iwk",
-	"J0homtK3PtaLxtnGNvMtlvKWiwhNsQQ7vpbRsUoEViRy/WJNzCjwzkBghyELO3aPY/IWL2KOo0vOX2Ex",
-	"IWsIdhsRUEc8WujJ8xsi0A76lf4A98qFkQab0cHGB/bn2Z3mV+vmd8cdCstisNKHSsmvOv+G/Hu1zpH4",
-	"DXlqxykCtomMGV7LNkRKe41TiZwVKa/H7WRayPt8uw+niOSGCeMrrPJGuO97NhdcL8GaR65qweH2KWvR",
-	"9oGRdgdWZWF8TjJ1ZYmV6Lf+x5yhqEFrOWPR7q6/d95k0QumqFo83B5+IHHcHXMxI1EHjRKj4c65lFT3",
-	"3ia9SQ9hhnIT6iCMRgmNVZeyVAs1GsB7JpP5nAtFol9JRPEljPpxmLeeSVC8mYOeNatDU7ona57V/7T2",
-	"PUp8z1ZmmLUaLC47mTot630+hXb0emLVGrQirEhX0Rmp+oRKmRjek3UxVWo+2N6OeYjjKZdq8Lz/vL99",
-	"s7PtNL/tZYMwRlm/vUt4G51WvS2JUpRN5Krltgt04V7/0mkl82i92X7xTd+/WdcfDDddB38N/R68gX5M",
-	"2+Wj30kIsrgd3Rl8C9sWRVRvN47fets5xrEknTV2+E7OxhVb4Pv4rO8ntZFvcoMKqw1jWrJ2r6gxEOE4",
-	"fjMG7rb09GkW96VTPC1UkVn+Hw2GrAfhGJsQeFEaummsPPaP2egvvFVaZ+/hTgU8xCs6JkC2ZVCGf/HG",
-	"9jUteXsiRbrTe4d937v3/HA/5987rMBGdFpaL40vCIuIeI1npM7npJ8jvY+IjxF8AyAC586VqG3vFTAW",
-	"Zb4p/clWbpSt03BG0MWUz/ME6WM3PB7FbqgC7lm/SA7UgBnKXkf6wkVS4YW0QkI6wj0U4YXc6qFUoBVa",
-	"sYYvJIqxVGjnwCJN8iu8e3C8m1tj84O/ymYTyut8TRaaJPAERvcjifFiyUyQ4EqzH33BXRO4TQCrJKck",
-	"cqANqpCkE5YfYZ4EDvv7z3OjqxvaO25W7ZwpIm5wBbIK3iDGFEgnTIv/emCcOU/KlESJvrEtZZ6gPvov",
-	"xMgNER1EYkm0+hgTvbh6ifI04Y95b+dAv7By1KCUns9/xZ9eYhonwpyq/KBfGhnd6q9jwWeIs9TMiKNI",
-	"6NN1S9WUMm/PvRWmEsU8vCYR4onKSGinOIOdfsGx3l/lW7czeMXDa54ou/PVx29MhVQwDp7oQxXDkTlB",
-	"BIdTNE6EmhLhHqOIJ6OYSERVByVzfUj1lCO8yEZ/WBj84TK2UT/0dZaeCxgGcA7EBZpP9Z8smY2IcMuN",
-	"0zmkIz0ob05+6AfrwBk0ax8LIqfAdU9HkseJIku4L7LvWwY8xjMaLxABBJWmelAEpTu0oPnpAwKT7qAp",
-	"v9Xkb8kokcTjQcd9y4T8yRwdHVnKT6d0cHT4vEBLe9UMxp/aeRSvMS0tp8LoUrtsbl7GCOtx+L2qsWec",
-	"cMlBbjD0dySR5CeBwyWMPkrAYXs7peEUYfR7IlXXMszC1GZ4gUYAJZCE6ccAcUNtnLoappotcamGDC4u",
-	"Jm+JAFWeErkF1sEJUTJzwjJym++jAySqqXZE9KiUhYFirSYnkgxZRs2aKapEMH06ER+Pt3pDVkfNhys5",
-	"oOXDp/GkCs054YKq6Uzf13rMHtOWqP3uYvfg0LiXd/v7z7sjquAJ+JNf6Idmd5nu/LcWvN7qtOCJloay",
-	"29w9Kt3csDip6XqVPJa9+OVLvaD4HoTyNQWtP4tEXJrU2RSzCXFCiOcozY8feGZ+AjjC/8f+1Qv5LD+P",
-	"vd0qQUpZRThrxMluxa+rdKfy2OH4OO3a0YnBU2tNirMxjQhTFMd5esk9qRjnmRtVaR3uoOHmEYtrgwpL",
-	"7TXaCpbE1jRrIFbVrfyTCDqmJD8wS7/2ixHnMcFMfzLF0tFJ7oNcD977M6JwhBWuPyrmS89AFfMFjtXi",
-	"kuq1b014HLWqNr58mk4jjF7xGxJrnl0xXbjqX8NNn//w+/2j453dvf2Dw6Mmy2bxUH4Tv6U7fJVqIgNB",
-	"cKRpLtUDa86C0/gyM9jyM+0o88K87Z2pJl/BUdmA5SIHoIVX0/EXKSs1cHhIMksWeYqqs3xUqexuPney",
-	"d6Tnp8mKvYCXq85LUSpQaLRAGCmRSH3zjnB4zcdjGhJzvU+xRDf2c6OeWsGfKknica91nxNUkHoFIWDN",
-	"RD9fvHnd0TrPjGt98hD9Qn/oGVbrN+JrvWscsuK1VT50VdyiFXIhSKjQlAtJ0AgsTAutJM9jUtTGd/eX",
-	"34ad1q2girxh8cKsRfmoN9nlt/qTex3vZb1c6EZBroQ9xZ/OzVf+sqdsYP3j/GXJAXlxl2vbW/C9JZfj",
-	"IxjM0nv5PhazdPxaQfIEnvwhCuDAByCLBiArXOm2AvS9/TPoICNCjCmxsUS2YX3CCma2JKKEhbWhKeap",
-	"wxwn0rmR8gYtH5j0TKafFSxbU6XmcrC9jee0V7vPBzu7d5UsVgp5sCrLLtlmLVypglxnRmfP95XR2vNi",
-	"Xe7JKoFyU+ypVsitj01B+pVsbwP3e1DYyvsJxzneVqF/56wfoIWBuiAWxmrZDr7fP0LHO7tobx8dHB4F",
-	"WycI4voAnvqit3O4r3X1WX7IS3a6MWO5SCUht/VgUQVhAoeK3oDPkoJrMMpTQPq4tvGituCtsWY4mC0K",
-	"qkL2vLbNO2mE6WFbzn7XF+TvLkasJRasvv3z9/BSWlhD7t78lXs3ybvqzL2kJI4MsKikOVpfeS6IFVdr",
-	"jKkL3X/ZmmFcoIAxvyIq0c5Kcd10nbVbJVL/JHCl+9e7uZrcMWXt1ws7XDsccCMO5uhOcXGldjiNwlU0",
-	"Aov45vzHs1pZsgq77KY1yD+0Br4ruO9bnc1omU3ES5jFplRF8HF7waIpQWWKo1MMm+t/MMKGyl9BrHND",
-	"CVBbS3ZZnKuxswZmNPapAXhvISxIDm50vzNSlMNWmPvudYKKAbWN+rqqimY+jSmWWkTNlrC3Zged1qfu",
-	"hHdt1NyZbQYaXvuEnbN5otJjtmy4dkcheG+zd0d+PvBdOpnHOP1fVQn1uEQR11I44rUn+BE0SHPN3Ud9",
-	"zHh8meYYSuZSCYJn6M2csPMf0VzwGxoRAW6tYQt0TiNs93q9Yctiy/5J53PjyipyFsAvqkU9a7nRn/YY",
-	"3zZQjm4W6Nbd6fXtr9u9WxLHXUCvbfM5YTTqgg18kpiYsuY391G0O+rrmxM67qbQ+9LnUyzNCb8ASPuy",
-	"MGhrA9PCDJhzupzFi5xeUW1iLtGdW63cjVMcSC05ZmxlTRCNv0vlORpkF4IkLcY1a/O1UCVRRGXIb7SG",
-	"GfEw0duG2rC9J0j/B+mVANqJOZ+PcHi9RNvfGCnkRfv+HW+oOkq505WUEVHWgd9u11BSCc3TX99++Kh3",
-	"oO1c1pyZ4gDMshQHcYd5Vw3LNG6HVnvWao9TSdM2UwsFsZ432fJsMB3X5L9N3DpAlfOaeNX3JXKBru+k",
-	"kDvxo9ltVBREPtYqsdmyPJwSW6WM/p3gWG9+yYU5JeH1EqBghRbheegirPAIS+jqutI5J0vmG36tJXov",
-	"XiS3r/B0uRJhm6witXOmBJdzEuqJvLO5FCqQYy/P0NHh4W4PnTNjJOogQW74NYk6FlwSafbsIN42DFAL",
-	"/r8nUqHg89Aal4atAQL6+RJUXNjG/tTEO2pht6W1xkn17zm2VLFDc+93D59Bsap5IKv3+ndFK39P5ezy",
-	"k2RUrXvqNSyZcc01lMq1eTn340rMtFngKkr4+cMv6/nJTg2cMQQ3GfpARugXsjBpzo4Odo6q5DGDcmkA",
-	"PAnFTf7Nt92aN4s+tn+c/lD12nWdHeMw3CFHeK/SXHJdlBzfXVSC4Fnl/iWyMDZJJ1Vff6r8elGdcM7f",
-	"zGsQ1fTMavbzosy9rsmiOQfVJLFK1ocGq/qHKEFzE1Yw0cc2a+VIOYcr8h0NWqzuuvQNF29Pm4H1f10g",
-	"ULaqjLpcqld8whP1jkRUkFC9F7So5mZC6dw3fWyvZ6oS63cQ4jjWQvLmbWIe1GgT+IlMO7E2YH87U8tY",
-	"bgVq134dw5lH03fCTtyZ6krS6VpkuCZArp5IG3GN9KN353nBa7e/mko338O65FkV97LEEuORxCPYY3wm",
-	"ex+rjNfOnYT/AmE/kesde/hSR2GpV2x12po0Y65LOXvQR2kOBZATA2Orr0jGArYSHyhRZVYjbiyefxka",
-	"F2l6slJqCfcDJGE06kwaXJy9lWSRn+bNK8vKi0mE6pMgaL5JxJUZYyeXkCm3BvB3KaVOTrMqT6ssfZZT",
-	"Lvg0nc3Bj7heeb+ZwVdyGzCLnuUMTmWno6ciXFnM+BWOJ1eQdUxepWtcEAveOWR487s/jDGd1beolSSj",
-	"4BjFzChaRqsyqpKvmDklySh3a40jW+j6wVQYQNbqg/qq8hVh0ZzTIlJndeit4Fxta9rfztqr9LtW9nal",
-	"v7yaETXl0cqZGivY1QhLg+fO/aq55przv1OosU27W9aTb6/lVSLondbPN8LqhnoQ+13RiyA3Nu33BjbM",
-	"GDwadrPhndKcjJE1IdFgL6vtuzaz35q9GEH1yhngcZkNVi+yvMWTCRHbtYEnG9gyx+pXdPB4x6ooo7kw",
-	"9vR4lNaijtk1nVPVtfLWwmUKQTdpPteq/MVSIixRkEveGtjwM4L0t5D09QSxJI5NjCkxgbkuF+wK1FJR",
-	"EM9GUz0FYwm/IOv6n8JECMKUH5tRzioPBk5wPGKGuIgow2LhQU1PIALPvICcVb5rYpINFpULhFF22rJE",
-	"J/dHbFcCMTGEjMWcTWA886nAcgMA8cKupH1X7onNsVEpth7vHxwhm7sDmRQqsixrmpQrZfSlVJDZZAa1",
-	"IkhXEBzBD/r9vIvPlwArzECqhNk1uQr9JJ3VYl9zBcDDtS2NXEnHYLKBlmzONruLP9iKVKHL4sX8zC+r",
-	"DpwVvU2nnWVOhFyEYHGnDPWbiggDFIwSIVWQ5RG0Cck6SJAxjU02JhTMifgVQoUrnATQQm5ae+W47ZVR",
-	"xGkP5eIT6zVVPBBpux070soV81TCKhwEtnHN6P278zQ2dSzwRLOOjsnITCJEPuFQFXz9q61763uo34Hk",
-	"UxvdmPOtrKhBUOGjXfmFucXzbz7fOd7tLHOaXE1LkkMRFLQy+3lp3y6cF6cJhC2XsrYy1w4kQKIVJWl+",
-	"cJmRjAxnEXQ4KkM7asMNN2kUfwlVTFweE+Rib59JdPr2fDOoUagKUO81q1tVP7NWRaQviKava4KHu6fN",
-	"4Jd+MzkEZpYAzLc+u031t+BjHS3dLeVQM3JbDpT0cxMNh592d7rD4aejFx+//9tGSWO1KbAOgchQat2C",
-	"V7o2podxJOc4JLKD/ki4IlKLVpqxyRjLaTG5xBJ6WXN99P/t6UU6+EH/349L16sJ6a1l5yy69JfTZC29",
-	"PYKN2vDM+1inPSRHczKZC8qMkHh6cXZ+3kGObjooGLYCCEwbDutihoo40YelFpjgJgzvGz2XD0DCZaJM",
-	"pYB7JwqoXYq54BGKyDzmCyM+uTwjfyRYKCLiRaWMb1KmLBnByqgbJ4EsqV8DCvE+CqdY4FARkc8E1frH",
-	"7qcXG7pfj6va0d2/l0vXeXVsUaq/FENA9QpSNgkGaf4ZlwloH7LP+OlJ0tAz95X7Z9MYtaqbe2oMJvn7",
-	"2Xf3ZpucW4ul2o4h2c36fxuR6Oojm6PZIp9coHGiEkEQZVJhpk60lgHV+whmUrNH+LygTez2d4+6/Z1u",
-	"f+ey3x/A//7V6jT12tcs3mPcQobR3OsagiY+UDX9J44T0nwCad/FKciV2O4eupjyW2aAzK5Gh18S08s7",
-	"eUujq4P/nu7964/+7JdwN/nn0fyVOJaXo53b/xvtk9fjw8nff39+fcr3aDVfKckYNYDvj1ka69rEp8vr",
-	"5VWWyfPY2ej5+DneP+7q/3T3w/2j7vG4T7qH4+dkb3QU7uKdnYcGAr0jOJL+vRlhhcG+OaJxbBhUqbVJ",
-	"Q+TuHZC5d2D5z5vhlex8urdcXFdH6q6LvM3RRo38d4/sUvbT98Z7VFs18plLuulM4mU7SbM0uUt9CSsC",
-	"9ix+xL900sH79FK8peySV19A/vJu9iJqQvV3QXeUaGzdpF2V8WA1qp3vf1kzWnBVZNc9EqJVoIoab/Kj",
-	"XJg5Bn+/i7PMD0oXxmObevIa9RI1OjeZzSptf4nT12nV1er6muey2UnxTujqCJRKedbAa34hiyocjqI3",
-	"WC3VIcvxCxYjf4+sjXeQglbC47Vo4UkWldZsEw7w8+11Q1y5IKpOW/kwJQxRSDZ8Y9MD/fzhlwvUlsT4",
-	"ixC4N4mABMZTyNM5j3FIIkQVmHTuq8u6DWDkk/ITp8Cg9dsNE6e4KADbnKSFLyuDAooYexAqNGWY9rxs",
-	"cb5c4dObv7r+znxcSsPumrnXvZGdiLveGf6QTM7qtfOym5VYUUE9K9jOyC1QEiTjrsuDXpH+e+veibub",
-	"n/cX1ee9iivZLLw1ubku/UpuKKvE7vCiACfd7+33dgEnOhaUsEhu9dBpHJvKpcYhZUYg18nXdc6kIjjK",
-	"EgsEHUQgftd43b08XVMeR16ZOdfmMuN+kyRdOV/l2hrn+s7Ne+nnK7tLsyAV2CfV2rXJlxhmAaFBBxbY",
-	"JPCGpeYRQbdYImkQKagtSMhnM8IiEm31miQb82C6+TxgVUrtyvnMa0E4QdbRf7m3gkEucdwzmSJveo1S",
-	"jeX9wUu7zL1q+82nqVYckU8hpAPuNSHEGrfXxRyHpCuJPpaKRLnyxvIOnq39/vFSl3qZcHiikDf1wEV6",
-	"Smd8MrPmhZJSbSxR4AMlgyIBNXfZF/Yhv/jgufExzgFqY6Q/BStZsdfD5knmKmkMeKB/lEyNiTzpLU9J",
-	"tyqTXiKJYJWFO5pRfWVG/kant8Qilg+hHGNuB/O8G9EJNeU3zHBsKvoMDGcLdOjf/BofvTtl57MXXBau",
-	"XI+Ar3UZHvcPn6OfP1zmDxVZ/Dwd/RTSN/Tni/f/Pt95Tc/l+UzN/3V2fnj+++mnN5c/z87pLY3+Ht+e",
-	"/87p//3vfwjMov456/fIXr8X7sZsiTvpqgrt4dL8uwyW+VJtNYViDo6PK2vBfFJXy/q6wDMCwM3spQC1",
-	"r8lcebEfJpGIIszk2pcKvWBKYHT+41ajQaxgrKcM8Tn+Iymy0DbgKW25CUgHbGWB2ymXruJ3iIWgRA5Z",
-	"sDrxT7DVQ+fKOlMk4swKG4kkhaz9LXUr1NXe9fF/j/7Rn/3rLtbz9Vi6UWpyU2rK3RtGipuCenkZ0v62",
-	"EvqXNZij3E4x/LzOTAIWmTARVC0utF5gkXvQ+2li0iqYv146Pe3nD5etTgUSzj8L+nzcUkajjmYrtkID",
-	"lOaAKobQU2tgW85mOVVqnglnPwBwu7RL1UVosfL2ydmRUTuowIIbXp8NwuLDq8dgRthwFdJiN8W1yNQT",
-	"1OYjhSlzKOWgLH8FWx1YLoZ+1EdV8GdyyE7fng/MiUuPfojjGAXbKQBiGx4HndxvRtC5yt+S6UoNWbpU",
-	"MBqqzHFbuUNcL/9ujcois/13ab/RhQkiQO/PB26VvCk7QHahAv8ziWikRzxkNoNSGwRgLNHfLy/fIqCQ",
-	"LchdnLvxrLys23z7y9kL/T5GcyIkZ6hteh+ywMY1dBMa2Nog45jf+qmOTGtn9rrN/fhexK1BqyaaIQ2Z",
-	"a/kmufo4DosC8UDneaJJTXXex4B2MZZIABsu/dokQGoNbFwaOuOMkdDUtOoCv5gLPqYGqQwXD4uQ/QmZ",
-	"2DHPm7Nk5sqlcQld8HWqVTjT8eOuxTqz8AQaQ+5WBFyXKWQCYF4QhxpZ2FUwsgEZ1TEJY4TLsu1WA2b6",
-	"BULUxtzV5cShyuq0tMwhbXVaCSyHQyRPqJomIwAjmzfsf0p+2JY75VAQzjiLd3t9tI0KhJY/nib20x36",
-	"X7PNOn173hmyWRIr2jU3KogXtto/egFCQcpJAwz5LCkUF0D8ltkcZEPWDj4bU9r7d6++5Db5M6bRl2DL",
-	"sTvzmV+vp1OVq0wfh58//HLRG7Ih++67/Ii/+w5pmRamJpHC1wRhVyX35w+XZlCRnohZrZK70wxGTcmQ",
-	"GS0yqD0eAWqPM8DYllGxqo5DgNopDllzt9P8bRRoYg/SpZxhd2as4GUfnCDMFohDzTP7PeAbzLoNWboz",
-	"p2lpWKBVZj5xzZtKTxLt9/d7COIrjGHKhZcMWVBXKDawS/5WcMVDHqeLJr/7DrVtUah0xzqwS1tozOOY",
-	"38JM3708kwMkGb4mVyGWxGTBgTulKihbouAz/KODSjHDX4KOKbKH/BHCAC85UmIBHZ6+PUdTIsgAfXfq",
-	"7oHvbOLx8sXXVlDEliupBJ4jHM0oeybdmzQaMk175vbroJXkYS5DkLn0iSwoKIqjIJPtAnPpxTQkVjmz",
-	"XOF0DtX3d3v9Eme4vb3tYXjc42Kybb+V26/Oz168vnihv+lN1Sz2omAyJnNDhDRso9/b6fVBjpgThue0",
-	"NWjt9fq9PVOKdQpXxPYUEnv9W/97UpkkzlLVbr+Pbqf6pgL+aeopGx5j5IQe+pETUyJY8SSEo4Zcgq+e",
-	"uR7N8T3X18hPRNmcYlrYNqorjGi3319S3ni9ssa2h5qqxm4Smq/G9Ib0cpJ6a/Dbx05LJrMZFgtQS28I",
-	"069rsgTnBp5IrR68SdlS66NuADjDoumKEpZbKHeKbYXJg/5e5dLpS5jq0TzO6unuF0hxs/9ICTwe0xDK",
-	"VR/0977CAF5zBREgC3O009WLHAmaZdxavqXpKq7eU+92q93Yd5yrbsqNNY+RhpO3gVFLNCEK7ff3tspb",
-	"+opKdera18fTeSFqfbbZK9uxxQGtfDEXnQo+3gejHR+pUbF/pxD2CreYnTUQz74ZQVXD6Ui3f8BpZTn4",
-	"ZGf1J7ni/fDR3uqPXnIxolFkZVSPhj6nitlvNVLyR70Zvn7/28cvBWYiVTp1j+5SGvhoU7k0p7IeMtgn",
-	"mVOEUwlsVIyhYhHCpg7rkHmiWQ+BwKeZ4oQwYmw0wKYMPtZcZ3nqNR2fpqqDdab9wKPFpgnK4ru+5G00",
-	"NvS3QM07m+687iJxAlqr05oSHBETDPvKJkGoa9y+up2+B63/WY+A/uJ49RdnnI1jaszS+zsNuniLFzHH",
-	"0SXnr7AAoFZrf+egyXzSIP5fSURxmq6q6UHNcDirDquhOSvpWRKvOLCFa8IoQeb8xkSRdU7yj/BF/iTr",
-	"Awtqg5rqo0oZoqqHLktqxpCFmOkrcESQ6TlC7f3d3a2qk2s68k9u7gTtlwdtvoh6X5Xw9ld/8ZorE/mt",
-	"P9jdbTIuK/8BBOZhKMcs1krK6TSWJzrWYwR/GTWTSp//lCTF2r3tf3Xu+KelmI1f7z8R1WDT15PyMI1A",
-	"ZJtjFU7LxPIrEROCJJlhpmgoBy6cBcr1SCQVXqCEGUN1dIICV/c3cG/MoAHOCBot9H96Q7Y2AVZwGAMJ",
-	"/SqygUWfNpINvhr12xSahVPw573j12W1f5E73tDO3e74mgRctWqiTQmdzxR9QaywbkyD12SRGqOJMKZD",
-	"QtQgSyek32iD/VVOSTRkIzLmgiCqLGwPMyMpbHWsGKHoDdFfdUCUcMhNUz49w/5BCKbF8EzJwugGJAJU",
-	"qY1ArDrmPxEFKZYf8KBB+zWnDNCKpCiBn4GF7YwzJXi8SgyHl927VhS/xy2So663JjV4rmJ90WMJNlXf",
-	"BAGEetd7YjWhVpbrqKPZgqPhx9R4vwN+CE3Sz/d39pErDliY3TNpnQY9pDVfaxa5nWI1ZNa5YU+6j3Gs",
-	"v1R+Iqoq9+MDEl9VdzW0WPZs/FnJ8seyD6Zm3x6YLosZIAef7yocVZpMXlqvXzYrv2Z/6uo3PoCcb1x2",
-	"fAiEgxOoKaHChaQO2aln/zcuF8tsU3u5fptOGFaJILZCxMJyYZcqUUto+gIClwpmUQcOQiKJGDLTcsez",
-	"v6dIO/IJzpNuixrLp6tl2kPvfDhRbmCG3duo6s6Q2eIVWrZzPL505rLaGJdptYXNi3L53EqaeP22PnVv",
-	"b2+hGnk3ETFhIY9MXsK7Nf5V5cTq2iI1PMSVZQaiuA/7eM0vFBdkDdsSnO87CJ/wXVkC3W/45dpCZWmc",
-	"Rbkwh2/6TUuAeZEv2xCEHVjAVXapuoiXsC6bC3XDbAvIVcsLuIAMdAhkqiS6nfKYmKOsucgYz2i80Gff",
-	"fVvwT86w+XLIqDd/iSjL8QaqXJaKHnpvytjkSttoWZNOcqVtjMuFRODYwnLItLBhl7TfP0b/+z+7vd2t",
-	"DpLcMGN4Xc+F4BhYl5ZWjUUrLKHPCOTX9PFnHqqq7Ty3fq5uU2w9i6lHONbKLZiyDWyhwg9jOMTdGJxX",
-	"18giPdeHUX7p/CfzyQryJREUP7W7ixS3xLvVXBH+CzOkAv6xgkmZRfQ4QCnQwJ2vNVlWCkbeJMc618Ji",
-	"HoAle0jLR3MlUbCSRIMs6GqrM2QBYJTmWKhteFFrFoEJrQgTEaMufB8gCRFZJo1/8WQGnVRmQxLPyJB5",
-	"IV5G4rMmsx566z2xKQYRwMcMfCRagN5yAjB++yaa0ButKt/SkHSGjIsc7oQa5/4fian6r/XtDjQdFLLp",
-	"GwBOJeh24KEwa6C2HeSBbHZ7e72dDnr/7lXXrmoB4LJVZIzfo3yrgRs3TLnYpd75YKsDsuaIqymM3A+L",
-	"qMDaugghmCtxhZEDFz4HdUsBnlQJ8g620CyRSsvGaETQlMQG5+VdFCxCIwLZfRUHG6YLkOsM2e2UhlM0",
-	"IiGf+TjzZ5ogkyjoIRMf5r4IICNQMSyvBE8fsgaRelhlkXqmG0aomhLR8b+AyenPrG92yPjYJTPNTaa0",
-	"1BnguB24sJmgg4L09443r61BVgDUqTy6VyNhQKvQMwTvZE2kSaxdQyfIgzMEFaUrgtI4V8eLUYlGmtvq",
-	"/fOWhioIyLPgPsVRG3ZzyPKiQerldoIAzokCEOFx6oMjBxY6GICUAMvinQhNM56UYBGRiSRp7AS1ljgr",
-	"xFiaMGHYhZk5KLjeX87IkEnF5xLdcnEN8s5bQaSeiZXVYgNrcRmvbBsTTKvEPiPtGaZ5fNTva01ODzMi",
-	"yugZW1po09zX5RrLq8EulswGECWS/CSwPgJp7NYB0ox1rDkdQCedoDnwlliTecyl8lfEmhhhVSZEuaXJ",
-	"XV1uZb7TfPm7ISutHciK/kFIxdwpns+13DnltwAVnGG2yLIo6zmk6q9Tn630aieTm/l5FBMXdRSghCWS",
-	"ROY28d86tVmIszehqSEDsymfUKZvBqd+a7py7lcPm2zHomkgJYHiaamIK7NhDOUYVtSGcUKQmT7hmumS",
-	"mfQizTRN2FCzLM7MYPfbkrJJTDRld9ABuhXAQA0lKzTjUm3ZsLWdfncGeZy9JO8mDmnI4PRoqqMSBW/f",
-	"X6Jer+fFRkBh8u3P7ofz6Mu2x7aA42nWnwtbkvqecS9tLdEJLLg5d9j1YVxQNim1CiMxxfgzXrEFy39q",
-	"7jqzyl5VIMZzwZ9e7CdO1YxSpCeg0AxgtRS+pnfm5w+X9sj2D593kFHVUaAW8wHC6vvfb/WNZ83uqeyS",
-	"Htohy0z5msit+GmmjYKcdWCAGO9KxQWxRY7SDB/d7wLbseyhS6NPaS6LWWiq82BFEADLSITmJC2D1Ma5",
-	"FOYnqf3a+hOHLMhnH9Ec9oYIQU1G+jlUdMvZ2PS9pM8wzTEQKtH+7jHMf8iCd0SJRddUVeghmKM7Sqnr",
-	"YmFPeD1C6d56XRbKX46190O/q+K9G6t2uXQFjTU7b5ReUH/TSP5CoP5dovNXzT8NCKyN5bv7ClXoCc21",
-	"3UJrX9UomI/crQJK5s03GzEFdlpvBZ7UD859YN56zaGXXGWD7tKEX+779PU0UV3WwDt9YzHKJo0byb4o",
-	"NCSJWqMR/fY3YAxt6GGv+m73uOF3l5z/itnCfis3Y/C4LMSWeprtXm8Nu6zVcDyPZhlxfWbf+SsArouV",
-	"N5eCru3i/LXAKA8D0naactvbGumToSOieyC6Km1ppygwCmiQyl5GXO+aXRRoxkc0JgjP5x0v8ncLoBqM",
-	"W/lW6ySB7+50zQ1ZG9sYwa6kEbSzhZbq1VLLm6ZUC3r/7txYyQrVVwZptZbOkDHulWkJILzJyN/w7yCz",
-	"R6RpR0FMjTmfj3B4jXAUCSIlkcbC9Xz3YNcGIg/ZXEBSq67WPEx4JpJJOAVxPOSztNgLns8HabWXoFcj",
-	"Gp65opsP4dQsF0r+yvj1XGHcao+jIYq/PIR9XXjbfwDm/U+Ed3ZI+UxbzEi2mmcuvby3P7vUwUtx9A4t",
-	"T1WJYQE7Ac1E9tC5knn7UsEOU4OO91jDfz44/kFh7igtXVx1OVaKYT8RVbe+/cdgf98YRn35jt1BnFkt",
-	"E6fZwO8OZtdih4dlxyimUnWsa9+Y0zsuBarx+BhzuX6tZ6xy4OSwgTJZmroq6PrXkgweB73e4Gg4BHvu",
-	"iDzd8N/mDe9w8ssYR9M7fdte0g109Av75l9BU/eKvixV0p0I0zbZMAyM1HjMt5409wbh1ZZGn6XS4ONd",
-	"c5UavmausJ+QXKdQzcZGgtrIgdRfj29IpttLG9i5VKe15XYe5v7KVX/6Yu+uB1JiiwWHaq4rBwFIVQFY",
-	"4g0Zzp8U4qfr8k4Ksc2sZ7zpFdEHG7lItz+bf6zQl88VymFQXNVpV5ae8YgYD/cUsygmkeNMQJ0mfCxN",
-	"HspcEkALLgnBN3t5+Wq5Ou1xpSeleplS3bZ42cyoIt3SPcJd1kCQshRYG+tTmzVz02DULM/SrlYNIVea",
-	"gSJ7ed8NahCKguIUp9NDWT5Bi15i9n0DOBkya4pPZCHbc3vnABmkjOygAwOm2eo4OA2AmOZE2FdOLCoK",
-	"vvT11SGbC3JDeSIhEhu9A1QPoqo2A+ty+FBnyCrz3zvcEMARGYJUiF52xAx9Yvpb8EQvRw+dYahN7xaj",
-	"En6DKtE3VZB7YCtvbZ9nQBT3AWnYKgAtHOH/41V8bw4vMENwA3ogjH1dJw20/4qMsAZiDcYQR6kUMjwD",
-	"VhAvEB1XxY09Ggi/qUt7fa78sNj9zG+d49UXWnssZXf3WbRjevW3ej7B8KaZYe7E5vFy7Rpo7JaRARy2",
-	"tfI4n5g0dfv9HcTFkO339zSzUolgEmGDFfThKwMUyGQEyaVy1EgjA1QOckDjTooQdbhoLLRgwmWaGz7V",
-	"8IyNv4RVtkA9vy8cS25A2gaS3Sx1uoPE5yOMioFZFmLOuQUVGkRlShWQc4uhxMRT2XM6sUxXmozA+s7q",
-	"6N7wiCfeE0VnpIdeQi2BIbNZ4fV6wJgtSK+y9IFJM5xB+KxTFdmEATmGT+WQhVMSXmtWwq3ZwQMMgz1F",
-	"1uD0UA6mh9oxD695oiSKeDKKCUrmcM0OWYQhiEImhjTgsECjs5M0twiVSmDFBQphxXRbWz3k+CWaYgkB",
-	"RSJhoDtjAx/XazPnPB4YYzAkQ0cSq8TkMcuP+6C/VzHuUu5UQJ/8fPHmdUXaPr0N7mxvCFjokoDiOe35",
-	"11en9mLzC8W0Qi7APz/lQhI0gkLsCyQV1j2laYvdaVjjUrRfwJQf6k6s7uNPhsgrszUDwi4ygzS3pwvz",
-	"wAtjv+HMJJV+LCDfl6dL/wHAb2nq02Zrc4NpXG14WC5qvOITT1PRrC8HC8LzuYlF2Lqj9AH3em0ekAuC",
-	"RTg11UjmgozpJ3cTm6unHWJJupRJwiRV9IZAsJl95UVv53A/X5UHvSMyiRUw2yHjIoIA4tHCNWfYc6ql",
-	"jBb5m80+h99ew0/6LRBJRgsE1zrlrGMSUc/xhDK4BvSzREguBnDzoYCRT+oMfgkAP5TzBgTV6VqzRf1a",
-	"TolOcTfeVuyAvd07qLgTehZarmxBNKKrxTywt4p/Dayok7RqHLkdosxuu74UUDv4fv+o1+uZ4iBVo/G2",
-	"sm5MO4fgN1ZE6O//33D4/W/97vHH7/7WajDUNyxepKdHpgnM9Hd1Q7KFX9a7wlyqqhX9WwWbmkwPiawb",
-	"Q1rhcr1RXJjPvjyoPyu9tVfDTt28n9xXDdxXELAL7Db0WE0VT98s8PSF4SNaachpEQC6oH8kxoLlpyXV",
-	"J6SjlZ851uy7yHnihYuUY1zMcEyliUFrK0FnMxJ10HtGwQb2+uXZSa5XMMwBA9myAbTYD03NK5ESIr50",
-	"j8EJnCytQOm2Cq9B9DVVxNbpESQk9IaUjHzlUiAmihqjmLJrLfPlWa7Vak0tUS2sevqKHCAM9XulQs9R",
-	"OMUChwrSvEOy8iEL+WzmAumiVB87QRC8BYWdsJhwtkuN6mPKY1U6/e6qjax32B8Hx5pOrg7F5Qy4TzDW",
-	"J6/dJmCsjmm0CYtA77uXWJ2Lgm2CaM0xLi/1WAHFqrkSlOE8sc9zCThQdaKfWv+cz0CefHMrAK/ZYlVf",
-	"zLWg19pV7j8Ct/zmUK+rtu1h3Kjp4V8D+3qCApdUM6jCtJoakz10YeKvQXdViRykiQgC6+x3JmMGGQGA",
-	"f5g4f3D9u2SE1wWu86wIme9ZdXyAWBLHpvywp7TZn3UXM34DoHzwphqsbuaaYhzFnE2IcDluo1r87dcR",
-	"aB4HfrvqiKbY2/xRfRJMvnX07XIGtr40sp3lBrmj63F9/levfUofGAERgVrjUlyraJny5to7sSXJLGIC",
-	"Piok2Xmjplr/NLyRyAHa7x9XQREkYdF5thJNXO/6mHqJVXJu995f6Ow9CEFfEOvh9VYQkh1tjrDvCS9a",
-	"n6yTCqr+4IA0axQe9dPzbHlZ7Lyr2ZWHzDxR8zgx2fEEYSmmxmS5slYNr2qrSSlhcoXW3vsuf9JJWqne",
-	"u4/StGrO8OKSy0eEzGxKK1cAH+Zkb3uZWazLx/AiE4/dDB7o8nfNX5CGfsb96vPv+c9NGvqnIg+Pcuk2",
-	"dODd1Xd3YRIXLfXe+aWLTcqLDTFKX295JlOS2xyjNCCLx739z2KChWEOY+AaXVuNHUAuIq2a4C0EqTRX",
-	"V2gTML21rBvmk2/PvPGKjpUrmY0simctOjNorKVxXT+ZVx7NdwqOOE1KFjnmPIFZHoQqP1yKhK7xTe4e",
-	"HJadkA/pfINlXO15syHwT263lW63iaNLR+2WUDftZfsAyWF9bBAfKUwZQBhzGWyBt4HwZjLZwgjB5zYY",
-	"siHrpplLyxl3besAYfeRiwYo6aW8zUDbBmoZoLY9/0OG8pltK3GgZpCNgJSKGxRUKl6i1E5tsrxCNtEJ",
-	"ZVs9dFZVpgMC42DeqSNwUMRZaT0OVWfKLczc5pvNA+p7elT1naPX3HXm3Iwm9YzdmxCb6BgzDA8WrLVQ",
-	"YsZegdIfoJHgt5KYYiFdSwveWAFmlsylEgTPLHs2Uj1DAadRGKCRAUpqwnifZup0ySEzKO098bNDZgG0",
-	"b5hloB7AtJN97ZzDqL3fP7Z5PKHqFR+jH6m+0fkzCbXcTb0fwLAjxflgyPwM1eMsY/U5JDW2+aPhd0ux",
-	"jgTTr7YrslqbVbI5ANKVtC9euPckuhVUESjrb/zwxgtLWCgWc1VlqzQuI+AVD6SrQNuP43Y106oxUcL2",
-	"Pzlcn+yam3C4TuwBKl2+y+TM7c/w35JPtcq7mZ3QJ9fmctdm7VbUOzVrFrf/VRnRt+bLXLJPD6LH27O2",
-	"hguzl0mVOQdmTKU6MVey8yY6r2FeyDkpCjhD5uSuwtV9TcjcNG6vbFukrca3+OD39eN4FZceE+dS9I/L",
-	"0737jfsT17x3zXGujRK4zMWMmQopIVY45pOEdNAoobHS6o3VRSgL4yQiEWprvmekbs4gy00V8P7CdP6X",
-	"SAWkp9IgExDM+Ml6s9p6Ix1tOEK2xLJp642mcKeEGjuf1hotPDpfZgV0X1My55ZKUputB0b6UGl6dNuP",
-	"ozuaadXl6tEPn3TH/7w77IGT5dijUDrEy26j7c/w3xXI2h8Kd49NATkiabEeSKl14kaBpKJxnNYcw8Xi",
-	"JUOGbZoRfcrbRn5FVKV142ZoTIWEMjM1gNvs4P/nq6R3od4/izCUar615Fev+dbsYf+rstFvTfNdsk8P",
-	"ovla/rJM8wWvYmB5xGs8c3WXvLcCC4Y98S378JKVJ7AgaEw/kQiQuWn5stSEP+uhIhdz1SqN7GySAlbw",
-	"GyPuP7ig8ThK79IT4pRe/6Q8wXP+WjrsulKDOaRd9/NStIJF/py6d/8aeWj9OTXJR5uTfJ700Sb6aGHN",
-	"fPIskNSmVdTU5qovByfLak01df5mJprUOIPaLjkRZwCT1jcJuG0ZnhEIsa1Xcrd6qJjvkpFPCkryGmyD",
-	"DSGpLdCXX5MHy1nrd/JIWnF+orWpbHPU86QoPxl7N5OLNkdWS3lSs7tz+7PMfXn3gi0nueotfnkWF6pW",
-	"F7dawTueXLwrFN01CGGJ7rti4fuPzTW/Ob14rW19GFW5wA7u5C1uWtEFFUoOl2JQIfCGiK7F7Nl6xKSH",
-	"LvE1kYiMxyRUafZrI7Jc20QeBErG1KnSX19eeSTlutHJS7XsyhP4JHd86wr615A7KorK5An1taum4nQU",
-	"U1Kl5yLnAf8ZQClxyiaBy22/s48ivADdyTwk8lQFHST5kAnuqupjhkYEzWPMGIlOUBBjqd5LEp0aWKk7",
-	"IFZ5GuHweiI0WXVcNybrK7YJwqs4T9kc8Q0Xx3myQay2QWSkLk2k6bJzaCjpK8sFtS72tBhOmoTaYbm1",
-	"JnCC1C1lNLKoL4PWRtdkQUySLD1bCqkxzORjzq9RTK/JkAVQ4D5A36P9PTTCkhzuelm5UHv34BCNqJJb",
-	"+oA7RiFDfawFOA3RmLIIxQRfg52eyN6Qndok/zv9dL3nEASQW+5683yVDeSpeg8USGrLqTFKxQvE+O3W",
-	"UzmfJ9fBxqvzVDLCewsiDYvyZMRfXZynmdljjbI6Jur/mzN+mGkv3/OvdvltoJyOpBNG2aR7TRb1Mq+t",
-	"IjfDigiKY+CjHcTILZHK4FNqoJam8V902w8p9KXd1Al+eUSpnquJTLPpJIQ0UX+A1ZkR8k0ZfYyjySwh",
-	"LI1P094G3tXBtJrutkEBIhuvWQLsWWZWmWtiwvHmmpwhfRlVTpf6+cMvF2k2s3aaBU1/F2z10LlZIpcT",
-	"cchAlACQlkldonsChQ5S1WY/2mIWkoScRRK1LaMZ5D1oQxZck8Vbwed4AifgRxLjRWDEx5RIn5lRQok0",
-	"ieY0vNYTSOb2CIKfTc+RqtTWBTmLFjI3y3YgiDLa6RZKmKKxrcVmrFbUTNUIwcjoqlEPBTieBMgOX6/D",
-	"kOWdgIHd0tN4ElSJp+9gkzOKeiihNO3AdPjggmk2oRrG42jvCTfy58SNGjoxem7GBmu5oBmEuHE8qrjh",
-	"VDq9kurDx0LS6rQSEbcGrW3gVrbZEvZLjw7t9vrAo97MCTv/EZ1xxkio0FxwxUMepyHmErVdcZkOlJl5",
-	"vr+zb/51dLBzBBqOTToBDVeksLgkDLI6GK+7ybYUgUkc/m35NaImrFtwrrpp1u5oRpn0+khNbxXdTL3o",
-	"jSwcAbXTMO/vc/iCLbAyMN9rbTuxiJxyF7/icEoZSaPs4W7PYQay9FdV2Q6yIGTXU8GgWO7yzC+mWG0Y",
-	"6aELzVdxDMLFSP+u6A1Jbxmzqsb0l+vbyJHlPk8zJiVzZTs6aMZHNCYdZAizK2lEbP0tTdKQelhfAifm",
-	"7gsRF7kqol73rhpkufvalBOQz311ugnUtjH7XakWscuc4lOqDRsqd/3Cpk+Wedro2HzFJs99x8sCZ5Ia",
-	"uwpS/vTS5DPVlJrdZ+Y29AUjV0+MVu+bxyXKbb+iN4QRKW1+MxxR+Gsu+Ij443vj7kypRaf/PwAA//8=",
+	"7L0Nc9s29i/8VTB6diZSK8nya2J7dua6btJ1mybe2Nn871a5JkRCEmoKUAnQjjaTz3O/x/1kz+AAIEES",
+	"lChbjruNZ3a2sUji9eDgvP7O51bIZ3POCJOidfS5NSU4Ign88xSHU3LKmUx4rP6OiAgTOpeUs9YRPKVs",
+	"gvgYySlBCRFzzgTpt7otEU7JDKtPyCc8m8ekddSap6OYhl00w596eEL+vjsYtLotuZirh0ImlE1aX750",
+	"W695iHUP5Q7fv3ttOwsTgiWJVKc8TcJSp9VG3/ALyRNSbfMkvsULgQLGe0K9EaD2u1en6OD53iH6f/93",
+	"v7/dqZuP/cI7ifMET2b4DYcVXNprqN4IlnQCL3g7eYcleU1nVML/VXu55NeECb1eMSVMohleoIT8kRIh",
+	"0Zwk6JayiN+itnpllIbXRD4TKMGSwNMZZakkdQuwPRhkg6JMkglJiqN6R2aYMjXYysje6TEIFJOxRJQ5",
+	"Y3wmzEgQ47c1Xe8crupZEM96XJCQs0iglEkao3zOiAo0TuMY4QmmrG66/i6JTBYnY0mS+u4kR7eYSjQi",
+	"Y54QJJOFOjXr9/Xhw4eTVE4JkzTE0kNVl1OCcP4G5QxB40QNIa0/mT8QnJDEQ2Jfuq05TvCMSMMQMI1q",
+	"ug1DnjKJaKQ6oernOZbTVrfF8Ey1qb7sthTt0YRErSOZpMQ/moRz2VIdS0kS1dD/+Q33/jPoHX40/+19",
+	"/LzdPdj58jfvodBUdFYzzozG3qqlRIH++4pGQc24s+aaDX4/GpADvB32dseDUW8v3H/eO8R7u71tsjPe",
+	"xXuj/fBANTXDn14TNpHT1tHO/oF3GqmQfEaS2omY589E/Zo7bTQb/WD7cGe8PdrpHYTbpPcc70a9w/H+",
+	"dm8Q7o1ekJ1oG7/YLo7+YM83+EmC67cAHi4btv16Y2MeNBlz7Oeh53hCkKD/Idlg/0hJsshHq79zxxaR",
+	"MU5j2TraGUC/dJbODLucUWb+8p5wEfI5qVs3eLhs3ezXm1q358+brJsgYUJqN1s/XTpq+/3Ghn3YbNjJ",
+	"DQ3JieZb9cOHtyx7Wz6PUoMbm8+LRvOROJGUTWruotM0ETw5gksvYOST1D8EVp6aJ+SG8lSgOZ7Uknqx",
+	"D3c+zvC2d154LxIrHsI98gOOjAig/go5k4TBP/F8Hpu7a2ue8FFMZt//LrQwmC2a+iJS7d/gmEbw8tUY",
+	"05ioRY+IxDQ2+2dlHSoQZfC2mhtJEq7us98+t8aUxJE9O0ItNBECT0BeTficJHKBhubpsKXamVEhYFIf",
+	"YdFlKlpHeyAKUalvUxwhO7lsJfCIp/JoFGN23frirtzfEjJuHbX+v61cCN/ST8XWuV4AvX5V4rSTizgR",
+	"iHEl3clwCtt5cn6G2nOS9GB+yExKLQIK9OyDTl8N5JSzcUzD+21DaBtxVh9rfoVuqVRDosL8rUkC4Tgh",
+	"OFog8okKqdY9X8rDfClP84YfaB1PMg3CjpQggWcEpYz+kRJ0g+OUmFF2EU+spqM/AbLSktWXbusVT0Y0",
+	"igi712JSJtLxmIYgl8CalYlaKrEexTi81rK9Xlg8p0dbWzPM8ITMCJNbfXMP9Quru5uvbj7eByVTd7iW",
+	"KtqKo0RAjnpqQccurjp0WnZVUjlPkJIHEY5mlAlY5jdcvuIpi+61yozLqzG04ixuidvDmbIv5Su4l6/g",
+	"Gy7RK/PCA63gG45EGk4dmmP6OJlBwpKAMNuIp3pWBPgBEB4wyIzm4Per4mgcVTLjOlMeRxU6lIRhJnuj",
+	"jAqbLwZM5iUMyrMeBeV8B8EgFYWXrRY9x2zh6828v2UNA9AVdN3kGC9dRs/5XbGWNSda77A4UjrdUSrU",
+	"9Da0ipf+vrPjGVRnEXSRXvv9QScnugaH0a7VJsZtT0OF+C85/xWzhbUr3G3rJJnNeYITGi+uUoZvMI3x",
+	"KK7dP87RDLOFWcHEmjTGwMioMAt8jMCAo99ybA/q7ptTRXkb2tJmw+mj06XD2chZckwxvcw2tezLkiWr",
+	"0EDBjNSokfyLUkPGKtSwEfW2NfH0Mrl66ce5NSjnJ++ZOr88of8h0f04s97BGnI0x7lk/zFi8YZo7HRJ",
+	"H8A03HEGnT56z64Zv2WW12AWoduEs4nRC1HM+TXCMb3eFN19+PChVzaSLfu0bFMrbFvGAL4mN4n5hDKB",
+	"sEScheQYJYqm1K2P1aJxtrHNPMdC3PIkQlMswI6vZHQs0wRLEtl+sSJmFDhnIDDDEKUdu8cxOceLmOPo",
+	"kvPXOJmQNQS7jQioIx4t1OT5DUnQNvqV/gD3yoWWBpvRwcYH9ufZneZX6+Z3xx4Kw2KwVIdKiq86/4b8",
+	"e7XOkboNOWrHCQK2ibQZXsk2RAhzjVOBrBWpqMdt51rI+2K7D6eIFIYJ4yut8ka473s2T7hagjWPnG/B",
+	"4fapatHmgZZ2j4zKwvic5OrKEivRb4OPBUNRg9YKxqKdHXfvnMmil0xSuXi4PfxA4rg35smMRF00SrWG",
+	"O+dCUNV7m/QnfYQZKkyoizAapTSWPcoyLVRrAO+ZSOdznkgS/Uoiii9h1I/DvNVMgvLNHPSNWR2aUj0Z",
+	"86z6p7HvUeJ6tnLDrNFgcdXJ1G0Z7/MJtKPWE8vWUSvCkvQknRHfJ1SIVPOevIuplPOjra2YhzieciGP",
+	"XgxeDLZutres5re1bBDaKOu2dwlvoxPf24JISdlErFpus0AX9vUv3VY6j9ab7RfX9P2bcf3BcLN1cNfQ",
+	"7cEZ6MesXT76nYQgi5vRncK3sG1RRNV24/jc2c4xjgXprrHDd3I2rtgC18dnfD+ZjXyTG1RabRjTkrV7",
+	"TbWBCMfx2zFwt6WnT7G4L93yaaGSzIr/aDBkNQjL2JIELypD141Vx/4xH/2Fs0rr7D3cqRAP8ZqOCZBt",
+	"NSjDvXhj85qSvB2RItvp3YOB6917cbBX8O8deGIjui2ll8YXhEUkeYNnpM7npJ4jtY+IjxF8A0EE1p0r",
+	"UNvcK2Asyn1T6pNOYZStk3BG0MWUz4sE6cZuODyK3VAJ3LN+kWxQA2Yofx2pCxcJiRfCCAnZCHdRhBei",
+	"00eZQJsoxRq+ECjGQqLtfRNpUlzhnf3DncIa6x/cVdabUF3na7JQJIEnMLofSYwXS2aCEi4V+1EX3DWB",
+	"2wRilcSURDZog0ok6IQVR1gkgYPB3ovC6OqG9o7rVTtjkiQ32BNZBW8QbQqkE6bEfzUwzqwnZUqiVN3Y",
+	"hjKP0QD9HTFyQ5IuIrEgSn2MiVpctURFmnDHvLu9r15YOWpQSs/mv+JPrzCN00SfquKgX2kZ3eiv44TP",
+	"EGeZmRFHUaJO1y2VU8qcPXdWmAoU8/CaRIinMieh7fIMtgclx/pglW/dzOA1D695Ks3O+4/fmCZCwjh4",
+	"qg5VDEfmGBEcTtE4TeSUJPYxing6iolAVHZROleHVE05wot89AelwR8sYxv1Q19n6XkCwwDOgXiC5lP1",
+	"J0tnI5LY5cbZHLKR7lc3pzj0/XXCGRRrHydETIHrnowEj1NJlnBfZN43DHiMZzReIAIRVIrqQREU9tCC",
+	"5qcOCEy6i6b8VpG/IaNUEIcHHQ4ME3In8/z5c0P52ZT2nx+8KNHSrp/BuFM7i+I1pqXkVBhdZpctzEsb",
+	"YR0Ov+sbe84JlxzkBkN/R1JBfkpwuITRRyk4bG+nNJwijH5PhewZhlma2gwv0AhCCQRh6jGEuKE2zlwN",
+	"U8WWuJBDBhcXE7ckAVWeEtEB6+CESJE7YRm5LfbRBRJVVDsialTShIFipSanggxZTs2KKco0Yep0Ij4e",
+	"d/pDVkfNBys5oOHDJ/HEF8054QmV05m6r9WYHaYtUPvdxc7+gXYv7wz2XvRGVMIT8Ce/VA/17jLV+W8t",
+	"eL3VbcETJQ3lt7l9VLm5YXEy0/UqeSx/8cuXekHxPQjlawpafxaJuDKp0ylmE2KFEMdRWhw/8MziBHCE",
+	"/5f5qx/yWXEeuzs+QUoaRThvxMpu5a99ulN17HB8rHZt6UTHUytNirMxjQiTFMdFeik88Yzz1I6qsg53",
+	"0HCLEYtrBxVW2mu0FSyNjWlWh1j5W/kXSeiYkuLADP2aL0acxwQz9ckUC0snhQ8KPTjvz4jEEZa4/qjo",
+	"Lx0DVcwXOJaLS6rWvjXhcdTybXz1NJ1EGL3mNyRWPNszXbjq38BNX/zw+73nh9s7u3v7B8+bLJuJh3Kb",
+	"+C3b4atMEzlKCI4UzWV6YM1ZsBpfbgZbfqYtZV7ot50z1eQrOCobsFwUAmjh1Wz8ZcrKDBxOJJkhiyJF",
+	"1Vk+fCq7nc+d7B3Z+WmyYi/hZd95KUsFEo0WCCOZpELdvCMcXvPxmIZEX+9TLNCN+Vyrp0bwp1KQeNxv",
+	"3ecElaTehBCwZqKfL96+6SqdZ8aVPnmAfqE/9DWrdRtxtd41Dln52qoeOh+3aIU8SUgo0ZQngqARWJgW",
+	"Skmex6Ssje/sLb8Nu63bhErylsULvRbVo95kl8/VJ/c63st6uVCNglwJe4o/nemv3GXP2MD6x/nLkgPy",
+	"8i7XtrPgu0sux0cwmGX38n0sZtn4lYLkCDzFQxTAgQ9AFg1AVrhSbQXoe/Nn0EVahBhTYnKJTMPqhJXM",
+	"bGlECQtrU1P0UxtznArrRioatNzApGci+6xk2ZpKORdHW1t4Tvu1+7y/vXNXyWKlkAersuySbdbClSzJ",
+	"dXp05nxfaa29KNYVnqwSKDfFnmqF3PrcFKReyfc2sL8Hpa28n3Bc4G0e/btg/QAtDNSFZKGtlu3g+73n",
+	"6HB7B+3uof2D50HnGEFeH4SnvuxvH+wpXX1WHPKSnW7MWC4ySchuPVhUQZjAoaQ34LOk4BqMihSQPa5t",
+	"vKwtOGusGA5mi5KqkD+vbfNOGmF22Jaz3/UF+buLEWuJBatv/+I9vJQW1pC7N3/l3k3y9p25V5TEkQ4s",
+	"qmiOxldeSGLFfo0xc6G7LxszjE0U0OZXRAXaXimu667zdn0i9U8J9rp/nZuryR1T1X6dtMO10wE34mCO",
+	"7pQXV2mH0yhcRSOwiG/PfjytlSV9sct2WkfFh8bAdwX3fau7GS2ziXgJs9iUqgg+bidZNCOoXHG0imFz",
+	"/Q9G2FD5K4l1digBaivJLs9z1XbWQI/GPNUB3h2EE1IIN7rfGSnLYSvMffc6QeWE2kZ9XfmymU9iioUS",
+	"UfMl7K/ZQbf1qTfhPZM1d2qagYbXPmFnbJ7K7JgtG67ZUUje2+zdUZwPfJdN5jFO/1dVQh0uUY5rKR3x",
+	"2hP8CBqkvubuoz7mPL5KcwylcyETgmfo7Zywsx/RPOE3NCIJuLWGLdA5tbDd7/eHLRNb9i86n2tXVpmz",
+	"QPyiXNSzlhv1aZ/xLR3K0csT3Xrb/YH5dat/S+K4B9FrW3xOGI16YAOfpDqnrPnN/TzaGQ3UzQkd97LQ",
+	"+8rnUyz0Cb+AkPZladDGBqaEGTDn9DiLFwW9wm9irtCdXa3CjVMeSC055mxlzSAad5eqc9SRXQhAWrRr",
+	"1uC1UClQREXIb5SGGfEwVduG2rC9x0j9B6mVANqJOZ+PcHi9RNvfGCkURfvBHW+oOkq505WUE1Hegdtu",
+	"T1NSJZpnsL798FHvQNO5qDkz5QHoZSkP4g7z9g1LN26GVnvWao9TRdPWUwsTYjxvouXYYLq2yf/ovHUI",
+	"VS5q4r7vK+QCXd9JIbfiR7PbqCyIfKxVYvNleTgl1qeM/oPgWG1+xYU5JeH1kkBBjxbheOgiLPEIC+jq",
+	"2uucExXzDb9WEr2TL1LYV3i6XIkwTfpI7YzJhIs5CdVE3hksBU/k2KtT9PzgYKePzpg2EnVRQm74NYm6",
+	"JrgkUuzZhnibNEAl+P+eComCz0NjXBq2jhDQz5fAc2Fr+1MT76gJu62sNU79vxfYkmeH5s7vTnwGxbLm",
+	"gfDv9e+Sen/P5Ozqk3Tk1z3VGlbMuPoayuTaopz7cWXMtF5gHyX8/OGX9fxkJzqcMQQ3GfpARugXstAw",
+	"Z8/3t5/75DEd5dIg8CRMbopvnvdq3iz72P558oPvtes6O8ZBuE2e412vueS6LDm+u/AGwTPv/qWiNDZB",
+	"J76vP3m/XvgB59zNvAZRTc2sZj8vqtzrmiyac1BFEqtkfWjQ1z/I6q94MvNYxZI6cRZDOpZ7k2VwJG0I",
+	"/QRQGTzRXhvnzn6xfejzUYQiGTcAkunWm5OXuj1WeTN8/B2yJ7WE4LlcHtvcV9iUQryV64BR6kbPwlpc",
+	"nJ80S2L4dYFACfUtKhfyNZ/wVL4jEU1IKN8ntKz+58L63DUJba1nwkvW7yDEcayUh83bCp0QrE3EleRa",
+	"m7GNu9uZWQwLK1C79usYFB2avlNMyZ2priK1r0WGawYO1hNpI26affTurCiQ7gxWU+nme1iXPH35QEss",
+	"VA5JPIKdymWy97FWOe3cSSkqEfYTud6xh9qLNPMWrobzyZCELRTv/gBl2BIgPwfah+EBqQEbkhtA4jM3",
+	"EjsWx+8OjScZbFsFcsP+AOCUWs3Lkq7zt9I8I1a/eWVYeRlcqR4cQvFNklzpMXYLQFWFNYC/K1BDBY2z",
+	"Oq2qOFWFonBpOp+Dm4m+8n7Tg/dyGzAXnxYMcVWx01Gdrkws/RWOJ1eAxiausjUuiQXvbMR887u/aIwh",
+	"LJpzWo7qWZ2mm3Aut1RTWxlR+Ba72Jml8isqxFUGs1szuTrtOowxndWviFJ+teKqFW6tQGttWavArsJt",
+	"lV+ttK+1jiGPyFU4xXFM2IRczYic8qh+XOtvFGHRlSBCbGabYmC3vj3KKb5+9B4L3VpzsUf4gWmbuiaj",
+	"DSxa3p43/sDb25X6ciU5FKzBVyMsdF5D4Vd1S645/zul3Bv46aq96PZaXKUJvdP6uc4I1VAfMBB8skDC",
+	"Z3O5ihgYZ+qUQurbukoVXAUr+U1tcoRtIE3ofRoxrG/GoyXT1PCza87PtLziBBur+zoN35i6BBs4Sdoi",
+	"69t/TzcbPkJdTT3r5WyAQb+271ro0TV70RrjlfUQ4qo84l9kcYsnE5JseXEvUpA9VtCDyaVaz2wALPz+",
+	"xGCluRq78p+Bk6aCJJSN+f1ma1tZHUtlMUIynltZ7bqLuumq+WTTcxOLWMpozMCyfeDwQiAsUFBAxg5M",
+	"bi9B6luwgh4jlsaxTuAnGvXAAm2vCAkta/P5aPxT0DbPC7Kucz9Mk4Qw6Sa+VUt2gPcIojowQzyJKMPJ",
+	"wonjP4b0Zv0CsvbXngZ80IH+PEEY5ZwiR5G6fzqMN8odQz5uzNkExjOfJlhsIPumtCtZ3949MQBGXt33",
+	"cG//OTLASEjjU4mqwqrxrKqh7UICbNQMCvGQXkJwBD+o94vxE64a6bEly0pChAaCdRGQ/bpjcyuCEzS8",
+	"NC0wG4OGWq449Ax0ljtYDw7zsmRcF1Zr1YEz+rvutLvMQ1tIvy7vlKZ+XW7mCAWjNBEyyEFaDdpjFyVk",
+	"TGMNdYeCOUl+BRwGjwcWWihMa7cKirESoiHroVrZZ72mygcia7drRupdMceu5AsywwY0Ar1/d5Yl/o8T",
+	"PFGso6vh7kmEyCccylIg1WoXwfrhP+9AaqtNHS84rlcUePEEwKz8QssJxTdrvGm5R/pqWrmtyxGXK0tL",
+	"VPbtwrrIm8QHF/DAvUBmgC5HPfW+frCwc1r+NOHJOKrGzdVqGpv0rL2CElEWJApZYINnAp2cn20mJB9K",
+	"rtSHJNStqgtb6IFRALH6TQ0yQ++kWWy720whvD1HV3RdWHZT3S34WEdLd8Nza0Zuy6PQXeC34fDTznZv",
+	"OPz0/OXH7/+2UdJY7U+oC+9mKDORwys9kzDJOBJzHBLRRX+kXBKhRCvF2ESMxbSM3LOEXtZcH/V/u2qR",
+	"9n9Q//fj0vVqQnprOUvK8VLLabKW3h7B0aV55n1cXE6YXHMymSeUaSHx5OL07KyLLN10UTBsBZD1OxzW",
+	"JWSWg/Afllpggpvw3m30XD4ACVeJMpMC7o3CUrsU84RHKCLzmC+0+GRBnP5IcSJJEi+8Mr7Go1oygpUp",
+	"jVYCWVIcDBTiPRROcYJDSZIizF7rnzufXm7ofj30taO6fy+WrvPqxM1Mfynn16sVpGwSHGXgXhZmbQ+g",
+	"vVzspyyv135l/9k0Adh3c0+1waR4P7sxI/kmF9ZiqbajSXazQSSNSHT1kS3QbJlPLtA4lWlCEGVCYiaP",
+	"lZYBpVEJZkKxR/i8pE3sDHae9wbbvcH25WBwBP/7d6vbNPSnZvEe4xbSjOZe1xA08YHK6b9wnJLmE8j6",
+	"Lk9BrEyc6aOLKb9lOkvEFkBy6w07oL63NLra/5/p7r//GMx+CXfSfz2fv04OxeVo+/Z/R3vkzfhg8o/f",
+	"X1yf8F3q5ysVGaMmm+ZjXiOgFlV6eTFSbw1Sh52NXoxf4L3DnvpPby/ce947HA9I72D8guyOnoc7eHv7",
+	"oaMJ3xEcCffejLDEYN8c0TjWDMrvQ22QFnGHtIc7sPwXzYIezXx6tzy59sMgrJvWUKCNGvnvHtB95tP3",
+	"2iVZW5L3mUU0tibxqp2kGQb5Um/FimxoE4TmXjrZ4F16Kd9SZsn9F5C7vJu9iJpQ/V1CxCo0ti4iojfZ",
+	"tka1cz08a6Zir0qbvQfapCc0sfEmP8qFWWDw97s4q/ygcmE8tqmnqFEvUaMLk9ms0vaXOH3dVl0hxK95",
+	"LpudFOeErk7v88qzOo7pF7LwBfNJeoPlUh2yGilnEpDuAYl7ByloZe6REi0cycJrzdahBD/fXjdM2kmI",
+	"rNNWPkwJQxSQ3G8M9trPH365QG1BtL8IgXuTJIAOPwUQ5HmMQxIhKsGkc19d1m4AI5+ki0oFg1ZvN0Sl",
+	"silWpjlBS196M67KCUwgVCjK0O05UJyuXOHSm7u67s58XErD9pq5172Rn4i73hnukHRBgLWLXuiVqCkJ",
+	"bgG+sxKQ4CpXlASVDuqKTHhqK3TuXRWh+Xl/6T/vPq5kIM5rgA8v3TKZKAtlEzboHGLS9/p7/R0INh8n",
+	"lLBIdProJI51WWjtkNIjEOuAIZ4xIQmOctSWoIsIgCNor7sDgjjlceTU8LRtLjPuN0FALPgq19Y413du",
+	"3ks/X92dNzwiyCOE/l7NuQ90LXyAAMwSFosJja7CtHpFeUSuDPCt57B9oKDpq4670NX5L6cvLVBuYpJx",
+	"D3YPyumSK5IgfZ3oRkNnqrpHXQ4im/QtFkjoEBzUTkjIZzPCIhKVR+BPrnSSG4qokj4tfuUGzmujjtxN",
+	"tG/ZrTO+iWciCzXqNwKutDkwNpp3xU7Z1yEKwUCXejNf+76YAk/vrvt96YQLr5pZF0suSI7IpxCg7RtR",
+	"aY2X8WKOQ9ITRHFBSaJCqX5xB0fi3uBwaQRDdcV5KpEz9cCiFghr69Oz5qXyiG0sUODG1AYN8409ERKl",
+	"fSguPjjK3LyUALUxUp+CUbLc60FzwFQvhcOV4x5kXS+pSPjL4VVXocKmgiTMW4Sq2ZnzVpdpxDsqDOqO",
+	"vPtFL6ITqktJ6eGYsip57KEpNqV+c+tV9e+ENGvkiRx6oz5rqdZDezg4eIF+/nBZPFRk8fN09FNI39Kf",
+	"L97/52z7DT0TZzM5//fp2cHZ7yef3l7+PDujtzT6R3x79jun//t//plgFg3O2KBPdgf9cCdmS7x3V77g",
+	"GluyJmNphbKjNUXP9g8PvXXNPsmrZX1d4BmBONn8pQC1r8lcOvl6GhRLEqbrxgiJXjKZYHT2Y6fRILLE",
+	"OL+tXeOUnXLGFC8/+9FyEC0BxPxWx62qpQg0XlSg+WCn31qfjZ8wxOf4j7TMsNsQLGsKNQGQvhH0bqdc",
+	"mKrsKMRJQokYsmA1ZF7Q6aMzaTxlAimxBSTJVJBSvZuWvE3k1e714f+M/jmY/fsurpH1LhCtsRam1PQu",
+	"aYixokvRFhUE89vKuM68wcI56ZaBW+ptYO8FSc7YmK9CY6nBQ/ZLdVaGrIE4thzbj0JsMcFXvbCiEz/Q",
+	"TdlSmI6WrkptnGSZT666rL/4TFCChGlC5eJC6dsmIhY2/iTVWFD6r1fW/vHzh8tW1xNh6jI9xQhvKaNR",
+	"V90fpqwU1BOD0svQk1qoEoFNpZznSs8PkHJROSD+yvlYOkfEqhuoHXiyOPSlng/CZHb4x6BH2HAVsgp9",
+	"5bXI1X7U5iOJKbPR/0FVzA86XVguhn5UPDnhz8SQnZyfHWlml/H4EMcxCraywKIteBx0C79pifaqKA5l",
+	"KzVk2VLBaKjUnG7lDnG1/Ds1pgCR77+tVYIudGIRen92ZFfJmbJNdLBIF7mNhEZqxENmYB/boGdhgf5x",
+	"eXmOgEI6UHChqEZotUy1CcohFkqQIYng6paC3ocsMLlOvZQGpqCZurtcfEbd2qmRqwo/vk/i1lGrQepy",
+	"buquz+0y0VVOMkeRaDITuPMxRJFpCz8E8S79Wt/CraNW6e4WdMJ6wKrnCR9TnQEAEgaLkPkJ6cRox0u6",
+	"ZObSYs+FFhklU16tS+Zx12KdWTjsUpO7kfXXZQq5pF/UuMBYgm3ZRZPo5M/1GSNcVWI6DZjpF8gn1jdr",
+	"yJnEocyLy7X0IW11Wyksh430n1A5TUcQ5K/fMP+pxDe07CmHKrY6CGOnP0BbZSGxeDw1MIM99L/mm3Vy",
+	"ftYdslkaS9rTwgxIdnqH+uglyGMZJw0wgHBTqIiE+C0zwKlD1g4+axP1+3evvxQ2+TOm0ZegY9md/swt",
+	"Mtj1Aayq4/Dzh18u+kM2ZN99Vxzxd98hdSnD1ASS+JogbEv7//zhUg8qUhPRq1UJI8jE5SHT5oKg9ngE",
+	"qD3OAzE7Wpf2HYcAtbP4fsXdToq3UaCIPciWcobtmTEyr3lwjDBbIA6FWs33EDek123Isp05yerZA60y",
+	"/YltXpenFGhvsNdHkLekDb42bWvIgrrq9oFZ8vOESx7yOFs08d13qG0qWWY71oVd6qAxj5Uaomb67tWp",
+	"OEKC4WtyFWJBNHQf3Ck+xBSBgs/wjy6qAHp8Cbq6MjByRwgDvORIJgvo8OT8DE1JQo7Qdyf2HvjOVEup",
+	"XnxtCZX3uRQywXOEoxllz4R9k0ZDpmhP335dtJI89GUIMpc6kSVNVHIU5LJdoC+9mIbEaOGGK5zMcTgl",
+	"vZ3+oMIZbm9v+xge93ky2TLfiq3XZ6cv31y8VN/0p3IWO9llOZO5IYnQbGPQ3+4PQI6YE4bntHXU2u0P",
+	"+ru6fvwUroitKaCR/kf9e+JFtjVUtTMYoNupuqmAfyYc5gw8RssJffQjJwIy8CRPQ62ZWlTSvr4e9fE9",
+	"U9fIT0QaINQ8CR5GtDMYWDZqkOxcqgUcArjkpmSGV3m1TA/An6sqtp2E4qsxvSH9gqTeOvrto1ItZjOc",
+	"LMD+cEOYel2RJTgN8UQoxeJtxpZaH1UDwBkWTVeUsMJC2VNsymLvD3a9S6cuYapG8zirp7pfIMn1/iOZ",
+	"4PGYhn1Fa/uD3a8wgDdcQmbVQh/tbPUiS4J6GTvLtzRbxdV76txutRv7jnPZy7ix4jFCc/I2MGqBJkSi",
+	"vcFup7qlr6mQJ7Z9dTytd682FiJ/ZSs28XUrXyxkfUPsxIPRjhsB5dm/E0gnh1vMzBqIZ0+PwNdwNtKt",
+	"H3BWDhc+2V79yXsH/Ep/tLv6o1c8GdEoMjKqQ0OfM8Xstxop+aPaDFe//+3jlxIzETKbukN3GQ18NDhr",
+	"zamsj3RMoSgowpkENirnJrIIYV08fsgc0ayPQOBTTHFCGNHmMWBTOu5cX2dF6tUdn2Sqg/Ev/cCjxaYJ",
+	"ysRNfilad0xKfYmatzfded1FYgW0Vrc1JTgiOsn8tQFGqWvcvLqVvQet/1mPgPricPUXp5yNY6ota3vb",
+	"Dbo4x4uY4+iS89c4gQDI1t72fpP5ZOAYv5KI4gxLsulBzePbVh1WTXNG0jMk7jmwpWtCK0H6/MZEknVO",
+	"8o/wRfEkqwMLaoOcqqNKGaKyjy4rasaQhZipK3BEkO45Qu29nZ2O7+TqjtyTWzhBe9VB6y+i/lclvL3V",
+	"X7zhUiMqqA92dpqMy8h/EFr2MJSjF2sl5XQbyxNd4xqEv7SaSYXLfyqSYu3eDr46d/zTUszGr/efiGyw",
+	"6etJeZhGILLNsQynVWL5lSQTggSZYSZpKI5smhjUGBRISLxAKdOG6ugYBYJIJQqKwL4xgwY4I2i0UP/p",
+	"D9naBOjhMDrU+qvIBiaqu5Fs8NWo3+Bbl07Bn/eOX5fV/kXueE07d7vja9ASa9VEU8eiWN7ighhhXZsG",
+	"r8kiM0aTRJsOCZFHOUyXeqMN9lcxJdGQjciYJwRRacJhMdOSQqdrxAhJb4j6qguihI2IBnOsE1MLqc0m",
+	"WGtKFlo3IBFEa5vMXt8x/4lIqAvxgAcN2q85ZRAFTMoS+ClY2E45kwmPV4nh8LJ914ji97hFCtR1ruuZ",
+	"uBbwiscSbKquCQII9a73xGpC9dYYq6PZkqPhx8x4vw1+CEXSL/a295CtaFya3TNhnAZ9pDRfYxa5nWI5",
+	"ZMa5YU66Gztcf6n8RKQPmPkBic/XXQ0tVj0bf1ay/LHqg6nZtwemy5I/dxnnzALdtx3XcxaOfIyCi539",
+	"gwAIrJsBgANRmaJCxrGvy8qW6PqUJ0ruCdyI2wDNUiEtaJcG8QIxKSETKiSxzedB8MfqGrEFq4yPgScQ",
+	"jjshUnHmIdPA8XM8IdbbgbPA3T76oH12gIaODIo0aqsBM44Cjbn7dxuIANDyM/zpCk9IAMZP8ikkJCJR",
+	"Z8jA8ZHwW0ESNOFECYIJppOpBOwd6xzUheUFZZOYaHc1Z51j7ZK6pYLYOAMx5bfaD6iDJAATcsjsiBhn",
+	"JMiAz3A2cuuZCuCrK7srgY0ncSOW+ygwImKg/UeBg+AbGEitcSqy0A77mHGZ42UGWjOGeVGB9Mx6qdA+",
+	"95jeEIEOBlnMIER+WMtYyGdOiL3ev2cCBZ64TgRhnwK1FT3YXAc0J4kNsVbi8pAF9lHQ6SKw1pIISY6k",
+	"jqFzQ2Qhf+LY0qUe0ZEN8MuCBXQsqw5k5eNxTBm50l6ooKoEnjhxEqUjW1IhFJ2PiAkmh7q86meNamxD",
+	"uYqIxdY1jkuBUV5gNl+Yo17eur6KUO+efnzh+dWO3rIsajTbTuf0uuQn6qftBOHXjcYXQV8djj/4sK5j",
+	"C1fm7dEbuF7t8R2RaaKkuJSBb05Xy/b2Bnlb95vfKZ9TEmlPqFpzG7ta1yfjFgTL06cvL6DaJdwCGZw/",
+	"ao+wIAd7aRKji3+c9Hb2D+z+W4m6U0tyhcIAdaPypblUR5UdKLiTmvVosH9rO26y3YFmxDwxHLe2a823",
+	"73WIzzUCqHBSdsCgUNelvgIMxI+3W18QvucQmWxAQRXLzTQXfS/hsSQJup3ScKr4bMzBXgph2nXjMhfo",
+	"vdb9BM0TckN5KjKaP4bb0oB6a0lipIdrLsdntQc/q7qwbLFqIlCXZPDlN92RSQ0y15Ynrr5uaAXkujsf",
+	"2rdKCQig6dW3zYxHpJ5iGvT2hkuUyQf13dnKM/dZ7XW62sB9ou7Ri4u3mbjlMQvDAELOrynJR6CFOlul",
+	"ZMkgqmNY7TqW5JPcgiCVgo5VbsirQTnCZetLt7WrzVglrFUlvpoLxqYk5JlwWiiGyyxAbcUIQeDWQcmb",
+	"8tFtYLYnDOWawJFHaXBlk65FI4/HPJmB4GLy+JYpeSfeHFGTR/I96E/dkh7U+RrqnlOd5ejzXW3hXg/5",
+	"K6ON5UosGDlMNFgW2a1Dvgqh0KLrRrxbFUNOCU0ssteQnTgMUkfYGdtaFh6l3qYThmWaEFPFeGGMbrZa",
+	"BgLaRBgi6DCLuqBDpoIkQ6Zb7jrhVpl6QD6B+US1RXWgS0TBgRX10Ts3cacwMG3dM+B03SEzBZYVOVmT",
+	"XkVryOs3X2YVgTdvuS9CVCsydtv61Lu9ve0pYu+lSUyYItno7o1/VbeAv/51DcODLXsmNFHcx1r0hl9I",
+	"npA1QgngfN/B1wDfVR0Oew2/XNuHUBln2Q1QSGf57eOX7ueihT/fEIRtbLitPu5jeEtYl65jtGGudc4h",
+	"hccNYM7vQdQ+vXj3qjdPuCShJJEW3dTJsJlqYG6BKschny+8ed/q4Gv0iJFaenV7YqSFgk4fnaDbxJad",
+	"gFRUbezBOgyIhmhGhIDSIBjFPLzmqTSv6CBGjhIik0V/yN4yJFLNJHU5CyuYUIEM8glqY6S5FY2OEONo",
+	"TD/BGDtZ6oy1WlGT9j/KL/whc298a77a9UbWXaSjGZVQM7oxD7sn38kLVN+J52xGctLaTtcukdm89eUp",
+	"nBXnuJfY1G1dENk71RLo0SoJVhMlav9DyvlbsORe4Bm5oJL8/TX+1EUX6uATxBmCkOk8RcO/Ug8nsqG2",
+	"uUDVXTrmyUQbg2cd7efdOXyYvc0yf81BfCaUYFcTf7uZPo+Q5BzNMFvYbGBTA2S59KkamWrOpttSq/NM",
+	"IImTCZFrs12eylrvwEsWiZLc59CUMaoHivle6Zauimb+Wns+aiuFSbHmIXPAT20ukatABwWlPeh0MwEe",
+	"hpaYrTOaiWtht9zWllkqxQfb+o9LDbgnLM8Tz3KGRFqvg27SxHDiLqBa5Z5eZTDq19mfajZjAwrxVzEs",
+	"f1276l9Kz7/QYQU8lfV30iUv2uw9VPV0KVUvpeUc+aWRrzK34rvzHmVUUmyYNE+/jgHAFJXcsBgNSh9l",
+	"E/CnukgWFp+HSiWx8phohVgtwRjPaLxQGrT9tpTUNcP6yyGjjhYhEGUFDZtKC5nfR++1KaeLigICoRNW",
+	"0NDBNUoiyAbCYshuSRwbxWQwOET/7//u9Hc6XST0UdCvq7kQHIMBYErZxDg7Kyn7BIr9uUn7Tip626a7",
+	"udXHwcTk3nE45oxoCV/7zz0ittaz72YmyHAwPlu0pfVhP750/5utDR7yVfoRT+zuatVK/dxpHj34F1br",
+	"S6ARHlVfL6LDASowXPZ8ran4Zxggm+RYZ0pEK2atiz46CUMylwIFK0k0yBEgO90hCyCxe44TuQUvRlji",
+	"QAOPhWkSox58HyilOjJRMEH5ZAbdXMUQeEaGzMGb1HZTE2fcR+fOE1PvLI+eGPFoAbE4xyDamjfRhN5o",
+	"ETUk3SHjSSFZl+qMSBCgDKZbF5oOKIOImCsbIAJJwV6kkiMHuqIGn6SLnHCinf5uf7uL3r973TOrWsoK",
+	"7pQZ4/eo2Gpgxw1TLnepdl5pA5CXweUURu6ChnkASix+HsyVRBZ602J5tkl/0oecbi8oUdDR3kYcx2hE",
+	"0JTE2rbkXBQsQiMCpUYlR24ES3fItO90REI+c3GRdBxMFFhtKgtsgfIkZYzQCpzSkDWADcUyhw3V3TBC",
+	"lZ7Udb+AyanPjDNzyPg4C9JyJ1NZ6hylpR1YULmgi4Ls964zr86RjlV0Yb9Ur1rCgFahZ4C2y5vINEjb",
+	"kFH1dA5okDoM9ko3G1TGuRpNkYrckucsDZUAlmkQESRHbdjNISuKBllqoBUEcEEUAPyzgvPoyOAtBCAl",
+	"wLI4J0LRjCMlGBiJVJAM64ua8GUjxOSGS0ZuSzOzRkC1v5yRIROSzwW65ck1yDvnCRFqJkZWi3UusC2/",
+	"Y9qYYOoT+7S0p5nm4fPBYMgSooYZEamt9Z0uRNDNpS18VDQqWKRFA6+XCvJTgtURyJAN95FirBCDANZK",
+	"K2geOUusyDzmQrorYuKyYVV0pCAsTeHqsivzneLL3w1ZZe1AVnQPQibmTvF8ruTOKb+FiEMw5mQlXdUc",
+	"MieSdUIZ6dVMpjDzsygmFpMvQCmDkDy4Tdy3TkxJ1PxNaEoHJoJFSN0M1oml6MrmrDmALmYsigYyEiif",
+	"Fl903m0NvqwOpQwgWkWdcMV0yUw4OIyKJgwQY47CWAyTTAXpon1jNNd7hiWacSE7BtRxe9CbQVFZp+K0",
+	"xs0bMjg9iuqoQMH5+0vU7/cdQCn1gdj6bH84i75sOWwLOJ5i/QWYPaHuGftSZ4lOYO267mFXh3FB2aTS",
+	"KoxE+9BzXtGB5T/Rd51eZQMyamNUHWhUBxkVZ2pGBQcVUvc1ykcF3FHtzM8fLs2RHRy86CKtzKNALuZH",
+	"CMvvf79VN57JVchkl+zQDlme/6CI3IifetooKPjYjhDjPSF5YsMIsnIDve8C07Hoo0utTykui1kIG5lg",
+	"SbL4zjlJMvshLtRTPs6C/k0S1pAFxVIIisPekCShujy2aqrkqVb3kjrDtMBAqEB7O4cw/yEL3hGZLHq6",
+	"xHsfwRztUcryPRbmhNendd9br8txxavA3y4ssw+LubFqV8BOb6zZOaN0EMabwoqXUMPvAhW+av4ZgGUt",
+	"9uTdV8ijJzTXdkutfVXXehHX1m8NK0ex3duh3m2dJ3hSPzj7gX7rDYdeCmXWe0urD9nvs9ezqll5A+/U",
+	"jcUomzRuJP+i1JAgco1G1NvfQEhBw7RE33c7hw2/u+T8V8wW5luxGYPHZQmQ09Fsd/trRDcYDcdxsVVh",
+	"ak7NO38FlBpYDT2h1Ug1ZnH+Whm8D4NsYzXltrM1wiVDS0T3SIP32tJOUKAV0CCTvUzuj97FBM34iMYE",
+	"4fm868CldiC/lXEj3yqdJHCDBm1zQ9bGBlixJ2gE7XTQUr1aKHnTSTABUxZkkZHI6mmQrQ96UnfIGEdj",
+	"dYlARdkAfEkmhlX9O8jtEVkNRJ3UxPkcYmRwFCVECCK0hevFzv6OQW8dsnkCFXYgE0pjWiKRhlMQx0M+",
+	"6xuBqI/n86OtEMexatGTU6RFQ72LDxQa6JzNxwH9cQZQFx6RO5n/0rg/62IC/BcABf2JQGIsvFCuLeYk",
+	"6+eZSy/vrc+2julS8CELMURlhWEBO9GZjX10JkXRvlSyw9RACjms4b8fUehBsYHMttdcjl4x7Cci69Z3",
+	"8Bjs7xsD9lm+Y3cQZ1bLxFlp4rsjACmxwwEAwiimQnaNa1+b07u2HqP2+GhzuXqtr61y4OQw6GJ5EScf",
+	"3s/XkgweB/KnwdGwsD+FI/J0w3+bN7wFF1rGOJre6Vvmkm6go1+YN/8Kmrqey2ol3YowbQ2qoZOxtMe8",
+	"86S5N8CkzaMtRUY+j3TNeTV8xVxhP6EiAbPl9vT6GPjM8wLSC5riG5Lr9sKgYS7VaTW5PdD9pRvPldqH",
+	"VGJ1Xx+onP5LLVrddWVDADJVAJZ4Q4bzJ4X46bq8k0JsyhFpb7onh3cjF+nWZ/2PFfrymUSFGBSb/oK4",
+	"jg9hPCLawz3FLIpJZDmTwQFSOnVW7I7ZykkmuCQE3+zl5evl6rTDlZ6U6mVKddvEy+ZGFWGX7hHusgaC",
+	"lKHA2oD52lJjmw5GzYtT7CjVEArM6FBkB+BFRw0Kk0BqhtZHeREmi3Nm3tcBJ0PmwHAVaqG2t/eRjpQR",
+	"XbSvg2k6XRtOA0FMc5KYV45NVBR86eqrQ5ahr3AGoUwRITNEZW3ZuuXhQ90h89amtnFDEI7IENSPckpK",
+	"5dEnur8FT9Vy9NEpjmMbnIKzFNZi+A3yRt/4Qu6BrZybPk+BKO4TpGGqPLZwhP+XdQKEfNY8vEAPwQ7o",
+	"gWLs6zppoP17yujpEGswhlhKpVCRFGIF8QLRsQ994dGC8Ju6tNfnyg8bu5/7rQu8+kJpj5Xaxy6Ltkyv",
+	"/lYvVmXcNDMsnNhivFy7JjS2o2UAG9vqPc7HurbP3mAb0AH3BruKWck0YQJhHSvohq8coUCkI6jIUaBG",
+	"GulA5aAQaNzNIkRtXDROiEEaLGPgGfTCcqyyCdRz+8Kx4DpIW4dkNyv1a0PiixlG5cQsE2LOuQkqLMEQ",
+	"QKGSHE9Tn9OJYbpCl1FUd1YXIL5GPHWeSDojffQKKm0Pmc1bTgiCMZsgPW9hcF2bMQ/hM05VZFCWCwyf",
+	"iiELpyS8VqyEG7ODEzAM9hRRE6eHCmF6qG0yugWKeDqKCUrncM0OWYQhicIiK8BhgUZnxxkgOxUywZIn",
+	"KIQVU211+sjySzTFAhKKkpSB7ox1+Lhamznn8ZE2BkMFWSSwTDU8YXHc+4Ndz7grBecg+uTni7dvvLnM",
+	"lNmzvaHAQls5Dc9p372+urUXm5L6rAjVCnkC/vkpTwRBIyylzj3BqqcsK9aehjUuRfMFTPmh7kR/H3+y",
+	"iLwqW9NB2GVmkBVEs2keeKHtN5yRzmMG8n15uvQfIPgtw6totjY3mMZ+w8NyUeM1nziaimJ9hbAgPJ/r",
+	"XITOHaUPuNdrgSkuCE7Cqa6eP0/ImH6yN7G+etohFqRHmSBMUElvCCSbmVde9rcP9gpXE8Svp7EEZjtk",
+	"PIkggXi0sM1p9pxpKaNF8WYzz+G3N/CTegtEktFCA/RQzroafXmOJ5RhA0wUpongyRHcfChg5JM8hV8C",
+	"iB8qeAMCf427fFG/llPCD1ha2gFzu3dReSfq4Bz0rXIvANPiOAo7RJnZdgB4agff7z3v9/tBLWats5XL",
+	"8EvncK+p7//PcPj9b4Pe4cfv/tZqCtSZUXuGO6G+qxtSBRy6yRVm63us6N8o2FTjpaViGeZGKtYexYX+",
+	"7MuD+rOyW3t12Kmd95P7qoH7ChJ2gd2GDqvx8fTNBp6+1HxEKQ0FLQKCLugfqbZgubXc1AnpKuVnjhX7",
+	"LnOeeGEz5RhPZjimQuegtWVCZzMSddF7RsEG9ubV6XGhVzDMAQPpZKUEnNTUohIpIONL9RgcZ9D9qq3S",
+	"a5B9TSWg9kOaYkgARb9k5KvWT9dZ1BjFlF0rma/Ico1Wy7JSDY6+Io4QligmWEj0AoVTnOBQQm1cqPA6",
+	"ZCGfzWwiXZTpY8cIkrciwL5IJpztUK36aIx1r9PvrtrIeof9ceJYs8nVRXFZA+5TGOuT124TYayWabQJ",
+	"i0Dvu5dYXciCbRLRWmBcDoBvKYpVcSXFn8SxeV4A4EB+oJ9a/5zLQJ58cysCXvPF8l/MtUGvtas8eARu",
+	"+c1Fva7atodxo2aHf43Y12MU2EpkgS+mlUM5hj660PnXGo8xFUcZEEFgnP3WZMwAEQD4B8mQLzNI7+sS",
+	"13lWDpnvG3X8CLE0jnVlDkdpMz+rLmb8BoLywZuqY3Vz1xTjKOZsQhJbxiSqjb/9OgLN44TfrjqiWext",
+	"8ag+CSbfevTtcga2vjSylWOD3NH1uD7/q9c+hRsYocucMYB0xsxR3mx7x9rsZCMm4KMSyM5bOVX6p+aN",
+	"RByhvcGhLxRBEBad5SvRxPWujqkDrFJwu/f/QmfvQQj6ghgPr7OCAHa0OcK+Z3jR+mSdeqj6gw2ksaPp",
+	"aVAe7SniY5+1wYXn6Tgods7VzG/ZkBU8UfM41eh4CWFZTI1GubLw6dk+GUgJjRVae+9b/CRwzZqzlysl",
+	"FlbNGl5sRd6IkJmBtII7n2gNxd72To0tD859Lh7bGTzQ5W+bvyAN/Yx7/vPv+M917d6nytiPcuk2dODd",
+	"1Xd3oYGLlnrvFAcqwFtsilG6esszkZHc5hilDrJ43Nv/NCY40cxhDFyjp6H2dZBLkpWadhaCeM3VHm0C",
+	"preWdUN/8u2ZN17TsYTSKGrpTRTPWnSmo7GW5nX9pF95NN8pOOIUKZnIMesJbAK2f7Ye1v5DOt9gGVd7",
+	"3kwK/JPbbaXbbWLp0lK7IdRNe9k+ADisGxvERxLrqiJFBFvgbSC8aSRbGCH43I6GbMh6GXJpFXHXtA4h",
+	"7G7kog6UdCBv86BtHWoZoLY5/0OGisi23jhQU7q7SSCl5DoKKhMvUWan1iiv2JQ+7fTRqa/YHSTGwbwz",
+	"R+BROc5K6XHIj5RbmrnBmy0G1PfVqOo7R2+4W1gIykcB9IzZmxDr7Bg9DCcsGOqm6LF7ovSPskJRULfc",
+	"0IIzVggzS+dCJgTPDHvWUj1DAadRGKCRDpRUhPE+Q+q04JB5KO0942eHzATQvmWGgToBpt38a+scRu29",
+	"waHB8fz54u0b1f2PVN3o/JmAMq669gfEsCPJ+VGxPM04R6w+A1Bjgx8NvxuKtSSYfbXlQbXWq2QwALKV",
+	"NC9e2PcEuk2oJD1wyIIfXnthCQuTxVz6bJXaZQS84oF0FWj7cdyuelo1JkrY/ieH65NdcxMO14k5QJXL",
+	"d5mcufUZ/lvxqfq8m/kJfXJtLndt1m5FvVOzZnEHX5URfWu+zCX79CB6vDlra7gw+7lUWXBgxlTIY30l",
+	"W2+i9RoWhZzjsoAzZFbuKl3d14TMdePmyjaljmt8iw9+Xz+OV3HpMbEuRfe4PN2737g/cc17Vx/n2iyB",
+	"y0LOmK6QEmKJYz5JSReNUhpLpd4YXYSyME4jEqG24nta6uaMiI4/8P5Cd/6XgAJSU2mABAQzfrLerLbe",
+	"CEsblpANsWzaeqMo3Cqh2s6ntEYTHl0sswK6b14dtRatB0b6UDA9qu3H0R31tOqwetTDJ93xv+8Oe2Cw",
+	"HHMUKod42W209Rn+uyKy9ofS3WMgIEckK9YDkFrHdhRISBrHWc0xXC5eMmTYwIyoU97W8iuiMqsbN0Nj",
+	"mggoM1MTcJsf/P9+lfQu1PtnEYYyzbeW/Oo135o9HHxVNvqtab5L9ulBNF/DX5ZpvuBVDAyPeINntu6S",
+	"81ZggmGPXcs+vGTkCZwQNKafSASRuVn5ssyEP+ujMhez1Sq17KxBAT38Rov7Dy5oPI7Su/SEWKXXPSlP",
+	"4Tl/LR12XalBH9Ke/XlptIKJ/Dmx7/41cGjdOTXBoy1IPk/6aBN9tLRmLnmWSGrTKmpmc1WXg5Vllaaa",
+	"OX9zE01mnEFtC07EGYRJq5sE3LYMzwik2NYruZ0+KuNdMvJJQkleHdtgUkhqC/QV1+TBMGvdTh5JKy5O",
+	"tBbKtkA9T4ryk7F3M1i0BbJaypOa3Z1bn0Xhy7sXbDkuVG9xy7PYVLW6vFUP73hy8a5QdNcghCW674qF",
+	"Hzw21/zm9OK1tvVhVOUSO7iTt7hpRRdUKjlcyUGFxBuS9EzMnqlHTProEl8Tgch4TEKZoV9rkeXaAHkQ",
+	"KBlTp0p/fXnlkZTrRicv07K9J/BJ7vjWFfSvIXd4isoUCfWNraZidRRdUqVvM+ch/jOAUuKUTQKLbb+9",
+	"hyK8AN1JPyTiRAZdJPiQJdxW1ccMjQiax5gxEh2jIMZCvhckOtFhpfaAGOVphMPrSaLIqmu70aiv2ACE",
+	"+zhP1RzxDRfHebJBrLZB5KQudKbpsnOoKekrywW1LvasGE4GQm1juZUmcIzkLWU0MlFfOlobXZMF0SBZ",
+	"arYUoDH05GPOr1FMr8mQBVDgPkDfo71dNMKCHOw4qFyovbN/gEZUio464JZRiFAd6wSchmhMWYRigq/B",
+	"Tk9Ef8hODMj/9iBb7zkkARSWu94877OBPFXvgQJJbTHVRql4gRi/7TyV83lyHWy8Oo+XEd5bEGlYlCcn",
+	"fn9xnmZmjzXK6uis/2/O+KGnvXzPv9rlt4FyOoJOGGWT3jVZ1Mu8porcDEuSUBwDH+0iRm6JkDo+pSbU",
+	"Ujf+i2r7IYW+rJs6wa8YUarmqjPTDJxEInTWH8TqzAj5pow+2tGklxCWxqVpZwPv6mBaTXdboACRjdcs",
+	"AfYscqvMNdHpeHNFzgBfRqXVpX7+8MtFhmbWzlDQ1HdBp4/O9BJZTMQhA1ECgrQ0dInqCRQ6gKrNfzTF",
+	"LAQJOYsEahtGc1T0oA1ZcE0W5wmf4wmcgB9JjBeBFh8zIn2mRwkl0gSa0/BaTSCdmyMIfjY1RyozWxdg",
+	"Fi1EYZbtICFSa6cdlDJJY1OLTVutqJ6qFoKR1lWjPgpwPAmQGb5ahyErOgEDs6Un8STwiafvYJNzinoo",
+	"oTTrQHf44IJpPqEaxmNp7ylu5M8ZN6rpROu5ORus5YJ+fpYKklA25kuTGoTELMJJhMIY01nmSIdz90zk",
+	"OdI2jdo+MGFa7YDPCaNR4EBEV47ZT0S+FyQ5U2N5wDs368ND9KcwO/cO3VytcSiu4+v0DVe6Ho2yqlQf",
+	"PnzoqS8Ik6o/YgtTIaKa+PuwRRl8oIEFhq3AVkXe/UojvsxwA2IcXgtkd7e/EhWoaB81O4Hab+eEnf2I",
+	"TjljJJQu1DAMZAMhIkVSO+eiSGtNuPk9a/zY/pzyPl++XTL/r6HY7ucaoh0t0Pnbi0vUNsKHllO04QQZ",
+	"Njji0cJHzbrT5MYSc3mwVFgLH1ViEAtJq9tKk7h11NoCsjYNVqJwVftopz8AabF4qtA84ZKHPM7APgRq",
+	"2zJfXSj49WJve0//6/n+9nNg0Qb+Rw+8CiZ0SRjg6+j4J417F4FzEv5tbhpENcBGwrnsZfUTohllwukj",
+	"c4J4upk6eXR5YhhqZ4Ab3xcivTpg72Vu/JDpxMRGVrv4FYdTykiGdwJaViF6Kwci9OHO5HAQtqeSa6fa",
+	"5alb1tZvou6jCyXh4hjUvJH6XdIbksn7elW1E6bQt9boq32e5AdMFAooddGMj2hMukgTZk/QiJhKiEq4",
+	"ABB4JY4fay0kVDTu1nN2urd1eavd14L/QGWN1cA/qG3QU3pCLmKLYeVSqkngrHb90gDZiyJtdA1yvK44",
+	"0nXwODW8vK3l504vgwHzU2quWWjW4KqotrIj9e+bI69V235NbwgjQhikSRxR+Gue8BFxx/fW3nVCKbH/",
+	"fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -110,8 +111,23 @@ func (s *Server) routes() (*echo.Echo, error) {
 // hottest path.
 func skipValidation(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return !strings.HasPrefix(p, "/v1/") || isProtocolPath(p)
+	return !strings.HasPrefix(p, "/v1/") || isProtocolPath(p) || isPagePath(p)
 }
+
+// isPagePath: browser endpoints that answer with HTML pages or redirects, never JSON.
+func isPagePath(p string) bool {
+	if !strings.HasPrefix(p, "/v1/accounts/") {
+		return false
+	}
+	for _, suffix := range pageSuffixes {
+		if strings.HasSuffix(p, suffix) && strings.Count(p, "/") == 3+strings.Count(suffix, "/") {
+			return true
+		}
+	}
+	return false
+}
+
+var pageSuffixes = []string{"/auth/authorize", "/auth/login", "/auth/logout"}
 
 // protocolParamLimits reads the maximum length of every protocol parameter from the OpenAPI
 // document's request schemas of the protocol endpoints.
@@ -147,7 +163,7 @@ func isProtocolPath(p string) bool {
 	return false
 }
 
-var protocolSuffixes = []string{"/auth/token", "/auth/revoke", "/auth/introspect", "/customers/login", "/customers/change_password"}
+var protocolSuffixes = []string{"/auth/token", "/auth/revoke", "/auth/introspect", "/customers/login", "/customers/change_password", "/userinfo"}
 
 // observe logs one line per request (no query strings, no headers: they may carry secrets)
 // and records metrics.
@@ -201,6 +217,22 @@ const (
 type requestInfo struct {
 	authorization string
 	remote        string
+	// header is the response's header: handlers add cookies to it before answering.
+	header  http.Header
+	cookies func() []*http.Cookie
+}
+
+// cookie returns the request's cookie of that name, or "".
+func (ri requestInfo) cookie(name string) string {
+	if ri.cookies == nil {
+		return ""
+	}
+	for _, c := range ri.cookies() {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 func requestInfoFrom(ctx context.Context) requestInfo {
@@ -221,8 +253,15 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx = context.WithValue(ctx, requestInfoKey, requestInfo{
 			authorization: r.Header.Get(echo.HeaderAuthorization),
 			remote:        c.RealIP(),
+			header:        c.Response().Header(),
+			cookies:       r.Cookies,
 		})
-		if isProtocolPath(r.URL.Path) {
+		if isProtocolPath(r.URL.Path) && r.Method == http.MethodGet {
+			if r.URL.RawQuery != "" {
+				return invalidRequest("parameters must be sent in the Authorization header or a POST body, not in the URL")
+			}
+			ctx = context.WithValue(ctx, paramsKey, &oauthParams{v: url.Values{}})
+		} else if isProtocolPath(r.URL.Path) {
 			params, err := readOAuthParams(r, s.paramLimits)
 			if err != nil {
 				return err
@@ -258,6 +297,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if isProtocolPath(c.Request().URL.Path) {
 		s.writeOAuthError(c, s.toOAuthError(c, err))
+		return
+	}
+	if isPagePath(c.Request().URL.Path) {
+		s.writeErrorPage(c, err)
 		return
 	}
 	p := s.toProblem(c, err)

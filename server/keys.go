@@ -33,6 +33,8 @@ type signer struct {
 	alg     jwa.SignatureAlgorithm
 	key     crypto.Signer
 	headers jws.Headers
+	// idHeaders are the headers of ID tokens (typ JWT).
+	idHeaders jws.Headers
 }
 
 // keySet is what a node keeps of an account's keys: the active signer, the published JWKS
@@ -141,7 +143,14 @@ func (s *Server) openSigner(r store.SigningKey) (*signer, error) {
 	if err := h.Set(jws.TypeKey, "at+jwt"); err != nil {
 		return nil, err
 	}
-	return &signer{kid: r.KID, alg: alg, key: key, headers: h}, nil
+	idh := jws.NewHeaders()
+	if err := idh.Set(jws.KeyIDKey, r.KID); err != nil {
+		return nil, err
+	}
+	if err := idh.Set(jws.TypeKey, "JWT"); err != nil {
+		return nil, err
+	}
+	return &signer{kid: r.KID, alg: alg, key: key, headers: h, idHeaders: idh}, nil
 }
 
 // newSigningKey generates a key pair for alg and returns the row to store: the private key
@@ -212,4 +221,9 @@ func (s *Server) rotateKey(ctx context.Context, acct *store.Account, alg string,
 // sign signs a JWT payload with the account's active key.
 func (sg *signer) sign(payload []byte) ([]byte, error) {
 	return jws.Sign(payload, jws.WithKey(sg.alg, sg.key, jws.WithProtectedHeaders(sg.headers)))
+}
+
+// signID signs an ID token payload (typ JWT) with the account's active key.
+func (sg *signer) signID(payload []byte) ([]byte, error) {
+	return jws.Sign(payload, jws.WithKey(sg.alg, sg.key, jws.WithProtectedHeaders(sg.idHeaders)))
 }

@@ -112,24 +112,40 @@ func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDCo
 	if !seen[set.SigningAlg] {
 		algs = append(algs, set.SigningAlg)
 	}
-	claims := []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "aid"}
+	claims := []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "aid",
+		"auth_time", "nonce", "at_hash", "sid", "azp", "name", "updated_at", "email", "email_verified", "phone_number", "phone_number_verified"}
 	docs := s.cfg.PublicURL + "/swagger/"
 	revoke, introspect := iss+"/auth/revoke", iss+"/auth/introspect"
+	authz, userinfo, logout := iss+"/auth/authorize", iss+"/userinfo", iss+"/auth/logout"
+	no, yes := false, true
 	cc := "public, max-age=300"
 	return gen.GetOpenIDConfiguration200JSONResponse{
 		Body: gen.OpenIDConfiguration{
-			Issuer:                                 iss,
-			JwksUri:                                iss + "/.well-known/jwks.json",
-			TokenEndpoint:                          iss + "/auth/token",
-			GrantTypesSupported:                    []string{"client_credentials", "refresh_token", "password"},
-			TokenEndpointAuthMethodsSupported:      []string{"client_secret_basic", "client_secret_post", "none"},
-			RevocationEndpoint:                     &revoke,
-			IntrospectionEndpoint:                  &introspect,
-			RevocationEndpointAuthMethodsSupported: &[]string{"client_secret_basic", "client_secret_post", "none"},
-			IntrospectionEndpointAuthMethodsSupported: &[]string{"client_secret_basic", "client_secret_post"},
-			AccessTokenSigningAlgValuesSupported:      &algs,
-			ClaimsSupported:                           &claims,
-			ServiceDocumentation:                      &docs,
+			Issuer:                                     iss,
+			JwksUri:                                    iss + "/.well-known/jwks.json",
+			TokenEndpoint:                              iss + "/auth/token",
+			GrantTypesSupported:                        []string{"authorization_code", "client_credentials", "refresh_token", "password"},
+			AuthorizationEndpoint:                      &authz,
+			UserinfoEndpoint:                           &userinfo,
+			EndSessionEndpoint:                         &logout,
+			ResponseTypesSupported:                     &[]string{"code"},
+			ResponseModesSupported:                     &[]string{"query"},
+			SubjectTypesSupported:                      &[]string{"public"},
+			IdTokenSigningAlgValuesSupported:           &[]string{set.SigningAlg},
+			CodeChallengeMethodsSupported:              &[]string{"S256"},
+			PromptValuesSupported:                      &[]string{"none", "login"},
+			RequestParameterSupported:                  &no,
+			RequestUriParameterSupported:               &no,
+			AuthorizationResponseIssParameterSupported: &yes,
+			ScopesSupported:                            &[]string{"openid", "profile", "email", "phone", "offline_access"},
+			TokenEndpointAuthMethodsSupported:          []string{"client_secret_basic", "client_secret_post", "none"},
+			RevocationEndpoint:                         &revoke,
+			IntrospectionEndpoint:                      &introspect,
+			RevocationEndpointAuthMethodsSupported:     &[]string{"client_secret_basic", "client_secret_post", "none"},
+			IntrospectionEndpointAuthMethodsSupported:  &[]string{"client_secret_basic", "client_secret_post"},
+			AccessTokenSigningAlgValuesSupported:       &algs,
+			ClaimsSupported:                            &claims,
+			ServiceDocumentation:                       &docs,
 		},
 		Headers: gen.GetOpenIDConfiguration200ResponseHeaders{CacheControl: &cc},
 	}, nil

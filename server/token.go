@@ -305,6 +305,7 @@ type tokenResult struct {
 	lifetime int
 	scopes   []string
 	refresh  string
+	idToken  string
 	limit    *limitResult
 }
 
@@ -319,6 +320,9 @@ func (r *tokenResult) response() gen.CreateToken200JSONResponse {
 	}
 	if r.refresh != "" {
 		out.Body.RefreshToken = &r.refresh
+	}
+	if r.idToken != "" {
+		out.Body.IdToken = &r.idToken
 	}
 	if l := r.limit; l != nil {
 		out.Headers.RateLimitLimit, out.Headers.RateLimitRemaining, out.Headers.RateLimitReset = &l.Limit, &l.Remaining, &l.Reset
@@ -454,30 +458,38 @@ type accessClaims struct {
 // issueAccessToken signs an access token with the account's active key.
 // A lifetime of 0 means the account's accessTokenLifetime.
 func (s *Server) issueAccessToken(ctx context.Context, acct *store.Account, set store.AccountSettings, sub, clientID, audience string, scopes []string, lifetime time.Duration) (string, error) {
+	tok, _, _, err := s.signAccessToken(ctx, acct, set, sub, clientID, audience, scopes, lifetime)
+	return tok, err
+}
+
+// signAccessToken is issueAccessToken that also returns the token's jti and expiry.
+func (s *Server) signAccessToken(ctx context.Context, acct *store.Account, set store.AccountSettings, sub, clientID, audience string, scopes []string, lifetime time.Duration) (string, string, time.Time, error) {
 	ks, err := s.accountKeys(ctx, acct.AID)
 	if err != nil {
-		return "", err
+		return "", "", time.Time{}, err
 	}
 	if ks.signer == nil {
-		return "", errors.New("account " + acct.AID + " has no active signing key")
+		return "", "", time.Time{}, errors.New("account " + acct.AID + " has no active signing key")
 	}
 	now := time.Now()
 	if lifetime == 0 {
 		lifetime = time.Duration(set.AccessTokenLifetime) * time.Second
 	}
+	exp := now.Add(lifetime)
+	jti := newJTI()
 	payload, err := json.Marshal(accessClaims{
 		Iss: s.issuer(acct.AID), Sub: sub, Aud: audience, ClientID: clientID,
-		Iat: now.Unix(), Exp: now.Add(lifetime).Unix(),
-		Jti: newJTI(), Scope: strings.Join(scopes, " "), AID: acct.AID,
+		Iat: now.Unix(), Exp: exp.Unix(),
+		Jti: jti, Scope: strings.Join(scopes, " "), AID: acct.AID,
 	})
 	if err != nil {
-		return "", err
+		return "", "", time.Time{}, err
 	}
 	tok, err := ks.signer.sign(payload)
 	if err != nil {
-		return "", err
+		return "", "", time.Time{}, err
 	}
-	return string(tok), nil
+	return string(tok), jti, exp, nil
 }
 
 // toOAuthError turns any error on a protocol endpoint into an RFC 6749 error.

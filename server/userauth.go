@@ -171,9 +171,18 @@ func (s *Server) issueUserTokens(ctx context.Context, acct *store.Account, c *st
 	if !withRefresh {
 		return res, nil
 	}
+	if res.refresh, _, err = s.newRefreshFamily(ctx, acct, set, c, clientID, audience, scopes); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// newRefreshFamily stores the first refresh token of a new rotation family and returns it
+// with the family id.
+func (s *Server) newRefreshFamily(ctx context.Context, acct *store.Account, set store.AccountSettings, c *store.Customer, clientID, audience string, scopes []string) (string, string, error) {
 	value, err := newRefreshToken()
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
 	now := time.Now()
 	until := now.Add(time.Duration(set.RefreshAbsoluteLifetime) * time.Second)
@@ -183,10 +192,9 @@ func (s *Server) issueUserTokens(ctx context.Context, acct *store.Account, c *st
 		IdleUntilMS: min(now.Add(time.Duration(set.RefreshIdleLifetime)*time.Second).UnixMilli(), until.UnixMilli()), UntilMS: until.UnixMilli(),
 	}
 	if err := s.store.CreateRefreshToken(ctx, row); err != nil {
-		return nil, err
+		return "", "", err
 	}
-	res.refresh = value
-	return res, nil
+	return value, row.FamilyID, nil
 }
 
 // newRefreshToken draws an opaque refresh token: "twrt_" + 43 base62 characters.
@@ -344,7 +352,7 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 		if tr.params.get("code") == "" {
 			return nil, invalidRequest("verification_code (or code) is required")
 		}
-		return nil, invalidGrant("the authorization code is not valid")
+		return s.authorizationCodeGrant(ctx, acct, tr)
 	}
 	ac, err := s.clientFor(ctx, acct.AID, tr)
 	if err != nil {

@@ -211,3 +211,35 @@ type revokedToken struct {
 }
 
 func (revokedToken) TableName() string { return "revoked_tokens" }
+
+// Session is a browser session (SSO) of a customer; only its keyed hash is stored.
+type Session struct {
+	ID          string `gorm:"column:id;primaryKey"`
+	AID         string `gorm:"column:aid"`
+	Hash        []byte `gorm:"column:hash"`
+	CustomerID  string `gorm:"column:customer_id"`
+	AuthTimeMS  int64  `gorm:"column:auth_time_ms"`
+	IdleUntilMS int64  `gorm:"column:idle_until_ms"`
+	UntilMS     int64  `gorm:"column:until_ms"`
+}
+
+// AuthCode is an authorization code (single use); only its keyed hash is stored.
+type AuthCode struct {
+	ID            string `gorm:"column:id;primaryKey"`
+	AID           string `gorm:"column:aid"`
+	Hash          []byte `gorm:"column:hash"`
+	ClientID      string `gorm:"column:client_id"`
+	RedirectURI   string `gorm:"column:redirect_uri"`
+	CustomerID    string `gorm:"column:customer_id"`
+	SessionID     string `gorm:"column:session_id"`
+	Scopes        string `gorm:"column:scopes"`
+	Audience      string `gorm:"column:audience"`
+	Nonce         string `gorm:"column:nonce"`
+	CodeChallenge string `gorm:"column:code_challenge"`
+	AuthTimeMS    int64  `gorm:"column:auth_time_ms"`
+	ExpiresMS     int64  `gorm:"column:expires_ms"`
+	UsedMS        int64  `gorm:"column:used_ms"`
+	FamilyID      string `gorm:"column:family_id"`
+	AccessJTI     string `gorm:"column:access_jti"`
+	AccessExpMS   int64  `gorm:"column:access_exp_ms"`
+}

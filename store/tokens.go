@@ -255,6 +255,9 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, keepThrottle time.Dura
 		{&VerificationCode{}, "expires_ms < ? OR (used_ms > 0 AND used_ms < ?)", []any{n, n - 60_000}},
 		{&revokedToken{}, "expires_ms < ?", []any{n}},
 		{&throttle{}, "updated_ms < ? AND locked_until_ms < ?", []any{ms(now.Add(-keepThrottle)), n}},
+		{&Session{}, "idle_until_ms < ? OR until_ms < ?", []any{n, n}},
+		// Used codes are kept as long as the tokens they issued could be replayed against.
+		{&AuthCode{}, "expires_ms < ?", []any{n - 24*3600_000}},
 	}
 	for _, st := range steps {
 		// Select a batch of keys, then delete them: portable across SQLite and Postgres,

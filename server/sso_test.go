@@ -1,0 +1,222 @@
+package server_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// browser is an HTTP client with cookies that does not follow redirects, like a user agent
+// whose every step the test looks at.
+type browser struct {
+	t *testing.T
+	c *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (b *browser) get(u string) resp {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	return b.do(req)
+}
+
+func (b *browser) do(req *http.Request) resp {
+	b.t.Helper()
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: []byte(sb.String())}
+}
+
+var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+var formAR = regexp.MustCompile(`name="ar" value="([^"]+)"`)
+
+// submitLogin fills in the hosted login page.
+func (b *browser) submitLogin(page resp, email, password string) resp {
+	b.t.Helper()
+	action, ar := formAction.FindSubmatch(page.body), formAR.FindSubmatch(page.body)
+	if action == nil || ar == nil {
+		b.t.Fatalf("not a login page: %d %s", page.status, page.body)
+	}
+	v := url.Values{"ar": {html.UnescapeString(string(ar[1]))}, "email": {email}, "password": {password}}
+	req, _ := http.NewRequest("POST", html.UnescapeString(string(action[1])), strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+func TestCodeFlowWithPKCEAndOIDC(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		sh := e.newShop(nil)
+		ctx := context.Background()
+		redirect := "http://127.0.0.1:5173/callback"
+		spa := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "spa", "type": "public",
+			"redirectUris": []string{redirect}, "postLogoutRedirectUris": []string{"http://127.0.0.1:5173/"}}), 201)["clientId"].(string)
+		web := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "web", "type": "confidential",
+			"redirectUris": []string{redirect}}), 201)["clientId"].(string)
+		webSecret := must(t, e.do("POST", sh.base+"/clients/"+web+"/secrets", sh.admin, nil), 201)["secret"].(string)
+		must(t, e.do("POST", sh.base+"/grants", sh.admin, map[string]any{"clientId": spa, "audience": apiAud,
+			"type": "authorization_code", "scopes": []string{"customer_customers:read", "customer_discounts:read", "not_held"}}), 201)
+
+		issuer := e.url + sh.base
+		provider, err := oidc.NewProvider(ctx, issuer)
+		if err != nil {
+			t.Fatalf("discovery: %v", err)
+		}
+		conf := oauth2.Config{ClientID: spa, Endpoint: provider.Endpoint(), RedirectURL: redirect,
+			Scopes: []string{oidc.ScopeOpenID, "profile", "email", "customer_customers:read"}}
+		verifier := oauth2.GenerateVerifier()
+		b := newBrowser(t)
+		authURL := conf.AuthCodeURL("st-123", oauth2.S256ChallengeOption(verifier), oidc.Nonce("n-456"))
+
+		page := b.get(authURL)
+		if page.status != 200 || !strings.Contains(string(page.body), "Sign in") {
+			t.Fatalf("login page: %d %s", page.status, page.body)
+		}
+		if page.header.Get("X-Frame-Options") != "DENY" || page.header.Get("Content-Security-Policy") == "" {
+			t.Fatalf("page headers: %v", page.header)
+		}
+		// A wrong password shows a generic message, on the page again.
+		again := b.submitLogin(page, "ada@example.com", "wrong password!!")
+		if again.status != 401 || !strings.Contains(string(again.body), "Wrong email or password") {
+			t.Fatalf("wrong password: %d %s", again.status, again.body)
+		}
+		back := b.submitLogin(again, "ada@example.com", "correct horse battery")
+		if back.status != 303 {
+			t.Fatalf("after login: %d %s", back.status, back.body)
+		}
+		loc, _ := url.Parse(back.header.Get("Location"))
+		if !strings.HasPrefix(loc.String(), redirect) || loc.Query().Get("state") != "st-123" || loc.Query().Get("iss") != issuer {
+			t.Fatalf("redirect: %s", loc)
+		}
+		code := loc.Query().Get("code")
+		// A wrong verifier fails; the right one gets tokens.
+		if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
+			t.Fatal("a wrong code_verifier was accepted")
+		}
+		// PKCE is checked before the code is used up, so the right verifier still works.
+		tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("exchange: %v", err)
+		}
+		rawID, _ := tok.Extra("id_token").(string)
+		idt, err := provider.Verifier(&oidc.Config{ClientID: spa}).Verify(ctx, rawID)
+		if err != nil {
+			t.Fatalf("ID token: %v", err)
+		}
+		var raw map[string]any
+		_ = idt.Claims(&raw)
+		if idt.Nonce != "n-456" || idt.Subject != sh.customerID || raw["at_hash"] == nil || raw["sid"] == nil || raw["auth_time"] == nil || raw["email"] != "ada@example.com" {
+			t.Fatalf("ID token claims: %v", raw)
+		}
+		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+			t.Fatalf("at_hash: %v", err)
+		}
+		at := claims(t, tok.AccessToken)
+		if at["aud"] != apiAud || at["scope"] != "openid profile email customer_customers:read" {
+			t.Fatalf("access token: %v", at)
+		}
+		if tok.RefreshToken != "" {
+			t.Fatal("a public client got a refresh token")
+		}
+		// UserInfo by GET (header) and POST (body).
+		info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil || info.Subject != sh.customerID || info.Email != "ada@example.com" {
+			t.Fatalf("userinfo: %v %v", info, err)
+		}
+		r := e.form(sh.base+"/userinfo", "", "", url.Values{"access_token": {tok.AccessToken}})
+		if m := must(t, r, 200); m["sub"] != sh.customerID {
+			t.Fatalf("userinfo POST: %v", m)
+		}
+		// A second exchange of the code fails and revokes what the first issued.
+		if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
+			t.Fatal("a code was exchanged twice")
+		}
+		if r := e.do("GET", sh.base+"/userinfo", tok.AccessToken, nil); r.status != 401 {
+			t.Fatalf("token of a replayed code still works: %d", r.status)
+		}
+
+		// Single sign-on: another application gets its code without a form.
+		wconf := oauth2.Config{ClientID: web, ClientSecret: webSecret, Endpoint: provider.Endpoint(), RedirectURL: redirect,
+			Scopes: []string{oidc.ScopeOpenID, "offline_access"}}
+		sso := b.get(wconf.AuthCodeURL("s2"))
+		if sso.status != 303 {
+			t.Fatalf("SSO: %d %s", sso.status, sso.body)
+		}
+		loc, _ = url.Parse(sso.header.Get("Location"))
+		wtok, err := wconf.Exchange(ctx, loc.Query().Get("code"))
+		if err != nil || wtok.RefreshToken == "" {
+			t.Fatalf("confidential exchange: %v %v", wtok, err)
+		}
+		// prompt=login shows the form again; prompt=none without a session is login_required.
+		if r := b.get(wconf.AuthCodeURL("s3", oauth2.SetAuthURLParam("prompt", "login"))); r.status != 200 {
+			t.Fatalf("prompt=login: %d", r.status)
+		}
+		stranger := newBrowser(t)
+		r = stranger.get(wconf.AuthCodeURL("s4", oauth2.SetAuthURLParam("prompt", "none")))
+		loc, _ = url.Parse(r.header.Get("Location"))
+		if r.status != 303 || loc.Query().Get("error") != "login_required" || loc.Query().Get("state") != "s4" {
+			t.Fatalf("prompt=none: %d %s", r.status, loc)
+		}
+
+		// Errors before the redirect URI is known good are pages, never redirects.
+		for _, u := range []string{
+			strings.Replace(conf.AuthCodeURL("x", oauth2.S256ChallengeOption(verifier)), url.QueryEscape(redirect), url.QueryEscape("https://evil.example.com/cb"), 1),
+			strings.Replace(conf.AuthCodeURL("x", oauth2.S256ChallengeOption(verifier)), spa, "unknown-client", 1),
+		} {
+			r := stranger.get(u)
+			if r.status != 400 || r.header.Get("Location") != "" || !strings.Contains(r.header.Get("Content-Type"), "text/html") {
+				t.Fatalf("bad client or redirect: %d %v", r.status, r.header)
+			}
+		}
+		// PKCE is required for public clients, plain is refused, request objects too.
+		for name, opts := range map[string][]oauth2.AuthCodeOption{
+			"no PKCE":  nil,
+			"plain":    {oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)), oauth2.SetAuthURLParam("code_challenge_method", "plain")},
+			"request":  {oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("request", "eyJ.e30.")},
+			"bad type": {oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("response_type", "token")},
+		} {
+			r := stranger.get(conf.AuthCodeURL("y", opts...))
+			loc, _ := url.Parse(r.header.Get("Location"))
+			if r.status != 303 || loc.Query().Get("error") == "" || loc.Query().Get("state") != "y" {
+				t.Errorf("%s: %d %s", name, r.status, loc)
+			}
+		}
+
+		// Logout ends the session and returns to a registered URI.
+		out := b.get(issuer + "/auth/logout?" + url.Values{"id_token_hint": {rawID}, "post_logout_redirect_uri": {"http://127.0.0.1:5173/"}, "state": {"bye"}}.Encode())
+		if out.status != 303 || out.header.Get("Location") != "http://127.0.0.1:5173/?state=bye" {
+			t.Fatalf("logout: %d %v", out.status, out.header)
+		}
+		if r := b.get(wconf.AuthCodeURL("s5", oauth2.SetAuthURLParam("prompt", "none"))); !strings.Contains(r.header.Get("Location"), "login_required") {
+			t.Fatalf("session survived logout: %v", r.header.Get("Location"))
+		}
+		if r := b.get(issuer + "/auth/logout?post_logout_redirect_uri=" + url.QueryEscape("https://evil.example.com/")); r.status != 400 {
+			t.Fatalf("unregistered post-logout URI: %d", r.status)
+		}
+	})
+}
