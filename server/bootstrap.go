@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/twinid/twinid/server/passwords"
 	"github.com/twinid/twinid/store"
 )
 
@@ -23,6 +25,10 @@ type Bootstrap struct {
 type BootstrapOptions struct {
 	ClientID     string
 	ClientSecret string
+	// AdminEmail and AdminPassword, when set, create a person who administers every
+	// account: a root customer holding the management scope, who signs in to Swagger UI.
+	AdminEmail    string
+	AdminPassword string
 }
 
 // EnsureBootstrap creates, on an empty database, the root account, the swagger-ui public
@@ -72,12 +78,40 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 		ID: newID(), ClientPK: admin.ID, Hash: s.keyring.hashSecret(secret), Hint: secret[max(0, len(secret)-4):],
 		Description: "bootstrap", CreatedAt: now,
 	}
+	// Swagger UI may obtain management tokens for people who hold the management scopes.
+	uiGrant := &store.Grant{
+		ID: newID(), AID: RootAID, ClientPK: ui.ID, Audience: ManagementAudience, GrantType: store.GrantAuthorizationCode,
+		Scopes: []string{scopeManage, scopeRead}, CreatedAt: now, UpdatedAt: now,
+	}
+	var person *store.Customer
+	if opt.AdminEmail != "" {
+		person = &store.Customer{ID: newID(), AID: RootAID, Type: "customer", Name: "Administrator",
+			Status: store.CustomerActive, EmailVerified: true, Scopes: []string{scopeManage},
+			Metadata: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+		if err := setEmail(person, opt.AdminEmail); err != nil {
+			return nil, fmt.Errorf("TWINID_BOOTSTRAP_ADMIN_EMAIL: %w", err)
+		}
+		if err := passwords.Check(opt.AdminPassword); err != nil {
+			return nil, fmt.Errorf("TWINID_BOOTSTRAP_ADMIN_PASSWORD: %w", err)
+		}
+		if person.PasswordHash, err = passwords.Hash(opt.AdminPassword, s.pwParams); err != nil {
+			return nil, err
+		}
+	}
 	err = s.store.InTx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateAccount(ctx, acct, scopes, key); err != nil {
 			return err
 		}
 		if err := tx.CreateClient(ctx, ui, nil); err != nil {
 			return err
+		}
+		if err := tx.CreateGrant(ctx, uiGrant); err != nil {
+			return err
+		}
+		if person != nil {
+			if err := tx.CreateCustomer(ctx, person, nil); err != nil {
+				return err
+			}
 		}
 		if err := tx.CreateClient(ctx, admin, []string{manageID}); err != nil {
 			return err

@@ -150,7 +150,24 @@ func forEachDB(t *testing.T, f func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, dbURL string) *env { return newEnvWith(t, dbURL, "") }
 
+// forEachDBBoot is forEachDB with bootstrap options for the first start.
+func forEachDBBoot(t *testing.T, boot server.BootstrapOptions, f func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, newEnvBoot(t, "", "", boot)) })
+	t.Run("postgres", func(t *testing.T) {
+		if pgURL == "" {
+			t.Skip("no Postgres (TWINID_TEST_POSTGRES_URL)")
+		}
+		f(t, newEnvBoot(t, pgURL, "", boot))
+	})
+}
+
 func newEnvWith(t *testing.T, dbURL, redisURL string) *env {
+	t.Helper()
+	return newEnvBoot(t, dbURL, redisURL, server.BootstrapOptions{})
+}
+
+// newEnvBoot starts a twinid whose first start used these bootstrap options.
+func newEnvBoot(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	if dbURL != "" {
@@ -207,11 +224,11 @@ func newEnvWith(t *testing.T, dbURL, redisURL string) *env {
 	}
 	hs.Config.Handler = e.srv.Handler()
 	e.http = hs
-	boot, err := e.srv.EnsureBootstrap(ctx, server.BootstrapOptions{})
+	booted, err := e.srv.EnsureBootstrap(ctx, boot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.adminID, e.adminSec = boot.ClientID, boot.ClientSecret
+	e.adminID, e.adminSec = booted.ClientID, booted.ClientSecret
 	t.Cleanup(func() {
 		// Whatever a test did, no secret may have reached the logs.
 		if e.adminSec != "" && strings.Contains(logs.String(), e.adminSec) {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/twinid/twinid/server"
 )
 
 // browser is an HTTP client with cookies that does not follow redirects, like a user agent
@@ -217,6 +219,47 @@ func TestCodeFlowWithPKCEAndOIDC(t *testing.T) {
 		}
 		if r := b.get(issuer + "/auth/logout?post_logout_redirect_uri=" + url.QueryEscape("https://evil.example.com/")); r.status != 400 {
 			t.Fatalf("unregistered post-logout URI: %d", r.status)
+		}
+	})
+}
+
+func TestSwaggerUILoginAsPerson(t *testing.T) {
+	forEachDBBoot(t, server.BootstrapOptions{AdminEmail: "root@example.com", AdminPassword: "a long admin passphrase"}, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		provider, err := oidc.NewProvider(ctx, e.url+"/v1/accounts/root")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What Swagger UI's Authorize does: code + PKCE with the swagger-ui client.
+		conf := oauth2.Config{ClientID: server.SwaggerUIClientID, Endpoint: provider.Endpoint(),
+			RedirectURL: e.url + "/swagger/oauth2-redirect.html", Scopes: []string{"api://management/.default"}}
+		verifier := oauth2.GenerateVerifier()
+		b := newBrowser(t)
+		page := b.get(conf.AuthCodeURL("sw", oauth2.S256ChallengeOption(verifier)))
+		back := b.submitLogin(page, "root@example.com", "a long admin passphrase")
+		loc, _ := url.Parse(back.header.Get("Location"))
+		if back.status != 303 || loc.Query().Get("code") == "" {
+			t.Fatalf("login: %d %s", back.status, back.body)
+		}
+		tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// "Try it out" on the management API with the person's token.
+		must(t, e.do("GET", "/v1/accounts/root/service-accounts", tok.AccessToken, nil), 200)
+		must(t, e.do("POST", "/v1/accounts", tok.AccessToken, map[string]any{"aid": "by-person", "name": "By a person"}), 201)
+		// A customer without the management scope gets a token without it, and a 403.
+		admin := e.adminToken()
+		must(t, e.do("POST", "/v1/accounts/root/customers/users", admin, map[string]any{"email": "plain@example.com", "password": "just a customer here"}), 201)
+		b2 := newBrowser(t)
+		back = b2.submitLogin(b2.get(conf.AuthCodeURL("sw2", oauth2.S256ChallengeOption(verifier))), "plain@example.com", "just a customer here")
+		loc, _ = url.Parse(back.header.Get("Location"))
+		tok2, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do("GET", "/v1/accounts/root/service-accounts", tok2.AccessToken, nil); r.status != 403 && r.status != 401 {
+			t.Fatalf("a plain customer reached the management API: %d", r.status)
 		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/twinid/twinid/server/mail"
+	"github.com/twinid/twinid/server/passwords"
 )
 
 // config is twinid's configuration: environment variables, with flags mirroring them.
@@ -33,6 +34,8 @@ type config struct {
 	CacheTTL              time.Duration `env:"TWINID_CACHE_TTL" envDefault:"5s"`
 	BootstrapClientID     string        `env:"TWINID_BOOTSTRAP_CLIENT_ID"`
 	BootstrapClientSecret string        `env:"TWINID_BOOTSTRAP_CLIENT_SECRET"`
+	BootstrapAdminEmail   string        `env:"TWINID_BOOTSTRAP_ADMIN_EMAIL"`
+	BootstrapAdminPass    string        `env:"TWINID_BOOTSTRAP_ADMIN_PASSWORD"`
 	SMTPURL               string        `env:"TWINID_SMTP_URL"`
 	SMTPFrom              string        `env:"TWINID_SMTP_FROM" envDefault:"no-reply@localhost"`
 	SMTPTLSSkipVerify     bool          `env:"TWINID_SMTP_TLS_SKIP_VERIFY"`
@@ -58,6 +61,8 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", cfg.CacheTTL, "how long a node trusts cached clients, accounts and keys (TWINID_CACHE_TTL)")
 	fs.StringVar(&cfg.BootstrapClientID, "bootstrap-client-id", cfg.BootstrapClientID, "first start only: the admin's client id (TWINID_BOOTSTRAP_CLIENT_ID)")
 	fs.StringVar(&cfg.BootstrapClientSecret, "bootstrap-client-secret", cfg.BootstrapClientSecret, "first start only: the admin's client secret, never printed (TWINID_BOOTSTRAP_CLIENT_SECRET)")
+	fs.StringVar(&cfg.BootstrapAdminEmail, "bootstrap-admin-email", cfg.BootstrapAdminEmail, "first start only: email of a person who administers every account and signs in to Swagger UI (TWINID_BOOTSTRAP_ADMIN_EMAIL)")
+	fs.StringVar(&cfg.BootstrapAdminPass, "bootstrap-admin-password", cfg.BootstrapAdminPass, "first start only: that person's password, never printed (TWINID_BOOTSTRAP_ADMIN_PASSWORD)")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", cfg.SMTPURL, "smtp://user:pass@host:587 (STARTTLS when offered; ?tls=required|none), smtps://host:465; empty: emails go to the development outbox under the data dir (TWINID_SMTP_URL)")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", cfg.SMTPFrom, "sender address of emails (TWINID_SMTP_FROM)")
 	fs.BoolVar(&cfg.SMTPTLSSkipVerify, "smtp-tls-skip-verify", cfg.SMTPTLSSkipVerify, "accept any certificate of the SMTP server, for testing only (TWINID_SMTP_TLS_SKIP_VERIFY)")
@@ -113,6 +118,14 @@ func (c *config) Validate() error {
 	}
 	if c.BootstrapClientSecret != "" && len(c.BootstrapClientSecret) < 32 {
 		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_SECRET: at least 32 characters"))
+	}
+	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPass == "") {
+		errs = append(errs, errors.New("TWINID_BOOTSTRAP_ADMIN_EMAIL and TWINID_BOOTSTRAP_ADMIN_PASSWORD go together"))
+	}
+	if c.BootstrapAdminPass != "" {
+		if err := passwords.Check(c.BootstrapAdminPass); err != nil {
+			errs = append(errs, fmt.Errorf("TWINID_BOOTSTRAP_ADMIN_PASSWORD: %w", err))
+		}
 	}
 	if c.SMTPURL != "" {
 		if _, err := mail.New(mail.Config{URL: c.SMTPURL, From: c.SMTPFrom}, nil); err != nil {

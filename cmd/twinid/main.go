@@ -118,6 +118,7 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 	}
 	boot, err := srv.EnsureBootstrap(ctx, server.BootstrapOptions{
 		ClientID: cfg.BootstrapClientID, ClientSecret: cfg.BootstrapClientSecret,
+		AdminEmail: cfg.BootstrapAdminEmail, AdminPassword: cfg.BootstrapAdminPass,
 	})
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)

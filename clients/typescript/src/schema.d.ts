@@ -293,6 +293,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{aid}/auth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Authorization endpoint (code + PKCE, OpenID Connect)
+         * @description RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
+         *     `redirect_uri` must exactly match one registered for the client; an unknown client or URI gets an
+         *     error page, never a redirect. With a valid session (and no `prompt=login`, and `max_age` not exceeded)
+         *     the browser goes straight back with a code (single sign-on); otherwise twinid shows its login page.
+         *     `prompt=none` without a session answers `login_required` at the redirect URI. `request` and
+         *     `request_uri` are refused with `request_not_supported`. The code is single-use and lives 60 seconds.
+         *     API scopes come from the client's `authorization_code` grants (one audience per request, or
+         *     `audience`), limited to those the customer holds; OpenID scopes: `openid profile email phone offline_access`.
+         */
+        get: operations["authorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The hosted login form's target
+         * @description Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
+         *     request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
+         *     On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
+         *     client with a code (303).
+         */
+        post: operations["submitLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * End the session (RP-initiated logout)
+         * @description Ends the account's SSO session. With `post_logout_redirect_uri` registered for the client (named by
+         *     `client_id` or the audience of `id_token_hint`), redirects there with `state`; otherwise shows a page.
+         */
+        get: operations["logout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/userinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * UserInfo (OpenID Connect)
+         * @description The standard claims of the token's customer for the token's scopes (`openid` required).
+         */
+        get: operations["getUserInfo"];
+        put?: never;
+        /** UserInfo by POST (token in the header or the body) */
+        post: operations["postUserInfo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts": {
         parameters: {
             query?: never;
@@ -952,6 +1056,12 @@ export interface components {
             token?: string;
             /** @description `refresh_token` or `access_token` (a hint only). */
             token_type_hint?: string;
+            /** @description `grant_type=authorization_code`: the code from the authorization endpoint. */
+            code?: string;
+            /** @description With `code`, the redirect URI of the authorization request. */
+            redirect_uri?: string;
+            /** @description With `code`, the PKCE verifier (RFC 7636). */
+            code_verifier?: string;
         };
         TokenResponse: {
             /**
@@ -979,6 +1089,8 @@ export interface components {
              * @example api://tenant-a/.default
              */
             scope: string;
+            /** @description The OpenID Connect ID token (code flow with the `openid` scope). */
+            id_token?: string;
             /**
              * @description An opaque refresh token (user logins by a client whose token carries
              *     `create:accounts:auth:refresh_token`). It rotates on every use.
@@ -1052,6 +1164,74 @@ export interface components {
             jwks_uri: string;
             /** @example http://localhost:8080/v1/accounts/root/auth/token */
             token_endpoint: string;
+            /** @example http://localhost:8080/v1/accounts/root/auth/revoke */
+            revocation_endpoint?: string;
+            /** @example http://localhost:8080/v1/accounts/root/auth/authorize */
+            authorization_endpoint?: string;
+            /** @example http://localhost:8080/v1/accounts/root/userinfo */
+            userinfo_endpoint?: string;
+            /** @example http://localhost:8080/v1/accounts/root/auth/logout */
+            end_session_endpoint?: string;
+            /**
+             * @example [
+             *       "code"
+             *     ]
+             */
+            response_types_supported?: string[];
+            /**
+             * @example [
+             *       "query"
+             *     ]
+             */
+            response_modes_supported?: string[];
+            /**
+             * @example [
+             *       "public"
+             *     ]
+             */
+            subject_types_supported?: string[];
+            /**
+             * @example [
+             *       "RS256"
+             *     ]
+             */
+            id_token_signing_alg_values_supported?: string[];
+            /**
+             * @example [
+             *       "S256"
+             *     ]
+             */
+            code_challenge_methods_supported?: string[];
+            /**
+             * @example [
+             *       "none",
+             *       "login"
+             *     ]
+             */
+            prompt_values_supported?: string[];
+            /** @example false */
+            request_parameter_supported?: boolean;
+            /** @example false */
+            request_uri_parameter_supported?: boolean;
+            /** @example true */
+            authorization_response_iss_parameter_supported?: boolean;
+            /** @example http://localhost:8080/v1/accounts/root/auth/introspect */
+            introspection_endpoint?: string;
+            /**
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post",
+             *       "none"
+             *     ]
+             */
+            revocation_endpoint_auth_methods_supported?: string[];
+            /**
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            introspection_endpoint_auth_methods_supported?: string[];
             /**
              * @example [
              *       "client_credentials"
@@ -1642,6 +1822,26 @@ export interface components {
         };
         CustomerList: components["schemas"]["Page"] & {
             items: components["schemas"]["Customer"][];
+        };
+        LoginForm: {
+            /** @description The sealed authorization request (from the page). */
+            ar?: string;
+            csrf?: string;
+            email?: string;
+            password?: string;
+        };
+        UserInfoRequest: {
+            access_token?: string;
+        };
+        UserInfo: {
+            sub: string;
+            name?: string;
+            email?: string;
+            email_verified?: boolean;
+            phone_number?: string;
+            phone_number_verified?: boolean;
+        } & {
+            [key: string]: unknown;
         };
     };
     responses: {
@@ -2279,6 +2479,286 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    authorize: {
+        parameters: {
+            query?: {
+                /** @description Must be `code`. */
+                response_type?: string;
+                /** @description The client. */
+                client_id?: string;
+                /** @description One of the client's registered redirect URIs. */
+                redirect_uri?: string;
+                /** @description Space-separated scopes. */
+                scope?: string;
+                /** @description Returned untouched. */
+                state?: string;
+                /** @description Copied into the ID token. */
+                nonce?: string;
+                /** @description PKCE challenge (base64url SHA-256 of the verifier). */
+                code_challenge?: string;
+                /** @description Must be `S256`. */
+                code_challenge_method?: string;
+                /** @description `none` or `login`. */
+                prompt?: string;
+                /** @description Prefills the email field. */
+                login_hint?: string;
+                /** @description Seconds since the last login after which to log in again. */
+                max_age?: string;
+                /** @description A previous ID token; its subject must be the session's. */
+                id_token_hint?: string;
+                /** @description Instead of API scopes: the audience of the access token. */
+                audience?: string;
+                /** @description Only `query`. */
+                response_mode?: string;
+                /** @description Not supported. */
+                request?: string;
+                /** @description Not supported. */
+                request_uri?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: {
+                /** @description The SSO session of this account. */
+                twinid_session?: string;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The login page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Back to the client with `code` and `state` (or `error`). */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page: unknown client or redirect URI, or a malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    submitLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["LoginForm"];
+            };
+        };
+        responses: {
+            /** @description The login page again, with a message. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Back to the client with a code. */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    /** @description The SSO session cookie (HttpOnly, SameSite=Lax, Secure on https). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page (expired or forged form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The login page with the lockout's end. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The login page: too many logins at once. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: {
+                /** @description An ID token twinid issued. */
+                id_token_hint?: string;
+                /** @description A registered post-logout URI. */
+                post_logout_redirect_uri?: string;
+                /** @description The client. */
+                client_id?: string;
+                /** @description Returned untouched. */
+                state?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: {
+                /** @description The SSO session of this account. */
+                twinid_session?: string;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the client's post-logout URI. */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    /** @description The SSO session cookie (HttpOnly, SameSite=Lax, Secure on https). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    getUserInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Claims. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserInfo"];
+                };
+            };
+            /** @description No valid token (`WWW-Authenticate: Bearer error="invalid_token"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The token lacks `openid`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    postUserInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["UserInfoRequest"];
+            };
+        };
+        responses: {
+            /** @description Claims. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserInfo"];
+                };
+            };
+            /** @description No valid token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The token lacks `openid`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
         };
     };
     listAccounts: {
