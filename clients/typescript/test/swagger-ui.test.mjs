@@ -51,3 +51,35 @@ test("Swagger UI: Authorize with client credentials, then Try it out", { skip: !
   const body = await op.locator(".live-responses-table .microlight").first().innerText();
   assert.match(body, /"clientId": "swagger-admin"/);
 });
+
+test("Swagger UI: Authorize as a person (code + PKCE, twinid's login page), then Try it out", { skip: !haveBrowser && "no chromium" }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${tw.baseUrl}/swagger/`);
+  await page.click("button.authorize");
+  const ac = page.locator(".auth-container", { hasText: "authorizationCode" });
+  await ac.locator("input#client_id_authorizationCode").fill("swagger-ui");
+  await ac.locator("input[type=checkbox]").first().check();
+  const popupOpened = context.waitForEvent("page");
+  await ac.locator("button.authorize").click();
+  // twinid's hosted login page opens in Swagger UI's popup.
+  const popup = await popupOpened;
+  await popup.waitForSelector("#email");
+  assert.match(await popup.title(), /Sign in/);
+  await popup.fill("#email", tw.adminEmail);
+  await popup.fill("#password", tw.adminPassword);
+  const tokenResponse = page.waitForResponse((r) => r.url().endsWith("/v1/accounts/root/auth/token"));
+  await popup.click("button[type=submit]");
+  // Back in Swagger UI, it exchanged the code (with its PKCE verifier) at the token endpoint.
+  assert.equal((await tokenResponse).status(), 200);
+  await page.click("button.close-modal");
+  const op = page.locator("#operations-ServiceAccounts-listServiceAccounts");
+  await op.locator("button.opblock-summary-control").click();
+  await op.locator("button.try-out__btn").click();
+  await op.locator("input[placeholder=aid]").fill("root");
+  await op.locator("button.execute").click();
+  const status = op.locator(".live-responses-table tbody .response-col_status").first();
+  await status.waitFor({ timeout: 10_000 });
+  assert.equal((await status.innerText()).trim(), "200");
+  await context.close();
+});

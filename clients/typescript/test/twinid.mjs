@@ -16,9 +16,11 @@ const freePort = () =>
     s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); });
   });
 
-/** startTwinid builds and starts twinid with fixed bootstrap credentials. */
+/** startTwinid builds and starts twinid with fixed bootstrap credentials (a service account and a person). */
 export async function startTwinid(clientId) {
   const clientSecret = "twid_" + Array.from({ length: 43 }, () => base62[randomInt(62)]).join("");
+  const adminEmail = "admin@example.com";
+  const adminPassword = "admin " + Array.from({ length: 20 }, () => base62[randomInt(62)]).join("");
   const tmp = mkdtempSync(join(tmpdir(), "twinid-node-"));
   const bin = join(tmp, "twinid");
   execFileSync("go", ["build", "-o", bin, "./cmd/twinid"], { cwd: repoRoot, stdio: "inherit" });
@@ -32,6 +34,8 @@ export async function startTwinid(clientId) {
     TWINID_DATA_DIR: join(tmp, "data"),
     TWINID_BOOTSTRAP_CLIENT_ID: clientId,
     TWINID_BOOTSTRAP_CLIENT_SECRET: clientSecret,
+    TWINID_BOOTSTRAP_ADMIN_EMAIL: adminEmail,
+    TWINID_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
     TWINID_LOG_LEVEL: "warn",
   });
   let stderr = "";
@@ -56,5 +60,5 @@ export async function startTwinid(clientId) {
     }
     rmSync(tmp, { recursive: true, force: true });
   };
-  return { baseUrl, clientId, clientSecret, stop };
+  return { baseUrl, clientId, clientSecret, adminEmail, adminPassword, stop };
 }
