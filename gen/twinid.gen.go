@@ -627,6 +627,13 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// ForgotPasswordForm defines model for ForgotPasswordForm.
+type ForgotPasswordForm struct {
+	Ar    *string `json:"ar,omitempty"`
+	Csrf  *string `json:"csrf,omitempty"`
+	Email *string `json:"email,omitempty"`
+}
+
 // Grant defines model for Grant.
 type Grant struct {
 	// Audience Example: https://api.example.com
@@ -987,6 +994,15 @@ type RateLimit struct {
 //
 // Example: https://app.example.com/callback
 type RedirectURI = string
+
+// ResetPasswordForm defines model for ResetPasswordForm.
+type ResetPasswordForm struct {
+	Ar       *string `json:"ar,omitempty"`
+	Code     *string `json:"code,omitempty"`
+	Csrf     *string `json:"csrf,omitempty"`
+	Email    *string `json:"email,omitempty"`
+	Password *string `json:"password,omitempty"`
+}
 
 // RevokeRequest defines model for RevokeRequest.
 type RevokeRequest struct {
@@ -1465,6 +1481,15 @@ type ListAccountsParams struct {
 	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
 }
 
+// AcceptInvitationPageParams defines parameters for AcceptInvitationPage.
+type AcceptInvitationPageParams struct {
+	// Email The invited email.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// Code The emailed code.
+	Code *string `form:"code,omitempty" json:"code,omitempty"`
+}
+
 // AuthorizeParams defines parameters for Authorize.
 type AuthorizeParams struct {
 	// ResponseType Must be `code`.
@@ -1519,6 +1544,15 @@ type AuthorizeParams struct {
 	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
 }
 
+// ForgotPasswordPageParams defines parameters for ForgotPasswordPage.
+type ForgotPasswordPageParams struct {
+	// Ar The sealed sign-in in progress, to return to it afterwards.
+	Ar *string `form:"ar,omitempty" json:"ar,omitempty"`
+
+	// Email Prefills the email.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+}
+
 // LogoutParams defines parameters for Logout.
 type LogoutParams struct {
 	// IdTokenHint An ID token twinid issued.
@@ -1535,6 +1569,18 @@ type LogoutParams struct {
 
 	// TwinidSession The SSO session of this account.
 	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
+}
+
+// ResetPasswordPageParams defines parameters for ResetPasswordPage.
+type ResetPasswordPageParams struct {
+	// Email The customer's email.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// Code The emailed code.
+	Code *string `form:"code,omitempty" json:"code,omitempty"`
+
+	// Ar A sign-in in progress.
+	Ar *string `form:"ar,omitempty" json:"ar,omitempty"`
 }
 
 // ListClientsParams defines parameters for ListClients.
@@ -1621,6 +1667,9 @@ type CreateAccountJSONRequestBody = AccountCreate
 // UpdateAccountJSONRequestBody defines body for UpdateAccount for application/json ContentType.
 type UpdateAccountJSONRequestBody = AccountUpdate
 
+// SubmitForgotPasswordFormdataRequestBody defines body for SubmitForgotPassword for application/x-www-form-urlencoded ContentType.
+type SubmitForgotPasswordFormdataRequestBody = ForgotPasswordForm
+
 // IntrospectTokenJSONRequestBody defines body for IntrospectToken for application/json ContentType.
 type IntrospectTokenJSONRequestBody = RevokeRequest
 
@@ -1629,6 +1678,9 @@ type IntrospectTokenFormdataRequestBody = RevokeRequest
 
 // SubmitLoginFormdataRequestBody defines body for SubmitLogin for application/x-www-form-urlencoded ContentType.
 type SubmitLoginFormdataRequestBody = LoginForm
+
+// SubmitResetPasswordFormdataRequestBody defines body for SubmitResetPassword for application/x-www-form-urlencoded ContentType.
+type SubmitResetPasswordFormdataRequestBody = ResetPasswordForm
 
 // RevokeTokenJSONRequestBody defines body for RevokeToken for application/json ContentType.
 type RevokeTokenJSONRequestBody = RevokeRequest
@@ -2194,6 +2246,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/accounts/{aid}/.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AcceptInvitationPage Hosted page: accept an invitation
+	//
+	// The link in an invitation email lands here: choose a password to activate the account.
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/accept-invitation (the `AcceptInvitationPage` operationId).
+	AcceptInvitationPage(ctx context.Context, aid Aid, params *AcceptInvitationPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
 	//
 	// RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
@@ -2207,6 +2266,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/accounts/{aid}/auth/authorize (the `Authorize` operationId).
 	Authorize(ctx context.Context, aid Aid, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgotPasswordPage Hosted page: forgot password
+	//
+	// Asks for the email; the login page links here (carrying the sign-in in progress in `ar`).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/forgot-password (the `ForgotPasswordPage` operationId).
+	ForgotPasswordPage(ctx context.Context, aid Aid, params *ForgotPasswordPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitForgotPasswordWithBody Hosted page: send a reset code
+	//
+	// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+	// the form for the code and a new password.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+	SubmitForgotPasswordWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitForgotPasswordWithFormdataBody Hosted page: send a reset code
+	//
+	// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+	// the form for the code and a new password.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+	SubmitForgotPasswordWithFormdataBody(ctx context.Context, aid Aid, body SubmitForgotPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IntrospectTokenWithBody Introspect a token (RFC 7662)
 	//
@@ -2275,6 +2361,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
 	Logout(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetPasswordPage Hosted page: enter the code and a new password
+	//
+	// The link in a reset email lands here.
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/reset-password (the `ResetPasswordPage` operationId).
+	ResetPasswordPage(ctx context.Context, aid Aid, params *ResetPasswordPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitResetPasswordWithBody Hosted page: set the new password
+	//
+	// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+	SubmitResetPasswordWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitResetPasswordWithFormdataBody Hosted page: set the new password
+	//
+	// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+	SubmitResetPasswordWithFormdataBody(ctx context.Context, aid Aid, body SubmitResetPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeTokenWithBody Revoke a refresh or access token (RFC 7009)
 	//
@@ -3233,6 +3344,23 @@ func (c *Client) GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors
 	return c.Client.Do(req)
 }
 
+// AcceptInvitationPage Hosted page: accept an invitation
+//
+// The link in an invitation email lands here: choose a password to activate the account.
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/accept-invitation (the `AcceptInvitationPage` operationId).
+func (c *Client) AcceptInvitationPage(ctx context.Context, aid Aid, params *AcceptInvitationPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptInvitationPageRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Authorize Authorization endpoint (code + PKCE, OpenID Connect)
 //
 // RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
@@ -3247,6 +3375,63 @@ func (c *Client) GetOpenIDConfiguration(ctx context.Context, aid Aid, reqEditors
 // Corresponds with GET /v1/accounts/{aid}/auth/authorize (the `Authorize` operationId).
 func (c *Client) Authorize(ctx context.Context, aid Aid, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAuthorizeRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgotPasswordPage Hosted page: forgot password
+//
+// Asks for the email; the login page links here (carrying the sign-in in progress in `ar`).
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/forgot-password (the `ForgotPasswordPage` operationId).
+func (c *Client) ForgotPasswordPage(ctx context.Context, aid Aid, params *ForgotPasswordPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgotPasswordPageRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitForgotPasswordWithBody Hosted page: send a reset code
+//
+// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+// the form for the code and a new password.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+func (c *Client) SubmitForgotPasswordWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitForgotPasswordRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitForgotPasswordWithFormdataBody Hosted page: send a reset code
+//
+// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+// the form for the code and a new password.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+func (c *Client) SubmitForgotPasswordWithFormdataBody(ctx context.Context, aid Aid, body SubmitForgotPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitForgotPasswordRequestWithFormdataBody(c.Server, aid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3375,6 +3560,61 @@ func (c *Client) SubmitLoginWithFormdataBody(ctx context.Context, aid Aid, body 
 // Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
 func (c *Client) Logout(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLogoutRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetPasswordPage Hosted page: enter the code and a new password
+//
+// The link in a reset email lands here.
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/reset-password (the `ResetPasswordPage` operationId).
+func (c *Client) ResetPasswordPage(ctx context.Context, aid Aid, params *ResetPasswordPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetPasswordPageRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitResetPasswordWithBody Hosted page: set the new password
+//
+// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+func (c *Client) SubmitResetPasswordWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitResetPasswordRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitResetPasswordWithFormdataBody Hosted page: set the new password
+//
+// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+func (c *Client) SubmitResetPasswordWithFormdataBody(ctx context.Context, aid Aid, body SubmitResetPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitResetPasswordRequestWithFormdataBody(c.Server, aid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5131,6 +5371,79 @@ func NewGetOpenIDConfigurationRequest(server string, aid Aid) (*http.Request, er
 	return req, nil
 }
 
+// NewAcceptInvitationPageRequest constructs an http.Request for the AcceptInvitationPage method
+func NewAcceptInvitationPageRequest(server string, aid Aid, params *AcceptInvitationPageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/accept-invitation", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAuthorizeRequest constructs an http.Request for the Authorize method
 func NewAuthorizeRequest(server string, aid Aid, params *AuthorizeParams) (*http.Request, error) {
 	var err error
@@ -5389,6 +5702,126 @@ func NewAuthorizeRequest(server string, aid Aid, params *AuthorizeParams) (*http
 	return req, nil
 }
 
+// NewForgotPasswordPageRequest constructs an http.Request for the ForgotPasswordPage method
+func NewForgotPasswordPageRequest(server string, aid Aid, params *ForgotPasswordPageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/forgot-password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Ar != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ar", *params.Ar, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitForgotPasswordRequestWithFormdataBody calls the generic SubmitForgotPassword builder with application/x-www-form-urlencoded body
+func NewSubmitForgotPasswordRequestWithFormdataBody(server string, aid Aid, body SubmitForgotPasswordFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitForgotPasswordRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewSubmitForgotPasswordRequestWithBody constructs an http.Request for the SubmitForgotPassword method, with any body, and a specified content type
+func NewSubmitForgotPasswordRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/forgot-password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewIntrospectTokenRequest calls the generic IntrospectToken builder with application/json body
 func NewIntrospectTokenRequest(server string, aid Aid, body IntrospectTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5605,6 +6038,138 @@ func NewLogoutRequest(server string, aid Aid, params *LogoutParams) (*http.Reque
 			req.AddCookie(cookie0)
 		}
 	}
+	return req, nil
+}
+
+// NewResetPasswordPageRequest constructs an http.Request for the ResetPasswordPage method
+func NewResetPasswordPageRequest(server string, aid Aid, params *ResetPasswordPageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/reset-password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Ar != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ar", *params.Ar, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitResetPasswordRequestWithFormdataBody calls the generic SubmitResetPassword builder with application/x-www-form-urlencoded body
+func NewSubmitResetPasswordRequestWithFormdataBody(server string, aid Aid, body SubmitResetPasswordFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitResetPasswordRequestWithBody(server, aid, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewSubmitResetPasswordRequestWithBody constructs an http.Request for the SubmitResetPassword method, with any body, and a specified content type
+func NewSubmitResetPasswordRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/reset-password", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
 	return req, nil
 }
 
@@ -7993,6 +8558,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/accounts/{aid}/.well-known/openid-configuration (the `GetOpenIDConfiguration` operationId).
 	GetOpenIDConfigurationWithResponse(ctx context.Context, aid Aid, reqEditors ...RequestEditorFn) (*GetOpenIDConfigurationResponse, error)
 
+	// AcceptInvitationPageWithResponse Hosted page: accept an invitation
+	//
+	// The link in an invitation email lands here: choose a password to activate the account.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/accept-invitation (the `AcceptInvitationPage` operationId).
+	AcceptInvitationPageWithResponse(ctx context.Context, aid Aid, params *AcceptInvitationPageParams, reqEditors ...RequestEditorFn) (*AcceptInvitationPageResponse, error)
+
 	// AuthorizeWithResponse Authorization endpoint (code + PKCE, OpenID Connect)
 	//
 	// RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
@@ -8008,6 +8582,35 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/accounts/{aid}/auth/authorize (the `Authorize` operationId).
 	AuthorizeWithResponse(ctx context.Context, aid Aid, params *AuthorizeParams, reqEditors ...RequestEditorFn) (*AuthorizeResponse, error)
+
+	// ForgotPasswordPageWithResponse Hosted page: forgot password
+	//
+	// Asks for the email; the login page links here (carrying the sign-in in progress in `ar`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/forgot-password (the `ForgotPasswordPage` operationId).
+	ForgotPasswordPageWithResponse(ctx context.Context, aid Aid, params *ForgotPasswordPageParams, reqEditors ...RequestEditorFn) (*ForgotPasswordPageResponse, error)
+
+	// SubmitForgotPasswordWithBodyWithResponse Hosted page: send a reset code
+	//
+	// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+	// the form for the code and a new password.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+	SubmitForgotPasswordWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitForgotPasswordResponse, error)
+
+	// SubmitForgotPasswordWithFormdataBodyWithResponse Hosted page: send a reset code
+	//
+	// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+	// the form for the code and a new password.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+	SubmitForgotPasswordWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body SubmitForgotPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitForgotPasswordResponse, error)
 
 	// IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
 	//
@@ -8078,6 +8681,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
 	LogoutWithResponse(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+
+	// ResetPasswordPageWithResponse Hosted page: enter the code and a new password
+	//
+	// The link in a reset email lands here.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/reset-password (the `ResetPasswordPage` operationId).
+	ResetPasswordPageWithResponse(ctx context.Context, aid Aid, params *ResetPasswordPageParams, reqEditors ...RequestEditorFn) (*ResetPasswordPageResponse, error)
+
+	// SubmitResetPasswordWithBodyWithResponse Hosted page: set the new password
+	//
+	// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+	SubmitResetPasswordWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitResetPasswordResponse, error)
+
+	// SubmitResetPasswordWithFormdataBodyWithResponse Hosted page: set the new password
+	//
+	// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+	SubmitResetPasswordWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body SubmitResetPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitResetPasswordResponse, error)
 
 	// RevokeTokenWithBodyWithResponse Revoke a refresh or access token (RFC 7009)
 	//
@@ -9472,6 +10102,40 @@ func (r GetOpenIDConfigurationResponse) ContentType() string {
 	return ""
 }
 
+type AcceptInvitationPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptInvitationPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptInvitationPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptInvitationPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptInvitationPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AuthorizeResponse303Headers the declared response headers of an HTTP 303 response for Authorize
 type AuthorizeResponse303Headers struct {
 	Location *string
@@ -9507,6 +10171,74 @@ func (r AuthorizeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ForgotPasswordPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ForgotPasswordPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForgotPasswordPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForgotPasswordPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForgotPasswordPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubmitForgotPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitForgotPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitForgotPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitForgotPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitForgotPasswordResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9689,6 +10421,74 @@ func (r LogoutResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LogoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResetPasswordPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetPasswordPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetPasswordPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetPasswordPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetPasswordPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubmitResetPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitResetPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitResetPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitResetPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitResetPasswordResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13436,6 +14236,21 @@ func (c *ClientWithResponses) GetOpenIDConfigurationWithResponse(ctx context.Con
 	return ParseGetOpenIDConfigurationResponse(rsp)
 }
 
+// AcceptInvitationPageWithResponse Hosted page: accept an invitation
+//
+// The link in an invitation email lands here: choose a password to activate the account.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/accept-invitation (the `AcceptInvitationPage` operationId).
+func (c *ClientWithResponses) AcceptInvitationPageWithResponse(ctx context.Context, aid Aid, params *AcceptInvitationPageParams, reqEditors ...RequestEditorFn) (*AcceptInvitationPageResponse, error) {
+	rsp, err := c.AcceptInvitationPage(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptInvitationPageResponse(rsp)
+}
+
 // AuthorizeWithResponse Authorization endpoint (code + PKCE, OpenID Connect)
 //
 // RFC 6749 §4.1 with PKCE (RFC 7636; `S256` only, required for public clients) and OpenID Connect Core.
@@ -13456,6 +14271,53 @@ func (c *ClientWithResponses) AuthorizeWithResponse(ctx context.Context, aid Aid
 		return nil, err
 	}
 	return ParseAuthorizeResponse(rsp)
+}
+
+// ForgotPasswordPageWithResponse Hosted page: forgot password
+//
+// Asks for the email; the login page links here (carrying the sign-in in progress in `ar`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/forgot-password (the `ForgotPasswordPage` operationId).
+func (c *ClientWithResponses) ForgotPasswordPageWithResponse(ctx context.Context, aid Aid, params *ForgotPasswordPageParams, reqEditors ...RequestEditorFn) (*ForgotPasswordPageResponse, error) {
+	rsp, err := c.ForgotPasswordPage(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgotPasswordPageResponse(rsp)
+}
+
+// SubmitForgotPasswordWithBodyWithResponse Hosted page: send a reset code
+//
+// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+// the form for the code and a new password.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+func (c *ClientWithResponses) SubmitForgotPasswordWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitForgotPasswordResponse, error) {
+	rsp, err := c.SubmitForgotPasswordWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitForgotPasswordResponse(rsp)
+}
+
+// SubmitForgotPasswordWithFormdataBodyWithResponse Hosted page: send a reset code
+//
+// Emails a reset code when the email belongs to a customer (the same page either way), then shows
+// the form for the code and a new password.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/forgot-password (the `SubmitForgotPassword` operationId).
+func (c *ClientWithResponses) SubmitForgotPasswordWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body SubmitForgotPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitForgotPasswordResponse, error) {
+	rsp, err := c.SubmitForgotPasswordWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitForgotPasswordResponse(rsp)
 }
 
 // IntrospectTokenWithBodyWithResponse Introspect a token (RFC 7662)
@@ -13562,6 +14424,51 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, aid Aid, p
 		return nil, err
 	}
 	return ParseLogoutResponse(rsp)
+}
+
+// ResetPasswordPageWithResponse Hosted page: enter the code and a new password
+//
+// The link in a reset email lands here.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/reset-password (the `ResetPasswordPage` operationId).
+func (c *ClientWithResponses) ResetPasswordPageWithResponse(ctx context.Context, aid Aid, params *ResetPasswordPageParams, reqEditors ...RequestEditorFn) (*ResetPasswordPageResponse, error) {
+	rsp, err := c.ResetPasswordPage(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetPasswordPageResponse(rsp)
+}
+
+// SubmitResetPasswordWithBodyWithResponse Hosted page: set the new password
+//
+// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+func (c *ClientWithResponses) SubmitResetPasswordWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitResetPasswordResponse, error) {
+	rsp, err := c.SubmitResetPasswordWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitResetPasswordResponse(rsp)
+}
+
+// SubmitResetPasswordWithFormdataBodyWithResponse Hosted page: set the new password
+//
+// Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/reset-password (the `SubmitResetPassword` operationId).
+func (c *ClientWithResponses) SubmitResetPasswordWithFormdataBodyWithResponse(ctx context.Context, aid Aid, body SubmitResetPasswordFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitResetPasswordResponse, error) {
+	rsp, err := c.SubmitResetPasswordWithFormdataBody(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitResetPasswordResponse(rsp)
 }
 
 // RevokeTokenWithBodyWithResponse Revoke a refresh or access token (RFC 7009)
@@ -15259,6 +16166,22 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 	return response, nil
 }
 
+// ParseAcceptInvitationPageResponse parses an HTTP response from a AcceptInvitationPageWithResponse call
+func ParseAcceptInvitationPageResponse(rsp *http.Response) (*AcceptInvitationPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptInvitationPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseAuthorizeResponse parses an HTTP response from a AuthorizeWithResponse call
 func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15283,6 +16206,38 @@ func ParseAuthorizeResponse(rsp *http.Response) (*AuthorizeResponse, error) {
 			headers.Location = &value
 		}
 		response.Headers303 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseForgotPasswordPageResponse parses an HTTP response from a ForgotPasswordPageWithResponse call
+func ParseForgotPasswordPageResponse(rsp *http.Response) (*ForgotPasswordPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForgotPasswordPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseSubmitForgotPasswordResponse parses an HTTP response from a SubmitForgotPasswordWithResponse call
+func ParseSubmitForgotPasswordResponse(rsp *http.Response) (*SubmitForgotPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitForgotPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
@@ -15459,6 +16414,38 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			headers.SetCookie = &value
 		}
 		response.Headers303 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetPasswordPageResponse parses an HTTP response from a ResetPasswordPageWithResponse call
+func ParseResetPasswordPageResponse(rsp *http.Response) (*ResetPasswordPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetPasswordPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseSubmitResetPasswordResponse parses an HTTP response from a SubmitResetPasswordWithResponse call
+func ParseSubmitResetPasswordResponse(rsp *http.Response) (*SubmitResetPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitResetPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
@@ -18890,9 +19877,18 @@ type ServerInterface interface {
 	// GetOpenIDConfiguration Discovery document of the account's issuer
 	// (GET /v1/accounts/{aid}/.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx echo.Context, aid Aid) error
+	// AcceptInvitationPage Hosted page: accept an invitation
+	// (GET /v1/accounts/{aid}/auth/accept-invitation)
+	AcceptInvitationPage(ctx echo.Context, aid Aid, params AcceptInvitationPageParams) error
 	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
 	// (GET /v1/accounts/{aid}/auth/authorize)
 	Authorize(ctx echo.Context, aid Aid, params AuthorizeParams) error
+	// ForgotPasswordPage Hosted page: forgot password
+	// (GET /v1/accounts/{aid}/auth/forgot-password)
+	ForgotPasswordPage(ctx echo.Context, aid Aid, params ForgotPasswordPageParams) error
+	// SubmitForgotPassword Hosted page: send a reset code
+	// (POST /v1/accounts/{aid}/auth/forgot-password)
+	SubmitForgotPassword(ctx echo.Context, aid Aid) error
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /v1/accounts/{aid}/auth/introspect)
 	IntrospectToken(ctx echo.Context, aid Aid) error
@@ -18902,6 +19898,12 @@ type ServerInterface interface {
 	// Logout End the session (RP-initiated logout)
 	// (GET /v1/accounts/{aid}/auth/logout)
 	Logout(ctx echo.Context, aid Aid, params LogoutParams) error
+	// ResetPasswordPage Hosted page: enter the code and a new password
+	// (GET /v1/accounts/{aid}/auth/reset-password)
+	ResetPasswordPage(ctx echo.Context, aid Aid, params ResetPasswordPageParams) error
+	// SubmitResetPassword Hosted page: set the new password
+	// (POST /v1/accounts/{aid}/auth/reset-password)
+	SubmitResetPassword(ctx echo.Context, aid Aid) error
 	// RevokeToken Revoke a refresh or access token (RFC 7009)
 	// (POST /v1/accounts/{aid}/auth/revoke)
 	RevokeToken(ctx echo.Context, aid Aid) error
@@ -19167,6 +20169,38 @@ func (w *ServerInterfaceWrapper) GetOpenIDConfiguration(ctx echo.Context) error 
 	return err
 }
 
+// AcceptInvitationPage converts echo context to params.
+func (w *ServerInterfaceWrapper) AcceptInvitationPage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AcceptInvitationPageParams
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// ------------- Optional query parameter "code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", ctx.QueryParams(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AcceptInvitationPage(ctx, aid, params)
+	return err
+}
+
 // Authorize converts echo context to params.
 func (w *ServerInterfaceWrapper) Authorize(ctx echo.Context) error {
 	var err error
@@ -19308,6 +20342,54 @@ func (w *ServerInterfaceWrapper) Authorize(ctx echo.Context) error {
 	return err
 }
 
+// ForgotPasswordPage converts echo context to params.
+func (w *ServerInterfaceWrapper) ForgotPasswordPage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ForgotPasswordPageParams
+	// ------------- Optional query parameter "ar" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ar", ctx.QueryParams(), &params.Ar, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ar: %s", err))
+	}
+
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ForgotPasswordPage(ctx, aid, params)
+	return err
+}
+
+// SubmitForgotPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) SubmitForgotPassword(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubmitForgotPassword(ctx, aid)
+	return err
+}
+
 // IntrospectToken converts echo context to params.
 func (w *ServerInterfaceWrapper) IntrospectToken(ctx echo.Context) error {
 	var err error
@@ -19394,6 +20476,61 @@ func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Logout(ctx, aid, params)
+	return err
+}
+
+// ResetPasswordPage converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPasswordPage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResetPasswordPageParams
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// ------------- Optional query parameter "code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", ctx.QueryParams(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// ------------- Optional query parameter "ar" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ar", ctx.QueryParams(), &params.Ar, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ar: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPasswordPage(ctx, aid, params)
+	return err
+}
+
+// SubmitResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) SubmitResetPassword(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubmitResetPassword(ctx, aid)
 	return err
 }
 
@@ -20486,6 +21623,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.GetUserInfo, options.OperationMiddlewares["getUserInfo"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.PostUserInfo, options.OperationMiddlewares["postUserInfo"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/forgot-password", wrapper.ForgotPasswordPage, options.OperationMiddlewares["forgotPasswordPage"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/forgot-password", wrapper.SubmitForgotPassword, options.OperationMiddlewares["submitForgotPassword"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/reset-password", wrapper.ResetPasswordPage, options.OperationMiddlewares["resetPasswordPage"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/reset-password", wrapper.SubmitResetPassword, options.OperationMiddlewares["submitResetPassword"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/accept-invitation", wrapper.AcceptInvitationPage, options.OperationMiddlewares["acceptInvitationPage"]...)
 	router.GET(options.BaseURL+"/v1/accounts", wrapper.ListAccounts, options.OperationMiddlewares["listAccounts"]...)
 	router.POST(options.BaseURL+"/v1/accounts", wrapper.CreateAccount, options.OperationMiddlewares["createAccount"]...)
 	router.DELETE(options.BaseURL+"/v1/accounts/:aid", wrapper.DeleteAccount, options.OperationMiddlewares["deleteAccount"]...)
@@ -21249,6 +22391,35 @@ func (response GetOpenIDConfiguration404ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type AcceptInvitationPageRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params AcceptInvitationPageParams
+}
+
+type AcceptInvitationPageResponseObject interface {
+	VisitAcceptInvitationPageResponse(w http.ResponseWriter) error
+}
+
+type AcceptInvitationPage200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response AcceptInvitationPage200TexthtmlResponse) VisitAcceptInvitationPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type AuthorizeRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params AuthorizeParams
@@ -21300,6 +22471,84 @@ type Authorize400TexthtmlResponse struct {
 }
 
 func (response Authorize400TexthtmlResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ForgotPasswordPageRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params ForgotPasswordPageParams
+}
+
+type ForgotPasswordPageResponseObject interface {
+	VisitForgotPasswordPageResponse(w http.ResponseWriter) error
+}
+
+type ForgotPasswordPage200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ForgotPasswordPage200TexthtmlResponse) VisitForgotPasswordPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitForgotPasswordRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *SubmitForgotPasswordFormdataRequestBody
+}
+
+type SubmitForgotPasswordResponseObject interface {
+	VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error
+}
+
+type SubmitForgotPassword200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitForgotPassword200TexthtmlResponse) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitForgotPassword400TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitForgotPassword400TexthtmlResponse) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -21593,6 +22842,104 @@ func (response Logout400TexthtmlResponse) VisitLogoutResponse(w http.ResponseWri
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ResetPasswordPageRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params ResetPasswordPageParams
+}
+
+type ResetPasswordPageResponseObject interface {
+	VisitResetPasswordPageResponse(w http.ResponseWriter) error
+}
+
+type ResetPasswordPage200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ResetPasswordPage200TexthtmlResponse) VisitResetPasswordPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitResetPasswordRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *SubmitResetPasswordFormdataRequestBody
+}
+
+type SubmitResetPasswordResponseObject interface {
+	VisitSubmitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type SubmitResetPassword200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitResetPassword200TexthtmlResponse) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitResetPassword400TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitResetPassword400TexthtmlResponse) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitResetPassword429TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitResetPassword429TexthtmlResponse) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(429)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -26202,9 +27549,18 @@ type StrictServerInterface interface {
 	// GetOpenIDConfiguration Discovery document of the account's issuer
 	// (GET /v1/accounts/{aid}/.well-known/openid-configuration)
 	GetOpenIDConfiguration(ctx context.Context, request GetOpenIDConfigurationRequestObject) (GetOpenIDConfigurationResponseObject, error)
+	// AcceptInvitationPage Hosted page: accept an invitation
+	// (GET /v1/accounts/{aid}/auth/accept-invitation)
+	AcceptInvitationPage(ctx context.Context, request AcceptInvitationPageRequestObject) (AcceptInvitationPageResponseObject, error)
 	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
 	// (GET /v1/accounts/{aid}/auth/authorize)
 	Authorize(ctx context.Context, request AuthorizeRequestObject) (AuthorizeResponseObject, error)
+	// ForgotPasswordPage Hosted page: forgot password
+	// (GET /v1/accounts/{aid}/auth/forgot-password)
+	ForgotPasswordPage(ctx context.Context, request ForgotPasswordPageRequestObject) (ForgotPasswordPageResponseObject, error)
+	// SubmitForgotPassword Hosted page: send a reset code
+	// (POST /v1/accounts/{aid}/auth/forgot-password)
+	SubmitForgotPassword(ctx context.Context, request SubmitForgotPasswordRequestObject) (SubmitForgotPasswordResponseObject, error)
 	// IntrospectToken Introspect a token (RFC 7662)
 	// (POST /v1/accounts/{aid}/auth/introspect)
 	IntrospectToken(ctx context.Context, request IntrospectTokenRequestObject) (IntrospectTokenResponseObject, error)
@@ -26214,6 +27570,12 @@ type StrictServerInterface interface {
 	// Logout End the session (RP-initiated logout)
 	// (GET /v1/accounts/{aid}/auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// ResetPasswordPage Hosted page: enter the code and a new password
+	// (GET /v1/accounts/{aid}/auth/reset-password)
+	ResetPasswordPage(ctx context.Context, request ResetPasswordPageRequestObject) (ResetPasswordPageResponseObject, error)
+	// SubmitResetPassword Hosted page: set the new password
+	// (POST /v1/accounts/{aid}/auth/reset-password)
+	SubmitResetPassword(ctx context.Context, request SubmitResetPasswordRequestObject) (SubmitResetPasswordResponseObject, error)
 	// RevokeToken Revoke a refresh or access token (RFC 7009)
 	// (POST /v1/accounts/{aid}/auth/revoke)
 	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
@@ -26619,6 +27981,32 @@ func (sh *strictHandler) GetOpenIDConfiguration(ctx echo.Context, aid Aid) error
 	return nil
 }
 
+// AcceptInvitationPage operation middleware
+func (sh *strictHandler) AcceptInvitationPage(ctx echo.Context, aid Aid, params AcceptInvitationPageParams) error {
+	var request AcceptInvitationPageRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptInvitationPage(ctx.Request().Context(), request.(AcceptInvitationPageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptInvitationPage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AcceptInvitationPageResponseObject); ok {
+		return validResponse.VisitAcceptInvitationPageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Authorize operation middleware
 func (sh *strictHandler) Authorize(ctx echo.Context, aid Aid, params AuthorizeParams) error {
 	var request AuthorizeRequestObject
@@ -26639,6 +28027,67 @@ func (sh *strictHandler) Authorize(ctx echo.Context, aid Aid, params AuthorizePa
 		return err
 	} else if validResponse, ok := response.(AuthorizeResponseObject); ok {
 		return validResponse.VisitAuthorizeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ForgotPasswordPage operation middleware
+func (sh *strictHandler) ForgotPasswordPage(ctx echo.Context, aid Aid, params ForgotPasswordPageParams) error {
+	var request ForgotPasswordPageRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ForgotPasswordPage(ctx.Request().Context(), request.(ForgotPasswordPageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ForgotPasswordPage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ForgotPasswordPageResponseObject); ok {
+		return validResponse.VisitForgotPasswordPageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubmitForgotPassword operation middleware
+func (sh *strictHandler) SubmitForgotPassword(ctx echo.Context, aid Aid) error {
+	var request SubmitForgotPasswordRequestObject
+
+	request.Aid = aid
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body SubmitForgotPasswordFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitForgotPassword(ctx.Request().Context(), request.(SubmitForgotPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitForgotPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubmitForgotPasswordResponseObject); ok {
+		return validResponse.VisitSubmitForgotPasswordResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -26761,6 +28210,67 @@ func (sh *strictHandler) Logout(ctx echo.Context, aid Aid, params LogoutParams) 
 		return err
 	} else if validResponse, ok := response.(LogoutResponseObject); ok {
 		return validResponse.VisitLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPasswordPage operation middleware
+func (sh *strictHandler) ResetPasswordPage(ctx echo.Context, aid Aid, params ResetPasswordPageParams) error {
+	var request ResetPasswordPageRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPasswordPage(ctx.Request().Context(), request.(ResetPasswordPageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPasswordPage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordPageResponseObject); ok {
+		return validResponse.VisitResetPasswordPageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubmitResetPassword operation middleware
+func (sh *strictHandler) SubmitResetPassword(ctx echo.Context, aid Aid) error {
+	var request SubmitResetPasswordRequestObject
+
+	request.Aid = aid
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body SubmitResetPasswordFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitResetPassword(ctx.Request().Context(), request.(SubmitResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubmitResetPasswordResponseObject); ok {
+		return validResponse.VisitSubmitResetPasswordResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -28347,285 +29857,293 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L0Nc9s29i/8VTB6diZSK8nya2J7dua6btJ1mybe2Nn871a5JkRCEmoKUAnQjjaTz3O/x/1kz+AAIEES",
-	"lChbjruNZ3a2sUji9eDgvP7O51bIZ3POCJOidfS5NSU4Ign88xSHU3LKmUx4rP6OiAgTOpeUs9YRPKVs",
-	"gvgYySlBCRFzzgTpt7otEU7JDKtPyCc8m8ekddSap6OYhl00w596eEL+vjsYtLotuZirh0ImlE1aX750",
-	"W695iHUP5Q7fv3ttOwsTgiWJVKc8TcJSp9VG3/ALyRNSbfMkvsULgQLGe0K9EaD2u1en6OD53iH6f/93",
-	"v7/dqZuP/cI7ifMET2b4DYcVXNprqN4IlnQCL3g7eYcleU1nVML/VXu55NeECb1eMSVMohleoIT8kRIh",
-	"0Zwk6JayiN+itnpllIbXRD4TKMGSwNMZZakkdQuwPRhkg6JMkglJiqN6R2aYMjXYysje6TEIFJOxRJQ5",
-	"Y3wmzEgQ47c1Xe8crupZEM96XJCQs0iglEkao3zOiAo0TuMY4QmmrG66/i6JTBYnY0mS+u4kR7eYSjQi",
-	"Y54QJJOFOjXr9/Xhw4eTVE4JkzTE0kNVl1OCcP4G5QxB40QNIa0/mT8QnJDEQ2Jfuq05TvCMSMMQMI1q",
-	"ug1DnjKJaKQ6oernOZbTVrfF8Ey1qb7sthTt0YRErSOZpMQ/moRz2VIdS0kS1dD/+Q33/jPoHX40/+19",
-	"/LzdPdj58jfvodBUdFYzzozG3qqlRIH++4pGQc24s+aaDX4/GpADvB32dseDUW8v3H/eO8R7u71tsjPe",
-	"xXuj/fBANTXDn14TNpHT1tHO/oF3GqmQfEaS2omY589E/Zo7bTQb/WD7cGe8PdrpHYTbpPcc70a9w/H+",
-	"dm8Q7o1ekJ1oG7/YLo7+YM83+EmC67cAHi4btv16Y2MeNBlz7Oeh53hCkKD/Idlg/0hJsshHq79zxxaR",
-	"MU5j2TraGUC/dJbODLucUWb+8p5wEfI5qVs3eLhs3ezXm1q358+brJsgYUJqN1s/XTpq+/3Ghn3YbNjJ",
-	"DQ3JieZb9cOHtyx7Wz6PUoMbm8+LRvOROJGUTWruotM0ETw5gksvYOST1D8EVp6aJ+SG8lSgOZ7Uknqx",
-	"D3c+zvC2d154LxIrHsI98gOOjAig/go5k4TBP/F8Hpu7a2ue8FFMZt//LrQwmC2a+iJS7d/gmEbw8tUY",
-	"05ioRY+IxDQ2+2dlHSoQZfC2mhtJEq7us98+t8aUxJE9O0ItNBECT0BeTficJHKBhubpsKXamVEhYFIf",
-	"YdFlKlpHeyAKUalvUxwhO7lsJfCIp/JoFGN23frirtzfEjJuHbX+v61cCN/ST8XWuV4AvX5V4rSTizgR",
-	"iHEl3clwCtt5cn6G2nOS9GB+yExKLQIK9OyDTl8N5JSzcUzD+21DaBtxVh9rfoVuqVRDosL8rUkC4Tgh",
-	"OFog8okKqdY9X8rDfClP84YfaB1PMg3CjpQggWcEpYz+kRJ0g+OUmFF2EU+spqM/AbLSktWXbusVT0Y0",
-	"igi712JSJtLxmIYgl8CalYlaKrEexTi81rK9Xlg8p0dbWzPM8ITMCJNbfXMP9Quru5uvbj7eByVTd7iW",
-	"KtqKo0RAjnpqQccurjp0WnZVUjlPkJIHEY5mlAlY5jdcvuIpi+61yozLqzG04ixuidvDmbIv5Su4l6/g",
-	"Gy7RK/PCA63gG45EGk4dmmP6OJlBwpKAMNuIp3pWBPgBEB4wyIzm4Per4mgcVTLjOlMeRxU6lIRhJnuj",
-	"jAqbLwZM5iUMyrMeBeV8B8EgFYWXrRY9x2zh6828v2UNA9AVdN3kGC9dRs/5XbGWNSda77A4UjrdUSrU",
-	"9Da0ipf+vrPjGVRnEXSRXvv9QScnugaH0a7VJsZtT0OF+C85/xWzhbUr3G3rJJnNeYITGi+uUoZvMI3x",
-	"KK7dP87RDLOFWcHEmjTGwMioMAt8jMCAo99ybA/q7ptTRXkb2tJmw+mj06XD2chZckwxvcw2tezLkiWr",
-	"0EDBjNSokfyLUkPGKtSwEfW2NfH0Mrl66ce5NSjnJ++ZOr88of8h0f04s97BGnI0x7lk/zFi8YZo7HRJ",
-	"H8A03HEGnT56z64Zv2WW12AWoduEs4nRC1HM+TXCMb3eFN19+PChVzaSLfu0bFMrbFvGAL4mN4n5hDKB",
-	"sEScheQYJYqm1K2P1aJxtrHNPMdC3PIkQlMswI6vZHQs0wRLEtl+sSJmFDhnIDDDEKUdu8cxOceLmOPo",
-	"kvPXOJmQNQS7jQioIx4t1OT5DUnQNvqV/gD3yoWWBpvRwcYH9ufZneZX6+Z3xx4Kw2KwVIdKiq86/4b8",
-	"e7XOkboNOWrHCQK2ibQZXsk2RAhzjVOBrBWpqMdt51rI+2K7D6eIFIYJ4yut8ka473s2T7hagjWPnG/B",
-	"4fapatHmgZZ2j4zKwvic5OrKEivRb4OPBUNRg9YKxqKdHXfvnMmil0xSuXi4PfxA4rg35smMRF00SrWG",
-	"O+dCUNV7m/QnfYQZKkyoizAapTSWPcoyLVRrAO+ZSOdznkgS/Uoiii9h1I/DvNVMgvLNHPSNWR2aUj0Z",
-	"86z6p7HvUeJ6tnLDrNFgcdXJ1G0Z7/MJtKPWE8vWUSvCkvQknRHfJ1SIVPOevIuplPOjra2YhzieciGP",
-	"XgxeDLZutres5re1bBDaKOu2dwlvoxPf24JISdlErFpus0AX9vUv3VY6j9ab7RfX9P2bcf3BcLN1cNfQ",
-	"7cEZ6MesXT76nYQgi5vRncK3sG1RRNV24/jc2c4xjgXprrHDd3I2rtgC18dnfD+ZjXyTG1RabRjTkrV7",
-	"TbWBCMfx2zFwt6WnT7G4L93yaaGSzIr/aDBkNQjL2JIELypD141Vx/4xH/2Fs0rr7D3cqRAP8ZqOCZBt",
-	"NSjDvXhj85qSvB2RItvp3YOB6917cbBX8O8deGIjui2ll8YXhEUkeYNnpM7npJ4jtY+IjxF8A0EE1p0r",
-	"UNvcK2Asyn1T6pNOYZStk3BG0MWUz4sE6cZuODyK3VAJ3LN+kWxQA2Yofx2pCxcJiRfCCAnZCHdRhBei",
-	"00eZQJsoxRq+ECjGQqLtfRNpUlzhnf3DncIa6x/cVdabUF3na7JQJIEnMLofSYwXS2aCEi4V+1EX3DWB",
-	"2wRilcSURDZog0ok6IQVR1gkgYPB3ovC6OqG9o7rVTtjkiQ32BNZBW8QbQqkE6bEfzUwzqwnZUqiVN3Y",
-	"hjKP0QD9HTFyQ5IuIrEgSn2MiVpctURFmnDHvLu9r15YOWpQSs/mv+JPrzCN00SfquKgX2kZ3eiv44TP",
-	"EGeZmRFHUaJO1y2VU8qcPXdWmAoU8/CaRIinMieh7fIMtgclx/pglW/dzOA1D695Ks3O+4/fmCZCwjh4",
-	"qg5VDEfmGBEcTtE4TeSUJPYxing6iolAVHZROleHVE05wot89AelwR8sYxv1Q19n6XkCwwDOgXiC5lP1",
-	"J0tnI5LY5cbZHLKR7lc3pzj0/XXCGRRrHydETIHrnowEj1NJlnBfZN43DHiMZzReIAIRVIrqQREU9tCC",
-	"5qcOCEy6i6b8VpG/IaNUEIcHHQ4ME3In8/z5c0P52ZT2nx+8KNHSrp/BuFM7i+I1pqXkVBhdZpctzEsb",
-	"YR0Ov+sbe84JlxzkBkN/R1JBfkpwuITRRyk4bG+nNJwijH5PhewZhlma2gwv0AhCCQRh6jGEuKE2zlwN",
-	"U8WWuJBDBhcXE7ckAVWeEtEB6+CESJE7YRm5LfbRBRJVVDsialTShIFipSanggxZTs2KKco0Yep0Ij4e",
-	"d/pDVkfNBys5oOHDJ/HEF8054QmV05m6r9WYHaYtUPvdxc7+gXYv7wz2XvRGVMIT8Ce/VA/17jLV+W8t",
-	"eL3VbcETJQ3lt7l9VLm5YXEy0/UqeSx/8cuXekHxPQjlawpafxaJuDKp0ylmE2KFEMdRWhw/8MziBHCE",
-	"/5f5qx/yWXEeuzs+QUoaRThvxMpu5a99ulN17HB8rHZt6UTHUytNirMxjQiTFMdFeik88Yzz1I6qsg53",
-	"0HCLEYtrBxVW2mu0FSyNjWlWh1j5W/kXSeiYkuLADP2aL0acxwQz9ckUC0snhQ8KPTjvz4jEEZa4/qjo",
-	"Lx0DVcwXOJaLS6rWvjXhcdTybXz1NJ1EGL3mNyRWPNszXbjq38BNX/zw+73nh9s7u3v7B8+bLJuJh3Kb",
-	"+C3b4atMEzlKCI4UzWV6YM1ZsBpfbgZbfqYtZV7ot50z1eQrOCobsFwUAmjh1Wz8ZcrKDBxOJJkhiyJF",
-	"1Vk+fCq7nc+d7B3Z+WmyYi/hZd95KUsFEo0WCCOZpELdvCMcXvPxmIZEX+9TLNCN+Vyrp0bwp1KQeNxv",
-	"3ecElaTehBCwZqKfL96+6SqdZ8aVPnmAfqE/9DWrdRtxtd41Dln52qoeOh+3aIU8SUgo0ZQngqARWJgW",
-	"Skmex6Ssje/sLb8Nu63bhErylsULvRbVo95kl8/VJ/c63st6uVCNglwJe4o/nemv3GXP2MD6x/nLkgPy",
-	"8i7XtrPgu0sux0cwmGX38n0sZtn4lYLkCDzFQxTAgQ9AFg1AVrhSbQXoe/Nn0EVahBhTYnKJTMPqhJXM",
-	"bGlECQtrU1P0UxtznArrRioatNzApGci+6xk2ZpKORdHW1t4Tvu1+7y/vXNXyWKlkAersuySbdbClSzJ",
-	"dXp05nxfaa29KNYVnqwSKDfFnmqF3PrcFKReyfc2sL8Hpa28n3Bc4G0e/btg/QAtDNSFZKGtlu3g+73n",
-	"6HB7B+3uof2D50HnGEFeH4SnvuxvH+wpXX1WHPKSnW7MWC4ySchuPVhUQZjAoaQ34LOk4BqMihSQPa5t",
-	"vKwtOGusGA5mi5KqkD+vbfNOGmF22Jaz3/UF+buLEWuJBatv/+I9vJQW1pC7N3/l3k3y9p25V5TEkQ4s",
-	"qmiOxldeSGLFfo0xc6G7LxszjE0U0OZXRAXaXimu667zdn0i9U8J9rp/nZuryR1T1X6dtMO10wE34mCO",
-	"7pQXV2mH0yhcRSOwiG/PfjytlSV9sct2WkfFh8bAdwX3fau7GS2ziXgJs9iUqgg+bidZNCOoXHG0imFz",
-	"/Q9G2FD5K4l1digBaivJLs9z1XbWQI/GPNUB3h2EE1IIN7rfGSnLYSvMffc6QeWE2kZ9XfmymU9iioUS",
-	"UfMl7K/ZQbf1qTfhPZM1d2qagYbXPmFnbJ7K7JgtG67ZUUje2+zdUZwPfJdN5jFO/1dVQh0uUY5rKR3x",
-	"2hP8CBqkvubuoz7mPL5KcwylcyETgmfo7Zywsx/RPOE3NCIJuLWGLdA5tbDd7/eHLRNb9i86n2tXVpmz",
-	"QPyiXNSzlhv1aZ/xLR3K0csT3Xrb/YH5dat/S+K4B9FrW3xOGI16YAOfpDqnrPnN/TzaGQ3UzQkd97LQ",
-	"+8rnUyz0Cb+AkPZladDGBqaEGTDn9DiLFwW9wm9irtCdXa3CjVMeSC055mxlzSAad5eqc9SRXQhAWrRr",
-	"1uC1UClQREXIb5SGGfEwVduG2rC9x0j9B6mVANqJOZ+PcHi9RNvfGCkURfvBHW+oOkq505WUE1Hegdtu",
-	"T1NSJZpnsL798FHvQNO5qDkz5QHoZSkP4g7z9g1LN26GVnvWao9TRdPWUwsTYjxvouXYYLq2yf/ovHUI",
-	"VS5q4r7vK+QCXd9JIbfiR7PbqCyIfKxVYvNleTgl1qeM/oPgWG1+xYU5JeH1kkBBjxbheOgiLPEIC+jq",
-	"2uucExXzDb9WEr2TL1LYV3i6XIkwTfpI7YzJhIs5CdVE3hksBU/k2KtT9PzgYKePzpg2EnVRQm74NYm6",
-	"JrgkUuzZhnibNEAl+P+eComCz0NjXBq2jhDQz5fAc2Fr+1MT76gJu62sNU79vxfYkmeH5s7vTnwGxbLm",
-	"gfDv9e+Sen/P5Ozqk3Tk1z3VGlbMuPoayuTaopz7cWXMtF5gHyX8/OGX9fxkJzqcMQQ3GfpARugXstAw",
-	"Z8/3t5/75DEd5dIg8CRMbopvnvdq3iz72P558oPvtes6O8ZBuE2e412vueS6LDm+u/AGwTPv/qWiNDZB",
-	"J76vP3m/XvgB59zNvAZRTc2sZj8vqtzrmiyac1BFEqtkfWjQ1z/I6q94MvNYxZI6cRZDOpZ7k2VwJG0I",
-	"/QRQGTzRXhvnzn6xfejzUYQiGTcAkunWm5OXuj1WeTN8/B2yJ7WE4LlcHtvcV9iUQryV64BR6kbPwlpc",
-	"nJ80S2L4dYFACfUtKhfyNZ/wVL4jEU1IKN8ntKz+58L63DUJba1nwkvW7yDEcayUh83bCp0QrE3EleRa",
-	"m7GNu9uZWQwLK1C79usYFB2avlNMyZ2priK1r0WGawYO1hNpI26affTurCiQ7gxWU+nme1iXPH35QEss",
-	"VA5JPIKdymWy97FWOe3cSSkqEfYTud6xh9qLNPMWrobzyZCELRTv/gBl2BIgPwfah+EBqQEbkhtA4jM3",
-	"EjsWx+8OjScZbFsFcsP+AOCUWs3Lkq7zt9I8I1a/eWVYeRlcqR4cQvFNklzpMXYLQFWFNYC/K1BDBY2z",
-	"Oq2qOFWFonBpOp+Dm4m+8n7Tg/dyGzAXnxYMcVWx01Gdrkws/RWOJ1eAxiausjUuiQXvbMR887u/aIwh",
-	"LJpzWo7qWZ2mm3Aut1RTWxlR+Ba72Jml8isqxFUGs1szuTrtOowxndWviFJ+teKqFW6tQGttWavArsJt",
-	"lV+ttK+1jiGPyFU4xXFM2IRczYic8qh+XOtvFGHRlSBCbGabYmC3vj3KKb5+9B4L3VpzsUf4gWmbuiaj",
-	"DSxa3p43/sDb25X6ciU5FKzBVyMsdF5D4Vd1S645/zul3Bv46aq96PZaXKUJvdP6uc4I1VAfMBB8skDC",
-	"Z3O5ihgYZ+qUQurbukoVXAUr+U1tcoRtIE3ofRoxrG/GoyXT1PCza87PtLziBBur+zoN35i6BBs4Sdoi",
-	"69t/TzcbPkJdTT3r5WyAQb+271ro0TV70RrjlfUQ4qo84l9kcYsnE5JseXEvUpA9VtCDyaVaz2wALPz+",
-	"xGCluRq78p+Bk6aCJJSN+f1ma1tZHUtlMUIynltZ7bqLuumq+WTTcxOLWMpozMCyfeDwQiAsUFBAxg5M",
-	"bi9B6luwgh4jlsaxTuAnGvXAAm2vCAkta/P5aPxT0DbPC7Kucz9Mk4Qw6Sa+VUt2gPcIojowQzyJKMPJ",
-	"wonjP4b0Zv0CsvbXngZ80IH+PEEY5ZwiR5G6fzqMN8odQz5uzNkExjOfJlhsIPumtCtZ3949MQBGXt33",
-	"cG//OTLASEjjU4mqwqrxrKqh7UICbNQMCvGQXkJwBD+o94vxE64a6bEly0pChAaCdRGQ/bpjcyuCEzS8",
-	"NC0wG4OGWq449Ax0ljtYDw7zsmRcF1Zr1YEz+rvutLvMQ1tIvy7vlKZ+XW7mCAWjNBEyyEFaDdpjFyVk",
-	"TGMNdYeCOUl+BRwGjwcWWihMa7cKirESoiHroVrZZ72mygcia7drRupdMceu5AsywwY0Ar1/d5Yl/o8T",
-	"PFGso6vh7kmEyCccylIg1WoXwfrhP+9AaqtNHS84rlcUePEEwKz8QssJxTdrvGm5R/pqWrmtyxGXK0tL",
-	"VPbtwrrIm8QHF/DAvUBmgC5HPfW+frCwc1r+NOHJOKrGzdVqGpv0rL2CElEWJApZYINnAp2cn20mJB9K",
-	"rtSHJNStqgtb6IFRALH6TQ0yQ++kWWy720whvD1HV3RdWHZT3S34WEdLd8Nza0Zuy6PQXeC34fDTznZv",
-	"OPz0/OXH7/+2UdJY7U+oC+9mKDORwys9kzDJOBJzHBLRRX+kXBKhRCvF2ESMxbSM3LOEXtZcH/V/u2qR",
-	"9n9Q//fj0vVqQnprOUvK8VLLabKW3h7B0aV55n1cXE6YXHMymSeUaSHx5OL07KyLLN10UTBsBZD1OxzW",
-	"JWSWg/Afllpggpvw3m30XD4ACVeJMpMC7o3CUrsU84RHKCLzmC+0+GRBnP5IcSJJEi+8Mr7Go1oygpUp",
-	"jVYCWVIcDBTiPRROcYJDSZIizF7rnzufXm7ofj30taO6fy+WrvPqxM1Mfynn16sVpGwSHGXgXhZmbQ+g",
-	"vVzspyyv135l/9k0Adh3c0+1waR4P7sxI/kmF9ZiqbajSXazQSSNSHT1kS3QbJlPLtA4lWlCEGVCYiaP",
-	"lZYBpVEJZkKxR/i8pE3sDHae9wbbvcH25WBwBP/7d6vbNPSnZvEe4xbSjOZe1xA08YHK6b9wnJLmE8j6",
-	"Lk9BrEyc6aOLKb9lOkvEFkBy6w07oL63NLra/5/p7r//GMx+CXfSfz2fv04OxeVo+/Z/R3vkzfhg8o/f",
-	"X1yf8F3q5ysVGaMmm+ZjXiOgFlV6eTFSbw1Sh52NXoxf4L3DnvpPby/ce947HA9I72D8guyOnoc7eHv7",
-	"oaMJ3xEcCffejLDEYN8c0TjWDMrvQ22QFnGHtIc7sPwXzYIezXx6tzy59sMgrJvWUKCNGvnvHtB95tP3",
-	"2iVZW5L3mUU0tibxqp2kGQb5Um/FimxoE4TmXjrZ4F16Kd9SZsn9F5C7vJu9iJpQ/V1CxCo0ti4iojfZ",
-	"tka1cz08a6Zir0qbvQfapCc0sfEmP8qFWWDw97s4q/ygcmE8tqmnqFEvUaMLk9ms0vaXOH3dVl0hxK95",
-	"LpudFOeErk7v88qzOo7pF7LwBfNJeoPlUh2yGilnEpDuAYl7ByloZe6REi0cycJrzdahBD/fXjdM2kmI",
-	"rNNWPkwJQxSQ3G8M9trPH365QG1BtL8IgXuTJIAOPwUQ5HmMQxIhKsGkc19d1m4AI5+ki0oFg1ZvN0Sl",
-	"silWpjlBS196M67KCUwgVCjK0O05UJyuXOHSm7u67s58XErD9pq5172Rn4i73hnukHRBgLWLXuiVqCkJ",
-	"bgG+sxKQ4CpXlASVDuqKTHhqK3TuXRWh+Xl/6T/vPq5kIM5rgA8v3TKZKAtlEzboHGLS9/p7/R0INh8n",
-	"lLBIdProJI51WWjtkNIjEOuAIZ4xIQmOctSWoIsIgCNor7sDgjjlceTU8LRtLjPuN0FALPgq19Y413du",
-	"3ks/X92dNzwiyCOE/l7NuQ90LXyAAMwSFosJja7CtHpFeUSuDPCt57B9oKDpq4670NX5L6cvLVBuYpJx",
-	"D3YPyumSK5IgfZ3oRkNnqrpHXQ4im/QtFkjoEBzUTkjIZzPCIhKVR+BPrnSSG4qokj4tfuUGzmujjtxN",
-	"tG/ZrTO+iWciCzXqNwKutDkwNpp3xU7Z1yEKwUCXejNf+76YAk/vrvt96YQLr5pZF0suSI7IpxCg7RtR",
-	"aY2X8WKOQ9ITRHFBSaJCqX5xB0fi3uBwaQRDdcV5KpEz9cCiFghr69Oz5qXyiG0sUODG1AYN8409ERKl",
-	"fSguPjjK3LyUALUxUp+CUbLc60FzwFQvhcOV4x5kXS+pSPjL4VVXocKmgiTMW4Sq2ZnzVpdpxDsqDOqO",
-	"vPtFL6ITqktJ6eGYsip57KEpNqV+c+tV9e+ENGvkiRx6oz5rqdZDezg4eIF+/nBZPFRk8fN09FNI39Kf",
-	"L97/52z7DT0TZzM5//fp2cHZ7yef3l7+PDujtzT6R3x79jun//t//plgFg3O2KBPdgf9cCdmS7x3V77g",
-	"GluyJmNphbKjNUXP9g8PvXXNPsmrZX1d4BmBONn8pQC1r8lcOvl6GhRLEqbrxgiJXjKZYHT2Y6fRILLE",
-	"OL+tXeOUnXLGFC8/+9FyEC0BxPxWx62qpQg0XlSg+WCn31qfjZ8wxOf4j7TMsNsQLGsKNQGQvhH0bqdc",
-	"mKrsKMRJQokYsmA1ZF7Q6aMzaTxlAimxBSTJVJBSvZuWvE3k1e714f+M/jmY/fsurpH1LhCtsRam1PQu",
-	"aYixokvRFhUE89vKuM68wcI56ZaBW+ptYO8FSc7YmK9CY6nBQ/ZLdVaGrIE4thzbj0JsMcFXvbCiEz/Q",
-	"TdlSmI6WrkptnGSZT666rL/4TFCChGlC5eJC6dsmIhY2/iTVWFD6r1fW/vHzh8tW1xNh6jI9xQhvKaNR",
-	"V90fpqwU1BOD0svQk1qoEoFNpZznSs8PkHJROSD+yvlYOkfEqhuoHXiyOPSlng/CZHb4x6BH2HAVsgp9",
-	"5bXI1X7U5iOJKbPR/0FVzA86XVguhn5UPDnhz8SQnZyfHWlml/H4EMcxCraywKIteBx0C79pifaqKA5l",
-	"KzVk2VLBaKjUnG7lDnG1/Ds1pgCR77+tVYIudGIRen92ZFfJmbJNdLBIF7mNhEZqxENmYB/boGdhgf5x",
-	"eXmOgEI6UHChqEZotUy1CcohFkqQIYng6paC3ocsMLlOvZQGpqCZurtcfEbd2qmRqwo/vk/i1lGrQepy",
-	"buquz+0y0VVOMkeRaDITuPMxRJFpCz8E8S79Wt/CraNW6e4WdMJ6wKrnCR9TnQEAEgaLkPkJ6cRox0u6",
-	"ZObSYs+FFhklU16tS+Zx12KdWTjsUpO7kfXXZQq5pF/UuMBYgm3ZRZPo5M/1GSNcVWI6DZjpF8gn1jdr",
-	"yJnEocyLy7X0IW11Wyksh430n1A5TUcQ5K/fMP+pxDe07CmHKrY6CGOnP0BbZSGxeDw1MIM99L/mm3Vy",
-	"ftYdslkaS9rTwgxIdnqH+uglyGMZJw0wgHBTqIiE+C0zwKlD1g4+axP1+3evvxQ2+TOm0ZegY9md/swt",
-	"Mtj1Aayq4/Dzh18u+kM2ZN99Vxzxd98hdSnD1ASS+JogbEv7//zhUg8qUhPRq1UJI8jE5SHT5oKg9ngE",
-	"qD3OAzE7Wpf2HYcAtbP4fsXdToq3UaCIPciWcobtmTEyr3lwjDBbIA6FWs33EDek123Isp05yerZA60y",
-	"/YltXpenFGhvsNdHkLekDb42bWvIgrrq9oFZ8vOESx7yOFs08d13qG0qWWY71oVd6qAxj5Uaomb67tWp",
-	"OEKC4WtyFWJBNHQf3Ck+xBSBgs/wjy6qAHp8Cbq6MjByRwgDvORIJgvo8OT8DE1JQo7Qdyf2HvjOVEup",
-	"XnxtCZX3uRQywXOEoxllz4R9k0ZDpmhP335dtJI89GUIMpc6kSVNVHIU5LJdoC+9mIbEaOGGK5zMcTgl",
-	"vZ3+oMIZbm9v+xge93ky2TLfiq3XZ6cv31y8VN/0p3IWO9llOZO5IYnQbGPQ3+4PQI6YE4bntHXU2u0P",
-	"+ru6fvwUroitKaCR/kf9e+JFtjVUtTMYoNupuqmAfyYc5gw8RssJffQjJwIy8CRPQ62ZWlTSvr4e9fE9",
-	"U9fIT0QaINQ8CR5GtDMYWDZqkOxcqgUcArjkpmSGV3m1TA/An6sqtp2E4qsxvSH9gqTeOvrto1ItZjOc",
-	"LMD+cEOYel2RJTgN8UQoxeJtxpZaH1UDwBkWTVeUsMJC2VNsymLvD3a9S6cuYapG8zirp7pfIMn1/iOZ",
-	"4PGYhn1Fa/uD3a8wgDdcQmbVQh/tbPUiS4J6GTvLtzRbxdV76txutRv7jnPZy7ix4jFCc/I2MGqBJkSi",
-	"vcFup7qlr6mQJ7Z9dTytd682FiJ/ZSs28XUrXyxkfUPsxIPRjhsB5dm/E0gnh1vMzBqIZ0+PwNdwNtKt",
-	"H3BWDhc+2V79yXsH/Ep/tLv6o1c8GdEoMjKqQ0OfM8Xstxop+aPaDFe//+3jlxIzETKbukN3GQ18NDhr",
-	"zamsj3RMoSgowpkENirnJrIIYV08fsgc0ayPQOBTTHFCGNHmMWBTOu5cX2dF6tUdn2Sqg/Ev/cCjxaYJ",
-	"ysRNfilad0xKfYmatzfded1FYgW0Vrc1JTgiOsn8tQFGqWvcvLqVvQet/1mPgPricPUXp5yNY6ota3vb",
-	"Dbo4x4uY4+iS89c4gQDI1t72fpP5ZOAYv5KI4gxLsulBzePbVh1WTXNG0jMk7jmwpWtCK0H6/MZEknVO",
-	"8o/wRfEkqwMLaoOcqqNKGaKyjy4rasaQhZipK3BEkO45Qu29nZ2O7+TqjtyTWzhBe9VB6y+i/lclvL3V",
-	"X7zhUiMqqA92dpqMy8h/EFr2MJSjF2sl5XQbyxNd4xqEv7SaSYXLfyqSYu3eDr46d/zTUszGr/efiGyw",
-	"6etJeZhGILLNsQynVWL5lSQTggSZYSZpKI5smhjUGBRISLxAKdOG6ugYBYJIJQqKwL4xgwY4I2i0UP/p",
-	"D9naBOjhMDrU+qvIBiaqu5Fs8NWo3+Bbl07Bn/eOX5fV/kXueE07d7vja9ASa9VEU8eiWN7ighhhXZsG",
-	"r8kiM0aTRJsOCZFHOUyXeqMN9lcxJdGQjciYJwRRacJhMdOSQqdrxAhJb4j6qguihI2IBnOsE1MLqc0m",
-	"WGtKFlo3IBFEa5vMXt8x/4lIqAvxgAcN2q85ZRAFTMoS+ClY2E45kwmPV4nh8LJ914ji97hFCtR1ruuZ",
-	"uBbwiscSbKquCQII9a73xGpC9dYYq6PZkqPhx8x4vw1+CEXSL/a295CtaFya3TNhnAZ9pDRfYxa5nWI5",
-	"ZMa5YU66Gztcf6n8RKQPmPkBic/XXQ0tVj0bf1ay/LHqg6nZtwemy5I/dxnnzALdtx3XcxaOfIyCi539",
-	"gwAIrJsBgANRmaJCxrGvy8qW6PqUJ0ruCdyI2wDNUiEtaJcG8QIxKSETKiSxzedB8MfqGrEFq4yPgScQ",
-	"jjshUnHmIdPA8XM8IdbbgbPA3T76oH12gIaODIo0aqsBM44Cjbn7dxuIANDyM/zpCk9IAMZP8ikkJCJR",
-	"Z8jA8ZHwW0ESNOFECYIJppOpBOwd6xzUheUFZZOYaHc1Z51j7ZK6pYLYOAMx5bfaD6iDJAATcsjsiBhn",
-	"JMiAz3A2cuuZCuCrK7srgY0ncSOW+ygwImKg/UeBg+AbGEitcSqy0A77mHGZ42UGWjOGeVGB9Mx6qdA+",
-	"95jeEIEOBlnMIER+WMtYyGdOiL3ev2cCBZ64TgRhnwK1FT3YXAc0J4kNsVbi8pAF9lHQ6SKw1pIISY6k",
-	"jqFzQ2Qhf+LY0qUe0ZEN8MuCBXQsqw5k5eNxTBm50l6ooKoEnjhxEqUjW1IhFJ2PiAkmh7q86meNamxD",
-	"uYqIxdY1jkuBUV5gNl+Yo17eur6KUO+efnzh+dWO3rIsajTbTuf0uuQn6qftBOHXjcYXQV8djj/4sK5j",
-	"C1fm7dEbuF7t8R2RaaKkuJSBb05Xy/b2Bnlb95vfKZ9TEmlPqFpzG7ta1yfjFgTL06cvL6DaJdwCGZw/",
-	"ao+wIAd7aRKji3+c9Hb2D+z+W4m6U0tyhcIAdaPypblUR5UdKLiTmvVosH9rO26y3YFmxDwxHLe2a823",
-	"73WIzzUCqHBSdsCgUNelvgIMxI+3W18QvucQmWxAQRXLzTQXfS/hsSQJup3ScKr4bMzBXgph2nXjMhfo",
-	"vdb9BM0TckN5KjKaP4bb0oB6a0lipIdrLsdntQc/q7qwbLFqIlCXZPDlN92RSQ0y15Ynrr5uaAXkujsf",
-	"2rdKCQig6dW3zYxHpJ5iGvT2hkuUyQf13dnKM/dZ7XW62sB9ou7Ri4u3mbjlMQvDAELOrynJR6CFOlul",
-	"ZMkgqmNY7TqW5JPcgiCVgo5VbsirQTnCZetLt7WrzVglrFUlvpoLxqYk5JlwWiiGyyxAbcUIQeDWQcmb",
-	"8tFtYLYnDOWawJFHaXBlk65FI4/HPJmB4GLy+JYpeSfeHFGTR/I96E/dkh7U+RrqnlOd5ejzXW3hXg/5",
-	"K6ON5UosGDlMNFgW2a1Dvgqh0KLrRrxbFUNOCU0ssteQnTgMUkfYGdtaFh6l3qYThmWaEFPFeGGMbrZa",
-	"BgLaRBgi6DCLuqBDpoIkQ6Zb7jrhVpl6QD6B+US1RXWgS0TBgRX10Ts3cacwMG3dM+B03SEzBZYVOVmT",
-	"XkVryOs3X2YVgTdvuS9CVCsydtv61Lu9ve0pYu+lSUyYItno7o1/VbeAv/51DcODLXsmNFHcx1r0hl9I",
-	"npA1QgngfN/B1wDfVR0Oew2/XNuHUBln2Q1QSGf57eOX7ueihT/fEIRtbLitPu5jeEtYl65jtGGudc4h",
-	"hccNYM7vQdQ+vXj3qjdPuCShJJEW3dTJsJlqYG6BKschny+8ed/q4Gv0iJFaenV7YqSFgk4fnaDbxJad",
-	"gFRUbezBOgyIhmhGhIDSIBjFPLzmqTSv6CBGjhIik0V/yN4yJFLNJHU5CyuYUIEM8glqY6S5FY2OEONo",
-	"TD/BGDtZ6oy1WlGT9j/KL/whc298a77a9UbWXaSjGZVQM7oxD7sn38kLVN+J52xGctLaTtcukdm89eUp",
-	"nBXnuJfY1G1dENk71RLo0SoJVhMlav9DyvlbsORe4Bm5oJL8/TX+1EUX6uATxBmCkOk8RcO/Ug8nsqG2",
-	"uUDVXTrmyUQbg2cd7efdOXyYvc0yf81BfCaUYFcTf7uZPo+Q5BzNMFvYbGBTA2S59KkamWrOpttSq/NM",
-	"IImTCZFrs12eylrvwEsWiZLc59CUMaoHivle6Zauimb+Wns+aiuFSbHmIXPAT20ukatABwWlPeh0MwEe",
-	"hpaYrTOaiWtht9zWllkqxQfb+o9LDbgnLM8Tz3KGRFqvg27SxHDiLqBa5Z5eZTDq19mfajZjAwrxVzEs",
-	"f1276l9Kz7/QYQU8lfV30iUv2uw9VPV0KVUvpeUc+aWRrzK34rvzHmVUUmyYNE+/jgHAFJXcsBgNSh9l",
-	"E/CnukgWFp+HSiWx8phohVgtwRjPaLxQGrT9tpTUNcP6yyGjjhYhEGUFDZtKC5nfR++1KaeLigICoRNW",
-	"0NDBNUoiyAbCYshuSRwbxWQwOET/7//u9Hc6XST0UdCvq7kQHIMBYErZxDg7Kyn7BIr9uUn7Tip626a7",
-	"udXHwcTk3nE45oxoCV/7zz0ittaz72YmyHAwPlu0pfVhP750/5utDR7yVfoRT+zuatVK/dxpHj34F1br",
-	"S6ARHlVfL6LDASowXPZ8ran4Zxggm+RYZ0pEK2atiz46CUMylwIFK0k0yBEgO90hCyCxe44TuQUvRlji",
-	"QAOPhWkSox58HyilOjJRMEH5ZAbdXMUQeEaGzMGb1HZTE2fcR+fOE1PvLI+eGPFoAbE4xyDamjfRhN5o",
-	"ETUk3SHjSSFZl+qMSBCgDKZbF5oOKIOImCsbIAJJwV6kkiMHuqIGn6SLnHCinf5uf7uL3r973TOrWsoK",
-	"7pQZ4/eo2Gpgxw1TLnepdl5pA5CXweUURu6ChnkASix+HsyVRBZ602J5tkl/0oecbi8oUdDR3kYcx2hE",
-	"0JTE2rbkXBQsQiMCpUYlR24ES3fItO90REI+c3GRdBxMFFhtKgtsgfIkZYzQCpzSkDWADcUyhw3V3TBC",
-	"lZ7Udb+AyanPjDNzyPg4C9JyJ1NZ6hylpR1YULmgi4Ls964zr86RjlV0Yb9Ur1rCgFahZ4C2y5vINEjb",
-	"kFH1dA5okDoM9ko3G1TGuRpNkYrckucsDZUAlmkQESRHbdjNISuKBllqoBUEcEEUAPyzgvPoyOAtBCAl",
-	"wLI4J0LRjCMlGBiJVJAM64ua8GUjxOSGS0ZuSzOzRkC1v5yRIROSzwW65ck1yDvnCRFqJkZWi3UusC2/",
-	"Y9qYYOoT+7S0p5nm4fPBYMgSooYZEamt9Z0uRNDNpS18VDQqWKRFA6+XCvJTgtURyJAN95FirBCDANZK",
-	"K2geOUusyDzmQrorYuKyYVV0pCAsTeHqsivzneLL3w1ZZe1AVnQPQibmTvF8ruTOKb+FiEMw5mQlXdUc",
-	"MieSdUIZ6dVMpjDzsygmFpMvQCmDkDy4Tdy3TkxJ1PxNaEoHJoJFSN0M1oml6MrmrDmALmYsigYyEiif",
-	"Fl903m0NvqwOpQwgWkWdcMV0yUw4OIyKJgwQY47CWAyTTAXpon1jNNd7hiWacSE7BtRxe9CbQVFZp+K0",
-	"xs0bMjg9iuqoQMH5+0vU7/cdQCn1gdj6bH84i75sOWwLOJ5i/QWYPaHuGftSZ4lOYO267mFXh3FB2aTS",
-	"KoxE+9BzXtGB5T/Rd51eZQMyamNUHWhUBxkVZ2pGBQcVUvc1ykcF3FHtzM8fLs2RHRy86CKtzKNALuZH",
-	"CMvvf79VN57JVchkl+zQDlme/6CI3IifetooKPjYjhDjPSF5YsMIsnIDve8C07Hoo0utTykui1kIG5lg",
-	"SbL4zjlJMvshLtRTPs6C/k0S1pAFxVIIisPekCShujy2aqrkqVb3kjrDtMBAqEB7O4cw/yEL3hGZLHq6",
-	"xHsfwRztUcryPRbmhNendd9br8txxavA3y4ssw+LubFqV8BOb6zZOaN0EMabwoqXUMPvAhW+av4ZgGUt",
-	"9uTdV8ijJzTXdkutfVXXehHX1m8NK0ex3duh3m2dJ3hSPzj7gX7rDYdeCmXWe0urD9nvs9ezqll5A+/U",
-	"jcUomzRuJP+i1JAgco1G1NvfQEhBw7RE33c7hw2/u+T8V8wW5luxGYPHZQmQ09Fsd/trRDcYDcdxsVVh",
-	"ak7NO38FlBpYDT2h1Ug1ZnH+Whm8D4NsYzXltrM1wiVDS0T3SIP32tJOUKAV0CCTvUzuj97FBM34iMYE",
-	"4fm868CldiC/lXEj3yqdJHCDBm1zQ9bGBlixJ2gE7XTQUr1aKHnTSTABUxZkkZHI6mmQrQ96UnfIGEdj",
-	"dYlARdkAfEkmhlX9O8jtEVkNRJ3UxPkcYmRwFCVECCK0hevFzv6OQW8dsnkCFXYgE0pjWiKRhlMQx0M+",
-	"6xuBqI/n86OtEMexatGTU6RFQ72LDxQa6JzNxwH9cQZQFx6RO5n/0rg/62IC/BcABf2JQGIsvFCuLeYk",
-	"6+eZSy/vrc+2julS8CELMURlhWEBO9GZjX10JkXRvlSyw9RACjms4b8fUehBsYHMttdcjl4x7Cci69Z3",
-	"8Bjs7xsD9lm+Y3cQZ1bLxFlp4rsjACmxwwEAwiimQnaNa1+b07u2HqP2+GhzuXqtr61y4OQw6GJ5EScf",
-	"3s/XkgweB/KnwdGwsD+FI/J0w3+bN7wFF1rGOJre6Vvmkm6go1+YN/8Kmrqey2ol3YowbQ2qoZOxtMe8",
-	"86S5N8CkzaMtRUY+j3TNeTV8xVxhP6EiAbPl9vT6GPjM8wLSC5riG5Lr9sKgYS7VaTW5PdD9pRvPldqH",
-	"VGJ1Xx+onP5LLVrddWVDADJVAJZ4Q4bzJ4X46bq8k0JsyhFpb7onh3cjF+nWZ/2PFfrymUSFGBSb/oK4",
-	"jg9hPCLawz3FLIpJZDmTwQFSOnVW7I7ZykkmuCQE3+zl5evl6rTDlZ6U6mVKddvEy+ZGFWGX7hHusgaC",
-	"lKHA2oD52lJjmw5GzYtT7CjVEArM6FBkB+BFRw0Kk0BqhtZHeREmi3Nm3tcBJ0PmwHAVaqG2t/eRjpQR",
-	"XbSvg2k6XRtOA0FMc5KYV45NVBR86eqrQ5ahr3AGoUwRITNEZW3ZuuXhQ90h89amtnFDEI7IENSPckpK",
-	"5dEnur8FT9Vy9NEpjmMbnIKzFNZi+A3yRt/4Qu6BrZybPk+BKO4TpGGqPLZwhP+XdQKEfNY8vEAPwQ7o",
-	"gWLs6zppoP17yujpEGswhlhKpVCRFGIF8QLRsQ994dGC8Ju6tNfnyg8bu5/7rQu8+kJpj5Xaxy6Ltkyv",
-	"/lYvVmXcNDMsnNhivFy7JjS2o2UAG9vqPc7HurbP3mAb0AH3BruKWck0YQJhHSvohq8coUCkI6jIUaBG",
-	"GulA5aAQaNzNIkRtXDROiEEaLGPgGfTCcqyyCdRz+8Kx4DpIW4dkNyv1a0PiixlG5cQsE2LOuQkqLMEQ",
-	"QKGSHE9Tn9OJYbpCl1FUd1YXIL5GPHWeSDojffQKKm0Pmc1bTgiCMZsgPW9hcF2bMQ/hM05VZFCWCwyf",
-	"iiELpyS8VqyEG7ODEzAM9hRRE6eHCmF6qG0yugWKeDqKCUrncM0OWYQhicIiK8BhgUZnxxkgOxUywZIn",
-	"KIQVU211+sjySzTFAhKKkpSB7ox1+Lhamznn8ZE2BkMFWSSwTDU8YXHc+4Ndz7grBecg+uTni7dvvLnM",
-	"lNmzvaHAQls5Dc9p372+urUXm5L6rAjVCnkC/vkpTwRBIyylzj3BqqcsK9aehjUuRfMFTPmh7kR/H3+y",
-	"iLwqW9NB2GVmkBVEs2keeKHtN5yRzmMG8n15uvQfIPgtw6totjY3mMZ+w8NyUeM1nziaimJ9hbAgPJ/r",
-	"XITOHaUPuNdrgSkuCE7Cqa6eP0/ImH6yN7G+etohFqRHmSBMUElvCCSbmVde9rcP9gpXE8Svp7EEZjtk",
-	"PIkggXi0sM1p9pxpKaNF8WYzz+G3N/CTegtEktFCA/RQzroafXmOJ5RhA0wUpongyRHcfChg5JM8hV8C",
-	"iB8qeAMCf427fFG/llPCD1ha2gFzu3dReSfq4Bz0rXIvANPiOAo7RJnZdgB4agff7z3v9/tBLWats5XL",
-	"8EvncK+p7//PcPj9b4Pe4cfv/tZqCtSZUXuGO6G+qxtSBRy6yRVm63us6N8o2FTjpaViGeZGKtYexYX+",
-	"7MuD+rOyW3t12Kmd95P7qoH7ChJ2gd2GDqvx8fTNBp6+1HxEKQ0FLQKCLugfqbZgubXc1AnpKuVnjhX7",
-	"LnOeeGEz5RhPZjimQuegtWVCZzMSddF7RsEG9ubV6XGhVzDMAQPpZKUEnNTUohIpIONL9RgcZ9D9qq3S",
-	"a5B9TSWg9kOaYkgARb9k5KvWT9dZ1BjFlF0rma/Ico1Wy7JSDY6+Io4QligmWEj0AoVTnOBQQm1cqPA6",
-	"ZCGfzWwiXZTpY8cIkrciwL5IJpztUK36aIx1r9PvrtrIeof9ceJYs8nVRXFZA+5TGOuT124TYayWabQJ",
-	"i0Dvu5dYXciCbRLRWmBcDoBvKYpVcSXFn8SxeV4A4EB+oJ9a/5zLQJ58cysCXvPF8l/MtUGvtas8eARu",
-	"+c1Fva7atodxo2aHf43Y12MU2EpkgS+mlUM5hj660PnXGo8xFUcZEEFgnP3WZMwAEQD4B8mQLzNI7+sS",
-	"13lWDpnvG3X8CLE0jnVlDkdpMz+rLmb8BoLywZuqY3Vz1xTjKOZsQhJbxiSqjb/9OgLN44TfrjqiWext",
-	"8ag+CSbfevTtcga2vjSylWOD3NH1uD7/q9c+hRsYocucMYB0xsxR3mx7x9rsZCMm4KMSyM5bOVX6p+aN",
-	"RByhvcGhLxRBEBad5SvRxPWujqkDrFJwu/f/QmfvQQj6ghgPr7OCAHa0OcK+Z3jR+mSdeqj6gw2ksaPp",
-	"aVAe7SniY5+1wYXn6Tgods7VzG/ZkBU8UfM41eh4CWFZTI1GubLw6dk+GUgJjRVae+9b/CRwzZqzlysl",
-	"FlbNGl5sRd6IkJmBtII7n2gNxd72To0tD859Lh7bGTzQ5W+bvyAN/Yx7/vPv+M917d6nytiPcuk2dODd",
-	"1Xd3oYGLlnrvFAcqwFtsilG6esszkZHc5hilDrJ43Nv/NCY40cxhDFyjp6H2dZBLkpWadhaCeM3VHm0C",
-	"preWdUN/8u2ZN17TsYTSKGrpTRTPWnSmo7GW5nX9pF95NN8pOOIUKZnIMesJbAK2f7Ye1v5DOt9gGVd7",
-	"3kwK/JPbbaXbbWLp0lK7IdRNe9k+ADisGxvERxLrqiJFBFvgbSC8aSRbGCH43I6GbMh6GXJpFXHXtA4h",
-	"7G7kog6UdCBv86BtHWoZoLY5/0OGisi23jhQU7q7SSCl5DoKKhMvUWan1iiv2JQ+7fTRqa/YHSTGwbwz",
-	"R+BROc5K6XHIj5RbmrnBmy0G1PfVqOo7R2+4W1gIykcB9IzZmxDr7Bg9DCcsGOqm6LF7ovSPskJRULfc",
-	"0IIzVggzS+dCJgTPDHvWUj1DAadRGKCRDpRUhPE+Q+q04JB5KO0942eHzATQvmWGgToBpt38a+scRu29",
-	"waHB8fz54u0b1f2PVN3o/JmAMq669gfEsCPJ+VGxPM04R6w+A1Bjgx8NvxuKtSSYfbXlQbXWq2QwALKV",
-	"NC9e2PcEuk2oJD1wyIIfXnthCQuTxVz6bJXaZQS84oF0FWj7cdyuelo1JkrY/ieH65NdcxMO14k5QJXL",
-	"d5mcufUZ/lvxqfq8m/kJfXJtLndt1m5FvVOzZnEHX5URfWu+zCX79CB6vDlra7gw+7lUWXBgxlTIY30l",
-	"W2+i9RoWhZzjsoAzZFbuKl3d14TMdePmyjaljmt8iw9+Xz+OV3HpMbEuRfe4PN2737g/cc17Vx/n2iyB",
-	"y0LOmK6QEmKJYz5JSReNUhpLpd4YXYSyME4jEqG24nta6uaMiI4/8P5Cd/6XgAJSU2mABAQzfrLerLbe",
-	"CEsblpANsWzaeqMo3Cqh2s6ntEYTHl0sswK6b14dtRatB0b6UDA9qu3H0R31tOqwetTDJ93xv+8Oe2Cw",
-	"HHMUKod42W209Rn+uyKy9ofS3WMgIEckK9YDkFrHdhRISBrHWc0xXC5eMmTYwIyoU97W8iuiMqsbN0Nj",
-	"mggoM1MTcJsf/P9+lfQu1PtnEYYyzbeW/Oo135o9HHxVNvqtab5L9ulBNF/DX5ZpvuBVDAyPeINntu6S",
-	"81ZggmGPXcs+vGTkCZwQNKafSASRuVn5ssyEP+ujMhez1Sq17KxBAT38Rov7Dy5oPI7Su/SEWKXXPSlP",
-	"4Tl/LR12XalBH9Ke/XlptIKJ/Dmx7/41cGjdOTXBoy1IPk/6aBN9tLRmLnmWSGrTKmpmc1WXg5Vllaaa",
-	"OX9zE01mnEFtC07EGYRJq5sE3LYMzwik2NYruZ0+KuNdMvJJQkleHdtgUkhqC/QV1+TBMGvdTh5JKy5O",
-	"tBbKtkA9T4ryk7F3M1i0BbJaypOa3Z1bn0Xhy7sXbDkuVG9xy7PYVLW6vFUP73hy8a5QdNcghCW674qF",
-	"Hzw21/zm9OK1tvVhVOUSO7iTt7hpRRdUKjlcyUGFxBuS9EzMnqlHTProEl8Tgch4TEKZoV9rkeXaAHkQ",
-	"KBlTp0p/fXnlkZTrRicv07K9J/BJ7vjWFfSvIXd4isoUCfWNraZidRRdUqVvM+ch/jOAUuKUTQKLbb+9",
-	"hyK8AN1JPyTiRAZdJPiQJdxW1ccMjQiax5gxEh2jIMZCvhckOtFhpfaAGOVphMPrSaLIqmu70aiv2ACE",
-	"+zhP1RzxDRfHebJBrLZB5KQudKbpsnOoKekrywW1LvasGE4GQm1juZUmcIzkLWU0MlFfOlobXZMF0SBZ",
-	"arYUoDH05GPOr1FMr8mQBVDgPkDfo71dNMKCHOw4qFyovbN/gEZUio464JZRiFAd6wSchmhMWYRigq/B",
-	"Tk9Ef8hODMj/9iBb7zkkARSWu94877OBPFXvgQJJbTHVRql4gRi/7TyV83lyHWy8Oo+XEd5bEGlYlCcn",
-	"fn9xnmZmjzXK6uis/2/O+KGnvXzPv9rlt4FyOoJOGGWT3jVZ1Mu8porcDEuSUBwDH+0iRm6JkDo+pSbU",
-	"Ujf+i2r7IYW+rJs6wa8YUarmqjPTDJxEInTWH8TqzAj5pow+2tGklxCWxqVpZwPv6mBaTXdboACRjdcs",
-	"AfYscqvMNdHpeHNFzgBfRqXVpX7+8MtFhmbWzlDQ1HdBp4/O9BJZTMQhA1ECgrQ0dInqCRQ6gKrNfzTF",
-	"LAQJOYsEahtGc1T0oA1ZcE0W5wmf4wmcgB9JjBeBFh8zIn2mRwkl0gSa0/BaTSCdmyMIfjY1RyozWxdg",
-	"Fi1EYZbtICFSa6cdlDJJY1OLTVutqJ6qFoKR1lWjPgpwPAmQGb5ahyErOgEDs6Un8STwiafvYJNzinoo",
-	"oTTrQHf44IJpPqEaxmNp7ylu5M8ZN6rpROu5ORus5YJ+fpYKklA25kuTGoTELMJJhMIY01nmSIdz90zk",
-	"OdI2jdo+MGFa7YDPCaNR4EBEV47ZT0S+FyQ5U2N5wDs368ND9KcwO/cO3VytcSiu4+v0DVe6Ho2yqlQf",
-	"PnzoqS8Ik6o/YgtTIaKa+PuwRRl8oIEFhq3AVkXe/UojvsxwA2IcXgtkd7e/EhWoaB81O4Hab+eEnf2I",
-	"TjljJJQu1DAMZAMhIkVSO+eiSGtNuPk9a/zY/pzyPl++XTL/r6HY7ucaoh0t0Pnbi0vUNsKHllO04QQZ",
-	"Njji0cJHzbrT5MYSc3mwVFgLH1ViEAtJq9tKk7h11NoCsjYNVqJwVftopz8AabF4qtA84ZKHPM7APgRq",
-	"2zJfXSj49WJve0//6/n+9nNg0Qb+Rw+8CiZ0SRjg6+j4J417F4FzEv5tbhpENcBGwrnsZfUTohllwukj",
-	"c4J4upk6eXR5YhhqZ4Ab3xcivTpg72Vu/JDpxMRGVrv4FYdTykiGdwJaViF6Kwci9OHO5HAQtqeSa6fa",
-	"5alb1tZvou6jCyXh4hjUvJH6XdIbksn7elW1E6bQt9boq32e5AdMFAooddGMj2hMukgTZk/QiJhKiEq4",
-	"ABB4JY4fay0kVDTu1nN2urd1eavd14L/QGWN1cA/qG3QU3pCLmKLYeVSqkngrHb90gDZiyJtdA1yvK44",
-	"0nXwODW8vK3l504vgwHzU2quWWjW4KqotrIj9e+bI69V235NbwgjQhikSRxR+Gue8BFxx/fW3nVCKbH/",
-	"fwAAAP//",
+	"7L2Lchs30i/+Kij+vyqTCUlRV9tSbdVRFDurxLH9WfL6Oxv6aMAZkEQ0BLgDjGSuy89z3uM82b/QDcxg",
+	"brxIlJVNXLW1kTkzuDYaff3151YoZ3MpmNCqdfy5NWU0Ygn8eUbDKTuTQicyNv+OmAoTPtdcitYxPOVi",
+	"QuSY6CkjCVNzKRTrt7otFU7ZjJpP2Cc6m8esddyap6OYh10yo596dML+tj8YtLotvZibh0onXExaX750",
+	"W69kSLGHcofv371ynYUJo5pFplOZJmGp02qjr+WFlgmrtnka39KFIoGQPWXeCEj73cszcvT04Dn5f//3",
+	"sL/baZqP+6J2Em8TOpnR1xJWcGmvoXkjWNIJvFDbyTuq2Ss+4xr+r9rLpbxmQuF6xZwJTWZ0QRL2r5Qp",
+	"TeYsIbdcRPKWtM0rozS8ZvqJIgnVDJ7OuEg1a1qA3cEgGxQXmk1YUhzVOzajXJjBVkb2DsegSMzGmnDh",
+	"jfGJsiMhQt42dL33fFXPitWsxwULpYgUSYXmMcnnTLgi4zSOCZ1QLpqmW98l08nidKxZ0tydluSWck1G",
+	"bCwTRnSyMKdm874+fPhwmuopE5qHVNdQ1eWUEZq/waUg0DgzQ0ibT+YPjCYsqSGxL93WnCZ0xrRlCJRH",
+	"Dd2GoUyFJjwynXDz85zqaavbEnRm2jRfdluG9njCotaxTlJWP5pESt0yHWvNEtPQ//mN9v496D3/aP/b",
+	"+/h5t3u09+W/ag8FUtF5wzgzGntjlpIE+O8rHgUN486aW2/wh9GAHdHdsLc/Hox6B+Hh095zerDf22V7",
+	"4316MDoMj0xTM/rpFRMTPW0d7x0e1U4jVVrOWNI4Efv8iWpec6+N9UY/2H2+N94d7fWOwl3We0r3o97z",
+	"8eFubxAejJ6xvWiXPtstjv7ooG7wk4Q2bwE8XDZs9/XWxjxYZ8xxPQ99SyeMKP5vlg32XylLFvlo8Tt/",
+	"bBEb0zTWreO9AfTLZ+nMsssZF/ZftSdchXLOmtYNHi5bN/f1ttbt6dN11k2xMGGNm41Pl47afb+1YT9f",
+	"b9jJDQ/ZKfKt5uHDW469LZ9HqcGtzefZWvPRNNFcTBruorM0UTI5hksvEOyTxh8CJ0/NE3bDZarInE4a",
+	"Sb3Yhz8fb3i7e89qLxInHsI98gONrAhg/hVKoZmAP+l8Htu7a2eeyFHMZt//rlAYzBbNfBGZ9m9ozCN4",
+	"+WpMeczMokdMUx7b/XOyDleEC3jbzI0liTT32W+fW2PO4sidHWUWmilFJyCvJnLOEr0gQ/t02DLtzLhS",
+	"MKmPsOg6Va3jAxCFuMbblEbETS5bCTqSqT4exVRct774K/dfCRu3jlv/304uhO/gU7XzFhcA169KnG5y",
+	"kWSKCGmkOx1OYTtP356T9pwlPZgfsZMyi0ACnH3Q6ZuBnEkxjnl4v20IXSPe6lPkV+SWazMkruy/kSQI",
+	"jRNGowVhn7jSZt3zpXyeL+VZ3vADreNppkG4kTKi6IyRVPB/pYzc0DhldpRdIhOn6eAnQFYoWX3ptl7K",
+	"ZMSjiIl7LSYXKh2PeQhyCaxZmai1EetJTMNrlO1xYemcH+/szKigEzZjQu/07T3UL6zufr66+XgflEz9",
+	"4TqqaBuOEgE54tSCjltcc+hQdjVSuUyIkQcJjWZcKFjm11K/lKmI7rXKQuqrMbTiLW6J28OZci/lK3iQ",
+	"r+BrqclL+8IDreBrSVQaTj2aE3ic7CBhSUCYXYun1qwI8AMgPGCQGc3B71fF0XiqZMZ1pjKOKnSomaBC",
+	"90YZFa6/GDCZFzComvUoKOd7BAZpKLxsteh5Zou63uz7O84wAF1B1+sc46XLWHN+V6xlw4nGHVbHRqc7",
+	"TpWZ3pZW8bK+7+x4BtVZBF2Ca3846OREt8ZhdGu1jXG701Ah/kspf6Vi4ewKd9s6zWZzmdCEx4urVNAb",
+	"ymM6ihv3T0oyo2JhVzBxJo0xMDKu7AKfEDDg4Fue7cHcfXNuKG9LW7recPrkbOlwtnKWPFNML7NNLfuy",
+	"ZMkqNFAwI63VSP5FqSFrFVqzEfO2M/H0Mrl66ce5NSjnJ++FOb8y4f9m0f04M+5gAzna41yy/1ixeEs0",
+	"drakD2Aa/jiDTp+8F9dC3grHa6iIyG0ixcTqhSSW8prQmF9vi+4+fPjQKxvJln1atqkVti1jAF+Tm8Ry",
+	"woUiVBMpQnZCEkNT5tanZtGk2NpmvqVK3cokIlOqwI5vZHSq04RqFrl+qSFmEnhnILDDUKUdu8cxeUsX",
+	"saTRpZSvaDJhGwh2WxFQRzJamMnLG5aQXfIr/wHulQuUBtejg60P7I+zO+tfrdvfHXcoLIuh2hwqrb7q",
+	"/Nfk36t1jtRvyFM7TgmwTYJmeCPbMKXsNc4VcVakoh63m2sh74vtPpwiUhgmjK+0ylvhvu/FPJFmCTY8",
+	"cnULDrdPVYu2D1DaPbYqi5BzlqsrS6xEvw0+FgxFa7RWMBbt7fl7502WvBCa68XD7eEHFse9sUxmLOqS",
+	"UYoa7lwqxU3vbdaf9AkVpDChLqFklPJY97jItFDUAN4Llc7nMtEs+pVFnF7CqB+HeZuZBOWbOehbszo0",
+	"ZXqy5lnzp7XvceZ7tnLDrNVgadXJ1G1Z7/MptGPWk+rWcSuimvU0n7G6T7hSKfKevIup1vPjnZ1YhjSe",
+	"SqWPnw2eDXZudnec5rezbBBolPXbu4S3yWnd24ppzcVErVpuu0AX7vUv3VY6jzab7Rff9P2bdf3BcLN1",
+	"8NfQ78Eb6MesXTn6nYUgi9vRncG3sG1RxM120/itt51jGivW3WCH7+RsXLEFvo/P+n4yG/k2N6i02jCm",
+	"JWv3iqOBiMbxmzFwt6Wnz7C4L93yaeGazYp/rDFkMwjH2JKELipDx8aqY/+Yj/7CW6VN9h7uVIiHeMXH",
+	"DMi2GpThX7yxfc1I3p5Ike30/tHA9+49Ozoo+PeOamIjui2jl8YXTEQseU1nrMnnZJ4Ts49Ejgl8A0EE",
+	"zp2rSNveK2Asyn1T5pNOYZSt03DGyMVUzosE6cdueDxK3HAN3LN5kVxQAxUkf52YC5coTRfKCgnZCPdJ",
+	"RBeq0yeZQJsYxRq+UCSmSpPdQxtpUlzhvcPne4U1xh/8VcZNqK7zNVsYkqATGN2PLKaLJTMhidSG/ZgL",
+	"7prBbQKxSmrKIhe0wTVRfCKKIyySwNHg4FlhdE1Deydx1c6FZskNrYmsgjcYmgL5RBjx3wxMCudJmbIo",
+	"NTe2pcwTMiB/I4LdsKRLWKyYUR9jZhbXLFGRJvwx7+8emhdWjhqU0vP5r/TTS8rjNMFTVRz0S5TRrf46",
+	"TuSMSJGZGWkUJeZ03XI95cLbc2+FuSKxDK9ZRGSqcxLaLc9gd1ByrA9W+dbtDF7J8Fqm2u58/fEb80Rp",
+	"GIdMzaGK4cicEEbDKRmniZ6yxD0mkUxHMVOE6y5J5+aQmilHdJGP/qg0+KNlbKN56JssvUxgGMA5iEzI",
+	"fGr+KdLZiCVuuWk2h2ykh9XNKQ79cJNwBsPaxwlTU+C6pyMl41SzJdyX2PctAx7TGY8XhEEElaF6UASV",
+	"O7Sg+ZkDApPukqm8NeRvyShVzONBzweWCfmTefr0qaX8bEqHT4+elWhpv57B+FM7j+INpmXkVBhdZpct",
+	"zAuNsB6H368be84JlxzkNYb+jqWK/ZTQcAmjj1Jw2N5OeTgllPyeKt2zDLM0tRldkBGEEigmzGMIcSNt",
+	"mrkapoYtSaWHAi4uoW5ZAqo8Z6oD1sEJ0yp3wgp2W+yjCyRqqHbEzKi0DQOlRk1OFRuKnJoNU9RpIszp",
+	"JHI87vSHoomaj1ZyQMuHT+NJXTTnRCZcT2fmvjZj9pi2Iu13F3uHR+he3hscPOuNuIYn4E9+YR7i7grT",
+	"+W8teL3VbcETIw3lt7l7VLm5YXEy0/UqeSx/8cuXZkHxPQjlGwpafxSJuDKpsykVE+aEEM9RWhw/8Mzi",
+	"BGhE/5f9Vz+Us+I89vfqBCltFeG8ESe7lb+u052qY4fj47RrRycYT200KSnGPGJCcxoX6aXwpGacZ25U",
+	"lXW4g4ZbjFjcOKiw0t5aWyHS2JpmMcSqvpV/sISPOSsOzNKv/WIkZcyoMJ9MqXJ0Uvig0IP3/oxpGlFN",
+	"m48KfukZqGK5oLFeXHKz9q2JjKNW3cZXT9NpRMkrecNiw7NrpgtX/Wu46Ysffn/w9Pnu3v7B4dHTdZbN",
+	"xkP5TfyW7fBVpokcJ4xGhuYyPbDhLDiNLzeDLT/TjjIv8G3vTK3zFRyVLVguCgG08Go2/jJlZQYOL5LM",
+	"kkWRoposH3Uqu5vPnewd2flZZ8VewMt156UsFWgyWhBKdJIqc/OOaHgtx2MeMrzep1SRG/s5qqdW8Oda",
+	"sXjcb93nBJWk3oQxsGaSny/evO4anWcmjT55RH7hP/SR1fqN+FrvBoesfG1VD10dt2iFMklYqMlUJoqR",
+	"EViYFkZJnsesrI3vHSy/Dbut24Rr9kbEC1yL6lFfZ5ffmk/udbyX9XJhGgW5EvaUfjrHr/xlz9jA5sf5",
+	"y5ID8uIu17a34PtLLsdHMJhl9/J9LGbZ+I2C5Ak8xUMUwIEPQBYNQFa4Mm0F5Hv7z6BLUIQYc2ZziWzD",
+	"5oSVzGxpxJkIG1NT8KmLOU6VcyMVDVp+YNITlX1WsmxNtZ6r450dOuf9xn0+3N27q2SxUsiDVVl2ya7X",
+	"wpUuyXU4Onu+r1BrL4p1hSerBMptsadGIbc5N4WYV/K9DdzvQWkr7yccF3hbjf5dsH6AFgbqQrJAq2U7",
+	"+P7gKXm+u0f2D8jh0dOgc0Igrw/CU1/0d48OjK4+Kw55yU6vzVguMknIbT1YVEGYoKHmN+Cz5OAajIoU",
+	"kD1ubLysLXhrbBgOFYuSqpA/b2zzThphdtiWs9/NBfm7ixEbiQWrb//iPbyUFjaQu7d/5d5N8q47cy85",
+	"iyMMLKpojtZXXkhipfUaY+ZC91+2ZhiXKIDmV8IV2V0prmPXebt1IvVLmUykdtL4S5nManzB5Y18tvu8",
+	"jrGGKhmvkf3SbT4Da/C3nxJa66/2rtp1LsXq4L08yY3zF7fiEY/ulMhXaUfyKFxF1LCIb85/PGsUfuuC",
+	"rd20josPrUXyCgSUVnc7avE68jDMYlu6LTjlvezWjKByTddpsusrrDDCNbXVkhzqhhKQthFF88RcNAwH",
+	"OBr7FCPSO4QmrBAfdb8zUhYcV9gn73WCyhnAa/V1VZd+fRpzqoxMnS9hf8MOuq1PvYns2TS/M9sMNLzx",
+	"CTsX81Rnx2zZcO2OQrbhdi+74nzgu2wyj3H6v6rW7HGJciBO6Yg3nuBHUHnxmruPvpvz+CrNCZLOlU4Y",
+	"nZE3cybOfyTzRN7wiCXghxu2QElG7aDf7w9bNhjuH3w+R99bmbNAwKVeNLOWG/NpX8gdjD3p5Zl5vd3+",
+	"wP66079lcdyDcLsdOWeCRz0w2k9STIJb/+Z+Gu2NBubmhI57Wa5A5fMpVXjCLyAGf1netjXaGekL7E89",
+	"KeJFQRGqt4lX6M6tVuHGKQ+kkRxztrJh1I+/S9U5YigaAVQZ9CVbgBmuFYm4CuWNUYkjGaZm20gbtveE",
+	"mP8QsxJAO7GU8xENr5eYJ7ZGCkVdZHDHG6qJUu50JeVElHfgt9tDSqqEHw02N3g+6h1oO1cNZ6Y8AFyW",
+	"8iDuMO+6YWHjdmiNZ63xOFVMAzi1MGHWVahantGo65r8NybaQ2x10XRQ932FXKDrO1kQnPix3m1UFkQ+",
+	"Nmrd+bI8nNZdp9H9ndHYbH7F5zpl4fWSyMYaLcJzKUZU0xFV0NV1rTdRVexN8tpI9F6CS2Ff4elyJcI2",
+	"WUdq50InUs1ZaCbyzoI/1IS6vTwjT4+O9vrkXKBVq0sSdiOvWdS10TCRYc8uJt3mLRrB//dUaRJ8Hlpr",
+	"2LB1TIB+vgQ1FzYazNZx59o44cpa07T+9wJbqtmhufe7F1DCqW54oOr3+nfNa3/P5Ozqk3RUr3uaNazY",
+	"nfEayuTaopz7cWWQNy5wHSX8/OGXzRx7pxh/GYJfj3xgI/ILWyAu29PD3ad18hiG5awRKRMmN8U33/Ya",
+	"3iw7Bf/79Ie6166b7BhH4S57SvdrzSXXZcnx3UVt1L6o3b9Ulcam+KTu60+1Xy/qEfL8zbwGUc3MrGE/",
+	"L6rc65ot1ueghiRWyfrQYF3/IKsvs9zVibMU8sf8myzDT2lDrCqg4NAJupkewfZX9NOscr/U8XdI90QJ",
+	"oeZyeWxzX2FTCgFivsfIqBs9h8Nx8fZ0vayLXxcElNC6RZVKv5ITmep3LOIJC/X7hJfV/1xYn/smoZ3N",
+	"THjJ5h2ENI6N8rB9W6EXM7aNQJhca7PGfH87M4thYQUa134Tg6JH03cKgrkz1VWk9o3IcMNIx2YiXYub",
+	"Zh+9Oy8KpHuD1VS6/R42Jc+6BKYlFiqPJB7BTuUz2ftYq7x27qQUlQj7G7nesYfGizRzb67GH8qgjx12",
+	"8OGAZGAYID8H6MOoQdUBG5If8VJnbmRuLF6gADSeZDhzFYwQ9wOgaaKal2WJ52+leQovvnllWXkZDaoZ",
+	"zcLwTZZc4Ri7BWStwhrAvyvYSAWNszqtqjhVxc7waTqfg586v/J+w8HXchswF58VDHFVsdNTna5s8P8V",
+	"jSdXAB+nrrI1LokF71yI//p3f9EYw0Q0l7wchrQ6rziRUu+YpnYyoqhb7GJnjsqvuFJXGS5ww+SatOsw",
+	"pnzWvCJG+UXFFRVuVKBRW0YV2Fe4nfKLSvtG6xjKiF2FUxrHTEzY1YzpqYyax7X5RjERXSmm1Ha2KQZ2",
+	"W7dHOcU3j77GQrfRXNwRfmDa5r7JaAuLlrdXG39Q29uV+XIlORSswVcjqjARo/CruSU3nP+dMAIsXnbV",
+	"XnR7ra7ShN9p/XxnhGmoD6ANdbJAImdzvYoYhBTmlEKu3qZKFVwFK/lNYzaHayBN+H0asaxvJqMl00S8",
+	"3A3nZ1tecYKt1X2Thm9sIYUtnCS0yNbtf003Wz5CXaSezZJMwKDf2HcjVuqGvaDGeOU8hLQqj9Qvsrql",
+	"kwlLdmqBOlKQPVbQg03+2sxsACz8/sTgpLkGu/IfgZOmiiVcjOX9ZutaWR1L5UBNMp5bWe2mi3rdVauT",
+	"Td/a4MlSCmaG7l2HZq8UoYoEBSjvwCYjM2K+BSvoCRFpHCPiAEOYBocMviKGtazN56OpnwLaPC/Yps79",
+	"ME0SJrSfqVetMQLeI4jqoILIJOKCJgsv8eAE8rHxBeLsrz1EqMDMBJkQSnJOkcNe3T9/pzYsn0ICcSzF",
+	"BMYznyZUbSFdqLQrWd+1e2IRl2p13+cHh0+JRXIiCKilqgorAnBVY/GVBpyrGVQOYr2E0Qh+MO8X4yd8",
+	"NbLGlqwrGRyIXOtDNtfrjutbEbwo56V5jNkYEBu64tCzWF/+YGuAo5dlD/s4YKsOnNXfsdPuMg9tIV+8",
+	"vFNI/Vgf55gEozRROshRZS08ZZckbMxjxOYjwZwlvwJwRI0HFlooTGu/iuKxElMi66FaimizpsoHImu3",
+	"a0dau2KeXakuyIxalAvy/t15hlQwTujEsI4u4vOziLBPNNSlQKrVLoLNw38AwnZLoe72QK/KNfoDusXe",
+	"gezamPFfcN+vqMtTEwa08guUltZa5NwvfzWtyCzluNOVFUEqC3HhAgXWiZIuwLjX4s8BKCCvKdP2g0ML",
+	"RCncBmnTqBo92KhvbdO/+BIqezlsL+LwKJ4ocvr2fDuJCVAppzkwo2lVfbTJGvQLUC5eNwBq9E7Xi/D3",
+	"mykE+eegmL4jz22qvwUfm2jpbjB865Hb8lh8H69vOPy0t9sbDj89ffHx+//aKmms9qo0BbkLkjkK4JWe",
+	"zXMVkqg5DZnqkn+lUjNlBEzD3lVM1bQMuLSEXjZcH/N/+2aRDn8w//fj0vVah/Q2chmVo8aW02QjvT2C",
+	"uw955n0cfV6w4PpkMk+4QFH59OLs/LxLHN10STBsBZCsPRw25dGWUxEellpggtvwYW71XD4ACVeJMpMC",
+	"7g2e07gU80RGJGLzWC5QiHTYW/9KaaJZEi9qNR2EEVsygpWZqE4CWVLTDcwCBySc0oSGmiVFdMTWf+99",
+	"erGl+/V5XTum+/dq6TqvzrfNtLgyLIJZQS4mwXGGyebQ8Q4Akc2H7MrSsd1X7s9187brbu4pmo2K97Mf",
+	"OZNvcmEtlup8SLLbDaVZi0RXH9kCzZb55IKMU50mjHChNBX6xOhaUNGWUaEMe4TPSzrV3mDvaW+w2xvs",
+	"Xg4Gx/C/f7a66wZANSzeY9xCyGjudQ1BEx+4nv6DxilbfwJZ3+UpqJXpQ31yMZW3AnNlXN0qv0y0h8V8",
+	"y6Orw/+Z7v/zX4PZL+Fe+o+n81fJc3U52r3939EBez0+mvz992fXp3Kf1/OViozRkFP0MS/t0AgGvryG",
+	"bG3pWI+djZ6Nn9GD5z3zn95BePC093w8YL2j8TO2P3oa7tHd3YeOqXzHaKT8ezOimoKVd8TjGBlUvSd5",
+	"jeSQOyR/3IHlP1sv9NPOp3crk+t69IpNkzsKtNEg/90DcdF++h4ds42VlJ84IGrnGKhai9aDjl/qs1mR",
+	"E25D8fxLJxu8Ty/lW8ouef0F5C/vdi+idaj+LoFyFRrbFMiyNuW4QbXz/VwbJqSvSh6+B0hoTYDm2pv8",
+	"KBdmgcHf7+Ks8oPKhfHYpp6iRr1EjS5MZrtK25/i9HVbTfUrv+a5XO+keCd0dZJjrTyL0Vy/sEVdSKPm",
+	"N1Qv1SGr8YI2DeseSMZ3kIJWZmAZ0cKTLGqt2RhQ8fPt9ZqpSwnTTdrKhykThAMA/42FzPv5wy8XpK0Y",
+	"es0IOHlZAqD+U8Cunsc0ZBHhGkw699Vl3QYI9kn7YGIwaPP2mmBiLtHMNqd46cvavLNyGhcIFYYysD0P",
+	"QdWXK3x681fX35mPS2nYXTP3ujfyE3HXO8MfEtZx2LhWCa5EQyV3h8ueVe6EgAFDSVCgoqk2SE1JjM69",
+	"i1msf95f1J/3Oq5kkekb8Cov/eqmJAvoUy70HiLzD/oH/T0IuR8nnIlIdfrkNI6xmjc6pHAEahMMy3Oh",
+	"NKNRjl0TdAkDiAiMPfCwK6cyjrzSq67NZcb9dYArC77KjTXOzZ2b99LPV3dXGyQS5HFSf6siDwTHuMwy",
+	"YiRL2yymdfoK0+oVlRG7snjFNYftAwdN33Tcha7e/nL2wuEbJzYl+Wj/qJw0usLnXdcJNhp6U8UesYpH",
+	"NulbqojCQCTSTlgoZzMmIhaVR1DvS/dSPIpgoHVa/MoNnDfGXvmb6N5yW2d9E09UFnDVXwtv1GUCuZjm",
+	"FTvlXodYDIs4W5v/26+LrKjp3Xe/L51w4VU762KlDC0J+xRCRYK1qLTBy3gxpyHrKWa4oGaRZUMeZ9vQ",
+	"kXgweL40gqG64jLVxJt64LAblLP14axlqaplmyoS+JHFwZpZ1zUREqV9KC4+OMr87JyAtCkxn4JRstzr",
+	"0fo4t7UUDleOf5CxzFWR8Jej4q4KsEkVS0Rt7bD1zlxtUaC1eEeFQd2Rdz/rRXzCsQIYDsdWw8kjMG2N",
+	"MPObX2asfyeAYCtP5AAkzblbjR7a54OjZ+TnD5fFQ8UWP09HP4X8Df/54v2/z3df83N1PtPzf56dH53/",
+	"fvrpzeXPs3N+y6O/x7fnv0v+v//nvxMqosG5GPTZ/qAf7sViiffuqi64xlUaylhaoVpsQ626w+fPa8vR",
+	"fdJXy/q6oDMG0cL5SwFpX7O59rIWERpMM4HlfpQmL4ROKDn/sbPWILL0wHpbO6K1nUkhDC8//9FxEJQA",
+	"YnmL0btmKQJEzQqQD3b6rc3Z+Kkgck7/lZYZdhtChm19Lah/YAW926lUtpg+CWmScKaGIlgNHBh0+uRc",
+	"W0+ZIkZsAUkyVaxUpqilbxN9tX/9/H9G/z2Y/fMurpHNLhDUWAtTWvcuWRNpBisIFxUE+9vK6Na8wcI5",
+	"6Zbha5ptYO8VS87FWK7CpGmAsa6X6pwM2YBM7Th2PXi0g3Jf9cKKTurhfsqWwnS0dFUa4yTLfHLVZf2l",
+	"zgSlWJgmXC8ujL5t44Jh409TRMTCf7109o+fP1y2ujVxtj7TM4zwlgsedc39YauBQRk4qJgNPZmFKhHY",
+	"VOt5rvT8AIknlQNyZosX5kWqzaVOtXdEnLpB2kFNLgte6vkgbH5L/RhwhGuuQlZYsbwWudpP2nKkKRcu",
+	"ByKoivlBpwvLJciPhicn8okaitO358fI7DIeH9I4JsFOFli0A4+DbuE3lGiviuJQtlJDkS0VjIZr5HQr",
+	"d0ia5d9rMAWofP9diRlygelV5P35sVslb8ou3cPhfeQ2Eh6ZEQ+FBb9sg55FFfn75eVbAhTSgToZRTUC",
+	"1TLTJiiHVBlBhiVKmlsKeh+KwGZ89VIe2Dp05u7yUSqxtTMrVxV+fJ/ErePWGgncuam7OcPNRld5KS1F",
+	"oslM4N7HEEWGFn4I4l36Nd7CreNW6e5WfCJ6wKrniRxzzIMACUNExP5EMD3c85Iumbl2CHyhw4fJlFfn",
+	"knnctdhkFh67RHK3sv6mTCGX9IsaFxhLqKuWadO96jOexoRWlZjOGsz0C2RV480aSqFpqPOagC08pK1u",
+	"K4XlcPkOE66n6QhSHfAN+59KfEPLnXIoPoxBGHv9AdkpC4nF44nwFO7Q/5pv1unb8+5QzNJY8x4KMyDZ",
+	"4Q71yQuQxzJOGlCAIudQyIrIW2HhY4eiHXxGE/X7d6++FDb5M+XRl6Dj2B1+5teG7NbBzJrj8POHXy76",
+	"QzEU331XHPF33xFzKcPUFNH0mhFKkEaMfoKDisxEcLUqYQSZuDwUaC4IGo9HQNrjPBCzg7p03XEISDuL",
+	"7zfc7bR4GwWG2INsKWfUnRkr89oHJ4SKBZFQX9d+D3FDuG5Dke3MqVEPZZpgJSEq8BPXPFYVVeRgcNAn",
+	"kL2FBl+XvDYUAZ3PY0vbOzaV7fvflRSBXfK3idQylHG2aOq770jbFiDNdqwLu9QhYxkbNcTM9N3LM3VM",
+	"lKDX7CqkiiGAIdwpdbgxigSf4Y8uqcCafAm6WNCZ+COEAV5KopMFdHj69pxMWcKOyXen7h74zha5qV58",
+	"bfPJSEqtdELnhEYzLp4o9yaPhsLQHt5+XbKSPPAyBJnLnMiSJqolCXLZLsBLL+Yhs1q45QqncxpOWW+v",
+	"P6hwhtvb2z6Fx32ZTHbst2rn1fnZi9cXL8w3/amexV6OXc5kbliikG0M+rv9AcgRcybonLeOW/v9QX8f",
+	"y/5P4YrYmQIm67/N35NafF9LVXuDAbmdmpsK+GciYc7AY1BO6JMfJVOQh6hlGqJm6rBZ+3g94vE9N9fI",
+	"T0xbONgcCgBGtDcYODZq8fx8qgU0BrjkpmxGV3m1bA/An6sqtpuE4asxv2H9gqTeOv7to1EtZjOaLMD+",
+	"cMOEed2QJTgN6UQZxeJNxpZaH00DwBkW664oE4WFcqfYVjM/HOzXLp25hLkZzeOsnul+QbTE/Sc6oeMx",
+	"D/uG1g4H+19hAK+lhsyqBR7tbPUiR4K4jJ3lW5qt4uo99W63xo19J6XuZdzY8BiFnLwNjFqRCdPkYLDf",
+	"qW7pK670qWvfHE/n3WuMhchf2YltfN3KFwu57xA78WC040dA1ezfKSTVwy1mZw3Ec4AjqGs4G+nODzSr",
+	"Ygyf7K7+5L0HAYYf7a/+6KVMRjyKrIzq0dDnTDH7rUFK/mg2w9fvf/v4pcRMlM6m7tFdRgMfLdrc+lTW",
+	"JxhTqAqKcCaBjcq5iSIiFGv+D4UnmvUJCHyGKU6YYGgeAzaFced4nRWpFzs+zVQH61/6QUaLbROUjZv8",
+	"UrTuWGCBEjXvbrvzpovECWitbmvKaMQw1f6VhYdpaty+upO9B63/UY+A+eL56i/OpBjHHC1rB7trdPGW",
+	"LmJJo0spX9EEAiBbB7uH68wngwj5lUWcZoia6x7UPL5t1WFFmrOSniXxmgNbuiZQCcLzGzPNNjnJP8IX",
+	"xZNsDiyoDXpqjioXhOs+uayoGUMRUmGuwBEj2HNE2gd7e526k4sd+Se3cIIOqoPGL6L+VyW8g9VfvJYa",
+	"cSXMB3t764zLyn8QWvYwlIOLtZJyumvLE13rGoR/oZrJlc9/KpJi494Ovjp3/MNSzNav95+YXmPTN5Py",
+	"KI9AZJtTHU6rxPIrSyaMKDajQvNQHbs0MSgNqYjSdEFSgYbq6IQEimkjCqrAvTGDBqRgZLQw/+kPxcYE",
+	"WMNhMNT6q8gGNqp7Ldngq1G/RfkunYI/7h2/Kav9k9zxSDt3u+MbMCMb1URbzaNY5OOCWWEdTYPXbJEZ",
+	"o1mCpkPG9HEOVmbeaIP9VU1ZNBQjNpYJI1zbcFgqUFLodK0YofkNM191QZRwEdFgjvViaiG12QZrTdkC",
+	"dQMWQbS2zeytO+Y/MQ3VMR7woEH7DacMooBZWQI/AwvbmRQ6kfEqMRxedu9aUfwet0iBut5iVRffAl7x",
+	"WIJN1TdBAKHe9Z5YTai1ldaaaLbkaPgxM97vgh/CkPSzg90D4gpRl2b3RFmnQZ8YzdeaRW6nVA+FdW7Y",
+	"k+7HDjdfKj8xXQdP/YDEV9ddAy1WPRt/VLL8seqDadi3B6ZL9OeGIZvrXh711kiNZpVjLq6NElSIk7NB",
+	"fjEVkbLugXAqpWJ+iJ2WxGUa+HOtSs+nMKDzrHVbM6A07ZryiljMHgcDRV7NE4TIdRExNqym65HfyhLZ",
+	"dX25MEKHI1jXFYQsNvZU7Wi1XVCzT3oHPBCFA1RuqPZ4jGUyW26W/buEYJY5nbBjglRR3OavQo1ZdMGy",
+	"ezxLu9j1AiGy4PgTElzsHR4FwO66GSg/sDhb6MuGmWCp5xKXPZOJkcIDP/47ILNUaQekh8B6ILQnbMKV",
+	"Zq75PCXjxKydKyJnPV4ygeDwCdNGThgKLOZgFtz53mgWRt4nH9CDDBUKiEV2J20zYCFJgDjYf3NhMVDu",
+	"YUY/XdEJC8AUzz6FjEUs6gwFuOESeatYQiaSGbUkoXwy1YAE5VzVEFfSVlxMYobBE1J0TtBBessVc1Ev",
+	"aipv0SuNITuA0zoUbkRCChZkYIQ0G7nzkwbw1ZXblcBFN/nx830SWIUlQG9m4KFqBxbgbZyqLNDIPRZS",
+	"5xi2AdppYF5cEZxZL1UYARLzG6bI0SCLYIU4JGenDeXMS/jA/XuiSFATZUwgCFmRtqEHl3lD5ixxAf9G",
+	"eRuKwD0KOl0CvgMGTFFjRKcfsA3ZPCeOLnFExy7cNAtdQaaLYdVyPI65YFfoEw1qmKoXtbOUk/5q6HzE",
+	"bGpDE28roIg3MblamMA6borL28hHC+UXavqpSxapdvRGZDHM2XZ6p9cnP9U8bS8lpGk0dfkc1eHUh8I2",
+	"dezA82p7rE2jqPb4juk0MTpFKsBTjBXsa3uDLML7ze9MzjmL0C9v1txFUjf1KaSDZKvpsy5Lpdol3AJZ",
+	"iQ3SHlHFjg7SJCYXfz/t7R0euf13+l1n2dWdF+toGlVd0lV1VNmBgjtpvR4tHndjx+tsd4CMWCaW4zZ2",
+	"jXz7Xof4LaLyKi+BDMxbTV3iFWABp+4hirncVMUNy830aLyX6FizhNxOeTg1fDaWYL2HpIGmcdkL9F7r",
+	"fkrmCbvhMlUZzZ/AbWmB9lGSGOFw7eX4pPHgZ5VQli1WQzz0knzS/KY7tolq9tqqyfJoGloBR/HOh/aN",
+	"UUkDaHr1bTPbUKSu9PZaapLJB83duWpQ91ntTbrawn1i7tGLizeZuFXjpIABhFJec5aPAIU6VzloySC+",
+	"tsLiCZetL93WPhpVS8i/Rny1F4xLkMnzMlEohsssIG3DCEHgxhD5bXmMtzDbU0FyTeC4RmnwZZOuqxAQ",
+	"G40OBBebVbpMtzutzVi2WU3fg/7ULelBna+h7o1lMpG65yf21gdvqWuVKVhwwZwgu8+IBCwTaH0g7ZAm",
+	"yYKLCfJYjAM3zH+eyEkCsWeCBNRSQlFQfgkjciDm69oebL3fmq66hj4TEL3MX1zjvXRLk6iR6dPknryn",
+	"eh9vzx7yhzJTIP1kRqatkWxTFNALs1wK1HTFbEppFkyIgs+IxVJMAEeW5iodxMspOsOaz4RxiCG+pQv0",
+	"EwjUqlFVN2uQWxNMFxg1JNhtIYW9SLgX6WjGdZF813b8ferd3t72TMe9NImZML1G65tpi70C8v+d3IH3",
+	"oZxsoQS7zRiKo6cHY9ekbUgQrT+zzgaUqxjsaU5HNbS7hHF6peaOP2+VxF9awstt0eCrsEHdWYIWRm4X",
+	"MppU109cc7YZPWU8cQCdQ3HqSZYYKG9dZFmUs3mbTwTVacK6FmbV+s5c6S8ClzqhEAhPRdSF45IqlgwF",
+	"ttz1oqazQ8g+gRfEtMUxXjXiEIcS9ck7P/+2MDB00lmM2e5QIIJAZO5h55mrHMbzbHsubX7oQzjgi5Um",
+	"DLls8UyXG/+q3v1zv1ZilkvfcPJhy54oJIr7OH1eywstE7ZBRCCc1DuEDMB31biBgzW/3DgUoDLOsje/",
+	"kJX628cv3c9FR32+IYS6FC+0tx/tdTZjXViUcctc6y3yVj8PyZMN22cX71725onULNQsQp0XrlmbcA52",
+	"aooenfmiFr7FHHwEgRqZpbf3O2hTnT45JbeJq6EFFw9aySlG8/KQzJhSUOeMkliG1zLV9hUUH0BGTBb9",
+	"oXgjiEqRSeKV7zQ6rogFMCNtSpBb8eiYCEnG/BOMsZNlwDpzP7foPaNcUxoKX1Vydv/92gB5FCpewY59",
+	"JVkCOnscEcKjGDATdd0S2c3bXBGlmYfwXvpmt3XBdO8MVffjVao/EiVp/13r+RtwgV3QGbvgmv3tFf3U",
+	"JRfm4DMiBYHMpzzTsn6lHlJ4sheouUtLclS3dbD3/GH2NgPwsAfxiTIacUMazXb6PCZaSjKjYuFAPWxB",
+	"s+USo2lkipwN2zKr80QRTROjJm/KdmWqGzXsFyJSJbnPoynrjQwM873Clq6K/tFGRyhpG1XTsOah8DDM",
+	"XUqwb3kMCtbOoNPNLB8wtMRunTXp+K5Jx21dzchSmo8rZr1Ujz8VOdxLlvqr0mbj3TZts6f+AppV7uEq",
+	"gze0yXDfsBlbsCR+FY/c13VI/akMpBcYHShT3XwnXcqis7OGqr5dStVLaTlHfmHlqywe493bHhdcc2qZ",
+	"tEy/juUUDAerDaeFmC1rbShHa1UZZqGQ47o20DLo239gCFYNW64x6W7LbPuHsqQyodlSi+OD21bfsYix",
+	"mcrH4GKRUsW65JBoo6h1rOEJJYJscCdZpJqhCGfvGbFQzoxyB4acJu2mQOxfS8uplkr9qtrOj1KwDJUF",
+	"FGFQeOr0nYOtUyX2dWw1ZthqmZBbRq898/Z2FQAnfOddqo1stToDvl5yHJZy6xt5zbZt9AATHRcT4Ow+",
+	"fKADReVakdupjBmaL82FNaYzHi/6JP+2hKQxo/jlUHDP5qMIFwV7KNeuTlmfvEePZZcU1TnGJ6JgT4UI",
+	"QBYBBANVQ3HL4tiakQaD5+T//d+9/l6nSxQKLvi6mQujMZhrp1xMbExfBSeNQZ15HynNw/9qO4wR+52F",
+	"VpGJX1WJ0FgK687BMNFO3c1oVvZuRt0MfPCzg7jdHGvxS/c/2TZcQ74sAte83V00hJmfO+unbP2JjbAl",
+	"pL4awywuoscBKtjH7nxtaKbNgBe3ybHOjUJdhApTfYIR/4oEK0k0yGH3O92hCABNa04TvQMvRlTTANGe",
+	"wzSJSQ++D8DZZkWHoHwyg25uEFJ0xobCA/lHYcMmd/bJW++JLTKdBwmPZLSAkPMTMETYN8mE36BBIWTd",
+	"oZBJASGJo+cYBEkLpN2FpgMuIPD7ysVBAxJTLTzksYcX2AAK2SVe1Pxef7+/2yXv373q2VUtQTF1yozx",
+	"e1JsNXDjhimXuzQ7H3S64F8bST2FkftIzTWokA60HObKIlfvwBVQaLP+pA9AWrVIsEEHg+poHJMRI1MW",
+	"oyfAuyhEZB3zhsP4gdrdocAQQScsas+jFNA0CpztK4vfhpqQ5cIMFQzboVijVgPVea0G7EZgaEDX/wIm",
+	"Zz6zMXtDIcdZLoI/mcpS59CY7cAheQddEmS/d715dY4xQczHWja9ooQBrULPgCeeN5HZ+1xD1jCHwDtB",
+	"6jHYK2w2qIxzNYQ9V7nfxVsarqFCgYWh05K0YTeHoigaZHgsThCgBVEAQKcLMVLHFuQuACkBlsU7EYZm",
+	"PCnBYvelimUAy9zmjFohJnczGRmyODPnsjH7KwUbCqXlXJFbmVyDvPPWaO1CO1ktRgAmV/PUtgHSe1Xs",
+	"Q2kPmebzp4PBUCTMDDNiGn2rnS4kisy1qzZbNAE7eHuLaZ4q9lNCzRHI4OQPiWGsY6s8DoUTNI+9JTZk",
+	"Hkul/RWxybCwKpgQA0tTuLrcynxn+PJ3Q1FZO5AV/YOQiblTOp8buXMqbyGxBqR/y18UMXPIXP4uZMBK",
+	"r3YyhZmfRzFzQOgBSQVknsBt4r91OlIyTrX3JjSFQT1gvzc3gws5MHTlgEI804kdi6GBjATKp6UuCeW2",
+	"oagHZgwFYC0xJzyxWnaemWdowqLfeyl9dRo4ak+4Z1STmVS6Y5H0dwe9GRephncdniKAlQ8FnB5DdVyR",
+	"4O37S9Lv9z0UX/OB2vnsfjiPvux4bAs4nmH9BWxzZe4Z91JniU7gvHD+YXfRgZVWYSQYKprzig4s/yne",
+	"dbjKtrKDS8Xy6lF45ShopmZUik8AXhpCK1YQ9c3O/Pzh0h7ZwdGzLkHTKwn0Yn5MqP7+91tz49kE8Ux2",
+	"yQ7tUORJ54bIrfiJ0yZBISLimAjZU1omLlo2q/HW+y6wHas+uUR9ynBZKkLYyIRqlqUxzVmSeXtceMAo",
+	"Da+ZPskyrS3yxVAExfpzhsPesCThEdSfN02V4orMvWTOMC8wEK7Iwd5zmP9QBO+YThY9QFgL+gTm6I5S",
+	"lmS/sCe8GUvr3npdXsypWm3Jr4VTVwBnbdWuULBqbc3OG6VX1mndWk6lUk13qc+0av5Z1YBGwP+7r1CN",
+	"nrC+tltq7asGQhWLidT7LsrJGvcOf+q23iZ00jw49wG+9VpCL+aznHssLfnqvs9ez0oV5w28MzeW4GKy",
+	"diP5F6WGFNMbNGLe/gsEgK2JBVP33d7zNb+7lPJXKhb2W7Udg8dlqQqCp9nu9zeIRbMajuc5q2KDntl3",
+	"/gzQoLAaOKHV8KB2cf5csEkPAyfqNOW2tzXKJ0NHRNv2l52SABXQIJO9bIo77mJCZnLEY0bofN71alR0",
+	"AFRISCvfGp0k8EO8XXND0aYWzb6neATtdMhSvVoZedPLowZTFoAlsMjpaQCRBnpSdyiEJGNziTChuyQA",
+	"z79N1TJ/B7k9Iis8j7n7Us4hopFGUcKUYgotXM/2DvdsyYyhmCcANgIJ/1hIgKg0nII4HspZ3wpEfTqf",
+	"H++ENI5NizWp8yga4i4+UCC3dzYfB2nVG0BjfkUWEvSnBlvdFIjtPwCd9Q+EzOkwXXNtMSfZep659PLe",
+	"+Yx/nC9HfHW4rlxXGBawEwTw6JNzrYr2pZIdpgHH1WMN//kwrg8KyGq3veFyrBXDfmK6aX0Hj8H+/mJo",
+	"qst37A7izGqZ2B3pe8CuGrHDQ12lJOZKd61rH83pXVcEHz0+aC43r/XRKgdODgvpnFfOrQNZ/VqSwePg",
+	"rK5xNBzWauGIfLvh/5o3vEN0XcY41r3Td+wlvYaOfmHf/DNo6jiX1Uq6E2HaiB2HqbPoMe9809zXKASS",
+	"x8arjHwe6Zqr1fANc4X9hDJwwtU4x/WxNQveFgANyZTesFy3V7YEwVKdFsntge4vbDxXah9SicW+PnA9",
+	"/YdZtKbryoUAZKoALPGWDOffFOJv1+WdFGJbAxa96TWIC1u5SHc+4x8r9OVzTQoxKC5ZkUiMDxEyYujh",
+	"nlIRxSxynMnCXRqdOqswLly5WhtcEoJv9vLy1XJ12uNK35TqZUp128bL5kYV5ZbuEe6yNQQpS4GN6U2N",
+	"9Z23HYyaVwTcM6ohIPJgKPIqOJ8+ySvfOjhf+z4GnAyFhzb7rBfxCbdoQe3dQ4KRMipPaum6cBoIYpqz",
+	"xL5yYqOi4EtfXx2KDGRQCghlihibAbpUQ63w5eFD3aGoiR3qZnFDDqTIJkJkKAdZ9An2t5CpWY4+OaNx",
+	"7IJTaAY4UAy/IbXRN3Uh98BWXLLMGRDFfYI0bGn9Fo3o/3JOgFDO1g8vwCG4AT1QjH1TJ2to/zW1yzHE",
+	"mmGiFFIqN7SDsYJ0Qfi4Divn0YLw13Vpb86VHzZ2P/dbF3j1hdEefTR8CLnzWbRjes23erEU/raZYeHE",
+	"FuPl2g2hsR2UAVxsa+1xPsGCqgeDXQDBPhjsG2al00QoQjFW0A9fOSaBSkdQBrFAjTzCQOWgEGjczSJE",
+	"XVw0TZgF1C5DPVuQ7nKssg3U8/uisZIYpI0h2UMRIO7KcXGCxZhlFxJfzDAqJ2bZEHMpbVBhCTQGsi5z",
+	"2Hg8pxPLdBXWrjd3VhfSeUcy9Z5oPmN98hKSYofCoUwkjMCYbZAetigTCxsu0tnIxuJ6IXzWqUpsaZsC",
+	"w+dqKMIpC68NK5HW7OAFDIM9RTXE6ZFCmB5pW/wNRSKZjmJG0jlcs0MRUUiicDg4cFig0dlJVgWLK51Q",
+	"LRMSwoqZtjp94vglmVIFCUVJKhQmP0P4uFmbuZTxMRqDuQaEHKpTROEujvtwsF8z7kqVb4g++fnizeta",
+	"5Aku3NneUmChK1dN57zvX1/dxovNSH1OhGqFMgH//FQmipER1RpzT6jpKUtSdqdhg0vRfgFTfqg7sb6P",
+	"P1hEXpWtYRB2mRlkwJEuzYMu0H4jBes8ZiDfl2+X/gMEv2XoQuutzQ3lcb3hYbmo8UpOfOBRLophQXQ+",
+	"x1yEzh2lD7jXG/EmLhhNwikZLYywk7Ax/+RuYrx62iFVrMeFYkJxzW8YJJvZV170d48OClcTxK+nsQZm",
+	"OxQyiSCBeLRwzSF7zrSU0aJ4s9nn8Ntr+Mm8BSLJaIFwalyKLhYZmdMJF9TCyIVpomRyDDcfCQT7pM/g",
+	"lwDihwregKC+sHi+qF/LKVGPA1zaAXu7d0l5Jx4Qr6M4jsIOcWG3HZAB2sH3B0/7/X7QWJrB28plMP1z",
+	"uNfM9/9nOPz+t0Hv+cfv/qu1Lh59Ru0ZSpD5rmlIlRoo61xhrqjiiv6tgs0R3TJVyxCSUrXxKC7wsy8P",
+	"6s/Kbu3VYadu3t/cV2u4ryBhF9ht6LGaOp7+ACDYqDQUtAgIuuD/StGC5RfQNieka5SfOTXsu8x54oXL",
+	"lBMymdGYK8xBa+uEz2Ys6pL3goMN7PXLs5NCr2CYAwbSySpmeampRSVSQcaX6TE4ySpUmbZKr0H2NddQ",
+	"nArSFEMGxaJKRj7iW8zARodZ1BQRl9rZ606hQq1WZBXJPH1FHROqScyo0uQZCac0oaHZCkyjpkMRytnM",
+	"JdJFHu4NJG9FgH2RTKTY46j6YCmhWqffXbWRzQ7748SxZpNriuJyBtxvYazfvHbbCGPN8P2ZiEDvu5dY",
+	"XciCXSeitcC4PLj1UhSr4UoAenRinxcAOEg90E+jf85nIN98cysCXvPFqr+YG4NeG1d58Ajc8i8X9bpq",
+	"2x7GjZod/g1iX09I4Mo/B3UxrRKqjvXJBeZfI3puqo4zIILAOvudyVgAIgDwD5bhFGcFGK5LXOdJOWS+",
+	"b9XxYyLSOMYCdJ7SZn82XczkDQTlgzcVY3Vz15SQJJZiwhJXrS9qjL/9OgLN44TfrjqiWext8ah+E0z+",
+	"6tG3yxnY5tLITrFA+Ffhf8tLMGWBEVjNVwAAPxWe8ubaw1phWcQEfFQC2Xmjp0b/RN7I1DE5GDyvx8UV",
+	"0blfEXu16z2rTY56YsHt3v8Tnb0HIegLZj283goC2NH2CPue4UWbk3VaQ9UfXCCNG00PQXnQUyTHddYG",
+	"H56n46HYeVezvBVDUfBEzeMU0fESJrKYGkS5cuCv2T5ZSAnECm289x1+0nIMXmd46VpJImJsZiGtfCRn",
+	"d9uXSteVcHtz8Xhj3N7Nrl/X/AVb0894UH/+Pf85UezPlyPzn3LprunAu6vv7gKBi5Z67wwHKsBbbItR",
+	"+nrLE1UHVHxPRolBFo97+5/FjCbIHMbANXpYGAWDXJzDpgpGXzFX12gTML2NrBv4yV/PvPGKjzUUsjJL",
+	"b6N4NqIzjMZamtf1E77yaL5TcMQZUrKRY84TuE5plPPNKqM8pPMNlnG1582mwH9zu610u00cXTpqt4S6",
+	"bS/bBwCH9WOD5EhTrAFVRLAF3gbCGyLZwgjB53Y8FEPRy5BLq4i7tnUIYfcjFzFQ0oO8zYO2MdQyIG17",
+	"/oeCFJFta+NAcZBrBVJqiVFQmXhJMjs1orxSW+G/0ydndaVJITEO5p05Ao/LcVZQfrUeKbc0c4s3Wwyo",
+	"75tRNXdOXku/DBwU+wPoGbs3IcXsGFcFNhMPocoVjr0mSv84K+vnqpKUxgphZulc6YTRmWXPKNULEkge",
+	"hQEZYaCkIYz3GVKnA4fMQ2nvGT87FDaA9o2wDNQLMO3mXzvnMGkfDJ5bHM+fL968Nt3/yM2NLp8ocvr2",
+	"nGClJohhJ1rK42IxsXGOWH0OoMYWPxp+txTrSDD7aqcG1RpXyWIAZCtpX7xw7ylym3DNeuCQBT88emGZ",
+	"CJPFXNfZKtFlBLzigXQVaPtx3K44rQYTJWz/N4frN7vmNhyuE3uAKpfvMjlz5zP8t+JTrfNu5if0m2tz",
+	"uWuzcSuanZoNizv4qozor+bLXLJPD6LH27O2gQuzn0uVBQdmzJU+wSvZeROd17Ao5JyUBZyhcHJX6eq+",
+	"ZmyOjdsr2xamb/AtPvh9/ThexaXHxLkU/ePy7d79i/sTN7x38TgvrUqZ54xhhZSQahrLScq6ZJTyWBv1",
+	"xuoiXIRxGrGItA3fQ6lbCqY69YH3F9j5nwIKyExlDSQgmPE3681q641ytOEI2RLLtq03hsKdEop2PqM1",
+	"2vDoYpkV0H3zWtaNaD0w0oeC6TFtP47uiNNqwuoxD7/pjv95d9gDg+XYo1A5xMtuo53P8N8VkbU/lO4e",
+	"CwE5YlmxHoDUOnGjIErzOM5qjtFy8ZKhoBZmxJzyNsqvhOusbtyMjHmioMxMQ8BtfvD/81XSu1DvH0UY",
+	"yjTfRvJr1nwb9nDwVdnoX03zXbJPD6L5Wv6yTPMFr2JgecRrOnN1l7y3AhsMe+Jb9uElK0/QhJEx/8Qi",
+	"iMzNypdlJvxZn5S5mKtWibIzggLW8BsU9x9c0HgcpXfpCXFKr39SvoXn/Ll02E2lBjykPffz0mgFG/lz",
+	"6t79c+DQ+nNaB4+2IPl800fX0UdLa+aTZ4mktq2iZjZXczk4WdZoqpnzNzfRZMYZ0nbgRFJAmLS5ScBt",
+	"K+iMQYpts5Lb6ZMy3qVgnzSU5MXYBptC0ligr7gmD4ZZ63fySFpxcaKNULYF6vmmKH8z9m4Hi7ZAVkt5",
+	"0np3585nVfjy7gVbTgrVW/zyLC5VrSlvtYZ3fHPxrlB0NyCEJbrvioUfPDbX/MvpxRtt68OoyiV2cCdv",
+	"8boVXUip5HAlBxUSb1jSszF7th4x65NLes0UYeMxC3WGfo0iy7UF8mBQMqZJlf768sojKddrnbxMy649",
+	"gd/kjr+6gv415I6aojJFQn3tqqk4HQVLqvRd5jzEfwZQSpyLSeCw7XcPSEQXoDvhQ6ZOddAlSg5FIl1V",
+	"fSrIiJF5TIVg0QkJYqr0e8WiUwwrdQfEKk8jGl5PEkNWXdcNor5SCxBex3mq5oi/cHGcbzaI1TaInNQV",
+	"ZpouO4dISV9ZLmh0sWfFcDIQahfLbTSBE6JvueCRjfrCaG1yzRYMQbLMbDlAY+DkYymvScyv2VAEUOA+",
+	"IN+Tg30yoood7XmoXKS9d3hERlyrjjngjlGo0BzrBJyGZMxFRGJGr8FOz1R/KE4tyP/uIFvvOSQBFJa7",
+	"2TxfZwP5Vr0HCiS11RSNUvGCCHnb+VbO55vrYOvVeWoZ4b0FkTWL8uTEX1+cZz2zxwZldTDr/y9n/MBp",
+	"L9/zr3b5baGcjuITwcWkd80WzTKvrSI3o5olnMbAR7tEsFumNManNIRaYuO/mLYfUujLumkS/IoRpWau",
+	"mJlm4SQShVl/EKszY+wvZfRBRxMuISyNT9PeBt7VwbSa7nZAAWJbr1kC7FnlVplrhul4c0POAF/GtdOl",
+	"fv7wy0WGZtbOUNDMd0GnT85xiRwm4lCAKAFBWghdYnoChQ6gavMfbTELxUIpIkXaltEcFz1oQxFcs8Xb",
+	"RM7pBE7AjyymiwDFx4xIn+AooUSaInMeXpsJpHN7BMHPZubIdWbrAsyihSrMsh0kTKN22iGp0Dy2tdjQ",
+	"asVxqigEE9RVoz4JaDwJiB2+WYehKDoBA7ulp/EkqBNP38Em5xT1UEJp1gF2+OCCaT6hBsbjaO9b3Mgf",
+	"M24U6QT13JwNNnLBen6WKpZwMZZLkxqUpiKiSUTCmPJZ5kiHc/dE5TnSLo3aPbBhWu1AzpngUeBBRFeO",
+	"2U9Mv1csOTdjecA7N+ujhujPYHb+Hbq9WuNQXKeu09fS6Ho8yqpSffjwoWe+YEKb/pgrTEWYaeJvwxYX",
+	"8AECCwxbgauKvP+VRnyZ4QbENLxWxO1ufyUqUNE+aneCtN/MmTj/kZxJIViofahhGMgWQkSKpPZWqiKt",
+	"rcPN71njx/Xnlff58tcl8/8Yiu1+biDa0YK8fXNxSdpW+EA5BQ0nxLLBkYwWddSMnSY3jpjLg+XKWfi4",
+	"EYNEyFrdVprErePWDpC1bbAShWvaJ3v9AUiLxVNF5onUMpRxBvahSNuV+epCwa9nB7sH+NfTw92nwKIt",
+	"/A8OvAomdMkE4Otg/BPi3kXgnIS/7U1DOAJsJFLqXlY/IZpxobw+MidITTdTL48uTwwj7Qxw4/tCpFcH",
+	"7L3Cjx+yndjYyGoXv9JwygXL8E5AyypEb+VAhHW4MzkchOup5Nqpdnnml7WtN1H3yYWRcGkMat7I/K75",
+	"DcvkfVxVdMIU+kaNvtrnaX7AVKGAUpfM5IjHrEuQMHuKR8xWQjTCBYDAG3H8BLWQ0NC4X8/Z697V5a12",
+	"3wj+A5U1VgP/kLZFT+kpvYgdhpVPqTaBs9r1Cwtkr4q00bXI8VhxpOvhcSK8vKvl508vgwGrp9Rcs0DW",
+	"4KuorrIjr983T16rtv2K3zDBlLJIkzTi8K95IkfMH98bd9cpo8T+/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

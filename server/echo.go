@@ -127,7 +127,7 @@ func isPagePath(p string) bool {
 	return false
 }
 
-var pageSuffixes = []string{"/auth/authorize", "/auth/login", "/auth/logout"}
+var pageSuffixes = []string{"/auth/authorize", "/auth/login", "/auth/logout", "/auth/forgot-password", "/auth/reset-password", "/auth/accept-invitation"}
 
 // protocolParamLimits reads the maximum length of every protocol parameter from the OpenAPI
 // document's request schemas of the protocol endpoints.

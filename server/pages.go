@@ -38,6 +38,24 @@ var pages = map[string]*template.Template{
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
+</form>
+<p class="links"><a href="{{.Link}}">Forgot your password?</a></p>{{end}}`),
+	"forgot": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="ar" value="{{.AR}}">
+<p>Enter your email. If it belongs to an account, we send you a code to choose a new password.</p>
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
+<button type="submit">Send the code</button>
+</form>{{end}}`),
+	"reset": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="ar" value="{{.AR}}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
+<label for="code">Code from the email</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required value="{{.Code}}">
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
+<button type="submit">Set the password</button>
 </form>{{end}}`),
 	"message": pageTemplate(`{{define "body"}}{{if .Link}}<p class="links"><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}{{end}}`),
 }
@@ -49,7 +67,8 @@ func pageTemplate(body string) *template.Template {
 // pageData is what the templates show; every field is escaped by html/template.
 type pageData struct {
 	Title, Account, Message string
-	Action, AR, Email       string
+	Action, AR, Email, CSRF string
+	Code                    string
 	Link, LinkText          string
 }
 

@@ -213,7 +213,7 @@ func authzScopes(cc *cachedClient, scope, audience string) ([]string, string, *o
 
 // loginPage renders the hosted login page with a fresh CSRF cookie.
 func (s *Server) loginPage(acct *store.Account, ar *authzRequest, ri requestInfo, msg, email string) ([]byte, error) {
-	csrf := newJTI()
+	csrf := csrfValue(ri, csrfCookie)
 	ar.CSRF, ar.Exp = csrf, time.Now().Add(loginFormTTL).Unix()
 	raw, err := json.Marshal(ar)
 	if err != nil {
@@ -224,8 +224,10 @@ func (s *Server) loginPage(acct *store.Account, ar *authzRequest, ri requestInfo
 		return nil, err
 	}
 	s.setCookie(ri, acct.AID, csrfCookie, csrf, int(loginFormTTL/time.Second))
+	arText := base64.RawURLEncoding.EncodeToString(sealed)
+	forgot := s.issuer(acct.AID) + "/auth/forgot-password?" + url.Values{"ar": {arText}, "email": {email}}.Encode()
 	return renderPage("login", pageData{Title: "Sign in", Account: s.settings(acct).EmailSenderName, Message: msg,
-		Action: s.issuer(acct.AID) + "/auth/login", AR: base64.RawURLEncoding.EncodeToString(sealed), Email: email})
+		Action: s.issuer(acct.AID) + "/auth/login", AR: arText, Email: email, Link: forgot})
 }
 
 // setCookie adds a cookie scoped to the account's paths; maxAge < 0 deletes it.

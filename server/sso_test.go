@@ -9,11 +9,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/twinid/twinid/server"
+	"github.com/twinid/twinid/server/mail/mailtest"
 )
 
 // browser is an HTTP client with cookies that does not follow redirects, like a user agent
@@ -260,6 +262,90 @@ func TestSwaggerUILoginAsPerson(t *testing.T) {
 		}
 		if r := e.do("GET", "/v1/accounts/root/service-accounts", tok2.AccessToken, nil); r.status != 403 && r.status != 401 {
 			t.Fatalf("a plain customer reached the management API: %d", r.status)
+		}
+	})
+}
+
+var hrefForgot = regexp.MustCompile(`<a href="([^"]+)">Forgot your password\?</a>`)
+var hrefContinue = regexp.MustCompile(`<a href="([^"]+)">Continue to sign in</a>`)
+var formCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// postForm submits a hosted form with its CSRF token and the given fields.
+func (b *browser) postForm(page resp, fields url.Values) resp {
+	b.t.Helper()
+	action, csrf := formAction.FindSubmatch(page.body), formCSRF.FindSubmatch(page.body)
+	if action == nil || csrf == nil {
+		b.t.Fatalf("no form: %d %s", page.status, page.body)
+	}
+	fields.Set("csrf", html.UnescapeString(string(csrf[1])))
+	if ar := formAR.FindSubmatch(page.body); ar != nil && fields.Get("ar") == "" {
+		fields.Set("ar", html.UnescapeString(string(ar[1])))
+	}
+	req, _ := http.NewRequest("POST", html.UnescapeString(string(action[1])), strings.NewReader(fields.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+func TestHostedForgotPasswordAndInvitationPages(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		sh := e.newShop(nil)
+		redirect := "https://app.example.com/cb"
+		web := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "web", "type": "confidential",
+			"redirectUris": []string{redirect}}), 201)["clientId"].(string)
+		b := newBrowser(t)
+		authz := e.url + sh.base + "/auth/authorize?" + url.Values{"response_type": {"code"}, "client_id": {web},
+			"redirect_uri": {redirect}, "scope": {"openid"}, "state": {"st"}}.Encode()
+		login := b.get(authz)
+		link := hrefForgot.FindSubmatch(login.body)
+		if link == nil {
+			t.Fatalf("no forgot-password link: %s", login.body)
+		}
+		forgot := b.get(html.UnescapeString(string(link[1])))
+		// The same answer for an unknown email; a code only for the customer.
+		unknown := b.postForm(forgot, url.Values{"email": {"nobody@example.com"}})
+		reset := b.postForm(forgot, url.Values{"email": {"ada@example.com"}})
+		if unknown.status != 200 || reset.status != 200 || !strings.Contains(string(reset.body), "a code is on its way") {
+			t.Fatalf("forgot: %d / %d %s", unknown.status, reset.status, reset.body)
+		}
+		code := mailtest.Code(e.smtp.Wait(t, "ada@example.com", 10*time.Second).Text)
+		// A weak password does not use the code up; a forged form is refused.
+		if r := b.postForm(reset, url.Values{"email": {"ada@example.com"}, "code": {code}, "password": {"password1"}}); r.status != 400 {
+			t.Fatalf("weak password: %d", r.status)
+		}
+		stranger := newBrowser(t)
+		req, _ := http.NewRequest("POST", e.url+sh.base+"/auth/reset-password", strings.NewReader(url.Values{"csrf": {"x"},
+			"email": {"ada@example.com"}, "code": {code}, "password": {"a brand new passphrase"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if r := stranger.do(req); r.status != 400 || !strings.Contains(string(r.body), "expired") {
+			t.Fatalf("CSRF: %d %s", r.status, r.body)
+		}
+		done := b.postForm(reset, url.Values{"email": {"ada@example.com"}, "code": {code}, "password": {"a brand new passphrase"}})
+		cont := hrefContinue.FindSubmatch(done.body)
+		if done.status != 200 || cont == nil {
+			t.Fatalf("reset: %d %s", done.status, done.body)
+		}
+		// Back to the application's sign-in, with the new password.
+		back := b.submitLogin(b.get(html.UnescapeString(string(cont[1]))), "ada@example.com", "a brand new passphrase")
+		if loc, _ := url.Parse(back.header.Get("Location")); back.status != 303 || loc.Query().Get("code") == "" || loc.Query().Get("state") != "st" {
+			t.Fatalf("sign-in after reset: %d %v", back.status, back.header)
+		}
+
+		// The invitation email's link opens the accept page; choosing a password activates.
+		must(t, e.do("POST", sh.base+"/customers/users", sh.admin, map[string]any{"email": "grace@example.com"}), 201)
+		m := e.smtp.Wait(t, "grace@example.com", 10*time.Second)
+		inv := regexp.MustCompile(`https?://\S+/auth/accept-invitation\?\S+`).FindString(m.Text)
+		page := b.get(inv)
+		if page.status != 200 || !strings.Contains(string(page.body), "Accept your invitation") {
+			t.Fatalf("invitation page: %d %s", page.status, page.body)
+		}
+		ok := b.postForm(page, url.Values{"email": {"grace@example.com"}, "code": {mailtest.Code(m.Text)}, "password": {"grace hopper rocks"}})
+		if ok.status != 200 || !strings.Contains(string(ok.body), "Your password is set") {
+			t.Fatalf("accept: %d %s", ok.status, ok.body)
+		}
+		// An error page never reflects unescaped input.
+		r := b.get(e.url + sh.base + "/auth/authorize?client_id=%3Cscript%3Ealert(1)%3C/script%3E&redirect_uri=x")
+		if r.status != 400 || strings.Contains(string(r.body), "<script>") {
+			t.Fatalf("error page: %d %s", r.status, r.body)
 		}
 	})
 }

@@ -346,7 +346,7 @@ func (ac *authedClient) loginCapable() bool {
 // codeGrant redeems an emailed verification code (password reset or invitation) for a
 // short-lived token that can only set the customer's password. Authorization codes of the
 // browser flow are not issued by this server yet, so any other code is invalid_grant.
-func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRequest) (_ *tokenResult, err error) {
+func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRequest) (*tokenResult, error) {
 	code := strings.TrimSpace(tr.params.get("verification_code"))
 	if code == "" {
 		if tr.params.get("code") == "" {
@@ -361,10 +361,27 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 	if !ac.loginCapable() {
 		return nil, oauthErr(http.StatusBadRequest, "unauthorized_client", "the client needs the scope "+scopeUsers)
 	}
-	// Guesses are counted per client address in the database (cluster-wide), reserved
-	// before the lookup like login attempts.
+	c, err := s.redeemCode(ctx, acct, tr.params.get("email"), tr.params.get("type"), code, tr.remote)
+	if err != nil {
+		return nil, err
+	}
+	set := s.settings(acct)
+	scopes := []string{scopeSetPassword}
+	tok, err := s.issueAccessToken(ctx, acct, set, c.ID, ac.client.ClientID, authAudience, scopes, setPasswordTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenResult{access: tok, lifetime: int(setPasswordTTL / time.Second), scopes: scopes}, nil
+}
+
+// redeemCode uses up an emailed verification code and returns its customer. With an email
+// the customer's current code is compared; without, the code is looked up by its hash.
+// Guesses are counted per client address in the database (cluster-wide), reserved before
+// the lookup like login attempts, and each code takes at most five, counted atomically
+// before the comparison.
+func (s *Server) redeemCode(ctx context.Context, acct *store.Account, email, typ, code, remote string) (c *store.Customer, err error) {
 	now := time.Now()
-	guessKey := "v:" + tr.remote
+	guessKey := "v:" + remote
 	res, err := s.store.ReserveAttempt(ctx, acct.AID, guessKey, codeGuessLimit, loginWindow, now)
 	if err != nil {
 		return nil, err
@@ -374,7 +391,7 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 		e.Description = "too many wrong verification codes; retry later"
 		return nil, e
 	}
-	bad := func() (*tokenResult, error) {
+	bad := func() (*store.Customer, error) {
 		if err := s.store.FailAttempt(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now); err != nil {
 			return nil, err
 		}
@@ -385,11 +402,10 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 			_ = s.store.ReleaseAttempt(ctx, acct.AID, guessKey)
 		}
 	}()
+	code = strings.TrimSpace(code)
 	hash := s.codeHash(acct.AID, code)
 	var row *store.VerificationCode
-	var c *store.Customer
-	if email := tr.params.get("email"); email != "" {
-		typ := tr.params.get("type")
+	if email != "" {
 		if typ == "" {
 			typ = string(gen.CustomerTypeCustomer)
 		}
@@ -416,7 +432,6 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 			return nil, err
 		}
 	}
-	// The attempt is counted before the comparison, atomically: no more than five guesses.
 	ok, err := s.store.TryCode(ctx, row.ID, maxCodeAttempts, now)
 	if err != nil {
 		return nil, err
@@ -432,11 +447,5 @@ func (s *Server) codeGrant(ctx context.Context, acct *store.Account, tr *tokenRe
 	if c, err = s.store.GetCustomer(ctx, acct.AID, row.CustomerID); err != nil || c.Status == store.CustomerDisabled {
 		return bad()
 	}
-	set := s.settings(acct)
-	scopes := []string{scopeSetPassword}
-	tok, err := s.issueAccessToken(ctx, acct, set, c.ID, ac.client.ClientID, authAudience, scopes, setPasswordTTL)
-	if err != nil {
-		return nil, err
-	}
-	return &tokenResult{access: tok, lifetime: int(setPasswordTTL / time.Second), scopes: scopes}, nil
+	return c, nil
 }
