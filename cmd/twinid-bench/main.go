@@ -1,18 +1,36 @@
-// Command twinid-bench measures twinid's client_credentials token endpoint over loopback
-// HTTP (`make bench`).
+// Command twinid-bench measures twinid over loopback HTTP (`make bench`).
 //
-// It builds ./cmd/twinid, starts it on a free 127.0.0.1 port with a fresh data directory,
-// creates one account per signing algorithm with a service account and a secret, and then,
-// per algorithm, warms up and drives the token endpoint with a load generator (wrk when it is
-// on PATH, else a built-in Go one) for a bounded time. It reports tokens/s, p50/p99 latency,
-// server CPU per token (from /proc/<pid>/stat), SQL statements per token and errors (from
-// /metrics), and compares the CPU per token with the cost of a bare jwt.Sign measured in
-// the same process. Misses against the targets are printed, never fatal.
+// It builds ./cmd/twinid, starts it on a free 127.0.0.1 port with a fresh data directory and
+// runs these parts (-only picks some), printing a table per part and a summary at the end:
+//
+//   - tokens: per signing algorithm, an account with a service account and a secret; the
+//     client_credentials token endpoint is driven by a load generator (wrk when it is on PATH,
+//     else a built-in Go one) for a bounded time. Reports tokens/s, p50/p99 latency, server CPU
+//     per token (from /proc/<pid>/stat), SQL statements per token and errors (from /metrics),
+//     and compares the CPU per token with a bare jwt.Sign measured in the same process.
+//   - logins: customer password logins (POST /customers/login) rotating over -customers
+//     customers; server CPU per login against passwords.Verify with passwords.Default
+//     measured in this process (target 1.15x).
+//   - flood: -flood-connections connections on /customers/login; status counts and the
+//     server's peak RSS (VmHWM, reset just before).
+//   - refresh: refresh-token exchanges with rotation, each wrk thread following its own
+//     chains, RS256 then ES256 (target ≥ 1,000/s with RS256 on Postgres).
+//   - search: customers seeded through the store, p50/p99 of email- and phone-prefix
+//     searches at each of -search-sizes.
+//
+// The refresh and search parts run on Postgres: on -db when it is a Postgres URL, else on a
+// second server using a fresh database twinid_bench_<random> created through -postgres
+// (default $TWINID_BENCH_POSTGRES_URL, else the local server when it answers) and dropped at
+// the end; without Postgres they run on SQLite. The login, flood and refresh parts need wrk.
+// Misses against the targets are printed, never fatal.
 //
 // Usage:
 //
-//	go run ./cmd/twinid-bench [-duration 10s] [-warmup 2s] [-connections 16] [-threads 2]
+//	go run ./cmd/twinid-bench [-pin] [-duration 10s] [-warmup 2s] [-connections 16] [-threads 2]
 //	                          [-gen wrk|go] [-algs RS256,ES256] [-db postgres://...]
+//	                          [-only tokens,logins,flood,refresh,search] [-postgres URL|off]
+//	                          [-part-duration 5s] [-customers 200] [-refresh-tokens 256]
+//	                          [-search-sizes 1000,100000] [-search-requests 500]
 package main
 
 import (
@@ -32,6 +50,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -51,7 +71,21 @@ type options struct {
 	db          string
 	gen         string
 	algs        []string
+
+	only          map[string]bool // parts to run: tokens, logins, flood, refresh, search
+	postgres      string          // maintenance database URL for the refresh and search parts
+	pgExplicit    bool            // -postgres or TWINID_BENCH_POSTGRES_URL was given
+	partDuration  time.Duration   // measured load time of the logins, flood and refresh parts
+	loginConns    int
+	floodConns    int
+	customers     int // customers with passwords for the login parts
+	refreshTokens int // refresh-token chains
+	searchN       int // measured searches per kind and size
+	searchSizes   []int
 }
+
+// parts are the measurements -only chooses from, in run order.
+var parts = []string{"tokens", "logins", "flood", "refresh", "search"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -76,8 +110,56 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.db, "db", "", "TWINID_DATABASE_URL, e.g. postgres://... (default: embedded SQLite)")
 	fs.StringVar(&o.gen, "gen", "wrk", "load generator: wrk (falls back to go when wrk is missing) or go")
 	algs := fs.String("algs", "RS256,ES256", "comma-separated signing algorithms to measure")
+	only := fs.String("only", strings.Join(parts, ","), "comma-separated parts to run: "+strings.Join(parts, ", "))
+	pgDefault, pgSet := os.LookupEnv("TWINID_BENCH_POSTGRES_URL")
+	if !pgSet {
+		pgDefault = defaultPostgres
+	}
+	fs.StringVar(&o.postgres, "postgres", pgDefault, "Postgres `URL` (maintenance database) where the refresh and search parts create and drop a fresh\n"+
+		"database twinid_bench_<random>; \"off\" uses -db/SQLite. Default $TWINID_BENCH_POSTGRES_URL, else the local server when it answers")
+	fs.DurationVar(&o.partDuration, "part-duration", 5*time.Second, "measured load `time` of the logins, flood and refresh runs")
+	fs.IntVar(&o.loginConns, "login-connections", 4, "connections of the logins run (the server's password pool queues 4 per worker)")
+	fs.IntVar(&o.floodConns, "flood-connections", 200, "connections of the login flood")
+	fs.IntVar(&o.customers, "customers", 200, "customers with passwords for the logins and flood runs")
+	fs.IntVar(&o.refreshTokens, "refresh-tokens", 256, "refresh-token chains (one login each) for the refresh runs")
+	fs.IntVar(&o.searchN, "search-requests", 500, "measured searches per kind and table size")
+	sizes := fs.String("search-sizes", "1000,100000", "comma-separated customer counts the search is measured at")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	o.pgExplicit = pgSet
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "postgres" {
+			o.pgExplicit = true
+		}
+	})
+	o.only = map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(parts, p) {
+			return o, fmt.Errorf("-only: unknown part %q (%s)", p, strings.Join(parts, ", "))
+		}
+		o.only[p] = true
+	}
+	prev := 0
+	for _, v := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= prev || n > 10_000_000 {
+			return o, fmt.Errorf("-search-sizes: %q: want increasing counts up to 10,000,000", v)
+		}
+		o.searchSizes, prev = append(o.searchSizes, n), n
+	}
+	switch {
+	case o.partDuration <= 0 || o.partDuration > time.Hour:
+		return o, errors.New("-part-duration must be in (0, 1h]")
+	case o.loginConns < 1 || o.floodConns < 1 || o.loginConns > 10000 || o.floodConns > 10000:
+		return o, errors.New("-login-connections and -flood-connections must be in [1, 10000]")
+	case o.customers < 1 || o.customers > 100000:
+		return o, errors.New("-customers must be in [1, 100000]")
+	case o.refreshTokens < 1 || o.refreshTokens > 100000:
+		return o, errors.New("-refresh-tokens must be in [1, 100000]")
+	case o.searchN < 10:
+		return o, errors.New("-search-requests must be at least 10")
 	}
 	for _, a := range strings.Split(*algs, ",") {
 		a = strings.ToUpper(strings.TrimSpace(a))
@@ -156,6 +238,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var rows []row
 	for _, alg := range o.algs {
+		if !o.only["tokens"] {
+			break
+		}
 		t, err := c.setup(ctx, admin, alg)
 		if err != nil {
 			return fmt.Errorf("%s setup: %w", alg, err)
@@ -196,11 +281,107 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// Read now: the flood below resets the peak.
 	rss, hwm, err := srv.memory()
 	if err != nil {
 		return err
 	}
-	printReport(stdout, o, gen.name(), rows, rss, hwm)
+	if len(rows) > 0 {
+		printReport(stdout, o, gen.name(), rows, rss, hwm)
+	}
+
+	var sum summary
+	sum.tokens = rows
+	wg, haveWrk := gen.(wrkGen)
+	if !haveWrk && (o.only["logins"] || o.only["flood"] || o.only["refresh"]) {
+		fmt.Fprintln(stdout, "logins, flood, refresh: skipped (they need wrk)")
+	}
+	if haveWrk && (o.only["logins"] || o.only["flood"]) {
+		logf("logins: creating %d customers with passwords", o.customers)
+		sh, err := c.setupShop(ctx, admin, "bench-login", nil, []string{"accounts:auth:users", "customer_customers:read"}, o.customers)
+		if err != nil {
+			return fmt.Errorf("logins setup: %w", err)
+		}
+		if o.only["logins"] {
+			logf("logins: wrk, %d connections, %s", o.loginConns, o.partDuration)
+			f, err := benchLogins(ctx, wg, srv, sh, o.loginConns, min(o.warmup, time.Second), o.partDuration, ticks)
+			if err != nil {
+				return fmt.Errorf("logins: %w", err)
+			}
+			logf("logins: timing passwords.Verify")
+			if f.rawVerify, err = argonCost(20); err != nil {
+				return err
+			}
+			printLogins(stdout, srv, f)
+			sum.logins = &f
+		}
+		if o.only["flood"] {
+			logf("flood: wrk, %d connections, %s", o.floodConns, o.partDuration)
+			f, err := benchFlood(ctx, wg, srv, sh, o.floodConns, o.partDuration)
+			if err != nil {
+				return fmt.Errorf("flood: %w", err)
+			}
+			printFlood(stdout, srv, f)
+			sum.flood = &f
+		}
+	}
+	if (haveWrk && o.only["refresh"]) || o.only["search"] {
+		// The refresh and search parts run on Postgres when there is one.
+		psrv, padmin, pc := srv, admin, c
+		if !isPostgres(o.db) && o.postgres != "" && o.postgres != "off" {
+			bdb, err := createBenchDB(ctx, o.postgres)
+			switch {
+			case err != nil && o.pgExplicit:
+				return fmt.Errorf("-postgres: %w", err)
+			case err != nil:
+				logf("no Postgres at %s (%v): refresh and search run on SQLite", redactURL(o.postgres), err)
+			default:
+				defer func() {
+					if err := bdb.drop(); err != nil {
+						logf("drop database %s: %v", bdb.name, err)
+					}
+				}()
+				pdir := filepath.Join(tmp, "pg")
+				if err := os.Mkdir(pdir, 0o700); err != nil {
+					return err
+				}
+				if psrv, err = startServer(ctx, bin, pdir, bdb.url, o.pin); err != nil {
+					return err
+				}
+				defer psrv.stop(stderr) // runs before the drop
+				logf("Postgres server pid %d at %s, database %s", psrv.cmd.Process.Pid, psrv.base, bdb.name)
+				pc = &apiClient{base: psrv.base, http: &http.Client{Timeout: 30 * time.Second}}
+				if padmin, err = pc.token(ctx, "root", basicAuth(bootstrapClientID, psrv.adminSecret), "api://management/.default"); err != nil {
+					return fmt.Errorf("admin token: %w", err)
+				}
+			}
+		}
+		if haveWrk && o.only["refresh"] {
+			logf("refresh: setup on %s", psrv.dbName())
+			sh, err := pc.setupShop(ctx, padmin, "bench-refresh", map[string]any{"signingAlg": "RS256"},
+				[]string{"accounts:auth:users", "create:accounts:auth:refresh_token", "customer_customers:read"}, 16)
+			if err != nil {
+				return fmt.Errorf("refresh setup: %w", err)
+			}
+			f, err := benchRefresh(ctx, wg, pc, psrv, padmin, sh, o.refreshTokens, o.connections,
+				min(o.warmup, time.Second), o.partDuration, ticks, logf)
+			if err != nil {
+				return fmt.Errorf("refresh: %w", err)
+			}
+			f.db = psrv.dbName()
+			printRefresh(stdout, f)
+			sum.refresh = &f
+		}
+		if o.only["search"] {
+			f, err := benchSearch(ctx, pc, psrv, padmin, o.searchSizes, o.searchN, logf)
+			if err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+			printSearch(stdout, f)
+			sum.search = &f
+		}
+	}
+	printSummary(stdout, sum)
 	return nil
 }
 
@@ -385,6 +566,16 @@ type server struct {
 	base        string
 	logPath     string
 	adminSecret string
+	db          string // TWINID_DATABASE_URL ("" is SQLite in dataDir)
+	dataDir     string
+}
+
+// dbName is "Postgres" or "SQLite".
+func (s *server) dbName() string {
+	if isPostgres(s.db) {
+		return "Postgres"
+	}
+	return "SQLite"
 }
 
 // startServer starts bin serve on a free loopback port and waits until /readyz answers 200.
@@ -400,7 +591,7 @@ func startServer(ctx context.Context, bin, tmp, db string, pin bool) (*server, e
 		return nil, err
 	}
 	s := &server{done: make(chan struct{}), base: "http://" + addr,
-		logPath: filepath.Join(tmp, "server.log"), adminSecret: newSecret()}
+		logPath: filepath.Join(tmp, "server.log"), adminSecret: newSecret(), db: db, dataDir: dataDir}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
