@@ -235,7 +235,7 @@ func (s *Server) refreshGrant(ctx context.Context, acct *store.Account, tr *toke
 	if err != nil {
 		return nil, err
 	}
-	old, err := s.store.RefreshTokenByHash(ctx, acct.AID, s.keyring.hashSecret(value))
+	old, status, customerScopes, err := s.store.RefreshTokenCustomer(ctx, acct.AID, s.keyring.hashSecret(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, invalidGrant("the refresh token is not valid")
 	}
@@ -249,11 +249,7 @@ func (s *Server) refreshGrant(ctx context.Context, acct *store.Account, tr *toke
 	if old.RevokedMS != 0 || now.UnixMilli() >= old.IdleUntilMS || now.UnixMilli() >= old.UntilMS {
 		return nil, invalidGrant("the refresh token is expired or revoked")
 	}
-	c, err := s.store.GetCustomer(ctx, acct.AID, old.CustomerID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	if c == nil || c.Status != store.CustomerActive {
+	if status != store.CustomerActive {
 		_, _ = s.store.RevokeFamily(ctx, old.FamilyID, now)
 		return nil, invalidGrant("the customer can no longer sign in")
 	}
@@ -285,11 +281,12 @@ func (s *Server) refreshGrant(ctx context.Context, acct *store.Account, tr *toke
 	}
 	scopes := []string{}
 	for _, sc := range strings.Fields(old.Scopes) {
-		if slices.Contains(c.Scopes, sc) {
+		// OpenID scopes came from the sign-in itself; API scopes only while the customer holds them.
+		if slices.Contains(customerScopes, sc) || slices.Contains(oidcScopes, sc) {
 			scopes = append(scopes, sc)
 		}
 	}
-	tok, err := s.issueAccessToken(ctx, acct, set, c.ID, old.ClientID, old.Audience, scopes, 0)
+	tok, err := s.issueAccessToken(ctx, acct, set, old.CustomerID, old.ClientID, old.Audience, scopes, 0)
 	if err != nil {
 		return nil, err
 	}

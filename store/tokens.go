@@ -16,6 +16,24 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *RefreshToken) error {
 	return translate(s.q(ctx).Create(t).Error)
 }
 
+// RefreshTokenCustomer finds a refresh token by its keyed hash together with its customer's
+// status and scopes, in one query (the refresh grant's hot path).
+func (s *Store) RefreshTokenCustomer(ctx context.Context, aid string, hash []byte) (*RefreshToken, string, []string, error) {
+	var row struct {
+		RefreshToken
+		CustomerStatus string   `gorm:"column:customer_status"`
+		CustomerScopes []string `gorm:"column:customer_scopes;serializer:json"`
+	}
+	err := s.q(ctx).Table("refresh_tokens AS t").
+		Select("t.*, c.status AS customer_status, c.scopes AS customer_scopes").
+		Joins("JOIN customers AS c ON c.id = t.customer_id").
+		Where("t.aid = ? AND t.hash = ?", aid, hash).Take(&row).Error
+	if err != nil {
+		return nil, "", nil, translate(err)
+	}
+	return &row.RefreshToken, row.CustomerStatus, row.CustomerScopes, nil
+}
+
 // RefreshTokenByHash finds a refresh token of an account by its keyed hash.
 func (s *Store) RefreshTokenByHash(ctx context.Context, aid string, hash []byte) (*RefreshToken, error) {
 	var t RefreshToken
@@ -37,6 +55,33 @@ var (
 // conditional update is the database-level guarantee that exactly one request rotates a
 // token: a racing request finds rotated_ms set and gets ErrRotated (or ErrRevoked).
 func (s *Store) RotateRefreshToken(ctx context.Context, old *RefreshToken, next *RefreshToken, now time.Time) error {
+	if s.dialect == "postgres" {
+		// One statement, one round trip: the conditional update feeds the insert, so the
+		// successor exists exactly when this statement rotated the token.
+		res := s.q(ctx).Exec(`WITH rotated AS (
+  UPDATE refresh_tokens SET rotated_ms = ? WHERE id = ? AND rotated_ms = 0 AND revoked_ms = 0 RETURNING id
+)
+INSERT INTO refresh_tokens (id, aid, family_id, hash, client_id, customer_id, audience, scopes, created_ms, idle_until_ms, until_ms, rotated_ms, revoked_ms)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0 FROM rotated`,
+			ms(now), old.ID, next.ID, next.AID, next.FamilyID, next.Hash, next.ClientID, next.CustomerID,
+			next.Audience, next.Scopes, next.CreatedMS, next.IdleUntilMS, next.UntilMS)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 1 {
+			old.RotatedMS = ms(now)
+			return nil
+		}
+		var cur RefreshToken
+		if err := s.q(ctx).Where("id = ?", old.ID).Take(&cur).Error; err != nil {
+			return translate(err)
+		}
+		if cur.RevokedMS != 0 {
+			return ErrRevoked
+		}
+		*old = cur
+		return ErrRotated
+	}
 	return s.InTx(ctx, func(tx *Store) error {
 		res := tx.q(ctx).Model(&RefreshToken{}).
 			Where("id = ? AND rotated_ms = 0 AND revoked_ms = 0", old.ID).
