@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -147,6 +148,25 @@ func bearerOf(header string) (string, bool) {
 // JWT signed by a key in that account's JWKS, with typ at+jwt (RFC 9068 §4), the account's
 // issuer, and not expired. Nothing is trusted before these checks pass.
 func (s *Server) verifyAccessToken(ctx context.Context, tok string) (*tokenClaims, error) {
+	// A token verified on this node is trusted again until the cache TTL or its expiry,
+	// whichever comes first: the signature check dominates every authenticated request.
+	sum := sha256.Sum256([]byte(tok))
+	key := "atok\x00" + string(sum[:])
+	if v, ok := s.cache.get(key); ok {
+		if c := v.(*tokenClaims); time.Now().Before(c.Exp) {
+			return c, nil
+		}
+	}
+	epoch := s.cache.begin()
+	c, err := s.verifyAccessTokenUncached(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putUntil(key, c, c.Exp, epoch)
+	return c, nil
+}
+
+func (s *Server) verifyAccessTokenUncached(ctx context.Context, tok string) (*tokenClaims, error) {
 	aid, err := unverifiedAID(tok)
 	if err != nil {
 		return nil, unauthorized("the access token is malformed")
