@@ -397,6 +397,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{aid}/auth/forgot-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Hosted page: forgot password
+         * @description Asks for the email; the login page links here (carrying the sign-in in progress in `ar`).
+         */
+        get: operations["forgotPasswordPage"];
+        put?: never;
+        /**
+         * Hosted page: send a reset code
+         * @description Emails a reset code when the email belongs to a customer (the same page either way), then shows
+         *     the form for the code and a new password.
+         */
+        post: operations["submitForgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/auth/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Hosted page: enter the code and a new password
+         * @description The link in a reset email lands here.
+         */
+        get: operations["resetPasswordPage"];
+        put?: never;
+        /**
+         * Hosted page: set the new password
+         * @description Redeems the code (single use, 5 tries) and sets the password; an invited customer becomes active.
+         */
+        post: operations["submitResetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/auth/accept-invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Hosted page: accept an invitation
+         * @description The link in an invitation email lands here: choose a password to activate the account.
+         */
+        get: operations["acceptInvitationPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts": {
         parameters: {
             query?: never;
@@ -1843,6 +1921,18 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ForgotPasswordForm: {
+            csrf?: string;
+            email?: string;
+            ar?: string;
+        };
+        ResetPasswordForm: {
+            csrf?: string;
+            email?: string;
+            code?: string;
+            password?: string;
+            ar?: string;
+        };
     };
     responses: {
         /** @description The request does not match the API (per-field messages in `errors`). */
@@ -2757,6 +2847,173 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    forgotPasswordPage: {
+        parameters: {
+            query?: {
+                /** @description The sealed sign-in in progress, to return to it afterwards. */
+                ar?: string;
+                /** @description Prefills the email. */
+                email?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    submitForgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ForgotPasswordForm"];
+            };
+        };
+        responses: {
+            /** @description The code and new-password form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (forged form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    resetPasswordPage: {
+        parameters: {
+            query?: {
+                /** @description The customer's email. */
+                email?: string;
+                /** @description The emailed code. */
+                code?: string;
+                /** @description A sign-in in progress. */
+                ar?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    submitResetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ResetPasswordForm"];
+            };
+        };
+        responses: {
+            /** @description Done, or the form again with a message. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form again: wrong code or weak password. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many wrong codes. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    acceptInvitationPage: {
+        parameters: {
+            query?: {
+                /** @description The invited email. */
+                email?: string;
+                /** @description The emailed code. */
+                code?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };
