@@ -351,13 +351,28 @@ func (e SigningKeyRotateAlg) Valid() bool {
 
 // Defines values for TokenResponseTokenType.
 const (
-	Bearer TokenResponseTokenType = "Bearer"
+	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
 )
 
 // Valid indicates whether the value is a known member of the TokenResponseTokenType enum.
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
-	case Bearer:
+	case TokenResponseTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpstreamLoginResultTokenType.
+const (
+	UpstreamLoginResultTokenTypeBearer UpstreamLoginResultTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the UpstreamLoginResultTokenType enum.
+func (e UpstreamLoginResultTokenType) Valid() bool {
+	switch e {
+	case UpstreamLoginResultTokenTypeBearer:
 		return true
 	default:
 		return false
@@ -1381,6 +1396,35 @@ type TokenResponse struct {
 // TokenResponseTokenType Example: Bearer
 type TokenResponseTokenType string
 
+// UpstreamLoginRequest defines model for UpstreamLoginRequest.
+type UpstreamLoginRequest struct {
+	Audience *string `json:"audience,omitempty"`
+	ClientId *string `json:"client_id,omitempty"`
+	Code     *string `json:"code,omitempty"`
+
+	// GrantType Example: authorization_code
+	GrantType   *string `json:"grant_type,omitempty"`
+	RedirectUri *string `json:"redirect_uri,omitempty"`
+}
+
+// UpstreamLoginResult defines model for UpstreamLoginResult.
+type UpstreamLoginResult struct {
+	AccessToken string                       `json:"access_token"`
+	ExpiresIn   int                          `json:"expires_in"`
+	Scope       *string                      `json:"scope,omitempty"`
+	TokenType   UpstreamLoginResultTokenType `json:"token_type"`
+	UserInfo    struct {
+		// Authority Example: https://identityserver.example.com/access
+		Authority string `json:"authority"`
+
+		// Value Example: {"name":"Ada Lovelace","sub":"c06c4afe-d9e1-4c5d-939a-177d752a0944"}
+		Value map[string]interface{} `json:"value"`
+	} `json:"user_info"`
+}
+
+// UpstreamLoginResultTokenType defines model for UpstreamLoginResult.TokenType.
+type UpstreamLoginResultTokenType string
+
 // UserInfo defines model for UserInfo.
 type UserInfo struct {
 	Email                *string                `json:"email,omitempty"`
@@ -1571,6 +1615,27 @@ type LogoutParams struct {
 	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
 }
 
+// UpstreamAuthorizeParams defines parameters for UpstreamAuthorize.
+type UpstreamAuthorizeParams struct {
+	// ClientId The twinid client.
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// ResponseType Must be `code`.
+	ResponseType *string `form:"response_type,omitempty" json:"response_type,omitempty"`
+
+	// Scope Upstream scopes (`openid` is added).
+	Scope *string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// State Returned by the upstream provider untouched.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// RedirectUri Where the upstream provider sends the browser back.
+	RedirectUri *string `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+
+	// Audience The grant's audience.
+	Audience *string `form:"audience,omitempty" json:"audience,omitempty"`
+}
+
 // ResetPasswordPageParams defines parameters for ResetPasswordPage.
 type ResetPasswordPageParams struct {
 	// Email The customer's email.
@@ -1678,6 +1743,9 @@ type IntrospectTokenFormdataRequestBody = RevokeRequest
 
 // SubmitLoginFormdataRequestBody defines body for SubmitLogin for application/x-www-form-urlencoded ContentType.
 type SubmitLoginFormdataRequestBody = LoginForm
+
+// UpstreamTokenJSONRequestBody defines body for UpstreamToken for application/json ContentType.
+type UpstreamTokenJSONRequestBody = UpstreamLoginRequest
 
 // SubmitResetPasswordFormdataRequestBody defines body for SubmitResetPassword for application/x-www-form-urlencoded ContentType.
 type SubmitResetPasswordFormdataRequestBody = ResetPasswordForm
@@ -2361,6 +2429,48 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
 	Logout(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpstreamAuthorize Start an upstream login ("Login with Vipps")
+	//
+	// For a client holding a grant with an `oidc` block for `audience`: redirects the browser to the upstream
+	// provider's authorization endpoint (found through its discovery document) with the grant's upstream
+	// client id, the given `scope`, `state` and `redirect_uri`, and twinid's own PKCE (S256) and nonce. Those
+	// are kept in a sealed, HttpOnly cookie of this browser (path `/v1/accounts/{aid}/auth/oidc`, 10 minutes),
+	// so the code can only be redeemed from the same browser. `redirect_uri` must be registered for the client
+	// (and at the upstream provider); the upstream sends the browser there with `code` and `state`.
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/oidc/authorize (the `UpstreamAuthorize` operationId).
+	UpstreamAuthorize(ctx context.Context, aid Aid, params *UpstreamAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpstreamTokenWithBody Finish an upstream login: a user token for the upstream code
+	//
+	// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+	// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+	// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+	// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+	// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+	// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+	// `temporarily_unavailable`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+	UpstreamTokenWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpstreamToken Finish an upstream login: a user token for the upstream code
+	//
+	// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+	// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+	// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+	// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+	// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+	// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+	// `temporarily_unavailable`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+	UpstreamToken(ctx context.Context, aid Aid, body UpstreamTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResetPasswordPage Hosted page: enter the code and a new password
 	//
@@ -3560,6 +3670,78 @@ func (c *Client) SubmitLoginWithFormdataBody(ctx context.Context, aid Aid, body 
 // Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
 func (c *Client) Logout(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLogoutRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpstreamAuthorize Start an upstream login ("Login with Vipps")
+//
+// For a client holding a grant with an `oidc` block for `audience`: redirects the browser to the upstream
+// provider's authorization endpoint (found through its discovery document) with the grant's upstream
+// client id, the given `scope`, `state` and `redirect_uri`, and twinid's own PKCE (S256) and nonce. Those
+// are kept in a sealed, HttpOnly cookie of this browser (path `/v1/accounts/{aid}/auth/oidc`, 10 minutes),
+// so the code can only be redeemed from the same browser. `redirect_uri` must be registered for the client
+// (and at the upstream provider); the upstream sends the browser there with `code` and `state`.
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/oidc/authorize (the `UpstreamAuthorize` operationId).
+func (c *Client) UpstreamAuthorize(ctx context.Context, aid Aid, params *UpstreamAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpstreamAuthorizeRequest(c.Server, aid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpstreamTokenWithBody Finish an upstream login: a user token for the upstream code
+//
+// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+// `temporarily_unavailable`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+func (c *Client) UpstreamTokenWithBody(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpstreamTokenRequestWithBody(c.Server, aid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpstreamToken Finish an upstream login: a user token for the upstream code
+//
+// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+// `temporarily_unavailable`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+func (c *Client) UpstreamToken(ctx context.Context, aid Aid, body UpstreamTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpstreamTokenRequest(c.Server, aid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6038,6 +6220,174 @@ func NewLogoutRequest(server string, aid Aid, params *LogoutParams) (*http.Reque
 			req.AddCookie(cookie0)
 		}
 	}
+	return req, nil
+}
+
+// NewUpstreamAuthorizeRequest constructs an http.Request for the UpstreamAuthorize method
+func NewUpstreamAuthorizeRequest(server string, aid Aid, params *UpstreamAuthorizeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/oidc/authorize", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ClientId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", *params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResponseType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response_type", *params.ResponseType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RedirectUri != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "redirect_uri", *params.RedirectUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Audience != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "audience", *params.Audience, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpstreamTokenRequest calls the generic UpstreamToken builder with application/json body
+func NewUpstreamTokenRequest(server string, aid Aid, body UpstreamTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpstreamTokenRequestWithBody(server, aid, "application/json", bodyReader)
+}
+
+// NewUpstreamTokenRequestWithBody constructs an http.Request for the UpstreamToken method, with any body, and a specified content type
+func NewUpstreamTokenRequestWithBody(server string, aid Aid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "aid", aid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/auth/oidc/token", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
 	return req, nil
 }
 
@@ -8682,6 +9032,50 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/accounts/{aid}/auth/logout (the `Logout` operationId).
 	LogoutWithResponse(ctx context.Context, aid Aid, params *LogoutParams, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
+	// UpstreamAuthorizeWithResponse Start an upstream login ("Login with Vipps")
+	//
+	// For a client holding a grant with an `oidc` block for `audience`: redirects the browser to the upstream
+	// provider's authorization endpoint (found through its discovery document) with the grant's upstream
+	// client id, the given `scope`, `state` and `redirect_uri`, and twinid's own PKCE (S256) and nonce. Those
+	// are kept in a sealed, HttpOnly cookie of this browser (path `/v1/accounts/{aid}/auth/oidc`, 10 minutes),
+	// so the code can only be redeemed from the same browser. `redirect_uri` must be registered for the client
+	// (and at the upstream provider); the upstream sends the browser there with `code` and `state`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts/{aid}/auth/oidc/authorize (the `UpstreamAuthorize` operationId).
+	UpstreamAuthorizeWithResponse(ctx context.Context, aid Aid, params *UpstreamAuthorizeParams, reqEditors ...RequestEditorFn) (*UpstreamAuthorizeResponse, error)
+
+	// UpstreamTokenWithBodyWithResponse Finish an upstream login: a user token for the upstream code
+	//
+	// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+	// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+	// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+	// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+	// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+	// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+	// `temporarily_unavailable`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+	UpstreamTokenWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpstreamTokenResponse, error)
+
+	// UpstreamTokenWithResponse Finish an upstream login: a user token for the upstream code
+	//
+	// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+	// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+	// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+	// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+	// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+	// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+	// `temporarily_unavailable`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+	UpstreamTokenWithResponse(ctx context.Context, aid Aid, body UpstreamTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*UpstreamTokenResponse, error)
+
 	// ResetPasswordPageWithResponse Hosted page: enter the code and a new password
 	//
 	// The link in a reset email lands here.
@@ -10421,6 +10815,173 @@ func (r LogoutResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LogoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpstreamAuthorizeResponse303Headers the declared response headers of an HTTP 303 response for UpstreamAuthorize
+type UpstreamAuthorizeResponse303Headers struct {
+	Location *string
+}
+
+type UpstreamAuthorizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers303 the parsed response headers for an HTTP 303 response
+	Headers303 *UpstreamAuthorizeResponse303Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r UpstreamAuthorizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpstreamAuthorizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpstreamAuthorizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpstreamAuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpstreamTokenResponse200Headers the declared response headers of an HTTP 200 response for UpstreamToken
+type UpstreamTokenResponse200Headers struct {
+	CacheControl *string
+}
+
+// UpstreamTokenResponse400Headers the declared response headers of an HTTP 400 response for UpstreamToken
+type UpstreamTokenResponse400Headers struct {
+	CacheControl *string
+}
+
+// UpstreamTokenResponse401Headers the declared response headers of an HTTP 401 response for UpstreamToken
+type UpstreamTokenResponse401Headers struct {
+	CacheControl    *string
+	WWWAuthenticate *string
+}
+
+// UpstreamTokenResponse413Headers the declared response headers of an HTTP 413 response for UpstreamToken
+type UpstreamTokenResponse413Headers struct {
+	CacheControl *string
+}
+
+// UpstreamTokenResponse502Headers the declared response headers of an HTTP 502 response for UpstreamToken
+type UpstreamTokenResponse502Headers struct {
+	CacheControl *string
+}
+
+// UpstreamTokenResponse503Headers the declared response headers of an HTTP 503 response for UpstreamToken
+type UpstreamTokenResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpstreamTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpstreamLoginResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *OAuthNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OAuthBadRequest
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *OAuthBadRequest
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpstreamTokenResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpstreamTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpstreamTokenResponse401Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpstreamTokenResponse413Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *UpstreamTokenResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpstreamTokenResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpstreamTokenResponse) GetJSON200() *UpstreamLoginResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpstreamTokenResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpstreamTokenResponse) GetJSON401() *OAuthUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpstreamTokenResponse) GetJSON404() *OAuthNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpstreamTokenResponse) GetJSON413() *OAuthBadRequest {
+	return r.JSON413
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r UpstreamTokenResponse) GetJSON502() *OAuthBadRequest {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpstreamTokenResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpstreamTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpstreamTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpstreamTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpstreamTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14426,6 +14987,68 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, aid Aid, p
 	return ParseLogoutResponse(rsp)
 }
 
+// UpstreamAuthorizeWithResponse Start an upstream login ("Login with Vipps")
+//
+// For a client holding a grant with an `oidc` block for `audience`: redirects the browser to the upstream
+// provider's authorization endpoint (found through its discovery document) with the grant's upstream
+// client id, the given `scope`, `state` and `redirect_uri`, and twinid's own PKCE (S256) and nonce. Those
+// are kept in a sealed, HttpOnly cookie of this browser (path `/v1/accounts/{aid}/auth/oidc`, 10 minutes),
+// so the code can only be redeemed from the same browser. `redirect_uri` must be registered for the client
+// (and at the upstream provider); the upstream sends the browser there with `code` and `state`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts/{aid}/auth/oidc/authorize (the `UpstreamAuthorize` operationId).
+func (c *ClientWithResponses) UpstreamAuthorizeWithResponse(ctx context.Context, aid Aid, params *UpstreamAuthorizeParams, reqEditors ...RequestEditorFn) (*UpstreamAuthorizeResponse, error) {
+	rsp, err := c.UpstreamAuthorize(ctx, aid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpstreamAuthorizeResponse(rsp)
+}
+
+// UpstreamTokenWithBodyWithResponse Finish an upstream login: a user token for the upstream code
+//
+// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+// `temporarily_unavailable`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+func (c *ClientWithResponses) UpstreamTokenWithBodyWithResponse(ctx context.Context, aid Aid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpstreamTokenResponse, error) {
+	rsp, err := c.UpstreamTokenWithBody(ctx, aid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpstreamTokenResponse(rsp)
+}
+
+// UpstreamTokenWithResponse Finish an upstream login: a user token for the upstream code
+//
+// Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+// from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+// identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+// `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+// new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+// that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+// `temporarily_unavailable`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{aid}/auth/oidc/token (the `UpstreamToken` operationId).
+func (c *ClientWithResponses) UpstreamTokenWithResponse(ctx context.Context, aid Aid, body UpstreamTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*UpstreamTokenResponse, error) {
+	rsp, err := c.UpstreamToken(ctx, aid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpstreamTokenResponse(rsp)
+}
+
 // ResetPasswordPageWithResponse Hosted page: enter the code and a new password
 //
 // The link in a reset email lands here.
@@ -16414,6 +17037,173 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			headers.SetCookie = &value
 		}
 		response.Headers303 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpstreamAuthorizeResponse parses an HTTP response from a UpstreamAuthorizeWithResponse call
+func ParseUpstreamAuthorizeResponse(rsp *http.Response) (*UpstreamAuthorizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpstreamAuthorizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 303:
+		var headers UpstreamAuthorizeResponse303Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers303 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpstreamTokenResponse parses an HTTP response from a UpstreamTokenWithResponse call
+func ParseUpstreamTokenResponse(rsp *http.Response) (*UpstreamTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpstreamTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpstreamLoginResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OAuthNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpstreamTokenResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpstreamTokenResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpstreamTokenResponse401Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpstreamTokenResponse413Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 502:
+		var headers UpstreamTokenResponse502Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpstreamTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -19898,6 +20688,12 @@ type ServerInterface interface {
 	// Logout End the session (RP-initiated logout)
 	// (GET /v1/accounts/{aid}/auth/logout)
 	Logout(ctx echo.Context, aid Aid, params LogoutParams) error
+	// UpstreamAuthorize Start an upstream login ("Login with Vipps")
+	// (GET /v1/accounts/{aid}/auth/oidc/authorize)
+	UpstreamAuthorize(ctx echo.Context, aid Aid, params UpstreamAuthorizeParams) error
+	// UpstreamToken Finish an upstream login: a user token for the upstream code
+	// (POST /v1/accounts/{aid}/auth/oidc/token)
+	UpstreamToken(ctx echo.Context, aid Aid) error
 	// ResetPasswordPage Hosted page: enter the code and a new password
 	// (GET /v1/accounts/{aid}/auth/reset-password)
 	ResetPasswordPage(ctx echo.Context, aid Aid, params ResetPasswordPageParams) error
@@ -20476,6 +21272,82 @@ func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Logout(ctx, aid, params)
+	return err
+}
+
+// UpstreamAuthorize converts echo context to params.
+func (w *ServerInterfaceWrapper) UpstreamAuthorize(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpstreamAuthorizeParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "response_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "response_type", ctx.QueryParams(), &params.ResponseType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter response_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "redirect_uri" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "redirect_uri", ctx.QueryParams(), &params.RedirectUri, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter redirect_uri: %s", err))
+	}
+
+	// ------------- Optional query parameter "audience" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "audience", ctx.QueryParams(), &params.Audience, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter audience: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpstreamAuthorize(ctx, aid, params)
+	return err
+}
+
+// UpstreamToken converts echo context to params.
+func (w *ServerInterfaceWrapper) UpstreamToken(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpstreamToken(ctx, aid)
 	return err
 }
 
@@ -21628,6 +22500,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/reset-password", wrapper.ResetPasswordPage, options.OperationMiddlewares["resetPasswordPage"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/reset-password", wrapper.SubmitResetPassword, options.OperationMiddlewares["submitResetPassword"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/accept-invitation", wrapper.AcceptInvitationPage, options.OperationMiddlewares["acceptInvitationPage"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/oidc/authorize", wrapper.UpstreamAuthorize, options.OperationMiddlewares["upstreamAuthorize"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/oidc/token", wrapper.UpstreamToken, options.OperationMiddlewares["upstreamToken"]...)
 	router.GET(options.BaseURL+"/v1/accounts", wrapper.ListAccounts, options.OperationMiddlewares["listAccounts"]...)
 	router.POST(options.BaseURL+"/v1/accounts", wrapper.CreateAccount, options.OperationMiddlewares["createAccount"]...)
 	router.DELETE(options.BaseURL+"/v1/accounts/:aid", wrapper.DeleteAccount, options.OperationMiddlewares["deleteAccount"]...)
@@ -22847,6 +23721,220 @@ func (response Logout400TexthtmlResponse) VisitLogoutResponse(w http.ResponseWri
 		defer closer.Close()
 	}
 	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type UpstreamAuthorizeRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params UpstreamAuthorizeParams
+}
+
+type UpstreamAuthorizeResponseObject interface {
+	VisitUpstreamAuthorizeResponse(w http.ResponseWriter) error
+}
+
+type UpstreamAuthorize303ResponseHeaders struct {
+	Location *string
+}
+
+type UpstreamAuthorize303Response struct {
+	Headers UpstreamAuthorize303ResponseHeaders
+}
+
+func (response UpstreamAuthorize303Response) VisitUpstreamAuthorizeResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(303)
+	return nil
+}
+
+type UpstreamAuthorize400TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response UpstreamAuthorize400TexthtmlResponse) VisitUpstreamAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type UpstreamAuthorize502TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response UpstreamAuthorize502TexthtmlResponse) VisitUpstreamAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(502)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type UpstreamTokenRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *UpstreamTokenJSONRequestBody
+}
+
+type UpstreamTokenResponseObject interface {
+	VisitUpstreamTokenResponse(w http.ResponseWriter) error
+}
+
+type UpstreamToken200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type UpstreamToken200JSONResponse struct {
+	Body    UpstreamLoginResult
+	Headers UpstreamToken200ResponseHeaders
+}
+
+func (response UpstreamToken200JSONResponse) VisitUpstreamTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpstreamToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response UpstreamToken400JSONResponse) VisitUpstreamTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpstreamToken401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
+
+func (response UpstreamToken401JSONResponse) VisitUpstreamTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpstreamToken404JSONResponse struct{ OAuthNotFoundJSONResponse }
+
+func (response UpstreamToken404JSONResponse) VisitUpstreamTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpstreamToken413ResponseHeaders struct {
+	CacheControl *string
+}
+
+type UpstreamToken413JSONResponse struct {
+	Body    OAuthError
+	Headers UpstreamToken413ResponseHeaders
+}
+
+func (response UpstreamToken413JSONResponse) VisitUpstreamTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpstreamToken502ResponseHeaders struct {
+	CacheControl *string
+}
+
+type UpstreamToken502JSONResponse struct {
+	Body    OAuthError
+	Headers UpstreamToken502ResponseHeaders
+}
+
+func (response UpstreamToken502JSONResponse) VisitUpstreamTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpstreamToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response UpstreamToken503JSONResponse) VisitUpstreamTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -27570,6 +28658,12 @@ type StrictServerInterface interface {
 	// Logout End the session (RP-initiated logout)
 	// (GET /v1/accounts/{aid}/auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// UpstreamAuthorize Start an upstream login ("Login with Vipps")
+	// (GET /v1/accounts/{aid}/auth/oidc/authorize)
+	UpstreamAuthorize(ctx context.Context, request UpstreamAuthorizeRequestObject) (UpstreamAuthorizeResponseObject, error)
+	// UpstreamToken Finish an upstream login: a user token for the upstream code
+	// (POST /v1/accounts/{aid}/auth/oidc/token)
+	UpstreamToken(ctx context.Context, request UpstreamTokenRequestObject) (UpstreamTokenResponseObject, error)
 	// ResetPasswordPage Hosted page: enter the code and a new password
 	// (GET /v1/accounts/{aid}/auth/reset-password)
 	ResetPasswordPage(ctx context.Context, request ResetPasswordPageRequestObject) (ResetPasswordPageResponseObject, error)
@@ -28210,6 +29304,80 @@ func (sh *strictHandler) Logout(ctx echo.Context, aid Aid, params LogoutParams) 
 		return err
 	} else if validResponse, ok := response.(LogoutResponseObject); ok {
 		return validResponse.VisitLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpstreamAuthorize operation middleware
+func (sh *strictHandler) UpstreamAuthorize(ctx echo.Context, aid Aid, params UpstreamAuthorizeParams) error {
+	var request UpstreamAuthorizeRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpstreamAuthorize(ctx.Request().Context(), request.(UpstreamAuthorizeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpstreamAuthorize")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpstreamAuthorizeResponseObject); ok {
+		return validResponse.VisitUpstreamAuthorizeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpstreamToken operation middleware
+func (sh *strictHandler) UpstreamToken(ctx echo.Context, aid Aid) error {
+	var request UpstreamTokenRequestObject
+
+	request.Aid = aid
+
+	var body UpstreamTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpstreamToken(ctx.Request().Context(), request.(UpstreamTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpstreamToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpstreamTokenResponseObject); ok {
+		return validResponse.VisitUpstreamTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -29857,293 +31025,308 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lchs30i/+Kij+vyqTCUlRV9tSbdVRFDurxLH9WfL6Oxv6aMAZkEQ0BLgDjGSuy89z3uM82b/QDcxg",
-	"brxIlJVNXLW1kTkzuDYaff3151YoZ3MpmNCqdfy5NWU0Ygn8eUbDKTuTQicyNv+OmAoTPtdcitYxPOVi",
-	"QuSY6CkjCVNzKRTrt7otFU7ZjJpP2Cc6m8esddyap6OYh10yo596dML+tj8YtLotvZibh0onXExaX750",
-	"W69kSLGHcofv371ynYUJo5pFplOZJmGp02qjr+WFlgmrtnka39KFIoGQPWXeCEj73cszcvT04Dn5f//3",
-	"sL/baZqP+6J2Em8TOpnR1xJWcGmvoXkjWNIJvFDbyTuq2Ss+4xr+r9rLpbxmQuF6xZwJTWZ0QRL2r5Qp",
-	"TeYsIbdcRPKWtM0rozS8ZvqJIgnVDJ7OuEg1a1qA3cEgGxQXmk1YUhzVOzajXJjBVkb2DsegSMzGmnDh",
-	"jfGJsiMhQt42dL33fFXPitWsxwULpYgUSYXmMcnnTLgi4zSOCZ1QLpqmW98l08nidKxZ0tydluSWck1G",
-	"bCwTRnSyMKdm874+fPhwmuopE5qHVNdQ1eWUEZq/waUg0DgzQ0ibT+YPjCYsqSGxL93WnCZ0xrRlCJRH",
-	"Dd2GoUyFJjwynXDz85zqaavbEnRm2jRfdluG9njCotaxTlJWP5pESt0yHWvNEtPQ//mN9v496D3/aP/b",
-	"+/h5t3u09+W/ag8FUtF5wzgzGntjlpIE+O8rHgUN486aW2/wh9GAHdHdsLc/Hox6B+Hh095zerDf22V7",
-	"4316MDoMj0xTM/rpFRMTPW0d7x0e1U4jVVrOWNI4Efv8iWpec6+N9UY/2H2+N94d7fWOwl3We0r3o97z",
-	"8eFubxAejJ6xvWiXPtstjv7ooG7wk4Q2bwE8XDZs9/XWxjxYZ8xxPQ99SyeMKP5vlg32XylLFvlo8Tt/",
-	"bBEb0zTWreO9AfTLZ+nMsssZF/ZftSdchXLOmtYNHi5bN/f1ttbt6dN11k2xMGGNm41Pl47afb+1YT9f",
-	"b9jJDQ/ZKfKt5uHDW469LZ9HqcGtzefZWvPRNNFcTBruorM0UTI5hksvEOyTxh8CJ0/NE3bDZarInE4a",
-	"Sb3Yhz8fb3i7e89qLxInHsI98gONrAhg/hVKoZmAP+l8Htu7a2eeyFHMZt//rlAYzBbNfBGZ9m9ozCN4",
-	"+WpMeczMokdMUx7b/XOyDleEC3jbzI0liTT32W+fW2PO4sidHWUWmilFJyCvJnLOEr0gQ/t02DLtzLhS",
-	"MKmPsOg6Va3jAxCFuMbblEbETS5bCTqSqT4exVRct774K/dfCRu3jlv/304uhO/gU7XzFhcA169KnG5y",
-	"kWSKCGmkOx1OYTtP356T9pwlPZgfsZMyi0ACnH3Q6ZuBnEkxjnl4v20IXSPe6lPkV+SWazMkruy/kSQI",
-	"jRNGowVhn7jSZt3zpXyeL+VZ3vADreNppkG4kTKi6IyRVPB/pYzc0DhldpRdIhOn6eAnQFYoWX3ptl7K",
-	"ZMSjiIl7LSYXKh2PeQhyCaxZmai1EetJTMNrlO1xYemcH+/szKigEzZjQu/07T3UL6zufr66+XgflEz9",
-	"4TqqaBuOEgE54tSCjltcc+hQdjVSuUyIkQcJjWZcKFjm11K/lKmI7rXKQuqrMbTiLW6J28OZci/lK3iQ",
-	"r+BrqclL+8IDreBrSVQaTj2aE3ic7CBhSUCYXYun1qwI8AMgPGCQGc3B71fF0XiqZMZ1pjKOKnSomaBC",
-	"90YZFa6/GDCZFzComvUoKOd7BAZpKLxsteh5Zou63uz7O84wAF1B1+sc46XLWHN+V6xlw4nGHVbHRqc7",
-	"TpWZ3pZW8bK+7+x4BtVZBF2Ca3846OREt8ZhdGu1jXG701Ah/kspf6Vi4ewKd9s6zWZzmdCEx4urVNAb",
-	"ymM6ihv3T0oyo2JhVzBxJo0xMDKu7AKfEDDg4Fue7cHcfXNuKG9LW7recPrkbOlwtnKWPFNML7NNLfuy",
-	"ZMkqNFAwI63VSP5FqSFrFVqzEfO2M/H0Mrl66ce5NSjnJ++FOb8y4f9m0f04M+5gAzna41yy/1ixeEs0",
-	"drakD2Aa/jiDTp+8F9dC3grHa6iIyG0ixcTqhSSW8prQmF9vi+4+fPjQKxvJln1atqkVti1jAF+Tm8Ry",
-	"woUiVBMpQnZCEkNT5tanZtGk2NpmvqVK3cokIlOqwI5vZHSq04RqFrl+qSFmEnhnILDDUKUdu8cxeUsX",
-	"saTRpZSvaDJhGwh2WxFQRzJamMnLG5aQXfIr/wHulQuUBtejg60P7I+zO+tfrdvfHXcoLIuh2hwqrb7q",
-	"/Nfk36t1jtRvyFM7TgmwTYJmeCPbMKXsNc4VcVakoh63m2sh74vtPpwiUhgmjK+0ylvhvu/FPJFmCTY8",
-	"cnULDrdPVYu2D1DaPbYqi5BzlqsrS6xEvw0+FgxFa7RWMBbt7fl7502WvBCa68XD7eEHFse9sUxmLOqS",
-	"UYoa7lwqxU3vbdaf9AkVpDChLqFklPJY97jItFDUAN4Llc7nMtEs+pVFnF7CqB+HeZuZBOWbOehbszo0",
-	"ZXqy5lnzp7XvceZ7tnLDrNVgadXJ1G1Z7/MptGPWk+rWcSuimvU0n7G6T7hSKfKevIup1vPjnZ1YhjSe",
-	"SqWPnw2eDXZudnec5rezbBBolPXbu4S3yWnd24ppzcVErVpuu0AX7vUv3VY6jzab7Rff9P2bdf3BcLN1",
-	"8NfQ78Eb6MesXTn6nYUgi9vRncG3sG1RxM120/itt51jGivW3WCH7+RsXLEFvo/P+n4yG/k2N6i02jCm",
-	"JWv3iqOBiMbxmzFwt6Wnz7C4L93yaeGazYp/rDFkMwjH2JKELipDx8aqY/+Yj/7CW6VN9h7uVIiHeMXH",
-	"DMi2GpThX7yxfc1I3p5Ike30/tHA9+49Ozoo+PeOamIjui2jl8YXTEQseU1nrMnnZJ4Ts49Ejgl8A0EE",
-	"zp2rSNveK2Asyn1T5pNOYZSt03DGyMVUzosE6cdueDxK3HAN3LN5kVxQAxUkf52YC5coTRfKCgnZCPdJ",
-	"RBeq0yeZQJsYxRq+UCSmSpPdQxtpUlzhvcPne4U1xh/8VcZNqK7zNVsYkqATGN2PLKaLJTMhidSG/ZgL",
-	"7prBbQKxSmrKIhe0wTVRfCKKIyySwNHg4FlhdE1Deydx1c6FZskNrYmsgjcYmgL5RBjx3wxMCudJmbIo",
-	"NTe2pcwTMiB/I4LdsKRLWKyYUR9jZhbXLFGRJvwx7+8emhdWjhqU0vP5r/TTS8rjNMFTVRz0S5TRrf46",
-	"TuSMSJGZGWkUJeZ03XI95cLbc2+FuSKxDK9ZRGSqcxLaLc9gd1ByrA9W+dbtDF7J8Fqm2u58/fEb80Rp",
-	"GIdMzaGK4cicEEbDKRmniZ6yxD0mkUxHMVOE6y5J5+aQmilHdJGP/qg0+KNlbKN56JssvUxgGMA5iEzI",
-	"fGr+KdLZiCVuuWk2h2ykh9XNKQ79cJNwBsPaxwlTU+C6pyMl41SzJdyX2PctAx7TGY8XhEEElaF6UASV",
-	"O7Sg+ZkDApPukqm8NeRvyShVzONBzweWCfmTefr0qaX8bEqHT4+elWhpv57B+FM7j+INpmXkVBhdZpct",
-	"zAuNsB6H368be84JlxzkNYb+jqWK/ZTQcAmjj1Jw2N5OeTgllPyeKt2zDLM0tRldkBGEEigmzGMIcSNt",
-	"mrkapoYtSaWHAi4uoW5ZAqo8Z6oD1sEJ0yp3wgp2W+yjCyRqqHbEzKi0DQOlRk1OFRuKnJoNU9RpIszp",
-	"JHI87vSHoomaj1ZyQMuHT+NJXTTnRCZcT2fmvjZj9pi2Iu13F3uHR+he3hscPOuNuIYn4E9+YR7i7grT",
-	"+W8teL3VbcETIw3lt7l7VLm5YXEy0/UqeSx/8cuXZkHxPQjlGwpafxSJuDKpsykVE+aEEM9RWhw/8Mzi",
-	"BGhE/5f9Vz+Us+I89vfqBCltFeG8ESe7lb+u052qY4fj47RrRycYT200KSnGPGJCcxoX6aXwpGacZ25U",
-	"lXW4g4ZbjFjcOKiw0t5aWyHS2JpmMcSqvpV/sISPOSsOzNKv/WIkZcyoMJ9MqXJ0Uvig0IP3/oxpGlFN",
-	"m48KfukZqGK5oLFeXHKz9q2JjKNW3cZXT9NpRMkrecNiw7NrpgtX/Wu46Ysffn/w9Pnu3v7B4dHTdZbN",
-	"xkP5TfyW7fBVpokcJ4xGhuYyPbDhLDiNLzeDLT/TjjIv8G3vTK3zFRyVLVguCgG08Go2/jJlZQYOL5LM",
-	"kkWRoposH3Uqu5vPnewd2flZZ8VewMt156UsFWgyWhBKdJIqc/OOaHgtx2MeMrzep1SRG/s5qqdW8Oda",
-	"sXjcb93nBJWk3oQxsGaSny/evO4anWcmjT55RH7hP/SR1fqN+FrvBoesfG1VD10dt2iFMklYqMlUJoqR",
-	"EViYFkZJnsesrI3vHSy/Dbut24Rr9kbEC1yL6lFfZ5ffmk/udbyX9XJhGgW5EvaUfjrHr/xlz9jA5sf5",
-	"y5ID8uIu17a34PtLLsdHMJhl9/J9LGbZ+I2C5Ak8xUMUwIEPQBYNQFa4Mm0F5Hv7z6BLUIQYc2ZziWzD",
-	"5oSVzGxpxJkIG1NT8KmLOU6VcyMVDVp+YNITlX1WsmxNtZ6r450dOuf9xn0+3N27q2SxUsiDVVl2ya7X",
-	"wpUuyXU4Onu+r1BrL4p1hSerBMptsadGIbc5N4WYV/K9DdzvQWkr7yccF3hbjf5dsH6AFgbqQrJAq2U7",
-	"+P7gKXm+u0f2D8jh0dOgc0Igrw/CU1/0d48OjK4+Kw55yU6vzVguMknIbT1YVEGYoKHmN+Cz5OAajIoU",
-	"kD1ubLysLXhrbBgOFYuSqpA/b2zzThphdtiWs9/NBfm7ixEbiQWrb//iPbyUFjaQu7d/5d5N8q47cy85",
-	"iyMMLKpojtZXXkhipfUaY+ZC91+2ZhiXKIDmV8IV2V0prmPXebt1IvVLmUykdtL4S5nManzB5Y18tvu8",
-	"jrGGKhmvkf3SbT4Da/C3nxJa66/2rtp1LsXq4L08yY3zF7fiEY/ulMhXaUfyKFxF1LCIb85/PGsUfuuC",
-	"rd20josPrUXyCgSUVnc7avE68jDMYlu6LTjlvezWjKByTddpsusrrDDCNbXVkhzqhhKQthFF88RcNAwH",
-	"OBr7FCPSO4QmrBAfdb8zUhYcV9gn73WCyhnAa/V1VZd+fRpzqoxMnS9hf8MOuq1PvYns2TS/M9sMNLzx",
-	"CTsX81Rnx2zZcO2OQrbhdi+74nzgu2wyj3H6v6rW7HGJciBO6Yg3nuBHUHnxmruPvpvz+CrNCZLOlU4Y",
-	"nZE3cybOfyTzRN7wiCXghxu2QElG7aDf7w9bNhjuH3w+R99bmbNAwKVeNLOWG/NpX8gdjD3p5Zl5vd3+",
-	"wP66079lcdyDcLsdOWeCRz0w2k9STIJb/+Z+Gu2NBubmhI57Wa5A5fMpVXjCLyAGf1netjXaGekL7E89",
-	"KeJFQRGqt4lX6M6tVuHGKQ+kkRxztrJh1I+/S9U5YigaAVQZ9CVbgBmuFYm4CuWNUYkjGaZm20gbtveE",
-	"mP8QsxJAO7GU8xENr5eYJ7ZGCkVdZHDHG6qJUu50JeVElHfgt9tDSqqEHw02N3g+6h1oO1cNZ6Y8AFyW",
-	"8iDuMO+6YWHjdmiNZ63xOFVMAzi1MGHWVahantGo65r8NybaQ2x10XRQ932FXKDrO1kQnPix3m1UFkQ+",
-	"Nmrd+bI8nNZdp9H9ndHYbH7F5zpl4fWSyMYaLcJzKUZU0xFV0NV1rTdRVexN8tpI9F6CS2Ff4elyJcI2",
-	"WUdq50InUs1ZaCbyzoI/1IS6vTwjT4+O9vrkXKBVq0sSdiOvWdS10TCRYc8uJt3mLRrB//dUaRJ8Hlpr",
-	"2LB1TIB+vgQ1FzYazNZx59o44cpa07T+9wJbqtmhufe7F1DCqW54oOr3+nfNa3/P5Ozqk3RUr3uaNazY",
-	"nfEayuTaopz7cWWQNy5wHSX8/OGXzRx7pxh/GYJfj3xgI/ILWyAu29PD3ad18hiG5awRKRMmN8U33/Ya",
-	"3iw7Bf/79Ie6166b7BhH4S57SvdrzSXXZcnx3UVt1L6o3b9Ulcam+KTu60+1Xy/qEfL8zbwGUc3MrGE/",
-	"L6rc65ot1ueghiRWyfrQYF3/IKsvs9zVibMU8sf8myzDT2lDrCqg4NAJupkewfZX9NOscr/U8XdI90QJ",
-	"oeZyeWxzX2FTCgFivsfIqBs9h8Nx8fZ0vayLXxcElNC6RZVKv5ITmep3LOIJC/X7hJfV/1xYn/smoZ3N",
-	"THjJ5h2ENI6N8rB9W6EXM7aNQJhca7PGfH87M4thYQUa134Tg6JH03cKgrkz1VWk9o3IcMNIx2YiXYub",
-	"Zh+9Oy8KpHuD1VS6/R42Jc+6BKYlFiqPJB7BTuUz2ftYq7x27qQUlQj7G7nesYfGizRzb67GH8qgjx12",
-	"8OGAZGAYID8H6MOoQdUBG5If8VJnbmRuLF6gADSeZDhzFYwQ9wOgaaKal2WJ52+leQovvnllWXkZDaoZ",
-	"zcLwTZZc4Ri7BWStwhrAvyvYSAWNszqtqjhVxc7waTqfg586v/J+w8HXchswF58VDHFVsdNTna5s8P8V",
-	"jSdXAB+nrrI1LokF71yI//p3f9EYw0Q0l7wchrQ6rziRUu+YpnYyoqhb7GJnjsqvuFJXGS5ww+SatOsw",
-	"pnzWvCJG+UXFFRVuVKBRW0YV2Fe4nfKLSvtG6xjKiF2FUxrHTEzY1YzpqYyax7X5RjERXSmm1Ha2KQZ2",
-	"W7dHOcU3j77GQrfRXNwRfmDa5r7JaAuLlrdXG39Q29uV+XIlORSswVcjqjARo/CruSU3nP+dMAIsXnbV",
-	"XnR7ra7ShN9p/XxnhGmoD6ANdbJAImdzvYoYhBTmlEKu3qZKFVwFK/lNYzaHayBN+H0asaxvJqMl00S8",
-	"3A3nZ1tecYKt1X2Thm9sIYUtnCS0yNbtf003Wz5CXaSezZJMwKDf2HcjVuqGvaDGeOU8hLQqj9Qvsrql",
-	"kwlLdmqBOlKQPVbQg03+2sxsACz8/sTgpLkGu/IfgZOmiiVcjOX9ZutaWR1L5UBNMp5bWe2mi3rdVauT",
-	"Td/a4MlSCmaG7l2HZq8UoYoEBSjvwCYjM2K+BSvoCRFpHCPiAEOYBocMviKGtazN56OpnwLaPC/Yps79",
-	"ME0SJrSfqVetMQLeI4jqoILIJOKCJgsv8eAE8rHxBeLsrz1EqMDMBJkQSnJOkcNe3T9/pzYsn0ICcSzF",
-	"BMYznyZUbSFdqLQrWd+1e2IRl2p13+cHh0+JRXIiCKilqgorAnBVY/GVBpyrGVQOYr2E0Qh+MO8X4yd8",
-	"NbLGlqwrGRyIXOtDNtfrjutbEbwo56V5jNkYEBu64tCzWF/+YGuAo5dlD/s4YKsOnNXfsdPuMg9tIV+8",
-	"vFNI/Vgf55gEozRROshRZS08ZZckbMxjxOYjwZwlvwJwRI0HFlooTGu/iuKxElMi66FaimizpsoHImu3",
-	"a0dau2KeXakuyIxalAvy/t15hlQwTujEsI4u4vOziLBPNNSlQKrVLoLNw38AwnZLoe72QK/KNfoDusXe",
-	"gezamPFfcN+vqMtTEwa08guUltZa5NwvfzWtyCzluNOVFUEqC3HhAgXWiZIuwLjX4s8BKCCvKdP2g0ML",
-	"RCncBmnTqBo92KhvbdO/+BIqezlsL+LwKJ4ocvr2fDuJCVAppzkwo2lVfbTJGvQLUC5eNwBq9E7Xi/D3",
-	"mykE+eegmL4jz22qvwUfm2jpbjB865Hb8lh8H69vOPy0t9sbDj89ffHx+//aKmms9qo0BbkLkjkK4JWe",
-	"zXMVkqg5DZnqkn+lUjNlBEzD3lVM1bQMuLSEXjZcH/N/+2aRDn8w//fj0vVah/Q2chmVo8aW02QjvT2C",
-	"uw955n0cfV6w4PpkMk+4QFH59OLs/LxLHN10STBsBZCsPRw25dGWUxEellpggtvwYW71XD4ACVeJMpMC",
-	"7g2e07gU80RGJGLzWC5QiHTYW/9KaaJZEi9qNR2EEVsygpWZqE4CWVLTDcwCBySc0oSGmiVFdMTWf+99",
-	"erGl+/V5XTum+/dq6TqvzrfNtLgyLIJZQS4mwXGGyebQ8Q4Akc2H7MrSsd1X7s9187brbu4pmo2K97Mf",
-	"OZNvcmEtlup8SLLbDaVZi0RXH9kCzZb55IKMU50mjHChNBX6xOhaUNGWUaEMe4TPSzrV3mDvaW+w2xvs",
-	"Xg4Gx/C/f7a66wZANSzeY9xCyGjudQ1BEx+4nv6DxilbfwJZ3+UpqJXpQ31yMZW3AnNlXN0qv0y0h8V8",
-	"y6Orw/+Z7v/zX4PZL+Fe+o+n81fJc3U52r3939EBez0+mvz992fXp3Kf1/OViozRkFP0MS/t0AgGvryG",
-	"bG3pWI+djZ6Nn9GD5z3zn95BePC093w8YL2j8TO2P3oa7tHd3YeOqXzHaKT8ezOimoKVd8TjGBlUvSd5",
-	"jeSQOyR/3IHlP1sv9NPOp3crk+t69IpNkzsKtNEg/90DcdF++h4ds42VlJ84IGrnGKhai9aDjl/qs1mR",
-	"E25D8fxLJxu8Ty/lW8ouef0F5C/vdi+idaj+LoFyFRrbFMiyNuW4QbXz/VwbJqSvSh6+B0hoTYDm2pv8",
-	"KBdmgcHf7+Ks8oPKhfHYpp6iRr1EjS5MZrtK25/i9HVbTfUrv+a5XO+keCd0dZJjrTyL0Vy/sEVdSKPm",
-	"N1Qv1SGr8YI2DeseSMZ3kIJWZmAZ0cKTLGqt2RhQ8fPt9ZqpSwnTTdrKhykThAMA/42FzPv5wy8XpK0Y",
-	"es0IOHlZAqD+U8Cunsc0ZBHhGkw699Vl3QYI9kn7YGIwaPP2mmBiLtHMNqd46cvavLNyGhcIFYYysD0P",
-	"QdWXK3x681fX35mPS2nYXTP3ujfyE3HXO8MfEtZx2LhWCa5EQyV3h8ueVe6EgAFDSVCgoqk2SE1JjM69",
-	"i1msf95f1J/3Oq5kkekb8Cov/eqmJAvoUy70HiLzD/oH/T0IuR8nnIlIdfrkNI6xmjc6pHAEahMMy3Oh",
-	"NKNRjl0TdAkDiAiMPfCwK6cyjrzSq67NZcb9dYArC77KjTXOzZ2b99LPV3dXGyQS5HFSf6siDwTHuMwy",
-	"YiRL2yymdfoK0+oVlRG7snjFNYftAwdN33Tcha7e/nL2wuEbJzYl+Wj/qJw0usLnXdcJNhp6U8UesYpH",
-	"NulbqojCQCTSTlgoZzMmIhaVR1DvS/dSPIpgoHVa/MoNnDfGXvmb6N5yW2d9E09UFnDVXwtv1GUCuZjm",
-	"FTvlXodYDIs4W5v/26+LrKjp3Xe/L51w4VU762KlDC0J+xRCRYK1qLTBy3gxpyHrKWa4oGaRZUMeZ9vQ",
-	"kXgweL40gqG64jLVxJt64LAblLP14axlqaplmyoS+JHFwZpZ1zUREqV9KC4+OMr87JyAtCkxn4JRstzr",
-	"0fo4t7UUDleOf5CxzFWR8Jej4q4KsEkVS0Rt7bD1zlxtUaC1eEeFQd2Rdz/rRXzCsQIYDsdWw8kjMG2N",
-	"MPObX2asfyeAYCtP5AAkzblbjR7a54OjZ+TnD5fFQ8UWP09HP4X8Df/54v2/z3df83N1PtPzf56dH53/",
-	"fvrpzeXPs3N+y6O/x7fnv0v+v//nvxMqosG5GPTZ/qAf7sViiffuqi64xlUaylhaoVpsQ626w+fPa8vR",
-	"fdJXy/q6oDMG0cL5SwFpX7O59rIWERpMM4HlfpQmL4ROKDn/sbPWILL0wHpbO6K1nUkhDC8//9FxEJQA",
-	"YnmL0btmKQJEzQqQD3b6rc3Z+Kkgck7/lZYZdhtChm19Lah/YAW926lUtpg+CWmScKaGIlgNHBh0+uRc",
-	"W0+ZIkZsAUkyVaxUpqilbxN9tX/9/H9G/z2Y/fMurpHNLhDUWAtTWvcuWRNpBisIFxUE+9vK6Na8wcI5",
-	"6Zbha5ptYO8VS87FWK7CpGmAsa6X6pwM2YBM7Th2PXi0g3Jf9cKKTurhfsqWwnS0dFUa4yTLfHLVZf2l",
-	"zgSlWJgmXC8ujL5t44Jh409TRMTCf7109o+fP1y2ujVxtj7TM4zwlgsedc39YauBQRk4qJgNPZmFKhHY",
-	"VOt5rvT8AIknlQNyZosX5kWqzaVOtXdEnLpB2kFNLgte6vkgbH5L/RhwhGuuQlZYsbwWudpP2nKkKRcu",
-	"ByKoivlBpwvLJciPhicn8okaitO358fI7DIeH9I4JsFOFli0A4+DbuE3lGiviuJQtlJDkS0VjIZr5HQr",
-	"d0ia5d9rMAWofP9diRlygelV5P35sVslb8ou3cPhfeQ2Eh6ZEQ+FBb9sg55FFfn75eVbAhTSgToZRTUC",
-	"1TLTJiiHVBlBhiVKmlsKeh+KwGZ89VIe2Dp05u7yUSqxtTMrVxV+fJ/ErePWGgncuam7OcPNRld5KS1F",
-	"oslM4N7HEEWGFn4I4l36Nd7CreNW6e5WfCJ6wKrniRxzzIMACUNExP5EMD3c85Iumbl2CHyhw4fJlFfn",
-	"knnctdhkFh67RHK3sv6mTCGX9IsaFxhLqKuWadO96jOexoRWlZjOGsz0C2RV480aSqFpqPOagC08pK1u",
-	"K4XlcPkOE66n6QhSHfAN+59KfEPLnXIoPoxBGHv9AdkpC4nF44nwFO7Q/5pv1unb8+5QzNJY8x4KMyDZ",
-	"4Q71yQuQxzJOGlCAIudQyIrIW2HhY4eiHXxGE/X7d6++FDb5M+XRl6Dj2B1+5teG7NbBzJrj8POHXy76",
-	"QzEU331XHPF33xFzKcPUFNH0mhFKkEaMfoKDisxEcLUqYQSZuDwUaC4IGo9HQNrjPBCzg7p03XEISDuL",
-	"7zfc7bR4GwWG2INsKWfUnRkr89oHJ4SKBZFQX9d+D3FDuG5Dke3MqVEPZZpgJSEq8BPXPFYVVeRgcNAn",
-	"kL2FBl+XvDYUAZ3PY0vbOzaV7fvflRSBXfK3idQylHG2aOq770jbFiDNdqwLu9QhYxkbNcTM9N3LM3VM",
-	"lKDX7CqkiiGAIdwpdbgxigSf4Y8uqcCafAm6WNCZ+COEAV5KopMFdHj69pxMWcKOyXen7h74zha5qV58",
-	"bfPJSEqtdELnhEYzLp4o9yaPhsLQHt5+XbKSPPAyBJnLnMiSJqolCXLZLsBLL+Yhs1q45QqncxpOWW+v",
-	"P6hwhtvb2z6Fx32ZTHbst2rn1fnZi9cXL8w3/amexV6OXc5kbliikG0M+rv9AcgRcybonLeOW/v9QX8f",
-	"y/5P4YrYmQIm67/N35NafF9LVXuDAbmdmpsK+GciYc7AY1BO6JMfJVOQh6hlGqJm6rBZ+3g94vE9N9fI",
-	"T0xbONgcCgBGtDcYODZq8fx8qgU0BrjkpmxGV3m1bA/An6sqtpuE4asxv2H9gqTeOv7to1EtZjOaLMD+",
-	"cMOEed2QJTgN6UQZxeJNxpZaH00DwBkW664oE4WFcqfYVjM/HOzXLp25hLkZzeOsnul+QbTE/Sc6oeMx",
-	"D/uG1g4H+19hAK+lhsyqBR7tbPUiR4K4jJ3lW5qt4uo99W63xo19J6XuZdzY8BiFnLwNjFqRCdPkYLDf",
-	"qW7pK670qWvfHE/n3WuMhchf2YltfN3KFwu57xA78WC040dA1ezfKSTVwy1mZw3Ec4AjqGs4G+nODzSr",
-	"Ygyf7K7+5L0HAYYf7a/+6KVMRjyKrIzq0dDnTDH7rUFK/mg2w9fvf/v4pcRMlM6m7tFdRgMfLdrc+lTW",
-	"JxhTqAqKcCaBjcq5iSIiFGv+D4UnmvUJCHyGKU6YYGgeAzaFced4nRWpFzs+zVQH61/6QUaLbROUjZv8",
-	"UrTuWGCBEjXvbrvzpovECWitbmvKaMQw1f6VhYdpaty+upO9B63/UY+A+eL56i/OpBjHHC1rB7trdPGW",
-	"LmJJo0spX9EEAiBbB7uH68wngwj5lUWcZoia6x7UPL5t1WFFmrOSniXxmgNbuiZQCcLzGzPNNjnJP8IX",
-	"xZNsDiyoDXpqjioXhOs+uayoGUMRUmGuwBEj2HNE2gd7e526k4sd+Se3cIIOqoPGL6L+VyW8g9VfvJYa",
-	"cSXMB3t764zLyn8QWvYwlIOLtZJyumvLE13rGoR/oZrJlc9/KpJi494Ovjp3/MNSzNav95+YXmPTN5Py",
-	"KI9AZJtTHU6rxPIrSyaMKDajQvNQHbs0MSgNqYjSdEFSgYbq6IQEimkjCqrAvTGDBqRgZLQw/+kPxcYE",
-	"WMNhMNT6q8gGNqp7Ldngq1G/RfkunYI/7h2/Kav9k9zxSDt3u+MbMCMb1URbzaNY5OOCWWEdTYPXbJEZ",
-	"o1mCpkPG9HEOVmbeaIP9VU1ZNBQjNpYJI1zbcFgqUFLodK0YofkNM191QZRwEdFgjvViaiG12QZrTdkC",
-	"dQMWQbS2zeytO+Y/MQ3VMR7woEH7DacMooBZWQI/AwvbmRQ6kfEqMRxedu9aUfwet0iBut5iVRffAl7x",
-	"WIJN1TdBAKHe9Z5YTai1ldaaaLbkaPgxM97vgh/CkPSzg90D4gpRl2b3RFmnQZ8YzdeaRW6nVA+FdW7Y",
-	"k+7HDjdfKj8xXQdP/YDEV9ddAy1WPRt/VLL8seqDadi3B6ZL9OeGIZvrXh711kiNZpVjLq6NElSIk7NB",
-	"fjEVkbLugXAqpWJ+iJ2WxGUa+HOtSs+nMKDzrHVbM6A07ZryiljMHgcDRV7NE4TIdRExNqym65HfyhLZ",
-	"dX25MEKHI1jXFYQsNvZU7Wi1XVCzT3oHPBCFA1RuqPZ4jGUyW26W/buEYJY5nbBjglRR3OavQo1ZdMGy",
-	"ezxLu9j1AiGy4PgTElzsHR4FwO66GSg/sDhb6MuGmWCp5xKXPZOJkcIDP/47ILNUaQekh8B6ILQnbMKV",
-	"Zq75PCXjxKydKyJnPV4ygeDwCdNGThgKLOZgFtz53mgWRt4nH9CDDBUKiEV2J20zYCFJgDjYf3NhMVDu",
-	"YUY/XdEJC8AUzz6FjEUs6gwFuOESeatYQiaSGbUkoXwy1YAE5VzVEFfSVlxMYobBE1J0TtBBessVc1Ev",
-	"aipv0SuNITuA0zoUbkRCChZkYIQ0G7nzkwbw1ZXblcBFN/nx830SWIUlQG9m4KFqBxbgbZyqLNDIPRZS",
-	"5xi2AdppYF5cEZxZL1UYARLzG6bI0SCLYIU4JGenDeXMS/jA/XuiSFATZUwgCFmRtqEHl3lD5ixxAf9G",
-	"eRuKwD0KOl0CvgMGTFFjRKcfsA3ZPCeOLnFExy7cNAtdQaaLYdVyPI65YFfoEw1qmKoXtbOUk/5q6HzE",
-	"bGpDE28roIg3MblamMA6borL28hHC+UXavqpSxapdvRGZDHM2XZ6p9cnP9U8bS8lpGk0dfkc1eHUh8I2",
-	"dezA82p7rE2jqPb4juk0MTpFKsBTjBXsa3uDLML7ze9MzjmL0C9v1txFUjf1KaSDZKvpsy5Lpdol3AJZ",
-	"iQ3SHlHFjg7SJCYXfz/t7R0euf13+l1n2dWdF+toGlVd0lV1VNmBgjtpvR4tHndjx+tsd4CMWCaW4zZ2",
-	"jXz7Xof4LaLyKi+BDMxbTV3iFWABp+4hirncVMUNy830aLyX6FizhNxOeTg1fDaWYL2HpIGmcdkL9F7r",
-	"fkrmCbvhMlUZzZ/AbWmB9lGSGOFw7eX4pPHgZ5VQli1WQzz0knzS/KY7tolq9tqqyfJoGloBR/HOh/aN",
-	"UUkDaHr1bTPbUKSu9PZaapLJB83duWpQ91ntTbrawn1i7tGLizeZuFXjpIABhFJec5aPAIU6VzloySC+",
-	"tsLiCZetL93WPhpVS8i/Rny1F4xLkMnzMlEohsssIG3DCEHgxhD5bXmMtzDbU0FyTeC4RmnwZZOuqxAQ",
-	"G40OBBebVbpMtzutzVi2WU3fg/7ULelBna+h7o1lMpG65yf21gdvqWuVKVhwwZwgu8+IBCwTaH0g7ZAm",
-	"yYKLCfJYjAM3zH+eyEkCsWeCBNRSQlFQfgkjciDm69oebL3fmq66hj4TEL3MX1zjvXRLk6iR6dPknryn",
-	"eh9vzx7yhzJTIP1kRqatkWxTFNALs1wK1HTFbEppFkyIgs+IxVJMAEeW5iodxMspOsOaz4RxiCG+pQv0",
-	"EwjUqlFVN2uQWxNMFxg1JNhtIYW9SLgX6WjGdZF813b8ferd3t72TMe9NImZML1G65tpi70C8v+d3IH3",
-	"oZxsoQS7zRiKo6cHY9ekbUgQrT+zzgaUqxjsaU5HNbS7hHF6peaOP2+VxF9awstt0eCrsEHdWYIWRm4X",
-	"MppU109cc7YZPWU8cQCdQ3HqSZYYKG9dZFmUs3mbTwTVacK6FmbV+s5c6S8ClzqhEAhPRdSF45IqlgwF",
-	"ttz1oqazQ8g+gRfEtMUxXjXiEIcS9ck7P/+2MDB00lmM2e5QIIJAZO5h55mrHMbzbHsubX7oQzjgi5Um",
-	"DLls8UyXG/+q3v1zv1ZilkvfcPJhy54oJIr7OH1eywstE7ZBRCCc1DuEDMB31biBgzW/3DgUoDLOsje/",
-	"kJX628cv3c9FR32+IYS6FC+0tx/tdTZjXViUcctc6y3yVj8PyZMN22cX71725onULNQsQp0XrlmbcA52",
-	"aooenfmiFr7FHHwEgRqZpbf3O2hTnT45JbeJq6EFFw9aySlG8/KQzJhSUOeMkliG1zLV9hUUH0BGTBb9",
-	"oXgjiEqRSeKV7zQ6rogFMCNtSpBb8eiYCEnG/BOMsZNlwDpzP7foPaNcUxoKX1Vydv/92gB5FCpewY59",
-	"JVkCOnscEcKjGDATdd0S2c3bXBGlmYfwXvpmt3XBdO8MVffjVao/EiVp/13r+RtwgV3QGbvgmv3tFf3U",
-	"JRfm4DMiBYHMpzzTsn6lHlJ4sheouUtLclS3dbD3/GH2NgPwsAfxiTIacUMazXb6PCZaSjKjYuFAPWxB",
-	"s+USo2lkipwN2zKr80QRTROjJm/KdmWqGzXsFyJSJbnPoynrjQwM873Clq6K/tFGRyhpG1XTsOah8DDM",
-	"XUqwb3kMCtbOoNPNLB8wtMRunTXp+K5Jx21dzchSmo8rZr1Ujz8VOdxLlvqr0mbj3TZts6f+AppV7uEq",
-	"gze0yXDfsBlbsCR+FY/c13VI/akMpBcYHShT3XwnXcqis7OGqr5dStVLaTlHfmHlqywe493bHhdcc2qZ",
-	"tEy/juUUDAerDaeFmC1rbShHa1UZZqGQ47o20DLo239gCFYNW64x6W7LbPuHsqQyodlSi+OD21bfsYix",
-	"mcrH4GKRUsW65JBoo6h1rOEJJYJscCdZpJqhCGfvGbFQzoxyB4acJu2mQOxfS8uplkr9qtrOj1KwDJUF",
-	"FGFQeOr0nYOtUyX2dWw1ZthqmZBbRq898/Z2FQAnfOddqo1stToDvl5yHJZy6xt5zbZt9AATHRcT4Ow+",
-	"fKADReVakdupjBmaL82FNaYzHi/6JP+2hKQxo/jlUHDP5qMIFwV7KNeuTlmfvEePZZcU1TnGJ6JgT4UI",
-	"QBYBBANVQ3HL4tiakQaD5+T//d+9/l6nSxQKLvi6mQujMZhrp1xMbExfBSeNQZ15HynNw/9qO4wR+52F",
-	"VpGJX1WJ0FgK687BMNFO3c1oVvZuRt0MfPCzg7jdHGvxS/c/2TZcQ74sAte83V00hJmfO+unbP2JjbAl",
-	"pL4awywuoscBKtjH7nxtaKbNgBe3ybHOjUJdhApTfYIR/4oEK0k0yGH3O92hCABNa04TvQMvRlTTANGe",
-	"wzSJSQ++D8DZZkWHoHwyg25uEFJ0xobCA/lHYcMmd/bJW++JLTKdBwmPZLSAkPMTMETYN8mE36BBIWTd",
-	"oZBJASGJo+cYBEkLpN2FpgMuIPD7ysVBAxJTLTzksYcX2AAK2SVe1Pxef7+/2yXv373q2VUtQTF1yozx",
-	"e1JsNXDjhimXuzQ7H3S64F8bST2FkftIzTWokA60HObKIlfvwBVQaLP+pA9AWrVIsEEHg+poHJMRI1MW",
-	"oyfAuyhEZB3zhsP4gdrdocAQQScsas+jFNA0CpztK4vfhpqQ5cIMFQzboVijVgPVea0G7EZgaEDX/wIm",
-	"Zz6zMXtDIcdZLoI/mcpS59CY7cAheQddEmS/d715dY4xQczHWja9ooQBrULPgCeeN5HZ+1xD1jCHwDtB",
-	"6jHYK2w2qIxzNYQ9V7nfxVsarqFCgYWh05K0YTeHoigaZHgsThCgBVEAQKcLMVLHFuQuACkBlsU7EYZm",
-	"PCnBYvelimUAy9zmjFohJnczGRmyODPnsjH7KwUbCqXlXJFbmVyDvPPWaO1CO1ktRgAmV/PUtgHSe1Xs",
-	"Q2kPmebzp4PBUCTMDDNiGn2rnS4kisy1qzZbNAE7eHuLaZ4q9lNCzRHI4OQPiWGsY6s8DoUTNI+9JTZk",
-	"Hkul/RWxybCwKpgQA0tTuLrcynxn+PJ3Q1FZO5AV/YOQiblTOp8buXMqbyGxBqR/y18UMXPIXP4uZMBK",
-	"r3YyhZmfRzFzQOgBSQVknsBt4r91OlIyTrX3JjSFQT1gvzc3gws5MHTlgEI804kdi6GBjATKp6UuCeW2",
-	"oagHZgwFYC0xJzyxWnaemWdowqLfeyl9dRo4ak+4Z1STmVS6Y5H0dwe9GRephncdniKAlQ8FnB5DdVyR",
-	"4O37S9Lv9z0UX/OB2vnsfjiPvux4bAs4nmH9BWxzZe4Z91JniU7gvHD+YXfRgZVWYSQYKprzig4s/yne",
-	"dbjKtrKDS8Xy6lF45ShopmZUik8AXhpCK1YQ9c3O/Pzh0h7ZwdGzLkHTKwn0Yn5MqP7+91tz49kE8Ux2",
-	"yQ7tUORJ54bIrfiJ0yZBISLimAjZU1omLlo2q/HW+y6wHas+uUR9ynBZKkLYyIRqlqUxzVmSeXtceMAo",
-	"Da+ZPskyrS3yxVAExfpzhsPesCThEdSfN02V4orMvWTOMC8wEK7Iwd5zmP9QBO+YThY9QFgL+gTm6I5S",
-	"lmS/sCe8GUvr3npdXsypWm3Jr4VTVwBnbdWuULBqbc3OG6VX1mndWk6lUk13qc+0av5Z1YBGwP+7r1CN",
-	"nrC+tltq7asGQhWLidT7LsrJGvcOf+q23iZ00jw49wG+9VpCL+aznHssLfnqvs9ez0oV5w28MzeW4GKy",
-	"diP5F6WGFNMbNGLe/gsEgK2JBVP33d7zNb+7lPJXKhb2W7Udg8dlqQqCp9nu9zeIRbMajuc5q2KDntl3",
-	"/gzQoLAaOKHV8KB2cf5csEkPAyfqNOW2tzXKJ0NHRNv2l52SABXQIJO9bIo77mJCZnLEY0bofN71alR0",
-	"AFRISCvfGp0k8EO8XXND0aYWzb6neATtdMhSvVoZedPLowZTFoAlsMjpaQCRBnpSdyiEJGNziTChuyQA",
-	"z79N1TJ/B7k9Iis8j7n7Us4hopFGUcKUYgotXM/2DvdsyYyhmCcANgIJ/1hIgKg0nII4HspZ3wpEfTqf",
-	"H++ENI5NizWp8yga4i4+UCC3dzYfB2nVG0BjfkUWEvSnBlvdFIjtPwCd9Q+EzOkwXXNtMSfZep659PLe",
-	"+Yx/nC9HfHW4rlxXGBawEwTw6JNzrYr2pZIdpgHH1WMN//kwrg8KyGq3veFyrBXDfmK6aX0Hj8H+/mJo",
-	"qst37A7izGqZ2B3pe8CuGrHDQ12lJOZKd61rH83pXVcEHz0+aC43r/XRKgdODgvpnFfOrQNZ/VqSwePg",
-	"rK5xNBzWauGIfLvh/5o3vEN0XcY41r3Td+wlvYaOfmHf/DNo6jiX1Uq6E2HaiB2HqbPoMe9809zXKASS",
-	"x8arjHwe6Zqr1fANc4X9hDJwwtU4x/WxNQveFgANyZTesFy3V7YEwVKdFsntge4vbDxXah9SicW+PnA9",
-	"/YdZtKbryoUAZKoALPGWDOffFOJv1+WdFGJbAxa96TWIC1u5SHc+4x8r9OVzTQoxKC5ZkUiMDxEyYujh",
-	"nlIRxSxynMnCXRqdOqswLly5WhtcEoJv9vLy1XJ12uNK35TqZUp128bL5kYV5ZbuEe6yNQQpS4GN6U2N",
-	"9Z23HYyaVwTcM6ohIPJgKPIqOJ8+ySvfOjhf+z4GnAyFhzb7rBfxCbdoQe3dQ4KRMipPaum6cBoIYpqz",
-	"xL5yYqOi4EtfXx2KDGRQCghlihibAbpUQ63w5eFD3aGoiR3qZnFDDqTIJkJkKAdZ9An2t5CpWY4+OaNx",
-	"7IJTaAY4UAy/IbXRN3Uh98BWXLLMGRDFfYI0bGn9Fo3o/3JOgFDO1g8vwCG4AT1QjH1TJ2to/zW1yzHE",
-	"mmGiFFIqN7SDsYJ0Qfi4Divn0YLw13Vpb86VHzZ2P/dbF3j1hdEefTR8CLnzWbRjes23erEU/raZYeHE",
-	"FuPl2g2hsR2UAVxsa+1xPsGCqgeDXQDBPhjsG2al00QoQjFW0A9fOSaBSkdQBrFAjTzCQOWgEGjczSJE",
-	"XVw0TZgF1C5DPVuQ7nKssg3U8/uisZIYpI0h2UMRIO7KcXGCxZhlFxJfzDAqJ2bZEHMpbVBhCTQGsi5z",
-	"2Hg8pxPLdBXWrjd3VhfSeUcy9Z5oPmN98hKSYofCoUwkjMCYbZAetigTCxsu0tnIxuJ6IXzWqUpsaZsC",
-	"w+dqKMIpC68NK5HW7OAFDIM9RTXE6ZFCmB5pW/wNRSKZjmJG0jlcs0MRUUiicDg4cFig0dlJVgWLK51Q",
-	"LRMSwoqZtjp94vglmVIFCUVJKhQmP0P4uFmbuZTxMRqDuQaEHKpTROEujvtwsF8z7kqVb4g++fnizeta",
-	"5Aku3NneUmChK1dN57zvX1/dxovNSH1OhGqFMgH//FQmipER1RpzT6jpKUtSdqdhg0vRfgFTfqg7sb6P",
-	"P1hEXpWtYRB2mRlkwJEuzYMu0H4jBes8ZiDfl2+X/gMEv2XoQuutzQ3lcb3hYbmo8UpOfOBRLophQXQ+",
-	"x1yEzh2lD7jXG/EmLhhNwikZLYywk7Ax/+RuYrx62iFVrMeFYkJxzW8YJJvZV170d48OClcTxK+nsQZm",
-	"OxQyiSCBeLRwzSF7zrSU0aJ4s9nn8Ntr+Mm8BSLJaIFwalyKLhYZmdMJF9TCyIVpomRyDDcfCQT7pM/g",
-	"lwDihwregKC+sHi+qF/LKVGPA1zaAXu7d0l5Jx4Qr6M4jsIOcWG3HZAB2sH3B0/7/X7QWJrB28plMP1z",
-	"uNfM9/9nOPz+t0Hv+cfv/qu1Lh59Ru0ZSpD5rmlIlRoo61xhrqjiiv6tgs0R3TJVyxCSUrXxKC7wsy8P",
-	"6s/Kbu3VYadu3t/cV2u4ryBhF9ht6LGaOp7+ACDYqDQUtAgIuuD/StGC5RfQNieka5SfOTXsu8x54oXL",
-	"lBMymdGYK8xBa+uEz2Ys6pL3goMN7PXLs5NCr2CYAwbSySpmeampRSVSQcaX6TE4ySpUmbZKr0H2NddQ",
-	"nArSFEMGxaJKRj7iW8zARodZ1BQRl9rZ606hQq1WZBXJPH1FHROqScyo0uQZCac0oaHZCkyjpkMRytnM",
-	"JdJFHu4NJG9FgH2RTKTY46j6YCmhWqffXbWRzQ7748SxZpNriuJyBtxvYazfvHbbCGPN8P2ZiEDvu5dY",
-	"XciCXSeitcC4PLj1UhSr4UoAenRinxcAOEg90E+jf85nIN98cysCXvPFqr+YG4NeG1d58Ajc8i8X9bpq",
-	"2x7GjZod/g1iX09I4Mo/B3UxrRKqjvXJBeZfI3puqo4zIILAOvudyVgAIgDwD5bhFGcFGK5LXOdJOWS+",
-	"b9XxYyLSOMYCdJ7SZn82XczkDQTlgzcVY3Vz15SQJJZiwhJXrS9qjL/9OgLN44TfrjqiWext8ah+E0z+",
-	"6tG3yxnY5tLITrFA+Ffhf8tLMGWBEVjNVwAAPxWe8ubaw1phWcQEfFQC2Xmjp0b/RN7I1DE5GDyvx8UV",
-	"0blfEXu16z2rTY56YsHt3v8Tnb0HIegLZj283goC2NH2CPue4UWbk3VaQ9UfXCCNG00PQXnQUyTHddYG",
-	"H56n46HYeVezvBVDUfBEzeMU0fESJrKYGkS5cuCv2T5ZSAnECm289x1+0nIMXmd46VpJImJsZiGtfCRn",
-	"d9uXSteVcHtz8Xhj3N7Nrl/X/AVb0894UH/+Pf85UezPlyPzn3LprunAu6vv7gKBi5Z67wwHKsBbbItR",
-	"+nrLE1UHVHxPRolBFo97+5/FjCbIHMbANXpYGAWDXJzDpgpGXzFX12gTML2NrBv4yV/PvPGKjzUUsjJL",
-	"b6N4NqIzjMZamtf1E77yaL5TcMQZUrKRY84TuE5plPPNKqM8pPMNlnG1582mwH9zu610u00cXTpqt4S6",
-	"bS/bBwCH9WOD5EhTrAFVRLAF3gbCGyLZwgjB53Y8FEPRy5BLq4i7tnUIYfcjFzFQ0oO8zYO2MdQyIG17",
-	"/oeCFJFta+NAcZBrBVJqiVFQmXhJMjs1orxSW+G/0ydndaVJITEO5p05Ao/LcVZQfrUeKbc0c4s3Wwyo",
-	"75tRNXdOXku/DBwU+wPoGbs3IcXsGFcFNhMPocoVjr0mSv84K+vnqpKUxgphZulc6YTRmWXPKNULEkge",
-	"hQEZYaCkIYz3GVKnA4fMQ2nvGT87FDaA9o2wDNQLMO3mXzvnMGkfDJ5bHM+fL968Nt3/yM2NLp8ocvr2",
-	"nGClJohhJ1rK42IxsXGOWH0OoMYWPxp+txTrSDD7aqcG1RpXyWIAZCtpX7xw7ylym3DNeuCQBT88emGZ",
-	"CJPFXNfZKtFlBLzigXQVaPtx3K44rQYTJWz/N4frN7vmNhyuE3uAKpfvMjlz5zP8t+JTrfNu5if0m2tz",
-	"uWuzcSuanZoNizv4qozor+bLXLJPD6LH27O2gQuzn0uVBQdmzJU+wSvZeROd17Ao5JyUBZyhcHJX6eq+",
-	"ZmyOjdsr2xamb/AtPvh9/ThexaXHxLkU/ePy7d79i/sTN7x38TgvrUqZ54xhhZSQahrLScq6ZJTyWBv1",
-	"xuoiXIRxGrGItA3fQ6lbCqY69YH3F9j5nwIKyExlDSQgmPE3681q641ytOEI2RLLtq03hsKdEop2PqM1",
-	"2vDoYpkV0H3zWtaNaD0w0oeC6TFtP47uiNNqwuoxD7/pjv95d9gDg+XYo1A5xMtuo53P8N8VkbU/lO4e",
-	"CwE5YlmxHoDUOnGjIErzOM5qjtFy8ZKhoBZmxJzyNsqvhOusbtyMjHmioMxMQ8BtfvD/81XSu1DvH0UY",
-	"yjTfRvJr1nwb9nDwVdnoX03zXbJPD6L5Wv6yTPMFr2JgecRrOnN1l7y3AhsMe+Jb9uElK0/QhJEx/8Qi",
-	"iMzNypdlJvxZn5S5mKtWibIzggLW8BsU9x9c0HgcpXfpCXFKr39SvoXn/Ll02E2lBjykPffz0mgFG/lz",
-	"6t79c+DQ+nNaB4+2IPl800fX0UdLa+aTZ4mktq2iZjZXczk4WdZoqpnzNzfRZMYZ0nbgRFJAmLS5ScBt",
-	"K+iMQYpts5Lb6ZMy3qVgnzSU5MXYBptC0ligr7gmD4ZZ63fySFpxcaKNULYF6vmmKH8z9m4Hi7ZAVkt5",
-	"0np3585nVfjy7gVbTgrVW/zyLC5VrSlvtYZ3fHPxrlB0NyCEJbrvioUfPDbX/MvpxRtt68OoyiV2cCdv",
-	"8boVXUip5HAlBxUSb1jSszF7th4x65NLes0UYeMxC3WGfo0iy7UF8mBQMqZJlf768sojKddrnbxMy649",
-	"gd/kjr+6gv415I6aojJFQn3tqqk4HQVLqvRd5jzEfwZQSpyLSeCw7XcPSEQXoDvhQ6ZOddAlSg5FIl1V",
-	"fSrIiJF5TIVg0QkJYqr0e8WiUwwrdQfEKk8jGl5PEkNWXdcNor5SCxBex3mq5oi/cHGcbzaI1TaInNQV",
-	"ZpouO4dISV9ZLmh0sWfFcDIQahfLbTSBE6JvueCRjfrCaG1yzRYMQbLMbDlAY+DkYymvScyv2VAEUOA+",
-	"IN+Tg30yoood7XmoXKS9d3hERlyrjjngjlGo0BzrBJyGZMxFRGJGr8FOz1R/KE4tyP/uIFvvOSQBFJa7",
-	"2TxfZwP5Vr0HCiS11RSNUvGCCHnb+VbO55vrYOvVeWoZ4b0FkTWL8uTEX1+cZz2zxwZldTDr/y9n/MBp",
-	"L9/zr3b5baGcjuITwcWkd80WzTKvrSI3o5olnMbAR7tEsFumNManNIRaYuO/mLYfUujLumkS/IoRpWau",
-	"mJlm4SQShVl/EKszY+wvZfRBRxMuISyNT9PeBt7VwbSa7nZAAWJbr1kC7FnlVplrhul4c0POAF/GtdOl",
-	"fv7wy0WGZtbOUNDMd0GnT85xiRwm4lCAKAFBWghdYnoChQ6gavMfbTELxUIpIkXaltEcFz1oQxFcs8Xb",
-	"RM7pBE7AjyymiwDFx4xIn+AooUSaInMeXpsJpHN7BMHPZubIdWbrAsyihSrMsh0kTKN22iGp0Dy2tdjQ",
-	"asVxqigEE9RVoz4JaDwJiB2+WYehKDoBA7ulp/EkqBNP38Em5xT1UEJp1gF2+OCCaT6hBsbjaO9b3Mgf",
-	"M24U6QT13JwNNnLBen6WKpZwMZZLkxqUpiKiSUTCmPJZ5kiHc/dE5TnSLo3aPbBhWu1AzpngUeBBRFeO",
-	"2U9Mv1csOTdjecA7N+ujhujPYHb+Hbq9WuNQXKeu09fS6Ho8yqpSffjwoWe+YEKb/pgrTEWYaeJvwxYX",
-	"8AECCwxbgauKvP+VRnyZ4QbENLxWxO1ufyUqUNE+aneCtN/MmTj/kZxJIViofahhGMgWQkSKpPZWqiKt",
-	"rcPN71njx/Xnlff58tcl8/8Yiu1+biDa0YK8fXNxSdpW+EA5BQ0nxLLBkYwWddSMnSY3jpjLg+XKWfi4",
-	"EYNEyFrdVprErePWDpC1bbAShWvaJ3v9AUiLxVNF5onUMpRxBvahSNuV+epCwa9nB7sH+NfTw92nwKIt",
-	"/A8OvAomdMkE4Otg/BPi3kXgnIS/7U1DOAJsJFLqXlY/IZpxobw+MidITTdTL48uTwwj7Qxw4/tCpFcH",
-	"7L3Cjx+yndjYyGoXv9JwygXL8E5AyypEb+VAhHW4MzkchOup5Nqpdnnml7WtN1H3yYWRcGkMat7I/K75",
-	"DcvkfVxVdMIU+kaNvtrnaX7AVKGAUpfM5IjHrEuQMHuKR8xWQjTCBYDAG3H8BLWQ0NC4X8/Z697V5a12",
-	"3wj+A5U1VgP/kLZFT+kpvYgdhpVPqTaBs9r1Cwtkr4q00bXI8VhxpOvhcSK8vKvl508vgwGrp9Rcs0DW",
-	"4KuorrIjr983T16rtv2K3zDBlLJIkzTi8K95IkfMH98bd9cpo8T+/wEAAP//",
+	"7L2Nctu2ti/+Khj9z0ykVpLlz8Ty7Plf10263aZJTuzsnHuqXBMiIQk1BWgToB3tTJ7nvsd5sjtYCyBB",
+	"itSHLdvdbWY6jSyR+FxYWJ+/9aURyulMCia0avS/NCaMRiyBj2c0nLAzKXQiY/N3xFSY8JnmUjT68CsX",
+	"YyJHRE8YSZiaSaFYt9FuqHDCptS8wj7T6SxmjX5jlg5jHrbJlH7u0DH7236v12g39HxmflQ64WLc+Pq1",
+	"3XgtQ4o9lDv88P616yxMGNUsMp3KNAlLnS42+kZeaJmwxTZP41s6VyQQsqPMEwFpvn91Ro6eHxyT//m/",
+	"h93dVt183BuVk3iX0PGUvpGwgkt7Dc0TwZJO4IHKTt5TzV7zKdfwv8VeLuU1EwrXK+ZMaDKlc5Kwf6ZM",
+	"aTJjCbnlIpK3pGkeGabhNdPPFEmoZvDrlItUs7oF2O31skFxodmYJcVRvWdTyoUZ7MLI3uMYFInZSBMu",
+	"vDE+U3YkRMjbmq73jlf1rFjFelywUIpIkVRoHpN8zoQrMkrjmNAx5aJuutVdMp3MT0eaJfXdaUluKddk",
+	"yEYyYUQnc3NqNu/r48ePp6meMKF5SHUFVV1OGKH5E1wKAo0zM4S0/mT+wGjCkgoS+9puzGhCp0xbhkB5",
+	"VNNtGMpUaMIj0wk3X8+onjTaDUGnpk3zZrthaI8nLGr0dZKy6tEkUuqG6VhrlpiG/s9vtPOvXuf4k/23",
+	"8+nLbvto7+t/VB4KpKLzmnFmNPbWLCUJ8O8rHgU1486aW2/wh1GPHdHdsLM/6g07B+Hh884xPdjv7LK9",
+	"0T49GB6GR6apKf38momxnjT6e4dHldNIlZZTltROxP7+TNWvudfGeqPv7R7vjXaHe52jcJd1ntP9qHM8",
+	"Otzt9MKD4Qu2F+3SF7vF0R8dVA1+nND6LYAflw3bvb21MffWGXNczUPf0TEjiv+LZYP9Z8qSeT5afM8f",
+	"W8RGNI11o7/Xg375NJ1adjnlwv5VecJVKGesbt3gx2Xr5t7e1ro9f77OuikWJqx2s/HXpaN2729t2Mfr",
+	"DTu54SE7Rb5VP3x4yrG35fMoNbi1+bxYaz6aJpqLcc1ddJYmSiZ9uPQCwT5r/CJw8tQsYTdcporM6LiW",
+	"1It9+PPxhre796LyInHiIdwjP9DIigDmr1AKzQR8pLNZbO+unVkihzGbfv+7QmEwWzTzRmTav6Exj+Dh",
+	"qxHlMTOLHjFNeWz3z8k6XBEu4GkzN5Yk0txnv31pjDiLI3d2lFlophQdg7yayBlL9JwM7K+DhmlnypWC",
+	"SX2CRdepavQPQBTiGm9TGhE3uWwl6FCmuj+MqbhufPVX7j8SNmr0G//fTi6E7+CvaucdLgCu3yJxuslF",
+	"kikipJHudDiB7Tx9d06aM5Z0YH7ETsosAglw9kGrawZyJsUo5uH9tiF0jXirT5FfkVuuzZC4sn8jSRAa",
+	"J4xGc8I+c6XNuudLeZwv5Vne8AOt42mmQbiRMqLolJFU8H+mjNzQOGV2lG0iE6fp4CtAVihZfW03Xslk",
+	"yKOIiXstJhcqHY14CHIJrFmZqLUR60lMw2uU7XFh6Yz3d3amVNAxmzKhd7r2HuoWVnc/X918vA9Kpv5w",
+	"HVU0DUeJgBxxakHLLa45dCi7GqlcJsTIg4RGUy4ULPMbqV/JVET3WmUh9dUIWvEWt8Tt4Uy5h/IVPMhX",
+	"8I3U5JV94IFW8I0kKg0nHs0JPE52kLAkIMyuxVMrVgT4ARAeMMiM5uD7q+JoPFUy4zoTGUcLdKiZoEJ3",
+	"hhkVrr8YMJmXMKiK9Sgo53sEBmkovGy16Hhmi6re7PM7zjAAXUHX6xzjpctYcX5XrGXNicYdVn2j0/VT",
+	"Zaa3pVW8rO47O57B4iyCNsG1P+y1cqJb4zC6tdrGuN1pWCD+Syl/pWLu7Ap32zrNpjOZ0ITH86tU0BvK",
+	"YzqMa/dPSjKlYm5XMHEmjREwMq7sAp8QMODgU57twdx9M24ob0tbut5wuuRs6XC2cpY8U0wns00te7Nk",
+	"ySo0UDAjrdVI/kapIWsVWrMR87Qz8XQyuXrpy7k1KOcnH4Q5vzLh/2LR/Tgz7mANOdrjXLL/WLF4SzR2",
+	"tqQPYBr+OINWl3wQ10LeCsdrqIjIbSLF2OqFJJbymtCYX2+L7j5+/NgpG8mWvVq2qRW2LWMAj8lNYjnm",
+	"QhGqiRQhOyGJoSlz61OzaFJsbTPfUaVuZRKRCVVgxzcyOtVpQjWLXL/UEDMJvDMQ2GGo0o7d45i8o/NY",
+	"0uhSytc0GbMNBLutCKhDGc3N5OUNS8gu+ZX/APfKBUqD69HB1gf2x9md9a/W7e+OOxSWxVBtDpVWjzr/",
+	"Nfn3ap0j9Rvy1I5TAmyToBneyDZMKXuNc0WcFamox+3mWsiHYrsPp4gUhgnjK63yVrjvBzFLpFmCDY9c",
+	"1YLD7bOoRdsfUNrtW5VFyBnL1ZUlVqLfep8KhqI1WisYi/b2/L3zJkteCs31/OH28COL485IJlMWtckw",
+	"RQ13JpXipvcm6467hApSmFCbUDJMeaw7XGRaKGoAH4RKZzOZaBb9yiJOL2HUT8O8zUyC8s0cdK1ZHZoy",
+	"PVnzrPlo7Xuc+Z6t3DBrNVi66GRqN6z3+RTaMetJdaPfiKhmHc2nrOoVrlSKvCfvYqL1rL+zE8uQxhOp",
+	"dP9F70Vv52Z3x2l+O8sGgUZZv71LeJqcVj2tmNZcjNWq5bYLdOEe/9pupLNos9l+9U3fv1nXHww3Wwd/",
+	"Df0evIF+ytqVw99ZCLK4Hd0ZvAvbFkXcbDeN33nbOaKxYu0NdvhOzsYVW+D7+KzvJ7ORb3ODSqsNY1qy",
+	"dq85GohoHL8dAXdbevoMi/vaLp8Wrtm0+GGNIZtBOMaWJHS+MHRsbHHsn/LRX3irtMnew50K8RCv+YgB",
+	"2S4GZfgXb2wfM5K3J1JkO71/1PO9ey+ODgr+vaOK2Ih2w+il8QUTEUve0Cmr8zmZ34nZRyJHBN6BIALn",
+	"zlWkae8VMBblvinzSqswysZpOGXkYiJnRYL0Yzc8HiVuuAbuWb9ILqiBCpI/TsyFS5Smc2WFhGyE+ySi",
+	"c9XqkkygTYxiDW8oElOlye6hjTQprvDe4fFeYY3xC3+VcRMW1/mazQ1J0DGM7kcW0/mSmZBEasN+zAV3",
+	"zeA2gVglNWGRC9rgmig+FsURFkngqHfwojC6uqG9l7hq50Kz5IZWRFbBEwxNgXwsjPhvBiaF86RMWJSa",
+	"G9tS5gnpkb8RwW5Y0iYsVsyojzEzi2uWqEgT/pj3dw/NAytHDUrp+exX+vkV5XGa4KkqDvoVyuhWfx0l",
+	"ckqkyMyMNIoSc7puuZ5w4e25t8JckViG1ywiMtU5Ce2WZ7DbKznWe6t863YGr2V4LVNtd776+I14ojSM",
+	"Q6bmUMVwZE4Io+GEjNJET1jifiaRTIcxU4TrNkln5pCaKUd0no/+qDT4o2Vso37omyy9TGAYwDmITMhs",
+	"Yv4U6XTIErfcNJtDNtLDxc0pDv1wk3AGw9pHCVMT4LqnQyXjVLMl3JfY5y0DHtEpj+eEQQSVoXpQBJU7",
+	"tKD5mQMCk26Tibw15G/JKFXM40HHPcuE/Mk8f/7cUn42pcPnRy9KtLRfzWD8qZ1H8QbTMnIqjC6zyxbm",
+	"hUZYj8PvV40954RLDvIaQ3/PUsV+Smi4hNFHKThsbyc8nBBKfk+V7liGWZralM7JEEIJFBPmZwhxI02a",
+	"uRomhi1JpQcCLi6hblkCqjxnqgXWwTHTKnfCCnZb7KMNJGqodsjMqLQNA6VGTU4VG4icmg1T1GkizOkk",
+	"cjRqdQeijpqPVnJAy4dP43FVNOdYJlxPpua+NmP2mLYizfcXe4dH6F7e6x286Ay5hl/An/zS/Ii7K0zn",
+	"vzXg8Ua7Ab8YaSi/zd1PCzc3LE5mul4lj+UPfv1aLyh+AKF8Q0HrjyIRL0zqbELFmDkhxHOUFscPPLM4",
+	"ARrR/2X/6oZyWpzH/l6VIKWtIpw34mS38ttVutPi2OH4OO3a0QnGUxtNSooRj5jQnMZFein8UjHOMzeq",
+	"hXW4g4ZbjFjcOKhwob21tkKksTXNYohVdSv/YAkfcVYcmKVf+8ZQyphRYV6ZUOXopPBCoQfv+SnTNKKa",
+	"1h8VfNMzUMVyTmM9v+Rm7RtjGUeNqo1fPE2nESWv5Q2LDc+umC5c9W/gpi+++P3B8+Pdvf2Dw6Pn6yyb",
+	"jYfym/gt2+GrTBPpJ4xGhuYyPbDmLDiNLzeDLT/TjjIv8GnvTK3zFhyVLVguCgG08Gg2/jJlZQYOL5LM",
+	"kkWRouosH1Uqu5vPnewd2flZZ8VewsNV56UsFWgynBNKdJIqc/MOaXgtRyMeMrzeJ1SRG/s6qqdW8Oda",
+	"sXjUbdznBJWk3oQxsGaSny/evmkbnWcqjT55RH7hP3SR1fqN+FrvBoesfG0tHroqbtEIZZKwUJOJTBQj",
+	"Q7AwzY2SPItZWRvfO1h+G7YbtwnX7K2I57gWi0d9nV1+Z1651/Fe1suFaRTkSthT+vkc3/KXPWMDmx/n",
+	"r0sOyMu7XNvegu8vuRyfwGCW3cv3sZhl4zcKkifwFA9RAAc+AFk0AFnhyrQVkO/tn0GboAgx4szmEtmG",
+	"zQkrmdnSiDMR1qam4K8u5jhVzo1UNGj5gUnPVPZaybI10Xqm+js7dMa7tft8uLt3V8lipZAHq7Lskl2v",
+	"hStdkutwdPZ8X6HWXhTrCr+sEii3xZ5qhdz63BRiHsn3NnDfB6WtvJ9wXOBtFfp3wfoBWhioC8kcrZbN",
+	"4PuD5+R4d4/sH5DDo+dB64RAXh+Ep77s7h4dGF19Whzykp1em7FcZJKQ23qwqIIwQUPNb8BnycE1GBUp",
+	"IPu5tvGytuCtsWE4VMxLqkL+e22bd9IIs8O2nP1uLsjfXYzYSCxYffsX7+GltLCB3L39K/duknfVmXvF",
+	"WRxhYNGC5mh95YUkVlqtMWYudP9ha4ZxiQJofiVckd2V4jp2nbdbJVK/kslYaieNv5LJtMIXXN7IF7vH",
+	"VYw1VMlojeyXdv0ZWIO//ZTQSn+1d9WucykuDt7Lk9w4f3ErHvHoTol8C+1IHoWriBoW8e35j2e1wm9V",
+	"sLWbVr/4o7VIXoGA0mhvRy1eRx6GWWxLtwWnvJfdmhFUruk6TXZ9hRVGuKa2WpJD3VAC0jSiaJ6Yi4bh",
+	"AEdjf8WI9BahCSvER93vjJQFxxX2yXudoHIG8Fp9XVWlX5/GnCojU+dL2N2wg3bjc2csOzbN78w2Aw1v",
+	"fMLOxSzV2TFbNly7o5BtuN3LrjgfeC+bzFOc/kfVmj0uUQ7EKR3x2hP8BCovXnP30XdzHr9Ic4KkM6UT",
+	"Rqfk7YyJ8x/JLJE3PGIJ+OEGDVCSUTvodruDhg2G+wefzdD3VuYsEHCp5/Ws5ca82hVyB2NPOnlmXme3",
+	"27Pf7nRvWRx3INxuR86Y4FEHjPbjFJPg1r+5n0d7w565OaHjTpYrsPD6hCo84RcQg78sb9sa7Yz0Bfan",
+	"jhTxvKAIVdvEF+jOrVbhxikPpJYcc7ayYdSPv0uLc8RQNAKoMuhLtgAzXCsScRXKG6MSRzJMzbaRJmzv",
+	"CTH/ELMSQDuxlLMhDa+XmCe2RgpFXaR3xxuqjlLudCXlRJR34LfbQUpaCD/qbW7wfNI70Hauas5MeQC4",
+	"LOVB3GHeVcPCxu3Qas9a7XFaMA3g1MKEWVehanhGo7Zr8l+YaA+x1UXTQdX7C+QCXd/JguDEj/Vuo7Ig",
+	"8qlW686X5eG07iqN7u+MxmbzF3yuExZeL4lsrNAiPJdiRDUdUgVdXVd6E9WCvUleG4neS3Ap7Cv8ulyJ",
+	"sE1Wkdq50IlUMxaaiby34A8VoW6vzsjzo6O9LjkXaNVqk4TdyGsWtW00TGTYs4tJt3mLRvD/PVWaBF8G",
+	"1ho2aPQJ0M/XoOLCRoPZOu5cGye8sNY0rf6+wJYqdmjmfe8FlHCqa35Q1Xv9u+aV32dy9uIv6bBa9zRr",
+	"uGB3xmsok2uLcu6nlUHeuMBVlPDzx182c+ydYvxlCH498pENyS9sjrhszw93n1fJYxiWs0akTJjcFJ98",
+	"16l5suwU/M/TH6oeu66zYxyFu+w53a80l1yXJcf3F5VR+6Jy/1JVGpvi46q3P1e+Pa9GyPM38xpENTOz",
+	"mv28WORe12y+Pgc1JLFK1ocGq/oHWX2Z5a5KnKWQP+bfZBl+ShNiVQEFh47RzfQEtr+in2aV+6WKv0O6",
+	"J0oIFZfLU5v7CptSCBDzPUZG3eg4HI6Ld6frZV38OieghFYtqlT6tRzLVL9nEU9YqD8kvKz+58L6zDcJ",
+	"7Wxmwks27yCkcWyUh+3bCr2YsW0EwuRamzXm+9uZWQwLK1C79psYFD2avlMQzJ2pbkFq34gMN4x0rCfS",
+	"tbhp9tL786JAutdbTaXb72FT8qxKYFpiofJI4gnsVD6TvY+1ymvnTkpRibC/kesde6i9SDP35mr8oQz6",
+	"2GEHH/ZIBoYB8nOAPowKVB2wIfkRL1XmRubG4gUKQONJhjO3gBHivgA0TVTzsizx/Kk0T+HFJ68sKy+j",
+	"QdWjWRi+yZIrHGO7gKxVWAP4ewEbqaBxLk5rUZxaxM7waTqfg586v/J+w8FXchswF58VDHGLYqenOl3Z",
+	"4P8rGo+vAD5OXWVrXBIL3rsQ//Xv/qIxholoJnk5DGl1XnEipd4xTe1kRFG12MXOHJVfcaWuMlzgmsnV",
+	"addhTPm0fkWM8ouKKyrcqECjtowqsK9wO+UXlfaN1jGUEbsKJzSOmRizqynTExnVj2vzjWIiulJMqe1s",
+	"UwzstmqPcoqvH32FhW6jubgj/MC0zX2T0RYWLW+vMv6gsrcr8+ZKcihYg6+GVGEiRuFbc0tuOP87YQRY",
+	"vOxFe9HttbpKE36n9fOdEaahLoA2VMkCiZzO9CpiEFKYUwq5epsqVXAVrOQ3tdkcroE04fdpxLK+qYyW",
+	"TBPxcjecn215xQm2VvdNGr6xhRS2cJLQIlu1/xXdbPkItZF6NksyAYN+bd+1WKkb9oIa45XzENJFeaR6",
+	"kdUtHY9ZslMJ1JGC7LGCHmzy12ZmA2Dh9ycGJ83V2JX/CJw0VSzhYiTvN1vXyupYKgdqkvHchdWuu6jX",
+	"XbUq2fSdDZ4spWBm6N5VaPZKEapIUIDyDmwyMiPmXbCCnhCRxjEiDjCEaXDI4CtiWMvafD6a6imgzfOC",
+	"bercD9MkYUL7mXqLNUbAewRRHVQQmURc0GTuJR6cQD42PkCc/bWDCBWYmSATQknOKXLYq/vn71SG5VNI",
+	"II6lGMN4ZpOEqi2kC5V2Jeu7ck8s4lKl7nt8cPicWCQngoBaalFhRQCuxVh8pQHnagqVg1gnYTSCL8zz",
+	"xfgJX42ssCXrhQwORK71IZurdcf1rQhelPPSPMZsDIgNveDQs1hf/mArgKOXZQ/7OGCrDpzV37HT9jIP",
+	"bSFfvLxTSP1YH6dPgmGaKB3kqLIWnrJNEjbiMWLzkWDGkl8BOKLCAwstFKa1v4jisRJTIuthsRTRZk2V",
+	"D0TWbtuOtHLFPLtSVZAZtSgX5MP78wypYJTQsWEdbcTnZxFhn2moS4FUq10Em4f/AITtlkLd7YFelWv0",
+	"B3SLvQfZtTbjv+C+X1GXpyIMaOUbKC2ttci5X/5qsiCzlONOV1YEWViICxcosE6UdAHGvRJ/DkABeUWZ",
+	"th8cWiBK4TZIm0aL0YO1+tY2/YuvoLKXw/YiDo/imSKn7863k5gAlXLqAzPqVtVHm6xAvwDl4k0NoEbn",
+	"dL0If7+ZQpB/DorpO/Lcpvpb8KmOlu4Gw7ceuS2Pxffx+gaDz3u7ncHg8/OXn77/j62SxmqvSl2QuyCZ",
+	"owAe6dg8VyGJmtGQqTb5Zyo1U0bANOxdxVRNyoBLS+hlw/Ux/9s3i3T4g/nfj0vXax3S28hlVI4aW06T",
+	"tfT2BO4+5Jn3cfR5wYLrk8ks4QJF5dOLs/PzNnF00ybBoBFAsvZgUJdHW05FeFhqgQluw4e51XP5ACS8",
+	"SJSZFHBv8JzapZglMiIRm8VyjkKkw976Z0oTzZJ4XqnpIIzYkhGszER1EsiSmm5gFjgg4YQmNNQsKaIj",
+	"Nv5z7/PLLd2vx1XtmO4/qKXrvDrfNtPiyrAIZgW5GAf9DJPNoeMdACKbD9mVpWO7t9zHdfO2q27uCZqN",
+	"ivezHzmTb3JhLZbqfEiy2w2lWYtEVx/ZAs2W+eScjFKdJoxwoTQV+sToWlDRllGhDHuE10s61V5v73mn",
+	"t9vp7V72en34778b7XUDoGoW7yluIWQ097qGoImPXE/+QeOUrT+BrO/yFNTK9KEuuZjIW4G5Mq5ulV8m",
+	"2sNivuXR1eF/Tfb/+5+96S/hXvqP57PXybG6HO7e/u/ogL0ZHY3//vuL61O5z6v5yoKMUZNT9Ckv7VAL",
+	"Br68hmxl6ViPnQ1fjF7Qg+OO+adzEB487xyPeqxzNHrB9ofPwz26u/vQMZXvGY2Uf29GVFOw8g55HCOD",
+	"qvYkr5Eccofkjzuw/BfrhX7a+XRuZXJdjV6xaXJHgTZq5L97IC7aVz+gY7a2kvIzB0TtHAOL1qL1oOOX",
+	"+mxW5ITbUDz/0skG79NL+ZayS159AfnLu92LaB2qv0ug3AKNbQpkWZlyXKPa+X6uDRPSVyUP3wMktCJA",
+	"c+1NfpILs8Dg73dxLvKDhQvjqU09RY16iRpdmMx2lbY/xelrN+rqVz7muVzvpHgndHWSY6U8i9Fcv7B5",
+	"VUij5jdUL9UhF+MFbRrWPZCM7yAFrczAMqKFJ1lUWrMxoOLn2+s1U5cSpuu0lY8TJggHAP4bC5n388df",
+	"LkhTMfSaEXDysgRA/SeAXT2LacgiwjWYdO6ry7oNEOyz9sHEYNDm6TXBxFyimW1O8dKblXln5TQuECoM",
+	"ZWB7HoKqL1f49Oavrr8zn5bSsLtm7nVv5CfirneGPySs47BxrRJciZpK7g6XPavcCQEDhpKgQEVdbZCK",
+	"khitexezWP+8v6w+71VcySLT1+BVXvrVTUkW0Kdc6D1E5h90D7p7EHI/SjgTkWp1yWkcYzVvdEjhCNQm",
+	"GJbnQmlGoxy7JmgTBhARGHvgYVdOZBx5pVddm8uM++sAVxZ8lRtrnJs7N++ln6/urjJIJMjjpP62iDwQ",
+	"9HGZZcRIlrZZTOv0FabVKyojdmXxiisO20cOmr7puA1dvfvl7KXDN05sSvLR/lE5aXSFz7uqE2w09KaK",
+	"PWIVj2zSt1QRhYFIpJmwUE6nTEQsKo+g2pfupXgUwUCrtPiVGzirjb3yN9E95bbO+iaeqSzgqrsW3qjL",
+	"BHIxzSt2yj0OsRgWcbYy/7dbFVlR0bvvfl864cKjdtbFShlaEvY5hIoEa1FpjZfxYkZD1lHMcEHNIsuG",
+	"PM62oSPxoHe8NIJhccVlqok39cBhNyhn68NZy1JVyyZVJPAji4M1s64rIiRK+1BcfHCU+dk5AWlSYl4F",
+	"o2S516P1cW4rKRyuHP8gY5mrIuEvR8VdFWCTKpaIytph6525yqJAa/GOBQZ1R979ohPxMccKYDgcWw0n",
+	"j8C0NcLMd36Zse6dAIKtPJEDkNTnbtV6aI97Ry/Izx8vi4eKzX+eDH8K+Vv+88WHf53vvuHn6nyqZ/99",
+	"dn50/vvp57eXP0/P+S2P/h7fnv8u+f/+r/9MqIh656LXZfu9brgXiyXeu6uq4BpXaShjaYVqsTW16g6P",
+	"jyvL0X3WV8v6uqBTBtHC+UMBaV6zmfayFhEaTDOB5X6UJi+FTig5/7G11iCy9MBqWzuitZ1JIQwvP//R",
+	"cRCUAGJ5i9G7ZikCRM0KkA+2uo3N2fipIHJG/5mWGXYTQoZtfS2of2AFvduJVLaYPglpknCmBiJYDRwY",
+	"tLrkXFtPmSJGbAFJMlWsVKaooW8TfbV/ffxfw//sTf/7Lq6RzS4Q1FgLU1r3LlkTaQYrCBcVBPvdyujW",
+	"vMHCOWmX4WvqbWAfLBJgGRe/Xg3YTC5fW+4tCB0HLzYQ1yoQuVbfY2X5aZXM83X12imz7Ss56gr+VlFr",
+	"qxbRaBU9VV6XV5DDUbHDSzEcseiBnmN6cyEkFydYRe83mW91vTpAFtatVHAEcJsaYe8oPKAj1omO2W7n",
+	"IDyMOsf7x7Sz+/x59Pxwj/aODw4qcL6WYC/i6D6tfKV4kuqPXL64ledMseTcrvyy5aiBi6/WnpyuVoMA",
+	"7ySjapB2VzJh1QMrOqmG1Spb5NPh0lWpZzyl07NKKK6kAMXC1Gz6RThhUxt/D4fkNEXkOfzrlbMz/vzx",
+	"stGuiGf3hQsjcNxywaO2kdNs1T0otwiV6aEns1AlRm7OU84jf4AEr4WL6MwWCc2LwRvhmWrvKnJqPWkG",
+	"FTljKDzng7B5ZNVjwBGuuQpZAdPyWuTmNdKUQ025cLlGwaI6HbTasFyC/GgYXSKfqYE4fXfeR6Eik6VC",
+	"Gsck2MkC+Hbg56Bd+A41x6ui2pGt1EBkSwWj4RolipU7JM3y79WY3FS+/66UE7nANEby4bzvVsmbskur",
+	"crg6uS2SR2bEA2FBZptgz6CK/P3y8h0BCmlBPZqiuo7mD9MmGGGoMgoDS5Q00iD0PhCBzazspDyw9R6N",
+	"jOjze2ztzN7BhS8/JHGj31gDKCF3KdVnktooRi91rEg0mavJexmiNdGTBsHyS99GabfRb5RkZMXHogP8",
+	"eZbIEcd8I5DkRUTsVwRhGLxohCUz1w7pMnQ4TJmRyLk+n3YtNpmFxy6R3K2QsClTyDXqomUDjJLUVaW1",
+	"aZXVmYUjQheNBa01mOlXQC/AmzWUQtNQe8IEHlJzPcNyOHlmzPUkHYL8gk/YfxbiiBrulEORbwx22uv2",
+	"yE5ZGSseT5ST3KH/Nd+s03fn7YGYprHmHVQaQIPCHeqSl6D3ZJw0oAD5z6FgHJG3wsI0D0Qz+IKuoA/v",
+	"X38tbPIXyqOvQcuxO3zNr8HaroJzNsfh54+/XHQHYiC++6444u++I+ZShqkpouk1I5QgjZCfP17ioCIz",
+	"EVythXCdTC0dCDTLBbXHIyDNUR7w3EKbVdVxCEgzy6Mx3O20eBsFhtiDbCmn1J0Zq1vaH04IFXMioY61",
+	"fR/i83DdBiLbmVOSMCXTBCt2UYGvuOaxeq8iB72DLoEsSXSsuCTRgQjobBZb2t6xKaPf/66kCOySv0uk",
+	"lqGMs0VT331HmrbQb7ZjbdilFhnJ2Kj7ZqbvX52pPlGCXrOrkCqGQKFwp1ThMykSfIEPbbIAH/Q1aGPh",
+	"dOKPEAZ4KYlO5tDh6btzMmEJ65PvTt098J0tJrV48TXNK0MptdIJnREaTbl4ptyTPBoIQ3t4+7XJSvLA",
+	"yxBkLnMiSxYfLUmQy3YBXnoxD5m1djkVY0bDCevsdXsLnOH29rZL4eeuTMY79l218/r87OWbi5fmne5E",
+	"T2MvlzVnMjcsUcg2et3dbg/kiBkTdMYb/cZ+t9fdBzBpPYErYmcC2Mf/Mp/HlTjalqr2ej1yOzE3FfDP",
+	"RMKcgcegnNAlP0qmIN9XyzREC5DDQO7i9YjH99xcIz8xbWGXc8gNGNFer+fYqMXN9KkWUE/gkpuwKV3l",
+	"PbY9AH9eNGW5SRi+GvMb1i1I6o3+b5+MajGd0mQOdr4bJszjhizBOU/HyigWbzO21PhkGgDOMF93RZko",
+	"LJQ7xW3CYsXIYW+/cunMJcwF6rxPsHqm+znREvef6ISORjzsGlo77O0/wgDeSA0ZjHM82tnqRY4EcRlb",
+	"y7c0W8XVe+rdbrUb+15K3cm4seExCjl5Exi1ImOmyUFvv7W4pa+50qeufXM8nRe9NuYof2QntnGsKx8s",
+	"YExAjNKD0Y4faVixf6cAXgG3mJ01EM8BjqCq4WykOz/QrFo4vLK7+pUPHtQevrS/+qVXMhnyKLIyqkdD",
+	"XzLF7LcaKfmT2Qxfv//t09cSM1E6m7pHdxkNfLKojutTWZdg7K4qKMKZBDYs5wCLiFAy4onSA+GJZl0C",
+	"Ap9himMmGJqhgU1hfgdeZ0XqxY5PM9XB+nF/kNF82wRl45O/Fq07FsCjRM272+687iJxAlqj3ZgwGjGE",
+	"tHhtYZjqGreP7mTPQet/1CNg3jhe/caZFKOYo2XtYHeNLt7ReSxpdCnla5pAoHHjYPdwnflkUDy/sojT",
+	"DLl23YOax5GuOqxIc1bSsyRecWBL1wQqQXh+Y6bZJif5R3ijeJLNgQW1QU/MUeWCcN0llwtqxkCEVJgr",
+	"cMgI9hyR5sHeXqvq5GJH/sktnKCDxUHjG1H3UQnvYPUbb6RG/Bbzwt7eOuOy8h+EcD4M5eBiraSc9try",
+	"RNu64OEvVDO58vnPgqRYu7e9R+eOf1iK2fr1/hPTa2z6ZlIe5RGIbDOqw8kisfzKkjEjik2p0DxUfZeO",
+	"CSVYFVGazkkq0FAdnZBAMW1EQRW4J6bQgBSMDOfmn+5AbEyAFRwGUxoeRTaw2RNryQaPRv0WTb90Cv64",
+	"d/ymrPZPcscj7dztjq/BZq1VE23VnGIxnQtmhXU0DV6zeWaMZgmaDhnT/RwU0DzRBPurmrBoIIZsJBNG",
+	"uLZh51SgpNBqWzFC8xtm3mqDKOEyD8Ac68WuA4SADYqcsDnqBiyCrAibQV91zH9iGqrQPOBBg/ZrThlE",
+	"27OyBH4GFrYzKXQi41ViODzsnrWi+D1ukQJ1vcPqSb4FfMFjCTZV3wQBhHrXe2I1oVZWNKyj2ZKj4cfM",
+	"eL8LfghD0i8Odg+IK/hemt0zZZ0GXWI0X2sWuZ1QPRDWuWFPuh+jX3+p/MR0FQz8AxJfVXc1tLjo2fij",
+	"kuWPiz6Ymn17YLpEf24Yspnu5NGltdRoVjnm4tooQYV4VBtMG1MRKeseCCdSKuaHsmpJXEaPP9dF6fkU",
+	"BnSetW5rc5SmXVHG1LzBIhwMFFM2vyAUtYuIsWE1bY/8Vpair+rLhes6vM6qrmw4Wk1Pix2ttgtq9lnv",
+	"gAeicIDKDVUej5FMpsvNsn+XEMwyo2PWJ0gVxW1+FGrMoguW3eNZetOuFwiRJaGckOBi7/AoAHbXzopf",
+	"AIuzBfVsmAmWVC9x2TOZGCk88OMEAzJNlXaAlQhgCUJ7wsZcaeaaz1OfTszauWKN1uMlE0jCGDNt5ISB",
+	"wKIpZsGd741m6Rpd8hE9yFAJhNgKCqRpBiwkCRBv/m8uLAbKqkzp5ys6ZgGY4tnnkLGIRa2BADdcIm8V",
+	"S8hYMqOWJJSPJxoQ15yrGuJKmoqLccwweEKK1gk6SG+5Yi7qRU3kLXqlMWQH8JAHwo1ISMGCDPSTZiN3",
+	"ftIA3rpyuxK46CY/T6VLAquwBOjNDDz0+sACKY5SlQUauZ+F1DlWdIB2GpgXVwRn1kkVRoDE/IYpctTL",
+	"IsUhDsnZaUM59RKrcP+eKRJURPMTiE5VpGnowYXLkhlLXGKNUd4GInA/Ba02Ad8BA6aoMXLaT4yArLkT",
+	"R5c4or4L685CV5DpYvqCHI1iLtgV+kSDCqbqRe0s5aS/GjofMptCVMfbCmj9dUyuEo6zipvi8tby0UKZ",
+	"k4p+qqKLFzt6K7JcgWw7vdPrk5+qn7YXOlw3muoY4vVCzus6diCVlT1Wpist9vie6TQxOkUqwFPMotre",
+	"IFv3fvM7kzPOIvTLmzV3GQt1fQrpoA8r+qyKNl/sEm6BrJQNaQ6pYkcHaRKTi7+fdvYOj9z+O/2utezq",
+	"zovi1I2qKrlxcVTZgYI7ab0eLe59bcfrbHeAjFgmluPWdo18+16H+B2iXysvURPMW3Vd4hVggd3uIYq5",
+	"HHDFDcvN9Gi8l+hIs4TcTng4MXw2lmC9h+ScunHZC/Re635KZgm74TJVGc2fwG1pC1qgJDHE4drL8Vnt",
+	"wc8qDi1brJp46CV52/lN17cJofbaqsimqhtaAa/0zof2rVFJA2h69W0z3VCkXujtjdQkkw/qu3NV1+6z",
+	"2pt0tYX7xNyjFxdvM3GrwkkBAwilvOYsHwEKda5C15JBPLbC4gmXja/txj4aVUsI20Z8tReMS0TL859R",
+	"KIbLLCBNwwhB4MYQ+W15jLcw21NBck2gX6E0+LJJ21XiiI1GB4KLzd5eptudViID2OzB70F/apf0oNZj",
+	"qHsjmYyl7vgJ9NXBW+paZQoWXDAnyO4zIgHLBFofSDOkSTLnYow8FuPADfOfJXKcQOyZIAG1lFAUlF/B",
+	"iFyxgHVtD7audkVXbUOfCYhe5hPXeC/d0iSqZfo0uSfvWbyPt2cP+UOZKZB+MiPT1ki2LgropVkuBWq6",
+	"YjZ1OwsmRMFnyGIpxoDXTHOVDuLlFJ1ibXXCOMQQ39I5+gkEatWoqps1yK0JpguMGhLstgAVUSTci3Q4",
+	"5bpIvms7/j53bm9vO6bjTprETJheo/XNtMVeocLGndyB96GcbKEEu80YiqOnB2PXpGlIEK0/09YGlKsY",
+	"7GlORxW0u4RxeiUd+1+2SuKvLOHltmjwVdig7ixBCyO3CxlNqu0nrjnbjJ4wnjgg3IE49SRLDJS3LrIs",
+	"ytk8zceC6jRhbQtnbH1nrsQegUudUAiEpyJqw3FJFUsGAltue1HT2SFkn8ELYtriGK8acYhDibrkvZ/n",
+	"XhgYOukslnN7IBCpIzL3sPPMLRzG82x7Lm326EM44IsVXQy5bPFMlxt/VO/+uV+TNMOsqDn5sGXPFBLF",
+	"fZw+b+SFlgnbICIQTuodQgbgvcW4gYM139w4FGBhnGVvfiEr9bdPX9tfio76fEMIdSleaG8/2mttxrqw",
+	"+OmWudY75K1+HpInGzbPLt6/6swSqVmoWYQ6L1yzFtgB7NQUPTqzeSVMkjn4CLY2NEtv73fQplpdckpu",
+	"E1erDi4etJJTjOblIZkypaCeICWxDK9lqu0jKD6AjJjMuwPxVhCVIpPEK99pdFwRCxRImpQgt+JRnwhJ",
+	"RvwzjLGVZcA6cz+3KFnDXFMaCF9Vcnb//coAeRQqAOXgsWQJ6OxpRAiPYsBM1HZLZDdvc0WUZh7Ce+mb",
+	"7cYF050zVN37q1R/JErS/LvWs7fgArugU3bBNfvba/q5TS7MwWdECgKZT3mmZfVKPaTwZC9Qc5eW5Kh2",
+	"42Dv+GH2NgPKsQfxmTIacU0azXb67BMtJZlSMXfgObZw4HKJ0TQyQc6GbZnVeaaIpolRkzdluzLVtRr2",
+	"SxGpktzn0ZT1RgaG+V5hS1dF/2itI5Q0jappWPNAeLUCXEqwb3kMCtbOoNXOLB8wtMRunTXp+K5Jx21d",
+	"bdZSmo8rGr9Ujz8VOaxSlvqr0nrj3TZts6f+AppV7uAqgze0znBfsxlbsCQ+ikfucR1SfyoD6QVGB8pU",
+	"199Jl7Lo7Kygqm+X0uKltJwjv7TyVRaP8f5dhwuuObVMWqaPYzmVPArXiJZ5BdZiD42Xi7GRShOaiSiC",
+	"BKaxgAzNfQjcO49V6BdZcCZXWlkntThYAzFL5A2PEAiixtg8Qrl5ksh0jNlxizF7rfx2hjE+U14fWeI4",
+	"xtaO+Q0TOQSxs/SD1b9wOWF4TKYYyFthI4Yu9g6PUGYG93OXXE6kYgNhtH+A9+Mi0wzaxJGuo2XHQdya",
+	"NGfU3E7Ldixok90emUKFXdVqD4SSuZUvpBaCYAjRMIyZazOLQQHjoe2qS6qik4ZLwpEGAiKHbKyNW1Li",
+	"dq11UvxeMScOZBvu3b8L3pVuRf4BtrR23Ako8njrPsrl89hxLh+ypcUAo2aG0mjuoMghFz948MdwXk0B",
+	"j3MJfwQqqh7AIs0ZpfURQnEuPWbjI5RvzeldlgOWXdcL6/JHdlaSZtFZifU503CC69kmqagJsWpZdWtv",
+	"i+rWIkmFMo0jYrMyE0ah6jhkUqlbGJIwewJF2JZd+heaJhALm/WA2lhz0ABrBbLFf/DZTA0aj3f7Z9B4",
+	"W/VwWTxuVaRGNBLh3ezu0QIGfKvtPpbezKFqM6v+QGS3WvbYzx9/uWiTgCtlrnKaRuYf9nlm/oHLOXCe",
+	"shF3fMIZ9vuOqyktza7mEoMDryTNDP+RfE8ClQ5Nc4D1MfQyfqJqWOjcxefYhGXiXIRxGrGBCFLFkn5e",
+	"bnbH/K3+fwCAdt8O0l5v7wg6wLCsbreL3/mYiwFpKnbDEhrbMvnWF2GPnRs1HQjBbrMV6BIHb0LBDWKX",
+	"PJOl8n0EvDPwf2eolUGXwG1YjHm1THgg9IRqAhgWLPKc7k0jwGX2zxLwEQRo/3zx9s1J3vWI8jhN7HwC",
+	"hMm6wogMDJDVbDqTCU14PL9KBb2hHOq8LJEu7uZc8XBHc3TbDAWIzrgPctoooNo2DqMeO6K7YWd/1Bt2",
+	"DsLD551jerDf2WV7o316MDwMj6B2HMDqNegwbBTRa6sha4uQtN5QZgW81RvDYRAYdh1LaiXA7yM7cqqA",
+	"ciuBSTyqdTbsEtF+8+ysOU57q97hvf315+dO59KL8xUXXE0Wb85+kU05VaVw22xm3QQ/+uo4okIKk3W+",
+	"l5OXFtnNe/PcpiFB5VoD/4YZSRVWyooIp21FMf2hAouY0GxpAM6Dhxq9BwuAysfgUnNSxdrkkOiEM5vA",
+	"pJi1zrjBnWSJW4YiXPjDkJkbXtm4hjpnX4HYH8vpV+j08Z1/P0rBMpBS8AuD/6/K/XewdarEvvrWgQxb",
+	"LRNyy+i1F+21XX+Y80XlXaqNQpd0Vm9tyXFYyq1v5DXbtuoCESto3yxWrXC1eIzEejuRMcNoHi4FGdEp",
+	"j+ddkr9bApacUnxzILgXAmEk6EJ4ENeuPH6XfECduE2K3k3Gx6IQXuSU0L1ej1A1ELcsjm1URa93TP7n",
+	"/+5191ptYk2E+LiZC6MxRC9NuBjbFLcF2HBzzFUBONyDw246yE37nkUaNTqJ56CjsdGAQPXBrMlW1c1o",
+	"VvbeYrjVZDcv8bG2LPyHDJWqIF8WQaS63V2MCzFft9ZHMPkTxySVgOsr4pRwET0OsFByy52vDaOWHsTY",
+	"cq4U1GH0YyK7BBPgFQlWkmiQV3tstQciAHDpGU30DjwYUU0DLDIWpklMOvB+gJZWFB2C8skM2rnVQNEp",
+	"GwivtiQKGxbrqEveeb9ASi71/BVDGc3BnXECfnn7pHXa6FsesvZAyKQAGMzRygKCpK3f1kZzAReQB33l",
+	"0oIBmLiyWkLfg8+vqZHQJl4S+V53v7vbJh/ev+7YVS0hE7fKjPF7Umw1cOOGKZe7NDsftNpohZR6AiP3",
+	"C4RVFElwtfJgrixyPi5Xt7PJuuMu4EpXFiAKWugPonFMhoxMWJyZ/d1FISIbp244jJ+33B4IzJhzwqL2",
+	"AizBLOdCQTIXIeEV9UAXSicNxBolQqnODfDYjcBI+bb/BkzOvGbNcAMhR1lqvj+ZhaXOK0U0A1dALmiT",
+	"IPu+7c2r1UdvnF/iq+RBhZ6hjF3eRKbNuoZsnAri0Aapx2CvsNlgYZyrKydylYchekvDNRTGtKjsWpIm",
+	"7OZAFEWDDJ7UCQK0IApArbNCylDfYr4HICXAsngnwtCMJyVYKPtUsayuF7cQSlaIyaMujQxZnJmz/pj9",
+	"lYINhNJypsitTK5B3nlntHahnawWIx6xDc92bYD0vij2obSHTPP4ea83EAkzw4yYxlDjVhtwE2boG7fH",
+	"Oo+IclUVbSm9VLGfEmqOQFbF8JAYxjqyyuNAOEGz7y2xIfNYKu2viMWGglVBfAhYmsLV5VbmO8OXv0MD",
+	"cGHtQFb0D0Im5k7obGbkzom8BZwJkP4tf1HEzCGLgHcR9FZ6tZMpzPw8ipmrvxeQVAAQg3W750+dDpWM",
+	"U+09CU1hjguYgczN4CLwDV053EzPdGLHYmggI4HyaanCZLitqSWLABoBWuFbfetnVx5QjaEJW3TRQ7ip",
+	"0sBRe8I9o5pMpdItW8Bxt9dBJ3/BGo/BBXB6DNVxRYJ3Hy5Jt9v1itqA52Dni/viPPq647Et4HiG9RdK",
+	"6ilzz7iHWkt0AheU6h92lyy30CqMBDMnc17RguU/xbsOV9kWFHXIJF4ZVK8KKs3UjIWapwAfjpUGFgo5",
+	"mp35+eOlPbK9oxdtgjZdEuj5rE+o/v73W3PjWby0THbJDu1A5Bhshsit+InTJkHBjNwnQnbAiWTDG95T",
+	"Q79TrjvfBbZj1SWXqE8ZLktFCBuZUM0yVI8ZS7LgRxctP0zDa6ZPMuAxCwQ5ELh8WUeGw96wJOGRORbQ",
+	"VCnNxtxL5gzzAgPhihzsHcP8ByJ4z3Qy7wDgeNAlMEd3lDLMubk94fXQ0tt0rywU+S54RSrqLq+t2hXq",
+	"pK+t2Xmj9P07a5YQL1UIv0tZ8FXzz8r/1daZvPsKVegJ62u7pdYe1Z1UrGFbHZ5Qxi64t8+o3XiX0HH9",
+	"4NwL+NQbCb2Y13LuAf9f9X72+GtbWcBr4L25sQQX47Ubyd8oNaSY3qAR8/Rfwmu2FjRq1Xt7x2u+dynl",
+	"r1TM7btqOwaPy1JRQE+z3e9ukJplNRzPc7ZYKuPMPvNnqJQBq4ETWl0twy7OnwtF+GGqazhNueltjfLJ",
+	"0BHRtv1lpyRABTTIZC+L+Ia7mJCpHPKYETqbtb2SjS3A2BXSyrdGJwn8jOfAi6C1xd06ikfQToss1auV",
+	"kTc9WDEwZWFUT+T0NEAMBz2pPRBCkpG5RCCULoAwEItcYj4HuT0iliGNJ0aHBCg7KWeQ4EejKGFKMYUW",
+	"rhd7h3u2guRAzBLA3gT8O6yrh5F6YB2U0yzQhM5m/Z2QxrFpsSL2BkVD3MUHymv2zubTFB7xBlALN5AF",
+	"Kf+pa49sikv+b1Cs5A9UqMKVOMm1xZxkq3nm0st75wt+OF9eAMWVOeF6gWEBO0E8yy4516poXyrZYWrK",
+	"mnis4d+/qsmD1iex215zOVaKYT8xXbe+vadgf3+x4iLLd+wO4sxqmdgd6XtUITFih1eEhJKYK922rn00",
+	"p7dJwmYxDa3HB83l5rEuWuXAyWErHGFD3ZqaI48lGTxN2ZE1joYrPVI4It9u+L/mDe8KnCxjHOve6Tv2",
+	"kl5DR7+wT/4ZNHWcy2ol3YkwTYRSRyQp9Ji3vmnua9TFzFPFVUY+T3TNVWr4hrnCfkJVdIHJt259bAm/",
+	"dwV8fzKhNyzX7ZWtyLdUp0Vye6D7CxvPldqHVGKxr49cT/5hFq3uunIhAJkqAEu8JcP5N4X423V5J4UY",
+	"qdJ60ysACLdyke58wQ8r9OVzTQoxKA67h0iMDxEyYujhnlARxZAlB5zJVn8wOrUUtsIYPOwFl4Tgm728",
+	"fL1cnfa40jeleplS3bTxsrlRRbmle4K7bA1BylJgbb5vHhmCeteVn+S0VQN6ViB/z6iGAFCLocir0G27",
+	"5DTPMrHVbezzGHAyEF7xlRediI+5Bc9t7h46OIw8qaXtwmkgiGnGEvvIiY2Kgjd9fXUgMsx9KSCUKWJs",
+	"CmDLXgS85yVbET7UHoiK2KF2FjfkMHttIkQG+pdFn2B/c5ma5eiSMxrHLjiFZjgmxfAbUhl9UxVyD2zF",
+	"JcucAVHcJ0gDE9D6DRrR/+Unvq4dXoBDcAN6oBj7uk7W0P73KmgdQqwZJkohpXJDOxgrSOeEj6qgY58s",
+	"CH9dl/bmXPlhY/dzv3UVoEJ+cCDkzmfRjunV3+oZW3wQPNHCiS3GyzVrQmNbKAO42NbK43yC2fsHvV1I",
+	"eT/o7RtmpdNEZJn7fvhKH6EKDG0WqJFHFiOhEGjcziJEXVw0BbAVqRYrH9maVeVYZRuo5/dFYyUxSBtD",
+	"sgciQBjSfnGCxZhlFxJfzDAqJ2bZEHMpbVBhCUMVsi7zKmp4TseW6QIeEga/tSGddyhT7xfNp6xLXkFS",
+	"7EA40MWEERizDdKrRnsw3XohfNapSmyl1wLD52ogwgkLrw0rkdbs4AUMgz1F1cTpkUKYHmlaOEpFIpkO",
+	"Y0bSGVyzAxFRSKJwsLBwWKDR6UlWFJornVAtE0CRSoVpq9Uljl+SCVWQUJSkQmHyM4SPm7WZSRn30RjM",
+	"NQDGUp1iUariuA97+xXjrsd+qARi5MKd7QfHbai72IzU50SoRigT8M9PZKIYGVKtMfeEmp6yJGV3Gja4",
+	"FO0bJfCF7d6J1X38wSLyFtkaBmGXmUEGsuLSPOgc7TdSsNZTBvJ9/XbpP0Dw25bwJlaJGq/l2K/DwUUx",
+	"LIjOZpiL0Lqj9AH3ei3exAWjSThBjKFZwkb8s7uJ8epphlSxDgcQKq75DYNkM/vIy+7u0UHhaoL49TTW",
+	"wGwHQiYRJBAP5645ZM+ZljKcF282+zt89wbhhjwYJLjWuRRtrLk5o2MuqEVVD9NEyaQPNx8JBPusz+Cb",
+	"AOKHCt6ACp0FHBPZoj6WU6K6LE5pB+zt3iblnXhAvI7iOAo7xIXddkAGaAbfHzzvdrtBLTagt5XLqtbN",
+	"4F4z7/+fweD733qd40/f/Udj3fJsGbVnkJfmvbohLUAlrnOFoSVyZf9WweZY7CFVy7AKU7XxKC7wta8P",
+	"6s/Kbu3VYadu3t/cV2u4ryBhF9ht6LGaKp7+ADWhUGkoaBEQdMH/maIFy+X9gIo2n7G2UX5m1LDvMueJ",
+	"5y5TTshkSmOuMAetqRM+nbKoTT4IDjawN6/OTgq9gmEOGEgrKyDtpaYWlUgFGV+mx+AkK9hs2io9BtnX",
+	"XEOtZkhTDBnUTi4Z+YhvMQMbHWZRU0RcamaPO4UKtVqRFej29BXVJ1STmFGlyQsSTmhCQ7MVmEZNByKU",
+	"06lLpIs83BuLAEjNDTmWYo+j6oOVdSudfnfVRjY77E8Tx5pNri6Kyxlwv4WxfvPabSOMNSt3x0QEet+9",
+	"xOpCFuw6Ea0FxuVVHytFsRquBKBHJ/b3AgAHqQb6qfXP+Qzkm29uRcBrvljVF3Nt0GvtKveegFv+5aJe",
+	"V23bw7hRs8O/QezrCQmmTFOEvqmIaZVQhLtLLjD/GhHsU9XPgAgC6+x3JmMBiADAP1hWtierR3hd4jrP",
+	"yiHzXauO94lIYwv86ylt9mvTxVTeQFA+eFMxVjd3TQlJYinGLMmgimvjbx9HoHma8NtVRzSLvS0e1W+C",
+	"yV89+nY5A9tcGtnJsUHu6HrcnP8tr0icBUZARqDRuLSE4i6Z8ubaw1ofWcQEvFQC2XmrJ0b/RN7IVJ8c",
+	"9I6rcXFFdJ6vxDqud3NMPWCVgtu9+yc6ew9C0BfMeni9FQSwo+0R9j3DizYn67SCqj+6QBo3mg6C8qCn",
+	"SI6qrA0+PE/LQ7HzrmZ5Kwai4ImaxSmi4yVMZDE1iHLlwF+zfbKQEogVWnvvO/yk5Ri8zvDStpJExNjU",
+	"Qlr5SM7FmgoZjnQJtzcXjzfG7d3s+nXNX7A1/YwH1eff858Txf58OTL/Lpfumg68u/ruLhC4aKn3znCg",
+	"ArzFthilr7c8U1VAxfdklBhk8bS3/1nMaILMYQRco4PFOTDIxTlsFsHoF8zVFdoETG8j6wa+8tczb7zm",
+	"Iw11nc3S2yiejegMo7GW5nX9hI88me8UHHFZCZzcE7hOsbbzzWq1PaTzDZZxtefNpsB/c7utdLuNHV06",
+	"areEum0v20cAh/Vjg+RQUyyJXESwBd4Gwhsi2WKtS0Nk/YEYiE6GXLqIuGtbhxB2P3JRlapiekHbGGoZ",
+	"kKY9/wNBisi2lXGgOMi1Aim1xCioTLwkmZ0aUV4BTXTMRatLzhYTZRQmxsG8M0dgvxxnZfQ4Uo2UW5q5",
+	"xZstBtR3zajqOydvpF8VHWrfA/SM3ZuQYnYMDsMLC4aikzj2iij9flYo0FUlKY0VwsxKNduqap4ipuWH",
+	"DKnTgUPmobT3jJ8dCBtA+1ZYBuoFmLbzt51zmDQPescWx/Pni7dvTPc/cnOjy2eKnL47J1i4GGLYiZay",
+	"X6ytPcoRq88B1NjiR8P3lmIdCWZv7VSgWuMqWQyAbCXtgxfuOUVuE65ZBxyy4IdHLywTYTKf6SpbJbqM",
+	"gFc8kK4CbT+N2xWnVWOihO3/5nD9ZtfchsN1bA/QwuW7TM7c+QL/LvhUq7yb+Qn95tpc7tqs3Yp6p2bN",
+	"4vYelRH91XyZS/bpQfR4e9Y2cGF2c6my4MCMudIneCU7b6LzGhaFnJOygDMQTu4qXd3XjM2UXzoV7/46",
+	"3+KD39dP41VcekycS9E/Lt/u3b+4P3HDexeP89KqlHnOGFZICammsRynrE2GKY+1UW+KVYcj0jR8D6Vu",
+	"KQDlpirw/gI7/1NAAZmprIEEBDP+Zr1Zbb1RjjYcIVti2bb1xlC4U0LRzme0RhseXSyzArovlsy55YrV",
+	"ovXASB8Kpse0/TS6I06rDqvH/PhNd/z3u8MeGCzHHoWFQ7zsNtr5Av+uiKz9oXT3WAjIIcuK9QCk1okb",
+	"BVGax3FWc4yWi5cMBLUwI+aUN1F+JVxndeOmZMQTBWVmagJu84P/76+S3oV6/yjCUKb51pJfveZbs4e9",
+	"R2WjfzXNd8k+PYjma/nLMs0XvIqB5RFv6NTVXfKeCmww7Ilv2YeHrDxBE0ZG/DOLIDI3K1+WmfCnXVLm",
+	"Yq5aJcrOCApYwW9Q3H9wQeNplN6lJ8Qpvf5J+Rae8+fSYTeVGvCQdtzXS6MVbOTPqXv2z4FD689pHTza",
+	"guTzTR9dRx8trZlPniWS2raKmtlczeXgZFmjqWbO39xEkxlnSNOBE0kBYdLmJgG3raBTBim29Upuq0vK",
+	"eJeCfdZQkhdjG2wKSW2BvuKaPBhmrd/JE2nFxYnWQtkWqOebovzN2LsdLNoCWS3lSevdnTtfVOHNuxds",
+	"OSlUb/HLs7hUtbq81Qre8c3Fu0LR3YAQlui+Kxa+99Rc8y+nF2+0rQ+jKpfYwZ28xetWdCGlksMLOaiQ",
+	"eMOSjo3Zs/WIWZdc0mumCBuNWKgz9GsUWa4tkAeDkjF1qvTjyytPpFyvdfIyLbvyBH6TO/7qCvpjyB0V",
+	"RWWKhPrGVVNxOgqWVOm6zHmI/wyglDgX48Bh2+8ekIjOQXfCH5k61UGbKDkQiXRV9akgQ0ZmMRWCRSck",
+	"iKnSHxSLTjGs1B0QqzwNaXg9TgxZtV03iPpKLUB4FedZNEf8hYvjfLNBrLZB5KSuMNN02TlESnpkuaDW",
+	"xZ4Vw8lAqF0st9EEToi+5YJHNuoLo7XJNZszBMkys+UAjYGTj6W8JjG/ZgMRQIH7gHxPDvbJkCp2tOeh",
+	"cpHm3uERGXKtWuaAO0ahQnOsE3AakhEXEYkZvQY7PVPdgTi1IP+7vWy9Z5AEUFjuevN8lQ3kW/UeKJDU",
+	"VBM0SsVzIuRt61s5n2+ug61X56lkhPcWRNYsypMTf3VxnvXMHhuU1cGs/7+c8QOnvXzPH+3y20I5HcXH",
+	"gotx55rN62VeW0VuSjVLOI2Bj7aJYLdMaYxPqQm1xMZ/MW0/pNCXdVMn+BUjSs1cMTPNwkkkCrP+IFZn",
+	"ythfyuiDjiZcQlgan6a9Dbyrg2k13e2AAsS2XrME2LPKrTLXDNPxZoacAb6Ma6dL/fzxl4sMzayZoaCZ",
+	"94JWl5zjEjlMxIEAUQKCtBC6xPQECh1A1eZf2mIWioVSRIo0LaPpFz1oAxFcs/m7RM7oGE7Ajyym8wDF",
+	"x4xIn+EooUSaIjMeXpsJpDN7BMHPZubIdWbrAsyiuSrMshkkTKN22iKp0Dy2tdjQasVxqigEE9RVoy4J",
+	"aDwOiB2+WYeBKDoBA7ulp/E4qBJP38Mm5xT1UEJp1gF2+OCCaT6hGsbjaO9b3MgfM24U6QT13JwN1nLB",
+	"an6WKpZwMZJLkxqUpiKiSUTCmPJp5kiHc/dM5TnSLo3a/WDDtJqBnDHBo8CDiF44Zj8x/UGx5NyM5QHv",
+	"3KyPCqI/g9n5d+j2ao1DcZ2qTt9Io+vxKKtK9fHjx455gwlt+mOuMBVhpom/DRpcwAsILDBoBK4q8v4j",
+	"jfgyww2IaXitiNvd7kpUoKJ91O4Eab6dMXH+IzmTQrBQ+1DDMJAthIgUSe2dVEVaW4eb37PGj+vPK+/z",
+	"9a9L5v82FNv+UkO0wzl59/bikjSt8IFyChpOiGWDQxnNq6gZO01uHDGXB8uVs/BxIwaJkDXajTSJG/3G",
+	"DpC1bXAhCte0T/a6PZAWi6eKzBKpZSjjDOxDkaYr89WGgl8vDnYP8NPzw93nwKIt/A8OfBFM6JIJwNfB",
+	"+CfEvYvAOQmf7U1DOAJsJFLqTlY/IZpyobw+MidIRTcTL48uTwwjzQxw4/tCpFcL7L3Cjx+yndjYyMUu",
+	"fqXhhAuW4Z2AllWI3sqBCKtwZ3I4CNdTybWz2OWZX9a22kTdJRdGwqUxqHlD873mNyyT93FV0QlT6Bs1",
+	"+sU+T/MDpgoFlNpkKoc8Zm2ChNlRPGK2EqIRLgAE3ojjJ6iFhIbG/XrOXveuLu9i97XgP1BZYzXwD2la",
+	"9JSO0vPYYVj5lGoTOBe7fmmB7FWRNtoWOR4rjrQ9PE6El3e1/PzpZTBg1ZSaaxbIGnwV1VV25NX75slr",
+	"i22/5jdMMKUs0iSNOPw1S+SQ+eN76+46ZZTY/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -127,13 +127,13 @@ func isPagePath(p string) bool {
 	return false
 }
 
-var pageSuffixes = []string{"/auth/authorize", "/auth/login", "/auth/logout", "/auth/forgot-password", "/auth/reset-password", "/auth/accept-invitation"}
+var pageSuffixes = []string{"/auth/authorize", "/auth/login", "/auth/logout", "/auth/forgot-password", "/auth/reset-password", "/auth/accept-invitation", "/auth/oidc/authorize"}
 
 // protocolParamLimits reads the maximum length of every protocol parameter from the OpenAPI
 // document's request schemas of the protocol endpoints.
 func protocolParamLimits(spec *openapi3.T) (map[string]int, error) {
 	limits := map[string]int{}
-	for _, schema := range []string{"TokenRequest", "RevokeRequest", "CustomerLoginRequest", "ChangePasswordRequest"} {
+	for _, schema := range []string{"TokenRequest", "RevokeRequest", "CustomerLoginRequest", "ChangePasswordRequest", "UpstreamLoginRequest"} {
 		ref := spec.Components.Schemas[schema]
 		if ref == nil || ref.Value == nil {
 			return nil, errors.New("openapi: no " + schema + " schema")
@@ -163,7 +163,7 @@ func isProtocolPath(p string) bool {
 	return false
 }
 
-var protocolSuffixes = []string{"/auth/token", "/auth/revoke", "/auth/introspect", "/customers/login", "/customers/change_password", "/userinfo"}
+var protocolSuffixes = []string{"/auth/token", "/auth/revoke", "/auth/introspect", "/customers/login", "/customers/change_password", "/userinfo", "/auth/oidc/token"}
 
 // observe logs one line per request (no query strings, no headers: they may carry secrets)
 // and records metrics.

@@ -313,7 +313,7 @@ func (r *tokenResult) response() gen.CreateToken200JSONResponse {
 	noStore, noCache := "no-store", "no-cache"
 	out := gen.CreateToken200JSONResponse{
 		Body: gen.TokenResponse{
-			TokenType: gen.Bearer, AccessToken: r.access, ExpiresIn: r.lifetime, ExtExpiresIn: &r.lifetime,
+			TokenType: gen.TokenResponseTokenTypeBearer, AccessToken: r.access, ExpiresIn: r.lifetime, ExtExpiresIn: &r.lifetime,
 			Scope: strings.Join(r.scopes, " "),
 		},
 		Headers: gen.CreateToken200ResponseHeaders{CacheControl: &noStore, Pragma: &noCache},

@@ -243,3 +243,12 @@ type AuthCode struct {
 	AccessJTI     string `gorm:"column:access_jti"`
 	AccessExpMS   int64  `gorm:"column:access_exp_ms"`
 }
+
+// ExternalIdentity links an upstream identity (authority + subject) to a customer.
+type ExternalIdentity struct {
+	AID        string    `gorm:"column:aid;primaryKey"`
+	Authority  string    `gorm:"column:authority;primaryKey"`
+	Subject    string    `gorm:"column:subject;primaryKey"`
+	CustomerID string    `gorm:"column:customer_id"`
+	CreatedAt  time.Time `gorm:"column:created_at"`
+}

@@ -57,3 +57,42 @@ func (s *Store) RecordCodeTokens(ctx context.Context, id, familyID, jti string, 
 	return translate(s.q(ctx).Model(&AuthCode{}).Where("id = ?", id).
 		Updates(map[string]any{"family_id": familyID, "access_jti": jti, "access_exp_ms": ms(accessExp)}).Error)
 }
+
+// IdentityCustomer finds the customer linked to an upstream identity.
+func (s *Store) IdentityCustomer(ctx context.Context, aid, authority, subject string) (*Customer, error) {
+	var c Customer
+	err := s.q(ctx).Table("customers AS c").Select("c.*").
+		Joins("JOIN external_identities AS x ON x.customer_id = c.id").
+		Where("x.aid = ? AND x.authority = ? AND x.subject = ?", aid, authority, subject).Take(&c).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &c, nil
+}
+
+// CustomersByIdent lists (at most limit) customers of a type with this normalised email or
+// phone number across... exactly one identifier.
+func (s *Store) CustomersByIdent(ctx context.Context, aid, typ, emailNorm, phone string, limit int) ([]Customer, error) {
+	var rows []Customer
+	q := s.q(ctx).Where("aid = ? AND type = ?", aid, typ)
+	if emailNorm != "" {
+		q = q.Where("email_norm = ?", emailNorm)
+	} else {
+		q = q.Where("phone_number = ?", phone)
+	}
+	err := q.Limit(limit).Find(&rows).Error
+	return rows, translate(err)
+}
+
+// LinkIdentity links an upstream identity to a customer (creating the customer first when
+// create is set), in one transaction.
+func (s *Store) LinkIdentity(ctx context.Context, x *ExternalIdentity, create *Customer) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		if create != nil {
+			if err := translate(tx.q(ctx).Create(create).Error); err != nil {
+				return err
+			}
+		}
+		return translate(tx.q(ctx).Create(x).Error)
+	})
+}
