@@ -255,7 +255,10 @@ func (s *Server) currentSession(ctx context.Context, aid string, ri requestInfo)
 	if err != nil || c.Status != store.CustomerActive {
 		return nil, nil
 	}
-	_ = s.store.TouchSession(ctx, se.ID, min(now.Add(sessionIdle).UnixMilli(), se.UntilMS))
+	// Extend the idle lifetime at most once a minute: SSO stays a read on the hot path.
+	if idle := min(now.Add(sessionIdle).UnixMilli(), se.UntilMS); idle-se.IdleUntilMS > time.Minute.Milliseconds() {
+		_ = s.store.TouchSession(ctx, se.ID, idle)
+	}
 	return se, c
 }
 

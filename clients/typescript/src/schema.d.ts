@@ -475,6 +475,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{aid}/auth/oidc/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Start an upstream login ("Login with Vipps")
+         * @description For a client holding a grant with an `oidc` block for `audience`: redirects the browser to the upstream
+         *     provider's authorization endpoint (found through its discovery document) with the grant's upstream
+         *     client id, the given `scope`, `state` and `redirect_uri`, and twinid's own PKCE (S256) and nonce. Those
+         *     are kept in a sealed, HttpOnly cookie of this browser (path `/v1/accounts/{aid}/auth/oidc`, 10 minutes),
+         *     so the code can only be redeemed from the same browser. `redirect_uri` must be registered for the client
+         *     (and at the upstream provider); the upstream sends the browser there with `code` and `state`.
+         */
+        get: operations["upstreamAuthorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/auth/oidc/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish an upstream login: a user token for the upstream code
+         * @description Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
+         *     from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+         *     identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
+         *     `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
+         *     new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
+         *     that started the login (its cookie). Errors are RFC 6749 JSON; upstream failures are `server_error` or
+         *     `temporarily_unavailable`.
+         */
+        post: operations["upstreamToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts": {
         parameters: {
             query?: never;
@@ -1933,6 +1990,34 @@ export interface components {
             password?: string;
             ar?: string;
         };
+        UpstreamLoginRequest: {
+            /** @example authorization_code */
+            grant_type?: string;
+            code?: string;
+            client_id?: string;
+            redirect_uri?: string;
+            audience?: string;
+        };
+        UpstreamLoginResult: {
+            access_token: string;
+            /** @enum {string} */
+            token_type: "Bearer";
+            expires_in: number;
+            scope?: string;
+            user_info: {
+                /** @example https://identityserver.example.com/access */
+                authority: string;
+                /**
+                 * @example {
+                 *       "sub": "c06c4afe-d9e1-4c5d-939a-177d752a0944",
+                 *       "name": "Ada Lovelace"
+                 *     }
+                 */
+                value: {
+                    [key: string]: unknown;
+                };
+            };
+        };
     };
     responses: {
         /** @description The request does not match the API (per-field messages in `errors`). */
@@ -3016,6 +3101,102 @@ export interface operations {
                     "text/html": string;
                 };
             };
+        };
+    };
+    upstreamAuthorize: {
+        parameters: {
+            query?: {
+                /** @description The twinid client. */
+                client_id?: string;
+                /** @description Must be `code`. */
+                response_type?: string;
+                /** @description Upstream scopes (`openid` is added). */
+                scope?: string;
+                /** @description Returned by the upstream provider untouched. */
+                state?: string;
+                /** @description Where the upstream provider sends the browser back. */
+                redirect_uri?: string;
+                /** @description The grant's audience. */
+                audience?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the upstream provider. */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page (unknown client, no such grant, unregistered redirect URI). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The upstream provider could not be reached or answered nonsense. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    upstreamToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "grant_type": "authorization_code",
+                 *       "code": "abc",
+                 *       "client_id": "5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d",
+                 *       "redirect_uri": "https://app.example.com/vipps",
+                 *       "audience": "https://api.example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpstreamLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description A user token and the upstream claims. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamLoginResult"];
+                };
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            404: components["responses"]["OAuthNotFound"];
+            413: components["responses"]["OAuthBadRequest"];
+            502: components["responses"]["OAuthBadRequest"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     listAccounts: {

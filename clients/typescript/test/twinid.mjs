@@ -17,7 +17,7 @@ const freePort = () =>
   });
 
 /** startTwinid builds and starts twinid with fixed bootstrap credentials (a service account and a person). */
-export async function startTwinid(clientId) {
+export async function startTwinid(clientId, extraEnv = {}) {
   const clientSecret = "twid_" + Array.from({ length: 43 }, () => base62[randomInt(62)]).join("");
   const adminEmail = "admin@example.com";
   const adminPassword = "admin " + Array.from({ length: 20 }, () => base62[randomInt(62)]).join("");
@@ -37,6 +37,7 @@ export async function startTwinid(clientId) {
     TWINID_BOOTSTRAP_ADMIN_EMAIL: adminEmail,
     TWINID_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
     TWINID_LOG_LEVEL: "warn",
+    ...extraEnv,
   });
   let stderr = "";
   const proc = spawn(bin, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
@@ -61,4 +62,26 @@ export async function startTwinid(clientId) {
     rmSync(tmp, { recursive: true, force: true });
   };
   return { baseUrl, clientId, clientSecret, adminEmail, adminPassword, stop };
+}
+
+/** adminToken gets a management token for the bootstrap service account. */
+export async function adminToken(tw) {
+  const res = await fetch(`${tw.baseUrl}/v1/accounts/root/auth/token`, {
+    method: "POST",
+    headers: { authorization: "Basic " + Buffer.from(`${tw.clientId}:${tw.clientSecret}`).toString("base64") },
+    body: new URLSearchParams({ grant_type: "client_credentials", scope: "api://management/.default" }),
+  });
+  if (res.status !== 200) throw new Error(`admin token: ${res.status} ${await res.text()}`);
+  return (await res.json()).access_token;
+}
+
+/** api calls the management API with a token and a JSON body. */
+export async function api(tw, token, method, path, body) {
+  const res = await fetch(`${tw.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
 }
