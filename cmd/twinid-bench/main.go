@@ -85,7 +85,7 @@ type options struct {
 }
 
 // parts are the measurements -only chooses from, in run order.
-var parts = []string{"tokens", "logins", "flood", "refresh", "search"}
+var parts = []string{"tokens", "logins", "flood", "sso", "refresh", "search"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -296,7 +296,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !haveWrk && (o.only["logins"] || o.only["flood"] || o.only["refresh"]) {
 		fmt.Fprintln(stdout, "logins, flood, refresh: skipped (they need wrk)")
 	}
-	if haveWrk && (o.only["logins"] || o.only["flood"]) {
+	if haveWrk && (o.only["logins"] || o.only["flood"] || o.only["sso"]) {
 		logf("logins: creating %d customers with passwords", o.customers)
 		sh, err := c.setupShop(ctx, admin, "bench-login", nil, []string{"accounts:auth:users", "customer_customers:read"}, o.customers)
 		if err != nil {
@@ -314,6 +314,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			printLogins(stdout, srv, f)
 			sum.logins = &f
+		}
+		if o.only["sso"] {
+			logf("sso: code-flow logins (%d at a time) and SSO authorizations (wrk, %d connections), %s each", o.loginConns, o.connections, o.partDuration)
+			f, err := benchSSO(ctx, wg, c, srv, admin, sh, o.loginConns, o.connections, o.partDuration, ticks)
+			if err != nil {
+				return fmt.Errorf("sso: %w", err)
+			}
+			printSSO(stdout, f)
+			sum.sso = &f
 		}
 		if o.only["flood"] {
 			logf("flood: wrk, %d connections, %s", o.floodConns, o.partDuration)

@@ -15,6 +15,7 @@ type summary struct {
 	flood   *floodFigures
 	refresh *refreshFigures
 	search  *searchFigures
+	sso     *ssoFigures
 }
 
 // redactURL drops the password of a URL for printing.
@@ -138,6 +139,12 @@ func printSummary(w io.Writer, s summary) {
 	if f := s.flood; f != nil {
 		fmt.Fprintf(w, "login flood (%d connections): %s; server peak RSS %.1f MiB (before %.1f MiB, after %.1f MiB)\n",
 			f.conns, statusCounts(f.run.status), f.hwmAfter, f.hwmBefore, f.rssAfter)
+	}
+	if f := s.sso; f != nil {
+		fmt.Fprintf(w, "code-flow logins: %.1f/s, cpu/login %s vs argon2id verify %s = %.2fx, errors %d\n",
+			f.flowRate(), ms(f.flowCPUPer), ms(f.rawVerify), float64(f.flowCPUPer)/float64(f.rawVerify), f.flowErrors)
+		fmt.Fprintf(w, "SSO authorizations: %.0f/s, p50 %s, p99 %s, non-303 %d (target ≥ %.0f/s: %s)\n",
+			f.ssoRate(), ms(f.sso.load.p50), ms(f.sso.load.p99), f.sso.status["other"], ssoTarget, verdict(f.ssoRate() >= ssoTarget))
 	}
 	if f := s.refresh; f != nil {
 		for _, r := range f.rows {
