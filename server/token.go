@@ -537,5 +537,5 @@ func (s *Server) writeOAuthError(c echo.Context, e *oauthError) {
 		// RFC 6749 §5.2: required when the client used Basic; harmless and helpful otherwise.
 		h.Set(echo.HeaderWWWAuthenticate, `Basic realm="twinid"`)
 	}
-	_ = c.JSON(e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
+	_ = c.JSON(e.Status, map[string]string{"error": e.Code, "error_description": cleanMessage(e.Description)})
 }

@@ -88,6 +88,31 @@ func TestUpstreamOIDCLoginAgainstASecondTwinid(t *testing.T) {
 		if r := other.do(req); r.status != 400 || r.json(t)["error"] != "invalid_grant" {
 			t.Fatalf("another browser redeemed the code: %d %s", r.status, r.body)
 		}
+		// Without the matching scope, an upstream identity never lands on an existing customer:
+		// a new customer is created (and the taken email is not copied onto it).
+		must(t, up.do("POST", "/v1/accounts/idp/customers/users", upAdmin, map[string]any{"email": "ada.new@example.com",
+			"name": "Other Ada", "password": "second upstream pass", "emailVerified": true}), 201)
+		gid := must(t, e.do("GET", sh.base+"/grants?clientId="+spa, sh.admin, nil), 200)["items"].([]any)[0].(map[string]any)["id"].(string)
+		must(t, e.do("PATCH", sh.base+"/grants/"+gid, sh.admin, map[string]any{"scopes": []string{"user:customers"}}), 200)
+		before := e.countRows("customers")
+		b2 := newBrowser(t)
+		start2 := b2.get(e.url + sh.base + "/auth/oidc/authorize?" + url.Values{"client_id": {spa}, "response_type": {"code"},
+			"scope": {"openid email profile"}, "state": {"s2"}, "redirect_uri": {redirect}, "audience": {apiAud}}.Encode())
+		loc2, _ := url.Parse(start2.header.Get("Location"))
+		cb2, _ := url.Parse(b2.submitLogin(b2.get(loc2.String()), "ada.new@example.com", "second upstream pass").header.Get("Location"))
+		req2, _ := http.NewRequest("POST", e.url+sh.base+"/auth/oidc/token", strings.NewReader(`{"grant_type":"authorization_code","code":"`+
+			cb2.Query().Get("code")+`","client_id":"`+spa+`","redirect_uri":"`+redirect+`","audience":"`+apiAud+`"}`))
+		req2.Header.Set("Content-Type", "application/json")
+		res2 := must(t, b2.do(req2), 200)
+		newSub := claims(t, res2["access_token"].(string))["sub"]
+		if newSub == sh.customerID || e.countRows("customers") != before+1 {
+			t.Fatalf("matched without the scope allowing it: sub %v, customers %d → %d", newSub, before, e.countRows("customers"))
+		}
+		nc := must(t, e.do("GET", sh.base+"/customers/users/"+newSub.(string), sh.admin, nil), 200)
+		if nc["email"] != nil || nc["name"] != "Other Ada" {
+			t.Fatalf("new customer: %v", nc)
+		}
+
 		// An unregistered redirect URI is an error page, never a redirect.
 		bad := newBrowser(t).get(e.url + sh.base + "/auth/oidc/authorize?" + url.Values{"client_id": {spa}, "response_type": {"code"},
 			"redirect_uri": {"https://evil.example.com/"}, "audience": {apiAud}}.Encode())
