@@ -21,7 +21,7 @@ var builtinScopes = []struct{ serviceName, audience, scope, description string }
 }
 
 // newAccountRows builds an account with its built-in scopes and first signing key.
-func (s *Server) newAccountRows(aid, name string, set store.AccountSettings) (*store.Account, []store.Scope, *store.SigningKey, error) {
+func (s *Server) newAccountRows(aid, name string, set store.AccountSettings) (*store.Account, []store.Scope, []*store.SigningKey, error) {
 	now := time.Now().UTC()
 	a := &store.Account{AID: aid, Name: name, Settings: set, CreatedAt: now, UpdatedAt: now}
 	scopes := make([]store.Scope, len(builtinScopes))
@@ -29,11 +29,21 @@ func (s *Server) newAccountRows(aid, name string, set store.AccountSettings) (*s
 		scopes[i] = store.Scope{ID: newID(), AID: aid, ServiceName: b.serviceName, Audience: b.audience,
 			Scope: b.scope, Description: b.description, Builtin: true, CreatedAt: now}
 	}
-	key, err := s.newSigningKey(aid, s.settings(a).SigningAlg, now)
+	alg := s.settings(a).SigningAlg
+	key, err := s.newSigningKey(aid, alg, now)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return a, scopes, key, nil
+	keys := []*store.SigningKey{key}
+	if alg != "RS256" {
+		// ID tokens are RS256 (OpenID Connect's default) whatever signs access tokens.
+		companion, err := s.newSigningKey(aid, "RS256", now)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		keys = append(keys, companion)
+	}
+	return a, scopes, keys, nil
 }
 
 // requireRoot: creating, listing and deleting accounts is for root-account admins.
@@ -141,11 +151,11 @@ func (s *Server) CreateAccount(ctx context.Context, req gen.CreateAccountRequest
 	if err := applySettings(&set, req.Body.Settings); err != nil {
 		return nil, err
 	}
-	a, scopes, key, err := s.newAccountRows(aid, req.Body.Name, set)
+	a, scopes, keys, err := s.newAccountRows(aid, req.Body.Name, set)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateAccount(ctx, a, scopes, key); err != nil {
+	if err := s.store.CreateAccount(ctx, a, scopes, keys...); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, conflict("an account with this aid already exists")
 		}

@@ -39,7 +39,7 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	acct, scopes, key, err := s.newAccountRows(RootAID, "Root", store.AccountSettings{})
+	acct, scopes, keys, err := s.newAccountRows(RootAID, "Root", store.AccountSettings{})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 		}
 	}
 	err = s.store.InTx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateAccount(ctx, acct, scopes, key); err != nil {
+		if err := tx.CreateAccount(ctx, acct, scopes, keys...); err != nil {
 			return err
 		}
 		if err := tx.CreateClient(ctx, ui, nil); err != nil {

@@ -43,9 +43,12 @@ type signer struct {
 // rotation on this node.
 type keySet struct {
 	signer *signer
-	jwks   gen.JWKS
-	verify jwk.Set
-	rows   []store.SigningKey // live keys, newest activation first
+	// idSigner signs ID tokens: the active generation's RS256 key (OpenID Connect's default
+	// algorithm), which is the access token key itself on RS256 accounts.
+	idSigner *signer
+	jwks     gen.JWKS
+	verify   jwk.Set
+	rows     []store.SigningKey // live keys, newest activation first
 }
 
 func keysCacheKey(aid string) string { return "keys\x00" + aid }
@@ -57,8 +60,8 @@ func keyStatus(rows []store.SigningKey, i int, now time.Time) string {
 		return keyNext
 	}
 	for j := 0; j < i; j++ {
-		if !rows[j].ActivatesAt.After(now) {
-			return keyRetiring // a newer key already signs
+		if rows[j].ActivatesAt.After(k.ActivatesAt) && !rows[j].ActivatesAt.After(now) {
+			return keyRetiring // a newer generation already signs
 		}
 	}
 	return keyActive
@@ -109,11 +112,23 @@ func (s *Server) accountKeys(ctx context.Context, aid string) (*keySet, error) {
 			return nil, err
 		}
 		ks.jwks.Keys = append(ks.jwks.Keys, pub)
-		if ks.signer == nil && keyStatus(ks.rows, i, now) == keyActive {
-			if ks.signer, err = s.openSigner(r); err != nil {
+		if keyStatus(ks.rows, i, now) == keyActive {
+			sg, err := s.openSigner(r)
+			if err != nil {
 				return nil, err
 			}
+			// In a generation with an ES256 key and its RS256 companion, the ES256 key signs
+			// access tokens and the RS256 one ID tokens.
+			if ks.signer == nil || (ks.signer.alg.String() == "RS256" && r.Alg != "RS256") {
+				ks.signer = sg
+			}
+			if r.Alg == "RS256" && ks.idSigner == nil {
+				ks.idSigner = sg
+			}
 		}
+	}
+	if ks.idSigner == nil {
+		ks.idSigner = ks.signer // accounts made ES256-only before companions existed
 	}
 	s.cache.putUntil(key, ks, expires, epoch)
 	return ks, nil
@@ -211,7 +226,15 @@ func (s *Server) rotateKey(ctx context.Context, acct *store.Account, alg string,
 		return nil, err
 	}
 	retire := activates.Add(time.Duration(set.AccessTokenLifetime)*time.Second + time.Minute).UTC()
-	if err := s.store.AddSigningKey(ctx, key, retire); err != nil {
+	keys := []*store.SigningKey{key}
+	if alg != "RS256" {
+		companion, err := s.newSigningKey(acct.AID, "RS256", activates)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, companion)
+	}
+	if err := s.store.AddSigningKeys(ctx, retire, keys...); err != nil {
 		return nil, err
 	}
 	s.cache.drop(keysCacheKey(acct.AID))

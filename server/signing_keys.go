@@ -118,6 +118,10 @@ func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDCo
 	revoke, introspect := iss+"/auth/revoke", iss+"/auth/introspect"
 	authz, userinfo, logout := iss+"/auth/authorize", iss+"/userinfo", iss+"/auth/logout"
 	no, yes := false, true
+	idAlgs := []string{"RS256"}
+	if ks.idSigner != nil && ks.idSigner.alg.String() != "RS256" {
+		idAlgs = []string{ks.idSigner.alg.String()} // an ES256 account from before RS256 companions
+	}
 	cc := "public, max-age=300"
 	return gen.GetOpenIDConfiguration200JSONResponse{
 		Body: gen.OpenIDConfiguration{
@@ -131,7 +135,7 @@ func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDCo
 			ResponseTypesSupported:                     &[]string{"code"},
 			ResponseModesSupported:                     &[]string{"query"},
 			SubjectTypesSupported:                      &[]string{"public"},
-			IdTokenSigningAlgValuesSupported:           &[]string{set.SigningAlg},
+			IdTokenSigningAlgValuesSupported:           &idAlgs,
 			CodeChallengeMethodsSupported:              &[]string{"S256"},
 			PromptValuesSupported:                      &[]string{"none", "login"},
 			RequestParameterSupported:                  &no,

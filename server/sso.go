@@ -469,7 +469,7 @@ func (s *Server) idToken(ctx context.Context, acct *store.Account, set store.Acc
 	if err != nil {
 		return "", err
 	}
-	if ks.signer == nil {
+	if ks.idSigner == nil {
 		return "", errors.New("account " + acct.AID + " has no active signing key")
 	}
 	now := time.Now()
@@ -490,7 +490,7 @@ func (s *Server) idToken(ctx context.Context, acct *store.Account, set store.Acc
 	if err != nil {
 		return "", err
 	}
-	tok, err := ks.signer.signID(payload)
+	tok, err := ks.idSigner.signID(payload)
 	return string(tok), err
 }
 

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/http/cookiejar"
@@ -348,4 +350,48 @@ func TestHostedForgotPasswordAndInvitationPages(t *testing.T) {
 			t.Fatalf("error page: %d %s", r.status, r.body)
 		}
 	})
+}
+
+func TestIDTokensAreRS256OnES256Accounts(t *testing.T) {
+	e := newEnv(t, "")
+	sh := e.newShop(map[string]any{"signingAlg": "ES256"})
+	ctx := context.Background()
+	redirect := "https://app.example.com/cb"
+	web := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "web", "type": "confidential",
+		"redirectUris": []string{redirect}}), 201)["clientId"].(string)
+	secret := must(t, e.do("POST", sh.base+"/clients/"+web+"/secrets", sh.admin, nil), 201)["secret"].(string)
+	provider, err := oidc.NewProvider(ctx, e.url+sh.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: web, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: redirect, Scopes: []string{oidc.ScopeOpenID}}
+	b := newBrowser(t)
+	back := b.submitLogin(b.get(conf.AuthCodeURL("s")), "ada@example.com", "correct horse battery")
+	loc, _ := url.Parse(back.header.Get("Location"))
+	tok, err := conf.Exchange(ctx, loc.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jwtHeader(t, tok.AccessToken)["alg"] != "ES256" {
+		t.Fatalf("access token alg: %v", jwtHeader(t, tok.AccessToken))
+	}
+	raw := tok.Extra("id_token").(string)
+	if jwtHeader(t, raw)["alg"] != "RS256" {
+		t.Fatalf("ID token alg: %v", jwtHeader(t, raw))
+	}
+	// go-oidc accepts RS256 by default, verifying against the account's JWKS.
+	if _, err := provider.Verifier(&oidc.Config{ClientID: web}).Verify(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func jwtHeader(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return m
 }

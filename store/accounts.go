@@ -7,7 +7,7 @@ import (
 
 // CreateAccount inserts an account with its built-in scopes and first signing key in one
 // transaction.
-func (s *Store) CreateAccount(ctx context.Context, a *Account, scopes []Scope, key *SigningKey) error {
+func (s *Store) CreateAccount(ctx context.Context, a *Account, scopes []Scope, keys ...*SigningKey) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		if err := translate(tx.q(ctx).Create(a).Error); err != nil {
 			return err
@@ -17,8 +17,8 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account, scopes []Scope, k
 				return err
 			}
 		}
-		if key != nil {
-			return translate(tx.q(ctx).Create(key).Error)
+		if len(keys) > 0 {
+			return translate(tx.q(ctx).Create(keys).Error)
 		}
 		return nil
 	})

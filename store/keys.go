@@ -12,17 +12,18 @@ func (s *Store) ListSigningKeys(ctx context.Context, aid string) ([]SigningKey, 
 	return rows, translate(err)
 }
 
-// AddSigningKey inserts the next key of an account and marks the keys it supersedes to retire
+// AddSigningKeys inserts the next generation of an account's keys (one key, or an access
+// token key with its RS256 ID token companion) and marks the keys they supersede to retire
 // at retireAt (when the last token they can still sign has expired), in one transaction.
-func (s *Store) AddSigningKey(ctx context.Context, key *SigningKey, retireAt time.Time) error {
+func (s *Store) AddSigningKeys(ctx context.Context, retireAt time.Time, keys ...*SigningKey) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		err := tx.q(ctx).Model(&SigningKey{}).
-			Where("aid = ? AND retires_at IS NULL", key.AID).
+			Where("aid = ? AND retires_at IS NULL", keys[0].AID).
 			Update("retires_at", retireAt).Error
 		if err != nil {
 			return translate(err)
 		}
-		return translate(tx.q(ctx).Create(key).Error)
+		return translate(tx.q(ctx).Create(keys).Error)
 	})
 }
 
