@@ -94,6 +94,8 @@ func applySettings(dst *store.AccountSettings, in *gen.AccountSettings) error {
 	set(&dst.LoginIPMaxFailures, in.LoginIpMaxFailures)
 	set(&dst.LoginLockoutSeconds, in.LoginLockoutSeconds)
 	set(&dst.InvitationLifetime, in.InvitationLifetime)
+	set(&dst.SessionIdleLifetime, in.SessionIdleLifetime)
+	set(&dst.SessionAbsoluteLifetime, in.SessionAbsoluteLifetime)
 	if in.EmailSenderName != nil {
 		if strings.ContainsFunc(*in.EmailSenderName, unicode.IsControl) {
 			return unprocessable("invalid_setting", "emailSenderName must not contain control characters",

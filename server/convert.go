@@ -33,6 +33,8 @@ func (s *Server) toAccount(a *store.Account) gen.Account {
 			LoginLockoutSeconds:          &set.LoginLockoutSeconds,
 			InvitationLifetime:           &set.InvitationLifetime,
 			EmailSenderName:              &set.EmailSenderName,
+			SessionIdleLifetime:          &set.SessionIdleLifetime,
+			SessionAbsoluteLifetime:      &set.SessionAbsoluteLifetime,
 		},
 	}
 }

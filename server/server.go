@@ -311,6 +311,12 @@ func (s *Server) settings(a *store.Account) store.AccountSettings {
 	if set.InvitationLifetime == 0 {
 		set.InvitationLifetime = defaultInvitationLifetime
 	}
+	if set.SessionIdleLifetime == 0 {
+		set.SessionIdleLifetime = int(defaultSessionIdle / time.Second)
+	}
+	if set.SessionAbsoluteLifetime == 0 {
+		set.SessionAbsoluteLifetime = int(defaultSessionAbsolute / time.Second)
+	}
 	if set.EmailSenderName == "" {
 		set.EmailSenderName = a.Name
 	}

@@ -26,12 +26,12 @@ import (
 // sessions, the code exchange with ID tokens, UserInfo and logout.
 
 const (
-	sessionCookie   = "twinid_session"
-	csrfCookie      = "twinid_csrf"
-	sessionIdle     = 24 * time.Hour
-	sessionAbsolute = 30 * 24 * time.Hour
-	codeTTL         = 60 * time.Second
-	loginFormTTL    = 30 * time.Minute
+	sessionCookie          = "twinid_session"
+	csrfCookie             = "twinid_csrf"
+	defaultSessionIdle     = 24 * time.Hour
+	defaultSessionAbsolute = 30 * 24 * time.Hour
+	codeTTL                = 60 * time.Second
+	loginFormTTL           = 30 * time.Minute
 )
 
 // oidcScopes are the OpenID Connect scopes twinid understands; other scopes are API scopes.
@@ -256,6 +256,11 @@ func (s *Server) currentSession(ctx context.Context, aid string, ri requestInfo)
 		return nil, nil
 	}
 	// Extend the idle lifetime at most once a minute: SSO stays a read on the hot path.
+	acct, err := s.account(ctx, aid)
+	if err != nil {
+		return nil, nil
+	}
+	sessionIdle := time.Duration(s.settings(acct).SessionIdleLifetime) * time.Second
 	if idle := min(now.Add(sessionIdle).UnixMilli(), se.UntilMS); idle-se.IdleUntilMS > time.Minute.Milliseconds() {
 		_ = s.store.TouchSession(ctx, se.ID, idle)
 	}
@@ -354,6 +359,9 @@ func (s *Server) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObje
 	// A new session every time: an id planted before login is never promoted (no fixation).
 	value := newJTI() + newJTI()
 	now := time.Now()
+	set := s.settings(acct)
+	sessionIdle := time.Duration(set.SessionIdleLifetime) * time.Second
+	sessionAbsolute := time.Duration(set.SessionAbsoluteLifetime) * time.Second
 	se := &store.Session{ID: newID(), AID: acct.AID, Hash: s.keyring.hashSecret("session\x00" + value), CustomerID: c.ID,
 		AuthTimeMS: now.UnixMilli(), IdleUntilMS: now.Add(sessionIdle).UnixMilli(), UntilMS: now.Add(sessionAbsolute).UnixMilli()}
 	if err := s.store.CreateSession(ctx, se); err != nil {

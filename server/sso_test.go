@@ -395,3 +395,37 @@ func jwtHeader(t *testing.T, tok string) map[string]any {
 	_ = json.Unmarshal(raw, &m)
 	return m
 }
+
+func TestSessionLifetimes(t *testing.T) {
+	e := newEnv(t, "")
+	sh := e.newShop(map[string]any{"sessionIdleLifetime": 600, "sessionAbsoluteLifetime": 3600})
+	acct := must(t, e.do("GET", sh.base, sh.admin, nil), 200)["settings"].(map[string]any)
+	if acct["sessionIdleLifetime"] != 600.0 || acct["sessionAbsoluteLifetime"] != 3600.0 {
+		t.Fatalf("settings: %v", acct)
+	}
+	redirect := "https://app.example.com/cb"
+	web := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "web", "type": "confidential",
+		"redirectUris": []string{redirect}}), 201)["clientId"].(string)
+	authz := func(prompt string) string {
+		return e.url + sh.base + "/auth/authorize?" + url.Values{"response_type": {"code"}, "client_id": {web},
+			"redirect_uri": {redirect}, "scope": {"openid"}, "prompt": {prompt}}.Encode()
+	}
+	b := newBrowser(t)
+	back := b.submitLogin(b.get(authz("login")), "ada@example.com", "correct horse battery")
+	if back.status != 303 {
+		t.Fatalf("login: %d", back.status)
+	}
+	var until int64
+	e.st.DB().Table("sessions").Select("until_ms - auth_time_ms").Row().Scan(&until)
+	if until != 3600_000 {
+		t.Fatalf("absolute lifetime: %d ms", until)
+	}
+	if r := b.get(authz("none")); !strings.Contains(r.header.Get("Location"), "code=") {
+		t.Fatalf("SSO: %v", r.header)
+	}
+	// Idle for longer than the setting: the session is over.
+	e.st.DB().Exec("UPDATE sessions SET idle_until_ms = ?", time.Now().Add(-time.Second).UnixMilli())
+	if r := b.get(authz("none")); !strings.Contains(r.header.Get("Location"), "error=login_required") {
+		t.Fatalf("idle session still works: %v", r.header)
+	}
+}

@@ -27,6 +27,8 @@ type AccountSettings struct {
 	LoginLockoutSeconds     int    `json:"loginLockoutSeconds,omitempty"`
 	InvitationLifetime      int    `json:"invitationLifetime,omitempty"`
 	EmailSenderName         string `json:"emailSenderName,omitempty"`
+	SessionIdleLifetime     int    `json:"sessionIdleLifetime,omitempty"`
+	SessionAbsoluteLifetime int    `json:"sessionAbsoluteLifetime,omitempty"`
 }
 
 // Account is a tenant and its own issuer.
