@@ -1448,7 +1448,9 @@ export interface components {
         };
         AccountSettings: {
             /**
-             * @description Algorithm of new signing keys (RS256 with 2048-bit keys, or ES256).
+             * @description Algorithm of new access token signing keys (RS256 with 2048-bit keys, or ES256). ID tokens
+             *     are always RS256: with ES256, every key generation also has an RS256 companion key for
+             *     them, published in the JWKS alike.
              * @example RS256
              * @enum {string}
              */
@@ -1506,6 +1508,16 @@ export interface components {
              * @example 259200
              */
             invitationLifetime?: number;
+            /**
+             * @description The browser sign-in session (SSO) ends after this many seconds without use (default 1 day).
+             * @example 86400
+             */
+            sessionIdleLifetime?: number;
+            /**
+             * @description The browser sign-in session ends this many seconds after the login, however it is used (default 30 days).
+             * @example 2592000
+             */
+            sessionAbsoluteLifetime?: number;
             /**
              * @description The sender name of emails to customers (default the account's name).
              * @example Acme Shop
