@@ -27,6 +27,21 @@ after(async () => {
   if (tw) await tw.stop();
 });
 
+// tryListServiceAccounts closes the Authorize dialog and runs "Try it out" on
+// GET /v1/accounts/root/service-accounts, which must answer 200.
+async function tryListServiceAccounts(page) {
+  await page.click("button.close-modal");
+  const op = page.locator("#operations-ServiceAccounts-listServiceAccounts");
+  await op.locator("button.opblock-summary-control").click();
+  await op.locator("button.try-out__btn").click();
+  await op.locator("input[placeholder=aid]").fill("root");
+  await op.locator("button.execute").click();
+  const status = op.locator(".live-responses-table tbody .response-col_status").first();
+  await status.waitFor({ timeout: 10_000 });
+  assert.equal((await status.innerText()).trim(), "200");
+  return op;
+}
+
 test("Swagger UI: Authorize with client credentials, then Try it out", { skip: !haveBrowser && "no chromium" }, async () => {
   const page = await browser.newPage();
   await page.goto(`${tw.baseUrl}/swagger/`);
@@ -39,15 +54,7 @@ test("Swagger UI: Authorize with client credentials, then Try it out", { skip: !
   await cc.locator("button.authorize").click();
   // Swagger UI called twinid's token endpoint itself (client credentials as HTTP Basic).
   assert.equal((await tokenResponse).status(), 200);
-  await page.click("button.close-modal");
-  const op = page.locator("#operations-ServiceAccounts-listServiceAccounts");
-  await op.locator("button.opblock-summary-control").click();
-  await op.locator("button.try-out__btn").click();
-  await op.locator("input[placeholder=aid]").fill("root");
-  await op.locator("button.execute").click();
-  const status = op.locator(".live-responses-table tbody .response-col_status").first();
-  await status.waitFor({ timeout: 10_000 });
-  assert.equal((await status.innerText()).trim(), "200");
+  const op = await tryListServiceAccounts(page);
   const body = await op.locator(".live-responses-table .microlight").first().innerText();
   assert.match(body, /"clientId": "swagger-admin"/);
 });
@@ -72,14 +79,6 @@ test("Swagger UI: Authorize as a person (code + PKCE, twinid's login page), then
   await popup.click("button[type=submit]");
   // Back in Swagger UI, it exchanged the code (with its PKCE verifier) at the token endpoint.
   assert.equal((await tokenResponse).status(), 200);
-  await page.click("button.close-modal");
-  const op = page.locator("#operations-ServiceAccounts-listServiceAccounts");
-  await op.locator("button.opblock-summary-control").click();
-  await op.locator("button.try-out__btn").click();
-  await op.locator("input[placeholder=aid]").fill("root");
-  await op.locator("button.execute").click();
-  const status = op.locator(".live-responses-table tbody .response-col_status").first();
-  await status.waitFor({ timeout: 10_000 });
-  assert.equal((await status.innerText()).trim(), "200");
+  const op = await tryListServiceAccounts(page);
   await context.close();
 });
