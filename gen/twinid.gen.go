@@ -23309,6 +23309,26 @@ func (response AcceptInvitationPage200TexthtmlResponse) VisitAcceptInvitationPag
 	return err
 }
 
+type AcceptInvitationPage404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response AcceptInvitationPage404TexthtmlResponse) VisitAcceptInvitationPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type AuthorizeRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params AuthorizeParams
@@ -23374,6 +23394,26 @@ func (response Authorize400TexthtmlResponse) VisitAuthorizeResponse(w http.Respo
 	return err
 }
 
+type Authorize404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response Authorize404TexthtmlResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ForgotPasswordPageRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ForgotPasswordPageParams
@@ -23395,6 +23435,26 @@ func (response ForgotPasswordPage200TexthtmlResponse) VisitForgotPasswordPageRes
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ForgotPasswordPage404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ForgotPasswordPage404TexthtmlResponse) VisitForgotPasswordPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -23444,6 +23504,26 @@ func (response SubmitForgotPassword400TexthtmlResponse) VisitSubmitForgotPasswor
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitForgotPassword404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitForgotPassword404TexthtmlResponse) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -23630,6 +23710,46 @@ func (response SubmitLogin400TexthtmlResponse) VisitSubmitLoginResponse(w http.R
 	return err
 }
 
+type SubmitLogin401TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitLogin401TexthtmlResponse) VisitSubmitLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitLogin404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitLogin404TexthtmlResponse) VisitSubmitLoginResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type SubmitLogin429TexthtmlResponse struct {
 	Body          io.Reader
 	ContentLength int64
@@ -23739,6 +23859,26 @@ func (response Logout400TexthtmlResponse) VisitLogoutResponse(w http.ResponseWri
 	return err
 }
 
+type Logout404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response Logout404TexthtmlResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type UpstreamAuthorizeRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params UpstreamAuthorizeParams
@@ -23776,6 +23916,26 @@ func (response UpstreamAuthorize400TexthtmlResponse) VisitUpstreamAuthorizeRespo
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type UpstreamAuthorize404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response UpstreamAuthorize404TexthtmlResponse) VisitUpstreamAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -23982,6 +24142,26 @@ func (response ResetPasswordPage200TexthtmlResponse) VisitResetPasswordPageRespo
 	return err
 }
 
+type ResetPasswordPage404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ResetPasswordPage404TexthtmlResponse) VisitResetPasswordPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type SubmitResetPasswordRequestObject struct {
 	Aid  Aid `json:"aid"`
 	Body *SubmitResetPasswordFormdataRequestBody
@@ -24031,6 +24211,26 @@ func (response SubmitResetPassword400TexthtmlResponse) VisitSubmitResetPasswordR
 	return err
 }
 
+type SubmitResetPassword404TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitResetPassword404TexthtmlResponse) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type SubmitResetPassword429TexthtmlResponse struct {
 	Body          io.Reader
 	ContentLength int64
@@ -24043,6 +24243,26 @@ func (response SubmitResetPassword429TexthtmlResponse) VisitSubmitResetPasswordR
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitResetPassword503TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitResetPassword503TexthtmlResponse) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -31040,310 +31260,312 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Nctu2ti/+Khj9z0ykVpLlz8Ty7Plf10263aZJTuzsnHuqXBMiIQk1BWgToB3tTJ7nvsd5sjtYCyBB",
-	"itSHLdvdbWY6jSyR+FxYWJ+/9aURyulMCia0avS/NCaMRiyBj2c0nLAzKXQiY/N3xFSY8JnmUjT68CsX",
-	"YyJHRE8YSZiaSaFYt9FuqHDCptS8wj7T6SxmjX5jlg5jHrbJlH7u0DH7236v12g39HxmflQ64WLc+Pq1",
-	"3XgtQ4o9lDv88P616yxMGNUsMp3KNAlLnS42+kZeaJmwxTZP41s6VyQQsqPMEwFpvn91Ro6eHxyT//m/",
-	"h93dVt183BuVk3iX0PGUvpGwgkt7Dc0TwZJO4IHKTt5TzV7zKdfwv8VeLuU1EwrXK+ZMaDKlc5Kwf6ZM",
-	"aTJjCbnlIpK3pGkeGabhNdPPFEmoZvDrlItUs7oF2O31skFxodmYJcVRvWdTyoUZ7MLI3uMYFInZSBMu",
-	"vDE+U3YkRMjbmq73jlf1rFjFelywUIpIkVRoHpN8zoQrMkrjmNAx5aJuutVdMp3MT0eaJfXdaUluKddk",
-	"yEYyYUQnc3NqNu/r48ePp6meMKF5SHUFVV1OGKH5E1wKAo0zM4S0/mT+wGjCkgoS+9puzGhCp0xbhkB5",
-	"VNNtGMpUaMIj0wk3X8+onjTaDUGnpk3zZrthaI8nLGr0dZKy6tEkUuqG6VhrlpiG/s9vtPOvXuf4k/23",
-	"8+nLbvto7+t/VB4KpKLzmnFmNPbWLCUJ8O8rHgU1486aW2/wh1GPHdHdsLM/6g07B+Hh884xPdjv7LK9",
-	"0T49GB6GR6apKf38momxnjT6e4dHldNIlZZTltROxP7+TNWvudfGeqPv7R7vjXaHe52jcJd1ntP9qHM8",
-	"Otzt9MKD4Qu2F+3SF7vF0R8dVA1+nND6LYAflw3bvb21MffWGXNczUPf0TEjiv+LZYP9Z8qSeT5afM8f",
-	"W8RGNI11o7/Xg375NJ1adjnlwv5VecJVKGesbt3gx2Xr5t7e1ro9f77OuikWJqx2s/HXpaN2729t2Mfr",
-	"DTu54SE7Rb5VP3x4yrG35fMoNbi1+bxYaz6aJpqLcc1ddJYmSiZ9uPQCwT5r/CJw8tQsYTdcporM6LiW",
-	"1It9+PPxhre796LyInHiIdwjP9DIigDmr1AKzQR8pLNZbO+unVkihzGbfv+7QmEwWzTzRmTav6Exj+Dh",
-	"qxHlMTOLHjFNeWz3z8k6XBEu4GkzN5Yk0txnv31pjDiLI3d2lFlophQdg7yayBlL9JwM7K+DhmlnypWC",
-	"SX2CRdepavQPQBTiGm9TGhE3uWwl6FCmuj+MqbhufPVX7j8SNmr0G//fTi6E7+CvaucdLgCu3yJxuslF",
-	"kikipJHudDiB7Tx9d06aM5Z0YH7ETsosAglw9kGrawZyJsUo5uH9tiF0jXirT5FfkVuuzZC4sn8jSRAa",
-	"J4xGc8I+c6XNuudLeZwv5Vne8AOt42mmQbiRMqLolJFU8H+mjNzQOGV2lG0iE6fp4CtAVihZfW03Xslk",
-	"yKOIiXstJhcqHY14CHIJrFmZqLUR60lMw2uU7XFh6Yz3d3amVNAxmzKhd7r2HuoWVnc/X918vA9Kpv5w",
-	"HVU0DUeJgBxxakHLLa45dCi7GqlcJsTIg4RGUy4ULPMbqV/JVET3WmUh9dUIWvEWt8Tt4Uy5h/IVPMhX",
-	"8I3U5JV94IFW8I0kKg0nHs0JPE52kLAkIMyuxVMrVgT4ARAeMMiM5uD7q+JoPFUy4zoTGUcLdKiZoEJ3",
-	"hhkVrr8YMJmXMKiK9Sgo53sEBmkovGy16Hhmi6re7PM7zjAAXUHX6xzjpctYcX5XrGXNicYdVn2j0/VT",
-	"Zaa3pVW8rO47O57B4iyCNsG1P+y1cqJb4zC6tdrGuN1pWCD+Syl/pWLu7Ap32zrNpjOZ0ITH86tU0BvK",
-	"YzqMa/dPSjKlYm5XMHEmjREwMq7sAp8QMODgU57twdx9M24ob0tbut5wuuRs6XC2cpY8U0wns00te7Nk",
-	"ySo0UDAjrdVI/kapIWsVWrMR87Qz8XQyuXrpy7k1KOcnH4Q5vzLh/2LR/Tgz7mANOdrjXLL/WLF4SzR2",
-	"tqQPYBr+OINWl3wQ10LeCsdrqIjIbSLF2OqFJJbymtCYX2+L7j5+/NgpG8mWvVq2qRW2LWMAj8lNYjnm",
-	"QhGqiRQhOyGJoSlz61OzaFJsbTPfUaVuZRKRCVVgxzcyOtVpQjWLXL/UEDMJvDMQ2GGo0o7d45i8o/NY",
-	"0uhSytc0GbMNBLutCKhDGc3N5OUNS8gu+ZX/APfKBUqD69HB1gf2x9md9a/W7e+OOxSWxVBtDpVWjzr/",
-	"Nfn3ap0j9Rvy1I5TAmyToBneyDZMKXuNc0WcFamox+3mWsiHYrsPp4gUhgnjK63yVrjvBzFLpFmCDY9c",
-	"1YLD7bOoRdsfUNrtW5VFyBnL1ZUlVqLfep8KhqI1WisYi/b2/L3zJkteCs31/OH28COL485IJlMWtckw",
-	"RQ13JpXipvcm6467hApSmFCbUDJMeaw7XGRaKGoAH4RKZzOZaBb9yiJOL2HUT8O8zUyC8s0cdK1ZHZoy",
-	"PVnzrPlo7Xuc+Z6t3DBrNVi66GRqN6z3+RTaMetJdaPfiKhmHc2nrOoVrlSKvCfvYqL1rL+zE8uQxhOp",
-	"dP9F70Vv52Z3x2l+O8sGgUZZv71LeJqcVj2tmNZcjNWq5bYLdOEe/9pupLNos9l+9U3fv1nXHww3Wwd/",
-	"Df0evIF+ytqVw99ZCLK4Hd0ZvAvbFkXcbDeN33nbOaKxYu0NdvhOzsYVW+D7+KzvJ7ORb3ODSqsNY1qy",
-	"dq85GohoHL8dAXdbevoMi/vaLp8Wrtm0+GGNIZtBOMaWJHS+MHRsbHHsn/LRX3irtMnew50K8RCv+YgB",
-	"2S4GZfgXb2wfM5K3J1JkO71/1PO9ey+ODgr+vaOK2Ih2w+il8QUTEUve0Cmr8zmZ34nZRyJHBN6BIALn",
-	"zlWkae8VMBblvinzSqswysZpOGXkYiJnRYL0Yzc8HiVuuAbuWb9ILqiBCpI/TsyFS5Smc2WFhGyE+ySi",
-	"c9XqkkygTYxiDW8oElOlye6hjTQprvDe4fFeYY3xC3+VcRMW1/mazQ1J0DGM7kcW0/mSmZBEasN+zAV3",
-	"zeA2gVglNWGRC9rgmig+FsURFkngqHfwojC6uqG9l7hq50Kz5IZWRFbBEwxNgXwsjPhvBiaF86RMWJSa",
-	"G9tS5gnpkb8RwW5Y0iYsVsyojzEzi2uWqEgT/pj3dw/NAytHDUrp+exX+vkV5XGa4KkqDvoVyuhWfx0l",
-	"ckqkyMyMNIoSc7puuZ5w4e25t8JckViG1ywiMtU5Ce2WZ7DbKznWe6t863YGr2V4LVNtd776+I14ojSM",
-	"Q6bmUMVwZE4Io+GEjNJET1jifiaRTIcxU4TrNkln5pCaKUd0no/+qDT4o2Vso37omyy9TGAYwDmITMhs",
-	"Yv4U6XTIErfcNJtDNtLDxc0pDv1wk3AGw9pHCVMT4LqnQyXjVLMl3JfY5y0DHtEpj+eEQQSVoXpQBJU7",
-	"tKD5mQMCk26Tibw15G/JKFXM40HHPcuE/Mk8f/7cUn42pcPnRy9KtLRfzWD8qZ1H8QbTMnIqjC6zyxbm",
-	"hUZYj8PvV40954RLDvIaQ3/PUsV+Smi4hNFHKThsbyc8nBBKfk+V7liGWZralM7JEEIJFBPmZwhxI02a",
-	"uRomhi1JpQcCLi6hblkCqjxnqgXWwTHTKnfCCnZb7KMNJGqodsjMqLQNA6VGTU4VG4icmg1T1GkizOkk",
-	"cjRqdQeijpqPVnJAxZTicg06BqUkkbeKJcC8OyBAwMtbIeatE4Qd3HIyXjar5sXF2xbOzc2kPEO3a6li",
-	"Hl83EynOw/HDJVd+zSTwmjyNx1XBtmOZcD2ZGnHKkFTBwuJdsIo031/sHR5hKMBe7+BFZ8g1/AK+/5fm",
-	"x1aXnP9o3ScDQQ0rxWBeeLWP78KTbWI2cQ5X95gJ59amsZJkQkGEwu6MyEyF+c08OpIJnI9p2xNDbIjs",
-	"zx9/ubD2ciRmYdbktwa002g3oF8jQecSoPtpQdqDKWTujlUyfP7g16/1ysUHUOQ2FM7/KFrUwqTOJlSM",
-	"mRNcPed6cfxwzxYnQCP6v+xf3VBOi/PY36sSvrU1nuSNOHm//HaVvr04dmC5ziLj6ARj8I32LcWIR0xo",
-	"TuMivRR+qRjnmRvVwjrcwSpSjHLdOBB1ob21tkKksTXnY1hedSv/YAkfcVYcmKVf+8ZQyphRYV6ZUOXo",
-	"pPBCoQfv+SnTNKKa1h8VfNMzasZyTmM9v+Rm7RtjGUeNqo1fPE2nESWv5Q2LzT1fMV0QD9+AdFh88fuD",
-	"58e7e/sHh0fP11k2G0PnN/FbtsNXmfbaTxiNDM1ltoOas+CsBLnpdPmZdpR5gU97Z2qdt+CobMHaVQi6",
-	"hkez8ZcpKzOKedGHliyKFFVnLasy87j53MlGlp2fdVbsJTxcdV7KkqQmwzmhRCepMtLakIbXcjTiIUOR",
-	"0FyGN/Z1NGlYZZFrxeJRt3GfE1TSlBLGwAJOfr54+6Zt9OSpVJrsHpFf+A9dZLV+I76lZINDVr62Fg9d",
-	"FbdohDJJWKjJRCaKkSFYJedEaTqLWdmCs3ew/DZsN24TrtlbEc9xLRaP+jq7/M68cq/jvayXC9Mo6CKw",
-	"p/TzOb7lL3vGBjY/zl+XHJCXd7m2vQXfX3I5PoGRNbuX72NlzcZv9BBP4CkeogAOfAAycQCywpVpKyDf",
-	"2z+DNkERYsSZzT+zDZsTVjLNphFnIqxNZ8JfXZx6qpzrsWgE9YPZnqnstZI1dKL1TPV3duiMd2v3+XB3",
-	"766SxUohD1Zl2SW7XgtXuiTX4ejs+b5CS09RrCv8skqg3BZ7qhVy6/OZiHkk39vAfR+UtvJ+wnGBt1XY",
-	"bAoWM9DoQF1I5mjpbgbfHzwnx7t7ZP+AHB49D1onBHJBQVF72d09OjBq3LQ45CU7vTZjucgkIbf1YIUH",
-	"YYKGmt+An5uDOzkqUkD2c23jZW3BW2NUUeclVSH/vbbNO2mE2WFbzn43F+TvLkZsJBasvv2L9/BSWthA",
-	"7t7+lXs3ybvqzL3iLI4wGG1Bc7TxFYXEZ1qtMWZhF/7D1jrkkkvQZE+4IrsrxXXsOm+3SqR+JZOx1E4a",
-	"fyWTaUX8QHkjX+weVzHWUCWjNTKm2vVnYA3+9lNCK2McvKt2nUtxcfBebu3GOa9biaKI7pT8udCO5FG4",
-	"iqhhEd+e/3hWK/xWBei7afWLP1or9hUIKI32dtTideRhmMW2dFsI5PAyojOCyjVdp8mur7DCCNfUVkty",
-	"qBtKQJpGFM2TudGZEOBo7K+YxdAiNGGFmLr7nZGy4LjCPnmvE1TOGl+rr6uqlP3TmFNlZOp8CbsbdtBu",
-	"fO6MZcemhp7ZZqDhjU/YuZilOjtmy4ZrdxQyVLd72RXnA+9lk3mK0/+oWrPHJcrBW6UjXnuCn0DlxWvu",
-	"PvpuzuMXaU6QdKZ0wuiUvJ0xcf4jmSXyhkcsAd/toAFKMmoH3W530LABlP/gsxm658qcBYJ09byetdyY",
-	"V7tC7qCHqpNnc3Z2uz377U73lsVxB0I0d+SMCR51wGg/TtHDtP7N/TzaG/bMzQkdd7L8koXXJ1ThCb+A",
-	"vI1luf7WaGekL7A/daSI5wVFqNomvkB3brUKN055ILXkmLOVDSPF/F1anCOGLxJAIkKXrQUl4lqRiKtQ",
-	"gssvkmFqto00YXtPiPmHmJUA2omlnA1peL3EPLE1UijqIr073lB1lHKnKyknorwDv90OUtJCyFpvc4Pn",
-	"k96BtnNVc2bKA8BlKQ/iDvOuGhY2bodWe9Zqj9OCaQCnFibMugpVwzMatV2T/0JwBojHL5oOqt5fIBfo",
-	"+k4WBCd+rHcblQWRT7Vad74sD6d1V2l0f2c0Npu/4HOdsPB6STRshRbhuRQjqumQKujqutKbqBbsTfLa",
-	"SPReUlRhX+HX5UqEbbKK1M6FTqSasdBM5L0FDKkIj3x1Rp4fHe11yblAq1abJOxGXrOobSOoIsOeXR6D",
-	"zXU1gv/vqdIk+DKw1rBBo0+Afr4GFRc2GszWcefa2PKFtaZp9fcFtlSxQzPvey/KhVNd84Oq3uvfNa/8",
-	"PpOzF39Jh9W6p1nDBbszXkOZXFuUcz+tTAzABa6ihJ8//rKZY+8Ug2VC8OuRj2xIfmFzxPJ7frj7vEoe",
-	"w1ihNSJlwuSm+OS7Ts2TZafgf57+UPXYdZ0d4yjcZc/pfqW55LosOb6/qMz0EJX7l6rS2BQfV739ufLt",
-	"eTWqor+Z1yCqmZnV7OfFIve6ZvP1OaghiVWyPjRY1T/I6sssd1XiLIWcQ/8myzB3mhDfDMhJdIxupiew",
-	"/RX9NKvcL1X8HVKEUUKouFye2txX2JRCgJjvMTLqRsdht1y8O10vU+fXOQEltGpRpdKv5Vim+j2LeMJC",
-	"/SHhZfU/F9ZnvkloZzMTXrJ5ByGNY6M8bN9W6MWMbSMQJtfarDHf387MYlhYgdq138Sg6NH0nYJg7kx1",
-	"C1L7RmS4YaRjPZGuxU2zl96fFwXSvd5qKt1+D5uSZ1XS2xILlUcST2Cn8pnsfaxVXjt3UopKhP2NXO/Y",
-	"Q+1Fmrk3V2NWZXDZDm/6sEcyABWQnwP0YVQgMYENyY94qTI3MjcWL1AAGk8ybMIFXBn3BSCwopqXIQvk",
-	"T6V52jc+eWVZeRlBrB4BxfBNllzhGNsFNLbCGsDfC3haBY1zcVqL4tQi3opP0/kcfLiFlfcbDr6S24C5",
-	"+KxgiFsUOz3V6comIVzReHwFkIPqKlvjkljw3oX4r3/3F40xTEQzycthSKtz0RMp9Y5paicjiqrFLnbm",
-	"qPyKK3WVYUnXTK5Ouw5jyqf1K2KUX1RcUeFGBRq1ZVSBfYXbKb+otG+0jqGM2FU4oXHMxJhdTZmeyKh+",
-	"XJtvFBPRlc2q2cI2xcBuq/Yop/j60VdY6DaaizvCD0zb3DcZbWHR8vYq4w8qe7syb64kh4I1+GpIFSZi",
-	"FL41t+SG878TroTFWF+0F91eq6s04XdaP98ZYRrqAtBHlSyQyOlMryIGIYU5pZASt6lSBVfBSn5Tm83h",
-	"GkgTfp9GLOubymjJNBFjecP52ZZXnGBrdd+k4RtbfGMLJwktslX7X9HNlo9QG6lnsyQTMOjX9l2Lr7th",
-	"L6gxXjkPIV2UR6oXWd3S8ZglO5XgLinIHivowSZ/bWY2ABZ+f2Jw0lyNXfmPwElTxRIuRvJ+s3WtrI6l",
-	"ckA4Gc9dWO26i3rdVauSTd/Z4MlSCmaGCF9VAUEpQhUJCvDvgU1gZ8S8C1bQEyLSOEaUCobQHg5NfkUM",
-	"a1mbz0dTPQW0eV6wTZ37YZokTGg/U2+xLg14jyCqgwoik4gLmsy9xIMTyOHHB4izv3YQ1QQzE2RCKMk5",
-	"RQ6Vdv/8ncqwfApZzbEUYxjPbJJQtYV0odKuZH1X7olF6arUfY8PDp8Ti/5FEIRNLSqsCNq2GIuvNGCj",
-	"TaHaFOskjEbwhXm+GD/hq5EVtmS9kMGBaMc+zHe17ri+FcGLcl6ax5iNAfHEFxx6Fh/OH2wF2Piy7GEf",
-	"O27VgbP6O3baXuahLeSLl3cKqR9rKvVJMEwTpYMcidhCmrZJwkY8RjxHEsxY8iuAjVR4YKGFwrT2F5Ff",
-	"VuKQZD0slq/arKnygcjabduRVq6YZ1eqCjKjFlGCfHh/nuEkjBI6NqyjjTUdWETYZxrqUiDVahfB5uE/",
-	"AHu8pVB3e6BX5Rr9Ad1i70F2rc34L7jvV9RyqggDWvkGSktrLXLul7+aLMgs5bjTlVVkFhbiwgUKrBMl",
-	"XYD+r8QsBCBJXlHa7weHMIlSuA3SptFi9GCtvrVN/+IrqAbnYEKIw6N4psjpu/PtJCZAdaX6wIy6VfUR",
-	"SivQL0C5eFMDqNE5XS/C32+mEOSfA6n6jjy3qf4WfKqjpbtBN65Hbstj8X2Mx8Hg895uZzD4/Pzlp+//",
-	"Y6uksdqrUhfkLkjmKIBHOjbPVUiiZjRkqk3+mUrNlBEwDXtXMVWTMkjXEnrZcH3M//bNIh3+YP7349L1",
-	"Wof0NnIZlaPGltNkLb09gbsPeeZ9HH1esOD6ZDJLuEBR+fTi7Py8TRzdtEkwaASQrD0Y1OXRllMRHpZa",
-	"YILb8GFu9Vw+AAkvEmUmBdwbPKd2KWaJjEjEZrGcoxDp8Nr+mdJEsySeV2o6CD23ZAQrM1GdBLKkDiCY",
-	"BQ5IOKEJDTVLioiajf/c+/xyS/frcVU7pvsPauk6r863zbS4MiyCWUEuxkE/w/FziIoHANrW9SC7snRs",
-	"95b7uG7edtXNPUGzUfF+9iNn8k0urMVSnQ9JdruhNGuR6OojW6DZMp+ck1Gq04QRLpSmQp8YXQuqIDMq",
-	"lGGP8HpJp9rr7T3v9HY7vd3LXq8P//13o71uAFTN4j3FLYSM5l7XEDTxkevJP2icsvUnkPVdnoJamT7U",
-	"JRcTeSswV8bVOvNLi3v43bc8ujr8r8n+f/+zN/0l3Ev/8Xz2OjlWl8Pd2/8dHbA3o6Px339/cX0q93k1",
-	"X1mQMWpyij7l5UBqAeSX1x2uLDfssbPhi9ELenDcMf90DsKD553jUY91jkYv2P7webhHd3cfOqbyPaOR",
-	"8u/NiGoKVt4hj2NkUNWe5DWSQ+6Q/HEHlv9ivdBPO5/OrUyuq9ErNk3uKNBGjfx3D8RF++oHdMzWVt9+",
-	"5jAtnWNg0Vq0XrmBpT6bFTnhNhTPv3Sywfv0Ur6l7JJXX0D+8m73IlqH6u8SKLdAY5sCWVamHNeodr6f",
-	"a8OE9FXJw/cACa0I0Fx7k5/kwiww+PtdnIv8YOHCeGpTT1GjXqJGFyazXaXtT3H62o26mqePeS7XOyne",
-	"CV2d5Fgpz2I01y9sXhXSqPkN1Ut1yMV4QZuGdQ8k4ztIQSszsIxo4UkWldZsDKj4+fZ6zdSlhOk6beXj",
-	"hAnCoWjDjYXMA6znpmLoNSPg5GUJQERPAO98FtOQRYRrMOncV5d1GyDYZ+2DicGgzdNrgom5RDPbnOKl",
-	"NyvzzsppXCBUGMrA9jwEVV+u8OnNX11/Zz4tpWF3zdzr3shPxF3vDH9IWPtj4/o2uBI11f8dln9W7RUC",
-	"BgwlQVGTunoyFWVUWvcugLL+eX9Zfd6ruJKtZlCDV3npV8QlWUCfcqH3EJl/0D3o7kHI/SjhTESq1SWn",
-	"cYwV4NEhhSNQm2BYngulGY1y7JrAocJj7IGHXTmRceSV63VtLjPurwNcWfBVbqxxbu7cvJd+vrq7yiCR",
-	"II+T+tsi8kDQx2WWESNZ2mYxrdNXmFavqIzYlcUrrjhsHzlo+qbjNnT17pezlw7fOLEpyUf7R+Wk0RU+",
-	"76pOsNHQmyr2iJVfsknfUkUUBiKRZsJCOZ0yEbGoPIJqX7qX4lEEA63S4ldu4Kw29srfRPeU2zrrm3im",
-	"soCr7lp4oy4TyMU0r9gp9zjEYljE2cr8325VZEVF7777femEC4/aWRerq2hJ2OcQKhKsRaU1XsaLGQ1Z",
-	"RzHDBTWLLBvyONuGjsSD3vHSCIbFFZepJt7UA4fdoJytD2ctS5VQm1SRwI8sDtbMuq6IkCjtQ3HxwVHm",
-	"Z+cEpEmJeRWMkuVej9bHua2kcLhy/IOMpdGKhL8cFXdVgE2qWCIq682td+YqC0mtxTsWGNQdefeLTsTH",
-	"HKvG4XBsBaU8AtPWlTPf+aXpuncCCLbyRA5AUp+7VeuhPe4dvSA/f7wsHio2/3ky/Cnkb/nPFx/+db77",
-	"hp+r86me/ffZ+dH576ef317+PD3ntzz6e3x7/rvk//u//jOhIuqdi16X7fe64V4slnjvrqqCa1xZn4yl",
-	"FSoM19Q3PDw+rixh+FlfLevrgk4ZRAvnDwWkec1m2staRGgwzQSWiFKavBQ6oeT8x9Zag8jSA6tt7YjW",
-	"diaFMLzcVeshTZQAYnmL0btmKQJEzQqQD7a6jc3Z+Kkgckb/mZYZdhNChm1NNqh/YAW924lUzD4U0iTh",
-	"TA1EsBo4MGh1ybm2njJFjNgCkmSqWKm0VUPfJvpq//r4v4b/2Zv+911cI5tdIKixFqa07l2yJtIMVp0u",
-	"Kgj2u5XRrXmDhXPSLsPX1NvAPlgkwDIufr0asJlcvrbcWxA6Dl5sIK5VIHKtvsfK8tMqmefr6rVTZttX",
-	"ctQV/K2iAFgtotEqeqq8Lq8gh6Nih5diOGLRAz3H9OZCSC5OsIrebzLf6np1gCysW6ngCOA2NcLeUXhA",
-	"R6wTHbPdzkF4GHWO949pZ/f58+j54R7tHR8cVOB8LcFexNF9WvlK8STVH7l8cSvPmWLJuV35ZctRAxdf",
-	"rT05Xa0GAd5JRtUg7a5kwqoHVnRSDatVtsinw6WrUs94SqdnlVBcSQGKhanZ9ItwwqY2/h4OyWmKyHP4",
-	"1ytnZ/z542WjXRHP7gsXRuC45YJHbSOn2UqNUNWw27B12WGhSozcnKecR/4ACV4LF9GZLSyb6ok5dVZ4",
-	"ptq7ipxaT5pBRc4YCs/5IGweWfUYcIRrrkJW9La8Frl5jTTlUFMuXK5RsKhOB602LJcgPxpGl8hnaiBO",
-	"3533UajIZKmQxjEJdrIAvh34OWgXvkPN8aqodmQrNRDZUsFouEaJYuUOSbP8ezUmN5XvvyvlRC4wjZF8",
-	"OO+7VfKm7NKqHK5ObovkkRnxQFiQ2SbYM6gif7+8fEeAQlpQj6aorqP5w7QJRhiqjMLAEiWNNAi9D0Rg",
-	"Mys7KQ9sjVAjI/r8Hls7s3dw4csPSdzoN9YASshdSvWZpDaK0UsdKxJN5mryXoZoTfSkQbD80rdR2m30",
-	"GyUZ2Zb0RMPmiGO+EUjyIiL2K4IwDF40wpKZa4d0GTocpsxI5FyfT7sWm8zCY5dI7lZI2JQp5Bp10bIB",
-	"Rknqir/atMrqzMIRoYvGgtYazPQroBfgzRpKoWmoPWECD6m5nmE5nDwz5nqSDkF+wSfsPwtxRA13yqGq",
-	"KQY77XV7ZKesjBWPJ8pJ7tD/mm/W6bvz9kBM01jzDioNoEHhDnXJS9B7Mk4aUID851AwjshbYWGaB6IZ",
-	"fEFX0If3r78WNvkL5dHXoOXYHb7m14JtV8E5m+Pw88dfLroDMRDffVcc8XffEXMpw9QU0fSaEUqQRsjP",
-	"Hy9xUJGZCK7WQrhOppYOBJrlgtrjEZDmKA94bqHNquo4BKSZ5dEY7nZavI0CQ+xBtpRT6s6M1S3tDyeE",
-	"ijmRUPvcvg/xebhuA5HtzClJmJJpghW7qMBXXPNY8VmRg95Bl0CWJDpWXJLoQAR0Nostbe/YlNHvf1dS",
-	"BHbJ3yVSy1DG2aKp774jTVscOtuxNuxSi4xkbNR9M9P3r85UnyhBr9lVSBVDoFC4U6rwmRQJvsCHNlmA",
-	"D/oatLHYPvFHCAO8lEQnc+jw9N05mbCE9cl3p+4e+M4Wk1q8+JrmlaGUWumEzgiNplw8U+5JHg2EoT28",
-	"/dpkJXngZQgylzmRJYuPliTIZbsAL72Yh8xau5yKMaPhhHX2ur0FznB7e9ul8HNXJuMd+67aeX1+9vLN",
-	"xUvzTneip7GXy5ozmRuWKGQbve5utwdyxIwJOuONfmO/2+vuA5i0nsAVsTMB7ON/mc/jShxtS1V7vR65",
-	"nZibCvhnImHOwGNQTuiSHyVTkO+rZRqiBchhIHfxesTje26ukZ+YtrDLOeQGjGiv13Ns1OJm+lQLqCdw",
-	"yU3YlK7yHtsegD8vmrLcJAxfjfkN6xYk9Ub/t09GtZhOaTIHO98NE+ZxQ5bgnKdjZRSLtxlbanwyDQBn",
-	"mK+7okwUFsqd4jZhsWLksLdfuXTmEuYCdd4nWD3T/ZxoiftPdEJHIx52Da0d9vYfYQBvpIYMxjke7Wz1",
-	"IkeCuIyt5VuareLqPfVut9qNfS+l7mTc2PAYhZy8CYxakTHT5KC331rc0tdc6VPXvjmezoteG3OUP7IT",
-	"2zjWlQ8WMCYgRunBaMePNKzYv1MAr4BbzM4aiOcAR1DVcDbSnR9oVi0cXtld/coHD2oPX9pf/dIrmQx5",
-	"FFkZ1aOhL5li9luNlPzJbIav3//26WuJmSidTd2ju4wGPllUx/WprEswdlcVFOFMAhuWc4BFRCgZ8UTp",
-	"gfBEsy4Bgc8wRVtW3yjRhk1hfgdeZ0XqxY5PM9XB+nF/kNF82wRl45O/Fq07FsCjRM272+687iJxAlqj",
-	"3ZgwGjGEtHhtYZjqGreP7mTPQet/1CNg3jhe/caZFKOYo2XtYHeNLt7ReSxpdCnla5pAoHHjYPdwnflk",
-	"UDy/sojTDLl23YOax5GuOqxIc1bSsyRecWBL1wQqQXh+Y6bZJif5R3ijeJLNgQW1QU/MUeWCcN0llwtq",
-	"xkCEVJgrcMgI9hyR5sHeXqvq5GJH/sktnKCDxUHjG1H3UQnvYPUbb6RG/Bbzwt7eOuOy8h+EcD4M5eBi",
-	"raSc9tryRNu64OEvVDO58vnPgqRYu7e9R+eOf1iK2fr1/hPTa2z6ZlIe5RGIbDOqw8kisfzKkjEjik2p",
-	"0DxUfZeOCSVYFVGazkkq0FAdnZBAMW1EQRW4J6bQgBSMDOfmn+5AbEyAFRwGUxoeRTaw2RNryQaPRv0W",
-	"Tb90Cv64d/ymrPZPcscj7dztjq/BZq1VE23VnGIxnQtmhXU0DV6zeWaMZgmaDhnT/RwU0DzRBPurmrBo",
-	"IIZsJBNGuLZh51SgpNBqWzFC8xtm3mqDKOEyD8Ac68WuA4SADYqcsDnqBiyCrAibQV91zH9iGqrQPOBB",
-	"g/ZrThlE27OyBH4GFrYzKXQi41ViODzsnrWi+D1ukQJ1vcPqSb4FfMFjCTZV3wQBhHrXe2I1oVZWNKyj",
-	"2ZKj4cfMeL8LfghD0i8Odg+IK/hemt0zZZ0GXWI0X2sWuZ1QPRDWuWFPuh+jX3+p/MR0FQz8AxJfVXc1",
-	"tLjo2fijkuWPiz6Ymn17YLpEf24Yspnu5NGltdRoVjnm4tooQYV4VBtMG1MRKeseCCdSKuaHsmpJXEaP",
-	"P9dF6fkUBnSetW5rc5SmXVHG1LzBIhwMFFM2vyAUtYuIsWE1bY/8Vpair+rLhes6vM6qrmw4Wk1Pix2t",
-	"tgtq9lnvgAeicIDKDVUej5FMpsvNsn+XEMwyo2PWJ0gVxW1+FGrMoguW3eNZetOuFwiRJaGckOBi7/Ao",
-	"AHbXzopfAIuzBfVsmAmWVC9x2TOZGCk88OMEAzJNlXaAlQhgCUJ7wsZcaeaaz1OfTszauWKN1uMlE0jC",
-	"GDNt5ISBwKIpZsGd741m6Rpd8hE9yFAJhNgKCqRpBiwkCRBv/m8uLAbKqkzp5ys6ZgGY4tnnkLGIRa2B",
-	"ADdcIm8VS8hYMqOWJJSPJxoQ15yrGuJKmoqLccwweEKK1gk6SG+5Yi7qRU3kLXqlMWQH8JAHwo1ISMGC",
-	"DPSTZiN3ftIA3rpyuxK46CY/T6VLAquwBOjNDDz0+sACKY5SlQUauZ+F1DlWdIB2GpgXVwRn1kkVRoDE",
-	"/IYpctTLIsUhDsnZaUM59RKrcP+eKRJURPMTiE5VpGnowYXLkhlLXGKNUd4GInA/Ba02Ad8BA6aoMXLa",
-	"T4yArLkTR5c4or4L685CV5DpYvqCHI1iLtgV+kSDCqbqRe0s5aS/GjofMptCVMfbCmj9dUyuEo6zipvi",
-	"8tby0UKZk4p+qqKLFzt6K7JcgWw7vdPrk5+qn7YXOlw3muoY4vVCzus6diCVlT1Wpist9vie6TQxOkUq",
-	"wFPMotreIFv3fvM7kzPOIvTLmzV3GQt1fQrpoA8r+qyKNl/sEm6BrJQNaQ6pYkcHaRKTi7+fdvYOj9z+",
-	"O/2utezqzovi1I2qKrlxcVTZgYI7ab0eLe59bcfrbHeAjFgmluPWdo18+16H+B2iXysvURPMW3Vd4hVg",
-	"gd3uIYq5HHDFDcvN9Gi8l+hIs4TcTng4MXw2lmC9h+ScunHZC/Re635KZgm74TJVGc2fwG1pC1qgJDHE",
-	"4drL8Vntwc8qDi1brJp46CV52/lN17cJofbaqsimqhtaAa/0zof2rVFJA2h69W0z3VCkXujtjdQkkw/q",
-	"u3NV1+6z2pt0tYX7xNyjFxdvM3GrwkkBAwilvOYsHwEKda5C15JBPLbC4gmXja/txj4aVUsI20Z8tReM",
-	"S0TL859RKIbLLCBNwwhB4MYQ+W15jLcw21NBck2gX6E0+LJJ21XiiI1GB4KLzd5eptudViID2OzB70F/",
-	"apf0oNZjqHsjmYyl7vgJ9NXBW+paZQoWXDAnyO4zIgHLBFofSDOkSTLnYow8FuPADfOfJXKcQOyZIAG1",
-	"lFAUlF/BiFyxgHVtD7audkVXbUOfCYhe5hPXeC/d0iSqZfo0uSfvWbyPt2cP+UOZKZB+MiPT1ki2Lgro",
-	"pVkuBWq6YjZ1OwsmRMFnyGIpxoDXTHOVDuLlFJ1ibXXCOMQQ39I5+gkEatWoqps1yK0JpguMGhLstgAV",
-	"USTci3Q45bpIvms7/j53bm9vO6bjTprETJheo/XNtMVeocLGndyB96GcbKEEu80YiqOnB2PXpGlIEK0/",
-	"09YGlKsY7GlORxW0u4RxeiUd+1+2SuKvLOHltmjwVdig7ixBCyO3CxlNqu0nrjnbjJ4wnjgg3IE49SRL",
-	"DJS3LrIsytk8zceC6jRhbQtnbH1nrsQegUudUAiEpyJqw3FJFUsGAltue1HT2SFkn8ELYtriGK8acYhD",
-	"ibrkvZ/nXhgYOukslnN7IBCpIzL3sPPMLRzG82x7Lm326EM44IsVXQy5bPFMlxt/VO/+uV+TNMOsqDn5",
-	"sGXPFBLFfZw+b+SFlgnbICIQTuodQgbgvcW4gYM139w4FGBhnGVvfiEr9bdPX9tfio76fEMIdSleaG8/",
-	"2mttxrqw+OmWudY75K1+HpInGzbPLt6/6swSqVmoWYQ6L1yzFtgB7NQUPTqzeSVMkjn4CLY2NEtv73fQ",
-	"plpdckpuE1erDi4etJJTjOblIZkypaCeICWxDK9lqu0jKD6AjJjMuwPxVhCVIpPEK99pdFwRCxRImpQg",
-	"t+JRnwhJRvwzjLGVZcA6cz+3KFnDXFMaCF9Vcnb//coAeRQqAOXgsWQJ6OxpRAiPYsBM1HZLZDdvc0WU",
-	"Zh7Ce+mb7cYF050zVN37q1R/JErS/LvWs7fgArugU3bBNfvba/q5TS7MwWdECgKZT3mmZfVKPaTwZC9Q",
-	"c5eW5Kh242Dv+GH2NgPKsQfxmTIacU0azXb67BMtJZlSMXfgObZw4HKJ0TQyQc6GbZnVeaaIpolRkzdl",
-	"uzLVtRr2SxGpktzn0ZT1RgaG+V5hS1dF/2itI5Q0jappWPNAeLUCXEqwb3kMCtbOoNXOLB8wtMRunTXp",
-	"+K5Jx21dbdZSmo8rGr9Ujz8VOaxSlvqr0nrj3TZts6f+AppV7uAqgze0znBfsxlbsCQ+ikfucR1SfyoD",
-	"6QVGB8pU199Jl7Lo7Kygqm+X0uKltJwjv7TyVRaP8f5dhwuuObVMWqaPYzmVPArXiJZ5BdZiD42Xi7GR",
-	"ShOaiSiCBKaxgAzNfQjcO49V6BdZcCZXWlkntThYAzFL5A2PEAiixtg8Qrl5ksh0jNlxizF7rfx2hjE+",
-	"U14fWeI4xtaO+Q0TOQSxs/SD1b9wOWF4TKYYyFthI4Yu9g6PUGYG93OXXE6kYgNhtH+A9+Mi0wzaxJGu",
-	"o2XHQdyaNGfU3E7Ldixok90emUKFXdVqD4SSuZUvpBaCYAjRMIyZazOLQQHjoe2qS6qik4ZLwpEGAiKH",
-	"bKyNW1Lidq11UvxeMScOZBvu3b8L3pVuRf4BtrR23Ako8njrPsrl89hxLh+ypcUAo2aG0mjuoMghFz94",
-	"8MdwXk0Bj3MJfwQqqh7AIs0ZpfURQnEuPWbjI5RvzeldlgOWXdcL6/JHdlaSZtFZifU503CC69kmqagJ",
-	"sWpZdWtvi+rWIkmFMo0jYrMyE0ah6jhkUqlbGJIwewJF2JZd+heaJhALm/WA2lhz0ABrBbLFf/DZTA0a",
-	"j3f7Z9B4W/VwWTxuVaRGNBLh3ezu0QIGfKvtPpbezKFqM6v+QGS3WvbYzx9/uWiTgCtlrnKaRuYf9nlm",
-	"/oHLOXCeshF3fMIZ9vuOqyktza7mEoMDryTNDP+RfE8ClQ5Nc4D1MfQyfqJqWOjcxefYhGXiXIRxGrGB",
-	"CFLFkn5ebnbH/K3+fwCAdt8O0l5v7wg6wLCsbreL3/mYiwFpKnbDEhrbMvnWF2GPnRs1HQjBbrMV6BIH",
-	"b0LBDWKXPJOl8n0EvDPwf2eolUGXwG1YjHm1THgg9IRqAhgWLPKc7k0jwGX2zxLwEQRo/3zx9s1J3vWI",
-	"8jhN7HwChMm6wogMDJDVbDqTCU14PL9KBb2hHOq8LJEu7uZc8XBHc3TbDAWIzrgPctoooNo2DqMeO6K7",
-	"YWd/1Bt2DsLD551jerDf2WV7o316MDwMj6B2HMDqNegwbBTRa6sha4uQtN5QZgW81RvDYRAYdh1LaiXA",
-	"7yM7cqqAciuBSTyqdTbsEtF+8+ysOU57q97hvf315+dO59KL8xUXXE0Wb85+kU05VaVw22xm3QQ/+uo4",
-	"okIKk3W+l5OXFtnNe/PcpiFB5VoD/4YZSRVWyooIp21FMf2hAouY0GxpAM6Dhxq9BwuAysfgUnNSxdrk",
-	"kOiEM5vApJi1zrjBnWSJW4YiXPjDkJkbXtm4hjpnX4HYH8vpV+j08Z1/P0rBMpBS8AuD/6/K/XewdarE",
-	"vvrWgQxbLRNyy+i1F+21XX+Y80XlXaqNQpd0Vm9tyXFYyq1v5DXbtuoCESto3yxWrXC1eIzEejuRMcNo",
-	"Hi4FGdEpj+ddkr9bApacUnxzILgXAmEk6EJ4ENeuPH6XfECduE2K3k3Gx6IQXuSU0L1ej1A1ELcsjm1U",
-	"Ra93TP7n/+5191ptYk2E+LiZC6MxRC9NuBjbFLcF2HBzzFUBONyDw246yE37nkUaNTqJ56CjsdGAQPXB",
-	"rMlW1c1oVvbeYrjVZDcv8bG2LPyHDJWqIF8WQaS63V2MCzFft9ZHMPkTxySVgOsr4pRwET0OsFByy52v",
-	"DaOWHsTYcq4U1GH0YyK7BBPgFQlWkmiQV3tstQciAHDpGU30DjwYUU0DLDIWpklMOvB+gJZWFB2C8skM",
-	"2rnVQNEpGwivtiQKGxbrqEveeb9ASi71/BVDGc3BnXECfnn7pHXa6FsesvZAyKQAGMzRygKCpK3f1kZz",
-	"AReQB33l0oIBmLiyWkLfg8+vqZHQJl4S+V53v7vbJh/ev+7YVS0hE7fKjPF7Umw1cOOGKZe7NDsftNpo",
-	"hZR6AiP3C4RVFElwtfJgrixyPi5Xt7PJuuMu4EpXFiAKWugPonFMhoxMWJyZ/d1FISIbp244jJ+33B4I",
-	"zJhzwqL2AizBLOdCQTIXIeEV9UAXSicNxBolQqnODfDYjcBI+bb/BkzOvGbNcAMhR1lqvj+ZhaXOK0U0",
-	"A1dALmiTIPu+7c2r1UdvnF/iq+RBhZ6hjF3eRKbNuoZsnAri0Aapx2CvsNlgYZyrKydylYchekvDNRTG",
-	"tKjsWpIm7OZAFEWDDJ7UCQK0IApArbNCylDfYr4HICXAsngnwtCMJyVYKPtUsayuF7cQSlaIyaMujQxZ",
-	"nJmz/pj9lYINhNJypsitTK5B3nlntHahnawWIx6xDc92bYD0vij2obSHTPP4ea83EAkzw4yYxlDjVhtw",
-	"E2boG7fHOo+IclUVbSm9VLGfEmqOQFbF8JAYxjqyyuNAOEGz7y2xIfNYKu2viMWGglVBfAhYmsLV5Vbm",
-	"O8OXv0MDcGHtQFb0D0Im5k7obGbkzom8BZwJkP4tf1HEzCGLgHcR9FZ6tZMpzPw8ipmrvxeQVAAQg3W7",
-	"50+dDpWMU+09CU1hjguYgczN4CLwDV053EzPdGLHYmggI4HyaanCZLitqSWLABoBWuFbfetnVx5QjaEJ",
-	"W3TRQ7ip0sBRe8I9o5pMpdItW8Bxt9dBJ3/BGo/BBXB6DNVxRYJ3Hy5Jt9v1itqA52Dni/viPPq647Et",
-	"4HiG9RdK6ilzz7iHWkt0AheU6h92lyy30CqMBDMnc17RguU/xbsOV9kWFHXIJF4ZVK8KKs3UjIWapwAf",
-	"jpUGFgo5mp35+eOlPbK9oxdtgjZdEuj5rE+o/v73W3PjWby0THbJDu1A5Bhshsit+InTJkHBjNwnQnbA",
-	"iWTDG95TQ79TrjvfBbZj1SWXqE8ZLktFCBuZUM0yVI8ZS7LgRxctP0zDa6ZPMuAxCwQ5ELh8WUeGw96w",
-	"JOGRORbQVCnNxtxL5gzzAgPhihzsHcP8ByJ4z3Qy7wDgeNAlMEd3lDLMubk94fXQ0tt0rywU+S54RSrq",
-	"Lq+t2hXqpK+t2Xmj9P07a5YQL1UIv0tZ8FXzz8r/1daZvPsKVegJ62u7pdYe1Z1UrGFbHZ5Qxi64t8+o",
-	"3XiX0HH94NwL+NQbCb2Y13LuAf9f9X72+GtbWcBr4L25sQQX47Ubyd8oNaSY3qAR8/Rfwmu2FjRq1Xt7",
-	"x2u+dynlr1TM7btqOwaPy1JRQE+z3e9ukJplNRzPc7ZYKuPMPvNnqJQBq4ETWl0twy7OnwtF+GGqazhN",
-	"ueltjfLJ0BHRtv1lpyRABTTIZC+L+Ia7mJCpHPKYETqbtb2SjS3A2BXSyrdGJwn8jOfAi6C1xd06ikfQ",
-	"Toss1auVkTc9WDEwZWFUT+T0NEAMBz2pPRBCkpG5RCCULoAwEItcYj4HuT0iliGNJ0aHBCg7KWeQ4Eej",
-	"KGFKMYUWrhd7h3u2guRAzBLA3gT8O6yrh5F6YB2U0yzQhM5m/Z2QxrFpsSL2BkVD3MUHymv2zubTFB7x",
-	"BlALN5AFKf+pa49sikv+b1Cs5A9UqMKVOMm1xZxkq3nm0st75wt+OF9eAMWVOeF6gWEBO0E8yy4516po",
-	"XyrZYWrKmnis4d+/qsmD1iex215zOVaKYT8xXbe+vadgf3+x4iLLd+wO4sxqmdgd6XtUITFih1eEhJKY",
-	"K922rn00p7dJwmYxDa3HB83l5rEuWuXAyWErHGFD3ZqaI48lGTxN2ZE1joYrPVI4It9u+L/mDe8KnCxj",
-	"HOve6Tv2kl5DR7+wT/4ZNHWcy2ol3YkwTYRSRyQp9Ji3vmnua9TFzFPFVUY+T3TNVWr4hrnCfkJVdIHJ",
-	"t259bAm/dwV8fzKhNyzX7ZWtyLdUp0Vye6D7CxvPldqHVGKxr49cT/5hFq3uunIhAJkqAEu8JcP5N4X4",
-	"23V5J4UYqdJ60ysACLdyke58wQ8r9OVzTQoxKA67h0iMDxEyYujhnlARxZAlB5zJVn8wOrUUtsIYPOwF",
-	"l4Tgm728fL1cnfa40jeleplS3bTxsrlRRbmle4K7bA1BylJgbb5vHhmCeteVn+S0VQN6ViB/z6iGAFCL",
-	"ocir0G275DTPMrHVbezzGHAyEF7xlRediI+5Bc9t7h46OIw8qaXtwmkgiGnGEvvIiY2Kgjd9fXUgMsx9",
-	"KSCUKWJsCmDLXgS85yVbET7UHoiK2KF2FjfkMHttIkQG+pdFn2B/c5ma5eiSMxrHLjiFZjgmxfAbUhl9",
-	"UxVyD2zFJcucAVHcJ0gDE9D6DRrR/+Unvq4dXoBDcAN6oBj7uk7W0P73KmgdQqwZJkohpXJDOxgrSOeE",
-	"j6qgY58sCH9dl/bmXPlhY/dzv3UVoEJ+cCDkzmfRjunV3+oZW3wQPNHCiS3GyzVrQmNbKAO42NbK43yC",
-	"2fsHvV1IeT/o7RtmpdNEZJn7fvhKH6EKDG0WqJFHFiOhEGjcziJEXVw0BbAVqRYrH9maVeVYZRuo5/dF",
-	"YyUxSBtDsgciQBjSfnGCxZhlFxJfzDAqJ2bZEHMpbVBhCUMVsi7zKmp4TseW6QIeEga/tSGddyhT7xfN",
-	"p6xLXkFS7EA40MWEERizDdKrRnsw3XohfNapSmyl1wLD52ogwgkLrw0rkdbs4AUMgz1F1cTpkUKYHmla",
-	"OEpFIpkOY0bSGVyzAxFRSKJwsLBwWKDR6UlWFJornVAtE0CRSoVpq9Uljl+SCVWQUJSkQmHyM4SPm7WZ",
-	"SRn30RjMNQDGUp1iUariuA97+xXjrsd+qARi5MKd7QfHbai72IzU50SoRigT8M9PZKIYGVKtMfeEmp6y",
-	"JGV3Gja4FO0bJfCF7d6J1X38wSLyFtkaBmGXmUEGsuLSPOgc7TdSsNZTBvJ9/XbpP0Dw25bwJlaJGq/l",
-	"2K/DwUUxLIjOZpiL0Lqj9AH3ei3exAWjSThBjKFZwkb8s7uJ8epphlSxDgcQKq75DYNkM/vIy+7u0UHh",
-	"aoL49TTWwGwHQiYRJBAP5645ZM+ZljKcF282+zt89wbhhjwYJLjWuRRtrLk5o2MuqEVVD9NEyaQPNx8J",
-	"BPusz+CbAOKHCt6ACp0FHBPZoj6WU6K6LE5pB+zt3iblnXhAvI7iOAo7xIXddkAGaAbfHzzvdrtBLTag",
-	"t5XLqtbN4F4z7/+fweD733qd40/f/Udj3fJsGbVnkJfmvbohLUAlrnOFoSVyZf9WweZY7CFVy7AKU7Xx",
-	"KC7wta8P6s/Kbu3VYadu3t/cV2u4ryBhF9ht6LGaKp7+ADWhUGkoaBEQdMH/maIFy+X9gIo2n7G2UX5m",
-	"1LDvMueJ5y5TTshkSmOuMAetqRM+nbKoTT4IDjawN6/OTgq9gmEOGEgrKyDtpaYWlUgFGV+mx+AkK9hs",
-	"2io9BtnXXEOtZkhTDBnUTi4Z+YhvMQMbHWZRU0RcamaPO4UKtVqRFej29BXVJ1STmFGlyQsSTmhCQ7MV",
-	"mEZNByKU06lLpIs83BuLAEjNDTmWYo+j6oOVdSudfnfVRjY77E8Tx5pNri6Kyxlwv4WxfvPabSOMNSt3",
-	"x0QEet+9xOpCFuw6Ea0FxuVVHytFsRquBKBHJ/b3AgAHqQb6qfXP+Qzkm29uRcBrvljVF3Nt0GvtKvee",
-	"gFv+5aJeV23bw7hRs8O/QezrCQmmTFOEvqmIaZVQhLtLLjD/GhHsU9XPgAgC6+x3JmMBiADAP1hWtier",
-	"R3hd4jrPyiHzXauO94lIYwv86ylt9mvTxVTeQFA+eFMxVjd3TQlJYinGLMmgimvjbx9HoHma8NtVRzSL",
-	"vS0e1W+CyV89+nY5A9tcGtnJsUHu6HrcnP8tr0icBUZARqDRuLSE4i6Z8ubaw1ofWcQEvFQC2XmrJ0b/",
-	"RN7IVJ8c9I6rcXFFdJ6vxDqud3NMPWCVgtu9+yc6ew9C0BfMeni9FQSwo+0R9j3DizYn67SCqj+6QBo3",
-	"mg6C8qCnSI6qrA0+PE/LQ7HzrmZ5Kwai4ImaxSmi4yVMZDE1iHLlwF+zfbKQEogVWnvvO/yk5Ri8zvDS",
-	"tpJExNjUQlr5SM7FmgoZjnQJtzcXjzfG7d3s+nXNX7A1/YwH1eff858Txf58OTL/Lpfumg68u/ruLhC4",
-	"aKn3znCgArzFthilr7c8U1VAxfdklBhk8bS3/1nMaILMYQRco4PFOTDIxTlsFsHoF8zVFdoETG8j6wa+",
-	"8tczb7zmIw11nc3S2yiejegMo7GW5nX9hI88me8UHHFZCZzcE7hOsbbzzWq1PaTzDZZxtefNpsB/c7ut",
-	"dLuNHV06areEum0v20cAh/Vjg+RQUyyJXESwBd4Gwhsi2WKtS0Nk/YEYiE6GXLqIuGtbhxB2P3JRlapi",
-	"ekHbGGoZkKY9/wNBisi2lXGgOMi1Aim1xCioTLwkmZ0aUV4BTXTMRatLzhYTZRQmxsG8M0dgvxxnZfQ4",
-	"Uo2UW5q5xZstBtR3zajqOydvpF8VHWrfA/SM3ZuQYnYMDsMLC4aikzj2iij9flYo0FUlKY0VwsxKNduq",
-	"ap4ipuWHDKnTgUPmobT3jJ8dCBtA+1ZYBuoFmLbzt51zmDQPescWx/Pni7dvTPc/cnOjy2eKnL47J1i4",
-	"GGLYiZayX6ytPcoRq88B1NjiR8P3lmIdCWZv7VSgWuMqWQyAbCXtgxfuOUVuE65ZBxyy4IdHLywTYTKf",
-	"6SpbJbqMgFc8kK4CbT+N2xWnVWOihO3/5nD9ZtfchsN1bA/QwuW7TM7c+QL/LvhUq7yb+Qn95tpc7tqs",
-	"3Yp6p2bN4vYelRH91XyZS/bpQfR4e9Y2cGF2c6my4MCMudIneCU7b6LzGhaFnJOygDMQTu4qXd3XjM2U",
-	"XzoV7/463+KD39dP41VcekycS9E/Lt/u3b+4P3HDexeP89KqlHnOGFZICammsRynrE2GKY+1UW+KVYcj",
-	"0jR8D6VuKQDlpirw/gI7/1NAAZmprIEEBDP+Zr1Zbb1RjjYcIVti2bb1xlC4U0LRzme0RhseXSyzArov",
-	"lsy55YrVovXASB8Kpse0/TS6I06rDqvH/PhNd/z3u8MeGCzHHoWFQ7zsNtr5Av+uiKz9oXT3WAjIIcuK",
-	"9QCk1okbBVGax3FWc4yWi5cMBLUwI+aUN1F+JVxndeOmZMQTBWVmagJu84P/76+S3oV6/yjCUKb51pJf",
-	"veZbs4e9R2WjfzXNd8k+PYjma/nLMs0XvIqB5RFv6NTVXfKeCmww7Ilv2YeHrDxBE0ZG/DOLIDI3K1+W",
-	"mfCnXVLmYq5aJcrOCApYwW9Q3H9wQeNplN6lJ8Qpvf5J+Rae8+fSYTeVGvCQdtzXS6MVbOTPqXv2z4FD",
-	"689pHTzaguTzTR9dRx8trZlPniWS2raKmtlczeXgZFmjqWbO39xEkxlnSNOBE0kBYdLmJgG3raBTBim2",
-	"9Upuq0vKeJeCfdZQkhdjG2wKSW2BvuKaPBhmrd/JE2nFxYnWQtkWqOebovzN2LsdLNoCWS3lSevdnTtf",
-	"VOHNuxdsOSlUb/HLs7hUtbq81Qre8c3Fu0LR3YAQlui+Kxa+99Rc8y+nF2+0rQ+jKpfYwZ28xetWdCGl",
-	"ksMLOaiQeMOSjo3Zs/WIWZdc0mumCBuNWKgz9GsUWa4tkAeDkjF1qvTjyytPpFyvdfIyLbvyBH6TO/7q",
-	"CvpjyB0VRWWKhPrGVVNxOgqWVOm6zHmI/wyglDgX48Bh2+8ekIjOQXfCH5k61UGbKDkQiXRV9akgQ0Zm",
-	"MRWCRSckiKnSHxSLTjGs1B0QqzwNaXg9TgxZtV03iPpKLUB4FedZNEf8hYvjfLNBrLZB5KSuMNN02TlE",
-	"SnpkuaDWxZ4Vw8lAqF0st9EEToi+5YJHNuoLo7XJNZszBMkys+UAjYGTj6W8JjG/ZgMRQIH7gHxPDvbJ",
-	"kCp2tOehcpHm3uERGXKtWuaAO0ahQnOsE3AakhEXEYkZvQY7PVPdgTi1IP+7vWy9Z5AEUFjuevN8lQ3k",
-	"W/UeKJDUVBM0SsVzIuRt61s5n2+ug61X56lkhPcWRNYsypMTf3VxnvXMHhuU1cGs/7+c8QOnvXzPH+3y",
-	"20I5HcXHgotx55rN62VeW0VuSjVLOI2Bj7aJYLdMaYxPqQm1xMZ/MW0/pNCXdVMn+BUjSs1cMTPNwkkk",
-	"CrP+IFZnythfyuiDjiZcQlgan6a9Dbyrg2k13e2AAsS2XrME2LPKrTLXDNPxZoacAb6Ma6dL/fzxl4sM",
-	"zayZoaCZ94JWl5zjEjlMxIEAUQKCtBC6xPQECh1A1eZf2mIWioVSRIo0LaPpFz1oAxFcs/m7RM7oGE7A",
-	"jyym8wDFx4xIn+EooUSaIjMeXpsJpDN7BMHPZubIdWbrAsyiuSrMshkkTKN22iKp0Dy2tdjQasVxqigE",
-	"E9RVoy4JaDwOiB2+WYeBKDoBA7ulp/E4qBJP38Mm5xT1UEJp1gF2+OCCaT6hGsbjaO9b3MgfM24U6QT1",
-	"3JwN1nLBan6WKpZwMZJLkxqUpiKiSUTCmPJp5kiHc/dM5TnSLo3a/WDDtJqBnDHBo8CDiF44Zj8x/UGx",
-	"5NyM5QHv3KyPCqI/g9n5d+j2ao1DcZ2qTt9Io+vxKKtK9fHjx455gwlt+mOuMBVhpom/DRpcwAsILDBo",
-	"BK4q8v4jjfgyww2IaXitiNvd7kpUoKJ91O4Eab6dMXH+IzmTQrBQ+1DDMJAthIgUSe2dVEVaW4eb37PG",
-	"j+vPK+/z9a9L5v82FNv+UkO0wzl59/bikjSt8IFyChpOiGWDQxnNq6gZO01uHDGXB8uVs/BxIwaJkDXa",
-	"jTSJG/3GDpC1bXAhCte0T/a6PZAWi6eKzBKpZSjjDOxDkaYr89WGgl8vDnYP8NPzw93nwKIt/A8OfBFM",
-	"6JIJwNfB+CfEvYvAOQmf7U1DOAJsJFLqTlY/IZpyobw+MidIRTcTL48uTwwjzQxw4/tCpFcL7L3Cjx+y",
-	"ndjYyMUufqXhhAuW4Z2AllWI3sqBCKtwZ3I4CNdTybWz2OWZX9a22kTdJRdGwqUxqHlD873mNyyT93FV",
-	"0QlT6Bs1+sU+T/MDpgoFlNpkKoc8Zm2ChNlRPGK2EqIRLgAE3ojjJ6iFhIbG/XrOXveuLu9i97XgP1BZ",
-	"YzXwD2la9JSO0vPYYVj5lGoTOBe7fmmB7FWRNtoWOR4rjrQ9PE6El3e1/PzpZTBg1ZSaaxbIGnwV1VV2",
-	"5NX75slri22/5jdMMKUs0iSNOPw1S+SQ+eN76+46ZZTY/xcAAP//",
+	"7P2Lcts4ti8OvwpK366K1C3J8jWxXFPfcbuTHnenk+zYmewzrRwTIiEJbQrQEKAdTSrPc97jPNm/sBZA",
+	"ghSpiy3bPd2pSsW2ROK6sLCuv/WlEcrpTAomtGr0vzQmjEYsgV/PaDhhZ1LoRMbm74ipMOEzzaVo9OFb",
+	"LsZEjoieMJIwNZNCsW6j3VDhhE2peYV9ptNZzBr9xiwdxjxskyn93KFj9rf9Xq/Rbuj5zHypdMLFuPH1",
+	"a7vxWoYUeyh3+OH9a9dZmDCqWWQ6lWkSljpdbPSNvNAyYYttnsa3dK5IIGRHmScC0nz/6owcPT84Jv/v",
+	"/x52d1t183FvVE7iXULHU/pGwgou7TU0TwRLOoEHKjt5TzV7zadcw3+LvVzKayYUrlfMmdBkSuckYf9K",
+	"mdJkxhJyy0Ukb0nTPDJMw2umnymSUM3g2ykXqWZ1C7Db62WD4kKzMUuKo3rPppQLM9iFkb3HMSgSs5Em",
+	"XHhjfKbsSIiQtzVd7x2v6lmxivW4YKEUkSKp0Dwm+ZwJV2SUxjGhY8pF3XSru2Q6mZ+ONEvqu9OS3FKu",
+	"yZCNZMKITubm1Gze18ePH09TPWFC85DqCqq6nDBC8ye4FAQaZ2YIaf3J/IHRhCUVJPa13ZjRhE6ZtgyB",
+	"8qim2zCUqdCER6YTbj6eUT1ptBuCTk2b5s12w9AeT1jU6OskZdWjSaTUDdOx1iwxDf2f32jn373O8Sf7",
+	"s/Ppy277aO/rf1UeCqSi85pxZjT21iwlCfDvKx4FNePOmltv8IdRjx3R3bCzP+oNOwfh4fPOMT3Y7+yy",
+	"vdE+PRgehkemqSn9/JqJsZ40+nuHR5XTSJWWU5bUTsR+/0zVr7nXxnqj7+0e7412h3udo3CXdZ7T/ahz",
+	"PDrc7fTCg+ELthft0he7xdEfHVQNfpzQ+i2AL5cN2729tTH31hlzXM1D39ExI4r/m2WD/VfKknk+WnzP",
+	"H1vERjSNdaO/14N++TSdWnY55cL+VXnCVShnrG7d4Mtl6+be3ta6PX++zropFiasdrPx26Wjdu9vbdjH",
+	"6w07ueEhO0W+VT98eMqxt+XzKDW4tfm8WGs+miaai3HNXXSWJkomfbj0AsE+a/wgcPLULGE3XKaKzOi4",
+	"ltSLffjz8Ya3u/ei8iJx4iHcIz/QyIoA5q9QCs0E/Epns9jeXTuzRA5jNv3+d4XCYLZo5o3ItH9DYx7B",
+	"w1cjymNmFj1imvLY7p+TdbgiXMDTZm4sSaS5z3770hhxFkfu7Ciz0EwpOgZ5NZEzlug5GdhvBw3TzpQr",
+	"BZP6BIuuU9XoH4AoxDXepjQibnLZStChTHV/GFNx3fjqr9x/JWzU6Df+fzu5EL6D36qdd7gAuH6LxOkm",
+	"F0mmiJBGutPhBLbz9N05ac5Y0oH5ETspswgkwNkHra4ZyJkUo5iH99uG0DXirT5FfkVuuTZD4sr+jSRB",
+	"aJwwGs0J+8yVNuueL+VxvpRnecMPtI6nmQbhRsqIolNGUsH/lTJyQ+OU2VG2iUycpoOvAFmhZPW13Xgl",
+	"kyGPIibutZhcqHQ04iHIJbBmZaLWRqwnMQ2vUbbHhaUz3t/ZmVJBx2zKhN7p2nuoW1jd/Xx18/E+KJn6",
+	"w3VU0TQcJQJyxKkFLbe45tCh7GqkcpkQIw8SGk25ULDMb6R+JVMR3WuVhdRXI2jFW9wSt4cz5R7KV/Ag",
+	"X8E3UpNX9oEHWsE3kqg0nHg0J/A42UHCkoAwuxZPrVgR4AdAeMAgM5qDz6+Ko/FUyYzrTGQcLdChZoIK",
+	"3RlmVLj+YsBkXsKgKtajoJzvERikofCy1aLjmS2qerPP7zjDAHQFXa9zjJcuY8X5XbGWNScad1j1jU7X",
+	"T5WZ3pZW8bK67+x4BouzCNoE1/6w18qJbo3D6NZqG+N2p2GB+C+l/JWKubMr3G3rNJvOZEITHs+vUkFv",
+	"KI/pMK7dPynJlIq5XcHEmTRGwMi4sgt8QsCAg095tgdz9824obwtbel6w+mSs6XD2cpZ8kwxncw2tezN",
+	"kiWr0EDBjLRWI/kbpYasVWjNRszTzsTTyeTqpS/n1qCcn3wQ5vzKhP+bRffjzLiDNeRoj3PJ/mPF4i3R",
+	"2NmSPoBp+OMMWl3yQVwLeSscr6EiIreJFGOrF5JYymtCY369Lbr7+PFjp2wkW/Zq2aZW2LaMATwmN4nl",
+	"mAtFqCZShOyEJIamzK1PzaJJsbXNfEeVupVJRCZUgR3fyOhUpwnVLHL9UkPMJPDOQGCHoUo7do9j8o7O",
+	"Y0mjSylf02TMNhDstiKgDmU0N5OXNywhu+RX/gPcKxcoDa5HB1sf2B9nd9a/Wre/O+5QWBZDtTlUWj3q",
+	"/Nfk36t1jtRvyFM7TgmwTYJmeCPbMKXsNc4VcVakoh63m2shH4rtPpwiUhgmjK+0ylvhvh/ELJFmCTY8",
+	"clULDrfPohZtv0Bpt29VFiFnLFdXlliJfut9KhiK1mitYCza2/P3zpsseSk01/OH28OPLI47I5lMWdQm",
+	"wxQ13JlUipvem6w77hIqSGFCbULJMOWx7nCRaaGoAXwQKp3NZKJZ9CuLOL2EUT8N8zYzCco3c9C1ZnVo",
+	"yvRkzbPmV2vf48z3bOWGWavB0kUnU7thvc+n0I5ZT6ob/UZENetoPmVVr3ClUuQ9eRcTrWf9nZ1YhjSe",
+	"SKX7L3ovejs3uztO89tZNgg0yvrtXcLT5LTqacW05mKsVi23XaAL9/jXdiOdRZvN9qtv+v7Nuv5guNk6",
+	"+Gvo9+AN9FPWrhz+zkKQxe3ozuBd2LYo4ma7afzO284RjRVrb7DDd3I2rtgC38dnfT+ZjXybG1RabRjT",
+	"krV7zdFAROP47Qi429LTZ1jc13b5tHDNpsVf1hiyGYRjbElC5wtDx8YWx/4pH/2Ft0qb7D3cqRAP8ZqP",
+	"GJDtYlCGf/HG9jEjeXsiRbbT+0c937v34uig4N87qoiNaDeMXhpfMBGx5A2dsjqfk/memH0kckTgHQgi",
+	"cO5cRZr2XgFjUe6bMq+0CqNsnIZTRi4mclYkSD92w+NR4oZr4J71i+SCGqgg+ePEXLhEaTpXVkjIRrhP",
+	"IjpXrS7JBNrEKNbwhiIxVZrsHtpIk+IK7x0e7xXWGD/wVxk3YXGdr9nckAQdw+h+ZDGdL5kJSaQ27Mdc",
+	"cNcMbhOIVVITFrmgDa6J4mNRHGGRBI56By8Ko6sb2nuJq3YuNEtuaEVkFTzB0BTIx8KI/2ZgUjhPyoRF",
+	"qbmxLWWekB75GxHshiVtwmLFjPoYM7O4ZomKNOGPeX/30DywctSglJ7PfqWfX1EepwmequKgX6GMbvXX",
+	"USKnRIrMzEijKDGn65brCRfennsrzBWJZXjNIiJTnZPQbnkGu72SY723yrduZ/Bahtcy1Xbnq4/fiCdK",
+	"wzhkag5VDEfmhDAaTsgoTfSEJe5rEsl0GDNFuG6TdGYOqZlyROf56I9Kgz9axjbqh77J0ssEhgGcg8iE",
+	"zCbmT5FOhyxxy02zOWQjPVzcnOLQDzcJZzCsfZQwNQGuezpUMk41W8J9iX3eMuARnfJ4ThhEUBmqB0VQ",
+	"uUMLmp85IDDpNpnIW0P+loxSxTwedNyzTMifzPPnzy3lZ1M6fH70okRL+9UMxp/aeRRvMC0jp8LoMrts",
+	"YV5ohPU4/H7V2HNOuOQgrzH09yxV7KeEhksYfZSCw/Z2wsMJoeT3VOmOZZilqU3pnAwhlEAxYb6GEDfS",
+	"pJmrYWLYklR6IODiEuqWJaDKc6ZaYB0cM61yJ6xgt8U+2kCihmqHzIxK2zBQatTkVLGByKnZMEWdJsKc",
+	"TiJHo1Z3IOqo+WglB1RMKS7XoGNQShJ5q1gCzLsDAgS8vBVi3jpB2MEtJ+Nls2peXLxt4dzcTMozdLuW",
+	"KubxdTOR4jwcP1xy5ddMAq/J03hcFWw7lgnXk6kRpwxJFSws3gWrSPP9xd7hEYYC7PUOXnSGXMM34Pt/",
+	"ab5sdcn5j9Z9MhDUsFIM5oVX+/guPNkmZhPncHWPmXBubRorSSYURCjszojMVJjvzKMjmcD5mLY9McSG",
+	"yP788ZcLay9HYhZmTX5rQDuNdgP6NRJ0LgG6rxakPZhC5u5YJcPnD379Wq9cfABFbkPh/I+iRS1M6mxC",
+	"xZg5wdVzrhfHD/dscQI0ov/L/tUN5bQ4j/29KuFbW+NJ3oiT98tvV+nbi2MHlussMo5OMAbfaN9SjHjE",
+	"hOY0LtJL4ZuKcZ65US2swx2sIsUo140DURfaW2srRBpbcz6G5VW38g+W8BFnxYFZ+rVvDKWMGRXmlQlV",
+	"jk4KLxR68J6fMk0jqmn9UcE3PaNmLOc01vNLbta+MZZx1Kja+MXTdBpR8lresNjc8xXTBfHwDUiHxRe/",
+	"P3h+vLu3f3B49HydZbMxdH4Tv2U7fJVpr/2E0cjQXGY7qDkLzkqQm06Xn2lHmRf4tHem1nkLjsoWrF2F",
+	"oGt4NBt/mbIyo5gXfWjJokhRddayKjOPm8+dbGTZ+VlnxV7Cw1XnpSxJajKcE0p0kiojrQ1peC1HIx4y",
+	"FAnNZXhjX0eThlUWuVYsHnUb9zlBJU0pYQws4OTni7dv2kZPnkqlye4R+YX/0EVW6zfiW0o2OGTla2vx",
+	"0FVxi0Yok4SFmkxkohgZglVyTpSms5iVLTh7B8tvw3bjNuGavRXxHNdi8aivs8vvzCv3Ot7LerkwjYIu",
+	"AntKP5/jW/6yZ2xg8+P8dckBeXmXa9tb8P0ll+MTGFmze/k+VtZs/EYP8QSe4iEK4MAHIBMHICtcmbYC",
+	"8r39M2gTFCFGnNn8M9uwOWEl02wacSbC2nQm/NbFqafKuR6LRlA/mO2Zyl4rWUMnWs9Uf2eHzni3dp8P",
+	"d/fuKlmsFPJgVZZdsuu1cKVLch2Ozp7vK7T0FMW6wjerBMptsadaIbc+n4mYR/K9DdznQWkr7yccF3hb",
+	"hc2mYDEDjQ7UhWSOlu5m8P3Bc3K8u0f2D8jh0fOgdUIgFxQUtZfd3aMDo8ZNi0NestNrM5aLTBJyWw9W",
+	"eBAmaKj5Dfi5ObiToyIFZF/XNl7WFrw1RhV1XlIV8u9r27yTRpgdtuXsd3NB/u5ixEZiwerbv3gPL6WF",
+	"DeTu7V+5d5O8q87cK87iCIPRFjRHG19RSHym1RpjFnbhP2ytQy65BE32hCuyu1Jcx67zdqtE6lcyGUvt",
+	"pPFXMplWxA+UN/LF7nEVYw1VMlojY6pdfwbW4G8/JbQyxsG7ate5FBcH7+XWbpzzupUoiuhOyZ8L7Uge",
+	"hauIGhbx7fmPZ7XCb1WAvptWv/iltWJfgYDSaG9HLV5HHoZZbEu3hUAOLyM6I6hc03Wa7PoKK4xwTW21",
+	"JIe6oQSkaUTRPJkbnQkBjsZ+i1kMLUITVoipu98ZKQuOK+yT9zpB5azxtfq6qkrZP405VUamzpewu2EH",
+	"7cbnzlh2bGromW0GGt74hJ2LWaqzY7ZsuHZHIUN1u5ddcT7wXjaZpzj9j6o1e1yiHLxVOuK1J/gJVF68",
+	"5u6j7+Y8fpHmBElnSieMTsnbGRPnP5JZIm94xBLw3Q4aoCSjdtDtdgcNG0D5Dz6boXuuzFkgSFfP61nL",
+	"jXm1K+QOeqg6eTZnZ7fbs5/udG9ZHHcgRHNHzpjgUQeM9uMUPUzr39zPo71hz9yc0HEnyy9ZeH1CFZ7w",
+	"C8jbWJbrb412RvoC+1NHinheUISqbeILdOdWq3DjlAdSS445W9kwUszfpcU5YvgiASQidNlaUCKuFYm4",
+	"CiW4/CIZpmbbSBO294SYH8SsBNBOLOVsSMPrJeaJrZFCURfp3fGGqqOUO11JORHlHfjtdpCSFkLWepsb",
+	"PJ/0DrSdq5ozUx4ALkt5EHeYd9WwsHE7tNqzVnucFkwDOLUwYdZVqBqe0ajtmvw3gjNAPH7RdFD1/gK5",
+	"QNd3siA48WO926gsiHyq1brzZXk4rbtKo/s7o7HZ/AWf64SF10uiYSu0CM+lGFFNh1RBV9eV3kS1YG+S",
+	"10ai95KiCvsK3y5XImyTVaR2LnQi1YyFZiLvLWBIRXjkqzPy/Ohor0vOBVq12iRhN/KaRW0bQRUZ9uzy",
+	"GGyuqxH8f0+VJsGXgbWGDRp9AvTzNai4sNFgto4718aWL6w1Tas/L7Clih2aeZ97US6c6povVPVe/655",
+	"5eeZnL34TTqs1j3NGi7YnfEayuTaopz7aWViAC5wFSX8/PGXzRx7pxgsE4Jfj3xkQ/ILmyOW3/PD3edV",
+	"8hjGCq0RKRMmN8Un33Vqniw7Bf/79Ieqx67r7BhH4S57TvcrzSXXZcnx/UVlpoeo3L9Ulcam+Ljq7c+V",
+	"b8+rURX9zbwGUc3MrGY/Lxa51zWbr89BDUmskvWhwar+QVZfZrmrEmcp5Bz6N1mGudOE+GZATqJjdDM9",
+	"ge2v6KdZ5X6p4u+QIowSQsXl8tTmvsKmFALEfI+RUTc6Drvl4t3pepk6v84JKKFViyqVfi3HMtXvWcQT",
+	"FuoPCS+r/7mwPvNNQjubmfCSzTsIaRwb5WH7tkIvZmwbgTC51maN+f52ZhbDwgrUrv0mBkWPpu8UBHNn",
+	"qluQ2jciww0jHeuJdC1umr30/rwokO71VlPp9nvYlDyrkt6WWKg8kngCO5XPZO9jrfLauZNSVCLsb+R6",
+	"xx5qL9LMvbkasyqDy3Z404c9kgGogPwcoA+jAokJbEh+xEuVuZG5sXiBAtB4kmETLuDKuA8AgRXVvAxZ",
+	"IH8qzdO+8ckry8rLCGL1CCiGb7LkCsfYLqCxFdYA/l7A0yponIvTWhSnFvFWfJrO5+DDLay833DwldwG",
+	"zMVnBUPcotjpqU5XNgnhisbjK4AcVFfZGpfEgvcuxH/9u79ojGEimkleDkNanYueSKl3TFM7GVFULXax",
+	"M0flV1ypqwxLumZyddp1GFM+rV8Ro/yi4ooKNyrQqC2jCuwr3E75RaV9o3UMZcSuwgmNYybG7GrK9ERG",
+	"9ePafKOYiK5sVs0WtikGdlu1RznF14++wkK30VzcEX5g2ua+yWgLi5a3Vxl/UNnblXlzJTkUrMFXQ6ow",
+	"EaPwqbklN5z/nXAlLMb6or3o9lpdpQm/0/r5zgjTUBeAPqpkgUROZ3oVMQgpzCmFlLhNlSq4Clbym9ps",
+	"DtdAmvD7NGJZ31RGS6aJGMsbzs+2vOIEW6v7Jg3f2OIbWzhJaJGt2v+KbrZ8hNpIPZslmYBBv7bvWnzd",
+	"DXtBjfHKeQjpojxSvcjqlo7HLNmpBHdJQfZYQQ82+WszswGw8PsTg5PmauzKfwROmiqWcDGS95uta2V1",
+	"LJUDwsl47sJq113U665alWz6zgZPllIwM0T4qgoIShGqSFCAfw9sAjsj5l2wgp4QkcYxolQwhPZwaPIr",
+	"YljL2nw+muopoM3zgm3q3A/TJGFC+5l6i3VpwHsEUR1UEJlEXNBk7iUenEAOPz5AnP21g6gmmJkgE0JJ",
+	"zilyqLT75+9UhuVTyGqOpRjDeGaThKotpAuVdiXru3JPLEpXpe57fHD4nFj0L4IgbGpRYUXQtsVYfKUB",
+	"G20K1aZYJ2E0gg/M88X4CV+NrLAl64UMDkQ79mG+q3XH9a0IXpTz0jzGbAyIJ77g0LP4cP5gK8DGl2UP",
+	"+9hxqw6c1d+x0/YyD20hX7y8U0j9WFOpT4Jhmigd5EjEFtK0TRI24jHiOZJgxpJfAWykwgMLLRSmtb+I",
+	"/LIShyTrYbF81WZNlQ9E1m7bjrRyxTy7UlWQGbWIEuTD+/MMJ2GU0LFhHW2s6cAiwj7TUJcCqVa7CDYP",
+	"/wHY4y2FutsDvSrX6A/oFnsPsmttxn/Bfb+illNFGNDKN1BaWmuRc7/81WRBZinHna6sIrOwEBcuUGCd",
+	"KOkC9H8lZiEASfKK0n4/OIRJlMJtkDaNFqMHa/WtbfoXX0E1OAcTQhwexTNFTt+dbycxAaor1Qdm1K2q",
+	"j1BagX4BysWbGkCNzul6Ef5+M4Ug/xxI1XfkuU31t+BTHS3dDbpxPXJbHovvYzwOBp/3djuDwefnLz99",
+	"/19bJY3VXpW6IHdBMkcBPNKxea5CEjWjIVNt8q9UaqaMgGnYu4qpmpRBupbQy4brY/7bN4t0+IP578el",
+	"67UO6W3kMipHjS2nyVp6ewJ3H/LM+zj6vGDB9clklnCBovLpxdn5eZs4ummTYNAIIFl7MKjLoy2nIjws",
+	"tcAEt+HD3Oq5fAASXiTKTAq4N3hO7VLMEhmRiM1iOUch0uG1/SuliWZJPK/UdBB6bskIVmaiOglkSR1A",
+	"MAsckHBCExpqlhQRNRv/vff55Zbu1+Oqdkz3H9TSdV6db5tpcWVYBLOCXIyDfobj5xAVDwC0retBdmXp",
+	"2O4t9+u6edtVN/cEzUbF+9mPnMk3ubAWS3U+JNnthtKsRaKrj2yBZst8ck5GqU4TRrhQmgp9YnQtqILM",
+	"qFCGPcLrJZ1qr7f3vNPb7fR2L3u9Pvz7Z6O9bgBUzeI9xS2EjOZe1xA08ZHryT9onLL1J5D1XZ6CWpk+",
+	"1CUXE3krMFfG1TrzS4t7+N23PLo6/J/J/j//1Zv+Eu6l/3g+e50cq8vh7u3/jg7Ym9HR+O+/v7g+lfu8",
+	"mq8syBg1OUWf8nIgtQDyy+sOV5Yb9tjZ8MXoBT047pgfnYPw4HnneNRjnaPRC7Y/fB7u0d3dh46pfM9o",
+	"pPx7M6KagpV3yOMYGVS1J3mN5JA7JH/cgeW/WC/0086ncyuT62r0ik2TOwq0USP/3QNx0b76AR2ztdW3",
+	"nzlMS+cYWLQWrVduYKnPZkVOuA3F8y+dbPA+vZRvKbvk1ReQv7zbvYjWofq7BMot0NimQJaVKcc1qp3v",
+	"59owIX1V8vA9QEIrAjTX3uQnuTALDP5+F+ciP1i4MJ7a1FPUqJeo0YXJbFdp+1OcvnajrubpY57L9U6K",
+	"d0JXJzlWyrMYzfULm1eFNGp+Q/VSHXIxXtCmYd0DyfgOUtDKDCwjWniSRaU1GwMqfr69XjN1KWG6Tlv5",
+	"OGGCcCjacGMh8wDruakYes0IOHlZAhDRE8A7n8U0ZBHhGkw699Vl3QYI9ln7YGIwaPP0mmBiLtHMNqd4",
+	"6c3KvLNyGhcIFYYysD0PQdWXK3x681fX35lPS2nYXTP3ujfyE3HXO8MfEtb+2Li+Da5ETfV/h+WfVXuF",
+	"gAFDSVDUpK6eTEUZlda9C6Csf95fVp/3Kq5kqxnU4FVe+hVxSRbQp1zoPUTmH3QPunsQcj9KOBORanXJ",
+	"aRxjBXh0SOEI1CYYludCaUajHLsmcKjwGHvgYVdOZBx55Xpdm8uM++sAVxZ8lRtrnJs7N++ln6/urjJI",
+	"JMjjpP62iDwQ9HGZZcRIlrZZTOv0FabVKyojdmXxiisO20cOmr7puA1dvfvl7KXDN05sSvLR/lE5aXSF",
+	"z7uqE2w09KaKPWLll2zSt1QRhYFIpJmwUE6nTEQsKo+g2pfupXgUwUCrtPiVGzirjb3yN9E95bbO+iae",
+	"qSzgqrsW3qjLBHIxzSt2yj0OsRgWcbYy/7dbFVlR0bvvfl864cKjdtbF6ipaEvY5hIoEa1FpjZfxYkZD",
+	"1lHMcEHNIsuGPM62oSPxoHe8NIJhccVlqok39cBhNyhn68NZy1Il1CZVJPAji4M1s64rIiRK+1BcfHCU",
+	"+dk5AWlSYl4Fo2S516P1cW4rKRyuHP8gY2m0IuEvR8VdFWCTKpaIynpz6525ykJSa/GOBQZ1R979ohPx",
+	"MceqcTgcW0Epj8C0deXMZ35puu6dAIKtPJEDkNTnbtV6aI97Ry/Izx8vi4eKzX+eDH8K+Vv+88WHf5/v",
+	"vuHn6nyqZ/88Oz86//3089vLn6fn/JZHf49vz3+X/H//z38nVES9c9Hrsv1eN9yLxRLv3VVVcI0r65Ox",
+	"tEKF4Zr6hofHx5UlDD/rq2V9XdApg2jh/KGANK/ZTHtZiwgNppnAElFKk5dCJ5Sc/9haaxBZemC1rR3R",
+	"2s6kEIaXu2o9pIkSQCxvMXrXLEWAqFkB8sFWt7E5Gz8VRM7ov9Iyw25CyLCtyQb1D6ygdzuRitmHQpok",
+	"nKmBCFYDBwatLjnX1lOmiBFbQJJMFSuVtmro20Rf7V8f/8/wv3vTf97FNbLZBYIaa2FK694layLNYNXp",
+	"ooJgP1sZ3Zo3WDgn7TJ8Tb0N7INFAizj4terAZvJ5WvLvQWh4+DFBuJaBSLX6nusLD+tknm+rl47ZbZ9",
+	"JUddwd8qCoDVIhqtoqfK6/IKcjgqdngphiMWPdBzTG8uhOTiBKvo/Sbzra5XB8jCupUKjgBuUyPsHYUH",
+	"dMQ60THb7RyEh1HneP+YdnafP4+eH+7R3vHBQQXO1xLsRRzdp5WvFE9S/ZHLF7fynCmWnNuVX7YcNXDx",
+	"1dqT09VqEOCdZFQN0u5KJqx6YEUn1bBaZYt8Oly6KvWMp3R6VgnFlRSgWJiaTb8IJ2xq4+/hkJymiDyH",
+	"f71ydsafP1422hXx7L5wYQSOWy541DZymq3UCFUNuw1blx0WqsTIzXnKeeQPkOC1cBGd2cKyqZ6YU2eF",
+	"Z6q9q8ip9aQZVOSMofCcD8LmkVWPAUe45ipkRW/La5Gb10hTDjXlwuUaBYvqdNBqw3IJ8qNhdIl8pgbi",
+	"9N15H4WKTJYKaRyTYCcL4NuBr4N24TPUHK+Kake2UgORLRWMhmuUKFbukDTLv1djclP5/rtSTuQC0xjJ",
+	"h/O+WyVvyi6tyuHq5LZIHpkRD4QFmW2CPYMq8vfLy3cEKKQF9WiK6jqaP0ybYIShyigMLFHSSIPQ+0AE",
+	"NrOyk/LA1gg1MqLP77G1M3sHFz78kMSNfmMNoITcpVSfSWqjGL3UsSLRZK4m72WI1kRPGgTLL30bpd1G",
+	"v1GSkW1JTzRsjjjmG4EkLyJiPyIIw+BFIyyZuXZIl6HDYcqMRM71+bRrscksPHaJ5G6FhE2ZQq5RFy0b",
+	"YJSkrvirTausziwcEbpoLGitwUy/AnoB3qyhFJqG2hMm8JCa6xmWw8kzY64n6RDkF3zC/liII2q4Uw5V",
+	"TTHYaa/bIztlZax4PFFOcof+13yzTt+dtwdimsaad1BpAA0Kd6hLXoLek3HSgALkP4eCcUTeCgvTPBDN",
+	"4Au6gj68f/21sMlfKI++Bi3H7vA1vxZsuwrO2RyHnz/+ctEdiIH47rviiL/7jphLGaamiKbXjFCCNEJ+",
+	"/niJg4rMRHC1FsJ1MrV0INAsF9Qej4A0R3nAcwttVlXHISDNLI/GcLfT4m0UGGIPsqWcUndmrG5pvzgh",
+	"VMyJhNrn9n2Iz8N1G4hsZ05JwpRME6zYRQW+4prHis+KHPQOugSyJNGx4pJEByKgs1lsaXvHpox+/7uS",
+	"IrBL/i6RWoYyzhZNffcdadri0NmOtWGXWmQkY6Pum5m+f3Wm+kQJes2uQqoYAoXCnVKFz6RI8AV+aZMF",
+	"+KCvQRuL7RN/hDDAS0l0MocOT9+dkwlLWJ98d+ruge9sManFi69pXhlKqZVO6IzQaMrFM+We5NFAGNrD",
+	"269NVpIHXoYgc5kTWbL4aEmCXLYL8NKLecistcupGDMaTlhnr9tb4Ay3t7ddCl93ZTLese+qndfnZy/f",
+	"XLw073Qnehp7uaw5k7lhiUK20evudnsgR8yYoDPe6Df2u73uPoBJ6wlcETsTwD7+t/l9XImjbalqr9cj",
+	"txNzUwH/TCTMGXgMygld8qNkCvJ9tUxDtAA5DOQuXo94fM/NNfIT0xZ2OYfcgBHt9XqOjVrcTJ9qAfUE",
+	"LrkJm9JV3mPbA/DnRVOWm4ThqzG/Yd2CpN7o//bJqBbTKU3mYOe7YcI8bsgSnPN0rIxi8TZjS41PpgHg",
+	"DPN1V5SJwkK5U9wmLFaMHPb2K5fOXMJcoM77BKtnup8TLXH/iU7oaMTDrqG1w97+IwzgjdSQwTjHo52t",
+	"XuRIEJextXxLs1Vcvafe7Va7se+l1J2MGxseo5CTN4FRKzJmmhz09luLW/qaK33q2jfH03nRa2OO8kd2",
+	"YhvHuvLBAsYExCg9GO34kYYV+3cK4BVwi9lZA/Ec4AiqGs5GuvMDzaqFwyu7q1/54EHt4Uv7q196JZMh",
+	"jyIro3o09CVTzH6rkZI/mc3w9fvfPn0tMROls6l7dJfRwCeL6rg+lXUJxu6qgiKcSWDDcg6wiAglI54o",
+	"PRCeaNYlIPAZpmjL6hsl2rApzO/A66xIvdjxaaY6WD/uDzKab5ugbHzy16J1xwJ4lKh5d9ud110kTkBr",
+	"tBsTRiOGkBavLQxTXeP20Z3sOWj9j3oEzBvHq984k2IUc7SsHeyu0cU7Oo8ljS6lfE0TCDRuHOwerjOf",
+	"DIrnVxZxmiHXrntQ8zjSVYcVac5KepbEKw5s6ZpAJQjPb8w02+Qk/whvFE+yObCgNuiJOapcEK675HJB",
+	"zRiIkApzBQ4ZwZ4j0jzY22tVnVzsyD+5hRN0sDhofCPqPirhHax+443UiN9iXtjbW2dcVv6DEM6HoRxc",
+	"rJWU015bnmhbFzz8hWomVz7/WZAUa/e29+jc8Q9LMVu/3n9ieo1N30zKozwCkW1GdThZJJZfWTJmRLEp",
+	"FZqHqu/SMaEEqyJK0zlJBRqqoxMSKKaNKKgC98QUGpCCkeHc/OgOxMYEWMFhMKXhUWQDmz2xlmzwaNRv",
+	"0fRLp+CPe8dvymr/JHc80s7d7vgabNZaNdFWzSkW07lgVlhH0+A1m2fGaJag6ZAx3c9BAc0TTbC/qgmL",
+	"BmLIRjJhhGsbdk4FSgqtthUjNL9h5q02iBIu8wDMsV7sOkAI2KDICZujbsAiyIqwGfRVx/wnpqEKzQMe",
+	"NGi/5pRBtD0rS+BnYGE7k0InMl4lhsPD7lkrit/jFilQ1zusnuRbwBc8lmBT9U0QQKh3vSdWE2plRcM6",
+	"mi05Gn7MjPe74IcwJP3iYPeAuILvpdk9U9Zp0CVG87VmkdsJ1QNhnRv2pPsx+vWXyk9MV8HAPyDxVXVX",
+	"Q4uLno0/Kln+uOiDqdm3B6ZL9OeGIZvpTh5dWkuNZpVjLq6NElSIR7XBtDEVkbLugXAipWJ+KKuWxGX0",
+	"+HNdlJ5PYUDnWeu2Nkdp2hVlTM0bLMLBQDFl8w1CUbuIGBtW0/bIb2Up+qq+XLiuw+us6sqGo9X0tNjR",
+	"arugZp/1DnggCgeo3FDl8RjJZNr1ZI0tNHsqbNkPMCoCpFcaTtzGrjAC/11C6Ix5tU+QBotE9Si0n8Uy",
+	"LJMasmSqXS/sIkt5OSHBxd7hUQDMtZ2V2gCGasv32aAWLOBe4ulnMjEyf+BHJQZkmirt4DERLhNUhISN",
+	"udLMNZ8nWp2YtXOlIa1/TSaQ8jFm2kglA5HvlfP00Sw5pEs+or8a6o4QW6+BNM2AhSQBotv/zQXhQBGX",
+	"Kf18RccsAMM/+xwyFrGoNRDg9EvkrWIJGUtmlKCE8vFEA76bc4xDFEtTcTGOGYZqSNE6QXfsLVfMxdio",
+	"ibxFHzgGCAH68kC4EQkpWJBBjNJs5M4rG8BbV25XAhdL5WfFdElg1aMAfaeBh5UfWNjGUaqysCb3tZA6",
+	"R6YO0CoE8+KK4Mw6qcJ4k5jfMEWOellcOkQ9OatwKKdeGhfu3zNFgorcAQKxsIo0DT244FwyY4lL4zGq",
+	"4kAE7qug1SbgqWDAgjXGaftpGJCjd+LoEkfUd0HkWaAMsnhMlpCjUcwFu0IPbFDBwr0YoaV8+1dD50Nm",
+	"E5bqOGmhNkAdS60E/6zi3bi8tVy7UFSlop+qWObFjt6KLDMh207v9Prkp+qn7QUq142mOmJ5vQD3uo4d",
+	"JGZlj5XJUYs9vmc6TYwGkwrwS7OotjfIDb7f/M7kjLMIowDMmrv8iLo+hXRAixV9VsW2L3YJt0BWOIc0",
+	"h1Sxo4M0icnF3087e4dHbv+dNtlaJijkJXjqRlWVSrk4quxAwZ20Xo8WZb+243W2O0BGLBPLcWu7Rr59",
+	"r0P8DrG2lZcWCsa0ui7xCrAwcvcQ/FzGueKG5WZaO95LdKRZQm4nPJwYPhtL8BVAKlDduOwFeq91PyWz",
+	"hN1wmaqM5k/gtrTlM1CSGOJw7eX4rPbgZ/WNli1WTfT1kizx/Kbr2/RTe21V5G7VDa2AjnrnQ/vWKMAB",
+	"NL36tpluKMAv9PZGapLJB/XduRpv91ntTbrawn1i7tGLi7eZuFXhEoEBhFJec5aPAIU6Vw9sySAeWz3y",
+	"hEujJO2jCbeE523EV3vBuLS3PNsahWK4zALSNIwQBG4MyN+Wf3rbWlu/QmnwZZO2q/sRG/0RBBebK/7H",
+	"0SRPK1EPbGbk96CttUtaV+sxlMuRTMZSd3xwgOrANHWtMnUOrrMTvFwykgSrC1pWSDOkSTLnYowcHWPc",
+	"zVUzS+Q4gbg6QQJq6a4olr+CEblCCOvaVWzN8Iqu2uY0JCDomd+4xlvwliZR7RVDk3tyusXbf3u2nr+w",
+	"CQapNTPXbe2A1MVTvTSbo8AEoZhNgs/CMlGoG7JYijEgX9NcXYXIQ0WnWKWeMA7R2Ld0jh4XgRYDNEOY",
+	"Fc8tJaYLjL8S7LYAulE8JhfpcMp18bCs7UL93Lm9ve2YjjtpEjNheo3WN3gXe4VaJXdyrN6HTrOFEuw2",
+	"Y18+9fYehnoNCaJla9r6w54TxYCCcqqtOClLLgWvFGf/y1YP1CtL5rkPAXxMNhg/S6zDiPtCJppq+wmH",
+	"zsqlJ4wnDsB4IE49GR0THKxrM4tON0/zsaA6TVjbwlBbn6crjUhAPCIUEhioiNpwOFPFkoHAlttetHt2",
+	"5Nln8F6ZtjjGGUcc4oeiLnnv4xMUBobOVYvB3R4IRFiJjETjPKoLR/88255Lm/X7EIETxUo8hly2yEHK",
+	"jT9qVMa5X0s2wxqp4TOwZc8UEsV9nHVv5IWWCdsgkhNO6h1CPeC9xXiPgzXf3DiEY2Gc5SiMQjbxb5++",
+	"tr8UAyzyDSHUpeah5+Jor7UZ68KitVvmWu+Qt/r5Y57c2zy7eP+qM0ukZqFmEVoP4FK3gBxg8afoiZvN",
+	"K+GtzMFHkLyhWXorTYBe2uqSU3KbuBqDcM2hv4FiFDYPyZQpBXUgKYlleC1TbR9BYQXk32TeHYi3wtwp",
+	"wCRRwHC6MVfEAjySJiXIrXjUJ0KSEf8MY2xlmcvOccItutkw1zkHwlc6nQdlvzKxAUUYQKd4LMkFOnsa",
+	"gcWjGDC4td0S2c3bXKWnmWf3Xpp7u3HBdOcMjSD9VUYUJErS/LvWs7fgTLygU3bBNfvba/q5TS7MwWdE",
+	"CgIZa3mGbPVKPaSoZi9Qc5dWSG27j7G37oDC+c3FVH/LH1N+bDcO9o4fZt4ZsJNlQM8UYSKqSfvaTp99",
+	"oqUkUyrmDuzJFrpcLimbRibI0bEtQxXPFNE0GTO98XUjU11rNXkpIlWSd72zZP3Zgbl0rrClq6KHvdaV",
+	"TpqCTuFKGgivtoVLYfdt10HBXh602pntDIaW2K2zRkHfue1uGVdLuJSWhlNfYZs5FTkMWJaqrtJ68+82",
+	"rfun/gKaVe7gKoM/vc71U7MZW7BFP4pP93Fdmn8qE/sFRrPKVNffxZey6C6voKpvl/HibfRHspS8tFJs",
+	"Fj/0/l2HC645tVeCTB/H9i55FK4R3fUKvBseVjUXYyNaJDQTBAUJTGMBGZrbF+6KPLamX2T4mfRuJcrU",
+	"osQNxCyRNzxCmJQad8UItZNJItMx5o4uRrS2clkAxvhMeX1ksAoYeT7mN0zkAN3OMwVeqsJViOFcmfol",
+	"b4WNcLvYOzxCzQTCJbrkciIVGwiaMALgl1xk+lebuIPiTo7jV25NmjNq7sJlOxa0yW6PTKH+tGq1B0LJ",
+	"3HIbUgvQMYToLcbMJZ3FTIFB2HbVJVXRdMMl4XMDAZFuNjbMLSlxu9Y6KX6umBM+sg33bvsFb2C3IjsH",
+	"W1o7TgrMJXjHP8pV99hxWR+ypcWAuGaGYWpuvMjhej94sNJwXk0Bj3PlfwQqqh7AIs0NaXj9CKFjlx6z",
+	"8fH7txakUZY6lgkHC+vyR3auk2bRuY7Va81tCuvZJqmoCQlsPYH6etjb26IquUjAoUzjiNgM6YRRc5gw",
+	"q1HdwgIIQwFQEHGZiHGhaQKR4lkPqGk2Bw2wQCET/gefzdSg8XiyRgZTuVUfqcXGV0XaR8MfSgLu1i7U",
+	"Y2i13a+lN3PY6MxTMxDZHZo99vPHXy7aJOBKGcGBppH5wT7PzA8QBQLnax1xx5Wcs6bveKjS0uxqLp84",
+	"IFnSzLBYyfckUOnQNAe4O0Mv+y6qhmjPncSOKdkrg4swTiM2EEGqWNLPSz/vmL/V/x/A2N2ng7TX2zuC",
+	"DjBosdvt4mc+/mlAmordsITGGINvS6ZQe5rcqOlACHabrUCXOKghCq4tu+SZ5JbvI2APQrxGhiAbdAnc",
+	"vcWIcMvyB0JPqCaAJ8MiL0ikacTFzKZdAiGD9IWfL96+Ocm7HlEep4mdT4CQdVcYr4Th45pNZzKhCY/n",
+	"V6mgN5RDzaUlsszdHGYeBnCONJ0hctEZ9wGHGwWE6cZh1GNHdDfs7I96w85BePi8c0wP9ju7bG+0Tw+G",
+	"h+ER1HEEiMsGHYaNIpJ0NXx0ER7aG8qsgH18YzgMgjSvYx2vBNt+ZOdcFWh1JUiQR7XOL1Ei2m/eujXH",
+	"aW/VO7y3v/783OlcenG+4oKryeLN2S+yKacYFW6bzSy3EBuxOu6tkE5oAyrKiYSL7Oa9eW7TELZy3Y//",
+	"wOzACgtsRUTetqLu/sKBcExotjRg7MFD496DdUPlY3BpcqlibXJIdMKZTSZUzFqe3OBOsiRKQ38ugGbI",
+	"jDyhbGRMnbu4cLQey21c6PTx3cc/SsEyeGKILAAvY5UD+WDrZwD76tsQBNhqmZBbRq+96MT/ZD+m8yHm",
+	"E1QP4LbMl7Ls+CfNzI2ZOYg9OGPr09ws/E9ntSaXMISlt+ONvGbbVhUh6gut18WKPa4OmdEQbicyZhgR",
+	"x6UgIzrl8bxL8ndLoLpTim8OBPfCiIzGUgix49oG1Kku+YAWjzYpRggwPhaFED2n9O/1eoSqgbhlcWwj",
+	"k3q9Y/L//u9ed6/VJtYAjI+buTAaQwTghIuxTbhdKJlgGJ0qFE3wSgE0Hdywfc+iLBsd0HP20thonKBq",
+	"Yg53q0oSMSt7b7XHWg42L2+0tu7xhww3rCBfFkHejN1djK0yH7fWR2/6E8f1lYp2VMT64SJ6HGCh3KA7",
+	"XxtG/j2IcetcKahB68cVdwmCfygSrCTRIK9022oPRADA+jOa6B14MKKaBlhgMUyTmHTg/QDt6Cg8BeWT",
+	"GbRzK42iUzYQXl1dFLcszluXvPO+AYAA6nmjhjKag7PqBGI87JPWJadvecjaAyGTAlg6R6sWCO62dmUb",
+	"zTNcACrDlQMpAFD2ykoxfa90SE19mDbxIC32uvvd3Tb58P51x65qCZW9VWaM35Niq4EbN0y53KXZ+aDV",
+	"Rquv1BMYuV8csaJAjKsTCnNlkfNguprFTdYddwFTv7L4WtBCbx+NYzJkZMLizKnjLgoR2cwSw2F8FIX2",
+	"QGD+rhOXtRekDGZQF1aUOYAJr6iFvFA2biDWKI9Mde5ewW4E5ra0/TdgcuY1a/YcCDnKgEL8ySwsdV4l",
+	"pxm44plBmwTZ521vXq0++lr98oYl/zj0DCU88yYy64FryMY8IQZ3kHoM9gqbDRbGubpqLFd5KK+3NFxD",
+	"UWBbkUJL0oTdHIiiaJBBMztBgBZEAajzWEgp7Nt6FwFICbAs3okwNONJCbaMR6pYVtOQW/g4K8TkkctG",
+	"hizOzFnbzP5KwQZCaTlT5FYm1yDvvEuYMjOxslqMWOw2xcG1AfrLotiH0h4yzePnvd5AJMwMM2Iaw/Vb",
+	"bUBxmWHkgz3WeXSdqyhry4imiv2UUHMEsgquh8Qw1pFVnwfCCZp9b4kNmcdSaX9FLC4erAqi1cDSFK4u",
+	"tzLfGb78HRrcC2sHsqJ/EDIxd0JnMyN3TuQtoN6AOmD5iyJmDlkWictCsdKrnUxh5udRzFzt0YCkAmBh",
+	"bFBF/tTpUMk41d6T0BRmpYHZzdwMLovF0JXDDPZMVXYshgYyEiifliqEmNuaOtoI5xOg16PVt1EUygPp",
+	"MjRhC8566F5VNgjU6HDPqCZTqXTLFq/d7XUwhKPg/cDQETg9huq4IsG7D5ek2+16Bb3AU7PzxX1wHn3d",
+	"8dgWcDzD+gvlRJW5Z9xDrSU6gQvs9g+7S6ZdaBVGgnncOa9owfKf4l2Hq2yLKTucJK8EtFcBmmZqxkK9",
+	"ZyidgFVWForYmp35+eOlPbK9oxdtgjZ0Euj5rE+o/v73W3PjWazITHbJDu1A5PiThsit+InTJkHBbN8n",
+	"QnbAaWeDV95TQ79TrjvfBbZj1SWXqE8ZLktFCBuZUM0yjKEZS7JAWpdxMkzDa6ZPMtBFC4I7ELh8WUeG",
+	"w96wJOGRORbQVClVzdxL5gzzAgPhihzsHcP8ByJ4z3Qy70CxhaBLYI7uKGV4m3N7wuth9bfpzirKKmUv",
+	"VEXN+bVVO8uMN9TsvFH6/rTe8MXoBT047pgfnYPw4HnneNRjnaPRC7Y/fB7u0d3d3AWHRwIDTqOrw/+Z",
+	"7P/zX73pL2vV5V01/6z0aW2N3buvUIWesL62W2rtUd13xfrd1ca9MpLKvX107ca7hI7rB+dewKfeSOjF",
+	"vJZzD/h/1fvZ469tVRWvgffmxhJcjNduJH+j1JBieoNGzNN/CS/lWrDQVe/tHa/53qWUv1Ixt++q7Rg8",
+	"LksFUT3Ndr+7QXqj1XA8T+VimaAz+8yfoUoQrAZOaHWlILs4fy4E9YepLOQ05aa3NconQ0dE2/YYnpIA",
+	"FdAgk70s/iTuYkKmcshjRuhs1vbK1bYAX1xIK98anSTwUQMCLz7aFrbsKB5BOy2yVK9WRt70QA7BlIVR",
+	"VJHT06BaAuhJ7YEQkozMJQKBkgGE3VgcJfN7kNsjYhnSeGJ0SADWlHIGSbI0ihKmFFNo4Xqxd7hnq+cO",
+	"xCwB3GFA48Saotbvpcx8p1lgD53N+jshjWPTYkWsE4qGuIsPhA3gnc2nKbrkDaAWICQLQf9T113atCbD",
+	"f0Chpj9QkR5X3inXFnOSreaZSy/vnS/4y/ny4k+uxBPXCwwL2Ami63bJuVZF+1LJDlNT0sljDf/5FZ0e",
+	"tDaT3faay7FSDPuJ6br17T0F+/uLFVZavmN3EGdWy8TuSN+jApMRO7wCTJTEXOm2de2jOb1NEjaLaWg9",
+	"PmguN4910SoHTg5b3Q0b6tbUW3osyeBpSi6tcTRc2aXCEfl2w/81b3hX3GkZ41j3Tt+xl/QaOvqFffLP",
+	"oKnjXFYr6U6EaWJhB0RjQ49565vmvkZN4Bx2QGXk80TXXKWGb5gr7CfhNlSEGwEV18eWL31XqDZCJvSG",
+	"5bq9stVIl+q0SG4PdH9h47lS+5BKLPb1kevJP8yi1V1XLgQgUwVgibdkOP+mEH+7Lu+kECNVWm96BYjn",
+	"Vi7SnS/4ywp9+VyTQgyKi5kmEuNDhIwYergnVEQxZCUCZ7K1aIxOLYWtrggPe8ElIfhmLy9fL1enPa70",
+	"TaleplQ3bbxsblRRbume4C5bQ5CyFFibX51HhqDedeUnlW3VgG4zdvd6e0Y1BEhpDEVehUfdJad5no2t",
+	"tWWfx4CTgfBKQb3oRHzMLdx1c/fQgZ3kaT1tF04DQUwzlthHTmxUFLzp66sDkVUAkQJCmSLGpgDG7kXA",
+	"e16yFeFD7YGoiB1qZ3FDDmXbJkJkeRVZ9An2N5epWY4uOaNx7IJTaIZSUwy/IZXRN1Uh98BWXLrQGRDF",
+	"fYI0MOGv36AR/V9+ovHa4QU4BDegB4qxr+tkDe1/r4LWIcSaYaoYUio3tIOxgnRO+KgKfvnJgvDXdWlv",
+	"zpUfNnY/91tXAVjkBwdC7nwW7Zhe/a2escUHweQtnNhivFyzJjS2hTKAi22tPM4niJZw0NsFiIGD3r5h",
+	"VjpNRIaU4Iev9BEawtBmgRp5ZDEpCoHG7SxC1MVFU4DSkWqxDputoFeOVbaBen5fNFYSg7QxJHsgAoTy",
+	"7RcnWIxZdiHxxQyjcmKWDTGX0gYVlnCIIe80r+mI53RsmS6gXWHwWxvSp4cy9b7RfMq65BUkIQ+EA/BM",
+	"GIEx2yC9anQN060XwmedqsRWuS4wfK4GIpyw8NqwEmnNDl7AMNhTVE2cHimE6ZGmhTZVJJLpMGYkncE1",
+	"OxARhSQKB60MhwUanZ5kBfG50gnVMgGMsFSYtlpd4vglmVAFCUVJKhQmm0P4uFmbmZRxH43BXAPoMtUp",
+	"lsgrjvuwt18x7nqsjUpQTy7c2X5wnIy6i81IfU6EaoQyAf/8RCaKkSHVGnNPqOkpSwp3p2GDS9G+UQK7",
+	"2O6dWN3HHywib5GtYRB2mRlkoDYuzYPO0X4jBWs9ZSDf12+X/gMEv20J32OVqPFajv3KOVwUw4LobIa5",
+	"CK07Sh9wr9fie1wwmoQTxHSaJWzEP7ubGK+eZkgV63AA/eKa3zBINrOPvOzuHh0UriaIX09jDcx2IGQS",
+	"QQLxcO6aQ/acaSnDefFms9/DZ28Q3smDnYJrnUvRxgrAMzrmgtrKBGGaKJn04eYjgWCf9Rl8EkD8UMEb",
+	"UKGzgGMiW9THckpUl80q7YC93dukvBMPiI9SHEdhh7iw2w4J/c3g+4Pn3W43qEV+9LZyWQ3NGdxr5v3/",
+	"Mxh8/1uvc/zpu/9qrFssMqP2DNDUvFc3pAUgzHWuMLREruzfKtgcC6akahkSZao2HsUFvvb1Qf1Z2a29",
+	"OuzUzfub+2oN9xUk7AK7DT1WU8XTH6CKGyoNBS0Cgi74v1K0YLm8H1DR5jPWNsrPjBr2XeY88dxlygmZ",
+	"TGnMFeagNXXCp1MWtckHwcEG9ubV2UmhVzDMAQNpZeXsvdTUohKpIOPL9BicZOXjTVulxyD7mmuoHA9p",
+	"iiGDSu4lIx/xLWZgo8MsaooIV83scadQoVYriBNWPX1F9QnVJGZUafKChBOa0NBsBaZR04EI5XTqEuki",
+	"D/nHIi5Sc0OOpdjjqPpgne9Kp99dtZHNDvvTxLFmk6uL4nIG3G9hrN+8dtsIY80KVDIRgd53L7G6kAW7",
+	"TkRrgXF5FfxKUayGKwEQ04n9vgDAQaqBfmr9cz4D+eabWxHwmi9W9cVcG/Rau8q9J+CWf7mo11Xb9jBu",
+	"1OzwbxD7ekKCKdMUoW8qYlrl8HcW6i65wPxrrE+Qqn4GRBBYZ78zGQtABAD+wTK4tKym53WJ6zwrh8x3",
+	"rTreJyKNLdCyp7TZj00XU3kDQfngTcVY3dw1JSSJpRizJIOGro2/fRyB5mnCb1cd0Sz2tnhUvwkmf/Xo",
+	"2+UMbHNpZCfHBrmj63Fz/re8hngWGAEZgUbj0hJK92TKm2sPK7lkERPwUglk562eGP0TeSNTfXLQO67G",
+	"IRbReb4S67jezTH1gFUKbvfun+jsPQhBXzDr4fVWEMCOtkfY9wwv2pys0wqq/ugCadxoOgjKg54iOaqy",
+	"NvjwPC0Pxc67muWtGIiCJ2oWp4iOlzCRxdQgypWDUc32yUJKIFZo7b3v8JOWoxA7w0vbShIRY1MLaeUj",
+	"ZxdrWGS43SXk4lw83hi5eLPr1zV/wdb0Mx5Un3/Pf04U+/PlyPynXLprOvDu6ru7QOCipd47w4EK8Bbb",
+	"YpS+3vJMVQEV35NRYpDF097+ZzGjCTKHEXCNDhZDwSAX57BZBP9fMFdXaBMwvY2sG/jKX8+88ZqPNNRG",
+	"N0tvo3g2ojOMxlqa1/UTPvJkvlNwxGUlh3JP4Dql+M43q8T3kM43WMbVnjebAv/N7bbS7TZ2dOmo3RLq",
+	"tr1sHwEc1o8NkkNNsbx2EcEWeBsIb4hki5VMDZH1B2IgOhly6SLirm0dQtj9yEVVqnnqBW1jqGVAmvb8",
+	"DwQpIttWxoHiINcKpNQSo6Ay8ZJkdmpEeQU00TEXrS45W0yUUZgYB/POHIH9cpyV0eNINVJuaeYWb7YY",
+	"UN81o6rvnLyRrjPnZkToGbs3IcXsGByGFxYMJUVx7BVR+v2sDKSrAlMaK4SZlWrkVVW0RUzLDxlSpwOH",
+	"zENp7xk/OxA2gPatsAzUCzBt52875zBpHvSOLY7nzxdv35juf+TmRpfPFDl9d06wCDbEsBMtZb9Yp32U",
+	"I1afA6ixxY+Gzy3FOhLM3tqpQLXGVbIYANlK2gcv3HOK3CZcsw44ZMEPj15YJsJkPtNVtkp0GQGveCBd",
+	"Bdp+GrcrTqvGRAnb/83h+s2uuQ2H69geoIXLd5mcufMFfi74VKu8m/kJ/ebaXO7arN2KeqdmzeL2HpUR",
+	"/dV8mUv26UH0eHvWNnBhdnOpsuDAjLnSJ3glO2+i8xoWhZyTsoAzEE7uKl3d14zNlF+qFu/+Ot/ig9/X",
+	"T+NVXHpMnEvRPy7f7t2/uD9xw3sXj/PSKqB5zhhWSAmpprEcp6xNhimPtVFvilWeI9I0fA+lbikA5aYq",
+	"8P4CO/9TQAGZqayBBAQz/ma9WW29UY42HCFbYtm29cZQuFNC0c5ntEYbHl0sswK6L5bMueWK1aL1wEgf",
+	"CqbHtP00uiNOqw6rx3z5TXf8z7vDHhgsxx6FhUO87Dba+QI/V0TW/lC6eywE5JBlxXoAUuvEjYIozeM4",
+	"qzlGy8VLBoJamBFzypsovxKus7pxUzLiiYIyMzUBt/nB/89XSe9CvX8UYSjTfGvJr17zrdnD3qOy0b+a",
+	"5rtknx5E87X8ZZnmC17FwPKIN3Tq6i55TwU2GPbEt+zDQ1aeoAkjI/6ZRRCZm5Uvy0z40y4pczFXrRJl",
+	"ZwQFrOA3KO4/uKDxNErv0hPilF7/pHwLz/lz6bCbSg14SDvu46XRCjby59Q9++fAofXntA4ebUHy+aaP",
+	"rqOPltbMJ88SSW1bRc1sruZycLKs0VQz529uosmMM6TpwImkgDBpc5OA21bQKYMU23olt9UlZbxLwT5r",
+	"KMmLsQ02haS2QF9xTR4Ms9bv5Im04uJEa6FsC9TzTVH+ZuzdDhZtgayW8qT17s6dL6rw5t0LtpwUqrf4",
+	"5Vlcqlpd3moF7/jm4l2h6G5ACEt03xUL33tqrvmX04s32taHUZVL7OBO3uJ1K7qQUsnhhRxUSLxhScfG",
+	"7Nl6xKxLLuk1U4SNRizUGfo1iizXFsiDQcmYOlX68eWVJ1Ku1zp5mZZdeQK/yR1/dQX9MeSOiqIyRUJ9",
+	"46qpOB0FS6p0XeY8xH8GUEqci3HgsO13D0hE56A74ZdMneqgTZQciES6qvpUkCEjs5gKwaITEsRU6Q+K",
+	"RacYVuoOiFWehjS8HieGrNquG0R9pRYgvIrzLJoj/sLFcb7ZIFbbIHJSV5hpuuwcIiU9slxQ62LPiuFk",
+	"INQulttoAidE33LBIxv1hdHa5JrNGYJkmdlygMbAycdSXpOYX7OBCKDAfUC+Jwf7ZEgVO9rzULlIc+/w",
+	"iAy5Vi1zwB2jUKE51gk4DcmIi4jEjF6DnZ6p7kCcWpD/3V623jNIAigsd715vsoG8q16DxRIaqoJGqXi",
+	"ORHytvWtnM8318HWq/NUMsJ7CyJrFuXJib+6OM96Zo8Nyupg1v9fzviB016+5492+W2hnI7iY8HFuHPN",
+	"5vUyr60iN6WaJZzGwEfbRLBbpjTGp9SEWmLjv5i2H1Loy7qpE/yKEaVmrpiZZuEkEoVZfxCrM2XsL2X0",
+	"QUcTLiEsjU/T3gbe1cG0mu52QAFiW69ZAuxZ5VaZa4bpeDNDzgBfxrXTpX7++MtFhmbWzFDQzHtBq0vO",
+	"cYkcJuJAgCgBQVoIXWJ6AoUOoGrzD20xC8VCKSJFmpbR9IsetIEIrtn8XSJndAwn4EcW03mA4mNGpM9w",
+	"lFAiTZEZD6/NBNKZPYLgZzNz5DqzdQFm0VwVZtkMEqZRO22RVGge21psaLXiOFUUggnqqlGXBDQeB8QO",
+	"36zDQBSdgIHd0tN4HFSJp+9hk3OKeiihNOsAO3xwwTSfUA3jcbT3LW7kjxk3inSCem7OBmu5YDU/SxVL",
+	"uBjJpUkNSlMR0SQiYUz5NHOkw7l7pvIcaZdG7b6wYVrNQM6Y4FHgQUQvHLOfmP6gWHJuxvKAd27WRwXR",
+	"n8Hs/Dt0e7XGobhOVadvpNH1eJRVpfr48WPHvMGENv0xV5iKMNPE3wYNLuAFBBYYNAJXFXn/kUZ8meEG",
+	"xDS8VsTtbnclKlDRPmp3gjTfzpg4/5GcSSFYqH2oYRjIFkJEiqT2Tqoira3Dze9Z48f155X3+frXJfP/",
+	"GIptf6kh2uGcvHt7cUmaVvhAOQUNJ8SywaGM5lXUjJ0mN46Yy4Plyln4uBGDRMga7UaaxI1+YwfI2ja4",
+	"EIVr2id73R5Ii8VTRWaJ1DKUcQb2oUjTlflqQ8GvFwe7B/jb88Pd58CiLfwPDnwRTOiSCcDXwfgnxL2L",
+	"wDkJv9ubhnAE2Eik1J2sfkI05UJ5fWROkIpuJl4eXZ4YRpoZ4Mb3hUivFth7hR8/ZDuxsZGLXfxKwwkX",
+	"LMM7AS2rEL2VAxFW4c7kcBCup5JrZ7HLM7+sbbWJuksujIRLY1DzhuZzzW9YJu/jqqITptA3avSLfZ7m",
+	"B0wVCii1yVQOeczaBAmzo3jEbCVEI1wACLwRx09QCwkNjfv1nL3uXV3exe5rwX+gssZq4B/StOgpHaXn",
+	"scOw8inVJnAudv3SAtmrIm20LXI8Vhxpe3icCC/vavn508tgwKopNdcskDX4Kqqr7Mir982T1xbbfs1v",
+	"mGBKWaRJGnH4a5bIIfPH99bddcoosf9fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

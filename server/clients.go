@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -59,9 +58,7 @@ func checkRedirectURIs(field string, uris []string) ([]string, error) {
 				return nil, bad("must name a host")
 			}
 		case "http":
-			host := u.Hostname()
-			ip := net.ParseIP(host)
-			if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			if !isLoopbackHost(u.Hostname()) {
 				return nil, bad("http is allowed only for localhost and loopback addresses; use https")
 			}
 		case "javascript", "data", "file", "vbscript":
@@ -239,14 +236,23 @@ func (s *Server) DeleteClientSecret(ctx context.Context, req gen.DeleteClientSec
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteSecret(ctx, c.ID, req.SecretId); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("secret")
-		}
+	if err := s.deleteSecret(ctx, c, req.SecretId); err != nil {
 		return nil, err
 	}
-	s.dropClient(req.Aid, c.ClientID)
 	return gen.DeleteClientSecret204Response{}, nil
+}
+
+// deleteSecret revokes a client's secret: it stops working at once on this node (the node
+// cache is dropped) and within the cache TTL on others.
+func (s *Server) deleteSecret(ctx context.Context, c *store.Client, secretID string) error {
+	if err := s.store.DeleteSecret(ctx, c.ID, secretID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("secret")
+		}
+		return err
+	}
+	s.dropClient(c.AID, c.ClientID)
+	return nil
 }
 
 // listSecrets pages through a client's secrets (never their values).

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"math/big"
 
@@ -115,6 +116,33 @@ func (k *keyring) open(sealed []byte, ad string) ([]byte, error) {
 		return nil, errors.New("sealed data too short")
 	}
 	return k.aead.Open(nil, sealed[:n], sealed[n:], []byte(ad))
+}
+
+// sealJSON encrypts v's JSON for a browser to carry (a form field, a cookie): AES-GCM bound
+// to ad, base64url.
+func (k *keyring) sealJSON(v any, ad string) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := k.seal(raw, ad)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// openJSON reverses sealJSON; any tampering, or another ad, is an error.
+func (k *keyring) openJSON(text, ad string, v any) error {
+	sealed, err := base64.RawURLEncoding.DecodeString(text)
+	if err != nil {
+		return err
+	}
+	raw, err := k.open(sealed, ad)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
 }
 
 // newUUID4 returns a random UUID.

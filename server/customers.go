@@ -100,6 +100,7 @@ func (s *Server) hashPassword(ctx context.Context, field, pw string) (string, er
 	h, err := s.pwpool.Hash(ctx, pw)
 	if errors.Is(err, passwords.ErrBusy) {
 		p := newProblem(http.StatusServiceUnavailable, "busy", "too many password operations at once; retry in a second")
+		p.Header = http.Header{"Retry-After": {"1"}}
 		return "", p
 	}
 	return h, err

@@ -115,11 +115,14 @@ func skipValidation(c echo.Context) bool {
 }
 
 // isPagePath: browser endpoints that answer with HTML pages or redirects, never JSON.
-func isPagePath(p string) bool {
+func isPagePath(p string) bool { return isAccountPath(p, pageSuffixes) }
+
+// isAccountPath: p is /v1/accounts/{aid} followed by exactly one of suffixes.
+func isAccountPath(p string, suffixes []string) bool {
 	if !strings.HasPrefix(p, "/v1/accounts/") {
 		return false
 	}
-	for _, suffix := range pageSuffixes {
+	for _, suffix := range suffixes {
 		if strings.HasSuffix(p, suffix) && strings.Count(p, "/") == 3+strings.Count(suffix, "/") {
 			return true
 		}
@@ -151,17 +154,7 @@ func protocolParamLimits(spec *openapi3.T) (map[string]int, error) {
 }
 
 // isProtocolPath: endpoints that speak RFC 6749 errors, never problem+json.
-func isProtocolPath(p string) bool {
-	if !strings.HasPrefix(p, "/v1/accounts/") {
-		return false
-	}
-	for _, suffix := range protocolSuffixes {
-		if strings.HasSuffix(p, suffix) && strings.Count(p, "/") == 3+strings.Count(suffix, "/") {
-			return true
-		}
-	}
-	return false
-}
+func isProtocolPath(p string) bool { return isAccountPath(p, protocolSuffixes) }
 
 var protocolSuffixes = []string{"/auth/token", "/auth/revoke", "/auth/introspect", "/customers/login", "/customers/change_password", "/userinfo", "/auth/oidc/token"}
 
@@ -305,11 +298,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	p := s.toProblem(c, err)
 	h := c.Response().Header()
-	var ph *problemWithHeaders
-	if errors.As(err, &ph) {
-		for k, v := range ph.header {
-			h[k] = v
-		}
+	for k, v := range p.Header {
+		h[k] = v
 	}
 	if p.Status == http.StatusUnauthorized {
 		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="twinid"`)

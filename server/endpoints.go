@@ -118,25 +118,7 @@ func (s *Server) RequestPasswordChange(ctx context.Context, req gen.RequestPassw
 	if typ == "" {
 		typ = string(gen.CustomerTypeCustomer)
 	}
-	_, key, ok := normEmail(email)
-	if !ok {
-		return gen.RequestPasswordChange202Response{}, nil
-	}
-	c, err := s.store.FindCustomer(ctx, acct.AID, typ, key, "")
-	if errors.Is(err, store.ErrNotFound) || (c != nil && c.Status == store.CustomerDisabled) {
-		return gen.RequestPasswordChange202Response{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if last, err := s.store.LatestCode(ctx, c.ID); err == nil && time.Since(time.UnixMilli(last.CreatedMS)) < codeResendGap {
-		return gen.RequestPasswordChange202Response{}, nil
-	}
-	purpose := store.PurposeReset
-	if c.Status == store.CustomerInvited {
-		purpose = store.PurposeInvitation
-	}
-	if err := s.issueCode(ctx, acct, c, purpose); err != nil {
+	if err := s.sendResetCode(ctx, acct, email, typ); err != nil {
 		return nil, err
 	}
 	return gen.RequestPasswordChange202Response{}, nil
@@ -183,7 +165,8 @@ func (s *Server) SetCustomerPassword(ctx context.Context, req gen.SetCustomerPas
 					switch oe.Status {
 					case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 						p := newProblem(oe.Status, "try_later", oe.Description)
-						return nil, &problemWithHeaders{problem: p, header: oe.Header}
+						p.Header = oe.Header
+						return nil, p
 					}
 					return nil, badField("wrong_password", "currentPassword", "the current password is wrong")
 				}
@@ -217,14 +200,6 @@ func (s *Server) SetCustomerPassword(ctx context.Context, req gen.SetCustomerPas
 	}
 	return gen.SetCustomerPassword204Response{}, nil
 }
-
-// problemWithHeaders is a problem with extra response headers (Retry-After).
-type problemWithHeaders struct {
-	*problem
-	header http.Header
-}
-
-func (p *problemWithHeaders) Unwrap() error { return p.problem }
 
 // revoke revokes a refresh token (its whole family) or an access token of the client.
 // Anything else, including another client's token, is answered 200 without effect.

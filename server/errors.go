@@ -14,6 +14,8 @@ type problem struct {
 	Detail string       `json:"detail,omitempty"`
 	Code   string       `json:"code,omitempty"`
 	Errors []fieldError `json:"errors,omitempty"`
+	// Header holds extra response headers (Retry-After).
+	Header http.Header `json:"-"`
 }
 
 type fieldError struct {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"time"
 
@@ -61,12 +60,7 @@ func (s *Server) applyOIDC(g *store.Grant, in *gen.GrantOIDCInput, creating bool
 			fieldError{Field: "oidc", Message: "only for type authorization_code"})
 	}
 	u, err := url.Parse(in.Authority)
-	loopback := false
-	if err == nil {
-		ip := net.ParseIP(u.Hostname())
-		loopback = u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
-	}
-	if err != nil || u.Host == "" || u.Fragment != "" || !(u.Scheme == "https" || (u.Scheme == "http" && loopback)) {
+	if err != nil || u.Host == "" || u.Fragment != "" || !(u.Scheme == "https" || (u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
 		return unprocessable("invalid_authority", "oidc.authority must be an https URL (http only for loopback)",
 			fieldError{Field: "oidc.authority", Message: "must be an https URL"})
 	}

@@ -80,6 +80,30 @@ func renderPage(name string, d pageData) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// htmlPage is a rendered page with its status (UTF-8, never cached), answering any of the
+// generated browser operations.
+type htmlPage struct {
+	status int
+	body   []byte
+}
+
+func (p htmlPage) write(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.status)
+	_, err := w.Write(p.body)
+	return err
+}
+
+func (p htmlPage) VisitAuthorizeResponse(w http.ResponseWriter) error            { return p.write(w) }
+func (p htmlPage) VisitSubmitLoginResponse(w http.ResponseWriter) error          { return p.write(w) }
+func (p htmlPage) VisitLogoutResponse(w http.ResponseWriter) error               { return p.write(w) }
+func (p htmlPage) VisitForgotPasswordPageResponse(w http.ResponseWriter) error   { return p.write(w) }
+func (p htmlPage) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error { return p.write(w) }
+func (p htmlPage) VisitResetPasswordPageResponse(w http.ResponseWriter) error    { return p.write(w) }
+func (p htmlPage) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error  { return p.write(w) }
+func (p htmlPage) VisitAcceptInvitationPageResponse(w http.ResponseWriter) error { return p.write(w) }
+
 // pageError is an error shown as an HTML page with its status.
 type pageError struct {
 	Status  int

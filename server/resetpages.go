@@ -1,14 +1,12 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/twinid/twinid/gen"
@@ -21,26 +19,6 @@ import (
 // the login page does not spoil that page's form.
 
 const pwCSRFCookie = "twinid_csrf_pw"
-
-// htmlPage is a rendered page with a status, for any generated response interface.
-type htmlPage struct {
-	status int
-	body   []byte
-}
-
-func (p htmlPage) write(w http.ResponseWriter) error {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.status)
-	_, err := w.Write(p.body)
-	return err
-}
-
-func (p htmlPage) VisitForgotPasswordPageResponse(w http.ResponseWriter) error   { return p.write(w) }
-func (p htmlPage) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error { return p.write(w) }
-func (p htmlPage) VisitResetPasswordPageResponse(w http.ResponseWriter) error    { return p.write(w) }
-func (p htmlPage) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error  { return p.write(w) }
-func (p htmlPage) VisitAcceptInvitationPageResponse(w http.ResponseWriter) error { return p.write(w) }
 
 func (s *Server) pageAccount(ctx context.Context, aid string) (*store.Account, error) {
 	acct, err := s.account(ctx, aid)
@@ -223,20 +201,12 @@ func (s *Server) resumeLink(acct *store.Account, ar, email string) string {
 	if ar == "" {
 		return ""
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(ar)
-	if err != nil {
-		return ""
-	}
-	raw, err := s.keyring.open(sealed, "authz:"+acct.AID)
-	if err != nil {
-		return ""
-	}
 	var r authzRequest
-	if json.Unmarshal(raw, &r) != nil {
+	if s.keyring.openJSON(ar, "authz:"+acct.AID, &r) != nil {
 		return ""
 	}
 	v := url.Values{"response_type": {"code"}, "client_id": {r.ClientID}, "redirect_uri": {r.RedirectURI},
-		"scope": {joinScopes(r.Scopes)}, "login_hint": {email}}
+		"scope": {strings.Join(r.Scopes, " ")}, "login_hint": {email}}
 	if r.State != "" {
 		v.Set("state", r.State)
 	}
@@ -251,15 +221,4 @@ func (s *Server) resumeLink(acct *store.Account, ar, email string) string {
 		v.Set("audience", r.Audience)
 	}
 	return s.issuer(acct.AID) + "/auth/authorize?" + v.Encode()
-}
-
-func joinScopes(sc []string) string {
-	var b bytes.Buffer
-	for i, x := range sc {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(x)
-	}
-	return b.String()
 }

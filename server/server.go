@@ -97,6 +97,7 @@ type Server struct {
 	pwpool   *passwords.Pool
 	mail     *mail.Queue
 	stop     context.CancelFunc
+	mailDone chan struct{}
 }
 
 // New builds the server and its HTTP handler.
@@ -142,8 +143,8 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	}
 	s.mail = mail.NewQueue(cfg.Mailer, 1000, cfg.Logger)
 	bg, stop := context.WithCancel(context.Background())
-	s.stop = stop
-	go s.mail.Run(bg)
+	s.stop, s.mailDone = stop, make(chan struct{})
+	go func() { s.mail.Run(bg); close(s.mailDone) }()
 	if cfg.RedisURL != "" {
 		if s.limits, err = newRedisLimiter(cfg.RedisURL); err != nil {
 			return nil, err
@@ -157,8 +158,12 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server's background workers after sending queued email.
-func (s *Server) Close() { s.stop() }
+// Close stops the server's background workers; it returns once queued email was handed
+// on (or its short drain deadline passed).
+func (s *Server) Close() {
+	s.stop()
+	<-s.mailDone
+}
 
 // FlushMail waits until queued email is sent (tests and shutdown).
 func (s *Server) FlushMail(ctx context.Context) error { return s.mail.Flush(ctx) }

@@ -217,12 +217,8 @@ func (s *Server) DeleteServiceAccountSecret(ctx context.Context, req gen.DeleteS
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteSecret(ctx, c.ID, req.SecretId); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("secret")
-		}
+	if err := s.deleteSecret(ctx, c, req.SecretId); err != nil {
 		return nil, err
 	}
-	s.dropClient(req.Aid, c.ClientID)
 	return gen.DeleteServiceAccountSecret204Response{}, nil
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -65,11 +64,19 @@ func str(p *string) string {
 // redirectBack builds the client's redirect with parameters (RFC 6749 §4.1.2, RFC 9207 iss).
 func (s *Server) redirectBack(aid, redirectURI string, v url.Values) string {
 	v.Set("iss", s.issuer(aid))
+	return withQuery(redirectURI, v)
+}
+
+// withQuery appends parameters to a URL that may have a query already.
+func withQuery(u string, v url.Values) string {
+	if len(v) == 0 {
+		return u
+	}
 	sep := "?"
-	if strings.Contains(redirectURI, "?") {
+	if strings.Contains(u, "?") {
 		sep = "&"
 	}
-	return redirectURI + sep + v.Encode()
+	return u + sep + v.Encode()
 }
 
 func (s *Server) authzError(aid, redirectURI, state, code, desc string) gen.AuthorizeResponseObject {
@@ -84,10 +91,7 @@ func (s *Server) authzError(aid, redirectURI, state, code, desc string) gen.Auth
 // Authorize implements GET .../auth/authorize.
 func (s *Server) Authorize(ctx context.Context, req gen.AuthorizeRequestObject) (gen.AuthorizeResponseObject, error) {
 	p := req.Params
-	acct, err := s.account(ctx, req.Aid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorPage(http.StatusNotFound, "There is no such account.")
-	}
+	acct, err := s.pageAccount(ctx, req.Aid)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +176,7 @@ func (s *Server) Authorize(ctx context.Context, req gen.AuthorizeRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return gen.Authorize200TexthtmlResponse{Body: bytes.NewReader(body), ContentLength: int64(len(body))}, nil
+	return htmlPage{status: http.StatusOK, body: body}, nil
 }
 
 // authzScopes splits the requested scopes into OpenID scopes and API scopes; API scopes
@@ -192,15 +196,7 @@ func authzScopes(cc *cachedClient, scope, audience string) ([]string, string, *o
 	if len(api) == 0 && audience == "" {
 		return oidc, "", nil
 	}
-	var held []store.Scope
-	for _, g := range cc.grants {
-		if g.GrantType != store.GrantAuthorizationCode {
-			continue
-		}
-		for _, sc := range g.Scopes {
-			held = append(held, store.Scope{Audience: g.Audience, Scope: sc})
-		}
-	}
+	held := cc.granted[store.GrantAuthorizationCode]
 	if len(held) == 0 {
 		return nil, "", invalidScope("the client holds no authorization_code grant for API scopes")
 	}
@@ -215,16 +211,11 @@ func authzScopes(cc *cachedClient, scope, audience string) ([]string, string, *o
 func (s *Server) loginPage(acct *store.Account, ar *authzRequest, ri requestInfo, msg, email string) ([]byte, error) {
 	csrf := csrfValue(ri, csrfCookie)
 	ar.CSRF, ar.Exp = csrf, time.Now().Add(loginFormTTL).Unix()
-	raw, err := json.Marshal(ar)
-	if err != nil {
-		return nil, err
-	}
-	sealed, err := s.keyring.seal(raw, "authz:"+acct.AID)
+	arText, err := s.keyring.sealJSON(ar, "authz:"+acct.AID)
 	if err != nil {
 		return nil, err
 	}
 	s.setCookie(ri, acct.AID, csrfCookie, csrf, int(loginFormTTL/time.Second))
-	arText := base64.RawURLEncoding.EncodeToString(sealed)
 	forgot := s.issuer(acct.AID) + "/auth/forgot-password?" + url.Values{"ar": {arText}, "email": {email}}.Encode()
 	return renderPage("login", pageData{Title: "Sign in", Account: s.settings(acct).EmailSenderName, Message: msg,
 		Action: s.issuer(acct.AID) + "/auth/login", AR: arText, Email: email, Link: forgot})
@@ -232,10 +223,15 @@ func (s *Server) loginPage(acct *store.Account, ar *authzRequest, ri requestInfo
 
 // setCookie adds a cookie scoped to the account's paths; maxAge < 0 deletes it.
 func (s *Server) setCookie(ri requestInfo, aid, name, value string, maxAge int) {
+	s.setCookieAt(ri, "/v1/accounts/"+aid+"/", name, value, maxAge)
+}
+
+// setCookieAt adds an HttpOnly, SameSite=Lax cookie (Secure on https) for path.
+func (s *Server) setCookieAt(ri requestInfo, path, name, value string, maxAge int) {
 	if ri.header == nil {
 		return
 	}
-	c := &http.Cookie{Name: name, Value: value, Path: "/v1/accounts/" + aid + "/", MaxAge: maxAge,
+	c := &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.cfg.PublicURL, "https://")}
 	ri.header.Add("Set-Cookie", c.String())
 }
@@ -296,10 +292,7 @@ func (s *Server) issueAuthCode(ctx context.Context, acct *store.Account, ar *aut
 
 // SubmitLogin implements POST .../auth/login, the hosted login form.
 func (s *Server) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObject) (gen.SubmitLoginResponseObject, error) {
-	acct, err := s.account(ctx, req.Aid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorPage(http.StatusNotFound, "There is no such account.")
-	}
+	acct, err := s.pageAccount(ctx, req.Aid)
 	if err != nil {
 		return nil, err
 	}
@@ -308,16 +301,8 @@ func (s *Server) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObje
 	}
 	ri := requestInfoFrom(ctx)
 	expired := errorPage(http.StatusBadRequest, "The sign-in form has expired or was not sent by this browser. Start again from the application.")
-	sealed, err := base64.RawURLEncoding.DecodeString(*req.Body.Ar)
-	if err != nil {
-		return nil, expired
-	}
-	raw, err := s.keyring.open(sealed, "authz:"+acct.AID)
-	if err != nil {
-		return nil, expired
-	}
 	var ar authzRequest
-	if err := json.Unmarshal(raw, &ar); err != nil || time.Now().Unix() > ar.Exp {
+	if err := s.keyring.openJSON(*req.Body.Ar, "authz:"+acct.AID, &ar); err != nil || time.Now().Unix() > ar.Exp {
 		return nil, expired
 	}
 	if cookie := ri.cookie(csrfCookie); cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(ar.CSRF)) != 1 {
@@ -337,7 +322,7 @@ func (s *Server) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObje
 		if err != nil {
 			return nil, err
 		}
-		return htmlLoginResponse{status: status, body: body}, nil
+		return htmlPage{status: status, body: body}, nil
 	}
 	if email == "" || password == "" {
 		return again(http.StatusBadRequest, "Enter your email and password.")
@@ -374,20 +359,6 @@ func (s *Server) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObje
 	s.setCookie(ri, acct.AID, sessionCookie, value, int(sessionAbsolute/time.Second))
 	s.setCookie(ri, acct.AID, csrfCookie, "", -1)
 	return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
-}
-
-// htmlLoginResponse is the login page again, with any status.
-type htmlLoginResponse struct {
-	status int
-	body   []byte
-}
-
-func (r htmlLoginResponse) VisitSubmitLoginResponse(w http.ResponseWriter) error {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(r.status)
-	_, err := w.Write(r.body)
-	return err
 }
 
 // authorizationCodeGrant exchanges a code (RFC 6749 §4.1.3, RFC 7636 §4.6). A code used
@@ -620,10 +591,7 @@ func (s *Server) userInfo(ctx context.Context, aid, bodyToken string) (*gen.User
 
 // Logout implements GET .../auth/logout (RP-initiated logout).
 func (s *Server) Logout(ctx context.Context, req gen.LogoutRequestObject) (gen.LogoutResponseObject, error) {
-	acct, err := s.account(ctx, req.Aid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorPage(http.StatusNotFound, "There is no such account.")
-	}
+	acct, err := s.pageAccount(ctx, req.Aid)
 	if err != nil {
 		return nil, err
 	}
@@ -666,14 +634,7 @@ func (s *Server) Logout(ctx context.Context, req gen.LogoutRequestObject) (gen.L
 		if st := str(p.State); st != "" {
 			v.Set("state", st)
 		}
-		loc := target
-		if len(v) > 0 {
-			sep := "?"
-			if strings.Contains(target, "?") {
-				sep = "&"
-			}
-			loc += sep + v.Encode()
-		}
+		loc := withQuery(target, v)
 		return gen.Logout303Response{Headers: gen.Logout303ResponseHeaders{Location: &loc}}, nil
 	}
 	body, err := renderPage("message", pageData{Title: "Signed out", Account: s.settings(acct).EmailSenderName,
@@ -681,7 +642,7 @@ func (s *Server) Logout(ctx context.Context, req gen.LogoutRequestObject) (gen.L
 	if err != nil {
 		return nil, err
 	}
-	return gen.Logout200TexthtmlResponse{Body: bytes.NewReader(body), ContentLength: int64(len(body))}, nil
+	return htmlPage{status: http.StatusOK, body: body}, nil
 }
 
 // verifyIDToken checks an ID token's signature (from the account's JWKS) and issuer, not

@@ -31,6 +31,9 @@ type cachedClient struct {
 	secrets []cachedSecret
 	// grants of an application client (service accounts hold scopes instead).
 	grants []store.Grant
+	// granted are the scopes of the grants by grant type, each with its grant's audience,
+	// worked out once when the client is cached.
+	granted map[string][]store.Scope
 }
 
 // grantsFor are the client's grants for an audience; typ "" matches every grant type.
@@ -85,6 +88,12 @@ func (s *Server) tokenClient(ctx context.Context, aid, clientID string) (*cached
 	if c.Kind != store.KindServiceAccount {
 		if cc.grants, err = s.store.ClientGrants(ctx, c.ID); err != nil {
 			return nil, err
+		}
+		cc.granted = map[string][]store.Scope{}
+		for _, g := range cc.grants {
+			for _, sc := range g.Scopes {
+				cc.granted[g.GrantType] = append(cc.granted[g.GrantType], store.Scope{Audience: g.Audience, Scope: sc})
+			}
 		}
 	}
 	for _, sec := range secs {
@@ -248,16 +257,7 @@ func (s *Server) clientFor(ctx context.Context, aid string, tr *tokenRequest) (*
 
 // CreateToken implements the token endpoint.
 func (s *Server) CreateToken(ctx context.Context, req gen.CreateTokenRequestObject) (gen.CreateTokenResponseObject, error) {
-	ri := requestInfoFrom(ctx)
-	tr, err := parseTokenRequest(ctx, ri.authorization)
-	if err != nil {
-		return nil, err
-	}
-	tr.remote = ri.remote
-	acct, err := s.account(ctx, req.Aid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, oauthErr(http.StatusNotFound, "invalid_request", "unknown account")
-	}
+	acct, tr, err := s.protocolAccount(ctx, req.Aid)
 	if err != nil {
 		return nil, err
 	}
@@ -342,15 +342,7 @@ func (s *Server) clientCredentials(ctx context.Context, acct *store.Account, tr 
 	}
 	held := cc.client.Scopes
 	if cc.client.Kind != store.KindServiceAccount {
-		held = nil
-		for _, g := range cc.grants {
-			if g.GrantType != store.GrantClientCredentials {
-				continue
-			}
-			for _, sc := range g.Scopes {
-				held = append(held, store.Scope{Audience: g.Audience, Scope: sc})
-			}
-		}
+		held = cc.granted[store.GrantClientCredentials]
 		if len(held) == 0 {
 			return nil, oauthErr(http.StatusBadRequest, "unauthorized_client", "this client holds no client_credentials grant")
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -157,18 +158,11 @@ func (s *Server) UpstreamAuthorize(ctx context.Context, req gen.UpstreamAuthoriz
 	verifier := newJTI() + newJTI()
 	st := upstreamLogin{ClientID: cc.client.ClientID, RedirectURI: redirect, Audience: g.Audience, Verifier: verifier,
 		Nonce: newJTI(), Exp: time.Now().Add(upstreamTTL).Unix()}
-	raw, _ := json.Marshal(st)
-	sealed, err := s.keyring.seal(raw, "upstream:"+acct.AID)
+	sealed, err := s.keyring.sealJSON(st, "upstream:"+acct.AID)
 	if err != nil {
 		return nil, err
 	}
-	ri := requestInfoFrom(ctx)
-	if ri.header != nil {
-		c := &http.Cookie{Name: upstreamCookie, Value: base64.RawURLEncoding.EncodeToString(sealed),
-			Path: "/v1/accounts/" + acct.AID + "/auth/oidc", MaxAge: int(upstreamTTL / time.Second), HttpOnly: true,
-			SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.cfg.PublicURL, "https://")}
-		ri.header.Add("Set-Cookie", c.String())
-	}
+	s.setCookieAt(requestInfoFrom(ctx), upstreamCookiePath(acct.AID), upstreamCookie, sealed, int(upstreamTTL/time.Second))
 	scopes := strings.Fields(str(p.Scope))
 	if !slices.Contains(scopes, "openid") {
 		scopes = append([]string{"openid"}, scopes...)
@@ -180,11 +174,7 @@ func (s *Server) UpstreamAuthorize(ctx context.Context, req gen.UpstreamAuthoriz
 	if state := str(p.State); state != "" {
 		v.Set("state", state)
 	}
-	sep := "?"
-	if strings.Contains(meta.AuthorizationEndpoint, "?") {
-		sep = "&"
-	}
-	loc := meta.AuthorizationEndpoint + sep + v.Encode()
+	loc := withQuery(meta.AuthorizationEndpoint, v)
 	return gen.UpstreamAuthorize303Response{Headers: gen.UpstreamAuthorize303ResponseHeaders{Location: &loc}}, nil
 }
 
@@ -220,13 +210,7 @@ func (s *Server) UpstreamToken(ctx context.Context, req gen.UpstreamTokenRequest
 	// The login must come from the browser that started it.
 	var st upstreamLogin
 	ri := requestInfoFrom(ctx)
-	sealed, err := base64.RawURLEncoding.DecodeString(ri.cookie(upstreamCookie))
-	if err == nil {
-		var raw []byte
-		if raw, err = s.keyring.open(sealed, "upstream:"+acct.AID); err == nil {
-			err = json.Unmarshal(raw, &st)
-		}
-	}
+	err = s.keyring.openJSON(ri.cookie(upstreamCookie), "upstream:"+acct.AID, &st)
 	if err != nil || time.Now().Unix() > st.Exp || st.ClientID != clientID || st.RedirectURI != redirect || st.Audience != g.Audience {
 		return nil, invalidGrant("this login was not started in this browser, or it expired; start again")
 	}
@@ -272,7 +256,7 @@ func (s *Server) UpstreamToken(ctx context.Context, req gen.UpstreamTokenRequest
 	if err != nil {
 		return nil, err
 	}
-	s.clearUpstreamCookie(ri, acct.AID)
+	s.setCookieAt(ri, upstreamCookiePath(acct.AID), upstreamCookie, "", -1)
 	var scopes []string
 	for _, sc := range g.Scopes {
 		if !strings.HasPrefix(sc, upstreamScopeStart) {
@@ -298,13 +282,8 @@ func (s *Server) UpstreamToken(ctx context.Context, req gen.UpstreamTokenRequest
 	return gen.UpstreamToken200JSONResponse{Body: out, Headers: gen.UpstreamToken200ResponseHeaders{CacheControl: &noStore}}, nil
 }
 
-func (s *Server) clearUpstreamCookie(ri requestInfo, aid string) {
-	if ri.header == nil {
-		return
-	}
-	c := &http.Cookie{Name: upstreamCookie, Value: "", Path: "/v1/accounts/" + aid + "/auth/oidc", MaxAge: -1, HttpOnly: true}
-	ri.header.Add("Set-Cookie", c.String())
-}
+// upstreamCookiePath limits the upstream login cookie to the upstream endpoints.
+func upstreamCookiePath(aid string) string { return "/v1/accounts/" + aid + "/auth/oidc" }
 
 // verifyUpstreamIDToken checks signature (upstream JWKS), iss, aud, exp and nonce.
 func (s *Server) verifyUpstreamIDToken(ctx context.Context, meta *providerMeta, clientID, tok, nonce string) (map[string]any, error) {
@@ -362,24 +341,27 @@ func (s *Server) linkUpstream(ctx context.Context, acct *store.Account, g *store
 	phone, _ := claims["phone_number"].(string)
 	_, emailKey, emailOK := normEmail(email)
 	phoneE164, phoneOK := normPhone(phone)
+	// Email and phone are each unique per account and type, so each matches at most one
+	// customer; the two may match different ones.
 	found := map[string]store.Customer{}
-	if slices.Contains(g.Scopes, matchEmailScope) && emailOK && claims["email_verified"] == true {
-		rows, err := s.store.CustomersByIdent(ctx, acct.AID, typ, emailKey, "", 2)
-		if err != nil {
-			return nil, err
+	match := func(allowed, verified bool, emailNorm, phone string) error {
+		if !allowed || !verified {
+			return nil
 		}
-		for _, r := range rows {
-			found[r.ID] = r
+		c, err := s.store.FindCustomer(ctx, acct.AID, typ, emailNorm, phone)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
 		}
+		if err == nil {
+			found[c.ID] = *c
+		}
+		return err
 	}
-	if slices.Contains(g.Scopes, matchPhoneScope) && phoneOK && claims["phone_number_verified"] == true {
-		rows, err := s.store.CustomersByIdent(ctx, acct.AID, typ, "", phoneE164, 2)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			found[r.ID] = r
-		}
+	if err := match(slices.Contains(g.Scopes, matchEmailScope), emailOK && claims["email_verified"] == true, emailKey, ""); err != nil {
+		return nil, err
+	}
+	if err := match(slices.Contains(g.Scopes, matchPhoneScope), phoneOK && claims["phone_number_verified"] == true, "", phoneE164); err != nil {
+		return nil, err
 	}
 	x := &store.ExternalIdentity{AID: acct.AID, Authority: authority, Subject: sub, CreatedAt: time.Now().UTC()}
 	switch len(found) {
@@ -428,6 +410,8 @@ func (s *Server) linkUpstream(ctx context.Context, acct *store.Account, g *store
 	return nc, nil
 }
 
+// isLoopbackHost: http is allowed only for these hosts (RFC 8252 §7.3; tests).
 func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }

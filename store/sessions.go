@@ -70,20 +70,6 @@ func (s *Store) IdentityCustomer(ctx context.Context, aid, authority, subject st
 	return &c, nil
 }
 
-// CustomersByIdent lists (at most limit) customers of a type with this normalised email or
-// phone number across... exactly one identifier.
-func (s *Store) CustomersByIdent(ctx context.Context, aid, typ, emailNorm, phone string, limit int) ([]Customer, error) {
-	var rows []Customer
-	q := s.q(ctx).Where("aid = ? AND type = ?", aid, typ)
-	if emailNorm != "" {
-		q = q.Where("email_norm = ?", emailNorm)
-	} else {
-		q = q.Where("phone_number = ?", phone)
-	}
-	err := q.Limit(limit).Find(&rows).Error
-	return rows, translate(err)
-}
-
 // LinkIdentity links an upstream identity to a customer (creating the customer first when
 // create is set), in one transaction.
 func (s *Store) LinkIdentity(ctx context.Context, x *ExternalIdentity, create *Customer) error {

@@ -72,15 +72,7 @@ SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0 FROM rotated`,
 			old.RotatedMS = ms(now)
 			return nil
 		}
-		var cur RefreshToken
-		if err := s.q(ctx).Where("id = ?", old.ID).Take(&cur).Error; err != nil {
-			return translate(err)
-		}
-		if cur.RevokedMS != 0 {
-			return ErrRevoked
-		}
-		*old = cur
-		return ErrRotated
+		return s.lostRotation(ctx, old)
 	}
 	return s.InTx(ctx, func(tx *Store) error {
 		res := tx.q(ctx).Model(&RefreshToken{}).
@@ -90,19 +82,25 @@ SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0 FROM rotated`,
 			return translate(res.Error)
 		}
 		if res.RowsAffected == 0 {
-			var cur RefreshToken
-			if err := tx.q(ctx).Where("id = ?", old.ID).Take(&cur).Error; err != nil {
-				return translate(err)
-			}
-			if cur.RevokedMS != 0 {
-				return ErrRevoked
-			}
-			*old = cur
-			return ErrRotated
+			return tx.lostRotation(ctx, old)
 		}
 		old.RotatedMS = ms(now)
 		return translate(tx.q(ctx).Create(next).Error)
 	})
+}
+
+// lostRotation tells why old was not rotated (ErrRevoked, or ErrRotated with old reloaded,
+// so the caller sees when it was rotated).
+func (s *Store) lostRotation(ctx context.Context, old *RefreshToken) error {
+	var cur RefreshToken
+	if err := s.q(ctx).Where("id = ?", old.ID).Take(&cur).Error; err != nil {
+		return translate(err)
+	}
+	if cur.RevokedMS != 0 {
+		return ErrRevoked
+	}
+	*old = cur
+	return ErrRotated
 }
 
 // RevokeFamily revokes every live token of a rotation family; it reports how many.
@@ -115,11 +113,6 @@ func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time
 func (s *Store) revokeCustomerTokens(ctx context.Context, customerID string, now time.Time) error {
 	return translate(s.q(ctx).Model(&RefreshToken{}).Where("customer_id = ? AND revoked_ms = 0", customerID).
 		Update("revoked_ms", ms(now)).Error)
-}
-
-// RevokeCustomerTokens revokes every refresh token of a customer.
-func (s *Store) RevokeCustomerTokens(ctx context.Context, customerID string, now time.Time) error {
-	return s.revokeCustomerTokens(ctx, customerID, now)
 }
 
 // RevokeAccessToken records an access token's jti as revoked until it expires.

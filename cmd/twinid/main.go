@@ -163,6 +163,7 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 	}
 	cancelBG()
 	<-bgDone
+	srv.Close() // sends what is still in the email queue
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
