@@ -2742,6 +2742,15 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description An error page (no such account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
         };
     };
     submitLogin: {
@@ -2781,6 +2790,24 @@ export interface operations {
             };
             /** @description An error page (expired or forged form). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The login page again, with a generic wrong-password message. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2853,6 +2880,15 @@ export interface operations {
             };
             /** @description An error page. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2974,6 +3010,15 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description An error page (no such account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
         };
     };
     submitForgotPassword: {
@@ -3010,6 +3055,15 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description An error page (no such account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
         };
     };
     resetPasswordPage: {
@@ -3033,6 +3087,15 @@ export interface operations {
         responses: {
             /** @description The form. */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3076,8 +3139,26 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description An error page (no such account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Too many wrong codes. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The form again, with a message (too many password operations at once). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3106,6 +3187,15 @@ export interface operations {
         responses: {
             /** @description The form. */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3150,6 +3240,15 @@ export interface operations {
             };
             /** @description An error page (unknown client, no such grant, unregistered redirect URI). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
