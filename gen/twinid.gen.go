@@ -1501,6 +1501,9 @@ type OAuthBadRequest = OAuthError
 // OAuthForbidden RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
 type OAuthForbidden = OAuthError
 
+// OAuthLoginLockedOut RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
+type OAuthLoginLockedOut = OAuthError
+
 // OAuthNotFound RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client tokens).
 type OAuthNotFound = OAuthError
 
@@ -2878,7 +2881,7 @@ type ClientInterface interface {
 
 	// ListCustomers List and search customers
 	//
-	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number, not both (422). Results are
 	// ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
 	// paginated by cursor: pass `nextCursor` as `startingAfter`.
 	//
@@ -2890,8 +2893,8 @@ type ClientInterface interface {
 	// Email and phone number are unique per account and type, compared case-insensitively after
 	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 	// `active`; without one the customer is `invited` and receives an email with a verification code
-	// and a link (an email address is then required). Passwords: at least 8 characters, not a
-	// commonly used password; stored as argon2id hashes.
+	// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+	// characters, not a commonly used password (else 422); stored as argon2id hashes.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2903,8 +2906,8 @@ type ClientInterface interface {
 	// Email and phone number are unique per account and type, compared case-insensitively after
 	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 	// `active`; without one the customer is `invited` and receives an email with a verification code
-	// and a link (an email address is then required). Passwords: at least 8 characters, not a
-	// commonly used password; stored as argon2id hashes.
+	// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+	// characters, not a commonly used password (else 422); stored as argon2id hashes.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2958,6 +2961,7 @@ type ClientInterface interface {
 	// With the password-reset token of a verification code (single use), with the customer's own
 	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	// A disabled customer's password cannot be set (409).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2969,6 +2973,7 @@ type ClientInterface interface {
 	// With the password-reset token of a verification code (single use), with the customer's own
 	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	// A disabled customer's password cannot be set (409).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4418,7 +4423,7 @@ func (c *Client) LoginCustomerWithFormdataBody(ctx context.Context, aid Aid, bod
 
 // ListCustomers List and search customers
 //
-// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+// Search by a prefix of the email (case-insensitive) or of the E.164 phone number, not both (422). Results are
 // ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
 // paginated by cursor: pass `nextCursor` as `startingAfter`.
 //
@@ -4440,8 +4445,8 @@ func (c *Client) ListCustomers(ctx context.Context, aid Aid, params *ListCustome
 // Email and phone number are unique per account and type, compared case-insensitively after
 // normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 // `active`; without one the customer is `invited` and receives an email with a verification code
-// and a link (an email address is then required). Passwords: at least 8 characters, not a
-// commonly used password; stored as argon2id hashes.
+// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+// characters, not a commonly used password (else 422); stored as argon2id hashes.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4463,8 +4468,8 @@ func (c *Client) CreateCustomerWithBody(ctx context.Context, aid Aid, contentTyp
 // Email and phone number are unique per account and type, compared case-insensitively after
 // normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 // `active`; without one the customer is `invited` and receives an email with a verification code
-// and a link (an email address is then required). Passwords: at least 8 characters, not a
-// commonly used password; stored as argon2id hashes.
+// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+// characters, not a commonly used password (else 422); stored as argon2id hashes.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4578,6 +4583,7 @@ func (c *Client) ResendInvitation(ctx context.Context, aid Aid, customerId Custo
 // With the password-reset token of a verification code (single use), with the customer's own
 // access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 // tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+// A disabled customer's password cannot be set (409).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4599,6 +4605,7 @@ func (c *Client) SetCustomerPasswordWithBody(ctx context.Context, aid Aid, custo
 // With the password-reset token of a verification code (single use), with the customer's own
 // access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 // tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+// A disabled customer's password cannot be set (409).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9494,7 +9501,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListCustomersWithResponse List and search customers
 	//
-	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number, not both (422). Results are
 	// ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
 	// paginated by cursor: pass `nextCursor` as `startingAfter`.
 	//
@@ -9508,8 +9515,8 @@ type ClientWithResponsesInterface interface {
 	// Email and phone number are unique per account and type, compared case-insensitively after
 	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 	// `active`; without one the customer is `invited` and receives an email with a verification code
-	// and a link (an email address is then required). Passwords: at least 8 characters, not a
-	// commonly used password; stored as argon2id hashes.
+	// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+	// characters, not a commonly used password (else 422); stored as argon2id hashes.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9521,8 +9528,8 @@ type ClientWithResponsesInterface interface {
 	// Email and phone number are unique per account and type, compared case-insensitively after
 	// normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 	// `active`; without one the customer is `invited` and receives an email with a verification code
-	// and a link (an email address is then required). Passwords: at least 8 characters, not a
-	// commonly used password; stored as argon2id hashes.
+	// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+	// characters, not a commonly used password (else 422); stored as argon2id hashes.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9582,6 +9589,7 @@ type ClientWithResponsesInterface interface {
 	// With the password-reset token of a verification code (single use), with the customer's own
 	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	// A disabled customer's password cannot be set (409).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9593,6 +9601,7 @@ type ClientWithResponsesInterface interface {
 	// With the password-reset token of a verification code (single use), with the customer's own
 	// access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 	// tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+	// A disabled customer's password cannot be set (409).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10103,6 +10112,8 @@ type CreateAccountResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateAccountResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10144,6 +10155,11 @@ func (r CreateAccountResponse) GetApplicationproblemJSON415() *UnsupportedMediaT
 	return r.ApplicationproblemJSON415
 }
 
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateAccountResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateAccountResponse) GetBody() []byte {
 	return r.Body
@@ -10181,6 +10197,8 @@ type DeleteAccountResponse401Headers struct {
 type DeleteAccountResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -10191,6 +10209,11 @@ type DeleteAccountResponse struct {
 	ApplicationproblemJSON422 *Unprocessable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteAccountResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteAccountResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -10252,6 +10275,8 @@ type GetAccountResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Account
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -10265,6 +10290,11 @@ type GetAccountResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetAccountResponse) GetJSON200() *Account {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetAccountResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -10333,6 +10363,8 @@ type UpdateAccountResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateAccountResponse401Headers
 }
@@ -10370,6 +10402,11 @@ func (r UpdateAccountResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
 func (r UpdateAccountResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
 	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateAccountResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
 }
 
 // GetBody returns the raw response body bytes
@@ -10411,6 +10448,8 @@ type GetJWKSResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *JWKS
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -10420,6 +10459,11 @@ type GetJWKSResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetJWKSResponse) GetJSON200() *JWKS {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetJWKSResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -10466,6 +10510,8 @@ type GetOpenIDConfigurationResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *OpenIDConfiguration
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -10475,6 +10521,11 @@ type GetOpenIDConfigurationResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenIDConfigurationResponse) GetJSON200() *OpenIDConfiguration {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOpenIDConfigurationResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -11484,6 +11535,8 @@ type DeleteClientResponse401Headers struct {
 type DeleteClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -11492,6 +11545,11 @@ type DeleteClientResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteClientResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteClientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -11548,6 +11606,8 @@ type GetClientResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *OAuthClient
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -11561,6 +11621,11 @@ type GetClientResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetClientResponse) GetJSON200() *OAuthClient {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetClientResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -11907,6 +11972,8 @@ type DeleteClientSecretResponse401Headers struct {
 type DeleteClientSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -11915,6 +11982,11 @@ type DeleteClientSecretResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteClientSecretResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteClientSecretResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -12076,11 +12148,8 @@ type LoginCustomerResponse413Headers struct {
 
 // LoginCustomerResponse429Headers the declared response headers of an HTTP 429 response for LoginCustomer
 type LoginCustomerResponse429Headers struct {
-	CacheControl       *string
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	RetryAfter         *int
+	CacheControl *string
+	RetryAfter   *int
 }
 
 // LoginCustomerResponse503Headers the declared response headers of an HTTP 503 response for LoginCustomer
@@ -12104,7 +12173,7 @@ type LoginCustomerResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *OAuthBadRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *OAuthTooManyRequests
+	JSON429 *OAuthLoginLockedOut
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *OAuthUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -12152,7 +12221,7 @@ func (r LoginCustomerResponse) GetJSON413() *OAuthBadRequest {
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r LoginCustomerResponse) GetJSON429() *OAuthTooManyRequests {
+func (r LoginCustomerResponse) GetJSON429() *OAuthLoginLockedOut {
 	return r.JSON429
 }
 
@@ -12208,6 +12277,8 @@ type ListCustomersResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListCustomersResponse401Headers
 }
@@ -12235,6 +12306,11 @@ func (r ListCustomersResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ListCustomersResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListCustomersResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
 }
 
 // GetBody returns the raw response body bytes
@@ -12276,6 +12352,11 @@ type CreateCustomerResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateCustomerResponse503Headers the declared response headers of an HTTP 503 response for CreateCustomer
+type CreateCustomerResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12297,10 +12378,14 @@ type CreateCustomerResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateCustomerResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateCustomerResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCustomerResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -12348,6 +12433,11 @@ func (r CreateCustomerResponse) GetApplicationproblemJSON422() *Unprocessable {
 	return r.ApplicationproblemJSON422
 }
 
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateCustomerResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateCustomerResponse) GetBody() []byte {
 	return r.Body
@@ -12385,6 +12475,8 @@ type DeleteCustomerResponse401Headers struct {
 type DeleteCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -12393,6 +12485,11 @@ type DeleteCustomerResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteCustomerResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteCustomerResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -12449,6 +12546,8 @@ type GetCustomerResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Customer
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -12462,6 +12561,11 @@ type GetCustomerResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetCustomerResponse) GetJSON200() *Customer {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCustomerResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -12620,6 +12724,8 @@ type ResendInvitationResponse401Headers struct {
 type ResendInvitationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -12630,6 +12736,11 @@ type ResendInvitationResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ResendInvitationResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResendInvitationResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -12707,6 +12818,8 @@ type SetCustomerPasswordResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -12743,6 +12856,11 @@ func (r SetCustomerPasswordResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r SetCustomerPasswordResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SetCustomerPasswordResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -12807,6 +12925,8 @@ type UnlockCustomerResponse401Headers struct {
 type UnlockCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -12815,6 +12935,11 @@ type UnlockCustomerResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UnlockCustomerResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnlockCustomerResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13056,6 +13181,8 @@ type DeleteGrantResponse401Headers struct {
 type DeleteGrantResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13064,6 +13191,11 @@ type DeleteGrantResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteGrantResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteGrantResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13120,6 +13252,8 @@ type GetGrantResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Grant
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13133,6 +13267,11 @@ type GetGrantResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetGrantResponse) GetJSON200() *Grant {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetGrantResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13471,6 +13610,8 @@ type DeleteScopeResponse401Headers struct {
 type DeleteScopeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13483,6 +13624,11 @@ type DeleteScopeResponse struct {
 	ApplicationproblemJSON422 *Unprocessable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteScopeResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteScopeResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13549,6 +13695,8 @@ type GetScopeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Scope
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13562,6 +13710,11 @@ type GetScopeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetScopeResponse) GetJSON200() *Scope {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetScopeResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13900,6 +14053,8 @@ type DeleteServiceAccountResponse401Headers struct {
 type DeleteServiceAccountResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13908,6 +14063,11 @@ type DeleteServiceAccountResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteServiceAccountResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteServiceAccountResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13964,6 +14124,8 @@ type GetServiceAccountResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ServiceAccount
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13977,6 +14139,11 @@ type GetServiceAccountResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetServiceAccountResponse) GetJSON200() *ServiceAccount {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetServiceAccountResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -14316,6 +14483,8 @@ type DeleteServiceAccountSecretResponse401Headers struct {
 type DeleteServiceAccountSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -14324,6 +14493,11 @@ type DeleteServiceAccountSecretResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteServiceAccountSecretResponse401Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteServiceAccountSecretResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -14380,6 +14554,8 @@ type ListSigningKeysResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SigningKeyList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -14393,6 +14569,11 @@ type ListSigningKeysResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListSigningKeysResponse) GetJSON200() *SigningKeyList {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListSigningKeysResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -14529,20 +14710,34 @@ func (r RotateSigningKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetUserInfoResponse400Headers the declared response headers of an HTTP 400 response for GetUserInfo
+type GetUserInfoResponse400Headers struct {
+	CacheControl *string
+}
+
 type GetUserInfoResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserInfo
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthError
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *OAuthError
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetUserInfoResponse400Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetUserInfoResponse) GetJSON200() *UserInfo {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUserInfoResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -14584,20 +14779,43 @@ func (r GetUserInfoResponse) ContentType() string {
 	return ""
 }
 
+// PostUserInfoResponse400Headers the declared response headers of an HTTP 400 response for PostUserInfo
+type PostUserInfoResponse400Headers struct {
+	CacheControl *string
+}
+
+// PostUserInfoResponse413Headers the declared response headers of an HTTP 413 response for PostUserInfo
+type PostUserInfoResponse413Headers struct {
+	CacheControl *string
+}
+
 type PostUserInfoResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UserInfo
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthError
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *OAuthError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *OAuthBadRequest
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PostUserInfoResponse400Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PostUserInfoResponse413Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r PostUserInfoResponse) GetJSON200() *UserInfo {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PostUserInfoResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -14608,6 +14826,11 @@ func (r PostUserInfoResponse) GetJSON401() *OAuthError {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PostUserInfoResponse) GetJSON403() *OAuthError {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PostUserInfoResponse) GetJSON413() *OAuthBadRequest {
+	return r.JSON413
 }
 
 // GetBody returns the raw response body bytes
@@ -15623,7 +15846,7 @@ func (c *ClientWithResponses) LoginCustomerWithFormdataBodyWithResponse(ctx cont
 
 // ListCustomersWithResponse List and search customers
 //
-// Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+// Search by a prefix of the email (case-insensitive) or of the E.164 phone number, not both (422). Results are
 // ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
 // paginated by cursor: pass `nextCursor` as `startingAfter`.
 //
@@ -15643,8 +15866,8 @@ func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, aid
 // Email and phone number are unique per account and type, compared case-insensitively after
 // normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 // `active`; without one the customer is `invited` and receives an email with a verification code
-// and a link (an email address is then required). Passwords: at least 8 characters, not a
-// commonly used password; stored as argon2id hashes.
+// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+// characters, not a commonly used password (else 422); stored as argon2id hashes.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15662,8 +15885,8 @@ func (c *ClientWithResponses) CreateCustomerWithBodyWithResponse(ctx context.Con
 // Email and phone number are unique per account and type, compared case-insensitively after
 // normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
 // `active`; without one the customer is `invited` and receives an email with a verification code
-// and a link (an email address is then required). Passwords: at least 8 characters, not a
-// commonly used password; stored as argon2id hashes.
+// and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+// characters, not a commonly used password (else 422); stored as argon2id hashes.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15759,6 +15982,7 @@ func (c *ClientWithResponses) ResendInvitationWithResponse(ctx context.Context, 
 // With the password-reset token of a verification code (single use), with the customer's own
 // access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 // tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+// A disabled customer's password cannot be set (409).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15776,6 +16000,7 @@ func (c *ClientWithResponses) SetCustomerPasswordWithBodyWithResponse(ctx contex
 // With the password-reset token of a verification code (single use), with the customer's own
 // access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
 // tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+// A disabled customer's password cannot be set (409).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16480,6 +16705,13 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	}
 
 	switch {
@@ -16524,6 +16756,13 @@ func ParseDeleteAccountResponse(rsp *http.Response) (*DeleteAccountResponse, err
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -16591,6 +16830,13 @@ func ParseGetAccountResponse(rsp *http.Response) (*GetAccountResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -16694,6 +16940,13 @@ func ParseUpdateAccountResponse(rsp *http.Response) (*UpdateAccountResponse, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	}
 
 	switch {
@@ -16732,6 +16985,13 @@ func ParseGetJWKSResponse(rsp *http.Response) (*GetJWKSResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -16778,6 +17038,13 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -17729,6 +17996,13 @@ func ParseDeleteClientResponse(rsp *http.Response) (*DeleteClientResponse, error
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17788,6 +18062,13 @@ func ParseGetClientResponse(rsp *http.Response) (*GetClientResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -18119,6 +18400,13 @@ func ParseDeleteClientSecretResponse(rsp *http.Response) (*DeleteClientSecretRes
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18312,7 +18600,7 @@ func ParseLoginCustomerResponse(rsp *http.Response) (*LoginCustomerResponse, err
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest OAuthTooManyRequests
+		var dest OAuthLoginLockedOut
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18391,27 +18679,6 @@ func ParseLoginCustomerResponse(rsp *http.Response) (*LoginCustomerResponse, err
 			}
 			headers.CacheControl = &value
 		}
-		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitRemaining = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitReset = &value
-		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -18483,6 +18750,13 @@ func ParseListCustomersResponse(rsp *http.Response) (*ListCustomersResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	}
 
@@ -18579,6 +18853,13 @@ func ParseCreateCustomerResponse(rsp *http.Response) (*CreateCustomerResponse, e
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
 
 	switch {
@@ -18602,6 +18883,16 @@ func ParseCreateCustomerResponse(rsp *http.Response) (*CreateCustomerResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCustomerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18623,6 +18914,13 @@ func ParseDeleteCustomerResponse(rsp *http.Response) (*DeleteCustomerResponse, e
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -18683,6 +18981,13 @@ func ParseGetCustomerResponse(rsp *http.Response) (*GetCustomerResponse, error) 
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -18835,6 +19140,13 @@ func ParseResendInvitationResponse(rsp *http.Response) (*ResendInvitationRespons
 	case rsp.StatusCode == 202:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18926,6 +19238,13 @@ func ParseSetCustomerPasswordResponse(rsp *http.Response) (*SetCustomerPasswordR
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19015,6 +19334,13 @@ func ParseUnlockCustomerResponse(rsp *http.Response) (*UnlockCustomerResponse, e
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -19244,6 +19570,13 @@ func ParseDeleteGrantResponse(rsp *http.Response) (*DeleteGrantResponse, error) 
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19303,6 +19636,13 @@ func ParseGetGrantResponse(rsp *http.Response) (*GetGrantResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -19620,6 +19960,13 @@ func ParseDeleteScopeResponse(rsp *http.Response) (*DeleteScopeResponse, error) 
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19693,6 +20040,13 @@ func ParseGetScopeResponse(rsp *http.Response) (*GetScopeResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -20010,6 +20364,13 @@ func ParseDeleteServiceAccountResponse(rsp *http.Response) (*DeleteServiceAccoun
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20069,6 +20430,13 @@ func ParseGetServiceAccountResponse(rsp *http.Response) (*GetServiceAccountRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -20393,6 +20761,13 @@ func ParseDeleteServiceAccountSecretResponse(rsp *http.Response) (*DeleteService
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20452,6 +20827,13 @@ func ParseListSigningKeysResponse(rsp *http.Response) (*ListSigningKeysResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -20594,6 +20976,13 @@ func ParseGetUserInfoResponse(rsp *http.Response) (*GetUserInfoResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest OAuthError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20608,6 +20997,19 @@ func ParseGetUserInfoResponse(rsp *http.Response) (*GetUserInfoResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers GetUserInfoResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -20634,6 +21036,13 @@ func ParsePostUserInfoResponse(rsp *http.Response) (*PostUserInfoResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest OAuthError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20648,6 +21057,36 @@ func ParsePostUserInfoResponse(rsp *http.Response) (*PostUserInfoResponse, error
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest OAuthBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers PostUserInfoResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 413:
+		var headers PostUserInfoResponse413Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers413 = &headers
 	}
 
 	return response, nil
@@ -22579,6 +23018,16 @@ type OAuthBadRequestJSONResponse struct {
 
 type OAuthForbiddenJSONResponse OAuthError
 
+type OAuthLoginLockedOutResponseHeaders struct {
+	CacheControl *string
+	RetryAfter   *int
+}
+type OAuthLoginLockedOutJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthLoginLockedOutResponseHeaders
+}
+
 type OAuthNotFoundJSONResponse OAuthError
 
 type OAuthTooManyRequestsResponseHeaders struct {
@@ -22906,6 +23355,22 @@ func (response CreateAccount415ApplicationProblemPlusJSONResponse) VisitCreateAc
 	return err
 }
 
+type CreateAccount422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAccount422ApplicationProblemPlusJSONResponse) VisitCreateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteAccountRequestObject struct {
 	Aid Aid `json:"aid"`
 }
@@ -22920,6 +23385,22 @@ type DeleteAccount204Response struct {
 func (response DeleteAccount204Response) VisitDeleteAccountResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteAccount400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAccount400ApplicationProblemPlusJSONResponse) VisitDeleteAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteAccount401ApplicationProblemPlusJSONResponse struct {
@@ -23007,6 +23488,22 @@ func (response GetAccount200JSONResponse) VisitGetAccountResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAccount400ApplicationProblemPlusJSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23184,6 +23681,22 @@ func (response UpdateAccount415ApplicationProblemPlusJSONResponse) VisitUpdateAc
 	return err
 }
 
+type UpdateAccount422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount422ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJWKSRequestObject struct {
 	Aid Aid `json:"aid"`
 }
@@ -23212,6 +23725,22 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS400ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23260,6 +23789,22 @@ func (response GetOpenIDConfiguration200JSONResponse) VisitGetOpenIDConfiguratio
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenIDConfiguration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpenIDConfiguration400ApplicationProblemPlusJSONResponse) VisitGetOpenIDConfigurationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -24816,6 +25361,22 @@ func (response DeleteClient204Response) VisitDeleteClientResponse(w http.Respons
 	return nil
 }
 
+type DeleteClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClient400ApplicationProblemPlusJSONResponse) VisitDeleteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteClient401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -24886,6 +25447,22 @@ func (response GetClient200JSONResponse) VisitGetClientResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient400ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25374,6 +25951,22 @@ func (response DeleteClientSecret204Response) VisitDeleteClientSecretResponse(w 
 	return nil
 }
 
+type DeleteClientSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClientSecret400ApplicationProblemPlusJSONResponse) VisitDeleteClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteClientSecret401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -25660,7 +26253,7 @@ func (response LoginCustomer413JSONResponse) VisitLoginCustomerResponse(w http.R
 }
 
 type LoginCustomer429JSONResponse struct {
-	OAuthTooManyRequestsJSONResponse
+	OAuthLoginLockedOutJSONResponse
 }
 
 func (response LoginCustomer429JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
@@ -25672,15 +26265,6 @@ func (response LoginCustomer429JSONResponse) VisitLoginCustomerResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -25793,6 +26377,22 @@ func (response ListCustomers404ApplicationProblemPlusJSONResponse) VisitListCust
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomers422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomers422ApplicationProblemPlusJSONResponse) VisitListCustomersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25961,6 +26561,25 @@ func (response CreateCustomer422ApplicationProblemPlusJSONResponse) VisitCreateC
 	return err
 }
 
+type CreateCustomer503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCustomer503ApplicationProblemPlusJSONResponse) VisitCreateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCustomerRequestObject struct {
 	Aid        Aid        `json:"aid"`
 	CustomerId CustomerId `json:"customerId"`
@@ -25976,6 +26595,22 @@ type DeleteCustomer204Response struct {
 func (response DeleteCustomer204Response) VisitDeleteCustomerResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteCustomer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomer400ApplicationProblemPlusJSONResponse) VisitDeleteCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteCustomer401ApplicationProblemPlusJSONResponse struct {
@@ -26048,6 +26683,22 @@ func (response GetCustomer200JSONResponse) VisitGetCustomerResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCustomer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCustomer400ApplicationProblemPlusJSONResponse) VisitGetCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -26275,6 +26926,22 @@ func (response ResendInvitation202Response) VisitResendInvitationResponse(w http
 	return nil
 }
 
+type ResendInvitation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResendInvitation400ApplicationProblemPlusJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResendInvitation401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -26427,6 +27094,22 @@ func (response SetCustomerPassword404ApplicationProblemPlusJSONResponse) VisitSe
 	return err
 }
 
+type SetCustomerPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetCustomerPassword409ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SetCustomerPassword413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -26528,6 +27211,22 @@ type UnlockCustomer204Response struct {
 func (response UnlockCustomer204Response) VisitUnlockCustomerResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type UnlockCustomer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockCustomer400ApplicationProblemPlusJSONResponse) VisitUnlockCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type UnlockCustomer401ApplicationProblemPlusJSONResponse struct {
@@ -26852,6 +27551,22 @@ func (response DeleteGrant204Response) VisitDeleteGrantResponse(w http.ResponseW
 	return nil
 }
 
+type DeleteGrant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGrant400ApplicationProblemPlusJSONResponse) VisitDeleteGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGrant401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -26922,6 +27637,22 @@ func (response GetGrant200JSONResponse) VisitGetGrantResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGrant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetGrant400ApplicationProblemPlusJSONResponse) VisitGetGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -27387,6 +28118,22 @@ func (response DeleteScope204Response) VisitDeleteScopeResponse(w http.ResponseW
 	return nil
 }
 
+type DeleteScope400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteScope400ApplicationProblemPlusJSONResponse) VisitDeleteScopeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteScope401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -27489,6 +28236,22 @@ func (response GetScope200JSONResponse) VisitGetScopeResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScope400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetScope400ApplicationProblemPlusJSONResponse) VisitGetScopeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -27954,6 +28717,22 @@ func (response DeleteServiceAccount204Response) VisitDeleteServiceAccountRespons
 	return nil
 }
 
+type DeleteServiceAccount400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteServiceAccount400ApplicationProblemPlusJSONResponse) VisitDeleteServiceAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteServiceAccount401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -28024,6 +28803,22 @@ func (response GetServiceAccount200JSONResponse) VisitGetServiceAccountResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServiceAccount400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetServiceAccount400ApplicationProblemPlusJSONResponse) VisitGetServiceAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -28496,6 +29291,22 @@ func (response DeleteServiceAccountSecret204Response) VisitDeleteServiceAccountS
 	return nil
 }
 
+type DeleteServiceAccountSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteServiceAccountSecret400ApplicationProblemPlusJSONResponse) VisitDeleteServiceAccountSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteServiceAccountSecret401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -28565,6 +29376,22 @@ func (response ListSigningKeys200JSONResponse) VisitListSigningKeysResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSigningKeys400ApplicationProblemPlusJSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -28764,6 +29591,23 @@ func (response GetUserInfo200JSONResponse) VisitGetUserInfoResponse(w http.Respo
 	return err
 }
 
+type GetUserInfo400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response GetUserInfo400JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserInfo401JSONResponse OAuthError
 
 func (response GetUserInfo401JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
@@ -28815,6 +29659,23 @@ func (response PostUserInfo200JSONResponse) VisitPostUserInfoResponse(w http.Res
 	return err
 }
 
+type PostUserInfo400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response PostUserInfo400JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PostUserInfo401JSONResponse OAuthError
 
 func (response PostUserInfo401JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
@@ -28839,6 +29700,30 @@ func (response PostUserInfo403JSONResponse) VisitPostUserInfoResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo413ResponseHeaders struct {
+	CacheControl *string
+}
+
+type PostUserInfo413JSONResponse struct {
+	Body    OAuthError
+	Headers PostUserInfo413ResponseHeaders
+}
+
+func (response PostUserInfo413JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -31260,312 +32145,315 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P2Lcts4ti8OvwpK366K1C3J8jWxXFPfcbuTHnenk+zYmewzrRwTIiEJbQrQEKAdTSrPc97jPNm/sBZA",
-	"ghSpiy3bPd2pSsW2ROK6sLCuv/WlEcrpTAomtGr0vzQmjEYsgV/PaDhhZ1LoRMbm74ipMOEzzaVo9OFb",
-	"LsZEjoieMJIwNZNCsW6j3VDhhE2peYV9ptNZzBr9xiwdxjxskyn93KFj9rf9Xq/Rbuj5zHypdMLFuPH1",
-	"a7vxWoYUeyh3+OH9a9dZmDCqWWQ6lWkSljpdbPSNvNAyYYttnsa3dK5IIGRHmScC0nz/6owcPT84Jv/v",
-	"/x52d1t183FvVE7iXULHU/pGwgou7TU0TwRLOoEHKjt5TzV7zadcw3+LvVzKayYUrlfMmdBkSuckYf9K",
-	"mdJkxhJyy0Ukb0nTPDJMw2umnymSUM3g2ykXqWZ1C7Db62WD4kKzMUuKo3rPppQLM9iFkb3HMSgSs5Em",
-	"XHhjfKbsSIiQtzVd7x2v6lmxivW4YKEUkSKp0Dwm+ZwJV2SUxjGhY8pF3XSru2Q6mZ+ONEvqu9OS3FKu",
-	"yZCNZMKITubm1Gze18ePH09TPWFC85DqCqq6nDBC8ye4FAQaZ2YIaf3J/IHRhCUVJPa13ZjRhE6ZtgyB",
-	"8qim2zCUqdCER6YTbj6eUT1ptBuCTk2b5s12w9AeT1jU6OskZdWjSaTUDdOx1iwxDf2f32jn373O8Sf7",
-	"s/Ppy277aO/rf1UeCqSi85pxZjT21iwlCfDvKx4FNePOmltv8IdRjx3R3bCzP+oNOwfh4fPOMT3Y7+yy",
-	"vdE+PRgehkemqSn9/JqJsZ40+nuHR5XTSJWWU5bUTsR+/0zVr7nXxnqj7+0e7412h3udo3CXdZ7T/ahz",
-	"PDrc7fTCg+ELthft0he7xdEfHVQNfpzQ+i2AL5cN2729tTH31hlzXM1D39ExI4r/m2WD/VfKknk+WnzP",
-	"H1vERjSNdaO/14N++TSdWnY55cL+VXnCVShnrG7d4Mtl6+be3ta6PX++zropFiasdrPx26Wjdu9vbdjH",
-	"6w07ueEhO0W+VT98eMqxt+XzKDW4tfm8WGs+miaai3HNXXSWJkomfbj0AsE+a/wgcPLULGE3XKaKzOi4",
-	"ltSLffjz8Ya3u/ei8iJx4iHcIz/QyIoA5q9QCs0E/Epns9jeXTuzRA5jNv3+d4XCYLZo5o3ItH9DYx7B",
-	"w1cjymNmFj1imvLY7p+TdbgiXMDTZm4sSaS5z3770hhxFkfu7Ciz0EwpOgZ5NZEzlug5GdhvBw3TzpQr",
-	"BZP6BIuuU9XoH4AoxDXepjQibnLZStChTHV/GFNx3fjqr9x/JWzU6Df+fzu5EL6D36qdd7gAuH6LxOkm",
-	"F0mmiJBGutPhBLbz9N05ac5Y0oH5ETspswgkwNkHra4ZyJkUo5iH99uG0DXirT5FfkVuuTZD4sr+jSRB",
-	"aJwwGs0J+8yVNuueL+VxvpRnecMPtI6nmQbhRsqIolNGUsH/lTJyQ+OU2VG2iUycpoOvAFmhZPW13Xgl",
-	"kyGPIibutZhcqHQ04iHIJbBmZaLWRqwnMQ2vUbbHhaUz3t/ZmVJBx2zKhN7p2nuoW1jd/Xx18/E+KJn6",
-	"w3VU0TQcJQJyxKkFLbe45tCh7GqkcpkQIw8SGk25ULDMb6R+JVMR3WuVhdRXI2jFW9wSt4cz5R7KV/Ag",
-	"X8E3UpNX9oEHWsE3kqg0nHg0J/A42UHCkoAwuxZPrVgR4AdAeMAgM5qDz6+Ko/FUyYzrTGQcLdChZoIK",
-	"3RlmVLj+YsBkXsKgKtajoJzvERikofCy1aLjmS2qerPP7zjDAHQFXa9zjJcuY8X5XbGWNScad1j1jU7X",
-	"T5WZ3pZW8bK67+x4BouzCNoE1/6w18qJbo3D6NZqG+N2p2GB+C+l/JWKubMr3G3rNJvOZEITHs+vUkFv",
-	"KI/pMK7dPynJlIq5XcHEmTRGwMi4sgt8QsCAg095tgdz9824obwtbel6w+mSs6XD2cpZ8kwxncw2tezN",
-	"kiWr0EDBjLRWI/kbpYasVWjNRszTzsTTyeTqpS/n1qCcn3wQ5vzKhP+bRffjzLiDNeRoj3PJ/mPF4i3R",
-	"2NmSPoBp+OMMWl3yQVwLeSscr6EiIreJFGOrF5JYymtCY369Lbr7+PFjp2wkW/Zq2aZW2LaMATwmN4nl",
-	"mAtFqCZShOyEJIamzK1PzaJJsbXNfEeVupVJRCZUgR3fyOhUpwnVLHL9UkPMJPDOQGCHoUo7do9j8o7O",
-	"Y0mjSylf02TMNhDstiKgDmU0N5OXNywhu+RX/gPcKxcoDa5HB1sf2B9nd9a/Wre/O+5QWBZDtTlUWj3q",
-	"/Nfk36t1jtRvyFM7TgmwTYJmeCPbMKXsNc4VcVakoh63m2shH4rtPpwiUhgmjK+0ylvhvh/ELJFmCTY8",
-	"clULDrfPohZtv0Bpt29VFiFnLFdXlliJfut9KhiK1mitYCza2/P3zpsseSk01/OH28OPLI47I5lMWdQm",
-	"wxQ13JlUipvem6w77hIqSGFCbULJMOWx7nCRaaGoAXwQKp3NZKJZ9CuLOL2EUT8N8zYzCco3c9C1ZnVo",
-	"yvRkzbPmV2vf48z3bOWGWavB0kUnU7thvc+n0I5ZT6ob/UZENetoPmVVr3ClUuQ9eRcTrWf9nZ1YhjSe",
-	"SKX7L3ovejs3uztO89tZNgg0yvrtXcLT5LTqacW05mKsVi23XaAL9/jXdiOdRZvN9qtv+v7Nuv5guNk6",
-	"+Gvo9+AN9FPWrhz+zkKQxe3ozuBd2LYo4ma7afzO284RjRVrb7DDd3I2rtgC38dnfT+ZjXybG1RabRjT",
-	"krV7zdFAROP47Qi429LTZ1jc13b5tHDNpsVf1hiyGYRjbElC5wtDx8YWx/4pH/2Ft0qb7D3cqRAP8ZqP",
-	"GJDtYlCGf/HG9jEjeXsiRbbT+0c937v34uig4N87qoiNaDeMXhpfMBGx5A2dsjqfk/memH0kckTgHQgi",
-	"cO5cRZr2XgFjUe6bMq+0CqNsnIZTRi4mclYkSD92w+NR4oZr4J71i+SCGqgg+ePEXLhEaTpXVkjIRrhP",
-	"IjpXrS7JBNrEKNbwhiIxVZrsHtpIk+IK7x0e7xXWGD/wVxk3YXGdr9nckAQdw+h+ZDGdL5kJSaQ27Mdc",
-	"cNcMbhOIVVITFrmgDa6J4mNRHGGRBI56By8Ko6sb2nuJq3YuNEtuaEVkFTzB0BTIx8KI/2ZgUjhPyoRF",
-	"qbmxLWWekB75GxHshiVtwmLFjPoYM7O4ZomKNOGPeX/30DywctSglJ7PfqWfX1EepwmequKgX6GMbvXX",
-	"USKnRIrMzEijKDGn65brCRfennsrzBWJZXjNIiJTnZPQbnkGu72SY723yrduZ/Bahtcy1Xbnq4/fiCdK",
-	"wzhkag5VDEfmhDAaTsgoTfSEJe5rEsl0GDNFuG6TdGYOqZlyROf56I9Kgz9axjbqh77J0ssEhgGcg8iE",
-	"zCbmT5FOhyxxy02zOWQjPVzcnOLQDzcJZzCsfZQwNQGuezpUMk41W8J9iX3eMuARnfJ4ThhEUBmqB0VQ",
-	"uUMLmp85IDDpNpnIW0P+loxSxTwedNyzTMifzPPnzy3lZ1M6fH70okRL+9UMxp/aeRRvMC0jp8LoMrts",
-	"YV5ohPU4/H7V2HNOuOQgrzH09yxV7KeEhksYfZSCw/Z2wsMJoeT3VOmOZZilqU3pnAwhlEAxYb6GEDfS",
-	"pJmrYWLYklR6IODiEuqWJaDKc6ZaYB0cM61yJ6xgt8U+2kCihmqHzIxK2zBQatTkVLGByKnZMEWdJsKc",
-	"TiJHo1Z3IOqo+WglB1RMKS7XoGNQShJ5q1gCzLsDAgS8vBVi3jpB2MEtJ+Nls2peXLxt4dzcTMozdLuW",
-	"KubxdTOR4jwcP1xy5ddMAq/J03hcFWw7lgnXk6kRpwxJFSws3gWrSPP9xd7hEYYC7PUOXnSGXMM34Pt/",
-	"ab5sdcn5j9Z9MhDUsFIM5oVX+/guPNkmZhPncHWPmXBubRorSSYURCjszojMVJjvzKMjmcD5mLY9McSG",
-	"yP788ZcLay9HYhZmTX5rQDuNdgP6NRJ0LgG6rxakPZhC5u5YJcPnD379Wq9cfABFbkPh/I+iRS1M6mxC",
-	"xZg5wdVzrhfHD/dscQI0ov/L/tUN5bQ4j/29KuFbW+NJ3oiT98tvV+nbi2MHlussMo5OMAbfaN9SjHjE",
-	"hOY0LtJL4ZuKcZ65US2swx2sIsUo140DURfaW2srRBpbcz6G5VW38g+W8BFnxYFZ+rVvDKWMGRXmlQlV",
-	"jk4KLxR68J6fMk0jqmn9UcE3PaNmLOc01vNLbta+MZZx1Kja+MXTdBpR8lresNjc8xXTBfHwDUiHxRe/",
-	"P3h+vLu3f3B49HydZbMxdH4Tv2U7fJVpr/2E0cjQXGY7qDkLzkqQm06Xn2lHmRf4tHem1nkLjsoWrF2F",
-	"oGt4NBt/mbIyo5gXfWjJokhRddayKjOPm8+dbGTZ+VlnxV7Cw1XnpSxJajKcE0p0kiojrQ1peC1HIx4y",
-	"FAnNZXhjX0eThlUWuVYsHnUb9zlBJU0pYQws4OTni7dv2kZPnkqlye4R+YX/0EVW6zfiW0o2OGTla2vx",
-	"0FVxi0Yok4SFmkxkohgZglVyTpSms5iVLTh7B8tvw3bjNuGavRXxHNdi8aivs8vvzCv3Ot7LerkwjYIu",
-	"AntKP5/jW/6yZ2xg8+P8dckBeXmXa9tb8P0ll+MTGFmze/k+VtZs/EYP8QSe4iEK4MAHIBMHICtcmbYC",
-	"8r39M2gTFCFGnNn8M9uwOWEl02wacSbC2nQm/NbFqafKuR6LRlA/mO2Zyl4rWUMnWs9Uf2eHzni3dp8P",
-	"d/fuKlmsFPJgVZZdsuu1cKVLch2Ozp7vK7T0FMW6wjerBMptsadaIbc+n4mYR/K9DdznQWkr7yccF3hb",
-	"hc2mYDEDjQ7UhWSOlu5m8P3Bc3K8u0f2D8jh0fOgdUIgFxQUtZfd3aMDo8ZNi0NestNrM5aLTBJyWw9W",
-	"eBAmaKj5Dfi5ObiToyIFZF/XNl7WFrw1RhV1XlIV8u9r27yTRpgdtuXsd3NB/u5ixEZiwerbv3gPL6WF",
-	"DeTu7V+5d5O8q87cK87iCIPRFjRHG19RSHym1RpjFnbhP2ytQy65BE32hCuyu1Jcx67zdqtE6lcyGUvt",
-	"pPFXMplWxA+UN/LF7nEVYw1VMlojY6pdfwbW4G8/JbQyxsG7ate5FBcH7+XWbpzzupUoiuhOyZ8L7Uge",
-	"hauIGhbx7fmPZ7XCb1WAvptWv/iltWJfgYDSaG9HLV5HHoZZbEu3hUAOLyM6I6hc03Wa7PoKK4xwTW21",
-	"JIe6oQSkaUTRPJkbnQkBjsZ+i1kMLUITVoipu98ZKQuOK+yT9zpB5azxtfq6qkrZP405VUamzpewu2EH",
-	"7cbnzlh2bGromW0GGt74hJ2LWaqzY7ZsuHZHIUN1u5ddcT7wXjaZpzj9j6o1e1yiHLxVOuK1J/gJVF68",
-	"5u6j7+Y8fpHmBElnSieMTsnbGRPnP5JZIm94xBLw3Q4aoCSjdtDtdgcNG0D5Dz6boXuuzFkgSFfP61nL",
-	"jXm1K+QOeqg6eTZnZ7fbs5/udG9ZHHcgRHNHzpjgUQeM9uMUPUzr39zPo71hz9yc0HEnyy9ZeH1CFZ7w",
-	"C8jbWJbrb412RvoC+1NHinheUISqbeILdOdWq3DjlAdSS445W9kwUszfpcU5YvgiASQidNlaUCKuFYm4",
-	"CiW4/CIZpmbbSBO294SYH8SsBNBOLOVsSMPrJeaJrZFCURfp3fGGqqOUO11JORHlHfjtdpCSFkLWepsb",
-	"PJ/0DrSdq5ozUx4ALkt5EHeYd9WwsHE7tNqzVnucFkwDOLUwYdZVqBqe0ajtmvw3gjNAPH7RdFD1/gK5",
-	"QNd3siA48WO926gsiHyq1brzZXk4rbtKo/s7o7HZ/AWf64SF10uiYSu0CM+lGFFNh1RBV9eV3kS1YG+S",
-	"10ai95KiCvsK3y5XImyTVaR2LnQi1YyFZiLvLWBIRXjkqzPy/Ohor0vOBVq12iRhN/KaRW0bQRUZ9uzy",
-	"GGyuqxH8f0+VJsGXgbWGDRp9AvTzNai4sNFgto4718aWL6w1Tas/L7Clih2aeZ97US6c6povVPVe/655",
-	"5eeZnL34TTqs1j3NGi7YnfEayuTaopz7aWViAC5wFSX8/PGXzRx7pxgsE4Jfj3xkQ/ILmyOW3/PD3edV",
-	"8hjGCq0RKRMmN8Un33Vqniw7Bf/79Ieqx67r7BhH4S57TvcrzSXXZcnx/UVlpoeo3L9Ulcam+Ljq7c+V",
-	"b8+rURX9zbwGUc3MrGY/Lxa51zWbr89BDUmskvWhwar+QVZfZrmrEmcp5Bz6N1mGudOE+GZATqJjdDM9",
-	"ge2v6KdZ5X6p4u+QIowSQsXl8tTmvsKmFALEfI+RUTc6Drvl4t3pepk6v84JKKFViyqVfi3HMtXvWcQT",
-	"FuoPCS+r/7mwPvNNQjubmfCSzTsIaRwb5WH7tkIvZmwbgTC51maN+f52ZhbDwgrUrv0mBkWPpu8UBHNn",
-	"qluQ2jciww0jHeuJdC1umr30/rwokO71VlPp9nvYlDyrkt6WWKg8kngCO5XPZO9jrfLauZNSVCLsb+R6",
-	"xx5qL9LMvbkasyqDy3Z404c9kgGogPwcoA+jAokJbEh+xEuVuZG5sXiBAtB4kmETLuDKuA8AgRXVvAxZ",
-	"IH8qzdO+8ckry8rLCGL1CCiGb7LkCsfYLqCxFdYA/l7A0yponIvTWhSnFvFWfJrO5+DDLay833DwldwG",
-	"zMVnBUPcotjpqU5XNgnhisbjK4AcVFfZGpfEgvcuxH/9u79ojGEimkleDkNanYueSKl3TFM7GVFULXax",
-	"M0flV1ypqwxLumZyddp1GFM+rV8Ro/yi4ooKNyrQqC2jCuwr3E75RaV9o3UMZcSuwgmNYybG7GrK9ERG",
-	"9ePafKOYiK5sVs0WtikGdlu1RznF14++wkK30VzcEX5g2ua+yWgLi5a3Vxl/UNnblXlzJTkUrMFXQ6ow",
-	"EaPwqbklN5z/nXAlLMb6or3o9lpdpQm/0/r5zgjTUBeAPqpkgUROZ3oVMQgpzCmFlLhNlSq4Clbym9ps",
-	"DtdAmvD7NGJZ31RGS6aJGMsbzs+2vOIEW6v7Jg3f2OIbWzhJaJGt2v+KbrZ8hNpIPZslmYBBv7bvWnzd",
-	"DXtBjfHKeQjpojxSvcjqlo7HLNmpBHdJQfZYQQ82+WszswGw8PsTg5PmauzKfwROmiqWcDGS95uta2V1",
-	"LJUDwsl47sJq113U665alWz6zgZPllIwM0T4qgoIShGqSFCAfw9sAjsj5l2wgp4QkcYxolQwhPZwaPIr",
-	"YljL2nw+muopoM3zgm3q3A/TJGFC+5l6i3VpwHsEUR1UEJlEXNBk7iUenEAOPz5AnP21g6gmmJkgE0JJ",
-	"zilyqLT75+9UhuVTyGqOpRjDeGaThKotpAuVdiXru3JPLEpXpe57fHD4nFj0L4IgbGpRYUXQtsVYfKUB",
-	"G20K1aZYJ2E0gg/M88X4CV+NrLAl64UMDkQ79mG+q3XH9a0IXpTz0jzGbAyIJ77g0LP4cP5gK8DGl2UP",
-	"+9hxqw6c1d+x0/YyD20hX7y8U0j9WFOpT4Jhmigd5EjEFtK0TRI24jHiOZJgxpJfAWykwgMLLRSmtb+I",
-	"/LIShyTrYbF81WZNlQ9E1m7bjrRyxTy7UlWQGbWIEuTD+/MMJ2GU0LFhHW2s6cAiwj7TUJcCqVa7CDYP",
-	"/wHY4y2FutsDvSrX6A/oFnsPsmttxn/Bfb+illNFGNDKN1BaWmuRc7/81WRBZinHna6sIrOwEBcuUGCd",
-	"KOkC9H8lZiEASfKK0n4/OIRJlMJtkDaNFqMHa/WtbfoXX0E1OAcTQhwexTNFTt+dbycxAaor1Qdm1K2q",
-	"j1BagX4BysWbGkCNzul6Ef5+M4Ug/xxI1XfkuU31t+BTHS3dDbpxPXJbHovvYzwOBp/3djuDwefnLz99",
-	"/19bJY3VXpW6IHdBMkcBPNKxea5CEjWjIVNt8q9UaqaMgGnYu4qpmpRBupbQy4brY/7bN4t0+IP578el",
-	"67UO6W3kMipHjS2nyVp6ewJ3H/LM+zj6vGDB9clklnCBovLpxdn5eZs4ummTYNAIIFl7MKjLoy2nIjws",
-	"tcAEt+HD3Oq5fAASXiTKTAq4N3hO7VLMEhmRiM1iOUch0uG1/SuliWZJPK/UdBB6bskIVmaiOglkSR1A",
-	"MAsckHBCExpqlhQRNRv/vff55Zbu1+Oqdkz3H9TSdV6db5tpcWVYBLOCXIyDfobj5xAVDwC0retBdmXp",
-	"2O4t9+u6edtVN/cEzUbF+9mPnMk3ubAWS3U+JNnthtKsRaKrj2yBZst8ck5GqU4TRrhQmgp9YnQtqILM",
-	"qFCGPcLrJZ1qr7f3vNPb7fR2L3u9Pvz7Z6O9bgBUzeI9xS2EjOZe1xA08ZHryT9onLL1J5D1XZ6CWpk+",
-	"1CUXE3krMFfG1TrzS4t7+N23PLo6/J/J/j//1Zv+Eu6l/3g+e50cq8vh7u3/jg7Ym9HR+O+/v7g+lfu8",
-	"mq8syBg1OUWf8nIgtQDyy+sOV5Yb9tjZ8MXoBT047pgfnYPw4HnneNRjnaPRC7Y/fB7u0d3dh46pfM9o",
-	"pPx7M6KagpV3yOMYGVS1J3mN5JA7JH/cgeW/WC/0086ncyuT62r0ik2TOwq0USP/3QNx0b76AR2ztdW3",
-	"nzlMS+cYWLQWrVduYKnPZkVOuA3F8y+dbPA+vZRvKbvk1ReQv7zbvYjWofq7BMot0NimQJaVKcc1qp3v",
-	"59owIX1V8vA9QEIrAjTX3uQnuTALDP5+F+ciP1i4MJ7a1FPUqJeo0YXJbFdp+1OcvnajrubpY57L9U6K",
-	"d0JXJzlWyrMYzfULm1eFNGp+Q/VSHXIxXtCmYd0DyfgOUtDKDCwjWniSRaU1GwMqfr69XjN1KWG6Tlv5",
-	"OGGCcCjacGMh8wDruakYes0IOHlZAhDRE8A7n8U0ZBHhGkw699Vl3QYI9ln7YGIwaPP0mmBiLtHMNqd4",
-	"6c3KvLNyGhcIFYYysD0PQdWXK3x681fX35lPS2nYXTP3ujfyE3HXO8MfEtb+2Li+Da5ETfV/h+WfVXuF",
-	"gAFDSVDUpK6eTEUZlda9C6Csf95fVp/3Kq5kqxnU4FVe+hVxSRbQp1zoPUTmH3QPunsQcj9KOBORanXJ",
-	"aRxjBXh0SOEI1CYYludCaUajHLsmcKjwGHvgYVdOZBx55Xpdm8uM++sAVxZ8lRtrnJs7N++ln6/urjJI",
-	"JMjjpP62iDwQ9HGZZcRIlrZZTOv0FabVKyojdmXxiisO20cOmr7puA1dvfvl7KXDN05sSvLR/lE5aXSF",
-	"z7uqE2w09KaKPWLll2zSt1QRhYFIpJmwUE6nTEQsKo+g2pfupXgUwUCrtPiVGzirjb3yN9E95bbO+iae",
-	"qSzgqrsW3qjLBHIxzSt2yj0OsRgWcbYy/7dbFVlR0bvvfl864cKjdtbF6ipaEvY5hIoEa1FpjZfxYkZD",
-	"1lHMcEHNIsuGPM62oSPxoHe8NIJhccVlqok39cBhNyhn68NZy1Il1CZVJPAji4M1s64rIiRK+1BcfHCU",
-	"+dk5AWlSYl4Fo2S516P1cW4rKRyuHP8gY2m0IuEvR8VdFWCTKpaIynpz6525ykJSa/GOBQZ1R979ohPx",
-	"MceqcTgcW0Epj8C0deXMZ35puu6dAIKtPJEDkNTnbtV6aI97Ry/Izx8vi4eKzX+eDH8K+Vv+88WHf5/v",
-	"vuHn6nyqZ/88Oz86//3089vLn6fn/JZHf49vz3+X/H//z38nVES9c9Hrsv1eN9yLxRLv3VVVcI0r65Ox",
-	"tEKF4Zr6hofHx5UlDD/rq2V9XdApg2jh/KGANK/ZTHtZiwgNppnAElFKk5dCJ5Sc/9haaxBZemC1rR3R",
-	"2s6kEIaXu2o9pIkSQCxvMXrXLEWAqFkB8sFWt7E5Gz8VRM7ov9Iyw25CyLCtyQb1D6ygdzuRitmHQpok",
-	"nKmBCFYDBwatLjnX1lOmiBFbQJJMFSuVtmro20Rf7V8f/8/wv3vTf97FNbLZBYIaa2FK694layLNYNXp",
-	"ooJgP1sZ3Zo3WDgn7TJ8Tb0N7INFAizj4terAZvJ5WvLvQWh4+DFBuJaBSLX6nusLD+tknm+rl47ZbZ9",
-	"JUddwd8qCoDVIhqtoqfK6/IKcjgqdngphiMWPdBzTG8uhOTiBKvo/Sbzra5XB8jCupUKjgBuUyPsHYUH",
-	"dMQ60THb7RyEh1HneP+YdnafP4+eH+7R3vHBQQXO1xLsRRzdp5WvFE9S/ZHLF7fynCmWnNuVX7YcNXDx",
-	"1dqT09VqEOCdZFQN0u5KJqx6YEUn1bBaZYt8Oly6KvWMp3R6VgnFlRSgWJiaTb8IJ2xq4+/hkJymiDyH",
-	"f71ydsafP1422hXx7L5wYQSOWy541DZymq3UCFUNuw1blx0WqsTIzXnKeeQPkOC1cBGd2cKyqZ6YU2eF",
-	"Z6q9q8ip9aQZVOSMofCcD8LmkVWPAUe45ipkRW/La5Gb10hTDjXlwuUaBYvqdNBqw3IJ8qNhdIl8pgbi",
-	"9N15H4WKTJYKaRyTYCcL4NuBr4N24TPUHK+Kake2UgORLRWMhmuUKFbukDTLv1djclP5/rtSTuQC0xjJ",
-	"h/O+WyVvyi6tyuHq5LZIHpkRD4QFmW2CPYMq8vfLy3cEKKQF9WiK6jqaP0ybYIShyigMLFHSSIPQ+0AE",
-	"NrOyk/LA1gg1MqLP77G1M3sHFz78kMSNfmMNoITcpVSfSWqjGL3UsSLRZK4m72WI1kRPGgTLL30bpd1G",
-	"v1GSkW1JTzRsjjjmG4EkLyJiPyIIw+BFIyyZuXZIl6HDYcqMRM71+bRrscksPHaJ5G6FhE2ZQq5RFy0b",
-	"YJSkrvirTausziwcEbpoLGitwUy/AnoB3qyhFJqG2hMm8JCa6xmWw8kzY64n6RDkF3zC/liII2q4Uw5V",
-	"TTHYaa/bIztlZax4PFFOcof+13yzTt+dtwdimsaad1BpAA0Kd6hLXoLek3HSgALkP4eCcUTeCgvTPBDN",
-	"4Au6gj68f/21sMlfKI++Bi3H7vA1vxZsuwrO2RyHnz/+ctEdiIH47rviiL/7jphLGaamiKbXjFCCNEJ+",
-	"/niJg4rMRHC1FsJ1MrV0INAsF9Qej4A0R3nAcwttVlXHISDNLI/GcLfT4m0UGGIPsqWcUndmrG5pvzgh",
-	"VMyJhNrn9n2Iz8N1G4hsZ05JwpRME6zYRQW+4prHis+KHPQOugSyJNGx4pJEByKgs1lsaXvHpox+/7uS",
-	"IrBL/i6RWoYyzhZNffcdadri0NmOtWGXWmQkY6Pum5m+f3Wm+kQJes2uQqoYAoXCnVKFz6RI8AV+aZMF",
-	"+KCvQRuL7RN/hDDAS0l0MocOT9+dkwlLWJ98d+ruge9sManFi69pXhlKqZVO6IzQaMrFM+We5NFAGNrD",
-	"269NVpIHXoYgc5kTWbL4aEmCXLYL8NKLecistcupGDMaTlhnr9tb4Ay3t7ddCl93ZTLese+qndfnZy/f",
-	"XLw073Qnehp7uaw5k7lhiUK20evudnsgR8yYoDPe6Df2u73uPoBJ6wlcETsTwD7+t/l9XImjbalqr9cj",
-	"txNzUwH/TCTMGXgMygld8qNkCvJ9tUxDtAA5DOQuXo94fM/NNfIT0xZ2OYfcgBHt9XqOjVrcTJ9qAfUE",
-	"LrkJm9JV3mPbA/DnRVOWm4ThqzG/Yd2CpN7o//bJqBbTKU3mYOe7YcI8bsgSnPN0rIxi8TZjS41PpgHg",
-	"DPN1V5SJwkK5U9wmLFaMHPb2K5fOXMJcoM77BKtnup8TLXH/iU7oaMTDrqG1w97+IwzgjdSQwTjHo52t",
-	"XuRIEJextXxLs1Vcvafe7Va7se+l1J2MGxseo5CTN4FRKzJmmhz09luLW/qaK33q2jfH03nRa2OO8kd2",
-	"YhvHuvLBAsYExCg9GO34kYYV+3cK4BVwi9lZA/Ec4AiqGs5GuvMDzaqFwyu7q1/54EHt4Uv7q196JZMh",
-	"jyIro3o09CVTzH6rkZI/mc3w9fvfPn0tMROls6l7dJfRwCeL6rg+lXUJxu6qgiKcSWDDcg6wiAglI54o",
-	"PRCeaNYlIPAZpmjL6hsl2rApzO/A66xIvdjxaaY6WD/uDzKab5ugbHzy16J1xwJ4lKh5d9ud110kTkBr",
-	"tBsTRiOGkBavLQxTXeP20Z3sOWj9j3oEzBvHq984k2IUc7SsHeyu0cU7Oo8ljS6lfE0TCDRuHOwerjOf",
-	"DIrnVxZxmiHXrntQ8zjSVYcVac5KepbEKw5s6ZpAJQjPb8w02+Qk/whvFE+yObCgNuiJOapcEK675HJB",
-	"zRiIkApzBQ4ZwZ4j0jzY22tVnVzsyD+5hRN0sDhofCPqPirhHax+443UiN9iXtjbW2dcVv6DEM6HoRxc",
-	"rJWU015bnmhbFzz8hWomVz7/WZAUa/e29+jc8Q9LMVu/3n9ieo1N30zKozwCkW1GdThZJJZfWTJmRLEp",
-	"FZqHqu/SMaEEqyJK0zlJBRqqoxMSKKaNKKgC98QUGpCCkeHc/OgOxMYEWMFhMKXhUWQDmz2xlmzwaNRv",
-	"0fRLp+CPe8dvymr/JHc80s7d7vgabNZaNdFWzSkW07lgVlhH0+A1m2fGaJag6ZAx3c9BAc0TTbC/qgmL",
-	"BmLIRjJhhGsbdk4FSgqtthUjNL9h5q02iBIu8wDMsV7sOkAI2KDICZujbsAiyIqwGfRVx/wnpqEKzQMe",
-	"NGi/5pRBtD0rS+BnYGE7k0InMl4lhsPD7lkrit/jFilQ1zusnuRbwBc8lmBT9U0QQKh3vSdWE2plRcM6",
-	"mi05Gn7MjPe74IcwJP3iYPeAuILvpdk9U9Zp0CVG87VmkdsJ1QNhnRv2pPsx+vWXyk9MV8HAPyDxVXVX",
-	"Q4uLno0/Kln+uOiDqdm3B6ZL9OeGIZvpTh5dWkuNZpVjLq6NElSIR7XBtDEVkbLugXAipWJ+KKuWxGX0",
-	"+HNdlJ5PYUDnWeu2Nkdp2hVlTM0bLMLBQDFl8w1CUbuIGBtW0/bIb2Up+qq+XLiuw+us6sqGo9X0tNjR",
-	"arugZp/1DnggCgeo3FDl8RjJZNr1ZI0tNHsqbNkPMCoCpFcaTtzGrjAC/11C6Ix5tU+QBotE9Si0n8Uy",
-	"LJMasmSqXS/sIkt5OSHBxd7hUQDMtZ2V2gCGasv32aAWLOBe4ulnMjEyf+BHJQZkmirt4DERLhNUhISN",
-	"udLMNZ8nWp2YtXOlIa1/TSaQ8jFm2kglA5HvlfP00Sw5pEs+or8a6o4QW6+BNM2AhSQBotv/zQXhQBGX",
-	"Kf18RccsAMM/+xwyFrGoNRDg9EvkrWIJGUtmlKCE8vFEA76bc4xDFEtTcTGOGYZqSNE6QXfsLVfMxdio",
-	"ibxFHzgGCAH68kC4EQkpWJBBjNJs5M4rG8BbV25XAhdL5WfFdElg1aMAfaeBh5UfWNjGUaqysCb3tZA6",
-	"R6YO0CoE8+KK4Mw6qcJ4k5jfMEWOellcOkQ9OatwKKdeGhfu3zNFgorcAQKxsIo0DT244FwyY4lL4zGq",
-	"4kAE7qug1SbgqWDAgjXGaftpGJCjd+LoEkfUd0HkWaAMsnhMlpCjUcwFu0IPbFDBwr0YoaV8+1dD50Nm",
-	"E5bqOGmhNkAdS60E/6zi3bi8tVy7UFSlop+qWObFjt6KLDMh207v9Prkp+qn7QUq142mOmJ5vQD3uo4d",
-	"JGZlj5XJUYs9vmc6TYwGkwrwS7OotjfIDb7f/M7kjLMIowDMmrv8iLo+hXRAixV9VsW2L3YJt0BWOIc0",
-	"h1Sxo4M0icnF3087e4dHbv+dNtlaJijkJXjqRlWVSrk4quxAwZ20Xo8WZb+243W2O0BGLBPLcWu7Rr59",
-	"r0P8DrG2lZcWCsa0ui7xCrAwcvcQ/FzGueKG5WZaO95LdKRZQm4nPJwYPhtL8BVAKlDduOwFeq91PyWz",
-	"hN1wmaqM5k/gtrTlM1CSGOJw7eX4rPbgZ/WNli1WTfT1kizx/Kbr2/RTe21V5G7VDa2AjnrnQ/vWKMAB",
-	"NL36tpluKMAv9PZGapLJB/XduRpv91ntTbrawn1i7tGLi7eZuFXhEoEBhFJec5aPAIU6Vw9sySAeWz3y",
-	"hEujJO2jCbeE523EV3vBuLS3PNsahWK4zALSNIwQBG4MyN+Wf3rbWlu/QmnwZZO2q/sRG/0RBBebK/7H",
-	"0SRPK1EPbGbk96CttUtaV+sxlMuRTMZSd3xwgOrANHWtMnUOrrMTvFwykgSrC1pWSDOkSTLnYowcHWPc",
-	"zVUzS+Q4gbg6QQJq6a4olr+CEblCCOvaVWzN8Iqu2uY0JCDomd+4xlvwliZR7RVDk3tyusXbf3u2nr+w",
-	"CQapNTPXbe2A1MVTvTSbo8AEoZhNgs/CMlGoG7JYijEgX9NcXYXIQ0WnWKWeMA7R2Ld0jh4XgRYDNEOY",
-	"Fc8tJaYLjL8S7LYAulE8JhfpcMp18bCs7UL93Lm9ve2YjjtpEjNheo3WN3gXe4VaJXdyrN6HTrOFEuw2",
-	"Y18+9fYehnoNCaJla9r6w54TxYCCcqqtOClLLgWvFGf/y1YP1CtL5rkPAXxMNhg/S6zDiPtCJppq+wmH",
-	"zsqlJ4wnDsB4IE49GR0THKxrM4tON0/zsaA6TVjbwlBbn6crjUhAPCIUEhioiNpwOFPFkoHAlttetHt2",
-	"5Nln8F6ZtjjGGUcc4oeiLnnv4xMUBobOVYvB3R4IRFiJjETjPKoLR/88255Lm/X7EIETxUo8hly2yEHK",
-	"jT9qVMa5X0s2wxqp4TOwZc8UEsV9nHVv5IWWCdsgkhNO6h1CPeC9xXiPgzXf3DiEY2Gc5SiMQjbxb5++",
-	"tr8UAyzyDSHUpeah5+Jor7UZ68KitVvmWu+Qt/r5Y57c2zy7eP+qM0ukZqFmEVoP4FK3gBxg8afoiZvN",
-	"K+GtzMFHkLyhWXorTYBe2uqSU3KbuBqDcM2hv4FiFDYPyZQpBXUgKYlleC1TbR9BYQXk32TeHYi3wtwp",
-	"wCRRwHC6MVfEAjySJiXIrXjUJ0KSEf8MY2xlmcvOccItutkw1zkHwlc6nQdlvzKxAUUYQKd4LMkFOnsa",
-	"gcWjGDC4td0S2c3bXKWnmWf3Xpp7u3HBdOcMjSD9VUYUJErS/LvWs7fgTLygU3bBNfvba/q5TS7MwWdE",
-	"CgIZa3mGbPVKPaSoZi9Qc5dWSG27j7G37oDC+c3FVH/LH1N+bDcO9o4fZt4ZsJNlQM8UYSKqSfvaTp99",
-	"oqUkUyrmDuzJFrpcLimbRibI0bEtQxXPFNE0GTO98XUjU11rNXkpIlWSd72zZP3Zgbl0rrClq6KHvdaV",
-	"TpqCTuFKGgivtoVLYfdt10HBXh602pntDIaW2K2zRkHfue1uGVdLuJSWhlNfYZs5FTkMWJaqrtJ68+82",
-	"rfun/gKaVe7gKoM/vc71U7MZW7BFP4pP93Fdmn8qE/sFRrPKVNffxZey6C6voKpvl/HibfRHspS8tFJs",
-	"Fj/0/l2HC645tVeCTB/H9i55FK4R3fUKvBseVjUXYyNaJDQTBAUJTGMBGZrbF+6KPLamX2T4mfRuJcrU",
-	"osQNxCyRNzxCmJQad8UItZNJItMx5o4uRrS2clkAxvhMeX1ksAoYeT7mN0zkAN3OMwVeqsJViOFcmfol",
-	"b4WNcLvYOzxCzQTCJbrkciIVGwiaMALgl1xk+lebuIPiTo7jV25NmjNq7sJlOxa0yW6PTKH+tGq1B0LJ",
-	"3HIbUgvQMYToLcbMJZ3FTIFB2HbVJVXRdMMl4XMDAZFuNjbMLSlxu9Y6KX6umBM+sg33bvsFb2C3IjsH",
-	"W1o7TgrMJXjHP8pV99hxWR+ypcWAuGaGYWpuvMjhej94sNJwXk0Bj3PlfwQqqh7AIs0NaXj9CKFjlx6z",
-	"8fH7txakUZY6lgkHC+vyR3auk2bRuY7Va81tCuvZJqmoCQlsPYH6etjb26IquUjAoUzjiNgM6YRRc5gw",
-	"q1HdwgIIQwFQEHGZiHGhaQKR4lkPqGk2Bw2wQCET/gefzdSg8XiyRgZTuVUfqcXGV0XaR8MfSgLu1i7U",
-	"Y2i13a+lN3PY6MxTMxDZHZo99vPHXy7aJOBKGcGBppH5wT7PzA8QBQLnax1xx5Wcs6bveKjS0uxqLp84",
-	"IFnSzLBYyfckUOnQNAe4O0Mv+y6qhmjPncSOKdkrg4swTiM2EEGqWNLPSz/vmL/V/x/A2N2ng7TX2zuC",
-	"DjBosdvt4mc+/mlAmordsITGGINvS6ZQe5rcqOlACHabrUCXOKghCq4tu+SZ5JbvI2APQrxGhiAbdAnc",
-	"vcWIcMvyB0JPqCaAJ8MiL0ikacTFzKZdAiGD9IWfL96+Ocm7HlEep4mdT4CQdVcYr4Th45pNZzKhCY/n",
-	"V6mgN5RDzaUlsszdHGYeBnCONJ0hctEZ9wGHGwWE6cZh1GNHdDfs7I96w85BePi8c0wP9ju7bG+0Tw+G",
-	"h+ER1HEEiMsGHYaNIpJ0NXx0ER7aG8qsgH18YzgMgjSvYx2vBNt+ZOdcFWh1JUiQR7XOL1Ei2m/eujXH",
-	"aW/VO7y3v/783OlcenG+4oKryeLN2S+yKacYFW6bzSy3EBuxOu6tkE5oAyrKiYSL7Oa9eW7TELZy3Y//",
-	"wOzACgtsRUTetqLu/sKBcExotjRg7MFD496DdUPlY3BpcqlibXJIdMKZTSZUzFqe3OBOsiRKQ38ugGbI",
-	"jDyhbGRMnbu4cLQey21c6PTx3cc/SsEyeGKILAAvY5UD+WDrZwD76tsQBNhqmZBbRq+96MT/ZD+m8yHm",
-	"E1QP4LbMl7Ls+CfNzI2ZOYg9OGPr09ws/E9ntSaXMISlt+ONvGbbVhUh6gut18WKPa4OmdEQbicyZhgR",
-	"x6UgIzrl8bxL8ndLoLpTim8OBPfCiIzGUgix49oG1Kku+YAWjzYpRggwPhaFED2n9O/1eoSqgbhlcWwj",
-	"k3q9Y/L//u9ed6/VJtYAjI+buTAaQwTghIuxTbhdKJlgGJ0qFE3wSgE0Hdywfc+iLBsd0HP20thonKBq",
-	"Yg53q0oSMSt7b7XHWg42L2+0tu7xhww3rCBfFkHejN1djK0yH7fWR2/6E8f1lYp2VMT64SJ6HGCh3KA7",
-	"XxtG/j2IcetcKahB68cVdwmCfygSrCTRIK9022oPRADA+jOa6B14MKKaBlhgMUyTmHTg/QDt6Cg8BeWT",
-	"GbRzK42iUzYQXl1dFLcszluXvPO+AYAA6nmjhjKag7PqBGI87JPWJadvecjaAyGTAlg6R6sWCO62dmUb",
-	"zTNcACrDlQMpAFD2ykoxfa90SE19mDbxIC32uvvd3Tb58P51x65qCZW9VWaM35Niq4EbN0y53KXZ+aDV",
-	"Rquv1BMYuV8csaJAjKsTCnNlkfNguprFTdYddwFTv7L4WtBCbx+NYzJkZMLizKnjLgoR2cwSw2F8FIX2",
-	"QGD+rhOXtRekDGZQF1aUOYAJr6iFvFA2biDWKI9Mde5ewW4E5ra0/TdgcuY1a/YcCDnKgEL8ySwsdV4l",
-	"pxm44plBmwTZ521vXq0++lr98oYl/zj0DCU88yYy64FryMY8IQZ3kHoM9gqbDRbGubpqLFd5KK+3NFxD",
-	"UWBbkUJL0oTdHIiiaJBBMztBgBZEAajzWEgp7Nt6FwFICbAs3okwNONJCbaMR6pYVtOQW/g4K8TkkctG",
-	"hizOzFnbzP5KwQZCaTlT5FYm1yDvvEuYMjOxslqMWOw2xcG1AfrLotiH0h4yzePnvd5AJMwMM2Iaw/Vb",
-	"bUBxmWHkgz3WeXSdqyhry4imiv2UUHMEsgquh8Qw1pFVnwfCCZp9b4kNmcdSaX9FLC4erAqi1cDSFK4u",
-	"tzLfGb78HRrcC2sHsqJ/EDIxd0JnMyN3TuQtoN6AOmD5iyJmDlkWictCsdKrnUxh5udRzFzt0YCkAmBh",
-	"bFBF/tTpUMk41d6T0BRmpYHZzdwMLovF0JXDDPZMVXYshgYyEiifliqEmNuaOtoI5xOg16PVt1EUygPp",
-	"MjRhC8566F5VNgjU6HDPqCZTqXTLFq/d7XUwhKPg/cDQETg9huq4IsG7D5ek2+16Bb3AU7PzxX1wHn3d",
-	"8dgWcDzD+gvlRJW5Z9xDrSU6gQvs9g+7S6ZdaBVGgnncOa9owfKf4l2Hq2yLKTucJK8EtFcBmmZqxkK9",
-	"ZyidgFVWForYmp35+eOlPbK9oxdtgjZ0Euj5rE+o/v73W3PjWazITHbJDu1A5PiThsit+InTJkHBbN8n",
-	"QnbAaWeDV95TQ79TrjvfBbZj1SWXqE8ZLktFCBuZUM0yjKEZS7JAWpdxMkzDa6ZPMtBFC4I7ELh8WUeG",
-	"w96wJOGRORbQVClVzdxL5gzzAgPhihzsHcP8ByJ4z3Qy70CxhaBLYI7uKGV4m3N7wuth9bfpzirKKmUv",
-	"VEXN+bVVO8uMN9TsvFH6/rTe8MXoBT047pgfnYPw4HnneNRjnaPRC7Y/fB7u0d3d3AWHRwIDTqOrw/+Z",
-	"7P/zX73pL2vV5V01/6z0aW2N3buvUIWesL62W2rtUd13xfrd1ca9MpLKvX107ca7hI7rB+dewKfeSOjF",
-	"vJZzD/h/1fvZ469tVRWvgffmxhJcjNduJH+j1JBieoNGzNN/CS/lWrDQVe/tHa/53qWUv1Ixt++q7Rg8",
-	"LksFUT3Ndr+7QXqj1XA8T+VimaAz+8yfoUoQrAZOaHWlILs4fy4E9YepLOQ05aa3NconQ0dE2/YYnpIA",
-	"FdAgk70s/iTuYkKmcshjRuhs1vbK1bYAX1xIK98anSTwUQMCLz7aFrbsKB5BOy2yVK9WRt70QA7BlIVR",
-	"VJHT06BaAuhJ7YEQkozMJQKBkgGE3VgcJfN7kNsjYhnSeGJ0SADWlHIGSbI0ihKmFFNo4Xqxd7hnq+cO",
-	"xCwB3GFA48Saotbvpcx8p1lgD53N+jshjWPTYkWsE4qGuIsPhA3gnc2nKbrkDaAWICQLQf9T113atCbD",
-	"f0Chpj9QkR5X3inXFnOSreaZSy/vnS/4y/ny4k+uxBPXCwwL2Ami63bJuVZF+1LJDlNT0sljDf/5FZ0e",
-	"tDaT3faay7FSDPuJ6br17T0F+/uLFVZavmN3EGdWy8TuSN+jApMRO7wCTJTEXOm2de2jOb1NEjaLaWg9",
-	"PmguN4910SoHTg5b3Q0b6tbUW3osyeBpSi6tcTRc2aXCEfl2w/81b3hX3GkZ41j3Tt+xl/QaOvqFffLP",
-	"oKnjXFYr6U6EaWJhB0RjQ49565vmvkZN4Bx2QGXk80TXXKWGb5gr7CfhNlSEGwEV18eWL31XqDZCJvSG",
-	"5bq9stVIl+q0SG4PdH9h47lS+5BKLPb1kevJP8yi1V1XLgQgUwVgibdkOP+mEH+7Lu+kECNVWm96BYjn",
-	"Vi7SnS/4ywp9+VyTQgyKi5kmEuNDhIwYergnVEQxZCUCZ7K1aIxOLYWtrggPe8ElIfhmLy9fL1enPa70",
-	"TaleplQ3bbxsblRRbume4C5bQ5CyFFibX51HhqDedeUnlW3VgG4zdvd6e0Y1BEhpDEVehUfdJad5no2t",
-	"tWWfx4CTgfBKQb3oRHzMLdx1c/fQgZ3kaT1tF04DQUwzlthHTmxUFLzp66sDkVUAkQJCmSLGpgDG7kXA",
-	"e16yFeFD7YGoiB1qZ3FDDmXbJkJkeRVZ9An2N5epWY4uOaNx7IJTaIZSUwy/IZXRN1Uh98BWXLrQGRDF",
-	"fYI0MOGv36AR/V9+ovHa4QU4BDegB4qxr+tkDe1/r4LWIcSaYaoYUio3tIOxgnRO+KgKfvnJgvDXdWlv",
-	"zpUfNnY/91tXAVjkBwdC7nwW7Zhe/a2escUHweQtnNhivFyzJjS2hTKAi22tPM4niJZw0NsFiIGD3r5h",
-	"VjpNRIaU4Iev9BEawtBmgRp5ZDEpCoHG7SxC1MVFU4DSkWqxDputoFeOVbaBen5fNFYSg7QxJHsgAoTy",
-	"7RcnWIxZdiHxxQyjcmKWDTGX0gYVlnCIIe80r+mI53RsmS6gXWHwWxvSp4cy9b7RfMq65BUkIQ+EA/BM",
-	"GIEx2yC9anQN060XwmedqsRWuS4wfK4GIpyw8NqwEmnNDl7AMNhTVE2cHimE6ZGmhTZVJJLpMGYkncE1",
-	"OxARhSQKB60MhwUanZ5kBfG50gnVMgGMsFSYtlpd4vglmVAFCUVJKhQmm0P4uFmbmZRxH43BXAPoMtUp",
-	"lsgrjvuwt18x7nqsjUpQTy7c2X5wnIy6i81IfU6EaoQyAf/8RCaKkSHVGnNPqOkpSwp3p2GDS9G+UQK7",
-	"2O6dWN3HHywib5GtYRB2mRlkoDYuzYPO0X4jBWs9ZSDf12+X/gMEv20J32OVqPFajv3KOVwUw4LobIa5",
-	"CK07Sh9wr9fie1wwmoQTxHSaJWzEP7ubGK+eZkgV63AA/eKa3zBINrOPvOzuHh0UriaIX09jDcx2IGQS",
-	"QQLxcO6aQ/acaSnDefFms9/DZ28Q3smDnYJrnUvRxgrAMzrmgtrKBGGaKJn04eYjgWCf9Rl8EkD8UMEb",
-	"UKGzgGMiW9THckpUl80q7YC93dukvBMPiI9SHEdhh7iw2w4J/c3g+4Pn3W43qEV+9LZyWQ3NGdxr5v3/",
-	"Mxh8/1uvc/zpu/9qrFssMqP2DNDUvFc3pAUgzHWuMLREruzfKtgcC6akahkSZao2HsUFvvb1Qf1Z2a29",
-	"OuzUzfub+2oN9xUk7AK7DT1WU8XTH6CKGyoNBS0Cgi74v1K0YLm8H1DR5jPWNsrPjBr2XeY88dxlygmZ",
-	"TGnMFeagNXXCp1MWtckHwcEG9ubV2UmhVzDMAQNpZeXsvdTUohKpIOPL9BicZOXjTVulxyD7mmuoHA9p",
-	"iiGDSu4lIx/xLWZgo8MsaooIV83scadQoVYriBNWPX1F9QnVJGZUafKChBOa0NBsBaZR04EI5XTqEuki",
-	"D/nHIi5Sc0OOpdjjqPpgne9Kp99dtZHNDvvTxLFmk6uL4nIG3G9hrN+8dtsIY80KVDIRgd53L7G6kAW7",
-	"TkRrgXF5FfxKUayGKwEQ04n9vgDAQaqBfmr9cz4D+eabWxHwmi9W9cVcG/Rau8q9J+CWf7mo11Xb9jBu",
-	"1OzwbxD7ekKCKdMUoW8qYlrl8HcW6i65wPxrrE+Qqn4GRBBYZ78zGQtABAD+wTK4tKym53WJ6zwrh8x3",
-	"rTreJyKNLdCyp7TZj00XU3kDQfngTcVY3dw1JSSJpRizJIOGro2/fRyB5mnCb1cd0Sz2tnhUvwkmf/Xo",
-	"2+UMbHNpZCfHBrmj63Fz/re8hngWGAEZgUbj0hJK92TKm2sPK7lkERPwUglk562eGP0TeSNTfXLQO67G",
-	"IRbReb4S67jezTH1gFUKbvfun+jsPQhBXzDr4fVWEMCOtkfY9wwv2pys0wqq/ugCadxoOgjKg54iOaqy",
-	"NvjwPC0Pxc67muWtGIiCJ2oWp4iOlzCRxdQgypWDUc32yUJKIFZo7b3v8JOWoxA7w0vbShIRY1MLaeUj",
-	"ZxdrWGS43SXk4lw83hi5eLPr1zV/wdb0Mx5Un3/Pf04U+/PlyPynXLprOvDu6ru7QOCipd47w4EK8Bbb",
-	"YpS+3vJMVQEV35NRYpDF097+ZzGjCTKHEXCNDhZDwSAX57BZBP9fMFdXaBMwvY2sG/jKX8+88ZqPNNRG",
-	"N0tvo3g2ojOMxlqa1/UTPvJkvlNwxGUlh3JP4Dql+M43q8T3kM43WMbVnjebAv/N7bbS7TZ2dOmo3RLq",
-	"tr1sHwEc1o8NkkNNsbx2EcEWeBsIb4hki5VMDZH1B2IgOhly6SLirm0dQtj9yEVVqnnqBW1jqGVAmvb8",
-	"DwQpIttWxoHiINcKpNQSo6Ay8ZJkdmpEeQU00TEXrS45W0yUUZgYB/POHIH9cpyV0eNINVJuaeYWb7YY",
-	"UN81o6rvnLyRrjPnZkToGbs3IcXsGByGFxYMJUVx7BVR+v2sDKSrAlMaK4SZlWrkVVW0RUzLDxlSpwOH",
-	"zENp7xk/OxA2gPatsAzUCzBt52875zBpHvSOLY7nzxdv35juf+TmRpfPFDl9d06wCDbEsBMtZb9Yp32U",
-	"I1afA6ixxY+Gzy3FOhLM3tqpQLXGVbIYANlK2gcv3HOK3CZcsw44ZMEPj15YJsJkPtNVtkp0GQGveCBd",
-	"Bdp+GrcrTqvGRAnb/83h+s2uuQ2H69geoIXLd5mcufMFfi74VKu8m/kJ/ebaXO7arN2KeqdmzeL2HpUR",
-	"/dV8mUv26UH0eHvWNnBhdnOpsuDAjLnSJ3glO2+i8xoWhZyTsoAzEE7uKl3d14zNlF+qFu/+Ot/ig9/X",
-	"T+NVXHpMnEvRPy7f7t2/uD9xw3sXj/PSKqB5zhhWSAmpprEcp6xNhimPtVFvilWeI9I0fA+lbikA5aYq",
-	"8P4CO/9TQAGZqayBBAQz/ma9WW29UY42HCFbYtm29cZQuFNC0c5ntEYbHl0sswK6L5bMueWK1aL1wEgf",
-	"CqbHtP00uiNOqw6rx3z5TXf8z7vDHhgsxx6FhUO87Dba+QI/V0TW/lC6eywE5JBlxXoAUuvEjYIozeM4",
-	"qzlGy8VLBoJamBFzypsovxKus7pxUzLiiYIyMzUBt/nB/89XSe9CvX8UYSjTfGvJr17zrdnD3qOy0b+a",
-	"5rtknx5E87X8ZZnmC17FwPKIN3Tq6i55TwU2GPbEt+zDQ1aeoAkjI/6ZRRCZm5Uvy0z40y4pczFXrRJl",
-	"ZwQFrOA3KO4/uKDxNErv0hPilF7/pHwLz/lz6bCbSg14SDvu46XRCjby59Q9++fAofXntA4ebUHy+aaP",
-	"rqOPltbMJ88SSW1bRc1sruZycLKs0VQz529uosmMM6TpwImkgDBpc5OA21bQKYMU23olt9UlZbxLwT5r",
-	"KMmLsQ02haS2QF9xTR4Ms9bv5Im04uJEa6FsC9TzTVH+ZuzdDhZtgayW8qT17s6dL6rw5t0LtpwUqrf4",
-	"5Vlcqlpd3moF7/jm4l2h6G5ACEt03xUL33tqrvmX04s32taHUZVL7OBO3uJ1K7qQUsnhhRxUSLxhScfG",
-	"7Nl6xKxLLuk1U4SNRizUGfo1iizXFsiDQcmYOlX68eWVJ1Ku1zp5mZZdeQK/yR1/dQX9MeSOiqIyRUJ9",
-	"46qpOB0FS6p0XeY8xH8GUEqci3HgsO13D0hE56A74ZdMneqgTZQciES6qvpUkCEjs5gKwaITEsRU6Q+K",
-	"RacYVuoOiFWehjS8HieGrNquG0R9pRYgvIrzLJoj/sLFcb7ZIFbbIHJSV5hpuuwcIiU9slxQ62LPiuFk",
-	"INQulttoAidE33LBIxv1hdHa5JrNGYJkmdlygMbAycdSXpOYX7OBCKDAfUC+Jwf7ZEgVO9rzULlIc+/w",
-	"iAy5Vi1zwB2jUKE51gk4DcmIi4jEjF6DnZ6p7kCcWpD/3V623jNIAigsd715vsoG8q16DxRIaqoJGqXi",
-	"ORHytvWtnM8318HWq/NUMsJ7CyJrFuXJib+6OM96Zo8Nyupg1v9fzviB016+5492+W2hnI7iY8HFuHPN",
-	"5vUyr60iN6WaJZzGwEfbRLBbpjTGp9SEWmLjv5i2H1Loy7qpE/yKEaVmrpiZZuEkEoVZfxCrM2XsL2X0",
-	"QUcTLiEsjU/T3gbe1cG0mu52QAFiW69ZAuxZ5VaZa4bpeDNDzgBfxrXTpX7++MtFhmbWzFDQzHtBq0vO",
-	"cYkcJuJAgCgBQVoIXWJ6AoUOoGrzD20xC8VCKSJFmpbR9IsetIEIrtn8XSJndAwn4EcW03mA4mNGpM9w",
-	"lFAiTZEZD6/NBNKZPYLgZzNz5DqzdQFm0VwVZtkMEqZRO22RVGge21psaLXiOFUUggnqqlGXBDQeB8QO",
-	"36zDQBSdgIHd0tN4HFSJp+9hk3OKeiihNOsAO3xwwTSfUA3jcbT3LW7kjxk3inSCem7OBmu5YDU/SxVL",
-	"uBjJpUkNSlMR0SQiYUz5NHOkw7l7pvIcaZdG7b6wYVrNQM6Y4FHgQUQvHLOfmP6gWHJuxvKAd27WRwXR",
-	"n8Hs/Dt0e7XGobhOVadvpNH1eJRVpfr48WPHvMGENv0xV5iKMNPE3wYNLuAFBBYYNAJXFXn/kUZ8meEG",
-	"xDS8VsTtbnclKlDRPmp3gjTfzpg4/5GcSSFYqH2oYRjIFkJEiqT2Tqoira3Dze9Z48f155X3+frXJfP/",
-	"GIptf6kh2uGcvHt7cUmaVvhAOQUNJ8SywaGM5lXUjJ0mN46Yy4Plyln4uBGDRMga7UaaxI1+YwfI2ja4",
-	"EIVr2id73R5Ii8VTRWaJ1DKUcQb2oUjTlflqQ8GvFwe7B/jb88Pd58CiLfwPDnwRTOiSCcDXwfgnxL2L",
-	"wDkJv9ubhnAE2Eik1J2sfkI05UJ5fWROkIpuJl4eXZ4YRpoZ4Mb3hUivFth7hR8/ZDuxsZGLXfxKwwkX",
-	"LMM7AS2rEL2VAxFW4c7kcBCup5JrZ7HLM7+sbbWJuksujIRLY1DzhuZzzW9YJu/jqqITptA3avSLfZ7m",
-	"B0wVCii1yVQOeczaBAmzo3jEbCVEI1wACLwRx09QCwkNjfv1nL3uXV3exe5rwX+gssZq4B/StOgpHaXn",
-	"scOw8inVJnAudv3SAtmrIm20LXI8Vhxpe3icCC/vavn508tgwKopNdcskDX4Kqqr7Mir982T1xbbfs1v",
-	"mGBKWaRJGnH4a5bIIfPH99bddcoosf9fAAAA//8=",
+	"7L2Nctu2ti/+Khj9z0ykVpLlz8Ty7Plf10263aZJTuzsnLurXBMiIQk1BWgToB3tTp7nvsd5sjtYCyBB",
+	"itSHLTs9qWcysS2R+FxYWJ+/9UcjlNOZFExo1ej/0ZgwGrEEfj2j4YSdSaETGZu/I6bChM80l6LRh2+5",
+	"GBM5InrCSMLUTArFuo12Q4UTNqXmFfaZTmcxa/Qbs3QY87BNpvRzh47Z3/Z7vUa7oecz86XSCRfjxpcv",
+	"7cZrGVLsodzhh/evXWdhwqhmkelUpklY6nSx0TfyQsuELbZ5Gt/SuSKBkB1lnghI8/2rM3L0/OCY/Pf/",
+	"Pezuturm496onMS7hI6n9I2EFVzaa2ieCJZ0Ag9UdvKeavaaT7mG/xZ7uZTXTChcr5gzocmUzknC/pUy",
+	"pcmMJeSWi0jekqZ5ZJiG10w/UyShmsG3Uy5SzeoWYLfXywbFhWZjlhRH9Z5NKRdmsAsje49jUCRmI024",
+	"8Mb4TNmRECFva7reO17Vs2IV63HBQikiRVKheUzyOROuyCiNY0LHlIu66VZ3yXQyPx1pltR3pyW5pVyT",
+	"IRvJhBGdzM2p2byvjx8/nqZ6woTmIdUVVHU5YYTmT3ApCDTOzBDS+pP5A6MJSypI7Eu7MaMJnTJtGQLl",
+	"UU23YShToQmPTCfcfDyjetJoNwSdmjbNm+2GoT2esKjR10nKqkeTSKkbpmOtWWIa+j+/0c6/e53jT/Zn",
+	"59Mfu+2jvS//UXkokIrOa8aZ0dhbs5QkwL+veBTUjDtrbr3BH0Y9dkR3w87+qDfsHISHzzvH9GC/s8v2",
+	"Rvv0YHgYHpmmpvTzaybGetLo7x0eVU4jVVpOWVI7Efv9M1W/5l4b642+t3u8N9od7nWOwl3WeU73o87x",
+	"6HC30wsPhi/YXrRLX+wWR390UDX4cULrtwC+XDZs9/bWxtxbZ8xxNQ99R8eMKP5vlg32XylL5vlo8T1/",
+	"bBEb0TTWjf5eD/rl03Rq2eWUC/tX5QlXoZyxunWDL5etm3t7W+v2/Pk666ZYmLDazcZvl47avb+1YR+v",
+	"N+zkhofsFPlW/fDhKcfels+j1ODW5vNirflommguxjV30VmaKJn04dILBPus8YPAyVOzhN1wmSoyo+Na",
+	"Ui/24c/HG97u3ovKi8SJh3CP/EAjKwKYv0IpNBPwK53NYnt37cwSOYzZ9PvfFQqD2aKZNyLT/g2NeQQP",
+	"X40oj5lZ9IhpymO7f07W4YpwAU+bubEkkeY+++2PxoizOHJnR5mFZkrRMciriZyxRM/JwH47aJh2plwp",
+	"mNQnWHSdqkb/AEQhrvE2pRFxk8tWgg5lqvvDmIrrxhd/5f4jYaNGv/H/7eRC+A5+q3be4QLg+i0Sp5tc",
+	"JJkiQhrpTocT2M7Td+ekOWNJB+ZH7KTMIpAAZx+0umYgZ1KMYh7ebxtC14i3+hT5Fbnl2gyJK/s3kgSh",
+	"ccJoNCfsM1farHu+lMf5Up7lDT/QOp5mGoQbKSOKThlJBf9XysgNjVNmR9kmMnGaDr4CZIWS1Zd245VM",
+	"hjyKmLjXYnKh0tGIhyCXwJqViVobsZ7ENLxG2R4Xls54f2dnSgUdsykTeqdr76FuYXX389XNx/ugZOoP",
+	"11FF03CUCMgRpxa03OKaQ4eyq5HKZUKMPEhoNOVCwTK/kfqVTEV0r1UWUl+NoBVvcUvcHs6UeyhfwYN8",
+	"Bd9ITV7ZBx5oBd9IotJw4tGcwONkBwlLAsLsWjy1YkWAHwDhAYPMaA4+vyqOxlMlM64zkXG0QIeaCSp0",
+	"Z5hR4fqLAZN5CYOqWI+Ccr5HYJCGwstWi45ntqjqzT6/4wwD0BV0vc4xXrqMFed3xVrWnGjcYdU3Ol0/",
+	"VWZ6W1rFy+q+s+MZLM4iaBNc+8NeKye613LMxWsZXrPobXpHwtNsOpMJTXg8v0oFvaE8psO4dtmkJFMq",
+	"5gRvfBKbEagTo1ajTm1OyFHPSJ5G+97ailV2CwwKjiObUh4bHjabSMGISKdDlsCNMUrkFJ+xK06jKGFK",
+	"nZCEwaCNNEUCsCR0QLQK3OC3QtjWSNHJJMNlb3n2jPxErMFx3fZuY6kdy1vgcJdS/krF3BmPHpXa8Jgk",
+	"zm6V7Tvu6QkBKx0+5RmYjIAz47gLW6XC5cPpkrOlw9kWXTl7WyczQC6lraK5stBAwVa4ViP5G6WGrOlv",
+	"zUbM01s4Ih+EYdIy4f9m0f2uX9zBGnJ0HKRo5LO6z5Zo7GxJH3Az+OMMWl3yQVwLeSsy9iYicptIMbbK",
+	"P4mlvCY05tfboruPHz92ypbQZa+WDaeFbcsYwGNyE3t7UE2kCJm7CbgwNzCw/m1t5juq1K1MIjKhCpw1",
+	"RhGjOk2oZtHmN9A9jsk7Oo8ljS6lfE2TMdtAet+KFjKU0dxMXt6whOySX/kPcK9coMi/Hh1sfWB/nt1Z",
+	"/2rd/u6UJCuqzaHS6lHnvyb/Xq1Ypn5Dnm55SoBtEvS1GNmGKWWvca6IMxUWlfXdXNX8UGz34bTNwjBh",
+	"fKVV3gr3/SBmiTRLsOGRq1pwuH0WTSX2C1Rp+lYvFXLGcp10iSnwt96ngjVwjdYKFsG9PX/vvMmSl0Jz",
+	"PX+4PfzI4rgzksmURW0yTNGMMZNKcdN7k3XHXUIFKUyoTSgZpjzWHS4yUwOqeR+ESmczmWgW/coiTi9h",
+	"1F+HeZuZBOWbOeha3wk0ZXqyNnjzqzXicua7L3PruzVT0EVPYrthQwxOoR2znlQ3+o2IatbRfMqqXuFK",
+	"pch78i4mWs/6OzuxDGk8kUr3X/Re9HZudnecer+zbBBoeffbu4SnyWnV04ppzcVYrVpuu0AX7vEv7UY6",
+	"izab7Rffv/Gb9e/CcLN18NfQ78Eb6KesXTn8nYUgi9vRncG7sG1RxM120/idt50jGivW3mCH7+RRXrEF",
+	"viPXOvgyR8g2N6i02jCmJWv3mqMVkMbx2xFwt6Wnz7C4L+3yaeGaTYu/rDFkMwjH2JKEzheGjo0tjv1T",
+	"PvoLb5U22Xu4UyHo5TUfMSDbxcgb/+KN7WNG8vZEimyn9496vgv3xdFBwYl7VBEA026AJeiCiYglb+iU",
+	"1TkWzffE7CORI7QeQaSI89kr0rT3ClgEcwekeaVVGGXjNJwycjGRsyJB+gE6Ho8SN1wD96xfJBe5QgXJ",
+	"HyfmwiVK07myQkI2wn0S0blqdUkm0CZGsYY3FImp0mT30IYTFVd47/B4r7DG+IG/yrgJi+t8zeaGJOgY",
+	"Rvcji+l8yUxIIrVhP+aCu2Zwm0BAmpqwyEXmcE0UH4viCIskcNQ7eFEYXd3Q3ktctXOhWXJDK8Ln4AmG",
+	"9l4+Fkb8NwOTwrnLJixKzY1tKfOE9MjfiGA3LGkTFitm1MeYmcU1S1SkCX/M+7uH5oGVowal9Hz2K/38",
+	"ivI4TfBUFQf9qmj9TOSUSMFKlk1wpXHh7bm3wlyRGOzFRKY6J6Hd8gx2e6Xoid6qAAo7g9cyvJaptjtf",
+	"ffxGPFEaxiFTc6hiODInhNFwQkZpoicscV+TSKbDmCnCdZukM3NIzZQjOs9Hf1Qa/NEytlE/9E2WXiYw",
+	"jEq7s1tums0hG+nh4uYUh364ScyKYe2jhKkJcN3ToZJxqtkS7kvs85YBj+iUx3PCIEzOUD0ogsodWtD8",
+	"zAGBSbfJRN4a8rdklCrm8aDjnmVC/mSeP39uKT+b0uHzoxclWtqvZjD+1M6jeINpGTkVRpfZZQvzQiOs",
+	"x+H3q8aec8IlB3mNob9nqWI/JTRcwuijFLzytxMeTgglv6dKdyzDLE1tSudkCPEiignzNfpcmjTzJ00M",
+	"W5JKDwRcXELdsgRUec5UC6yDY6ZV7mkX7LbYRxtI1FDtkJlRaRvrS42anCo2EDk1G6ao00SY00nkaNTq",
+	"DkQdNR+t5ICKKcXlGnQMSkkibxVLgHl3QICAl7dCzFsnCDu45WS8bFbNi4u3LZybm0l5hm7XUsU8vm4m",
+	"UpyH44dLrvyaSeA1eRqPqyKqxzLhejI14pQhqYKFxbtgFWm+v9g7PMJ4j73ewYvOkGv4Btx1L82XrS45",
+	"/9G6TwaCGlaKEdvwah/fhSfbxGziHK7uMRMudoHGSpIJBREKuzMiMxXmO/PoSCZwPqZtTwyxcdA/f/zl",
+	"wtrLkZiFWZPfGtBOo92Afo0EnUuA7qsFaQ+mkLk7Vsnw+YNfvtQrFx9AkdtQOP+zaFELkzqbUDFmTnD1",
+	"IiiK44d7tjgBGtH/Zf/qhnJanMf+XpXwra3xJG/Eyfvlt6v07cWxA8t1FhlHJ5hoYbRvKUY8YkJzGhfp",
+	"pfBNxTjP3KgW1uEOVpFiKPPG0cYL7a21FSKNrTkfYy+rW/kHS/iIs+LALP3aN4ZSxowK88qEKkcnhRcK",
+	"PXjPT5mmEdW0/qjgm55RM5ZzGuv5JTdr3xjLOGpUbfziaTqNKHktb1hs7vmK6YJ4+Aakw+KL3x88P97d",
+	"2z84PHq+zrLZQEm/id+yHb7KtNd+wmhkaC6zHdScBWclyE2ny8+0o8wLfNo7U+u8BUdlC9auQmQ9PJqN",
+	"v0xZmVHMCzG1ZFGkqDprWZWZx83nTjay7Pyss2Iv4eGq81KWJDUZzgklOkmVkdaGNLyWoxEPGYqE5jK8",
+	"sa+jScMqi1wrFo+6jfucoJKmlDAGFnDy88XbN22jJ0+l0mT3iPzCf+giq/Ub8S0lGxyy8rW1eOiquEUj",
+	"lEnCQk0mMlGMDMEqOSdK01nMyhacvYPlt2G7cZtwzd6KeI5rsXjU19nld+aVex3vZb1cmEZBF4E9pZ/P",
+	"8S1/2TM2sPlx/rLkgLy8y7XtLfj+ksvxKxhZs3v5PlbWbPxGD/EEnuIhCuDAByATByArXJm2AvK9/TNo",
+	"ExQhRpzZJEPbsDlhJdNsGnEmwtqcNfzWJSOkyrkei0ZQP2LxmcpeK1lDJ1rPVH9nh854t3afD3f37ipZ",
+	"rBTyYFWWXbLrtXClS3Idjs6e7yu09BTFusI3qwTKbbGnWiG3PmmNmEfyvQ3c50FpK+8nHBd4W4XNpmAx",
+	"A40O1IVkjpbuZvD9wXNyvLtH9g/I4dHzoHVCIOEXFLWX3d2jA6PGTYtDXrLTazOWi0wSclsPVngQJmio",
+	"+Q34uTm4k6MiBWRf1zZe1ha8NUYVdV5SFfLva9u8k0aYHbbl7HdzQf7uYsRGYsHq2794Dy+lhQ3k7u1f",
+	"uXeTvKvO3CvO4giD0RY0RxtfUchup9UaYxZ24T9srUMugwhN9oQrsrtSXMeu83arROpXMhlL7aTxVzKZ",
+	"VsQPlDfyxe5xFWMNVTJaIy2uXX8G1uBvPyW0MsbBu2rXuRQXB+8lUG+c2LyVKIroThm+C+1IHoWriBoW",
+	"8e35j2e1wm9VFoabVr/4pbViX4GA0mhvRy1eRx6GWWxLt4VADi/tPSOoXNN1muz6CiuMcE1ttSSHuqEE",
+	"pGlE0TxjH50JAY7GfoupKi1CE1aIqbvfGSkLjivsk/c6QWVogLX6uqrCZTiNOVVGps6XsLthB+3G585Y",
+	"dmz+75ltBhre+ISdi1mqs2O2bLh2RyENebuXXXE+8F42ma9x+h9Va/a4RDl4q3TEa0/wV1B58Zq7j76b",
+	"8/hFmhMknSmdMDolb2dMnP9IZom84RFLwHc7aICSjNpBt9sdNGwA5T/4bIbuuTJngSBdPa9nLTfm1a6Q",
+	"O+ih6uQpu53dbs9+utO9ZXHcgRDNHTljgkcdMNqPU/QwrX9zP4/2hj1zc0LHnSy/ZOH1CVV4wi8gb2MZ",
+	"oIM12hnpC+xPHSnieUERqraJL9CdW63CjVMeSC055mxlw0gxf5cW54jhiwTgptBla5GnuFYk4iqU4PKL",
+	"ZJiabSNN2N4TYn4QsxJAO7GUsyENr5eYJ7ZGCkVdpHfHG6qOUu50JeVElHfgt9tBSloIWettbvD8qneg",
+	"7VzVnJnyAHBZyoO4w7yrhoWN26HVnrXa47RgGsCphQmzrkLV8IxGbdfkvxGBA+Lxi6aDqvcXyAW6vpMF",
+	"wYkf691GZUHkU63WnS/Lw2ndVRrd3xmNzeYv+FwnLLxeEg1boUV4LsWIajqkCrq6rvQmqgV7k7w2Er2X",
+	"FFXYV/h2uRJhm6witXOhE6lmLDQTeW9RYSrCI1+dkedHR3tdci7QqtUmCbuR1yxq2wiqyLBnl8dgc12N",
+	"4P97qjQJ/hhYa9ig0SdAP1+CigsbDWbruHNtbPnCWtO0+vMCW6rYoZn3uRflwqmu+UJV7/Xvmld+nsnZ",
+	"i9+kw2rd06zhgt0Zr6FMri3KuZ9WJgbgAldRws8ff9nMsXeKwTIh+PXIRzYkv7A5AjY+P9x9XiWPYazQ",
+	"GpEyYXJTfPJdp+bJslPwP09/qHrsus6OcRTusud0v9Jccl2WHN9fVGZ6iMr9S1VpbIqPq97+XPn2vBo6",
+	"09/MaxDVzMxq9vNikXtds/n6HNSQxCpZHxqs6h9k9WWWuypxlkLOoX+TZcBKTQvdwAAVq1W6sx/L9lf0",
+	"06xyv1Txd0gRRgmh4nL52ua+wqYUAsR8j5FRNzoOoOfi3el6mTq/zgkooVWLKpV+Lccy1e9ZxBMW6g8J",
+	"L6v/ubA+801CO5uZ8JLNOwhpHBvlYfu2Qi9mbBuBMLnWZo35/nZmFsPCCtSu/SYGRY+m7xQEc2eqW5Da",
+	"NyLDDSMd64l0LW6avfT+vCiQ7vVWU+n2e9iUPKuS3pZYqDyS+Ap2Kp/J3sda5bVzJ6WoRNhP5HrHHmov",
+	"0sy9uRqYLMNEd6Dihz2SAaiA/BygD6MCbgtsSH7ES5W5kbmxeIEC0HiSAVAu4Mq4DwBmF9W8DFkgfyrN",
+	"077xySvLysswcfUIKIZvsuQKx9guQO4V1gD+XgBNK2ici9NaFKcW8VZ8ms7n4MMtrLzfcPCV3AbMxWcF",
+	"Q9yi2OmpTlc2CeGKxuMrwJVUV9kal8SC9y7Ef/27v2iMYSKaSV4OQ1qdi55IqXdMUzsZUVQtdrEzR+VX",
+	"XKmrDDC8ZnJ12nUYUz6tXxGj/KLiigo3KtCoLaMK7CvcTvlFpX2jdQxlxK7CCY1jJsbsasr0REb149p8",
+	"o5iIrmxWzRa2KQZ2W7VHOcXXj77CQrfRXNwRfmDa5r7JaAuLlrdXGX9Q2duVeXMlORSswVdDqjARo/Cp",
+	"uSU3nP+dcCUskP6ivej2Wl2lCb/T+vnOCNNQF4A+qmSBRE5nehUxCCnMKYWUuE2VKrgKVvKb2mwO10Ca",
+	"8Ps0YlnfVEZLpolA2hvOz7a84gRbq/smDd/YCitbOEloka3a/4putnyE2kg9myWZgEG/tu9aEOUNe0GN",
+	"8cp5COmiPFK9yOqWjscs2akEd0lB9lhBDzb5azOzAbDw+xODk+Zq7Mp/Bk6aKpZwMZL3m61rZXUslQPC",
+	"yXjuwmrXXdTrrlqVbPrOBk+WUjAz2P+qMhdKEapIUMD4D2wCOyPmXbCCnhCRxjGiVDCE9nAlA1bEsJa1",
+	"+Xw01VNAm+cF29S5H6ZJwoT2M/UWiw+B9wiiOqggMom4oMncSzw4gRx+fIA4+2sHUU0wM0EmhJKcU+RQ",
+	"affP36kMy6eQ1RxLMYbxzCYJVVtIFyrtStZ35Z5YlK5K3ff44PA5sehfBEHY1KLCiqBti7H4SgM22hRK",
+	"irFOwmgEH5jni/ETvhpZYUvWCxkcCGntY7lX647rWxG8KOeleYzZGBA0fsGhZ/Hh/MFWIMovyx72seNW",
+	"HTirv2On7WUe2kK+eHmnkPqxcFafBMM0UTrIkYgtpGmbJGzEY8RzJMGMJb8C2EiFBxZaKExrfxH5ZSUO",
+	"SdbDYo2yzZoqH4is3bYdaeWKeXalqiAzahElyIf35xlOwiihY8M62li4g0WEfaahLgVSrXYRbB7+A7DH",
+	"Wwp1twd6Va7Rn9At9h5k19qM/4L7fkXBroowoJVvoLS01iLnfvmryYLMUo47XVkqaGEhLlygwDpR0oX6",
+	"DpWYhQAkySvqN/7gECZRCrdB2jRajB6s1be26V98BSX/HEwIcXgUzxQ5fXe+ncQEKKFVH5hRt6o+QmkF",
+	"+gUoF29qADU6p+tF+PvNFIL8cyBV35HnNtXfgk91tHQ36Mb1yG15LL6P8TgYfN7b7QwGn5+//PT9f2yV",
+	"NFZ7VeqC3AXJHAXwSMfmuQpJ1IyGTLXJv1KpmTICpmHvKqZqUgbpWkIvG66P+W/fLNLhD+a/H5eu1zqk",
+	"t5HLqBw1tpwma+ntK7j7kGfex9HnBQuuTyazhAsUlU8vzs7P28TRTZsEg0YAydqDQV0ebTkV4WGpBSa4",
+	"DR/mVs/lA5DwIlFmUsC9wXNql2KWyIhEbBbLOQqRDq/tXylNNEvieaWmg9BzS0awMhPVSSBLij2CWeCA",
+	"hBOa0FCzpIio2fjPvc8vt3S/Hle1Y7r/oJau8+p820yLK8MimBXkYhz0Mxw/h6h4AKBtXQ+yK0vHdm+5",
+	"X9fN2666uSdoNirez37kTL7JhbVYqvMhyW43lGYtEl19ZAs0W+aTczJKdZowwoXSVOgTo2tBqWtGhTLs",
+	"EV4v6VR7vb3nnd5up7d72ev14d8/G+11A6BqFu9r3ELIaO51DUETH7me/IPGKVt/Alnf5SmolelDXXIx",
+	"kbcCc2VcQTu/fryH333Lo6vD/5rs//Nfvekv4V76j+ez18mxuhzu3v7v6IC9GR2N//77i+tTuc+r+cqC",
+	"jFGTU/QpLwdSCyC/vLh0ZU1pj50NX4xe0IPjjvnROQgPnneORz3WORq9YPvD5+Ee3d196JjK94xGyr83",
+	"I6opWHmHPI6RQVV7ktdIDrlD8scdWP6L9UI/7Xw6tzK5rkav2DS5o0AbNfLfPRAX7asf0DFbW2L9mcO0",
+	"dI6BRWvReuUGlvpsVuSE21A8/9LJBu/TS/mWsktefQH5y7vdi2gdqr9LoNwCjW0KZFmZclyj2vl+rg0T",
+	"0lclD98DJLQiQHPtTf4qF2aBwd/v4lzkBwsXxtc29RQ16iVqdGEy21XavonT127UFbZ9zHO53knxTujq",
+	"JMdKeRajuX5h86qQRs1vqF6qQy7GC9o0rHsgGd9BClqZgWVEC0+yqLRmY0DFz7fXa6YuJUzXaSsfJ0wQ",
+	"DkUbbixkHmA9NxVDrxkBJy9LACJ6Anjns5iGLCJcg0nnvrqs2wDBPmsfTAwGbZ5eE0zMJZrZ5hQvvVmZ",
+	"d1ZO4wKhwlAGtuchqPpyhU9v/ur6O/NpKQ27a+Ze90Z+Iu56Z/hDwtofG9e3wZXICtxVY/ln1V4hYMBQ",
+	"EhQ1qasnU1FGpXXvAijrn/eX1ee9iivZagY1eJWXfkVckgX0KRd6D5H5B92D7h6E3I8SzkSkWl1yGsdY",
+	"5h8dUjgCtQmG5blQmtEox64JHCo8xh542JUTGUdeuV7X5jLj/jrAlQVf5cYa5+bOzXvp56u7qwwSCfI4",
+	"qb8tIg8EfVxmGTGSpW0W0zp9hWn1isqIXVm84orD9pGDpm86bkNX7345e+nwjRObkny0f1ROGl3h867q",
+	"BBsNvalij1j5JZv0LVVEYSASaSYslNMpExGLyiOo9qV7KR5FMNAqLX7lBs5qY6/8TXRPua2zvolnKgu4",
+	"6q6FN+oygVxM84qdco9DLIZFnK3M/+1WRVZU9O6735dOuPConXWxuoqWhH0OoSLBWlRa42W8mNGQdRQz",
+	"XFCzyLIhj7Nt6Eg86B0vjWBYXHGZauJNPXDYDcrZ+nDWslQJtUkVCfzI4mDNrOuKCInSPhQXHxxlfnZO",
+	"QJqUmFfBKFnu9Wh9nNtKCocrxz/IWBqtSPjLUXFXBdikiiWist7cemeuspDUWrxjgUHdkXe/6ER8zLFq",
+	"HA7HVlDKIzBtXTnzmV+arnsngGArT+QAJPW5W7Ue2uPe0Qvy88fL4qFi858nw59C/pb/fPHh3+e7b/i5",
+	"Op/q2T/Pzo/Ofz/9/Pby5+k5v+XR3+Pb898l/9//9Z8JFVHvXPS6bL/XDfdiscR7d1UVXOPK+mQsrVBh",
+	"uKa+4eHxcWUJw8/6allfF3TKIFo4fyggzWs2017WIkKDaSawRJTS5KXQCSXnP7bWGkSWHlhta0e0tjMp",
+	"hOHlrloPaaIEEMtbjN41SxEgalaAfLDVbWzOxk8FkTP6r7TMsJsQMmxrskH9Ayvo3U6kYvahkCYJZ2og",
+	"gtXAgUGrS8619ZQpYsQWkCRTxUqlrRr6NtFX+9fH/zX8z970n3dxjWx2gaDGWpjSunfJmkgzWHW6qCDY",
+	"z1ZGt+YNFs5JuwxfU28D+2CRAMu4+PVqwGZy+dpyb0HoOHixgbhWgci1+h4ry0+rZJ4vq9dOmW1fyVFX",
+	"8LeKAmC1iEar6KnyuryCHI6KHV6K4YhFD/Qc05sLIbk4wSp6v8l8q+vVAbKwbqWCI4Db1Ah7R+EBHbFO",
+	"dMx2OwfhYdQ53j+mnd3nz6Pnh3u0d3xwUIHztQR7EUf3aeUrxZNUf+Tyxa08Z4ol53blly1HDVx8tfbk",
+	"dLUaBHgnGVWDtLuSCaseWNFJNaxW2SKfDpeuSj3jKZ2eVUJxJQUoFqZm0y/CCZva+Hs4JKcpIs/hX6+c",
+	"nfHnj5eNdkU8uy9cGIHjlgsetY2cZis1QlXDbsPWZYeFKjFyc55yHvkDJHgtXERntrBsqifm1FnhmWrv",
+	"KnJqPWkGFTljKDzng7B5ZNVjwBGuuQpZ0dvyWuTmNdKUQ025cLlGwaI6HbTasFyC/GgYXSKfqYE4fXfe",
+	"R6Eik6VCGsck2MkC+Hbg66Bd+Aw1x6ui2pGt1EBkSwWj4RolipU7JM3y79WY3FS+/66UE7nANEby4bzv",
+	"Vsmbskurcrg6uS2SR2bEA2FBZptgz6CK/P3y8h0BCmlBPZqiuo7mD9MmGGGoMgoDS5Q00iD0PhCBzazs",
+	"pDywNUKNjOjze2ztzN7BhQ8/JHGj31gDKCF3KdVnktooRi91rEg0mavJexmiNdGTBsHyS99GabfRb5Rk",
+	"ZFvSEw2bI475RiDJi4jYjwjCMHjRCEtmrh3SZehwmDIjkXN9ft212GQWHrtEcrdCwqZMIdeoi5YNMEpS",
+	"V/zVplVWZxaOCF00FrTWYKZfAL0Ab9ZQCk1D7QkTeEjN9QzL4eSZMdeTdAjyCz5hfyzEETXcKYeqphjs",
+	"tNftkZ2yMlY8nignuUP/a75Zp+/O2wMxTWPNO6g0gAaFO9QlL0HvyThpQAHyn0PBOCJvhYVpHohm8Ae6",
+	"gj68f/2lsMl/UB59CVqO3eFrfi3YdhWcszkOP3/85aI7EAPx3XfFEX/3HTGXMkxNEU2vGaEEaYT8/PES",
+	"BxWZieBqLYTrZGrpQKBZLqg9HgFpjvKA5xbarKqOQ0CaWR6N4W6nxdsoMMQeZEs5pe7MWN3SfnFCqJgT",
+	"CbXP7fsQn4frNhDZzpyShCmZJlixiwp8xTWPFZ8VOegddAlkSaJjxSWJDkRAZ7PY0vaOTRn9/nclRWCX",
+	"/F0itQxlnC2a+u470rTFobMda8MutchIxkbdNzN9/+pM9YkS9JpdhVQxBAqFO6UKn0mR4A/4pU0W4IO+",
+	"BG0stk/8EcIALyXRyRw6PH13TiYsYX3y3am7B76zxaQWL76meWUopVY6oTNCoykXz5R7kkcDYWgPb782",
+	"WUkeeBmCzGVOZMnioyUJctkuwEsv5iGz1i6nYsxoOGGdvW5vgTPc3t52KXzdlcl4x76rdl6fn718c/HS",
+	"vNOd6Gns5bLmTOaGJQrZRq+72+2BHDFjgs54o9/Y7/a6+wAmrSdwRexMAPv43+b3cSWOtqWqvV6P3E7M",
+	"TQX8M5EwZ+AxKCd0yY+SKcj31TIN0QLkMJC7eD3i8T0318hPTFvY5RxyA0a01+s5NmpxM32qBdQTuOQm",
+	"bEpXeY9tD8CfF01ZbhKGr8b8hnULknqj/9sno1pMpzSZg53vhgnzuCFLcM7TsTKKxduMLTU+mQaAM8zX",
+	"XVEmCgvlTnGbsFgxctjbr1w6cwlzgTrvV1g90/2caIn7T3RCRyMedg2tHfb2H2EAb6SGDMY5Hu1s9SJH",
+	"griMreVbmq3i6j31brfajX0vpe5k3NjwGIWcvAmMWpEx0+Sgt99a3NLXXOlT1745ns6LXhtzlD+yE9s4",
+	"1pUPFjAmIEbpwWjHjzSs2L9TAK+AW8zOGojnAEdQ1XA20p0faFYtHF7ZXf3KBw9qD1/aX/3SK5kMeRRZ",
+	"GdWjoT8yxey3Gin5k9kMX7//7dOXEjNROpu6R3cZDXyyqI7rU1mXYOyuKijCmQQ2LOcAi4hQMuKJ0gPh",
+	"iWZdAgKfYYq2rL5Rog2bwvwOvM6K1Isdn2aqg/Xj/iCj+bYJysYnfyladyyAR4mad7fded1F4gS0Rrsx",
+	"YTRiCGnx2sIw1TVuH93JnoPW/6xHwLxxvPqNMylGMUfL2sHuGl28o/NY0uhSytc0gUDjxsHu4TrzyaB4",
+	"fmURpw5Y+WBvb52X7d0P4XubHO88+nTVEUdKtfKhPRgVx7x0uaDqhKc+Zpptcv5/hDeK598cc1A29MQc",
+	"cC4I111yuaCcDERIhbk4h4xgzxFpHuzttarOO3bkn/fCuTtYHDS+Ef2pmbx542D1G2+kRqCYPxOx4fqu",
+	"JLb22oJL2/r64S/UZ7nyGd2CSFpLDr1HZ8PfEpFtXfT4iek16GQzCZTyCMTJGdXhZJG+fmXJmBHFplRo",
+	"Hqq+SxWF8rCKKE3nJBVoRI9OSKCYNmKqCtwTU2hACkaGc/OjOxAb02wFH8N0i0eRW2xmx1pyy6MdGIv0",
+	"/20enL+6/IEUdzf5owZttlbxtXWAiuWBLphVP9DYec3mmXmdJWgMZUz3c5hD80QTLMpqwqKBGLKRTBjh",
+	"2gbSU4FSTKttRRzNb5h5qw1ijsulAAOzF40PoAg2zHPC5qjtsAjyPCwmQBVz+IlpqKvzgMcT2q85m5A/",
+	"wMo6xRnYDM+k0ImMVykW8LB79u7KxT2uqwJBvsMSUr4bYMFtC4Zl3w4DtH3XC2k1bVeWdawj85K35cfM",
+	"g7ELzhhzCl4c7B4QV/W+NLtnynpOusSo/9Y2dDuheiCsh8eyFD9Rof72+onpKiz8B6TXqu5qyHfRvfMN",
+	"UfKPi76rmq1+YFJGP3gYspnu5FG5tQRsNibm4tqogYU4XhuEHFMRKetWCSdSKuaHAGtJXCaUP9dFZeAU",
+	"BnSetW5rmpSmXVH+1bzBIhwMFKE23yCEt4sksuFIbY9iV5bwr+rLhTk7nNOqrmwYX01Pix2ttqdq9lnv",
+	"gOemcObKDVWeqJFMpl2PjrfQ7Kmw5VLAGAtQaGk4cRu7wnj+dwkhR+bVPkEaLBLVo9B+FgOyTDbJktB2",
+	"vXCVLFXohAQXe4dHAfDjdlaiBHiwLXtog4Gw8H3pGjiTidFHAj+aMyDTVGkHK4owo6C+JGzMlWau+TxB",
+	"7cSsnSupaf2SMoFUmTHTRvYZiHyvnIeUZkk1XfIR/fxQr4XYOhekaQYsJAmwKsDfXPASFL+Z0s9XdMwC",
+	"cJiwzyFjEYtaAwHO0kTeKpaQsWRGQUsoH0804OK5gAKI/mkqLsYxwxAXKVon6Ma+5Yq52CQ1kbcYO4CB",
+	"VYBaPRBuREIKFmTQrDQbufNmB/DWlduVwMWg+dlEXRJY1S1An3Pg1RgILNzlKFVZOJj7WkidI3oHaBeD",
+	"eXFFcGadVGGcTsxvmCJHvSyeH6LFnDU9lFMv/Q3375kiQUXOBYEYYkWahh5cUDOZscSlPxk1diAC91XQ",
+	"ahPw8DBgwRrj2/30FchtPHF0iSPqu+D7LMAIWTwmmcjRKOaCXaHnOqhg4V5s1VK+/auh8yGziV51nLRQ",
+	"U6GOpVaCplbxblzeWq5dKEZT0U9VDPhiR29FltGRbad3en3yU/XT9gK860ZTHem9XmJAXccOSrSyx8qk",
+	"ssUe3zOdJkZPSgX481lU2xvkVN9vfmdyxlmE0RNmzV1eSV2fQjqAyoo+q3ICFruEWyArOESaQ6rY0UGa",
+	"xOTi76edvcMjt/9OZ20tExTy0kV1o6pKQV0cVXag4E5ar0dbnaC243W2O0BGLBPLcWu7Rr59r0P8DjHK",
+	"lZdOC4a+ui7xCrDwe/cQ/FymvuKG5Wa2AbyX6EizhNxOeDgxfDaW4C2BFKq6cdkL9F7rfkpmCbvhMlUZ",
+	"zZ/AbWnLjqAkMcTh2svxWe3Bz+pCLVusmqj1Jdn1+U3Xt2m79tqqyHmrG1oBVfbOh/at0ZkDaHr1bTPd",
+	"UIBf6O2N1CSTD+q7c7Xx7rPam3S1hfvE3KMXF28zcavCwwMDCKW85iwfAQp1ro7akkE8tnrkCZdGSdpH",
+	"83IJB92Ir/aCcemCeZY6CsVwmQWkaRghCNyYyLAtv/62tbZ+hdLgyyZtVy8lNvojCC42x/7Po0meVqJF",
+	"2IzS70Fba5e0rtZjKJcjmYyl7vigCtUBfepaZeocXGcneLlkJAlWF7SskGZIk2TOxRg5OuYGmKtmlshx",
+	"AvGIggTU0l1RLH8FI3IFJNa1q9ha6xVdtc1pSEDQM79xjbfgLU2i2iuGJvfkdIu3//ZsPX9hEwxSa2au",
+	"29oBqYtDe2k2R4EJQjELHpCFs6JQN2SxFGNADKe5ugoRm4pOsbo/YRyi2G/pHP06Ai0GaIYwK55bSkwX",
+	"GLcm2G0BrKR4TC7S4ZTr4mFZ2737uXN7e9sxHXfSJGbC9BqtbyMv9go1Xu7k9L0PnWYLJdhtxr586u09",
+	"DPUaEkTL1rT1pz0nigEF5VRbcVKWXApeCdP+H1s9UK8smec+BHBL2SSGLCERMxUKGXyq7SdqOiuXnjCe",
+	"OODngTj1ZHRMDLEO1Cyq3zzNx4LqNGFtC99tPauupCQB8YhQSPygImrD4UwVSwYCW257WQLZkWefweFl",
+	"2uIYnx1x8H1HXfLex3UoDAxduBa7vD0QiEwTGYnG+W0Xjv55tj2XNlv6IYI6ihWMDLlskYOUG3/UiJFz",
+	"vwZvhtFSw2dgy54pJIr7+PfeyAstE7aBaw9O6h3CUOC9xViUgzXf3Di8ZGGc5ViPQhb2b5++tP8ohnHk",
+	"G0KoS2lEz8XRXmsz1oXFfrfMtd4hb/Xz7jy5t3l28f5VZ5ZIzULNIrQewKVugUzA4k/REzebV8KCmYOP",
+	"4IJDs/RWmgC9tNUlp+Q2cbUZ4ZpDfwPF6HUekilTCupnUhLL8Fqm2j6CwgrIv8m8OxBvhblTgEmigOF0",
+	"Y66IBcYkTUqQW/GoT4QkI/4ZxtjKMr6d44RbVLhhrnMOhK90Og/KfmVCCIowgOrxWJILdPZ1BBaPYsDg",
+	"1nZLZDdvc5WeZp7de2nu7cYF050zNIL0VxlRkChJ8+9az96CM/GCTtkF1+xvr+nnNrkwB58RKQhk+uWZ",
+	"xdUr9ZCimr1AzV1aIbXtPsbeugMK5zcXU/0tf0z5sd042Dt+mHlngFiWAT1ThImoJl1uO332iZaSTKmY",
+	"O5AsWyB0uaRsGpkgR8e2DFU8U0TTZMz0xteNTHWt1eSliFRJ3vXOkvVnB+bSucKWrooe9lpXOmkKOoUr",
+	"aSC8miAu9d+3XQcFe3nQame2MxhaYrfOGgV957a7ZVwN5lI6H059hW3mVOTwaVmKv0rrzb/btO6f+gto",
+	"VrmDqwz+9DrXT81mbMEW/Sg+3cd1aX5TJvYLjJmVqa6/iy9l0V1eQVVPl/HibfRnspS8tFJsFj/0/l2H",
+	"C645tVeCTB/H9i55FK4R3fUKvBsexjcXYyNaJDQTBAUJTGMBGZrbF+6KPLamX2T4mfRuJcrUousNxCyR",
+	"NzxCeJkad8UItZNJItMx5twuBsG2clkAxvhMeX1kcBQY3z7mN0zkwObOMwVeqsJViOFcmfolb4WNcLvY",
+	"OzxCzQTCJbrkciIVGwiaMAKgoVxk+lebuIPiTo7jV25NmjNq7sJlOxa0yW6PTKFut2q1B0LJ3HIbUgts",
+	"MoToLcbMJZ3FTIFB2HbVJVXRdMMl4XMDAZFuNjbMLSlxu9Y6KX6umBM+sg33bvsFb2C3InMIW1o7TgrM",
+	"JXjHP8pV99hxWR+ypcWAuGaG/WpuvMjhoT94sNJwXk0Bj3PlfwQqqh7AIs0NaXj9CKFjlx6z8esebC1I",
+	"oyx1LBMOFtblz+xcJ82icx2r/prbFNazTVJRExLY+grq62Fvb4uq5CIBhzKNI2JzxBNGzWHCjEt1Cwsg",
+	"DAVAIcllIsaFpglEimc9oKbZHDTAAoVM+B98NlODxuPJGhm851Z9pLamgCrSPhr+UBJwt3ahjkWr7X4t",
+	"vZnDbWeemoHI7tDssZ8//nLRJgFXyggONI3MD/Z5Zn6AKBA4X+uIO67knDV9x0OVlmZXc/nEAfCSZoZh",
+	"S74ngUqHpjnAKxp6OX5RNbR97iR2TMleGVyEcRqxgQhSxZJ+XjJ7x/yt/n8AsXefDtJeb+8IOsCgxW63",
+	"i5/5uLEBaSp2wxIaYwy+LTVD7Wlyo6YDIdhttgJd4iCaKLi27JJnklu+j4DZCPEaGfJu0CVw9xYjwi3L",
+	"Hwg9oZoADg+LvCCRphEXM5t2CbwN0hd+vnj75iTvekR5nCZ2PgFC/V1hvBKGj2s2ncmEJjyeX6WC3lAO",
+	"taqWyDJ3c5h52Mk5QneGZEZn3AdqbhSQuRuHUY8d0d2wsz/qDTsH4eHzzjE92O/ssr3RPj0YHoZHUP8S",
+	"oEEbdBg2igjc1bDbRVhtbyizAmb0jeEwCG69jnW8EqT8kZ1zVWDfleBKHtU6v0SJaJ+8dWuO096qd3hv",
+	"f/35udO59OJ8xQVXk8Wbs19kU04xKtw2m1luITZiddxbIZ3QBlSUEwkX2c1789ymIWzlein/A7MDKyyw",
+	"FRF524q6+wsHwjGh2dKAsQcPjXsP1g2Vj8GlyaWKtckh0QlnNplQMWt5coM7yZIoDf25AJohM/KEspEx",
+	"de7iwtF6LLdxodPHdx//KAXLYJ0hsgC8jFUO5IOtnwHsq29DEGCrZUJuGb32ohP/J/sxnQ8xn6B6ALdl",
+	"vpRlxz9pZm7MzEHswUBbn+Zm4X86q9G5hCEsvR1v5DXbtqoIUV9ovS5WOnL124yGcDuRMcOIOC4FGdEp",
+	"j+ddkr9bAiOeUnxzILgXRmQ0lkKIHdc2oE51yQe0eLRJMUKA8bEohOg5pX+v1yNUDcQti2MbmdTrHZP/",
+	"/r973b1Wm1gDMD5u5sJoDBGAEy7GNuF2odSEYXSqUGzCK6HQdDDN9j2LTm10QM/ZS2OjcYKqiTncrSpJ",
+	"xKzsvdUeaznYvCzU2rrHnzLcsIJ8WQR5M3Z3MbbKfNxaH1nqG47rKxU7qYj1w0X0OMBCmUZ3vjaM/HsQ",
+	"49a5UlC7148r7hIE/1AkWEmiQV4huNUeiAAKEsxoonfgwYhqGmBhyjBNYtKB9wO0o6PwFJRPZtDOrTSK",
+	"TtlAePWIUdyyGHRd8s77BgACqOeNGspoDs6qE4jxsE9al5y+5SFrD4RMCiDzHK1aILjbmp9tNM9wAagM",
+	"Vw6kAMDsKyvs9L2SKzV1ddrEg7TY6+53d9vkw/vXHbuqJTT7Vpkxfk+KrQZu3DDlcpdm54NWG62+Uk9g",
+	"5H5RyYrCOq6+KsyVRc6D6Wo9N1l33IVaBJVF64IWevtoHJMhIxMWZ04dd1GIyGaWGA7joyi0BwLzd524",
+	"rL0gZTCDurCizAFMeEUN6YVyewOxRllpqnP3CnYjMLel7b8BkzOvWbPnQMhRBhTiT2ZhqfPqQs3AFR0N",
+	"2iTIPm9782r10dfql4Us+cehZyh9mjeRWQ9cQzbmCbHLg9RjsFfYbLAwztXVdrnKQ3m9peEaiinbSh5a",
+	"kibs5kAURYMM0toJArQgCkB9zEJKYd/WCQlASoBl8U6EoRlPSrDlT1LFslqQ3ILUWSEmj1w2MmRxZs7a",
+	"ZvZXCjYQSsuZIrcyuQZ5513ClJmJldVixLC3KQ6uDdBfFsU+lPaQaR4/7/UGImFmmBHTGK7fagOKywwj",
+	"H+yxzqPrXCVeW341VeynhJojkFW+PSSGsY6s+jwQTtDse0tsyDyWSvsrYtH3YFUQrQaWpnB1uZX5zvDl",
+	"79DgXlg7kBX9g5CJuRM6mxm5cyJvAfUG1AHLXxQxc8iySFwWipVe7WQKMz+PYuZqtgYkFQALY4Mq8qdO",
+	"h0rGqfaehKYwKw3MbuZmcFkshq4carJnqrJjMTSQkUD5tFQhxNzW1B9HOJ8AvR6tvo2iUB5Il6EJW6jX",
+	"Q/eqskGgRod7RjWZSqVbtujvbq+DIRwF7weGjsDpMVTHFQnefbgk3W7XK4QGnpqdP9wH59GXHY9tAccz",
+	"rL9QhlWZe8Y91FqiE7jAbv+wu2TahVZhJJjHnfOKFiz/Kd51uMq2CLXDSfJKZ3uVs2mmZizUyYaSE1id",
+	"ZqH4r9mZnz9e2iPbO3rRJmhDJ4Gez/qE6u9/vzU3nkWkzGSX7NAORI5yaYjcip84bRIUzPZ9ImQHnHY2",
+	"eOU9NfQ75brzXWA7Vl1yifqU4bJUhLCRCdUswxiasSQLpHUZJ8M0vGb6JMNptAC9A4HLl3VkOOwNSxIe",
+	"mWMBTZVS1cy9ZM4wLzAQrsjB3jHMfyCC90wn8w4UqQi6BObojlKG6jm3J7y+HME23VlFWaXshaqo1b+2",
+	"ameZ8YaanTdK35/WG74YvaAHxx3zo3MQHjzvHI96rHM0esH2h8/DPbq7m7vg8EhgwGl0dfhfk/1//qs3",
+	"/WWtesar5p+VjK2tTXz3FarQE9bXdkutPar7rlj3vNq4V0BSgYJfeeolCJwAIUCX8a1Whp0GFYbgTFFB",
+	"2HSm58j53EtnOKvO5RzE3lretg1fYbvxLqHj+kVyL+BTbyT0Yl7LuRj8v+r97PHXtiqO18B7c3MKLsZr",
+	"N5K/UWpIMb1BI+bpv4S3dC3o7Kr39o7XfO9Syl+pmNt31XYML5elgraehr3f3SDN0mpansd0sczTmX3m",
+	"W6jyBKuBE1pd6ckuzlN5htWVoZzG3vS2Rvlk6Iho257LUxKgIhxkMqDFwcRdTMhUDnnMCJ3N2l654Rag",
+	"qQtp5WyjGwU+ekHgxWnbwqQdxSNop0WW6vfKyL0e2CKY1DCaK3L6IlSUAH2tPRBCkpG5RCBgM4DwH4vn",
+	"ZH4PcrtILEMaT4wuCwCfUs4gWZdGUcKUYgotbS/2Dvds9eOBmCWAfwyooFgT1vrflJnvNAsworNZfyek",
+	"cWxarIi5QhEVd/GBMAq8s/l1imZ5A6gFKslC4b/pulmb1q14KrR1l0Jbudaak2w1z1x6ee/8gb+cLy/D",
+	"5Yptcb3AsICdIMpvl5xrVbRzlexBNcW1PNbwl6yt9aBVsiyl1NynlZLbT0zXbUnva3DMJxlqVYmr5Zt8",
+	"B6FpteTtGMc9amEZ4cYrhUVJzJVu20AGdB60ScJmMQ2tfwudA+axLtogwaVjq/lhQ92aylePJX98neJX",
+	"a5wmVwDrWzxVT3LEHQtmLWMc60oOO1YUWMMScGGf/BbsATiX1aYAJyg1sYwFYs9hfEDr6W5bo3J0DrKg",
+	"MvL5StdcpR3BMFfYT8JtYAw3YjCujy1X+65QW4VM6A3LLQjKVp9dqjkjuT3Q/YWN56rzQ6rK2NdHrif/",
+	"MItWd125gIdM4YAl7m7HPP+kdj9dl3dSu5EqbexABWTpVi7SnT/wlxVa+bkmhYgbFyFOJEbDCBkx9OdP",
+	"qIhiyMEEzmQr7xjNXQpbsRIe9kJpQvBEX16+Xq60e1zpSXXfsuretAHFubVHudX+CtffGrKXJdraBPQ8",
+	"dAZVtSs/626rlv3MJ7xntEnA3MZY7VWA3V1ymici2WJk9nmMyBkIr1bWi07Ex9zigTd3Dx0aTJ731Hbx",
+	"RhDlNWOJfeTEho3Bm76KOxBZiRQpINYrYmwKaPVeioDnvlsRX9UeiIrgqnYWWOVgyG2mSJZ4koXnYH9z",
+	"mZrl6JIzGscueodmMD7F+CRSGZ5UlZMAp9vlU50BUdwnigUzIvsNGtH/5Wdirx1/gUNwA3qgJIS6TtYw",
+	"GOxV0DrEoDPMpUNK5YZ2MJiSzgkfVeFTf7UshXV97Ztz5YdNbsgd6lUIH/nBgZhEn0U7plcvCGRs8UFA",
+	"iwsnthhQ2KyJHW6h2OCCfyuP8wnCSRz0dgGD4aC3b5iVThORQUn48T19xM4wtFmgRh5Z0I5CJHY7C6F1",
+	"geMUsIakWixUZ0sMloO5bSSj3xeNlcQodoxZH4gAsY77xQkWg7pdzkAxBaucuWZj8KW0UZcloGZIzM2L",
+	"XuI5HVumC3BgGMfUhvzyoUy9bzSfsi55BVnaA+EQThNGYMw2irEafsR068U4Wm8vscXGCwyfq4EIJyy8",
+	"NqxEWkuFF1ENJhhVE8hICnGMpGmxXxWJZDqMGUlncM0OREQhy8RhT8NhgUanwL9oNOWCK51QLRMAUUuF",
+	"aavVJY5fkglVkHGVpEJhNj7E15u1mUkZ99F+zDWgUlOdYg3B4rgPe/sV464HI6lEPeXCne0HBxKpu9iM",
+	"1OdEqEYoEwgcmMhEMTKkWmNyDjU9ZVnz7jRscCnaN0poINu9E6v7+JOFLC6yNYxSLzODDPXH5cHQOZp8",
+	"pGCt7leMMPzydOnfPyoPaPS1NJzybbo9/JNVksZrOfYrC3FRDFeisxnmarTuKHzAtV6Lf3LBaBJOEPNq",
+	"lrAR/+wuYrx5miFVrMMBFI1rfsMgGc8+8rK7e3RQuJnyLDtr+yQI8QO8dyBkEkHC9XDumkdunSktw3nx",
+	"orPfw2dvEA7Lg+mCW55L0caKyTM65oLaSg5hmiiZ9OEiJIFgn/UZfBJAnFPBn1ChwoBrI1vkx3JrVJcZ",
+	"K+2IvezbpLwzD4gnUxxHYYe4sGQAAAjN4PuD591uN6hFyvS2clnN0Rlcc+b9/zMYfP9br3P86bv/aKxb",
+	"XDOj/gwA1rxXN6QF4NB1bjS0Za7s3+rbHAvMpGoZcmeqNh7FBb725UE9Ytklvjo81s37m3NDP6zFehO3",
+	"GaRFA9MOPQZVdTM8QK081DwKqggEe/B/pWgGc9lVoOfNZ6xtNKgZNUy/zK/iuctHFDKZ0pgrzBFp6oRP",
+	"pyxqkw+CgyHtzauzk0KvYN0DttOyacrUTwAuaqIK8upMj8FJVqTftFV6DHLcuYb6/JAMGjKol1+yFBLf",
+	"7AaGPsxVp4gj1swed1oZqsaCOInXU3pUn7wwU9k7PCLhhCY0NBsBEK0hSo5GefM/B7+pnE5dDmOUa3pN",
+	"VNz39lonDveSmnt3LMUeR/0Kq61XOiPvqvJsxkK+ThRvNrm6gDRnJX4K4v2LeBPXlO0vMPFzqXS/5fjf",
+	"rMIoExHopfeS+wtpzOuEAhd4oleCsRT+axgeIGmd2O8LCCqkGqmp1uXo854nd+P2I4Xz9a0WE2qjhWs3",
+	"pvcVePNTSNXqcOFVO/0wzuSMxWwQNHxCginTFBGSKoKB5fB3FuouucA0fSxjkap+hlcR2CgJZzgXABwB",
+	"XIplqHpZ6dfrEm97Vs5o6ForRJ+INLZ43J6uaj82XUzlDeRMgE8Zg5xzB52QJJZizJIMQbw2cPlxJK6v",
+	"E7e86lRnQcvf5Ol+isO6c9jycga2ucyzk0PI3NEBuzn/W15qPgsPgYRNozJqCRWeMu3TtYcFf7K4EXip",
+	"hMX0Vk+MAo28kak+OegdV8NVi+g8X4l1AhDMMfXwdwrBB3/x4/ogZ+CCWde4t+gAo7W9s3DPuKzNT0Ja",
+	"cRA+uggkN5oOwj2hi02OqiwsPvBTy8NH9G5zeSsGouDCm8Up4i4mTGTBSIif5gB6s31yYCXvl4oKDplr",
+	"Ob61Mza1rfARMTa1YGk+JnuxOgoiwg/EaY7H5fWf2XhsStSQQWRX86B3XFV3OZfcNwbS3uyad81fsDW9",
+	"ugfVfMaLVjATe5IG/ufYUdbyry4AnmzR/mL4XAEWZVvs2FeovDO4PXaMMTBfVyw5ixlNkAWNgDd1sJgP",
+	"xiA5B9pi8YoFR0CFmgPT28i4g688WXf0Os6gkSFQ3C0bl7URaWJ83dLkvp/wka/m/gZfalZlK3fmrlN9",
+	"8nyz4pMP6T+FZVztPLVoC092rpU+0LGjS0ftllC37fL8CHjIfrSXHGqKFeWLoM3ADkGqRPBmLN5riKw/",
+	"EAPRycB6F0GmbeuQlODHoqpSmV8vDB+DZwPStOd/IEgRzLkyshcHuVZorJYY15bJvSSz7COwMQDojrlo",
+	"dcnZYraUwuxImHfmle2XI+eMTkqqwaFLM7cQy8UUia4ZVX3n5I10nTmfL6Ic2b0JKaZI4TC8QG+oootj",
+	"r8i76GeVT13ho9JYIXCwVBayqogzwrh+yMBpHR5qHhx9z4jogbAh0W+FZaBeyHA7f9t56q02AdC1P1+8",
+	"fWO6/5EbIUA+U+T03TnBuu+QlUC0lP2B8EHZRzlI+zngeFvIdPjcUqwjweytnQogd1wlCwSRraR98MI9",
+	"p8htwjXrgCMcgiLQ5c1EmMxnusruik424BUPpA9B21/Hx43TqjG3wvY/ebefbLTbcFGP7QFauHyXyZk7",
+	"f8DPBS90lT84P6FPzuCtO4Nrd6/eDVyzH71H5V1PUvFK7++SrX0QA4M90Rs4fbu57Fpw+cZc6RO8+J3/",
+	"1flZi6LUSVmMGggn3ZUEhGvGZsqvAY0SRp039sGlgq/jh116spwT9hs8YU+3+109sBve7nicl5bXzXMN",
+	"sfRQSDWN5ThlbTJMeayNElUsnx6RpuF7KNtLAYBKVRkaF9j5N4E6ZaayBugUzPjpNlxtI1KONhwhW2LZ",
+	"to3IULhTddGaaHRTGxFfrF8EGjbWorrlitUCQ8FIHwoRyrT9dTRUnFYdLJT58klD/Z93hz0wLpM9CguH",
+	"eNlttPMH/FwR8fxD6e7JXeuuClYTcynsKIjSPI6zYn60XBVoIFzJEnPKmyi/Eq6zgoxTMuKJgvpNNYHQ",
+	"+cH/Syq+dyH4P4v8lOnXtRRbr1/XbHvvUTnvk0SxUr9esrUPol9bLrZMvwYPaWA50Rs6dWXTvKcCG6R8",
+	"4nsp4CErtdCEkRH/zCKImM6qD2buiGmXlHmlKzaLEjpmeldwNVQqHlyc+Tqq9dJD5VTrb/BwPWnK0d1k",
+	"EzykHffx0sgLG/h06p79NoCV/TmtA7BckK+etN51tN7SmvnkWSKpbSvCmWXXXA5OYjb6cObIzg1BmQmI",
+	"NB10lhQQvg6YIYaDCjplkLtdr0q3uqQM4CrYZw0VtTFOw6b21NbXLK7Jg4Ew+518Jd27ONFabOYC9Typ",
+	"408m5e2AKxfIailPWu/u3PlDFd68e52jk0LRI7+qkUshrMtaruAdT+7q7avTG9DOEg17xV71vjajfZJs",
+	"VmvfG1HCwyjkJaZzJ8/3uoWQSKku+UIGMuRQsaRjoxxt0XLWJZf0minCRiMW6gw0HgWja4tDw6DSUp3C",
+	"/vhS0VdS4dc6rJku/y0f2ifp5s5mgMeQbipqMRUJ9Y0rQuQ0IaxE1HW4CRAxG7DPM25UssCVhNg9IBGd",
+	"g4aGXzJ1qoM2UXIgEmmzUEMqyJCRWUyFYNEJCWKq9AfFolMMxHUHxKpoQxpejxNDVm3XDSIfUwuSX8V5",
+	"Fo0ef+GaUk/ywGpLR07qCpOGl51DpKRHlgtqwwWyGlIZELuLfjf6xgnRt1zwyEawYXw7uWZzhhhuZrYc",
+	"gFFw8rGU1yTm12wgAn3Lo6uAfE8O9smQKna058HKkebe4REZcq1a5oA7RqFCc6wTcICSERcRiRm9Bm8A",
+	"U92BOLWFLnZ72XrPIG2isNz1ToAqS8tT0SuoK9ZUEzR9xXMi5G3rqQrWk4Ni60WtKhnhvQWRNWtZ5cRf",
+	"XdNqPePKBtWoEMDhycSymkxwpZaTyaPdl1uoQqX4WHAx7lyzeb2YbOs1TqlmCacxsN42EeyWKY3hOTWR",
+	"ptj4L6bth5QTs27qZMViQK2ZK6b/WTCRRGFqJYQqTRl7Mi2t4zTDVYfV9I+Bt+d3dZatJtUdULPY1qsD",
+	"wSWgctvPNcM0yZk5AQCRx7XT2H7++MtFhpjXzJD2zHtBq0vOcYkcuudAgMACYW2IdWN6ArUR8JzzD23Z",
+	"GMVCKSJFmpY39YvewIEIrtn8XSJndAyH5kcW03mAQmpG189wlFC/UJEZD6/NBNKZPbXgMzRz5DqzqAEu",
+	"1lwVZtkMEqZRB26RVGge20KJaBvjOFUUtQlqxFGXBDQeB8QO36zDQBQdmoHd0tN4HFQJwe9hk3OKeijR",
+	"N+sAO3xw8TefUA2vcrT3FAPz54y0RTpBbTpng7VcsJqfpYolXIzk0jQQpamIaBKRMKZ8mgUFwLl7pvLc",
+	"dZfe7r6wIWfNQM6Y4FHg4agvHLOfmP6gWHJuxvKA13TWRwXRn8HstlGGbytDheah/FXVYN9Io4nyKKsb",
+	"9/Hjx455gwlt+mOudBxhpom/DRpcwAsIFDFoBK7U+f4jjfgyw4GIaXitiKOK7kpgqKL11u4gab6dMXH+",
+	"IzmTQrBQ+2DbMJAthMkUSfSdVEUaXecWuGcVLtefV4Dry9Px2PR4/HkofVslMBeg02oOyXBO3r29uCRN",
+	"KyShPIVmJGLZ9VBG86rTg50mN+7wlCfJlbN3ciOuiZA12o00iRv9xg4cI9vgQuSzaZ/sdXsg1RZPMZkl",
+	"UstQxhlYjCJNV/ivDSUAXxzsHuBvzw93n8NVYuGjcOCLYFSXTAA+E8acIaBjBK5a+N3eiIQjQEsipe5k",
+	"xVCiKRfK6yNzCVV0M/EyJPOUP9LMAFu+L0TXtcD6LfyYLduJjUdd7OJXGk64YBleDiiQhYi5HGGzCrco",
+	"hxNxPZUcXYtdnvmFrqsN9l1yYSRxGoMGOzSfa37DMr0EVxVdUoW+0Vix2OdpfjBVoaZam0zlkMesTZAw",
+	"O4pHzNZGNUIQlF0wasMJakuhoXG/KLzXvavUvdh9LXgUlMlZDRxFmhZ9p6P0PHYYaD6l2tTcxa5f2tIR",
+	"qkgbbVurAcsHtT2gWSzo4Kp7+tPLYOSqKTXXgJA1+Kq0q/XKq/fNkysX237Nb5hgSlkIVRpx+GuWyCHz",
+	"x/fW3a3KKNv/LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

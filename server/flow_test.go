@@ -28,7 +28,7 @@ import (
 func (e *env) verify(t *testing.T, aid, tok string) jwt.Token {
 	t.Helper()
 	disc := must(t, e.do("GET", "/v1/accounts/"+aid+"/.well-known/openid-configuration", "", nil), 200)
-	set, err := jwk.Fetch(context.Background(), disc["jwks_uri"].(string))
+	set, err := jwk.Fetch(context.Background(), disc["jwks_uri"].(string), jwk.WithHTTPClient(checkedClient(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestSeedServiceAccountFlow(t *testing.T) {
 
 		// A standard OAuth client gets and reuses a token.
 		cc := clientcredentials.Config{ClientID: tn.clientID, ClientSecret: tn.secret, TokenURL: sa["tokenUri"].(string), Scopes: []string{tn.scope}}
-		ts := cc.TokenSource(context.Background())
+		ts := cc.TokenSource(checkedContext(t))
 		t1, err := ts.Token()
 		if err != nil {
 			t.Fatal(err)

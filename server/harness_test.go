@@ -285,9 +285,11 @@ func (e *env) do(method, path, token string, body any) resp {
 	return e.send(req)
 }
 
+// send does one request; its answer (and every redirect on the way) is checked against the
+// OpenAPI document.
 func (e *env) send(req *http.Request) resp {
 	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := checkedClient(e.t).Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"html"
@@ -29,9 +28,8 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
+	return &browser{t: t, c: &http.Client{Jar: jar, Transport: checkedClient(t).Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 func (b *browser) get(u string) resp {
@@ -78,7 +76,7 @@ func (b *browser) submitLogin(page resp, email, password string) resp {
 func TestCodeFlowWithPKCEAndOIDC(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
-		ctx := context.Background()
+		ctx := checkedContext(t)
 		redirect := "http://127.0.0.1:5173/callback"
 		spa := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "spa", "type": "public",
 			"redirectUris": []string{redirect}, "postLogoutRedirectUris": []string{"http://127.0.0.1:5173/"}}), 201)["clientId"].(string)
@@ -229,7 +227,7 @@ func TestCodeFlowWithPKCEAndOIDC(t *testing.T) {
 
 func TestSwaggerUILoginAsPerson(t *testing.T) {
 	forEachDBBoot(t, server.BootstrapOptions{AdminEmail: "root@example.com", AdminPassword: "a long admin passphrase"}, func(t *testing.T, e *env) {
-		ctx := context.Background()
+		ctx := checkedContext(t)
 		provider, err := oidc.NewProvider(ctx, e.url+"/v1/accounts/root")
 		if err != nil {
 			t.Fatal(err)
@@ -355,7 +353,7 @@ func TestHostedForgotPasswordAndInvitationPages(t *testing.T) {
 func TestIDTokensAreRS256OnES256Accounts(t *testing.T) {
 	e := newEnv(t, "")
 	sh := e.newShop(map[string]any{"signingAlg": "ES256"})
-	ctx := context.Background()
+	ctx := checkedContext(t)
 	redirect := "https://app.example.com/cb"
 	web := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "web", "type": "confidential",
 		"redirectUris": []string{redirect}}), 201)["clientId"].(string)

@@ -284,6 +284,7 @@ export interface paths {
          * @description With the password-reset token of a verification code (single use), with the customer's own
          *     access token plus `currentPassword`, or with a management token. Revokes the customer's refresh
          *     tokens; an invited customer becomes `active`, and redeeming an emailed code verifies the email.
+         *     A disabled customer's password cannot be set (409).
          */
         put: operations["setCustomerPassword"];
         post?: never;
@@ -1001,7 +1002,7 @@ export interface paths {
         };
         /**
          * List and search customers
-         * @description Search by a prefix of the email (case-insensitive) or of the E.164 phone number. Results are
+         * @description Search by a prefix of the email (case-insensitive) or of the E.164 phone number, not both (422). Results are
          *     ordered by email (with `email`), by phone number (with `phoneNumber`), else by creation, and
          *     paginated by cursor: pass `nextCursor` as `startingAfter`.
          */
@@ -1012,8 +1013,8 @@ export interface paths {
          * @description Email and phone number are unique per account and type, compared case-insensitively after
          *     normalisation (trimmed, Unicode NFC; phone numbers to E.164). With a `password` the customer is
          *     `active`; without one the customer is `invited` and receives an email with a verification code
-         *     and a link (an email address is then required). Passwords: at least 8 characters, not a
-         *     commonly used password; stored as argon2id hashes.
+         *     and a link (an email address is then required). Passwords: 8 to 256 characters, no control
+         *     characters, not a commonly used password (else 422); stored as argon2id hashes.
          */
         post: operations["createCustomer"];
         delete?: never;
@@ -2264,6 +2265,23 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
+        /** @description Too many failed logins for this email or phone number, or from this client address; retry after `Retry-After` seconds. */
+        OAuthLoginLockedOut: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "Cache-Control": components["headers"]["NoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "temporarily_unavailable",
+                 *       "error_description": "too many failed logins; try again in 60 seconds"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
         /** @description Too many token requests for this client. Cache tokens until they expire. */
         OAuthTooManyRequests: {
             headers: {
@@ -2401,6 +2419,7 @@ export interface operations {
                     "application/json": components["schemas"]["OpenIDConfiguration"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -2426,6 +2445,7 @@ export interface operations {
                     "application/json": components["schemas"]["JWKS"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -2461,7 +2481,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An access token. */
+            /**
+             * @description An access token. A revocation sent here (a `token` and no `grant_type`) answers 200 with
+             *     an empty body and no `Content-Type`, as `/auth/revoke` does.
+             */
             200: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -2592,7 +2615,7 @@ export interface operations {
             403: components["responses"]["OAuthForbidden"];
             404: components["responses"]["OAuthNotFound"];
             413: components["responses"]["OAuthBadRequest"];
-            429: components["responses"]["OAuthTooManyRequests"];
+            429: components["responses"]["OAuthLoginLockedOut"];
             503: components["responses"]["OAuthUnavailable"];
         };
     };
@@ -2661,6 +2684,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -2919,6 +2943,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserInfo"];
                 };
             };
+            400: components["responses"]["OAuthBadRequest"];
             /** @description No valid token (`WWW-Authenticate: Bearer error="invalid_token"`). */
             401: {
                 headers: {
@@ -2964,6 +2989,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserInfo"];
                 };
             };
+            400: components["responses"]["OAuthBadRequest"];
             /** @description No valid token. */
             401: {
                 headers: {
@@ -2982,6 +3008,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            413: components["responses"]["OAuthBadRequest"];
         };
     };
     forgotPasswordPage: {
@@ -3367,6 +3394,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     getAccount: {
@@ -3390,6 +3418,7 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3414,6 +3443,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3451,6 +3481,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     listScopes: {
@@ -3543,6 +3574,7 @@ export interface operations {
                     "application/json": components["schemas"]["Scope"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3569,6 +3601,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3703,6 +3736,7 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceAccount"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3729,6 +3763,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3866,6 +3901,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -3892,6 +3928,7 @@ export interface operations {
                     "application/json": components["schemas"]["SigningKeyList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4021,6 +4058,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthClient"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4047,6 +4085,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4185,6 +4224,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4283,6 +4323,7 @@ export interface operations {
                     "application/json": components["schemas"]["Grant"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4309,6 +4350,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4389,6 +4431,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
         };
     };
     createCustomer: {
@@ -4425,6 +4468,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getCustomer: {
@@ -4450,6 +4494,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4476,6 +4521,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4539,6 +4585,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -4566,6 +4613,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
