@@ -1,0 +1,524 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twinid/twinid/store"
+)
+
+func testClients(t *testing.T, open opener) {
+	runAll(t, open, []test{
+		{"CreateAndGet", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "acct")
+			mkScope(t, st, "acct", "sc1", "read")
+			mkScope(t, st, "acct", "sc2", "write")
+			mkScope(t, st, "acct", "sc3", "admin")
+			rate, burst := 120, 0
+			c := client("acct", store.KindConfidential, "c1")
+			c.Description = "the web app"
+			c.RedirectURIs = []string{"https://app.example.org/cb", "http://127.0.0.1:8080/cb"}
+			c.PostLogoutRedirectURIs = []string{"https://app.example.org/bye"}
+			c.RatePerMinute, c.RateBurst = &rate, &burst
+			// Scopes come back in the order they were assigned, not in id order.
+			must(t, st.CreateClient(ctx, c, []string{"sc3", "sc1", "sc2"}), "CreateClient")
+
+			byID, err := st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+			must(t, err, "GetClient")
+			byClientID, err := st.GetClientByClientID(ctx, "acct", c.ClientID)
+			must(t, err, "GetClientByClientID")
+			for name, got := range map[string]*store.Client{"GetClient": byID, "GetClientByClientID": byClientID} {
+				checkClient(t, name, got, c, []string{"sc3", "sc1", "sc2"})
+			}
+			if byID.Scopes[0].Scope != "admin" || byID.Scopes[0].AID != "acct" {
+				t.Errorf("first scope read back as %+v", byID.Scopes[0])
+			}
+
+			// Nil rate limits stay nil, and a client may hold no scope.
+			mkClient(t, st, "acct", store.KindServiceAccount, "c2")
+			got, err := st.GetClient(ctx, "acct", store.KindServiceAccount, "c2")
+			must(t, err, "GetClient c2")
+			if got.RatePerMinute != nil || got.RateBurst != nil || len(got.Scopes) != 0 {
+				t.Errorf("client without limits or scopes read back with %v %v %v", got.RatePerMinute, got.RateBurst, got.Scopes)
+			}
+		}},
+		{"GetMissingWrongKindOrOtherAccount", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			c := mkClient(t, st, "a", store.KindServiceAccount, "c1")
+			for name, err := range map[string]error{
+				"missing id":                 getErr(st.GetClient(ctx, "a", store.KindServiceAccount, "none")),
+				"wrong kind":                 getErr(st.GetClient(ctx, "a", store.KindPublic, "c1")),
+				"other account":              getErr(st.GetClient(ctx, "b", store.KindServiceAccount, "c1")),
+				"missing client_id":          getErr(st.GetClientByClientID(ctx, "a", "none")),
+				"client_id of other account": getErr(st.GetClientByClientID(ctx, "b", c.ClientID)),
+			} {
+				wantErr(t, err, store.ErrNotFound, name)
+			}
+		}},
+		{"Conflicts", func(t *testing.T, st *store.Store) {
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			mkClient(t, st, "a", store.KindServiceAccount, "c1")
+			sameClientID := client("a", store.KindPublic, "c2")
+			sameClientID.ClientID = "cid-c1"
+			sameName := client("a", store.KindServiceAccount, "c3")
+			sameName.Name = "client c1"
+			nameOtherKind := client("a", store.KindPublic, "c4")
+			nameOtherKind.Name = "client c1"
+			clientIDOtherAccount := client("b", store.KindServiceAccount, "c5")
+			clientIDOtherAccount.ClientID = "cid-c1"
+			clientIDOtherAccount.Name = "client c1"
+			for _, tc := range []struct {
+				name string
+				c    *store.Client
+				want error
+			}{
+				{"same client_id in the account", sameClientID, store.ErrConflict},
+				{"same kind and name in the account", sameName, store.ErrConflict},
+				{"same id", client("b", store.KindPublic, "c1"), store.ErrConflict},
+				{"same name, other kind", nameOtherKind, nil},
+				{"same client_id and name in another account", clientIDOtherAccount, nil},
+			} {
+				err := st.CreateClient(t.Context(), tc.c, nil)
+				if tc.want == nil && err != nil {
+					t.Errorf("%s: %v", tc.name, err)
+				}
+				if tc.want != nil {
+					wantErr(t, err, tc.want, tc.name)
+				}
+			}
+		}},
+		{"CreateIsAtomic", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "acct")
+			mkScope(t, st, "acct", "sc1", "read")
+			wantErr(t, st.CreateClient(ctx, client("acct", store.KindPublic, "c1"), []string{"sc1", "sc1"}),
+				store.ErrConflict, "CreateClient with a scope twice")
+			wantErr(t, getErr(st.GetClient(ctx, "acct", store.KindPublic, "c1")), store.ErrNotFound, "client after a failed create")
+			if err := st.CreateClient(ctx, client("acct", store.KindPublic, "c2"), []string{"sc1", "none"}); err == nil {
+				t.Error("CreateClient with a missing scope succeeded")
+			}
+			wantErr(t, getErr(st.GetClient(ctx, "acct", store.KindPublic, "c2")), store.ErrNotFound, "client after a failed create")
+		}},
+		{"Update", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "acct")
+			mkScope(t, st, "acct", "sc1", "read")
+			mkScope(t, st, "acct", "sc2", "write")
+			orig := mkClient(t, st, "acct", store.KindConfidential, "c1", "sc1")
+			rate := 30
+			up := *orig
+			up.Name, up.Description = "renamed", "not written"
+			up.RedirectURIs = []string{"https://new.example.org/cb"}
+			up.RatePerMinute = &rate
+			before := time.Now()
+			must(t, st.UpdateClient(ctx, &up, []string{"name", "redirect_uris", "rate_per_minute"}, nil), "UpdateClient")
+			after := time.Now()
+			got, err := st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+			must(t, err, "GetClient")
+			if got.Name != "renamed" || !slices.Equal(got.RedirectURIs, up.RedirectURIs) || got.RatePerMinute == nil || *got.RatePerMinute != 30 {
+				t.Errorf("named columns after update: %q %v %v", got.Name, got.RedirectURIs, got.RatePerMinute)
+			}
+			if got.Description != orig.Description {
+				t.Errorf("a column not named was written: description %q", got.Description)
+			}
+			if !got.CreatedAt.Equal(orig.CreatedAt) {
+				t.Errorf("CreatedAt changed by an update: %v, want %v", got.CreatedAt, orig.CreatedAt)
+			}
+			stampedDuring(t, "UpdatedAt after update", got.UpdatedAt, before, after)
+			if ids := scopeIDs(got.Scopes); !slices.Equal(ids, []string{"sc1"}) {
+				t.Errorf("scopes changed by an update without scopeIDs: %v", ids)
+			}
+
+			for _, want := range [][]string{{"sc2", "sc1"}, {}} {
+				must(t, st.UpdateClient(ctx, &up, nil, &want), fmt.Sprintf("UpdateClient scopes %v", want))
+				got, err := st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+				must(t, err, "GetClient")
+				if ids := scopeIDs(got.Scopes); !slices.Equal(ids, want) {
+					t.Errorf("scopes after replacing them with %v: %v", want, ids)
+				}
+			}
+
+			// A nil pointer column clears the value.
+			up.RatePerMinute = nil
+			must(t, st.UpdateClient(ctx, &up, []string{"rate_per_minute"}, nil), "UpdateClient clearing the rate")
+			got, err = st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+			must(t, err, "GetClient")
+			if got.RatePerMinute != nil {
+				t.Errorf("rate after clearing: %v", *got.RatePerMinute)
+			}
+		}},
+		{"UpdateIsAtomic", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "acct")
+			mkScope(t, st, "acct", "sc1", "read")
+			mkClient(t, st, "acct", store.KindPublic, "c1", "sc1")
+			other := mkClient(t, st, "acct", store.KindPublic, "c2")
+			up := *other
+			up.Name = "client c1"
+			wantErr(t, st.UpdateClient(ctx, &up, []string{"name"}, nil), store.ErrConflict, "rename to a taken name")
+			up.Name = "fresh"
+			if err := st.UpdateClient(ctx, &up, []string{"name"}, &[]string{"none"}); err == nil {
+				t.Error("UpdateClient with a missing scope succeeded")
+			}
+			got, err := st.GetClient(ctx, "acct", store.KindPublic, "c2")
+			must(t, err, "GetClient")
+			if got.Name != other.Name {
+				t.Errorf("failed updates left name %q, want %q", got.Name, other.Name)
+			}
+		}},
+		{"UpdateMissingOrOtherAccount", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			mkClient(t, st, "a", store.KindPublic, "c1")
+			wantErr(t, st.UpdateClient(ctx, client("a", store.KindPublic, "none"), []string{"name"}, nil), store.ErrNotFound, "missing client")
+			hijack := client("b", store.KindPublic, "c1")
+			hijack.Name = "hijacked"
+			wantErr(t, st.UpdateClient(ctx, hijack, []string{"name"}, &[]string{}), store.ErrNotFound, "a's client through b")
+			got, err := st.GetClient(ctx, "a", store.KindPublic, "c1")
+			must(t, err, "GetClient")
+			if got.Name == "hijacked" {
+				t.Error("b renamed a's client")
+			}
+		}},
+		{"Delete", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			mkScope(t, st, "a", "sc1", "read")
+			mkClient(t, st, "a", store.KindConfidential, "c1", "sc1")
+			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			mkGrant(t, st, "a", "c1", "g1", "https://api.example.org", store.GrantClientCredentials)
+			wantErr(t, st.DeleteClient(ctx, "a", store.KindPublic, "c1"), store.ErrNotFound, "delete with the wrong kind")
+			wantErr(t, st.DeleteClient(ctx, "b", store.KindConfidential, "c1"), store.ErrNotFound, "delete of a's client through b")
+			must(t, getErr(st.GetClient(ctx, "a", store.KindConfidential, "c1")), "client after refused deletes")
+
+			must(t, st.DeleteClient(ctx, "a", store.KindConfidential, "c1"), "DeleteClient")
+			wantErr(t, getErr(st.GetClient(ctx, "a", store.KindConfidential, "c1")), store.ErrNotFound, "deleted client")
+			wantErr(t, getErr(st.GetGrant(ctx, "a", "g1")), store.ErrNotFound, "grant of a deleted client")
+			secs, err := st.ClientSecrets(ctx, "c1")
+			must(t, err, "ClientSecrets")
+			if len(secs) != 0 {
+				t.Errorf("secrets of a deleted client: %v", secs)
+			}
+			must(t, st.DeleteScope(ctx, "a", "sc1"), "delete of the deleted client's scope")
+			wantErr(t, st.DeleteClient(ctx, "a", store.KindConfidential, "c1"), store.ErrNotFound, "second delete")
+		}},
+		{"List", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			mkScope(t, st, "a", "sc1", "read")
+			mkScope(t, st, "a", "sc2", "write")
+			want := []string{"c00", "c01", "c02", "c03", "c04", "c05"}
+			for _, i := range []int{5, 2, 0, 4, 1, 3} {
+				mkClient(t, st, "a", store.KindServiceAccount, want[i], "sc2", "sc1")
+			}
+			mkClient(t, st, "a", store.KindPublic, "c02p")         // other kind
+			mkClient(t, st, "b", store.KindServiceAccount, "c02b") // other account
+			list := func(aid, kind string) func(store.Page) ([]store.Client, string, error) {
+				return func(p store.Page) ([]store.Client, string, error) {
+					rows, next, err := st.ListClients(ctx, aid, kind, p)
+					for _, c := range rows {
+						// Every listed client comes with its scopes, in assignment order.
+						if c.AID == "a" && c.Kind == store.KindServiceAccount && !slices.Equal(scopeIDs(c.Scopes), []string{"sc2", "sc1"}) {
+							t.Errorf("listed client %s has scopes %v", c.ID, scopeIDs(c.Scopes))
+						}
+					}
+					return rows, next, err
+				}
+			}
+			id := func(c store.Client) string { return c.ID }
+			checkPages(t, want, id, list("a", store.KindServiceAccount))
+			checkPages(t, []string{"c02p"}, id, list("a", store.KindPublic))
+			checkPages(t, nil, id, list("a", store.KindConfidential))
+			checkPages(t, []string{"c02b"}, id, list("b", store.KindServiceAccount))
+		}},
+		{"AppClients", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			// App clients are listed by client_id; make that order differ from the id order.
+			wantClientIDs := []string{"app-0", "app-1", "app-2", "app-3", "app-4"}
+			for i, kind := range []string{store.KindPublic, store.KindConfidential, store.KindPublic, store.KindConfidential, store.KindPublic} {
+				c := client("a", kind, fmt.Sprintf("id-%d", 4-i))
+				c.ClientID = wantClientIDs[i]
+				must(t, st.CreateClient(ctx, c, nil), "CreateClient")
+			}
+			sa := mkClient(t, st, "a", store.KindServiceAccount, "sa")
+			other := client("b", store.KindPublic, "other")
+			other.ClientID = "app-00"
+			must(t, st.CreateClient(ctx, other, nil), "CreateClient in b")
+
+			got, err := st.GetAppClient(ctx, "a", "app-1")
+			must(t, err, "GetAppClient")
+			if got.ID != "id-3" || got.Kind != store.KindConfidential || got.AID != "a" {
+				t.Errorf("GetAppClient(app-1) = %s %s %s", got.ID, got.Kind, got.AID)
+			}
+			wantErr(t, getErr(st.GetAppClient(ctx, "a", sa.ClientID)), store.ErrNotFound, "a service account as an app client")
+			wantErr(t, getErr(st.GetAppClient(ctx, "b", "app-1")), store.ErrNotFound, "a's app client through b")
+			wantErr(t, getErr(st.GetAppClient(ctx, "a", "none")), store.ErrNotFound, "missing app client")
+
+			checkPages(t, wantClientIDs, func(c store.Client) string { return c.ClientID },
+				func(p store.Page) ([]store.Client, string, error) { return st.ListAppClients(ctx, "a", p) })
+			checkPages(t, []string{"app-00"}, func(c store.Client) string { return c.ClientID },
+				func(p store.Page) ([]store.Client, string, error) { return st.ListAppClients(ctx, "b", p) })
+		}},
+		{"ScopeOfAnotherAccount", func(t *testing.T, st *store.Store) {
+			t.Skip("BUG: CreateClient and UpdateClient link any scope id, also one of another account: client_scopes " +
+				"only references scopes (id) (migrations/*/00001_init.sql) and setClientScopes (store/clients.go:22) " +
+				"does not check the account, so a's client lists b's scope and DeleteAccount(b) fails with ErrInUse")
+			ctx := t.Context()
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			mkScope(t, st, "b", "sb", "read")
+			if err := st.CreateClient(ctx, client("a", store.KindServiceAccount, "c1"), []string{"sb"}); err == nil {
+				t.Error("CreateClient gave a's client a scope of b")
+			}
+			c2 := mkClient(t, st, "a", store.KindServiceAccount, "c2")
+			if err := st.UpdateClient(ctx, c2, nil, &[]string{"sb"}); err == nil {
+				t.Error("UpdateClient gave a's client a scope of b")
+			}
+			// Whatever a's clients hold, b can be deleted.
+			must(t, st.DeleteAccount(ctx, "b"), "DeleteAccount b")
+		}},
+		{"NilLists", func(t *testing.T, st *store.Store) {
+			t.Skip("BUG: a client whose RedirectURIs or PostLogoutRedirectURIs is nil cannot be stored: GORM's JSON " +
+				"serializer writes NULL for a nil slice, bypassing the columns' DEFAULT '[]', and the NOT NULL violation " +
+				"comes back untranslated (store/models.go:63-64, migrations/*/00001_init.sql redirect_uris); the same holds " +
+				"for Grant.Scopes, Customer.Scopes and Customer.Metadata")
+			ctx := t.Context()
+			mkAccount(t, st, "acct")
+			c := client("acct", store.KindPublic, "c1")
+			c.RedirectURIs, c.PostLogoutRedirectURIs = nil, nil
+			must(t, st.CreateClient(ctx, c, nil), "CreateClient with nil URI lists")
+			got, err := st.GetClient(ctx, "acct", store.KindPublic, "c1")
+			must(t, err, "GetClient")
+			if len(got.RedirectURIs) != 0 || len(got.PostLogoutRedirectURIs) != 0 {
+				t.Errorf("nil URI lists read back as %v %v", got.RedirectURIs, got.PostLogoutRedirectURIs)
+			}
+		}},
+	})
+	testSecrets(t, open)
+}
+
+func testSecrets(t *testing.T, open opener) {
+	// withClient makes an account "acct" with a service account "c1" (and "c2").
+	withClient := func(t *testing.T, st *store.Store) {
+		mkAccount(t, st, "acct")
+		mkClient(t, st, "acct", store.KindServiceAccount, "c1")
+		mkClient(t, st, "acct", store.KindServiceAccount, "c2")
+	}
+	runAll(t, open, []test{
+		{"SecretCreateAndList", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withClient(t, st)
+			exp := when(30)
+			s1, s2 := secret("c1", "s1"), secret("c1", "s2")
+			s2.ExpiresAt = &exp
+			must(t, st.CreateSecret(ctx, s1, 5), "CreateSecret s1")
+			must(t, st.CreateSecret(ctx, s2, 5), "CreateSecret s2")
+			all, err := st.ClientSecrets(ctx, "c1")
+			must(t, err, "ClientSecrets")
+			page, next, err := st.ListSecrets(ctx, "c1", store.Page{Limit: 10})
+			must(t, err, "ListSecrets")
+			if next != "" {
+				t.Errorf("ListSecrets of two with limit 10 returned cursor %q", next)
+			}
+			for name, got := range map[string][]store.Secret{"ClientSecrets": all, "ListSecrets": page} {
+				if len(got) != 2 {
+					t.Fatalf("%s: %d secrets, want 2", name, len(got))
+				}
+				for i, want := range []*store.Secret{s1, s2} {
+					g := got[i]
+					if g.ID != want.ID || g.ClientPK != want.ClientPK || !bytes.Equal(g.Hash, want.Hash) ||
+						g.Hint != want.Hint || g.Description != want.Description || !g.CreatedAt.Equal(want.CreatedAt) {
+						t.Errorf("%s: secret read back as %+v, want %+v", name, g, want)
+					}
+					if g.LastUsedAt != nil {
+						t.Errorf("%s: new secret %s has LastUsedAt %v", name, g.ID, *g.LastUsedAt)
+					}
+				}
+				if got[0].ExpiresAt != nil || got[1].ExpiresAt == nil || !got[1].ExpiresAt.Equal(exp) {
+					t.Errorf("%s: expiries read back as %v %v, want nil %v", name, got[0].ExpiresAt, got[1].ExpiresAt, exp)
+				}
+			}
+		}},
+		{"SecretLimit", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withClient(t, st)
+			for i := range 3 {
+				must(t, st.CreateSecret(ctx, secret("c1", fmt.Sprint("s", i)), 3), "CreateSecret below the limit")
+			}
+			wantErr(t, st.CreateSecret(ctx, secret("c1", "s3"), 3), store.ErrLimit, "CreateSecret at the limit")
+			// The limit is per client.
+			must(t, st.CreateSecret(ctx, secret("c2", "t0"), 3), "CreateSecret for another client")
+			// Deleting a secret makes room for one.
+			must(t, st.DeleteSecret(ctx, "c1", "s0"), "DeleteSecret")
+			must(t, st.CreateSecret(ctx, secret("c1", "s4"), 3), "CreateSecret after a delete")
+			wantErr(t, st.CreateSecret(ctx, secret("c1", "s5"), 3), store.ErrLimit, "CreateSecret at the limit again")
+			secs, err := st.ClientSecrets(ctx, "c1")
+			must(t, err, "ClientSecrets")
+			if len(secs) != 3 {
+				t.Errorf("c1 has %d secrets, want 3", len(secs))
+			}
+		}},
+		{"SecretLimitConcurrent", func(t *testing.T, st *store.Store) {
+			if st.Dialect() == store.DialectPostgres {
+				t.Skip("BUG: CreateSecret counts then inserts under READ COMMITTED, so concurrent calls on Postgres " +
+					"all see a count below max and exceed it (store/clients.go:145-156); SQLite's immediate " +
+					"transactions serialise them")
+			}
+			ctx := t.Context()
+			withClient(t, st)
+			const n, limit = 12, 3
+			errs := race(n, func(i int) error { return st.CreateSecret(ctx, secret("c1", fmt.Sprint("s", i)), limit) })
+			ok := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case !errors.Is(err, store.ErrLimit):
+					t.Errorf("concurrent CreateSecret: %v", err)
+				}
+			}
+			secs, err := st.ClientSecrets(ctx, "c1")
+			must(t, err, "ClientSecrets")
+			if ok != limit || len(secs) != limit {
+				t.Errorf("%d concurrent creates with max %d: %d succeeded, %d stored", n, limit, ok, len(secs))
+			}
+		}},
+		{"SecretConflicts", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withClient(t, st)
+			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			sameHash := secret("c2", "s2")
+			sameHash.Hash = secret("c1", "s1").Hash
+			wantErr(t, st.CreateSecret(ctx, sameHash, 5), store.ErrConflict, "a secret with a taken hash")
+			wantErr(t, st.CreateSecret(ctx, secret("c2", "s1"), 5), store.ErrConflict, "a secret with a taken id")
+		}},
+		{"SecretPages", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withClient(t, st)
+			want := []string{"s0", "s1", "s2", "s3", "s4", "s5", "s6"}
+			for _, i := range []int{6, 3, 0, 5, 1, 4, 2} {
+				must(t, st.CreateSecret(ctx, secret("c1", want[i]), 10), "CreateSecret")
+			}
+			must(t, st.CreateSecret(ctx, secret("c2", "s3x"), 10), "CreateSecret c2")
+			id := func(s store.Secret) string { return s.ID }
+			checkPages(t, want, id, func(p store.Page) ([]store.Secret, string, error) { return st.ListSecrets(ctx, "c1", p) })
+			checkPages(t, []string{"s3x"}, id, func(p store.Page) ([]store.Secret, string, error) { return st.ListSecrets(ctx, "c2", p) })
+			all, err := st.ClientSecrets(ctx, "c1")
+			must(t, err, "ClientSecrets")
+			ids := make([]string, len(all))
+			for i, s := range all {
+				ids[i] = s.ID
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("ClientSecrets = %v, want %v", ids, want)
+			}
+		}},
+		{"SecretDelete", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withClient(t, st)
+			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			wantErr(t, st.DeleteSecret(ctx, "c2", "s1"), store.ErrNotFound, "delete of c1's secret through c2")
+			wantErr(t, st.DeleteSecret(ctx, "c1", "none"), store.ErrNotFound, "delete of a missing secret")
+			must(t, st.DeleteSecret(ctx, "c1", "s1"), "DeleteSecret")
+			wantErr(t, st.DeleteSecret(ctx, "c1", "s1"), store.ErrNotFound, "second delete")
+			secs, err := st.ClientSecrets(ctx, "c1")
+			must(t, err, "ClientSecrets")
+			if len(secs) != 0 {
+				t.Errorf("secrets after delete: %v", secs)
+			}
+		}},
+		{"TouchSecrets", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withClient(t, st)
+			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret s1")
+			must(t, st.CreateSecret(ctx, secret("c1", "s2"), 5), "CreateSecret s2")
+			t1 := clock.Add(10 * time.Minute)
+			must(t, st.TouchSecrets(ctx, nil), "TouchSecrets of nothing")
+			// Unknown (deleted) secrets are skipped.
+			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": t1, "gone": t1}), "TouchSecrets")
+			// Use is only ever recorded forward: a late batch with an older time is ignored.
+			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": t1.Add(-time.Minute)}), "TouchSecrets older")
+			lastUsed(t, st, "c1", map[string]*time.Time{"s1": &t1, "s2": nil})
+			t2 := t1.Add(time.Second)
+			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": t2, "s2": t2}), "TouchSecrets newer")
+			lastUsed(t, st, "c1", map[string]*time.Time{"s1": &t2, "s2": &t2})
+		}},
+		{"TouchSecretsAcrossZones", func(t *testing.T, st *store.Store) {
+			if st.Dialect() == store.DialectSQLite {
+				t.Skip("BUG: on SQLite a time is stored as text in the writer's own offset, and SQL compares the text: " +
+					"TouchSecrets' last_used_at < ? (store/clients.go:195) sees 17:30+05:30 as later than 13:00+00:00 " +
+					"and keeps the stale time")
+			}
+			ctx := t.Context()
+			withClient(t, st)
+			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			first := clock.In(zone)
+			later := clock.Add(time.Hour) // an hour later, written in UTC
+			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": first}), "TouchSecrets")
+			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": later}), "TouchSecrets later")
+			lastUsed(t, st, "c1", map[string]*time.Time{"s1": &later})
+		}},
+	})
+}
+
+// lastUsed checks the LastUsedAt of a client's secrets (nil: never used).
+func lastUsed(t *testing.T, st *store.Store, clientPK string, want map[string]*time.Time) {
+	t.Helper()
+	secs, err := st.ClientSecrets(t.Context(), clientPK)
+	must(t, err, "ClientSecrets")
+	for _, s := range secs {
+		w, ok := want[s.ID]
+		switch {
+		case !ok:
+		case w == nil && s.LastUsedAt != nil:
+			t.Errorf("secret %s: LastUsedAt %v, want none", s.ID, *s.LastUsedAt)
+		case w != nil && (s.LastUsedAt == nil || !s.LastUsedAt.Equal(*w)):
+			t.Errorf("secret %s: LastUsedAt %v, want %v", s.ID, s.LastUsedAt, *w)
+		}
+	}
+}
+
+// checkClient compares a client read back with the one written.
+func checkClient(t *testing.T, what string, got, want *store.Client, wantScopes []string) {
+	t.Helper()
+	if got.ID != want.ID || got.AID != want.AID || got.ClientID != want.ClientID || got.Kind != want.Kind ||
+		got.Name != want.Name || got.Description != want.Description {
+		t.Errorf("%s: client read back as %+v, want %+v", what, got, want)
+	}
+	if !slices.Equal(got.RedirectURIs, want.RedirectURIs) || !slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) {
+		t.Errorf("%s: URIs read back as %v %v, want %v %v", what, got.RedirectURIs, got.PostLogoutRedirectURIs,
+			want.RedirectURIs, want.PostLogoutRedirectURIs)
+	}
+	if !eqIntPtr(got.RatePerMinute, want.RatePerMinute) || !eqIntPtr(got.RateBurst, want.RateBurst) {
+		t.Errorf("%s: rate limits read back as %v %v", what, got.RatePerMinute, got.RateBurst)
+	}
+	if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
+		t.Errorf("%s: times read back as %v %v, want %v %v", what, got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
+	}
+	if ids := scopeIDs(got.Scopes); !slices.Equal(ids, wantScopes) {
+		t.Errorf("%s: scopes %v, want %v", what, ids, wantScopes)
+	}
+}
+
+func eqIntPtr(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func scopeIDs(scopes []store.Scope) []string {
+	ids := []string{}
+	for _, sc := range scopes {
+		ids = append(ids, sc.ID)
+	}
+	return ids
+}
