@@ -91,7 +91,7 @@ func applySettings(dst *store.AccountSettings, in *gen.AccountSettings) error {
 		dst.RefreshReuseGrace = &g
 	}
 	set(&dst.LoginMaxFailures, in.LoginMaxFailures)
-	set(&dst.LoginIPMaxFailures, in.LoginIpMaxFailures)
+	set(&dst.LoginIPMaxFailures, in.LoginIPMaxFailures)
 	set(&dst.LoginLockoutSeconds, in.LoginLockoutSeconds)
 	set(&dst.InvitationLifetime, in.InvitationLifetime)
 	set(&dst.SessionIdleLifetime, in.SessionIdleLifetime)

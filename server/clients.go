@@ -22,7 +22,7 @@ func (s *Server) appClientOr404(ctx context.Context, aid, clientID string) (*sto
 
 func toOAuthClient(c *store.Client) gen.OAuthClient {
 	return gen.OAuthClient{
-		ClientId: c.ClientID, Name: c.Name, Description: c.Description, Type: gen.ClientType(c.Kind),
+		ClientID: c.ClientID, Name: c.Name, Description: c.Description, Type: gen.ClientType(c.Kind),
 		RedirectUris: nonNil(c.RedirectURIs), PostLogoutRedirectUris: nonNil(c.PostLogoutRedirectURIs),
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
@@ -133,7 +133,7 @@ func deref[T any](p *[]T) []T {
 
 // GetClient implements GET .../clients/{clientId}.
 func (s *Server) GetClient(ctx context.Context, req gen.GetClientRequestObject) (gen.GetClientResponseObject, error) {
-	c, err := s.appClientOr404(ctx, req.Aid, req.ClientId)
+	c, err := s.appClientOr404(ctx, req.Aid, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Server) GetClient(ctx context.Context, req gen.GetClientRequestObject) 
 
 // UpdateClient implements PATCH .../clients/{clientId}.
 func (s *Server) UpdateClient(ctx context.Context, req gen.UpdateClientRequestObject) (gen.UpdateClientResponseObject, error) {
-	c, err := s.appClientOr404(ctx, req.Aid, req.ClientId)
+	c, err := s.appClientOr404(ctx, req.Aid, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func (s *Server) UpdateClient(ctx context.Context, req gen.UpdateClientRequestOb
 // DeleteClient implements DELETE .../clients/{clientId}: secrets and grants go with it, and
 // its refresh tokens stop working (they are bound to the client id, which no longer exists).
 func (s *Server) DeleteClient(ctx context.Context, req gen.DeleteClientRequestObject) (gen.DeleteClientResponseObject, error) {
-	c, err := s.appClientOr404(ctx, req.Aid, req.ClientId)
+	c, err := s.appClientOr404(ctx, req.Aid, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (s *Server) DeleteClient(ctx context.Context, req gen.DeleteClientRequestOb
 
 // ListClientSecrets implements GET .../clients/{clientId}/secrets.
 func (s *Server) ListClientSecrets(ctx context.Context, req gen.ListClientSecretsRequestObject) (gen.ListClientSecretsResponseObject, error) {
-	c, err := s.appClientOr404(ctx, req.Aid, req.ClientId)
+	c, err := s.appClientOr404(ctx, req.Aid, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func (s *Server) ListClientSecrets(ctx context.Context, req gen.ListClientSecret
 
 // CreateClientSecret implements POST .../clients/{clientId}/secrets.
 func (s *Server) CreateClientSecret(ctx context.Context, req gen.CreateClientSecretRequestObject) (gen.CreateClientSecretResponseObject, error) {
-	c, err := s.appClientOr404(ctx, req.Aid, req.ClientId)
+	c, err := s.appClientOr404(ctx, req.Aid, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -225,18 +225,18 @@ func (s *Server) CreateClientSecret(ctx context.Context, req gen.CreateClientSec
 		return nil, err
 	}
 	noStore := "no-store"
-	loc := "/v1/accounts/" + req.Aid + "/clients/" + c.ClientID + "/secrets/" + out.Id
+	loc := "/v1/accounts/" + req.Aid + "/clients/" + c.ClientID + "/secrets/" + out.ID
 	return gen.CreateClientSecret201JSONResponse{Body: out,
 		Headers: gen.CreateClientSecret201ResponseHeaders{Location: &loc, CacheControl: &noStore}}, nil
 }
 
 // DeleteClientSecret implements DELETE .../clients/{clientId}/secrets/{secretId}.
 func (s *Server) DeleteClientSecret(ctx context.Context, req gen.DeleteClientSecretRequestObject) (gen.DeleteClientSecretResponseObject, error) {
-	c, err := s.appClientOr404(ctx, req.Aid, req.ClientId)
+	c, err := s.appClientOr404(ctx, req.Aid, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deleteSecret(ctx, c, req.SecretId); err != nil {
+	if err := s.deleteSecret(ctx, c, req.SecretID); err != nil {
 		return nil, err
 	}
 	return gen.DeleteClientSecret204Response{}, nil
@@ -303,7 +303,7 @@ func (s *Server) addSecret(ctx context.Context, c *store.Client, body *gen.Secre
 	s.dropClient(c.AID, c.ClientID)
 	out := toSecret(sec, now)
 	return gen.SecretWithValue{
-		Id: out.Id, Hint: out.Hint, Description: out.Description, CreatedAt: out.CreatedAt,
+		ID: out.ID, Hint: out.Hint, Description: out.Description, CreatedAt: out.CreatedAt,
 		ExpiresAt: out.ExpiresAt, LastUsedAt: out.LastUsedAt,
 		Status: gen.SecretWithValueStatus(out.Status), Secret: value,
 	}, nil

@@ -29,7 +29,7 @@ func (s *Server) toAccount(a *store.Account) gen.Account {
 			RefreshTokenAbsoluteLifetime: &set.RefreshAbsoluteLifetime,
 			RefreshTokenReuseGrace:       set.RefreshReuseGrace,
 			LoginMaxFailures:             &set.LoginMaxFailures,
-			LoginIpMaxFailures:           &set.LoginIPMaxFailures,
+			LoginIPMaxFailures:           &set.LoginIPMaxFailures,
 			LoginLockoutSeconds:          &set.LoginLockoutSeconds,
 			InvitationLifetime:           &set.InvitationLifetime,
 			EmailSenderName:              &set.EmailSenderName,
@@ -41,7 +41,7 @@ func (s *Server) toAccount(a *store.Account) gen.Account {
 
 func toScope(sc *store.Scope) gen.Scope {
 	return gen.Scope{
-		Id: sc.ID, ServiceName: sc.ServiceName, Audience: sc.Audience, Scope: sc.Scope,
+		ID: sc.ID, ServiceName: sc.ServiceName, Audience: sc.Audience, Scope: sc.Scope,
 		Description: sc.Description, Builtin: sc.Builtin, CreatedAt: sc.CreatedAt.UTC(),
 	}
 }
@@ -52,9 +52,9 @@ func (s *Server) toServiceAccount(c *store.Client) gen.ServiceAccount {
 		scopes[i] = gen.ServiceAccountScope{ServiceName: sc.ServiceName, Scope: sc.Scope}
 	}
 	out := gen.ServiceAccount{
-		Id: c.ID, ClientId: c.ClientID, Name: c.Name, Description: c.Description,
+		ID: c.ID, ClientID: c.ClientID, Name: c.Name, Description: c.Description,
 		CreatedAt: c.CreatedAt.UTC(), GrantType: gen.ServiceAccountGrantTypeClientCredentials,
-		TokenUri: s.issuer(c.AID) + "/auth/token", Scopes: scopes,
+		TokenURI: s.issuer(c.AID) + "/auth/token", Scopes: scopes,
 	}
 	if c.RatePerMinute != nil && c.RateBurst != nil {
 		out.TokenRateLimit = &gen.RateLimit{PerMinute: *c.RatePerMinute, Burst: *c.RateBurst}
@@ -64,7 +64,7 @@ func (s *Server) toServiceAccount(c *store.Client) gen.ServiceAccount {
 
 func toSecret(sec *store.Secret, now time.Time) gen.Secret {
 	out := gen.Secret{
-		Id: sec.ID, Hint: sec.Hint, Description: sec.Description, CreatedAt: sec.CreatedAt.UTC(),
+		ID: sec.ID, Hint: sec.Hint, Description: sec.Description, CreatedAt: sec.CreatedAt.UTC(),
 		Status: gen.SecretStatusActive,
 	}
 	if sec.ExpiresAt != nil {

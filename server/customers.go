@@ -38,7 +38,7 @@ func (s *Server) customerOr404(ctx context.Context, aid, id string) (*store.Cust
 
 func toCustomer(c *store.Customer) gen.Customer {
 	out := gen.Customer{
-		CustomerId: c.ID, Name: c.Name, Type: gen.CustomerType(c.Type), Status: gen.CustomerStatus(c.Status),
+		CustomerID: c.ID, Name: c.Name, Type: gen.CustomerType(c.Type), Status: gen.CustomerStatus(c.Status),
 		EmailVerified: c.EmailVerified, HasPassword: c.PasswordHash != "", Scopes: nonNil(c.Scopes),
 		Metadata: c.Metadata, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
@@ -310,7 +310,7 @@ func (s *Server) CreateCustomer(ctx context.Context, req gen.CreateCustomerReque
 
 // GetCustomer implements GET .../customers/users/{customerId}.
 func (s *Server) GetCustomer(ctx context.Context, req gen.GetCustomerRequestObject) (gen.GetCustomerResponseObject, error) {
-	c, err := s.customerOr404(ctx, req.Aid, req.CustomerId)
+	c, err := s.customerOr404(ctx, req.Aid, req.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (s *Server) GetCustomer(ctx context.Context, req gen.GetCustomerRequestObje
 
 // UpdateCustomer implements PATCH .../customers/users/{customerId}.
 func (s *Server) UpdateCustomer(ctx context.Context, req gen.UpdateCustomerRequestObject) (gen.UpdateCustomerResponseObject, error) {
-	c, err := s.customerOr404(ctx, req.Aid, req.CustomerId)
+	c, err := s.customerOr404(ctx, req.Aid, req.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +401,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req gen.UpdateCustomerReque
 
 // DeleteCustomer implements DELETE .../customers/users/{customerId}.
 func (s *Server) DeleteCustomer(ctx context.Context, req gen.DeleteCustomerRequestObject) (gen.DeleteCustomerResponseObject, error) {
-	if err := s.store.DeleteCustomer(ctx, req.Aid, req.CustomerId); err != nil {
+	if err := s.store.DeleteCustomer(ctx, req.Aid, req.CustomerID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, notFound("customer")
 		}
@@ -416,7 +416,7 @@ func (s *Server) ResendInvitation(ctx context.Context, req gen.ResendInvitationR
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.customerOr404(ctx, req.Aid, req.CustomerId)
+	c, err := s.customerOr404(ctx, req.Aid, req.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +431,7 @@ func (s *Server) ResendInvitation(ctx context.Context, req gen.ResendInvitationR
 
 // UnlockCustomer implements POST .../customers/users/{customerId}/unlock.
 func (s *Server) UnlockCustomer(ctx context.Context, req gen.UnlockCustomerRequestObject) (gen.UnlockCustomerResponseObject, error) {
-	c, err := s.customerOr404(ctx, req.Aid, req.CustomerId)
+	c, err := s.customerOr404(ctx, req.Aid, req.CustomerID)
 	if err != nil {
 		return nil, err
 	}

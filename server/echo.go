@@ -19,7 +19,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	echomw "github.com/oapi-codegen/echo-middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"sigs.k8s.io/yaml"
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/openapi"
@@ -45,13 +44,13 @@ func (s *Server) routes() (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 
-	spec, err := gen.GetSwagger()
+	spec, err := gen.GetSpec()
 	if err != nil {
 		return nil, err
 	}
 	// servers: [{url: /}] would make the validator check Host; drop it for validation only.
 	spec.Servers = nil
-	specJSON, err := yaml.YAMLToJSON(openapi.YAML)
+	specJSON, err := gen.GetSpecJSON()
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +69,10 @@ func (s *Server) routes() (*echo.Echo, error) {
 	if s.paramLimits, err = protocolParamLimits(spec); err != nil {
 		return nil, err
 	}
-	e.Use(s.prepare)
-	e.Use(echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
+	// The API group: what the document describes under /v1 passes the body limits, the
+	// principal holder and the validator; /healthz, /readyz, Swagger UI and the document
+	// itself stay outside it.
+	v1 := e.Group("/v1", s.prepare, echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
 		Skipper:               skipValidation,
 		SilenceServersWarning: true,
 		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
@@ -83,10 +84,11 @@ func (s *Server) routes() (*echo.Echo, error) {
 		Options: openapi3filter.Options{
 			AuthenticationFunc: s.authenticate,
 			MultiError:         true,
+			// The generated handlers bind the value the validator decoded: one decode per body.
+			KeepValidatedValue: true,
 		},
 	}))
-
-	gen.RegisterHandlers(e, gen.NewStrictHandler(s, nil))
+	gen.RegisterHandlers(splitRouter{root: e, v1: v1}, gen.NewStrictHandler(s, nil))
 
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", openapi.YAML)
@@ -103,6 +105,48 @@ func (s *Server) routes() (*echo.Echo, error) {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/swagger/") })
 	return e, nil
+}
+
+// splitRouter registers the document's /v1 operations on the API group and the rest
+// (/healthz, /readyz) on the root.
+type splitRouter struct {
+	root *echo.Echo
+	v1   *echo.Group
+}
+
+func (r splitRouter) add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	if rest, ok := strings.CutPrefix(path, "/v1/"); ok {
+		return r.v1.Add(method, "/"+rest, h, m...)
+	}
+	return r.root.Add(method, path, h, m...)
+}
+
+func (r splitRouter) CONNECT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodConnect, p, h, m...)
+}
+func (r splitRouter) DELETE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodDelete, p, h, m...)
+}
+func (r splitRouter) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodGet, p, h, m...)
+}
+func (r splitRouter) HEAD(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodHead, p, h, m...)
+}
+func (r splitRouter) OPTIONS(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodOptions, p, h, m...)
+}
+func (r splitRouter) PATCH(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPatch, p, h, m...)
+}
+func (r splitRouter) POST(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPost, p, h, m...)
+}
+func (r splitRouter) PUT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPut, p, h, m...)
+}
+func (r splitRouter) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodTrace, p, h, m...)
 }
 
 // skipValidation keeps the validator off everything that is not in the API document, and

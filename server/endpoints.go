@@ -130,7 +130,7 @@ func (s *Server) SetCustomerPassword(ctx context.Context, req gen.SetCustomerPas
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.customerOr404(ctx, req.Aid, req.CustomerId)
+	c, err := s.customerOr404(ctx, req.Aid, req.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (s *Server) introspect(ctx context.Context, acct *store.Account, value stri
 		}
 		typ := gen.IntrospectionResponseTokenType("refresh_token")
 		exp, iat := int(min(rt.IdleUntilMS, rt.UntilMS)/1000), int(rt.CreatedMS/1000)
-		return gen.IntrospectionResponse{Active: true, TokenType: &typ, Scope: &rt.Scopes, ClientId: &rt.ClientID,
+		return gen.IntrospectionResponse{Active: true, TokenType: &typ, Scope: &rt.Scopes, ClientID: &rt.ClientID,
 			Sub: &rt.CustomerID, Aud: &rt.Audience, Iss: &iss, Exp: &exp, Iat: &iat, Aid: &acct.AID}, nil
 	}
 	c, err := s.verifyAccessToken(ctx, value)
@@ -314,7 +314,7 @@ func (s *Server) introspect(ctx context.Context, acct *store.Account, value stri
 	typ := gen.IntrospectionResponseTokenType("access_token")
 	scope, aud := strings.Join(c.Scopes, " "), strings.Join(c.Aud, " ")
 	exp, iat := int(c.Exp.Unix()), int(c.Iat.Unix())
-	return gen.IntrospectionResponse{Active: true, TokenType: &typ, Scope: &scope, ClientId: &c.ClientID, Sub: &c.Sub,
+	return gen.IntrospectionResponse{Active: true, TokenType: &typ, Scope: &scope, ClientID: &c.ClientID, Sub: &c.Sub,
 		Aud: &aud, Iss: &iss, Exp: &exp, Iat: &iat, Jti: &c.Jti, Aid: &acct.AID}, nil
 }
 

@@ -20,11 +20,11 @@ func (s *Server) grantOr404(ctx context.Context, aid, id string) (*store.Grant, 
 
 func toGrant(g *store.Grant) gen.Grant {
 	out := gen.Grant{
-		Id: g.ID, ClientId: g.ClientID, Audience: g.Audience, Type: gen.GrantType(g.GrantType),
+		ID: g.ID, ClientID: g.ClientID, Audience: g.Audience, Type: gen.GrantType(g.GrantType),
 		Scopes: nonNil(g.Scopes), CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(),
 	}
 	if g.OIDCAuthority != "" {
-		out.Oidc = &gen.GrantOIDC{Authority: g.OIDCAuthority, ClientId: g.OIDCClientID,
+		out.Oidc = &gen.GrantOIDC{Authority: g.OIDCAuthority, ClientID: g.OIDCClientID,
 			HasClientSecret: len(g.OIDCClientSecret) > 0}
 	}
 	return out
@@ -64,7 +64,7 @@ func (s *Server) applyOIDC(g *store.Grant, in *gen.GrantOIDCInput, creating bool
 		return unprocessable("invalid_authority", "oidc.authority must be an https URL (http only for loopback)",
 			fieldError{Field: "oidc.authority", Message: "must be an https URL"})
 	}
-	id, err := pick("oidc.clientId", in.ClientId, in.ClientIdAlias)
+	id, err := pick("oidc.clientId", in.ClientID, in.ClientIDAlias)
 	if err != nil {
 		return err
 	}
@@ -95,8 +95,8 @@ func (s *Server) ListGrants(ctx context.Context, req gen.ListGrantsRequestObject
 		return nil, err
 	}
 	clientID := ""
-	if req.Params.ClientId != nil {
-		clientID = *req.Params.ClientId
+	if req.Params.ClientID != nil {
+		clientID = *req.Params.ClientID
 	}
 	rows, next, err := s.store.ListGrants(ctx, req.Aid, clientID, page(req.Params.Limit, req.Params.StartingAfter))
 	if err != nil {
@@ -115,7 +115,7 @@ func (s *Server) CreateGrant(ctx context.Context, req gen.CreateGrantRequestObje
 		return nil, err
 	}
 	b := req.Body
-	clientID, err := pick("clientId", b.ClientId, b.ClientIdAlias)
+	clientID, err := pick("clientId", b.ClientID, b.ClientIDAlias)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func dedupe(in []string) []string {
 
 // GetGrant implements GET .../grants/{grantId}.
 func (s *Server) GetGrant(ctx context.Context, req gen.GetGrantRequestObject) (gen.GetGrantResponseObject, error) {
-	g, err := s.grantOr404(ctx, req.Aid, req.GrantId)
+	g, err := s.grantOr404(ctx, req.Aid, req.GrantID)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (s *Server) GetGrant(ctx context.Context, req gen.GetGrantRequestObject) (g
 
 // UpdateGrant implements PATCH .../grants/{grantId}.
 func (s *Server) UpdateGrant(ctx context.Context, req gen.UpdateGrantRequestObject) (gen.UpdateGrantResponseObject, error) {
-	g, err := s.grantOr404(ctx, req.Aid, req.GrantId)
+	g, err := s.grantOr404(ctx, req.Aid, req.GrantID)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Server) UpdateGrant(ctx context.Context, req gen.UpdateGrantRequestObje
 
 // DeleteGrant implements DELETE .../grants/{grantId}.
 func (s *Server) DeleteGrant(ctx context.Context, req gen.DeleteGrantRequestObject) (gen.DeleteGrantResponseObject, error) {
-	g, err := s.grantOr404(ctx, req.Aid, req.GrantId)
+	g, err := s.grantOr404(ctx, req.Aid, req.GrantID)
 	if err != nil {
 		return nil, err
 	}

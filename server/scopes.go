@@ -57,7 +57,7 @@ func (s *Server) scopeOr404(ctx context.Context, aid, id string) (*store.Scope, 
 
 // GetScope implements GET .../scopes/{scopeId}.
 func (s *Server) GetScope(ctx context.Context, req gen.GetScopeRequestObject) (gen.GetScopeResponseObject, error) {
-	sc, err := s.scopeOr404(ctx, req.Aid, req.ScopeId)
+	sc, err := s.scopeOr404(ctx, req.Aid, req.ScopeID)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Server) GetScope(ctx context.Context, req gen.GetScopeRequestObject) (g
 
 // UpdateScope implements PATCH .../scopes/{scopeId}.
 func (s *Server) UpdateScope(ctx context.Context, req gen.UpdateScopeRequestObject) (gen.UpdateScopeResponseObject, error) {
-	sc, err := s.scopeOr404(ctx, req.Aid, req.ScopeId)
+	sc, err := s.scopeOr404(ctx, req.Aid, req.ScopeID)
 	if err != nil {
 		return nil, err
 	}
@@ -89,14 +89,14 @@ func (s *Server) UpdateScope(ctx context.Context, req gen.UpdateScopeRequestObje
 
 // DeleteScope implements DELETE .../scopes/{scopeId}.
 func (s *Server) DeleteScope(ctx context.Context, req gen.DeleteScopeRequestObject) (gen.DeleteScopeResponseObject, error) {
-	sc, err := s.scopeOr404(ctx, req.Aid, req.ScopeId)
+	sc, err := s.scopeOr404(ctx, req.Aid, req.ScopeID)
 	if err != nil {
 		return nil, err
 	}
 	if sc.Builtin {
 		return nil, unprocessable("builtin_scope", "built-in scopes cannot be deleted")
 	}
-	switch err := s.store.DeleteScope(ctx, req.Aid, req.ScopeId); {
+	switch err := s.store.DeleteScope(ctx, req.Aid, req.ScopeID); {
 	case errors.Is(err, store.ErrInUse):
 		return nil, conflict("the scope is held by service accounts; remove it from them first")
 	case errors.Is(err, store.ErrNotFound):

@@ -111,7 +111,7 @@ func newClientID() string { return newUUID4() }
 
 // GetServiceAccount implements GET .../service-accounts/{id}.
 func (s *Server) GetServiceAccount(ctx context.Context, req gen.GetServiceAccountRequestObject) (gen.GetServiceAccountResponseObject, error) {
-	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *Server) GetServiceAccount(ctx context.Context, req gen.GetServiceAccoun
 
 // UpdateServiceAccount implements PATCH .../service-accounts/{id}.
 func (s *Server) UpdateServiceAccount(ctx context.Context, req gen.UpdateServiceAccountRequestObject) (gen.UpdateServiceAccountResponseObject, error) {
-	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *Server) UpdateServiceAccount(ctx context.Context, req gen.UpdateService
 
 // DeleteServiceAccount implements DELETE .../service-accounts/{id}.
 func (s *Server) DeleteServiceAccount(ctx context.Context, req gen.DeleteServiceAccountRequestObject) (gen.DeleteServiceAccountResponseObject, error) {
-	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (s *Server) DeleteServiceAccount(ctx context.Context, req gen.DeleteService
 
 // ListServiceAccountSecrets implements GET .../secrets.
 func (s *Server) ListServiceAccountSecrets(ctx context.Context, req gen.ListServiceAccountSecretsRequestObject) (gen.ListServiceAccountSecretsResponseObject, error) {
-	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (s *Server) ListServiceAccountSecrets(ctx context.Context, req gen.ListServ
 
 // CreateServiceAccountSecret implements POST .../secrets: the value is returned once.
 func (s *Server) CreateServiceAccountSecret(ctx context.Context, req gen.CreateServiceAccountSecretRequestObject) (gen.CreateServiceAccountSecretResponseObject, error) {
-	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (s *Server) CreateServiceAccountSecret(ctx context.Context, req gen.CreateS
 		return nil, err
 	}
 	noStore := "no-store"
-	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID + "/secrets/" + out.Id
+	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID + "/secrets/" + out.ID
 	return gen.CreateServiceAccountSecret201JSONResponse{Body: out,
 		Headers: gen.CreateServiceAccountSecret201ResponseHeaders{Location: &loc, CacheControl: &noStore}}, nil
 }
@@ -213,11 +213,11 @@ func (s *Server) CreateServiceAccountSecret(ctx context.Context, req gen.CreateS
 // DeleteServiceAccountSecret implements DELETE .../secrets/{secretId}: it stops working at once
 // on this node (the node cache is dropped) and within the cache TTL on others.
 func (s *Server) DeleteServiceAccountSecret(ctx context.Context, req gen.DeleteServiceAccountSecretRequestObject) (gen.DeleteServiceAccountSecretResponseObject, error) {
-	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountId)
+	c, err := s.serviceAccountOr404(ctx, req.Aid, req.ServiceAccountID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deleteSecret(ctx, c, req.SecretId); err != nil {
+	if err := s.deleteSecret(ctx, c, req.SecretID); err != nil {
 		return nil, err
 	}
 	return gen.DeleteServiceAccountSecret204Response{}, nil

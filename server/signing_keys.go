@@ -126,7 +126,7 @@ func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDCo
 	return gen.GetOpenIDConfiguration200JSONResponse{
 		Body: gen.OpenIDConfiguration{
 			Issuer:                                     iss,
-			JwksUri:                                    iss + "/.well-known/jwks.json",
+			JwksURI:                                    iss + "/.well-known/jwks.json",
 			TokenEndpoint:                              iss + "/auth/token",
 			GrantTypesSupported:                        []string{"authorization_code", "client_credentials", "refresh_token", "password"},
 			AuthorizationEndpoint:                      &authz,
@@ -135,11 +135,11 @@ func (s *Server) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenIDCo
 			ResponseTypesSupported:                     &[]string{"code"},
 			ResponseModesSupported:                     &[]string{"query"},
 			SubjectTypesSupported:                      &[]string{"public"},
-			IdTokenSigningAlgValuesSupported:           &idAlgs,
+			IDTokenSigningAlgValuesSupported:           &idAlgs,
 			CodeChallengeMethodsSupported:              &[]string{"S256"},
 			PromptValuesSupported:                      &[]string{"none", "login"},
 			RequestParameterSupported:                  &no,
-			RequestUriParameterSupported:               &no,
+			RequestURIParameterSupported:               &no,
 			AuthorizationResponseIssParameterSupported: &yes,
 			ScopesSupported:                            &[]string{"openid", "profile", "email", "phone", "offline_access"},
 			TokenEndpointAuthMethodsSupported:          []string{"client_secret_basic", "client_secret_post", "none"},

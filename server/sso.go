@@ -97,14 +97,14 @@ func (s *Server) Authorize(ctx context.Context, req gen.AuthorizeRequestObject) 
 	}
 	// Client and redirect URI first: until both are known good, errors are pages, never
 	// redirects (no open redirector).
-	cc, err := s.tokenClient(ctx, acct.AID, str(p.ClientId))
+	cc, err := s.tokenClient(ctx, acct.AID, str(p.ClientID))
 	if err != nil {
 		return nil, err
 	}
 	if cc == nil || cc.client.Kind == store.KindServiceAccount {
 		return nil, errorPage(http.StatusBadRequest, "The application (client_id) is not known to this account.")
 	}
-	redirect := str(p.RedirectUri)
+	redirect := str(p.RedirectURI)
 	if redirect == "" || !slices.Contains(cc.client.RedirectURIs, redirect) {
 		return nil, errorPage(http.StatusBadRequest, "The redirect_uri is not registered for this application.")
 	}
@@ -112,7 +112,7 @@ func (s *Server) Authorize(ctx context.Context, req gen.AuthorizeRequestObject) 
 	fail := func(code, desc string) (gen.AuthorizeResponseObject, error) {
 		return s.authzError(acct.AID, redirect, state, code, desc), nil
 	}
-	if p.Request != nil || p.RequestUri != nil {
+	if p.Request != nil || p.RequestURI != nil {
 		return fail("request_not_supported", "request objects are not supported")
 	}
 	if str(p.ResponseType) != "code" {
@@ -152,7 +152,7 @@ func (s *Server) Authorize(ctx context.Context, req gen.AuthorizeRequestObject) 
 		maxAge = n
 	}
 	hintSub := ""
-	if hint := str(p.IdTokenHint); hint != "" {
+	if hint := str(p.IDTokenHint); hint != "" {
 		if hintSub, err = s.idTokenSubject(ctx, acct.AID, hint); err != nil {
 			return fail("invalid_request", "id_token_hint is not an ID token of this account")
 		}
@@ -596,8 +596,8 @@ func (s *Server) Logout(ctx context.Context, req gen.LogoutRequestObject) (gen.L
 		return nil, err
 	}
 	p := req.Params
-	clientID := str(p.ClientId)
-	if hint := str(p.IdTokenHint); hint != "" {
+	clientID := str(p.ClientID)
+	if hint := str(p.IDTokenHint); hint != "" {
 		ks, err := s.accountKeys(ctx, acct.AID)
 		if err != nil {
 			return nil, err
@@ -612,7 +612,7 @@ func (s *Server) Logout(ctx context.Context, req gen.LogoutRequestObject) (gen.L
 		}
 		clientID = aud
 	}
-	target := str(p.PostLogoutRedirectUri)
+	target := str(p.PostLogoutRedirectURI)
 	if target != "" {
 		cc, err := s.tokenClient(ctx, acct.AID, clientID)
 		if err != nil {

@@ -322,7 +322,7 @@ func (r *tokenResult) response() gen.CreateToken200JSONResponse {
 		out.Body.RefreshToken = &r.refresh
 	}
 	if r.idToken != "" {
-		out.Body.IdToken = &r.idToken
+		out.Body.IDToken = &r.idToken
 	}
 	if l := r.limit; l != nil {
 		out.Headers.RateLimitLimit, out.Headers.RateLimitRemaining, out.Headers.RateLimitReset = &l.Limit, &l.Remaining, &l.Reset

@@ -132,14 +132,14 @@ func (s *Server) UpstreamAuthorize(ctx context.Context, req gen.UpstreamAuthoriz
 		return nil, err
 	}
 	p := req.Params
-	cc, err := s.tokenClient(ctx, acct.AID, str(p.ClientId))
+	cc, err := s.tokenClient(ctx, acct.AID, str(p.ClientID))
 	if err != nil {
 		return nil, err
 	}
 	if cc == nil || cc.client.Kind == store.KindServiceAccount {
 		return nil, errorPage(http.StatusBadRequest, "The application (client_id) is not known to this account.")
 	}
-	redirect := str(p.RedirectUri)
+	redirect := str(p.RedirectURI)
 	if redirect == "" || !slices.Contains(cc.client.RedirectURIs, redirect) {
 		return nil, errorPage(http.StatusBadRequest, "The redirect_uri is not registered for this application.")
 	}
