@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/manage"
 	"github.com/twinid/twinid/server/passwords"
+	"github.com/twinid/twinid/server/reqctx"
 	"github.com/twinid/twinid/store"
 )
 
@@ -39,56 +41,56 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	acct, scopes, keys, err := s.newAccountRows(RootAID, "Root", store.AccountSettings{})
+	acct, scopes, signing, err := manage.NewAccountRows(s.keys, s.now(), RootAID, "Root", store.AccountSettings{})
 	if err != nil {
 		return nil, err
 	}
 	out := &Bootstrap{Created: true, ClientID: opt.ClientID}
 	secret := opt.ClientSecret
 	if out.ClientID == "" {
-		out.ClientID = newClientID()
+		out.ClientID = keys.NewUUID4()
 	}
 	if secret == "" {
-		if secret, err = newSecret(); err != nil {
+		if secret, err = keys.NewSecret(); err != nil {
 			return nil, err
 		}
 		out.ClientSecret = secret
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	var manageID string
 	for _, sc := range scopes {
-		if sc.Scope == scopeManage {
+		if sc.Scope == reqctx.ScopeManage {
 			manageID = sc.ID
 		}
 	}
 	ui := &store.Client{
-		ID: newID(), AID: RootAID, ClientID: SwaggerUIClientID, Kind: store.KindPublic, Name: "Swagger UI",
+		ID: keys.NewID(), AID: RootAID, ClientID: SwaggerUIClientID, Kind: store.KindPublic, Name: "Swagger UI",
 		Description:            "The embedded Swagger UI (authorization code with PKCE)",
 		RedirectURIs:           []string{s.cfg.PublicURL + "/swagger/oauth2-redirect.html"},
 		PostLogoutRedirectURIs: []string{s.cfg.PublicURL + "/swagger/"},
 		CreatedAt:              now, UpdatedAt: now,
 	}
 	admin := &store.Client{
-		ID: newID(), AID: RootAID, ClientID: out.ClientID, Kind: store.KindServiceAccount, Name: "admin",
+		ID: keys.NewID(), AID: RootAID, ClientID: out.ClientID, Kind: store.KindServiceAccount, Name: "admin",
 		Description:  "Bootstrap administrator: manages every account",
 		RedirectURIs: []string{}, PostLogoutRedirectURIs: []string{},
 		CreatedAt: now, UpdatedAt: now,
 	}
 	sec := &store.Secret{
-		ID: newID(), ClientPK: admin.ID, Hash: s.keyring.hashSecret(secret), Hint: secret[max(0, len(secret)-4):],
+		ID: keys.NewID(), ClientPK: admin.ID, Hash: s.keyring.HashSecret(secret), Hint: secret[max(0, len(secret)-4):],
 		Description: "bootstrap", CreatedAt: now,
 	}
 	// Swagger UI may obtain management tokens for people who hold the management scopes.
 	uiGrant := &store.Grant{
-		ID: newID(), AID: RootAID, ClientPK: ui.ID, Audience: ManagementAudience, GrantType: store.GrantAuthorizationCode,
-		Scopes: []string{scopeManage, scopeRead}, CreatedAt: now, UpdatedAt: now,
+		ID: keys.NewID(), AID: RootAID, ClientPK: ui.ID, Audience: ManagementAudience, GrantType: store.GrantAuthorizationCode,
+		Scopes: []string{reqctx.ScopeManage, reqctx.ScopeRead}, CreatedAt: now, UpdatedAt: now,
 	}
 	var person *store.Customer
 	if opt.AdminEmail != "" {
-		person = &store.Customer{ID: newID(), AID: RootAID, Type: "customer", Name: "Administrator",
-			Status: store.CustomerActive, EmailVerified: true, Scopes: []string{scopeManage},
+		person = &store.Customer{ID: keys.NewID(), AID: RootAID, Type: "customer", Name: "Administrator",
+			Status: store.CustomerActive, EmailVerified: true, Scopes: []string{reqctx.ScopeManage},
 			Metadata: map[string]any{}, CreatedAt: now, UpdatedAt: now}
-		if err := setEmail(person, opt.AdminEmail); err != nil {
+		if err := manage.SetEmail(person, opt.AdminEmail); err != nil {
 			return nil, fmt.Errorf("TWINID_BOOTSTRAP_ADMIN_EMAIL: %w", err)
 		}
 		if err := passwords.Check(opt.AdminPassword); err != nil {
@@ -99,7 +101,7 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 		}
 	}
 	err = s.store.InTx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateAccount(ctx, acct, scopes, keys...); err != nil {
+		if err := tx.CreateAccount(ctx, acct, scopes, signing...); err != nil {
 			return err
 		}
 		if err := tx.CreateClient(ctx, ui, nil); err != nil {
@@ -116,7 +118,7 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 		if err := tx.CreateClient(ctx, admin, []string{manageID}); err != nil {
 			return err
 		}
-		return tx.CreateSecret(ctx, sec, maxSecretsPerClient)
+		return tx.CreateSecret(ctx, sec, manage.MaxSecretsPerClient)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// Another node bootstrapped at the same moment; its admin is the one.

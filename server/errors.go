@@ -1,68 +1,228 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+
+	"github.com/twinid/twinid/server/oauth2"
+	"github.com/twinid/twinid/server/page"
+	"github.com/twinid/twinid/server/problem"
 )
 
-// problem is an RFC 9457 problem detail. Handlers return it as an error for outcomes that
-// the error handler renders; its text is meant for the client.
-type problem struct {
-	Status int          `json:"status"`
-	Title  string       `json:"title"`
-	Type   string       `json:"type"`
-	Detail string       `json:"detail,omitempty"`
-	Code   string       `json:"code,omitempty"`
-	Errors []fieldError `json:"errors,omitempty"`
-	// Header holds extra response headers (Retry-After).
-	Header http.Header `json:"-"`
+// handleError is the one place errors become responses, in the dialect the document gives
+// the endpoint: RFC 6749 JSON, an HTML page, or RFC 9457 problem+json. Internal errors are
+// logged here, once, and never sent.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	switch s.dialects.of(c.Request().URL.Path) {
+	case oauthDialect:
+		oauth2.Write(c.Response(), s.toOAuthError(c, err))
+	case pageDialect:
+		s.writeErrorPage(c, err)
+	default:
+		problem.Write(c.Response(), c.Request().Method == http.MethodHead, s.toProblem(c, err))
+	}
 }
 
-type fieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+// internal logs an unexpected error once, with the request id the client sees.
+func (s *Server) internal(c echo.Context, err error) {
+	s.log.Error("internal error", "err", err, "path", c.Request().URL.Path,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 }
 
-func (p *problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Code, p.Detail) }
-
-func newProblem(status int, code, detail string) *problem {
-	return &problem{Status: status, Title: http.StatusText(status), Type: "about:blank", Code: code, Detail: detail}
+func (s *Server) toProblem(c echo.Context, err error) *problem.Problem {
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if errors.As(he.Internal, &p) {
+			return p
+		}
+		switch he.Code {
+		case http.StatusBadRequest:
+			return validationProblem(he)
+		case http.StatusNotFound:
+			return problem.New(http.StatusNotFound, "not_found", "no such endpoint")
+		case http.StatusMethodNotAllowed:
+			return problem.New(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
+		case http.StatusRequestEntityTooLarge:
+			return problem.New(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over 1 MiB")
+		case http.StatusUnauthorized:
+			return problem.New(http.StatusUnauthorized, "unauthorized", "a valid Bearer access token is required")
+		case http.StatusForbidden:
+			return problem.New(http.StatusForbidden, "forbidden", "forbidden")
+		}
+		if he.Code < 500 {
+			return problem.New(he.Code, "error", http.StatusText(he.Code))
+		}
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return problem.New(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is over 1 MiB")
+	}
+	s.internal(c, err)
+	return problem.New(http.StatusInternalServerError, "internal_error", "internal error; the request id is in X-Request-Id")
 }
 
-func notFound(what string) *problem {
-	return newProblem(http.StatusNotFound, "not_found", what+" not found")
-}
-
-func conflict(detail string) *problem { return newProblem(http.StatusConflict, "conflict", detail) }
-
-func unprocessable(code, detail string, fields ...fieldError) *problem {
-	p := newProblem(http.StatusUnprocessableEntity, code, detail)
-	p.Errors = fields
+// validationProblem turns the validator's errors into per-field messages.
+func validationProblem(he *echo.HTTPError) *problem.Problem {
+	p := problem.New(http.StatusBadRequest, "validation_failed", "the request does not match the API")
+	var fields []problem.FieldError
+	var walk func(err error)
+	walk = func(err error) {
+		var me openapi3.MultiError
+		if errors.As(err, &me) {
+			for _, e := range me {
+				walk(e)
+			}
+			return
+		}
+		var re *openapi3filter.RequestError
+		if errors.As(err, &re) {
+			if strings.HasPrefix(re.Reason, "header Content-Type has unexpected value") {
+				p.Status, p.Title, p.Code = http.StatusUnsupportedMediaType, http.StatusText(http.StatusUnsupportedMediaType), "unsupported_media_type"
+				p.Detail = "the body must be application/json"
+				return
+			}
+			if re.Parameter != nil {
+				fields = append(fields, problem.FieldError{Field: re.Parameter.Name, Message: messageOf(re)})
+				return
+			}
+			var se *openapi3.SchemaError
+			if errors.As(re.Err, &se) {
+				fields = append(fields, problem.FieldError{Field: pointerField(se.JSONPointer()), Message: se.Reason})
+				return
+			}
+			if re.Err != nil {
+				var inner openapi3.MultiError
+				if errors.As(re.Err, &inner) {
+					walk(inner)
+					return
+				}
+			}
+			fields = append(fields, problem.FieldError{Field: "body", Message: messageOf(re)})
+			return
+		}
+		var se *openapi3.SchemaError
+		if errors.As(err, &se) {
+			fields = append(fields, problem.FieldError{Field: pointerField(se.JSONPointer()), Message: se.Reason})
+			return
+		}
+		fields = append(fields, problem.FieldError{Field: "request", Message: firstLine(err.Error())})
+	}
+	if he.Internal != nil {
+		walk(he.Internal)
+	} else {
+		fields = append(fields, problem.FieldError{Field: "request", Message: fmt.Sprint(he.Message)})
+	}
+	if p.Status == http.StatusBadRequest {
+		p.Errors = fields
+	}
 	return p
 }
 
-func forbidden(code, detail string) *problem { return newProblem(http.StatusForbidden, code, detail) }
-
-// oauthError is an RFC 6749 §5.2 error. Its identity is the code; the description is for
-// developers and never carries internals.
-type oauthError struct {
-	Status      int
-	Code        string
-	Description string
-	// Header holds extra response headers (Retry-After, RateLimit-*).
-	Header http.Header
+func messageOf(re *openapi3filter.RequestError) string {
+	if re.Err != nil {
+		var se *openapi3.SchemaError
+		if errors.As(re.Err, &se) {
+			return se.Reason
+		}
+		return firstLine(re.Err.Error())
+	}
+	return re.Reason
 }
 
-func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
-
-func oauthErr(status int, code, description string) *oauthError {
-	return &oauthError{Status: status, Code: code, Description: description}
+func pointerField(ptr []string) string {
+	if len(ptr) == 0 {
+		return "body"
+	}
+	var b strings.Builder
+	for i, p := range ptr {
+		if p != "" && p[0] >= '0' && p[0] <= '9' {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
-func invalidRequest(d string) *oauthError {
-	return oauthErr(http.StatusBadRequest, "invalid_request", d)
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
-func invalidScope(d string) *oauthError { return oauthErr(http.StatusBadRequest, "invalid_scope", d) }
-func invalidClient() *oauthError {
-	return oauthErr(http.StatusUnauthorized, "invalid_client", "client authentication failed")
+
+// toOAuthError turns any error on a protocol endpoint into an RFC 6749 error.
+func (s *Server) toOAuthError(c echo.Context, err error) *oauth2.Error {
+	var oe *oauth2.Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if errors.As(he.Internal, &oe) {
+			return oe
+		}
+		switch {
+		case he.Code == http.StatusNotFound:
+			return oauth2.InvalidRequest("no such endpoint").WithStatus(http.StatusNotFound)
+		case he.Code == http.StatusMethodNotAllowed:
+			return oauth2.InvalidRequest("use POST").WithStatus(http.StatusMethodNotAllowed)
+		case he.Code == http.StatusRequestEntityTooLarge:
+			return oauth2.InvalidRequest("the request body is too large").WithStatus(http.StatusRequestEntityTooLarge)
+		case he.Code < 500:
+			p := validationProblem(he)
+			d := "the request is malformed"
+			if len(p.Errors) > 0 {
+				d = "invalid parameter " + p.Errors[0].Field + ": " + p.Errors[0].Message
+			} else if p.Detail != "" {
+				d = p.Detail
+			}
+			return oauth2.InvalidRequest(d)
+		}
+	}
+	s.internal(c, err)
+	return oauth2.ErrServerError
+}
+
+// writeErrorPage answers a browser endpoint's error as a page: the message is escaped, and
+// internal errors show only the request id.
+func (s *Server) writeErrorPage(c echo.Context, err error) {
+	status, msg := http.StatusBadRequest, "The request could not be processed."
+	var pe *page.Error
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &pe):
+		status, msg = pe.Status, pe.Message
+	case errors.As(err, &he) && he.Code < 500:
+		status = he.Code
+		if he.Code == http.StatusNotFound {
+			msg = "There is no such page."
+		}
+	default:
+		s.internal(c, err)
+		status, msg = http.StatusInternalServerError, "Something went wrong. Request id: "+c.Response().Header().Get(echo.HeaderXRequestID)
+	}
+	body, rerr := page.Render("message", page.Data{Title: "Sign-in problem", Account: "twinid", Message: oauth2.CleanMessage(msg)})
+	if rerr != nil {
+		_ = c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	_ = c.HTMLBlob(status, body)
 }

@@ -1,0 +1,199 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twinid/twinid/server/cache"
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/metrics"
+	"github.com/twinid/twinid/server/ratelimit"
+	"github.com/twinid/twinid/store"
+)
+
+// Failed client authentications are limited per client id and source address, apart from
+// the token bucket (brute-force protection must not eat the client's quota).
+const (
+	failPerMinute = 10
+	failBurst     = 20
+)
+
+// Client is what the protocol needs of a client, cached per node.
+type Client struct {
+	*store.Client
+	secrets []secret
+	// Grants of an application client (service accounts hold scopes instead).
+	Grants []store.Grant
+	// Granted are the scopes of the grants by grant type, each with its grant's audience,
+	// worked out once when the client is cached.
+	Granted map[string][]store.Scope
+}
+
+type secret struct {
+	id      string
+	hash    []byte
+	expires *time.Time
+}
+
+// GrantsFor are the client's grants for an audience; typ "" matches every grant type.
+func (c *Client) GrantsFor(audience, typ string) []store.Grant {
+	var out []store.Grant
+	for _, g := range c.Grants {
+		if g.Audience == audience && (typ == "" || g.GrantType == typ) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Holds reports whether any grant of the client carries scope.
+func (c *Client) Holds(scope string) bool {
+	for _, g := range c.Grants {
+		if slices.Contains(g.Scopes, scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// Clients loads clients for the protocol and checks their secrets.
+type Clients struct {
+	store   *store.Store
+	keyring *keys.Keyring
+	cache   *cache.Cache[*Client]
+	fails   *ratelimit.Memory
+	metrics *metrics.Metrics
+	now     func() time.Time
+
+	usageMu sync.Mutex
+	usage   map[string]time.Time
+}
+
+// New returns the clients of st, cached up to ttl.
+func New(st *store.Store, kr *keys.Keyring, m *metrics.Metrics, ttl time.Duration, now func() time.Time) *Clients {
+	return &Clients{store: st, keyring: kr, cache: cache.New[*Client](ttl, now), fails: ratelimit.NewMemory(now),
+		metrics: m, now: now, usage: map[string]time.Time{}}
+}
+
+// Get loads a client with its secrets and grants through the node cache; nil when unknown
+// (an unknown client is cached too, so guessing ids costs no query).
+func (cs *Clients) Get(ctx context.Context, aid, clientID string) (*Client, error) {
+	return cs.cache.Load(cache.Key(aid, clientID), func() (*Client, time.Time, error) {
+		c, err := cs.load(ctx, aid, clientID)
+		return c, time.Time{}, err
+	})
+}
+
+func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, error) {
+	row, err := cs.store.GetClientByClientID(ctx, aid, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	secs, err := cs.store.ClientSecrets(ctx, row.ID)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{Client: row}
+	if row.Kind != store.KindServiceAccount {
+		if c.Grants, err = cs.store.ClientGrants(ctx, row.ID); err != nil {
+			return nil, err
+		}
+		c.Granted = map[string][]store.Scope{}
+		for _, g := range c.Grants {
+			for _, sc := range g.Scopes {
+				c.Granted[g.GrantType] = append(c.Granted[g.GrantType], store.Scope{Audience: g.Audience, Scope: sc})
+			}
+		}
+	}
+	for _, sec := range secs {
+		c.secrets = append(c.secrets, secret{id: sec.ID, hash: sec.Hash, expires: sec.ExpiresAt})
+	}
+	return c, nil
+}
+
+// Forget drops a client from this node's cache, so a revoked secret stops working at once.
+func (cs *Clients) Forget(aid, clientID string) { cs.cache.Forget(cache.Key(aid, clientID)) }
+
+// ForgetAccount drops every client of the account (a scope or the account changed).
+func (cs *Clients) ForgetAccount(aid string) { cs.cache.ForgetPrefix(cache.Key(aid, "")) }
+
+// Sweep drops expired entries and idle failure counters.
+func (cs *Clients) Sweep() {
+	cs.cache.Sweep()
+	cs.fails.Sweep()
+}
+
+// ErrBadSecret: unknown client, wrong or expired secret (the two answer the same).
+var ErrBadSecret = errors.New("client authentication failed")
+
+// Throttled refuses a client authentication after too many failures from its address.
+type Throttled struct{ RetryAfter int }
+
+func (e *Throttled) Error() string {
+	return "too many failed client authentications; retry in " + strconv.Itoa(e.RetryAfter) + "s"
+}
+
+// Authenticate checks the client's secret in constant time against all its live secrets
+// (RFC 6749 §2.3.1). Failures are counted per client id and address: past the limit even
+// the right secret is refused with *Throttled until the bucket refills.
+func (cs *Clients) Authenticate(ctx context.Context, aid, clientID, secretValue, remote string) (*Client, error) {
+	if clientID == "" || secretValue == "" {
+		return nil, ErrBadSecret
+	}
+	failKey := cache.Key(aid, clientID, remote)
+	if over, retry := cs.fails.Exhausted(failKey, failPerMinute, failBurst); over {
+		cs.metrics.RateLimited.WithLabelValues("client_auth").Inc()
+		return nil, &Throttled{RetryAfter: retry}
+	}
+	c, err := cs.Get(ctx, aid, clientID)
+	if err != nil {
+		return nil, err
+	}
+	hash := cs.keyring.HashSecret(secretValue)
+	if c != nil {
+		now := cs.now()
+		hashes := make([][]byte, 0, len(c.secrets))
+		live := make([]secret, 0, len(c.secrets))
+		for _, sec := range c.secrets {
+			if sec.expires == nil || now.Before(*sec.expires) {
+				hashes = append(hashes, sec.hash)
+				live = append(live, sec)
+			}
+		}
+		if i := keys.MatchSecret(hash, hashes); i >= 0 {
+			cs.recordUse(live[i].id, now.UTC())
+			return c, nil
+		}
+	}
+	cs.fails.Take(failKey, failPerMinute, failBurst)
+	return nil, ErrBadSecret
+}
+
+// recordUse notes when a secret was used, for lastUsedAt; FlushUsage writes it in batches,
+// so the token path never writes to the database.
+func (cs *Clients) recordUse(secretID string, at time.Time) {
+	cs.usageMu.Lock()
+	cs.usage[secretID] = at
+	cs.usageMu.Unlock()
+}
+
+// FlushUsage writes the pending lastUsedAt values.
+func (cs *Clients) FlushUsage(ctx context.Context) error {
+	cs.usageMu.Lock()
+	batch := cs.usage
+	if len(batch) > 0 {
+		cs.usage = make(map[string]time.Time, len(batch))
+	}
+	cs.usageMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	return cs.store.TouchSecrets(ctx, batch)
+}

@@ -1,0 +1,84 @@
+package keys_test
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/store"
+)
+
+// clock is a clock the test moves.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+func TestScheduledRotation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mk := make([]byte, 32)
+	_, _ = rand.Read(mk)
+	kr, err := keys.NewKeyring(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clk clock
+	accounts := account.New(st, "http://127.0.0.1", time.Second, clk.now)
+	k := keys.New(st, kr, accounts, time.Second, clk.now, slog.New(slog.DiscardHandler))
+	first, err := k.NewSigningKey("acme", "RS256", clk.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clk.now().UTC()
+	acct := &store.Account{AID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now,
+		Settings: store.AccountSettings{KeyRotationInterval: 3600}}
+	if err := st.CreateAccount(ctx, acct, nil, first); err != nil {
+		t.Fatal(err)
+	}
+
+	k.RotateDue(ctx)
+	if rows, _ := st.ListSigningKeys(ctx, "acme"); len(rows) != 1 {
+		t.Fatalf("rotated before the interval: %d keys", len(rows))
+	}
+	clk.advance(61 * time.Minute)
+	k.RotateDue(ctx)
+	rows, _ := st.ListSigningKeys(ctx, "acme")
+	if len(rows) != 2 {
+		t.Fatalf("%d keys after the interval, want 2", len(rows))
+	}
+	if got := keys.Status(rows, 0, clk.now()); got != keys.StatusNext {
+		t.Fatalf("new key is %s, want next (published before it signs)", got)
+	}
+	if got := keys.Status(rows, 1, clk.now()); got != keys.StatusActive {
+		t.Fatalf("old key is %s, want active until the new one activates", got)
+	}
+	if rows[1].RetiresAt == nil {
+		t.Fatal("the replaced key has no retirement time")
+	}
+	// Once the propagation delay (default 600 s) has passed, the new key signs.
+	clk.advance(11 * time.Minute)
+	set, err := k.Get(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Signer == nil || len(set.JWKS.Keys) != 2 {
+		t.Fatalf("key set after activation: signer %v, %d published keys", set.Signer != nil, len(set.JWKS.Keys))
+	}
+	if got := keys.Status(rows, 1, clk.now()); got != keys.StatusRetiring {
+		t.Fatalf("old key is %s after the new one activated, want retiring", got)
+	}
+}

@@ -1,0 +1,193 @@
+package login
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/mail"
+	"github.com/twinid/twinid/server/metrics"
+	"github.com/twinid/twinid/server/passwords"
+	"github.com/twinid/twinid/store"
+)
+
+const (
+	loginWindow = 15 * time.Minute
+	maxLockout  = 24 * time.Hour
+)
+
+// Login authenticates customers: passwords through the bounded hashing pool, emailed
+// verification codes, and the throttles in front of both.
+type Login struct {
+	store    *store.Store
+	accounts *account.Accounts
+	keyring  *keys.Keyring
+	pool     *passwords.Pool
+	mail     *mail.Queue
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns the customer authentication of st.
+func New(st *store.Store, accounts *account.Accounts, kr *keys.Keyring, pool *passwords.Pool, q *mail.Queue,
+	m *metrics.Metrics, log *slog.Logger, now func() time.Time) *Login {
+	return &Login{store: st, accounts: accounts, keyring: kr, pool: pool, mail: q, metrics: m, log: log, now: now}
+}
+
+// Domain errors of a login; each surface words them in its dialect.
+var (
+	// ErrBadCredentials: unknown identifier, wrong password, or a customer who may not sign
+	// in; the three answer the same.
+	ErrBadCredentials = errors.New("wrong email, phone number or password")
+	// ErrBusy: the hashing pool is full; nothing was evaluated.
+	ErrBusy = passwords.ErrBusy
+	// ErrBadCode: the verification code is wrong, used or expired.
+	ErrBadCode = errors.New("the verification code is wrong, used or expired")
+)
+
+// RequestError is a login request missing what it needs; its text says what.
+type RequestError struct{ Detail string }
+
+func (e *RequestError) Error() string { return e.Detail }
+
+// LockedOut refuses attempts for RetryAfter after too many failures (of the identifier, the
+// client address, or verification codes when Codes is set).
+type LockedOut struct {
+	RetryAfter time.Duration
+	Codes      bool
+}
+
+func (e *LockedOut) Error() string { return "locked out" }
+
+// Seconds is RetryAfter in whole seconds, at least 1 (the Retry-After header).
+func (e *LockedOut) Seconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
+}
+
+// Request identifies a customer and carries the password to check.
+type Request struct {
+	// Type is customer (default) or company.
+	Type string
+	// IdentType is email or phone_number.
+	IdentType, Ident, Password string
+	// Remote is the client address, throttled on its own.
+	Remote string
+}
+
+// Check verifies a customer's password with throttling that cannot be outrun: attempts are
+// reserved per identifier and per client address before the hash is computed, and given
+// back when nothing was evaluated. Unknown identifiers cost a dummy hash and answer exactly
+// like a wrong password (ErrBadCredentials).
+func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*store.Customer, error) {
+	if lr.Type == "" {
+		lr.Type = string(gen.CustomerTypeCustomer)
+	}
+	if lr.Password == "" || (lr.Type != string(gen.CustomerTypeCustomer) && lr.Type != string(gen.CustomerTypeCompany)) {
+		return nil, &RequestError{Detail: "password and a valid type are required"}
+	}
+	var emailKey, phone, ident string
+	switch lr.IdentType {
+	case "email":
+		_, emailKey, _ = NormEmail(lr.Ident)
+		ident = emailKey
+	case "phone_number":
+		phone, _ = NormPhone(lr.Ident)
+		ident = phone
+	default:
+		return nil, &RequestError{Detail: "ident_type must be email or phone_number"}
+	}
+	if ident == "" {
+		ident = strings.ToLower(strings.TrimSpace(lr.Ident))
+	}
+	set := account.Effective(acct)
+	now := l.now()
+	ipKey := "a:" + lr.Remote
+	idKey := l.IdentKey(acct.AID, lr.Type, ident)
+	ipRes, err := l.store.ReserveAttempt(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, loginWindow, now)
+	if err != nil {
+		return nil, err
+	}
+	if !ipRes.Allowed {
+		l.metrics.Logins.WithLabelValues("locked").Inc()
+		return nil, &LockedOut{RetryAfter: ipRes.RetryAfter}
+	}
+	idRes, err := l.store.ReserveAttempt(ctx, acct.AID, idKey, set.LoginMaxFailures, loginWindow, now)
+	if err != nil {
+		return nil, err
+	}
+	release := func() {
+		_ = l.store.ReleaseAttempt(ctx, acct.AID, ipKey)
+		_ = l.store.ReleaseAttempt(ctx, acct.AID, idKey)
+	}
+	if !idRes.Allowed {
+		_ = l.store.ReleaseAttempt(ctx, acct.AID, ipKey)
+		l.metrics.Logins.WithLabelValues("locked").Inc()
+		return nil, &LockedOut{RetryAfter: idRes.RetryAfter}
+	}
+	c, err := l.store.FindCustomer(ctx, acct.AID, lr.Type, emailKey, phone)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		release()
+		return nil, err
+	}
+	ok, rehash := false, false
+	if c != nil && c.PasswordHash != "" {
+		ok, rehash, err = l.pool.Verify(ctx, lr.Password, c.PasswordHash)
+	} else {
+		_, err = l.pool.VerifyDummy(ctx, lr.Password)
+	}
+	if err != nil {
+		// Nothing was evaluated: give the attempts back.
+		release()
+		if errors.Is(err, passwords.ErrBusy) || errors.Is(err, context.DeadlineExceeded) {
+			l.metrics.RateLimited.WithLabelValues("password_pool").Inc()
+			return nil, ErrBusy
+		}
+		return nil, err
+	}
+	if !ok || c.Status != store.CustomerActive {
+		base := time.Duration(set.LoginLockoutSeconds) * time.Second
+		if err := l.store.FailAttempt(ctx, acct.AID, idKey, set.LoginMaxFailures, base, maxLockout, now); err != nil {
+			return nil, err
+		}
+		if err := l.store.FailAttempt(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, base, maxLockout, now); err != nil {
+			return nil, err
+		}
+		l.metrics.Logins.WithLabelValues("failed").Inc()
+		return nil, ErrBadCredentials
+	}
+	l.metrics.Logins.WithLabelValues("ok").Inc()
+	if err := l.store.ClearThrottle(ctx, acct.AID, idKey); err != nil {
+		return nil, err
+	}
+	if err := l.store.ReleaseAttempt(ctx, acct.AID, ipKey); err != nil {
+		return nil, err
+	}
+	if rehash {
+		if h, err := l.pool.Hash(ctx, lr.Password); err == nil {
+			_ = l.store.RehashPassword(ctx, c.ID, c.PasswordHash, h)
+		}
+	}
+	return c, nil
+}
+
+// IdentKey is the throttle key of a login identifier (a keyed hash: no emails in that
+// table).
+func (l *Login) IdentKey(aid, typ, ident string) string {
+	return "i:" + hex.EncodeToString(l.keyring.HashSecret("login\x00"+aid+"\x00"+typ+"\x00"+ident))
+}
+
+// Hash checks the password policy and hashes in the bounded pool. Errors:
+// *passwords.PolicyError, ErrBusy (problem.Password words both).
+func (l *Login) Hash(ctx context.Context, pw string) (string, error) {
+	if err := passwords.Check(pw); err != nil {
+		return "", err
+	}
+	return l.pool.Hash(ctx, pw)
+}

@@ -1,0 +1,245 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/problem"
+	"github.com/twinid/twinid/store"
+)
+
+// appClientOr404 loads an application client (public or confidential) by its client id, or
+// answers 404; service accounts are not found here.
+func appClientOr404(ctx context.Context, st *store.Store, aid, clientID string) (*store.Client, error) {
+	c, err := st.GetAppClient(ctx, aid, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, problem.NotFound("client")
+	}
+	return c, err
+}
+
+// isLoopbackHost: http is allowed only for these hosts (RFC 8252 §7.3; tests).
+func isLoopbackHost(h string) bool {
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// checkRedirectURIs enforces exact, absolute redirect URIs: no fragment (RFC 6749 §3.1.2),
+// https, http only for loopback hosts (RFC 8252 §7.3), or a private-use scheme with a dot
+// (RFC 8252 §7.1). Duplicates are dropped, the order kept.
+func checkRedirectURIs(field string, uris []string) ([]string, error) {
+	out := make([]string, 0, len(uris))
+	seen := map[string]bool{}
+	for i, raw := range uris {
+		bad := func(msg string) error {
+			f := fmt.Sprintf("%s[%d]", field, i)
+			return problem.Unprocessable("invalid_redirect_uri", f+": "+msg, problem.FieldError{Field: f, Message: msg})
+		}
+		u, err := url.Parse(raw)
+		if err != nil || !u.IsAbs() || strings.ContainsAny(raw, " \t\r\n\x00") {
+			return nil, bad("must be an absolute URI")
+		}
+		// url.Parse drops an empty fragment, so the "#" itself is looked for too.
+		if u.Fragment != "" || strings.Contains(raw, "#") {
+			return nil, bad("must not contain a fragment")
+		}
+		switch u.Scheme {
+		case "https":
+			if u.Host == "" {
+				return nil, bad("must name a host")
+			}
+		case "http":
+			if !isLoopbackHost(u.Hostname()) {
+				return nil, bad("http is allowed only for localhost and loopback addresses; use https")
+			}
+		case "javascript", "data", "file", "vbscript":
+			return nil, bad("scheme " + u.Scheme + " is not allowed")
+		default:
+			if !strings.Contains(u.Scheme, ".") {
+				return nil, bad("a private-use scheme must be a reverse domain name, such as com.example.app")
+			}
+		}
+		if !seen[raw] {
+			seen[raw] = true
+			out = append(out, raw)
+		}
+	}
+	return out, nil
+}
+
+func deref[T any](p *[]T) []T {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// ListClients implements GET .../clients.
+func (a *API) ListClients(ctx context.Context, req gen.ListClientsRequestObject) (gen.ListClientsResponseObject, error) {
+	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.ListAppClients(ctx, req.Aid, page(req.Params.Limit, req.Params.StartingAfter))
+	if err != nil {
+		return nil, err
+	}
+	items := make([]gen.OAuthClient, len(rows))
+	for i := range rows {
+		items[i] = toOAuthClient(&rows[i])
+	}
+	return gen.ListClients200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+}
+
+// CreateClient implements POST .../clients.
+func (a *API) CreateClient(ctx context.Context, req gen.CreateClientRequestObject) (gen.CreateClientResponseObject, error) {
+	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
+		return nil, err
+	}
+	b := req.Body
+	now := a.now().UTC()
+	c := &store.Client{
+		// Client ids are random UUIDs: unguessable and unordered, unlike row ids.
+		ID: keys.NewID(), AID: req.Aid, ClientID: keys.NewUUID4(), Kind: string(b.Type), Name: b.Name,
+		CreatedAt: now, UpdatedAt: now, Scopes: []store.Scope{},
+	}
+	if b.Description != nil {
+		c.Description = *b.Description
+	}
+	var err error
+	if c.RedirectURIs, err = checkRedirectURIs("redirectUris", deref(b.RedirectUris)); err != nil {
+		return nil, err
+	}
+	if c.PostLogoutRedirectURIs, err = checkRedirectURIs("postLogoutRedirectUris", deref(b.PostLogoutRedirectUris)); err != nil {
+		return nil, err
+	}
+	if err := a.store.CreateClient(ctx, c, nil); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, problem.Conflict("a client with this name already exists")
+		}
+		return nil, err
+	}
+	// The protocol caches unknown clients too.
+	a.clients.Forget(req.Aid, c.ClientID)
+	loc := "/v1/accounts/" + req.Aid + "/clients/" + c.ClientID
+	return gen.CreateClient201JSONResponse{Body: toOAuthClient(c), Headers: gen.CreateClient201ResponseHeaders{Location: &loc}}, nil
+}
+
+// GetClient implements GET .../clients/{clientId}.
+func (a *API) GetClient(ctx context.Context, req gen.GetClientRequestObject) (gen.GetClientResponseObject, error) {
+	c, err := appClientOr404(ctx, a.store, req.Aid, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetClient200JSONResponse(toOAuthClient(c)), nil
+}
+
+// UpdateClient implements PATCH .../clients/{clientId}: only the fields given are written;
+// the type is fixed, since secrets and grants depend on it.
+func (a *API) UpdateClient(ctx context.Context, req gen.UpdateClientRequestObject) (gen.UpdateClientResponseObject, error) {
+	c, err := appClientOr404(ctx, a.store, req.Aid, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	var cols []string
+	if b.Name != nil {
+		c.Name = *b.Name
+		cols = append(cols, "name")
+	}
+	if b.Description != nil {
+		c.Description = *b.Description
+		cols = append(cols, "description")
+	}
+	if b.RedirectUris != nil {
+		if c.RedirectURIs, err = checkRedirectURIs("redirectUris", *b.RedirectUris); err != nil {
+			return nil, err
+		}
+		cols = append(cols, "redirect_uris")
+	}
+	if b.PostLogoutRedirectUris != nil {
+		if c.PostLogoutRedirectURIs, err = checkRedirectURIs("postLogoutRedirectUris", *b.PostLogoutRedirectUris); err != nil {
+			return nil, err
+		}
+		cols = append(cols, "post_logout_redirect_uris")
+	}
+	if err := a.store.UpdateClient(ctx, c, cols, nil); err != nil {
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return nil, problem.Conflict("a client with this name already exists")
+		case errors.Is(err, store.ErrNotFound):
+			return nil, problem.NotFound("client")
+		}
+		return nil, err
+	}
+	a.clients.Forget(req.Aid, c.ClientID)
+	return gen.UpdateClient200JSONResponse(toOAuthClient(c)), nil
+}
+
+// DeleteClient implements DELETE .../clients/{clientId}: secrets and grants go with it, and
+// its refresh tokens stop working (they are bound to the client id, which no longer exists).
+func (a *API) DeleteClient(ctx context.Context, req gen.DeleteClientRequestObject) (gen.DeleteClientResponseObject, error) {
+	c, err := appClientOr404(ctx, a.store, req.Aid, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.DeleteClient(ctx, req.Aid, c.Kind, c.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, problem.NotFound("client")
+		}
+		return nil, err
+	}
+	a.clients.Forget(req.Aid, c.ClientID)
+	return gen.DeleteClient204Response{}, nil
+}
+
+// ListClientSecrets implements GET .../clients/{clientId}/secrets.
+func (a *API) ListClientSecrets(ctx context.Context, req gen.ListClientSecretsRequestObject) (gen.ListClientSecretsResponseObject, error) {
+	c, err := appClientOr404(ctx, a.store, req.Aid, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := a.secrets.list(ctx, c, req.Params.Limit, req.Params.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	return gen.ListClientSecrets200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+}
+
+// CreateClientSecret implements POST .../clients/{clientId}/secrets: the value is returned
+// once, and Cache-Control: no-store keeps it out of caches.
+func (a *API) CreateClientSecret(ctx context.Context, req gen.CreateClientSecretRequestObject) (gen.CreateClientSecretResponseObject, error) {
+	c, err := appClientOr404(ctx, a.store, req.Aid, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	// A public client runs where a secret cannot be kept (RFC 6749 §2.1).
+	if c.Kind != store.KindConfidential {
+		return nil, problem.Unprocessable("public_client", "public clients have no secrets; create a confidential client")
+	}
+	out, err := a.secrets.add(ctx, c, req.Body)
+	if err != nil {
+		return nil, err
+	}
+	noStore := "no-store"
+	loc := "/v1/accounts/" + req.Aid + "/clients/" + c.ClientID + "/secrets/" + out.ID
+	return gen.CreateClientSecret201JSONResponse{Body: out,
+		Headers: gen.CreateClientSecret201ResponseHeaders{Location: &loc, CacheControl: &noStore}}, nil
+}
+
+// DeleteClientSecret implements DELETE .../clients/{clientId}/secrets/{secretId}.
+func (a *API) DeleteClientSecret(ctx context.Context, req gen.DeleteClientSecretRequestObject) (gen.DeleteClientSecretResponseObject, error) {
+	c, err := appClientOr404(ctx, a.store, req.Aid, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.secrets.delete(ctx, c, req.SecretID); err != nil {
+		return nil, err
+	}
+	return gen.DeleteClientSecret204Response{}, nil
+}

@@ -1,0 +1,145 @@
+package page
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Hosted pages: server-rendered, no JavaScript, labelled fields, escaped by html/template.
+
+const pageLayout = `{{define "layout"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{{.Title}} · {{.Account}}</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f5f7;margin:0;color:#1d2330}
+main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:.5rem;box-shadow:0 1px 3px #0002}
+h1{font-size:1.3rem;margin:0 0 .25rem}p.account{color:#5b6372;margin:0 0 1.5rem}
+label{display:block;font-weight:600;margin:1rem 0 .3rem}input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #b8bfcc;border-radius:.3rem}
+button{margin-top:1.5rem;width:100%;padding:.7rem;font-size:1rem;background:#2457d6;color:#fff;border:0;border-radius:.3rem;cursor:pointer}
+.error{background:#fde8e8;color:#8a1c1c;padding:.7rem;border-radius:.3rem}.links{margin-top:1rem;font-size:.9rem}
+</style></head><body><main>
+<h1>{{.Title}}</h1><p class="account">{{.Account}}</p>
+{{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
+{{template "body" .}}
+</main></body></html>{{end}}`
+
+var templates = map[string]*template.Template{
+	"login": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="ar" value="{{.AR}}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+<p class="links"><a href="{{.Link}}">Forgot your password?</a></p>{{end}}`),
+	"forgot": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="ar" value="{{.AR}}">
+<p>Enter your email. If it belongs to an account, we send you a code to choose a new password.</p>
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
+<button type="submit">Send the code</button>
+</form>{{end}}`),
+	"reset": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="ar" value="{{.AR}}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
+<label for="code">Code from the email</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required value="{{.Code}}">
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
+<button type="submit">Set the password</button>
+</form>{{end}}`),
+	"message": pageTemplate(`{{define "body"}}{{if .Link}}<p class="links"><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}{{end}}`),
+}
+
+func pageTemplate(body string) *template.Template {
+	return template.Must(template.Must(template.New("layout").Parse(pageLayout)).Parse(body))
+}
+
+// Data is what the templates show; every field is escaped by html/template.
+type Data struct {
+	Title, Account, Message string
+	Action, AR, Email, CSRF string
+	Code                    string
+	Link, LinkText          string
+}
+
+// Render renders the page template name: login, forgot, reset or message.
+func Render(name string, d Data) ([]byte, error) {
+	var b bytes.Buffer
+	if err := templates[name].ExecuteTemplate(&b, "layout", d); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// HTML is a rendered page with its status (UTF-8, never cached), answering any of the
+// generated browser operations.
+type HTML struct {
+	Status int
+	Body   []byte
+}
+
+func (p HTML) write(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_, err := w.Write(p.Body)
+	return err
+}
+
+func (p HTML) VisitAuthorizeResponse(w http.ResponseWriter) error            { return p.write(w) }
+func (p HTML) VisitSubmitLoginResponse(w http.ResponseWriter) error          { return p.write(w) }
+func (p HTML) VisitLogoutResponse(w http.ResponseWriter) error               { return p.write(w) }
+func (p HTML) VisitForgotPasswordPageResponse(w http.ResponseWriter) error   { return p.write(w) }
+func (p HTML) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error { return p.write(w) }
+func (p HTML) VisitResetPasswordPageResponse(w http.ResponseWriter) error    { return p.write(w) }
+func (p HTML) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error  { return p.write(w) }
+func (p HTML) VisitAcceptInvitationPageResponse(w http.ResponseWriter) error { return p.write(w) }
+
+// Error is an error shown as an HTML page with its status; the message is for the person.
+type Error struct {
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Fail returns the error page of status with msg.
+func Fail(status int, msg string) *Error { return &Error{Status: status, Message: msg} }
+
+// SetCookie adds an HttpOnly, SameSite=Lax cookie for path to the response header h
+// (Secure when twinid is reached over https); maxAge < 0 deletes it.
+func SetCookie(h http.Header, secure bool, path, name, value string, maxAge int) {
+	if h == nil {
+		return
+	}
+	c := &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure}
+	h.Add("Set-Cookie", c.String())
+}
+
+// WithQuery appends parameters to a URL that may have a query already.
+func WithQuery(u string, v url.Values) string {
+	if len(v) == 0 {
+		return u
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + v.Encode()
+}
+
+// Str is the value of an optional parameter, "" when absent.
+func Str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

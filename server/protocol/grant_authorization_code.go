@@ -1,0 +1,101 @@
+package protocol
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twinid/twinid/server/oauth2"
+	"github.com/twinid/twinid/server/tokens"
+	"github.com/twinid/twinid/store"
+)
+
+var pkceVerifier = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// authorizationCode exchanges a code of the hosted sign-in (RFC 6749 §4.1.3, RFC 7636
+// §4.6). A code used twice revokes what its first use issued (RFC 6749 §4.1.2).
+type authorizationCode struct{}
+
+func (authorizationCode) check(*tokenRequest) error { return nil }
+
+func (authorizationCode) auth() clientAuth { return anyClientAuth }
+
+func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
+	acct, tr, ac, set := in.acct, in.tr, in.client, in.set
+	code, err := e.Store.AuthCodeByHash(ctx, acct.AID, e.Keyring.HashSecret("code\x00"+tr.Code))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, oauth2.InvalidGrant("the authorization code is not valid")
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := e.Now()
+	if code.ClientID != ac.ClientID {
+		return nil, oauth2.InvalidGrant("the authorization code was issued to another client")
+	}
+	if tr.RedirectURI != code.RedirectURI {
+		return nil, oauth2.InvalidGrant("redirect_uri does not match the authorization request")
+	}
+	if code.CodeChallenge != "" {
+		sum := sha256.Sum256([]byte(tr.CodeVerifier))
+		if !pkceVerifier.MatchString(tr.CodeVerifier) ||
+			subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(code.CodeChallenge)) != 1 {
+			return nil, oauth2.InvalidGrant("code_verifier does not match the code_challenge")
+		}
+	} else if tr.CodeVerifier != "" {
+		return nil, oauth2.InvalidGrant("a code_verifier was sent, but the authorization request had no code_challenge")
+	}
+	used, err := e.Store.UseAuthCode(ctx, code.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	if !used {
+		if code.FamilyID != "" {
+			_, _ = e.Store.RevokeFamily(ctx, code.FamilyID, now)
+		}
+		if code.AccessJTI != "" {
+			_ = e.Store.RevokeAccessToken(ctx, acct.AID, code.AccessJTI, time.UnixMilli(code.AccessExpMS))
+		}
+		return nil, oauth2.InvalidGrant("the authorization code was used already; the tokens it issued are revoked")
+	}
+	if now.UnixMilli() >= code.ExpiresMS {
+		return nil, oauth2.InvalidGrant("the authorization code has expired")
+	}
+	c, err := e.Store.GetCustomer(ctx, acct.AID, code.CustomerID)
+	if err != nil || c.Status != store.CustomerActive {
+		return nil, oauth2.InvalidGrant("the user can no longer sign in")
+	}
+	scopes := strings.Fields(code.Scopes)
+	aud := code.Audience
+	if aud == "" {
+		aud = e.Accounts.Issuer(acct.AID) // only OpenID scopes: the token is for UserInfo
+	}
+	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: ac.ClientID, Audience: aud, Scopes: scopes})
+	if err != nil {
+		return nil, err
+	}
+	res := &tokenResult{access: tok.Token, lifetime: set.AccessTokenLifetime, scopes: scopes}
+	familyID := ""
+	if slices.Contains(scopes, "offline_access") && !ac.public {
+		rt, fam, err := e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: ac.ClientID, Audience: aud, Scopes: scopes})
+		if err != nil {
+			return nil, err
+		}
+		res.refresh, familyID = rt, fam
+	}
+	if slices.Contains(scopes, "openid") {
+		if res.idToken, err = e.Tokens.IDToken(ctx, acct, set, c, ac.ClientID, code, tok.Token); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.Store.RecordCodeTokens(ctx, code.ID, familyID, tok.JTI, tok.Exp); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

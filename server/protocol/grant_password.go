@@ -1,0 +1,51 @@
+package protocol
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/twinid/twinid/server/login"
+	"github.com/twinid/twinid/server/oauth2"
+	"github.com/twinid/twinid/store"
+)
+
+// password is the resource owner password grant (RFC 6749 §4.3), for confidential clients
+// holding a grant of type password for the audience only.
+type password struct{}
+
+func (password) check(*tokenRequest) error { return nil }
+
+func (password) auth() clientAuth { return anyClientAuth }
+
+func (password) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
+	ac, tr := in.client, in.tr
+	var pw []store.Grant
+	for _, g := range ac.Grants {
+		if g.GrantType == store.GrantPassword {
+			pw = append(pw, g)
+		}
+	}
+	if ac.public || len(pw) == 0 {
+		return nil, oauth2.UnauthorizedClient("this client may not use the password grant")
+	}
+	audience := tr.Audience
+	if audience == "" && len(pw) == 1 {
+		audience = pw[0].Audience
+	}
+	grants := ac.GrantsFor(audience, store.GrantPassword)
+	if len(grants) == 0 {
+		return nil, oauth2.UnauthorizedClient("this client holds no password grant for audience " + audience)
+	}
+	identType := "email"
+	if strings.HasPrefix(strings.TrimSpace(tr.Username), "+") {
+		identType = "phone_number"
+	}
+	c, err := e.Login.Check(ctx, in.acct, login.Request{Type: tr.Type, IdentType: identType, Ident: tr.Username,
+		Password: tr.Password, Remote: tr.Remote})
+	if err != nil {
+		return nil, err
+	}
+	withRefresh := slices.ContainsFunc(grants, func(g store.Grant) bool { return slices.Contains(g.Scopes, scopeRefresh) })
+	return e.userTokens(ctx, in.acct, c, ac.ClientID, audience, userScopes(grants, c), withRefresh)
+}

@@ -1,0 +1,246 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	echomw "github.com/oapi-codegen/echo-middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/openapi"
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/oauth2"
+	"github.com/twinid/twinid/server/problem"
+	"github.com/twinid/twinid/server/reqctx"
+	swaggerui "github.com/twinid/twinid/swagger-ui"
+)
+
+const maxBodyBytes = 1 << 20
+
+// routes wires Echo: middleware, the generated handlers behind the OpenAPI validator, and
+// the non-API endpoints (OpenAPI document, Swagger UI, metrics) beside it.
+func (s *Server) routes() (*echo.Echo, error) {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	// The peer address only; X-Forwarded-For is trusted once trusted proxies are configured.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(s.cfg.TrustedProxies) > 0 {
+		// Echo trusts loopback and private ranges by default; trust exactly the configured ones.
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range s.cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
+
+	spec, err := gen.GetSpec()
+	if err != nil {
+		return nil, err
+	}
+	// servers: [{url: /}] would make the validator check Host; drop it for validation only.
+	spec.Servers = nil
+	specJSON, err := gen.GetSpecJSON()
+	if err != nil {
+		return nil, err
+	}
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: keys.NewJTI,
+	}))
+	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			return err
+		},
+	}))
+	e.Use(secureHeaders)
+	if s.dialects, err = dialectsOf(spec); err != nil {
+		return nil, err
+	}
+	// The API group: what the document describes under /v1 passes the body limits, the
+	// principal holder and the validator; /healthz, /readyz, Swagger UI and the document
+	// itself stay outside it.
+	v1 := e.Group("/v1", s.prepare, echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
+		Skipper:               s.skipValidation,
+		SilenceServersWarning: true,
+		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
+			return err
+		},
+		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+			return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
+		},
+		Options: openapi3filter.Options{
+			AuthenticationFunc: s.authenticate,
+			MultiError:         true,
+			// The generated handlers bind the value the validator decoded: one decode per body.
+			KeepValidatedValue: true,
+		},
+	}))
+	gen.RegisterHandlers(splitRouter{root: e, v1: v1}, gen.NewStrictHandler(s, nil))
+
+	e.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", openapi.YAML)
+	})
+	e.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
+	})
+	// Only the management scope is preselected: Swagger UI sends the preselected scopes with
+	// every flow, and a service account holds no OpenID scopes.
+	ui := echo.WrapHandler(swaggerui.Handler(swaggerui.Config{Scopes: []string{reqctx.ScopeManage}}))
+	e.GET("/swagger", ui)
+	e.GET("/swagger/*", ui)
+	e.HEAD("/swagger/*", ui)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/swagger/") })
+	return e, nil
+}
+
+// splitRouter registers the document's /v1 operations on the API group and the rest
+// (/healthz, /readyz) on the root.
+type splitRouter struct {
+	root *echo.Echo
+	v1   *echo.Group
+}
+
+func (r splitRouter) add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	if rest, ok := strings.CutPrefix(path, "/v1/"); ok {
+		return r.v1.Add(method, "/"+rest, h, m...)
+	}
+	return r.root.Add(method, path, h, m...)
+}
+
+func (r splitRouter) CONNECT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodConnect, p, h, m...)
+}
+func (r splitRouter) DELETE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodDelete, p, h, m...)
+}
+func (r splitRouter) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodGet, p, h, m...)
+}
+func (r splitRouter) HEAD(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodHead, p, h, m...)
+}
+func (r splitRouter) OPTIONS(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodOptions, p, h, m...)
+}
+func (r splitRouter) PATCH(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPatch, p, h, m...)
+}
+func (r splitRouter) POST(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPost, p, h, m...)
+}
+func (r splitRouter) PUT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodPut, p, h, m...)
+}
+func (r splitRouter) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.add(http.MethodTrace, p, h, m...)
+}
+
+// skipValidation keeps the validator off the protocol and page endpoints: oauth2.ReadParams
+// checks protocol bodies against the same document (the dialect table's parameter limits)
+// and answers in RFC 6749 form, at a fraction of the cost on the hottest path; pages answer
+// their own errors as pages.
+func (s *Server) skipValidation(c echo.Context) bool {
+	return s.dialects.of(c.Request().URL.Path) != problemDialect
+}
+
+// observe logs one line per request (no query strings, no headers: they may carry secrets)
+// and records metrics.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		status := c.Response().Status
+		s.metrics.Observe(c.Path(), c.Request().Method, status, time.Since(start))
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		if s.log.Enabled(c.Request().Context(), level) {
+			s.log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", c.Request().Method),
+				slog.String("path", c.Request().URL.Path),
+				slog.Int("status", status),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			)
+		}
+		return nil
+	}
+}
+
+func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'")
+		return next(c)
+	}
+}
+
+// prepare runs before the validator: it enforces body limits, puts the principal holder in
+// the request context (the validator's AuthenticationFunc fills it, strict handlers read
+// it), and reads protocol parameters from the body.
+func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			return next(c)
+		}
+		ctx, _ := reqctx.WithAuth(r.Context())
+		ctx = reqctx.WithInfo(ctx, reqctx.Info{
+			Authorization: r.Header.Get(echo.HeaderAuthorization),
+			Remote:        c.RealIP(),
+			Header:        c.Response().Header(),
+			Cookies:       r.Cookies,
+		})
+		oauth := s.dialects.of(r.URL.Path) == oauthDialect
+		if oauth && r.Method == http.MethodGet {
+			if r.URL.RawQuery != "" {
+				return oauth2.InvalidRequest("parameters must be sent in the Authorization header or a POST body, not in the URL")
+			}
+			ctx = reqctx.WithParams(ctx, &reqctx.Params{Values: url.Values{}})
+		} else if oauth {
+			v, dup, err := oauth2.ReadParams(r, s.dialects.paramLimits)
+			if err != nil {
+				return err
+			}
+			ctx = reqctx.WithParams(ctx, &reqctx.Params{Values: v, Dup: dup})
+		} else if r.ContentLength > maxBodyBytes {
+			return problem.BodyTooLarge()
+		} else if r.Body != nil && r.Body != http.NoBody {
+			// Read the body up front: no string may carry a NUL character (Postgres text
+			// cannot hold one, and no identifier or name needs one).
+			body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes))
+			if err != nil {
+				return problem.BodyTooLarge()
+			}
+			if bytes.Contains(body, []byte(`\u0000`)) || bytes.IndexByte(body, 0) >= 0 {
+				p := problem.New(http.StatusBadRequest, "validation_failed", "strings must not contain NUL characters")
+				p.Errors = []problem.FieldError{{Field: "body", Message: "contains a NUL character"}}
+				return p
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		c.SetRequest(r.WithContext(ctx))
+		return next(c)
+	}
+}

@@ -1,0 +1,211 @@
+package tokens
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/cache"
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/metrics"
+	"github.com/twinid/twinid/server/reqctx"
+	"github.com/twinid/twinid/store"
+)
+
+// Tokens issues and verifies the accounts' tokens.
+type Tokens struct {
+	store    *store.Store
+	keyring  *keys.Keyring
+	keys     *keys.Keys
+	accounts *account.Accounts
+	verified *cache.Cache[*reqctx.Claims]
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns the token service; verified access tokens are trusted again for up to ttl.
+func New(st *store.Store, kr *keys.Keyring, k *keys.Keys, accounts *account.Accounts, m *metrics.Metrics,
+	log *slog.Logger, ttl time.Duration, now func() time.Time) *Tokens {
+	return &Tokens{store: st, keyring: kr, keys: k, accounts: accounts, verified: cache.New[*reqctx.Claims](ttl, now),
+		metrics: m, log: log, now: now}
+}
+
+// Sweep drops expired entries of the verified-token cache.
+func (t *Tokens) Sweep() { t.verified.Sweep() }
+
+// InvalidError rejects an access token: malformed, not twinid's, expired, wrong issuer.
+// Its text says why, for the client.
+type InvalidError struct{ Detail string }
+
+func (e *InvalidError) Error() string { return e.Detail }
+
+func invalid(detail string) error { return &InvalidError{Detail: detail} }
+
+// IsInvalid reports whether err rejected the token (rather than failing to check it).
+func IsInvalid(err error) bool { return errors.As(err, new(*InvalidError)) }
+
+// accessClaims are the RFC 9068 claims of twinid's access tokens, plus aid.
+type accessClaims struct {
+	Iss      string `json:"iss"`
+	Sub      string `json:"sub"`
+	Aud      string `json:"aud"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	Jti      string `json:"jti"`
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+	AID      string `json:"aid"`
+}
+
+// Access is an access token to issue. A Lifetime of 0 means the account's
+// accessTokenLifetime.
+type Access struct {
+	Sub, ClientID, Audience string
+	Scopes                  []string
+	Lifetime                time.Duration
+}
+
+// Issued is a signed access token with its jti and expiry.
+type Issued struct {
+	Token string
+	JTI   string
+	Exp   time.Time
+}
+
+// Issue signs an access token (RFC 9068) with the account's active key.
+func (t *Tokens) Issue(ctx context.Context, acct *store.Account, set store.AccountSettings, a Access) (Issued, error) {
+	ks, err := t.keys.Get(ctx, acct.AID)
+	if err != nil {
+		return Issued{}, err
+	}
+	if ks.Signer == nil {
+		return Issued{}, errors.New("account " + acct.AID + " has no active signing key")
+	}
+	now := t.now()
+	lifetime := a.Lifetime
+	if lifetime == 0 {
+		lifetime = time.Duration(set.AccessTokenLifetime) * time.Second
+	}
+	exp := now.Add(lifetime)
+	jti := keys.NewJTI()
+	payload, err := json.Marshal(accessClaims{
+		Iss: t.accounts.Issuer(acct.AID), Sub: a.Sub, Aud: a.Audience, ClientID: a.ClientID,
+		Iat: now.Unix(), Exp: exp.Unix(),
+		Jti: jti, Scope: strings.Join(a.Scopes, " "), AID: acct.AID,
+	})
+	if err != nil {
+		return Issued{}, err
+	}
+	tok, err := ks.Signer.Sign(payload)
+	if err != nil {
+		return Issued{}, err
+	}
+	return Issued{Token: string(tok), JTI: jti, Exp: exp}, nil
+}
+
+// Verify checks an access token of any of twinid's accounts and any audience: a JWT signed
+// by a key in that account's JWKS, with typ at+jwt (RFC 9068 §4), the account's issuer, and
+// not expired. Nothing is trusted before these checks pass. A rejected token is an
+// *InvalidError. A token verified on this node is trusted again until the cache TTL or its
+// expiry, whichever comes first: the signature check dominates every authenticated request.
+func (t *Tokens) Verify(ctx context.Context, tok string) (*reqctx.Claims, error) {
+	sum := sha256.Sum256([]byte(tok))
+	key := string(sum[:])
+	if c, ok := t.verified.Get(key); ok && t.now().Before(c.Exp) {
+		return c, nil
+	}
+	return t.verified.Load(key, func() (*reqctx.Claims, time.Time, error) {
+		c, err := t.verify(ctx, tok)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return c, c.Exp, nil
+	})
+}
+
+func (t *Tokens) verify(ctx context.Context, tok string) (*reqctx.Claims, error) {
+	aid, err := unverifiedAID(tok)
+	if err != nil {
+		return nil, invalid("the access token is malformed")
+	}
+	ks, err := t.keys.Get(ctx, aid)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, invalid("the access token is not valid")
+		}
+		return nil, err
+	}
+	if len(ks.Rows) == 0 {
+		return nil, invalid("the access token is not valid")
+	}
+	msg, err := jws.Parse([]byte(tok))
+	if err != nil || len(msg.Signatures()) != 1 {
+		return nil, invalid("the access token is malformed")
+	}
+	if typ, _ := msg.Signatures()[0].ProtectedHeaders().Type(); typ != "at+jwt" {
+		return nil, invalid("the token is not an access token (typ at+jwt)")
+	}
+	parsed, err := jwt.Parse([]byte(tok),
+		jwt.WithKeySet(ks.Verify),
+		jwt.WithValidate(true),
+		jwt.WithIssuer(t.accounts.Issuer(aid)),
+		jwt.WithAcceptableSkew(30*time.Second),
+		jwt.WithClock(jwt.ClockFunc(t.now)),
+	)
+	if err != nil {
+		return nil, invalid("the access token is not valid: " + verifyReason(err))
+	}
+	c := &reqctx.Claims{AID: aid}
+	c.Sub, _ = parsed.Subject()
+	c.Aud, _ = parsed.Audience()
+	c.JTI, _ = parsed.JwtID()
+	c.Exp, _ = parsed.Expiration()
+	c.Iat, _ = parsed.IssuedAt()
+	_ = parsed.Get("client_id", &c.ClientID)
+	var scope string
+	_ = parsed.Get("scope", &scope)
+	c.Scopes = strings.Fields(scope)
+	return c, nil
+}
+
+func verifyReason(err error) string {
+	switch {
+	case errors.Is(err, jwt.TokenExpiredError()):
+		return "expired"
+	case errors.Is(err, jwt.InvalidIssuerError()):
+		return "wrong issuer"
+	case errors.Is(err, jwt.InvalidAudienceError()):
+		return "wrong audience"
+	}
+	return "signature or claims rejected"
+}
+
+// unverifiedAID reads the aid claim to know which account's keys verify the token. Nothing
+// read here is trusted before the signature and the issuer check pass.
+func unverifiedAID(tok string) (string, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return "", errors.New("not a JWS")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", err
+	}
+	var c struct {
+		AID string `json:"aid"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil || c.AID == "" {
+		return "", errors.New("no aid claim")
+	}
+	return c.AID, nil
+}

@@ -1,0 +1,66 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/cache"
+	"github.com/twinid/twinid/server/clients"
+	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/oauth2"
+	"github.com/twinid/twinid/server/page"
+	"github.com/twinid/twinid/server/reqctx"
+	"github.com/twinid/twinid/server/tokens"
+	"github.com/twinid/twinid/store"
+)
+
+// Deps are what the upstream login works with.
+type Deps struct {
+	Store    *store.Store
+	Accounts *account.Accounts
+	Keyring  *keys.Keyring
+	Tokens   *tokens.Tokens
+	Clients  *clients.Clients
+	Log      *slog.Logger
+	Now      func() time.Time
+	// CacheTTL bounds how long a node trusts a fetched discovery document.
+	CacheTTL time.Duration
+}
+
+// Login implements the upstream login operations of the generated strict interface.
+type Login struct {
+	Deps
+	providers *cache.Cache[*providerMeta]
+}
+
+// New returns the upstream login.
+func New(d Deps) *Login {
+	return &Login{Deps: d, providers: cache.New[*providerMeta](d.CacheTTL, d.Now)}
+}
+
+// account loads the account of the authorization page, a 404 page when unknown.
+func (u *Login) account(ctx context.Context, aid string) (*store.Account, error) {
+	acct, err := u.Accounts.Get(ctx, aid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, page.Fail(http.StatusNotFound, "There is no such account.")
+	}
+	return acct, err
+}
+
+// request parses the token request and loads its account (404 in RFC 6749 form).
+func (u *Login) request(ctx context.Context, aid string) (*store.Account, *oauth2.Request, error) {
+	values, dup := reqctx.ParamsFrom(ctx).Parts()
+	r, err := oauth2.ParseRequest(reqctx.InfoFrom(ctx).Authorization, values, dup)
+	if err != nil {
+		return nil, nil, err
+	}
+	acct, err := u.Accounts.Get(ctx, aid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, oauth2.InvalidRequest("unknown account").WithStatus(http.StatusNotFound)
+	}
+	return acct, r, err
+}
