@@ -115,4 +115,3 @@ func (a *Accounts) PublicURL() string { return a.publicURL }
 
 // HTTPS reports whether twinid is reached over https (cookies are then Secure).
 func (a *Accounts) HTTPS() bool { return strings.HasPrefix(a.publicURL, "https://") }
-

@@ -94,7 +94,6 @@ func (e *Endpoints) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenI
 	}, nil
 }
 
-
 func notFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.NotFound("account")
