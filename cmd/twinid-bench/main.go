@@ -1,51 +1,12 @@
-// Command twinid-bench measures twinid over loopback HTTP (`make bench`).
-//
-// It builds ./cmd/twinid, starts it on a free 127.0.0.1 port with a fresh data directory and
-// runs these parts (-only picks some), printing a table per part and a summary at the end:
-//
-//   - tokens: per signing algorithm, an account with a service account and a secret; the
-//     client_credentials token endpoint is driven by a load generator (wrk when it is on PATH,
-//     else a built-in Go one) for a bounded time. Reports tokens/s, p50/p99 latency, server CPU
-//     per token (from /proc/<pid>/stat), SQL statements per token and errors (from /metrics),
-//     and compares the CPU per token with a bare jwt.Sign measured in the same process.
-//   - logins: customer password logins (POST /customers/login) rotating over -customers
-//     customers; server CPU per login against passwords.Verify with passwords.Default
-//     measured in this process (target 1.15x).
-//   - flood: -flood-connections connections on /customers/login; status counts and the
-//     server's peak RSS (VmHWM, reset just before).
-//   - refresh: refresh-token exchanges with rotation, each wrk thread following its own
-//     chains, RS256 then ES256 (target ≥ 1,000/s with RS256 on Postgres).
-//   - search: customers seeded through the store, p50/p99 of email- and phone-prefix
-//     searches at each of -search-sizes.
-//
-// The refresh and search parts run on Postgres: on -db when it is a Postgres URL, else on a
-// second server using a fresh database twinid_bench_<random> created through -postgres
-// (default $TWINID_BENCH_POSTGRES_URL, else the local server when it answers) and dropped at
-// the end; without Postgres they run on SQLite. The login, flood and refresh parts need wrk.
-// Misses against the targets are printed, never fatal.
-//
-// Usage:
-//
-//	go run ./cmd/twinid-bench [-pin] [-duration 10s] [-warmup 2s] [-connections 16] [-threads 2]
-//	                          [-gen wrk|go] [-algs RS256,ES256] [-db postgres://...]
-//	                          [-only tokens,logins,flood,refresh,search] [-postgres URL|off]
-//	                          [-part-duration 5s] [-customers 200] [-refresh-tokens 256]
-//	                          [-search-sizes 1000,100000] [-search-requests 500]
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -58,9 +19,6 @@ import (
 	"time"
 )
 
-// targets are the upper bounds of server CPU per token / raw signing cost.
-var targets = map[string]float64{"RS256": 1.2, "ES256": 2.5}
-
 // options are the command-line flags.
 type options struct {
 	duration    time.Duration
@@ -72,7 +30,7 @@ type options struct {
 	gen         string
 	algs        []string
 
-	only          map[string]bool // parts to run: tokens, logins, flood, refresh, search
+	only          map[string]bool // parts to run: tokens, logins, flood, sso, refresh, search
 	postgres      string          // maintenance database URL for the refresh and search parts
 	pgExplicit    bool            // -postgres or TWINID_BENCH_POSTGRES_URL was given
 	partDuration  time.Duration   // measured load time of the logins, flood and refresh parts
@@ -181,16 +139,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-gen: %q is neither wrk nor go", o.gen)
 	}
 	return o, nil
-}
-
-// row is one algorithm's figures.
-type row struct {
-	alg        string
-	load       loadResult
-	cpuPerTok  time.Duration // server CPU per issued token
-	queries    float64       // SQL statements per issued token
-	tokens     float64       // tokens issued during the run (from /metrics)
-	signPerTok time.Duration // bare jwt.Sign, one goroutine
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -423,261 +371,4 @@ func printReport(w io.Writer, o options, gen string, rows []row, rss, hwm float6
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "server RSS: %.1f MiB (peak %.1f MiB)\n", rss, hwm)
-}
-
-// ms formats d in milliseconds with three significant decimals.
-func ms(d time.Duration) string {
-	v := float64(d) / float64(time.Millisecond)
-	if v < 1 {
-		return fmt.Sprintf("%.3fms", v)
-	}
-	return fmt.Sprintf("%.2fms", v)
-}
-
-// apiClient talks to the server's Management API and token endpoint.
-type apiClient struct {
-	base string
-	http *http.Client
-}
-
-// do sends a request and decodes a 2xx JSON answer into out (when not nil).
-func (c *apiClient) do(ctx context.Context, method, path, auth, ctype string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data[:min(len(data), 500)]))
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
-// post sends v as JSON with the admin's Bearer token.
-func (c *apiClient) post(ctx context.Context, admin, path string, v, out any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, http.MethodPost, path, "Bearer "+admin, "application/json", body, out)
-}
-
-// tokenBody is the form of a client_credentials request for scope.
-func tokenBody(scope string) string {
-	return url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}.Encode()
-}
-
-// token obtains an access token of account aid with the client_credentials grant.
-func (c *apiClient) token(ctx context.Context, aid, auth, scope string) (string, error) {
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	err := c.do(ctx, http.MethodPost, "/v1/accounts/"+aid+"/auth/token", auth,
-		"application/x-www-form-urlencoded", []byte(tokenBody(scope)), &tok)
-	if err == nil && tok.AccessToken == "" {
-		err = errors.New("token response without access_token")
-	}
-	return tok.AccessToken, err
-}
-
-// setup creates the account bench-<alg> with a scope, a service account and a secret, checks
-// that one token can be had, and returns the load target.
-func (c *apiClient) setup(ctx context.Context, admin, alg string) (target, error) {
-	const scope = "api://bench/.default"
-	aid := "bench-" + strings.ToLower(alg)
-	acct := map[string]any{"aid": aid, "name": "Bench " + alg, "settings": map[string]any{"signingAlg": alg}}
-	if err := c.post(ctx, admin, "/v1/accounts", acct, nil); err != nil {
-		return target{}, err
-	}
-	sc := map[string]any{"serviceName": "Bench", "audience": "api://bench", "scope": scope}
-	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/scopes", sc, nil); err != nil {
-		return target{}, err
-	}
-	var sa struct{ ID, ClientID string }
-	saReq := map[string]any{"name": "bench", "scopes": []string{scope},
-		"tokenRateLimit": map[string]int{"perMinute": 1000000, "burst": 1000000}}
-	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts", saReq, &sa); err != nil {
-		return target{}, err
-	}
-	var sec struct{ Secret string }
-	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts/"+sa.ID+"/secrets", struct{}{}, &sec); err != nil {
-		return target{}, err
-	}
-	if sa.ClientID == "" || sec.Secret == "" {
-		return target{}, errors.New("service account or secret response without clientId/secret")
-	}
-	t := target{url: c.base + "/v1/accounts/" + aid + "/auth/token", auth: basicAuth(sa.ClientID, sec.Secret), body: tokenBody(scope)}
-	if _, err := c.token(ctx, aid, t.auth, scope); err != nil {
-		return target{}, fmt.Errorf("first token: %w", err)
-	}
-	return t, nil
-}
-
-// basicAuth is the client_secret_basic Authorization header (RFC 6749 §2.3.1).
-func basicAuth(id, secret string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
-}
-
-// bootstrapClientID is the admin client the server creates at start.
-const bootstrapClientID = "bench-admin"
-
-// newSecret returns "twid_" and 43 base62 characters from crypto/rand.
-func newSecret() string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	out := []byte("twid_")
-	buf := make([]byte, 64)
-	for len(out) < 5+43 {
-		rand.Read(buf)
-		for _, b := range buf {
-			if b < 248 && len(out) < 5+43 { // 248 = 4*62: no modulo bias
-				out = append(out, alphabet[b%62])
-			}
-		}
-	}
-	return string(out)
-}
-
-// buildServer builds ./cmd/twinid of the enclosing module into dir.
-func buildServer(ctx context.Context, dir string) (string, error) {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(dir, "twinid")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/twinid")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/twinid: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// server is a running twinid.
-type server struct {
-	cmd         *exec.Cmd
-	done        chan struct{} // closed when the process has exited
-	base        string
-	logPath     string
-	adminSecret string
-	db          string // TWINID_DATABASE_URL ("" is SQLite in dataDir)
-	dataDir     string
-}
-
-// dbName is "Postgres" or "SQLite".
-func (s *server) dbName() string {
-	if isPostgres(s.db) {
-		return "Postgres"
-	}
-	return "SQLite"
-}
-
-// startServer starts bin serve on a free loopback port and waits until /readyz answers 200.
-func startServer(ctx context.Context, bin, tmp, db string, pin bool) (*server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dataDir := filepath.Join(tmp, "data")
-	if err := os.Mkdir(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	s := &server{done: make(chan struct{}), base: "http://" + addr,
-		logPath: filepath.Join(tmp, "server.log"), adminSecret: newSecret(), db: db, dataDir: dataDir}
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close() // the child has its own descriptor
-	s.cmd = exec.Command(bin, "serve")
-	if pin {
-		// taskset execs the server in place, so the pid (and /proc figures) stay the server's.
-		s.cmd = exec.Command("taskset", "-c", "1", bin, "serve")
-	}
-	s.cmd.Env = append(os.Environ(),
-		"TWINID_LISTEN="+addr,
-		"TWINID_PUBLIC_URL="+s.base,
-		"TWINID_DATA_DIR="+dataDir,
-		"TWINID_DATABASE_URL="+db,
-		"TWINID_BOOTSTRAP_CLIENT_ID="+bootstrapClientID,
-		"TWINID_BOOTSTRAP_CLIENT_SECRET="+s.adminSecret,
-		"TWINID_LOG_LEVEL=error",
-	)
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	// Should this process die without stopping the server, the kernel stops it.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { s.cmd.Wait(); close(s.done) }()
-
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/readyz", nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		var why string
-		select {
-		case <-s.done:
-			why = "server exited: " + s.cmd.ProcessState.String()
-		case <-ctx.Done():
-			why = ctx.Err().Error()
-		case <-time.After(100 * time.Millisecond):
-			if time.Now().Before(deadline) {
-				continue
-			}
-			why = "/readyz not 200 after 60s"
-		}
-		s.stop(io.Discard)
-		return nil, fmt.Errorf("%s; server log:\n%s", why, s.logTail())
-	}
-}
-
-// logTail returns the end of the server's log.
-func (s *server) logTail() string {
-	data, _ := os.ReadFile(s.logPath)
-	return string(data[max(0, len(data)-4000):])
-}
-
-// stop sends SIGTERM and, if the server has not exited after 10 s, SIGKILL.
-func (s *server) stop(stderr io.Writer) {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		fmt.Fprintln(stderr, "twinid-bench: server ignored SIGTERM for 10s; killing it")
-		s.cmd.Process.Kill()
-		<-s.done
-	}
 }

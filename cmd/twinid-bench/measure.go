@@ -3,22 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
-
-	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jws"
-	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
 // sample is the server's state at one instant.
@@ -123,6 +114,15 @@ func parseMetrics(sc *bufio.Scanner, names ...string) ([]float64, error) {
 	return sums, nil
 }
 
+// cpu returns the server's user+system CPU time.
+func (s *server) cpu(ticksPerSec int64) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(stat), ticksPerSec)
+}
+
 // memory returns the server's resident set size and its peak, in MiB.
 func (s *server) memory() (rss, hwm float64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
@@ -149,6 +149,11 @@ func (s *server) memory() (rss, hwm float64, err error) {
 	return rss, hwm, sc.Err()
 }
 
+// resetPeak resets the server's VmHWM to its current RSS (Linux: "5" > clear_refs).
+func (s *server) resetPeak() error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
+}
+
 // clockTicks returns the kernel's clock ticks per second (getconf CLK_TCK, else 100).
 func clockTicks(ctx context.Context) (int64, error) {
 	out, err := exec.CommandContext(ctx, "getconf", "CLK_TCK").Output()
@@ -160,63 +165,4 @@ func clockTicks(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("getconf CLK_TCK: %q", out)
 	}
 	return n, nil
-}
-
-// signCost times jwt.Sign of an access token with typical claims, on one goroutine, with a
-// fresh RSA-2048 or P-256 key. One goroutine makes wall time per op equal CPU time per op.
-func signCost(alg string) (time.Duration, error) {
-	var (
-		key any
-		err error
-		sa  jwa.SignatureAlgorithm
-	)
-	switch alg {
-	case "RS256":
-		sa = jwa.RS256()
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	case "ES256":
-		sa = jwa.ES256()
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	default:
-		err = fmt.Errorf("unsupported algorithm %q", alg)
-	}
-	if err != nil {
-		return 0, err
-	}
-	now := time.Now()
-	tok, err := jwt.NewBuilder().
-		Issuer("http://127.0.0.1:8080/v1/accounts/bench").
-		Subject("0b8f8a49-8f8a-4c47-9f0e-6f8e3b7c2a11").
-		Audience([]string{"api://bench"}).
-		IssuedAt(now).
-		Expiration(now.Add(time.Hour)).
-		JwtID("0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a77").
-		Claim("client_id", "0b8f8a49-8f8a-4c47-9f0e-6f8e3b7c2a11").
-		Claim("scope", "api://bench/.default").
-		Claim("aid", "bench").
-		Build()
-	if err != nil {
-		return 0, err
-	}
-	hdr := jws.NewHeaders()
-	for k, v := range map[string]string{jws.KeyIDKey: "bench-key-1", jws.TypeKey: "at+jwt"} {
-		if err := hdr.Set(k, v); err != nil {
-			return 0, err
-		}
-	}
-	opt := jwt.WithKey(sa, key, jws.WithProtectedHeaders(hdr))
-	if _, err := jwt.Sign(tok, opt); err != nil {
-		return 0, fmt.Errorf("jwt.Sign %s: %w", alg, err)
-	}
-	res := testing.Benchmark(func(b *testing.B) {
-		for b.Loop() {
-			if _, err := jwt.Sign(tok, opt); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	if res.N == 0 {
-		return 0, fmt.Errorf("jwt.Sign %s: benchmark did not run", alg)
-	}
-	return time.Duration(res.NsPerOp()), nil
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -32,18 +31,6 @@ const loginTarget = 1.15
 
 // refreshTarget is the lower bound of RS256 refresh-token exchanges per second on Postgres.
 const refreshTarget = 1000.0
-
-// jsonDo sends v (nil: no body) as JSON and decodes a 2xx answer into out (when not nil).
-func (c *apiClient) jsonDo(ctx context.Context, method, path, auth string, v, out any) error {
-	var body []byte
-	if v != nil {
-		var err error
-		if body, err = json.Marshal(v); err != nil {
-			return err
-		}
-	}
-	return c.do(ctx, method, path, auth, "application/json", body, out)
-}
 
 // shop is an account with a confidential login client, its client token and customers
 // with passwords.
@@ -179,20 +166,6 @@ func retryBusy(ctx context.Context, f func() error) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// cpu returns the server's user+system CPU time.
-func (s *server) cpu(ticksPerSec int64) (time.Duration, error) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatCPU(string(stat), ticksPerSec)
-}
-
-// resetPeak resets the server's VmHWM to its current RSS (Linux: "5" > clear_refs).
-func (s *server) resetPeak() error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
 }
 
 // argonCost times passwords.Verify with passwords.Default parameters, n times on one

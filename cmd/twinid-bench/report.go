@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // summary collects every part's figures for the closing block.
@@ -46,6 +47,15 @@ func verdict(ok bool) string {
 	return "NOT met"
 }
 
+// ms formats d in milliseconds with three significant decimals.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	if v < 1 {
+		return fmt.Sprintf("%.3fms", v)
+	}
+	return fmt.Sprintf("%.2fms", v)
+}
+
 // rate is successful answers per second of a script run.
 func rate(r scriptRun) float64 {
 	if r.load.elapsed <= 0 {
@@ -66,6 +76,14 @@ func printLogins(w io.Writer, srv *server, f loginFigures) {
 	fmt.Fprintf(tw, "%.1f\t%s\t%s\t%s\t%s\t%s\t%.2fx\t%s\t%s\n", rate(f.run), ms(f.run.load.p50), ms(f.run.load.p99),
 		cpu, ms(f.rawVerify), ratio, loginTarget, v, statusCounts(f.run.status))
 	tw.Flush()
+}
+
+func printSSO(w io.Writer, f ssoFigures) {
+	fmt.Fprintf(w, "\ntwinid bench: browser sign-in (hosted login page, code + PKCE)\n")
+	fmt.Fprintf(w, "code-flow logins (authorize → login → code → token, %d at a time): %.1f/s, cpu/login %s vs argon2id verify %s = %.2fx, errors %d\n",
+		f.flowConns, f.flowRate(), ms(f.flowCPUPer), ms(f.rawVerify), float64(f.flowCPUPer)/float64(f.rawVerify), f.flowErrors)
+	fmt.Fprintf(w, "SSO authorizations (session cookie → 303 with a code, %d connections): %.0f/s, p50 %s, p99 %s, non-303 %d (target ≥ %.0f/s: %s)\n",
+		f.ssoConn, f.ssoRate(), ms(f.sso.load.p50), ms(f.sso.load.p99), f.sso.status["other"], ssoTarget, verdict(f.ssoRate() >= ssoTarget))
 }
 
 func printFlood(w io.Writer, srv *server, f floodFigures) {

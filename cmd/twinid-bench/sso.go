@@ -209,11 +209,3 @@ func benchSSO(ctx context.Context, g wrkGen, c *apiClient, srv *server, admin st
 	f.ssoOK = f.sso.status["303"]
 	return f, nil
 }
-
-func printSSO(w io.Writer, f ssoFigures) {
-	fmt.Fprintf(w, "\ntwinid bench: browser sign-in (hosted login page, code + PKCE)\n")
-	fmt.Fprintf(w, "code-flow logins (authorize → login → code → token, %d at a time): %.1f/s, cpu/login %s vs argon2id verify %s = %.2fx, errors %d\n",
-		f.flowConns, f.flowRate(), ms(f.flowCPUPer), ms(f.rawVerify), float64(f.flowCPUPer)/float64(f.rawVerify), f.flowErrors)
-	fmt.Fprintf(w, "SSO authorizations (session cookie → 303 with a code, %d connections): %.0f/s, p50 %s, p99 %s, non-303 %d (target ≥ %.0f/s: %s)\n",
-		f.ssoConn, f.ssoRate(), ms(f.sso.load.p50), ms(f.sso.load.p99), f.sso.status["other"], ssoTarget, verdict(f.ssoRate() >= ssoTarget))
-}

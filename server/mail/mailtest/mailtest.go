@@ -1,10 +1,3 @@
-// Package mailtest runs an in-process SMTP server for tests.
-//
-//	srv := mailtest.Start(t)
-//	sender, _ := mail.New(mail.Config{URL: srv.URL()}, nil)
-//	... trigger an email to "alice@example.com" ...
-//	got := srv.Wait(t, "alice@example.com", 5*time.Second)
-//	code := mailtest.Code(got.Text)
 package mailtest
 
 import (

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 // The testdata files are real `wrk -t2 -c16 --latency -s token.lua` reports (wrk 4.1.0)
 // against a local Go server answering some requests 429 or dropping the connection.
 func TestParseWrk(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		file     string
 		requests int64
@@ -40,6 +40,7 @@ func TestParseWrk(t *testing.T) {
 }
 
 func TestParseWrkIncomplete(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("testdata/wrk-latency.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -56,38 +57,8 @@ func TestParseWrkIncomplete(t *testing.T) {
 	}
 }
 
-func TestParseMetrics(t *testing.T) {
-	const text = `# HELP twinid_db_queries_total SQL statements run.
-# TYPE twinid_db_queries_total counter
-twinid_db_queries_total{op="select"} 120
-twinid_db_queries_total{op="insert",table="a{b}"} 3 1700000000000
-twinid_db_queries_total_created 1.7e9
-twinid_tokens_issued_total 4.5e+01
-`
-	got, err := parseMetrics(bufio.NewScanner(strings.NewReader(text)), "twinid_db_queries_total", "twinid_tokens_issued_total")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got[0] != 123 || got[1] != 45 {
-		t.Errorf("got %v, want [123 45]", got)
-	}
-	if _, err := parseMetrics(bufio.NewScanner(strings.NewReader(text)), "twinid_missing"); err == nil {
-		t.Error("missing metric not reported")
-	}
-}
-
-func TestParseStatCPU(t *testing.T) {
-	const stat = "4242 (twin id) (x)) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 50 0 0 20 0 9 0 100 0 0"
-	got, err := parseStatCPU(stat, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != 3*time.Second {
-		t.Errorf("got %v, want 3s", got)
-	}
-}
-
 func TestPercentile(t *testing.T) {
+	t.Parallel()
 	var d []time.Duration
 	for i := 1; i <= 100; i++ {
 		d = append(d, time.Duration(i))
@@ -100,12 +71,5 @@ func TestPercentile(t *testing.T) {
 	}
 	if p := percentile(d[:1], 0.99); p != 1 {
 		t.Errorf("p99 of one = %v", p)
-	}
-}
-
-func TestNewSecret(t *testing.T) {
-	s := newSecret()
-	if len(s) != 48 || !strings.HasPrefix(s, "twid_") || strings.Trim(s[5:], "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
-		t.Errorf("bad secret %q", s)
 	}
 }
