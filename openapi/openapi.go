@@ -1,4 +1,3 @@
-// Package openapi holds twinid's OpenAPI document, the single source of every HTTP endpoint.
 package openapi
 
 import _ "embed"

@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"go/ast"
+	"go/types"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/go/packages"
 )
 
 const module = "github.com/twinid/twinid"
@@ -70,7 +74,7 @@ func graph(t *testing.T) map[string][]string {
 	return g
 }
 
-// TestLayering holds the rules of ../shared ARCHITECTURE (see server/doc.go): one-way
+// TestLayering holds the layering rules that server/doc.go draws: one-way
 // imports between the layers under server/, surfaces that never import each other, nothing
 // under server/ importing server, and each heavy library in its own corner.
 func TestLayering(t *testing.T) {
@@ -165,4 +169,65 @@ func TestLayeringCatchesViolations(t *testing.T) {
 	if v := checkLayering(ok); len(v) != 0 {
 		t.Errorf("a lawful graph was reported: %v", v)
 	}
+}
+
+// TestNoFilesUseEachOther: within a package, no two files each use what the other defines
+// (a function, method, type, field, variable or constant), so every package reads one way,
+// from its base file up. Test files are left out.
+func TestNoFilesUseEachOther(t *testing.T) {
+	t.Parallel()
+	_, file, _, _ := runtime.Caller(0)
+	cfg := &packages.Config{Dir: filepath.Dir(filepath.Dir(file)),
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo}
+	pkgs, err := packages.Load(cfg, "./...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkgs {
+		if len(p.Errors) > 0 || p.Types == nil || strings.HasSuffix(p.PkgPath, "/gen") {
+			continue
+		}
+		for _, pair := range mutualFiles(p) {
+			t.Errorf("%s: %s", p.PkgPath, pair)
+		}
+	}
+}
+
+// mutualFiles lists the pairs of files of p that use each other.
+func mutualFiles(p *packages.Package) []string {
+	uses := map[[2]string]string{}
+	for _, f := range p.Syntax {
+		from := filepath.Base(p.Fset.Position(f.Pos()).Filename)
+		ast.Inspect(f, func(n ast.Node) bool {
+			id, ok := n.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			obj := p.TypesInfo.Uses[id]
+			if obj == nil || obj.Pkg() != p.Types || !obj.Pos().IsValid() {
+				return true
+			}
+			if v, isVar := obj.(*types.Var); isVar && !v.IsField() && v.Parent() != p.Types.Scope() {
+				return true // a local variable
+			}
+			if _, isLabel := obj.(*types.Label); isLabel {
+				return true
+			}
+			if tn, isType := obj.(*types.TypeName); isType && tn.Parent() != p.Types.Scope() {
+				return true // a local type
+			}
+			if to := filepath.Base(p.Fset.Position(obj.Pos()).Filename); to != from {
+				uses[[2]string{from, to}] = id.Name
+			}
+			return true
+		})
+	}
+	var out []string
+	for e, name := range uses {
+		if back, ok := uses[[2]string{e[1], e[0]}]; ok && e[0] < e[1] {
+			out = append(out, e[0]+" uses "+name+" of "+e[1]+", which uses "+back+" of it")
+		}
+	}
+	slices.Sort(out)
+	return out
 }

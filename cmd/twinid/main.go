@@ -1,4 +1,3 @@
-// Command twinid runs the twinid identity server.
 package main
 
 import (

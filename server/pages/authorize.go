@@ -22,21 +22,6 @@ import (
 
 var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43,128}$`)
 
-// authzRequest is a validated authorization request. The login form carries it sealed
-// (AES-GCM with the master key), bound to the CSRF cookie and with an expiry.
-type authzRequest struct {
-	ClientID    string   `json:"c"`
-	RedirectURI string   `json:"r"`
-	State       string   `json:"s,omitempty"`
-	Nonce       string   `json:"n,omitempty"`
-	Challenge   string   `json:"p,omitempty"`
-	Scopes      []string `json:"sc"`
-	Audience    string   `json:"a,omitempty"`
-	LoginHint   string   `json:"h,omitempty"`
-	CSRF        string   `json:"x"`
-	Exp         int64    `json:"e"`
-}
-
 func (p *Pages) authzError(aid, redirectURI, state, code, desc string) gen.AuthorizeResponseObject {
 	v := url.Values{"error": {code}, "error_description": {oauth2.CleanMessage(desc)}}
 	if state != "" {

@@ -94,3 +94,18 @@ func failure(err error) (status int, msg string, ok bool) {
 	}
 	return 0, "", false
 }
+
+// authzRequest is a validated authorization request. The login form carries it sealed
+// (AES-GCM with the master key), bound to the CSRF cookie and with an expiry.
+type authzRequest struct {
+	ClientID    string   `json:"c"`
+	RedirectURI string   `json:"r"`
+	State       string   `json:"s,omitempty"`
+	Nonce       string   `json:"n,omitempty"`
+	Challenge   string   `json:"p,omitempty"`
+	Scopes      []string `json:"sc"`
+	Audience    string   `json:"a,omitempty"`
+	LoginHint   string   `json:"h,omitempty"`
+	CSRF        string   `json:"x"`
+	Exp         int64    `json:"e"`
+}

@@ -12,7 +12,7 @@ import (
 	"github.com/twinid/twinid/store"
 )
 
-// The customer API of dintero-auth-service.md: login and password reset start with a
+// The customer API of openapi/openapi.yaml: login and password reset start with a
 // client token (RFC 6750 errors), and the password setter (problem+json).
 
 // loginClient checks the client token of /customers/* calls (RFC 6750 §3.1 errors).

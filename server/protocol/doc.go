@@ -1,5 +1,5 @@
 // Package protocol holds the RFC 6749 endpoints and the customer API of
-// dintero-auth-service.md: the token endpoint (the request parsed once, one small type per
+// openapi/openapi.yaml: the token endpoint (the request parsed once, one small type per
 // grant in grant_*.go, the shared steps run in one place by CreateToken), revocation
 // (RFC 7009), introspection (RFC 7662), UserInfo, discovery and the JWKS, customer login,
 // password reset start, and the password setter.

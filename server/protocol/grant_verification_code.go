@@ -9,7 +9,8 @@ import (
 )
 
 // verificationCode redeems an emailed verification code (password reset or invitation) for
-// a short-lived token that can only set the customer's password (dintero-auth-service.md).
+// a short-lived token that can only set the customer's password (see createToken in
+// openapi/openapi.yaml).
 type verificationCode struct{}
 
 func (verificationCode) check(*tokenRequest) error { return nil }

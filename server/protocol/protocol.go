@@ -20,7 +20,7 @@ import (
 	"github.com/twinid/twinid/store"
 )
 
-// The built-in scopes of the customer API (dintero-auth-service.md).
+// The built-in scopes of the customer API (openapi/openapi.yaml, tag Customers).
 const (
 	scopeUsers       = "accounts:auth:users"
 	scopeRefresh     = "create:accounts:auth:refresh_token"

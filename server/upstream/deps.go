@@ -64,3 +64,12 @@ func (u *Login) request(ctx context.Context, aid string) (*store.Account, *oauth
 	}
 	return acct, r, err
 }
+
+// providerMeta is the part of an upstream discovery document twinid uses.
+type providerMeta struct {
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+	UserinfoEndpoint      string `json:"userinfo_endpoint"`
+}

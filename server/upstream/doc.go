@@ -1,5 +1,5 @@
 // Package upstream is login through an upstream OpenID Connect provider ("Login with
-// Vipps", dintero-auth-service.md): twinid is the provider's client, with PKCE and a nonce,
+// Vipps", the customer API of openapi/openapi.yaml): twinid is the provider's client, with PKCE and a nonce,
 // verifies its ID token, links the identity to a customer (by a stored link, or a verified
 // email or phone number when the grant allows), and issues the customer's access token.
 //

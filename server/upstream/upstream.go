@@ -56,15 +56,6 @@ type upstreamLogin struct {
 	Exp         int64  `json:"e"`
 }
 
-// providerMeta is the part of an upstream discovery document twinid uses.
-type providerMeta struct {
-	Issuer                string `json:"issuer"`
-	AuthorizationEndpoint string `json:"authorization_endpoint"`
-	TokenEndpoint         string `json:"token_endpoint"`
-	JWKSURI               string `json:"jwks_uri"`
-	UserinfoEndpoint      string `json:"userinfo_endpoint"`
-}
-
 var upstreamHTTP = &http.Client{Timeout: upstreamTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 	return http.ErrUseLastResponse
 }}

@@ -148,12 +148,6 @@ func testSessions(t *testing.T, open opener) {
 	})
 }
 
-// identity links subject of https://idp.example.org to a customer.
-func identity(aid, subject, customerID string) *store.ExternalIdentity {
-	return &store.ExternalIdentity{AID: aid, Authority: "https://idp.example.org", Subject: subject,
-		CustomerID: customerID, CreatedAt: when(11)}
-}
-
 func checkAuthCode(t *testing.T, got, want *store.AuthCode) {
 	t.Helper()
 	if got.ID != want.ID || got.AID != want.AID || !bytes.Equal(got.Hash, want.Hash) || got.ClientID != want.ClientID ||

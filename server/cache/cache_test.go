@@ -1,0 +1,90 @@
+package cache_test
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twinid/twinid/server/cache"
+)
+
+// Concurrent misses of one key cost one load.
+func TestLoadIsSingleFlight(t *testing.T) {
+	t.Parallel()
+	c := cache.New[int](time.Minute, time.Now)
+	var loads atomic.Int32
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.Load("k", func() (int, time.Time, error) {
+				loads.Add(1)
+				<-release
+				return 7, time.Time{}, nil
+			})
+			if err != nil || v != 7 {
+				t.Errorf("Load = %d, %v", v, err)
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond) // let the callers pile up on the one load
+	close(release)
+	wg.Wait()
+	if n := loads.Load(); n != 1 {
+		t.Fatalf("%d loads for one key, want 1", n)
+	}
+	if v, ok := c.Get("k"); !ok || v != 7 {
+		t.Fatalf("Get after Load = %d, %v", v, ok)
+	}
+}
+
+// A Forget during a load keeps the loaded value out of the cache, so a slow read never
+// puts back what a revocation removed; errors are not cached.
+func TestForgetDuringLoadWins(t *testing.T) {
+	t.Parallel()
+	c := cache.New[string](time.Minute, time.Now)
+	if _, err := c.Load("k", func() (string, time.Time, error) {
+		c.Forget("k")
+		return "stale", time.Time{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := c.Get("k"); ok {
+		t.Fatalf("a value loaded across a Forget was kept: %q", v)
+	}
+	boom := errors.New("boom")
+	if _, err := c.Load("e", func() (string, time.Time, error) { return "", time.Time{}, boom }); !errors.Is(err, boom) {
+		t.Fatalf("error = %v", err)
+	}
+	if _, ok := c.Get("e"); ok {
+		t.Fatal("an error was cached")
+	}
+}
+
+// Entries live until their own expiry or the TTL, whichever is sooner, by the cache's clock.
+func TestExpiryFollowsTheClock(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	c := cache.New[int](time.Minute, now)
+	_, _ = c.Load("ttl", func() (int, time.Time, error) { return 1, time.Time{}, nil })
+	_, _ = c.Load("own", func() (int, time.Time, error) { return 2, now().Add(10 * time.Second), nil })
+	_, _ = c.Load("long", func() (int, time.Time, error) { return 3, now().Add(time.Hour), nil })
+	offset.Store(int64(30 * time.Second))
+	if _, ok := c.Get("own"); ok {
+		t.Error("an entry outlived its own expiry")
+	}
+	if _, ok := c.Get("ttl"); !ok {
+		t.Error("an entry expired before the TTL")
+	}
+	offset.Store(int64(2 * time.Minute))
+	if _, ok := c.Get("long"); ok {
+		t.Error("an entry outlived the TTL")
+	}
+	c.ForgetPrefix("")
+	c.Sweep()
+}
