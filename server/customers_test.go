@@ -21,6 +21,7 @@ func (e *env) countRows(table string) int64 {
 }
 
 func TestClientsAndGrants(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		must(t, e.do("POST", "/v1/accounts", admin, map[string]any{"aid": "shop", "name": "Shop"}), 201)
@@ -101,6 +102,7 @@ func TestClientsAndGrants(t *testing.T) {
 }
 
 func TestCustomersCRUDAndSearch(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		must(t, e.do("POST", "/v1/accounts", admin, map[string]any{"aid": "shop", "name": "Shop"}), 201)
@@ -211,6 +213,7 @@ func TestCustomersCRUDAndSearch(t *testing.T) {
 }
 
 func TestInvitationEmail(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		must(t, e.do("POST", "/v1/accounts", admin, map[string]any{"aid": "shop", "name": "Shop",
@@ -245,6 +248,7 @@ func TestInvitationEmail(t *testing.T) {
 }
 
 func TestJanitorSweepsExpiredRows(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(map[string]any{"refreshTokenIdleLifetime": 300})
 		ct := sh.clientToken()

@@ -49,6 +49,7 @@ func kidOf(t *testing.T, tok string) string {
 }
 
 func TestSeedServiceAccountFlow(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		tn := e.newTenant(admin, "tenant-a", nil)
@@ -163,6 +164,7 @@ func TestSeedServiceAccountFlow(t *testing.T) {
 func mustBody(r resp) []byte { return r.body }
 
 func TestTokenErrors(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		tn := e.newTenant(admin, "tenant-a", nil)
@@ -228,6 +230,7 @@ func TestTokenErrors(t *testing.T) {
 }
 
 func TestSecretsRevokeAndExpire(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		tn := e.newTenant(admin, "tenant-a", nil)
@@ -262,6 +265,7 @@ func TestSecretsRevokeAndExpire(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		e.newTenant(admin, "tenant-a", map[string]any{"tokenRateLimit": map[string]any{"perMinute": 60, "burst": 3}})
@@ -300,6 +304,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		tn := e.newTenant(admin, "tenant-a", nil)
@@ -346,6 +351,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestManagementErrorsAndIsolation(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		a := e.newTenant(admin, "tenant-a", nil)
@@ -429,6 +435,7 @@ func TestManagementErrorsAndIsolation(t *testing.T) {
 }
 
 func TestPaginationAndZeroQueries(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
 		tn := e.newTenant(admin, "tenant-a", nil)
@@ -484,6 +491,7 @@ func TestPaginationAndZeroQueries(t *testing.T) {
 }
 
 func TestBootstrapOnceAndKeysEncrypted(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		again, err := e.srv.EnsureBootstrap(context.Background(), server.BootstrapOptions{})
 		if err != nil || again.Created || again.ClientSecret != "" {
@@ -513,6 +521,7 @@ func TestBootstrapOnceAndKeysEncrypted(t *testing.T) {
 }
 
 func TestFailedClientAuthIsLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	admin := e.adminToken()
 	tn := e.newTenant(admin, "tenant-a", nil)
@@ -527,6 +536,7 @@ func TestFailedClientAuthIsLimited(t *testing.T) {
 }
 
 func TestRedisRateLimitIsSharedByNodes(t *testing.T) {
+	t.Parallel()
 	redisURL := os.Getenv("TWINID_TEST_REDIS_URL")
 	if redisURL == "" {
 		t.Skip("TWINID_TEST_REDIS_URL not set")
@@ -547,6 +557,7 @@ func TestRedisRateLimitIsSharedByNodes(t *testing.T) {
 }
 
 func TestSecretRevokedOnOneNodeStopsThereAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	admin := e.adminToken()
 	tn := e.newTenant(admin, "tenant-a", nil)
@@ -559,6 +570,7 @@ func TestSecretRevokedOnOneNodeStopsThereAtOnce(t *testing.T) {
 }
 
 func TestTokenParameterLimitsComeFromTheDocument(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	admin := e.adminToken()
 	tn := e.newTenant(admin, "tenant-a", nil)

@@ -81,6 +81,7 @@ func claims(t *testing.T, jwt string) map[string]any {
 }
 
 func TestSeedSPALoginAndRefresh(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(map[string]any{"refreshTokenReuseGrace": 0})
 		ct := sh.clientToken()
@@ -161,6 +162,7 @@ func grantID(t *testing.T, e *env, sh shop) string {
 }
 
 func TestIntrospectionAndDisabledCustomers(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
 		ct := sh.clientToken()
@@ -206,6 +208,7 @@ func TestIntrospectionAndDisabledCustomers(t *testing.T) {
 }
 
 func TestPasswordGrant(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
 		v := url.Values{"grant_type": {"password"}, "username": {"ada@example.com"}, "password": {"correct horse battery"}, "audience": {apiAud}}
@@ -227,6 +230,7 @@ func TestPasswordGrant(t *testing.T) {
 }
 
 func TestPasswordResetAndInvitationBySMTP(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
 		ct := sh.clientToken()
@@ -285,6 +289,7 @@ func TestPasswordResetAndInvitationBySMTP(t *testing.T) {
 }
 
 func TestInvitationRedemption(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
 		ct := sh.clientToken()
@@ -308,6 +313,7 @@ func TestInvitationRedemption(t *testing.T) {
 }
 
 func TestLoginBruteForceLimit(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(map[string]any{"loginMaxFailures": 5, "loginLockoutSeconds": 30})
 		ct := sh.clientToken()
@@ -353,6 +359,7 @@ func TestLoginBruteForceLimit(t *testing.T) {
 }
 
 func TestRefreshRace(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(map[string]any{"refreshTokenReuseGrace": 5})
 		ct := sh.clientToken()
@@ -406,6 +413,7 @@ func TestRefreshRace(t *testing.T) {
 }
 
 func TestLoginBadInput(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
 		ct := sh.clientToken()
@@ -439,6 +447,7 @@ func TestLoginBadInput(t *testing.T) {
 }
 
 func TestClientAddressBehindTrustedProxies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	sh := e.newShop(map[string]any{"loginIpMaxFailures": 2, "loginMaxFailures": 100})
 	ct := sh.clientToken()
@@ -470,6 +479,7 @@ func TestClientAddressBehindTrustedProxies(t *testing.T) {
 }
 
 func TestLoginFloodIsBoundedByThePasswordPool(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	sh := e.newShop(map[string]any{"loginMaxFailures": 100, "loginIpMaxFailures": 10000})
 	// One hashing worker with costly parameters: a flood must queue briefly, then get 503.

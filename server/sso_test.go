@@ -74,6 +74,7 @@ func (b *browser) submitLogin(page resp, email, password string) resp {
 }
 
 func TestCodeFlowWithPKCEAndOIDC(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
 		ctx := checkedContext(t)
@@ -226,6 +227,7 @@ func TestCodeFlowWithPKCEAndOIDC(t *testing.T) {
 }
 
 func TestSwaggerUILoginAsPerson(t *testing.T) {
+	t.Parallel()
 	forEachDBBoot(t, server.BootstrapOptions{AdminEmail: "root@example.com", AdminPassword: "a long admin passphrase"}, func(t *testing.T, e *env) {
 		ctx := checkedContext(t)
 		provider, err := oidc.NewProvider(ctx, e.url+"/v1/accounts/root")
@@ -287,6 +289,7 @@ func (b *browser) postForm(page resp, fields url.Values) resp {
 }
 
 func TestHostedForgotPasswordAndInvitationPages(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		sh := e.newShop(nil)
 		redirect := "https://app.example.com/cb"
@@ -351,6 +354,7 @@ func TestHostedForgotPasswordAndInvitationPages(t *testing.T) {
 }
 
 func TestIDTokensAreRS256OnES256Accounts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	sh := e.newShop(map[string]any{"signingAlg": "ES256"})
 	ctx := checkedContext(t)
@@ -395,6 +399,7 @@ func jwtHeader(t *testing.T, tok string) map[string]any {
 }
 
 func TestSessionLifetimes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	sh := e.newShop(map[string]any{"sessionIdleLifetime": 600, "sessionAbsoluteLifetime": 3600})
 	acct := must(t, e.do("GET", sh.base, sh.admin, nil), 200)["settings"].(map[string]any)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestUpstreamOIDCLoginAgainstASecondTwinid(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		// The upstream provider: another twinid, with its own database and keys.
 		up := newEnv(t, "")
