@@ -4,5 +4,6 @@
 // request validator and the dialect table read.
 //
 // Run `make generate` (or `go generate ./gen`) after changing the document; CI fails when
-// the committed code is stale.
+// the committed code is stale. It imports echo, kin-openapi and the oapi-codegen runtime.
+// Start with StrictServerInterface.
 package gen

@@ -9,4 +9,7 @@
 //	default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'
 //
 // To bump the pinned version run ./update.sh <version> in this directory.
+//
+// It imports nothing of the project; the server mounts Handler at /swagger/. Start with
+// Handler.
 package swaggerui

@@ -4,5 +4,5 @@
 // Forget never stores the value the Forget removed.
 //
 // Each owner wraps a Cache in its own type with a Forget method, so no key string leaves
-// its package. It imports nothing of the project (layer 1).
+// its package. It imports nothing of the project (layer 1). Start with Load.
 package cache

@@ -38,4 +38,6 @@
 // [Check] enforces the password policy: 8 to 256 characters (Unicode code
 // points after NFC normalisation), no control characters, and not in the
 // embedded list of common passwords.
+//
+// It imports nothing of the project. Start with Hash and Verify in argon2id.go, then Pool.
 package passwords

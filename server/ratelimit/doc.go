@@ -2,5 +2,5 @@
 // failed client authentications) or shared by every node through Redis (Redis, GCRA via
 // go-redis/redis_rate). A Result carries what the RateLimit-* headers show.
 //
-// It imports nothing of the project (layer 1).
+// It imports nothing of the project (layer 1). Start with Memory.Allow.
 package ratelimit
