@@ -36,7 +36,7 @@ type BootstrapOptions struct {
 // EnsureBootstrap creates, on an empty database, the root account, the swagger-ui public
 // client and an admin service account with a secret, in one transaction.
 func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bootstrap, error) {
-	if _, err := s.store.GetAccount(ctx, RootAID); err == nil {
+	if _, err := s.store.Accounts().Get(ctx, RootAID); err == nil {
 		return &Bootstrap{}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -101,24 +101,24 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 		}
 	}
 	err = s.store.InTx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateAccount(ctx, acct, scopes, signing...); err != nil {
+		if err := tx.Accounts().Create(ctx, acct, scopes, signing...); err != nil {
 			return err
 		}
-		if err := tx.CreateClient(ctx, ui, nil); err != nil {
+		if err := tx.Clients().Create(ctx, ui, nil); err != nil {
 			return err
 		}
-		if err := tx.CreateGrant(ctx, uiGrant); err != nil {
+		if err := tx.Grants().Create(ctx, uiGrant); err != nil {
 			return err
 		}
 		if person != nil {
-			if err := tx.CreateCustomer(ctx, person, nil); err != nil {
+			if err := tx.Customers().Create(ctx, person, nil); err != nil {
 				return err
 			}
 		}
-		if err := tx.CreateClient(ctx, admin, []string{manageID}); err != nil {
+		if err := tx.Clients().Create(ctx, admin, []string{manageID}); err != nil {
 			return err
 		}
-		return tx.CreateSecret(ctx, sec, manage.MaxSecretsPerClient)
+		return tx.Secrets().Create(ctx, sec, manage.MaxSecretsPerClient)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// Another node bootstrapped at the same moment; its admin is the one.

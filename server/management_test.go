@@ -166,7 +166,7 @@ func TestBootstrapOnceAndKeysEncrypted(t *testing.T) {
 		if len(sas) != 1 || sas[0].(map[string]any)["clientId"] != e.adminID {
 			t.Fatalf("root service accounts: %v", sas)
 		}
-		rows, err := e.st.ListSigningKeys(context.Background(), "root")
+		rows, err := e.st.Keys().List(context.Background(), "root")
 		if err != nil || len(rows) != 1 {
 			t.Fatalf("keys: %v %v", rows, err)
 		}
@@ -175,8 +175,8 @@ func TestBootstrapOnceAndKeysEncrypted(t *testing.T) {
 		}
 		// Secrets are stored as keyed hashes only.
 		tn := e.newTenant(admin, "tenant-a", nil)
-		c, _ := e.st.GetClientByClientID(context.Background(), "tenant-a", tn.clientID)
-		secs, _ := e.st.ClientSecrets(context.Background(), c.ID)
+		c, _ := e.st.Clients().ByClientID(context.Background(), "tenant-a", tn.clientID)
+		secs, _ := e.st.Secrets().Of(context.Background(), c.ID)
 		if len(secs) != 1 || bytes.Contains(secs[0].Hash, []byte(tn.secret)) || len(secs[0].Hash) != 32 {
 			t.Fatal("secret not stored as a 32-byte hash")
 		}

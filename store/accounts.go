@@ -2,13 +2,12 @@ package store
 
 import (
 	"context"
-	"time"
 )
 
-// CreateAccount inserts an account with its built-in scopes and first signing key in one
+// Create inserts an account with its built-in scopes and first signing key in one
 // transaction.
-func (s *Store) CreateAccount(ctx context.Context, a *Account, scopes []Scope, keys ...*SigningKey) error {
-	return s.InTx(ctx, func(tx *Store) error {
+func (grp Accounts) Create(ctx context.Context, a *Account, scopes []Scope, keys ...*SigningKey) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		if err := translate(tx.q(ctx).Create(a).Error); err != nil {
 			return err
 		}
@@ -24,36 +23,36 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account, scopes []Scope, k
 	})
 }
 
-// GetAccount loads one account.
-func (s *Store) GetAccount(ctx context.Context, aid string) (*Account, error) {
+// Get loads one account.
+func (grp Accounts) Get(ctx context.Context, aid string) (*Account, error) {
 	var a Account
-	if err := s.q(ctx).Where("aid = ?", aid).Take(&a).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ?", aid).Take(&a).Error; err != nil {
 		return nil, translate(err)
 	}
 	return &a, nil
 }
 
-// ListAccounts pages through all accounts by aid.
-func (s *Store) ListAccounts(ctx context.Context, p Page) ([]Account, string, error) {
+// List pages through all accounts by aid.
+func (grp Accounts) List(ctx context.Context, p Page) ([]Account, string, error) {
 	var rows []Account
-	if err := p.apply(s.q(ctx).Model(&Account{}), "aid").Find(&rows).Error; err != nil {
+	if err := p.apply(grp.s.q(ctx).Model(&Account{}), "aid").Find(&rows).Error; err != nil {
 		return nil, "", translate(err)
 	}
 	rows, next := pageOf(rows, p.Limit, func(a Account) string { return a.AID })
 	return rows, next, nil
 }
 
-// AllAccountIDs lists every account id (for background jobs).
-func (s *Store) AllAccountIDs(ctx context.Context) ([]string, error) {
+// IDs lists every account id (for background jobs).
+func (grp Accounts) IDs(ctx context.Context) ([]string, error) {
 	var ids []string
-	err := s.q(ctx).Model(&Account{}).Order("aid").Pluck("aid", &ids).Error
+	err := grp.s.q(ctx).Model(&Account{}).Order("aid").Pluck("aid", &ids).Error
 	return ids, translate(err)
 }
 
-// UpdateAccount writes the name and settings of an account.
-func (s *Store) UpdateAccount(ctx context.Context, a *Account) error {
-	a.UpdatedAt = time.Now().UTC()
-	res := s.q(ctx).Model(&Account{}).Where("aid = ?", a.AID).
+// Update writes the name and settings of an account.
+func (grp Accounts) Update(ctx context.Context, a *Account) error {
+	a.UpdatedAt = grp.s.now().UTC()
+	res := grp.s.q(ctx).Model(&Account{}).Where("aid = ?", a.AID).
 		Select("name", "settings", "updated_at").Updates(a)
 	if res.Error != nil {
 		return translate(res.Error)
@@ -64,9 +63,9 @@ func (s *Store) UpdateAccount(ctx context.Context, a *Account) error {
 	return nil
 }
 
-// DeleteAccount deletes an account and, by cascade, everything in it.
-func (s *Store) DeleteAccount(ctx context.Context, aid string) error {
-	return s.InTx(ctx, func(tx *Store) error {
+// Delete deletes an account and, by cascade, everything in it.
+func (grp Accounts) Delete(ctx context.Context, aid string) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		// client_scopes reference scopes without cascade; clear them first so the cascade
 		// from accounts never trips over them, whatever order the database picks.
 		if err := tx.q(ctx).Exec(`DELETE FROM client_scopes WHERE client_pk IN (SELECT id FROM clients WHERE aid = ?)`, aid).Error; err != nil {

@@ -9,9 +9,9 @@ import (
 // ErrLimit: a per-parent limit (such as secrets per client) is reached.
 var ErrLimit = errors.New("limit reached")
 
-// CreateClient inserts a client and its scopes in one transaction.
-func (s *Store) CreateClient(ctx context.Context, c *Client, scopeIDs []string) error {
-	return s.InTx(ctx, func(tx *Store) error {
+// Create inserts a client and its scopes in one transaction.
+func (grp Clients) Create(ctx context.Context, c *Client, scopeIDs []string) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		if err := translate(tx.q(ctx).Create(c).Error); err != nil {
 			return err
 		}
@@ -33,34 +33,34 @@ func (s *Store) setClientScopes(ctx context.Context, clientPK string, scopeIDs [
 	return translate(s.q(ctx).Create(&links).Error)
 }
 
-// GetClient loads a client of an account by its internal id, with its scopes.
-func (s *Store) GetClient(ctx context.Context, aid, kind, id string) (*Client, error) {
+// Get loads a client of an account by its internal id, with its scopes.
+func (grp Clients) Get(ctx context.Context, aid, kind, id string) (*Client, error) {
 	var c Client
-	if err := s.q(ctx).Where("aid = ? AND kind = ? AND id = ?", aid, kind, id).Take(&c).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ? AND kind = ? AND id = ?", aid, kind, id).Take(&c).Error; err != nil {
 		return nil, translate(err)
 	}
-	if err := s.loadScopes(ctx, []*Client{&c}); err != nil {
+	if err := grp.s.loadScopes(ctx, []*Client{&c}); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// GetClientByClientID loads a client of an account by its OAuth client_id, with its scopes.
-func (s *Store) GetClientByClientID(ctx context.Context, aid, clientID string) (*Client, error) {
+// ByClientID loads a client of an account by its OAuth client_id, with its scopes.
+func (grp Clients) ByClientID(ctx context.Context, aid, clientID string) (*Client, error) {
 	var c Client
-	if err := s.q(ctx).Where("aid = ? AND client_id = ?", aid, clientID).Take(&c).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ? AND client_id = ?", aid, clientID).Take(&c).Error; err != nil {
 		return nil, translate(err)
 	}
-	if err := s.loadScopes(ctx, []*Client{&c}); err != nil {
+	if err := grp.s.loadScopes(ctx, []*Client{&c}); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// ListClients pages through an account's clients of one kind, with their scopes.
-func (s *Store) ListClients(ctx context.Context, aid, kind string, p Page) ([]Client, string, error) {
+// List pages through an account's clients of one kind, with their scopes.
+func (grp Clients) List(ctx context.Context, aid, kind string, p Page) ([]Client, string, error) {
 	var rows []Client
-	if err := p.apply(s.q(ctx).Where("aid = ? AND kind = ?", aid, kind), "id").Find(&rows).Error; err != nil {
+	if err := p.apply(grp.s.q(ctx).Where("aid = ? AND kind = ?", aid, kind), "id").Find(&rows).Error; err != nil {
 		return nil, "", translate(err)
 	}
 	rows, next := pageOf(rows, p.Limit, func(c Client) string { return c.ID })
@@ -68,7 +68,7 @@ func (s *Store) ListClients(ctx context.Context, aid, kind string, p Page) ([]Cl
 	for i := range rows {
 		ptrs[i] = &rows[i]
 	}
-	if err := s.loadScopes(ctx, ptrs); err != nil {
+	if err := grp.s.loadScopes(ctx, ptrs); err != nil {
 		return nil, "", err
 	}
 	return rows, next, nil
@@ -107,11 +107,11 @@ func (s *Store) loadScopes(ctx context.Context, clients []*Client) error {
 	return nil
 }
 
-// UpdateClient writes the named columns of a client and, when scopeIDs is not nil, replaces
+// Update writes the named columns of a client and, when scopeIDs is not nil, replaces
 // its scopes, in one transaction.
-func (s *Store) UpdateClient(ctx context.Context, c *Client, columns []string, scopeIDs *[]string) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		c.UpdatedAt = time.Now().UTC()
+func (grp Clients) Update(ctx context.Context, c *Client, columns []string, scopeIDs *[]string) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
+		c.UpdatedAt = grp.s.now().UTC()
 		cols := append([]string{"updated_at"}, columns...)
 		res := tx.q(ctx).Model(&Client{}).Where("aid = ? AND id = ?", c.AID, c.ID).Select(cols).Updates(c)
 		if res.Error != nil {
@@ -127,9 +127,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client, columns []string, s
 	})
 }
 
-// DeleteClient deletes a client with its scopes links and secrets.
-func (s *Store) DeleteClient(ctx context.Context, aid, kind, id string) error {
-	return s.InTx(ctx, func(tx *Store) error {
+// Delete deletes a client with its scopes links and secrets.
+func (grp Clients) Delete(ctx context.Context, aid, kind, id string) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		res := tx.q(ctx).Where("aid = ? AND kind = ? AND id = ?", aid, kind, id).Delete(&Client{})
 		if res.Error != nil {
 			return translate(res.Error)
@@ -141,9 +141,9 @@ func (s *Store) DeleteClient(ctx context.Context, aid, kind, id string) error {
 	})
 }
 
-// CreateSecret inserts a secret unless the client already has max of them (ErrLimit).
-func (s *Store) CreateSecret(ctx context.Context, sec *Secret, max int) error {
-	return s.InTx(ctx, func(tx *Store) error {
+// Create inserts a secret unless the client already has max of them (ErrLimit).
+func (grp Secrets) Create(ctx context.Context, sec *Secret, max int) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		var n int64
 		if err := tx.q(ctx).Model(&Secret{}).Where("client_pk = ?", sec.ClientPK).Count(&n).Error; err != nil {
 			return translate(err)
@@ -155,26 +155,26 @@ func (s *Store) CreateSecret(ctx context.Context, sec *Secret, max int) error {
 	})
 }
 
-// ListSecrets pages through the secrets of a client.
-func (s *Store) ListSecrets(ctx context.Context, clientPK string, p Page) ([]Secret, string, error) {
+// List pages through the secrets of a client.
+func (grp Secrets) List(ctx context.Context, clientPK string, p Page) ([]Secret, string, error) {
 	var rows []Secret
-	if err := p.apply(s.q(ctx).Where("client_pk = ?", clientPK), "id").Find(&rows).Error; err != nil {
+	if err := p.apply(grp.s.q(ctx).Where("client_pk = ?", clientPK), "id").Find(&rows).Error; err != nil {
 		return nil, "", translate(err)
 	}
 	rows, next := pageOf(rows, p.Limit, func(sc Secret) string { return sc.ID })
 	return rows, next, nil
 }
 
-// ClientSecrets lists every secret of a client (there are few: creation is capped).
-func (s *Store) ClientSecrets(ctx context.Context, clientPK string) ([]Secret, error) {
+// Of lists every secret of a client (there are few: creation is capped).
+func (grp Secrets) Of(ctx context.Context, clientPK string) ([]Secret, error) {
 	var rows []Secret
-	err := s.q(ctx).Where("client_pk = ?", clientPK).Order("id").Find(&rows).Error
+	err := grp.s.q(ctx).Where("client_pk = ?", clientPK).Order("id").Find(&rows).Error
 	return rows, translate(err)
 }
 
-// DeleteSecret deletes one secret of a client.
-func (s *Store) DeleteSecret(ctx context.Context, clientPK, id string) error {
-	res := s.q(ctx).Where("client_pk = ? AND id = ?", clientPK, id).Delete(&Secret{})
+// Delete deletes one secret of a client.
+func (grp Secrets) Delete(ctx context.Context, clientPK, id string) error {
+	res := grp.s.q(ctx).Where("client_pk = ? AND id = ?", clientPK, id).Delete(&Secret{})
 	if res.Error != nil {
 		return translate(res.Error)
 	}
@@ -184,13 +184,13 @@ func (s *Store) DeleteSecret(ctx context.Context, clientPK, id string) error {
 	return nil
 }
 
-// TouchSecrets records when secrets were last used, in one transaction per batch. Secrets
+// Touch records when secrets were last used, in one transaction per batch. Secrets
 // deleted meanwhile are skipped.
-func (s *Store) TouchSecrets(ctx context.Context, used map[string]time.Time) error {
+func (grp Secrets) Touch(ctx context.Context, used map[string]time.Time) error {
 	if len(used) == 0 {
 		return nil
 	}
-	return s.InTx(ctx, func(tx *Store) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		for id, at := range used {
 			err := tx.q(ctx).Model(&Secret{}).Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, at).
 				Update("last_used_at", at).Error

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 	"unicode/utf8"
 )
 
@@ -15,10 +14,10 @@ type CustomerFilter struct {
 	Status      string
 }
 
-// CreateCustomer inserts a customer; ErrConflict when the email or phone number is taken for
+// Create inserts a customer; ErrConflict when the email or phone number is taken for
 // the type. An invitation code, when given, is stored in the same transaction.
-func (s *Store) CreateCustomer(ctx context.Context, c *Customer, code *VerificationCode) error {
-	return s.InTx(ctx, func(tx *Store) error {
+func (grp Customers) Create(ctx context.Context, c *Customer, code *VerificationCode) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		if err := translate(tx.q(ctx).Create(c).Error); err != nil {
 			return err
 		}
@@ -29,19 +28,19 @@ func (s *Store) CreateCustomer(ctx context.Context, c *Customer, code *Verificat
 	})
 }
 
-// GetCustomer loads a customer of an account.
-func (s *Store) GetCustomer(ctx context.Context, aid, id string) (*Customer, error) {
+// Get loads a customer of an account.
+func (grp Customers) Get(ctx context.Context, aid, id string) (*Customer, error) {
 	var c Customer
-	if err := s.q(ctx).Where("aid = ? AND id = ?", aid, id).Take(&c).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ? AND id = ?", aid, id).Take(&c).Error; err != nil {
 		return nil, translate(err)
 	}
 	return &c, nil
 }
 
-// FindCustomer finds a customer by normalised email or by E.164 phone number and type.
-func (s *Store) FindCustomer(ctx context.Context, aid, typ, emailNorm, phone string) (*Customer, error) {
+// Find finds a customer by normalised email or by E.164 phone number and type.
+func (grp Customers) Find(ctx context.Context, aid, typ, emailNorm, phone string) (*Customer, error) {
 	var c Customer
-	q := s.q(ctx).Where("aid = ? AND type = ?", aid, typ)
+	q := grp.s.q(ctx).Where("aid = ? AND type = ?", aid, typ)
 	switch {
 	case emailNorm != "":
 		q = q.Where("email_norm = ?", emailNorm)
@@ -60,11 +59,11 @@ func (s *Store) FindCustomer(ctx context.Context, aid, typ, emailNorm, phone str
 // p followed by the highest code point.
 func prefixEnd(p string) string { return p + string(utf8.MaxRune) }
 
-// ListCustomers pages through customers matching f. With an email prefix the order is
+// List pages through customers matching f. With an email prefix the order is
 // (email_norm, id), with a phone prefix (phone_number, id), else id; the cursor is the id of
 // the last customer of the previous page, whose sort key is looked up.
-func (s *Store) ListCustomers(ctx context.Context, aid string, f CustomerFilter, p Page) ([]Customer, string, error) {
-	q := s.q(ctx).Where("aid = ?", aid)
+func (grp Customers) List(ctx context.Context, aid string, f CustomerFilter, p Page) ([]Customer, string, error) {
+	q := grp.s.q(ctx).Where("aid = ?", aid)
 	if f.Type != "" {
 		q = q.Where("type = ?", f.Type)
 	}
@@ -87,7 +86,7 @@ func (s *Store) ListCustomers(ctx context.Context, aid string, f CustomerFilter,
 		q = q.Where(col+" >= ? AND "+col+" < ?", prefix, prefixEnd(prefix))
 		if p.After != "" {
 			var after Customer
-			if err := s.q(ctx).Select("id", col).Where("aid = ? AND id = ?", aid, p.After).Take(&after).Error; err != nil {
+			if err := grp.s.q(ctx).Select("id", col).Where("aid = ? AND id = ?", aid, p.After).Take(&after).Error; err != nil {
 				return nil, "", translate(err)
 			}
 			key := after.EmailNorm
@@ -106,11 +105,11 @@ func (s *Store) ListCustomers(ctx context.Context, aid string, f CustomerFilter,
 	return rows, next, nil
 }
 
-// UpdateCustomer writes the named columns of a customer. When revokeTokens is set, the
+// Update writes the named columns of a customer. When revokeTokens is set, the
 // customer's refresh tokens are revoked in the same transaction.
-func (s *Store) UpdateCustomer(ctx context.Context, c *Customer, columns []string, revokeTokens bool) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		c.UpdatedAt = time.Now().UTC()
+func (grp Customers) Update(ctx context.Context, c *Customer, columns []string, revokeTokens bool) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
+		c.UpdatedAt = grp.s.now().UTC()
 		res := tx.q(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
 			Select(append([]string{"updated_at"}, columns...)).Updates(c)
 		if res.Error != nil {
@@ -120,15 +119,15 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *Customer, columns []strin
 			return ErrNotFound
 		}
 		if revokeTokens {
-			return tx.revokeCustomerTokens(ctx, c.ID, time.Now())
+			return tx.revokeCustomerTokens(ctx, c.ID, tx.now())
 		}
 		return nil
 	})
 }
 
-// DeleteCustomer deletes a customer; their refresh tokens and codes go with them.
-func (s *Store) DeleteCustomer(ctx context.Context, aid, id string) error {
-	res := s.q(ctx).Where("aid = ? AND id = ?", aid, id).Delete(&Customer{})
+// Delete deletes a customer; their refresh tokens and codes go with them.
+func (grp Customers) Delete(ctx context.Context, aid, id string) error {
+	res := grp.s.q(ctx).Where("aid = ? AND id = ?", aid, id).Delete(&Customer{})
 	if res.Error != nil {
 		return translate(res.Error)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"gorm.io/gorm"
 )
@@ -12,10 +11,10 @@ type gormDB = gorm.DB
 // AppKinds are the kinds of application clients (not service accounts).
 var AppKinds = []string{KindPublic, KindConfidential}
 
-// GetAppClient loads an application client (public or confidential) by its client_id.
-func (s *Store) GetAppClient(ctx context.Context, aid, clientID string) (*Client, error) {
+// App loads an application client (public or confidential) by its client_id.
+func (grp Clients) App(ctx context.Context, aid, clientID string) (*Client, error) {
 	var c Client
-	err := s.q(ctx).Where("aid = ? AND client_id = ? AND kind IN ?", aid, clientID, AppKinds).Take(&c).Error
+	err := grp.s.q(ctx).Where("aid = ? AND client_id = ? AND kind IN ?", aid, clientID, AppKinds).Take(&c).Error
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -23,10 +22,10 @@ func (s *Store) GetAppClient(ctx context.Context, aid, clientID string) (*Client
 	return &c, nil
 }
 
-// ListAppClients pages through an account's application clients.
-func (s *Store) ListAppClients(ctx context.Context, aid string, p Page) ([]Client, string, error) {
+// ListApps pages through an account's application clients.
+func (grp Clients) ListApps(ctx context.Context, aid string, p Page) ([]Client, string, error) {
 	var rows []Client
-	q := s.q(ctx).Where("aid = ? AND kind IN ?", aid, AppKinds)
+	q := grp.s.q(ctx).Where("aid = ? AND kind IN ?", aid, AppKinds)
 	if err := p.apply(q, "client_id").Find(&rows).Error; err != nil {
 		return nil, "", translate(err)
 	}
@@ -40,24 +39,24 @@ func (s *Store) grants(ctx context.Context) *gormDB {
 	return s.q(ctx).Table("grants").Select(grantSelect).Joins("JOIN clients ON clients.id = grants.client_pk")
 }
 
-// CreateGrant inserts a grant; ErrConflict when the client has one for this audience and type.
-func (s *Store) CreateGrant(ctx context.Context, g *Grant) error {
-	return translate(s.q(ctx).Omit("client_id").Create(g).Error)
+// Create inserts a grant; ErrConflict when the client has one for this audience and type.
+func (grp Grants) Create(ctx context.Context, g *Grant) error {
+	return translate(grp.s.q(ctx).Omit("client_id").Create(g).Error)
 }
 
-// GetGrant loads a grant of an account.
-func (s *Store) GetGrant(ctx context.Context, aid, id string) (*Grant, error) {
+// Get loads a grant of an account.
+func (grp Grants) Get(ctx context.Context, aid, id string) (*Grant, error) {
 	var g Grant
-	if err := s.grants(ctx).Where("grants.aid = ? AND grants.id = ?", aid, id).Take(&g).Error; err != nil {
+	if err := grp.s.grants(ctx).Where("grants.aid = ? AND grants.id = ?", aid, id).Take(&g).Error; err != nil {
 		return nil, translate(err)
 	}
 	return &g, nil
 }
 
-// ListGrants pages through an account's grants, optionally of one client (by client_id).
-func (s *Store) ListGrants(ctx context.Context, aid, clientID string, p Page) ([]Grant, string, error) {
+// List pages through an account's grants, optionally of one client (by client_id).
+func (grp Grants) List(ctx context.Context, aid, clientID string, p Page) ([]Grant, string, error) {
 	var rows []Grant
-	q := s.grants(ctx).Where("grants.aid = ?", aid)
+	q := grp.s.grants(ctx).Where("grants.aid = ?", aid)
 	if clientID != "" {
 		q = q.Where("clients.client_id = ?", clientID)
 	}
@@ -68,17 +67,17 @@ func (s *Store) ListGrants(ctx context.Context, aid, clientID string, p Page) ([
 	return rows, next, nil
 }
 
-// ClientGrants lists every grant of a client (few: one per audience and type).
-func (s *Store) ClientGrants(ctx context.Context, clientPK string) ([]Grant, error) {
+// Of lists every grant of a client (few: one per audience and type).
+func (grp Grants) Of(ctx context.Context, clientPK string) ([]Grant, error) {
 	var rows []Grant
-	err := s.grants(ctx).Where("grants.client_pk = ?", clientPK).Order("grants.id").Find(&rows).Error
+	err := grp.s.grants(ctx).Where("grants.client_pk = ?", clientPK).Order("grants.id").Find(&rows).Error
 	return rows, translate(err)
 }
 
-// UpdateGrant writes the named columns of a grant.
-func (s *Store) UpdateGrant(ctx context.Context, g *Grant, columns []string) error {
-	g.UpdatedAt = time.Now().UTC()
-	res := s.q(ctx).Model(&Grant{}).Where("aid = ? AND id = ?", g.AID, g.ID).
+// Update writes the named columns of a grant.
+func (grp Grants) Update(ctx context.Context, g *Grant, columns []string) error {
+	g.UpdatedAt = grp.s.now().UTC()
+	res := grp.s.q(ctx).Model(&Grant{}).Where("aid = ? AND id = ?", g.AID, g.ID).
 		Select(append([]string{"updated_at"}, columns...)).Updates(g)
 	if res.Error != nil {
 		return translate(res.Error)
@@ -89,9 +88,9 @@ func (s *Store) UpdateGrant(ctx context.Context, g *Grant, columns []string) err
 	return nil
 }
 
-// DeleteGrant deletes a grant of an account.
-func (s *Store) DeleteGrant(ctx context.Context, aid, id string) error {
-	res := s.q(ctx).Where("aid = ? AND id = ?", aid, id).Delete(&Grant{})
+// Delete deletes a grant of an account.
+func (grp Grants) Delete(ctx context.Context, aid, id string) error {
+	res := grp.s.q(ctx).Where("aid = ? AND id = ?", aid, id).Delete(&Grant{})
 	if res.Error != nil {
 		return translate(res.Error)
 	}

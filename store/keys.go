@@ -5,18 +5,18 @@ import (
 	"time"
 )
 
-// ListSigningKeys lists an account's keys, newest activation first.
-func (s *Store) ListSigningKeys(ctx context.Context, aid string) ([]SigningKey, error) {
+// List lists an account's keys, newest activation first.
+func (grp Keys) List(ctx context.Context, aid string) ([]SigningKey, error) {
 	var rows []SigningKey
-	err := s.q(ctx).Where("aid = ?", aid).Order("activates_at DESC, kid DESC").Find(&rows).Error
+	err := grp.s.q(ctx).Where("aid = ?", aid).Order("activates_at DESC, kid DESC").Find(&rows).Error
 	return rows, translate(err)
 }
 
-// AddSigningKeys inserts the next generation of an account's keys (one key, or an access
+// Add inserts the next generation of an account's keys (one key, or an access
 // token key with its RS256 ID token companion) and marks the keys they supersede to retire
 // at retireAt (when the last token they can still sign has expired), in one transaction.
-func (s *Store) AddSigningKeys(ctx context.Context, retireAt time.Time, keys ...*SigningKey) error {
-	return s.InTx(ctx, func(tx *Store) error {
+func (grp Keys) Add(ctx context.Context, retireAt time.Time, keys ...*SigningKey) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		err := tx.q(ctx).Model(&SigningKey{}).
 			Where("aid = ? AND retires_at IS NULL", keys[0].AID).
 			Update("retires_at", retireAt).Error
@@ -27,8 +27,8 @@ func (s *Store) AddSigningKeys(ctx context.Context, retireAt time.Time, keys ...
 	})
 }
 
-// DeleteRetiredKeys removes keys that left the JWKS before now.
-func (s *Store) DeleteRetiredKeys(ctx context.Context, now time.Time) (int64, error) {
-	res := s.q(ctx).Where("retires_at IS NOT NULL AND retires_at < ?", now).Delete(&SigningKey{})
+// DeleteRetired removes keys that left the JWKS before now.
+func (grp Keys) DeleteRetired(ctx context.Context, now time.Time) (int64, error) {
+	res := grp.s.q(ctx).Where("retires_at IS NOT NULL AND retires_at < ?", now).Delete(&SigningKey{})
 	return res.RowsAffected, translate(res.Error)
 }

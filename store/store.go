@@ -37,6 +37,8 @@ type Config struct {
 	DataDir string
 	// MaxOpenConns bounds the connection pool (Postgres); 0 means 20.
 	MaxOpenConns int
+	// Now is the clock of the timestamps the store writes itself (default time.Now).
+	Now func() time.Time
 }
 
 // Store is the database handle. Its methods are safe for concurrent use.
@@ -44,10 +46,15 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	queries *atomic.Uint64
+	now     func() time.Time
 }
 
 // Open connects to the database. It does not migrate; call Migrate.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	var (
 		dialector gorm.Dialector
 		dialect   string
@@ -70,7 +77,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		SkipDefaultTransaction: true,
 		PrepareStmt:            false,
 		Logger:                 logger.Discard,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		NowFunc:                func() time.Time { return now().UTC() },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -92,7 +99,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, dialect: dialect, queries: new(atomic.Uint64)}
+	s := &Store{db: db, dialect: dialect, queries: new(atomic.Uint64), now: now}
 	if err := s.countQueries(); err != nil {
 		return nil, err
 	}
@@ -190,7 +197,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 // InTx runs fn in one transaction: either everything it wrote stays, or nothing does.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, queries: s.queries})
+		return fn(&Store{db: tx, dialect: s.dialect, queries: s.queries, now: s.now})
 	})
 }
 

@@ -11,20 +11,20 @@ import (
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-// CreateRefreshToken stores the first token of a new family.
-func (s *Store) CreateRefreshToken(ctx context.Context, t *RefreshToken) error {
-	return translate(s.q(ctx).Create(t).Error)
+// CreateRefresh stores the first token of a new family.
+func (grp Tokens) CreateRefresh(ctx context.Context, t *RefreshToken) error {
+	return translate(grp.s.q(ctx).Create(t).Error)
 }
 
-// RefreshTokenCustomer finds a refresh token by its keyed hash together with its customer's
+// RefreshWithCustomer finds a refresh token by its keyed hash together with its customer's
 // status and scopes, in one query (the refresh grant's hot path).
-func (s *Store) RefreshTokenCustomer(ctx context.Context, aid string, hash []byte) (*RefreshToken, string, []string, error) {
+func (grp Tokens) RefreshWithCustomer(ctx context.Context, aid string, hash []byte) (*RefreshToken, string, []string, error) {
 	var row struct {
 		RefreshToken
 		CustomerStatus string   `gorm:"column:customer_status"`
 		CustomerScopes []string `gorm:"column:customer_scopes;serializer:json"`
 	}
-	err := s.q(ctx).Table("refresh_tokens AS t").
+	err := grp.s.q(ctx).Table("refresh_tokens AS t").
 		Select("t.*, c.status AS customer_status, c.scopes AS customer_scopes").
 		Joins("JOIN customers AS c ON c.id = t.customer_id").
 		Where("t.aid = ? AND t.hash = ?", aid, hash).Take(&row).Error
@@ -34,10 +34,10 @@ func (s *Store) RefreshTokenCustomer(ctx context.Context, aid string, hash []byt
 	return &row.RefreshToken, row.CustomerStatus, row.CustomerScopes, nil
 }
 
-// RefreshTokenByHash finds a refresh token of an account by its keyed hash.
-func (s *Store) RefreshTokenByHash(ctx context.Context, aid string, hash []byte) (*RefreshToken, error) {
+// RefreshByHash finds a refresh token of an account by its keyed hash.
+func (grp Tokens) RefreshByHash(ctx context.Context, aid string, hash []byte) (*RefreshToken, error) {
 	var t RefreshToken
-	if err := s.q(ctx).Where("aid = ? AND hash = ?", aid, hash).Take(&t).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ? AND hash = ?", aid, hash).Take(&t).Error; err != nil {
 		return nil, translate(err)
 	}
 	return &t, nil
@@ -51,14 +51,14 @@ var (
 	ErrRevoked = errors.New("refresh token revoked")
 )
 
-// RotateRefreshToken marks old as rotated and stores next, in one transaction. The
+// Rotate marks old as rotated and stores next, in one transaction. The
 // conditional update is the database-level guarantee that exactly one request rotates a
 // token: a racing request finds rotated_ms set and gets ErrRotated (or ErrRevoked).
-func (s *Store) RotateRefreshToken(ctx context.Context, old *RefreshToken, next *RefreshToken, now time.Time) error {
-	if s.dialect == "postgres" {
+func (grp Tokens) Rotate(ctx context.Context, old *RefreshToken, next *RefreshToken, now time.Time) error {
+	if grp.s.dialect == "postgres" {
 		// One statement, one round trip: the conditional update feeds the insert, so the
 		// successor exists exactly when this statement rotated the token.
-		res := s.q(ctx).Exec(`WITH rotated AS (
+		res := grp.s.q(ctx).Exec(`WITH rotated AS (
   UPDATE refresh_tokens SET rotated_ms = ? WHERE id = ? AND rotated_ms = 0 AND revoked_ms = 0 RETURNING id
 )
 INSERT INTO refresh_tokens (id, aid, family_id, hash, client_id, customer_id, audience, scopes, created_ms, idle_until_ms, until_ms, rotated_ms, revoked_ms)
@@ -72,9 +72,9 @@ SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0 FROM rotated`,
 			old.RotatedMS = ms(now)
 			return nil
 		}
-		return s.lostRotation(ctx, old)
+		return grp.s.lostRotation(ctx, old)
 	}
-	return s.InTx(ctx, func(tx *Store) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		res := tx.q(ctx).Model(&RefreshToken{}).
 			Where("id = ? AND rotated_ms = 0 AND revoked_ms = 0", old.ID).
 			Update("rotated_ms", ms(now))
@@ -104,8 +104,8 @@ func (s *Store) lostRotation(ctx context.Context, old *RefreshToken) error {
 }
 
 // RevokeFamily revokes every live token of a rotation family; it reports how many.
-func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int64, error) {
-	res := s.q(ctx).Model(&RefreshToken{}).Where("family_id = ? AND revoked_ms = 0", familyID).
+func (grp Tokens) RevokeFamily(ctx context.Context, familyID string, now time.Time) (int64, error) {
+	res := grp.s.q(ctx).Model(&RefreshToken{}).Where("family_id = ? AND revoked_ms = 0", familyID).
 		Update("revoked_ms", ms(now))
 	return res.RowsAffected, translate(res.Error)
 }
@@ -115,23 +115,23 @@ func (s *Store) revokeCustomerTokens(ctx context.Context, customerID string, now
 		Update("revoked_ms", ms(now)).Error)
 }
 
-// RevokeAccessToken records an access token's jti as revoked until it expires.
-func (s *Store) RevokeAccessToken(ctx context.Context, aid, jti string, expires time.Time) error {
-	return translate(s.q(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+// RevokeAccess records an access token's jti as revoked until it expires.
+func (grp Tokens) RevokeAccess(ctx context.Context, aid, jti string, expires time.Time) error {
+	return translate(grp.s.q(ctx).Clauses(clause.OnConflict{DoNothing: true}).
 		Create(&revokedToken{JTI: jti, AID: aid, ExpiresMS: ms(expires)}).Error)
 }
 
-// AccessTokenRevoked reports whether an access token's jti was revoked.
-func (s *Store) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+// AccessRevoked reports whether an access token's jti was revoked.
+func (grp Tokens) AccessRevoked(ctx context.Context, jti string) (bool, error) {
 	var n int64
-	err := s.q(ctx).Model(&revokedToken{}).Where("jti = ?", jti).Count(&n).Error
+	err := grp.s.q(ctx).Model(&revokedToken{}).Where("jti = ?", jti).Count(&n).Error
 	return n > 0, translate(err)
 }
 
 // SetPassword stores a new password hash, activates an invited customer (and marks the email
 // verified when asked), and revokes the customer's refresh tokens, in one transaction.
-func (s *Store) SetPassword(ctx context.Context, c *Customer, hash string, verifyEmail bool, now time.Time) error {
-	return s.InTx(ctx, func(tx *Store) error {
+func (grp Customers) SetPassword(ctx context.Context, c *Customer, hash string, verifyEmail bool, now time.Time) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		c.PasswordHash = hash
 		cols := []string{"password_hash"}
 		if c.Status == CustomerInvited {
@@ -155,17 +155,17 @@ func (s *Store) SetPassword(ctx context.Context, c *Customer, hash string, verif
 	})
 }
 
-// RehashPassword replaces a hash with a stronger one, unless the password changed meanwhile.
-func (s *Store) RehashPassword(ctx context.Context, customerID, oldHash, newHash string) error {
-	return translate(s.q(ctx).Model(&Customer{}).Where("id = ? AND password_hash = ?", customerID, oldHash).
+// Rehash replaces a hash with a stronger one, unless the password changed meanwhile.
+func (grp Customers) Rehash(ctx context.Context, customerID, oldHash, newHash string) error {
+	return translate(grp.s.q(ctx).Model(&Customer{}).Where("id = ? AND password_hash = ?", customerID, oldHash).
 		Update("password_hash", newHash).Error)
 }
 
-// ReplaceCode stores a new verification code of a customer and deletes their earlier ones,
+// Replace stores a new verification code of a customer and deletes their earlier ones,
 // so a re-sent code invalidates the previous one. ErrConflict when the code collides with
 // another live code of the account (the caller draws a new one).
-func (s *Store) ReplaceCode(ctx context.Context, code *VerificationCode) error {
-	return s.InTx(ctx, func(tx *Store) error {
+func (grp Codes) Replace(ctx context.Context, code *VerificationCode) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
 		if err := tx.q(ctx).Where("customer_id = ?", code.CustomerID).Delete(&VerificationCode{}).Error; err != nil {
 			return translate(err)
 		}
@@ -173,37 +173,37 @@ func (s *Store) ReplaceCode(ctx context.Context, code *VerificationCode) error {
 	})
 }
 
-// LatestCode returns the customer's current code, if any.
-func (s *Store) LatestCode(ctx context.Context, customerID string) (*VerificationCode, error) {
+// Latest returns the customer's current code, if any.
+func (grp Codes) Latest(ctx context.Context, customerID string) (*VerificationCode, error) {
 	var c VerificationCode
-	if err := s.q(ctx).Where("customer_id = ?", customerID).Order("created_ms DESC").Take(&c).Error; err != nil {
+	if err := grp.s.q(ctx).Where("customer_id = ?", customerID).Order("created_ms DESC").Take(&c).Error; err != nil {
 		return nil, translate(err)
 	}
 	return &c, nil
 }
 
-// CodeByHash finds a verification code of an account by its keyed hash.
-func (s *Store) CodeByHash(ctx context.Context, aid string, hash []byte) (*VerificationCode, error) {
+// ByHash finds a verification code of an account by its keyed hash.
+func (grp Codes) ByHash(ctx context.Context, aid string, hash []byte) (*VerificationCode, error) {
 	var c VerificationCode
-	if err := s.q(ctx).Where("aid = ? AND code_hash = ?", aid, hash).Take(&c).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ? AND code_hash = ?", aid, hash).Take(&c).Error; err != nil {
 		return nil, translate(err)
 	}
 	return &c, nil
 }
 
-// TryCode counts one attempt at a live code, atomically and before it is compared, so that
+// Try counts one attempt at a live code, atomically and before it is compared, so that
 // parallel guesses get no more comparisons than maxAttempts. False: the code is spent,
 // used or expired.
-func (s *Store) TryCode(ctx context.Context, id string, maxAttempts int, now time.Time) (bool, error) {
-	res := s.q(ctx).Model(&VerificationCode{}).
+func (grp Codes) Try(ctx context.Context, id string, maxAttempts int, now time.Time) (bool, error) {
+	res := grp.s.q(ctx).Model(&VerificationCode{}).
 		Where("id = ? AND attempts < ? AND used_ms = 0 AND expires_ms > ?", id, maxAttempts, ms(now)).
 		Update("attempts", gorm.Expr("attempts + 1"))
 	return res.RowsAffected == 1, translate(res.Error)
 }
 
-// UseCode marks a code used; false when another request used it first.
-func (s *Store) UseCode(ctx context.Context, id string, now time.Time) (bool, error) {
-	res := s.q(ctx).Model(&VerificationCode{}).Where("id = ? AND used_ms = 0", id).Update("used_ms", ms(now))
+// Use marks a code used; false when another request used it first.
+func (grp Codes) Use(ctx context.Context, id string, now time.Time) (bool, error) {
+	res := grp.s.q(ctx).Model(&VerificationCode{}).Where("id = ? AND used_ms = 0", id).Update("used_ms", ms(now))
 	return res.RowsAffected == 1, translate(res.Error)
 }
 
@@ -214,12 +214,12 @@ type ThrottleResult struct {
 	RetryAfter time.Duration
 }
 
-// ReserveAttempt counts an attempt against key before the password is checked, atomically
+// Reserve counts an attempt against key before the password is checked, atomically
 // (one upsert with a condition), so that parallel guesses get no more evaluations than max.
 // Counters older than window start again; an expired lockout clears.
-func (s *Store) ReserveAttempt(ctx context.Context, aid, key string, max int, window time.Duration, now time.Time) (ThrottleResult, error) {
+func (grp Throttle) Reserve(ctx context.Context, aid, key string, max int, window time.Duration, now time.Time) (ThrottleResult, error) {
 	n, windowStart := ms(now), ms(now.Add(-window))
-	res := s.q(ctx).Exec(`INSERT INTO login_throttle AS t (aid, key, failures, lockouts, locked_until_ms, updated_ms)
+	res := grp.s.q(ctx).Exec(`INSERT INTO login_throttle AS t (aid, key, failures, lockouts, locked_until_ms, updated_ms)
 VALUES (?, ?, 1, 0, 0, ?)
 ON CONFLICT (aid, key) DO UPDATE SET
   failures = CASE WHEN t.locked_until_ms > 0 OR t.updated_ms < ? THEN 1 ELSE t.failures + 1 END,
@@ -234,7 +234,7 @@ WHERE t.locked_until_ms <= ? AND (t.failures < ? OR t.locked_until_ms > 0 OR t.u
 		return ThrottleResult{Allowed: true}, nil
 	}
 	var t throttle
-	if err := s.q(ctx).Where("aid = ? AND key = ?", aid, key).Take(&t).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ? AND key = ?", aid, key).Take(&t).Error; err != nil {
 		return ThrottleResult{}, translate(err)
 	}
 	wait := time.Second
@@ -244,10 +244,10 @@ WHERE t.locked_until_ms <= ? AND (t.failures < ? OR t.locked_until_ms > 0 OR t.u
 	return ThrottleResult{RetryAfter: wait}, nil
 }
 
-// FailAttempt locks key once its failures reach max: for base·2^lockouts, at most maxLock.
-func (s *Store) FailAttempt(ctx context.Context, aid, key string, max int, base, maxLock time.Duration, now time.Time) error {
+// Fail locks key once its failures reach max: for base·2^lockouts, at most maxLock.
+func (grp Throttle) Fail(ctx context.Context, aid, key string, max int, base, maxLock time.Duration, now time.Time) error {
 	var t throttle
-	if err := s.q(ctx).Where("aid = ? AND key = ?", aid, key).Take(&t).Error; err != nil {
+	if err := grp.s.q(ctx).Where("aid = ? AND key = ?", aid, key).Take(&t).Error; err != nil {
 		return translate(err)
 	}
 	if t.Failures < max || t.LockedUntilMS > 0 {
@@ -257,24 +257,24 @@ func (s *Store) FailAttempt(ctx context.Context, aid, key string, max int, base,
 	if d > maxLock || d <= 0 {
 		d = maxLock
 	}
-	return translate(s.q(ctx).Model(&throttle{}).
+	return translate(grp.s.q(ctx).Model(&throttle{}).
 		Where("aid = ? AND key = ? AND locked_until_ms = 0 AND failures >= ?", aid, key, max).
 		Updates(map[string]any{"locked_until_ms": ms(now.Add(d)), "lockouts": t.Lockouts + 1}).Error)
 }
 
-// ReleaseAttempt takes back a reserved attempt that was not a failure (the password was
+// Release takes back a reserved attempt that was not a failure (the password was
 // right, or it was never checked).
-func (s *Store) ReleaseAttempt(ctx context.Context, aid, key string) error {
-	return translate(s.q(ctx).Model(&throttle{}).Where("aid = ? AND key = ? AND failures > 0", aid, key).
+func (grp Throttle) Release(ctx context.Context, aid, key string) error {
+	return translate(grp.s.q(ctx).Model(&throttle{}).Where("aid = ? AND key = ? AND failures > 0", aid, key).
 		Update("failures", gorm.Expr("failures - 1")).Error)
 }
 
-// ClearThrottle deletes the counters of these keys (successful login, administrator unlock).
-func (s *Store) ClearThrottle(ctx context.Context, aid string, keys ...string) error {
+// Clear deletes the counters of these keys (successful login, administrator unlock).
+func (grp Throttle) Clear(ctx context.Context, aid string, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return translate(s.q(ctx).Where("aid = ? AND key IN ?", aid, keys).Delete(&throttle{}).Error)
+	return translate(grp.s.q(ctx).Where("aid = ? AND key IN ?", aid, keys).Delete(&throttle{}).Error)
 }
 
 // Sweep deletes, in batches of at most batch rows per table, what can no longer matter:

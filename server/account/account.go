@@ -96,7 +96,7 @@ func New(st *store.Store, publicURL string, ttl time.Duration, now func() time.T
 // Get loads an account through the node cache; errors.Is(err, ErrNotFound) when unknown.
 func (a *Accounts) Get(ctx context.Context, aid string) (*store.Account, error) {
 	return a.cache.Load(aid, func() (*store.Account, time.Time, error) {
-		acct, err := a.store.GetAccount(ctx, aid)
+		acct, err := a.store.Accounts().Get(ctx, aid)
 		return acct, time.Time{}, err
 	})
 }

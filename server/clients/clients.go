@@ -89,20 +89,20 @@ func (cs *Clients) Get(ctx context.Context, aid, clientID string) (*Client, erro
 }
 
 func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, error) {
-	row, err := cs.store.GetClientByClientID(ctx, aid, clientID)
+	row, err := cs.store.Clients().ByClientID(ctx, aid, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	secs, err := cs.store.ClientSecrets(ctx, row.ID)
+	secs, err := cs.store.Secrets().Of(ctx, row.ID)
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{Client: row}
 	if row.Kind != store.KindServiceAccount {
-		if c.Grants, err = cs.store.ClientGrants(ctx, row.ID); err != nil {
+		if c.Grants, err = cs.store.Grants().Of(ctx, row.ID); err != nil {
 			return nil, err
 		}
 		c.Granted = map[string][]store.Scope{}
@@ -195,5 +195,5 @@ func (cs *Clients) FlushUsage(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	return cs.store.TouchSecrets(ctx, batch)
+	return cs.store.Secrets().Touch(ctx, batch)
 }

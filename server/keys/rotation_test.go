@@ -46,17 +46,17 @@ func TestScheduledRotation(t *testing.T) {
 	now := clk.now().UTC()
 	acct := &store.Account{AID: "acme", Name: "Acme", CreatedAt: now, UpdatedAt: now,
 		Settings: store.AccountSettings{KeyRotationInterval: 3600}}
-	if err := st.CreateAccount(ctx, acct, nil, first); err != nil {
+	if err := st.Accounts().Create(ctx, acct, nil, first); err != nil {
 		t.Fatal(err)
 	}
 
 	k.RotateDue(ctx)
-	if rows, _ := st.ListSigningKeys(ctx, "acme"); len(rows) != 1 {
+	if rows, _ := st.Keys().List(ctx, "acme"); len(rows) != 1 {
 		t.Fatalf("rotated before the interval: %d keys", len(rows))
 	}
 	clk.advance(61 * time.Minute)
 	k.RotateDue(ctx)
-	rows, _ := st.ListSigningKeys(ctx, "acme")
+	rows, _ := st.Keys().List(ctx, "acme")
 	if len(rows) != 2 {
 		t.Fatalf("%d keys after the interval, want 2", len(rows))
 	}

@@ -113,7 +113,7 @@ func (k *Keys) Forget(aid string) { k.cache.Forget(aid) }
 func (k *Keys) Sweep() { k.cache.Sweep() }
 
 func (k *Keys) load(ctx context.Context, aid string) (*Set, time.Time, error) {
-	all, err := k.store.ListSigningKeys(ctx, aid)
+	all, err := k.store.Keys().List(ctx, aid)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -261,7 +261,7 @@ func (k *Keys) Rotate(ctx context.Context, acct *store.Account, alg string, dela
 		}
 		keys = append(keys, companion)
 	}
-	if err := k.store.AddSigningKeys(ctx, retire, keys...); err != nil {
+	if err := k.store.Keys().Add(ctx, retire, keys...); err != nil {
 		return nil, err
 	}
 	k.Forget(acct.AID)
@@ -284,13 +284,13 @@ func (sg *Signer) Alg() string { return sg.alg.String() }
 // RotateDue rotates the keys of accounts whose keyRotationInterval has passed since their
 // newest key was created, and deletes keys that left the JWKS over an hour ago.
 func (k *Keys) RotateDue(ctx context.Context) {
-	ids, err := k.store.AllAccountIDs(ctx)
+	ids, err := k.store.Accounts().IDs(ctx)
 	if err != nil {
 		k.log.Warn("key rotation: listing accounts failed", "err", err)
 		return
 	}
 	for _, aid := range ids {
-		acct, err := k.store.GetAccount(ctx, aid)
+		acct, err := k.store.Accounts().Get(ctx, aid)
 		if err != nil {
 			continue
 		}
@@ -298,7 +298,7 @@ func (k *Keys) RotateDue(ctx context.Context) {
 		if set.KeyRotationInterval <= 0 {
 			continue
 		}
-		rows, err := k.store.ListSigningKeys(ctx, aid)
+		rows, err := k.store.Keys().List(ctx, aid)
 		if err != nil || len(rows) == 0 {
 			continue
 		}
@@ -312,7 +312,7 @@ func (k *Keys) RotateDue(ctx context.Context) {
 		}
 		k.log.Info("signing key rotated on schedule", "aid", aid)
 	}
-	if _, err := k.store.DeleteRetiredKeys(ctx, k.now().Add(-time.Hour)); err != nil {
+	if _, err := k.store.Keys().DeleteRetired(ctx, k.now().Add(-time.Hour)); err != nil {
 		k.log.Warn("deleting retired keys failed", "err", err)
 	}
 }

@@ -68,7 +68,7 @@ func (l *Login) IssueCode(ctx context.Context, acct *store.Account, c *store.Cus
 		if err != nil {
 			return err
 		}
-		err = l.store.ReplaceCode(ctx, row)
+		err = l.store.Codes().Replace(ctx, row)
 		if errors.Is(err, store.ErrConflict) && attempt < 5 {
 			continue // another live code of the account has the same digits: draw again
 		}
@@ -112,14 +112,14 @@ func (l *Login) SendResetCode(ctx context.Context, acct *store.Account, email, t
 	if !ok {
 		return nil
 	}
-	c, err := l.store.FindCustomer(ctx, acct.AID, typ, key, "")
+	c, err := l.store.Customers().Find(ctx, acct.AID, typ, key, "")
 	if errors.Is(err, store.ErrNotFound) || (c != nil && c.Status == store.CustomerDisabled) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if last, err := l.store.LatestCode(ctx, c.ID); err == nil && l.now().Sub(time.UnixMilli(last.CreatedMS)) < codeResendGap {
+	if last, err := l.store.Codes().Latest(ctx, c.ID); err == nil && l.now().Sub(time.UnixMilli(last.CreatedMS)) < codeResendGap {
 		return nil
 	}
 	purpose := store.PurposeReset
@@ -137,7 +137,7 @@ func (l *Login) SendResetCode(ctx context.Context, acct *store.Account, email, t
 func (l *Login) Redeem(ctx context.Context, acct *store.Account, email, typ, code, remote string) (c *store.Customer, err error) {
 	now := l.now()
 	guessKey := "v:" + remote
-	res, err := l.store.ReserveAttempt(ctx, acct.AID, guessKey, codeGuessLimit, loginWindow, now)
+	res, err := l.store.Throttle().Reserve(ctx, acct.AID, guessKey, codeGuessLimit, loginWindow, now)
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +145,14 @@ func (l *Login) Redeem(ctx context.Context, acct *store.Account, email, typ, cod
 		return nil, &LockedOut{RetryAfter: res.RetryAfter, Codes: true}
 	}
 	bad := func() (*store.Customer, error) {
-		if err := l.store.FailAttempt(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now); err != nil {
+		if err := l.store.Throttle().Fail(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCode
 	}
 	defer func() {
 		if err == nil {
-			_ = l.store.ReleaseAttempt(ctx, acct.AID, guessKey)
+			_ = l.store.Throttle().Release(ctx, acct.AID, guessKey)
 		}
 	}()
 	code = strings.TrimSpace(code)
@@ -166,38 +166,38 @@ func (l *Login) Redeem(ctx context.Context, acct *store.Account, email, typ, cod
 		if !ok {
 			return bad()
 		}
-		c, err = l.store.FindCustomer(ctx, acct.AID, typ, key, "")
+		c, err = l.store.Customers().Find(ctx, acct.AID, typ, key, "")
 		if errors.Is(err, store.ErrNotFound) {
 			return bad()
 		}
 		if err != nil {
 			return nil, err
 		}
-		if row, err = l.store.LatestCode(ctx, c.ID); errors.Is(err, store.ErrNotFound) {
+		if row, err = l.store.Codes().Latest(ctx, c.ID); errors.Is(err, store.ErrNotFound) {
 			return bad()
 		} else if err != nil {
 			return nil, err
 		}
 	} else {
-		if row, err = l.store.CodeByHash(ctx, acct.AID, hash); errors.Is(err, store.ErrNotFound) {
+		if row, err = l.store.Codes().ByHash(ctx, acct.AID, hash); errors.Is(err, store.ErrNotFound) {
 			return bad()
 		} else if err != nil {
 			return nil, err
 		}
 	}
-	ok, err := l.store.TryCode(ctx, row.ID, maxCodeAttempts, now)
+	ok, err := l.store.Codes().Try(ctx, row.ID, maxCodeAttempts, now)
 	if err != nil {
 		return nil, err
 	}
 	if !ok || subtle.ConstantTimeCompare(row.CodeHash, hash) != 1 {
 		return bad()
 	}
-	if used, err := l.store.UseCode(ctx, row.ID, now); err != nil {
+	if used, err := l.store.Codes().Use(ctx, row.ID, now); err != nil {
 		return nil, err
 	} else if !used {
 		return bad()
 	}
-	if c, err = l.store.GetCustomer(ctx, acct.AID, row.CustomerID); err != nil || c.Status == store.CustomerDisabled {
+	if c, err = l.store.Customers().Get(ctx, acct.AID, row.CustomerID); err != nil || c.Status == store.CustomerDisabled {
 		return bad()
 	}
 	return c, nil

@@ -110,7 +110,7 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 	now := l.now()
 	ipKey := "a:" + lr.Remote
 	idKey := l.IdentKey(acct.AID, lr.Type, ident)
-	ipRes, err := l.store.ReserveAttempt(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, loginWindow, now)
+	ipRes, err := l.store.Throttle().Reserve(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, loginWindow, now)
 	if err != nil {
 		return nil, err
 	}
@@ -118,20 +118,20 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 		l.metrics.Logins.WithLabelValues("locked").Inc()
 		return nil, &LockedOut{RetryAfter: ipRes.RetryAfter}
 	}
-	idRes, err := l.store.ReserveAttempt(ctx, acct.AID, idKey, set.LoginMaxFailures, loginWindow, now)
+	idRes, err := l.store.Throttle().Reserve(ctx, acct.AID, idKey, set.LoginMaxFailures, loginWindow, now)
 	if err != nil {
 		return nil, err
 	}
 	release := func() {
-		_ = l.store.ReleaseAttempt(ctx, acct.AID, ipKey)
-		_ = l.store.ReleaseAttempt(ctx, acct.AID, idKey)
+		_ = l.store.Throttle().Release(ctx, acct.AID, ipKey)
+		_ = l.store.Throttle().Release(ctx, acct.AID, idKey)
 	}
 	if !idRes.Allowed {
-		_ = l.store.ReleaseAttempt(ctx, acct.AID, ipKey)
+		_ = l.store.Throttle().Release(ctx, acct.AID, ipKey)
 		l.metrics.Logins.WithLabelValues("locked").Inc()
 		return nil, &LockedOut{RetryAfter: idRes.RetryAfter}
 	}
-	c, err := l.store.FindCustomer(ctx, acct.AID, lr.Type, emailKey, phone)
+	c, err := l.store.Customers().Find(ctx, acct.AID, lr.Type, emailKey, phone)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		release()
 		return nil, err
@@ -153,25 +153,25 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 	}
 	if !ok || c.Status != store.CustomerActive {
 		base := time.Duration(set.LoginLockoutSeconds) * time.Second
-		if err := l.store.FailAttempt(ctx, acct.AID, idKey, set.LoginMaxFailures, base, maxLockout, now); err != nil {
+		if err := l.store.Throttle().Fail(ctx, acct.AID, idKey, set.LoginMaxFailures, base, maxLockout, now); err != nil {
 			return nil, err
 		}
-		if err := l.store.FailAttempt(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, base, maxLockout, now); err != nil {
+		if err := l.store.Throttle().Fail(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, base, maxLockout, now); err != nil {
 			return nil, err
 		}
 		l.metrics.Logins.WithLabelValues("failed").Inc()
 		return nil, ErrBadCredentials
 	}
 	l.metrics.Logins.WithLabelValues("ok").Inc()
-	if err := l.store.ClearThrottle(ctx, acct.AID, idKey); err != nil {
+	if err := l.store.Throttle().Clear(ctx, acct.AID, idKey); err != nil {
 		return nil, err
 	}
-	if err := l.store.ReleaseAttempt(ctx, acct.AID, ipKey); err != nil {
+	if err := l.store.Throttle().Release(ctx, acct.AID, ipKey); err != nil {
 		return nil, err
 	}
 	if rehash {
 		if h, err := l.pool.Hash(ctx, lr.Password); err == nil {
-			_ = l.store.RehashPassword(ctx, c.ID, c.PasswordHash, h)
+			_ = l.store.Customers().Rehash(ctx, c.ID, c.PasswordHash, h)
 		}
 	}
 	return c, nil

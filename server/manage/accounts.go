@@ -151,7 +151,7 @@ func (a *API) ListAccounts(ctx context.Context, req gen.ListAccountsRequestObjec
 	if err := requireRoot(ctx); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.ListAccounts(ctx, page(req.Params.Limit, req.Params.StartingAfter))
+	rows, next, err := a.store.Accounts().List(ctx, page(req.Params.Limit, req.Params.StartingAfter))
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (a *API) CreateAccount(ctx context.Context, req gen.CreateAccountRequestObj
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.CreateAccount(ctx, acct, scopes, signing...); err != nil {
+	if err := a.store.Accounts().Create(ctx, acct, scopes, signing...); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, problem.Conflict("an account with this aid already exists")
 		}
@@ -195,7 +195,7 @@ func (a *API) CreateAccount(ctx context.Context, req gen.CreateAccountRequestObj
 // GetAccount implements GET /v1/accounts/{aid}. It reads the database, not the node cache,
 // so an admin always sees the current settings.
 func (a *API) GetAccount(ctx context.Context, req gen.GetAccountRequestObject) (gen.GetAccountResponseObject, error) {
-	acct, err := a.store.GetAccount(ctx, req.Aid)
+	acct, err := a.store.Accounts().Get(ctx, req.Aid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("account")
 	}
@@ -208,7 +208,7 @@ func (a *API) GetAccount(ctx context.Context, req gen.GetAccountRequestObject) (
 // UpdateAccount implements PATCH /v1/accounts/{aid}.
 func (a *API) UpdateAccount(ctx context.Context, req gen.UpdateAccountRequestObject) (gen.UpdateAccountResponseObject, error) {
 	// From the database: the merge must start from the stored settings, not a cached copy.
-	acct, err := a.store.GetAccount(ctx, req.Aid)
+	acct, err := a.store.Accounts().Get(ctx, req.Aid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("account")
 	}
@@ -221,7 +221,7 @@ func (a *API) UpdateAccount(ctx context.Context, req gen.UpdateAccountRequestObj
 	if err := applySettings(&acct.Settings, req.Body.Settings); err != nil {
 		return nil, err
 	}
-	if err := a.store.UpdateAccount(ctx, acct); err != nil {
+	if err := a.store.Accounts().Update(ctx, acct); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("account")
 		}
@@ -240,7 +240,7 @@ func (a *API) DeleteAccount(ctx context.Context, req gen.DeleteAccountRequestObj
 	if req.Aid == reqctx.RootAID {
 		return nil, problem.Unprocessable("root_account", "the root account cannot be deleted")
 	}
-	if err := a.store.DeleteAccount(ctx, req.Aid); err != nil {
+	if err := a.store.Accounts().Delete(ctx, req.Aid); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("account")
 		}

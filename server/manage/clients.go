@@ -17,7 +17,7 @@ import (
 // appClientOr404 loads an application client (public or confidential) by its client id, or
 // answers 404; service accounts are not found here.
 func appClientOr404(ctx context.Context, st *store.Store, aid, clientID string) (*store.Client, error) {
-	c, err := st.GetAppClient(ctx, aid, clientID)
+	c, err := st.Clients().App(ctx, aid, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("client")
 	}
@@ -85,7 +85,7 @@ func (a *API) ListClients(ctx context.Context, req gen.ListClientsRequestObject)
 	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.ListAppClients(ctx, req.Aid, page(req.Params.Limit, req.Params.StartingAfter))
+	rows, next, err := a.store.Clients().ListApps(ctx, req.Aid, page(req.Params.Limit, req.Params.StartingAfter))
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (a *API) CreateClient(ctx context.Context, req gen.CreateClientRequestObjec
 	if c.PostLogoutRedirectURIs, err = checkRedirectURIs("postLogoutRedirectUris", deref(b.PostLogoutRedirectUris)); err != nil {
 		return nil, err
 	}
-	if err := a.store.CreateClient(ctx, c, nil); err != nil {
+	if err := a.store.Clients().Create(ctx, c, nil); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, problem.Conflict("a client with this name already exists")
 		}
@@ -168,7 +168,7 @@ func (a *API) UpdateClient(ctx context.Context, req gen.UpdateClientRequestObjec
 		}
 		cols = append(cols, "post_logout_redirect_uris")
 	}
-	if err := a.store.UpdateClient(ctx, c, cols, nil); err != nil {
+	if err := a.store.Clients().Update(ctx, c, cols, nil); err != nil {
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			return nil, problem.Conflict("a client with this name already exists")
@@ -188,7 +188,7 @@ func (a *API) DeleteClient(ctx context.Context, req gen.DeleteClientRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteClient(ctx, req.Aid, c.Kind, c.ID); err != nil {
+	if err := a.store.Clients().Delete(ctx, req.Aid, c.Kind, c.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("client")
 		}

@@ -21,7 +21,7 @@ const maxMetadataBytes = 16 << 10
 
 // customerOr404 loads a customer of the account, or answers 404.
 func customerOr404(ctx context.Context, st *store.Store, aid, id string) (*store.Customer, error) {
-	c, err := st.GetCustomer(ctx, aid, id)
+	c, err := st.Customers().Get(ctx, aid, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("customer")
 	}
@@ -77,7 +77,7 @@ func hashPassword(ctx context.Context, l *login.Login, field, pw string) (string
 // that one of the unique keys was hit.
 func conflictDetail(ctx context.Context, st *store.Store, c *store.Customer) error {
 	if c.EmailNorm != nil {
-		if o, err := st.FindCustomer(ctx, c.AID, c.Type, *c.EmailNorm, ""); err == nil && o.ID != c.ID {
+		if o, err := st.Customers().Find(ctx, c.AID, c.Type, *c.EmailNorm, ""); err == nil && o.ID != c.ID {
 			return problem.InUse(http.StatusConflict, "conflict", "a customer of this type with this email exists", "email")
 		}
 	}
@@ -106,7 +106,7 @@ func (a *API) ListCustomers(ctx context.Context, req gen.ListCustomersRequestObj
 	if req.Params.Status != nil {
 		f.Status = string(*req.Params.Status)
 	}
-	rows, next, err := a.store.ListCustomers(ctx, req.Aid, f, page(req.Params.Limit, req.Params.StartingAfter))
+	rows, next, err := a.store.Customers().List(ctx, req.Aid, f, page(req.Params.Limit, req.Params.StartingAfter))
 	if errors.Is(err, store.ErrNotFound) {
 		// The field's message reads "already in use", as it always has on the wire.
 		return nil, problem.InUse(http.StatusBadRequest, "invalid_cursor", "startingAfter is not a customer of this account", "startingAfter")
@@ -184,7 +184,7 @@ func (a *API) CreateCustomer(ctx context.Context, req gen.CreateCustomerRequestO
 			return nil, err
 		}
 	}
-	if err := a.store.CreateCustomer(ctx, c, code); err != nil {
+	if err := a.store.Customers().Create(ctx, c, code); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, conflictDetail(ctx, a.store, c)
 		}
@@ -281,7 +281,7 @@ func (a *API) UpdateCustomer(ctx context.Context, req gen.UpdateCustomerRequestO
 		c.Metadata = *b.Metadata
 		cols = append(cols, "metadata")
 	}
-	if err := a.store.UpdateCustomer(ctx, c, cols, revoke); err != nil {
+	if err := a.store.Customers().Update(ctx, c, cols, revoke); err != nil {
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			return nil, conflictDetail(ctx, a.store, c)
@@ -295,7 +295,7 @@ func (a *API) UpdateCustomer(ctx context.Context, req gen.UpdateCustomerRequestO
 
 // DeleteCustomer implements DELETE .../customers/users/{customerId}.
 func (a *API) DeleteCustomer(ctx context.Context, req gen.DeleteCustomerRequestObject) (gen.DeleteCustomerResponseObject, error) {
-	if err := a.store.DeleteCustomer(ctx, req.Aid, req.CustomerID); err != nil {
+	if err := a.store.Customers().Delete(ctx, req.Aid, req.CustomerID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("customer")
 		}
@@ -338,7 +338,7 @@ func (a *API) UnlockCustomer(ctx context.Context, req gen.UnlockCustomerRequestO
 	if c.PhoneNumber != nil {
 		idents = append(idents, a.login.IdentKey(c.AID, c.Type, *c.PhoneNumber))
 	}
-	if err := a.store.ClearThrottle(ctx, c.AID, idents...); err != nil {
+	if err := a.store.Throttle().Clear(ctx, c.AID, idents...); err != nil {
 		return nil, err
 	}
 	return gen.UnlockCustomer204Response{}, nil

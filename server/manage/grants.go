@@ -13,7 +13,7 @@ import (
 
 // grantOr404 loads a grant of the account, or answers 404.
 func grantOr404(ctx context.Context, st *store.Store, aid, id string) (*store.Grant, error) {
-	g, err := st.GetGrant(ctx, aid, id)
+	g, err := st.Grants().Get(ctx, aid, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("grant")
 	}
@@ -108,7 +108,7 @@ func (a *API) ListGrants(ctx context.Context, req gen.ListGrantsRequestObject) (
 	if req.Params.ClientID != nil {
 		clientID = *req.Params.ClientID
 	}
-	rows, next, err := a.store.ListGrants(ctx, req.Aid, clientID, page(req.Params.Limit, req.Params.StartingAfter))
+	rows, next, err := a.store.Grants().List(ctx, req.Aid, clientID, page(req.Params.Limit, req.Params.StartingAfter))
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (a *API) CreateGrant(ctx context.Context, req gen.CreateGrantRequestObject)
 		return nil, problem.Unprocessable("missing_field", "scopes is required",
 			problem.FieldError{Field: "scopes", Message: "required"})
 	}
-	c, err := a.store.GetAppClient(ctx, req.Aid, *clientID)
+	c, err := a.store.Clients().App(ctx, req.Aid, *clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.Unprocessable("unknown_client", "no client "+*clientID+" in this account",
 			problem.FieldError{Field: "clientId", Message: "unknown client"})
@@ -164,7 +164,7 @@ func (a *API) CreateGrant(ctx context.Context, req gen.CreateGrantRequestObject)
 			return nil, err
 		}
 	}
-	if err := a.store.CreateGrant(ctx, g); err != nil {
+	if err := a.store.Grants().Create(ctx, g); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, problem.Conflict("the client already has a " + g.GrantType + " grant for this audience")
 		}
@@ -208,7 +208,7 @@ func (a *API) UpdateGrant(ctx context.Context, req gen.UpdateGrantRequestObject)
 			}
 		}
 	}
-	if err := a.store.UpdateGrant(ctx, g, cols); err != nil {
+	if err := a.store.Grants().Update(ctx, g, cols); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("grant")
 		}
@@ -224,7 +224,7 @@ func (a *API) DeleteGrant(ctx context.Context, req gen.DeleteGrantRequestObject)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteGrant(ctx, req.Aid, g.ID); err != nil {
+	if err := a.store.Grants().Delete(ctx, req.Aid, g.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("grant")
 		}

@@ -12,7 +12,7 @@ import (
 
 // scopeOr404 loads a scope of the account, or answers 404.
 func scopeOr404(ctx context.Context, st *store.Store, aid, id string) (*store.Scope, error) {
-	sc, err := st.GetScope(ctx, aid, id)
+	sc, err := st.Scopes().Get(ctx, aid, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("scope")
 	}
@@ -24,7 +24,7 @@ func (a *API) ListScopes(ctx context.Context, req gen.ListScopesRequestObject) (
 	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.ListScopes(ctx, req.Aid, page(req.Params.Limit, req.Params.StartingAfter))
+	rows, next, err := a.store.Scopes().List(ctx, req.Aid, page(req.Params.Limit, req.Params.StartingAfter))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (a *API) CreateScope(ctx context.Context, req gen.CreateScopeRequestObject)
 	if req.Body.Description != nil {
 		sc.Description = *req.Body.Description
 	}
-	if err := a.store.CreateScope(ctx, sc); err != nil {
+	if err := a.store.Scopes().Create(ctx, sc); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, problem.Conflict("a scope with this scope string already exists")
 		}
@@ -82,7 +82,7 @@ func (a *API) UpdateScope(ctx context.Context, req gen.UpdateScopeRequestObject)
 	if req.Body.Description != nil {
 		sc.Description = *req.Body.Description
 	}
-	if err := a.store.UpdateScope(ctx, sc); err != nil {
+	if err := a.store.Scopes().Update(ctx, sc); err != nil {
 		return nil, err
 	}
 	// serviceName shows in service accounts held in caches.
@@ -100,7 +100,7 @@ func (a *API) DeleteScope(ctx context.Context, req gen.DeleteScopeRequestObject)
 		return nil, problem.Unprocessable("builtin_scope", "built-in scopes cannot be deleted")
 	}
 	// A held scope is refused rather than silently taken from its holders.
-	switch err := a.store.DeleteScope(ctx, req.Aid, req.ScopeID); {
+	switch err := a.store.Scopes().Delete(ctx, req.Aid, req.ScopeID); {
 	case errors.Is(err, store.ErrInUse):
 		return nil, problem.Conflict("the scope is held by service accounts; remove it from them first")
 	case errors.Is(err, store.ErrNotFound):

@@ -28,7 +28,7 @@ type secrets struct {
 
 // list pages through a client's secrets (never their values).
 func (s secrets) list(ctx context.Context, c *store.Client, limit *int, after *string) ([]gen.Secret, string, error) {
-	rows, next, err := s.store.ListSecrets(ctx, c.ID, page(limit, after))
+	rows, next, err := s.store.Secrets().List(ctx, c.ID, page(limit, after))
 	if err != nil {
 		return nil, "", err
 	}
@@ -66,7 +66,7 @@ func (s secrets) add(ctx context.Context, c *store.Client, body *gen.SecretCreat
 		}
 	}
 	// The store counts the client's secrets and inserts in one transaction.
-	if err := s.store.CreateSecret(ctx, sec, MaxSecretsPerClient); err != nil {
+	if err := s.store.Secrets().Create(ctx, sec, MaxSecretsPerClient); err != nil {
 		if errors.Is(err, store.ErrLimit) {
 			return gen.SecretWithValue{}, problem.Unprocessable("too_many_secrets",
 				fmt.Sprintf("a client has at most %d secrets; delete one first", MaxSecretsPerClient))
@@ -85,7 +85,7 @@ func (s secrets) add(ctx context.Context, c *store.Client, body *gen.SecretCreat
 // delete revokes a client's secret: it stops working at once on this node (the cached
 // client is dropped) and within the cache TTL on others.
 func (s secrets) delete(ctx context.Context, c *store.Client, secretID string) error {
-	if err := s.store.DeleteSecret(ctx, c.ID, secretID); err != nil {
+	if err := s.store.Secrets().Delete(ctx, c.ID, secretID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return problem.NotFound("secret")
 		}

@@ -14,7 +14,7 @@ import (
 // resolveScopes finds the named scopes in the account's catalogue, in the order given and
 // without repeats; unknown ones are 422 with the field that named them.
 func resolveScopes(ctx context.Context, st *store.Store, aid string, names []string) ([]store.Scope, error) {
-	found, err := st.ScopesByName(ctx, aid, names)
+	found, err := st.Scopes().ByName(ctx, aid, names)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func scopeIDs(scopes []store.Scope) []string {
 
 // serviceAccountOr404 loads a service account by its id (not its client id), or answers 404.
 func serviceAccountOr404(ctx context.Context, st *store.Store, aid, id string) (*store.Client, error) {
-	c, err := st.GetClient(ctx, aid, store.KindServiceAccount, id)
+	c, err := st.Clients().Get(ctx, aid, store.KindServiceAccount, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("service account")
 	}
@@ -64,7 +64,7 @@ func (a *API) ListServiceAccounts(ctx context.Context, req gen.ListServiceAccoun
 	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.ListClients(ctx, req.Aid, store.KindServiceAccount, page(req.Params.Limit, req.Params.StartingAfter))
+	rows, next, err := a.store.Clients().List(ctx, req.Aid, store.KindServiceAccount, page(req.Params.Limit, req.Params.StartingAfter))
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (a *API) CreateServiceAccount(ctx context.Context, req gen.CreateServiceAcc
 	if rl := req.Body.TokenRateLimit; rl != nil {
 		c.RatePerMinute, c.RateBurst = &rl.PerMinute, &rl.Burst
 	}
-	if err := a.store.CreateClient(ctx, c, scopeIDs(scopes)); err != nil {
+	if err := a.store.Clients().Create(ctx, c, scopeIDs(scopes)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, problem.Conflict("a service account with this name already exists")
 		}
@@ -155,7 +155,7 @@ func (a *API) UpdateServiceAccount(ctx context.Context, req gen.UpdateServiceAcc
 		list := scopeIDs(resolved)
 		ids = &list
 	}
-	if err := a.store.UpdateClient(ctx, c, cols, ids); err != nil {
+	if err := a.store.Clients().Update(ctx, c, cols, ids); err != nil {
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			return nil, problem.Conflict("a service account with this name already exists")
@@ -174,7 +174,7 @@ func (a *API) DeleteServiceAccount(ctx context.Context, req gen.DeleteServiceAcc
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.DeleteClient(ctx, req.Aid, store.KindServiceAccount, c.ID); err != nil {
+	if err := a.store.Clients().Delete(ctx, req.Aid, store.KindServiceAccount, c.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("service account")
 		}

@@ -14,7 +14,7 @@ import (
 // signingKeyViews lists the account's live keys from the database, not from the node cache:
 // the admin view is always current, and reading it never evicts what the token path uses.
 func signingKeyViews(ctx context.Context, st *store.Store, aid string, now time.Time) ([]gen.SigningKey, error) {
-	all, err := st.ListSigningKeys(ctx, aid)
+	all, err := st.Keys().List(ctx, aid)
 	if err != nil {
 		return nil, err
 	}

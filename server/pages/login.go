@@ -40,11 +40,11 @@ func (p *Pages) currentSession(ctx context.Context, aid string, ri reqctx.Info) 
 		return nil, nil
 	}
 	now := p.Now()
-	se, err := p.Store.SessionByHash(ctx, aid, p.Keyring.HashSecret("session\x00"+v), now)
+	se, err := p.Store.Sessions().ByHash(ctx, aid, p.Keyring.HashSecret("session\x00"+v), now)
 	if err != nil {
 		return nil, nil
 	}
-	c, err := p.Store.GetCustomer(ctx, aid, se.CustomerID)
+	c, err := p.Store.Customers().Get(ctx, aid, se.CustomerID)
 	if err != nil || c.Status != store.CustomerActive {
 		return nil, nil
 	}
@@ -55,7 +55,7 @@ func (p *Pages) currentSession(ctx context.Context, aid string, ri reqctx.Info) 
 	}
 	sessionIdle := time.Duration(account.Effective(acct).SessionIdleLifetime) * time.Second
 	if idle := min(now.Add(sessionIdle).UnixMilli(), se.UntilMS); idle-se.IdleUntilMS > time.Minute.Milliseconds() {
-		_ = p.Store.TouchSession(ctx, se.ID, idle)
+		_ = p.Store.Sessions().Touch(ctx, se.ID, idle)
 	}
 	return se, c
 }
@@ -77,7 +77,7 @@ func (p *Pages) issueAuthCode(ctx context.Context, acct *store.Account, ar *auth
 		Audience: ar.Audience, Nonce: ar.Nonce, CodeChallenge: ar.Challenge, AuthTimeMS: se.AuthTimeMS,
 		ExpiresMS: now.Add(codeTTL).UnixMilli(),
 	}
-	if err := p.Store.CreateAuthCode(ctx, code); err != nil {
+	if err := p.Store.AuthCodes().Create(ctx, code); err != nil {
 		return "", err
 	}
 	v := url.Values{"code": {value}}
@@ -140,7 +140,7 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 	sessionAbsolute := time.Duration(set.SessionAbsoluteLifetime) * time.Second
 	se := &store.Session{ID: keys.NewID(), AID: acct.AID, Hash: p.Keyring.HashSecret("session\x00" + value), CustomerID: c.ID,
 		AuthTimeMS: now.UnixMilli(), IdleUntilMS: now.Add(sessionIdle).UnixMilli(), UntilMS: now.Add(sessionAbsolute).UnixMilli()}
-	if err := p.Store.CreateSession(ctx, se); err != nil {
+	if err := p.Store.Sessions().Create(ctx, se); err != nil {
 		return nil, err
 	}
 	loc, err := p.issueAuthCode(ctx, acct, &ar, c, se)

@@ -43,7 +43,7 @@ func (p *Pages) Logout(ctx context.Context, req gen.LogoutRequestObject) (gen.Lo
 	}
 	ri := reqctx.InfoFrom(ctx)
 	if se, _ := p.currentSession(ctx, acct.AID, ri); se != nil {
-		if err := p.Store.DeleteSession(ctx, se.ID); err != nil {
+		if err := p.Store.Sessions().Delete(ctx, se.ID); err != nil {
 			return nil, err
 		}
 	}

@@ -132,7 +132,7 @@ func (p *Pages) SubmitResetPassword(ctx context.Context, req gen.SubmitResetPass
 		}
 		return again(status, msg)
 	}
-	if err := p.Store.SetPassword(ctx, c, hash, true, p.Now()); err != nil {
+	if err := p.Store.Customers().SetPassword(ctx, c, hash, true, p.Now()); err != nil {
 		return nil, err
 	}
 	done := page.Data{Title: "Password set", Account: account.Effective(acct).EmailSenderName, Message: "Your password is set. You can sign in now."}

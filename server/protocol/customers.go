@@ -116,7 +116,7 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.Store.GetCustomer(ctx, req.Aid, req.CustomerID)
+	c, err := e.Store.Customers().Get(ctx, req.Aid, req.CustomerID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.NotFound("customer")
 	}
@@ -130,7 +130,7 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 		}
 		switch {
 		case u.Has(scopeSetPassword):
-			revoked, err := e.Store.AccessTokenRevoked(ctx, u.JTI)
+			revoked, err := e.Store.Tokens().AccessRevoked(ctx, u.JTI)
 			if err != nil {
 				return nil, err
 			}
@@ -158,7 +158,7 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 	if err != nil {
 		return nil, problem.Password(err, "password")
 	}
-	if err := e.Store.SetPassword(ctx, c, hash, viaCode, e.Now()); err != nil {
+	if err := e.Store.Customers().SetPassword(ctx, c, hash, viaCode, e.Now()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.NotFound("customer")
 		}
@@ -166,7 +166,7 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 	}
 	if u := reqctx.UserFrom(ctx); viaCode && u != nil {
 		// The reset token is single-use.
-		if err := e.Store.RevokeAccessToken(ctx, acct.AID, u.JTI, u.Exp); err != nil {
+		if err := e.Store.Tokens().RevokeAccess(ctx, acct.AID, u.JTI, u.Exp); err != nil {
 			return nil, err
 		}
 	}

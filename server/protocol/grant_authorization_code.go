@@ -28,7 +28,7 @@ func (authorizationCode) auth() clientAuth { return anyClientAuth }
 
 func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
 	acct, tr, ac, set := in.acct, in.tr, in.client, in.set
-	code, err := e.Store.AuthCodeByHash(ctx, acct.AID, e.Keyring.HashSecret("code\x00"+tr.Code))
+	code, err := e.Store.AuthCodes().ByHash(ctx, acct.AID, e.Keyring.HashSecret("code\x00"+tr.Code))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, oauth2.InvalidGrant("the authorization code is not valid")
 	}
@@ -51,23 +51,23 @@ func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput)
 	} else if tr.CodeVerifier != "" {
 		return nil, oauth2.InvalidGrant("a code_verifier was sent, but the authorization request had no code_challenge")
 	}
-	used, err := e.Store.UseAuthCode(ctx, code.ID, now)
+	used, err := e.Store.AuthCodes().Use(ctx, code.ID, now)
 	if err != nil {
 		return nil, err
 	}
 	if !used {
 		if code.FamilyID != "" {
-			_, _ = e.Store.RevokeFamily(ctx, code.FamilyID, now)
+			_, _ = e.Store.Tokens().RevokeFamily(ctx, code.FamilyID, now)
 		}
 		if code.AccessJTI != "" {
-			_ = e.Store.RevokeAccessToken(ctx, acct.AID, code.AccessJTI, time.UnixMilli(code.AccessExpMS))
+			_ = e.Store.Tokens().RevokeAccess(ctx, acct.AID, code.AccessJTI, time.UnixMilli(code.AccessExpMS))
 		}
 		return nil, oauth2.InvalidGrant("the authorization code was used already; the tokens it issued are revoked")
 	}
 	if now.UnixMilli() >= code.ExpiresMS {
 		return nil, oauth2.InvalidGrant("the authorization code has expired")
 	}
-	c, err := e.Store.GetCustomer(ctx, acct.AID, code.CustomerID)
+	c, err := e.Store.Customers().Get(ctx, acct.AID, code.CustomerID)
 	if err != nil || c.Status != store.CustomerActive {
 		return nil, oauth2.InvalidGrant("the user can no longer sign in")
 	}
@@ -94,7 +94,7 @@ func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput)
 			return nil, err
 		}
 	}
-	if err := e.Store.RecordCodeTokens(ctx, code.ID, familyID, tok.JTI, tok.Exp); err != nil {
+	if err := e.Store.AuthCodes().RecordTokens(ctx, code.ID, familyID, tok.JTI, tok.Exp); err != nil {
 		return nil, err
 	}
 	return res, nil

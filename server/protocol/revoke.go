@@ -30,7 +30,7 @@ func (e *Endpoints) revoke(ctx context.Context, acct *store.Account, r *oauth2.R
 	if err != nil || c.AID != acct.AID || c.ClientID != ac.ClientID || c.JTI == "" {
 		return nil
 	}
-	return e.Store.RevokeAccessToken(ctx, acct.AID, c.JTI, c.Exp)
+	return e.Store.Tokens().RevokeAccess(ctx, acct.AID, c.JTI, c.Exp)
 }
 
 // RevokeToken implements POST .../auth/revoke (RFC 7009).
@@ -104,7 +104,7 @@ func (e *Endpoints) introspect(ctx context.Context, acct *store.Account, value s
 	if c.AID != acct.AID {
 		return inactive, nil
 	}
-	if revoked, err := e.Store.AccessTokenRevoked(ctx, c.JTI); err != nil || revoked {
+	if revoked, err := e.Store.Tokens().AccessRevoked(ctx, c.JTI); err != nil || revoked {
 		return inactive, err
 	}
 	if !c.IsClient() {
@@ -120,7 +120,7 @@ func (e *Endpoints) introspect(ctx context.Context, acct *store.Account, value s
 }
 
 func (e *Endpoints) customerActive(ctx context.Context, aid, id string) (bool, error) {
-	c, err := e.Store.GetCustomer(ctx, aid, id)
+	c, err := e.Store.Customers().Get(ctx, aid, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

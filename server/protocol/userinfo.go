@@ -57,13 +57,13 @@ func (e *Endpoints) userInfo(ctx context.Context, aid, bodyToken string) (*gen.U
 		return nil, oauth2.ErrInsufficientScope.WithDescription("the token lacks the scope openid").
 			WithHeader("WWW-Authenticate", `Bearer realm="twinid", error="insufficient_scope", scope="openid"`)
 	}
-	if revoked, err := e.Store.AccessTokenRevoked(ctx, c.JTI); err != nil || revoked {
+	if revoked, err := e.Store.Tokens().AccessRevoked(ctx, c.JTI); err != nil || revoked {
 		if err != nil {
 			return nil, err
 		}
 		return nil, bad("the access token was revoked")
 	}
-	cu, err := e.Store.GetCustomer(ctx, aid, c.Sub)
+	cu, err := e.Store.Customers().Get(ctx, aid, c.Sub)
 	if err != nil || cu.Status != store.CustomerActive {
 		return nil, bad("the user can no longer sign in")
 	}

@@ -43,7 +43,7 @@ func (t *Tokens) NewFamily(ctx context.Context, acct *store.Account, set store.A
 		CustomerID: f.CustomerID, Audience: f.Audience, Scopes: strings.Join(f.Scopes, " "), CreatedMS: now.UnixMilli(),
 		IdleUntilMS: min(now.Add(time.Duration(set.RefreshIdleLifetime)*time.Second).UnixMilli(), until.UnixMilli()), UntilMS: until.UnixMilli(),
 	}
-	if err := t.store.CreateRefreshToken(ctx, row); err != nil {
+	if err := t.store.Tokens().CreateRefresh(ctx, row); err != nil {
 		return "", "", err
 	}
 	return value, row.FamilyID, nil
@@ -87,7 +87,7 @@ type Rotated struct {
 // successor, and a later reuse revokes the whole family (RFC 9700 §4.14.2). Refusals are
 // the ErrRefresh errors.
 func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.AccountSettings, value, clientID string) (*Rotated, error) {
-	old, status, customerScopes, err := t.store.RefreshTokenCustomer(ctx, acct.AID, t.keyring.HashSecret(value))
+	old, status, customerScopes, err := t.store.Tokens().RefreshWithCustomer(ctx, acct.AID, t.keyring.HashSecret(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrRefreshInvalid
 	}
@@ -102,7 +102,7 @@ func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.Acco
 		return nil, ErrRefreshExpired
 	}
 	if status != store.CustomerActive {
-		_, _ = t.store.RevokeFamily(ctx, old.FamilyID, now)
+		_, _ = t.store.Tokens().RevokeFamily(ctx, old.FamilyID, now)
 		return nil, ErrRefreshCustomer
 	}
 	nextValue := t.successorOf(value)
@@ -111,19 +111,19 @@ func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.Acco
 		CustomerID: old.CustomerID, Audience: old.Audience, Scopes: old.Scopes, CreatedMS: now.UnixMilli(),
 		IdleUntilMS: min(now.Add(time.Duration(set.RefreshIdleLifetime)*time.Second).UnixMilli(), old.UntilMS), UntilMS: old.UntilMS,
 	}
-	err = t.store.RotateRefreshToken(ctx, old, next, now)
+	err = t.store.Tokens().Rotate(ctx, old, next, now)
 	switch {
 	case errors.Is(err, store.ErrRevoked):
 		return nil, ErrRefreshExpired
 	case errors.Is(err, store.ErrRotated):
 		grace := time.Duration(*set.RefreshReuseGrace) * time.Second
 		if now.Sub(time.UnixMilli(old.RotatedMS)) > grace {
-			n, _ := t.store.RevokeFamily(ctx, old.FamilyID, now)
+			n, _ := t.store.Tokens().RevokeFamily(ctx, old.FamilyID, now)
 			t.metrics.RefreshReuse.Inc()
 			t.log.Warn("refresh token reuse: family revoked", "aid", acct.AID, "client_id", old.ClientID, "revoked", n)
 			return nil, ErrRefreshReused
 		}
-		succ, err := t.store.RefreshTokenByHash(ctx, acct.AID, next.Hash)
+		succ, err := t.store.Tokens().RefreshByHash(ctx, acct.AID, next.Hash)
 		if err != nil || succ.RevokedMS != 0 {
 			return nil, ErrRefreshExpired
 		}
@@ -136,7 +136,7 @@ func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.Acco
 // RevokeRefresh revokes the family of a refresh token of clientID; another client's token,
 // or an unknown one, is left alone (RFC 7009 §2.2).
 func (t *Tokens) RevokeRefresh(ctx context.Context, aid, value, clientID string) error {
-	rt, err := t.store.RefreshTokenByHash(ctx, aid, t.keyring.HashSecret(value))
+	rt, err := t.store.Tokens().RefreshByHash(ctx, aid, t.keyring.HashSecret(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -144,7 +144,7 @@ func (t *Tokens) RevokeRefresh(ctx context.Context, aid, value, clientID string)
 		return err
 	}
 	if rt.ClientID == clientID {
-		_, err = t.store.RevokeFamily(ctx, rt.FamilyID, t.now())
+		_, err = t.store.Tokens().RevokeFamily(ctx, rt.FamilyID, t.now())
 	}
 	return err
 }
@@ -152,5 +152,5 @@ func (t *Tokens) RevokeRefresh(ctx context.Context, aid, value, clientID string)
 // Refresh returns the stored row of a refresh token; errors.Is(err, store.ErrNotFound) when
 // unknown.
 func (t *Tokens) Refresh(ctx context.Context, aid, value string) (*store.RefreshToken, error) {
-	return t.store.RefreshTokenByHash(ctx, aid, t.keyring.HashSecret(value))
+	return t.store.Tokens().RefreshByHash(ctx, aid, t.keyring.HashSecret(value))
 }

@@ -329,7 +329,7 @@ func (u *Login) verifyIDToken(ctx context.Context, meta *providerMeta, clientID,
 // it (several matches are an error); else a new customer is created.
 func (u *Login) link(ctx context.Context, acct *store.Account, g *store.Grant, authority string, claims map[string]any) (*store.Customer, error) {
 	sub := claims["sub"].(string)
-	c, err := u.Store.IdentityCustomer(ctx, acct.AID, authority, sub)
+	c, err := u.Store.Customers().ByIdentity(ctx, acct.AID, authority, sub)
 	if err == nil {
 		if c.Status != store.CustomerActive {
 			return nil, oauth2.InvalidGrant("the customer can no longer sign in")
@@ -351,7 +351,7 @@ func (u *Login) link(ctx context.Context, acct *store.Account, g *store.Grant, a
 		if !allowed || !verified {
 			return nil
 		}
-		c, err := u.Store.FindCustomer(ctx, acct.AID, typ, emailNorm, phone)
+		c, err := u.Store.Customers().Find(ctx, acct.AID, typ, emailNorm, phone)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -375,7 +375,7 @@ func (u *Login) link(ctx context.Context, acct *store.Account, g *store.Grant, a
 				return nil, oauth2.InvalidGrant("the matching customer can no longer sign in")
 			}
 			x.CustomerID = c.ID
-			if err := u.Store.LinkIdentity(ctx, x, nil); err != nil && !errors.Is(err, store.ErrConflict) {
+			if err := u.Store.Customers().LinkIdentity(ctx, x, nil); err != nil && !errors.Is(err, store.ErrConflict) {
 				return nil, err
 			}
 			return &c, nil
@@ -392,22 +392,22 @@ func (u *Login) link(ctx context.Context, acct *store.Account, g *store.Grant, a
 	// Identifiers are taken over only when free: an unverified or unmatched email never
 	// lands on (or collides with) another customer.
 	if emailOK {
-		if _, err := u.Store.FindCustomer(ctx, acct.AID, typ, emailKey, ""); errors.Is(err, store.ErrNotFound) {
+		if _, err := u.Store.Customers().Find(ctx, acct.AID, typ, emailKey, ""); errors.Is(err, store.ErrNotFound) {
 			display, key, _ := login.NormEmail(email)
 			nc.Email, nc.EmailNorm = &display, &key
 			nc.EmailVerified = claims["email_verified"] == true
 		}
 	}
 	if phoneOK {
-		if _, err := u.Store.FindCustomer(ctx, acct.AID, typ, "", phoneE164); errors.Is(err, store.ErrNotFound) {
+		if _, err := u.Store.Customers().Find(ctx, acct.AID, typ, "", phoneE164); errors.Is(err, store.ErrNotFound) {
 			nc.PhoneNumber = &phoneE164
 		}
 	}
 	x.CustomerID = nc.ID
-	if err := u.Store.LinkIdentity(ctx, x, nc); err != nil {
+	if err := u.Store.Customers().LinkIdentity(ctx, x, nc); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			// A parallel login of the same identity created it first.
-			return u.Store.IdentityCustomer(ctx, acct.AID, authority, sub)
+			return u.Store.Customers().ByIdentity(ctx, acct.AID, authority, sub)
 		}
 		return nil, err
 	}

@@ -25,9 +25,9 @@ func testAccounts(t *testing.T, open opener) {
 			}
 			scopes := []store.Scope{*scope("acct", "sc1", "read"), *scope("acct", "sc2", "write")}
 			scopes[0].Builtin = true
-			must(t, st.CreateAccount(ctx, a, scopes, signingKey("acct", "k1", when(1))), "CreateAccount")
+			must(t, st.Accounts().Create(ctx, a, scopes, signingKey("acct", "k1", when(1))), "CreateAccount")
 
-			got, err := st.GetAccount(ctx, "acct")
+			got, err := st.Accounts().Get(ctx, "acct")
 			must(t, err, "GetAccount")
 			if got.AID != "acct" || got.Name != a.Name {
 				t.Errorf("account read back as %q %q, want %q %q", got.AID, got.Name, "acct", a.Name)
@@ -39,12 +39,12 @@ func testAccounts(t *testing.T, open opener) {
 			if !got.CreatedAt.Equal(a.CreatedAt) || !got.UpdatedAt.Equal(a.UpdatedAt) {
 				t.Errorf("times read back as %v/%v, want %v/%v", got.CreatedAt, got.UpdatedAt, a.CreatedAt, a.UpdatedAt)
 			}
-			sc, err := st.GetScope(ctx, "acct", "sc1")
+			sc, err := st.Scopes().Get(ctx, "acct", "sc1")
 			must(t, err, "built-in scope created with the account")
 			if !sc.Builtin || sc.Scope != "read" {
 				t.Errorf("built-in scope read back as %+v", sc)
 			}
-			keys, err := st.ListSigningKeys(ctx, "acct")
+			keys, err := st.Keys().List(ctx, "acct")
 			must(t, err, "ListSigningKeys")
 			if len(keys) != 1 || keys[0].KID != "k1" {
 				t.Errorf("keys created with the account: %+v", keys)
@@ -54,8 +54,8 @@ func testAccounts(t *testing.T, open opener) {
 			mkAccount(t, st, "acct")
 			dup := account("acct")
 			dup.Name = "other"
-			wantErr(t, st.CreateAccount(t.Context(), dup, nil), store.ErrConflict, "second account with the same aid")
-			got, err := st.GetAccount(t.Context(), "acct")
+			wantErr(t, st.Accounts().Create(t.Context(), dup, nil), store.ErrConflict, "second account with the same aid")
+			got, err := st.Accounts().Get(t.Context(), "acct")
 			must(t, err, "GetAccount")
 			if got.Name != "Account acct" {
 				t.Errorf("the first account was overwritten: name %q", got.Name)
@@ -65,15 +65,15 @@ func testAccounts(t *testing.T, open opener) {
 			ctx := t.Context()
 			// The second scope repeats the first's scope string: nothing of the account may stay.
 			scopes := []store.Scope{*scope("acct", "sc1", "read"), *scope("acct", "sc2", "read")}
-			err := st.CreateAccount(ctx, account("acct"), scopes, signingKey("acct", "k1", when(1)))
+			err := st.Accounts().Create(ctx, account("acct"), scopes, signingKey("acct", "k1", when(1)))
 			wantErr(t, err, store.ErrConflict, "CreateAccount with a duplicate scope")
-			wantErr(t, getErr(st.GetAccount(ctx, "acct")), store.ErrNotFound, "account after a failed create")
-			wantErr(t, getErr(st.GetScope(ctx, "acct", "sc1")), store.ErrNotFound, "scope after a failed create")
+			wantErr(t, getErr(st.Accounts().Get(ctx, "acct")), store.ErrNotFound, "account after a failed create")
+			wantErr(t, getErr(st.Scopes().Get(ctx, "acct", "sc1")), store.ErrNotFound, "scope after a failed create")
 			// The key's kid is free again: a retry with the same kid must work.
-			must(t, st.CreateAccount(ctx, account("acct"), nil, signingKey("acct", "k1", when(1))), "retry")
+			must(t, st.Accounts().Create(ctx, account("acct"), nil, signingKey("acct", "k1", when(1))), "retry")
 		}},
 		{"GetMissing", func(t *testing.T, st *store.Store) {
-			wantErr(t, getErr(st.GetAccount(t.Context(), "none")), store.ErrNotFound, "GetAccount of a missing account")
+			wantErr(t, getErr(st.Accounts().Get(t.Context(), "none")), store.ErrNotFound, "GetAccount of a missing account")
 		}},
 		{"Update", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -83,9 +83,9 @@ func testAccounts(t *testing.T, open opener) {
 			a.Settings = store.AccountSettings{SigningAlg: "ES256", LoginMaxFailures: 3}
 			a.CreatedAt = when(-100) // not a mutable field
 			before := time.Now()
-			must(t, st.UpdateAccount(ctx, a), "UpdateAccount")
+			must(t, st.Accounts().Update(ctx, a), "UpdateAccount")
 			after := time.Now()
-			got, err := st.GetAccount(ctx, "acct")
+			got, err := st.Accounts().Get(ctx, "acct")
 			must(t, err, "GetAccount")
 			if got.Name != "Renamed" || !reflect.DeepEqual(got.Settings, a.Settings) {
 				t.Errorf("after update: %q %+v, want %q %+v", got.Name, got.Settings, "Renamed", a.Settings)
@@ -96,29 +96,29 @@ func testAccounts(t *testing.T, open opener) {
 			stampedDuring(t, "UpdatedAt after update", got.UpdatedAt, before, after)
 			// Clearing the settings stores the defaults.
 			a.Settings = store.AccountSettings{}
-			must(t, st.UpdateAccount(ctx, a), "UpdateAccount to default settings")
-			got, err = st.GetAccount(ctx, "acct")
+			must(t, st.Accounts().Update(ctx, a), "UpdateAccount to default settings")
+			got, err = st.Accounts().Get(ctx, "acct")
 			must(t, err, "GetAccount")
 			if !reflect.DeepEqual(got.Settings, store.AccountSettings{}) {
 				t.Errorf("settings after clearing: %+v", got.Settings)
 			}
 		}},
 		{"UpdateMissing", func(t *testing.T, st *store.Store) {
-			wantErr(t, st.UpdateAccount(t.Context(), account("none")), store.ErrNotFound, "UpdateAccount of a missing account")
+			wantErr(t, st.Accounts().Update(t.Context(), account("none")), store.ErrNotFound, "UpdateAccount of a missing account")
 		}},
 		{"DeleteCascades", func(t *testing.T, st *store.Store) {
 			populate(t, st, "gone")
 			populate(t, st, "kept")
-			must(t, st.DeleteAccount(t.Context(), "gone"), "DeleteAccount")
+			must(t, st.Accounts().Delete(t.Context(), "gone"), "DeleteAccount")
 			checkPopulated(t, st, "gone", false)
 			checkPopulated(t, st, "kept", true)
 		}},
 		{"DeleteMissing", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
-			wantErr(t, st.DeleteAccount(ctx, "none"), store.ErrNotFound, "DeleteAccount of a missing account")
+			wantErr(t, st.Accounts().Delete(ctx, "none"), store.ErrNotFound, "DeleteAccount of a missing account")
 			mkAccount(t, st, "acct")
-			must(t, st.DeleteAccount(ctx, "acct"), "DeleteAccount")
-			wantErr(t, st.DeleteAccount(ctx, "acct"), store.ErrNotFound, "second DeleteAccount")
+			must(t, st.Accounts().Delete(ctx, "acct"), "DeleteAccount")
+			wantErr(t, st.Accounts().Delete(ctx, "acct"), store.ErrNotFound, "second DeleteAccount")
 		}},
 		{"ListAndAllIDs", func(t *testing.T, st *store.Store) {
 			want := []string{"acct00", "acct01", "acct02", "acct03", "acct04", "acct05", "acct06"}
@@ -126,20 +126,20 @@ func testAccounts(t *testing.T, open opener) {
 				mkAccount(t, st, want[i])
 			}
 			checkPages(t, want, func(a store.Account) string { return a.AID },
-				func(p store.Page) ([]store.Account, string, error) { return st.ListAccounts(t.Context(), p) })
-			ids, err := st.AllAccountIDs(t.Context())
+				func(p store.Page) ([]store.Account, string, error) { return st.Accounts().List(t.Context(), p) })
+			ids, err := st.Accounts().IDs(t.Context())
 			must(t, err, "AllAccountIDs")
 			if !slices.Equal(ids, want) {
 				t.Errorf("AllAccountIDs = %v, want %v", ids, want)
 			}
 		}},
 		{"EmptyList", func(t *testing.T, st *store.Store) {
-			rows, next, err := st.ListAccounts(t.Context(), store.Page{Limit: 10})
+			rows, next, err := st.Accounts().List(t.Context(), store.Page{Limit: 10})
 			must(t, err, "ListAccounts")
 			if len(rows) != 0 || next != "" {
 				t.Errorf("empty store lists %v, cursor %q", rows, next)
 			}
-			ids, err := st.AllAccountIDs(t.Context())
+			ids, err := st.Accounts().IDs(t.Context())
 			must(t, err, "AllAccountIDs")
 			if len(ids) != 0 {
 				t.Errorf("empty store has account ids %v", ids)
@@ -148,17 +148,17 @@ func testAccounts(t *testing.T, open opener) {
 		{"ChildOfMissingAccount", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			// Foreign keys are enforced on every dialect (SQLite needs them switched on).
-			if err := st.CreateScope(ctx, scope("none", "sc1", "read")); err == nil {
+			if err := st.Scopes().Create(ctx, scope("none", "sc1", "read")); err == nil {
 				t.Error("CreateScope in a missing account succeeded")
 			}
-			if err := st.CreateClient(ctx, client("none", store.KindPublic, "c1"), nil); err == nil {
+			if err := st.Clients().Create(ctx, client("none", store.KindPublic, "c1"), nil); err == nil {
 				t.Error("CreateClient in a missing account succeeded")
 			}
-			if err := st.CreateCustomer(ctx, customer("none", "cu1", "ann@example.org", ""), nil); err == nil {
+			if err := st.Customers().Create(ctx, customer("none", "cu1", "ann@example.org", ""), nil); err == nil {
 				t.Error("CreateCustomer in a missing account succeeded")
 			}
-			wantErr(t, getErr(st.GetScope(ctx, "none", "sc1")), store.ErrNotFound, "scope of a missing account")
-			wantErr(t, getErr(st.GetCustomer(ctx, "none", "cu1")), store.ErrNotFound, "customer of a missing account")
+			wantErr(t, getErr(st.Scopes().Get(ctx, "none", "sc1")), store.ErrNotFound, "scope of a missing account")
+			wantErr(t, getErr(st.Customers().Get(ctx, "none", "cu1")), store.ErrNotFound, "customer of a missing account")
 		}},
 	})
 }
@@ -168,20 +168,20 @@ func populate(t *testing.T, st *store.Store, aid string) {
 	t.Helper()
 	ctx := t.Context()
 	mkAccount(t, st, aid)
-	must(t, st.AddSigningKeys(ctx, when(10), signingKey(aid, aid+"-k", when(1))), "AddSigningKeys")
+	must(t, st.Keys().Add(ctx, when(10), signingKey(aid, aid+"-k", when(1))), "AddSigningKeys")
 	mkScope(t, st, aid, aid+"-sc", "read")
 	mkClient(t, st, aid, store.KindServiceAccount, aid+"-cl", aid+"-sc")
-	must(t, st.CreateSecret(ctx, secret(aid+"-cl", aid+"-se"), 5), "CreateSecret")
+	must(t, st.Secrets().Create(ctx, secret(aid+"-cl", aid+"-se"), 5), "CreateSecret")
 	mkClient(t, st, aid, store.KindConfidential, aid+"-app")
 	mkGrant(t, st, aid, aid+"-app", aid+"-gr", "https://api.example.org", store.GrantPassword)
 	mkCustomer(t, st, aid, aid+"-cu", aid+"@example.org", "")
 	mkRefreshToken(t, st, aid, aid+"-cu", aid+"-rt")
-	must(t, st.ReplaceCode(ctx, code(aid, aid+"-cu", aid+"-vc")), "ReplaceCode")
-	must(t, st.CreateSession(ctx, session(aid, aid+"-cu", aid+"-ss")), "CreateSession")
-	must(t, st.CreateAuthCode(ctx, authCode(aid, aid+"-cu", aid+"-ac")), "CreateAuthCode")
-	must(t, st.LinkIdentity(ctx, identity(aid, "sub-"+aid, aid+"-cu"), nil), "LinkIdentity")
-	must(t, st.RevokeAccessToken(ctx, aid, aid+"-jti", clock.Add(time.Hour)), "RevokeAccessToken")
-	if _, err := st.ReserveAttempt(ctx, aid, "k", 1, time.Hour, clock); err != nil {
+	must(t, st.Codes().Replace(ctx, code(aid, aid+"-cu", aid+"-vc")), "ReplaceCode")
+	must(t, st.Sessions().Create(ctx, session(aid, aid+"-cu", aid+"-ss")), "CreateSession")
+	must(t, st.AuthCodes().Create(ctx, authCode(aid, aid+"-cu", aid+"-ac")), "CreateAuthCode")
+	must(t, st.Customers().LinkIdentity(ctx, identity(aid, "sub-"+aid, aid+"-cu"), nil), "LinkIdentity")
+	must(t, st.Tokens().RevokeAccess(ctx, aid, aid+"-jti", clock.Add(time.Hour)), "RevokeAccessToken")
+	if _, err := st.Throttle().Reserve(ctx, aid, "k", 1, time.Hour, clock); err != nil {
 		t.Fatalf("ReserveAttempt: %v", err)
 	}
 }
@@ -191,17 +191,17 @@ func checkPopulated(t *testing.T, st *store.Store, aid string, present bool) {
 	t.Helper()
 	ctx := t.Context()
 	lookups := map[string]error{
-		"account":           getErr(st.GetAccount(ctx, aid)),
-		"scope":             getErr(st.GetScope(ctx, aid, aid+"-sc")),
-		"service account":   getErr(st.GetClient(ctx, aid, store.KindServiceAccount, aid+"-cl")),
-		"app client":        getErr(st.GetAppClient(ctx, aid, "cid-"+aid+"-app")),
-		"grant":             getErr(st.GetGrant(ctx, aid, aid+"-gr")),
-		"customer":          getErr(st.GetCustomer(ctx, aid, aid+"-cu")),
-		"refresh token":     getErr(st.RefreshTokenByHash(ctx, aid, []byte("rt:"+aid+"-rt"))),
-		"verification code": getErr(st.CodeByHash(ctx, aid, []byte("code:"+aid+"-vc"))),
-		"session":           getErr(st.SessionByHash(ctx, aid, []byte("session:"+aid+"-ss"), clock)),
-		"auth code":         getErr(st.AuthCodeByHash(ctx, aid, []byte("authcode:"+aid+"-ac"))),
-		"identity":          getErr(st.IdentityCustomer(ctx, aid, "https://idp.example.org", "sub-"+aid)),
+		"account":           getErr(st.Accounts().Get(ctx, aid)),
+		"scope":             getErr(st.Scopes().Get(ctx, aid, aid+"-sc")),
+		"service account":   getErr(st.Clients().Get(ctx, aid, store.KindServiceAccount, aid+"-cl")),
+		"app client":        getErr(st.Clients().App(ctx, aid, "cid-"+aid+"-app")),
+		"grant":             getErr(st.Grants().Get(ctx, aid, aid+"-gr")),
+		"customer":          getErr(st.Customers().Get(ctx, aid, aid+"-cu")),
+		"refresh token":     getErr(st.Tokens().RefreshByHash(ctx, aid, []byte("rt:"+aid+"-rt"))),
+		"verification code": getErr(st.Codes().ByHash(ctx, aid, []byte("code:"+aid+"-vc"))),
+		"session":           getErr(st.Sessions().ByHash(ctx, aid, []byte("session:"+aid+"-ss"), clock)),
+		"auth code":         getErr(st.AuthCodes().ByHash(ctx, aid, []byte("authcode:"+aid+"-ac"))),
+		"identity":          getErr(st.Customers().ByIdentity(ctx, aid, "https://idp.example.org", "sub-"+aid)),
 	}
 	for what, err := range lookups {
 		if present && err != nil {
@@ -211,11 +211,11 @@ func checkPopulated(t *testing.T, st *store.Store, aid string, present bool) {
 			t.Errorf("%s of %s: got %v, want %v", what, aid, err, store.ErrNotFound)
 		}
 	}
-	secs, err := st.ClientSecrets(ctx, aid+"-cl")
+	secs, err := st.Secrets().Of(ctx, aid+"-cl")
 	must(t, err, "ClientSecrets")
-	keys, err := st.ListSigningKeys(ctx, aid)
+	keys, err := st.Keys().List(ctx, aid)
 	must(t, err, "ListSigningKeys")
-	revoked, err := st.AccessTokenRevoked(ctx, aid+"-jti")
+	revoked, err := st.Tokens().AccessRevoked(ctx, aid+"-jti")
 	must(t, err, "AccessTokenRevoked")
 	counters := rows(t, st, "login_throttle", "aid = ?", aid)
 	n := 0

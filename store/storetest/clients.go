@@ -26,11 +26,11 @@ func testClients(t *testing.T, open opener) {
 			c.PostLogoutRedirectURIs = []string{"https://app.example.org/bye"}
 			c.RatePerMinute, c.RateBurst = &rate, &burst
 			// Scopes come back in the order they were assigned, not in id order.
-			must(t, st.CreateClient(ctx, c, []string{"sc3", "sc1", "sc2"}), "CreateClient")
+			must(t, st.Clients().Create(ctx, c, []string{"sc3", "sc1", "sc2"}), "CreateClient")
 
-			byID, err := st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+			byID, err := st.Clients().Get(ctx, "acct", store.KindConfidential, "c1")
 			must(t, err, "GetClient")
-			byClientID, err := st.GetClientByClientID(ctx, "acct", c.ClientID)
+			byClientID, err := st.Clients().ByClientID(ctx, "acct", c.ClientID)
 			must(t, err, "GetClientByClientID")
 			for name, got := range map[string]*store.Client{"GetClient": byID, "GetClientByClientID": byClientID} {
 				checkClient(t, name, got, c, []string{"sc3", "sc1", "sc2"})
@@ -41,7 +41,7 @@ func testClients(t *testing.T, open opener) {
 
 			// Nil rate limits stay nil, and a client may hold no scope.
 			mkClient(t, st, "acct", store.KindServiceAccount, "c2")
-			got, err := st.GetClient(ctx, "acct", store.KindServiceAccount, "c2")
+			got, err := st.Clients().Get(ctx, "acct", store.KindServiceAccount, "c2")
 			must(t, err, "GetClient c2")
 			if got.RatePerMinute != nil || got.RateBurst != nil || len(got.Scopes) != 0 {
 				t.Errorf("client without limits or scopes read back with %v %v %v", got.RatePerMinute, got.RateBurst, got.Scopes)
@@ -53,11 +53,11 @@ func testClients(t *testing.T, open opener) {
 			mkAccount(t, st, "b")
 			c := mkClient(t, st, "a", store.KindServiceAccount, "c1")
 			for name, err := range map[string]error{
-				"missing id":                 getErr(st.GetClient(ctx, "a", store.KindServiceAccount, "none")),
-				"wrong kind":                 getErr(st.GetClient(ctx, "a", store.KindPublic, "c1")),
-				"other account":              getErr(st.GetClient(ctx, "b", store.KindServiceAccount, "c1")),
-				"missing client_id":          getErr(st.GetClientByClientID(ctx, "a", "none")),
-				"client_id of other account": getErr(st.GetClientByClientID(ctx, "b", c.ClientID)),
+				"missing id":                 getErr(st.Clients().Get(ctx, "a", store.KindServiceAccount, "none")),
+				"wrong kind":                 getErr(st.Clients().Get(ctx, "a", store.KindPublic, "c1")),
+				"other account":              getErr(st.Clients().Get(ctx, "b", store.KindServiceAccount, "c1")),
+				"missing client_id":          getErr(st.Clients().ByClientID(ctx, "a", "none")),
+				"client_id of other account": getErr(st.Clients().ByClientID(ctx, "b", c.ClientID)),
 			} {
 				wantErr(t, err, store.ErrNotFound, name)
 			}
@@ -86,7 +86,7 @@ func testClients(t *testing.T, open opener) {
 				{"same name, other kind", nameOtherKind, nil},
 				{"same client_id and name in another account", clientIDOtherAccount, nil},
 			} {
-				err := st.CreateClient(t.Context(), tc.c, nil)
+				err := st.Clients().Create(t.Context(), tc.c, nil)
 				if tc.want == nil && err != nil {
 					t.Errorf("%s: %v", tc.name, err)
 				}
@@ -99,13 +99,13 @@ func testClients(t *testing.T, open opener) {
 			ctx := t.Context()
 			mkAccount(t, st, "acct")
 			mkScope(t, st, "acct", "sc1", "read")
-			wantErr(t, st.CreateClient(ctx, client("acct", store.KindPublic, "c1"), []string{"sc1", "sc1"}),
+			wantErr(t, st.Clients().Create(ctx, client("acct", store.KindPublic, "c1"), []string{"sc1", "sc1"}),
 				store.ErrConflict, "CreateClient with a scope twice")
-			wantErr(t, getErr(st.GetClient(ctx, "acct", store.KindPublic, "c1")), store.ErrNotFound, "client after a failed create")
-			if err := st.CreateClient(ctx, client("acct", store.KindPublic, "c2"), []string{"sc1", "none"}); err == nil {
+			wantErr(t, getErr(st.Clients().Get(ctx, "acct", store.KindPublic, "c1")), store.ErrNotFound, "client after a failed create")
+			if err := st.Clients().Create(ctx, client("acct", store.KindPublic, "c2"), []string{"sc1", "none"}); err == nil {
 				t.Error("CreateClient with a missing scope succeeded")
 			}
-			wantErr(t, getErr(st.GetClient(ctx, "acct", store.KindPublic, "c2")), store.ErrNotFound, "client after a failed create")
+			wantErr(t, getErr(st.Clients().Get(ctx, "acct", store.KindPublic, "c2")), store.ErrNotFound, "client after a failed create")
 		}},
 		{"Update", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -119,9 +119,9 @@ func testClients(t *testing.T, open opener) {
 			up.RedirectURIs = []string{"https://new.example.org/cb"}
 			up.RatePerMinute = &rate
 			before := time.Now()
-			must(t, st.UpdateClient(ctx, &up, []string{"name", "redirect_uris", "rate_per_minute"}, nil), "UpdateClient")
+			must(t, st.Clients().Update(ctx, &up, []string{"name", "redirect_uris", "rate_per_minute"}, nil), "UpdateClient")
 			after := time.Now()
-			got, err := st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+			got, err := st.Clients().Get(ctx, "acct", store.KindConfidential, "c1")
 			must(t, err, "GetClient")
 			if got.Name != "renamed" || !slices.Equal(got.RedirectURIs, up.RedirectURIs) || got.RatePerMinute == nil || *got.RatePerMinute != 30 {
 				t.Errorf("named columns after update: %q %v %v", got.Name, got.RedirectURIs, got.RatePerMinute)
@@ -138,8 +138,8 @@ func testClients(t *testing.T, open opener) {
 			}
 
 			for _, want := range [][]string{{"sc2", "sc1"}, {}} {
-				must(t, st.UpdateClient(ctx, &up, nil, &want), fmt.Sprintf("UpdateClient scopes %v", want))
-				got, err := st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+				must(t, st.Clients().Update(ctx, &up, nil, &want), fmt.Sprintf("UpdateClient scopes %v", want))
+				got, err := st.Clients().Get(ctx, "acct", store.KindConfidential, "c1")
 				must(t, err, "GetClient")
 				if ids := scopeIDs(got.Scopes); !slices.Equal(ids, want) {
 					t.Errorf("scopes after replacing them with %v: %v", want, ids)
@@ -148,8 +148,8 @@ func testClients(t *testing.T, open opener) {
 
 			// A nil pointer column clears the value.
 			up.RatePerMinute = nil
-			must(t, st.UpdateClient(ctx, &up, []string{"rate_per_minute"}, nil), "UpdateClient clearing the rate")
-			got, err = st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+			must(t, st.Clients().Update(ctx, &up, []string{"rate_per_minute"}, nil), "UpdateClient clearing the rate")
+			got, err = st.Clients().Get(ctx, "acct", store.KindConfidential, "c1")
 			must(t, err, "GetClient")
 			if got.RatePerMinute != nil {
 				t.Errorf("rate after clearing: %v", *got.RatePerMinute)
@@ -163,12 +163,12 @@ func testClients(t *testing.T, open opener) {
 			other := mkClient(t, st, "acct", store.KindPublic, "c2")
 			up := *other
 			up.Name = "client c1"
-			wantErr(t, st.UpdateClient(ctx, &up, []string{"name"}, nil), store.ErrConflict, "rename to a taken name")
+			wantErr(t, st.Clients().Update(ctx, &up, []string{"name"}, nil), store.ErrConflict, "rename to a taken name")
 			up.Name = "fresh"
-			if err := st.UpdateClient(ctx, &up, []string{"name"}, &[]string{"none"}); err == nil {
+			if err := st.Clients().Update(ctx, &up, []string{"name"}, &[]string{"none"}); err == nil {
 				t.Error("UpdateClient with a missing scope succeeded")
 			}
-			got, err := st.GetClient(ctx, "acct", store.KindPublic, "c2")
+			got, err := st.Clients().Get(ctx, "acct", store.KindPublic, "c2")
 			must(t, err, "GetClient")
 			if got.Name != other.Name {
 				t.Errorf("failed updates left name %q, want %q", got.Name, other.Name)
@@ -179,11 +179,11 @@ func testClients(t *testing.T, open opener) {
 			mkAccount(t, st, "a")
 			mkAccount(t, st, "b")
 			mkClient(t, st, "a", store.KindPublic, "c1")
-			wantErr(t, st.UpdateClient(ctx, client("a", store.KindPublic, "none"), []string{"name"}, nil), store.ErrNotFound, "missing client")
+			wantErr(t, st.Clients().Update(ctx, client("a", store.KindPublic, "none"), []string{"name"}, nil), store.ErrNotFound, "missing client")
 			hijack := client("b", store.KindPublic, "c1")
 			hijack.Name = "hijacked"
-			wantErr(t, st.UpdateClient(ctx, hijack, []string{"name"}, &[]string{}), store.ErrNotFound, "a's client through b")
-			got, err := st.GetClient(ctx, "a", store.KindPublic, "c1")
+			wantErr(t, st.Clients().Update(ctx, hijack, []string{"name"}, &[]string{}), store.ErrNotFound, "a's client through b")
+			got, err := st.Clients().Get(ctx, "a", store.KindPublic, "c1")
 			must(t, err, "GetClient")
 			if got.Name == "hijacked" {
 				t.Error("b renamed a's client")
@@ -195,22 +195,22 @@ func testClients(t *testing.T, open opener) {
 			mkAccount(t, st, "b")
 			mkScope(t, st, "a", "sc1", "read")
 			mkClient(t, st, "a", store.KindConfidential, "c1", "sc1")
-			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			must(t, st.Secrets().Create(ctx, secret("c1", "s1"), 5), "CreateSecret")
 			mkGrant(t, st, "a", "c1", "g1", "https://api.example.org", store.GrantClientCredentials)
-			wantErr(t, st.DeleteClient(ctx, "a", store.KindPublic, "c1"), store.ErrNotFound, "delete with the wrong kind")
-			wantErr(t, st.DeleteClient(ctx, "b", store.KindConfidential, "c1"), store.ErrNotFound, "delete of a's client through b")
-			must(t, getErr(st.GetClient(ctx, "a", store.KindConfidential, "c1")), "client after refused deletes")
+			wantErr(t, st.Clients().Delete(ctx, "a", store.KindPublic, "c1"), store.ErrNotFound, "delete with the wrong kind")
+			wantErr(t, st.Clients().Delete(ctx, "b", store.KindConfidential, "c1"), store.ErrNotFound, "delete of a's client through b")
+			must(t, getErr(st.Clients().Get(ctx, "a", store.KindConfidential, "c1")), "client after refused deletes")
 
-			must(t, st.DeleteClient(ctx, "a", store.KindConfidential, "c1"), "DeleteClient")
-			wantErr(t, getErr(st.GetClient(ctx, "a", store.KindConfidential, "c1")), store.ErrNotFound, "deleted client")
-			wantErr(t, getErr(st.GetGrant(ctx, "a", "g1")), store.ErrNotFound, "grant of a deleted client")
-			secs, err := st.ClientSecrets(ctx, "c1")
+			must(t, st.Clients().Delete(ctx, "a", store.KindConfidential, "c1"), "DeleteClient")
+			wantErr(t, getErr(st.Clients().Get(ctx, "a", store.KindConfidential, "c1")), store.ErrNotFound, "deleted client")
+			wantErr(t, getErr(st.Grants().Get(ctx, "a", "g1")), store.ErrNotFound, "grant of a deleted client")
+			secs, err := st.Secrets().Of(ctx, "c1")
 			must(t, err, "ClientSecrets")
 			if len(secs) != 0 {
 				t.Errorf("secrets of a deleted client: %v", secs)
 			}
-			must(t, st.DeleteScope(ctx, "a", "sc1"), "delete of the deleted client's scope")
-			wantErr(t, st.DeleteClient(ctx, "a", store.KindConfidential, "c1"), store.ErrNotFound, "second delete")
+			must(t, st.Scopes().Delete(ctx, "a", "sc1"), "delete of the deleted client's scope")
+			wantErr(t, st.Clients().Delete(ctx, "a", store.KindConfidential, "c1"), store.ErrNotFound, "second delete")
 		}},
 		{"List", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -226,7 +226,7 @@ func testClients(t *testing.T, open opener) {
 			mkClient(t, st, "b", store.KindServiceAccount, "c02b") // other account
 			list := func(aid, kind string) func(store.Page) ([]store.Client, string, error) {
 				return func(p store.Page) ([]store.Client, string, error) {
-					rows, next, err := st.ListClients(ctx, aid, kind, p)
+					rows, next, err := st.Clients().List(ctx, aid, kind, p)
 					for _, c := range rows {
 						// Every listed client comes with its scopes, in assignment order.
 						if c.AID == "a" && c.Kind == store.KindServiceAccount && !slices.Equal(scopeIDs(c.Scopes), []string{"sc2", "sc1"}) {
@@ -251,26 +251,26 @@ func testClients(t *testing.T, open opener) {
 			for i, kind := range []string{store.KindPublic, store.KindConfidential, store.KindPublic, store.KindConfidential, store.KindPublic} {
 				c := client("a", kind, fmt.Sprintf("id-%d", 4-i))
 				c.ClientID = wantClientIDs[i]
-				must(t, st.CreateClient(ctx, c, nil), "CreateClient")
+				must(t, st.Clients().Create(ctx, c, nil), "CreateClient")
 			}
 			sa := mkClient(t, st, "a", store.KindServiceAccount, "sa")
 			other := client("b", store.KindPublic, "other")
 			other.ClientID = "app-00"
-			must(t, st.CreateClient(ctx, other, nil), "CreateClient in b")
+			must(t, st.Clients().Create(ctx, other, nil), "CreateClient in b")
 
-			got, err := st.GetAppClient(ctx, "a", "app-1")
+			got, err := st.Clients().App(ctx, "a", "app-1")
 			must(t, err, "GetAppClient")
 			if got.ID != "id-3" || got.Kind != store.KindConfidential || got.AID != "a" {
 				t.Errorf("GetAppClient(app-1) = %s %s %s", got.ID, got.Kind, got.AID)
 			}
-			wantErr(t, getErr(st.GetAppClient(ctx, "a", sa.ClientID)), store.ErrNotFound, "a service account as an app client")
-			wantErr(t, getErr(st.GetAppClient(ctx, "b", "app-1")), store.ErrNotFound, "a's app client through b")
-			wantErr(t, getErr(st.GetAppClient(ctx, "a", "none")), store.ErrNotFound, "missing app client")
+			wantErr(t, getErr(st.Clients().App(ctx, "a", sa.ClientID)), store.ErrNotFound, "a service account as an app client")
+			wantErr(t, getErr(st.Clients().App(ctx, "b", "app-1")), store.ErrNotFound, "a's app client through b")
+			wantErr(t, getErr(st.Clients().App(ctx, "a", "none")), store.ErrNotFound, "missing app client")
 
 			checkPages(t, wantClientIDs, func(c store.Client) string { return c.ClientID },
-				func(p store.Page) ([]store.Client, string, error) { return st.ListAppClients(ctx, "a", p) })
+				func(p store.Page) ([]store.Client, string, error) { return st.Clients().ListApps(ctx, "a", p) })
 			checkPages(t, []string{"app-00"}, func(c store.Client) string { return c.ClientID },
-				func(p store.Page) ([]store.Client, string, error) { return st.ListAppClients(ctx, "b", p) })
+				func(p store.Page) ([]store.Client, string, error) { return st.Clients().ListApps(ctx, "b", p) })
 		}},
 		{"ScopeOfAnotherAccount", func(t *testing.T, st *store.Store) {
 			t.Skip("BUG: CreateClient and UpdateClient link any scope id, also one of another account: client_scopes " +
@@ -280,15 +280,15 @@ func testClients(t *testing.T, open opener) {
 			mkAccount(t, st, "a")
 			mkAccount(t, st, "b")
 			mkScope(t, st, "b", "sb", "read")
-			if err := st.CreateClient(ctx, client("a", store.KindServiceAccount, "c1"), []string{"sb"}); err == nil {
+			if err := st.Clients().Create(ctx, client("a", store.KindServiceAccount, "c1"), []string{"sb"}); err == nil {
 				t.Error("CreateClient gave a's client a scope of b")
 			}
 			c2 := mkClient(t, st, "a", store.KindServiceAccount, "c2")
-			if err := st.UpdateClient(ctx, c2, nil, &[]string{"sb"}); err == nil {
+			if err := st.Clients().Update(ctx, c2, nil, &[]string{"sb"}); err == nil {
 				t.Error("UpdateClient gave a's client a scope of b")
 			}
 			// Whatever a's clients hold, b can be deleted.
-			must(t, st.DeleteAccount(ctx, "b"), "DeleteAccount b")
+			must(t, st.Accounts().Delete(ctx, "b"), "DeleteAccount b")
 		}},
 		{"NilLists", func(t *testing.T, st *store.Store) {
 			t.Skip("BUG: a client whose RedirectURIs or PostLogoutRedirectURIs is nil cannot be stored: GORM's JSON " +
@@ -299,8 +299,8 @@ func testClients(t *testing.T, open opener) {
 			mkAccount(t, st, "acct")
 			c := client("acct", store.KindPublic, "c1")
 			c.RedirectURIs, c.PostLogoutRedirectURIs = nil, nil
-			must(t, st.CreateClient(ctx, c, nil), "CreateClient with nil URI lists")
-			got, err := st.GetClient(ctx, "acct", store.KindPublic, "c1")
+			must(t, st.Clients().Create(ctx, c, nil), "CreateClient with nil URI lists")
+			got, err := st.Clients().Get(ctx, "acct", store.KindPublic, "c1")
 			must(t, err, "GetClient")
 			if len(got.RedirectURIs) != 0 || len(got.PostLogoutRedirectURIs) != 0 {
 				t.Errorf("nil URI lists read back as %v %v", got.RedirectURIs, got.PostLogoutRedirectURIs)
@@ -324,11 +324,11 @@ func testSecrets(t *testing.T, open opener) {
 			exp := when(30)
 			s1, s2 := secret("c1", "s1"), secret("c1", "s2")
 			s2.ExpiresAt = &exp
-			must(t, st.CreateSecret(ctx, s1, 5), "CreateSecret s1")
-			must(t, st.CreateSecret(ctx, s2, 5), "CreateSecret s2")
-			all, err := st.ClientSecrets(ctx, "c1")
+			must(t, st.Secrets().Create(ctx, s1, 5), "CreateSecret s1")
+			must(t, st.Secrets().Create(ctx, s2, 5), "CreateSecret s2")
+			all, err := st.Secrets().Of(ctx, "c1")
 			must(t, err, "ClientSecrets")
-			page, next, err := st.ListSecrets(ctx, "c1", store.Page{Limit: 10})
+			page, next, err := st.Secrets().List(ctx, "c1", store.Page{Limit: 10})
 			must(t, err, "ListSecrets")
 			if next != "" {
 				t.Errorf("ListSecrets of two with limit 10 returned cursor %q", next)
@@ -356,16 +356,16 @@ func testSecrets(t *testing.T, open opener) {
 			ctx := t.Context()
 			withClient(t, st)
 			for i := range 3 {
-				must(t, st.CreateSecret(ctx, secret("c1", fmt.Sprint("s", i)), 3), "CreateSecret below the limit")
+				must(t, st.Secrets().Create(ctx, secret("c1", fmt.Sprint("s", i)), 3), "CreateSecret below the limit")
 			}
-			wantErr(t, st.CreateSecret(ctx, secret("c1", "s3"), 3), store.ErrLimit, "CreateSecret at the limit")
+			wantErr(t, st.Secrets().Create(ctx, secret("c1", "s3"), 3), store.ErrLimit, "CreateSecret at the limit")
 			// The limit is per client.
-			must(t, st.CreateSecret(ctx, secret("c2", "t0"), 3), "CreateSecret for another client")
+			must(t, st.Secrets().Create(ctx, secret("c2", "t0"), 3), "CreateSecret for another client")
 			// Deleting a secret makes room for one.
-			must(t, st.DeleteSecret(ctx, "c1", "s0"), "DeleteSecret")
-			must(t, st.CreateSecret(ctx, secret("c1", "s4"), 3), "CreateSecret after a delete")
-			wantErr(t, st.CreateSecret(ctx, secret("c1", "s5"), 3), store.ErrLimit, "CreateSecret at the limit again")
-			secs, err := st.ClientSecrets(ctx, "c1")
+			must(t, st.Secrets().Delete(ctx, "c1", "s0"), "DeleteSecret")
+			must(t, st.Secrets().Create(ctx, secret("c1", "s4"), 3), "CreateSecret after a delete")
+			wantErr(t, st.Secrets().Create(ctx, secret("c1", "s5"), 3), store.ErrLimit, "CreateSecret at the limit again")
+			secs, err := st.Secrets().Of(ctx, "c1")
 			must(t, err, "ClientSecrets")
 			if len(secs) != 3 {
 				t.Errorf("c1 has %d secrets, want 3", len(secs))
@@ -380,7 +380,7 @@ func testSecrets(t *testing.T, open opener) {
 			ctx := t.Context()
 			withClient(t, st)
 			const n, limit = 12, 3
-			errs := race(n, func(i int) error { return st.CreateSecret(ctx, secret("c1", fmt.Sprint("s", i)), limit) })
+			errs := race(n, func(i int) error { return st.Secrets().Create(ctx, secret("c1", fmt.Sprint("s", i)), limit) })
 			ok := 0
 			for _, err := range errs {
 				switch {
@@ -390,7 +390,7 @@ func testSecrets(t *testing.T, open opener) {
 					t.Errorf("concurrent CreateSecret: %v", err)
 				}
 			}
-			secs, err := st.ClientSecrets(ctx, "c1")
+			secs, err := st.Secrets().Of(ctx, "c1")
 			must(t, err, "ClientSecrets")
 			if ok != limit || len(secs) != limit {
 				t.Errorf("%d concurrent creates with max %d: %d succeeded, %d stored", n, limit, ok, len(secs))
@@ -399,24 +399,24 @@ func testSecrets(t *testing.T, open opener) {
 		{"SecretConflicts", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withClient(t, st)
-			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			must(t, st.Secrets().Create(ctx, secret("c1", "s1"), 5), "CreateSecret")
 			sameHash := secret("c2", "s2")
 			sameHash.Hash = secret("c1", "s1").Hash
-			wantErr(t, st.CreateSecret(ctx, sameHash, 5), store.ErrConflict, "a secret with a taken hash")
-			wantErr(t, st.CreateSecret(ctx, secret("c2", "s1"), 5), store.ErrConflict, "a secret with a taken id")
+			wantErr(t, st.Secrets().Create(ctx, sameHash, 5), store.ErrConflict, "a secret with a taken hash")
+			wantErr(t, st.Secrets().Create(ctx, secret("c2", "s1"), 5), store.ErrConflict, "a secret with a taken id")
 		}},
 		{"SecretPages", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withClient(t, st)
 			want := []string{"s0", "s1", "s2", "s3", "s4", "s5", "s6"}
 			for _, i := range []int{6, 3, 0, 5, 1, 4, 2} {
-				must(t, st.CreateSecret(ctx, secret("c1", want[i]), 10), "CreateSecret")
+				must(t, st.Secrets().Create(ctx, secret("c1", want[i]), 10), "CreateSecret")
 			}
-			must(t, st.CreateSecret(ctx, secret("c2", "s3x"), 10), "CreateSecret c2")
+			must(t, st.Secrets().Create(ctx, secret("c2", "s3x"), 10), "CreateSecret c2")
 			id := func(s store.Secret) string { return s.ID }
-			checkPages(t, want, id, func(p store.Page) ([]store.Secret, string, error) { return st.ListSecrets(ctx, "c1", p) })
-			checkPages(t, []string{"s3x"}, id, func(p store.Page) ([]store.Secret, string, error) { return st.ListSecrets(ctx, "c2", p) })
-			all, err := st.ClientSecrets(ctx, "c1")
+			checkPages(t, want, id, func(p store.Page) ([]store.Secret, string, error) { return st.Secrets().List(ctx, "c1", p) })
+			checkPages(t, []string{"s3x"}, id, func(p store.Page) ([]store.Secret, string, error) { return st.Secrets().List(ctx, "c2", p) })
+			all, err := st.Secrets().Of(ctx, "c1")
 			must(t, err, "ClientSecrets")
 			ids := make([]string, len(all))
 			for i, s := range all {
@@ -429,12 +429,12 @@ func testSecrets(t *testing.T, open opener) {
 		{"SecretDelete", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withClient(t, st)
-			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
-			wantErr(t, st.DeleteSecret(ctx, "c2", "s1"), store.ErrNotFound, "delete of c1's secret through c2")
-			wantErr(t, st.DeleteSecret(ctx, "c1", "none"), store.ErrNotFound, "delete of a missing secret")
-			must(t, st.DeleteSecret(ctx, "c1", "s1"), "DeleteSecret")
-			wantErr(t, st.DeleteSecret(ctx, "c1", "s1"), store.ErrNotFound, "second delete")
-			secs, err := st.ClientSecrets(ctx, "c1")
+			must(t, st.Secrets().Create(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			wantErr(t, st.Secrets().Delete(ctx, "c2", "s1"), store.ErrNotFound, "delete of c1's secret through c2")
+			wantErr(t, st.Secrets().Delete(ctx, "c1", "none"), store.ErrNotFound, "delete of a missing secret")
+			must(t, st.Secrets().Delete(ctx, "c1", "s1"), "DeleteSecret")
+			wantErr(t, st.Secrets().Delete(ctx, "c1", "s1"), store.ErrNotFound, "second delete")
+			secs, err := st.Secrets().Of(ctx, "c1")
 			must(t, err, "ClientSecrets")
 			if len(secs) != 0 {
 				t.Errorf("secrets after delete: %v", secs)
@@ -443,17 +443,17 @@ func testSecrets(t *testing.T, open opener) {
 		{"TouchSecrets", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withClient(t, st)
-			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret s1")
-			must(t, st.CreateSecret(ctx, secret("c1", "s2"), 5), "CreateSecret s2")
+			must(t, st.Secrets().Create(ctx, secret("c1", "s1"), 5), "CreateSecret s1")
+			must(t, st.Secrets().Create(ctx, secret("c1", "s2"), 5), "CreateSecret s2")
 			t1 := clock.Add(10 * time.Minute)
-			must(t, st.TouchSecrets(ctx, nil), "TouchSecrets of nothing")
+			must(t, st.Secrets().Touch(ctx, nil), "TouchSecrets of nothing")
 			// Unknown (deleted) secrets are skipped.
-			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": t1, "gone": t1}), "TouchSecrets")
+			must(t, st.Secrets().Touch(ctx, map[string]time.Time{"s1": t1, "gone": t1}), "TouchSecrets")
 			// Use is only ever recorded forward: a late batch with an older time is ignored.
-			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": t1.Add(-time.Minute)}), "TouchSecrets older")
+			must(t, st.Secrets().Touch(ctx, map[string]time.Time{"s1": t1.Add(-time.Minute)}), "TouchSecrets older")
 			lastUsed(t, st, "c1", map[string]*time.Time{"s1": &t1, "s2": nil})
 			t2 := t1.Add(time.Second)
-			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": t2, "s2": t2}), "TouchSecrets newer")
+			must(t, st.Secrets().Touch(ctx, map[string]time.Time{"s1": t2, "s2": t2}), "TouchSecrets newer")
 			lastUsed(t, st, "c1", map[string]*time.Time{"s1": &t2, "s2": &t2})
 		}},
 		{"TouchSecretsAcrossZones", func(t *testing.T, st *store.Store) {
@@ -464,11 +464,11 @@ func testSecrets(t *testing.T, open opener) {
 			}
 			ctx := t.Context()
 			withClient(t, st)
-			must(t, st.CreateSecret(ctx, secret("c1", "s1"), 5), "CreateSecret")
+			must(t, st.Secrets().Create(ctx, secret("c1", "s1"), 5), "CreateSecret")
 			first := clock.In(zone)
 			later := clock.Add(time.Hour) // an hour later, written in UTC
-			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": first}), "TouchSecrets")
-			must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": later}), "TouchSecrets later")
+			must(t, st.Secrets().Touch(ctx, map[string]time.Time{"s1": first}), "TouchSecrets")
+			must(t, st.Secrets().Touch(ctx, map[string]time.Time{"s1": later}), "TouchSecrets later")
 			lastUsed(t, st, "c1", map[string]*time.Time{"s1": &later})
 		}},
 	})
@@ -477,7 +477,7 @@ func testSecrets(t *testing.T, open opener) {
 // lastUsed checks the LastUsedAt of a client's secrets (nil: never used).
 func lastUsed(t *testing.T, st *store.Store, clientPK string, want map[string]*time.Time) {
 	t.Helper()
-	secs, err := st.ClientSecrets(t.Context(), clientPK)
+	secs, err := st.Secrets().Of(t.Context(), clientPK)
 	must(t, err, "ClientSecrets")
 	for _, s := range secs {
 		w, ok := want[s.ID]

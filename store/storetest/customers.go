@@ -21,8 +21,8 @@ func testCustomers(t *testing.T, open opener) {
 			c.Metadata = map[string]any{"plan": "pro", "seats": float64(3), "beta": true, "tags": []any{"x", "ü"},
 				"nested": map[string]any{"k": "v"}}
 			c.PasswordHash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA"
-			must(t, st.CreateCustomer(ctx, c, nil), "CreateCustomer")
-			got, err := st.GetCustomer(ctx, "acct", "cu1")
+			must(t, st.Customers().Create(ctx, c, nil), "CreateCustomer")
+			got, err := st.Customers().Get(ctx, "acct", "cu1")
 			must(t, err, "GetCustomer")
 			checkCustomer(t, got, c)
 
@@ -30,7 +30,7 @@ func testCustomers(t *testing.T, open opener) {
 			for _, id := range []string{"cu2", "cu3"} {
 				mkCustomer(t, st, "acct", id, "", "")
 			}
-			got, err = st.GetCustomer(ctx, "acct", "cu2")
+			got, err = st.Customers().Get(ctx, "acct", "cu2")
 			must(t, err, "GetCustomer cu2")
 			if got.Email != nil || got.EmailNorm != nil || got.PhoneNumber != nil {
 				t.Errorf("customer without email or phone read back with %v %v %v", got.Email, got.EmailNorm, got.PhoneNumber)
@@ -43,8 +43,8 @@ func testCustomers(t *testing.T, open opener) {
 			inv.Purpose = store.PurposeInvitation
 			c := customer("acct", "cu1", "ann@example.org", "")
 			c.Status = store.CustomerInvited
-			must(t, st.CreateCustomer(ctx, c, inv), "CreateCustomer with an invitation")
-			got, err := st.LatestCode(ctx, "cu1")
+			must(t, st.Customers().Create(ctx, c, inv), "CreateCustomer with an invitation")
+			got, err := st.Codes().Latest(ctx, "cu1")
 			must(t, err, "LatestCode")
 			if got.ID != "inv1" || got.Purpose != store.PurposeInvitation {
 				t.Errorf("invitation read back as %+v", got)
@@ -53,14 +53,14 @@ func testCustomers(t *testing.T, open opener) {
 		{"CreateIsAtomic", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			mkAccount(t, st, "acct")
-			must(t, st.CreateCustomer(ctx, customer("acct", "cu1", "ann@example.org", ""), code("acct", "cu1", "inv1")), "first")
+			must(t, st.Customers().Create(ctx, customer("acct", "cu1", "ann@example.org", ""), code("acct", "cu1", "inv1")), "first")
 			// The second invitation's hash collides with the first: the customer must not stay.
 			clash := code("acct", "cu2", "inv2")
 			clash.CodeHash = code("acct", "cu1", "inv1").CodeHash
-			wantErr(t, st.CreateCustomer(ctx, customer("acct", "cu2", "bob@example.org", ""), clash),
+			wantErr(t, st.Customers().Create(ctx, customer("acct", "cu2", "bob@example.org", ""), clash),
 				store.ErrConflict, "CreateCustomer with a colliding code")
-			wantErr(t, getErr(st.GetCustomer(ctx, "acct", "cu2")), store.ErrNotFound, "customer after a failed create")
-			wantErr(t, getErr(st.FindCustomer(ctx, "acct", "customer", "bob@example.org", "")), store.ErrNotFound,
+			wantErr(t, getErr(st.Customers().Get(ctx, "acct", "cu2")), store.ErrNotFound, "customer after a failed create")
+			wantErr(t, getErr(st.Customers().Find(ctx, "acct", "customer", "bob@example.org", "")), store.ErrNotFound,
 				"customer's email after a failed create")
 		}},
 		{"Conflicts", func(t *testing.T, st *store.Store) {
@@ -80,7 +80,7 @@ func testCustomers(t *testing.T, open opener) {
 				{"same email, other type", company(customer("a", "cu4", "Ann@example.org", "+15550000001")), nil},
 				{"same email and phone, other account", customer("b", "cu5", "ann@example.org", "+15550000001"), nil},
 			} {
-				err := st.CreateCustomer(t.Context(), tc.c, nil)
+				err := st.Customers().Create(t.Context(), tc.c, nil)
 				if tc.want == nil && err != nil {
 					t.Errorf("%s: %v", tc.name, err)
 				}
@@ -96,7 +96,7 @@ func testCustomers(t *testing.T, open opener) {
 			mkCustomer(t, st, "a", "cu1", "Ann@Example.org", "+15550000001")
 			other := customer("a", "cu2", "ann@example.org", "+15550000001")
 			other.Type = "company"
-			must(t, st.CreateCustomer(ctx, other, nil), "CreateCustomer company")
+			must(t, st.Customers().Create(ctx, other, nil), "CreateCustomer company")
 			for _, tc := range []struct {
 				name, aid, typ, email, phone, want string
 			}{
@@ -108,7 +108,7 @@ func testCustomers(t *testing.T, open opener) {
 				{"neither email nor phone", "a", "customer", "", "", ""},
 				{"other account", "b", "customer", "ann@example.org", "", ""},
 			} {
-				got, err := st.FindCustomer(ctx, tc.aid, tc.typ, tc.email, tc.phone)
+				got, err := st.Customers().Find(ctx, tc.aid, tc.typ, tc.email, tc.phone)
 				switch {
 				case tc.want == "":
 					wantErr(t, err, store.ErrNotFound, tc.name)
@@ -133,11 +133,11 @@ func testCustomers(t *testing.T, open opener) {
 			for _, i := range []int{4, 0, 6, 2, 5, 1, 3} {
 				c := customer("a", rows[i].id, "", "")
 				c.Type, c.Status = rows[i].typ, rows[i].status
-				must(t, st.CreateCustomer(ctx, c, nil), "CreateCustomer")
+				must(t, st.Customers().Create(ctx, c, nil), "CreateCustomer")
 			}
 			mkCustomer(t, st, "b", "cu2b", "", "")
 			list := func(aid string, f store.CustomerFilter) func(store.Page) ([]store.Customer, string, error) {
-				return func(p store.Page) ([]store.Customer, string, error) { return st.ListCustomers(ctx, aid, f, p) }
+				return func(p store.Page) ([]store.Customer, string, error) { return st.Customers().List(ctx, aid, f, p) }
 			}
 			id := func(c store.Customer) string { return c.ID }
 			checkPages(t, []string{"cu0", "cu1", "cu2", "cu3", "cu4", "cu5", "cu6"}, id, list("a", store.CustomerFilter{}))
@@ -167,11 +167,11 @@ func testCustomers(t *testing.T, open opener) {
 			} {
 				cu := customer("a", c.id, c.email, "")
 				cu.Type = c.typ
-				must(t, st.CreateCustomer(ctx, cu, nil), "CreateCustomer "+c.id)
+				must(t, st.Customers().Create(ctx, cu, nil), "CreateCustomer "+c.id)
 			}
 			mkCustomer(t, st, "b", "cub", "ann@example.org", "")
 			list := func(aid string, f store.CustomerFilter) func(store.Page) ([]store.Customer, string, error) {
-				return func(p store.Page) ([]store.Customer, string, error) { return st.ListCustomers(ctx, aid, f, p) }
+				return func(p store.Page) ([]store.Customer, string, error) { return st.Customers().List(ctx, aid, f, p) }
 			}
 			id := func(c store.Customer) string { return c.ID }
 			// ann@ (cu3, cu9), anna@ (cu8), annabel@ (cu6), annë@ (cua)
@@ -195,10 +195,10 @@ func testCustomers(t *testing.T, open opener) {
 			} {
 				cu := customer("a", c.id, "", c.phone)
 				cu.Type = c.typ
-				must(t, st.CreateCustomer(ctx, cu, nil), "CreateCustomer "+c.id)
+				must(t, st.Customers().Create(ctx, cu, nil), "CreateCustomer "+c.id)
 			}
 			list := func(f store.CustomerFilter) func(store.Page) ([]store.Customer, string, error) {
-				return func(p store.Page) ([]store.Customer, string, error) { return st.ListCustomers(ctx, "a", f, p) }
+				return func(p store.Page) ([]store.Customer, string, error) { return st.Customers().List(ctx, "a", f, p) }
 			}
 			id := func(c store.Customer) string { return c.ID }
 			checkPages(t, []string{"cu3", "cu4", "cu5", "cu2"}, id, list(store.CustomerFilter{PhonePrefix: "+4420"}))
@@ -216,9 +216,9 @@ func testCustomers(t *testing.T, open opener) {
 			up.Metadata = map[string]any{"k": "v"}
 			up.PasswordHash = "not written"
 			before := time.Now()
-			must(t, st.UpdateCustomer(ctx, &up, []string{"name", "status", "scopes", "metadata"}, false), "UpdateCustomer")
+			must(t, st.Customers().Update(ctx, &up, []string{"name", "status", "scopes", "metadata"}, false), "UpdateCustomer")
 			after := time.Now()
-			got, err := st.GetCustomer(ctx, "acct", "cu1")
+			got, err := st.Customers().Get(ctx, "acct", "cu1")
 			must(t, err, "GetCustomer")
 			if got.Name != "Ann B." || got.Status != store.CustomerDisabled || !slices.Equal(got.Scopes, up.Scopes) ||
 				!reflect.DeepEqual(got.Metadata, up.Metadata) {
@@ -244,7 +244,7 @@ func testCustomers(t *testing.T, open opener) {
 			mkRefreshToken(t, st, "acct", "cu1", "rt2")
 			mkRefreshToken(t, st, "acct", "cu2", "rt3")
 			c.Status = store.CustomerDisabled
-			must(t, st.UpdateCustomer(ctx, c, []string{"status"}, true), "UpdateCustomer revoking tokens")
+			must(t, st.Customers().Update(ctx, c, []string{"status"}, true), "UpdateCustomer revoking tokens")
 			for id, revoked := range map[string]bool{"rt1": true, "rt2": true, "rt3": false} {
 				if got := getRefresh(t, st, "acct", id).RevokedMS != 0; got != revoked {
 					t.Errorf("token %s revoked %v, want %v", id, got, revoked)
@@ -260,9 +260,9 @@ func testCustomers(t *testing.T, open opener) {
 			mkRefreshToken(t, st, "a", "cu2", "rt1")
 			taken := customer("a", "cu2", "Ann@Example.org", "")
 			taken.Status = store.CustomerDisabled
-			wantErr(t, st.UpdateCustomer(ctx, taken, []string{"email", "email_norm", "status"}, true),
+			wantErr(t, st.Customers().Update(ctx, taken, []string{"email", "email_norm", "status"}, true),
 				store.ErrConflict, "update to a taken email")
-			got, err := st.GetCustomer(ctx, "a", "cu2")
+			got, err := st.Customers().Get(ctx, "a", "cu2")
 			must(t, err, "GetCustomer")
 			if *got.EmailNorm != *c.EmailNorm || got.Status != c.Status {
 				t.Errorf("a refused update changed the customer: %v %s", *got.EmailNorm, got.Status)
@@ -270,11 +270,11 @@ func testCustomers(t *testing.T, open opener) {
 			if getRefresh(t, st, "a", "rt1").RevokedMS != 0 {
 				t.Error("a refused update revoked the customer's tokens")
 			}
-			wantErr(t, st.UpdateCustomer(ctx, customer("a", "none", "", ""), []string{"name"}, false), store.ErrNotFound, "missing customer")
+			wantErr(t, st.Customers().Update(ctx, customer("a", "none", "", ""), []string{"name"}, false), store.ErrNotFound, "missing customer")
 			hijack := customer("b", "cu2", "", "")
 			hijack.Name = "hijacked"
-			wantErr(t, st.UpdateCustomer(ctx, hijack, []string{"name"}, true), store.ErrNotFound, "a's customer through b")
-			if got, _ := st.GetCustomer(ctx, "a", "cu2"); got == nil || got.Name == "hijacked" {
+			wantErr(t, st.Customers().Update(ctx, hijack, []string{"name"}, true), store.ErrNotFound, "a's customer through b")
+			if got, _ := st.Customers().Get(ctx, "a", "cu2"); got == nil || got.Name == "hijacked" {
 				t.Error("b updated a's customer")
 			}
 		}},
@@ -285,33 +285,33 @@ func testCustomers(t *testing.T, open opener) {
 			for _, id := range []string{"cu1", "cu2"} {
 				mkCustomer(t, st, "a", id, id+"@example.org", "")
 				mkRefreshToken(t, st, "a", id, id+"-rt")
-				must(t, st.ReplaceCode(ctx, code("a", id, id+"-vc")), "ReplaceCode")
-				must(t, st.CreateSession(ctx, session("a", id, id+"-ss")), "CreateSession")
-				must(t, st.CreateAuthCode(ctx, authCode("a", id, id+"-ac")), "CreateAuthCode")
-				must(t, st.LinkIdentity(ctx, identity("a", "sub-"+id, id), nil), "LinkIdentity")
+				must(t, st.Codes().Replace(ctx, code("a", id, id+"-vc")), "ReplaceCode")
+				must(t, st.Sessions().Create(ctx, session("a", id, id+"-ss")), "CreateSession")
+				must(t, st.AuthCodes().Create(ctx, authCode("a", id, id+"-ac")), "CreateAuthCode")
+				must(t, st.Customers().LinkIdentity(ctx, identity("a", "sub-"+id, id), nil), "LinkIdentity")
 			}
-			wantErr(t, st.DeleteCustomer(ctx, "b", "cu1"), store.ErrNotFound, "delete of a's customer through b")
-			must(t, getErr(st.GetCustomer(ctx, "a", "cu1")), "customer after a refused delete")
-			must(t, st.DeleteCustomer(ctx, "a", "cu1"), "DeleteCustomer")
+			wantErr(t, st.Customers().Delete(ctx, "b", "cu1"), store.ErrNotFound, "delete of a's customer through b")
+			must(t, getErr(st.Customers().Get(ctx, "a", "cu1")), "customer after a refused delete")
+			must(t, st.Customers().Delete(ctx, "a", "cu1"), "DeleteCustomer")
 			for _, id := range []string{"cu1", "cu2"} {
 				want := error(nil)
 				if id == "cu1" {
 					want = store.ErrNotFound
 				}
 				for what, err := range map[string]error{
-					"customer":      getErr(st.GetCustomer(ctx, "a", id)),
-					"refresh token": getErr(st.RefreshTokenByHash(ctx, "a", []byte("rt:"+id+"-rt"))),
-					"code":          getErr(st.CodeByHash(ctx, "a", []byte("code:"+id+"-vc"))),
-					"session":       getErr(st.SessionByHash(ctx, "a", []byte("session:"+id+"-ss"), clock)),
-					"auth code":     getErr(st.AuthCodeByHash(ctx, "a", []byte("authcode:"+id+"-ac"))),
-					"identity":      getErr(st.IdentityCustomer(ctx, "a", "https://idp.example.org", "sub-"+id)),
+					"customer":      getErr(st.Customers().Get(ctx, "a", id)),
+					"refresh token": getErr(st.Tokens().RefreshByHash(ctx, "a", []byte("rt:"+id+"-rt"))),
+					"code":          getErr(st.Codes().ByHash(ctx, "a", []byte("code:"+id+"-vc"))),
+					"session":       getErr(st.Sessions().ByHash(ctx, "a", []byte("session:"+id+"-ss"), clock)),
+					"auth code":     getErr(st.AuthCodes().ByHash(ctx, "a", []byte("authcode:"+id+"-ac"))),
+					"identity":      getErr(st.Customers().ByIdentity(ctx, "a", "https://idp.example.org", "sub-"+id)),
 				} {
 					if !errors.Is(err, want) { // errors.Is(nil, nil) holds
 						t.Errorf("%s of %s after deleting cu1: %v, want %v", what, id, err, want)
 					}
 				}
 			}
-			wantErr(t, st.DeleteCustomer(ctx, "a", "cu1"), store.ErrNotFound, "second delete")
+			wantErr(t, st.Customers().Delete(ctx, "a", "cu1"), store.ErrNotFound, "second delete")
 			// The email is free again.
 			mkCustomer(t, st, "a", "cu3", "cu1@example.org", "")
 		}},
@@ -336,7 +336,7 @@ func eqStrPtr(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil 
 // getRefresh loads a refresh token made by mkRefreshToken.
 func getRefresh(t *testing.T, st *store.Store, aid, id string) *store.RefreshToken {
 	t.Helper()
-	rt, err := st.RefreshTokenByHash(t.Context(), aid, []byte("rt:"+id))
+	rt, err := st.Tokens().RefreshByHash(t.Context(), aid, []byte("rt:"+id))
 	must(t, err, "RefreshTokenByHash "+id)
 	return rt
 }

@@ -151,7 +151,7 @@ func account(aid string) *store.Account {
 func mkAccount(t *testing.T, st *store.Store, aid string) *store.Account {
 	t.Helper()
 	a := account(aid)
-	must(t, st.CreateAccount(t.Context(), a, nil), "CreateAccount "+aid)
+	must(t, st.Accounts().Create(t.Context(), a, nil), "CreateAccount "+aid)
 	return a
 }
 
@@ -163,7 +163,7 @@ func scope(aid, id, name string) *store.Scope {
 func mkScope(t *testing.T, st *store.Store, aid, id, name string) *store.Scope {
 	t.Helper()
 	sc := scope(aid, id, name)
-	must(t, st.CreateScope(t.Context(), sc), "CreateScope "+id)
+	must(t, st.Scopes().Create(t.Context(), sc), "CreateScope "+id)
 	return sc
 }
 
@@ -175,7 +175,7 @@ func client(aid, kind, id string) *store.Client {
 func mkClient(t *testing.T, st *store.Store, aid, kind, id string, scopeIDs ...string) *store.Client {
 	t.Helper()
 	c := client(aid, kind, id)
-	must(t, st.CreateClient(t.Context(), c, scopeIDs), "CreateClient "+id)
+	must(t, st.Clients().Create(t.Context(), c, scopeIDs), "CreateClient "+id)
 	return c
 }
 
@@ -192,7 +192,7 @@ func grant(aid, clientPK, id, audience, grantType string) *store.Grant {
 func mkGrant(t *testing.T, st *store.Store, aid, clientPK, id, audience, grantType string) *store.Grant {
 	t.Helper()
 	g := grant(aid, clientPK, id, audience, grantType)
-	must(t, st.CreateGrant(t.Context(), g), "CreateGrant "+id)
+	must(t, st.Grants().Create(t.Context(), g), "CreateGrant "+id)
 	return g
 }
 
@@ -214,7 +214,7 @@ func customer(aid, id, email, phone string) *store.Customer {
 func mkCustomer(t *testing.T, st *store.Store, aid, id, email, phone string) *store.Customer {
 	t.Helper()
 	c := customer(aid, id, email, phone)
-	must(t, st.CreateCustomer(t.Context(), c, nil), "CreateCustomer "+id)
+	must(t, st.Customers().Create(t.Context(), c, nil), "CreateCustomer "+id)
 	return c
 }
 
@@ -233,7 +233,7 @@ func refreshToken(aid, customerID, id string) *store.RefreshToken {
 func mkRefreshToken(t *testing.T, st *store.Store, aid, customerID, id string) *store.RefreshToken {
 	t.Helper()
 	rt := refreshToken(aid, customerID, id)
-	must(t, st.CreateRefreshToken(t.Context(), rt), "CreateRefreshToken "+id)
+	must(t, st.Tokens().CreateRefresh(t.Context(), rt), "CreateRefreshToken "+id)
 	return rt
 }
 

@@ -25,8 +25,8 @@ func testGrants(t *testing.T, open opener) {
 			g := grant("a", "app1", "g1", "https://api.example.org", store.GrantAuthorizationCode)
 			g.Scopes = []string{"openid", "orders:read"}
 			g.OIDCAuthority, g.OIDCClientID, g.OIDCClientSecret = "https://idp.example.org", "upstream", []byte{0, 1, 2, 255}
-			must(t, st.CreateGrant(ctx, g), "CreateGrant")
-			got, err := st.GetGrant(ctx, "a", "g1")
+			must(t, st.Grants().Create(ctx, g), "CreateGrant")
+			got, err := st.Grants().Get(ctx, "a", "g1")
 			must(t, err, "GetGrant")
 			checkGrant(t, got, g)
 			// The client's OAuth client_id comes with the grant.
@@ -38,24 +38,24 @@ func testGrants(t *testing.T, open opener) {
 			ctx := t.Context()
 			withApps(t, st)
 			mkGrant(t, st, "a", "app1", "g1", "https://api.example.org", store.GrantPassword)
-			wantErr(t, st.CreateGrant(ctx, grant("a", "app1", "g2", "https://api.example.org", store.GrantPassword)),
+			wantErr(t, st.Grants().Create(ctx, grant("a", "app1", "g2", "https://api.example.org", store.GrantPassword)),
 				store.ErrConflict, "second grant of a client for the same audience and type")
-			wantErr(t, st.CreateGrant(ctx, grant("a", "app2", "g1", "https://other.example.org", store.GrantPassword)),
+			wantErr(t, st.Grants().Create(ctx, grant("a", "app2", "g1", "https://other.example.org", store.GrantPassword)),
 				store.ErrConflict, "grant with a taken id")
 			for _, g := range []*store.Grant{
 				grant("a", "app1", "g3", "https://api.example.org", store.GrantClientCredentials),
 				grant("a", "app1", "g4", "https://other.example.org", store.GrantPassword),
 				grant("a", "app2", "g5", "https://api.example.org", store.GrantPassword),
 			} {
-				must(t, st.CreateGrant(ctx, g), "grant differing in type, audience or client")
+				must(t, st.Grants().Create(ctx, g), "grant differing in type, audience or client")
 			}
 		}},
 		{"GetMissingOrOtherAccount", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withApps(t, st)
 			mkGrant(t, st, "a", "app1", "g1", "https://api.example.org", store.GrantPassword)
-			wantErr(t, getErr(st.GetGrant(ctx, "a", "none")), store.ErrNotFound, "missing grant")
-			wantErr(t, getErr(st.GetGrant(ctx, "b", "g1")), store.ErrNotFound, "a's grant through b")
+			wantErr(t, getErr(st.Grants().Get(ctx, "a", "none")), store.ErrNotFound, "missing grant")
+			wantErr(t, getErr(st.Grants().Get(ctx, "b", "g1")), store.ErrNotFound, "a's grant through b")
 		}},
 		{"List", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -72,7 +72,7 @@ func testGrants(t *testing.T, open opener) {
 			}
 			mkGrant(t, st, "b", "app3", "g2b", "a0", store.GrantPassword)
 			list := func(aid, clientID string) func(store.Page) ([]store.Grant, string, error) {
-				return func(p store.Page) ([]store.Grant, string, error) { return st.ListGrants(ctx, aid, clientID, p) }
+				return func(p store.Page) ([]store.Grant, string, error) { return st.Grants().List(ctx, aid, clientID, p) }
 			}
 			id := func(g store.Grant) string { return g.ID }
 			checkPages(t, []string{"g0", "g1", "g2", "g3", "g4", "g5", "g6"}, id, list("a", ""))
@@ -81,7 +81,7 @@ func testGrants(t *testing.T, open opener) {
 			checkPages(t, nil, id, list("a", "cid-app3")) // b's client
 			checkPages(t, []string{"g2b"}, id, list("b", ""))
 
-			all, err := st.ClientGrants(ctx, "app2")
+			all, err := st.Grants().Of(ctx, "app2")
 			must(t, err, "ClientGrants")
 			var ids []string
 			for _, g := range all {
@@ -103,9 +103,9 @@ func testGrants(t *testing.T, open opener) {
 			up.Scopes = []string{"write", "read"}
 			up.OIDCAuthority = "not written"
 			before := time.Now()
-			must(t, st.UpdateGrant(ctx, &up, []string{"scopes"}), "UpdateGrant")
+			must(t, st.Grants().Update(ctx, &up, []string{"scopes"}), "UpdateGrant")
 			after := time.Now()
-			got, err := st.GetGrant(ctx, "a", "g1")
+			got, err := st.Grants().Get(ctx, "a", "g1")
 			must(t, err, "GetGrant")
 			if !slices.Equal(got.Scopes, up.Scopes) || got.OIDCAuthority != "" {
 				t.Errorf("after update: scopes %v, authority %q", got.Scopes, got.OIDCAuthority)
@@ -115,13 +115,13 @@ func testGrants(t *testing.T, open opener) {
 			}
 			stampedDuring(t, "UpdatedAt after update", got.UpdatedAt, before, after)
 			up.Audience = "https://other.example.org"
-			wantErr(t, st.UpdateGrant(ctx, &up, []string{"audience"}), store.ErrConflict, "update onto another grant's audience")
-			wantErr(t, st.UpdateGrant(ctx, grant("a", "app1", "none", "x", store.GrantPassword), []string{"scopes"}),
+			wantErr(t, st.Grants().Update(ctx, &up, []string{"audience"}), store.ErrConflict, "update onto another grant's audience")
+			wantErr(t, st.Grants().Update(ctx, grant("a", "app1", "none", "x", store.GrantPassword), []string{"scopes"}),
 				store.ErrNotFound, "update of a missing grant")
 			hijack := *orig
 			hijack.AID, hijack.Scopes = "b", []string{"hijacked"}
-			wantErr(t, st.UpdateGrant(ctx, &hijack, []string{"scopes"}), store.ErrNotFound, "update of a's grant through b")
-			got, err = st.GetGrant(ctx, "a", "g1")
+			wantErr(t, st.Grants().Update(ctx, &hijack, []string{"scopes"}), store.ErrNotFound, "update of a's grant through b")
+			got, err = st.Grants().Get(ctx, "a", "g1")
 			must(t, err, "GetGrant")
 			if got.Audience != orig.Audience || !slices.Equal(got.Scopes, []string{"write", "read"}) {
 				t.Errorf("refused updates changed the grant: %+v", got)
@@ -131,13 +131,13 @@ func testGrants(t *testing.T, open opener) {
 			ctx := t.Context()
 			withApps(t, st)
 			mkGrant(t, st, "a", "app1", "g1", "https://api.example.org", store.GrantPassword)
-			wantErr(t, st.DeleteGrant(ctx, "b", "g1"), store.ErrNotFound, "delete of a's grant through b")
-			must(t, getErr(st.GetGrant(ctx, "a", "g1")), "grant after a refused delete")
-			must(t, st.DeleteGrant(ctx, "a", "g1"), "DeleteGrant")
-			wantErr(t, getErr(st.GetGrant(ctx, "a", "g1")), store.ErrNotFound, "deleted grant")
-			wantErr(t, st.DeleteGrant(ctx, "a", "g1"), store.ErrNotFound, "second delete")
+			wantErr(t, st.Grants().Delete(ctx, "b", "g1"), store.ErrNotFound, "delete of a's grant through b")
+			must(t, getErr(st.Grants().Get(ctx, "a", "g1")), "grant after a refused delete")
+			must(t, st.Grants().Delete(ctx, "a", "g1"), "DeleteGrant")
+			wantErr(t, getErr(st.Grants().Get(ctx, "a", "g1")), store.ErrNotFound, "deleted grant")
+			wantErr(t, st.Grants().Delete(ctx, "a", "g1"), store.ErrNotFound, "second delete")
 			// The (client, audience, type) slot is free again.
-			must(t, st.CreateGrant(ctx, grant("a", "app1", "g2", "https://api.example.org", store.GrantPassword)), "recreate")
+			must(t, st.Grants().Create(ctx, grant("a", "app1", "g2", "https://api.example.org", store.GrantPassword)), "recreate")
 		}},
 	})
 }

@@ -25,21 +25,21 @@ func testStore(t *testing.T, open opener) {
 			if len(applied) != 0 {
 				t.Errorf("second Migrate applied %v, want nothing", applied)
 			}
-			if _, err := st.GetAccount(t.Context(), "acct"); err != nil {
+			if _, err := st.Accounts().Get(t.Context(), "acct"); err != nil {
 				t.Errorf("account after second Migrate: %v", err)
 			}
 		}},
 		{"Queries", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			before := st.Queries()
-			_, _ = st.GetAccount(ctx, "none")
+			_, _ = st.Accounts().Get(ctx, "none")
 			afterRead := st.Queries()
 			if afterRead <= before {
 				t.Errorf("Queries() did not grow over a read: %d then %d", before, afterRead)
 			}
 			// A transaction's statements count on the store it came from.
 			must(t, st.InTx(ctx, func(tx *store.Store) error {
-				_, err := tx.AllAccountIDs(ctx)
+				_, err := tx.Accounts().IDs(ctx)
 				return err
 			}), "InTx")
 			if st.Queries() <= afterRead {
@@ -49,20 +49,20 @@ func testStore(t *testing.T, open opener) {
 		{"InTxCommits", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			err := st.InTx(ctx, func(tx *store.Store) error {
-				if err := tx.CreateAccount(ctx, account("acct"), nil); err != nil {
+				if err := tx.Accounts().Create(ctx, account("acct"), nil); err != nil {
 					return err
 				}
 				// The transaction reads its own writes.
-				if _, err := tx.GetAccount(ctx, "acct"); err != nil {
+				if _, err := tx.Accounts().Get(ctx, "acct"); err != nil {
 					t.Errorf("account inside its transaction: %v", err)
 				}
-				return tx.CreateScope(ctx, scope("acct", "sc1", "read"))
+				return tx.Scopes().Create(ctx, scope("acct", "sc1", "read"))
 			})
 			must(t, err, "InTx")
-			if _, err := st.GetAccount(ctx, "acct"); err != nil {
+			if _, err := st.Accounts().Get(ctx, "acct"); err != nil {
 				t.Errorf("account after commit: %v", err)
 			}
-			if _, err := st.GetScope(ctx, "acct", "sc1"); err != nil {
+			if _, err := st.Scopes().Get(ctx, "acct", "sc1"); err != nil {
 				t.Errorf("scope after commit: %v", err)
 			}
 		}},
@@ -70,10 +70,10 @@ func testStore(t *testing.T, open opener) {
 			ctx := t.Context()
 			errStop := errors.New("stop")
 			err := st.InTx(ctx, func(tx *store.Store) error {
-				if err := tx.CreateAccount(ctx, account("acct"), nil); err != nil {
+				if err := tx.Accounts().Create(ctx, account("acct"), nil); err != nil {
 					return err
 				}
-				if err := tx.CreateScope(ctx, scope("acct", "sc1", "read")); err != nil {
+				if err := tx.Scopes().Create(ctx, scope("acct", "sc1", "read")); err != nil {
 					return err
 				}
 				return errStop
@@ -81,9 +81,9 @@ func testStore(t *testing.T, open opener) {
 			if !errors.Is(err, errStop) {
 				t.Fatalf("InTx returned %v, want the error of fn", err)
 			}
-			wantErr(t, getErr(st.GetAccount(ctx, "acct")), store.ErrNotFound, "account after rollback")
-			wantErr(t, getErr(st.GetScope(ctx, "acct", "sc1")), store.ErrNotFound, "scope after rollback")
-			ids, err := st.AllAccountIDs(ctx)
+			wantErr(t, getErr(st.Accounts().Get(ctx, "acct")), store.ErrNotFound, "account after rollback")
+			wantErr(t, getErr(st.Scopes().Get(ctx, "acct", "sc1")), store.ErrNotFound, "scope after rollback")
+			ids, err := st.Accounts().IDs(ctx)
 			must(t, err, "AllAccountIDs")
 			if len(ids) != 0 {
 				t.Errorf("accounts after rollback: %v", ids)
@@ -94,13 +94,13 @@ func testStore(t *testing.T, open opener) {
 			mkAccount(t, st, "acct")
 			mkScope(t, st, "acct", "sc1", "read")
 			err := st.InTx(ctx, func(tx *store.Store) error {
-				if err := tx.CreateScope(ctx, scope("acct", "sc2", "write")); err != nil {
+				if err := tx.Scopes().Create(ctx, scope("acct", "sc2", "write")); err != nil {
 					return err
 				}
-				return tx.CreateScope(ctx, scope("acct", "sc3", "read")) // the scope string is taken
+				return tx.Scopes().Create(ctx, scope("acct", "sc3", "read")) // the scope string is taken
 			})
 			wantErr(t, err, store.ErrConflict, "InTx with a conflicting insert")
-			wantErr(t, getErr(st.GetScope(ctx, "acct", "sc2")), store.ErrNotFound, "scope written before the conflict")
+			wantErr(t, getErr(st.Scopes().Get(ctx, "acct", "sc2")), store.ErrNotFound, "scope written before the conflict")
 		}},
 		{"DB", func(t *testing.T, st *store.Store) {
 			mkAccount(t, st, "a1")
@@ -116,7 +116,7 @@ func testStore(t *testing.T, open opener) {
 			if err := st.Ping(t.Context()); err == nil {
 				t.Error("Ping after Close succeeded")
 			}
-			if _, err := st.GetAccount(t.Context(), "acct"); err == nil {
+			if _, err := st.Accounts().Get(t.Context(), "acct"); err == nil {
 				t.Error("GetAccount after Close succeeded")
 			}
 		}},
@@ -131,7 +131,7 @@ func testStore(t *testing.T, open opener) {
 					t.Errorf("ListAccounts(Page{}) panicked: %v", r)
 				}
 			}()
-			if _, _, err := st.ListAccounts(t.Context(), store.Page{}); err != nil {
+			if _, _, err := st.Accounts().List(t.Context(), store.Page{}); err != nil {
 				t.Logf("ListAccounts(Page{}): %v", err)
 			}
 		}},
@@ -146,13 +146,13 @@ func storedTimes(t *testing.T, st *store.Store) map[string][2]time.Time {
 	a := account("acct")
 	key := signingKey("acct", "k1", when(3))
 	retire := when(4)
-	must(t, st.CreateAccount(ctx, a, nil, key), "CreateAccount")
-	must(t, st.AddSigningKeys(ctx, retire, signingKey("acct", "k2", when(5))), "AddSigningKeys")
-	ga, err := st.GetAccount(ctx, "acct")
+	must(t, st.Accounts().Create(ctx, a, nil, key), "CreateAccount")
+	must(t, st.Keys().Add(ctx, retire, signingKey("acct", "k2", when(5))), "AddSigningKeys")
+	ga, err := st.Accounts().Get(ctx, "acct")
 	must(t, err, "GetAccount")
 	out["account.created_at"] = [2]time.Time{a.CreatedAt, ga.CreatedAt}
 	out["account.updated_at"] = [2]time.Time{a.UpdatedAt, ga.UpdatedAt}
-	keys, err := st.ListSigningKeys(ctx, "acct")
+	keys, err := st.Keys().List(ctx, "acct")
 	must(t, err, "ListSigningKeys")
 	for _, k := range keys {
 		if k.KID == "k1" {
@@ -167,12 +167,12 @@ func storedTimes(t *testing.T, st *store.Store) map[string][2]time.Time {
 	}
 
 	sc := mkScope(t, st, "acct", "sc1", "read")
-	gs, err := st.GetScope(ctx, "acct", "sc1")
+	gs, err := st.Scopes().Get(ctx, "acct", "sc1")
 	must(t, err, "GetScope")
 	out["scope.created_at"] = [2]time.Time{sc.CreatedAt, gs.CreatedAt}
 
 	c := mkClient(t, st, "acct", store.KindConfidential, "c1")
-	gc, err := st.GetClient(ctx, "acct", store.KindConfidential, "c1")
+	gc, err := st.Clients().Get(ctx, "acct", store.KindConfidential, "c1")
 	must(t, err, "GetClient")
 	out["client.created_at"] = [2]time.Time{c.CreatedAt, gc.CreatedAt}
 	out["client.updated_at"] = [2]time.Time{c.UpdatedAt, gc.UpdatedAt}
@@ -180,9 +180,9 @@ func storedTimes(t *testing.T, st *store.Store) map[string][2]time.Time {
 	sec := secret("c1", "s1")
 	exp, used := when(6), when(7)
 	sec.ExpiresAt = &exp
-	must(t, st.CreateSecret(ctx, sec, 10), "CreateSecret")
-	must(t, st.TouchSecrets(ctx, map[string]time.Time{"s1": used}), "TouchSecrets")
-	secs, err := st.ClientSecrets(ctx, "c1")
+	must(t, st.Secrets().Create(ctx, sec, 10), "CreateSecret")
+	must(t, st.Secrets().Touch(ctx, map[string]time.Time{"s1": used}), "TouchSecrets")
+	secs, err := st.Secrets().Of(ctx, "c1")
 	must(t, err, "ClientSecrets")
 	if len(secs) != 1 || secs[0].ExpiresAt == nil || secs[0].LastUsedAt == nil {
 		t.Fatalf("secret read back as %+v", secs)
@@ -192,13 +192,13 @@ func storedTimes(t *testing.T, st *store.Store) map[string][2]time.Time {
 	out["secret.last_used_at"] = [2]time.Time{used, *secs[0].LastUsedAt}
 
 	g := mkGrant(t, st, "acct", "c1", "g1", "api", store.GrantPassword)
-	gg, err := st.GetGrant(ctx, "acct", "g1")
+	gg, err := st.Grants().Get(ctx, "acct", "g1")
 	must(t, err, "GetGrant")
 	out["grant.created_at"] = [2]time.Time{g.CreatedAt, gg.CreatedAt}
 	out["grant.updated_at"] = [2]time.Time{g.UpdatedAt, gg.UpdatedAt}
 
 	cu := mkCustomer(t, st, "acct", "cu1", "ann@example.org", "")
-	gcu, err := st.GetCustomer(ctx, "acct", "cu1")
+	gcu, err := st.Customers().Get(ctx, "acct", "cu1")
 	must(t, err, "GetCustomer")
 	out["customer.created_at"] = [2]time.Time{cu.CreatedAt, gcu.CreatedAt}
 	out["customer.updated_at"] = [2]time.Time{cu.UpdatedAt, gcu.UpdatedAt}

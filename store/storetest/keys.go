@@ -14,16 +14,16 @@ func testKeys(t *testing.T, open opener) {
 		{"Rotation", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			k1 := signingKey("a", "k1", when(0))
-			must(t, st.CreateAccount(ctx, account("a"), nil, k1), "CreateAccount")
-			must(t, st.CreateAccount(ctx, account("b"), nil, signingKey("b", "kb", when(0))), "CreateAccount b")
+			must(t, st.Accounts().Create(ctx, account("a"), nil, k1), "CreateAccount")
+			must(t, st.Accounts().Create(ctx, account("b"), nil, signingKey("b", "kb", when(0))), "CreateAccount b")
 			// A generation of two keys activating together (an access token key and its ID
 			// token companion) retires the keys before it.
 			k2, k3 := signingKey("a", "k2", when(1)), signingKey("a", "k3", when(1))
 			k3.Alg = "RS256"
 			r1 := when(2)
-			must(t, st.AddSigningKeys(ctx, r1, k2, k3), "AddSigningKeys")
+			must(t, st.Keys().Add(ctx, r1, k2, k3), "AddSigningKeys")
 			checkKeys(t, st, "a", []string{"k3", "k2", "k1"}, map[string]*time.Time{"k1": &r1, "k2": nil, "k3": nil})
-			keys, err := st.ListSigningKeys(ctx, "a")
+			keys, err := st.Keys().List(ctx, "a")
 			must(t, err, "ListSigningKeys")
 			got := keys[0]
 			if got.AID != "a" || got.Alg != "RS256" || !bytes.Equal(got.PrivateKey, k3.PrivateKey) || got.PublicJWK != k3.PublicJWK ||
@@ -33,11 +33,11 @@ func testKeys(t *testing.T, open opener) {
 
 			// The next generation retires k2 and k3; k1 keeps its earlier retirement.
 			r2 := when(4)
-			must(t, st.AddSigningKeys(ctx, r2, signingKey("a", "k4", when(3))), "AddSigningKeys again")
+			must(t, st.Keys().Add(ctx, r2, signingKey("a", "k4", when(3))), "AddSigningKeys again")
 			checkKeys(t, st, "a", []string{"k4", "k3", "k2", "k1"}, map[string]*time.Time{"k1": &r1, "k2": &r2, "k3": &r2, "k4": nil})
 			// Another account's keys are not touched.
 			checkKeys(t, st, "b", []string{"kb"}, map[string]*time.Time{"kb": nil})
-			keys, err = st.ListSigningKeys(ctx, "none")
+			keys, err = st.Keys().List(ctx, "none")
 			must(t, err, "ListSigningKeys of a missing account")
 			if len(keys) != 0 {
 				t.Errorf("keys of a missing account: %v", keys)
@@ -45,11 +45,11 @@ func testKeys(t *testing.T, open opener) {
 		}},
 		{"DeleteRetired", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
-			must(t, st.CreateAccount(ctx, account("a"), nil, signingKey("a", "k1", when(0))), "CreateAccount")
-			must(t, st.CreateAccount(ctx, account("b"), nil, signingKey("b", "kb1", when(0))), "CreateAccount b")
-			must(t, st.AddSigningKeys(ctx, when(2), signingKey("a", "k2", when(1))), "AddSigningKeys")
-			must(t, st.AddSigningKeys(ctx, when(4), signingKey("a", "k3", when(3))), "AddSigningKeys")
-			must(t, st.AddSigningKeys(ctx, when(4), signingKey("b", "kb2", when(3))), "AddSigningKeys b")
+			must(t, st.Accounts().Create(ctx, account("a"), nil, signingKey("a", "k1", when(0))), "CreateAccount")
+			must(t, st.Accounts().Create(ctx, account("b"), nil, signingKey("b", "kb1", when(0))), "CreateAccount b")
+			must(t, st.Keys().Add(ctx, when(2), signingKey("a", "k2", when(1))), "AddSigningKeys")
+			must(t, st.Keys().Add(ctx, when(4), signingKey("a", "k3", when(3))), "AddSigningKeys")
+			must(t, st.Keys().Add(ctx, when(4), signingKey("b", "kb2", when(3))), "AddSigningKeys b")
 			// Retired at when(2) (k1) and when(4) (k2, kb1); k3 and kb2 are current.
 			for _, tc := range []struct {
 				now  time.Time
@@ -61,7 +61,7 @@ func testKeys(t *testing.T, open opener) {
 				{when(5), 2}, // across accounts
 				{when(100), 0},
 			} {
-				n, err := st.DeleteRetiredKeys(ctx, tc.now)
+				n, err := st.Keys().DeleteRetired(ctx, tc.now)
 				must(t, err, "DeleteRetiredKeys")
 				if n != tc.want {
 					t.Errorf("DeleteRetiredKeys(%v) = %d, want %d", tc.now, n, tc.want)
@@ -72,8 +72,8 @@ func testKeys(t *testing.T, open opener) {
 		}},
 		{"AddIsAtomic", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
-			must(t, st.CreateAccount(ctx, account("a"), nil, signingKey("a", "k1", when(0))), "CreateAccount")
-			wantErr(t, st.AddSigningKeys(ctx, when(2), signingKey("a", "k2", when(1)), signingKey("a", "k1", when(1))),
+			must(t, st.Accounts().Create(ctx, account("a"), nil, signingKey("a", "k1", when(0))), "CreateAccount")
+			wantErr(t, st.Keys().Add(ctx, when(2), signingKey("a", "k2", when(1)), signingKey("a", "k1", when(1))),
 				store.ErrConflict, "AddSigningKeys with a taken kid")
 			// The failed generation neither stays nor retires the current key.
 			checkKeys(t, st, "a", []string{"k1"}, map[string]*time.Time{"k1": nil})
@@ -90,15 +90,15 @@ func testKeys(t *testing.T, open opener) {
 			west := time.FixedZone("UTC-07:00", -7*3600)
 			retire := clock.In(west) // 05:00-07:00, 12:00 UTC
 			old := signingKey("a", "k1", clock.Add(-2*time.Hour).In(zone))
-			must(t, st.CreateAccount(ctx, account("a"), nil, old), "CreateAccount")
-			must(t, st.AddSigningKeys(ctx, retire, signingKey("a", "k2", clock.Add(-time.Hour).In(west))), "AddSigningKeys")
+			must(t, st.Accounts().Create(ctx, account("a"), nil, old), "CreateAccount")
+			must(t, st.Keys().Add(ctx, retire, signingKey("a", "k2", clock.Add(-time.Hour).In(west))), "AddSigningKeys")
 			checkKeys(t, st, "a", []string{"k2", "k1"}, nil)
-			n, err := st.DeleteRetiredKeys(ctx, clock.Add(-time.Hour)) // 11:00 UTC
+			n, err := st.Keys().DeleteRetired(ctx, clock.Add(-time.Hour)) // 11:00 UTC
 			must(t, err, "DeleteRetiredKeys")
 			if n != 0 {
 				t.Errorf("DeleteRetiredKeys an hour before the retirement deleted %d keys", n)
 			}
-			n, err = st.DeleteRetiredKeys(ctx, clock.Add(time.Hour).In(zone))
+			n, err = st.Keys().DeleteRetired(ctx, clock.Add(time.Hour).In(zone))
 			must(t, err, "DeleteRetiredKeys")
 			if n != 1 {
 				t.Errorf("DeleteRetiredKeys an hour after the retirement deleted %d keys, want 1", n)
@@ -111,7 +111,7 @@ func testKeys(t *testing.T, open opener) {
 // retires (nil: current).
 func checkKeys(t *testing.T, st *store.Store, aid string, want []string, retires map[string]*time.Time) {
 	t.Helper()
-	keys, err := st.ListSigningKeys(t.Context(), aid)
+	keys, err := st.Keys().List(t.Context(), aid)
 	must(t, err, "ListSigningKeys")
 	var kids []string
 	for _, k := range keys {

@@ -13,8 +13,8 @@ func testScopes(t *testing.T, open opener) {
 			mkAccount(t, st, "acct")
 			sc := scope("acct", "sc1", "orders:read")
 			sc.Builtin = true
-			must(t, st.CreateScope(t.Context(), sc), "CreateScope")
-			got, err := st.GetScope(t.Context(), "acct", "sc1")
+			must(t, st.Scopes().Create(t.Context(), sc), "CreateScope")
+			got, err := st.Scopes().Get(t.Context(), "acct", "sc1")
 			must(t, err, "GetScope")
 			if got.ID != sc.ID || got.AID != sc.AID || got.ServiceName != sc.ServiceName || got.Audience != sc.Audience ||
 				got.Scope != sc.Scope || got.Description != sc.Description || got.Builtin != sc.Builtin {
@@ -29,18 +29,18 @@ func testScopes(t *testing.T, open opener) {
 			mkAccount(t, st, "a")
 			mkAccount(t, st, "b")
 			mkScope(t, st, "a", "sc1", "read")
-			wantErr(t, st.CreateScope(ctx, scope("a", "sc2", "read")), store.ErrConflict, "same scope string in the account")
-			wantErr(t, st.CreateScope(ctx, scope("a", "sc1", "other")), store.ErrConflict, "same id")
+			wantErr(t, st.Scopes().Create(ctx, scope("a", "sc2", "read")), store.ErrConflict, "same scope string in the account")
+			wantErr(t, st.Scopes().Create(ctx, scope("a", "sc1", "other")), store.ErrConflict, "same id")
 			// The scope string is unique per account only.
-			must(t, st.CreateScope(ctx, scope("b", "sc3", "read")), "same scope string in another account")
+			must(t, st.Scopes().Create(ctx, scope("b", "sc3", "read")), "same scope string in another account")
 		}},
 		{"GetMissingOrOtherAccount", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			mkAccount(t, st, "a")
 			mkAccount(t, st, "b")
 			mkScope(t, st, "a", "sc1", "read")
-			wantErr(t, getErr(st.GetScope(ctx, "a", "none")), store.ErrNotFound, "missing scope")
-			wantErr(t, getErr(st.GetScope(ctx, "b", "sc1")), store.ErrNotFound, "scope of a through b")
+			wantErr(t, getErr(st.Scopes().Get(ctx, "a", "none")), store.ErrNotFound, "missing scope")
+			wantErr(t, getErr(st.Scopes().Get(ctx, "b", "sc1")), store.ErrNotFound, "scope of a through b")
 		}},
 		{"List", func(t *testing.T, st *store.Store) {
 			mkAccount(t, st, "a")
@@ -51,7 +51,7 @@ func testScopes(t *testing.T, open opener) {
 			}
 			mkScope(t, st, "b", "sc00b", "scope-b") // sorts among a's, listed only in b
 			list := func(aid string) func(store.Page) ([]store.Scope, string, error) {
-				return func(p store.Page) ([]store.Scope, string, error) { return st.ListScopes(t.Context(), aid, p) }
+				return func(p store.Page) ([]store.Scope, string, error) { return st.Scopes().List(t.Context(), aid, p) }
 			}
 			id := func(sc store.Scope) string { return sc.ID }
 			checkPages(t, want, id, list("a"))
@@ -66,7 +66,7 @@ func testScopes(t *testing.T, open opener) {
 			mkScope(t, st, "a", "sc2", "write")
 			mkScope(t, st, "a", "sc3", "admin")
 			mkScope(t, st, "b", "sc4", "read")
-			got, err := st.ScopesByName(ctx, "a", []string{"write", "read", "unknown"})
+			got, err := st.Scopes().ByName(ctx, "a", []string{"write", "read", "unknown"})
 			must(t, err, "ScopesByName")
 			ids := make([]string, len(got))
 			for i, sc := range got {
@@ -76,7 +76,7 @@ func testScopes(t *testing.T, open opener) {
 			if !slices.Equal(ids, []string{"sc1", "sc2"}) {
 				t.Errorf("ScopesByName(read, write, unknown) = %v, want [sc1 sc2]", ids)
 			}
-			got, err = st.ScopesByName(ctx, "a", nil)
+			got, err = st.Scopes().ByName(ctx, "a", nil)
 			must(t, err, "ScopesByName of no names")
 			if len(got) != 0 {
 				t.Errorf("ScopesByName of no names = %v", got)
@@ -90,8 +90,8 @@ func testScopes(t *testing.T, open opener) {
 			up.ServiceName, up.Description = "billing", "changed"
 			// Only the service name and description are mutable; the rest must stay.
 			up.Scope, up.Audience, up.Builtin = "write", "https://other.example.org", true
-			must(t, st.UpdateScope(ctx, &up), "UpdateScope")
-			got, err := st.GetScope(ctx, "acct", "sc1")
+			must(t, st.Scopes().Update(ctx, &up), "UpdateScope")
+			got, err := st.Scopes().Get(ctx, "acct", "sc1")
 			must(t, err, "GetScope")
 			if got.ServiceName != "billing" || got.Description != "changed" {
 				t.Errorf("mutable fields after update: %q %q", got.ServiceName, got.Description)
@@ -105,11 +105,11 @@ func testScopes(t *testing.T, open opener) {
 			mkAccount(t, st, "a")
 			mkAccount(t, st, "b")
 			mkScope(t, st, "a", "sc1", "read")
-			wantErr(t, st.UpdateScope(ctx, scope("a", "none", "x")), store.ErrNotFound, "update of a missing scope")
+			wantErr(t, st.Scopes().Update(ctx, scope("a", "none", "x")), store.ErrNotFound, "update of a missing scope")
 			other := scope("b", "sc1", "read")
 			other.Description = "hijacked"
-			wantErr(t, st.UpdateScope(ctx, other), store.ErrNotFound, "update of a's scope through b")
-			got, err := st.GetScope(ctx, "a", "sc1")
+			wantErr(t, st.Scopes().Update(ctx, other), store.ErrNotFound, "update of a's scope through b")
+			got, err := st.Scopes().Get(ctx, "a", "sc1")
 			must(t, err, "GetScope")
 			if got.Description == "hijacked" {
 				t.Error("b updated a's scope")
@@ -120,13 +120,13 @@ func testScopes(t *testing.T, open opener) {
 			mkAccount(t, st, "a")
 			mkAccount(t, st, "b")
 			mkScope(t, st, "a", "sc1", "read")
-			wantErr(t, st.DeleteScope(ctx, "b", "sc1"), store.ErrNotFound, "delete of a's scope through b")
-			must(t, getErr(st.GetScope(ctx, "a", "sc1")), "scope after b's delete")
-			must(t, st.DeleteScope(ctx, "a", "sc1"), "DeleteScope")
-			wantErr(t, getErr(st.GetScope(ctx, "a", "sc1")), store.ErrNotFound, "deleted scope")
-			wantErr(t, st.DeleteScope(ctx, "a", "sc1"), store.ErrNotFound, "second delete")
+			wantErr(t, st.Scopes().Delete(ctx, "b", "sc1"), store.ErrNotFound, "delete of a's scope through b")
+			must(t, getErr(st.Scopes().Get(ctx, "a", "sc1")), "scope after b's delete")
+			must(t, st.Scopes().Delete(ctx, "a", "sc1"), "DeleteScope")
+			wantErr(t, getErr(st.Scopes().Get(ctx, "a", "sc1")), store.ErrNotFound, "deleted scope")
+			wantErr(t, st.Scopes().Delete(ctx, "a", "sc1"), store.ErrNotFound, "second delete")
 			// Its scope string is free again.
-			must(t, st.CreateScope(ctx, scope("a", "sc2", "read")), "reuse of a deleted scope string")
+			must(t, st.Scopes().Create(ctx, scope("a", "sc2", "read")), "reuse of a deleted scope string")
 		}},
 		{"DeleteInUse", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -135,17 +135,17 @@ func testScopes(t *testing.T, open opener) {
 			mkScope(t, st, "acct", "sc2", "write")
 			c := mkClient(t, st, "acct", store.KindServiceAccount, "c1", "sc1", "sc2")
 			mkClient(t, st, "acct", store.KindServiceAccount, "c2", "sc2")
-			wantErr(t, st.DeleteScope(ctx, "acct", "sc1"), store.ErrInUse, "delete of a scope a client holds")
-			must(t, getErr(st.GetScope(ctx, "acct", "sc1")), "scope after a refused delete")
+			wantErr(t, st.Scopes().Delete(ctx, "acct", "sc1"), store.ErrInUse, "delete of a scope a client holds")
+			must(t, getErr(st.Scopes().Get(ctx, "acct", "sc1")), "scope after a refused delete")
 			// Taking the scope away from the client frees it.
-			must(t, st.UpdateClient(ctx, c, nil, &[]string{"sc2"}), "UpdateClient")
-			must(t, st.DeleteScope(ctx, "acct", "sc1"), "delete of a scope no client holds")
+			must(t, st.Clients().Update(ctx, c, nil, &[]string{"sc2"}), "UpdateClient")
+			must(t, st.Scopes().Delete(ctx, "acct", "sc1"), "delete of a scope no client holds")
 			// So does deleting the clients.
-			wantErr(t, st.DeleteScope(ctx, "acct", "sc2"), store.ErrInUse, "delete of a scope two clients hold")
-			must(t, st.DeleteClient(ctx, "acct", store.KindServiceAccount, "c1"), "DeleteClient c1")
-			wantErr(t, st.DeleteScope(ctx, "acct", "sc2"), store.ErrInUse, "delete of a scope c2 holds")
-			must(t, st.DeleteClient(ctx, "acct", store.KindServiceAccount, "c2"), "DeleteClient c2")
-			must(t, st.DeleteScope(ctx, "acct", "sc2"), "delete of a scope whose clients are gone")
+			wantErr(t, st.Scopes().Delete(ctx, "acct", "sc2"), store.ErrInUse, "delete of a scope two clients hold")
+			must(t, st.Clients().Delete(ctx, "acct", store.KindServiceAccount, "c1"), "DeleteClient c1")
+			wantErr(t, st.Scopes().Delete(ctx, "acct", "sc2"), store.ErrInUse, "delete of a scope c2 holds")
+			must(t, st.Clients().Delete(ctx, "acct", store.KindServiceAccount, "c2"), "DeleteClient c2")
+			must(t, st.Scopes().Delete(ctx, "acct", "sc2"), "delete of a scope whose clients are gone")
 		}},
 	})
 }

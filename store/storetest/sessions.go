@@ -20,72 +20,72 @@ func testSessions(t *testing.T, open opener) {
 			ctx := t.Context()
 			withCustomer(t, st)
 			se := session("a", "cu1", "se1")
-			must(t, st.CreateSession(ctx, se), "CreateSession")
-			got, err := st.SessionByHash(ctx, "a", se.Hash, clock)
+			must(t, st.Sessions().Create(ctx, se), "CreateSession")
+			got, err := st.Sessions().ByHash(ctx, "a", se.Hash, clock)
 			must(t, err, "SessionByHash")
 			if got.ID != se.ID || got.AID != se.AID || !bytes.Equal(got.Hash, se.Hash) || got.CustomerID != se.CustomerID ||
 				got.AuthTimeMS != se.AuthTimeMS || got.IdleUntilMS != se.IdleUntilMS || got.UntilMS != se.UntilMS {
 				t.Errorf("session read back as %+v, want %+v", got, se)
 			}
-			wantErr(t, getErr(st.SessionByHash(ctx, "b", se.Hash, clock)), store.ErrNotFound, "a's session through b")
-			wantErr(t, getErr(st.SessionByHash(ctx, "a", []byte("unknown"), clock)), store.ErrNotFound, "unknown hash")
+			wantErr(t, getErr(st.Sessions().ByHash(ctx, "b", se.Hash, clock)), store.ErrNotFound, "a's session through b")
+			wantErr(t, getErr(st.Sessions().ByHash(ctx, "a", []byte("unknown"), clock)), store.ErrNotFound, "unknown hash")
 			idleEnd := time.UnixMilli(se.IdleUntilMS)
-			wantErr(t, getErr(st.SessionByHash(ctx, "a", se.Hash, idleEnd)), store.ErrNotFound, "session at its idle end")
+			wantErr(t, getErr(st.Sessions().ByHash(ctx, "a", se.Hash, idleEnd)), store.ErrNotFound, "session at its idle end")
 
 			// Touching extends the idle lifetime...
-			must(t, st.TouchSession(ctx, "se1", ms(idleEnd.Add(time.Hour))), "TouchSession")
-			must(t, getErr(st.SessionByHash(ctx, "a", se.Hash, idleEnd)), "touched session at its old idle end")
+			must(t, st.Sessions().Touch(ctx, "se1", ms(idleEnd.Add(time.Hour))), "TouchSession")
+			must(t, getErr(st.Sessions().ByHash(ctx, "a", se.Hash, idleEnd)), "touched session at its old idle end")
 			// ...and never shortens it (a late touch from a slower node).
-			must(t, st.TouchSession(ctx, "se1", ms(idleEnd)), "TouchSession backwards")
-			must(t, getErr(st.SessionByHash(ctx, "a", se.Hash, idleEnd.Add(30*time.Minute))), "session after a backwards touch")
+			must(t, st.Sessions().Touch(ctx, "se1", ms(idleEnd)), "TouchSession backwards")
+			must(t, getErr(st.Sessions().ByHash(ctx, "a", se.Hash, idleEnd.Add(30*time.Minute))), "session after a backwards touch")
 			// However far the idle end, the absolute end holds.
-			must(t, st.TouchSession(ctx, "se1", se.UntilMS+time.Hour.Milliseconds()), "TouchSession past the absolute end")
-			wantErr(t, getErr(st.SessionByHash(ctx, "a", se.Hash, time.UnixMilli(se.UntilMS))), store.ErrNotFound, "session at its absolute end")
-			must(t, st.TouchSession(ctx, "none", ms(clock)), "TouchSession of a missing session")
+			must(t, st.Sessions().Touch(ctx, "se1", se.UntilMS+time.Hour.Milliseconds()), "TouchSession past the absolute end")
+			wantErr(t, getErr(st.Sessions().ByHash(ctx, "a", se.Hash, time.UnixMilli(se.UntilMS))), store.ErrNotFound, "session at its absolute end")
+			must(t, st.Sessions().Touch(ctx, "none", ms(clock)), "TouchSession of a missing session")
 
-			must(t, st.DeleteSession(ctx, "se1"), "DeleteSession")
-			wantErr(t, getErr(st.SessionByHash(ctx, "a", se.Hash, clock)), store.ErrNotFound, "deleted session")
+			must(t, st.Sessions().Delete(ctx, "se1"), "DeleteSession")
+			wantErr(t, getErr(st.Sessions().ByHash(ctx, "a", se.Hash, clock)), store.ErrNotFound, "deleted session")
 			// Logging out twice is fine.
-			must(t, st.DeleteSession(ctx, "se1"), "second DeleteSession")
+			must(t, st.Sessions().Delete(ctx, "se1"), "second DeleteSession")
 		}},
 		{"SessionConflict", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomer(t, st)
-			must(t, st.CreateSession(ctx, session("a", "cu1", "se1")), "CreateSession")
+			must(t, st.Sessions().Create(ctx, session("a", "cu1", "se1")), "CreateSession")
 			clash := session("a", "cu1", "se2")
 			clash.Hash = []byte("session:se1")
-			wantErr(t, st.CreateSession(ctx, clash), store.ErrConflict, "a session with a taken hash")
-			wantErr(t, st.CreateSession(ctx, session("a", "cu1", "se1")), store.ErrConflict, "a session with a taken id")
+			wantErr(t, st.Sessions().Create(ctx, clash), store.ErrConflict, "a session with a taken hash")
+			wantErr(t, st.Sessions().Create(ctx, session("a", "cu1", "se1")), store.ErrConflict, "a session with a taken id")
 		}},
 		{"AuthCode", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomer(t, st)
 			ac := authCode("a", "cu1", "ac1")
-			must(t, st.CreateAuthCode(ctx, ac), "CreateAuthCode")
-			got, err := st.AuthCodeByHash(ctx, "a", ac.Hash)
+			must(t, st.AuthCodes().Create(ctx, ac), "CreateAuthCode")
+			got, err := st.AuthCodes().ByHash(ctx, "a", ac.Hash)
 			must(t, err, "AuthCodeByHash")
 			checkAuthCode(t, got, ac)
-			wantErr(t, getErr(st.AuthCodeByHash(ctx, "b", ac.Hash)), store.ErrNotFound, "a's code through b")
-			wantErr(t, getErr(st.AuthCodeByHash(ctx, "a", []byte("unknown"))), store.ErrNotFound, "unknown hash")
+			wantErr(t, getErr(st.AuthCodes().ByHash(ctx, "b", ac.Hash)), store.ErrNotFound, "a's code through b")
+			wantErr(t, getErr(st.AuthCodes().ByHash(ctx, "a", []byte("unknown"))), store.ErrNotFound, "unknown hash")
 			clash := authCode("a", "cu1", "ac2")
 			clash.Hash = ac.Hash
-			wantErr(t, st.CreateAuthCode(ctx, clash), store.ErrConflict, "a code with a taken hash")
+			wantErr(t, st.AuthCodes().Create(ctx, clash), store.ErrConflict, "a code with a taken hash")
 
 			now := clock.Add(10 * time.Second)
 			for i, want := range []bool{true, false} {
-				ok, err := st.UseAuthCode(ctx, "ac1", now.Add(time.Duration(i)*time.Second))
+				ok, err := st.AuthCodes().Use(ctx, "ac1", now.Add(time.Duration(i)*time.Second))
 				must(t, err, "UseAuthCode")
 				if ok != want {
 					t.Errorf("use %d of the code: %v, want %v", i+1, ok, want)
 				}
 			}
-			if ok, err := st.UseAuthCode(ctx, "none", now); ok || err != nil {
+			if ok, err := st.AuthCodes().Use(ctx, "none", now); ok || err != nil {
 				t.Errorf("UseAuthCode of a missing code: %v %v", ok, err)
 			}
 			// What the code issued is kept, to be revoked on replay.
 			accessExp := clock.Add(time.Hour)
-			must(t, st.RecordCodeTokens(ctx, "ac1", "fam1", "jti1", accessExp), "RecordCodeTokens")
-			got, err = st.AuthCodeByHash(ctx, "a", ac.Hash)
+			must(t, st.AuthCodes().RecordTokens(ctx, "ac1", "fam1", "jti1", accessExp), "RecordCodeTokens")
+			got, err = st.AuthCodes().ByHash(ctx, "a", ac.Hash)
 			must(t, err, "AuthCodeByHash")
 			want := *ac
 			want.UsedMS, want.FamilyID, want.AccessJTI, want.AccessExpMS = ms(now), "fam1", "jti1", ms(accessExp)
@@ -94,9 +94,9 @@ func testSessions(t *testing.T, open opener) {
 		{"AuthCodeReplayRace", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomer(t, st)
-			must(t, st.CreateAuthCode(ctx, authCode("a", "cu1", "ac1")), "CreateAuthCode")
+			must(t, st.AuthCodes().Create(ctx, authCode("a", "cu1", "ac1")), "CreateAuthCode")
 			results := race(16, func(int) error {
-				ok, err := st.UseAuthCode(ctx, "ac1", clock)
+				ok, err := st.AuthCodes().Use(ctx, "ac1", clock)
 				if err == nil && !ok {
 					err = errDenied
 				}
@@ -108,42 +108,42 @@ func testSessions(t *testing.T, open opener) {
 			ctx := t.Context()
 			withCustomer(t, st)
 			// Link an existing customer.
-			must(t, st.LinkIdentity(ctx, identity("a", "sub1", "cu1"), nil), "LinkIdentity")
-			got, err := st.IdentityCustomer(ctx, "a", "https://idp.example.org", "sub1")
+			must(t, st.Customers().LinkIdentity(ctx, identity("a", "sub1", "cu1"), nil), "LinkIdentity")
+			got, err := st.Customers().ByIdentity(ctx, "a", "https://idp.example.org", "sub1")
 			must(t, err, "IdentityCustomer")
 			if got.ID != "cu1" || got.AID != "a" || got.EmailNorm == nil || *got.EmailNorm != "ann@example.org" {
 				t.Errorf("IdentityCustomer found %+v, want cu1", got)
 			}
 			// Create the customer with the link.
 			fresh := customer("a", "cu2", "bob@example.org", "")
-			must(t, st.LinkIdentity(ctx, identity("a", "sub2", "cu2"), fresh), "LinkIdentity creating the customer")
-			got, err = st.IdentityCustomer(ctx, "a", "https://idp.example.org", "sub2")
+			must(t, st.Customers().LinkIdentity(ctx, identity("a", "sub2", "cu2"), fresh), "LinkIdentity creating the customer")
+			got, err = st.Customers().ByIdentity(ctx, "a", "https://idp.example.org", "sub2")
 			must(t, err, "IdentityCustomer")
 			checkCustomer(t, got, fresh)
-			must(t, getErr(st.GetCustomer(ctx, "a", "cu2")), "customer created with the link")
+			must(t, getErr(st.Customers().Get(ctx, "a", "cu2")), "customer created with the link")
 
 			for name, err := range map[string]error{
-				"a's identity through b": getErr(st.IdentityCustomer(ctx, "b", "https://idp.example.org", "sub1")),
-				"other authority":        getErr(st.IdentityCustomer(ctx, "a", "https://other.example.org", "sub1")),
-				"unknown subject":        getErr(st.IdentityCustomer(ctx, "a", "https://idp.example.org", "none")),
+				"a's identity through b": getErr(st.Customers().ByIdentity(ctx, "b", "https://idp.example.org", "sub1")),
+				"other authority":        getErr(st.Customers().ByIdentity(ctx, "a", "https://other.example.org", "sub1")),
+				"unknown subject":        getErr(st.Customers().ByIdentity(ctx, "a", "https://idp.example.org", "none")),
 			} {
 				wantErr(t, err, store.ErrNotFound, name)
 			}
 
 			// A subject is linked once per authority; a refused link creates no customer.
-			wantErr(t, st.LinkIdentity(ctx, identity("a", "sub1", "cu3"), customer("a", "cu3", "cyd@example.org", "")),
+			wantErr(t, st.Customers().LinkIdentity(ctx, identity("a", "sub1", "cu3"), customer("a", "cu3", "cyd@example.org", "")),
 				store.ErrConflict, "second link of a subject")
-			wantErr(t, getErr(st.GetCustomer(ctx, "a", "cu3")), store.ErrNotFound, "customer of a refused link")
+			wantErr(t, getErr(st.Customers().Get(ctx, "a", "cu3")), store.ErrNotFound, "customer of a refused link")
 			// A customer that cannot be created is not linked.
-			wantErr(t, st.LinkIdentity(ctx, identity("a", "sub4", "cu4"), customer("a", "cu4", "ANN@example.org", "")),
+			wantErr(t, st.Customers().LinkIdentity(ctx, identity("a", "sub4", "cu4"), customer("a", "cu4", "ANN@example.org", "")),
 				store.ErrConflict, "link creating a customer with a taken email")
-			wantErr(t, getErr(st.IdentityCustomer(ctx, "a", "https://idp.example.org", "sub4")), store.ErrNotFound, "identity of a refused customer")
+			wantErr(t, getErr(st.Customers().ByIdentity(ctx, "a", "https://idp.example.org", "sub4")), store.ErrNotFound, "identity of a refused customer")
 			// The same subject in another account, or of another authority, is another identity.
 			mkCustomer(t, st, "b", "cu5", "", "")
-			must(t, st.LinkIdentity(ctx, identity("b", "sub1", "cu5"), nil), "same subject in another account")
+			must(t, st.Customers().LinkIdentity(ctx, identity("b", "sub1", "cu5"), nil), "same subject in another account")
 			x := identity("a", "sub1", "cu2")
 			x.Authority = "https://other.example.org"
-			must(t, st.LinkIdentity(ctx, x, nil), "same subject of another authority")
+			must(t, st.Customers().LinkIdentity(ctx, x, nil), "same subject of another authority")
 		}},
 	})
 }

@@ -27,7 +27,7 @@ func testSweep(t *testing.T, open opener) {
 				r := refreshToken(aid, cu, id)
 				r.IdleUntilMS = ms(idleUntil)
 				r.UntilMS = max(r.UntilMS, r.IdleUntilMS)
-				must(t, st.CreateRefreshToken(ctx, r), "CreateRefreshToken "+id)
+				must(t, st.Tokens().CreateRefresh(ctx, r), "CreateRefreshToken "+id)
 			}
 			mkCustomer(t, st, "b", "cub", "", "")
 			rt("rt-dead", now.Add(-time.Millisecond), "a", "cu0")
@@ -35,15 +35,15 @@ func testSweep(t *testing.T, open opener) {
 			rt("rt-live", now.Add(time.Millisecond), "a", "cu0")
 			// A rotated token stays while it could still be replayed: reuse detection needs it.
 			rotated := refreshToken("a", "cu0", "rt-rotated")
-			must(t, st.CreateRefreshToken(ctx, rotated), "CreateRefreshToken")
-			must(t, st.RotateRefreshToken(ctx, rotated, successor(rotated, "rt-next", now.Add(-time.Minute)), now.Add(-time.Minute)), "rotate")
+			must(t, st.Tokens().CreateRefresh(ctx, rotated), "CreateRefreshToken")
+			must(t, st.Tokens().Rotate(ctx, rotated, successor(rotated, "rt-next", now.Add(-time.Minute)), now.Add(-time.Minute)), "rotate")
 
 			vc := func(id, cu string, expires, usedAt time.Time) {
 				c := code("a", cu, id)
 				c.ExpiresMS = ms(expires)
-				must(t, st.ReplaceCode(ctx, c), "ReplaceCode "+id)
+				must(t, st.Codes().Replace(ctx, c), "ReplaceCode "+id)
 				if !usedAt.IsZero() {
-					if ok, err := st.UseCode(ctx, id, usedAt); !ok || err != nil {
+					if ok, err := st.Codes().Use(ctx, id, usedAt); !ok || err != nil {
 						t.Fatalf("UseCode %s: %v %v", id, ok, err)
 					}
 				}
@@ -53,13 +53,13 @@ func testSweep(t *testing.T, open opener) {
 			vc("vc-used-just-now", "cu3", now.Add(time.Hour), now.Add(-10*time.Second)) // a racing request may still read it
 			vc("vc-live", "cu4", now.Add(time.Hour), time.Time{})
 
-			must(t, st.RevokeAccessToken(ctx, "a", "jti-expired", now.Add(-time.Millisecond)), "RevokeAccessToken")
-			must(t, st.RevokeAccessToken(ctx, "a", "jti-live", now.Add(time.Hour)), "RevokeAccessToken")
+			must(t, st.Tokens().RevokeAccess(ctx, "a", "jti-expired", now.Add(-time.Millisecond)), "RevokeAccessToken")
+			must(t, st.Tokens().RevokeAccess(ctx, "a", "jti-live", now.Add(time.Hour)), "RevokeAccessToken")
 
 			se := func(id string, idle, until time.Time) {
 				s := session("a", "cu0", id)
 				s.IdleUntilMS, s.UntilMS = ms(idle), ms(until)
-				must(t, st.CreateSession(ctx, s), "CreateSession "+id)
+				must(t, st.Sessions().Create(ctx, s), "CreateSession "+id)
 			}
 			se("se-idle", now.Add(-time.Millisecond), now.Add(time.Hour))
 			se("se-ended", now.Add(time.Hour), now.Add(-time.Millisecond))
@@ -68,7 +68,7 @@ func testSweep(t *testing.T, open opener) {
 			ac := func(id string, expires time.Time) {
 				c := authCode("a", "cu0", id)
 				c.ExpiresMS = ms(expires)
-				must(t, st.CreateAuthCode(ctx, c), "CreateAuthCode "+id)
+				must(t, st.AuthCodes().Create(ctx, c), "CreateAuthCode "+id)
 			}
 			// Expired codes are kept a day, to revoke what they issued if they are replayed.
 			ac("ac-old", now.Add(-25*time.Hour))
@@ -83,7 +83,7 @@ func testSweep(t *testing.T, open opener) {
 			for range 3 {
 				expectReserve(t, st, "a", "locked", 3, long, 0, "attempt")
 			}
-			must(t, st.FailAttempt(ctx, "a", "locked", 3, 48*time.Hour, 48*time.Hour, long), "FailAttempt") // locked past now
+			must(t, st.Throttle().Fail(ctx, "a", "locked", 3, 48*time.Hour, 48*time.Hour, long), "FailAttempt") // locked past now
 
 			// Dead: 2 refresh tokens, 2 codes, 1 revoked token, 2 sessions, 1 auth code, 2 counters.
 			n, err := st.Sweep(ctx, now, keepThrottle, 100)
@@ -92,19 +92,19 @@ func testSweep(t *testing.T, open opener) {
 				t.Errorf("Sweep deleted %d rows, want 10", n)
 			}
 			for id, gone := range map[string]bool{"rt-dead": true, "rt-live": false, "rt-rotated": false, "rt-next": false} {
-				lookup(t, getErr(st.RefreshTokenByHash(ctx, "a", []byte("rt:"+id))), gone, "refresh token "+id)
+				lookup(t, getErr(st.Tokens().RefreshByHash(ctx, "a", []byte("rt:"+id))), gone, "refresh token "+id)
 			}
-			lookup(t, getErr(st.RefreshTokenByHash(ctx, "b", []byte("rt:rt-dead-b"))), true, "refresh token of b")
+			lookup(t, getErr(st.Tokens().RefreshByHash(ctx, "b", []byte("rt:rt-dead-b"))), true, "refresh token of b")
 			for id, gone := range map[string]bool{"vc-expired": true, "vc-used-long-ago": true, "vc-used-just-now": false, "vc-live": false} {
-				lookup(t, getErr(st.CodeByHash(ctx, "a", []byte("code:"+id))), gone, "code "+id)
+				lookup(t, getErr(st.Codes().ByHash(ctx, "a", []byte("code:"+id))), gone, "code "+id)
 			}
 			for jti, revoked := range map[string]bool{"jti-expired": false, "jti-live": true} {
-				if got, err := st.AccessTokenRevoked(ctx, jti); err != nil || got != revoked {
+				if got, err := st.Tokens().AccessRevoked(ctx, jti); err != nil || got != revoked {
 					t.Errorf("AccessTokenRevoked(%s) after the sweep = %v %v, want %v", jti, got, err, revoked)
 				}
 			}
 			for id, gone := range map[string]bool{"ac-old": true, "ac-recent": false, "ac-live": false} {
-				lookup(t, getErr(st.AuthCodeByHash(ctx, "a", []byte("authcode:"+id))), gone, "auth code "+id)
+				lookup(t, getErr(st.AuthCodes().ByHash(ctx, "a", []byte("authcode:"+id))), gone, "auth code "+id)
 			}
 			// Dead sessions cannot be looked up anyway; count what is left.
 			for id, want := range map[string]int64{"se-idle": 0, "se-ended": 0, "se-live": 1} {
@@ -136,11 +136,11 @@ func testSweep(t *testing.T, open opener) {
 				mkCustomer(t, st, "a", cu, "", "")
 				r := refreshToken("a", cu, fmt.Sprint("rt", i))
 				r.IdleUntilMS = ms(clock.Add(-time.Minute))
-				must(t, st.CreateRefreshToken(ctx, r), "CreateRefreshToken")
+				must(t, st.Tokens().CreateRefresh(ctx, r), "CreateRefreshToken")
 				if i < 3 {
 					c := code("a", cu, fmt.Sprint("vc", i))
 					c.ExpiresMS = ms(clock.Add(-time.Minute))
-					must(t, st.ReplaceCode(ctx, c), "ReplaceCode")
+					must(t, st.Codes().Replace(ctx, c), "ReplaceCode")
 				}
 			}
 			// At most batch rows per table and call: 2+2, then 2+1, then 1.
@@ -153,7 +153,7 @@ func testSweep(t *testing.T, open opener) {
 				if i == 0 {
 					left := 0
 					for j := range 5 {
-						if _, err := st.RefreshTokenByHash(ctx, "a", []byte(fmt.Sprint("rt:rt", j))); err == nil {
+						if _, err := st.Tokens().RefreshByHash(ctx, "a", []byte(fmt.Sprint("rt:rt", j))); err == nil {
 							left++
 						}
 					}
@@ -172,7 +172,7 @@ func testSweep(t *testing.T, open opener) {
 			mkCustomer(t, st, "a", "cu1", "", "")
 			r := refreshToken("a", "cu1", "rt1")
 			r.IdleUntilMS, r.UntilMS = ms(clock.Add(time.Hour)), ms(clock.Add(-time.Minute))
-			must(t, st.CreateRefreshToken(ctx, r), "CreateRefreshToken")
+			must(t, st.Tokens().CreateRefresh(ctx, r), "CreateRefreshToken")
 			n, err := st.Sweep(ctx, clock, keepThrottle, 100)
 			must(t, err, "Sweep")
 			if n != 1 {

@@ -31,7 +31,7 @@ func testThrottle(t *testing.T, open opener) {
 			mkAccount(t, st, "a")
 			const n, limit = 20, 5
 			results := race(n, func(int) error {
-				res, err := st.ReserveAttempt(ctx, "a", "k", limit, loginWindow, clock)
+				res, err := st.Throttle().Reserve(ctx, "a", "k", limit, loginWindow, clock)
 				if err == nil && !res.Allowed {
 					err = errDenied
 				}
@@ -56,19 +56,19 @@ func testThrottle(t *testing.T, open opener) {
 		{"FailLocksOut", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			mkAccount(t, st, "a")
-			wantErr(t, st.FailAttempt(ctx, "a", "none", 3, lockBase, maxLock, clock), store.ErrNotFound, "FailAttempt of an unknown key")
+			wantErr(t, st.Throttle().Fail(ctx, "a", "none", 3, lockBase, maxLock, clock), store.ErrNotFound, "FailAttempt of an unknown key")
 			// Failures below max do not lock.
 			for range 2 {
 				expectReserve(t, st, "a", "k", 3, clock, 0, "attempt")
-				must(t, st.FailAttempt(ctx, "a", "k", 3, lockBase, maxLock, clock), "FailAttempt below max")
+				must(t, st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock), "FailAttempt below max")
 			}
 			expectReserve(t, st, "a", "k", 3, clock, 0, "third attempt")
-			must(t, st.FailAttempt(ctx, "a", "k", 3, lockBase, maxLock, clock), "FailAttempt at max")
+			must(t, st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock), "FailAttempt at max")
 			// Locked for lockBase: the wait shrinks as time passes, and the lock ends on time.
 			expectReserve(t, st, "a", "k", 3, clock, lockBase, "attempt right after the lockout")
 			expectReserve(t, st, "a", "k", 3, clock.Add(lockBase-time.Millisecond), time.Millisecond, "attempt a millisecond before the end")
 			// A failure reported while locked (a request that raced the lock) changes nothing.
-			must(t, st.FailAttempt(ctx, "a", "k", 3, lockBase, maxLock, clock.Add(30*time.Second)), "FailAttempt while locked")
+			must(t, st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock.Add(30*time.Second)), "FailAttempt while locked")
 			expectReserve(t, st, "a", "k", 3, clock.Add(30*time.Second), 30*time.Second, "attempt after a failure while locked")
 
 			// After the lock: max attempts again, then a lock twice as long, then capped at maxLock.
@@ -85,19 +85,19 @@ func testThrottle(t *testing.T, open opener) {
 		{"Release", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			mkAccount(t, st, "a")
-			must(t, st.ReleaseAttempt(ctx, "a", "none"), "ReleaseAttempt of an unknown key")
+			must(t, st.Throttle().Release(ctx, "a", "none"), "ReleaseAttempt of an unknown key")
 			for range 3 {
 				expectReserve(t, st, "a", "k", 3, clock, 0, "attempt")
 			}
 			// A released attempt (the password was right, or never checked) can be used again.
-			must(t, st.ReleaseAttempt(ctx, "a", "k"), "ReleaseAttempt")
+			must(t, st.Throttle().Release(ctx, "a", "k"), "ReleaseAttempt")
 			expectReserve(t, st, "a", "k", 3, clock, 0, "attempt after a release")
 			expectReserve(t, st, "a", "k", 3, clock, -1, "attempt past max")
 
 			// Releases never bank attempts: the count stops at zero.
 			expectReserve(t, st, "a", "k2", 3, clock, 0, "attempt")
 			for range 3 {
-				must(t, st.ReleaseAttempt(ctx, "a", "k2"), "ReleaseAttempt")
+				must(t, st.Throttle().Release(ctx, "a", "k2"), "ReleaseAttempt")
 			}
 			for range 3 {
 				expectReserve(t, st, "a", "k2", 3, clock, 0, "attempt after releases")
@@ -106,7 +106,7 @@ func testThrottle(t *testing.T, open opener) {
 
 			// A release does not lift a lockout.
 			lockOut(t, st, "a", "k3", 3, clock)
-			must(t, st.ReleaseAttempt(ctx, "a", "k3"), "ReleaseAttempt while locked")
+			must(t, st.Throttle().Release(ctx, "a", "k3"), "ReleaseAttempt while locked")
 			expectReserve(t, st, "a", "k3", 3, clock, lockBase, "attempt while locked after a release")
 		}},
 		{"Clear", func(t *testing.T, st *store.Store) {
@@ -117,8 +117,8 @@ func testThrottle(t *testing.T, open opener) {
 				lockOut(t, st, "a", k, 3, clock)
 			}
 			lockOut(t, st, "b", "k1", 3, clock)
-			must(t, st.ClearThrottle(ctx, "a"), "ClearThrottle of no keys")
-			must(t, st.ClearThrottle(ctx, "a", "k1", "k2", "unknown"), "ClearThrottle")
+			must(t, st.Throttle().Clear(ctx, "a"), "ClearThrottle of no keys")
+			must(t, st.Throttle().Clear(ctx, "a", "k1", "k2", "unknown"), "ClearThrottle")
 			expectReserve(t, st, "a", "k1", 3, clock, 0, "cleared key")
 			expectReserve(t, st, "a", "k2", 3, clock, 0, "cleared key")
 			expectReserve(t, st, "a", "k3", 3, clock, lockBase, "key not cleared")
@@ -127,7 +127,7 @@ func testThrottle(t *testing.T, open opener) {
 			for range 2 {
 				expectReserve(t, st, "a", "k1", 3, clock, 0, "attempt")
 			}
-			must(t, st.FailAttempt(ctx, "a", "k1", 3, lockBase, maxLock, clock), "FailAttempt")
+			must(t, st.Throttle().Fail(ctx, "a", "k1", 3, lockBase, maxLock, clock), "FailAttempt")
 			expectReserve(t, st, "a", "k1", 3, clock, lockBase, "first lockout after clearing")
 		}},
 		{"Tenants", func(t *testing.T, st *store.Store) {
@@ -145,14 +145,14 @@ func lockOut(t *testing.T, st *store.Store, aid, key string, max int, now time.T
 	for range max {
 		expectReserve(t, st, aid, key, max, now, 0, "attempt before a lockout")
 	}
-	must(t, st.FailAttempt(t.Context(), aid, key, max, lockBase, maxLock, now), "FailAttempt")
+	must(t, st.Throttle().Fail(t.Context(), aid, key, max, lockBase, maxLock, now), "FailAttempt")
 }
 
 // expectReserve reserves an attempt and checks the outcome: wait 0 means allowed, -1 refused
 // without a lockout (any positive RetryAfter), else refused with exactly that RetryAfter.
 func expectReserve(t *testing.T, st *store.Store, aid, key string, max int, now time.Time, wait time.Duration, what string) {
 	t.Helper()
-	res, err := st.ReserveAttempt(t.Context(), aid, key, max, loginWindow, now)
+	res, err := st.Throttle().Reserve(t.Context(), aid, key, max, loginWindow, now)
 	if err != nil {
 		t.Fatalf("%s: ReserveAttempt: %v", what, err)
 	}

@@ -24,25 +24,25 @@ func testTokens(t *testing.T, open opener) {
 			c := withCustomer(t, st)
 			rt := refreshToken("a", "cu1", "rt1")
 			rt.Hash = []byte{0, 0xff, 0x10, 'x'} // any bytes, not only text
-			must(t, st.CreateRefreshToken(ctx, rt), "CreateRefreshToken")
-			got, err := st.RefreshTokenByHash(ctx, "a", rt.Hash)
+			must(t, st.Tokens().CreateRefresh(ctx, rt), "CreateRefreshToken")
+			got, err := st.Tokens().RefreshByHash(ctx, "a", rt.Hash)
 			must(t, err, "RefreshTokenByHash")
 			checkRefresh(t, got, rt)
 
 			c.Status, c.Scopes = store.CustomerDisabled, []string{"x", "y"}
-			must(t, st.UpdateCustomer(ctx, c, []string{"status", "scopes"}, false), "UpdateCustomer")
-			got, status, scopes, err := st.RefreshTokenCustomer(ctx, "a", rt.Hash)
+			must(t, st.Customers().Update(ctx, c, []string{"status", "scopes"}, false), "UpdateCustomer")
+			got, status, scopes, err := st.Tokens().RefreshWithCustomer(ctx, "a", rt.Hash)
 			must(t, err, "RefreshTokenCustomer")
 			checkRefresh(t, got, rt)
 			if status != store.CustomerDisabled || !slices.Equal(scopes, []string{"x", "y"}) {
 				t.Errorf("RefreshTokenCustomer: customer status %q scopes %v, want %q [x y]", status, scopes, store.CustomerDisabled)
 			}
 
-			wantErr(t, getErr(st.RefreshTokenByHash(ctx, "b", rt.Hash)), store.ErrNotFound, "a's token through b")
-			wantErr(t, getErr(st.RefreshTokenByHash(ctx, "a", []byte("unknown"))), store.ErrNotFound, "unknown hash")
-			_, _, _, err = st.RefreshTokenCustomer(ctx, "b", rt.Hash)
+			wantErr(t, getErr(st.Tokens().RefreshByHash(ctx, "b", rt.Hash)), store.ErrNotFound, "a's token through b")
+			wantErr(t, getErr(st.Tokens().RefreshByHash(ctx, "a", []byte("unknown"))), store.ErrNotFound, "unknown hash")
+			_, _, _, err = st.Tokens().RefreshWithCustomer(ctx, "b", rt.Hash)
 			wantErr(t, err, store.ErrNotFound, "RefreshTokenCustomer of a's token through b")
-			_, _, _, err = st.RefreshTokenCustomer(ctx, "a", []byte("unknown"))
+			_, _, _, err = st.Tokens().RefreshWithCustomer(ctx, "a", []byte("unknown"))
 			wantErr(t, err, store.ErrNotFound, "RefreshTokenCustomer of an unknown hash")
 		}},
 		{"RefreshConflicts", func(t *testing.T, st *store.Store) {
@@ -51,10 +51,10 @@ func testTokens(t *testing.T, open opener) {
 			mkRefreshToken(t, st, "a", "cu1", "rt1")
 			sameHash := refreshToken("a", "cu1", "rt2")
 			sameHash.Hash = []byte("rt:rt1")
-			wantErr(t, st.CreateRefreshToken(ctx, sameHash), store.ErrConflict, "a token with a taken hash")
+			wantErr(t, st.Tokens().CreateRefresh(ctx, sameHash), store.ErrConflict, "a token with a taken hash")
 			sameID := refreshToken("a", "cu1", "rt1")
 			sameID.Hash = []byte("fresh")
-			wantErr(t, st.CreateRefreshToken(ctx, sameID), store.ErrConflict, "a token with a taken id")
+			wantErr(t, st.Tokens().CreateRefresh(ctx, sameID), store.ErrConflict, "a token with a taken id")
 		}},
 		{"Rotate", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -62,7 +62,7 @@ func testTokens(t *testing.T, open opener) {
 			old := mkRefreshToken(t, st, "a", "cu1", "rt1")
 			now := clock.Add(time.Minute)
 			next := successor(old, "rt2", now)
-			must(t, st.RotateRefreshToken(ctx, old, next, now), "RotateRefreshToken")
+			must(t, st.Tokens().Rotate(ctx, old, next, now), "RotateRefreshToken")
 			if old.RotatedMS != ms(now) {
 				t.Errorf("old.RotatedMS = %d after rotation, want %d", old.RotatedMS, ms(now))
 			}
@@ -74,15 +74,15 @@ func testTokens(t *testing.T, open opener) {
 			// A second rotation of the same token loses, and learns when it was rotated.
 			stale := *old
 			stale.RotatedMS = 0
-			err := st.RotateRefreshToken(ctx, &stale, successor(old, "rt3", now.Add(time.Second)), now.Add(time.Second))
+			err := st.Tokens().Rotate(ctx, &stale, successor(old, "rt3", now.Add(time.Second)), now.Add(time.Second))
 			wantErr(t, err, store.ErrRotated, "second rotation")
 			if stale.RotatedMS != ms(now) {
 				t.Errorf("the loser sees RotatedMS %d, want %d", stale.RotatedMS, ms(now))
 			}
-			wantErr(t, getErr(st.RefreshTokenByHash(ctx, "a", []byte("rt:rt3"))), store.ErrNotFound, "the loser's successor")
+			wantErr(t, getErr(st.Tokens().RefreshByHash(ctx, "a", []byte("rt:rt3"))), store.ErrNotFound, "the loser's successor")
 
 			// The successor rotates in turn.
-			must(t, st.RotateRefreshToken(ctx, next, successor(next, "rt4", now.Add(time.Minute)), now.Add(time.Minute)), "rotate the successor")
+			must(t, st.Tokens().Rotate(ctx, next, successor(next, "rt4", now.Add(time.Minute)), now.Add(time.Minute)), "rotate the successor")
 		}},
 		{"RotateRace", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -98,7 +98,7 @@ func testTokens(t *testing.T, open opener) {
 				nows[i] = clock.Add(time.Second + time.Duration(i)*time.Millisecond)
 			}
 			errs := race(n, func(i int) error {
-				return st.RotateRefreshToken(ctx, &copies[i], successor(old, fmt.Sprint("next", i), nows[i]), nows[i])
+				return st.Tokens().Rotate(ctx, &copies[i], successor(old, fmt.Sprint("next", i), nows[i]), nows[i])
 			})
 			winner := -1
 			for i, err := range errs {
@@ -118,7 +118,7 @@ func testTokens(t *testing.T, open opener) {
 				if copies[i].RotatedMS != ms(nows[winner]) {
 					t.Errorf("request %d sees RotatedMS %d, want the winner's %d", i, copies[i].RotatedMS, ms(nows[winner]))
 				}
-				_, err := st.RefreshTokenByHash(ctx, "a", []byte(fmt.Sprint("rt:next", i)))
+				_, err := st.Tokens().RefreshByHash(ctx, "a", []byte(fmt.Sprint("rt:next", i)))
 				if i == winner && err != nil {
 					t.Errorf("the winner's successor: %v", err)
 				}
@@ -135,24 +135,24 @@ func testTokens(t *testing.T, open opener) {
 			withCustomer(t, st)
 			now := clock.Add(time.Minute)
 			revoked := mkRefreshToken(t, st, "a", "cu1", "rt1")
-			if _, err := st.RevokeFamily(ctx, revoked.FamilyID, now); err != nil {
+			if _, err := st.Tokens().RevokeFamily(ctx, revoked.FamilyID, now); err != nil {
 				t.Fatal(err)
 			}
-			wantErr(t, st.RotateRefreshToken(ctx, revoked, successor(revoked, "rt2", now), now), store.ErrRevoked, "rotation of a revoked token")
-			wantErr(t, getErr(st.RefreshTokenByHash(ctx, "a", []byte("rt:rt2"))), store.ErrNotFound, "successor of a revoked token")
+			wantErr(t, st.Tokens().Rotate(ctx, revoked, successor(revoked, "rt2", now), now), store.ErrRevoked, "rotation of a revoked token")
+			wantErr(t, getErr(st.Tokens().RefreshByHash(ctx, "a", []byte("rt:rt2"))), store.ErrNotFound, "successor of a revoked token")
 
 			missing := refreshToken("a", "cu1", "none")
-			wantErr(t, st.RotateRefreshToken(ctx, missing, successor(missing, "rt3", now), now), store.ErrNotFound, "rotation of a missing token")
+			wantErr(t, st.Tokens().Rotate(ctx, missing, successor(missing, "rt3", now), now), store.ErrNotFound, "rotation of a missing token")
 
 			// A successor that cannot be stored leaves the old token unrotated.
 			old := mkRefreshToken(t, st, "a", "cu1", "rt4")
 			clash := successor(old, "rt5", now)
 			clash.Hash = []byte("rt:rt1")
-			wantErr(t, st.RotateRefreshToken(ctx, old, clash, now), store.ErrConflict, "rotation to a successor with a taken hash")
+			wantErr(t, st.Tokens().Rotate(ctx, old, clash, now), store.ErrConflict, "rotation to a successor with a taken hash")
 			if got := getRefresh(t, st, "a", "rt4"); got.RotatedMS != 0 {
 				t.Errorf("a failed rotation marked the token rotated at %d", got.RotatedMS)
 			}
-			must(t, st.RotateRefreshToken(ctx, old, successor(old, "rt6", now), now), "retry with a good successor")
+			must(t, st.Tokens().Rotate(ctx, old, successor(old, "rt6", now), now), "retry with a good successor")
 		}},
 		{"RevokeFamily", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -161,8 +161,8 @@ func testTokens(t *testing.T, open opener) {
 			mkRefreshToken(t, st, "a", "cu1", "rt9") // another family
 			now := clock.Add(time.Minute)
 			next := successor(root, "rt2", now)
-			must(t, st.RotateRefreshToken(ctx, root, next, now), "RotateRefreshToken")
-			n, err := st.RevokeFamily(ctx, root.FamilyID, now.Add(time.Second))
+			must(t, st.Tokens().Rotate(ctx, root, next, now), "RotateRefreshToken")
+			n, err := st.Tokens().RevokeFamily(ctx, root.FamilyID, now.Add(time.Second))
 			must(t, err, "RevokeFamily")
 			if n != 2 {
 				t.Errorf("RevokeFamily revoked %d tokens, want 2 (the rotated root and its successor)", n)
@@ -172,8 +172,8 @@ func testTokens(t *testing.T, open opener) {
 					t.Errorf("token %s RevokedMS %d, want %d", id, got, want)
 				}
 			}
-			wantErr(t, st.RotateRefreshToken(ctx, next, successor(next, "rt3", now), now), store.ErrRevoked, "rotation in a revoked family")
-			n, err = st.RevokeFamily(ctx, root.FamilyID, now.Add(time.Hour))
+			wantErr(t, st.Tokens().Rotate(ctx, next, successor(next, "rt3", now), now), store.ErrRevoked, "rotation in a revoked family")
+			n, err = st.Tokens().RevokeFamily(ctx, root.FamilyID, now.Add(time.Hour))
 			must(t, err, "second RevokeFamily")
 			if n != 0 {
 				t.Errorf("second RevokeFamily revoked %d tokens, want 0", n)
@@ -185,11 +185,11 @@ func testTokens(t *testing.T, open opener) {
 		{"RevokedAccessTokens", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomer(t, st)
-			must(t, st.RevokeAccessToken(ctx, "a", "jti1", clock.Add(time.Hour)), "RevokeAccessToken")
+			must(t, st.Tokens().RevokeAccess(ctx, "a", "jti1", clock.Add(time.Hour)), "RevokeAccessToken")
 			// Revoking twice (a retried revocation request) is not an error.
-			must(t, st.RevokeAccessToken(ctx, "a", "jti1", clock.Add(time.Hour)), "second RevokeAccessToken")
+			must(t, st.Tokens().RevokeAccess(ctx, "a", "jti1", clock.Add(time.Hour)), "second RevokeAccessToken")
 			for jti, want := range map[string]bool{"jti1": true, "jti2": false} {
-				got, err := st.AccessTokenRevoked(ctx, jti)
+				got, err := st.Tokens().AccessRevoked(ctx, jti)
 				must(t, err, "AccessTokenRevoked")
 				if got != want {
 					t.Errorf("AccessTokenRevoked(%s) = %v, want %v", jti, got, want)
@@ -216,10 +216,10 @@ func testTokens(t *testing.T, open opener) {
 			} {
 				c := customer("a", fmt.Sprint("cu", i), tc.email, "")
 				c.Status = tc.status
-				must(t, st.CreateCustomer(ctx, c, nil), "CreateCustomer")
+				must(t, st.Customers().Create(ctx, c, nil), "CreateCustomer")
 				mkRefreshToken(t, st, "a", c.ID, c.ID+"-rt")
-				must(t, st.SetPassword(ctx, c, "hash-"+c.ID, tc.verify, now), tc.name)
-				got, err := st.GetCustomer(ctx, "a", c.ID)
+				must(t, st.Customers().SetPassword(ctx, c, "hash-"+c.ID, tc.verify, now), tc.name)
+				got, err := st.Customers().Get(ctx, "a", c.ID)
 				must(t, err, "GetCustomer")
 				if got.PasswordHash != "hash-"+c.ID || got.Status != tc.wantStatus || got.EmailVerified != tc.wantVerified {
 					t.Errorf("%s: hash %q status %q verified %v, want %q %q %v", tc.name, got.PasswordHash, got.Status,
@@ -230,11 +230,11 @@ func testTokens(t *testing.T, open opener) {
 					t.Errorf("%s: refresh token RevokedMS %d, want %d", tc.name, rt.RevokedMS, ms(now))
 				}
 			}
-			wantErr(t, st.SetPassword(ctx, customer("a", "none", "", ""), "h", false, now), store.ErrNotFound, "SetPassword of a missing customer")
+			wantErr(t, st.Customers().SetPassword(ctx, customer("a", "none", "", ""), "h", false, now), store.ErrNotFound, "SetPassword of a missing customer")
 			mkAccount(t, st, "b")
 			mkCustomer(t, st, "a", "victim", "", "")
-			wantErr(t, st.SetPassword(ctx, customer("b", "victim", "", ""), "h", false, now), store.ErrNotFound, "a's customer through b")
-			if got, _ := st.GetCustomer(ctx, "a", "victim"); got == nil || got.PasswordHash != "" {
+			wantErr(t, st.Customers().SetPassword(ctx, customer("b", "victim", "", ""), "h", false, now), store.ErrNotFound, "a's customer through b")
+			if got, _ := st.Customers().Get(ctx, "a", "victim"); got == nil || got.PasswordHash != "" {
 				t.Error("b set the password of a's customer")
 			}
 		}},
@@ -246,8 +246,8 @@ func testTokens(t *testing.T, open opener) {
 			ctx := t.Context()
 			c := withCustomer(t, st)
 			now := clock.Add(time.Minute)
-			must(t, st.SetPassword(ctx, c, "hash", false, now), "SetPassword")
-			got, err := st.GetCustomer(ctx, "a", "cu1")
+			must(t, st.Customers().SetPassword(ctx, c, "hash", false, now), "SetPassword")
+			got, err := st.Customers().Get(ctx, "a", "cu1")
 			must(t, err, "GetCustomer")
 			if !got.UpdatedAt.Equal(now) || !got.UpdatedAt.Equal(c.UpdatedAt) {
 				t.Errorf("UpdatedAt %v after SetPassword at %v (caller's copy %v)", got.UpdatedAt, now, c.UpdatedAt)
@@ -256,11 +256,11 @@ func testTokens(t *testing.T, open opener) {
 		{"RehashPassword", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			c := withCustomer(t, st)
-			must(t, st.SetPassword(ctx, c, "weak", false, clock), "SetPassword")
-			must(t, st.RehashPassword(ctx, "cu1", "weak", "strong"), "RehashPassword")
+			must(t, st.Customers().SetPassword(ctx, c, "weak", false, clock), "SetPassword")
+			must(t, st.Customers().Rehash(ctx, "cu1", "weak", "strong"), "RehashPassword")
 			// A rehash computed from a password that has changed since must not win.
-			must(t, st.RehashPassword(ctx, "cu1", "weak", "stale"), "stale RehashPassword")
-			got, err := st.GetCustomer(ctx, "a", "cu1")
+			must(t, st.Customers().Rehash(ctx, "cu1", "weak", "stale"), "stale RehashPassword")
+			got, err := st.Customers().Get(ctx, "a", "cu1")
 			must(t, err, "GetCustomer")
 			if got.PasswordHash != "strong" {
 				t.Errorf("password hash %q, want strong", got.PasswordHash)
@@ -271,41 +271,41 @@ func testTokens(t *testing.T, open opener) {
 			withCustomer(t, st)
 			mkCustomer(t, st, "a", "cu2", "bob@example.org", "")
 			mkCustomer(t, st, "b", "cu3", "ann@example.org", "")
-			wantErr(t, getErr(st.LatestCode(ctx, "cu1")), store.ErrNotFound, "LatestCode of a customer without code")
+			wantErr(t, getErr(st.Codes().Latest(ctx, "cu1")), store.ErrNotFound, "LatestCode of a customer without code")
 
 			first := code("a", "cu1", "vc1")
-			must(t, st.ReplaceCode(ctx, first), "ReplaceCode")
-			got, err := st.CodeByHash(ctx, "a", first.CodeHash)
+			must(t, st.Codes().Replace(ctx, first), "ReplaceCode")
+			got, err := st.Codes().ByHash(ctx, "a", first.CodeHash)
 			must(t, err, "CodeByHash")
 			checkCode(t, got, first)
 			second := code("a", "cu1", "vc2")
 			second.CreatedMS++
-			must(t, st.ReplaceCode(ctx, second), "ReplaceCode again")
+			must(t, st.Codes().Replace(ctx, second), "ReplaceCode again")
 			// A re-sent code invalidates the one before.
-			wantErr(t, getErr(st.CodeByHash(ctx, "a", first.CodeHash)), store.ErrNotFound, "the replaced code")
-			got, err = st.LatestCode(ctx, "cu1")
+			wantErr(t, getErr(st.Codes().ByHash(ctx, "a", first.CodeHash)), store.ErrNotFound, "the replaced code")
+			got, err = st.Codes().Latest(ctx, "cu1")
 			must(t, err, "LatestCode")
 			checkCode(t, got, second)
 
 			// Another customer's code may not share the hash within the account...
 			clash := code("a", "cu2", "vc3")
 			clash.CodeHash = second.CodeHash
-			must(t, st.ReplaceCode(ctx, code("a", "cu2", "vc4")), "ReplaceCode cu2")
-			wantErr(t, st.ReplaceCode(ctx, clash), store.ErrConflict, "a code colliding with another customer's")
+			must(t, st.Codes().Replace(ctx, code("a", "cu2", "vc4")), "ReplaceCode cu2")
+			wantErr(t, st.Codes().Replace(ctx, clash), store.ErrConflict, "a code colliding with another customer's")
 			// ...and a refused replacement keeps the code it would have replaced.
-			if got, err := st.LatestCode(ctx, "cu2"); err != nil || got.ID != "vc4" {
+			if got, err := st.Codes().Latest(ctx, "cu2"); err != nil || got.ID != "vc4" {
 				t.Errorf("cu2's code after a refused replacement: %v %v", got, err)
 			}
 			// In another account the same hash is fine, and invisible from a.
 			other := code("b", "cu3", "vc5")
 			other.CodeHash = second.CodeHash
-			must(t, st.ReplaceCode(ctx, other), "same hash in another account")
-			got, err = st.CodeByHash(ctx, "a", second.CodeHash)
+			must(t, st.Codes().Replace(ctx, other), "same hash in another account")
+			got, err = st.Codes().ByHash(ctx, "a", second.CodeHash)
 			must(t, err, "CodeByHash in a")
 			if got.ID != "vc2" {
 				t.Errorf("CodeByHash in a found %s, want vc2", got.ID)
 			}
-			wantErr(t, getErr(st.CodeByHash(ctx, "b", first.CodeHash)), store.ErrNotFound, "a's hash through b")
+			wantErr(t, getErr(st.Codes().ByHash(ctx, "b", first.CodeHash)), store.ErrNotFound, "a's hash through b")
 		}},
 		{"TryCode", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -313,44 +313,44 @@ func testTokens(t *testing.T, open opener) {
 			mkCustomer(t, st, "a", "cu2", "bob@example.org", "")
 			mkCustomer(t, st, "a", "cu3", "cyd@example.org", "")
 			c := code("a", "cu1", "vc1")
-			must(t, st.ReplaceCode(ctx, c), "ReplaceCode")
+			must(t, st.Codes().Replace(ctx, c), "ReplaceCode")
 			for i := range 5 {
-				ok, err := st.TryCode(ctx, "vc1", 3, clock)
+				ok, err := st.Codes().Try(ctx, "vc1", 3, clock)
 				must(t, err, "TryCode")
 				if want := i < 3; ok != want {
 					t.Errorf("attempt %d with max 3: %v, want %v", i+1, ok, want)
 				}
 			}
-			if got, _ := st.CodeByHash(ctx, "a", c.CodeHash); got == nil || got.Attempts != 3 {
+			if got, _ := st.Codes().ByHash(ctx, "a", c.CodeHash); got == nil || got.Attempts != 3 {
 				t.Errorf("attempts after 5 tries with max 3: %+v", got)
 			}
 
 			expired := code("a", "cu2", "vc2")
-			must(t, st.ReplaceCode(ctx, expired), "ReplaceCode")
-			ok, err := st.TryCode(ctx, "vc2", 3, time.UnixMilli(expired.ExpiresMS))
+			must(t, st.Codes().Replace(ctx, expired), "ReplaceCode")
+			ok, err := st.Codes().Try(ctx, "vc2", 3, time.UnixMilli(expired.ExpiresMS))
 			must(t, err, "TryCode")
 			if ok {
 				t.Error("TryCode accepted an attempt at an expired code")
 			}
 			used := code("a", "cu3", "vc3")
-			must(t, st.ReplaceCode(ctx, used), "ReplaceCode")
-			if ok, err := st.UseCode(ctx, "vc3", clock); !ok || err != nil {
+			must(t, st.Codes().Replace(ctx, used), "ReplaceCode")
+			if ok, err := st.Codes().Use(ctx, "vc3", clock); !ok || err != nil {
 				t.Fatalf("UseCode: %v %v", ok, err)
 			}
-			if ok, err := st.TryCode(ctx, "vc3", 3, clock); ok || err != nil {
+			if ok, err := st.Codes().Try(ctx, "vc3", 3, clock); ok || err != nil {
 				t.Errorf("TryCode at a used code: %v %v", ok, err)
 			}
-			if ok, err := st.TryCode(ctx, "none", 3, clock); ok || err != nil {
+			if ok, err := st.Codes().Try(ctx, "none", 3, clock); ok || err != nil {
 				t.Errorf("TryCode at a missing code: %v %v", ok, err)
 			}
 		}},
 		{"TryCodeConcurrent", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomer(t, st)
-			must(t, st.ReplaceCode(ctx, code("a", "cu1", "vc1")), "ReplaceCode")
+			must(t, st.Codes().Replace(ctx, code("a", "cu1", "vc1")), "ReplaceCode")
 			const n, limit = 20, 5
 			results := race(n, func(int) error {
-				ok, err := st.TryCode(ctx, "vc1", limit, clock)
+				ok, err := st.Codes().Try(ctx, "vc1", limit, clock)
 				if err == nil && !ok {
 					err = errDenied
 				}
@@ -362,28 +362,28 @@ func testTokens(t *testing.T, open opener) {
 			ctx := t.Context()
 			withCustomer(t, st)
 			c := code("a", "cu1", "vc1")
-			must(t, st.ReplaceCode(ctx, c), "ReplaceCode")
+			must(t, st.Codes().Replace(ctx, c), "ReplaceCode")
 			now := clock.Add(time.Minute)
 			for i, want := range []bool{true, false} {
-				ok, err := st.UseCode(ctx, "vc1", now.Add(time.Duration(i)*time.Second))
+				ok, err := st.Codes().Use(ctx, "vc1", now.Add(time.Duration(i)*time.Second))
 				must(t, err, "UseCode")
 				if ok != want {
 					t.Errorf("use %d: %v, want %v", i+1, ok, want)
 				}
 			}
-			if got, _ := st.CodeByHash(ctx, "a", c.CodeHash); got == nil || got.UsedMS != ms(now) {
+			if got, _ := st.Codes().ByHash(ctx, "a", c.CodeHash); got == nil || got.UsedMS != ms(now) {
 				t.Errorf("code after use: %+v, want UsedMS %d", got, ms(now))
 			}
-			if ok, err := st.UseCode(ctx, "none", now); ok || err != nil {
+			if ok, err := st.Codes().Use(ctx, "none", now); ok || err != nil {
 				t.Errorf("UseCode of a missing code: %v %v", ok, err)
 			}
 		}},
 		{"UseCodeConcurrent", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomer(t, st)
-			must(t, st.ReplaceCode(ctx, code("a", "cu1", "vc1")), "ReplaceCode")
+			must(t, st.Codes().Replace(ctx, code("a", "cu1", "vc1")), "ReplaceCode")
 			results := race(16, func(int) error {
-				ok, err := st.UseCode(ctx, "vc1", clock)
+				ok, err := st.Codes().Use(ctx, "vc1", clock)
 				if err == nil && !ok {
 					err = errDenied
 				}
