@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -25,54 +24,32 @@ import (
 	"github.com/twinid/twinid/server/mail/mailtest"
 	"github.com/twinid/twinid/server/passwords"
 	"github.com/twinid/twinid/store"
+	"github.com/twinid/twinid/store/storetest"
 )
 
-// pgURL is a fresh Postgres database created for this test run (empty when none).
-var pgURL string
+// pg is the Postgres database of this test run (the store's conformance suite makes it the
+// same way); pgURL is its URL, empty without TWINID_TEST_POSTGRES_URL.
+var (
+	pg    *storetest.Postgres
+	pgURL string
+)
 
 func TestMain(m *testing.M) {
-	code, cleanup := setupPostgres()
-	if code != 0 {
-		os.Exit(code)
+	var err error
+	if pg, err = storetest.NewPostgres("twinid_test_"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	code = m.Run()
-	cleanup()
-	os.Exit(code)
-}
-
-// setupPostgres creates a database of its own for this run, so runs never see each other's rows.
-func setupPostgres() (int, func()) {
-	admin := os.Getenv("TWINID_TEST_POSTGRES_URL")
-	if admin == "" {
-		if os.Getenv("TWINID_TEST_REQUIRE_POSTGRES") != "" {
-			fmt.Fprintln(os.Stderr, "TWINID_TEST_REQUIRE_POSTGRES is set but TWINID_TEST_POSTGRES_URL is empty")
-			return 1, nil
-		}
+	if pg == nil {
 		fmt.Fprintln(os.Stderr, "TWINID_TEST_POSTGRES_URL not set: skipping the Postgres half of the tests")
-		return 0, func() {}
+	} else {
+		pgURL = pg.URL
 	}
-	db, err := sql.Open("pgx", admin)
-	if err == nil {
-		err = db.Ping()
+	code := m.Run()
+	if pg != nil {
+		pg.Close()
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "postgres unreachable:", err)
-		return 1, nil
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "twinid_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		fmt.Fprintln(os.Stderr, "create test database:", err)
-		return 1, nil
-	}
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	pgURL = u.String()
-	return 0, func() {
-		_, _ = db.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		_ = db.Close()
-	}
+	os.Exit(code)
 }
 
 // env is one running twinid on loopback HTTP.
@@ -132,11 +109,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var dbCounter struct {
-	sync.Mutex
-	n int
-}
-
 // forEachDB runs f against SQLite (a real file) and, when available, Postgres.
 func forEachDB(t *testing.T, f func(t *testing.T, e *env)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, newEnv(t, "")) })
@@ -172,23 +144,10 @@ func newEnvBoot(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptio
 	ctx := context.Background()
 	if dbURL != "" {
 		// One schema per env inside the run's database keeps tests independent.
-		dbCounter.Lock()
-		dbCounter.n++
-		schema := fmt.Sprintf("t%d_%s", dbCounter.n, randHex(4))
-		dbCounter.Unlock()
-		db, err := sql.Open("pgx", dbURL)
-		if err != nil {
+		var err error
+		if dbURL, err = pg.Schema(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatal(err)
-		}
-		_ = db.Close()
-		sep := "?"
-		if strings.Contains(dbURL, "?") {
-			sep = "&"
-		}
-		dbURL += sep + "search_path=" + schema
 	}
 	st, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: t.TempDir()})
 	if err != nil {

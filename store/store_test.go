@@ -2,16 +2,10 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -20,13 +14,8 @@ import (
 	"github.com/twinid/twinid/store/storetest"
 )
 
-// pg is the Postgres database created for this test run: its URL, and a handle used to
-// create one schema per store. Both are empty without TWINID_TEST_POSTGRES_URL.
-var pg struct {
-	url     string
-	db      *sql.DB
-	schemas atomic.Int64
-}
+// pg is the Postgres database of this test run; nil without TWINID_TEST_POSTGRES_URL.
+var pg *storetest.Postgres
 
 // sqliteTemplate is the directory of a freshly migrated SQLite database that openSQLite
 // copies: migrating costs a few hundred milliseconds under the race detector, copying a
@@ -34,9 +23,18 @@ var pg struct {
 var sqliteTemplate string
 
 func TestMain(m *testing.M) {
-	code, cleanup := setupPostgres()
-	if code != 0 {
-		os.Exit(code)
+	var err error
+	if pg, err = storetest.NewPostgres("twinid_storetest_"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if pg == nil {
+		fmt.Fprintln(os.Stderr, "TWINID_TEST_POSTGRES_URL not set: skipping the Postgres half of the tests")
+	}
+	cleanup := func() {
+		if pg != nil {
+			pg.Close()
+		}
 	}
 	dir, err := setupSQLiteTemplate()
 	if err != nil {
@@ -45,7 +43,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	sqliteTemplate = dir
-	code = m.Run()
+	code := m.Run()
 	_ = os.RemoveAll(dir)
 	cleanup()
 	os.Exit(code)
@@ -77,69 +75,6 @@ func setupSQLiteTemplate() (string, error) {
 	return dir, nil
 }
 
-// setupPostgres creates a database of its own for this run, so that runs never see each
-// other's rows; cleanup drops it, connections and all.
-func setupPostgres() (int, func()) {
-	admin := os.Getenv("TWINID_TEST_POSTGRES_URL")
-	if admin == "" {
-		if os.Getenv("TWINID_TEST_REQUIRE_POSTGRES") != "" {
-			fmt.Fprintln(os.Stderr, "TWINID_TEST_REQUIRE_POSTGRES is set but TWINID_TEST_POSTGRES_URL is empty")
-			return 1, nil
-		}
-		fmt.Fprintln(os.Stderr, "TWINID_TEST_POSTGRES_URL not set: skipping the Postgres half of the tests")
-		return 0, func() {}
-	}
-	adminDB, err := sql.Open("pgx", admin)
-	if err == nil {
-		err = adminDB.Ping()
-	}
-	if err != nil {
-		// Asked for Postgres and cannot have it: fail, whether or not it is required, rather
-		// than pass having tested half.
-		fmt.Fprintln(os.Stderr, "postgres unreachable:", err)
-		if adminDB != nil {
-			_ = adminDB.Close()
-		}
-		return 1, nil
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "parse TWINID_TEST_POSTGRES_URL:", err)
-		return 1, nil
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "twinid_storetest_" + hex.EncodeToString(b)
-	if _, err := adminDB.Exec("CREATE DATABASE " + name); err != nil {
-		fmt.Fprintln(os.Stderr, "create test database:", err)
-		_ = adminDB.Close()
-		return 1, nil
-	}
-	// Durability is not what this database is for: commits that do not wait for the WAL
-	// flush make the hundred schema migrations of a run quicker. Isolation and locking,
-	// which the suite does test, are unchanged.
-	if _, err := adminDB.Exec("ALTER DATABASE " + name + " SET synchronous_commit = off"); err != nil {
-		fmt.Fprintln(os.Stderr, "configure test database:", err)
-	}
-	u.Path = "/" + name
-	pg.url = u.String()
-	drop := func() {
-		if _, err := adminDB.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
-			fmt.Fprintln(os.Stderr, "drop test database:", err)
-		}
-		_ = adminDB.Close()
-	}
-	if pg.db, err = sql.Open("pgx", pg.url); err != nil {
-		fmt.Fprintln(os.Stderr, "open test database:", err)
-		drop()
-		return 1, nil
-	}
-	return 0, func() {
-		_ = pg.db.Close()
-		drop()
-	}
-}
-
 // TestConformance runs the store's conformance suite on SQLite (a real file) and, when
 // available, on Postgres.
 func TestConformance(t *testing.T) {
@@ -149,7 +84,7 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		if pg.url == "" {
+		if pg == nil {
 			t.Skip("no Postgres (TWINID_TEST_POSTGRES_URL)")
 		}
 		storetest.Run(t, openPostgres)
@@ -182,17 +117,13 @@ func openSQLite(t *testing.T) *store.Store {
 // much cheaper to create than a database, and search_path keeps each store inside its own.
 func openPostgres(t *testing.T) *store.Store {
 	t.Helper()
-	schema := fmt.Sprintf("s%d", pg.schemas.Add(1))
-	if _, err := pg.db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	sep := "?"
-	if strings.Contains(pg.url, "?") {
-		sep = "&"
+	dbURL, err := pg.Schema(t.Context())
+	if err != nil {
+		t.Fatal(err)
 	}
 	// A small pool: two stores run at once, and the race tests need a handful of connections
 	// each, not the production default of 20.
-	st := openStore(t, store.Config{DatabaseURL: pg.url + sep + "search_path=" + schema, MaxOpenConns: 8}, store.DialectPostgres)
+	st := openStore(t, store.Config{DatabaseURL: dbURL, MaxOpenConns: 8}, store.DialectPostgres)
 	if _, err := st.Migrate(t.Context()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
