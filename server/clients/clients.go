@@ -197,3 +197,26 @@ func (cs *Clients) FlushUsage(ctx context.Context) error {
 	}
 	return cs.store.Secrets().Touch(ctx, batch)
 }
+
+// RedirectError refuses the client_id or the redirect_uri of a browser flow; Param names
+// which.
+type RedirectError struct{ Param string }
+
+func (e *RedirectError) Error() string { return e.Param + " is not registered for a browser sign-in" }
+
+// ForRedirect loads an application client (not a service account) for a browser flow and
+// checks that redirectURI is one of its registered redirect URIs, compared exactly (RFC
+// 9700 §4.1.3). Until both hold, a flow answers with a page, never a redirect.
+func (cs *Clients) ForRedirect(ctx context.Context, aid, clientID, redirectURI string) (*Client, error) {
+	c, err := cs.Get(ctx, aid, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || c.Kind == store.KindServiceAccount {
+		return nil, &RedirectError{Param: "client_id"}
+	}
+	if redirectURI == "" || !slices.Contains(c.RedirectURIs, redirectURI) {
+		return nil, &RedirectError{Param: "redirect_uri"}
+	}
+	return c, nil
+}

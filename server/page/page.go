@@ -143,3 +143,13 @@ func Str(p *string) string {
 	}
 	return *p
 }
+
+// Unregistered is the page of a browser flow whose client_id ("client_id") or redirect_uri
+// (any other param) is not registered: an error page, since redirecting to an unchecked URI
+// would make twinid an open redirector.
+func Unregistered(param string) *Error {
+	if param == "client_id" {
+		return Fail(http.StatusBadRequest, "The application (client_id) is not known to this account.")
+	}
+	return Fail(http.StatusBadRequest, "The redirect_uri is not registered for this application.")
+}

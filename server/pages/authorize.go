@@ -40,16 +40,14 @@ func (p *Pages) Authorize(ctx context.Context, req gen.AuthorizeRequestObject) (
 	}
 	// Client and redirect URI first: until both are known good, errors are pages, never
 	// redirects (no open redirector).
-	cc, err := p.Clients.Get(ctx, acct.AID, page.Str(q.ClientID))
+	redirect := page.Str(q.RedirectURI)
+	cc, err := p.Clients.ForRedirect(ctx, acct.AID, page.Str(q.ClientID), redirect)
+	var re *clients.RedirectError
+	if errors.As(err, &re) {
+		return nil, page.Unregistered(re.Param)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if cc == nil || cc.Kind == store.KindServiceAccount {
-		return nil, page.Fail(http.StatusBadRequest, "The application (client_id) is not known to this account.")
-	}
-	redirect := page.Str(q.RedirectURI)
-	if redirect == "" || !slices.Contains(cc.RedirectURIs, redirect) {
-		return nil, page.Fail(http.StatusBadRequest, "The redirect_uri is not registered for this application.")
 	}
 	state := page.Str(q.State)
 	fail := func(code, desc string) (gen.AuthorizeResponseObject, error) {

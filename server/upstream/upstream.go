@@ -133,16 +133,14 @@ func (u *Login) UpstreamAuthorize(ctx context.Context, req gen.UpstreamAuthorize
 		return nil, err
 	}
 	q := req.Params
-	cc, err := u.Clients.Get(ctx, acct.AID, page.Str(q.ClientID))
+	redirect := page.Str(q.RedirectURI)
+	cc, err := u.Clients.ForRedirect(ctx, acct.AID, page.Str(q.ClientID), redirect)
+	var re *clients.RedirectError
+	if errors.As(err, &re) {
+		return nil, page.Unregistered(re.Param)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if cc == nil || cc.Kind == store.KindServiceAccount {
-		return nil, page.Fail(http.StatusBadRequest, "The application (client_id) is not known to this account.")
-	}
-	redirect := page.Str(q.RedirectURI)
-	if redirect == "" || !slices.Contains(cc.RedirectURIs, redirect) {
-		return nil, page.Fail(http.StatusBadRequest, "The redirect_uri is not registered for this application.")
 	}
 	if page.Str(q.ResponseType) != "code" {
 		return nil, page.Fail(http.StatusBadRequest, "Only response_type=code is supported.")
