@@ -10,8 +10,8 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/twinid ./cmd/twinid
 
-## test: every package; the server tests run on SQLite and, when TWINID_TEST_POSTGRES_URL
-## is set (or Postgres answers on 127.0.0.1:5432), on Postgres too.
+## test: every package; the store's conformance suite and the server tests run on SQLite and,
+## when TWINID_TEST_POSTGRES_URL is set, on Postgres too.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
