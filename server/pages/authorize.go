@@ -22,6 +22,8 @@ import (
 
 var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43,128}$`)
 
+// authzError redirects an error back to the client (RFC 6749 §4.1.2.1), once client and
+// redirect_uri are known good.
 func (p *Pages) authzError(aid, redirectURI, state, code, desc string) gen.AuthorizeResponseObject {
 	v := url.Values{"error": {code}, "error_description": {oauth2.CleanMessage(desc)}}
 	if state != "" {

@@ -30,6 +30,7 @@ func (p *Pages) pwForm(ctx context.Context, acct *store.Account, name string, st
 	return page.HTML{Status: status, Body: body}, err
 }
 
+// checkPwCSRF compares the form's CSRF field with the reset forms' own cookie.
 func (p *Pages) checkPwCSRF(ctx context.Context, sent *string) error {
 	cookie := reqctx.InfoFrom(ctx).Cookie(pwCSRFCookie)
 	if sent == nil || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(*sent)) != 1 {
@@ -38,6 +39,7 @@ func (p *Pages) checkPwCSRF(ctx context.Context, sent *string) error {
 	return nil
 }
 
+// resetData is what the reset form shows; ar carries the sign-in to resume afterwards.
 func (p *Pages) resetData(acct *store.Account, title, email, code, ar string) page.Data {
 	return page.Data{Title: title, Action: p.Accounts.Issuer(acct.AID) + "/auth/reset-password", Email: email, Code: code, AR: ar}
 }

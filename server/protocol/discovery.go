@@ -94,6 +94,7 @@ func (e *Endpoints) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenI
 	}, nil
 }
 
+// notFound words an unknown account as the 404 problem of these endpoints.
 func notFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.NotFound("account")

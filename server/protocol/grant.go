@@ -27,6 +27,8 @@ type tokenRequest struct {
 	Remote string
 }
 
+// parseTokenRequest names the token endpoint's parameters once; grants read fields, never
+// raw keys. verification_code is trimmed because people paste it from an email.
 func parseTokenRequest(r *oauth2.Request, remote string) *tokenRequest {
 	return &tokenRequest{Request: r, Remote: remote,
 		GrantType: r.Get("grant_type"), Scope: r.Get("scope"), Audience: r.Get("audience"),
@@ -77,6 +79,8 @@ type tokenResult struct {
 // rateHeaders are the RateLimit-* values of a client_credentials answer.
 type rateHeaders struct{ limit, remaining, reset int }
 
+// response is the RFC 6749 §5.1 answer, never cached (§5.1: Cache-Control no-store), with
+// the RateLimit-* headers of a rate-limited grant.
 func (r *tokenResult) response() gen.CreateToken200JSONResponse {
 	noStore, noCache := "no-store", "no-cache"
 	out := gen.CreateToken200JSONResponse{

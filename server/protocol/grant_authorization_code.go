@@ -22,10 +22,14 @@ var pkceVerifier = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 // §4.6). A code used twice revokes what its first use issued (RFC 6749 §4.1.2).
 type authorizationCode struct{}
 
+// check: the code itself is looked up in issue, once the client is known.
 func (authorizationCode) check(*tokenRequest) error { return nil }
 
+// auth: confidential clients with their secret, public clients by client_id (RFC 7636).
 func (authorizationCode) auth() clientAuth { return anyClientAuth }
 
+// issue redeems the code once; client, redirect_uri and PKCE verifier must match what the
+// authorization request bound to it.
 func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
 	acct, tr, ac, set := in.acct, in.tr, in.client, in.set
 	code, err := e.Store.AuthCodes().ByHash(ctx, acct.AID, e.Keyring.HashSecret("code\x00"+tr.Code))

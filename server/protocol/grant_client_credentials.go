@@ -17,6 +17,7 @@ import (
 // client has a token bucket (the account's tokenRatePerMinute and burst, or its own).
 type clientCredentials struct{}
 
+// check: a client token cannot mint another client token.
 func (clientCredentials) check(tr *tokenRequest) error {
 	if tr.Bearer != "" {
 		return oauth2.InvalidRequest("client_credentials needs the client's secret, not a token")
@@ -24,8 +25,10 @@ func (clientCredentials) check(tr *tokenRequest) error {
 	return nil
 }
 
+// auth: only the secret proves a machine client (RFC 6749 §4.4.2).
 func (clientCredentials) auth() clientAuth { return secretOnly }
 
+// issue resolves the scopes the client holds, once its token bucket allows one more.
 func (clientCredentials) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
 	cc, set := in.client, in.set
 	held := cc.Scopes

@@ -14,10 +14,13 @@ import (
 // holding a grant of type password for the audience only.
 type password struct{}
 
+// check: the credentials are checked in issue, behind the login throttles.
 func (password) check(*tokenRequest) error { return nil }
 
+// auth: any method; issue refuses public clients.
 func (password) auth() clientAuth { return anyClientAuth }
 
+// issue checks the customer's password and issues for the audience of a password grant.
 func (password) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
 	ac, tr := in.client, in.tr
 	var pw []store.Grant

@@ -13,6 +13,7 @@ import (
 // keeps the OpenID scopes of the sign-in and the API scopes the customer still holds.
 type refreshToken struct{}
 
+// check: refresh_token is required (RFC 6749 §6).
 func (refreshToken) check(tr *tokenRequest) error {
 	if tr.RefreshToken == "" {
 		return oauth2.InvalidRequest("refresh_token is required")
@@ -20,8 +21,10 @@ func (refreshToken) check(tr *tokenRequest) error {
 	return nil
 }
 
+// auth: the client the refresh token was issued to, by any of its methods.
 func (refreshToken) auth() clientAuth { return anyClientAuth }
 
+// issue rotates the token and issues an access token with the scopes still held.
 func (refreshToken) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
 	rot, err := e.Tokens.Rotate(ctx, in.acct, in.set, in.tr.RefreshToken, in.client.ClientID)
 	if err != nil {

@@ -13,10 +13,13 @@ import (
 // openapi/openapi.yaml).
 type verificationCode struct{}
 
+// check: the code is redeemed in issue, behind the code-guess throttle.
 func (verificationCode) check(*tokenRequest) error { return nil }
 
+// auth: any method; issue requires a client that may log customers in.
 func (verificationCode) auth() clientAuth { return anyClientAuth }
 
+// issue redeems the emailed code for a token that can only set the password.
 func (verificationCode) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
 	if !in.client.loginCapable() {
 		return nil, oauth2.UnauthorizedClient("the client needs the scope " + scopeUsers)

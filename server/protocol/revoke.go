@@ -71,6 +71,9 @@ func (e *Endpoints) IntrospectToken(ctx context.Context, req gen.IntrospectToken
 	return gen.IntrospectToken200JSONResponse{Body: out, Headers: gen.IntrospectToken200ResponseHeaders{CacheControl: &noStore}}, nil
 }
 
+// introspect answers RFC 7662 §2.2 for a token of the account: refresh tokens by their keyed
+// hash, access tokens by signature, revocation and their customer's state; anything else
+// is {"active": false}, never an error.
 func (e *Endpoints) introspect(ctx context.Context, acct *store.Account, value string) (gen.IntrospectionResponse, error) {
 	inactive := gen.IntrospectionResponse{Active: false}
 	now := e.Now()
@@ -119,6 +122,7 @@ func (e *Endpoints) introspect(ctx context.Context, acct *store.Account, value s
 		Aud: &aud, Iss: &iss, Exp: &exp, Iat: &iat, Jti: &c.JTI, Aid: &acct.AID}, nil
 }
 
+// customerActive reports whether the customer may still sign in (a deleted one may not).
 func (e *Endpoints) customerActive(ctx context.Context, aid, id string) (bool, error) {
 	c, err := e.Store.Customers().Get(ctx, aid, id)
 	if errors.Is(err, store.ErrNotFound) {

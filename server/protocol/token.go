@@ -75,6 +75,7 @@ func (e *Endpoints) CreateToken(ctx context.Context, req gen.CreateTokenRequestO
 // revokedOnTokenEndpoint answers a revocation sent to the token endpoint: 200, empty.
 type revokedOnTokenEndpoint struct{}
 
+// VisitCreateTokenResponse writes the empty 200, never cached.
 func (revokedOnTokenEndpoint) VisitCreateTokenResponse(w http.ResponseWriter) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

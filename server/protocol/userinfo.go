@@ -35,6 +35,8 @@ func (e *Endpoints) PostUserInfo(ctx context.Context, req gen.PostUserInfoReques
 	return gen.PostUserInfo200JSONResponse(*info), nil
 }
 
+// userInfo checks the customer's access token (from the header or the body, not both:
+// RFC 6750 §2) and returns the claims its scopes release.
 func (e *Endpoints) userInfo(ctx context.Context, aid, bodyToken string) (*gen.UserInfo, error) {
 	bad := func(desc string) error {
 		return oauth2.ErrInvalidToken.WithDescription(desc).WithHeader("WWW-Authenticate", `Bearer realm="twinid", error="invalid_token"`)

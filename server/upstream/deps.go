@@ -73,3 +73,27 @@ type providerMeta struct {
 	JWKSURI               string `json:"jwks_uri"`
 	UserinfoEndpoint      string `json:"userinfo_endpoint"`
 }
+
+const (
+	upstreamCookie     = "twinid_oidc"
+	upstreamTTL        = 10 * time.Minute
+	upstreamTimeout    = 10 * time.Second
+	upstreamMaxBody    = 1 << 20
+	upstreamDiscovery  = 10 * time.Minute
+	matchEmailScope    = "user:customers:/users?type=customer&email"
+	matchPhoneScope    = "user:customers:/users?type=customer&phone_number"
+	upstreamScopeStart = "user:customers"
+)
+
+// upstreamLogin is what the browser's cookie keeps between the two steps, sealed.
+type upstreamLogin struct {
+	ClientID    string `json:"c"`
+	RedirectURI string `json:"r"`
+	Audience    string `json:"a"`
+	Verifier    string `json:"v"`
+	Nonce       string `json:"n"`
+	Exp         int64  `json:"e"`
+}
+
+// upstreamCookiePath limits the upstream login cookie to the upstream endpoints.
+func upstreamCookiePath(aid string) string { return "/v1/accounts/" + aid + "/auth/oidc" }
