@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
+
 	"github.com/twinid/twinid/server/account"
 	"github.com/twinid/twinid/server/cache"
 	"github.com/twinid/twinid/server/clients"
@@ -65,13 +67,18 @@ func (u *Login) request(ctx context.Context, aid string) (*store.Account, *oauth
 	return acct, r, err
 }
 
-// providerMeta is the part of an upstream discovery document twinid uses.
+// providerMeta is the part of an upstream discovery document twinid uses, and the go-oidc
+// provider made from it once its issuer is checked. The provider holds the remote JWKS and
+// its key cache, so a node fetches the keys again only for an unknown kid or after the
+// discovery document expires from the node cache.
 type providerMeta struct {
-	Issuer                string `json:"issuer"`
-	AuthorizationEndpoint string `json:"authorization_endpoint"`
-	TokenEndpoint         string `json:"token_endpoint"`
-	JWKSURI               string `json:"jwks_uri"`
-	UserinfoEndpoint      string `json:"userinfo_endpoint"`
+	Issuer                string   `json:"issuer"`
+	AuthorizationEndpoint string   `json:"authorization_endpoint"`
+	TokenEndpoint         string   `json:"token_endpoint"`
+	JWKSURI               string   `json:"jwks_uri"`
+	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
+	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	op                    *oidc.Provider
 }
 
 const (

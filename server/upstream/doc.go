@@ -5,6 +5,6 @@
 //
 // UpstreamAuthorize answers with pages, UpstreamToken in RFC 6749 form. It imports the
 // layers below it (reqctx, oauth2, page, cache, account, keys, tokens, clients, login) and
-// store, gen, and jwx (one of the three packages that may); never echo, GORM or another
+// store, gen, and go-oidc, which checks the provider's ID token; never echo, GORM or another
 // surface. Start with UpstreamAuthorize.
 package upstream
