@@ -26,9 +26,11 @@ import (
 type fakeIDP struct {
 	*httptest.Server
 	t      *testing.T
-	priv   *ecdsa.PrivateKey
-	kid    string
 	mu     sync.Mutex
+	priv   *ecdsa.PrivateKey // signs the ID tokens; its public half is the JWKS
+	kid    string
+	pub    jwk.Key
+	pad    int                               // bytes of padding the JWKS answers, to make it too large
 	issuer string                            // of the discovery document; the server's URL unless set
 	claims func(nonce string) map[string]any // the next ID token's claims
 	nonce  string                            // of the authorization request the test last saw
@@ -38,20 +40,8 @@ type fakeIDP struct {
 
 func newFakeIDP(t *testing.T) *fakeIDP {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &fakeIDP{t: t, priv: priv, kid: "fake-" + randHex(4)}
-	pub, err := jwk.Import(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range map[string]any{jwk.KeyIDKey: p.kid, jwk.AlgorithmKey: "ES256", jwk.KeyUsageKey: "sig"} {
-		if err := pub.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	p := &fakeIDP{t: t}
+	p.rotate()
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
@@ -61,7 +51,10 @@ func newFakeIDP(t *testing.T) *fakeIDP {
 				"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"ES256"}})
 		case "/jwks":
 			p.jwks.Add(1)
-			_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{pub}})
+			p.mu.Lock()
+			set := map[string]any{"keys": []any{p.pub}, "padding": strings.Repeat("x", p.pad)}
+			p.mu.Unlock()
+			_ = json.NewEncoder(w).Encode(set)
 		case "/token":
 			p.tokens.Add(1)
 			if id, _, ok := r.BasicAuth(); !ok || id != "twinid" || r.PostFormValue("code_verifier") == "" {
@@ -77,6 +70,35 @@ func newFakeIDP(t *testing.T) *fakeIDP {
 	}))
 	t.Cleanup(p.Close)
 	return p
+}
+
+// rotate replaces the signing key (and the JWKS) with a new one under a new kid.
+func (p *fakeIDP) rotate() {
+	p.t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	kid := "fake-" + randHex(4)
+	pub, err := jwk.Import(priv.Public())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for k, v := range map[string]any{jwk.KeyIDKey: kid, jwk.AlgorithmKey: "ES256", jwk.KeyUsageKey: "sig"} {
+		if err := pub.Set(k, v); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.priv, p.kid, p.pub = priv, kid, pub
+}
+
+// padJWKS makes the JWKS answer at least n bytes long.
+func (p *fakeIDP) padJWKS(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pad = n
 }
 
 // Issuer is the issuer the discovery document names.
@@ -138,13 +160,16 @@ func (p *fakeIDP) sign(claims map[string]any) string {
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	p.mu.Lock()
+	priv, kid := p.priv, p.kid
+	p.mu.Unlock()
 	h := jws.NewHeaders()
-	for k, v := range map[string]any{jws.KeyIDKey: p.kid, jws.TypeKey: "JWT"} {
+	for k, v := range map[string]any{jws.KeyIDKey: kid, jws.TypeKey: "JWT"} {
 		if err := h.Set(k, v); err != nil {
 			p.t.Fatal(err)
 		}
 	}
-	tok, err := jws.Sign(payload, jws.WithKey(jwa.ES256(), p.priv, jws.WithProtectedHeaders(h)))
+	tok, err := jws.Sign(payload, jws.WithKey(jwa.ES256(), priv, jws.WithProtectedHeaders(h)))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -191,4 +216,18 @@ func (u *upstreamShop) finish(b *browser) resp {
 	req, _ := http.NewRequest("POST", u.e.url+u.base+"/auth/oidc/token", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	return b.do(req)
+}
+
+// login runs one whole login in a new browser at idp, whose ID token claims makes (nil:
+// the good claims).
+func (u *upstreamShop) login(idp *fakeIDP, claims func(nonce string) map[string]any) resp {
+	u.t.Helper()
+	b := newBrowser(u.t)
+	r := u.start(b)
+	if r.status != 303 {
+		u.t.Fatalf("start: %d %s", r.status, r.body)
+	}
+	idp.sawAuthorize(r.header.Get("Location"))
+	idp.setClaims(claims)
+	return u.finish(b)
 }

@@ -15,17 +15,7 @@ func TestUpstreamIDTokenValidation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		idp := newFakeIDP(t)
 		u := e.newUpstreamShop(t, idp.URL)
-		// login runs one login in a new browser, the provider's ID token made by claims.
-		login := func(claims func(string) map[string]any) resp {
-			b := newBrowser(t)
-			r := u.start(b)
-			if r.status != 303 {
-				t.Fatalf("start: %d %s", r.status, r.body)
-			}
-			idp.sawAuthorize(r.header.Get("Location"))
-			idp.setClaims(claims)
-			return u.finish(b)
-		}
+		login := func(claims func(string) map[string]any) resp { return u.login(idp, claims) }
 		with := func(edit func(c map[string]any)) func(string) map[string]any {
 			return func(nonce string) map[string]any {
 				c := maps.Clone(idp.goodClaims(nonce))
