@@ -489,7 +489,8 @@ export interface paths {
         /**
          * Start an upstream login ("Login with Vipps")
          * @description For a client holding a grant with an `oidc` block for `audience`: redirects the browser to the upstream
-         *     provider's authorization endpoint (found through its discovery document) with the grant's upstream
+         *     provider's authorization endpoint (found through its discovery document, whose `issuer` must be the
+         *     grant's authority; else the provider counts as unreachable) with the grant's upstream
          *     client id, the given `scope`, `state` and `redirect_uri`, and twinid's own PKCE (S256) and nonce. Those
          *     are kept in a sealed, HttpOnly cookie of this browser (path `/v1/accounts/{aid}/auth/oidc`, 10 minutes),
          *     so the code can only be redeemed from the same browser. `redirect_uri` must be registered for the client
@@ -519,7 +520,8 @@ export interface paths {
         /**
          * Finish an upstream login: a user token for the upstream code
          * @description Exchanges the upstream code (with twinid's PKCE verifier), verifies the upstream ID token (signature
-         *     from the upstream JWKS, `iss`, `aud`, `exp`, `nonce`), then finds the customer: by the stored upstream
+         *     from the upstream JWKS, `iss`, `aud`, `azp` (present with several audiences; when present, the grant's
+         *     upstream client id), `exp` (required), `nonce`), then finds the customer: by the stored upstream
          *     identity (authority + `sub`), else by a verified email or phone number when the grant's scopes include
          *     `user:customers:/users?type=customer&email` or `...&phone_number` (several matches are an error), else a
          *     new customer. Answers a user token with the upstream claims in `user_info`. Must come from the browser
