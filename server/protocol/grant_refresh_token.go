@@ -7,6 +7,7 @@ import (
 
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/tokens"
+	"github.com/twinid/twinid/store"
 )
 
 // refreshToken exchanges and rotates a refresh token (RFC 6749 §6). The new access token
@@ -24,17 +25,36 @@ func (refreshToken) check(tr *tokenRequest) error {
 // auth: the client the refresh token was issued to, by any of its methods.
 func (refreshToken) auth() clientAuth { return anyClientAuth }
 
-// issue rotates the token and issues an access token with the scopes still held.
+// issue rotates the token and issues an access token with the scopes that are still held:
+// OpenID scopes came from the sign-in itself; an API scope needs the customer to hold it and
+// a grant of the client for the audience to carry it, as at login, so withdrawing either
+// narrows the next token. A scope parameter may narrow the token, never widen it (RFC 6749
+// §6); the successor keeps the family's scope.
 func (refreshToken) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenResult, error) {
-	rot, err := e.Tokens.Rotate(ctx, in.acct, in.set, in.tr.RefreshToken, in.client.ClientID)
+	requested := strings.Fields(in.tr.Scope)
+	rot, err := e.Tokens.Rotate(ctx, in.acct, in.set, in.tr.RefreshToken, in.client.ClientID, func(old *store.RefreshToken) error {
+		granted := strings.Fields(old.Scopes)
+		for _, sc := range requested {
+			if !slices.Contains(granted, sc) {
+				return oauth2.InvalidScope("the requested scope exceeds the scope granted with the refresh token")
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	old := rot.Old
+	want := strings.Fields(old.Scopes)
+	if len(requested) > 0 {
+		want = requested
+	}
+	grants := in.client.GrantsFor(old.Audience, "")
 	scopes := []string{}
-	for _, sc := range strings.Fields(old.Scopes) {
-		// OpenID scopes came from the sign-in itself; API scopes only while the customer holds them.
-		if slices.Contains(rot.CustomerScopes, sc) || tokens.IsOIDCScope(sc) {
+	for _, sc := range want {
+		held := slices.Contains(rot.CustomerScopes, sc) &&
+			slices.ContainsFunc(grants, func(g store.Grant) bool { return slices.Contains(g.Scopes, sc) })
+		if (tokens.IsOIDCScope(sc) || held) && !slices.Contains(scopes, sc) {
 			scopes = append(scopes, sc)
 		}
 	}

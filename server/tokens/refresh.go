@@ -85,8 +85,9 @@ type Rotated struct {
 // Rotate exchanges a refresh token of clientID for its successor, atomically: of parallel
 // exchanges one rotates, retries within the account's refreshTokenReuseGrace get the same
 // successor, and a later reuse revokes the whole family (RFC 9700 §4.14.2). Refusals are
-// the ErrRefresh errors.
-func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.AccountSettings, value, clientID string) (*Rotated, error) {
+// the ErrRefresh errors. check, when not nil, vets the live token before anything is
+// rotated; its error is returned as it is and leaves the token unspent.
+func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.AccountSettings, value, clientID string, check func(*store.RefreshToken) error) (*Rotated, error) {
 	old, status, customerScopes, err := t.store.Tokens().RefreshWithCustomer(ctx, acct.AID, t.keyring.HashSecret(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrRefreshInvalid
@@ -104,6 +105,11 @@ func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.Acco
 	if status != store.CustomerActive {
 		_, _ = t.store.Tokens().RevokeFamily(ctx, old.FamilyID, now)
 		return nil, ErrRefreshCustomer
+	}
+	if check != nil {
+		if err := check(old); err != nil {
+			return nil, err
+		}
 	}
 	nextValue := t.successorOf(value)
 	next := &store.RefreshToken{
