@@ -77,10 +77,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		SkipDefaultTransaction: true,
 		PrepareStmt:            false,
 		Logger:                 logger.Discard,
-		NowFunc:                func() time.Time { return now().UTC() },
+		// Microseconds: what Postgres keeps (see times.go).
+		NowFunc: func() time.Time { return now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if err := truncateTimes(db); err != nil {
+		return nil, err
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
