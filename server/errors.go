@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -186,10 +187,15 @@ func (s *Server) toOAuthError(c echo.Context, err error) *oauth2.Error {
 		case he.Code == http.StatusRequestEntityTooLarge:
 			return oauth2.InvalidRequest("the request body is too large").WithStatus(http.StatusRequestEntityTooLarge)
 		case he.Code < 500:
+			// The description names a parameter only when the document defines it, and
+			// never carries the binder's message: that can quote what the client sent, and
+			// error_description is for the server's words (RFC 6749 §5.2).
 			p := validationProblem(he)
 			d := "the request is malformed"
 			if len(p.Errors) > 0 {
-				d = "invalid parameter " + p.Errors[0].Field + ": " + p.Errors[0].Message
+				if _, known := s.dialects.paramLimits[p.Errors[0].Field]; known {
+					d = "parameter " + p.Errors[0].Field + " is invalid"
+				}
 			} else if p.Detail != "" {
 				d = p.Detail
 			}
@@ -218,11 +224,22 @@ func (s *Server) writeErrorPage(c echo.Context, err error) {
 		s.internal(c, err)
 		status, msg = http.StatusInternalServerError, "Something went wrong. Request id: "+c.Response().Header().Get(echo.HeaderXRequestID)
 	}
-	body, rerr := page.Render("message", page.Data{Title: "Sign-in problem", Account: "twinid", Message: oauth2.CleanMessage(msg)})
+	body, rerr := page.Render("message", page.Data{Title: "Sign-in problem", Account: "twinid", Message: dropControls(msg)})
 	if rerr != nil {
 		_ = c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	_ = c.HTMLBlob(status, body)
+}
+
+// dropControls removes control characters from a page's message (the template escapes the
+// rest); error_description's narrower RFC 6749 §5.2 set is oauth2.CleanMessage's.
+func dropControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -212,7 +215,11 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 			Header:        c.Response().Header(),
 			Cookies:       r.Cookies,
 		})
-		oauth := s.dialects.of(r.URL.Path) == oauthDialect
+		d := s.dialects.of(r.URL.Path)
+		if bad := unusableText(r.URL); bad != "" {
+			return badText(d, bad)
+		}
+		oauth := d == oauthDialect
 		if oauth && r.Method == http.MethodGet {
 			if r.URL.RawQuery != "" {
 				return oauth2.InvalidRequest("parameters must be sent in the Authorization header or a POST body, not in the URL")
@@ -238,9 +245,59 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 				p.Errors = []problem.FieldError{{Field: "body", Message: "contains a NUL character"}}
 				return p
 			}
+			// One JSON value, each member name once per object (compared as encoding/json
+			// matches fields: case-insensitively), nothing after it. The validator and the
+			// binding would each keep one of two values, or ignore what follows the first.
+			if len(body) > 0 && isJSON(r.Header.Get(echo.HeaderContentType)) {
+				if err := oauth2.CheckJSON(body, true); err != nil {
+					p := problem.New(http.StatusBadRequest, "validation_failed", "the body must be one JSON value")
+					p.Errors = []problem.FieldError{{Field: "body", Message: err.Error()}}
+					return p
+				}
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		c.SetRequest(r.WithContext(ctx))
 		return next(c)
 	}
+}
+
+// isJSON reports whether a Content-Type is JSON (application/json or a +json type).
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json"))
+}
+
+// unusableText names the part of a URL whose decoded path or query holds a NUL character or
+// invalid UTF-8, "" when none does. No identifier or parameter needs either, and Postgres
+// text cannot hold them (a lookup would fail as an internal error instead of a 404).
+func unusableText(u *url.URL) string {
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	if bad(u.Path) {
+		return "path"
+	}
+	if u.RawQuery == "" {
+		return ""
+	}
+	q, _ := url.ParseQuery(u.RawQuery)
+	for k, vs := range q {
+		if bad(k) || slices.ContainsFunc(vs, bad) {
+			return "query"
+		}
+	}
+	return ""
+}
+
+// badText refuses such a URL in the endpoint's dialect, before any handler runs.
+func badText(d dialect, part string) error {
+	const msg = "contains a NUL character or invalid UTF-8"
+	switch d {
+	case oauthDialect:
+		return oauth2.InvalidRequest("the URL " + msg)
+	case pageDialect:
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	p := problem.New(http.StatusBadRequest, "validation_failed", "the URL "+msg)
+	p.Errors = []problem.FieldError{{Field: part, Message: msg}}
+	return p
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/twinid/twinid/store"
 )
 
-// ScopeError refuses a scope request (invalid_scope); its text says why, for the client.
+// ScopeError refuses a scope request (invalid_scope); its text says why, for the client. It
+// becomes an error_description, so it never quotes the scope or audience the client sent.
 type ScopeError struct{ Detail string }
 
 func (e *ScopeError) Error() string { return e.Detail }
@@ -37,7 +38,7 @@ func ResolveScopes(held []store.Scope, scopeParam, audience string) (string, []s
 			}
 		}
 		if len(out) == 0 {
-			return "", nil, scopeError("the client holds no scope for audience " + audience)
+			return "", nil, scopeError("the client holds no scope for the requested audience")
 		}
 		return audience, out, nil
 	}
@@ -49,7 +50,7 @@ func ResolveScopes(held []store.Scope, scopeParam, audience string) (string, []s
 		}
 		i := slices.IndexFunc(held, func(h store.Scope) bool { return h.Scope == want })
 		if i < 0 {
-			return "", nil, scopeError("the client does not hold the scope " + want)
+			return "", nil, scopeError("the client does not hold a requested scope")
 		}
 		if aud != "" && held[i].Audience != aud {
 			return "", nil, scopeError("the requested scopes belong to different audiences; request one audience per token")
@@ -58,7 +59,7 @@ func ResolveScopes(held []store.Scope, scopeParam, audience string) (string, []s
 		out = append(out, want)
 	}
 	if audience != "" && audience != aud {
-		return "", nil, scopeError("the requested scopes do not belong to audience " + audience)
+		return "", nil, scopeError("the requested scopes do not belong to the requested audience")
 	}
 	return aud, out, nil
 }

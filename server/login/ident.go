@@ -16,7 +16,7 @@ import (
 // comparison form (lower case).
 func NormEmail(raw string) (display, key string, ok bool) {
 	s := norm.NFC.String(strings.TrimSpace(raw))
-	if s == "" || len(s) > 320 || strings.ContainsFunc(s, unicode.IsControl) {
+	if s == "" || len(s) > 320 || strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsFunc(s, invisible) {
 		return "", "", false
 	}
 	a, err := mail.ParseAddress(s)
@@ -28,6 +28,15 @@ func NormEmail(raw string) (display, key string, ok bool) {
 		return "", "", false
 	}
 	return s, strings.ToLower(s), true
+}
+
+// invisible reports the format characters that make two addresses look alike while they
+// differ, or reorder how one is shown: zero-width spaces and joiners and the directional
+// marks (U+200B–U+200F), the bidirectional embeddings and overrides (U+202A–U+202E), the
+// isolates (U+2066–U+2069) and the zero-width no-break space (U+FEFF). unicode.IsControl
+// covers only Cc, not these Cf characters.
+func invisible(r rune) bool {
+	return r >= 0x200B && r <= 0x200F || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0xFEFF
 }
 
 // NormEmailPrefix is the comparison form of a search prefix.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"unicode"
 )
 
 // Error is an RFC 6749 §5.2 error (and the RFC 6750 §3.1 codes of Bearer endpoints). Its
@@ -32,6 +31,10 @@ var (
 	ErrInvalidToken           = &Error{Status: http.StatusUnauthorized, Code: "invalid_token"}
 	ErrInsufficientScope      = &Error{Status: http.StatusForbidden, Code: "insufficient_scope"}
 )
+
+// RepeatedUnknown stands for a repeated parameter the document does not define: an error
+// description names only the document's parameters, never a name the client made up.
+const RepeatedUnknown = "\x00unknown"
 
 func (e *Error) Error() string { return e.Code + ": " + e.Description }
 
@@ -119,10 +122,11 @@ func Write(w http.ResponseWriter, e *Error) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": e.Code, "error_description": CleanMessage(e.Description)})
 }
 
-// CleanMessage drops control characters (error descriptions must not carry them).
+// CleanMessage keeps only the characters RFC 6749 §5.2 allows in error_description
+// (%x20-21 / %x23-5B / %x5D-7E: printable ASCII without '"' and '\'), dropping the rest.
 func CleanMessage(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
 			return -1
 		}
 		return r

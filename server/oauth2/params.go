@@ -17,10 +17,22 @@ import (
 // MaxBody is the largest protocol request body.
 const MaxBody = 64 << 10
 
+// paramName words a parameter for an error description: by its name when the document
+// defines it (limits holds every name the document gives), else generically, since
+// error_description never echoes what the client sent (RFC 6749 §5.2 limits its characters,
+// and a reflected name could carry anything).
+func paramName(k string, limits map[string]int) string {
+	if _, known := limits[k]; known {
+		return "parameter " + k
+	}
+	return "a parameter the endpoint does not define"
+}
+
 // ReadParams reads form, multipart and JSON bodies into one parameter set (RFC 6749 §3.2:
 // the body only, never the query string) and puts the bytes back, so the validator and the
-// generated binding can read them again. dup names a parameter sent more than once. limits
-// are the parameters' maximum lengths in characters.
+// generated binding can read them again. dup names a parameter sent more than once
+// (RepeatedUnknown when the document does not define it). limits are the parameters' maximum
+// lengths in characters, keyed by every parameter the document defines.
 func ReadParams(r *http.Request, limits map[string]int) (v url.Values, dup string, err error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
@@ -63,15 +75,19 @@ func ReadParams(r *http.Request, limits map[string]int) (v url.Values, dup strin
 			v.Add(part.FormName(), string(val))
 		}
 	case "application/json":
+		// One object, each name once, nothing after it (RFC 6749 §3.1: parameters are not
+		// repeated); the map below would otherwise keep one of two values silently.
+		if err := CheckJSON(body, false); err != nil {
+			return nil, "", InvalidRequest(err.Error())
+		}
 		var m map[string]any
-		dec := json.NewDecoder(bytes.NewReader(body))
-		if err := dec.Decode(&m); err != nil || dec.More() {
-			return nil, "", InvalidRequest("the JSON body is malformed")
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, "", InvalidRequest("the JSON body must be an object")
 		}
 		for k, val := range m {
 			str, ok := val.(string)
 			if !ok {
-				return nil, "", InvalidRequest("parameter " + k + " must be a string")
+				return nil, "", InvalidRequest(paramName(k, limits) + " must be a string")
 			}
 			v.Set(k, str)
 		}
@@ -80,11 +96,14 @@ func ReadParams(r *http.Request, limits map[string]int) (v url.Values, dup strin
 	}
 	for k, vals := range v {
 		if len(vals) > 1 && dup == "" {
-			dup = k
+			dup = RepeatedUnknown
+			if _, known := limits[k]; known {
+				dup = k
+			}
 		}
 		for _, val := range vals {
 			if strings.IndexByte(val, 0) >= 0 || !utf8.ValidString(val) {
-				return nil, "", InvalidRequest("parameter " + k + " contains a NUL character or invalid UTF-8")
+				return nil, "", InvalidRequest(paramName(k, limits) + " contains a NUL character or invalid UTF-8")
 			}
 		}
 		if max, ok := limits[k]; ok {

@@ -29,12 +29,16 @@ func BearerOf(header string) (string, bool) {
 // ParseRequest reads the client authentication of a protocol request from its
 // Authorization header and body parameters: one method only, Basic credentials
 // form-urlencoded (RFC 6749 §2.3.1), no repeated parameter (RFC 6749 §3.1). dup names a
-// repeated parameter, "" when none; params nil means the body was missing.
+// repeated parameter (ReadParams gives RepeatedUnknown for one the document does not define,
+// so that only the document's names reach a description), "" when none; params nil means the body was missing.
 func ParseRequest(authorization string, params url.Values, dup string) (*Request, error) {
 	if params == nil {
 		return nil, InvalidRequest("the request body is missing")
 	}
 	if dup != "" {
+		if dup == RepeatedUnknown {
+			return nil, InvalidRequest("a parameter is repeated")
+		}
 		return nil, InvalidRequest("parameter " + dup + " is repeated")
 	}
 	r := &Request{Params: params}

@@ -53,7 +53,7 @@ func (e *Endpoints) LoginCustomer(ctx context.Context, req gen.LoginCustomerRequ
 	}
 	grants := ac.GrantsFor(audience, "")
 	if audience == "" || len(grants) == 0 {
-		return nil, oauth2.UnauthorizedClient("the client holds no grant for audience " + audience)
+		return nil, oauth2.UnauthorizedClient("the client holds no grant for the requested audience")
 	}
 	lr := login.Request{Type: r.Get("type"), IdentType: r.Get("ident_type"), Ident: r.Get("ident"),
 		Password: r.Get("password"), Remote: remote}

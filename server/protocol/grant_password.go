@@ -38,7 +38,7 @@ func (password) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenR
 	}
 	grants := ac.GrantsFor(audience, store.GrantPassword)
 	if len(grants) == 0 {
-		return nil, oauth2.UnauthorizedClient("this client holds no password grant for audience " + audience)
+		return nil, oauth2.UnauthorizedClient("this client holds no password grant for the requested audience")
 	}
 	identType := "email"
 	if strings.HasPrefix(strings.TrimSpace(tr.Username), "+") {
