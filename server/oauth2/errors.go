@@ -105,8 +105,10 @@ func RetryLater(status int, retryAfter, d string) *Error {
 	return ErrTemporarilyUnavailable.WithStatus(status).WithDescription(d).WithHeader("Retry-After", retryAfter)
 }
 
-// Write sends e as RFC 6749 §5.2 JSON, never cached. Every 401 carries the Basic challenge
-// (RFC 6749 §5.2: required when the client used Basic), replacing one e brings.
+// Write sends e as RFC 6749 §5.2 JSON, never cached. A 401 carries the challenge e brings:
+// the Bearer endpoints set theirs (RFC 6750 §3: the scheme the resource expects, with
+// error="invalid_token"); any other 401 is a failed client authentication and gets the
+// Basic challenge (RFC 6749 §5.2: required when the client used Basic).
 func Write(w http.ResponseWriter, e *Error) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -114,7 +116,7 @@ func Write(w http.ResponseWriter, e *Error) {
 	for k, v := range e.Header {
 		h[k] = v
 	}
-	if e.Status == http.StatusUnauthorized {
+	if e.Status == http.StatusUnauthorized && e.Header.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Basic realm="twinid"`)
 	}
 	h.Set("Content-Type", "application/json")
