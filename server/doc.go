@@ -8,6 +8,8 @@
 //	  │  RequestID · observe (log line, metrics) · Recover · secure headers      routes.go
 //	  ▼
 //	/v1 group ─── prepare: body limits, reqctx.Info, reqctx.Auth holder;          routes.go
+//	  │           no NUL or invalid UTF-8 in the URL; JSON bodies one value,
+//	  │           no repeated member name (oauth2.CheckJSON);
 //	  │           RFC 6749 endpoints: oauth2.ReadParams → reqctx.Params
 //	  │           validator (kin-openapi, KeepValidatedValue) with authenticate    auth.go
 //	  │           (skipped where the dialect is RFC 6749 or pages)

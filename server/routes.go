@@ -199,7 +199,8 @@ func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// prepare runs before the validator: it enforces body limits, puts the principal holder in
+// prepare runs before the validator: it refuses URLs whose decoded text no identifier
+// holds, enforces body limits and one JSON value per body, puts the principal holder in
 // the request context (the validator's AuthenticationFunc fills it, strict handlers read
 // it), and reads protocol parameters from the body.
 func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
