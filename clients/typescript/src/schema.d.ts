@@ -1169,7 +1169,7 @@ export interface components {
             /** @example twid_5Xh3Zq0mKc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE */
             client_secret?: string;
             /**
-             * @description Space-separated scope strings.
+             * @description Space-separated scope strings. With `refresh_token` it may narrow the new access token to some of the refresh token's scopes, never widen it (RFC 6749 §6); the new refresh token keeps the family's scope. A refreshed access token carries only the API scopes the customer still holds and one of the client's grants for the audience still carries.
              * @example api://tenant-a/.default
              */
             scope?: string;
