@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"gorm.io/gorm/clause"
 )
 
 // ErrLimit: a per-parent limit (such as secrets per client) is reached.
@@ -144,6 +146,17 @@ func (grp Clients) Delete(ctx context.Context, aid, kind, id string) error {
 // Create inserts a secret unless the client already has max of them (ErrLimit).
 func (grp Secrets) Create(ctx context.Context, sec *Secret, max int) error {
 	return grp.s.InTx(ctx, func(tx *Store) error {
+		if tx.dialect == DialectPostgres {
+			// Under READ COMMITTED every racing transaction would count the same rows and
+			// all insert; locking the client row first makes them count one after another.
+			// SQLite's immediate transactions serialise writers already.
+			var locked []string
+			err := tx.q(ctx).Model(&Client{}).Clauses(clause.Locking{Strength: "UPDATE"}).
+				Where("id = ?", sec.ClientPK).Pluck("id", &locked).Error
+			if err != nil {
+				return translate(err)
+			}
+		}
 		var n int64
 		if err := tx.q(ctx).Model(&Secret{}).Where("client_pk = ?", sec.ClientPK).Count(&n).Error; err != nil {
 			return translate(err)

@@ -5,10 +5,10 @@
 // The Store hands out one small type per table group (Accounts, Scopes, Clients, Secrets,
 // Grants, Customers, Codes, Throttle, Tokens, Sessions, AuthCodes, Keys; see groups.go),
 // each in the file of its tables. Driver errors are translated at this boundary into the
-// sentinels ErrNotFound, ErrConflict, ErrInUse (and ErrLimit, ErrRotated, ErrRevoked where
-// documented); callers match them with errors.Is. Times are stored in UTC. Writes that span
-// tables run in one transaction (InTx). The conformance suite in storetest runs every
-// method on every dialect.
+// sentinels ErrNotFound, ErrConflict, ErrInUse (and ErrLimit, ErrRotated, ErrRevoked,
+// ErrUsed where documented); callers match them with errors.Is. Times are stored in UTC.
+// Writes that span tables run in one transaction (InTx). The conformance suite in storetest
+// runs every method on every dialect.
 //
 // It imports only GORM, its drivers and goose. Start with Open and Migrate in store.go.
 package store

@@ -244,6 +244,8 @@ type AuthCode struct {
 	FamilyID      string `gorm:"column:family_id"`
 	AccessJTI     string `gorm:"column:access_jti"`
 	AccessExpMS   int64  `gorm:"column:access_exp_ms"`
+	// ReplayedMS is when the used code was first presented again (0: never).
+	ReplayedMS int64 `gorm:"column:replayed_ms"`
 }
 
 // ExternalIdentity links an upstream identity (authority + subject) to a customer.

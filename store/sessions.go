@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Create stores a new session.
@@ -52,10 +54,62 @@ func (grp AuthCodes) Use(ctx context.Context, id string, now time.Time) (bool, e
 	return res.RowsAffected == 1, translate(res.Error)
 }
 
-// RecordTokens remembers what a code issued, to revoke it if the code is replayed.
-func (grp AuthCodes) RecordTokens(ctx context.Context, id, familyID, jti string, accessExp time.Time) error {
-	return translate(grp.s.q(ctx).Model(&AuthCode{}).Where("id = ?", id).
-		Updates(map[string]any{"family_id": familyID, "access_jti": jti, "access_exp_ms": ms(accessExp)}).Error)
+// A replayed code revokes what its use issued (RFC 6749 §4.1.2), however the replay and
+// that use interleave. Replay and RecordTokens each write the code's row and then read it,
+// in one transaction: the row lock (Postgres) or the single writer (SQLite) orders them,
+// and whichever comes second sees what the first wrote and revokes.
+
+// Replay records that a used code was presented again and revokes the tokens its use
+// recorded so far; a use that records its tokens later finds the mark (RecordTokens).
+func (grp AuthCodes) Replay(ctx context.Context, id string, now time.Time) error {
+	return grp.s.InTx(ctx, func(tx *Store) error {
+		err := tx.q(ctx).Model(&AuthCode{}).Where("id = ?", id).
+			Update("replayed_ms", gorm.Expr("CASE WHEN replayed_ms = 0 THEN ? ELSE replayed_ms END", ms(now))).Error
+		if err != nil {
+			return translate(err)
+		}
+		var c AuthCode
+		if err := tx.q(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
+			return translate(err)
+		}
+		return tx.revokeIssued(ctx, &c, now)
+	})
+}
+
+// RecordTokens remembers what a code issued, to revoke it if the code is replayed. When
+// the code was replayed already, it revokes them at once and reports true.
+func (grp AuthCodes) RecordTokens(ctx context.Context, id, familyID, jti string, accessExp, now time.Time) (bool, error) {
+	replayed := false
+	err := grp.s.InTx(ctx, func(tx *Store) error {
+		res := tx.q(ctx).Model(&AuthCode{}).Where("id = ?", id).
+			Updates(map[string]any{"family_id": familyID, "access_jti": jti, "access_exp_ms": ms(accessExp)})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return translate(res.Error) // no row: the code went with its customer
+		}
+		var c AuthCode
+		if err := tx.q(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
+			return translate(err)
+		}
+		if c.ReplayedMS == 0 {
+			return nil
+		}
+		replayed = true
+		return tx.revokeIssued(ctx, &c, now)
+	})
+	return replayed, err
+}
+
+// revokeIssued revokes the refresh token family and the access token recorded for c.
+func (s *Store) revokeIssued(ctx context.Context, c *AuthCode, now time.Time) error {
+	if c.FamilyID != "" {
+		if _, err := s.Tokens().RevokeFamily(ctx, c.FamilyID, now); err != nil {
+			return err
+		}
+	}
+	if c.AccessJTI == "" {
+		return nil
+	}
+	return s.Tokens().RevokeAccess(ctx, c.AID, c.AccessJTI, time.UnixMilli(c.AccessExpMS))
 }
 
 // ByIdentity finds the customer linked to an upstream identity.

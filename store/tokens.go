@@ -131,28 +131,52 @@ func (grp Tokens) AccessRevoked(ctx context.Context, jti string) (bool, error) {
 // SetPassword stores a new password hash, activates an invited customer (and marks the email
 // verified when asked), and revokes the customer's refresh tokens, in one transaction.
 func (grp Customers) SetPassword(ctx context.Context, c *Customer, hash string, verifyEmail bool, now time.Time) error {
+	return grp.s.InTx(ctx, func(tx *Store) error { return tx.setPassword(ctx, c, hash, verifyEmail, now) })
+}
+
+// ErrUsed: a single-use token was spent already.
+var ErrUsed = errors.New("single-use token used already")
+
+// SetPasswordOnce spends the single-use access token jti (recorded as revoked until
+// expires) and sets the password as SetPassword does with the email verified, in one
+// transaction. The revoked token's unique key decides between racing requests: only the
+// one whose insert lands sets the password; the others get ErrUsed and change nothing
+// (on Postgres a racing insert waits for the first transaction and then finds the key).
+func (grp Customers) SetPasswordOnce(ctx context.Context, c *Customer, hash, jti string, expires, now time.Time) error {
 	return grp.s.InTx(ctx, func(tx *Store) error {
-		c.PasswordHash = hash
-		cols := []string{"password_hash"}
-		if c.Status == CustomerInvited {
-			c.Status = CustomerActive
-			cols = append(cols, "status")
-		}
-		if verifyEmail && c.Email != nil {
-			c.EmailVerified = true
-			cols = append(cols, "email_verified")
-		}
-		c.UpdatedAt = now.UTC()
-		res := tx.q(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
-			Select(append(cols, "updated_at")).Updates(c)
+		res := tx.q(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+			Create(&revokedToken{JTI: jti, AID: c.AID, ExpiresMS: ms(expires)})
 		if res.Error != nil {
 			return translate(res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return ErrNotFound
+			return ErrUsed
 		}
-		return tx.revokeCustomerTokens(ctx, c.ID, now)
+		return tx.setPassword(ctx, c, hash, true, now)
 	})
+}
+
+func (s *Store) setPassword(ctx context.Context, c *Customer, hash string, verifyEmail bool, now time.Time) error {
+	c.PasswordHash = hash
+	cols := []string{"password_hash"}
+	if c.Status == CustomerInvited {
+		c.Status = CustomerActive
+		cols = append(cols, "status")
+	}
+	if verifyEmail && c.Email != nil {
+		c.EmailVerified = true
+		cols = append(cols, "email_verified")
+	}
+	c.UpdatedAt = now.UTC()
+	res := s.q(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
+		Select(append(cols, "updated_at")).Updates(c)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return s.revokeCustomerTokens(ctx, c.ID, now)
 }
 
 // Rehash replaces a hash with a stronger one, unless the password changed meanwhile.

@@ -45,7 +45,7 @@ func TestMigrateOnSQLiteThenServeBootstrapsOnce(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate"}, &out, &errb); err != nil {
 		t.Fatalf("migrate: %v %s", err, errb.String())
 	}
-	if !strings.Contains(out.String(), "applied 4 migration") {
+	if !strings.Contains(out.String(), "applied 5 migration") {
 		t.Fatalf("migrate output: %s", out.String())
 	}
 	out.Reset()

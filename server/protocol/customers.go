@@ -158,17 +158,21 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 	if err != nil {
 		return nil, problem.Password(err, "password")
 	}
-	if err := e.Store.Customers().SetPassword(ctx, c, hash, viaCode, e.Now()); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, problem.NotFound("customer")
-		}
-		return nil, err
-	}
 	if u := reqctx.UserFrom(ctx); viaCode && u != nil {
-		// The reset token is single-use.
-		if err := e.Store.Tokens().RevokeAccess(ctx, acct.AID, u.JTI, u.Exp); err != nil {
-			return nil, err
-		}
+		// The reset token is single-use (RFC 6750 §3.1 invalid_token once spent): spending it
+		// and setting the password are one conditional write, so of racing requests exactly
+		// one wins; the check above only spares the losers the hashing.
+		err = e.Store.Customers().SetPasswordOnce(ctx, c, hash, u.JTI, u.Exp, e.Now())
+	} else {
+		err = e.Store.Customers().SetPassword(ctx, c, hash, false, e.Now())
+	}
+	switch {
+	case errors.Is(err, store.ErrUsed):
+		return nil, problem.InvalidToken("this password-reset token was used already")
+	case errors.Is(err, store.ErrNotFound):
+		return nil, problem.NotFound("customer")
+	case err != nil:
+		return nil, err
 	}
 	return gen.SetCustomerPassword204Response{}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/tokens"
@@ -60,11 +59,11 @@ func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput)
 		return nil, err
 	}
 	if !used {
-		if code.FamilyID != "" {
-			_, _ = e.Store.Tokens().RevokeFamily(ctx, code.FamilyID, now)
-		}
-		if code.AccessJTI != "" {
-			_ = e.Store.Tokens().RevokeAccess(ctx, acct.AID, code.AccessJTI, time.UnixMilli(code.AccessExpMS))
+		// A replay revokes what the code issued (RFC 6749 §4.1.2). The code read above may
+		// predate the winner's tokens, so the store marks the code replayed and revokes what
+		// is recorded by then; a winner that records later sees the mark (RecordTokens).
+		if err := e.Store.AuthCodes().Replay(ctx, code.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
 		}
 		return nil, oauth2.InvalidGrant("the authorization code was used already; the tokens it issued are revoked")
 	}
@@ -98,7 +97,10 @@ func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput)
 			return nil, err
 		}
 	}
-	if err := e.Store.AuthCodes().RecordTokens(ctx, code.ID, familyID, tok.JTI, tok.Exp); err != nil {
+	// When a racing replay came first, the store revokes these tokens as it records them;
+	// this request still gets its answer (the one use of the code), with tokens that no
+	// longer work, as a replay after it would have left them.
+	if _, err := e.Store.AuthCodes().RecordTokens(ctx, code.ID, familyID, tok.JTI, tok.Exp, now); err != nil {
 		return nil, err
 	}
 	return res, nil

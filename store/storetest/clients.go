@@ -372,11 +372,6 @@ func testSecrets(t *testing.T, open opener) {
 			}
 		}},
 		{"SecretLimitConcurrent", func(t *testing.T, st *store.Store) {
-			if st.Dialect() == store.DialectPostgres {
-				t.Skip("BUG: CreateSecret counts then inserts under READ COMMITTED, so concurrent calls on Postgres " +
-					"all see a count below max and exceed it (store/clients.go:145-156); SQLite's immediate " +
-					"transactions serialise them")
-			}
 			ctx := t.Context()
 			withClient(t, st)
 			const n, limit = 12, 3

@@ -84,12 +84,79 @@ func testSessions(t *testing.T, open opener) {
 			}
 			// What the code issued is kept, to be revoked on replay.
 			accessExp := clock.Add(time.Hour)
-			must(t, st.AuthCodes().RecordTokens(ctx, "ac1", "fam1", "jti1", accessExp), "RecordCodeTokens")
+			replayed, err := st.AuthCodes().RecordTokens(ctx, "ac1", "fam1", "jti1", accessExp, now)
+			must(t, err, "RecordCodeTokens")
+			if replayed {
+				t.Error("RecordCodeTokens of a code never replayed reports a replay")
+			}
 			got, err = st.AuthCodes().ByHash(ctx, "a", ac.Hash)
 			must(t, err, "AuthCodeByHash")
 			want := *ac
 			want.UsedMS, want.FamilyID, want.AccessJTI, want.AccessExpMS = ms(now), "fam1", "jti1", ms(accessExp)
 			checkAuthCode(t, got, &want)
+		}},
+		{"AuthCodeReplay", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withCustomer(t, st)
+			now := clock.Add(10 * time.Second)
+			accessExp := clock.Add(time.Hour)
+			// revoked reports whether what code id issued (family fam-id, access jti-id) is revoked.
+			revoked := func(id string) (bool, bool) {
+				t.Helper()
+				rt := getRefresh(t, st, "a", "rt-"+id)
+				at, err := st.Tokens().AccessRevoked(ctx, "jti-"+id)
+				must(t, err, "AccessTokenRevoked")
+				return rt.RevokedMS != 0, at
+			}
+			issue := func(id string) {
+				t.Helper()
+				must(t, st.AuthCodes().Create(ctx, authCode("a", "cu1", id)), "CreateAuthCode")
+				rt := refreshToken("a", "cu1", "rt-"+id)
+				rt.FamilyID = "fam-" + id
+				must(t, st.Tokens().CreateRefresh(ctx, rt), "CreateRefresh")
+				if ok, err := st.AuthCodes().Use(ctx, id, now); !ok || err != nil {
+					t.Fatalf("UseAuthCode %s: %v %v", id, ok, err)
+				}
+			}
+			// A replay after the tokens were recorded revokes them.
+			issue("ac1")
+			replayed, err := st.AuthCodes().RecordTokens(ctx, "ac1", "fam-ac1", "jti-ac1", accessExp, now)
+			must(t, err, "RecordCodeTokens")
+			if r, a := revoked("ac1"); replayed || r || a {
+				t.Errorf("before any replay: replayed %v, refresh revoked %v, access revoked %v", replayed, r, a)
+			}
+			must(t, st.AuthCodes().Replay(ctx, "ac1", now), "ReplayAuthCode")
+			if r, a := revoked("ac1"); !r || !a {
+				t.Errorf("replay after recording: refresh revoked %v, access revoked %v", r, a)
+			}
+			// A replay before they were recorded (the use was still issuing them): recording
+			// them finds the mark and revokes them.
+			issue("ac2")
+			must(t, st.AuthCodes().Replay(ctx, "ac2", now), "ReplayAuthCode")
+			replayed, err = st.AuthCodes().RecordTokens(ctx, "ac2", "fam-ac2", "jti-ac2", accessExp, now)
+			must(t, err, "RecordCodeTokens")
+			if r, a := revoked("ac2"); !replayed || !r || !a {
+				t.Errorf("replay before recording: replayed %v, refresh revoked %v, access revoked %v", replayed, r, a)
+			}
+			got, err := st.AuthCodes().ByHash(ctx, "a", []byte("authcode:ac2"))
+			must(t, err, "AuthCodeByHash")
+			if got.ReplayedMS != ms(now) {
+				t.Errorf("ReplayedMS %d, want %d", got.ReplayedMS, ms(now))
+			}
+			// Racing replays and the recording, in any order: the tokens end up revoked.
+			issue("ac3")
+			race(9, func(i int) error {
+				if i == 0 {
+					_, err := st.AuthCodes().RecordTokens(ctx, "ac3", "fam-ac3", "jti-ac3", accessExp, now)
+					return err
+				}
+				return st.AuthCodes().Replay(ctx, "ac3", now)
+			})
+			if r, a := revoked("ac3"); !r || !a {
+				t.Errorf("racing replays: refresh revoked %v, access revoked %v", r, a)
+			}
+			// A missing code (swept, or gone with its customer) is not found.
+			wantErr(t, st.AuthCodes().Replay(ctx, "none", now), store.ErrNotFound, "ReplayAuthCode of a missing code")
 		}},
 		{"AuthCodeReplayRace", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
@@ -155,7 +222,7 @@ func checkAuthCode(t *testing.T, got, want *store.AuthCode) {
 		got.Scopes != want.Scopes || got.Audience != want.Audience || got.Nonce != want.Nonce ||
 		got.CodeChallenge != want.CodeChallenge || got.AuthTimeMS != want.AuthTimeMS || got.ExpiresMS != want.ExpiresMS ||
 		got.UsedMS != want.UsedMS || got.FamilyID != want.FamilyID || got.AccessJTI != want.AccessJTI ||
-		got.AccessExpMS != want.AccessExpMS {
+		got.AccessExpMS != want.AccessExpMS || got.ReplayedMS != want.ReplayedMS {
 		t.Errorf("code read back as %+v, want %+v", got, want)
 	}
 }

@@ -238,6 +238,49 @@ func testTokens(t *testing.T, open opener) {
 				t.Error("b set the password of a's customer")
 			}
 		}},
+		{"SetPasswordOnce", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withCustomer(t, st)
+			mkRefreshToken(t, st, "a", "cu1", "rt1")
+			now := clock.Add(time.Minute)
+			// Racing spends of one token: the database lets exactly one set the password.
+			const n = 20
+			results := race(n, func(i int) error {
+				c, err := st.Customers().Get(ctx, "a", "cu1")
+				if err != nil {
+					return err
+				}
+				err = st.Customers().SetPasswordOnce(ctx, c, fmt.Sprint("hash-", i), "jti1", clock.Add(time.Hour), now)
+				if errors.Is(err, store.ErrUsed) {
+					return errDenied
+				}
+				return err
+			})
+			checkGranted(t, results, 1, "parallel SetPasswordOnce")
+			got, err := st.Customers().Get(ctx, "a", "cu1")
+			must(t, err, "GetCustomer")
+			winner := slices.IndexFunc(results, func(err error) bool { return err == nil })
+			if winner < 0 || got.PasswordHash != fmt.Sprint("hash-", winner) || !got.EmailVerified {
+				t.Errorf("after the race: hash %q verified %v, want the winner's (racer %d) and verified", got.PasswordHash, got.EmailVerified, winner)
+			}
+			if revoked, err := st.Tokens().AccessRevoked(ctx, "jti1"); err != nil || !revoked {
+				t.Errorf("the spent token is not revoked: %v %v", revoked, err)
+			}
+			if rt := getRefresh(t, st, "a", "rt1"); rt.RevokedMS != ms(now) {
+				t.Errorf("refresh token RevokedMS %d, want %d", rt.RevokedMS, ms(now))
+			}
+			// A token revoked another way (RFC 7009) cannot set a password either.
+			must(t, st.Tokens().RevokeAccess(ctx, "a", "jti2", clock.Add(time.Hour)), "RevokeAccess")
+			wantErr(t, st.Customers().SetPasswordOnce(ctx, got, "late", "jti2", clock.Add(time.Hour), now), store.ErrUsed, "a revoked token")
+			// A refused spend changes nothing, and a missing customer spends nothing.
+			wantErr(t, st.Customers().SetPasswordOnce(ctx, customer("a", "none", "", ""), "h", "jti3", clock.Add(time.Hour), now), store.ErrNotFound, "missing customer")
+			if revoked, _ := st.Tokens().AccessRevoked(ctx, "jti3"); revoked {
+				t.Error("a failed SetPasswordOnce spent its token")
+			}
+			if got, _ := st.Customers().Get(ctx, "a", "cu1"); got == nil || got.PasswordHash != fmt.Sprint("hash-", winner) {
+				t.Errorf("a refused SetPasswordOnce changed the password: %+v", got)
+			}
+		}},
 		{"SetPasswordStampsNow", func(t *testing.T, st *store.Store) {
 			t.Skip("BUG: SetPassword sets c.UpdatedAt = now.UTC() (store/tokens.go:145) but GORM's autoUpdateTime " +
 				"overwrites updated_at with the wall clock on Updates, so the stored time is not the caller's now; " +
