@@ -110,6 +110,17 @@ func (grp Tokens) RevokeFamily(ctx context.Context, familyID string, now time.Ti
 	return res.RowsAffected, translate(res.Error)
 }
 
+// FamilyEnded reports whether a rotation family can no longer be refreshed: none of its
+// tokens is unrevoked (revoked, reuse detected, its customer's tokens revoked, or its rows
+// gone with a deleted customer or the sweep). The access tokens issued with the family end
+// with it. One query on refresh_tokens_family_idx.
+func (grp Tokens) FamilyEnded(ctx context.Context, familyID string) (bool, error) {
+	var ids []string
+	err := grp.s.q(ctx).Model(&RefreshToken{}).Where("family_id = ? AND revoked_ms = 0", familyID).
+		Limit(1).Pluck("id", &ids).Error
+	return len(ids) == 0, translate(err)
+}
+
 func (s *Store) revokeCustomerTokens(ctx context.Context, customerID string, now time.Time) error {
 	return translate(s.q(ctx).Model(&RefreshToken{}).Where("customer_id = ? AND revoked_ms = 0", customerID).
 		Update("revoked_ms", ms(now)).Error)

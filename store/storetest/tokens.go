@@ -45,6 +45,43 @@ func testTokens(t *testing.T, open opener) {
 			_, _, _, err = st.Tokens().RefreshWithCustomer(ctx, "a", []byte("unknown"))
 			wantErr(t, err, store.ErrNotFound, "RefreshTokenCustomer of an unknown hash")
 		}},
+		{"FamilyEnded", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			c := withCustomer(t, st)
+			ended := func(family string, want bool, what string) {
+				t.Helper()
+				got, err := st.Tokens().FamilyEnded(ctx, family)
+				must(t, err, "FamilyEnded "+what)
+				if got != want {
+					t.Errorf("FamilyEnded %s = %v, want %v", what, got, want)
+				}
+			}
+			rt1 := mkRefreshToken(t, st, "a", "cu1", "rt1")
+			ended(rt1.FamilyID, false, "of a new family")
+			ended("fam-unknown", true, "of an unknown family")
+			// Rotation keeps the family alive through its successor.
+			next := refreshToken("a", "cu1", "rt1b")
+			next.FamilyID = rt1.FamilyID
+			must(t, st.Tokens().Rotate(ctx, rt1, next, clock), "Rotate")
+			ended(rt1.FamilyID, false, "after a rotation")
+			_, err := st.Tokens().RevokeFamily(ctx, rt1.FamilyID, clock)
+			must(t, err, "RevokeFamily")
+			ended(rt1.FamilyID, true, "after RevokeFamily")
+
+			rt2 := mkRefreshToken(t, st, "a", "cu1", "rt2")
+			must(t, st.Customers().Update(ctx, c, []string{"status"}, true), "Update revoking tokens")
+			ended(rt2.FamilyID, true, "after the customer's tokens were revoked")
+
+			rt3 := mkRefreshToken(t, st, "a", "cu1", "rt3")
+			rt4 := mkRefreshToken(t, st, "a", "cu1", "rt4")
+			must(t, st.Customers().SetPassword(ctx, c, "new hash", false, clock), "SetPassword")
+			ended(rt3.FamilyID, true, "after a password change")
+			ended(rt4.FamilyID, true, "of a second family after a password change")
+
+			rt5 := mkRefreshToken(t, st, "a", "cu1", "rt5")
+			must(t, st.Customers().Delete(ctx, "a", "cu1"), "Delete customer")
+			ended(rt5.FamilyID, true, "after the customer was deleted")
+		}},
 		{"RefreshConflicts", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomer(t, st)
