@@ -14,6 +14,7 @@ import (
 	"github.com/twinid/twinid/server/problem"
 	"github.com/twinid/twinid/server/reqctx"
 	"github.com/twinid/twinid/server/tokens"
+	"github.com/twinid/twinid/store"
 )
 
 // authenticate is the validator's AuthenticationFunc. Client authentication at the token
@@ -99,7 +100,9 @@ func (s *Server) verify(ctx context.Context, tok string) (*reqctx.Claims, error)
 }
 
 // verifyBearer checks a management access token: a valid access token for the management
-// audience.
+// audience. A person's token (a customer of the account who signed in) also needs its
+// customer to be active and its jti not revoked, as at introspection (RFC 7662 §2.2); its
+// refresh family, if any, was checked by Verify. Client tokens cost no query here.
 func (s *Server) verifyBearer(ctx context.Context, header string) (*reqctx.Principal, error) {
 	tok, ok := oauth2.BearerOf(header)
 	if !ok {
@@ -113,5 +116,27 @@ func (s *Server) verifyBearer(ctx context.Context, header string) (*reqctx.Princ
 	if !slices.Contains(c.Aud, reqctx.ManagementAudience) {
 		return nil, unauthorized("the access token is not valid: wrong audience")
 	}
+	if !c.IsClient() {
+		if err := s.personActive(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	return &reqctx.Principal{AID: c.AID, ClientID: c.ClientID, Scopes: c.Scopes}, nil
+}
+
+// personActive refuses a customer's management token whose jti was revoked or whose
+// customer is disabled or deleted (RFC 6750 §3.1 invalid_token).
+func (s *Server) personActive(ctx context.Context, c *reqctx.Claims) error {
+	revoked, err := s.store.Tokens().AccessRevoked(ctx, c.JTI)
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return unauthorized("the access token was revoked")
+	}
+	cu, err := s.store.Customers().Get(ctx, c.AID, c.Sub)
+	if errors.Is(err, store.ErrNotFound) || err == nil && cu.Status != store.CustomerActive {
+		return unauthorized("the user can no longer sign in")
+	}
+	return err
 }

@@ -102,21 +102,22 @@ func (r *tokenResult) response() gen.CreateToken200JSONResponse {
 	return out
 }
 
-// userTokens issues a customer's access token and, when asked, a new refresh family.
+// userTokens issues a customer's access token and, when asked, a new refresh family first,
+// so the access token names the family and ends with it.
 func (e *Endpoints) userTokens(ctx context.Context, acct *store.Account, c *store.Customer, clientID, audience string, scopes []string, withRefresh bool) (*tokenResult, error) {
 	set := account.Effective(acct)
-	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: clientID, Audience: audience, Scopes: scopes})
+	refresh, familyID := "", ""
+	if withRefresh {
+		var err error
+		if refresh, familyID, err = e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: clientID, Audience: audience, Scopes: scopes}); err != nil {
+			return nil, err
+		}
+	}
+	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: clientID, Audience: audience, FamilyID: familyID, Scopes: scopes})
 	if err != nil {
 		return nil, err
 	}
-	res := &tokenResult{access: tok.Token, lifetime: set.AccessTokenLifetime, scopes: scopes}
-	if !withRefresh {
-		return res, nil
-	}
-	if res.refresh, _, err = e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: clientID, Audience: audience, Scopes: scopes}); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return &tokenResult{access: tok.Token, lifetime: set.AccessTokenLifetime, scopes: scopes, refresh: refresh}, nil
 }
 
 // userScopes are the scopes of the client's grants for the audience that the customer holds.

@@ -79,19 +79,18 @@ func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput)
 	if aud == "" {
 		aud = e.Accounts.Issuer(acct.AID) // only OpenID scopes: the token is for UserInfo
 	}
-	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: ac.ClientID, Audience: aud, Scopes: scopes})
+	// The family comes first, so the access token names it and ends with it.
+	refresh, familyID := "", ""
+	if slices.Contains(scopes, "offline_access") && !ac.public {
+		if refresh, familyID, err = e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: ac.ClientID, Audience: aud, Scopes: scopes}); err != nil {
+			return nil, err
+		}
+	}
+	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: ac.ClientID, Audience: aud, FamilyID: familyID, Scopes: scopes})
 	if err != nil {
 		return nil, err
 	}
-	res := &tokenResult{access: tok.Token, lifetime: set.AccessTokenLifetime, scopes: scopes}
-	familyID := ""
-	if slices.Contains(scopes, "offline_access") && !ac.public {
-		rt, fam, err := e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: ac.ClientID, Audience: aud, Scopes: scopes})
-		if err != nil {
-			return nil, err
-		}
-		res.refresh, familyID = rt, fam
-	}
+	res := &tokenResult{access: tok.Token, lifetime: set.AccessTokenLifetime, scopes: scopes, refresh: refresh}
 	if slices.Contains(scopes, "openid") {
 		if res.idToken, err = e.Tokens.IDToken(ctx, acct, set, c, ac.ClientID, code, tok.Token); err != nil {
 			return nil, err

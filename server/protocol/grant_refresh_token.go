@@ -58,7 +58,8 @@ func (refreshToken) issue(ctx context.Context, e *Endpoints, in grantInput) (*to
 			scopes = append(scopes, sc)
 		}
 	}
-	tok, err := e.Tokens.Issue(ctx, in.acct, in.set, tokens.Access{Sub: old.CustomerID, ClientID: old.ClientID, Audience: old.Audience, Scopes: scopes})
+	tok, err := e.Tokens.Issue(ctx, in.acct, in.set, tokens.Access{Sub: old.CustomerID, ClientID: old.ClientID, Audience: old.Audience,
+		FamilyID: old.FamilyID, Scopes: scopes})
 	if err != nil {
 		return nil, err
 	}

@@ -93,9 +93,11 @@ func ParamsFrom(ctx context.Context) *Params {
 // Claims are the verified claims of one of twinid's access tokens.
 type Claims struct {
 	AID, Sub, ClientID, JTI string
-	Aud                     []string
-	Scopes                  []string
-	Exp, Iat                time.Time
+	// FamilyID is the refresh family the token was issued with ("" for none).
+	FamilyID string
+	Aud      []string
+	Scopes   []string
+	Exp, Iat time.Time
 }
 
 // IsClient reports a client token (client_credentials), not a customer's token.
