@@ -97,8 +97,8 @@ func (p *person) works(what, at string, want bool) {
 }
 
 // TestAccessTokensEndWithTheirRefreshFamily: whichever way a refresh family ends, the access
-// tokens issued with it (at the code exchange and at each refresh) end too, at once and on
-// the node that ended it, although they were verified (and cached) before.
+// tokens issued with it (at the code exchange and at each refresh) end too, at once, on the
+// node that ended it and on another, although both verified (and cached) them before.
 func TestAccessTokensEndWithTheirRefreshFamily(t *testing.T) {
 	t.Parallel()
 	ends := map[string]func(p *person, rt1, rt2 string){
@@ -146,11 +146,16 @@ func TestAccessTokensEndWithTheirRefreshFamily(t *testing.T) {
 				// Another sign-in is another family, untouched by the end of this one unless
 				// the customer's tokens all end.
 				other, _ := p.signIn()
+				// A second node on the same database caches its own verifications.
+				p2 := *p
+				p2.e = e.secondNode("")
 				p.works("code exchange token before", at1, true)
 				p.works("refreshed token before", at2, true)
+				p2.works("refreshed token before, second node", at2, true)
 				end(p, rt1, rt2)
 				p.works("code exchange token after", at1, false)
 				p.works("refreshed token after", at2, false)
+				p2.works("refreshed token after, second node", at2, false)
 				if name == "RFC 7009 revoke" || name == "token endpoint revoke" || name == "reuse detection" {
 					p.works("another family's token", other, true)
 				}
