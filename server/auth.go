@@ -135,8 +135,13 @@ func (s *Server) personActive(ctx context.Context, c *reqctx.Claims) error {
 		return unauthorized("the access token was revoked")
 	}
 	cu, err := s.store.Customers().Get(ctx, c.AID, c.Sub)
-	if errors.Is(err, store.ErrNotFound) || err == nil && cu.Status != store.CustomerActive {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return unauthorized("the user can no longer sign in")
+	case err != nil:
+		return err
+	case cu.Status != store.CustomerActive:
 		return unauthorized("the user can no longer sign in")
 	}
-	return err
+	return nil
 }
