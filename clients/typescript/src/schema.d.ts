@@ -169,8 +169,12 @@ export interface paths {
         put?: never;
         /**
          * Revoke a refresh or access token (RFC 7009)
-         * @description Revoking a refresh token revokes its whole rotation family. Revoking an access token makes it
-         *     introspect as inactive until it expires. Unknown, expired or foreign tokens are answered 200 as
+         * @description Revoking a refresh token revokes its whole rotation family, and with it the access tokens
+         *     issued with the family (at login, at the code exchange and at each refresh): they introspect as
+         *     inactive and are refused by UserInfo and the Management API at once. Revoking an access token makes
+         *     it introspect as inactive until it expires. Resource servers that verify access tokens locally
+         *     (JWT signature and `exp`) still accept a revoked one until its `exp`; to see revocation they must
+         *     introspect. Unknown, expired or foreign tokens are answered 200 as
          *     well (RFC 7009 §2.2), so the answer reveals nothing. The client authenticates as at the token
          *     endpoint (secret, client token, or `client_id` alone when public).
          */
@@ -197,7 +201,8 @@ export interface paths {
          * Introspect a token (RFC 7662)
          * @description For the account's confidential clients and service accounts, authenticated with their secret.
          *     Access tokens are active while their signature, expiry and revocation state allow and, for user
-         *     tokens, while the customer exists and is not disabled. Refresh tokens are active until rotated,
+         *     tokens, while the customer exists and is not disabled and the refresh family they were issued with
+         *     (if any) has not ended. Refresh tokens are active until rotated,
          *     revoked or expired.
          */
         post: operations["introspectToken"];
