@@ -508,6 +508,105 @@ type AccountUpdate struct {
 	Settings *AccountSettings `json:"settings,omitempty"`
 }
 
+// AuthorizeForm The parameters of the authorization request, form-serialized (OpenID Connect Core §3.1.2.1).
+type AuthorizeForm struct {
+	// Audience Instead of API scopes: the audience of the access token.
+	Audience *AuthorizeParamAudience `json:"audience,omitempty"`
+
+	// ClientID The client.
+	ClientID *AuthorizeParamClientID `json:"client_id,omitempty"`
+
+	// CodeChallenge PKCE challenge (base64url SHA-256 of the verifier).
+	CodeChallenge *AuthorizeParamCodeChallenge `json:"code_challenge,omitempty"`
+
+	// CodeChallengeMethod Must be `S256`.
+	CodeChallengeMethod *AuthorizeParamCodeChallengeMethod `json:"code_challenge_method,omitempty"`
+
+	// IDTokenHint A previous ID token; its subject must be the session's.
+	IDTokenHint *AuthorizeParamIDTokenHint `json:"id_token_hint,omitempty"`
+
+	// LoginHint Prefills the email field.
+	LoginHint *AuthorizeParamLoginHint `json:"login_hint,omitempty"`
+
+	// MaxAge Seconds since the last login after which to log in again.
+	MaxAge *AuthorizeParamMaxAge `json:"max_age,omitempty"`
+
+	// Nonce Copied into the ID token.
+	Nonce *AuthorizeParamNonce `json:"nonce,omitempty"`
+
+	// Prompt `none` or `login`.
+	Prompt *AuthorizeParamPrompt `json:"prompt,omitempty"`
+
+	// RedirectURI One of the client's registered redirect URIs.
+	RedirectURI *AuthorizeParamRedirectURI `json:"redirect_uri,omitempty"`
+
+	// Request Not supported.
+	Request *AuthorizeParamRequest `json:"request,omitempty"`
+
+	// RequestURI Not supported.
+	RequestURI *AuthorizeParamRequestURI `json:"request_uri,omitempty"`
+
+	// ResponseMode Only `query`.
+	ResponseMode *AuthorizeParamResponseMode `json:"response_mode,omitempty"`
+
+	// ResponseType Must be `code`.
+	ResponseType *AuthorizeParamResponseType `json:"response_type,omitempty"`
+
+	// Scope Space-separated scopes.
+	Scope *AuthorizeParamScope `json:"scope,omitempty"`
+
+	// State Returned untouched.
+	State *AuthorizeParamState `json:"state,omitempty"`
+}
+
+// AuthorizeParamAudience Instead of API scopes: the audience of the access token.
+type AuthorizeParamAudience = string
+
+// AuthorizeParamClientID The client.
+type AuthorizeParamClientID = string
+
+// AuthorizeParamCodeChallenge PKCE challenge (base64url SHA-256 of the verifier).
+type AuthorizeParamCodeChallenge = string
+
+// AuthorizeParamCodeChallengeMethod Must be `S256`.
+type AuthorizeParamCodeChallengeMethod = string
+
+// AuthorizeParamIDTokenHint A previous ID token; its subject must be the session's.
+type AuthorizeParamIDTokenHint = string
+
+// AuthorizeParamLoginHint Prefills the email field.
+type AuthorizeParamLoginHint = string
+
+// AuthorizeParamMaxAge Seconds since the last login after which to log in again.
+type AuthorizeParamMaxAge = string
+
+// AuthorizeParamNonce Copied into the ID token.
+type AuthorizeParamNonce = string
+
+// AuthorizeParamPrompt `none` or `login`.
+type AuthorizeParamPrompt = string
+
+// AuthorizeParamRedirectURI One of the client's registered redirect URIs.
+type AuthorizeParamRedirectURI = string
+
+// AuthorizeParamRequest Not supported.
+type AuthorizeParamRequest = string
+
+// AuthorizeParamRequestURI Not supported.
+type AuthorizeParamRequestURI = string
+
+// AuthorizeParamResponseMode Only `query`.
+type AuthorizeParamResponseMode = string
+
+// AuthorizeParamResponseType Must be `code`.
+type AuthorizeParamResponseType = string
+
+// AuthorizeParamScope Space-separated scopes.
+type AuthorizeParamScope = string
+
+// AuthorizeParamState Returned untouched.
+type AuthorizeParamState = string
+
 // ChangePasswordRequest defines model for ChangePasswordRequest.
 type ChangePasswordRequest struct {
 	// Email Example: ada@example.com
@@ -829,6 +928,33 @@ type LoginForm struct {
 	Email    *string `json:"email,omitempty"`
 	Password *string `json:"password,omitempty"`
 }
+
+// LogoutForm The parameters of the logout request, form-serialized (OpenID Connect RP-Initiated Logout 1.0 §2).
+type LogoutForm struct {
+	// ClientID The client.
+	ClientID *LogoutParamClientID `json:"client_id,omitempty"`
+
+	// IDTokenHint An ID token twinid issued.
+	IDTokenHint *LogoutParamIDTokenHint `json:"id_token_hint,omitempty"`
+
+	// PostLogoutRedirectURI A registered post-logout URI.
+	PostLogoutRedirectURI *LogoutParamPostLogoutRedirectURI `json:"post_logout_redirect_uri,omitempty"`
+
+	// State Returned untouched.
+	State *LogoutParamState `json:"state,omitempty"`
+}
+
+// LogoutParamClientID The client.
+type LogoutParamClientID = string
+
+// LogoutParamIDTokenHint An ID token twinid issued.
+type LogoutParamIDTokenHint = string
+
+// LogoutParamPostLogoutRedirectURI A registered post-logout URI.
+type LogoutParamPostLogoutRedirectURI = string
+
+// LogoutParamState Returned untouched.
+type LogoutParamState = string
 
 // OAuthClient defines model for OAuthClient.
 type OAuthClient struct {
@@ -1555,53 +1681,59 @@ type AcceptInvitationPageParams struct {
 // AuthorizeParams defines parameters for Authorize.
 type AuthorizeParams struct {
 	// ResponseType Must be `code`.
-	ResponseType *string `form:"response_type,omitempty" json:"response_type,omitempty"`
+	ResponseType *AuthorizeParamResponseType `form:"response_type,omitempty" json:"response_type,omitempty"`
 
 	// ClientID The client.
-	ClientID *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+	ClientID *AuthorizeParamClientID `form:"client_id,omitempty" json:"client_id,omitempty"`
 
 	// RedirectURI One of the client's registered redirect URIs.
-	RedirectURI *string `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+	RedirectURI *AuthorizeParamRedirectURI `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
 
 	// Scope Space-separated scopes.
-	Scope *string `form:"scope,omitempty" json:"scope,omitempty"`
+	Scope *AuthorizeParamScope `form:"scope,omitempty" json:"scope,omitempty"`
 
 	// State Returned untouched.
-	State *string `form:"state,omitempty" json:"state,omitempty"`
+	State *AuthorizeParamState `form:"state,omitempty" json:"state,omitempty"`
 
 	// Nonce Copied into the ID token.
-	Nonce *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+	Nonce *AuthorizeParamNonce `form:"nonce,omitempty" json:"nonce,omitempty"`
 
 	// CodeChallenge PKCE challenge (base64url SHA-256 of the verifier).
-	CodeChallenge *string `form:"code_challenge,omitempty" json:"code_challenge,omitempty"`
+	CodeChallenge *AuthorizeParamCodeChallenge `form:"code_challenge,omitempty" json:"code_challenge,omitempty"`
 
 	// CodeChallengeMethod Must be `S256`.
-	CodeChallengeMethod *string `form:"code_challenge_method,omitempty" json:"code_challenge_method,omitempty"`
+	CodeChallengeMethod *AuthorizeParamCodeChallengeMethod `form:"code_challenge_method,omitempty" json:"code_challenge_method,omitempty"`
 
 	// Prompt `none` or `login`.
-	Prompt *string `form:"prompt,omitempty" json:"prompt,omitempty"`
+	Prompt *AuthorizeParamPrompt `form:"prompt,omitempty" json:"prompt,omitempty"`
 
 	// LoginHint Prefills the email field.
-	LoginHint *string `form:"login_hint,omitempty" json:"login_hint,omitempty"`
+	LoginHint *AuthorizeParamLoginHint `form:"login_hint,omitempty" json:"login_hint,omitempty"`
 
 	// MaxAge Seconds since the last login after which to log in again.
-	MaxAge *string `form:"max_age,omitempty" json:"max_age,omitempty"`
+	MaxAge *AuthorizeParamMaxAge `form:"max_age,omitempty" json:"max_age,omitempty"`
 
 	// IDTokenHint A previous ID token; its subject must be the session's.
-	IDTokenHint *string `form:"id_token_hint,omitempty" json:"id_token_hint,omitempty"`
+	IDTokenHint *AuthorizeParamIDTokenHint `form:"id_token_hint,omitempty" json:"id_token_hint,omitempty"`
 
 	// Audience Instead of API scopes: the audience of the access token.
-	Audience *string `form:"audience,omitempty" json:"audience,omitempty"`
+	Audience *AuthorizeParamAudience `form:"audience,omitempty" json:"audience,omitempty"`
 
 	// ResponseMode Only `query`.
-	ResponseMode *string `form:"response_mode,omitempty" json:"response_mode,omitempty"`
+	ResponseMode *AuthorizeParamResponseMode `form:"response_mode,omitempty" json:"response_mode,omitempty"`
 
 	// Request Not supported.
-	Request *string `form:"request,omitempty" json:"request,omitempty"`
+	Request *AuthorizeParamRequest `form:"request,omitempty" json:"request,omitempty"`
 
 	// RequestURI Not supported.
-	RequestURI *string `form:"request_uri,omitempty" json:"request_uri,omitempty"`
+	RequestURI *AuthorizeParamRequestURI `form:"request_uri,omitempty" json:"request_uri,omitempty"`
 
+	// TwinidSession The SSO session of this account.
+	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
+}
+
+// AuthorizeFormParams defines parameters for AuthorizeForm.
+type AuthorizeFormParams struct {
 	// TwinidSession The SSO session of this account.
 	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
 }
@@ -1618,17 +1750,23 @@ type ForgotPasswordPageParams struct {
 // LogoutParams defines parameters for Logout.
 type LogoutParams struct {
 	// IDTokenHint An ID token twinid issued.
-	IDTokenHint *string `form:"id_token_hint,omitempty" json:"id_token_hint,omitempty"`
+	IDTokenHint *LogoutParamIDTokenHint `form:"id_token_hint,omitempty" json:"id_token_hint,omitempty"`
 
 	// PostLogoutRedirectURI A registered post-logout URI.
-	PostLogoutRedirectURI *string `form:"post_logout_redirect_uri,omitempty" json:"post_logout_redirect_uri,omitempty"`
+	PostLogoutRedirectURI *LogoutParamPostLogoutRedirectURI `form:"post_logout_redirect_uri,omitempty" json:"post_logout_redirect_uri,omitempty"`
 
 	// ClientID The client.
-	ClientID *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+	ClientID *LogoutParamClientID `form:"client_id,omitempty" json:"client_id,omitempty"`
 
 	// State Returned untouched.
-	State *string `form:"state,omitempty" json:"state,omitempty"`
+	State *LogoutParamState `form:"state,omitempty" json:"state,omitempty"`
 
+	// TwinidSession The SSO session of this account.
+	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
+}
+
+// LogoutFormParams defines parameters for LogoutForm.
+type LogoutFormParams struct {
 	// TwinidSession The SSO session of this account.
 	TwinidSession *string `form:"twinid_session,omitempty" json:"twinid_session,omitempty"`
 }
@@ -1750,6 +1888,9 @@ type CreateAccountJSONRequestBody = AccountCreate
 // UpdateAccountJSONRequestBody defines body for UpdateAccount for application/json ContentType.
 type UpdateAccountJSONRequestBody = AccountUpdate
 
+// AuthorizeFormFormdataRequestBody defines body for AuthorizeForm for application/x-www-form-urlencoded ContentType.
+type AuthorizeFormFormdataRequestBody = AuthorizeForm
+
 // SubmitForgotPasswordFormdataRequestBody defines body for SubmitForgotPassword for application/x-www-form-urlencoded ContentType.
 type SubmitForgotPasswordFormdataRequestBody = ForgotPasswordForm
 
@@ -1761,6 +1902,9 @@ type IntrospectTokenFormdataRequestBody = RevokeRequest
 
 // SubmitLoginFormdataRequestBody defines body for SubmitLogin for application/x-www-form-urlencoded ContentType.
 type SubmitLoginFormdataRequestBody = LoginForm
+
+// LogoutFormFormdataRequestBody defines body for LogoutForm for application/x-www-form-urlencoded ContentType.
+type LogoutFormFormdataRequestBody = LogoutForm
 
 // UpstreamTokenJSONRequestBody defines body for UpstreamToken for application/json ContentType.
 type UpstreamTokenJSONRequestBody = UpstreamLoginRequest
@@ -2200,6 +2344,9 @@ type ServerInterface interface {
 	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
 	// (GET /v1/accounts/{aid}/auth/authorize)
 	Authorize(ctx echo.Context, aid Aid, params AuthorizeParams) error
+	// AuthorizeForm Authorization endpoint, form post
+	// (POST /v1/accounts/{aid}/auth/authorize)
+	AuthorizeForm(ctx echo.Context, aid Aid, params AuthorizeFormParams) error
 	// ForgotPasswordPage Hosted page: forgot password
 	// (GET /v1/accounts/{aid}/auth/forgot-password)
 	ForgotPasswordPage(ctx echo.Context, aid Aid, params ForgotPasswordPageParams) error
@@ -2215,6 +2362,9 @@ type ServerInterface interface {
 	// Logout End the session (RP-initiated logout)
 	// (GET /v1/accounts/{aid}/auth/logout)
 	Logout(ctx echo.Context, aid Aid, params LogoutParams) error
+	// LogoutForm End the session, form post
+	// (POST /v1/accounts/{aid}/auth/logout)
+	LogoutForm(ctx echo.Context, aid Aid, params LogoutFormParams) error
 	// UpstreamAuthorize Start an upstream login ("Login with Vipps")
 	// (GET /v1/accounts/{aid}/auth/oidc/authorize)
 	UpstreamAuthorize(ctx echo.Context, aid Aid, params UpstreamAuthorizeParams) error
@@ -2665,6 +2815,36 @@ func (w *ServerInterfaceWrapper) Authorize(ctx echo.Context) error {
 	return err
 }
 
+// AuthorizeForm converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthorizeForm(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthorizeFormParams
+
+	if cookie, err := ctx.Cookie("twinid_session"); err == nil {
+
+		var value string
+		err = runtime.BindStyledParameterWithOptions("simple", "twinid_session", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter twinid_session: %s", err))
+		}
+		params.TwinidSession = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthorizeForm(ctx, aid, params)
+	return err
+}
+
 // ForgotPasswordPage converts echo context to params.
 func (w *ServerInterfaceWrapper) ForgotPasswordPage(ctx echo.Context) error {
 	var err error
@@ -2799,6 +2979,36 @@ func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Logout(ctx, aid, params)
+	return err
+}
+
+// LogoutForm converts echo context to params.
+func (w *ServerInterfaceWrapper) LogoutForm(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LogoutFormParams
+
+	if cookie, err := ctx.Cookie("twinid_session"); err == nil {
+
+		var value string
+		err = runtime.BindStyledParameterWithOptions("simple", "twinid_session", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter twinid_session: %s", err))
+		}
+		params.TwinidSession = &value
+
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LogoutForm(ctx, aid, params)
 	return err
 }
 
@@ -4018,8 +4228,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/change_password", wrapper.RequestPasswordChange, options.OperationMiddlewares["requestPasswordChange"]...)
 	router.PUT(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/password", wrapper.SetCustomerPassword, options.OperationMiddlewares["setCustomerPassword"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/authorize", wrapper.Authorize, options.OperationMiddlewares["authorize"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/authorize", wrapper.AuthorizeForm, options.OperationMiddlewares["authorizeForm"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/login", wrapper.SubmitLogin, options.OperationMiddlewares["submitLogin"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/logout", wrapper.LogoutForm, options.OperationMiddlewares["logoutForm"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.GetUserInfo, options.OperationMiddlewares["getUserInfo"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.PostUserInfo, options.OperationMiddlewares["postUserInfo"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/forgot-password", wrapper.ForgotPasswordPage, options.OperationMiddlewares["forgotPasswordPage"]...)
@@ -5032,6 +5244,92 @@ func (response Authorize404TextHTMLResponse) VisitAuthorizeResponse(w http.Respo
 	return err
 }
 
+type AuthorizeFormRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params AuthorizeFormParams
+	Body   *AuthorizeFormFormdataRequestBody
+}
+
+type AuthorizeFormResponseObject interface {
+	VisitAuthorizeFormResponse(w http.ResponseWriter) error
+}
+
+type AuthorizeForm200TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response AuthorizeForm200TextHTMLResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type AuthorizeForm303ResponseHeaders struct {
+	Location *string
+}
+
+type AuthorizeForm303Response struct {
+	Headers AuthorizeForm303ResponseHeaders
+}
+
+func (response AuthorizeForm303Response) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(303)
+	return nil
+}
+
+type AuthorizeForm400TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response AuthorizeForm400TextHTMLResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type AuthorizeForm404TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response AuthorizeForm404TextHTMLResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ForgotPasswordPageRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ForgotPasswordPageParams
@@ -5483,6 +5781,96 @@ type Logout404TextHTMLResponse struct {
 }
 
 func (response Logout404TextHTMLResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type LogoutFormRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params LogoutFormParams
+	Body   *LogoutFormFormdataRequestBody
+}
+
+type LogoutFormResponseObject interface {
+	VisitLogoutFormResponse(w http.ResponseWriter) error
+}
+
+type LogoutForm200TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response LogoutForm200TextHTMLResponse) VisitLogoutFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type LogoutForm303ResponseHeaders struct {
+	Location  *string
+	SetCookie *string
+}
+
+type LogoutForm303Response struct {
+	Headers LogoutForm303ResponseHeaders
+}
+
+func (response LogoutForm303Response) VisitLogoutFormResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(303)
+	return nil
+}
+
+type LogoutForm400TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response LogoutForm400TextHTMLResponse) VisitLogoutFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type LogoutForm404TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response LogoutForm404TextHTMLResponse) VisitLogoutFormResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -10836,6 +11224,9 @@ type StrictServerInterface interface {
 	// Authorize Authorization endpoint (code + PKCE, OpenID Connect)
 	// (GET /v1/accounts/{aid}/auth/authorize)
 	Authorize(ctx context.Context, request AuthorizeRequestObject) (AuthorizeResponseObject, error)
+	// AuthorizeForm Authorization endpoint, form post
+	// (POST /v1/accounts/{aid}/auth/authorize)
+	AuthorizeForm(ctx context.Context, request AuthorizeFormRequestObject) (AuthorizeFormResponseObject, error)
 	// ForgotPasswordPage Hosted page: forgot password
 	// (GET /v1/accounts/{aid}/auth/forgot-password)
 	ForgotPasswordPage(ctx context.Context, request ForgotPasswordPageRequestObject) (ForgotPasswordPageResponseObject, error)
@@ -10851,6 +11242,9 @@ type StrictServerInterface interface {
 	// Logout End the session (RP-initiated logout)
 	// (GET /v1/accounts/{aid}/auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// LogoutForm End the session, form post
+	// (POST /v1/accounts/{aid}/auth/logout)
+	LogoutForm(ctx context.Context, request LogoutFormRequestObject) (LogoutFormResponseObject, error)
 	// UpstreamAuthorize Start an upstream login ("Login with Vipps")
 	// (GET /v1/accounts/{aid}/auth/oidc/authorize)
 	UpstreamAuthorize(ctx context.Context, request UpstreamAuthorizeRequestObject) (UpstreamAuthorizeResponseObject, error)
@@ -11320,6 +11714,42 @@ func (sh *strictHandler) Authorize(ctx echo.Context, aid Aid, params AuthorizePa
 	return nil
 }
 
+// AuthorizeForm operation middleware
+func (sh *strictHandler) AuthorizeForm(ctx echo.Context, aid Aid, params AuthorizeFormParams) error {
+	var request AuthorizeFormRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body AuthorizeFormFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthorizeForm(ctx.Request().Context(), request.(AuthorizeFormRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthorizeForm")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeFormResponseObject); ok {
+		return validResponse.VisitAuthorizeFormResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ForgotPasswordPage operation middleware
 func (sh *strictHandler) ForgotPasswordPage(ctx echo.Context, aid Aid, params ForgotPasswordPageParams) error {
 	var request ForgotPasswordPageRequestObject
@@ -11497,6 +11927,42 @@ func (sh *strictHandler) Logout(ctx echo.Context, aid Aid, params LogoutParams) 
 		return err
 	} else if validResponse, ok := response.(LogoutResponseObject); ok {
 		return validResponse.VisitLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LogoutForm operation middleware
+func (sh *strictHandler) LogoutForm(ctx echo.Context, aid Aid, params LogoutFormParams) error {
+	var request LogoutFormRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body LogoutFormFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LogoutForm(ctx.Request().Context(), request.(LogoutFormRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LogoutForm")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LogoutFormResponseObject); ok {
+		return validResponse.VisitLogoutFormResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -13218,320 +13684,336 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P2Lchs3ti8OvwqK364ymZAUdbUl1dR3FMXOKHFsb8se77NDHzXYDZKImgCngZbMSfl5znucJ/sX1gK6",
-	"0TdeJErOzqhqaiKzu3FdWFjX3/qjFcrZXAomtGqd/NGaMhqxBP48p+GUnUuhExmbf0dMhQmfay5F6wSe",
-	"cjEhckz0lJGEqbkUivVb3ZYKp2xGzSfsC53NY9Y6ac3TUczDLpnRLz06YX/bHwxa3ZZezM1DpRMuJq2v",
-	"X7ut1zKk2EO5w4/vX7vOwoRRzSLTqUyTsNRptdE38lLLhFXbPItv6UKRQMieMm8EpP3+1Tk5en5wTP7f",
-	"/z3s73aa5uO+qJ3Eu4ROZvSNhBVc2mto3giWdAIv1Hbynmr2ms+4hv+r9vJBXjOhcL1izoQmM7ogCftn",
-	"ypQmc5aQWy4ieUva5pVRGl4z/UyRhGoGT2dcpJo1LcDuYJANigvNJiwpjuo9m1EuzGArI3uPY1AkZmNN",
-	"uPDG+EzZkRAhbxu63jte1bNiNetxyUIpIkVSoXlM8jkTrsg4jWNCJ5SLpunWd8l0sjgba5Y0d6cluaVc",
-	"kxEby4QRnSzMqdm8r0+fPp2lesqE5iHVNVT1YcoIzd/gUhBonJkhpM0n8wdGE5bUkNjXbmtOEzpj2jIE",
-	"yqOGbsNQpkITHplOuPl5TvW01W0JOjNtmi+7LUN7PGFR60QnKasfTSKlbpmOtWaJaej//EZ7/xr0jj/b",
-	"//Y+/7HbPdr7+h+1hwKp6KJhnBmNvTVLSQL89xWPgoZxZ82tN/jDaMCO6G7Y2x8PRr2D8PB575ge7Pd2",
-	"2d54nx6MDsMj09SMfnnNxERPWyd7h0e100iVljOWNE7EPn+mmtfca2O90Q92j/fGu6O93lG4y3rP6X7U",
-	"Ox4f7vYG4cHoBduLdumL3eLojw7qBj9JaPMWwMNlw3Zfb23Mg3XGHNfz0Hd0woji/2LZYP+ZsmSRjxa/",
-	"88cWsTFNY9062RtAv3yWziy7nHFh/1V7wlUo56xp3eDhsnVzX29r3Z4/X2fdFAsT1rjZ+HTpqN33Wxv2",
-	"8XrDTm54yM6QbzUPH95y7G35PEoNbm0+L9aaj6aJ5mLScBedp4mSyQlceoFgXzT+EDh5ap6wGy5TReZ0",
-	"0kjqxT78+XjD2917UXuROPEQ7pEfaGRFAPOvUArNBPxJ5/PY3l0780SOYjb7/neFwmC2aOaLyLR/Q2Me",
-	"wctXY8pjZhY9Ypry2O6fk3W4IlzA22ZuLEmkuc9++6M15iyO3NlRZqGZUnQC8moi5yzRCzK0T4ct086M",
-	"KwWT+gyLrlPVOjkAUYhrvE1pRNzkspWgI5nqk1FMxXXrq79y/5Gwceuk9f/byYXwHXyqdt7hAuD6VYnT",
-	"TS6STBEhjXSnwyls59m7C9Kes6QH8yN2UmYRSICzDzp9M5BzKcYxD++3DaFrxFt9ivyK3HJthsSV/TeS",
-	"BKFxwmi0IOwLV9qse76Ux/lSnucNP9A6nmUahBspI4rOGEkF/2fKyA2NU2ZH2SUycZoOfgJkhZLV127r",
-	"lUxGPIqYuNdicqHS8ZiHIJfAmpWJWhuxnsQ0vEbZHheWzvnJzs6MCjphMyb0Tt/eQ/3C6u7nq5uP90HJ",
-	"1B+uo4q24SgRkCNOLei4xTWHDmVXI5XLhBh5kNBoxoWCZX4j9SuZiuheqyykvhpDK97ilrg9nCn3Ur6C",
-	"B/kKvpGavLIvPNAKvpFEpeHUozmBx8kOEpYEhNm1eGrNigA/AMIDBpnRHPx+VRyNp0pmXGcq46hCh5oJ",
-	"KnRvlFHh+osBk3kJg6pZj4JyvkdgkIbCy1aLnme2qOvNvr/jDAPQFXS9zjFeuow153fFWjacaNxhdWJ0",
-	"upNUmeltaRU/1PedHc+gOougS3DtDwednOheywkXr2V4zaK36R0JT7PZXCY04fHiKhX0hvKYjuLGZZOS",
-	"zKhYELzxSWxGoE6NWo06tTkhRwMjeRrte2srVtstMCg4jmxGeWx42HwqBSMinY1YAjfGOJEzfMeuOI2i",
-	"hCl1ShIGgzbSFAnAktAD0Spwg98KYVsjRS+TDJd95dkz8hOxBsd127uNpXYsr8LhPkj5KxULZzx6VGrD",
-	"Y5I4u1W277inpwSsdPiWZ2AyAs6c4y5slQqXD6dPzpcOZ1t05extvcwAuZS2iubKQgMFW+FajeRflBqy",
-	"pr81GzFvb+GIfBSGScuE/4tF97t+cQcbyNFxkKKRz+o+W6Kx8yV9wM3gjzPo9MlHcS3krcjYm4jIbSLF",
-	"xCr/JJbymtCYX2+L7j59+tQrW0KXfVo2nBa2LWMAj8lN7O1BNZEiZO4m4MLcwMD6t7WZ76hStzKJyJQq",
-	"cNYYRYzqNKGaRZvfQPc4Ju/oIpY0+iDla5pM2AbS+1a0kJGMFmby8oYlZJf8yn+Ae+USRf716GDrA/vz",
-	"7M76V+v2d6ckWVFtDpVWjzr/Nfn3asUy9RvydMszAmyToK/FyDZMKXuNc0WcqbCorO/mqubHYrsPp20W",
-	"hgnjK63yVrjvRzFPpFmCDY9c3YLD7VM1ldgHqNKcWL1UyDnLddIlpsDfBp8L1sA1WitYBPf2/L3zJkte",
-	"Cs314uH28BOL495YJjMWdckoRTPGXCrFTe9t1p/0CRWkMKEuoWSU8lj3uMhMDajmfRQqnc9loln0K4s4",
-	"/QCj/jbM28wkKN/MQd/6TqAp05O1wZs/rRGXM999mVvfrZmCVj2J3ZYNMTiDdsx6Ut06aUVUs57mM1b3",
-	"CVcqRd6TdzHVen6ysxPLkMZTqfTJi8GLwc7N7o5T73eWDQIt7357H+Btclb3tmJaczFRq5bbLtCle/1r",
-	"t5XOo81m+9X3b/xm/bsw3Gwd/DX0e/AG+jlrV45+ZyHI4nZ05/AtbFsUcbPdNH7nbeeYxop1N9jhO3mU",
-	"V2yB78i1Dr7MEbLNDSqtNoxpydq95mgFpHH8dgzcbenpMyzua7d8Wrhms+IfawzZDMIxtiShi8rQsbHq",
-	"2D/no7/0VmmTvYc7FYJeXvMxA7KtRt74F29sXzOStydSZDu9fzTwXbgvjg4KTtyjmgCYbgssQZdMRCx5",
-	"Q2esybFonhOzj0SO0XoEkSLOZ69I294rYBHMHZDmk05hlK2zcMbI5VTOiwTpB+h4PErccA3cs3mRXOQK",
-	"FSR/nZgLlyhNF8oKCdkI90lEF6rTJ5lAmxjFGr5QJKZKk91DG05UXOG9w+O9whrjD/4q4yZU1/maLQxJ",
-	"0AmM7kcW08WSmZBEasN+zAV3zeA2gYA0NWWRi8zhmig+EcURFkngaHDwojC6pqG9l7hqF0Kz5IbWhM/B",
-	"GwztvXwijPhvBiaFc5dNWZSaG9tS5ikZkL8RwW5Y0iUsVsyojzEzi2uWqEgT/pj3dw/NCytHDUrpxfxX",
-	"+uUV5XGa4KkqDvpV0fqZyBmRgpUsm+BK48Lbc2+FuSIx2IuJTHVOQrvlGewOStETg1UBFHYGr2V4LVNt",
-	"d77++I15ojSMQ6bmUMVwZE4Jo+GUjNNET1niHpNIpqOYKcJ1l6Rzc0jNlCO6yEd/VBr80TK20Tz0TZZe",
-	"JjCMWruzW26azSEb6WF1c4pDP9wkZsWw9nHC1BS47tlIyTjVbAn3JfZ9y4DHdMbjBWEQJmeoHhRB5Q4t",
-	"aH7mgMCku2Qqbw35WzJKFfN40PHAMiF/Ms+fP7eUn03p8PnRixIt7dczGH9qF1G8wbSMnAqjy+yyhXmh",
-	"Edbj8Pt1Y8854ZKDvMbQ37NUsZ8SGi5h9FEKXvnbKQ+nhJLfU6V7lmGWpjajCzKCeBHFhHmMPpc2zfxJ",
-	"U8OWpNJDAReXULcsAVWeM9UB6+CEaZV72gW7LfbRBRI1VDtiZlTaxvpSoyanig1FTs2GKeo0EeZ0Ejke",
-	"d/pD0UTNRys5oGJKcbkGHYNSkshbxRJg3j0QIODjrRDz1gnCDm45GS+bVfvy8m0H5+ZmUp6h27VUMY+v",
-	"m4kU5+H44ZIrv2ESeE2exZO6iOqJTLiezow4ZUiqYGHxLlhF2u8v9w6PMN5jb3DwojfiGp6Au+6ledjp",
-	"k4sfrftkKKhhpRixDZ+e4LfwZpeYTVzA1T1hwsUu0FhJMqUgQmF3RmSmwjwzr45lAudj1vXEEBsH/fOn",
-	"Xy6tvRyJWZg1+a0F7bS6LejXSNC5BOgeVaQ9mELm7lglw+cvfv3arFx8BEVuQ+H8z6JFVSZ1PqViwpzg",
-	"6kVQFMcP92xxAjSi/8v+qx/KWXEe+3t1wre2xpO8ESfvl7+u07erYweW6ywyjk4w0cJo31KMecSE5jQu",
-	"0kvhSc04z92oKutwB6tIMZR542jjSntrbYVIY2vOx9jL+lb+wRI+5qw4MEu/9ouRlDGjwnwypcrRSeGD",
-	"Qg/e+zOmaUQ1bT4q+KVn1IzlgsZ68YGbtW9NZBy16ja+eprOIkpeyxsWm3u+ZrogHr4B6bD44fcHz493",
-	"9/YPDo+er7NsNlDSb+K3bIevMu31JGE0MjSX2Q4azoKzEuSm0+Vn2lHmJb7tnal1voKjsgVrVyGyHl7N",
-	"xl+mrMwo5oWYWrIoUlSTtazOzOPmcycbWXZ+1lmxl/By3XkpS5KajBaEEp2kykhrIxpey/GYhwxFQnMZ",
-	"3tjP0aRhlUWuFYvH/dZ9TlBJU0oYAws4+fny7Zuu0ZNnUmmye0R+4T/0kdX6jfiWkg0OWfnaqh66Om7R",
-	"CmWSsFCTqUwUIyOwSi6I0nQes5rckGWXYbd1m3DN3op4gUtRPenrbPI788m9TveyXi5No6CKwJbSLxf4",
-	"lb/qGRfY/DR/XXI+Xt7l1vYWfH/J3fgNbKzZtXwfI2s2fqOGePJO8QwFcN4DEIkDEBWuTFsB+d7+M+gS",
-	"lCDGnNkcQ9uwOWAly2wacSbCxpQ1fOpyEVLlPI9FG6gfsPhMZZ+VjKFTrefqZGeHznm/cZ8Pd/fuKlis",
-	"lPFgVZbdseu1cKVLYh2Ozp7vKzT0FKW6wpNV8uSWuFOjiNucskbMK/nWBu73oLST9xONC6ytxmJTsJeB",
-	"PgfKQrJAO3c7+P7gOTne3SP7B+Tw6HnQOSWQ7gtq2sv+7tGBUeJmxSEv2ei1+cplJge5nQcbPIgSNNT8",
-	"BrzcHJzJUZEAsseNjZd1BW+NUUFdlBSF/Hljm3fSB7Oztpz7bi7G312I2EgoWH33F6/hpbSwgdS9/Rv3",
-	"bnJ33Zl7xVkcYShaRW+00RWF3HZary9mQRf+y9Y25PKH0GBPuCK7K4V17Dpvt06gfiWTidROFn8lk1lN",
-	"9EB5I1/sHtfx1VAl4zWS4rrNZ2AN/vZTQmsjHLybdp07sTp4L31647TmrcRQRHfK7620I3kUriJqWMS3",
-	"Fz+eN8q+dTkYblonxYfWhn0F8kmrux2leB1xGGaxLc0Wwji8pPeMoHI91+mx66urMMI1ddWSGOqGEpC2",
-	"kUTzfH10JQQ4GvsUE1U6hCasEFF3vzNSlhtXWCfvdYI2Uf6yvq7qUBnOYk6VEanzJexvrF1+6U1kz2b/",
-	"nttmoOGNT9iFmKc6O2bLhmt3FJKQt3vZFecD32WT+Ran/1GVZo9LlEO3Ske88QR/A40Xr7n7qLs5j6/S",
-	"nCDpXOmE0Rl5O2fi4kcyT+QNj1gCntthC3Rk1A76/f6wZcMn/8Hnc3TOlTkLhOjqRTNruTGf9oXcQf9U",
-	"L0/Y7e32B/bXnf4ti+MeBGjuyDkTPOqByX6Son9p/Zv7ebQ3GpibEzruZdkllc+nVOEJv4SsjWVwDtZk",
-	"Z6QvMD/1pIgXBUWo3iJeoTu3WoUbpzyQRnLM2cqGcWL+LlXniMGLBMCm0GFrcae4ViTiKpTg8ItkmJpt",
-	"I23Y3lNi/kPMSgDtxFLORzS8XmKd2BopFHWRwR1vqCZKudOVlBNR3oHfbg8pqRKwNtjc3vlN70DbuWo4",
-	"M+UB4LKUB3GHedcNCxu3Q2s8a43HqWIawKmFCbOOQtXybEZd1+S/EH8DovGLpoO67yvkAl3fyYLgxI/1",
-	"bqOyIPK5UevOl+XhtO46je7vjMZm8yse1ykLr5fEwtZoEZ5DMaKajqiCrq5rfYmqYm+S10ai91KiCvsK",
-	"T5crEbbJOlK7EDqRas5CM5H3FhOmJjjy1Tl5fnS01ycXAq1aXZKwG3nNoq6Nn4oMe3ZZDDbT1Qj+v6dK",
-	"k+CPobWGDVsnBOjna1BzYaPBbB1nro0sr6w1Tet/L7Clmh2ae797MS6c6oYHqn6vf9e89vdMzq4+SUf1",
-	"uqdZw4rZGa+hTK4tyrmfV6YF4ALXUcLPn37ZzK13hqEyIXj1yCc2Ir+wBcI1Pj/cfV4nj2Gk0BpxMmFy",
-	"U3zzXa/hzbJL8D/Pfqh77brJjnEU7rLndL/WXHJdlhzfX9bmeYja/UtVaWyKT+q+/lL79aIeONPfzGsQ",
-	"1czMGvbzssq9rtlifQ5qSGKVrA8N1vUPsvoyy12dOEsh49C/yTJYpbYFbmCAidUp3dmPZfsrumlW4wZW",
-	"lgXyg1FAqLlbvrW1r7Anhegw32FktI2eQ+e5fHe2XprOrwsCOmjdmkqlX8uJTPV7FvGEhfpjwsvafy6r",
-	"z32L0M5mFrxk8w5CGsdGd9i+qdALGNtGFEyutFlbvr+dmcGwsAKNa7+JPdGj6TtFwNyZ6ipC+0ZkuGGY",
-	"YzORrsVMs4/eXxTl0b3Bairdfg+bkmddxtsSA5VHEt/ATOUz2fsYq7x27qQTlQj7iVzv2EPjRZp5N1ej",
-	"kmWA6A5R/HBAMvQUEJ8DdGHUYG2BCcmPd6mzNjI3Fi9OABpPMvTJCqiM+wEwdlHLy2AF8rfSPOcb37yy",
-	"rLyMEdcMf2L4JkuucIzdAt5eYQ3g3xXEtILCWZ1WVZqqgq34NJ3PwcdaWHm/4eBruQ1Yi88Ldriq1Olp",
-	"Tlc2A+GKxpMrAJVUV9kal8SC9y6+f/27v2iLYSKaS14OQlqdiJ5IqXdMUzsZUdQtdrEzR+VXXKmrDC28",
-	"YXJNynUYUz5rXhGj+6Leivo26s+oLKMG7OvbTvdFnX2jdQxlxK7CKY1jJibsasb0VEbN49p8o5iIrmxK",
-	"zRa2KQZ2W7dHOcU3j77GQLfRXNwRfmDa5r7FaAuLlrdXG35Q29uV+XIlORSMwVcjqjALo/CruSU3nP+d",
-	"QCUsin7VXHR7ra7ShN9p/XxfhGmoDygfdbJAImdzvYoYhBTmlEI+3KZKFVwFK/lNYyqHayBN+H0asaxv",
-	"JqMl00QU7Q3nZ1tecYKt0X2Thm9seZUtnCQ0yNbtf003Wz5CXaSezTJMwJ7f2HcjgvKGvaDGeOUchLQq",
-	"j9QvsrqlkwlLdmqRXVKQPVbQg8382sxsACz8/sTgpLkGs/KfgZOmiiVcjOX9ZutaWR1K5VBwMp5bWe2m",
-	"i3rdVauTTd/Z2MlS/mWG+V9X40IpQhUJCgD/gc1eZ8R8C0bQUyLSOEaICoa4Hq5ewIoQ1rI2n4+mfgpo",
-	"8rxkm/r2wzRJmNB+ml618hA4jyCogwoik4gLmiy8tINTSODHF4gzv/YQ0gTzEmRCKMk5RY6Tdu/kndqY",
-	"fAoZzbEUExjOfJpQdf9UodKeZF3X7ogF6KrVfI8PDp8TC/xFEH9NVdVVxGurBuIrDbBoM6gmxnoJoxH8",
-	"YN4vBk/4SmSNJVlXsjcQzdqHca/XHNe3IXghzktTGLMxIF58xZtnoeH8wdaAyS9LHPZh41YdN6u9Y6fd",
-	"Ze7ZQqp4eaeQ9rFm1gkJRmmidJCDEFs00y5J2JjHCOVIgjlLfgWckRr3K7RQmNZ+FfRlJQRJ1kO1PNlm",
-	"TZUPRNZu1460dsU8q1JdhBm1YBLk4/uLDCJhnNCJYRxdrNnBIsK+0FCXoqhWOwg2j/0BxOMtxbnbA70q",
-	"z+jP5xN7D4JrY65/wXW/MuGpEgK0OkUKRKW11jj3yV9NKwJLOeZ0ZZGgykJcuiCBdSKkC5UdatEKAUKS",
-	"11Ru/MFhS6IIbgO0aVSNHGxUtrbpXHwFxf4cQAhxSBTPFDl7d7GdpAQontUclNG0qj42aQ3uBWgWbxqg",
-	"NHpn60X3+80UAvxzCFXfi+c21d+Cz020dDfQxvXIbXkcvo/uOBx+2dvtDYdfnr/8/P1/bJU0VrtUmgLc",
-	"Bcm8BPBKz6a4CknUnIZMdck/U6mZMtKl4e4qpmpahudaQi8bro/5v32zSIc/mP/7cel6rUN6G/mLyhFj",
-	"y2mykd6+ga8PeeZ9vHxeoOD6ZDJPuEBJ+ezy/OKiSxzddEkwbAWQpz0cNuXQltMQHpZaYILbcGBu9Vw+",
-	"AAlXiTKTAu4Nm9O4FPNERiRi81guUIZ0SG3/TGmiWRIvahUdBJ1bMoKVWahOAllS5hFsAgcknNKEhpol",
-	"RSzN1n/ufXm5pfv1uK4d0/1HtXSdV+faZkpcGRHBrCAXk+AkQ/BzWIoHANfW98C6slRs95X7c92c7bqb",
-	"e4o2o+L97IfN5JtcWIulKh+S7HbjaNYi0dVHtkCzZT65IONUpwkjXChNhT41qhYUuWZUKMMe4fOSSrU3",
-	"2HveG+z2BrsfBoMT+N9/t7rrRj81LN63uIWQ0dzrGoImPnE9/QeNU7b+BLK+y1NQK1OH+uRyKm8F5sm4",
-	"UnZ+5XgPufuWR1eH/zXd/+9/Dma/hHvpP57PXyfH6sNo9/Z/Rwfszfho8vffX1yfyX1ez1cqMkZDPtHn",
-	"vBBII3T88rLStdWkPXY2ejF+QQ+Oe+Y/vYPw4HnveDxgvaPxC7Y/eh7u0d3dhw6ofM9opPx7M6Kagol3",
-	"xOMYGVS9G3mNxJA7JH7cgeW/WC/u086ndyuT63rkik0TOwq00SD/3QNr0X76Eb2yjcXVnzk0S+cVqBqL",
-	"1is0sNRhsyIf3Mbh+ZdONnifXsq3lF3y+gvIX97tXkTrUP1douQqNLYphGVtunGDauc7uTZMRl+VOHwP",
-	"eNCa6My1N/mbXJgFBn+/i7PKDyoXxrc29RQ16iVqdGEy21Xa/hKnr9tqKmn7mOdyvZPindDVCY618iyG",
-	"cv3CFnXxjJrfUL1Uh6wGC9oUrHtgGN9BClqZfWVEC0+yqLVmYzTFz7fXa6YtJUw3aSufpkwQDuUabixa",
-	"HqA8txVDpxkBFy9LABx6Ckjn85iGLCJcg0nnvrqs2wDBvmgfSAwGbd5eE0jMJZnZ5hQvfVmbc1ZO4QKh",
-	"wlAGtudhp/pyhU9v/ur6O/N5KQ27a+Ze90Z+Iu56Z/hDwqofG1e2wZXIStvVo/hndV4hXMBQEpQzaaok",
-	"U1NApXPv0ifrn/eX9ee9jivZOgYNUJUf/Fq4JIvmUy7uHsLyD/oH/T2Itx8nnIlIdfrkLI6xwD86pHAE",
-	"ahP4yguhNKNRjlsTODx4DD3wYCunMo68Qr2uzWXG/XUwKwu+yo01zs2dm/fSz1d3VxsjEuRBUn+rog4E",
-	"J7jMMmIkS9kspnT6CtPqFZURu7JIxTWH7RMHTd903IWu3v1y/tIhGyc2Hflo/6icMLrC5V3XCTYaelPF",
-	"HrHmSzbpW6qIwigk0k5YKGczJiIWlUdQ70r38juKOKB1WvzKDZw3Bl75m+jecltnfRPPVBZt1V+nM5cF",
-	"5OKZV2yUex0iMSzWbG3qb78urqKmd9/7vnS+hVftpItlVbQk7EsIpQjWItIGJ+PlnIasp5hhgppFlgs5",
-	"xkZwSYqjMWLJjC6IoEkib7Pbo1A+Q0ui5CwD6C0M/ZmyTv0u1qYitzxCYcdnv0ed06zp4syvGZujRITF",
-	"gFx7fZJV1WFRcTghTRLOFBoRzZdn7y5cZIEuZHBqHseW8xrWL0U2ByTvZ4rANqks1jEDI8ZvbVd3cMEe",
-	"DI6Xxn5UiVWmmnhUEzjEC+WspLhsslQ9tk0VCfyA7GDNXPWa2JISCZcoRSYk8JOaAtKmxHwKO1HutSYE",
-	"pQkduJY3wI75LBDLyRVZxnIs4VWRSaliiait0bcet6otvrUW162w9jveei96EZ9wrLSHw7FVp/LAVVuL",
-	"z/zml/Pr3wlW2UpiOWxLc8pbo2/7eHD0gvz86UPxULHFz9PRTyF/y3++/Pivi903/EJdzPT8v88vji5+",
-	"P/vy9sPPswt+y6O/x7cXv0v+v//rPxMqosGFGPTZ/qAf7sViid/zqi4syZVCym6DQlXmhpqQh8fHtWUf",
-	"v+irZX1d0hmDIOv8pYC0r9lce8meCKimmcCyWkqTl0InlFz82FlrEFlWZb2XAjHuzqUQ5hp0FY5IG2Wn",
-	"WN5i0LNZigCxxgLkq51+a/Mb8EwQOaf/TMt3XRsirW0dO6gZYUXk26lUrMjjhyJYDbcYdPrkQlsfo7kW",
-	"rAyeKlYqB9bSt4m+2r8+/q/Rfw5m/30Xp9Jmdy9eSIUprXuXrInPg5W6i6qV/W1lWHDeYOGcdMugP83W",
-	"w48WP7FcTKBZgdpMo1lbYyjIawcvNhB0a3DMVt9jZdFzlbj4dfXaKbPtKznqCv5WUzStEQdqFT3VXpdX",
-	"kPpSs8NLkS+xUoReYFZ4IZYZJ1hH7zeZV3q92kkWDK9UpAXQrlrh4Cg8oGPWi47Zbu8gPIx6x/vHtLf7",
-	"/Hn0/HCPDo4PDmrQ0ZYgVuLoPq/8pHiSmo9cvri150yx5MKu/LLlaADZr9c7nZbbgJvvJKN6aHtXZ2LV",
-	"Cys6qQcjK/sy0tHSVWlmPKXTs0oorqUAxcLUbPplOGUzm7gAh+QsRbw+/NcrZ6H9+dOHVrcmEcAXLozA",
-	"ccsFj7pGTrPVLaESZL9la9nDQpUYuTlPOY/8AfLiKhfRuS3Gm+qpOXVWeKbau4qcQYS0g5pUOxSe80HY",
-	"9Lv6MeAI11yFrFBweS1ywyRpy5GmXLgUraBqiAg6XVguQX40jC6Rz9RQnL27OEGhIpOlQhrHJNjJQh93",
-	"4HHQLfyGSvdVUe3IVmoosqWC0XCNEsXKHZJm+fcajJUq339X/opcYvYn+Xhx4lbJm7LLRnNwRLkVl0dm",
-	"xENhoXnbYAmiivz9w4d3BCikA0V8ipYONByZNsF8RZVRGFiipJEGofehCGxCai/lga2ramREn99ja+f2",
-	"Di78+DGJWyetNfAlcmdccwKujf/0Mu6KRJM56byPIc4VfZCQZrD0a5R2Wyetkoxsy6CiSXjMMVELJHkR",
-	"EfsTQfQKL45jycy1wwcNHXxVZl5zTuNvuxabzMJjl0juVkjYlCnkGnXRsgHmXOoK5loLTX1C5pjQqrGg",
-	"swYz/QqgD3izhlJoGmpPmMBDaq5nWA4nz0y4nqYjkF/wDfufSgRWy51yqASLYWJ7/QHZKStjxeOJcpI7",
-	"9L/mm3X27qI7FLM01ryHSgNoULhDffIS9J6MkwYUCiVwKLJH5K2w4NZD0Q7+QCfax/evvxY2+Q/Ko69B",
-	"x7E7/Myvn9utA8E2x+HnT79c9odiKL77rjji774j5lKGqSmi6TUjlCCNkJ8/fcBBRWYiuFqVQKdMLR0K",
-	"tGgGjccjIO1xHireQZtV3XEISDvLQDLc7ax4GwWG2INsKWfUnRmrW9oHp4SKBZFQL95+D5GNuG5Dke3M",
-	"GUmYkmmCZc6owE9c81glW5GDwUGfQHopuqRcdu1QBHQ+jy1t79hc2+9/V1IEdsnfJVLLUMbZoqnvviNt",
-	"W1A727Eu7FKHjGUcW2vv+1fn6oQoQa/ZVUgVQ3hVuFPqYK0UCf6AP7qkgrr0NXBGYH+EMMAPkugkt9ZO",
-	"WcJOyHdn7h74zpbgql58bfPJSEqtdELnhEYzLp4p9yaPhsLQHt5+XbKSPPAyBJnLnMiSxUdLEuSyXYCX",
-	"XsxDZq1dTsWY03DKenv9QYUz3N7e9ik87stksmO/VTuvL85fvrl8ab7pT/Us9pKAcyZzwxKFbGPQ3+0P",
-	"QI6YM0HnvHXS2u8P+vsAwa2ncEXsTAEx+l/m70kt+rilqr3BgNxOzU0F/DORMGfgMSgn9MmPkilIlNYy",
-	"DdEC5JCj+3g94vG9MNfIT0xbsOocqQRGtDcYODZq4UZ9qgWwGLjkpmxGV/ndbQ/An6umLDcJw1djfsP6",
-	"BUm9dfLbZ6NazGY0WYCd74YJ87ohSwhroBNlFIu3GVtqfTYNAGdYrLuiTBQWyp3iLmGxYuRwsF+7dOYS",
-	"5gJ13m+weqb7BXh0zP4TndDxmId9Q2uHg/1HGMAbqSH3c4FHO1u9yJEgLmNn+ZZmq7h6T73brXFj30up",
-	"exk3NjzGupfawKgVmTBNDgb7neqWvuZKn7n2zfF08QeN0Vr5KzuxjQBe+WIBmgOiux6MdvwYzZr9OwPM",
-	"D7jF7KyBeA5wBHUNZyPd+YFmFdbhk93Vn3z0EArxo/3VH72SyYhHkZVRPRr6I1PMfmuQkj+bzfD1+98+",
-	"fy0xE6WzqXt0l9HAZwuGuT6V9QlGPauCIpxJYKNy9rSICCVjnig9FJ5o1icg8BmmOGGCoRka2BRmxuB1",
-	"VqRe7PgsUx2sC/wHGS22TVA2svtr0bpjgU9K1Ly77c6bLhInoLW6rSmjEUMskNcWvaqpcfvqTvYetP5n",
-	"PQLmi+PVX5xLMY45WtYOdtfo4h1dxJJGH6R8TRMI0W4d7B6uM58MwehXFnHq8KgP9vbW+dje/RD4uMnx",
-	"zuN2Vx1xpFQrH9qDUXPMS5cLqk546mOm2Sbn/0f4onj+zTEHZUNPzQHngnDdJx8qyslQhFSYi3PECPYc",
-	"kfbB3l6n7rxjR/55L5y7g+qg8YvoT83kzRcHq794IzUi7PyZiA3XdyWxddcWXLrW1w//Qn2WK5/RVUTS",
-	"RnIYPDob/isR2dZFj5+YXoNONpNAKY9AnJxTHU6r9PUrSyaMKDajQvNQnbgkWyiqq4jSdEFSgUb06JQE",
-	"imkjpqrAvTGDBqRgZLQw/+kPxcY0W8PHMFHlUeQWmxOzltzyaAfGFkj4ax6cf3f5AynubvJHA0hvo+Jr",
-	"qycViypdMqt+oLHzmi0y8zpL0BjKmD7J0SHNG22wKKspi4ZixMYyYYRrm4JABUoxna4VcTS/YearLog5",
-	"LgsFDMxeHgPASdgY1ClboLbDIsiQsWgKdczhJ6ahGtEDHk9ov+FsQuYFK+sU52AzPJdCJzJepVjAy+7d",
-	"uysX97iuCgT5Dgtv+W6AitsWDMu+HQZo+64X0mrari2G2UTmJW/Lj5kHYxecMeYUvDjYPSAzpikkKRZn",
-	"90xZz0mfGPXf2oZup1QPhfXwWJbip3g0314/MV1XQuAB6bWuuwbyrbp3/kKU/GPVd9Ww1Q9MyugHD0M2",
-	"1708KreRgM3GxFxcGzWwEMdrg5BjKiJl3SrhVErF/BBgLYnLIfPnWlUGzmBAF1nrthRMado1RXPNFyzC",
-	"wUDpbvMEkc9dJJENR+p6FLsiTtrck9W+XJizA4it68qG8TX0VO1otT1Vsy96Bzw3hTNXbqj2RI1lMut7",
-	"dLyFZs+ErTIDxlgAkUvDqdvYFcbzv0sIOTKfnhCkwSJRPQrtZzEgy2STLH1v1wtXyZKsTklwuXd4FAA/",
-	"7maVXYAH22KRNhioA3JG6Ro4l4nRRwI/mjMgs1Rph8eK+KygviRswpVmrvk8ieTUrJ0rRGr9kjKBLKMJ",
-	"00b2GYp8r5yHlGb5SDYvhxIoc0NseRDSNgMWkgRYTOFvLngJagbN6JcrOmEBOEzYl5CxiEWdoQBnaSJv",
-	"FUvIRDKjoCWUT6YaEAVdQAFE/7QVF5OYYYiLFJ1TdGPfcsVcbJKayluMHcDAKgD7Hgo3IiEFCzJMW5qN",
-	"3HmzA/jqyu1K4GLQ/ESsPgms6hagzznwSjMEFih0nKosHMw9FlLnQOgB2sVgXlwRnFkvVRinE/MbpsjR",
-	"IIvnh2gxZ00P5cxLHMzygoKanAuXLNQ29JBlCs1Z4jLHjBo7FIF7FHS6BDw8DFiwxvh2P30FcpNOHV3i",
-	"iE5c8H0WYIQsHpNM5Hgcc8Gu0HMd1LBwL7ZqKd/+1dD5iNkcuSZOWihF0cRSa+Fm63g3Lm8j1y7U8Knp",
-	"px7gtyLs1aR5eafXJz/VPG0vwLtpNPWR3uslBjR17EBYa3usTSqr9vie6TQxelIqwJ/PosbeIBv9fvM7",
-	"l3POIoyeMGvu8kqa+hTSQXvW9FmXE1DtEm6BrE4TaY+oYkcHaRKTy7+f9fYOj9z+O521s0xQyCs+NY2q",
-	"Lnm3OqrsQMGdtF6PtqhDY8frbHeAjFgmluM2do18+16H+B2CuysvERkMfU1d4hVggQvvIfg5jAPFDcvN",
-	"bAN4L9GxZgm5nfJwavhsLMFbAilUTeOyF+i91v2MzBN2w2WqMpo/hdvSVmtBSWKEw7WX47PGg5+V01q2",
-	"WA1R60twCfKb7qSY4FqT89Y0tAIe750P7VujMwfQ9OrbZrahAF/p7Y3UJJMPmrtzJQXvs9qbdLWF+8Tc",
-	"o5eXbzNxq8bDAwMIpbzmLB8BCnWu/NySQTy2euQJl0ZJ2kfzcglB3oiv9oJx6YJ5gj8KxXCZBaRtGCEI",
-	"3JjIsC2//ra1tpMapcGXTbquzExs9EcQXCw8wZ9HkzyrxdmwGaXfg7bWLWldncdQLscymUjd8+Eo6gP6",
-	"1HWe+w/XGeIU5CQJVhe0rJB2SJNkwcUEOTrmBpirZp7ISQLxiIIE1NJdUSx/BSNylTfWtavYCvU1XXXN",
-	"aUhA0DN/cY234C1NosYrhib35HTV2397tp5/YxMMUmtmrtvaAWmKQ3tpNkeBCUIxCx6QhbOiUDdisRQT",
-	"wFqnuboKEZuKzhjOmXGIYr+lC/TrCLQYoBnCrHhuKTFdYNyaYLcFmJfiMblMRzOui4dlbfful97t7W3P",
-	"dNxLk5gJ02u0vo282CsUx7mT0/c+dJotlGC3GfvyqXfwMNRrSBAtW7POn/acKAYUlFNtzUlZcil4lV9P",
-	"/tjqgXrl0GMyHwK4pWwSQ5aQiJkKhQw+1fUTNZ2VS08ZTxxk9lCceTI6JoZYB2oW1W/e5hNBdZqwrgU+",
-	"t55VV4mTgHhEKCR+UBF14XCmiiVDgS13vSyB7MizL+DwMm1xjM+OOPi+oyxT0sE7IIAPeGrJrbkvbWKP",
-	"mdJQtPmYULHogPMWzJYiYlGfvPfBIQqzQz+whY7vDgXC20RGLHLO3wr/uMj2+INNuX6IyJBiASlDc1tk",
-	"Q+XGHzXs5MKvf5wBvTQwqwwAyuzQfZyEb+SllgnbwD8Ix/0OsSzwXTWg5WDNLzeOUamMsxwwUkjl/u3z",
-	"1+4fxViQfEMIdXmR6P442utsxv+w0PKWWd87ZNB+8p4nPLfPL9+/6s0TqVmoWYQmCJAMHIgXdTJuKOeL",
-	"Wlg2c/AR23Fklt6KJKDcdvrkjNwmrjAm3JXotKAYAs9DMmNKQe1SSmIZXstU21dQ4gEhOln0h+KtMBcT",
-	"cFqUUpyCzRWxuKSkTQlyKx6dECHJmH+BMXYyZui8L9yC8o1yxXUofM3VuWH2a7NKUA4CaJDHEn+gs28j",
-	"9XgUA1a7rlsiu3mb2wVo5h6+l/rfbV0y3TtHS8rJKksMEiVp/13r+VvwSF7SGbvkmv3tNf3SJZfm4DMi",
-	"BYF0wTw9uX6lHlLesxeouUtrRL/dx9hbd0Dh/Oayrr/ljymEdlsHe8cPM+8MVcsyoGfKCD8NOXfb6fOE",
-	"aCnJjIqFQ9qy5VmXi9umkSlydGzLUMUzRTRNJkxvfN3IVDeaXl6KSJWEZu8sObBKc+lcYUtXRTd9oz+e",
-	"tAWdwZU0FF5JFlJGeJRjEhSM7kGnmxngYGiJ3TprWfQ95O6WcfWvSzmBOPUVBp4zkWOwZTgBRmJ+DBfB",
-	"mb+AZpV7uMrglG/yHzVsxhYM2o/iGH5cv+hfyk5/iYG3MtXNd/EHWfS511DV02VcvY3+TOaWl1aKzYKQ",
-	"3r/rccE1p/ZKkOnjGPAlj8I1QsRegYvEg1jnYmJEi4RmgqAggWksICNz+8JdkQfonBQZfia9W4kytRB9",
-	"QzFP5A2PEKOmwecxRu1kmsh0gom71UjargW5DDDGNPBdxEMBw8570ItThBKwsA0wAIJrRagiqUgYDad0",
-	"FLNOLmO4RvKxZ1gZGHw/4TdM5Hj1zm0GLrTCFYuxZplaJ2+FDb+73Ds8Qo0HYjn65IOZ1FDQhBFANOUi",
-	"0+u6xB1AdyIdH3Rr3Z5Tc8cuo4SgS3YHZAbV2FWnOxRK5mblkFrUlRGEljFmLv8soAus1barPqkL9Rst",
-	"ie0bCgjDs4FrbkmzzbCo1tnvijmhJiMkT4qouCr7NWlN2NLaQVxghkHZ4VGu0McOGvuYLS1G67UzYFpz",
-	"k0YO5v7BI6lGi3oKeBxR4hNQUf0AqjQ3ouH1I8S1ffCYjV/OYmsRJGVpZpnQUVmXP7Pnn7SLnn8s5mxu",
-	"aVjPLnD22njFzjdQiw8He1tUUasEHMo0johNYIcbDe0SGEbM4JJRDOqDLhNdLjVNIIw96wE12PawBZYt",
-	"ZML/4PO5GrYeT4bJsEe36sC1tSJUkfbRoIiSgLu1C+VJOl33Z+nLHAs8cyMNRXaHZq/9/OmXyy4IL0Zw",
-	"oGkE//nXPCDtecJUZn1T7IYlNM7YgjpFa6t9qesLKkORj98JKp0u4KQDRhtaIc0vIGwEztU85o7vOV/V",
-	"iePSSktDN7kE5PCHSTsTrcj3JFDpyDQHMtbIS3GM6pH9cx+5Y3v2UuIijNOIDUWQKpac5LXWd8y/1f8f",
-	"MPzdr8N0MNg7gg4wZrPf7+NvPmxuQNpuESEFwdYoova8ulHToRDsNluBPnEIVRQ8e3ZTM9nQW2nKZxiu",
-	"kgEPB30Ct3sxIN5eKkOhp1QTgCFikRcj0zaCbmaNL2HXQfbGz5dv35zmXY8pj9PEzidApMMrDNfC6HnN",
-	"ZnOZ0ITHi6tU0BvKocjZEmnpbq4+Dzo6ByjPgNzonPs41a0CMHnrMBqwI7ob9vbHg1HvIDx83jumB/u9",
-	"XbY33qcHo8PwCAqnAjJqi47CVhGAvB51vIgq7g1lXoDMvjE8DLG917Hr12K0P7JbsQ7rvBZbyqNa51Ep",
-	"Ee2Tn3HNcdp7+w7f7a8/P3c6l17Nr7jgalq9m0+KbMqpXoX7bDObM4SGrA77K2RT2niSch5lld28N+9t",
-	"GsFXLhfzPzA5ssZ2XBOQuK2gw3/jOEAmNFsaL/fgkYHvwX6i8jG4LMFUsS45JDrhzOZSKmZtZm5wp1kO",
-	"qaE/Fz80YkaeUDamp8nRXThaj+XwLnT6+I7vH6VgGao1xESAf7TO9X2w9TOAfZ3Y4AnYapmQW0avveDM",
-	"/8keWOf9zCeoHsDhmi9lOWSBtDMHbOba9lCwrTd2s+hHndXQW8IQlt6ON/KabVsZhXg1tLsXCz258nVG",
-	"Q7idyphhLB+XwoYKooHZ4lxWspHUUHgBhF6JQNKm2oHCW8ss1j+zWjGxJltGw6kbUucE4xK5F05lOhA2",
-	"1hA+8ZKNRwviqotkgmgR1TxzqJN8AUqA0jN6zUwnutgtyXrFCEeubTyjMm1ZlHBUjAyHpRr10kVxdUgs",
-	"QxrHi6Fo//zpQx7+iQZmoz13bBFDl+FPsgBKkXeNFcmCU4QEZn7AKCzYLFXarJMbf598RNtVlxRjSBif",
-	"iEIQpzPf7A0GsNa3LI5t7NpgcEz+3//d6+91usSa8vF10z2jMQSITrmY2LzuSkUTBg4Qv6aJV6mj7dDA",
-	"7XcWBN3o2l44AI3NMqBZAqACOnUSn1mwe6uX1ga0efWxtXW8P2VAag2bYBGkZ9ndxeg783NnfQCzv3Dk",
-	"Z6mmTk00KC6ix2kr1UDd+dowNvRBzJQXhn0Xi3qoPkGMGUWClSQa5DVkO92hCKDuxZwmegdejKimAdY/",
-	"DdMkJj34PkCPCAqpQflkBt38NlF0xobCKxiOYq2FOuyTd94TuBqo51ccyWgBbsdTiAKyb1rnqr7lIesO",
-	"hUwKtQw4Wg9BQbJVebtoBuMCwD+uHBYG1EyoLeR04lX2aSjf1CUecspef7+/2yUf37/u2VUtFU3olBnj",
-	"96TYauDGDVMud2l2Puh00X4v9RRG7tcuranf5Cogw1xZ5HzRrhh7m/UnfSh5UVsbMeig35bGMRkxMmVx",
-	"5p5zF4WIbAKT4TA+WEd3KDBN3Kkl2gtjB4O2CzzLQgQIrynyXqnqOBRr1H2nOneUYTcCU6i6/hcwOfOZ",
-	"NS8PhRxneDT+ZCpLnRexageutm3QJUH2e9ebV+cEveZ+9dFSBAX0DBV28yYqlZJtVBxC5Aepx2CvsNmg",
-	"Ms7V9bC5yoO9vaXhGqqdW7FQS9KG3RyKomiQIac7QYAWRAEow1rIXD2x5WgCkBJgWbwTYWjGkxJslZ1U",
-	"sazkKLdYiFaIyWPbq/WunTBp9lcKNhRKy7kitzK5BnnnHbpInDgZY6kEmwTj2gA9sSpeO/EYysY8HwyG",
-	"ImFmmBHTmNDR6QJY0BzdNPZY5/GXruCzrfKbKvZTQs0RyAosHxLDWMfWTDEUTqA/8ZZ4CtK50v6KWJBH",
-	"WBUERapWGXcr853hy9+hY6OwdiAr+gchUyemdD43cudU3gK4Eqhdlr8oYuaQ5Rm5ZCcrvdrJFGZ+EcXM",
-	"lQYOSCpAIbDhMflbZyMl41R7b0JTmPwI2om5GbJkKZlk4NyeSdCOxdBARgLl01IHRIQBJZUq0gGiRgXo",
-	"Xeqc2HgY5WHBGZqw9aA9ELk6Ww9qzrhnVJOZVLpja0vvDnoYjFPwMmEQEJweQ3VckeDdxw+k3+979fbA",
-	"I7bzh/vhIvq647Et4HiG9Req/Spzz7iXOkt0Ahf67x92l7NdaRVGgnABOa/owPKf4V2Hq2xrnTs4Lq9C",
-	"u1egnWZqRqUcO1Q2wSJIlRrTZmeM9tZ2hbG7BH0VJNCL+Qmh+vvfb82NZ4FPM9klO7RDkYOpgvqI4idO",
-	"mwQF98gJEbIHzlEbhvSeGvqdcd37LrAdqz75gPqU4bJUhLCRCdUsg7KasyQLtXY5SaM0vGb6NIMDtTjQ",
-	"Q4HLl3VkOOwNSxIemWMBTZUyIs29ZM4wLzAQrsjB3rFNJQzeM50selALJegTmKM7Shl47MKe8OaqF9t0",
-	"GxZllbK3ryoDra/aWWa8oWbnjdL3Ww5GL8Yv6MFxz/yndxAePO8djwesdzR+wfZHz8M9urubuzrxSGBI",
-	"cnR1+F/T/f/+52D2y1pls1fNP6tM3FgC++4rVKMnrK/tllp7VDdpsbx+vRG1ANgDdeXyDF8QOAGpgi7j",
-	"W50Mog8KWcGZooKw2VwvkPO5j85xVr0PCxB7G3nbNnyy3da7hE6aF8l9gG+9kdCL+SznYvD/q77PXn9t",
-	"iy95Dbw3N6fgYrJ2I/kXpYYU0xs0Yt7+t/BKr4XQXvfd3vGa332Q8lcqFvZbtR3Dy4dS3WRPw97vb5CI",
-	"azUtzzNdrSZ2bt/5KxQTg9XACa0uKGYX56kKyOoCZE5jb3tbo3wydES0bQ/xGQlQEQ4yGdDCreIuJmQm",
-	"RzxmhM7nXa+qtcN9sHK20Y0CHyQj8CLurfOjp3gE7XTIUv0e3CYepieY1DBqLnL6IhQuAX2tOxRCkrG5",
-	"RCAUMYAwKwsbZv4OcrsIuFimRpcFHFkp55DOTaMoYUoxhZa2F3uHe7bI9lDME4DZBvBZLD1s/ZzKzHeW",
-	"BXLR+fxkJ6RxbFqsiW1DERV38YFQLLyz+W1qs3kDaMTDyZIa/tLl2TYtj/JUz+0u9dxyrTUn2XqeufTy",
-	"3vkD/7hYXu3N1XTjusKwgJ0gmHSfXGhVtHOV7EENNdw81vBvWcLtQYuxWUppuE9rJbefmG7aksG34JhP",
-	"MtSqSmrLN/kOQtNqydsxjnuUXDPCjVdxjZKYK8gr9fMrEjaPaWj9W+gcMK/10QYJLh1bNBIb6jcUWHss",
-	"+ePb1Fhb4zS5Omt/xVP1JEfcsS7bMsaxruSwY0WBNSwBl/bNv4I9AOey2hTgBKU2VktBiEOMD+g83W1r",
-	"FCjPYThURj7f6JqrtSMY5gr7SbgNjOFGDMb1sVWR3xVK+JApvWG5BUHZIsdLNWcktwe6v7DxXHV+SFUZ",
-	"+/rE9fQfZtGarisX8JApHLDE/e2Y55/U7qfr8k5qN1KljR2oQcbdykW68wf+sUIrv9CkEHHjwrgJBjwT",
-	"ISOG/vwpFVEMua7AmWyBJ6O5S2ELo8LLXihNCJ7oDx9eL1faPa70pLpvWXVv24Di3Nqj3Gp/g+tvDdnL",
-	"Em0jlEAeOoOq2pWf3bhVy37mE94z2iRAu2Os9ipc+D45yxO+bM07+z5G5AyFV5LtRS/iE25h59u7hw7X",
-	"J88v67p4I4jymrPEvnJqw8bgS1/FHYqsEo8UEOsVMTaDogheioDnvlsRX9Udiprgqm4WWOXQ7m1GTpbg",
-	"k4XnYH8LmZrl6JNzGscueodmgEzF+CRSG55Ul5MAp9vlrZ0DUdwnigUzT09aNKL/y894Xzv+AofgBvRA",
-	"SQhNnaxhMNiroXWIQWeYs4iUyg3tYDAlXRA+roNB/2ZZCuv62jfnyg+b3JA71OuwWvKDAzGJPot2TK9Z",
-	"EMjY4oPAWhdObDGgsN0QO9xBscEF/9YeZwvodjDYBayLg8G+YVY6TUQG2eHH95wgRomhzQI18sjCrxQi",
-	"sbtZCK0LHKeAGiVVtR6irWRZDua2kYx+XzRWEqPYMWZ9KAJEwz4pTrAY1O1yBoopWOUMQRuDL6WNuixB",
-	"eUNSXl5bFc/pxDJdAHbDOKYu5PGPZOo90XzG+uQVZMMPhcPATRji59koxnqYF9OtF+Novb3E1rQvMHyu",
-	"hiKcsvDasBJpLRVeRDWYYFRDICMpxDGStkUHViSS6ShmJJ3DNTsUEYUsE4dODocFGp0B/6LRjAuudEK1",
-	"TAAOLxWmrU6fOH5JplRBxlWSCoWoBxBfb9ZmLmV8gvZjrgG3nOoUS1UWx3042K8ZdzPoSy0uLhfubD84",
-	"YEvTxWakPidCtUKZQODAVCaKkRHVGpNzqOkpQydwp2GDS9F+UUJd2e6dWN/HnyxkscrWMEq9zAwydCWX",
-	"B0MXaPKRgnX63zDC8OvTpX//qDyg0dfScMq36fZwZlZJGq/lxC9gxUUxXInO55ir0bmj8AHXeiPOzCWj",
-	"SThFbLF5wsb8i7uI8eZph1SxHgd4O675DYNkPPvKy/7u0UHhZsqz7KztkyCUEvDeoZBJBAnXo4VrHrl1",
-	"prSMFsWLzj6H394g7JgHhwa3PJeii4W553TCBbW1PsI0UTI5gYuQBIJ90efwSwBxTgV/Qo0KA66NbJEf",
-	"y61RX82utCP2su+S8s48IG5PcRyFHeLCkgEATbSD7w+e9/v9oBHz1NvKZaVt53DNme//z3D4/W+D3vHn",
-	"7/6jtW4N14z6Myhf813TkCoQsOvcaGjLXNm/1bc5liBK1TIM1lRtPIpL/Ozrg3rEskt8dXism/dfzg39",
-	"sBbrTdxmkBYNTDv0GFTdzfAAJRlR8yioIhDswf+ZohnMZVeBnreYs67RoObUMP0yv4oXLh9RyGRGY64w",
-	"R6StEz6bsahLPgoOhrQ3r85PC72CdQ/YTsemKVM/AbioiSrIqzM9BqdwHo0WZtoqvQY57lyzKLDJoCHj",
-	"N6xiKSS+2Q0MfZirThGvrZ297rQyVI0FyYBCc6VHnZAXZip7h0cknNKEhmYjAGw3RMnRKG/+7+A3lbOZ",
-	"y2GMck2vjYr73l7n1OGLUnPvTqTY46hfYVH/WmfkXVWezVjIt4nizSbXFJDmrMRPQbz/Jt7ENWX7S0z8",
-	"XCrdbzn+Nytky0QEeum95P5CGvM6ocAFnuhV+iyF/xqGB4hlp/Z5EfipHkyq0eXo854nd+P2I4Xz9a0X",
-	"ExqjhRs3ZvANePNTSNXqcOFVO/0wzuSMxWwQNHxKghnTFBGSaoKB5eh3wHK7xDR9LEiSqpMMryKwURLO",
-	"cC4AOAK4FMvQC7MKw9cl3vasnNHQt1aIEyLS2OKee7qq/dl0MZM3kDMBPmUMcs4ddEKSWIoJSzKk9sbA",
-	"5ceRuL5N3PKqU50FLf8lT/dTHNadw5aXM7DNZZ6dHELmjg7Yzflfs/qs/PAQSNg0KqOWUAMs0z5de6e2",
-	"rJaNG4GPSlhMb/XUKNDIG5k6IQeD43pYcBFd5CuxTgCCOaYe/k4h+ODf/Lg+yBm4ZNY17i06wGht7yzc",
-	"My5r85OQ1hyETy4CyY2mh3BP6GKT4zoLiw/81PHwEb3bXN6KoSi48OZxiriLCRNZMBLipzkg5Bwu14KV",
-	"vF8qKjhkruU44s7Y1LXCR8TYzIKl+dj3xTo3iLw/FGc5HpfXf2bjsSlRIwaRXe2DwXFdZe5cct8YsHyz",
-	"a941f8nW9Ooe1PMZL1rBTOxJGvifY0dZy79aATzZov3F8LkCLMq22LGvUHlncHvsGGNgvq1Ych4zmigL",
-	"XW54Uw+LJmEMknOgVYuEVBwBNWoOTG8j4w5+8mTd0es4g8aGQHG3bFzWRqSJ8XVLk/t+wle+mfsbfKlZ",
-	"NbPcmbtOHdGLzcqIPqT/FJZxtfPUoi082blW+kAnji4dtVtC3bbL8xPgIfvRXnKkKcc6UAXQ5rxMBII3",
-	"Y3lnQ2QnQzEUvQystwoybVuHpAQ/FlWVCkF7YfgYPBuQtj3/Q0GKYM61kb04yLVCY7XEuLZM7iWZZR+B",
-	"jV15i06fnFezpRRmR8K8M6/sSTlyzuikpB4cujRzC7FcTJHom1E1d07eSNeZ8/kiypHdm5BiihQOwwv0",
-	"hnrIOPaavIuTrIatKzBVGisEDpYKfNaV+UYY148ZOK3DQ82Do+8ZET0UNiT6rbAM1AsZ7uZfO0+91SYA",
-	"uvbny7dvTPc/ciMEyGcKyolwZQt1AMyzPBkKH5R9nIO0XwCOt4VMh98txToSzL7aqQFyx1WyQBDZStoX",
-	"L917itwmXLMeOMIhKAJd3kyEyWKu6+yu6GQDXvFA+hC0/W183DitBnMrbP+Td/vJRrsNF/XEHqDK5btM",
-	"ztz5A/5b8ULX+YPzE/rkDN66M7hx95rdwA37MXhU3vUkFa/0/i7Z2gcxMNgTvYHTt5/LrgWXb8yVPsWL",
-	"3/lfnZ+1KEqdlsWooXDSXUlAuGZsrvxa2yhhNHljH1wq+DZ+2KUnyzlh/4In7Ol2v6sHdsPbHY/z0jLG",
-	"ea4hlh4KqaaxnKSsS0Ypj7VRoopl6iPSNnwPZXspAFCpLkPjEjv/S6BOmamsAToFM366DVfbiJSjDUfI",
-	"lli2bSMyFO5UXbQmGt3URsQX6xeBho21qG65Yo3AUDDSh0KEMm1/Gw0Vp9UEC2UePmmo//PusAfGZbJH",
-	"oXKIl91GO3/Af1dEPP9Qunty17qrgtXGXAo7Cluq1hXzo+WqQEPhSpaYU95G+ZVwnRVknJExTxTUb2oI",
-	"hM4P/r+l4nsXgv+zyE+Zft1Isc36dcO2Dx6V8z5JFCv16yVb+yD6teViy/Rr8JAGlhO9oTNXNs17K7BB",
-	"yqe+lwJeslILTRgZ8y9QdTtkWfXBzB0x65Myr3TFZlFCx0zvGq6GSsWDizPfRrVeeqicav0XPFxPmnJ0",
-	"N9kED2nP/bw08sIGPp25d/8awMr+nNYBWC7IV09a7zpab2nNfPIskdS2FeHMsmsuBycxG304c2TnhqDM",
-	"BETaDjpLCghfB8wQw0EFnTHI3W5WpTt9UgZwFeyLhoraGKdhU3sa62sW1+TBQJj9Tr6R7l2caCM2c4F6",
-	"ntTxJ5PydsCVC2S1lCetd3fu/KEKX969ztFpoeiRX9XIpRA2ZS3X8I4nd/X21ekNaGeJhr1irwbfmtE+",
-	"STarte+NKOFhFPIS07mT53vdQkikVJe8koEMOVQs6dkoR1u0nPXJB3rNFGHjMQt1BhqPgtG1xaFhUGmp",
-	"SWF/fKnoG6nwax3WTJf/Kx/aJ+nmzmaAx5BuamoxFQn1jStC5DQhrETUd7gJEDEbsC9zblSywJWE2D0g",
-	"EV2AhoYPmTrTQZcoORSJtFmoIRVkxMg8pkKw6JQEMVX6o2LRGQbiugNiVbQRDa8niSGrrusGkY+pBcmv",
-	"4zxVo8e/cU2pJ3lgtaUjJ3WFScPLziFS0iPLBY3hAlkNqQyI3UW/G33jlOhbLnhkI9gwvp1cswVDDDcz",
-	"Ww7AKDj5WMprEvNrNhSBvuXRVUC+Jwf7ZEQVO9rzYOVIe+/wiIy4Vh1zwB2jUKE51gk4QMmYi4jEjF6D",
-	"N4Cp/lCc2UIXu4NsveeQNlFY7mYnQJ2l5anoFdQVa6spmr7iBRHytvNUBevJQbH1ola1jPDegsiataxy",
-	"4q+vabWecWWDalQI4PBkYllNJrhSy8nk0e7LLVShUnwiuJj0rtmiWUy29RpnVLOE0xhYb5cIdsuUxvCc",
-	"hkhTbPwX0/ZDyolZN02yYjGg1swV0/8smEiiMLUSQpVmjD2ZltZxmuGqw2r6x8Db87s6y1aT6g6oWWzr",
-	"1YHgElC57eeaYZrk3JwAgMjj2mlsP3/65TJDzGtnSHvmu6DTJxe4RA7dcyhAYIGwNsS6MT2B2gh4zvmP",
-	"tmyMYqEUkSJty5tOit7AoQiu2eJdIud0AofmRxbTRYBCakbXz3CUUL9QkTkPr80E0rk9teAzNHPkOrOo",
-	"AS7WQhVm2Q4SplEH7pBUaB7bQoloG+M4VRS1CWrEUZ8ENJ4ExA7frMNQFB2agd3Ss3gS1AnB72GTc4p6",
-	"KNE36wA7fHDxN59QA69ytPcUA/PnjLRFOkFtOmeDjVywnp+liiVcjOXSNBClqYhoEpEwpnyWBQXAuXum",
-	"8tx1l97uHtiQs3Yg50zwKPBw1CvH7CemPyqWXJixPOA1nfVRQ/TnMLttlOHbylCheSh/VTfYN9JoojzK",
-	"6sZ9+vSpZ75gQpv+mCsdR5hp4m/DFhfwAQJFDFuBK3W+/0gj/pDhQMQ0vFbEUUV/JTBU0Xprd5C0386Z",
-	"uPiRnEshWKh9sG0YyBbCZIok+k6qIo2ucwvcswqX688rwPX16Xhsejz+PJS+rRKYFei0hkMyWpB3by8/",
-	"kLYVklCeQjMSsex6JKNF3enBTpMbd3jKk+TK2Tu5EddEyFrdVprErZPWDhwj22Al8tm0T/b6A5Bqi6eY",
-	"zBOpZSjjDCxGkbYr/NeFEoAvDnYP8K/nh7vP4Sqx8FE48CoY1QcmAJ8JY84Q0DECVy38bW9EwhGgJZFS",
-	"97JiKNGMC+X1kbmEarqZehmSecofaWeALd8Xous6YP0WfsyW7cTGo1a7+JWGUy5YhpcDCmQhYi5H2KzD",
-	"LcrhRFxPJUdXtctzv9B1vcG+Ty6NJE5j0GBH5nfNb1iml+Cqokuq0DcaK6p9nuUHUxVqqnXJTI54zLoE",
-	"CbOneMRsbVQjBEHZBaM2nKK2FBoa94vCe927St3V7hvBo6BMzmrgKNK26Ds9pRexw0DzKdWm5la7fmlL",
-	"R6gibXRtrQYsH9T1gGaxoIOr7ulPL4ORq6fUXANC1uCr0q7WK6/fN0+urLb9mt8wwZSyEKo04vCveSJH",
-	"zB/fW3e3KqNs/38BAAD//w==",
+	"7P2Jchs3tjCOvwqK/1sVMiEpilpsUTX1/xTFzijxdi17fL8J/anBbpBE1ASYBiiZk/LzzHvMk/0K5wDd",
+	"6I2LRNm5iapSsUh2Yzk4OPvyeyOUs7kUTGjVGPzemDIasQT+PKfhlJ1LoRMZm88RU2HC55pL0RjAr1xM",
+	"iBwTPWUkYWouhWLdRruhwimbUfMK+0Rn85g1Bo35YhTzsE1m9FOHTtjfDnq9Rruhl3Pzo9IJF5PG58/t",
+	"xgsZUpyhOOH7ty/cZGHCqGaRmVQukrAwaXnQV/JSy4SVxzyLb+lSkUDIjjJPBKT59vk5OX5yeEL+8++j",
+	"7n6rbj/ujcpNvEnoZEZfSYDgyllD80SwYhJ4oHKSt1SzF3zGNfyvPMs7ec2EQnjFnAlNZnRJEvbbgilN",
+	"5iwht1xE8pY0zSOjRXjN9DeKJFQz+HXGxUKzOgDs93rporjQbMKS/Kreshnlwiy2tLK3uAZFYjbWhAtv",
+	"jd8ouxIi5G3N1P2TdTMrVgGPSxZKESmyEJrHJNsz4YqMF3FM6IRyUbfd6imZTpZnY82S+um0JLeUazJi",
+	"Y5kwopOluTXbz/Xhw4ezhZ4yoXlIdQVWvZsyQrMnuBQEBmdmCYv6m/k9owlLKlDsc7sxpwmdMW0JAuVR",
+	"zbRhKBdCEx6ZSbj5ek71tNFuCDozY5o32w2DezxhUWOgkwWrXk0ipW6YibVmiRno//1CO//qdU4+2n87",
+	"H3/fbx/3P/9X5aVALLqoWWeKY68NKEmAn694FNSsOx1us8UfRT12TPfDzsG4N+ochkdPOif08KCzz/rj",
+	"A3o4OgqPzVAz+ukFExM9bQz6R8eV21goLWcsqd2I/f0bVQ9zb4zNVt/bP+mP90f9znG4zzpP6EHUORkf",
+	"7Xd64eHoKetH+/Tpfn71x4dVi58ktP4I4MdVy3Zv72zNvU3WHFfT0Dd0woji/2LpYn9bsGSZrRbf89cW",
+	"sTFdxLox6PdgXj5bzCy5nHFhP1XecBXKOauDG/y4Cm7u7V3B7cmTTeCmWJiw2sPGX1eu2r2/s2WfbLbs",
+	"5IaH7AzpVv3y4SlH3lbvozDgzvbzdKP9aJpoLiY1vOh8kSiZDIDpBYJ90vhF4OSpecJuuFwoMqeTWlTP",
+	"z+Hvx1vefv9pJSNx4iHwke9pZEUA8ymUQjMBf9L5PLa8a2+eyFHMZt/9qlAYTIFm3ojM+Dc05hE8fDWm",
+	"PGYG6BHTlMf2/JyswxXhAp42e2NJIg0/++X3xpizOHJ3RxlAM6XoBOTVRM5ZopdkaH8dNsw4M64UbOoj",
+	"AF0vVGNwCKIQ18hNaUTc5lJI0JFc6MEopuK68dmH3H8lbNwYNP5/e5kQvoe/qr03CACEXxk53eYiyRQR",
+	"0kh3OpzCcZ69uSDNOUs6sD9iN2WAQALcfdDqmoWcSzGOeXi/YwjdIB70KdIrcsu1WRJX9jOiBKFxwmi0",
+	"JOwTV9rAPQPlSQbK82zgB4LjWapBuJUyouiMkYXgvy0YuaHxgtlVtolMnKaDrwBaoWT1ud14LpMRjyIm",
+	"7gVMLtRiPOYhyCUAsyJSayPWk5iG1yjbI2DpnA/29mZU0AmbMaH3upYPdXPQPcigm633QdHUX67Diqah",
+	"KBGgI24taDngmkuHsquRymVCjDxIaDTjQgGYX0n9XC5EdC8oC6mvxjCKB9wCtYc75R7KIHiYQfCV1OS5",
+	"feCBIPhKErUIpx7OCbxOdpEAEhBmN6KpFRABegCIBwQyxTn4/iq/Gk+VTKnOVMZRCQ81E1TozijFws2B",
+	"AZt5BouqgEdOOe8TWKTB8KLVouOZLapms8/vOcMATAVTb3KNV4Kx4v6ugWXNjcYTVgOj0w0WymxvR1B8",
+	"Vz13ej2D8i6CNkHYH/VaGdK9kBMuXsjwmkWvF3dEPM1mc5nQhMfLq4WgN5THdBTXgk1KMqNiSZDjk9is",
+	"QJ0atRp1anNDjntG8jTa984gVjktECi4jmxGeWxo2HwqBSNiMRuxBDjGOJEzfMZCnEZRwpQ6JQmDRRtp",
+	"igRgSeiAaBW4xe8Esa2RopNKhqve8uwZ2Y3YgOK6490FqB3JK1G4d1K+pGLpjEdfFNvwmiTObpWeO57p",
+	"KQErHT7lGZiMgDPneAo7xcLVy+mS85XL2RVeOXtbJzVArsStvLkyN0DOVrjRINkbhYGs6W/DQczTO7gi",
+	"74Uh0jLh/2LR/dgvnmANOjoKkjfyWd1nRzh2vmIO4Az+OoNWl7wX10LeipS8iYjcJlJMrPJPYimvCY35",
+	"9a7w7sOHD52iJXTVq0XDae7YUgLwJamJ5R5UEylC5jgBF4YDA+nf1WG+oUrdyiQiU6rAWWMUMaoXCdUs",
+	"2p4D3eOavKHLWNLonZQvaDJhW0jvO9FCRjJams3LG5aQffKSfw985RJF/s3wYOcL++OczuasdfenU5Cs",
+	"qDaXSqsvuv8N6fd6xXLhD+TplmcEyCZBX4uRbZhSlo1zRZypMK+s72eq5vv8uA+nbeaWCesrQHkn1Pe9",
+	"mCfSgGDLK1cFcOA+ZVOJ/QFVmoHVS4Wcs0wnXWEK/KX3MWcN3GC0nEWw3/fPztsseSY018uHO8MPLI47",
+	"Y5nMWNQmowWaMeZSKW5mb7LupEuoILkNtQklowWPdYeL1NSAat57oRbzuUw0i16yiNN3sOqvQ7zNToIi",
+	"Zw661ncCQ5mZrA3e/GmNuJz57svM+m7NFLTsSWw3bIjBGYxj4El1Y9CIqGYdzWes6hWu1AJpTzbFVOv5",
+	"YG8vliGNp1LpwdPe097ezf6eU+/3Vi0CLe/+eO/gaXJW9bRiWnMxUevAbQF06R7/3G4s5tF2u/3s+zd+",
+	"sf5dWG4KBx+G/gzeQj+m48rRrywEWdyu7hzehWOLIm6Om8ZvvOMc01ix9hYnfCeP8poj8B251sGXOkJ2",
+	"eUAFaMOaVsDuBUcrII3j12OgbitvnyFxn9vF28I1m+X/2GDJZhGOsCUJXZaWjoOV1/4xW/2lB6Vtzh54",
+	"KgS9vOBjBmhbjrzxGW9sHzOStydSpCd9cNzzXbhPjw9zTtzjigCYdgMsQZdMRCx5RWeszrFofifmHIkc",
+	"o/UIIkWcz16RpuUrYBHMHJDmlVZulY2zcMbI5VTO8wjpB+h4NErccA3Usx5ILnKFCpI9TgzDJUrTpbJC",
+	"QrrCAxLRpWp1SSrQJkaxhjcUianSZP/IhhPlIdw/OunnYIxf+FDGQyjD+ZotDUrQCazuBxbT5YqdkERq",
+	"Q34Mg7tmwE0gIE1NWeQic7gmik9EfoV5FDjuHT7Nra5uaW8lQu1CaJbc0IrwOXiCob2XT4QR/83CpHDu",
+	"simLFoZjW8w8JT3yNyLYDUvahMWKGfUxZga4BkR5nPDXfLB/ZB5Yu2pQSi/mL+mn55THiwRvVX7Rz/PW",
+	"z0TOiBSsYNkEVxoX3pl7EOaKxGAvJnKhMxTaL+5gv1eInuitC6CwO3ghw2u50Pbkq6/fmCdKwzrkwlyq",
+	"GK7MKWE0nJLxItFTlrifSSQXo5gpwnWbLObmkpotR3SZrf64sPjjVWSjfunbgF4msIxKu7MDN033kK70",
+	"qHw4+aUfbROzYkj7OGFqClT3bKRkvNBsBfUl9nlLgMd0xuMlYRAmZ7AeFEHlLi1ofuaCwKbbZCpvDfpb",
+	"NFoo5tGgk54lQv5mnjx5YjE/3dLRk+OnBVw6qCYw/tYuoniLbRk5FVaX2mVz+0IjrEfhD6rWnlHCFRd5",
+	"g6W/ZQvFfkxouILQRwvwyt9OeTgllPy6ULpjCWZhazO6JCOIF1FMmJ/R59KkqT9pasiSVHoogHEJdcsS",
+	"UOU5Uy2wDk6YVpmnXbDb/BxtQFGDtSNmVqVtrC81avJCsaHIsNkQRb1IhLmdRI7Hre5Q1GHz8VoKqJhS",
+	"XG6Ax6CUJPJWsQSIdwcECHh5J8i8c4Swi1uNxqt21by8fN3CvbmdFHfoTm2hmEfXzUby+3D0cAXLr9kE",
+	"ssmzeFIVUT2RCdfTmRGnDErlLCweg1Wk+fayf3SM8R793uHTzohr+AXcdc/Mj60uufjBuk+GghpSihHb",
+	"8OoA34Un28Qc4hJY94QJF7tAYyXJlIIIhdMZkZkK85t5dCwTuB+ztieG2Djonz78fGnt5YjMwsDklwaM",
+	"02g3YF4jQWcSoPupJO3BFlJ3xzoZPnvw8+d65eI9KHJbCud/FC2qvClnVnsuk1n1nchioF24nLPF4WFb",
+	"N1zbnOqso1jCacz/Ze7z6zkTFz+QcykECzU5N0z5P/8+6O53+zazoKDCLCLORMjW7swt+o1Z2pl7Kw1/",
+	"vkI1ePMh0Olz8QMMISN2FU5pbKSiLZdyLiN2nr5aGuxqxvRURvcY8yUOYBSZ6Aqw+2rKhd5uxIsfgDP+",
+	"naO+CgT5DsNA8IMbZEY/XdFtwfWSfjpDOAm59bG/kvbM54mczbdc+xt8B2SFiCcs1FeLhG83xlv75vu3",
+	"Fw2r5dvoo23GwJey9++yDngxXQYGml7NwEC83UD46kvzpj+UtkbP7YcCc6kL7d5uiEt4BWN79bbvajS1",
+	"ryJ4edpRonwXQmlGI0Pyzt5coJ1YDSz5w5dScujx2m6enh/t9ysoeA3xWZGy0V2fNVEaNkeLypH9P58/",
+	"IyllIs0RVez4cJHE5PLvZx3Dsu3ubljCx5wlrcIaqiKdV67hZUr88it5uVBG1iWB4eJBcZb1G/XJWYVu",
+	"ksZ2O5HmlHCtiFoASpCZnR0EcpT2vlGFRTzdP1l/jBk5LMM6YWMexyj1o8oK7pbCNAf93tpZLMmsVWUU",
+	"N4gJcjYFHX/ChRVZUb3R0nwJznaXgrUduF/JyvtyLucchDgtYXoH7TtciDcpQc9PEQgpWGCk1AD2VcSV",
+	"itSA4tA+zS6N/1qkVzpNlErYhCvNEtAE8V3y/u1FEUNQgl87ecohin5HTVI3011wz2MBWw2+4bI9tlAB",
+	"tHhJAkiVCEr4vPHYzq1WQxmMGHWH0750XKdwV+Y0ZB3FjGBrNGuk7YXhD3sn6+/Cpa7MRHzLjFLOIrIQ",
+	"Wi7C6aZwP59SMWHOiuyhS15MBgqS1yZoRP+P/dQN5WwTuuKYejaIM76vPcUqvopczJ2jU9ow67nRhiQJ",
+	"HjGhOY3zylvulyqguFWV4HAHF2U+r3Dr1L/SeBsdhVjENrYGE6GqR/kH8tn8wqwyad8YSRkzKswrU6oc",
+	"nuReyM3gPT9jmkZU03q9Fd/0IgxiuaSxXr7jBvaNiYyjRtXBl1Xbs4iSF/KGxTSsPASw1b4CU23+xe8O",
+	"n5zs9w8Oj46fbAI2m7XkD/FLesJXqStpkDAaGZxLHXk1d8G57LI4htUyp8PMS3zau1ObvOVE4/u6nnNp",
+	"rvBouv4iZqUeai/fy6JFHqPqXNdVPle3nzs5rNP7swnEnsHDVfelKAtpMloSSnSyUIbAj2h4LcdjDpIR",
+	"1WCZsmIt5m44zw3XisXjbuM+N6jgtkgYg3AU8tPl61dtQjWZSaXJ/jH5mX9v2YI/iO+23OKSFW1I5UtX",
+	"RS0aoUxApJnKRDEyghCBJVGazmNWoXKssky1G7cJ18zIAwiK8k3f5JDfmFfudbtXzQISAagL1mhxgW/5",
+	"UE+pwPa3+fOK+/HsLlzbA/jBCt74FQIeUrZ8n4iHdP1GnK8VjwO47wHYpwMQFcAiEZDv7MegTVCCGHNm",
+	"C37YgVfbGKvqR+RV+4VyYYD5gAQ/e+gblb5WiEyYaj1Xg709Oufd2nOu1oh2I+MBVFbx2M1GSA1ATqzD",
+	"1dn7fYVe17xUl/tlvVawE+pUK+LW148g5pHsaAP3fVA4yfuJxjnSVmWi8J3X4FwBy32yxKCTZvDd4RNy",
+	"st8nB4fk6PhJ0DolUHsHfCbPuvvHh2B7zy95xUFvTFcuUznInTwExIAoQUPNbyDklENkZ5RHgPTn2sGL",
+	"uoIHY/QWLQuKQvZ77Zh3cs6kd2019d1ejL+7ELGVULCe9+fZ8Epc2ELq3j3HvZvcXXXnnnMWR5gXUtIb",
+	"bahzrtAUrdYX0who/2HrqHXJ/Bg9Q7gi+2uFdZw6G7dKoH4uk4nUThZ3frkCFyseZI2ZKFTJeIMKFe36",
+	"O7ABffsxoZXhxh6n3YQnlhfv1TLausbQTgKaozsV2ymNI3kUrkNqAOLrix/Oa2XfqoRot61B/kcbUIIe",
+	"wkZ7N0rxJuIw7GJXmi3EVHsVqFKEyvRcp8durq7CCjfUVQtiqFtKQJpGEs2KZ2FcT4Crsb9i1niL0ITl",
+	"0lvud0eKcuOaUIF73aBtlL+i670YncIpBA9kIOxurV1+6kxkx5bisS6zCAbe+oZdiPlC57ySdcu1JwoV",
+	"gXbL7PL7gffSzXyN2/9FlWaPShTzKApXvPYGfwWNF9ncfdTdjMaXcU6QxVzphNEZsWEz80Te8IglEEY5",
+	"bICOjNpBt9sdNmwu0z/4fK4qY2nAUaGX9aTlxrzaFXIPHdidrHpOZ7/bs9/udW9ZHHcgW2pPzpngUQdM",
+	"9pMFBnttzrmfRP1Rz3BOmLiTpnqXXp9ShTf8ElKoV9VWsyY7I32B+akjRbzMKULVFvES3jlo5ThOcSG1",
+	"6JiRlS2TNvxTKu8RM4kIVH7F6ElbBJZrRSKuQgnRd5EMF+bYSBOO95SYf4iBBOBOLOV8RMPrFdaJnaFC",
+	"ycl1Jw5Vhyl3YkkZEmUT+ON2EJNK2SO97e2dX5UH2slVzZ0pLgDBUoq32H7fVcvCwe3Sau9a7XUqmQZw",
+	"a2HCrKNQNTybUbuRC0i8gtTYvOmg6v0SusDUd7IgOPFjM25UFEQ+1mrdGVgeTuuu0uj+zmhsDr/kcZ2y",
+	"8HpFYlqFFuE5FCOq6YgqmOq60peoSvYmeW0keq8+Qe5c4dfVSoQdsgrVLoROpJqz0GzERSJUePOfn5Mn",
+	"x8f9LrkQaNVqk4TdyGsWtW0yQ2TIs0sptmVnjOD/60JpEvw+tNawYWNAAH8+BxUMGw1mmzhzbZpnCdZ0",
+	"Uf19jixVnNDc+94LOOdU1/ygqs/6V80rv0/l7PIvi1G17gmhrUWzM7KhVK7Ny7kf1+boIoCrMOGnDz9v",
+	"59Y7w7j1ELx65AMbkZ/ZEmunPznaf1Ilj2HY/gZB62Fyk3/yTafmyaJL8L/Pvq967LrOjnEc7rMn9KDS",
+	"XHJdlBzfXlYmXYvK81uowtoUn1S9/any7WV1FXv/MK9BVDM7qznPyzL1umbLzSmoQYl1sj4MWDU/yOqr",
+	"LHdV4iyF8h9VofWkaauoMShQ29osRGzntr+8m2Z9Ee8qsMiF3ibTIIY3Nk8xePumcyG45hDXhdOR/W6P",
+	"/Off/Yo7uXG2AI5UShXYKgbfG6MQgD+XSl/hTq+2CUf3RnwjlcaPhaj0jYKnvYFWRE5XAeG+Ics1QKlS",
+	"j11AKdG3XPAIdaMNoyXXQqoypzGN/DQH1LGo+P7txWbBfCWg7ixMEGpe4RFUiGhf22ie22Mu48n3uxql",
+	"veMqzl6+Odus9MTLJQFTThVpKp9rwotGtEzlnfuG1b3tDOHJ9hOENI6NCr57i7sXd7mLYLLM9mFdYv5x",
+	"pnb3HARqYb+NWd7D6TsFkt0Z60q671ZouGXqXj2SbiSTFGh7ptb1e+uxdPczbIueVVVcVth5PZT4CtZe",
+	"n8jex+brjXMn00IBsR/R9Y4zfK7DsDRIYH2l7bTJl+uSddQjaUVQEE4C9ARW1I8GS6wfNlZltGduLV64",
+	"DQyepB0VSoVS3RfQNwaNJWmpvOypRVbHDJ+8sqS8WPe8vqSnoZssucI1tnM15HMwgM+lKuA5u015W2Wl",
+	"pFxA1MfpbA9+/cC1/A0XX0ltQJE4z5mzy8qbZ4C4sln1VzSeXEGjBHWVwrggFrx1Oeub8/68SZOJaC55",
+	"MZZvfXG1REq9Z4baS5GiCtj5ydK8T67UVaqT1WyuzkYVxpTP6iHCFbS9WIzQr99AMxTanNCQ5JutnAkJ",
+	"TV9bwbEyA7t+XdsfFBPRlU0c3MExoZZRdUYZxtevvsLOvdVeUoX2YXGb+4bXHQAtG68yiqdytivz5lp0",
+	"yPlUrkZUYTJT7lvDJbfc/50KJdrOcGWr6+21cuaCreHnu/TMQF2oXFklC0BS5jpkEFKYWwrpmdsqVZj+",
+	"vo7e1GZEefnz9xnEy56v3yZ2htpyf14y/QqEs76rbQa+sS1Dd3CT0K9Rdf4V0+z4CrURe7ZL1AK3WO3c",
+	"tV2BtpwFNcYr52enZXmkGsjqlk4mLNmrrFaKCehr8MEmUG5nNgASfn9kcNJcjXfmj0BJF4olXIzl/Xbr",
+	"Rlkfkegqu6Y0twTtOka9KdSqZNM3NgS5UFMo7WNX1bdRKUIVCXJN6wJbkY0R8y74Ek6JWMQxll20NQNc",
+	"D7w1keBFbT5bTfUW0HNwybYNkQkXScKE9rNdy910wQcLsVFUEJlEXNBk6WXvnEJROnyAOC9GB8t0olVZ",
+	"JoSSjFJUFi+4Ww5cZWoLhSpdsRQTWM58mlB1/4y7wpmkU1eeiC06Xan5nhwePSG2mDXBmuKqwn9SWRHg",
+	"jCgNpb5n0CGbdRJGI/jCPJ+PQfKVyApLsi4lQWGHJr81WbXmuLkNwcsUWJkJnK4Be6CVnOK23Lm/2IoG",
+	"aavy7/1S6Ouum9XecdL2qiiHXPmz4kkh7mMf6AEJRotE6SBrrGM7dLQJFjCB9gQkmLPkJdTOrIhigBFy",
+	"2zooFzJdW1YznaHccnu7oYoXIh23bVdaCbGVjiFBqC2QSN6/vUjL/o0TOjGEo419KFlE2Cca6kIw4noH",
+	"wfYhdNDFZ0fpIvZCr0vX++O5lt+C4FpbMiPn6V3rlSxF0q3PNARRaSMYZ6EtqdvY6/5dCN1e2/i2BIi0",
+	"5skmiQa5boWVFfihLQIX5XvwveuXgCK4zXOgUTkAt1bZ2qVz8Tk0sHeFuIirrviNImdvLnaT2wMNoetj",
+	"m+qg6vfbqKjlCJrFq5rykJ2zzZJk/GFyeTJZWxDfi+cO1T+Cj3W4dLdGBJuh2+p0Fr9jwXD4qb/fGQ4/",
+	"PXn28bv/2ilqrHep1OWJCJJ6CeCRjs0UF5KoOQ2ZapPfFlIzZaRLQ91VTNW0WHJ6Bb5sCR/zvwMDpKPv",
+	"zf9+WAmvTVBvK39RMfByNU7W4ttX8PWlpQbv7OXz4m03R5N5wgVKymeX5xcXbeLwpk2CYQMLnQ2Hdano",
+	"xWyeh8UW2OAuHJg7vZcPgMJlpEylgHtXn6oFxTyREYnYPJZLlCFd9fHfFjTRLImXlYoOFlJfsYK1ydzT",
+	"ymirLL3mG9u/4pCEU5rQULMk3x+i8d/9T892xF9PqsYx079XK+G8PmU9VeKKhUUMBLmYBIO0Kr3rD3AI",
+	"Jci7XgHqtKKBe8v9uWnpgyrOPUWbUZ4/+2Ez2SHnYLFS5UOU3W0czUYouv7K5nC2SCeXZLzQi4QRLpSm",
+	"Qp8aVYsJTWaMCmXII7xeUKn6vf6TTm+/09t/1+sN4L9/NtqbRj/VAO9rcCEkNPdiQzDEB66n/6Dxgm2+",
+	"gXTu4hbU2gy8LrmcyluB6WauPbvzduRPSt/y6Orof6YH//ytN/s57C/+8WT+IjlR70b7t/83OmSvxseT",
+	"v//69PpMHvBqulKSMWrS8j5mzS1r26H5kZLlzUFsiJ/knd9Kb/R0/JQennTMP53D8PBJ52TcY53j8VN2",
+	"MHoS9un+/kMHVL5lNFI+34yopmDiHfE4RgJV7UbeIL/qDvlTdyD5TzeL+7T76dzK5Lq6AMy2+VE53KiR",
+	"/+7RP8C++h69shV1ptKGVigLOq9A2Vi0WfO8lQ6bNWUVbByez3TSxfv4UuRSFuTVDMgH724Z0SZYf5co",
+	"uRKObduWoTJrv0a1851cW9Z0WJd/f4+WFxXRmRsf8ldhmDkCfz/GWaYHJYbxtU09eY16hRqd28xulbY/",
+	"xe1r538ZfZ17udlN8W7o+jzhSnkWQ7l+ZsuqeEbNb6heqUOWgwVtJuM9+vLcQQpam8RoRAtPsqi0ZmM0",
+	"xU+31xtm/yVM12krH6ZMEA4tCG9s0UnoXNRUDJ1mBFy8LIGGR1Po3jWPacgiwjWYdO6ry7oDEOyT9uvx",
+	"waLN0xvW43O5mnY4xQtvVqZuFjMhQagwmIHjeSWIfbnCxzcfuv7JfFyJw47N3ItvZDfirjzDXxJ2sty6",
+	"WytCIm3XXt3OYSE0j23Exi1gErTorOuOWtEUtHXvdp6b3/dn1fe9iirZ3nw1FV/h1zT71UsLbXph+Yfd",
+	"w24f4u3HCWciUq0uOYtjgiGK4JDCFahtqsB6fV9sDS/X4wxDD7zqr1MZRyprcujGXGXc36T0a85XubXG",
+	"ub1z8176+frpKmNEgixI6m/l4h0B9tmB4qdp5nM+M9pXmNZDVEbsyvWxqSDlHDR9M3EbpoLeOO55m9V/",
+	"fHC8WQec1OVdNQkOGnpbbXtNYdJN31JFFEYhkWbCQjmbMRGxqLVRxxgvvyNfTrdKi197gPPawCv/EN1T",
+	"7uisb+IblUZbbZQPXEx/XnNQfkuWlc3pNkuszXvfV+4396jddL5VqJaEfQqho8dGSKq2aFaSEjaCIMmv",
+	"xoglM7okgiaJvE25R64lpJZEyVla5zq39G+Udeq3sd8yueURCjs++T1unaZD53d+zdgcJSJscOvG65K0",
+	"UyyL8ssJaZJwptCIaN7Mem7l8IkozePYUl5D+mVFzx44JpXGOqY1vfFdO9UdXLA1LWFqsOWDDQzysCZw",
+	"hWOUs5Ii2GSSh0aTKhL4AdnBhiUfKmJLCihcwBSZkMBPagpIkxLzKpxEa5OWO9VFtitpA5yYTwKxRXqe",
+	"ZKwuyb0uMmmhWCIq+85vRq0qG0pvRHVLpP2OXO9pJ+ITjt3jcTm2k3IWuGr7y5vv/Bb13TtVJ7eSWFb9",
+	"qD7lrda3fdI7fkp++vAuf6nY8qfp6MeQv+Y/Xb7/18X+K36hLmZ6/s/zi+OLX88+vX730+yC3/Lo7/Ht",
+	"xa+S/9//+e+Eiqh3IXpddtDrhv1YrPB7XlWFJbn2vlW9+Qg09AXBOrfQg6OTkyrBl33SV6vmuqQzBkHW",
+	"2UMBaV6zufaSPbEuoWa235rS5JnQCSUXP7Q2WkSaVVntpciXP0lrZDRRdorlLQY9G1AEWLIvQLra6ja2",
+	"54Bngsg5/W1R5HVNiLS2vdmh9YoVkW+nUrE8jR+KYH3V0qDVJRfa+hgNW7Ay+EKxQovrhr5N9NXB9cn/",
+	"jP67N/vnXZxK2/FeZEi5LW3KSzYsc/U9o0mxn4L9bm1YcDZg7p60i7Wz6q2H720Z0mJPjnoFajuNZmON",
+	"ISevHT7dQtCtKAe4no8VRc914uLn9bBT5tjXUtQ19K2iEXhtObV1+FTJLq8g9aXihFcWkMWGK3qJWeG5",
+	"WGbcYBW+36Re6c1akNmakoVeR1A0rhH2jsNDOmad6ITtdw7Do6hzcnBCO/tPnkRPjvq0d3J4WFFkcEXh",
+	"V1zdx7Wv5G9S/ZXLgFt5zxRLLizkV4GjpldFtd7ptNya9hNOMqruEOHatax7YM0k1TX9ir6MxWglVOoJ",
+	"T+H2rBOKKzFAsXBhDv0ynLKZTVyAS3K2wLKX+Om5s9D+9OFdo12RCOALF0bggMpUbSOnGXZBldGZOLAH",
+	"sD0CoAqE3NynjEZ+D3lx5eaqyE0NsppbZ4Vnqj1W5AwipBlUpNqh8JwtwqbfVa8BV7ghFBynL8EiM0yS",
+	"phxpyoVL0QrKhoig1QZwCfKDIXSJ/EYNxdmbi4HtYOtkqZDGMQn20tDHPWwE2859h0r3VV7tSCE1FCmo",
+	"YDVco0Sx9oSkAX+/xlipsvN3XeTIJWZ/kvcXAwclb8suG82VI8qsuDwyKx4KW+G6CZYgqsjf3717QwBD",
+	"WtALK2/pQMORGRPMV1QZhYElShppEGYfisAmpHYWPGjhto2M6NN7HO3c8uDcl++TuDFobFBfInPG1Sfg",
+	"2vhPL+MujzSpk857GeJc0QcJaQYr30ZptzFoFGRkxSeiA/R5nsgxx0QtkORFROxXBKtXeHEcK3auXZnd",
+	"0JWvSs1rzmn8dWGxzS48conoboWEbYlCplHnLRtgzqV4q9uuqHl1QuaY0LKxoLUBMf0MRR+Qs4ZSaBpq",
+	"T5jAS2rYM4DDyTMTrqeLEcgv+IT9pxSB1UjrDxrtG8PE+t0e2SsqY/nriXKSu/Qvs8M6e3PRHorZIta8",
+	"g0oDaFB4Ql3yDPSelJIGFPqNcOhVSeStsDXih6IZ/I5OtPdvX3zOHfLvlEefg5Yjd/iarfBBrtlStatq",
+	"yZvr8NOHny+7QzEU336bX/G33xLDlGFrimh6zQgliCPkpw/vbHFGsxGEVinQKVVLhwItmkHt9QhIc5yF",
+	"irfQZlV1HQLSTDOQDHU7y3OjwCB7kIJyRt2dsbql/eGUULEkUk/Tzn8Y2YhwG4r0ZM5IwpRcJNgtkAp8",
+	"xQ1PhbpliSKHvcMugfRSdEm57NqhCOh8Hlvc3rO5tt/9qqQILMjfJFLLUMYp0NS335ImrMk7sTacUouM",
+	"ZRxba+/b5+dqQJSg1+wqpIphlWLgKVVlrRQJfoc/2qRUdelz4IzA/gphge8k0UlmrZ2yhA3It2mD7G9t",
+	"J7sy42uaV0ZSaqUTOic0mnHxjXJP8mgoDO4h92uTteiBzBBkLnMjCxYfLUmQyXYBMr2Yh8xau5yKMafh",
+	"lHX63V6JMtze3nYp/NyVyWTPvqv2XlycP3t1+cy8053qWewlAWdE5oYlCslGr7vf7YEcMWeCznlj0Djo",
+	"9roHUMleT4FF7E2h8Pq/zN+TyiL+Fqv6vR65nRpOBfQzkbBnoDEoJ3TJD5IpSJSG2qLwnCvA3kX2iNf3",
+	"wrCRH5m2Nd+zSiWwon6v58ioLTfqYy0UiwEmN2Uzus7vbmcA+lxR/NduwtDVmN+wbk5Sbwx++WhUi9mM",
+	"Jkuw890wYR43aAlhDXSijGLxOiVLjY9mAKAMy00hykQOUO4WtwmLFSNHvYNK0BkmzAXqvF8Bemb6JXh0",
+	"zPkTndDxmIddg2tHvYMvsIBXUkPu5xKvdgq9yKEggrG1+khTKK4/U4+71R7sWyl1J6XGhsZY91ITCLUi",
+	"E6bJYe+gVT7SF1zpMze+uZ4u/qA2Wit7ZC+2EcBrH8yV5oDorgfDHT9Gs+L8zqDmB3Axu2tAnkNcQdXA",
+	"6Ur3vqeR09Xhlf31r7z3KhTiSwfrX3oukxGPIiujejj0e6qY/VIjJX80h+Hr9798/FwgJkqnW/fwLsWB",
+	"j7YY5uZY1iUY9axyinAqgY2K2dMiIpSMeaL0UHiiWZeAwGeI4oQJhmZoIFOYGYPsLI+9OPFZqjpYF/j3",
+	"MlruGqFsZPfnvHXHFj4pYPP+rievYyROQGu0G1NGI4a1QF7Y6lV1g9tH99LnYPQ/6hUwb5ysf+NcinHM",
+	"0bJ2uL/BFG/oMpY0eiflC5pAiHbjcP9ok/2kFYxesohTV4/6sN/f5GXL+yHwcZvrncXtrrviiKlWPrQX",
+	"o+KaF5gLqk5462NWWcO99v7/AG/k77+55qBs6Km54FwQrrvkXUk5GYqQCsM4R4zgzBFpHvb7rar7jhP5",
+	"9z137w7Li8Y3oj80kTdvHK5/45XUWGHnj4RsCN+1yNbeWHBpW18/fEJ9liuf0JVE0lp06H1xMvxnQrKd",
+	"ix4/Mr0BnmwngVIegTg5pzqclvHrJUsmjCg2o0LzUA1cki30plZEabokC4FG9OiUBIppI6aqwD0xgwGk",
+	"YGS0NP90h2JrnK2gY5io8kXkFpsTs5Hc8sUujG2Q8Oe8OH91+QMx7m7yR02R3lrF1zYhy/cmu2RW/UBj",
+	"5zVbpuZ1lqAxlDE9yKpDmieaYFFWUxYNxYiNZcII1zYFgQqUYlptK+JofsPMW20Qc1wWChiYvTwGKCdh",
+	"Y1CnbInaDosgQ8ZWU6giDj8yDU29HvB6wvg1dxMyL1hRpzgHm+G5FDqR8TrFAh52z95dubgHu8oh5Bvs",
+	"X+e7AUpuWzAs+3YYwO27MqT1uF3ZU7YOzQvelh9SD8Y+OGPMLXh6uH9IZkxTSFLM7+4bZT0nXWLUf2sb",
+	"up1SPRTWw2NJip/iUc+9fmS6qoXAA+Jr1XQ16Ft27/yJMPmHsu+q5qgfGJXRDx6GbK47WVRuLQKbg4m5",
+	"uDZqYC6O1wYhx1REyrpVwqmUivkhwFoSl0Pm77WsDJzBgi7S0W0rmMK2K3pPmzdYhIuBDvjmF6x87iKJ",
+	"bDhS28PYNXHShk+W53Jhzq5AbNVUNoyvZqbyROvtqZp90nvgucndueJAlTdqLJNZ18PjHQx7JmyXGTDG",
+	"QhG5RTh1B7vGeP53CSFH5tUBQRzMI9UXwf00BmSVbJKm7+174SppktUpCS77R8cB0ON22tkFaLDtuWqD",
+	"gVogZxTYwLlMjD4S+NGcAZktlHb1WLE+K6gvXos/lyyCY58a2Ll+vtYvKRPIMpowbWSfocjOynlIaZqP",
+	"ZPNyKIE2N8S2ByFNs2AhSYDNFP7mgpegZ9CMfrqiExaAw4R9ChmLWNQaCnCWJvJWsYRMJDMKWkL5ZKqh",
+	"oqALKIDon6biYhIzDHGRonWKbuxbrpiLTVJTeYuxAxhYBcW+h8KtSEjBgrSmLU1X7rzZAbx15U4lcDFo",
+	"fiJWlwRWdQvQ5xx4rRkCWyh0vFBpOJj7WUidFUIP0C4G++KK4M46C4VxOjG/YYoc99J4fogWc9b0UM68",
+	"xME0LyioyLlwyUJNgw9pptCcJVnPUZkMReB+ClptAh4eBiRYY3y7n74CuUmnDi9xRQMXfJ8GGCGJxyQT",
+	"OR7HXLAr9FwHFSTci61aSbdfGjwfMZsjV0dJc60ociR1pfbqFgEtLV3CiOvstroPaCU9z3X32X4FWSPW",
+	"8uyvK7LCvMvuY6uqh5IXD35XIHntycqrrE4vqFuPK+V6l4XYAkflJVS3IK2cHpLc7zi9aypbimuVc84i",
+	"jNIwh+XyV+oWIaQrIbr9Il7BuxWLAP6TdogizRFV7PhwkcTk8u9nnf7RsUMlpy23VokoWa+pu+K1jNh5",
+	"OkbFetNLDnxys7XYRhO7WNJLHKliYQFyD5lYNlG7NmQ2d1zMG3y56iCxSr3yMqrBYlm3DORltgLjXZYC",
+	"aR7YxbnidtsSDoobjpKaPpDt0rFmCbmd8nBq2EgswRkEGWJ1q7XywR2X+pJ+OqtGpzMyT9gNlwuVXr9T",
+	"EBBsgxoUnka4BSsPfFNLpfItse+21lx77PKCvQoNGc8f5FN9K7L/6lacq0y8/WLP3OuVbChekgDmW8+M",
+	"Z0X9Zntm/NIMUbGOV1KTVLCqX4jrxXi3JVjN/n6z34vZwgg1vNbII5eXr1OBtsKHBssKpbzmLFsXis2u",
+	"wV+d/tmvyg97WAXUE9+NGnqABvxCjX6jIFjW6hIysxIKqHYAXw9I01BtUGkwVWRXkRO71osHFWqZL861",
+	"XSOf2GjoIOvZAhB/HF39rLKSic3Z/Q704XZBr92dFbYukOldXekMyCQRJBet/Klze3vbMRDuLJKYCbPy",
+	"KCAjGS1Js0IjJ//590F3v9vv7rcGqNEqOmN+YR+DiyM2pYYRJWZK89CPz96d+g9xjM4E0mFLYIA6KWz8",
+	"4QrNCfqibGD1+ho0YhM3ZyXEt3A95uBwJ7/nI7F6JFYpsWqDAZTYvo1FyrTCRDiWyUTqjl9UqDosW11n",
+	"FVxAlsdqMxkmge0c7eOkGdIkWRpyALQFM7wMuZgncpJAVLmhYBZd8iTiOazI9U/a1DquGI2Nyl6eqm2Q",
+	"OAG92vzFNQr7tzSJaqVmmtRRjZqc1vWqz+4s9n9hQzpia+p0eXAm/MwcjgJDsmK2BEyalIAa7YjFUkyg",
+	"YwbNjI5Nj6dOGGEccpFu6RK98wLtvsh64eam9m4zBUYfC3abK9aVvyaXi9GM6/xlaXwh7pWf9euwsBRQ",
+	"gt2m5MvH3t7DYK9BQfRPzFp/2HuiGGBQhrXbMQWvf/fg951eqOeuBljqCYbgApuKlqaVY75ZLg9btf10",
+	"e+er0FPGE9f4YCjOPPsCpvfZMJg0N8s8zSeC6kXC2rZ9hY2Pcf2UCUg1hEL6HhUR8FboXToUOHLby/VK",
+	"rzz7BGELZiyOWTYRhwimKM13d0V6sAwbxNuQW8MvbXqm2dJQNPmYULFsQQgOOJ9ExKIueeuX+MntDqN5",
+	"bAOQ9lBgkbLISDMuhKdEPy7SM35nC2c8RHxfvg2gwbkdkqHi4F80ePDC72KfluuqIVZpGT9zQvcJ9Xgl",
+	"L7VM2BZRHnDd7xCRCO+VwxIPN3xz60jD0jqLYX+5ghy/fPzc/j0f0ZcdCKEuux2d2Mf91nb0D9vl75j0",
+	"vUEC7adge8Jz8/zy7fPOPJGahZpFaD4FycCVYqROxg3lfFlZXNNcfDQRjAzorUgCynGrS87IbeLaGwOv",
+	"RNczxUQmHpIZUwo6UFMSy/BaLrR9BCUeEKKTZXcoXgvDmIDSopTiFHSuiK0uTZqUILXi0YAIScb8E6yx",
+	"lRJD50PntrTqKNM3h8JXOJ0z/aAyNxDlILD8fynxByb72oo7OifaDkT28LZX52ka5HMvrb3duGS6c46W",
+	"mME6Sw4iJWn+Xev5a4gruaQzdsk1+9sL+qlNLs3FZ0QKAknfWZGJakg9pLxnGajhpRWi3/6XOFt3QeH+",
+	"ZrKuf+RfUghtNw77Jw+z77Q2oiVA3ygj/NRkTu9mzgHRUpIZFUtXL9E22V4tbptBpkjRcSyDFd8oomky",
+	"YXprdiMXutb08kxEqiA0e3fJlRw2TOcKR7rKB1vVRlWRpqAzYElD4TXWIsU6vXJMgpwfMWi1U7sZLC2x",
+	"R2cNgn6ck+MyaGwsZXbj1tcYeM5EVkkzrfZiJObdej1xMZu4PM98oBrIdxDyEG5V52SvOaC7LM/IEvhx",
+	"TUjLQ4T9eOtYFfPzUKEs3vS1cSx/Ku/iJSZkyIWu5+7vZD64qgInH9l7mb/9kQw4z6xcnAanvn3T4YJr",
+	"Ti2TkYsv5Ha0eLMjf+PbN52LdBt4eYdiv9sj//l3v4V6zhdyPuLkf3HPoweEL6q9PFKxvyIVu7NfUvIo",
+	"3CB/4Tk4bL3+P0AFMIjcqk+CBGawgIyMUgEicBY9PsjLsalRwirKC1s/eijmibzhERZQrAkXGaPRZZrI",
+	"xQSrypTTvNq2AnuACVCBH8w3FLDsbAa9PMU6V7amGCyAIKwMVVyIhNFwSkcxa2WqkxskW3tayA0zQyf8",
+	"homsmZJz4oNDP6c5YCJEaq2St8Lmhlz2j47RkAMBwF3yzmxqKAz5hXL7XKTmqjZx98ddKEdMHaybc2pU",
+	"h1WYELTJfo/MuFhoplrtoVAy85aF1JYEHEHeA2NGp0mzDYC32Km6pCoPZbQi8WQoIEfEZlU4kKaHYVuu",
+	"pN8r5nS1FJE85agUONGtyLnHkTbOMADrMqpEd5Hz1xR/XxHsfMeMhtVV38vzvU9Bi6kkzbRrgmHHkevB",
+	"tFmA/rreMSuUmNGyGgPuot2sr2Rf0dwwYTULKOPciIbXW2dRbL+odx6x8XutbRzUu6ZPQUmlWiUzlODy",
+	"R45DIs18HFKbOCYL8GwDZa/Mjml9BWvfUa+/Q8tbGYFDuYgjYqsrAUdDcyvmuDFgMopB8/pVkselpgnk",
+	"WKYzoGGuOWyAwR6J8D/4fK6GjdaXSL8EGSYtjL/TuBTbyEzlcR/9JCgJOK6d653Xars/C29mjWpS7/hQ",
+	"pDw0feynDz9ftkF4MYIDXUTwz7/mAWnOE6ZSp4JiNyyhcUoW1Ck6kexDbV9QGYps/U5QabWhiQ8UEEb1",
+	"xHwDwkbgImjG3NE954IfOCqttDR4k0lArjkGaaaiFfmOBGoxMsOBjDXy6m9E1W2nstAfR/YsU+IijBcR",
+	"G4pgoVgySCvfD/bMZ/X/hwZT7tvhotfrH8MEmJvT7XbxO7+nQ0CaDoiQH2sbaFJ7X92q6VAIdptCoEtc",
+	"+VQKAQv2UFPZ0IM05TOMwku7YgRdAtw9n61pmcpQ6CnVBGpkssgL/WsaQTd1MhYKK0Nq8U+Xr1+dZlOP",
+	"KY8Xid1PgGW4rzB4FFM7NZvNZUITHi+vFoLeUA4deFdIS3eLYPD6mmTdc9Iqw3TO/SYqjVzXnMZR1GPH",
+	"dD/sHIx7o85hePSkc0IPDzr7rD8+oIejo/AYuvpD2f4GHYWNfHec6pY4+ZY33lLmuX4uN4aGYeOZTTT+",
+	"ygZCXzhaoqoRT2XhUw9rnaO4gLSP4RMbrtPy7Tu8d7D5/tztXMman3PB1bTMmwd5MuVUrxw/285sABFv",
+	"66OZc6U+bJhcschHmdy8Nc9tG5hc7GX4v7ByR4X7qyLOelex1H/h8GYmNFsZBvzg5v+3YD9R2RpcCYuF",
+	"Ym1yRHTCmS30oZi1mbnFnaYFTgz+ubDIETPyhLKhinXxO7mr9aXieHKTfnmL+A9SsLTlCphJIeyjKqLn",
+	"cOd3AOca2JgwOGqZkFtGr72Y8//NgSUuqCPboHqAOJIMlMVILNJM40rSiB2vRYsNMtkuqFunDZ5XEISV",
+	"3PFGXrNdK6MQhot293wXUtdb2WgIt1MZMwxR5lLYCGg0MNsi7KUEcTUUXly017+aNKl2HYusZRab81qt",
+	"mFiTLaPh1C0JPY1Lwr0oUTOBsCHU8IpXCWe0JK71XSqI5lvupHFCJANAodvJjF4zM4nOT0vSWTFwm2sb",
+	"pq3MWLaFDSpGhsJSjXrpMg8dEsuQxvFyKJo/fXiXRbWjgdlozy3bYduVnyJpXLjIpsZ2ucEp9qtgfhw8",
+	"AGy2UNrAya2/S96j7apN8qFxjE9ELjbdmW/6vR7A+pbFsQ3J7fVOyH/+3e/2W21iTfn4uJme0Rji3qdc",
+	"TGzRoVK7PQYOEL/hntdGrula1dj3bIceo2t7UU40NmBAswTUsWpVSXwGYPdWL60NaPvWuBvreH/IOPsK",
+	"MsEiSBa1p4tBxebr1ubVdf/EAe2Fho8VQe4IRI/SllrVu/u1Zcj7g5gpLwz5znecU12CBRDVRhElTWdF",
+	"arWHIoCmbHOa6D14MKKaBticP1wkMenA+wF6RFBIDYo3M2hn3ETRGRuKQtxJWoe7S954vwBroJ5fEWJd",
+	"pIiXpxDcaJ+0zlV9y0PWHgqZ5BptVYSstNEMxgVUprtyhdqgoVdll9GB13ayprdom3hl/frdg+5+m7x/",
+	"+6JjoVro6NUqEsbvSH7UwK0bw3sKU5qTD1pttN9LPYWV+431K5qLDmw2FOyVRc4XTaDhryJN1p10oR9b",
+	"ZePuoIV+WxrHZMTIlMWpe84xCogfiiVSGL+SXHsosMiPU0u0l50DBm0XT5uGCBCe1bdJnealluNDgXWc",
+	"sTuatxYoP2dNG1RnjjKcRmBmaNt/AzZnXrPm5aGQ47RYor+ZEqizDqtNMOsaDTxokyD9vu3tqzVAr7nf",
+	"Gr8QQQEzm5G9IVIrjRvIBvti/6Zg4RHYKxw2KK0z31p+kMuNs33iVJbD4oGGa3JLlUuX05I04TSHIi8a",
+	"pG19nCBAc6KAER2CXB79wPZKDEBKALB4N8LgjCcl2BaQC8XSfvjcFuq2QkyWsmNk9fzOnDBpzlcKNhRK",
+	"y7kitzK5BnnnDbpInDgZYx8vm9vnxgA9sSxeO/EYeho+6fWGImFmmRHTmKfWakMlyzm6aey1zsLKA7tU",
+	"EHjemld/TKi5Ak179cgRMYR1bM0UQ+EE+oEH4ilI50r7ELEVyAEqWLETQJNjXQ4y3xq6/C06NnKwA1nR",
+	"vwipOjGl87mRO6fyFip/gtpl6YsiZg9p+qTL4bTSq91MbucXUcxe8DHTfMYCshCgENjwmOyps5GS8UJ7",
+	"T8JQmNMN2onhDGkOqEzSzjGeSdCuxeBAigLF21JVJRMDSvxurPaHJkr/4F1qDWw8jPIKFRucMJqkTPwK",
+	"x1W2HtSc8cyoJjOpdAtuPyX7vQ4G4+S8TBgEBLfHYB1XJHjz/h3pdrteM2jwiO397r64iD7veWQLKJ4h",
+	"/VZEGZjND5ThM+6h1gqdwGU0+ZfdlaIojQorweIlGa1oAfjPkNchlJFKEVcrNjuZIL2CgPMWRw1x8dXt",
+	"ANruYYfOgoYLMSzQnxWvbO/4aZugr4IEejkfEKq/+/XWcDxblT+VXdJLOxRZpX9QH1H8xG2TIOceGRAh",
+	"O+ActWFIb6nB3xnXnW8DO7HqkneoTxkqS0UIB5lQzdI6q3OWpBkkLtVytAivmT5Na9XbJiVDgeBLJzIU",
+	"9oYlCY/MtYChConehi+ZO8xzBIQrctg/sRnSwVumk2UHGvUFXQJ7dFcp7WywtDe8viXbLt2GeVml6O0r",
+	"y0Cbq3aWGG+p2Xmr9P2WvdHT8VN6eNIx/3QOw8MnnZNxj3WOx0/ZwehJ2Kf7+5mrE68ExjVHV0f/Mz34",
+	"52+92c8bKK7r92+7kpdAl/XwuDuEKvSEzbXdwmhf1E1q565PJj/LW5iw6XFWuAAETijAQ1fRrVZaPxq6",
+	"rMKdooKw2VwvkfK5l85xV513SxB7a2nbLnyy7cabhE7qgeRewKdeSZjFvJZRMfj/uvfTx1/YzqDeAG8N",
+	"5xRcTDYeJHujMJBieotBzNN/Ca/0Ru2Dqt7rn2z43jspX1KxtO+q3Rhe3uW7pTc9Dfugu0V9AatpeZ7p",
+	"cqvbc/vMn6HTLUADN7S+260FzmOLuvXdcZ3G3vSORvlo6JBo1x7iMxKgIhykMqDtBYCnmJCZHPGYETqf",
+	"t8nlLZ1MWELeX7hyNlbONrpR4Nf+CbyIe+v86CgewTgtslK/B7eJV0EeTGoYNRc5fRG66oG+1h4KIcnY",
+	"MBEIRQwgzMoWMTR/B5ldBFwsU6PLQpMDKedQpYJGUcKUYgotbU/7R31sek+HYp5ADxjojACXgFk/pzL7",
+	"naWBXHQ+H+yFNI7NiBWxbSii4ik+UHEe725+ncbB3gJqy3ylSQ1/6t7B2/bue2w2fJdmw5nWmqFsNc1c",
+	"ybz3fsc/Lla3InYNh7kuESwgJ9jppEsutMrbuQr2oJoGwx5p+Ev2F37QTsEWU2r4aaXk9iPTdUfS+xoU",
+	"81GGWtfmd/Uh30FoWi95O8Jxj37ARrjx2gFTEnMFeaV+fkXC5jENrX8LnQPmsS7aIMGlYzua40Ddmu6/",
+	"X0r++DoNgDe4Ta4J8J/xVj3KEXdsGryKcGwqOexZUWADS8ClffLPYA/Avaw3BThBqYmt/LByK8YHtB55",
+	"23r7AM2qaKgUfb4Sm6stNAPnSbgNjOFGDEb4gAbeJW9y/SXJlN6wzIKgSPOw32+t1pwR3R6If+Hgmer8",
+	"kKoyzvWB6+k/DNDq2JULeEgVDgBxdzfm+Ue1+5Fd3kntRqy0sQMVBb93wkj3fsc/1mjlF5rkIm5cGDfB",
+	"gGciZMTQnz+lIooh1xUok+0+ajR3KWzXfnjYC6UJwRP97t2L1Uq7R5UeVfcdq+5NG1CcWXuUg/ZXYH8b",
+	"yF4WaWtLCWShM6iqXfnZjTu17Kc+4b7RJqFjBcZqr2t30SVnWcKXbchsn8eInKHw+gU/7UR8wm03jeb+",
+	"kavrk+WXtV28EUR5zVliHzm1YWPwpq/iDkXaM1EKiPWKGJtBrxcvRcBz362Jr2oPRUVwVTsNrHJNPGxG",
+	"Tprgk4bn4HxLuTDg6JJzGscueoemBZny8UmkMjypKicBbrfLWzsHpLhPFAtmng4aNKL/x8943zj+Apfg",
+	"FvRASQh1k2xgMOhX4DrEoDPMWURM5QZ3MJiSLgkfV3V3+GpZCpv62renyg+b3JA51KtqtWQXB2ISfRLt",
+	"iF69IJCSxQep1p+7sfmAwmZN7HALxQYX/Ft5nW1Bt8PePtS6OOwdGGKlF4lIS3b48T0DrFFicDOHjTyy",
+	"5VdykdjtNITWBY5TqBolVbn7tm2zXgzmtpGM/lw0VhKj2DFmfSgCLPI/yG8wH9TtcgbyKVjFDEEbgy+l",
+	"jbosdCiApLys8T/e04klulDYDeOY2pDHP5IL7xfNZ6xLnkM2/FC40t4Jw/p5NoqxusyLmdaLcbTeXjJi",
+	"Y2mrcKUr5GoowikLrw0pkdZS4UVUgwlG1QQyklwcI2naoueKRHIxihlZzIHNDkVEIcvENV2AywKDzoB+",
+	"0WjGBVc6oVomUA5vIcxYrS5x9JJMqYKMq2QhFFY9gPh6A5u5lPEA7cdcQzsGqhfYAT2/7qPeQcW664u+",
+	"VFZg5cLd7Qcv2FLH2IzU50SoRigTCByYykQxMqJaY3IONTOl1QncbdiCKdo3ClVXdssTq+f4g4Uslska",
+	"RqkXiUFaXcnlwdAlmnykYK3uV4ww/PzI9O8flQc4+kIaSvl6sbs6M+skjRdy4vfl4yIfrkTnc8zVaN1R",
+	"+AC2Xltn5pLRJJxibbF5wsb8k2PEyHmaIVWsw6G8Hdf8hkEynn3kWXf/+DDHmbIsO2v7JFhKCWjvUMgk",
+	"goTr0dINj9Q6VVpGyzyjs7/Dd6+w7JhXDg24PNTwpcKwCTrhgtoWRuEiUTIZACMkgWCf9Dl8E0CcU86f",
+	"UKHCgGsjBfKXcmtUN+ksnIhl9m1SPJkHrNuTX0fuhLiwaACFJprBd4dPut1uUFvz1DvKujXtH4PnWbPE",
+	"vP//hsPvful1Tj5++1+NDZaKdXzd0aWlfM17dUsqlYDdhKOhLXPt/Fbf5thZbaFW1WBdqK1XcYmvfX5Q",
+	"j1jKxNeHx7p9/+nc0A9rsd7GbQZp0UC0Q49AVXGGB+g0i5pHThWBYA/+2wLNYC67CvS85Zy1jQY1p4bo",
+	"F+lVvHT5iEImMxpzhTkiTZ3w2YxFbfJecDCkvXp+fpqbFax7QHZaNk2Z+gnAeU1UQV6dmTE4hftotDAz",
+	"VuExyHHnmkWBTQYNGb9hJUsh8c1uYOjDXHWK9dqa6eNOK0PVGLvjQ6HQTOlRA/LUbKV/dEzCKU1oaA4C",
+	"iu2GKDka5c3/HvymcjZzOYxRpuk1UXHv91unrr4oNXx3IkWfo37FVK0z8q4qz3Yk5OtE8aabqwtIc1bi",
+	"xyDev4g3cUPZ/hITP1dK9zuO/037czMRgV56L7k/l8a8SShwjiZ6DYwL4b+G4EHFslP7e77wU3UxqVqX",
+	"o097Ht2Nu48UzuBbLSbURgvXHkzvK9Dmx5Cq9eHC6076YZzJKYnZImj4lAQzpilWSKoIBpajX6GW2yWm",
+	"6WNDkoUapPUqAhsl4QznAgpHAJViafXCtHH6dYG2fVPMaOhaK8SAiEVs6557uqr92kwxkzeQMwE+ZQxy",
+	"zhx0QpJYiglL0krttYHLX0bi+jpxy+tudRq0/Ke83Y9xWHcOW15NwLaXefayEjJ3dMBuT//q1Wflh4dA",
+	"wqZRGbWEHmCp9unGO7VttWzcCLxUqMX0Wk+NAo20kakBOeydVJcFF9FFBolNAhDMNfXq7+SCD/7i1/VB",
+	"7sAls65xD+hQRmt3d+GecVnb34RFxUX44CKQ3Go6WO4JXWxyXGVh8Qs/tbz6iB43l7diKHIuvHm8wLqL",
+	"CRNpMBLWT3OFkLNyubZYyduVooKrzLW6jrgzNrWt8BExNrPF0vza9/k+N1h5fyjOsnpc3vypjcemRI0Y",
+	"RHY1D3snFeHll5nkvnXB8u3YvBv+km3o1T2spjNetILZ2KM08L/HjrKRf7VU8GSH9hdD53JlUXZFjn2F",
+	"yruDuyPHGAPzdcWS85jRRNnS5YY2dbBpEsYgOQdauUlIyRFQoebA9rYy7uArj9YdvYkzaGwQFE/LxmVt",
+	"hZoYX7cyue9HfOSrub/Bl5p2M8ucuZv0Eb3Yro3oQ/pPAYzrnae22sKjnWutD3Ti8NJhu0XUXbs8P0A9",
+	"ZD/aS4405dgHKle0OWsTgcWbsb2zQbLBUAxFJy3WWy4ybUeHpAQ/FlUVGkF7YfgYPBuQpr3/Q0HyxZwr",
+	"I3txkRuFxmqJcW2p3EtSyz4WNnbtLVpdcl7OllKYHQn7Tr2yg2LknNFJSXVx6MLObYnlfIpE16yqfnLy",
+	"SrrJnM8XqxzZswkppkjhMrxAb+iHjGuvyLsYpD1sXYOpwlohcLDQ4LOqzTeWcX2fFqd19VCz4Oh7RkQP",
+	"hQ2Jfi0sAfVChtvZ285Tb7UJKF370+XrV2b6H7gRAuQ3CtqJcGUbdUCZZzkYCr8o+zgr0n4BdbxtyXT4",
+	"3mKsQ8H0rb2KQu4IJVsIIoWkffDSPafIbcI164AjHIIi0OXNRJgs57rK7opONqAVD6QPwdhfx8eN26ox",
+	"t8LxP3q3H220u3BRT+wFKjHfVXLm3u/wb8kLXeUPzm7oozN4587g2tOrdwPXnEfvi9KuR6l4rfd3xdE+",
+	"iIHB3ugtnL7dTHbNuXxjrvQpMn7nf3V+1rwodVoUo4bCSXcFAeGasbnye22jhFHnjX1wqeDr+GFX3izn",
+	"hP0T3rBH7n5XD+yW3B2v88o2xlmuIbYeCqmmsZwsWJuMFjzWRonKt6mPSNPQPZTtpYCCSlUZGpc4+Z+i",
+	"6pTZygZFp2DHj9xwvY1IOdxwiGyRZdc2IoPhTtVFa6LRTW1EfL5/EWjY2IvqlitWWxgKVvpQFaHM2F9H",
+	"Q8Vt1ZWFMj8+aqj/+3jYA9dlslehdIlXcaO93+HfNRHP3xd4T+Zad12wmphLYVdhW9W6Zn602BVoKFzL",
+	"EnPLmyi/Eq7ThowzMuaJgv5NNYHQ2cX/Syq+d0H4P4r8lOrXtRhbr1/XHHvvi1LeR4lirX694mgfRL+2",
+	"VGyVfg0e0sBSold05tqmeU8FNkj51PdSwENWaqEJI2P+CbpuhyztPpi6I2ZdUqSVrtksSuiY6V1B1VCp",
+	"eHBx5uuo1isvlVOt/4SX61FTju4mm+Al7bivV0Ze2MCnM/fsn6Owsr+nTQos5+SrR613E623ADMfPQso",
+	"tWtFOLXsGubgJGajD6eO7MwQlJqASNOVzpICwtehZoihoILOGORu16vSrS4pFnAV7JOGjtoYp2FTe2r7",
+	"a+Zh8mBFmP1JvpLund9obW3mHPY8quOPJuXdFFfOodVKmrQZ79z7XeXevHufo9Nc0yO/q5FLIazLWq6g",
+	"HY/u6t2r01vgzgoNe81Z9b42oX2UbNZr31thwsMo5AWicyfP96aNkEihL3kpAxlyqFjSsVGOtmk565J3",
+	"9JopwsZjFuq0aDwKRte2Dg2DTkt1CvuXl4q+kgq/0WVNdfk/86V9lG7ubAb4EtJNRS+mPKK+ck2InCaE",
+	"nYi6rm4CRMwG7NOcG5UscC0h9g9JRJegoeGPTJ3poE2UHIpE2izUkAoyYmQeUyFYdEqCmCr9XrHoDANx",
+	"3QWxKtqIhteTxKBV202DlY+pLZJfRXnKRo+/cE+pR3lgvaUjQ3WFScOr7iFi0heWC2rDBdIeUmkhdhf9",
+	"bvSNU6JvueCRjWDD+HZyzZYMa7iZ3XIojIKbj6W8JjG/ZkMR6FseXQXkO3J4QEZUseO+V1aONPtHx2TE",
+	"tWqZC+4IhQrNtU7AAUrGXEQkZvQavAFMdYfizDa62O+l8J5D2kQO3PVOgCpLy2PTK+gr1lRTNH3FSyLk",
+	"beuxC9ajg2LnTa0qCeG9BZENe1llyF/d02oz48oW3aiwgMOjiWU9miCkVqPJF+OXO+hCpfhEcDHpXLNl",
+	"vZhs+zXOqGYJpzGQ3jYR7JYpjeE5NZGmOPjPZuyHlBPTaepkxXxArdkrpv/ZYiKJwtRKCFWaMfZoWtrE",
+	"aYZQB2j618A787s6y9aj6h6oWWzn3YGACajM9nPNME1ybm4AlMjj2mlsP334+TKtmNdMK+2Z94JWl1wg",
+	"iFx1z6EAgQXC2rDWjZkJ1Eao55x9advGKBZKESnStLRpkPcGDkVwzZZvEjmnE7g0P7CYLgMUUlO8/gZX",
+	"Cf0LFZnz8NpsYDG3txZ8hmaPXKcWNaiLtVS5XTaDhGnUgVtkITSPbaNEtI1x3CqK2gQ14qhLAhpPAmKX",
+	"b+AwFHmHZmCP9CyeBFVC8Fs45AyjHkr0TSfACR9c/M02VEOrHO49xsD8MSNtEU9Qm87IYC0VrKZnC8US",
+	"LsZyZRqI0lRENIlIGFM+S4MC4N59o7LcdZfe7n6wIWfNQM6Z4FHg1VEvXbMfmX6vWHJh1vKAbDqdowLp",
+	"z2F3u2jDt5OlwvDQ/qpqsa+k0UR5lPaN+/DhQ8e8wYQ28zHXOo4wM8Tfhg0u4AUsFDFsBK7V+cEXWvG7",
+	"tA5ETMNrRRxWdNcWhspbb+0JkubrORMXP5BzKQQLtV9sGxaygzCZPIq+kSqPo5twgXt24XLzeQ24Pj9e",
+	"j22vxx8H03fVArNUOq3mkoyW5M3ry3ekaYUklKfQjEQsuR7JaFl1e3DS5MZdnuImuXL2Tm7ENRGyRrux",
+	"SOLGoLEH18gOWIp8NuOTfrcHUm3+FpN5IrUMZZwWi1Gk6Rr/taEF4NPD/UP868nR/hNgJbZ8FC68XIzq",
+	"HRNQnwljzrCgYwSuWvjbckTCsUBLIqXupM1QohkXypsjdQlVTDP1MiSzlD/STAu2fJeLrmuB9Vv4MVt2",
+	"EhuPWp7iJQ2nXLC0Xg4okLmIuazCZlXdoqyciJup4OgqT3nuN7quNth3yaWRxGkMGuzIfK/5DUv1EoQq",
+	"uqRyc6OxojznWXYxVa6nWpvM5IjHrE0QMTuKR8z2RjVCELRdMGrDKWpLocFxvym8N73r1F2evrZ4FLTJ",
+	"WV84ijRt9Z2O0svY1UDzMdWm5panfmZbR6g8brRtrwZsH9T2Cs1iQwfX3dPfXlpGrhpTMw0ISYOvSrte",
+	"r7z63Dy5sjz2C37DBFPKllClEYdP80SOmL++1463KqNs/38BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

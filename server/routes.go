@@ -232,6 +232,10 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			ctx = reqctx.WithParams(ctx, &reqctx.Params{Values: v, Dup: dup})
+		} else if d == pageDialect && r.Method == http.MethodPost {
+			if err := readPageForm(c); err != nil {
+				return err
+			}
 		} else if r.ContentLength > maxBodyBytes {
 			return problem.BodyTooLarge()
 		} else if r.Body != nil && r.Body != http.NoBody {
@@ -261,6 +265,41 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(r.WithContext(ctx))
 		return next(c)
 	}
+}
+
+// readPageForm reads the body of a page's POST, which is a form (the hosted forms, and the
+// form-serialized authorization and logout requests of OpenID Connect Core §3.1.2.1 and
+// RP-Initiated Logout 1.0 §2), as the request's only parameters: the generated binding reads
+// r.Form, which would otherwise mix in the query string. Another content type, a malformed
+// body, or a NUL character or invalid UTF-8 in it is the 400 page (the validator is off here).
+func readPageForm(c echo.Context) error {
+	r := c.Request()
+	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationForm {
+		return echo.NewHTTPError(http.StatusBadRequest, "the body must be application/x-www-form-urlencoded")
+	}
+	if r.ContentLength > maxBodyBytes {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes)); err != nil {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "malformed form body")
+	}
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	for k, vs := range v {
+		if bad(k) || slices.ContainsFunc(vs, bad) {
+			return echo.NewHTTPError(http.StatusBadRequest, "the body contains a NUL character or invalid UTF-8")
+		}
+	}
+	r.PostForm, r.Form = v, v
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
 }
 
 // isJSON reports whether a Content-Type is JSON (application/json or a +json type).

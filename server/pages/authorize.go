@@ -35,8 +35,42 @@ func (p *Pages) authzError(aid, redirectURI, state, code, desc string) gen.Autho
 
 // Authorize implements GET .../auth/authorize.
 func (p *Pages) Authorize(ctx context.Context, req gen.AuthorizeRequestObject) (gen.AuthorizeResponseObject, error) {
-	q := req.Params
-	acct, err := p.account(ctx, req.Aid)
+	return p.authorize(ctx, req.Aid, req.Params)
+}
+
+// AuthorizeForm implements POST .../auth/authorize: the same request, form-serialized
+// (OpenID Connect Core §3.1.2.1), answered by the same code. Only the body is read; the
+// server's prepare step refuses any other content type with the 400 page.
+func (p *Pages) AuthorizeForm(ctx context.Context, req gen.AuthorizeFormRequestObject) (gen.AuthorizeFormResponseObject, error) {
+	var b gen.AuthorizeForm
+	if req.Body != nil {
+		b = *req.Body
+	}
+	res, err := p.authorize(ctx, req.Aid, gen.AuthorizeParams{
+		ResponseType: b.ResponseType, ClientID: b.ClientID, RedirectURI: b.RedirectURI, Scope: b.Scope,
+		State: b.State, Nonce: b.Nonce, CodeChallenge: b.CodeChallenge, CodeChallengeMethod: b.CodeChallengeMethod,
+		Prompt: b.Prompt, LoginHint: b.LoginHint, MaxAge: b.MaxAge, IDTokenHint: b.IDTokenHint,
+		Audience: b.Audience, ResponseMode: b.ResponseMode, Request: b.Request, RequestURI: b.RequestURI,
+		TwinidSession: req.Params.TwinidSession,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return authorizeFormResponse{res}, nil
+}
+
+// authorizeFormResponse answers the POST exactly as the GET: the document gives both the
+// same responses.
+type authorizeFormResponse struct{ gen.AuthorizeResponseObject }
+
+func (r authorizeFormResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+	return r.VisitAuthorizeResponse(w)
+}
+
+// authorize is the authorization endpoint for both methods (RFC 6749 §4.1.1, OpenID Connect
+// Core §3.1.2.1).
+func (p *Pages) authorize(ctx context.Context, aid string, q gen.AuthorizeParams) (gen.AuthorizeResponseObject, error) {
+	acct, err := p.account(ctx, aid)
 	if err != nil {
 		return nil, err
 	}

@@ -14,11 +14,39 @@ import (
 
 // Logout implements GET .../auth/logout (RP-initiated logout).
 func (p *Pages) Logout(ctx context.Context, req gen.LogoutRequestObject) (gen.LogoutResponseObject, error) {
-	acct, err := p.account(ctx, req.Aid)
+	return p.logout(ctx, req.Aid, req.Params)
+}
+
+// LogoutForm implements POST .../auth/logout: the same request, form-serialized (OpenID
+// Connect RP-Initiated Logout 1.0 §2), answered by the same code. Only the body is read.
+func (p *Pages) LogoutForm(ctx context.Context, req gen.LogoutFormRequestObject) (gen.LogoutFormResponseObject, error) {
+	var b gen.LogoutForm
+	if req.Body != nil {
+		b = *req.Body
+	}
+	res, err := p.logout(ctx, req.Aid, gen.LogoutParams{IDTokenHint: b.IDTokenHint,
+		PostLogoutRedirectURI: b.PostLogoutRedirectURI, ClientID: b.ClientID, State: b.State,
+		TwinidSession: req.Params.TwinidSession})
 	if err != nil {
 		return nil, err
 	}
-	q := req.Params
+	return logoutFormResponse{res}, nil
+}
+
+// logoutFormResponse answers the POST exactly as the GET: the document gives both the same
+// responses.
+type logoutFormResponse struct{ gen.LogoutResponseObject }
+
+func (r logoutFormResponse) VisitLogoutFormResponse(w http.ResponseWriter) error {
+	return r.VisitLogoutResponse(w)
+}
+
+// logout is RP-initiated logout for both methods.
+func (p *Pages) logout(ctx context.Context, aid string, q gen.LogoutParams) (gen.LogoutResponseObject, error) {
+	acct, err := p.account(ctx, aid)
+	if err != nil {
+		return nil, err
+	}
 	clientID := page.Str(q.ClientID)
 	if hint := page.Str(q.IDTokenHint); hint != "" {
 		t, err := p.Tokens.VerifyIDToken(ctx, acct.AID, hint)
