@@ -271,20 +271,21 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 // form-serialized authorization and logout requests of OpenID Connect Core §3.1.2.1 and
 // RP-Initiated Logout 1.0 §2), as the request's only parameters: the generated binding reads
 // r.Form, which would otherwise mix in the query string. Another content type, a malformed
-// body, or a NUL character or invalid UTF-8 in it is the 400 page (the validator is off here).
+// body, one over 1 MiB, or a NUL character or invalid UTF-8 in it is the 400 page: the
+// validator is off here, and 400 is the error page the document gives these forms.
 func readPageForm(c echo.Context) error {
 	r := c.Request()
 	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationForm {
 		return echo.NewHTTPError(http.StatusBadRequest, "the body must be application/x-www-form-urlencoded")
 	}
 	if r.ContentLength > maxBodyBytes {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		return echo.NewHTTPError(http.StatusBadRequest, "the body is over 1 MiB")
 	}
 	var body []byte
 	if r.Body != nil {
 		var err error
 		if body, err = io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes)); err != nil {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+			return echo.NewHTTPError(http.StatusBadRequest, "the body is over 1 MiB")
 		}
 	}
 	v, err := url.ParseQuery(string(body))
