@@ -322,7 +322,12 @@ export interface paths {
          */
         get: operations["authorize"];
         put?: never;
-        post?: never;
+        /**
+         * Authorization endpoint, form post
+         * @description The authorization request as an `application/x-www-form-urlencoded` body (OpenID Connect Core §3.1.2.1):
+         *     the same parameters and behaviour as the GET; parameters in the query string are not read.
+         */
+        post: operations["authorizeForm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -372,7 +377,12 @@ export interface paths {
          */
         get: operations["logout"];
         put?: never;
-        post?: never;
+        /**
+         * End the session, form post
+         * @description The logout request as an `application/x-www-form-urlencoded` body (OpenID Connect RP-Initiated Logout
+         *     1.0 §2): the same parameters and behaviour as the GET; parameters in the query string are not read.
+         */
+        post: operations["logoutForm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1117,6 +1127,72 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Must be `code`. */
+        AuthorizeParamResponseType: string;
+        /** @description The client. */
+        AuthorizeParamClientID: string;
+        /** @description One of the client's registered redirect URIs. */
+        AuthorizeParamRedirectURI: string;
+        /** @description Space-separated scopes. */
+        AuthorizeParamScope: string;
+        /** @description Returned untouched. */
+        AuthorizeParamState: string;
+        /** @description Copied into the ID token. */
+        AuthorizeParamNonce: string;
+        /** @description PKCE challenge (base64url SHA-256 of the verifier). */
+        AuthorizeParamCodeChallenge: string;
+        /** @description Must be `S256`. */
+        AuthorizeParamCodeChallengeMethod: string;
+        /** @description `none` or `login`. */
+        AuthorizeParamPrompt: string;
+        /** @description Prefills the email field. */
+        AuthorizeParamLoginHint: string;
+        /** @description Seconds since the last login after which to log in again. */
+        AuthorizeParamMaxAge: string;
+        /** @description A previous ID token; its subject must be the session's. */
+        AuthorizeParamIDTokenHint: string;
+        /** @description Instead of API scopes: the audience of the access token. */
+        AuthorizeParamAudience: string;
+        /** @description Only `query`. */
+        AuthorizeParamResponseMode: string;
+        /** @description Not supported. */
+        AuthorizeParamRequest: string;
+        /** @description Not supported. */
+        AuthorizeParamRequestURI: string;
+        /** @description The parameters of the authorization request, form-serialized (OpenID Connect Core §3.1.2.1). */
+        AuthorizeForm: {
+            response_type?: components["schemas"]["AuthorizeParamResponseType"];
+            client_id?: components["schemas"]["AuthorizeParamClientID"];
+            redirect_uri?: components["schemas"]["AuthorizeParamRedirectURI"];
+            scope?: components["schemas"]["AuthorizeParamScope"];
+            state?: components["schemas"]["AuthorizeParamState"];
+            nonce?: components["schemas"]["AuthorizeParamNonce"];
+            code_challenge?: components["schemas"]["AuthorizeParamCodeChallenge"];
+            code_challenge_method?: components["schemas"]["AuthorizeParamCodeChallengeMethod"];
+            prompt?: components["schemas"]["AuthorizeParamPrompt"];
+            login_hint?: components["schemas"]["AuthorizeParamLoginHint"];
+            max_age?: components["schemas"]["AuthorizeParamMaxAge"];
+            id_token_hint?: components["schemas"]["AuthorizeParamIDTokenHint"];
+            audience?: components["schemas"]["AuthorizeParamAudience"];
+            response_mode?: components["schemas"]["AuthorizeParamResponseMode"];
+            request?: components["schemas"]["AuthorizeParamRequest"];
+            request_uri?: components["schemas"]["AuthorizeParamRequestURI"];
+        };
+        /** @description An ID token twinid issued. */
+        LogoutParamIDTokenHint: string;
+        /** @description A registered post-logout URI. */
+        LogoutParamPostLogoutRedirectURI: string;
+        /** @description The client. */
+        LogoutParamClientID: string;
+        /** @description Returned untouched. */
+        LogoutParamState: string;
+        /** @description The parameters of the logout request, form-serialized (OpenID Connect RP-Initiated Logout 1.0 §2). */
+        LogoutForm: {
+            id_token_hint?: components["schemas"]["LogoutParamIDTokenHint"];
+            post_logout_redirect_uri?: components["schemas"]["LogoutParamPostLogoutRedirectURI"];
+            client_id?: components["schemas"]["LogoutParamClientID"];
+            state?: components["schemas"]["LogoutParamState"];
+        };
         Health: {
             /**
              * @example ok
@@ -2703,37 +2779,37 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Must be `code`. */
-                response_type?: string;
+                response_type?: components["schemas"]["AuthorizeParamResponseType"];
                 /** @description The client. */
-                client_id?: string;
+                client_id?: components["schemas"]["AuthorizeParamClientID"];
                 /** @description One of the client's registered redirect URIs. */
-                redirect_uri?: string;
+                redirect_uri?: components["schemas"]["AuthorizeParamRedirectURI"];
                 /** @description Space-separated scopes. */
-                scope?: string;
+                scope?: components["schemas"]["AuthorizeParamScope"];
                 /** @description Returned untouched. */
-                state?: string;
+                state?: components["schemas"]["AuthorizeParamState"];
                 /** @description Copied into the ID token. */
-                nonce?: string;
+                nonce?: components["schemas"]["AuthorizeParamNonce"];
                 /** @description PKCE challenge (base64url SHA-256 of the verifier). */
-                code_challenge?: string;
+                code_challenge?: components["schemas"]["AuthorizeParamCodeChallenge"];
                 /** @description Must be `S256`. */
-                code_challenge_method?: string;
+                code_challenge_method?: components["schemas"]["AuthorizeParamCodeChallengeMethod"];
                 /** @description `none` or `login`. */
-                prompt?: string;
+                prompt?: components["schemas"]["AuthorizeParamPrompt"];
                 /** @description Prefills the email field. */
-                login_hint?: string;
+                login_hint?: components["schemas"]["AuthorizeParamLoginHint"];
                 /** @description Seconds since the last login after which to log in again. */
-                max_age?: string;
+                max_age?: components["schemas"]["AuthorizeParamMaxAge"];
                 /** @description A previous ID token; its subject must be the session's. */
-                id_token_hint?: string;
+                id_token_hint?: components["schemas"]["AuthorizeParamIDTokenHint"];
                 /** @description Instead of API scopes: the audience of the access token. */
-                audience?: string;
+                audience?: components["schemas"]["AuthorizeParamAudience"];
                 /** @description Only `query`. */
-                response_mode?: string;
+                response_mode?: components["schemas"]["AuthorizeParamResponseMode"];
                 /** @description Not supported. */
-                request?: string;
+                request?: components["schemas"]["AuthorizeParamRequest"];
                 /** @description Not supported. */
-                request_uri?: string;
+                request_uri?: components["schemas"]["AuthorizeParamRequestURI"];
             };
             header?: never;
             path: {
@@ -2746,6 +2822,62 @@ export interface operations {
             };
         };
         requestBody?: never;
+        responses: {
+            /** @description The login page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Back to the client with `code` and `state` (or `error`). */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page: unknown client or redirect URI, or a malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    authorizeForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: {
+                /** @description The SSO session of this account. */
+                twinid_session?: string;
+            };
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["AuthorizeForm"];
+            };
+        };
         responses: {
             /** @description The login page. */
             200: {
@@ -2870,13 +3002,13 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description An ID token twinid issued. */
-                id_token_hint?: string;
+                id_token_hint?: components["schemas"]["LogoutParamIDTokenHint"];
                 /** @description A registered post-logout URI. */
-                post_logout_redirect_uri?: string;
+                post_logout_redirect_uri?: components["schemas"]["LogoutParamPostLogoutRedirectURI"];
                 /** @description The client. */
-                client_id?: string;
+                client_id?: components["schemas"]["LogoutParamClientID"];
                 /** @description Returned untouched. */
-                state?: string;
+                state?: components["schemas"]["LogoutParamState"];
             };
             header?: never;
             path: {
@@ -2889,6 +3021,64 @@ export interface operations {
             };
         };
         requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the client's post-logout URI. */
+            303: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    /** @description The SSO session cookie (HttpOnly, SameSite=Lax, Secure on https). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    logoutForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: {
+                /** @description The SSO session of this account. */
+                twinid_session?: string;
+            };
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["LogoutForm"];
+            };
+        };
         responses: {
             /** @description Signed out. */
             200: {
