@@ -11,6 +11,7 @@
 //	  │           no NUL or invalid UTF-8 in the URL; JSON bodies one value,
 //	  │           no repeated member name (oauth2.CheckJSON);
 //	  │           RFC 6749 endpoints: oauth2.ReadParams → reqctx.Params
+//	  │           page POSTs: a form body, its fields the only parameters (no query)
 //	  │           validator (kin-openapi, KeepValidatedValue) with authenticate    auth.go
 //	  │           (skipped where the dialect is RFC 6749 or pages)
 //	  ▼
