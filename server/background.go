@@ -29,8 +29,11 @@ func (s *Server) Run(ctx context.Context) {
 			s.keys.Sweep()
 			s.tokens.Sweep()
 			s.clients.Sweep()
-			if m, ok := s.limits.(*ratelimit.Memory); ok {
-				m.Sweep()
+			switch l := s.limits.(type) {
+			case *ratelimit.Memory:
+				l.Sweep()
+			case *ratelimit.Fallback:
+				l.Memory().Sweep()
 			}
 			s.keys.RotateDue(ctx)
 			if _, err := s.SweepExpired(ctx); err != nil {

@@ -61,9 +61,12 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	}
 	s.mail = mail.NewQueue(cfg.Mailer, 1000, log)
 	if cfg.RedisURL != "" {
-		if s.limits, err = ratelimit.NewRedis(cfg.RedisURL); err != nil {
+		shared, err := ratelimit.NewRedis(cfg.RedisURL)
+		if err != nil {
 			return nil, err
 		}
+		// A Redis outage falls back to per-node buckets of the same rate and burst.
+		s.limits = ratelimit.NewFallback(shared, ratelimit.NewMemory(now), log, now)
 	} else {
 		s.limits = ratelimit.NewMemory(now)
 	}

@@ -118,12 +118,34 @@ func (l *Memory) Sweep() {
 // Redis shares buckets across nodes through Redis (GCRA, go-redis/redis_rate).
 type Redis struct{ l *redis_rate.Limiter }
 
-// NewRedis connects to the Redis at url (redis://host:port/db).
+// redisTimeout bounds each dial, read and write to Redis. A rate limit check sits on the
+// token path: when Redis is slow or gone, the request should fall back at once rather than
+// wait out go-redis's defaults (5 s timeouts, 3 command retries, 5 dial attempts).
+const redisTimeout = 150 * time.Millisecond
+
+// NewRedis connects to the Redis at url (redis://host:port/db). Timeouts the URL leaves
+// unset are short and nothing is retried (see redisTimeout).
 func NewRedis(url string) (*Redis, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = redisTimeout
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = redisTimeout
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = redisTimeout
+	}
+	if opt.PoolTimeout == 0 {
+		opt.PoolTimeout = redisTimeout
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = -1 // -1, not 0, disables command retries in go-redis
+	}
+	opt.DialerRetries = 1 // one dial attempt; the caller falls back instead
 	return &Redis{l: redis_rate.NewLimiter(redis.NewClient(opt))}, nil
 }
 
