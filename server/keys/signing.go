@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -93,11 +94,20 @@ type Keys struct {
 	ttl      time.Duration
 	now      func() time.Time
 	log      *slog.Logger
+	// refetched is when each account's keys were last reloaded for an unknown kid.
+	refetchMu sync.Mutex
+	refetched map[string]time.Time
 }
+
+// refetchInterval is the least time between two reloads of an account's keys for a kid
+// the cached set lacks: enough for a rotation elsewhere to be seen at once, too little room
+// for tokens with made-up kids to cost a query each.
+const refetchInterval = time.Second
 
 // New returns the signing keys of st, sealed with kr, cached up to ttl.
 func New(st *store.Store, kr *Keyring, accounts *account.Accounts, ttl time.Duration, now func() time.Time, log *slog.Logger) *Keys {
-	return &Keys{store: st, keyring: kr, accounts: accounts, cache: cache.New[*Set](ttl, now), ttl: ttl, now: now, log: log}
+	return &Keys{store: st, keyring: kr, accounts: accounts, cache: cache.New[*Set](ttl, now), ttl: ttl, now: now, log: log,
+		refetched: map[string]time.Time{}}
 }
 
 // Get returns the account's key set, from the node cache when fresh. An entry lives until
@@ -106,11 +116,50 @@ func (k *Keys) Get(ctx context.Context, aid string) (*Set, error) {
 	return k.cache.Load(aid, func() (*Set, time.Time, error) { return k.load(ctx, aid) })
 }
 
+// Refetch returns the account's key set for a token signed with kid. When the cached set
+// lacks kid, another node may have rotated without a propagation delay, so the set is
+// reloaded from the database, once for all concurrent callers (the cache's single-flight
+// Load) and at most once per account per refetchInterval; otherwise the cached set is
+// returned and the caller rejects the token.
+func (k *Keys) Refetch(ctx context.Context, aid, kid string) (*Set, error) {
+	ks, err := k.Get(ctx, aid)
+	if err != nil || kid == "" {
+		return ks, err
+	}
+	if _, ok := ks.Verify.LookupKeyID(kid); ok || !k.mayRefetch(aid) {
+		return ks, nil
+	}
+	k.Forget(aid)
+	return k.Get(ctx, aid)
+}
+
+// mayRefetch reports whether the account's keys may be reloaded now, and if so notes it.
+func (k *Keys) mayRefetch(aid string) bool {
+	now := k.now()
+	k.refetchMu.Lock()
+	defer k.refetchMu.Unlock()
+	if last, ok := k.refetched[aid]; ok && now.Sub(last) < refetchInterval {
+		return false
+	}
+	k.refetched[aid] = now
+	return true
+}
+
 // Forget drops the account's key set from this node's cache.
 func (k *Keys) Forget(aid string) { k.cache.Forget(aid) }
 
 // Sweep drops expired entries.
-func (k *Keys) Sweep() { k.cache.Sweep() }
+func (k *Keys) Sweep() {
+	k.cache.Sweep()
+	now := k.now()
+	k.refetchMu.Lock()
+	for aid, last := range k.refetched {
+		if now.Sub(last) >= refetchInterval {
+			delete(k.refetched, aid)
+		}
+	}
+	k.refetchMu.Unlock()
+}
 
 func (k *Keys) load(ctx context.Context, aid string) (*Set, time.Time, error) {
 	all, err := k.store.Keys().List(ctx, aid)

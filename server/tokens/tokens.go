@@ -120,7 +120,9 @@ func (t *Tokens) Issue(ctx context.Context, acct *store.Account, set store.Accou
 
 // Verify checks an access token of any of twinid's accounts and any audience: a JWT signed
 // by a key in that account's JWKS, with typ at+jwt (RFC 9068 §4), the account's issuer, and
-// not expired. Nothing is trusted before these checks pass. A rejected token is an
+// not expired. A kid missing from this node's cached key set reloads the set (Keys.Refetch),
+// so a key rotated in on another node verifies at once. Nothing is trusted before these
+// checks pass. A rejected token is an
 // *InvalidError. A token verified on this node is trusted again until the cache TTL or its
 // expiry, whichever comes first: the signature check dominates every authenticated request.
 // A token issued with a refresh family is checked against the family after the cache, on
@@ -177,6 +179,17 @@ func (t *Tokens) verify(ctx context.Context, tok string) (*reqctx.Claims, error)
 	}
 	if typ, _ := msg.Signatures()[0].ProtectedHeaders().Type(); typ != "at+jwt" {
 		return nil, invalid("the token is not an access token (typ at+jwt)")
+	}
+	if kid, _ := msg.Signatures()[0].ProtectedHeaders().KeyID(); kid != "" {
+		if _, known := ks.Verify.LookupKeyID(kid); !known {
+			// Signed by a key this node has not seen: perhaps just rotated on another node.
+			if ks, err = t.keys.Refetch(ctx, aid, kid); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return nil, invalid("the access token is not valid")
+				}
+				return nil, err
+			}
+		}
 	}
 	parsed, err := jwt.Parse([]byte(tok),
 		jwt.WithKeySet(ks.Verify),
