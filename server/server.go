@@ -45,7 +45,8 @@ type Config struct {
 	// CacheTTL bounds how long a node trusts its cached clients, accounts and keys
 	// (changes made on this node drop them at once). Default 5s.
 	CacheTTL time.Duration
-	// RedisURL, when set, makes token rate limits cluster-wide.
+	// RedisURL, when set, makes token rate limits cluster-wide; while Redis is down each
+	// node limits with its own buckets of the same rate and burst.
 	RedisURL string
 	// UsageFlushInterval is how often lastUsedAt of secrets is written. Default 30s.
 	UsageFlushInterval time.Duration
