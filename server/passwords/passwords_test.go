@@ -577,3 +577,31 @@ func BenchmarkVerifyDefault(b *testing.B) {
 		}
 	}
 }
+
+// A held slot counts against the pool's bound, and hashing on it does not wait again.
+func TestPoolSlotHoldsAWorker(t *testing.T) {
+	t.Parallel()
+	p := NewPool(1, 0, 0, fast)
+	phc := mustHash(t, "pw", fast)
+	s, err := p.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Acquire(t.Context()); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second Acquire with the only worker held: %v; want ErrBusy", err)
+	}
+	if ok, _, err := s.Verify("pw", phc); !ok || err != nil {
+		t.Fatalf("Verify on the slot: %v %v", ok, err)
+	}
+	s.VerifyDummy("pw")
+	s.Release()
+	s.Release() // a second Release must not free a slot someone else holds
+	s2, err := p.Acquire(t.Context())
+	if err != nil {
+		t.Fatalf("Acquire after Release: %v", err)
+	}
+	if _, err := p.Acquire(t.Context()); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a double Release freed an extra slot: %v", err)
+	}
+	s2.Release()
+}

@@ -112,9 +112,7 @@ func (p *Pool) run(ctx context.Context, f func()) error {
 		return err
 	}
 	defer p.release()
-	if p.onRun != nil {
-		p.onRun()
-	}
+	p.running()
 	f()
 	return nil
 }
@@ -149,6 +147,56 @@ func (p *Pool) Verify(ctx context.Context, password, phc string) (ok, needsRehas
 func (p *Pool) VerifyDummy(ctx context.Context, password string) (bool, error) {
 	_, _, err := p.Verify(ctx, password, p.dummy)
 	return false, err
+}
+
+// Slot is a worker slot taken with Acquire. Holding it lets a caller decide, before it
+// writes anything, that its hash will run: a login reserves its throttle attempts only
+// once it knows the pool will not refuse it. A Slot is used by one goroutine.
+type Slot struct {
+	p    *Pool
+	done bool
+}
+
+// Acquire takes a worker slot within the pool's limits (the same queue and maxWait as
+// Hash and Verify). It returns ErrBusy or ctx.Err() if no worker became available in
+// time. The caller must Release the slot.
+func (p *Pool) Acquire(ctx context.Context) (*Slot, error) {
+	if err := p.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return &Slot{p: p}, nil
+}
+
+// Verify is [Pool.Verify] on the held slot: it neither waits nor fails for a busy pool.
+func (s *Slot) Verify(password, phc string) (ok, needsRehash bool, err error) {
+	s.p.running()
+	return Verify(password, phc, s.p.params)
+}
+
+// VerifyDummy is [Pool.VerifyDummy] on the held slot: the work of a Verify, always false.
+func (s *Slot) VerifyDummy(password string) {
+	_, _, _ = s.Verify(password, s.p.dummy)
+}
+
+// Hash is [Pool.Hash] on the held slot.
+func (s *Slot) Hash(password string) (string, error) {
+	s.p.running()
+	return Hash(password, s.p.params)
+}
+
+// Release gives the slot back; later calls do nothing, so it may be deferred and also
+// called early.
+func (s *Slot) Release() {
+	if !s.done {
+		s.done = true
+		s.p.release()
+	}
+}
+
+func (p *Pool) running() {
+	if p.onRun != nil {
+		p.onRun()
+	}
 }
 
 // Stats reports how many hashes are running and how many callers are
