@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinid/twinid/gen"
@@ -20,6 +21,8 @@ import (
 const (
 	loginWindow = 15 * time.Minute
 	maxLockout  = 24 * time.Hour
+	// cleanupTimeout bounds the throttle writes that outlive a cancelled request.
+	cleanupTimeout = 5 * time.Second
 )
 
 // Login authenticates customers: passwords through the bounded hashing pool, emailed
@@ -33,12 +36,16 @@ type Login struct {
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	now      func() time.Time
+
+	mu       sync.Mutex
+	inflight map[string]int // logins in flight per throttle key, on this node
 }
 
 // New returns the customer authentication of st.
 func New(st *store.Store, accounts *account.Accounts, kr *keys.Keyring, pool *passwords.Pool, q *mail.Queue,
 	m *metrics.Metrics, log *slog.Logger, now func() time.Time) *Login {
-	return &Login{store: st, accounts: accounts, keyring: kr, pool: pool, mail: q, metrics: m, log: log, now: now}
+	return &Login{store: st, accounts: accounts, keyring: kr, pool: pool, mail: q, metrics: m, log: log, now: now,
+		inflight: map[string]int{}}
 }
 
 // Domain errors of a login; each surface words them in its dialect.
@@ -81,9 +88,10 @@ type Request struct {
 	Remote string
 }
 
-// Check verifies a customer's password with throttling that cannot be outrun: attempts are
-// reserved per identifier and per client address before the hash is computed, and given
-// back when nothing was evaluated. Unknown identifiers cost a dummy hash and answer exactly
+// Check verifies a customer's password with throttling that cannot be outrun: a worker of
+// the hashing pool is taken first (a refusal for a full pool writes nothing), then attempts
+// are reserved per identifier and per client address before the hash is computed, and given
+// back when nothing was evaluated or the client went away. Unknown identifiers cost a dummy hash and answer exactly
 // like a wrong password (ErrBadCredentials).
 func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*store.Customer, error) {
 	if lr.Type == "" {
@@ -107,9 +115,34 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 		ident = strings.ToLower(strings.TrimSpace(lr.Ident))
 	}
 	set := account.Effective(acct)
-	now := l.now()
 	ipKey := "a:" + lr.Remote
 	idKey := l.IdentKey(acct.AID, lr.Type, ident)
+	// Parallel guesses at one identifier are cut to its allowance here, in memory: they
+	// would be refused by the reservations below anyway, and must not take the pool's
+	// workers (or its queue) from other logins while they find that out.
+	leave, ok := l.enter(idKey, set.LoginMaxFailures, ipKey, set.LoginIPMaxFailures)
+	if !ok {
+		l.metrics.Logins.WithLabelValues("locked").Inc()
+		return nil, &LockedOut{RetryAfter: time.Second}
+	}
+	defer leave()
+	// The worker comes first: a login the pool refuses has written nothing, so a flood
+	// against a full pool costs no database work.
+	slot, err := l.pool.Acquire(ctx)
+	if err != nil {
+		if errors.Is(err, passwords.ErrBusy) || errors.Is(err, context.DeadlineExceeded) {
+			l.metrics.RateLimited.WithLabelValues("password_pool").Inc()
+			return nil, ErrBusy
+		}
+		return nil, err
+	}
+	defer slot.Release()
+	// What must follow a reservation runs even when the client has gone: a give-back lost
+	// to a cancelled request would count as a failure for the whole window.
+	cleanup := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	}
+	now := l.now()
 	ipRes, err := l.store.Throttle().Reserve(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, loginWindow, now)
 	if err != nil {
 		return nil, err
@@ -118,63 +151,98 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 		l.metrics.Logins.WithLabelValues("locked").Inc()
 		return nil, &LockedOut{RetryAfter: ipRes.RetryAfter}
 	}
+	giveBack := func(keys ...string) {
+		cctx, cancel := cleanup()
+		defer cancel()
+		for _, k := range keys {
+			if err := l.store.Throttle().Release(cctx, acct.AID, k); err != nil {
+				l.log.Warn("login: giving a throttle reservation back failed", "err", err)
+			}
+		}
+	}
 	idRes, err := l.store.Throttle().Reserve(ctx, acct.AID, idKey, set.LoginMaxFailures, loginWindow, now)
 	if err != nil {
+		giveBack(ipKey)
 		return nil, err
 	}
-	release := func() {
-		_ = l.store.Throttle().Release(ctx, acct.AID, ipKey)
-		_ = l.store.Throttle().Release(ctx, acct.AID, idKey)
-	}
 	if !idRes.Allowed {
-		_ = l.store.Throttle().Release(ctx, acct.AID, ipKey)
+		giveBack(ipKey)
 		l.metrics.Logins.WithLabelValues("locked").Inc()
 		return nil, &LockedOut{RetryAfter: idRes.RetryAfter}
 	}
 	c, err := l.store.Customers().Find(ctx, acct.AID, lr.Type, emailKey, phone)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		release()
+		giveBack(ipKey, idKey)
 		return nil, err
 	}
 	ok, rehash := false, false
 	if c != nil && c.PasswordHash != "" {
-		ok, rehash, err = l.pool.Verify(ctx, lr.Password, c.PasswordHash)
+		ok, rehash, err = slot.Verify(lr.Password, c.PasswordHash)
 	} else {
-		_, err = l.pool.VerifyDummy(ctx, lr.Password)
+		slot.VerifyDummy(lr.Password)
+		err = nil // ErrNotFound answers like a wrong password
+	}
+	var newHash string
+	if err == nil && ok && rehash && c.Status == store.CustomerActive {
+		if h, herr := slot.Hash(lr.Password); herr == nil {
+			newHash = h
+		}
+	}
+	slot.Release()
+	if err == nil {
+		// Nobody hears the answer of a request whose client has gone: it is no attempt.
+		err = ctx.Err()
 	}
 	if err != nil {
-		// Nothing was evaluated: give the attempts back.
-		release()
-		if errors.Is(err, passwords.ErrBusy) || errors.Is(err, context.DeadlineExceeded) {
-			l.metrics.RateLimited.WithLabelValues("password_pool").Inc()
-			return nil, ErrBusy
-		}
+		giveBack(ipKey, idKey)
 		return nil, err
 	}
+	cctx, cancel := cleanup()
+	defer cancel()
 	if !ok || c.Status != store.CustomerActive {
 		base := time.Duration(set.LoginLockoutSeconds) * time.Second
-		if err := l.store.Throttle().Fail(ctx, acct.AID, idKey, set.LoginMaxFailures, base, maxLockout, now); err != nil {
+		if err := l.store.Throttle().Fail(cctx, acct.AID, idKey, set.LoginMaxFailures, base, maxLockout, now); err != nil {
 			return nil, err
 		}
-		if err := l.store.Throttle().Fail(ctx, acct.AID, ipKey, set.LoginIPMaxFailures, base, maxLockout, now); err != nil {
+		if err := l.store.Throttle().Fail(cctx, acct.AID, ipKey, set.LoginIPMaxFailures, base, maxLockout, now); err != nil {
 			return nil, err
 		}
 		l.metrics.Logins.WithLabelValues("failed").Inc()
 		return nil, ErrBadCredentials
 	}
 	l.metrics.Logins.WithLabelValues("ok").Inc()
-	if err := l.store.Throttle().Clear(ctx, acct.AID, idKey); err != nil {
+	if err := l.store.Throttle().Clear(cctx, acct.AID, idKey); err != nil {
 		return nil, err
 	}
-	if err := l.store.Throttle().Release(ctx, acct.AID, ipKey); err != nil {
+	if err := l.store.Throttle().Release(cctx, acct.AID, ipKey); err != nil {
 		return nil, err
 	}
-	if rehash {
-		if h, err := l.pool.Hash(ctx, lr.Password); err == nil {
-			_ = l.store.Customers().Rehash(ctx, c.ID, c.PasswordHash, h)
-		}
+	if newHash != "" {
+		_ = l.store.Customers().Rehash(cctx, c.ID, c.PasswordHash, newHash)
 	}
 	return c, nil
+}
+
+// enter counts a login in flight for the identifier key and the address key, refusing it
+// when either already has as many in flight as it may fail (max ≤ 0: no bound here). It is
+// a per-node shortcut; the reservations in the store stay the rule across nodes.
+func (l *Login) enter(idKey string, idMax int, ipKey string, ipMax int) (leave func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if (idMax > 0 && l.inflight[idKey] >= idMax) || (ipMax > 0 && l.inflight[ipKey] >= ipMax) {
+		return nil, false
+	}
+	l.inflight[idKey]++
+	l.inflight[ipKey]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, k := range []string{idKey, ipKey} {
+			if l.inflight[k]--; l.inflight[k] <= 0 {
+				delete(l.inflight, k)
+			}
+		}
+	}, true
 }
 
 // IdentKey is the throttle key of a login identifier (a keyed hash: no emails in that
