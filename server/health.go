@@ -12,8 +12,17 @@ func (s *Server) GetHealth(context.Context, gen.GetHealthRequestObject) (gen.Get
 	return gen.GetHealth200JSONResponse{Status: gen.Ok}, nil
 }
 
-// GetReadiness implements /readyz: ready when the database answers within 2 seconds.
+// SetDraining reports not ready from now on: the process is shutting down, and /readyz
+// tells load balancers so while requests are still served.
+func (s *Server) SetDraining() { s.draining.Store(true) }
+
+// GetReadiness implements /readyz: ready when the database answers within 2 seconds and
+// shutdown has not begun.
 func (s *Server) GetReadiness(ctx context.Context, _ gen.GetReadinessRequestObject) (gen.GetReadinessResponseObject, error) {
+	if s.draining.Load() {
+		checks := map[string]string{"shutdown": "draining"}
+		return gen.GetReadiness503JSONResponse{Status: gen.Unavailable, Checks: &checks}, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {

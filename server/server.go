@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -90,4 +91,7 @@ type Server struct {
 	echo     *echo.Echo
 	stop     context.CancelFunc
 	mailDone chan struct{}
+	// draining is set when shutdown begins: /readyz answers 503 so that load balancers
+	// stop sending new work while the listener still serves what arrives.
+	draining atomic.Bool
 }

@@ -40,6 +40,8 @@ type config struct {
 	SMTPFrom              string        `env:"TWINID_SMTP_FROM" envDefault:"no-reply@localhost"`
 	SMTPTLSSkipVerify     bool          `env:"TWINID_SMTP_TLS_SKIP_VERIFY"`
 	TrustedProxies        string        `env:"TWINID_TRUSTED_PROXIES"`
+	ShutdownDrain         time.Duration `env:"TWINID_SHUTDOWN_DRAIN" envDefault:"5s"`
+	ShutdownGrace         time.Duration `env:"TWINID_SHUTDOWN_GRACE" envDefault:"10s"`
 }
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{3,128}$`)
@@ -67,6 +69,8 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", cfg.SMTPFrom, "sender address of emails (TWINID_SMTP_FROM)")
 	fs.BoolVar(&cfg.SMTPTLSSkipVerify, "smtp-tls-skip-verify", cfg.SMTPTLSSkipVerify, "accept any certificate of the SMTP server, for testing only (TWINID_SMTP_TLS_SKIP_VERIFY)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted for the client address (TWINID_TRUSTED_PROXIES)")
+	fs.DurationVar(&cfg.ShutdownDrain, "shutdown-drain", cfg.ShutdownDrain, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes (TWINID_SHUTDOWN_DRAIN)")
+	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "after the drain, how long requests in flight may take before their connections are closed (TWINID_SHUTDOWN_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -109,6 +113,12 @@ func (c *config) Validate() error {
 	}
 	if c.CacheTTL <= 0 || c.CacheTTL > time.Minute {
 		errs = append(errs, fmt.Errorf("TWINID_CACHE_TTL %s: want more than 0 and at most 1m", c.CacheTTL))
+	}
+	if c.ShutdownDrain < 0 || c.ShutdownDrain > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("TWINID_SHUTDOWN_DRAIN %s: want 0 to 10m", c.ShutdownDrain))
+	}
+	if c.ShutdownGrace <= 0 || c.ShutdownGrace > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("TWINID_SHUTDOWN_GRACE %s: want more than 0 and at most 10m", c.ShutdownGrace))
 	}
 	if c.BootstrapClientID != "" && !clientIDPattern.MatchString(c.BootstrapClientID) {
 		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_ID: 3 to 128 characters of A-Z a-z 0-9 . _ ~ -"))

@@ -155,15 +155,44 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		err = hs.Shutdown(sctx)
-		cancel()
+		err = drainAndShutdown(hs, srv, errc, cfg.ShutdownDrain, cfg.ShutdownGrace, log)
 	}
 	cancelBG()
 	<-bgDone
 	srv.Close() // sends what is still in the email queue
 	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// drainAndShutdown stops the server without refusing work a load balancer still sends:
+// /readyz turns 503 at once, the listener keeps serving for drain (time for the balancer
+// to notice and take this node out), and only then Shutdown closes the listener and waits
+// up to grace for requests in flight. Closing the listener at once, as a plain Shutdown
+// does, fails requests that clients send on connections they hold open. Further signals
+// during the drain change nothing: signal.NotifyContext keeps catching them.
+func drainAndShutdown(hs *http.Server, srv *server.Server, errc <-chan error, drain, grace time.Duration, log *slog.Logger) error {
+	srv.SetDraining()
+	// Answers now carry Connection: close, so clients open new connections (through the
+	// balancer, to other nodes) instead of reusing ones that Shutdown would close under
+	// them.
+	hs.SetKeepAlivesEnabled(false)
+	log.Info("shutting down: draining", "drain", drain, "grace", grace)
+	t := time.NewTimer(drain)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case err := <-errc:
+		return err
+	}
+	log.Info("shutting down: closing the listener")
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("shutting down: grace period over, closing the connections still busy")
+		_ = hs.Close()
 		err = nil
 	}
 	return err

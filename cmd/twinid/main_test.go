@@ -31,7 +31,8 @@ func TestServeHelpListsEveryVariable(t *testing.T) {
 	var out, errb bytes.Buffer
 	_ = run(context.Background(), []string{"serve", "--help"}, &out, &errb)
 	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_DATABASE_URL", "TWINID_DATA_DIR",
-		"TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_BOOTSTRAP_CLIENT_ID", "TWINID_BOOTSTRAP_CLIENT_SECRET", "TWINID_REDIS_URL"} {
+		"TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_BOOTSTRAP_CLIENT_ID", "TWINID_BOOTSTRAP_CLIENT_SECRET", "TWINID_REDIS_URL",
+		"TWINID_SHUTDOWN_DRAIN", "TWINID_SHUTDOWN_GRACE"} {
 		if !strings.Contains(errb.String(), v) {
 			t.Errorf("--help does not list %s", v)
 		}

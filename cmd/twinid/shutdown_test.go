@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer that serve's logger and the test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A shutdown signal must not fail the requests clients keep sending on their open
+// connections: /readyz turns 503 at once, everything else is served through the drain, and
+// serve returns once the drain and the shutdown are over.
+func TestShutdownDrainsBeforeClosing(t *testing.T) {
+	t.Parallel()
+	const drain = time.Second
+	ctx, signal := context.WithCancel(context.Background())
+	defer signal()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
+			"--database-url", "", "--redis-url", "", "--shutdown-drain", drain.String(), "--shutdown-grace", "2s"},
+			&stdout, &stderr)
+	}()
+	addrRe := regexp.MustCompile(`twinid listening" addr=(\S+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == ""; {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended before listening: %v\n%s", err, stderr.String())
+		default:
+		}
+		if m := addrRe.FindStringSubmatch(stderr.String()); m != nil {
+			base = "http://" + m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no listening address in the log:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// A steady keep-alive load: a few clients, each reusing its connection.
+	var signalled atomic.Int64 // UnixNano of the signal; 0 before it
+	var stopLoad atomic.Bool
+	var mu sync.Mutex
+	var failures []string
+	var served, servedInDrain atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 5 * time.Second}
+		defer c.CloseIdleConnections()
+		wg.Go(func() {
+			for !stopLoad.Load() {
+				res, err := c.Get(base + "/healthz")
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					_ = res.Body.Close()
+				}
+				if err != nil || res.StatusCode != http.StatusOK {
+					mu.Lock()
+					failures = append(failures, func() string {
+						if err != nil {
+							return err.Error()
+						}
+						return res.Status
+					}())
+					mu.Unlock()
+				} else if served.Add(1); signalled.Load() != 0 {
+					servedInDrain.Add(1)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	signalled.Store(start.UnixNano())
+	signal()
+
+	// Ready no more, at once, while the same listener still answers.
+	time.Sleep(100 * time.Millisecond)
+	if res, err := http.Get(base + "/readyz"); err != nil {
+		t.Errorf("/readyz during the drain: %v", err)
+	} else if _ = res.Body.Close(); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during the drain: %s, want 503", res.Status)
+	}
+	// Load until shortly before the drain ends; not one request may fail.
+	time.Sleep(drain - 300*time.Millisecond)
+	stopLoad.Store(true)
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Errorf("%d requests failed during the drain, first: %s", len(failures), failures[0])
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("serve returned %v after %v, inside the drain", err, time.Since(start))
+	default:
+	}
+	if servedInDrain.Load() == 0 {
+		t.Errorf("no request served during the drain (%d in all)", served.Load())
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+		if took := time.Since(start); took < drain {
+			t.Errorf("serve returned %v after the signal, before the drain of %v was over", took, drain)
+		}
+	case <-time.After(drain + 5*time.Second):
+		t.Fatal("serve did not return after the drain and the grace period")
+	}
+}
