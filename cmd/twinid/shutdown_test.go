@@ -5,9 +5,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -131,5 +135,70 @@ func TestShutdownDrainsBeforeClosing(t *testing.T) {
 		}
 	case <-time.After(drain + 5*time.Second):
 		t.Fatal("serve did not return after the drain and the grace period")
+	}
+}
+
+// TestMain lets a test run main itself in a child process (the test binary), so that
+// real signals reach signal.NotifyContext.
+func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv("TWINID_TEST_MAIN_ARGS"); ok {
+		os.Args = append([]string{"twinid"}, strings.Fields(args)...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// A second SIGTERM (an impatient operator, a supervisor repeating itself) neither kills
+// the process nor ends the drain early.
+func TestSecondSIGTERMDoesNotCutTheDrainShort(t *testing.T) {
+	t.Parallel()
+	const drain = time.Second
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TWINID_DATABASE_URL=", "TWINID_REDIS_URL=",
+		"TWINID_TEST_MAIN_ARGS=serve --listen 127.0.0.1:0 --data-dir "+t.TempDir()+
+			" --shutdown-drain "+drain.String()+" --shutdown-grace 2s")
+	var stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill() }()
+	addrRe := regexp.MustCompile(`twinid listening" addr=(\S+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
+		if m := addrRe.FindStringSubmatch(stderr.String()); m != nil {
+			base = "http://" + m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no listening address in the log:\n%s", stderr.String())
+		}
+	}
+	start := time.Now()
+	for range 2 {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatalf("after two SIGTERMs, inside the drain: %v", err)
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("after two SIGTERMs, inside the drain: %s", res.Status)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, stderr.String())
+		}
+		if took := time.Since(start); took < drain {
+			t.Errorf("exited %v after the first signal, before the drain of %v was over", took, drain)
+		}
+	case <-time.After(drain + 10*time.Second):
+		t.Fatal("did not exit after the drain and the grace period")
 	}
 }
