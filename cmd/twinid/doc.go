@@ -1,5 +1,5 @@
 // Command twinid runs the twinid identity server: `twinid serve` (migrate, bootstrap on an
-// empty database, then serve HTTP until a signal), `twinid migrate`, and `twinid
+// empty database, then serve HTTP until a signal, and drain before closing the listener), `twinid migrate`, and `twinid
 // healthcheck` for container images without curl.
 //
 // main only calls run(ctx, args, stdout, stderr) error. config.go reads the flags and their

@@ -1,4 +1,5 @@
-// Package login authenticates customers: the throttled password check (attempts reserved
+// Package login authenticates customers: the throttled password check (a hashing worker
+// taken first, so that a refusal for a full pool writes nothing; then attempts reserved
 // per identifier and per address before any hash), password hashing through the bounded
 // argon2id pool, emailed verification codes for resets and invitations, and the normal
 // forms of emails and phone numbers.
