@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/twinid/twinid/server"
 	"github.com/twinid/twinid/server/mail/mailtest"
 )
 
@@ -46,9 +47,12 @@ func TestResetTokenSingleUseUnderRace(t *testing.T) {
 		reset := must(t, e.do("POST", sh.base+"/auth/token", ct, map[string]any{"grant_type": "authorization_code",
 			"audience": apiAud, "verification_code": code}), 200)["access_token"].(string)
 
+		// A node with a hashing worker per racer: every racer reaches the write, so the
+		// database alone decides (with the default pool some would get 503 busy first).
+		n := e.nodeWith(func(c *server.Config) { c.PasswordWorkers = racers; c.PasswordParams = &testPasswordParams })
 		pw := sh.base + "/customers/users/" + sh.customerID + "/password"
 		answers := parallel(racers, func(i int) resp {
-			return e.do("PUT", pw, reset, map[string]any{"password": fmt.Sprintf("racing passphrase number %02d", i)})
+			return n.do("PUT", pw, reset, map[string]any{"password": fmt.Sprintf("racing passphrase number %02d", i)})
 		})
 		won := -1
 		for i, r := range answers {
