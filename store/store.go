@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -39,7 +40,15 @@ type Config struct {
 	MaxOpenConns int
 	// Now is the clock of the timestamps the store writes itself (default time.Now).
 	Now func() time.Time
+	// Timeout bounds database work; 0 means DefaultTimeout. It is the connect timeout, the
+	// deadline of each statement (waiting for a pooled connection included) and of each
+	// transaction, and on Postgres the server-side statement_timeout too, so a database
+	// that is down or stuck answers ErrUnavailable instead of holding requests.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is Config.Timeout when it is not set.
+const DefaultTimeout = 5 * time.Second
 
 // Store is the database handle. Its methods are safe for concurrent use.
 type Store struct {
@@ -47,6 +56,7 @@ type Store struct {
 	dialect string
 	queries *atomic.Uint64
 	now     func() time.Time
+	timeout time.Duration
 }
 
 // Open connects to the database. It does not migrate; call Migrate.
@@ -54,6 +64,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
 	var (
 		dialector gorm.Dialector
@@ -68,12 +82,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		dialector = sqlite.Open(sqliteDSN(filepath.Join(cfg.DataDir, "twinid.db")))
 	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
 		dialect = DialectPostgres
-		dialector = postgres.Open(cfg.DatabaseURL)
+		dsn, err := postgresDSN(cfg.DatabaseURL, timeout)
+		if err != nil {
+			return nil, err
+		}
+		dialector = postgres.Open(dsn)
 	default:
 		return nil, errors.New("database URL must start with postgres://")
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
-		TranslateError:         true,
+		TranslateError: true,
+		// Open pings below, within the timeout and worded as ErrUnavailable.
+		DisableAutomaticPing:   true,
 		SkipDefaultTransaction: true,
 		PrepareStmt:            false,
 		Logger:                 logger.Discard,
@@ -103,15 +123,43 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, dialect: dialect, queries: new(atomic.Uint64), now: now}
+	s := &Store{db: db, dialect: dialect, queries: new(atomic.Uint64), now: now, timeout: timeout}
 	if err := s.countQueries(); err != nil {
 		return nil, err
 	}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.bound(); err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := s.Ping(pctx); err != nil {
 		_ = sqlDB.Close()
+		// An operator reads this one: it keeps the driver's words beside the sentinel.
+		if cause := Cause(err); cause != nil {
+			return nil, fmt.Errorf("connect %s database: %w: %v", dialect, err, cause)
+		}
 		return nil, fmt.Errorf("connect %s database: %w", dialect, err)
 	}
 	return s, nil
+}
+
+// postgresDSN adds the connect timeout (whole seconds, at least 1) and the server-side
+// statement_timeout to the URL, unless it sets them itself.
+func postgresDSN(raw string, timeout time.Duration) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// The parse error quotes the URL, password included.
+		return "", errors.New("database URL: not a valid URL")
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", strconv.Itoa(max(1, int(timeout.Round(time.Second)/time.Second))))
+	}
+	if q.Get("statement_timeout") == "" {
+		q.Set("statement_timeout", strconv.FormatInt(timeout.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 func sqliteDSN(path string) string {
@@ -144,6 +192,46 @@ func (s *Store) countQueries() error {
 	return nil
 }
 
+// bound gives each statement a deadline and words connection failures as ErrUnavailable,
+// whichever method ran it: the sentinels are the contract, and a statement without a
+// deadline would hold its request as long as a dead server keeps the socket open. The Row
+// processor is left out: its rows are read after the callbacks return, so a deadline
+// cancelled there would cut them off (statement_timeout still bounds it on Postgres).
+func (s *Store) bound() error {
+	const key = "twinid:cancel"
+	start := func(db *gorm.DB) {
+		ctx, cancel := context.WithTimeout(db.Statement.Context, s.timeout)
+		db.Statement.Context = ctx
+		db.InstanceSet(key, cancel)
+	}
+	end := func(db *gorm.DB) {
+		if c, ok := db.InstanceGet(key); ok {
+			c.(context.CancelFunc)()
+		}
+		if db.Error != nil && unavailable(db.Error) {
+			db.Error = &unavailableError{cause: db.Error}
+		}
+	}
+	cb := s.db.Callback()
+	for _, err := range []error{
+		cb.Create().Before("*").Register("twinid:deadline", start),
+		cb.Query().Before("*").Register("twinid:deadline", start),
+		cb.Update().Before("*").Register("twinid:deadline", start),
+		cb.Delete().Before("*").Register("twinid:deadline", start),
+		cb.Raw().Before("*").Register("twinid:deadline", start),
+		cb.Create().After("*").Register("twinid:unavailable", end),
+		cb.Query().After("*").Register("twinid:unavailable", end),
+		cb.Update().After("*").Register("twinid:unavailable", end),
+		cb.Delete().After("*").Register("twinid:unavailable", end),
+		cb.Raw().After("*").Register("twinid:unavailable", end),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Queries is the number of SQL statements run through this Store so far.
 func (s *Store) Queries() uint64 { return s.queries.Load() }
 
@@ -156,7 +244,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return sqlDB.PingContext(ctx)
+	return translate(sqlDB.PingContext(ctx))
 }
 
 // Close closes the connection pool.
@@ -199,10 +287,13 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 }
 
 // InTx runs fn in one transaction: either everything it wrote stays, or nothing does.
+// The whole transaction shares one deadline, so a stuck database releases the connection.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, queries: s.queries, now: s.now})
-	})
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, dialect: s.dialect, queries: s.queries, now: s.now, timeout: s.timeout})
+	}))
 }
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
