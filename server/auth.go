@@ -21,7 +21,23 @@ import (
 // endpoint (clientBasic, clientBearer) happens in the protocol surface; Bearer schemes
 // verify the token, its scope, and that it belongs to the account in the path (or to root).
 // The caller lands in the request's reqctx.Auth, where the strict handlers find it.
+//
+// The validator turns any error that is not an *echo.HTTPError into a 400 whose message
+// quotes it, so a failure of the server (the database down, say) leaves here as an
+// *echo.HTTPError of 503 or 500 that the error handler words without its text.
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+	err := s.authenticateScheme(ctx, in)
+	var he *echo.HTTPError
+	switch {
+	case err == nil, errors.As(err, &he):
+		return err
+	case errors.Is(err, store.ErrUnavailable):
+		return &echo.HTTPError{Code: http.StatusServiceUnavailable, Internal: err}
+	}
+	return &echo.HTTPError{Code: http.StatusInternalServerError, Internal: err}
+}
+
+func (s *Server) authenticateScheme(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	if in.SecuritySchemeName == "clientBasic" || in.SecuritySchemeName == "clientBearer" {
 		return nil
 	}

@@ -14,7 +14,12 @@ import (
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/page"
 	"github.com/twinid/twinid/server/problem"
+	"github.com/twinid/twinid/store"
 )
+
+// retryAfterUnavailable is the Retry-After of a database outage: long enough not to hammer
+// a database that is restarting, short enough for a failover.
+const retryAfterUnavailable = "5"
 
 // handleError is the one place errors become responses, in the dialect the document gives
 // the endpoint: RFC 6749 JSON, an HTML page, or RFC 9457 problem+json. Internal errors are
@@ -33,6 +38,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
+// unavailable reports a database outage (store.ErrUnavailable, wherever it is wrapped) and
+// logs it once with its cause; the client hears only that it should retry.
+func (s *Server) unavailable(c echo.Context, err error) bool {
+	if !errors.Is(err, store.ErrUnavailable) {
+		return false
+	}
+	s.log.Warn("database unavailable", "err", store.Cause(err), "path", c.Request().URL.Path,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	c.Response().Header().Set("Retry-After", retryAfterUnavailable)
+	return true
+}
+
 // internal logs an unexpected error once, with the request id the client sees.
 func (s *Server) internal(c echo.Context, err error) {
 	s.log.Error("internal error", "err", err, "path", c.Request().URL.Path,
@@ -40,6 +57,11 @@ func (s *Server) internal(c echo.Context, err error) {
 }
 
 func (s *Server) toProblem(c echo.Context, err error) *problem.Problem {
+	if s.unavailable(c, err) {
+		p := problem.New(http.StatusServiceUnavailable, "unavailable", "the service is temporarily unavailable; retry later")
+		p.Header = http.Header{"Retry-After": {retryAfterUnavailable}}
+		return p
+	}
 	var p *problem.Problem
 	if errors.As(err, &p) {
 		return p
@@ -48,6 +70,10 @@ func (s *Server) toProblem(c echo.Context, err error) *problem.Problem {
 	if errors.As(err, &he) {
 		if errors.As(he.Internal, &p) {
 			return p
+		}
+		if internalOf(he) {
+			s.internal(c, err)
+			return problem.New(http.StatusInternalServerError, "internal_error", "internal error; the request id is in X-Request-Id")
 		}
 		switch he.Code {
 		case http.StatusBadRequest:
@@ -73,6 +99,13 @@ func (s *Server) toProblem(c echo.Context, err error) *problem.Problem {
 	}
 	s.internal(c, err)
 	return problem.New(http.StatusInternalServerError, "internal_error", "internal error; the request id is in X-Request-Id")
+}
+
+// internalOf reports a server failure inside the validator's 400: authenticate words one as
+// an *echo.HTTPError of 500, whose text must not become a field message.
+func internalOf(he *echo.HTTPError) bool {
+	var inner *echo.HTTPError
+	return he.Code < 500 && errors.As(he.Internal, &inner) && inner.Code >= 500
 }
 
 // validationProblem turns the validator's errors into per-field messages.
@@ -170,6 +203,10 @@ func firstLine(s string) string {
 
 // toOAuthError turns any error on a protocol endpoint into an RFC 6749 error.
 func (s *Server) toOAuthError(c echo.Context, err error) *oauth2.Error {
+	if s.unavailable(c, err) {
+		return oauth2.RetryLater(http.StatusServiceUnavailable, retryAfterUnavailable,
+			"the service is temporarily unavailable; retry later")
+	}
 	var oe *oauth2.Error
 	if errors.As(err, &oe) {
 		return oe
@@ -180,6 +217,8 @@ func (s *Server) toOAuthError(c echo.Context, err error) *oauth2.Error {
 			return oe
 		}
 		switch {
+		case internalOf(he):
+			// A server failure: server_error below.
 		case he.Code == http.StatusNotFound:
 			return oauth2.InvalidRequest("no such endpoint").WithStatus(http.StatusNotFound)
 		case he.Code == http.StatusMethodNotAllowed:
@@ -213,6 +252,8 @@ func (s *Server) writeErrorPage(c echo.Context, err error) {
 	var pe *page.Error
 	var he *echo.HTTPError
 	switch {
+	case s.unavailable(c, err):
+		status, msg = http.StatusServiceUnavailable, "The service is temporarily unavailable. Try again in a moment."
 	case errors.As(err, &pe):
 		status, msg = pe.Status, pe.Message
 	case errors.As(err, &he) && he.Code < 500:

@@ -149,6 +149,13 @@ func newEnvBoot(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptio
 			t.Fatal(err)
 		}
 	}
+	return startEnv(t, dbURL, redisURL, boot)
+}
+
+// startEnv starts a twinid on the database at dbURL as it is (empty: a fresh SQLite).
+func startEnv(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions) *env {
+	t.Helper()
+	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
