@@ -32,6 +32,7 @@ type config struct {
 	LogFormat             string        `env:"TWINID_LOG_FORMAT" envDefault:"text"`
 	RedisURL              string        `env:"TWINID_REDIS_URL"`
 	CacheTTL              time.Duration `env:"TWINID_CACHE_TTL" envDefault:"5s"`
+	DBTimeout             time.Duration `env:"TWINID_DB_TIMEOUT" envDefault:"5s"`
 	BootstrapClientID     string        `env:"TWINID_BOOTSTRAP_CLIENT_ID"`
 	BootstrapClientSecret string        `env:"TWINID_BOOTSTRAP_CLIENT_SECRET"`
 	BootstrapAdminEmail   string        `env:"TWINID_BOOTSTRAP_ADMIN_EMAIL"`
@@ -61,6 +62,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (TWINID_LOG_FORMAT)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", cfg.RedisURL, "redis:// URL for cluster-wide token rate limits; empty: per node (TWINID_REDIS_URL)")
 	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", cfg.CacheTTL, "how long a node trusts cached clients, accounts and keys (TWINID_CACHE_TTL)")
+	fs.DurationVar(&cfg.DBTimeout, "db-timeout", cfg.DBTimeout, "bound of database work: connecting, each statement and transaction, and Postgres statement_timeout; past it the answer is 503 (TWINID_DB_TIMEOUT)")
 	fs.StringVar(&cfg.BootstrapClientID, "bootstrap-client-id", cfg.BootstrapClientID, "first start only: the admin's client id (TWINID_BOOTSTRAP_CLIENT_ID)")
 	fs.StringVar(&cfg.BootstrapClientSecret, "bootstrap-client-secret", cfg.BootstrapClientSecret, "first start only: the admin's client secret, never printed (TWINID_BOOTSTRAP_CLIENT_SECRET)")
 	fs.StringVar(&cfg.BootstrapAdminEmail, "bootstrap-admin-email", cfg.BootstrapAdminEmail, "first start only: email of a person who administers every account and signs in to Swagger UI (TWINID_BOOTSTRAP_ADMIN_EMAIL)")
@@ -119,6 +121,11 @@ func (c *config) Validate() error {
 	}
 	if c.ShutdownGrace <= 0 || c.ShutdownGrace > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("TWINID_SHUTDOWN_GRACE %s: want more than 0 and at most 10m", c.ShutdownGrace))
+	}
+	// Under a second the connect timeout (whole seconds) would exceed it; over a minute
+	// requests would hold connections long after their clients gave up.
+	if c.DBTimeout < time.Second || c.DBTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("TWINID_DB_TIMEOUT %s: want at least 1s and at most 1m", c.DBTimeout))
 	}
 	if c.BootstrapClientID != "" && !clientIDPattern.MatchString(c.BootstrapClientID) {
 		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_ID: 3 to 128 characters of A-Z a-z 0-9 . _ ~ -"))

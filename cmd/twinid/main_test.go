@@ -15,12 +15,13 @@ func TestInvalidConfigListsEveryProblem(t *testing.T) {
 	t.Setenv("TWINID_MASTER_KEY", "short")
 	t.Setenv("TWINID_LOG_LEVEL", "loud")
 	t.Setenv("TWINID_DATABASE_URL", "mysql://x")
+	t.Setenv("TWINID_DB_TIMEOUT", "100ms")
 	var out, errb bytes.Buffer
 	err := run(context.Background(), []string{"serve"}, &out, &errb)
 	if err == nil {
 		t.Fatal("invalid configuration accepted")
 	}
-	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_DATABASE_URL"} {
+	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_DATABASE_URL", "TWINID_DB_TIMEOUT"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s: %v", v, err)
 		}
@@ -32,7 +33,7 @@ func TestServeHelpListsEveryVariable(t *testing.T) {
 	_ = run(context.Background(), []string{"serve", "--help"}, &out, &errb)
 	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_DATABASE_URL", "TWINID_DATA_DIR",
 		"TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_BOOTSTRAP_CLIENT_ID", "TWINID_BOOTSTRAP_CLIENT_SECRET", "TWINID_REDIS_URL",
-		"TWINID_SHUTDOWN_DRAIN", "TWINID_SHUTDOWN_GRACE"} {
+		"TWINID_SHUTDOWN_DRAIN", "TWINID_SHUTDOWN_GRACE", "TWINID_DB_TIMEOUT"} {
 		if !strings.Contains(errb.String(), v) {
 			t.Errorf("--help does not list %s", v)
 		}
