@@ -4347,6 +4347,16 @@ type OAuthUnavailableJSONResponse struct {
 	Headers OAuthUnavailableResponseHeaders
 }
 
+type PageUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type PageUnavailableTextHTMLResponse struct {
+	Body io.Reader
+
+	Headers       PageUnavailableResponseHeaders
+	ContentLength int64
+}
+
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
@@ -4509,6 +4519,25 @@ func (response ListAccounts403ApplicationProblemPlusJSONResponse) VisitListAccou
 	return err
 }
 
+type ListAccounts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccounts503ApplicationProblemPlusJSONResponse) VisitListAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAccountRequestObject struct {
 	Body *CreateAccountJSONRequestBody
 }
@@ -4656,6 +4685,25 @@ func (response CreateAccount422ApplicationProblemPlusJSONResponse) VisitCreateAc
 	return err
 }
 
+type CreateAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAccount503ApplicationProblemPlusJSONResponse) VisitCreateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteAccountRequestObject struct {
 	Aid Aid `json:"aid"`
 }
@@ -4755,6 +4803,25 @@ func (response DeleteAccount422ApplicationProblemPlusJSONResponse) VisitDeleteAc
 	return err
 }
 
+type DeleteAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAccount503ApplicationProblemPlusJSONResponse) VisitDeleteAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAccountRequestObject struct {
 	Aid Aid `json:"aid"`
 }
@@ -4840,6 +4907,25 @@ func (response GetAccount404ApplicationProblemPlusJSONResponse) VisitGetAccountR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAccount503ApplicationProblemPlusJSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4982,6 +5068,25 @@ func (response UpdateAccount422ApplicationProblemPlusJSONResponse) VisitUpdateAc
 	return err
 }
 
+type UpdateAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAccount503ApplicationProblemPlusJSONResponse) VisitUpdateAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJWKSRequestObject struct {
 	Aid Aid `json:"aid"`
 }
@@ -5042,6 +5147,25 @@ func (response GetJWKS404ApplicationProblemPlusJSONResponse) VisitGetJWKSRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS503ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5110,6 +5234,25 @@ func (response GetOpenIDConfiguration404ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type GetOpenIDConfiguration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpenIDConfiguration503ApplicationProblemPlusJSONResponse) VisitGetOpenIDConfigurationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AcceptInvitationPageRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params AcceptInvitationPageParams
@@ -5151,6 +5294,28 @@ func (response AcceptInvitationPage404TextHTMLResponse) VisitAcceptInvitationPag
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type AcceptInvitationPage503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response AcceptInvitationPage503TextHTMLResponse) VisitAcceptInvitationPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -5236,6 +5401,28 @@ func (response Authorize404TextHTMLResponse) VisitAuthorizeResponse(w http.Respo
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type Authorize503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response Authorize503TextHTMLResponse) VisitAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -5330,6 +5517,28 @@ func (response AuthorizeForm404TextHTMLResponse) VisitAuthorizeFormResponse(w ht
 	return err
 }
 
+type AuthorizeForm503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response AuthorizeForm503TextHTMLResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ForgotPasswordPageRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ForgotPasswordPageParams
@@ -5371,6 +5580,28 @@ func (response ForgotPasswordPage404TextHTMLResponse) VisitForgotPasswordPageRes
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ForgotPasswordPage503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response ForgotPasswordPage503TextHTMLResponse) VisitForgotPasswordPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -5440,6 +5671,28 @@ func (response SubmitForgotPassword404TextHTMLResponse) VisitSubmitForgotPasswor
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitForgotPassword503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response SubmitForgotPassword503TextHTMLResponse) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -5553,6 +5806,23 @@ func (response IntrospectToken413JSONResponse) VisitIntrospectTokenResponse(w ht
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response IntrospectToken503JSONResponse) VisitIntrospectTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5795,6 +6065,28 @@ func (response Logout404TextHTMLResponse) VisitLogoutResponse(w http.ResponseWri
 	return err
 }
 
+type Logout503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response Logout503TextHTMLResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type LogoutFormRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params LogoutFormParams
@@ -5885,6 +6177,28 @@ func (response LogoutForm404TextHTMLResponse) VisitLogoutFormResponse(w http.Res
 	return err
 }
 
+type LogoutForm503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response LogoutForm503TextHTMLResponse) VisitLogoutFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type UpstreamAuthorizeRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params UpstreamAuthorizeParams
@@ -5962,6 +6276,28 @@ func (response UpstreamAuthorize502TextHTMLResponse) VisitUpstreamAuthorizeRespo
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(502)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type UpstreamAuthorize503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response UpstreamAuthorize503TextHTMLResponse) VisitUpstreamAuthorizeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -6160,6 +6496,28 @@ func (response ResetPasswordPage404TextHTMLResponse) VisitResetPasswordPageRespo
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
 	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ResetPasswordPage503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response ResetPasswordPage503TextHTMLResponse) VisitResetPasswordPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
 		defer closer.Close()
@@ -6370,6 +6728,23 @@ func (response RevokeToken413JSONResponse) VisitRevokeTokenResponse(w http.Respo
 	return err
 }
 
+type RevokeToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response RevokeToken503JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateTokenRequestObject struct {
 	Aid           Aid `json:"aid"`
 	JSONBody      *CreateTokenJSONRequestBody
@@ -6551,6 +6926,23 @@ func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type CreateToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response CreateToken503JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListClientsRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ListClientsParams
@@ -6637,6 +7029,25 @@ func (response ListClients404ApplicationProblemPlusJSONResponse) VisitListClient
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients503ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6805,6 +7216,25 @@ func (response CreateClient422ApplicationProblemPlusJSONResponse) VisitCreateCli
 	return err
 }
 
+type CreateClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient503ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteClientRequestObject struct {
 	Aid      Aid      `json:"aid"`
 	ClientID ClientID `json:"clientId"`
@@ -6885,6 +7315,25 @@ func (response DeleteClient404ApplicationProblemPlusJSONResponse) VisitDeleteCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClient503ApplicationProblemPlusJSONResponse) VisitDeleteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6975,6 +7424,25 @@ func (response GetClient404ApplicationProblemPlusJSONResponse) VisitGetClientRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient503ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7134,6 +7602,25 @@ func (response UpdateClient422ApplicationProblemPlusJSONResponse) VisitUpdateCli
 	return err
 }
 
+type UpdateClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient503ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListClientSecretsRequestObject struct {
 	Aid      Aid      `json:"aid"`
 	ClientID ClientID `json:"clientId"`
@@ -7221,6 +7708,25 @@ func (response ListClientSecrets404ApplicationProblemPlusJSONResponse) VisitList
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientSecrets503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientSecrets503ApplicationProblemPlusJSONResponse) VisitListClientSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7394,6 +7900,25 @@ func (response CreateClientSecret422ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateClientSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientSecret503ApplicationProblemPlusJSONResponse) VisitCreateClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteClientSecretRequestObject struct {
 	Aid      Aid      `json:"aid"`
 	ClientID ClientID `json:"clientId"`
@@ -7475,6 +8000,25 @@ func (response DeleteClientSecret404ApplicationProblemPlusJSONResponse) VisitDel
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClientSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClientSecret503ApplicationProblemPlusJSONResponse) VisitDeleteClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7582,6 +8126,23 @@ func (response RequestPasswordChange413JSONResponse) VisitRequestPasswordChangeR
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordChange503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response RequestPasswordChange503JSONResponse) VisitRequestPasswordChangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7858,6 +8419,25 @@ func (response ListCustomers422ApplicationProblemPlusJSONResponse) VisitListCust
 	return err
 }
 
+type ListCustomers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomers503ApplicationProblemPlusJSONResponse) VisitListCustomersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateCustomerRequestObject struct {
 	Aid  Aid `json:"aid"`
 	Body *CreateCustomerJSONRequestBody
@@ -8125,6 +8705,25 @@ func (response DeleteCustomer404ApplicationProblemPlusJSONResponse) VisitDeleteC
 	return err
 }
 
+type DeleteCustomer503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomer503ApplicationProblemPlusJSONResponse) VisitDeleteCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCustomerRequestObject struct {
 	Aid        Aid        `json:"aid"`
 	CustomerID CustomerID `json:"customerId"`
@@ -8211,6 +8810,25 @@ func (response GetCustomer404ApplicationProblemPlusJSONResponse) VisitGetCustome
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCustomer503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCustomer503ApplicationProblemPlusJSONResponse) VisitGetCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8370,6 +8988,25 @@ func (response UpdateCustomer422ApplicationProblemPlusJSONResponse) VisitUpdateC
 	return err
 }
 
+type UpdateCustomer503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCustomer503ApplicationProblemPlusJSONResponse) VisitUpdateCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResendInvitationRequestObject struct {
 	Aid        Aid        `json:"aid"`
 	CustomerID CustomerID `json:"customerId"`
@@ -8466,6 +9103,25 @@ func (response ResendInvitation409ApplicationProblemPlusJSONResponse) VisitResen
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendInvitation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResendInvitation503ApplicationProblemPlusJSONResponse) VisitResendInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8741,6 +9397,25 @@ func (response UnlockCustomer404ApplicationProblemPlusJSONResponse) VisitUnlockC
 	return err
 }
 
+type UnlockCustomer503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockCustomer503ApplicationProblemPlusJSONResponse) VisitUnlockCustomerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGrantsRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ListGrantsParams
@@ -8827,6 +9502,25 @@ func (response ListGrants404ApplicationProblemPlusJSONResponse) VisitListGrantsR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGrants503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListGrants503ApplicationProblemPlusJSONResponse) VisitListGrantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8995,6 +9689,25 @@ func (response CreateGrant422ApplicationProblemPlusJSONResponse) VisitCreateGran
 	return err
 }
 
+type CreateGrant503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGrant503ApplicationProblemPlusJSONResponse) VisitCreateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteGrantRequestObject struct {
 	Aid     Aid     `json:"aid"`
 	GrantID GrantID `json:"grantId"`
@@ -9075,6 +9788,25 @@ func (response DeleteGrant404ApplicationProblemPlusJSONResponse) VisitDeleteGran
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGrant503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGrant503ApplicationProblemPlusJSONResponse) VisitDeleteGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9165,6 +9897,25 @@ func (response GetGrant404ApplicationProblemPlusJSONResponse) VisitGetGrantRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGrant503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGrant503ApplicationProblemPlusJSONResponse) VisitGetGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9324,6 +10075,25 @@ func (response UpdateGrant422ApplicationProblemPlusJSONResponse) VisitUpdateGran
 	return err
 }
 
+type UpdateGrant503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGrant503ApplicationProblemPlusJSONResponse) VisitUpdateGrantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListScopesRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ListScopesParams
@@ -9410,6 +10180,25 @@ func (response ListScopes404ApplicationProblemPlusJSONResponse) VisitListScopesR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListScopes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListScopes503ApplicationProblemPlusJSONResponse) VisitListScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9562,6 +10351,25 @@ func (response CreateScope415ApplicationProblemPlusJSONResponse) VisitCreateScop
 	return err
 }
 
+type CreateScope503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateScope503ApplicationProblemPlusJSONResponse) VisitCreateScopeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteScopeRequestObject struct {
 	Aid     Aid     `json:"aid"`
 	ScopeID ScopeID `json:"scopeId"`
@@ -9678,6 +10486,25 @@ func (response DeleteScope422ApplicationProblemPlusJSONResponse) VisitDeleteScop
 	return err
 }
 
+type DeleteScope503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteScope503ApplicationProblemPlusJSONResponse) VisitDeleteScopeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetScopeRequestObject struct {
 	Aid     Aid     `json:"aid"`
 	ScopeID ScopeID `json:"scopeId"`
@@ -9764,6 +10591,25 @@ func (response GetScope404ApplicationProblemPlusJSONResponse) VisitGetScopeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScope503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetScope503ApplicationProblemPlusJSONResponse) VisitGetScopeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9907,6 +10753,25 @@ func (response UpdateScope422ApplicationProblemPlusJSONResponse) VisitUpdateScop
 	return err
 }
 
+type UpdateScope503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateScope503ApplicationProblemPlusJSONResponse) VisitUpdateScopeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListServiceAccountsRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ListServiceAccountsParams
@@ -9993,6 +10858,25 @@ func (response ListServiceAccounts404ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListServiceAccounts503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListServiceAccounts503ApplicationProblemPlusJSONResponse) VisitListServiceAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10161,6 +11045,25 @@ func (response CreateServiceAccount422ApplicationProblemPlusJSONResponse) VisitC
 	return err
 }
 
+type CreateServiceAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateServiceAccount503ApplicationProblemPlusJSONResponse) VisitCreateServiceAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteServiceAccountRequestObject struct {
 	Aid              Aid              `json:"aid"`
 	ServiceAccountID ServiceAccountID `json:"serviceAccountId"`
@@ -10241,6 +11144,25 @@ func (response DeleteServiceAccount404ApplicationProblemPlusJSONResponse) VisitD
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteServiceAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteServiceAccount503ApplicationProblemPlusJSONResponse) VisitDeleteServiceAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10331,6 +11253,25 @@ func (response GetServiceAccount404ApplicationProblemPlusJSONResponse) VisitGetS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetServiceAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetServiceAccount503ApplicationProblemPlusJSONResponse) VisitGetServiceAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10490,6 +11431,25 @@ func (response UpdateServiceAccount422ApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type UpdateServiceAccount503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateServiceAccount503ApplicationProblemPlusJSONResponse) VisitUpdateServiceAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListServiceAccountSecretsRequestObject struct {
 	Aid              Aid              `json:"aid"`
 	ServiceAccountID ServiceAccountID `json:"serviceAccountId"`
@@ -10577,6 +11537,25 @@ func (response ListServiceAccountSecrets404ApplicationProblemPlusJSONResponse) V
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListServiceAccountSecrets503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListServiceAccountSecrets503ApplicationProblemPlusJSONResponse) VisitListServiceAccountSecretsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10734,6 +11713,25 @@ func (response CreateServiceAccountSecret422ApplicationProblemPlusJSONResponse) 
 	return err
 }
 
+type CreateServiceAccountSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateServiceAccountSecret503ApplicationProblemPlusJSONResponse) VisitCreateServiceAccountSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteServiceAccountSecretRequestObject struct {
 	Aid              Aid              `json:"aid"`
 	ServiceAccountID ServiceAccountID `json:"serviceAccountId"`
@@ -10815,6 +11813,25 @@ func (response DeleteServiceAccountSecret404ApplicationProblemPlusJSONResponse) 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteServiceAccountSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteServiceAccountSecret503ApplicationProblemPlusJSONResponse) VisitDeleteServiceAccountSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10904,6 +11921,25 @@ func (response ListSigningKeys404ApplicationProblemPlusJSONResponse) VisitListSi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSigningKeys503ApplicationProblemPlusJSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11030,6 +12066,25 @@ func (response RotateSigningKey415ApplicationProblemPlusJSONResponse) VisitRotat
 	return err
 }
 
+type RotateSigningKey503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateSigningKey503ApplicationProblemPlusJSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserInfoRequestObject struct {
 	Aid Aid `json:"aid"`
 }
@@ -11093,6 +12148,23 @@ func (response GetUserInfo403JSONResponse) VisitGetUserInfoResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserInfo503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response GetUserInfo503JSONResponse) VisitGetUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11185,6 +12257,23 @@ func (response PostUserInfo413JSONResponse) VisitPostUserInfoResponse(w http.Res
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostUserInfo503JSONResponse struct{ OAuthUnavailableJSONResponse }
+
+func (response PostUserInfo503JSONResponse) VisitPostUserInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13684,336 +14773,339 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P2Jchs3tjCOvwqK/1sVMiEpilpsUTX1/xTFzijxdi17fL8J/anBbpBE1ASYBiiZk/LzzHvMk/0K5wDd",
-	"6I2LRNm5iapSsUh2Yzk4OPvyeyOUs7kUTGjVGPzemDIasQT+PKfhlJ1LoRMZm88RU2HC55pL0RjAr1xM",
-	"iBwTPWUkYWouhWLdRruhwimbUfMK+0Rn85g1Bo35YhTzsE1m9FOHTtjfDnq9Rruhl3Pzo9IJF5PG58/t",
-	"xgsZUpyhOOH7ty/cZGHCqGaRmVQukrAwaXnQV/JSy4SVxzyLb+lSkUDIjjJPBKT59vk5OX5yeEL+8++j",
-	"7n6rbj/ujcpNvEnoZEZfSYDgyllD80SwYhJ4oHKSt1SzF3zGNfyvPMs7ec2EQnjFnAlNZnRJEvbbgilN",
-	"5iwht1xE8pY0zSOjRXjN9DeKJFQz+HXGxUKzOgDs93rporjQbMKS/Kreshnlwiy2tLK3uAZFYjbWhAtv",
-	"jd8ouxIi5G3N1P2TdTMrVgGPSxZKESmyEJrHJNsz4YqMF3FM6IRyUbfd6imZTpZnY82S+um0JLeUazJi",
-	"Y5kwopOluTXbz/Xhw4ezhZ4yoXlIdQVWvZsyQrMnuBQEBmdmCYv6m/k9owlLKlDsc7sxpwmdMW0JAuVR",
-	"zbRhKBdCEx6ZSbj5ek71tNFuCDozY5o32w2DezxhUWOgkwWrXk0ipW6YibVmiRno//1CO//qdU4+2n87",
-	"H3/fbx/3P/9X5aVALLqoWWeKY68NKEmAn694FNSsOx1us8UfRT12TPfDzsG4N+ochkdPOif08KCzz/rj",
-	"A3o4OgqPzVAz+ukFExM9bQz6R8eV21goLWcsqd2I/f0bVQ9zb4zNVt/bP+mP90f9znG4zzpP6EHUORkf",
-	"7Xd64eHoKetH+/Tpfn71x4dVi58ktP4I4MdVy3Zv72zNvU3WHFfT0Dd0woji/2LpYn9bsGSZrRbf89cW",
-	"sTFdxLox6PdgXj5bzCy5nHFhP1XecBXKOauDG/y4Cm7u7V3B7cmTTeCmWJiw2sPGX1eu2r2/s2WfbLbs",
-	"5IaH7AzpVv3y4SlH3lbvozDgzvbzdKP9aJpoLiY1vOh8kSiZDIDpBYJ90vhF4OSpecJuuFwoMqeTWlTP",
-	"z+Hvx1vefv9pJSNx4iHwke9pZEUA8ymUQjMBf9L5PLa8a2+eyFHMZt/9qlAYTIFm3ojM+Dc05hE8fDWm",
-	"PGYG6BHTlMf2/JyswxXhAp42e2NJIg0/++X3xpizOHJ3RxlAM6XoBOTVRM5ZopdkaH8dNsw4M64UbOoj",
-	"AF0vVGNwCKIQ18hNaUTc5lJI0JFc6MEopuK68dmH3H8lbNwYNP5/e5kQvoe/qr03CACEXxk53eYiyRQR",
-	"0kh3OpzCcZ69uSDNOUs6sD9iN2WAQALcfdDqmoWcSzGOeXi/YwjdIB70KdIrcsu1WRJX9jOiBKFxwmi0",
-	"JOwTV9rAPQPlSQbK82zgB4LjWapBuJUyouiMkYXgvy0YuaHxgtlVtolMnKaDrwBaoWT1ud14LpMRjyIm",
-	"7gVMLtRiPOYhyCUAsyJSayPWk5iG1yjbI2DpnA/29mZU0AmbMaH3upYPdXPQPcigm633QdHUX67Diqah",
-	"KBGgI24taDngmkuHsquRymVCjDxIaDTjQgGYX0n9XC5EdC8oC6mvxjCKB9wCtYc75R7KIHiYQfCV1OS5",
-	"feCBIPhKErUIpx7OCbxOdpEAEhBmN6KpFRABegCIBwQyxTn4/iq/Gk+VTKnOVMZRCQ81E1TozijFws2B",
-	"AZt5BouqgEdOOe8TWKTB8KLVouOZLapms8/vOcMATAVTb3KNV4Kx4v6ugWXNjcYTVgOj0w0WymxvR1B8",
-	"Vz13ej2D8i6CNkHYH/VaGdK9kBMuXsjwmkWvF3dEPM1mc5nQhMfLq4WgN5THdBTXgk1KMqNiSZDjk9is",
-	"QJ0atRp1anNDjntG8jTa984gVjktECi4jmxGeWxo2HwqBSNiMRuxBDjGOJEzfMZCnEZRwpQ6JQmDRRtp",
-	"igRgSeiAaBW4xe8Esa2RopNKhqve8uwZ2Y3YgOK6490FqB3JK1G4d1K+pGLpjEdfFNvwmiTObpWeO57p",
-	"KQErHT7lGZiMgDPneAo7xcLVy+mS85XL2RVeOXtbJzVArsStvLkyN0DOVrjRINkbhYGs6W/DQczTO7gi",
-	"74Uh0jLh/2LR/dgvnmANOjoKkjfyWd1nRzh2vmIO4Az+OoNWl7wX10LeipS8iYjcJlJMrPJPYimvCY35",
-	"9a7w7sOHD52iJXTVq0XDae7YUgLwJamJ5R5UEylC5jgBF4YDA+nf1WG+oUrdyiQiU6rAWWMUMaoXCdUs",
-	"2p4D3eOavKHLWNLonZQvaDJhW0jvO9FCRjJams3LG5aQffKSfw985RJF/s3wYOcL++OczuasdfenU5Cs",
-	"qDaXSqsvuv8N6fd6xXLhD+TplmcEyCZBX4uRbZhSlo1zRZypMK+s72eq5vv8uA+nbeaWCesrQHkn1Pe9",
-	"mCfSgGDLK1cFcOA+ZVOJ/QFVmoHVS4Wcs0wnXWEK/KX3MWcN3GC0nEWw3/fPztsseSY018uHO8MPLI47",
-	"Y5nMWNQmowWaMeZSKW5mb7LupEuoILkNtQklowWPdYeL1NSAat57oRbzuUw0i16yiNN3sOqvQ7zNToIi",
-	"Zw661ncCQ5mZrA3e/GmNuJz57svM+m7NFLTsSWw3bIjBGYxj4El1Y9CIqGYdzWes6hWu1AJpTzbFVOv5",
-	"YG8vliGNp1LpwdPe097ezf6eU+/3Vi0CLe/+eO/gaXJW9bRiWnMxUevAbQF06R7/3G4s5tF2u/3s+zd+",
-	"sf5dWG4KBx+G/gzeQj+m48rRrywEWdyu7hzehWOLIm6Om8ZvvOMc01ix9hYnfCeP8poj8B251sGXOkJ2",
-	"eUAFaMOaVsDuBUcrII3j12OgbitvnyFxn9vF28I1m+X/2GDJZhGOsCUJXZaWjoOV1/4xW/2lB6Vtzh54",
-	"KgS9vOBjBmhbjrzxGW9sHzOStydSpCd9cNzzXbhPjw9zTtzjigCYdgMsQZdMRCx5RWeszrFofifmHIkc",
-	"o/UIIkWcz16RpuUrYBHMHJDmlVZulY2zcMbI5VTO8wjpB+h4NErccA3Usx5ILnKFCpI9TgzDJUrTpbJC",
-	"QrrCAxLRpWp1SSrQJkaxhjcUianSZP/IhhPlIdw/OunnYIxf+FDGQyjD+ZotDUrQCazuBxbT5YqdkERq",
-	"Q34Mg7tmwE0gIE1NWeQic7gmik9EfoV5FDjuHT7Nra5uaW8lQu1CaJbc0IrwOXiCob2XT4QR/83CpHDu",
-	"simLFoZjW8w8JT3yNyLYDUvahMWKGfUxZga4BkR5nPDXfLB/ZB5Yu2pQSi/mL+mn55THiwRvVX7Rz/PW",
-	"z0TOiBSsYNkEVxoX3pl7EOaKxGAvJnKhMxTaL+5gv1eInuitC6CwO3ghw2u50Pbkq6/fmCdKwzrkwlyq",
-	"GK7MKWE0nJLxItFTlrifSSQXo5gpwnWbLObmkpotR3SZrf64sPjjVWSjfunbgF4msIxKu7MDN033kK70",
-	"qHw4+aUfbROzYkj7OGFqClT3bKRkvNBsBfUl9nlLgMd0xuMlYRAmZ7AeFEHlLi1ofuaCwKbbZCpvDfpb",
-	"NFoo5tGgk54lQv5mnjx5YjE/3dLRk+OnBVw6qCYw/tYuoniLbRk5FVaX2mVz+0IjrEfhD6rWnlHCFRd5",
-	"g6W/ZQvFfkxouILQRwvwyt9OeTgllPy6ULpjCWZhazO6JCOIF1FMmJ/R59KkqT9pasiSVHoogHEJdcsS",
-	"UOU5Uy2wDk6YVpmnXbDb/BxtQFGDtSNmVqVtrC81avJCsaHIsNkQRb1IhLmdRI7Hre5Q1GHz8VoKqJhS",
-	"XG6Ax6CUJPJWsQSIdwcECHh5J8i8c4Swi1uNxqt21by8fN3CvbmdFHfoTm2hmEfXzUby+3D0cAXLr9kE",
-	"ssmzeFIVUT2RCdfTmRGnDErlLCweg1Wk+fayf3SM8R793uHTzohr+AXcdc/Mj60uufjBuk+GghpSihHb",
-	"8OoA34Un28Qc4hJY94QJF7tAYyXJlIIIhdMZkZkK85t5dCwTuB+ztieG2Djonz78fGnt5YjMwsDklwaM",
-	"02g3YF4jQWcSoPupJO3BFlJ3xzoZPnvw8+d65eI9KHJbCud/FC2qvClnVnsuk1n1nchioF24nLPF4WFb",
-	"N1zbnOqso1jCacz/Ze7z6zkTFz+QcykECzU5N0z5P/8+6O53+zazoKDCLCLORMjW7swt+o1Z2pl7Kw1/",
-	"vkI1ePMh0Olz8QMMISN2FU5pbKSiLZdyLiN2nr5aGuxqxvRURvcY8yUOYBSZ6Aqw+2rKhd5uxIsfgDP+",
-	"naO+CgT5DsNA8IMbZEY/XdFtwfWSfjpDOAm59bG/kvbM54mczbdc+xt8B2SFiCcs1FeLhG83xlv75vu3",
-	"Fw2r5dvoo23GwJey9++yDngxXQYGml7NwEC83UD46kvzpj+UtkbP7YcCc6kL7d5uiEt4BWN79bbvajS1",
-	"ryJ4edpRonwXQmlGI0Pyzt5coJ1YDSz5w5dScujx2m6enh/t9ysoeA3xWZGy0V2fNVEaNkeLypH9P58/",
-	"IyllIs0RVez4cJHE5PLvZx3Dsu3ubljCx5wlrcIaqiKdV67hZUr88it5uVBG1iWB4eJBcZb1G/XJWYVu",
-	"ksZ2O5HmlHCtiFoASpCZnR0EcpT2vlGFRTzdP1l/jBk5LMM6YWMexyj1o8oK7pbCNAf93tpZLMmsVWUU",
-	"N4gJcjYFHX/ChRVZUb3R0nwJznaXgrUduF/JyvtyLucchDgtYXoH7TtciDcpQc9PEQgpWGCk1AD2VcSV",
-	"itSA4tA+zS6N/1qkVzpNlErYhCvNEtAE8V3y/u1FEUNQgl87ecohin5HTVI3011wz2MBWw2+4bI9tlAB",
-	"tHhJAkiVCEr4vPHYzq1WQxmMGHWH0750XKdwV+Y0ZB3FjGBrNGuk7YXhD3sn6+/Cpa7MRHzLjFLOIrIQ",
-	"Wi7C6aZwP59SMWHOiuyhS15MBgqS1yZoRP+P/dQN5WwTuuKYejaIM76vPcUqvopczJ2jU9ow67nRhiQJ",
-	"HjGhOY3zylvulyqguFWV4HAHF2U+r3Dr1L/SeBsdhVjENrYGE6GqR/kH8tn8wqwyad8YSRkzKswrU6oc",
-	"nuReyM3gPT9jmkZU03q9Fd/0IgxiuaSxXr7jBvaNiYyjRtXBl1Xbs4iSF/KGxTSsPASw1b4CU23+xe8O",
-	"n5zs9w8Oj46fbAI2m7XkD/FLesJXqStpkDAaGZxLHXk1d8G57LI4htUyp8PMS3zau1ObvOVE4/u6nnNp",
-	"rvBouv4iZqUeai/fy6JFHqPqXNdVPle3nzs5rNP7swnEnsHDVfelKAtpMloSSnSyUIbAj2h4LcdjDpIR",
-	"1WCZsmIt5m44zw3XisXjbuM+N6jgtkgYg3AU8tPl61dtQjWZSaXJ/jH5mX9v2YI/iO+23OKSFW1I5UtX",
-	"RS0aoUxApJnKRDEyghCBJVGazmNWoXKssky1G7cJ18zIAwiK8k3f5JDfmFfudbtXzQISAagL1mhxgW/5",
-	"UE+pwPa3+fOK+/HsLlzbA/jBCt74FQIeUrZ8n4iHdP1GnK8VjwO47wHYpwMQFcAiEZDv7MegTVCCGHNm",
-	"C37YgVfbGKvqR+RV+4VyYYD5gAQ/e+gblb5WiEyYaj1Xg709Oufd2nOu1oh2I+MBVFbx2M1GSA1ATqzD",
-	"1dn7fYVe17xUl/tlvVawE+pUK+LW148g5pHsaAP3fVA4yfuJxjnSVmWi8J3X4FwBy32yxKCTZvDd4RNy",
-	"st8nB4fk6PhJ0DolUHsHfCbPuvvHh2B7zy95xUFvTFcuUznInTwExIAoQUPNbyDklENkZ5RHgPTn2sGL",
-	"uoIHY/QWLQuKQvZ77Zh3cs6kd2019d1ejL+7ELGVULCe9+fZ8Epc2ELq3j3HvZvcXXXnnnMWR5gXUtIb",
-	"bahzrtAUrdYX0who/2HrqHXJ/Bg9Q7gi+2uFdZw6G7dKoH4uk4nUThZ3frkCFyseZI2ZKFTJeIMKFe36",
-	"O7ABffsxoZXhxh6n3YQnlhfv1TLausbQTgKaozsV2ymNI3kUrkNqAOLrix/Oa2XfqoRot61B/kcbUIIe",
-	"wkZ7N0rxJuIw7GJXmi3EVHsVqFKEyvRcp8durq7CCjfUVQtiqFtKQJpGEs2KZ2FcT4Crsb9i1niL0ITl",
-	"0lvud0eKcuOaUIF73aBtlL+i670YncIpBA9kIOxurV1+6kxkx5bisS6zCAbe+oZdiPlC57ySdcu1JwoV",
-	"gXbL7PL7gffSzXyN2/9FlWaPShTzKApXvPYGfwWNF9ncfdTdjMaXcU6QxVzphNEZsWEz80Te8IglEEY5",
-	"bICOjNpBt9sdNmwu0z/4fK4qY2nAUaGX9aTlxrzaFXIPHdidrHpOZ7/bs9/udW9ZHHcgW2pPzpngUQdM",
-	"9pMFBnttzrmfRP1Rz3BOmLiTpnqXXp9ShTf8ElKoV9VWsyY7I32B+akjRbzMKULVFvES3jlo5ThOcSG1",
-	"6JiRlS2TNvxTKu8RM4kIVH7F6ElbBJZrRSKuQgnRd5EMF+bYSBOO95SYf4iBBOBOLOV8RMPrFdaJnaFC",
-	"ycl1Jw5Vhyl3YkkZEmUT+ON2EJNK2SO97e2dX5UH2slVzZ0pLgDBUoq32H7fVcvCwe3Sau9a7XUqmQZw",
-	"a2HCrKNQNTybUbuRC0i8gtTYvOmg6v0SusDUd7IgOPFjM25UFEQ+1mrdGVgeTuuu0uj+zmhsDr/kcZ2y",
-	"8HpFYlqFFuE5FCOq6YgqmOq60peoSvYmeW0keq8+Qe5c4dfVSoQdsgrVLoROpJqz0GzERSJUePOfn5Mn",
-	"x8f9LrkQaNVqk4TdyGsWtW0yQ2TIs0sptmVnjOD/60JpEvw+tNawYWNAAH8+BxUMGw1mmzhzbZpnCdZ0",
-	"Uf19jixVnNDc+94LOOdU1/ygqs/6V80rv0/l7PIvi1G17gmhrUWzM7KhVK7Ny7kf1+boIoCrMOGnDz9v",
-	"59Y7w7j1ELx65AMbkZ/ZEmunPznaf1Ilj2HY/gZB62Fyk3/yTafmyaJL8L/Pvq967LrOjnEc7rMn9KDS",
-	"XHJdlBzfXlYmXYvK81uowtoUn1S9/any7WV1FXv/MK9BVDM7qznPyzL1umbLzSmoQYl1sj4MWDU/yOqr",
-	"LHdV4iyF8h9VofWkaauoMShQ29osRGzntr+8m2Z9Ee8qsMiF3ibTIIY3Nk8xePumcyG45hDXhdOR/W6P",
-	"/Off/Yo7uXG2AI5UShXYKgbfG6MQgD+XSl/hTq+2CUf3RnwjlcaPhaj0jYKnvYFWRE5XAeG+Ics1QKlS",
-	"j11AKdG3XPAIdaMNoyXXQqoypzGN/DQH1LGo+P7txWbBfCWg7ixMEGpe4RFUiGhf22ie22Mu48n3uxql",
-	"veMqzl6+Odus9MTLJQFTThVpKp9rwotGtEzlnfuG1b3tDOHJ9hOENI6NCr57i7sXd7mLYLLM9mFdYv5x",
-	"pnb3HARqYb+NWd7D6TsFkt0Z60q671ZouGXqXj2SbiSTFGh7ptb1e+uxdPczbIueVVVcVth5PZT4CtZe",
-	"n8jex+brjXMn00IBsR/R9Y4zfK7DsDRIYH2l7bTJl+uSddQjaUVQEE4C9ARW1I8GS6wfNlZltGduLV64",
-	"DQyepB0VSoVS3RfQNwaNJWmpvOypRVbHDJ+8sqS8WPe8vqSnoZssucI1tnM15HMwgM+lKuA5u015W2Wl",
-	"pFxA1MfpbA9+/cC1/A0XX0ltQJE4z5mzy8qbZ4C4sln1VzSeXEGjBHWVwrggFrx1Oeub8/68SZOJaC55",
-	"MZZvfXG1REq9Z4baS5GiCtj5ydK8T67UVaqT1WyuzkYVxpTP6iHCFbS9WIzQr99AMxTanNCQ5JutnAkJ",
-	"TV9bwbEyA7t+XdsfFBPRlU0c3MExoZZRdUYZxtevvsLOvdVeUoX2YXGb+4bXHQAtG68yiqdytivz5lp0",
-	"yPlUrkZUYTJT7lvDJbfc/50KJdrOcGWr6+21cuaCreHnu/TMQF2oXFklC0BS5jpkEFKYWwrpmdsqVZj+",
-	"vo7e1GZEefnz9xnEy56v3yZ2htpyf14y/QqEs76rbQa+sS1Dd3CT0K9Rdf4V0+z4CrURe7ZL1AK3WO3c",
-	"tV2BtpwFNcYr52enZXmkGsjqlk4mLNmrrFaKCehr8MEmUG5nNgASfn9kcNJcjXfmj0BJF4olXIzl/Xbr",
-	"Rlkfkegqu6Y0twTtOka9KdSqZNM3NgS5UFMo7WNX1bdRKUIVCXJN6wJbkY0R8y74Ek6JWMQxll20NQNc",
-	"D7w1keBFbT5bTfUW0HNwybYNkQkXScKE9rNdy910wQcLsVFUEJlEXNBk6WXvnEJROnyAOC9GB8t0olVZ",
-	"JoSSjFJUFi+4Ww5cZWoLhSpdsRQTWM58mlB1/4y7wpmkU1eeiC06Xan5nhwePSG2mDXBmuKqwn9SWRHg",
-	"jCgNpb5n0CGbdRJGI/jCPJ+PQfKVyApLsi4lQWGHJr81WbXmuLkNwcsUWJkJnK4Be6CVnOK23Lm/2IoG",
-	"aavy7/1S6Ouum9XecdL2qiiHXPmz4kkh7mMf6AEJRotE6SBrrGM7dLQJFjCB9gQkmLPkJdTOrIhigBFy",
-	"2zooFzJdW1YznaHccnu7oYoXIh23bVdaCbGVjiFBqC2QSN6/vUjL/o0TOjGEo419KFlE2Cca6kIw4noH",
-	"wfYhdNDFZ0fpIvZCr0vX++O5lt+C4FpbMiPn6V3rlSxF0q3PNARRaSMYZ6EtqdvY6/5dCN1e2/i2BIi0",
-	"5skmiQa5boWVFfihLQIX5XvwveuXgCK4zXOgUTkAt1bZ2qVz8Tk0sHeFuIirrviNImdvLnaT2wMNoetj",
-	"m+qg6vfbqKjlCJrFq5rykJ2zzZJk/GFyeTJZWxDfi+cO1T+Cj3W4dLdGBJuh2+p0Fr9jwXD4qb/fGQ4/",
-	"PXn28bv/2ilqrHep1OWJCJJ6CeCRjs0UF5KoOQ2ZapPfFlIzZaRLQ91VTNW0WHJ6Bb5sCR/zvwMDpKPv",
-	"zf9+WAmvTVBvK39RMfByNU7W4ttX8PWlpQbv7OXz4m03R5N5wgVKymeX5xcXbeLwpk2CYQMLnQ2Hdano",
-	"xWyeh8UW2OAuHJg7vZcPgMJlpEylgHtXn6oFxTyREYnYPJZLlCFd9fHfFjTRLImXlYoOFlJfsYK1ydzT",
-	"ymirLL3mG9u/4pCEU5rQULMk3x+i8d/9T892xF9PqsYx079XK+G8PmU9VeKKhUUMBLmYBIO0Kr3rD3AI",
-	"Jci7XgHqtKKBe8v9uWnpgyrOPUWbUZ4/+2Ez2SHnYLFS5UOU3W0czUYouv7K5nC2SCeXZLzQi4QRLpSm",
-	"Qp8aVYsJTWaMCmXII7xeUKn6vf6TTm+/09t/1+sN4L9/NtqbRj/VAO9rcCEkNPdiQzDEB66n/6Dxgm2+",
-	"gXTu4hbU2gy8LrmcyluB6WauPbvzduRPSt/y6Orof6YH//ytN/s57C/+8WT+IjlR70b7t/83OmSvxseT",
-	"v//69PpMHvBqulKSMWrS8j5mzS1r26H5kZLlzUFsiJ/knd9Kb/R0/JQennTMP53D8PBJ52TcY53j8VN2",
-	"MHoS9un+/kMHVL5lNFI+34yopmDiHfE4RgJV7UbeIL/qDvlTdyD5TzeL+7T76dzK5Lq6AMy2+VE53KiR",
-	"/+7RP8C++h69shV1ptKGVigLOq9A2Vi0WfO8lQ6bNWUVbByez3TSxfv4UuRSFuTVDMgH724Z0SZYf5co",
-	"uRKObduWoTJrv0a1851cW9Z0WJd/f4+WFxXRmRsf8ldhmDkCfz/GWaYHJYbxtU09eY16hRqd28xulbY/",
-	"xe1r538ZfZ17udlN8W7o+jzhSnkWQ7l+ZsuqeEbNb6heqUOWgwVtJuM9+vLcQQpam8RoRAtPsqi0ZmM0",
-	"xU+31xtm/yVM12krH6ZMEA4tCG9s0UnoXNRUDJ1mBFy8LIGGR1Po3jWPacgiwjWYdO6ry7oDEOyT9uvx",
-	"waLN0xvW43O5mnY4xQtvVqZuFjMhQagwmIHjeSWIfbnCxzcfuv7JfFyJw47N3ItvZDfirjzDXxJ2sty6",
-	"WytCIm3XXt3OYSE0j23Exi1gErTorOuOWtEUtHXvdp6b3/dn1fe9iirZ3nw1FV/h1zT71UsLbXph+Yfd",
-	"w24f4u3HCWciUq0uOYtjgiGK4JDCFahtqsB6fV9sDS/X4wxDD7zqr1MZRyprcujGXGXc36T0a85XubXG",
-	"ub1z8176+frpKmNEgixI6m/l4h0B9tmB4qdp5nM+M9pXmNZDVEbsyvWxqSDlHDR9M3EbpoLeOO55m9V/",
-	"fHC8WQec1OVdNQkOGnpbbXtNYdJN31JFFEYhkWbCQjmbMRGxqLVRxxgvvyNfTrdKi197gPPawCv/EN1T",
-	"7uisb+IblUZbbZQPXEx/XnNQfkuWlc3pNkuszXvfV+4396jddL5VqJaEfQqho8dGSKq2aFaSEjaCIMmv",
-	"xoglM7okgiaJvE25R64lpJZEyVla5zq39G+Udeq3sd8yueURCjs++T1unaZD53d+zdgcJSJscOvG65K0",
-	"UyyL8ssJaZJwptCIaN7Mem7l8IkozePYUl5D+mVFzx44JpXGOqY1vfFdO9UdXLA1LWFqsOWDDQzysCZw",
-	"hWOUs5Ii2GSSh0aTKhL4AdnBhiUfKmJLCihcwBSZkMBPagpIkxLzKpxEa5OWO9VFtitpA5yYTwKxRXqe",
-	"ZKwuyb0uMmmhWCIq+85vRq0qG0pvRHVLpP2OXO9pJ+ITjt3jcTm2k3IWuGr7y5vv/Bb13TtVJ7eSWFb9",
-	"qD7lrda3fdI7fkp++vAuf6nY8qfp6MeQv+Y/Xb7/18X+K36hLmZ6/s/zi+OLX88+vX730+yC3/Lo7/Ht",
-	"xa+S/9//+e+Eiqh3IXpddtDrhv1YrPB7XlWFJbn2vlW9+Qg09AXBOrfQg6OTkyrBl33SV6vmuqQzBkHW",
-	"2UMBaV6zufaSPbEuoWa235rS5JnQCSUXP7Q2WkSaVVntpciXP0lrZDRRdorlLQY9G1AEWLIvQLra6ja2",
-	"54Bngsg5/W1R5HVNiLS2vdmh9YoVkW+nUrE8jR+KYH3V0qDVJRfa+hgNW7Ay+EKxQovrhr5N9NXB9cn/",
-	"jP67N/vnXZxK2/FeZEi5LW3KSzYsc/U9o0mxn4L9bm1YcDZg7p60i7Wz6q2H720Z0mJPjnoFajuNZmON",
-	"ISevHT7dQtCtKAe4no8VRc914uLn9bBT5tjXUtQ19K2iEXhtObV1+FTJLq8g9aXihFcWkMWGK3qJWeG5",
-	"WGbcYBW+36Re6c1akNmakoVeR1A0rhH2jsNDOmad6ITtdw7Do6hzcnBCO/tPnkRPjvq0d3J4WFFkcEXh",
-	"V1zdx7Wv5G9S/ZXLgFt5zxRLLizkV4GjpldFtd7ptNya9hNOMqruEOHatax7YM0k1TX9ir6MxWglVOoJ",
-	"T+H2rBOKKzFAsXBhDv0ynLKZTVyAS3K2wLKX+Om5s9D+9OFdo12RCOALF0bggMpUbSOnGXZBldGZOLAH",
-	"sD0CoAqE3NynjEZ+D3lx5eaqyE0NsppbZ4Vnqj1W5AwipBlUpNqh8JwtwqbfVa8BV7ghFBynL8EiM0yS",
-	"phxpyoVL0QrKhoig1QZwCfKDIXSJ/EYNxdmbi4HtYOtkqZDGMQn20tDHPWwE2859h0r3VV7tSCE1FCmo",
-	"YDVco0Sx9oSkAX+/xlipsvN3XeTIJWZ/kvcXAwclb8suG82VI8qsuDwyKx4KW+G6CZYgqsjf3717QwBD",
-	"WtALK2/pQMORGRPMV1QZhYElShppEGYfisAmpHYWPGjhto2M6NN7HO3c8uDcl++TuDFobFBfInPG1Sfg",
-	"2vhPL+MujzSpk857GeJc0QcJaQYr30ZptzFoFGRkxSeiA/R5nsgxx0QtkORFROxXBKtXeHEcK3auXZnd",
-	"0JWvSs1rzmn8dWGxzS48conoboWEbYlCplHnLRtgzqV4q9uuqHl1QuaY0LKxoLUBMf0MRR+Qs4ZSaBpq",
-	"T5jAS2rYM4DDyTMTrqeLEcgv+IT9pxSB1UjrDxrtG8PE+t0e2SsqY/nriXKSu/Qvs8M6e3PRHorZIta8",
-	"g0oDaFB4Ql3yDPSelJIGFPqNcOhVSeStsDXih6IZ/I5OtPdvX3zOHfLvlEefg5Yjd/iarfBBrtlStatq",
-	"yZvr8NOHny+7QzEU336bX/G33xLDlGFrimh6zQgliCPkpw/vbHFGsxGEVinQKVVLhwItmkHt9QhIc5yF",
-	"irfQZlV1HQLSTDOQDHU7y3OjwCB7kIJyRt2dsbql/eGUULEkUk/Tzn8Y2YhwG4r0ZM5IwpRcJNgtkAp8",
-	"xQ1PhbpliSKHvcMugfRSdEm57NqhCOh8Hlvc3rO5tt/9qqQILMjfJFLLUMYp0NS335ImrMk7sTacUouM",
-	"ZRxba+/b5+dqQJSg1+wqpIphlWLgKVVlrRQJfoc/2qRUdelz4IzA/gphge8k0UlmrZ2yhA3It2mD7G9t",
-	"J7sy42uaV0ZSaqUTOic0mnHxjXJP8mgoDO4h92uTteiBzBBkLnMjCxYfLUmQyXYBMr2Yh8xau5yKMafh",
-	"lHX63V6JMtze3nYp/NyVyWTPvqv2XlycP3t1+cy8053qWewlAWdE5oYlCslGr7vf7YEcMWeCznlj0Djo",
-	"9roHUMleT4FF7E2h8Pq/zN+TyiL+Fqv6vR65nRpOBfQzkbBnoDEoJ3TJD5IpSJSG2qLwnCvA3kX2iNf3",
-	"wrCRH5m2Nd+zSiWwon6v58ioLTfqYy0UiwEmN2Uzus7vbmcA+lxR/NduwtDVmN+wbk5Sbwx++WhUi9mM",
-	"Jkuw890wYR43aAlhDXSijGLxOiVLjY9mAKAMy00hykQOUO4WtwmLFSNHvYNK0BkmzAXqvF8Bemb6JXh0",
-	"zPkTndDxmIddg2tHvYMvsIBXUkPu5xKvdgq9yKEggrG1+khTKK4/U4+71R7sWyl1J6XGhsZY91ITCLUi",
-	"E6bJYe+gVT7SF1zpMze+uZ4u/qA2Wit7ZC+2EcBrH8yV5oDorgfDHT9Gs+L8zqDmB3Axu2tAnkNcQdXA",
-	"6Ur3vqeR09Xhlf31r7z3KhTiSwfrX3oukxGPIiujejj0e6qY/VIjJX80h+Hr9798/FwgJkqnW/fwLsWB",
-	"j7YY5uZY1iUY9axyinAqgY2K2dMiIpSMeaL0UHiiWZeAwGeI4oQJhmZoIFOYGYPsLI+9OPFZqjpYF/j3",
-	"MlruGqFsZPfnvHXHFj4pYPP+rievYyROQGu0G1NGI4a1QF7Y6lV1g9tH99LnYPQ/6hUwb5ysf+NcinHM",
-	"0bJ2uL/BFG/oMpY0eiflC5pAiHbjcP9ok/2kFYxesohTV4/6sN/f5GXL+yHwcZvrncXtrrviiKlWPrQX",
-	"o+KaF5gLqk5462NWWcO99v7/AG/k77+55qBs6Km54FwQrrvkXUk5GYqQCsM4R4zgzBFpHvb7rar7jhP5",
-	"9z137w7Li8Y3oj80kTdvHK5/45XUWGHnj4RsCN+1yNbeWHBpW18/fEJ9liuf0JVE0lp06H1xMvxnQrKd",
-	"ix4/Mr0BnmwngVIegTg5pzqclvHrJUsmjCg2o0LzUA1cki30plZEabokC4FG9OiUBIppI6aqwD0xgwGk",
-	"YGS0NP90h2JrnK2gY5io8kXkFpsTs5Hc8sUujG2Q8Oe8OH91+QMx7m7yR02R3lrF1zYhy/cmu2RW/UBj",
-	"5zVbpuZ1lqAxlDE9yKpDmieaYFFWUxYNxYiNZcII1zYFgQqUYlptK+JofsPMW20Qc1wWChiYvTwGKCdh",
-	"Y1CnbInaDosgQ8ZWU6giDj8yDU29HvB6wvg1dxMyL1hRpzgHm+G5FDqR8TrFAh52z95dubgHu8oh5Bvs",
-	"X+e7AUpuWzAs+3YYwO27MqT1uF3ZU7YOzQvelh9SD8Y+OGPMLXh6uH9IZkxTSFLM7+4bZT0nXWLUf2sb",
-	"up1SPRTWw2NJip/iUc+9fmS6qoXAA+Jr1XQ16Ft27/yJMPmHsu+q5qgfGJXRDx6GbK47WVRuLQKbg4m5",
-	"uDZqYC6O1wYhx1REyrpVwqmUivkhwFoSl0Pm77WsDJzBgi7S0W0rmMK2K3pPmzdYhIuBDvjmF6x87iKJ",
-	"bDhS28PYNXHShk+W53Jhzq5AbNVUNoyvZqbyROvtqZp90nvgucndueJAlTdqLJNZ18PjHQx7JmyXGTDG",
-	"QhG5RTh1B7vGeP53CSFH5tUBQRzMI9UXwf00BmSVbJKm7+174SppktUpCS77R8cB0ON22tkFaLDtuWqD",
-	"gVogZxTYwLlMjD4S+NGcAZktlHb1WLE+K6gvXos/lyyCY58a2Ll+vtYvKRPIMpowbWSfocjOynlIaZqP",
-	"ZPNyKIE2N8S2ByFNs2AhSYDNFP7mgpegZ9CMfrqiExaAw4R9ChmLWNQaCnCWJvJWsYRMJDMKWkL5ZKqh",
-	"oqALKIDon6biYhIzDHGRonWKbuxbrpiLTVJTeYuxAxhYBcW+h8KtSEjBgrSmLU1X7rzZAbx15U4lcDFo",
-	"fiJWlwRWdQvQ5xx4rRkCWyh0vFBpOJj7WUidFUIP0C4G++KK4M46C4VxOjG/YYoc99J4fogWc9b0UM68",
-	"xME0LyioyLlwyUJNgw9pptCcJVnPUZkMReB+ClptAh4eBiRYY3y7n74CuUmnDi9xRQMXfJ8GGCGJxyQT",
-	"OR7HXLAr9FwHFSTci61aSbdfGjwfMZsjV0dJc60ociR1pfbqFgEtLV3CiOvstroPaCU9z3X32X4FWSPW",
-	"8uyvK7LCvMvuY6uqh5IXD35XIHntycqrrE4vqFuPK+V6l4XYAkflJVS3IK2cHpLc7zi9aypbimuVc84i",
-	"jNIwh+XyV+oWIaQrIbr9Il7BuxWLAP6TdogizRFV7PhwkcTk8u9nnf7RsUMlpy23VokoWa+pu+K1jNh5",
-	"OkbFetNLDnxys7XYRhO7WNJLHKliYQFyD5lYNlG7NmQ2d1zMG3y56iCxSr3yMqrBYlm3DORltgLjXZYC",
-	"aR7YxbnidtsSDoobjpKaPpDt0rFmCbmd8nBq2EgswRkEGWJ1q7XywR2X+pJ+OqtGpzMyT9gNlwuVXr9T",
-	"EBBsgxoUnka4BSsPfFNLpfItse+21lx77PKCvQoNGc8f5FN9K7L/6lacq0y8/WLP3OuVbChekgDmW8+M",
-	"Z0X9Zntm/NIMUbGOV1KTVLCqX4jrxXi3JVjN/n6z34vZwgg1vNbII5eXr1OBtsKHBssKpbzmLFsXis2u",
-	"wV+d/tmvyg97WAXUE9+NGnqABvxCjX6jIFjW6hIysxIKqHYAXw9I01BtUGkwVWRXkRO71osHFWqZL861",
-	"XSOf2GjoIOvZAhB/HF39rLKSic3Z/Q704XZBr92dFbYukOldXekMyCQRJBet/Klze3vbMRDuLJKYCbPy",
-	"KCAjGS1Js0IjJ//590F3v9vv7rcGqNEqOmN+YR+DiyM2pYYRJWZK89CPz96d+g9xjM4E0mFLYIA6KWz8",
-	"4QrNCfqibGD1+ho0YhM3ZyXEt3A95uBwJ7/nI7F6JFYpsWqDAZTYvo1FyrTCRDiWyUTqjl9UqDosW11n",
-	"FVxAlsdqMxkmge0c7eOkGdIkWRpyALQFM7wMuZgncpJAVLmhYBZd8iTiOazI9U/a1DquGI2Nyl6eqm2Q",
-	"OAG92vzFNQr7tzSJaqVmmtRRjZqc1vWqz+4s9n9hQzpia+p0eXAm/MwcjgJDsmK2BEyalIAa7YjFUkyg",
-	"YwbNjI5Nj6dOGGEccpFu6RK98wLtvsh64eam9m4zBUYfC3abK9aVvyaXi9GM6/xlaXwh7pWf9euwsBRQ",
-	"gt2m5MvH3t7DYK9BQfRPzFp/2HuiGGBQhrXbMQWvf/fg951eqOeuBljqCYbgApuKlqaVY75ZLg9btf10",
-	"e+er0FPGE9f4YCjOPPsCpvfZMJg0N8s8zSeC6kXC2rZ9hY2Pcf2UCUg1hEL6HhUR8FboXToUOHLby/VK",
-	"rzz7BGELZiyOWTYRhwimKM13d0V6sAwbxNuQW8MvbXqm2dJQNPmYULFsQQgOOJ9ExKIueeuX+MntDqN5",
-	"bAOQ9lBgkbLISDMuhKdEPy7SM35nC2c8RHxfvg2gwbkdkqHi4F80ePDC72KfluuqIVZpGT9zQvcJ9Xgl",
-	"L7VM2BZRHnDd7xCRCO+VwxIPN3xz60jD0jqLYX+5ghy/fPzc/j0f0ZcdCKEuux2d2Mf91nb0D9vl75j0",
-	"vUEC7adge8Jz8/zy7fPOPJGahZpFaD4FycCVYqROxg3lfFlZXNNcfDQRjAzorUgCynGrS87IbeLaGwOv",
-	"RNczxUQmHpIZUwo6UFMSy/BaLrR9BCUeEKKTZXcoXgvDmIDSopTiFHSuiK0uTZqUILXi0YAIScb8E6yx",
-	"lRJD50PntrTqKNM3h8JXOJ0z/aAyNxDlILD8fynxByb72oo7OifaDkT28LZX52ka5HMvrb3duGS6c46W",
-	"mME6Sw4iJWn+Xev5a4gruaQzdsk1+9sL+qlNLs3FZ0QKAknfWZGJakg9pLxnGajhpRWi3/6XOFt3QeH+",
-	"ZrKuf+RfUghtNw77Jw+z77Q2oiVA3ygj/NRkTu9mzgHRUpIZFUtXL9E22V4tbptBpkjRcSyDFd8oomky",
-	"YXprdiMXutb08kxEqiA0e3fJlRw2TOcKR7rKB1vVRlWRpqAzYElD4TXWIsU6vXJMgpwfMWi1U7sZLC2x",
-	"R2cNgn6ck+MyaGwsZXbj1tcYeM5EVkkzrfZiJObdej1xMZu4PM98oBrIdxDyEG5V52SvOaC7LM/IEvhx",
-	"TUjLQ4T9eOtYFfPzUKEs3vS1cSx/Ku/iJSZkyIWu5+7vZD64qgInH9l7mb/9kQw4z6xcnAanvn3T4YJr",
-	"Ti2TkYsv5Ha0eLMjf+PbN52LdBt4eYdiv9sj//l3v4V6zhdyPuLkf3HPoweEL6q9PFKxvyIVu7NfUvIo",
-	"3CB/4Tk4bL3+P0AFMIjcqk+CBGawgIyMUgEicBY9PsjLsalRwirKC1s/eijmibzhERZQrAkXGaPRZZrI",
-	"xQSrypTTvNq2AnuACVCBH8w3FLDsbAa9PMU6V7amGCyAIKwMVVyIhNFwSkcxa2WqkxskW3tayA0zQyf8",
-	"homsmZJz4oNDP6c5YCJEaq2St8Lmhlz2j47RkAMBwF3yzmxqKAz5hXL7XKTmqjZx98ddKEdMHaybc2pU",
-	"h1WYELTJfo/MuFhoplrtoVAy85aF1JYEHEHeA2NGp0mzDYC32Km6pCoPZbQi8WQoIEfEZlU4kKaHYVuu",
-	"pN8r5nS1FJE85agUONGtyLnHkTbOMADrMqpEd5Hz1xR/XxHsfMeMhtVV38vzvU9Bi6kkzbRrgmHHkevB",
-	"tFmA/rreMSuUmNGyGgPuot2sr2Rf0dwwYTULKOPciIbXW2dRbL+odx6x8XutbRzUu6ZPQUmlWiUzlODy",
-	"R45DIs18HFKbOCYL8GwDZa/Mjml9BWvfUa+/Q8tbGYFDuYgjYqsrAUdDcyvmuDFgMopB8/pVkselpgnk",
-	"WKYzoGGuOWyAwR6J8D/4fK6GjdaXSL8EGSYtjL/TuBTbyEzlcR/9JCgJOK6d653Xars/C29mjWpS7/hQ",
-	"pDw0feynDz9ftkF4MYIDXUTwz7/mAWnOE6ZSp4JiNyyhcUoW1Ck6kexDbV9QGYps/U5QabWhiQ8UEEb1",
-	"xHwDwkbgImjG3NE954IfOCqttDR4k0lArjkGaaaiFfmOBGoxMsOBjDXy6m9E1W2nstAfR/YsU+IijBcR",
-	"G4pgoVgySCvfD/bMZ/X/hwZT7tvhotfrH8MEmJvT7XbxO7+nQ0CaDoiQH2sbaFJ7X92q6VAIdptCoEtc",
-	"+VQKAQv2UFPZ0IM05TOMwku7YgRdAtw9n61pmcpQ6CnVBGpkssgL/WsaQTd1MhYKK0Nq8U+Xr1+dZlOP",
-	"KY8Xid1PgGW4rzB4FFM7NZvNZUITHi+vFoLeUA4deFdIS3eLYPD6mmTdc9Iqw3TO/SYqjVzXnMZR1GPH",
-	"dD/sHIx7o85hePSkc0IPDzr7rD8+oIejo/AYuvpD2f4GHYWNfHec6pY4+ZY33lLmuX4uN4aGYeOZTTT+",
-	"ygZCXzhaoqoRT2XhUw9rnaO4gLSP4RMbrtPy7Tu8d7D5/tztXMman3PB1bTMmwd5MuVUrxw/285sABFv",
-	"66OZc6U+bJhcschHmdy8Nc9tG5hc7GX4v7ByR4X7qyLOelex1H/h8GYmNFsZBvzg5v+3YD9R2RpcCYuF",
-	"Ym1yRHTCmS30oZi1mbnFnaYFTgz+ubDIETPyhLKhinXxO7mr9aXieHKTfnmL+A9SsLTlCphJIeyjKqLn",
-	"cOd3AOca2JgwOGqZkFtGr72Y8//NgSUuqCPboHqAOJIMlMVILNJM40rSiB2vRYsNMtkuqFunDZ5XEISV",
-	"3PFGXrNdK6MQhot293wXUtdb2WgIt1MZMwxR5lLYCGg0MNsi7KUEcTUUXly017+aNKl2HYusZRab81qt",
-	"mFiTLaPh1C0JPY1Lwr0oUTOBsCHU8IpXCWe0JK71XSqI5lvupHFCJANAodvJjF4zM4nOT0vSWTFwm2sb",
-	"pq3MWLaFDSpGhsJSjXrpMg8dEsuQxvFyKJo/fXiXRbWjgdlozy3bYduVnyJpXLjIpsZ2ucEp9qtgfhw8",
-	"AGy2UNrAya2/S96j7apN8qFxjE9ELjbdmW/6vR7A+pbFsQ3J7fVOyH/+3e/2W21iTfn4uJme0Rji3qdc",
-	"TGzRoVK7PQYOEL/hntdGrula1dj3bIceo2t7UU40NmBAswTUsWpVSXwGYPdWL60NaPvWuBvreH/IOPsK",
-	"MsEiSBa1p4tBxebr1ubVdf/EAe2Fho8VQe4IRI/SllrVu/u1Zcj7g5gpLwz5znecU12CBRDVRhElTWdF",
-	"arWHIoCmbHOa6D14MKKaBticP1wkMenA+wF6RFBIDYo3M2hn3ETRGRuKQtxJWoe7S954vwBroJ5fEWJd",
-	"pIiXpxDcaJ+0zlV9y0PWHgqZ5BptVYSstNEMxgVUprtyhdqgoVdll9GB13ayprdom3hl/frdg+5+m7x/",
-	"+6JjoVro6NUqEsbvSH7UwK0bw3sKU5qTD1pttN9LPYWV+431K5qLDmw2FOyVRc4XTaDhryJN1p10oR9b",
-	"ZePuoIV+WxrHZMTIlMWpe84xCogfiiVSGL+SXHsosMiPU0u0l50DBm0XT5uGCBCe1bdJnealluNDgXWc",
-	"sTuatxYoP2dNG1RnjjKcRmBmaNt/AzZnXrPm5aGQ47RYor+ZEqizDqtNMOsaDTxokyD9vu3tqzVAr7nf",
-	"Gr8QQQEzm5G9IVIrjRvIBvti/6Zg4RHYKxw2KK0z31p+kMuNs33iVJbD4oGGa3JLlUuX05I04TSHIi8a",
-	"pG19nCBAc6KAER2CXB79wPZKDEBKALB4N8LgjCcl2BaQC8XSfvjcFuq2QkyWsmNk9fzOnDBpzlcKNhRK",
-	"y7kitzK5BnnnDbpInDgZYx8vm9vnxgA9sSxeO/EYeho+6fWGImFmmRHTmKfWakMlyzm6aey1zsLKA7tU",
-	"EHjemld/TKi5Ak179cgRMYR1bM0UQ+EE+oEH4ilI50r7ELEVyAEqWLETQJNjXQ4y3xq6/C06NnKwA1nR",
-	"vwipOjGl87mRO6fyFip/gtpl6YsiZg9p+qTL4bTSq91MbucXUcxe8DHTfMYCshCgENjwmOyps5GS8UJ7",
-	"T8JQmNMN2onhDGkOqEzSzjGeSdCuxeBAigLF21JVJRMDSvxurPaHJkr/4F1qDWw8jPIKFRucMJqkTPwK",
-	"x1W2HtSc8cyoJjOpdAtuPyX7vQ4G4+S8TBgEBLfHYB1XJHjz/h3pdrteM2jwiO397r64iD7veWQLKJ4h",
-	"/VZEGZjND5ThM+6h1gqdwGU0+ZfdlaIojQorweIlGa1oAfjPkNchlJFKEVcrNjuZIL2CgPMWRw1x8dXt",
-	"ANruYYfOgoYLMSzQnxWvbO/4aZugr4IEejkfEKq/+/XWcDxblT+VXdJLOxRZpX9QH1H8xG2TIOceGRAh",
-	"O+ActWFIb6nB3xnXnW8DO7HqkneoTxkqS0UIB5lQzdI6q3OWpBkkLtVytAivmT5Na9XbJiVDgeBLJzIU",
-	"9oYlCY/MtYChConehi+ZO8xzBIQrctg/sRnSwVumk2UHGvUFXQJ7dFcp7WywtDe8viXbLt2GeVml6O0r",
-	"y0Cbq3aWGG+p2Xmr9P2WvdHT8VN6eNIx/3QOw8MnnZNxj3WOx0/ZwehJ2Kf7+5mrE68ExjVHV0f/Mz34",
-	"52+92c8bKK7r92+7kpdAl/XwuDuEKvSEzbXdwmhf1E1q565PJj/LW5iw6XFWuAAETijAQ1fRrVZaPxq6",
-	"rMKdooKw2VwvkfK5l85xV513SxB7a2nbLnyy7cabhE7qgeRewKdeSZjFvJZRMfj/uvfTx1/YzqDeAG8N",
-	"5xRcTDYeJHujMJBieotBzNN/Ca/0Ru2Dqt7rn2z43jspX1KxtO+q3Rhe3uW7pTc9Dfugu0V9AatpeZ7p",
-	"cqvbc/vMn6HTLUADN7S+260FzmOLuvXdcZ3G3vSORvlo6JBo1x7iMxKgIhykMqDtBYCnmJCZHPGYETqf",
-	"t8nlLZ1MWELeX7hyNlbONrpR4Nf+CbyIe+v86CgewTgtslK/B7eJV0EeTGoYNRc5fRG66oG+1h4KIcnY",
-	"MBEIRQwgzMoWMTR/B5ldBFwsU6PLQpMDKedQpYJGUcKUYgotbU/7R31sek+HYp5ADxjojACXgFk/pzL7",
-	"naWBXHQ+H+yFNI7NiBWxbSii4ik+UHEe725+ncbB3gJqy3ylSQ1/6t7B2/bue2w2fJdmw5nWmqFsNc1c",
-	"ybz3fsc/Lla3InYNh7kuESwgJ9jppEsutMrbuQr2oJoGwx5p+Ev2F37QTsEWU2r4aaXk9iPTdUfS+xoU",
-	"81GGWtfmd/Uh30FoWi95O8Jxj37ARrjx2gFTEnMFeaV+fkXC5jENrX8LnQPmsS7aIMGlYzua40Ddmu6/",
-	"X0r++DoNgDe4Ta4J8J/xVj3KEXdsGryKcGwqOexZUWADS8ClffLPYA/Avaw3BThBqYmt/LByK8YHtB55",
-	"23r7AM2qaKgUfb4Sm6stNAPnSbgNjOFGDEb4gAbeJW9y/SXJlN6wzIKgSPOw32+t1pwR3R6If+Hgmer8",
-	"kKoyzvWB6+k/DNDq2JULeEgVDgBxdzfm+Ue1+5Fd3kntRqy0sQMVBb93wkj3fsc/1mjlF5rkIm5cGDfB",
-	"gGciZMTQnz+lIooh1xUok+0+ajR3KWzXfnjYC6UJwRP97t2L1Uq7R5UeVfcdq+5NG1CcWXuUg/ZXYH8b",
-	"yF4WaWtLCWShM6iqXfnZjTu17Kc+4b7RJqFjBcZqr2t30SVnWcKXbchsn8eInKHw+gU/7UR8wm03jeb+",
-	"kavrk+WXtV28EUR5zVliHzm1YWPwpq/iDkXaM1EKiPWKGJtBrxcvRcBz362Jr2oPRUVwVTsNrHJNPGxG",
-	"Tprgk4bn4HxLuTDg6JJzGscueoemBZny8UmkMjypKicBbrfLWzsHpLhPFAtmng4aNKL/x8943zj+Apfg",
-	"FvRASQh1k2xgMOhX4DrEoDPMWURM5QZ3MJiSLgkfV3V3+GpZCpv62renyg+b3JA51KtqtWQXB2ISfRLt",
-	"iF69IJCSxQep1p+7sfmAwmZN7HALxQYX/Ft5nW1Bt8PePtS6OOwdGGKlF4lIS3b48T0DrFFicDOHjTyy",
-	"5VdykdjtNITWBY5TqBolVbn7tm2zXgzmtpGM/lw0VhKj2DFmfSgCLPI/yG8wH9TtcgbyKVjFDEEbgy+l",
-	"jbosdCiApLys8T/e04klulDYDeOY2pDHP5IL7xfNZ6xLnkM2/FC40t4Jw/p5NoqxusyLmdaLcbTeXjJi",
-	"Y2mrcKUr5GoowikLrw0pkdZS4UVUgwlG1QQyklwcI2naoueKRHIxihlZzIHNDkVEIcvENV2AywKDzoB+",
-	"0WjGBVc6oVomUA5vIcxYrS5x9JJMqYKMq2QhFFY9gPh6A5u5lPEA7cdcQzsGqhfYAT2/7qPeQcW664u+",
-	"VFZg5cLd7Qcv2FLH2IzU50SoRigTCByYykQxMqJaY3IONTOl1QncbdiCKdo3ClVXdssTq+f4g4Uslska",
-	"RqkXiUFaXcnlwdAlmnykYK3uV4ww/PzI9O8flQc4+kIaSvl6sbs6M+skjRdy4vfl4yIfrkTnc8zVaN1R",
-	"+AC2Xltn5pLRJJxibbF5wsb8k2PEyHmaIVWsw6G8Hdf8hkEynn3kWXf/+DDHmbIsO2v7JFhKCWjvUMgk",
-	"goTr0dINj9Q6VVpGyzyjs7/Dd6+w7JhXDg24PNTwpcKwCTrhgtoWRuEiUTIZACMkgWCf9Dl8E0CcU86f",
-	"UKHCgGsjBfKXcmtUN+ksnIhl9m1SPJkHrNuTX0fuhLiwaACFJprBd4dPut1uUFvz1DvKujXtH4PnWbPE",
-	"vP//hsPvful1Tj5++1+NDZaKdXzd0aWlfM17dUsqlYDdhKOhLXPt/Fbf5thZbaFW1WBdqK1XcYmvfX5Q",
-	"j1jKxNeHx7p9/+nc0A9rsd7GbQZp0UC0Q49AVXGGB+g0i5pHThWBYA/+2wLNYC67CvS85Zy1jQY1p4bo",
-	"F+lVvHT5iEImMxpzhTkiTZ3w2YxFbfJecDCkvXp+fpqbFax7QHZaNk2Z+gnAeU1UQV6dmTE4hftotDAz",
-	"VuExyHHnmkWBTQYNGb9hJUsh8c1uYOjDXHWK9dqa6eNOK0PVGLvjQ6HQTOlRA/LUbKV/dEzCKU1oaA4C",
-	"iu2GKDka5c3/HvymcjZzOYxRpuk1UXHv91unrr4oNXx3IkWfo37FVK0z8q4qz3Yk5OtE8aabqwtIc1bi",
-	"xyDev4g3cUPZ/hITP1dK9zuO/037czMRgV56L7k/l8a8SShwjiZ6DYwL4b+G4EHFslP7e77wU3UxqVqX",
-	"o097Ht2Nu48UzuBbLSbURgvXHkzvK9Dmx5Cq9eHC6076YZzJKYnZImj4lAQzpilWSKoIBpajX6GW2yWm",
-	"6WNDkoUapPUqAhsl4QznAgpHAJViafXCtHH6dYG2fVPMaOhaK8SAiEVs6557uqr92kwxkzeQMwE+ZQxy",
-	"zhx0QpJYiglL0krttYHLX0bi+jpxy+tudRq0/Ke83Y9xWHcOW15NwLaXefayEjJ3dMBuT//q1Wflh4dA",
-	"wqZRGbWEHmCp9unGO7VttWzcCLxUqMX0Wk+NAo20kakBOeydVJcFF9FFBolNAhDMNfXq7+SCD/7i1/VB",
-	"7sAls65xD+hQRmt3d+GecVnb34RFxUX44CKQ3Go6WO4JXWxyXGVh8Qs/tbz6iB43l7diKHIuvHm8wLqL",
-	"CRNpMBLWT3OFkLNyubZYyduVooKrzLW6jrgzNrWt8BExNrPF0vza9/k+N1h5fyjOsnpc3vypjcemRI0Y",
-	"RHY1D3snFeHll5nkvnXB8u3YvBv+km3o1T2spjNetILZ2KM08L/HjrKRf7VU8GSH9hdD53JlUXZFjn2F",
-	"yruDuyPHGAPzdcWS85jRRNnS5YY2dbBpEsYgOQdauUlIyRFQoebA9rYy7uArj9YdvYkzaGwQFE/LxmVt",
-	"hZoYX7cyue9HfOSrub/Bl5p2M8ucuZv0Eb3Yro3oQ/pPAYzrnae22sKjnWutD3Ti8NJhu0XUXbs8P0A9",
-	"ZD/aS4405dgHKle0OWsTgcWbsb2zQbLBUAxFJy3WWy4ybUeHpAQ/FlUVGkF7YfgYPBuQpr3/Q0HyxZwr",
-	"I3txkRuFxmqJcW2p3EtSyz4WNnbtLVpdcl7OllKYHQn7Tr2yg2LknNFJSXVx6MLObYnlfIpE16yqfnLy",
-	"SrrJnM8XqxzZswkppkjhMrxAb+iHjGuvyLsYpD1sXYOpwlohcLDQ4LOqzTeWcX2fFqd19VCz4Oh7RkQP",
-	"hQ2Jfi0sAfVChtvZ285Tb7UJKF370+XrV2b6H7gRAuQ3CtqJcGUbdUCZZzkYCr8o+zgr0n4BdbxtyXT4",
-	"3mKsQ8H0rb2KQu4IJVsIIoWkffDSPafIbcI164AjHIIi0OXNRJgs57rK7opONqAVD6QPwdhfx8eN26ox",
-	"t8LxP3q3H220u3BRT+wFKjHfVXLm3u/wb8kLXeUPzm7oozN4587g2tOrdwPXnEfvi9KuR6l4rfd3xdE+",
-	"iIHB3ugtnL7dTHbNuXxjrvQpMn7nf3V+1rwodVoUo4bCSXcFAeGasbnye22jhFHnjX1wqeDr+GFX3izn",
-	"hP0T3rBH7n5XD+yW3B2v88o2xlmuIbYeCqmmsZwsWJuMFjzWRonKt6mPSNPQPZTtpYCCSlUZGpc4+Z+i",
-	"6pTZygZFp2DHj9xwvY1IOdxwiGyRZdc2IoPhTtVFa6LRTW1EfL5/EWjY2IvqlitWWxgKVvpQFaHM2F9H",
-	"Q8Vt1ZWFMj8+aqj/+3jYA9dlslehdIlXcaO93+HfNRHP3xd4T+Zad12wmphLYVdhW9W6Zn602BVoKFzL",
-	"EnPLmyi/Eq7ThowzMuaJgv5NNYHQ2cX/Syq+d0H4P4r8lOrXtRhbr1/XHHvvi1LeR4lirX694mgfRL+2",
-	"VGyVfg0e0sBSold05tqmeU8FNkj51PdSwENWaqEJI2P+CbpuhyztPpi6I2ZdUqSVrtksSuiY6V1B1VCp",
-	"eHBx5uuo1isvlVOt/4SX61FTju4mm+Al7bivV0Ze2MCnM/fsn6Owsr+nTQos5+SrR613E623ADMfPQso",
-	"tWtFOLXsGubgJGajD6eO7MwQlJqASNOVzpICwtehZoihoILOGORu16vSrS4pFnAV7JOGjtoYp2FTe2r7",
-	"a+Zh8mBFmP1JvpLund9obW3mHPY8quOPJuXdFFfOodVKmrQZ79z7XeXevHufo9Nc0yO/q5FLIazLWq6g",
-	"HY/u6t2r01vgzgoNe81Z9b42oX2UbNZr31thwsMo5AWicyfP96aNkEihL3kpAxlyqFjSsVGOtmk565J3",
-	"9JopwsZjFuq0aDwKRte2Dg2DTkt1CvuXl4q+kgq/0WVNdfk/86V9lG7ubAb4EtJNRS+mPKK+ck2InCaE",
-	"nYi6rm4CRMwG7NOcG5UscC0h9g9JRJegoeGPTJ3poE2UHIpE2izUkAoyYmQeUyFYdEqCmCr9XrHoDANx",
-	"3QWxKtqIhteTxKBV202DlY+pLZJfRXnKRo+/cE+pR3lgvaUjQ3WFScOr7iFi0heWC2rDBdIeUmkhdhf9",
-	"bvSNU6JvueCRjWDD+HZyzZYMa7iZ3XIojIKbj6W8JjG/ZkMR6FseXQXkO3J4QEZUseO+V1aONPtHx2TE",
-	"tWqZC+4IhQrNtU7AAUrGXEQkZvQavAFMdYfizDa62O+l8J5D2kQO3PVOgCpLy2PTK+gr1lRTNH3FSyLk",
-	"beuxC9ajg2LnTa0qCeG9BZENe1llyF/d02oz48oW3aiwgMOjiWU9miCkVqPJF+OXO+hCpfhEcDHpXLNl",
-	"vZhs+zXOqGYJpzGQ3jYR7JYpjeE5NZGmOPjPZuyHlBPTaepkxXxArdkrpv/ZYiKJwtRKCFWaMfZoWtrE",
-	"aYZQB2j618A787s6y9aj6h6oWWzn3YGACajM9nPNME1ybm4AlMjj2mlsP334+TKtmNdMK+2Z94JWl1wg",
-	"iFx1z6EAgQXC2rDWjZkJ1Eao55x9advGKBZKESnStLRpkPcGDkVwzZZvEjmnE7g0P7CYLgMUUlO8/gZX",
-	"Cf0LFZnz8NpsYDG3txZ8hmaPXKcWNaiLtVS5XTaDhGnUgVtkITSPbaNEtI1x3CqK2gQ14qhLAhpPAmKX",
-	"b+AwFHmHZmCP9CyeBFVC8Fs45AyjHkr0TSfACR9c/M02VEOrHO49xsD8MSNtEU9Qm87IYC0VrKZnC8US",
-	"LsZyZRqI0lRENIlIGFM+S4MC4N59o7LcdZfe7n6wIWfNQM6Z4FHg1VEvXbMfmX6vWHJh1vKAbDqdowLp",
-	"z2F3u2jDt5OlwvDQ/qpqsa+k0UR5lPaN+/DhQ8e8wYQ28zHXOo4wM8Tfhg0u4AUsFDFsBK7V+cEXWvG7",
-	"tA5ETMNrRRxWdNcWhspbb+0JkubrORMXP5BzKQQLtV9sGxaygzCZPIq+kSqPo5twgXt24XLzeQ24Pj9e",
-	"j22vxx8H03fVArNUOq3mkoyW5M3ry3ekaYUklKfQjEQsuR7JaFl1e3DS5MZdnuImuXL2Tm7ENRGyRrux",
-	"SOLGoLEH18gOWIp8NuOTfrcHUm3+FpN5IrUMZZwWi1Gk6Rr/taEF4NPD/UP868nR/hNgJbZ8FC68XIzq",
-	"HRNQnwljzrCgYwSuWvjbckTCsUBLIqXupM1QohkXypsjdQlVTDP1MiSzlD/STAu2fJeLrmuB9Vv4MVt2",
-	"EhuPWp7iJQ2nXLC0Xg4okLmIuazCZlXdoqyciJup4OgqT3nuN7quNth3yaWRxGkMGuzIfK/5DUv1EoQq",
-	"uqRyc6OxojznWXYxVa6nWpvM5IjHrE0QMTuKR8z2RjVCELRdMGrDKWpLocFxvym8N73r1F2evrZ4FLTJ",
-	"WV84ijRt9Z2O0svY1UDzMdWm5panfmZbR6g8brRtrwZsH9T2Cs1iQwfX3dPfXlpGrhpTMw0ISYOvSrte",
-	"r7z63Dy5sjz2C37DBFPKllClEYdP80SOmL++1463KqNs/38BAAD//w==",
+	"7L2Lcts4sjf+Kij9T9VIM5IsX5PItfX/PJ5k1jO5nTjZnG9HOSZEQhLGFKAhQDvaqTzPvsc+2VfoBkiQ",
+	"InWxZTubddXWTiySuDYaffl195+NUE5nUjChVaP/Z2PCaMQS+OcpDSfsVAqdyNj8HTEVJnymuRSNPjzl",
+	"YkzkiOgJIwlTMykU6zbaDRVO2JSaT9hnOp3FrNFvzNJhzMM2mdLPHTpmf9nv9Rrthp7PzEOlEy7GjS9f",
+	"2o2XMqTYQ7nDD+9eus7ChFHNItOpTJOw1Olio6/luZYJW2zzJL6mc0UCITvKvBGQ5rsXp+ToycEz8q9/",
+	"HnZ3W3XzcV9UTuJtQsdT+lrCCi7tNTRvBEs6gRcqO3lHNXvJp1zD/y328l5eMqFwvWLOhCZTOicJ+yNl",
+	"SpMZS8g1F5G8Jk3zyjANL5n+TpGEagZPp1ykmtUtwG6vlw2KC83GLCmO6h2bUi7MYBdG9g7HoEjMRppw",
+	"4Y3xO2VHQoS8rul679mqnhWrWI9zFkoRKZIKzWOSz5lwRUZpHBM6plzUTbe6S6aT+clIs6S+Oy3JNeWa",
+	"DNlIJozoZG5OzeZ9ffz48STVEyY0D6muoKr3E0Zo/gaXgkDjzAwhrT+ZPzKasKSCxL60GzOa0CnTliFQ",
+	"HtV0G4YyFZrwyHTCzc8zqieNdkPQqWnTfNluGNrjCYsafZ2krHo0iZS6YTrWmiWmof/9jXb+0es8+2T/",
+	"2/n05277aO/Lf1UeCqSis5pxZjT2xiwlCfDvCx4FNePOmltv8IdRjx3R3bCzP+oNOwfh4ZPOM3qw39ll",
+	"e6N9ejA8DI9MU1P6+SUTYz1p9PcOjyqnkSotpyypnYh9/p2qX3OvjfVG39t9tjfaHe51jsJd1nlC96PO",
+	"s9HhbqcXHgyfsr1olz7dLY7+6KBq8OOE1m8BPFw2bPf11sbcW2fMcTUPfUvHjCj+D5YN9o+UJfN8tPid",
+	"P7aIjWga60Z/rwf98mk6texyyoX9q/KEq1DOWN26wcNl6+a+3ta6PXmyzropFiasdrPx6dJRu++3Nuxn",
+	"6w07ueIhO0G+VT98eMuxt+XzKDW4tfk8XWs+miaai3HNXXSaJkomfbj0AsE+a/whcPLULGFXXKaKzOi4",
+	"ltSLffjz8Ya3u/e08iJx4iHcIz/SyIoA5q9QCs0E/JPOZrG9u3ZmiRzGbPrD7wqFwWzRzBeRaf+KxjyC",
+	"ly9GlMfMLHrENOWx3T8n63BFuIC3zdxYkkhzn/32Z2PEWRy5s6PMQjOl6Bjk1UTOWKLnZGCfDhqmnSlX",
+	"Cib1CRZdp6rRPwBRiGu8TWlE3OSylaBDmer+MKbisvHFX7n/Stio0W/8fzu5EL6DT9XOW1wAXL9F4nST",
+	"iyRTREgj3elwAtt58vaMNGcs6cD8iJ2UWQQS4OyDVtcM5FSKUczD221D6BrxVp8ivyLXXJshcWX/RpIg",
+	"NE4YjeaEfeZKm3XPl/JZvpSnecN3tI4nmQbhRsqIolNGUsH/SBm5onHK7CjbRCZO08FPgKxQsvrSbryQ",
+	"yZBHERO3WkwuVDoa8RDkElizMlFrI9aTmIaXKNvjwtIZ7+/sTKmgYzZlQu907T3ULazufr66+XjvlEz9",
+	"4TqqaBqOEgE54tSClltcc+hQdjVSuUyIkQcJjaZcKFjm11K/kKmIbrXKQuqLEbTiLW6J28OZci/lK3iQ",
+	"r+BrqckL+8IdreBrSVQaTjyaE3ic7CBhSUCYXYunVqwI8AMgPGCQGc3B7xfF0XiqZMZ1JjKOFuhQM0GF",
+	"7gwzKlx/MWAyz2FQFetRUM73CAzSUHjZatHxzBZVvdn3d5xhALqCrtc5xkuXseL8rljLmhONO6z6Rqfr",
+	"p8pMb0ur+L667+x4BouzCNoE1/6w18qJ7qUcc/FShpcsepPekPA0m85kQhMezy9SQa8oj+kwrl02KcmU",
+	"ijnBG5/EZgTq2KjVqFObE3LUM5Kn0b63tmKV3QKDguPIppTHhofNJlIwItLpkCVwY4wSOcV37IrTKEqY",
+	"UsckYTBoI02RACwJHRCtAjf4rRC2NVJ0Mslw2VeePSM/EWtwXLe921hqx/IWONx7KV9RMXfGo3ulNjwm",
+	"ibNbZfuOe3pMwEqHb3kGJiPgzDjuwlapcPlwuuR06XC2RVfO3tbJDJBLaatoriw0ULAVrtVI/kWpIWv6",
+	"W7MR8/YWjsgHYZi0TPg/WHS76xd3sIYcHQcpGvms7rMlGjtd0gfcDP44g1aXfBCXQl6LjL2JiFwnUoyt",
+	"8k9iKS8Jjfnltuju48ePnbIldNmnZcNpYdsyBnCf3MTeHlQTKULmbgIuzA0MrH9bm/mWKnUtk4hMqAJn",
+	"jVHEqE4TqlmUKTQR1XRIFSg03izgsZRExfJ689vqFkfqLR2z+q3R7LPemehpXLxwKmwOJV1PoLgINo7j",
+	"dSfeJe/uc+LzWNLovZQvaTJmG6g4W1HVhjKam6WQVywhu+QV/xEu33PUi9Y7LFsf2NZImDQD70nQuleS",
+	"Xl922f7OlkRXqg3X0upe57/mBblac0/9hjzl/YTAvUTQmWWER6aUlZO4Is4WW7SG7Oa6/Idiu3enzheG",
+	"CeMrrfJWrrcPYpZIswQbHteqBYfrfdEWZR+gzti3ir+QM5Yr/Utsrb/1PhXMrWu0VjC57u35e+dNljwX",
+	"muv53e3hRxbHnZFMpob9DFO0E82kUtz03mTdcZdQQQoTahNKhimPdYeLzJaDevQHodLZTCaaRa9YxOl7",
+	"GPXDMH4zk6As+gRd65yCpkxP1slh/mmt5Jz5/uHcvWHtQHTRVdtuWAzHCbRj1pPqRr8RUc06mk9Z1Sdc",
+	"qRR5T97FROtZf2cnliGNJ1Lp/tPe097O1e6Os5/sLBsEujb89t7D2+Sk6m3FtOZirFYtt12gc/f6l3Yj",
+	"nUWbzfaL70D6zTrQYbjZOvhr6PfgDfRT1q4c/s5CUHbs6E7hW9i2KOJmu2n81tvOEY0Va2+wwzdy2a/Y",
+	"At9Tbj2omadpmxtUWm0Y05K1e8nRzErj+M0IuNvS02dY3Jd2+bRwzabFf6wxZDMIx9iShM4Xho6NLY79",
+	"Uz76c2+VNtl7uFMBVfSSjxiQ7SK0yb94Y/uaUW08kSLb6f2jnu8jf3p0UPCSH1UgjNoNMLWdMxGx5DWd",
+	"sjrPrXlOzD4SOULzHEBxHChCkaa9V0B+zD285pNWYZSNk3DKyPlEzooE6SOgPB4lrrgG7lm/SA4aRAXJ",
+	"XyfmwiVK07myQkI2wn0S0blqdUkmDCdMMQ1fKBJTpcnuocVrFVd47/DZXmGN8Qd/lXETFtf5ks0NSdAx",
+	"jO4nFtP5kpmQRGrDfswFd8ngNgHEn5qwyEGfuCaKj0VxhEUSOOodPC2Mrm5o7ySu2pnQLLmiFfhEeIOh",
+	"QZ2PhVEdzMCkcP7ICYtSc2NbyjwmPfIXItgVS9qExYoZ/TxmZnHNEhVpwh/z/u6heWHlqEHrP5u9op9f",
+	"UB6nCZ6q4qBfFM3LiZwSKVjJdAy+Si68PfdWmCsSg0GeyFTnJLRbnsFurwRP6a1CqNgZvJThpUy13fnq",
+	"4zfiidIwDpmaQxXDkTkmjIYTMkoTPWGJe0wimQ5jpgjXbZLOzCE1U47oPB/9UWnwR8vYRv3QN1l6mcAw",
+	"Kg37brlpNodspIeLm1Mc+uEmoCDD2kcJUxPguidDJeNUsyXcl9j3LQMe0SmP54QBDtFQPSiCyh1a0PzM",
+	"AYFJt8lEXhvyt2SUKubxoGc9y4T8yTx58sRSfjalwydHT0u0tF/NYPypnUXxBtMyciqMLjN8F+aFVm6P",
+	"w+9XjT3nhEsO8hpDf8dSxX5OaLiE0UcpwB6uJzycEEp+T5XuWIZZmtqUzskQADmKCfMYnVpNmjnsJoYt",
+	"SaUHAi4uoa5ZAqo8Z6oF5tcx0yqHMgh2XeyjDSRqqHbIzKi0BVNToyanig1ETs2GKeo0EeZ0EjkatboD",
+	"UUfNRys5oGJKcbkGHYNSkshrxRJg3h0QIODjrRDz1gnCDm45GS+bVfP8/E0L5+ZmUp6h27VUMY+vm4kU",
+	"5+H44ZIrv2YSeE2exOMqyPpYJlxPpkacMiRVsLB4F6wizXfne4dHCKjZ6x087Qy5hidgrXtuHra65Own",
+	"658aCGpYKULi4dM+fgtvtonZxDlc3WMmHDiExkqSCQURCrszIjMV5pl5dSQTOB/TtieGWKD5Lx9/PbcO",
+	"CSRmYdbktwa002g3oF8jQecSoHu0IO3BFDJ/0ioZPn/xy5d65eIDKHIbCudfixa1OClnVnshk2n1mchB",
+	"5g6P6GxxuNnWz9k2uzrtKJZwGvN/mPP8ZsbE2U/kVArBQk1OzaX8r3/ud3e7ezZ0o6TCpBFnImQrZ+YG",
+	"/dYM7cR9leHLL1ANXr8J9Kqd/QRNyIhdhBMaG6low6GcyoidZp8uNHYxZXoio1u0+QobMIpMdAHUfTHh",
+	"Qm/W4tlPcDP+laO+Cgz5Bs0AusQ1MqWfL+imy/WKfj7BdRJy421/Le2ezxI5nW049rf4DcgKEU9YqC/S",
+	"hG/Wxjv75Yd3Zw2r5Vt41yZt4Ef59zcZB3yYDQORvBdTMBBv1hB++sp86TelrdFz86bAXOqw85s1cQ6f",
+	"IHhab/qtRlP7MoZX5B0LnO9MKM1oZFjeydsztBOrvmV/+FHGDr27tlvk54e7exUcvIb5LImJ6a4OS1lo",
+	"tsCLFkMnfj19TjLORJpDqtjRQZrE5PyvJx1zZdvZXbGEjzhLWqUxVEHJl47hVcb8iiN5lSoj65LA3OJB",
+	"uZfVE/XZWYVukoHnnUhzTLhWRKVAEmRqeweBHKW971RpEE93n63expwdLq51wkY8jlHqR5UV3C2lbvb3",
+	"eit7sSyzVpVR3BAmyNkUdPwxF1ZkRfVGS/MjoBlcjNtmy/1aVp6XUznjIMRpCd271b7BgXibMfRiF4GQ",
+	"ggVGSg1gXmVaqYi9KDft8+yF9t+I7EhnkWgJG3OlWQKaIH5LPrw7K1MISvArO89uiLLfUZPMzXQT2vOu",
+	"gI0aX3PY3rVQsWjxnAQQixIs0PPabTu3Wg1nMGLUDXb73N06pbMyoyHrKGYEW6NZI28vNX/Qe7b6LJzr",
+	"ylDPd8wo5SwiqdAyDSfrrvvphIoxc1Zkj1yKYjJwkKI2QSP6f+xf3VBO1+Er7lLPG3HG95W7WHWv4i3m",
+	"9tEpbRhW3mhDFAqPmNCcxkXlrfCkalHcqBbW4QYuymLg5saxlQvtrbUVIo0tLgcjzapb+Rves8WBWWXS",
+	"fjGUMmZUmE8mVDk6KXxQ6MF7f8o0jaim9XorfukhDGI5p7Gev+dm7RtjGUeNqo1fVG1PIkpeyisW07By",
+	"E8BW+xpMtcUPfzh48mx3b//g8OjJOstmw8L8Jn7LdvgicyX1E0YjQ3OZI6/mLDiXXY5jWC5zOso8x7e9",
+	"M7XOV040vq3ruRBHDK9m4y9TVuah9gLqLFkUKarOdV3lc3XzuZHDOjs/66zYc3i56ryUZSFNhnNCiU5S",
+	"ZRj8kIaXcjTiIBlRDZYpK9ZicIzz3HCtWDzqNm5zgkpui4QxgKOQX87fvG4TqslUKk12j8iv/Ed7LfiN",
+	"+G7LDQ5Z2Ya0eOiquEUjlAmINBOZKEaGABGYE6XpLGYVKscyy1S7cZ1wzYw8gEuxeNLX2eS35pNbne5l",
+	"vYBEAOqCNVqc4Vf+qmdcYPPT/GXJ+Xh+k1vbW/D9JXfjAwAesmv5NoiHbPxGnK8VjwM47wHYpwMQFcAi",
+	"EZAf7J9Bm6AEMeLMZlSxDS+3MVYl6Ciq9qlyMMAiIMEPz/pOZZ+VkAkTrWeqv7NDZ7xbu8/VGtF2ZDxY",
+	"lWV37HotZAYgJ9bh6Oz5vkCva1GqKzxZrRVshTvVirj1CTqIeSXf2sD9HpR28naicYG1VZkofOc1OFfA",
+	"cp/MEXTSDH44eEKe7e6R/QNyePQkaB0TSG4EPpPn3d2jA7C9F4e8ZKPX5ivnmRzkdh4AMSBK0FDzK4Cc",
+	"ckB2RkUCyB7XNl7WFbw1Rm/RvKQo5M9r27yRcyY7a8u57+Zi/M2FiI2EgtV3f/EaXkoLG0jd279xbyZ3",
+	"V525F5zFEQbeLOiNFupcyORFq/XFDAHtv2wdtS5bAqJnCFdkd6Wwjl3n7VYJ1C9kMpbayeLOL1e6xcob",
+	"WWMmClUyWiMFSLv+DKzB335OaCXc2Ltp17kTFwfvJYvaOInTVgDN0Y2yGS20I3kUriJqWMQ3Zz+d1sq+",
+	"VRHnblr94kMLKEEPYaO9HaV4HXEYZrEtzRYw1V6Kr4ygcj3X6bHrq6swwjV11ZIY6oYSkKaRRPPsZIjr",
+	"CXA09imG5bcITVghvOV2Z6QsN66ACtzqBG2i/JVd72V0CqcAHsiXsLuxdvm5M5Ydm+vIuswiaHjjE3Ym",
+	"ZqkueCXrhmt3FFIubfeyK84Hvssm8xCn/16VZo9LlOMoSke89gQ/gMaL19xt1N2cxy/SnCDpTOmE0Smx",
+	"sJlZIq94xBKAUQ4aoCOjdtDtdgcNG8v0Nz6bqUosDTgq9LyetVyZT7tC7qADu5OnJ+rsdnv2153uNYvj",
+	"DkRL7cgZEzzqgMl+nCLYa/2b+0m0N+yZmxM67mSx9AufT6jCE34OMerLktdZk52RvsD81JEinhcUoWqL",
+	"+ALdudUq3DjlgdSSY85WNgza8HdpcY4YSUQgtS6iJ22WXa4VibgKJaDvIhmmZttIE7b3mJj/ELMSQDux",
+	"lLMhDS+XWCe2RgoLTq4b3VB1lHKjKyknorwDv90OUtJC9Ehvc3vng96BtnNVc2bKA8BlWcBbbD7vqmFh",
+	"43ZotWet9jgtmAZwamHCrKNQNTybUbtRACReQGhs0XRQ9f0CuUDXN7IgOPFjvduoLIh8qtW682W5O627",
+	"SqP7K6Ox2fwFj+uEhZdLAtMqtAjPoeiyAJiuLit9iWrB3iQvjUTv5TYo7Cs8Xa5E2CarSO1M6ESqGQvN",
+	"RBwSocKb/+KUPDk62uuSM4FWrTZJ2JW8ZFHbBjNEhj27kGKb18cI/r+nSpPgz4G1hg0afQL08yWouLDR",
+	"YLaOM9eGeS6sNU2rfy+wpYodmnm/e4BzTnXNA1W9179rXvl7JmcvPkmH1bonQFvLZme8hjK5tijnfloZ",
+	"o4sLXEUJv3z8dTO33gni1kPw6pGPbEh+ZXNMTv/kcPdJlTyGsP01QOthclV8822n5s2yS/C/T36seu2y",
+	"zo5xFO6yJ3S/0lxyWZYc351XBl2Lyv1LVWlsio+rvv5c+fW8ukyAv5mXIKqZmdXs5/ki97pk8/U5qCGJ",
+	"VbI+NFjVP8jqyyx3VeIshfQfVdB60rRp6hhkx2mtBxHbuu2v6KZZnSW9allkqjeJNIjhi/VDDN697ZwJ",
+	"rjngurA7stvtkX/9c6/iTK4dLYAtLYQKbITB99ooAfBnUukLnOnFJnB0r8W3Umn8s4RKXws87TW0BDld",
+	"tQi3hSzXLEqVeuwApURfc8Ej1I3WREuuXKnKmMYM+Wk2qGNJ8cO7s/XAfAuLujWYICQVwy2oENEe2mhe",
+	"mGMh4sn3uxqlveNS+p6/PVkv9cSrOQFTThVrWtzXhJeNaLnKO/MNqzubGcKTzTsIaRwbFXz7FncPd7kN",
+	"MFlu+7AuMX87M7t7YQVq134Ts7xH0zcCkt2Y6hZ0343IcMPQvXoiXUsmKfH2XK3b662m0u33sCl5VmVx",
+	"WWLn9UjiAay9PpO9jc3Xa+dGpoUSYT+S6w17+FJHYRlIYHUq86yKmitDdtgjWcpVEE4C9ARWJOgGS6wP",
+	"G6sy2jM3Fg9uA40nWcmKhUy07gcozIPGkixVXv5WmucxwzcvLCsvJ5avz5lq+CZLLnCM7UKS/sIawN8L",
+	"adYLdpvFaS0qJYsZWn2azufg5w9ceb/h4Cu5DSgSpwVz9qLy5hkgLmxU/QWNxxdQiUJdZGtcEgveuZj1",
+	"9e/+okmTiWgmeRnLtzq5WiKl3jFN7WREUbXYxc6yuE+u1EWmk9VMrs5GFcaUT+tXhCuoK5IO0a/fQDMU",
+	"2pzQkOSbrZwJCU1fG61jZQR2/bg23ygmogsbOLiFbUIto2qPcoqvH32FnXujuWQK7d3SNvcNr1tYtLy9",
+	"ShRPZW8X5suV5FDwqVwMqcJgpsKv5pbccP43SpRoS+8tWl2vL5UzF2y8fr5LzzTUhcyVVbIABGWuIgYh",
+	"hTmlEJ65qVKF4e+r+E1tRJQXP3+bRrzo+fppYumtDefnBdMvITjru9qk4Stbk3ULJwn9GlX7X9HNlo9Q",
+	"G6lns0AtcIvV9l1bdmnDXlBjvHB+drooj1Qvsrqm4zFLdiqzlWIA+gp6sAGUm5kNgIXfnhicNFfjnfka",
+	"OGmqWMLFSN5utq6V1YhEl9k147kLq113Ua+7alWy6VsLQS7lFMoKBVYVxlSKUEWCQlXAwGZkY8R8azPt",
+	"izSOMe2izRngigyuQIKXtfl8NNVTQM/BOdsUIhOmScKE9qNdF8sVgw8WsFFUEJlEXNBk7kXvHENSOnyB",
+	"OC9GB9N0olVZJoSSnFNUJi+4WQxcZWgLhSxdsRRjGM5sklB1+4i70p5kXVfuiE06Xan5Pjs4fEJsMmuC",
+	"OcVVhf+kMiPACVEaUn1PoQQ56ySMRvCDeb+IQfKVyApLsl4IgsISWH7tt2rNcX0bghcpsDQSOBsDFplb",
+	"cIrbdOf+YCsq0C2Lv/dToa86blZ7x07by1AOhfRn5Z1C2sdC230SDNNE6SCvXGRLoLQJJjCB8gQkmLHk",
+	"FeTOrEAxQAuFae0vJjJdmVYz62GxpvlmTZUPRNZu2460csWWOoYEoTZBIvnw7ixL+zdK6NgwjjYW+mQR",
+	"YZ9pqEtgxNUOgs0hdFAmaUvhIvZArwrX+/pcy+9AcK1NmVHw9K70Si4g6VZHGoKotNYa59CWzG3slVcv",
+	"QbdXVhZeWIgs58k6gQaFcpCVGfihLAIXi+fgR1cvAUVwG+dAo0UAbq2ytU3n4gsjxWSJuIjLrvidIidv",
+	"z7YT2wMVt+uxTXWr6tfbqMjlCJrF65r0kJ2T9YJk/GYKcTJ5WRDfi+c21d+CT3W0dLNCBOuR2/JwFr9i",
+	"wWDweW+3Mxh8fvL80w//tVXSWO1SqYsTESTzEsArHRspLiRRMxoy1SZ/pFIzZaRLw91VTNWknHJ6Cb1s",
+	"uD7m//bNIh3+aP7vp6XrtQ7pbeQvKgMvl9NkLb09gK8vSzV4Yy+fh7ddn0xmCRcoKZ+cn56dtYmjmzYJ",
+	"Bg1MdDYY1IWil6N57pZaYILbcGBu9VzeAQkvEmUmBdw6+1TtUswSGZGIzWI5RxnSZR//I6WJZkk8r1R0",
+	"MJH6khGsDOaeVKKt8vCa72z9igMSTmhCQ82SYn2Ixn/vfX6+pfv1WVU7pvsPauk6rw5Zz5S4cmIRs4Jc",
+	"jIN+lpXe1Qc4gBTkXS8BdZbRwH3l/rlu6oOqm3uCNqPi/ezDZvJNLqzFUpUPSXa7OJq1SHT1kS3QbJlP",
+	"zsko1WnCCBdKU6GPjarFhCZTRoUy7BE+L6lUe729J53ebqe3+77X68P//t5or4t+qlm8h7iFkNHc6hqC",
+	"Jj5yPfkbjVO2/gSyvstTUCsj8LrkfCKvBYabufr3zttR3Cl9zaOLw/+Z7P/9j97013Av/duT2cvkmXo/",
+	"3L3+v9EBez06Gv/196eXJ3KfV/OVBRmjJizvU14Ys7Ycmo+UXJwcYEP8IO/iVHrDp6On9OBZx/yncxAe",
+	"POk8G/VY52j0lO0Pn4R7dHf3rgGV7xiNlH9vRlRTMPEOeRwjg6p2I68RX3WD+KkbsPyn6+E+7Xw61zK5",
+	"rE4As2l8VIE2auS/W9QPsJ9+QK9sRZ6prKAVyoLOK7BoLFqveN5Sh82KtAoWh+dfOtngfXop31J2yasv",
+	"IH95t3sRrUP1N0HJLdDYpmUZKqP2a1Q738m1YU6HVfH3tyh5UYHOXHuTH+TCLDD4212ci/xg4cJ4aFNP",
+	"UaNeokYXJrNdpe2bOH3t4pPhw5zL9U6Kd0JXxwlXyrMI5fqVzavwjJpfUb1Uh1wEC9pIxlvU5bmBFLQy",
+	"iNGIFp5kUWnNRjTFL9eXa0b/JUzXaSsfJ0wQDiUIr2zSSahc1FQMnWYEXLwsgYJHE6jeNYtpyCLCNZh0",
+	"bqvLug0Q7LP28/HBoM3ba+bjc7GatjnFS19Whm6WIyFBqDCUge15KYh9ucKnN391/Z35tJSG3TVzq3sj",
+	"PxE3vTP8IWEly42rteJKZOXaq8s5pELz2CI2roGSoERnXXXUiqKgrVuX81z/vD+vPu9VXMnW5qvJ+ApP",
+	"s+hXLyy06cHyD7oH3T3A248SzkSkWl1yEscEIYrgkMIRqE2ywHp1X2wOL1fjDKEHXvbXiYwjlRc5dG0u",
+	"M+6vk/q14KvcWOPc3Ll5K/18dXeVGJEgB0n9ZTF5R4B1diD5aRb5XIyM9hWm1SsqI3bh6thUsHIOmr7p",
+	"uA1dQW0c976N6j/aP1qvAk7m8q7qBBsNvam2vaIw2aSvqSIKUUikmbBQTqdMRCxqrVUxxovvKKbTrdLi",
+	"V27grBZ45W+ie8ttnfVNfKcytNVa8cDl8OcVG+WXZFlanG69wNqi933pfAuv2kkXS4VqSdjnECp6rEWk",
+	"aoNiJRljI7gkxdEYsWRK50TQJJHX2e1RKAmpJVFymuW5Lgz9O2Wd+m2st0yueYTCjs9+j1rHWdPFmV8y",
+	"NkOJCAvcuva6JKsUy6LicEKaJJwpNCKaL/OaWwV6IkrzOLac17B+WVGzB7ZJZVjHLKc3fmu7uoELtqYk",
+	"TA21fLTAII9qApc4RjkrKS6bTIqr0aSKBD4gO1gz5UMFtqREwiVKkQkJ/KCmgDQpMZ/CTrTWKblTnWS7",
+	"kjfAjvksEEukF1nG8pTcq5BJqWKJqKw7vx63qiwovRbXXWDtN7z1nnYiPuZYPR6HYysp58BVW1/e/OaX",
+	"qO/eKDu5lcTy7Ef1IW+1vu1nvaOn5JeP74uHis1/mQx/Dvkb/sv5h3+c7b7mZ+psqmd/Pz07Ovv95POb",
+	"979Mz/g1j/4aX5/9Lvn//Z//TqiIemei12X7vW64F4slfs+LKliSK+9bVZuPQEFfEKwLA90/fPasSvBl",
+	"n/XFsr7O6ZQByDp/KSDNSzbTXrAn5iXUzNZbU5o8Fzqh5Oyn1lqDyKIqq70UxfQnWY6MJspOsbxG0LNZ",
+	"igBT9gXIV1vdxuY34Ikgckb/SMt3XROQ1rY2O5ResSLy9UQqVuTxAxGszloatLrkTFsfo7kWrAyeKlYq",
+	"cd3Q14m+2L989j/D/+5N/34Tp9Jmdy9eSIUprXuXrJnm6kdGk3I9BfvbSlhw3mDhnLTLubPqrYcfbBrS",
+	"ck2OegVqM41mbY2hIK8dPN1A0K1IB7j6HiuLnqvExS+r106ZbV/JUVfwt4pC4LXp1FbRU+V1eQGhLxU7",
+	"vDSBLBZc0XOMCi9gmXGCVfR+lXml1ytBZnNKlmodQdK4Rtg7Cg/oiHWiZ2y3cxAeRp1n+89oZ/fJk+jJ",
+	"4R7tPTs4qEgyuCTxK47u08pPiiep/sjli1t5zhRLzuzKL1uOmloV1Xqn03Jryk84yai6QoQr17LqhRWd",
+	"VOf0K/sy0uHSValnPKXTs0oorqQAxcLUbPp5OGFTG7gAh+QkxbSX+NcLZ6H95eP7RrsiEMAXLozAAZmp",
+	"2kZOM9cFVUZn4nA9gO0RFqrEyM15ynnkjxAXt1hcFW9TQ6zm1FnhmWrvKnIGEdIMKkLtUHjOB2HD76rH",
+	"gCNccxXcTb+wFrlhkjTlUFMuXIhWsGiICFptWC5BfjKMLpHfqYE4eXvWtxVsnSwV0jgmwU4GfdzBQrDt",
+	"wm+odF8U1Y5spQYiWyoYDdcoUazcIWmWf6/GWKny/XdV5Mg5Rn+SD2d9t0relF00mktHlFtxeWRGPBA2",
+	"w3UTLEFUkb++f/+WAIW0oBZW0dKBhiPTJpivqDIKA0uUNNIg9D4QgQ1I7aQ8aOG0jYzo83ts7dTewYUf",
+	"PyRxo99YI79E7oyrD8C1+E8v4q5INJmTzvsYcK7og4Qwg6Vfo7Tb6DdKMrLiY9EB/jxL5IhjoBZI8iIi",
+	"9ieC2Ss8HMeSmWuXZjd06asy85pzGj/sWmwyC49dIrlbIWFTppBr1EXLBphzKZ7qtktqXh2QOSJ00VjQ",
+	"WoOZfoGkD3izhlJoGmpPmMBDaq5nWA4nz4y5nqRDkF/wDfufBQRWI8s/aLRvhIntdXtkp6yMFY8nyknu",
+	"0L/KN+vk7Vl7IKZprHkHlQbQoHCHuuQ56D0ZJw0o1BvhUKuSyGthc8QPRDP4E51oH969/FLY5D8pj74E",
+	"Lcfu8DOb4YNcsrlqV+WSN8fhl4+/nncHYiC+/7444u+/J+ZShqkpouklI5QgjZBfPr63yRnNRHC1FoBO",
+	"mVo6EGjRDGqPR0Caoxwq3kKbVdVxCEgzi0Ay3O2keBsFhtiDbCmn1J0Zq1vaB8eEijmRepJV/kNkI67b",
+	"QGQ7c0ISpmSaYLVAKvAT1zwV6polihz0DroEwkvRJeWiawcioLNZbGl7x8ba/vC7kiKwS/42kVqGMs4W",
+	"TX3/PWnCmLwda8MutchIxrG19r57car6RAl6yS5CqhhmKYY7pSqtlSLBn/CPNlnIuvQlcEZgf4QwwPeS",
+	"6CS31k5Ywvrk+6xA9ve2kt3ixdc0nwyl1EondEZoNOXiO+Xe5NFAGNrD269NVpIHXoYgc5kTWbL4aEmC",
+	"XLYL8NKLecistcupGDMaTlhnr9tb4AzX19ddCo+7Mhnv2G/Vzsuz0+evz5+bb7oTPY29IOCcyVyxRCHb",
+	"6HV3uz2QI2ZM0Blv9Bv73V53HzLZ6wlcETsTSLz+D/PvcWUSf0tVe70euZ6Ymwr4ZyJhzsBjUE7okp8k",
+	"UxAoDblF4T2XgL2L1yMe3zNzjfzMtM35nmcqgRHt9XqOjdp0oz7VQrIYuOQmbEpX+d1tD8CfK5L/2kkY",
+	"vhrzK9YtSOqN/m+fjGoxndJkDna+KybM64YsAdZAx8ooFm8yttT4ZBoAzjBfd0WZKCyUO8VtwmLFyGFv",
+	"v3LpzCXMBeq8D7B6pvs5eHTM/hOd0NGIh11Da4e9/XsYwGupIfZzjkc7W73IkSAuY2v5lmaruHpPvdut",
+	"dmPfSak7GTc2PMa6l5rAqBUZM00OevutxS19yZU+ce2b4+nwB7VorfyVndgigFe+WEjNAeiuO6MdH6NZ",
+	"sX8nkPMDbjE7ayCeAxxBVcPZSHd+pJHT1eGT3dWffPAyFOJH+6s/eiGTIY8ilLQP1/nCwiA/eEkMS+T3",
+	"Z6bT/VYjYH8y++ibBn779KXEh5TOVs0j2Yx8Ptk8musTaJcgYFoVdOhMeBuWA69FRCgZ8UTpgfCkui4B",
+	"WdHw0zETDC3YwOEwqAZvwiLhY8cnmdZhvec/ymi+bVq0oPAvRcOQzZlSOgi72+687g5ysl2j3ZgwGjFM",
+	"I/LSJr6qa9y+upO9B61/vafnoPds9RenUoxijka5g901unhL57Gk0XspX9IE0N2Ng93DdeaTJT96xSJO",
+	"XSrrg729dT62YgMe7/vhDDlaeBV3QCK3Uqk9UxUconSlocKGDCNmlZnja1nHT/BFkXUYDgEqjp4Y3sAF",
+	"4bpL3i+oRAMRUmGu6yEj2HNEmgd7e60qVoEd+ayicGQPFgeNX0Rf+dVygENf/sVrqTGvzzdCp7g1K+m0",
+	"vbak1bbgBPgLFXCufPa6IEPXUlLv3pn/t0WfX4+s9DPTa5DYZtI25RGIzjOqw8kiab5iyZgRxaZUaB6q",
+	"vgsohjrciihN5yQV6DCIjkmgmDYiuQrcG1NoQApGhnPzn+5AbEzuFdwTg3LuRdCy8T9rCVr3dtZsMYhv",
+	"9cw9Ckw3vIiQWG8mMNXkMq61D9habcUSbufMqlpoE75k88wLwRK0GTOm+3kSTfNGEwzvasKigRiykUwY",
+	"4dpGalCBYlerbWUyza+Y+aoNcpkL1gE7vBfuAVk3LFR3wuao2bEIAols0okqvvIz01D77A5PNrRfc6wh",
+	"QIWV9adTMK2eSqETGa9SouBl9+7NFamHuSQLtPwWKwT6jpYFxziY7n1LFxyLm16Dq49FZdXeuhNS8mf9",
+	"lPmIdsHdZQ7Q04PdAzJlmkIYaHF23ynrm+qSl1xpa327nlA9ENaHZhmZH0RTf2f+zHRVkYY7JPWq7moo",
+	"f9GB9ngIQLNYdCzWUMkdnwIEKYQhm+lODpmupX2zpzEXl0ZbLoCsLUI8piJS1ucVTqRUzMdna0lcgJ8/",
+	"10XF5wQGdJa1buv0lKZdURjcfMEiHEwXKq40+jYtvYN5WaxY2yP2FSB2czsv9uUw6C57b1VXFmNZ09Ni",
+	"R6uN3Zp91jvgVisc13JDlYdxJJNp1zsCW2j2RNgSQGAphwx/aThxG9vqrn1+zA6ve3j+KgFHZrrsE6Td",
+	"IjHey5nJgD3LJKksJnPXwyBlkXPHJDjfOzwK4ApoZ+V6gO3bQroW4dUCqah085zKxChegQ/RDcg0Vdol",
+	"2cWku6CneXUbXQQQtn1s1s4VabbOZplA6NiYaSOpDUS+x87tTbMgMxtsRQnULiK25gtpmgELSQKskPEX",
+	"h0iDQlBT+vmCjlkAXjD2OWQsYlFrIMADnshrxRIylsxoognl44mGNJEOJQKQrqbiYhwzxC1J0TpGbMI1",
+	"V8wBztREXiMgBNFykMF9INyIhBQsyBIV02zkDqIQwFcXblcCByz0o+u6JLA6aoBAgsCrtxHY7K+jVGUY",
+	"P/dYSJ1ntw/Q7Ajz4orgzDqpQvBVzK+YIke9LEgDIIDOzxHKqRcNmgV7BRWBNC4CrGnoIQv/mrEkLyQr",
+	"k4EI3KOg1SbgtmPAujUGLfgxSRBwduzoEkfUdxEVGWoMrwaMHJKjUcwFu0A4QlDB+j3A3FJ+/8rQ+ZDZ",
+	"wMc6DlyoL1JgxUvVdDcIqFPqooBcub7lxV0r74FCyabNR5BX113s/U1FqJ932H1qVfWr5IH8b7pIXs25",
+	"xVFWx4zUjcfl573JQGzWqsUhVNeVreweMhfcsHtXKXgBrCxnnEUIvTGb5YKS6gYhpMsLu/kgXsO3FYOA",
+	"+ycr+0WaQ6rY0UGaxOT8ryedvcMjR0pOt28tE23yAmI3pWsZsdOsjYrxZocc7sn1xmKrh2xjSK+wpYqB",
+	"BXh7yMReE7Vjw8vmhoN5ix9XbSSWHlBemDyYZuuGgXeZTat5k6FA7A6W5q443TYvh+LmRskMNXjt0pFm",
+	"Cbme8HBirpFYgq8Nwv7qRmvlgxsO9RX9fFJNTidklrArLlOVHb9jEBBs1SEUnoY4BSsPfFfLpYp1zm82",
+	"1kLN88UBe2k38ju/X4zfrgjprBtxId305oM9cZ9XXkPxnATQ3+rLeFrWiza/jF+ZJirG8VpqkglW9QNx",
+	"BTZvNgRrTLhd77e6bKGFmrvWyCPn528ygbbCzwjDCqW85CwfF4rNrmpjnd66VxX0d7eKqye+G4VyHxXK",
+	"UuEFoyDYq9VF2eZ5MVDtgHs9IE3DtUGlwfifbWFatq1P9yvUMl+ca7vqTLHR7EHWs1k9/v11/JPKtDY2",
+	"gPsH0KPbJX14ewbjOmja+7o8KhBWJEgBuv65c3193TE700mTmAkz8iggQxnNSbNCkyf/+ud+d7e7191t",
+	"9VETVnTK/CxPhoaHbELNBZaYLs1LPz9/f+y/xBGqCyzH5kMBNVRYMOoSjQuK5KxhZXsI3rKOH7hyxTfw",
+	"zRbW4UaO4Ucm98jkbs3k2mCoJbb4Z5mjLTFJjmQylrrjZ6aqxvaryzwNEOgOmLIop0Cw8aMdnzRDmiRz",
+	"w0aAJ2GYoGEzs0SOEwhNMJzPklmRtbyAEbkiXOta8RWjMYuqumob4k9Ajzf/4hqVi2uaRLVSOk3quE1N",
+	"YPRqVWt7noVHg//GBn+k8sypdOeX/nOzqQoM3orZ/ENZRAxq3kMWSzGGci00N442vTt8zAjjEAh3TeeI",
+	"eRBon8arHk58Zpc3XSB+XbDrQqa44vE6T4dTrouHrHFPt2Wx14e5MrOFEuw6Y3s+1ffuhuoNCaIfZdr6",
+	"5s6XYkB5ObVvdgl5Ref7f271IL5wiesyDzngNWz8ZJYLAYMkC8kDVNvPEeF8MXrCeOKqdQzEiWc/wZhU",
+	"C0rKAgrN23wsqE4T1rY1VyxayRUBJyB9EQoxp1REcJdDwd2BwJbbXoBixirYZ0CCmLY4hoZFHKBoUZak",
+	"wWWWwtyBgH4i1+Z+tjHFZkoD0eQjQsW8BYAocK6JiEVd8s7PS1WYHWKrbNWa9kBgZr3ISF0OULXAd86y",
+	"PX5vs73cBVCzWLvS0NwW2Ve58XtFgebrx2WeY66GyWW5J80O3QY981qea5mwDYAzcNxvAC2F7xbxpQdr",
+	"frkxZLRinGvxSDfOevRmIf3Mb5++tP8sAjPznSTU5XJA7/7RXmszxgnS97Z55lvk7H7CAU/Kb56ev3vR",
+	"mSVSs1CzCO3KIIq4xKPUCeOhnM0rU8kajoE2kKHZMysDgfbf6pITcp24Yt5wOaNPnmLsHQ/JlCkF9dYp",
+	"iWV4KVNtX0ERC6T9ZN4diDfC3ITAolEschYIrojNpU6alCCb41GfCElG/DOMsZVxUQcu4DaR8DBXqAfC",
+	"16gdymC/MhIWBS9widyXvAWdPbRlAr02bbdEdvM2t1fQDDV1K7NEu3HOdOcUTU39VaYqJErS/KvWszcA",
+	"uDmnU3bONfvLS/q5Tc7NwWdECgIpDvKUKtUrdZcCpr15zSVcIWvu3sfeugMK5zcXrv0tv1+p92Dv2d3M",
+	"O8sEahnQd8pITTV5ArbUZ1NLSaZUzF12UFtSvuVCZvzlKCQP4Iqk+Y0FqYKkJCqW1yvyCJgRTPA6wIEY",
+	"kvpOEU2TMdMb31Uy1bUGpuciUiVR3TuILju3ubEusKWLIoStFqtGmoJO4T4bCK8GHSmntJYjEhS8s0Gr",
+	"nVkVYWiJ3XdrLvXRY+6KQlPsQhIEnPoKM9aJyJPOZomRjJy+XV8yDmYdR/KJv6hm5Tu48gBiq4Mu1GzQ",
+	"TYZnBBH8cwVQ6C7AVN44liGp7gog5HVfiw76pny25xiUI1NdLxq8l0XIWgVNPsoGi5fjt2Buem6F8Qwq",
+	"/O5thwuuObWXk0zvyZlr6W1LXtx3bztn2TTw0A/EbrdH/vXPvRYqV/fk0sXO/8P9ud4i3KvK9Mj9Hrnf",
+	"+tzvxt5eyaNwjSiUF+A+90pzAffAUACr6wkSmMYCMjQaEIjceQxAvyg3ZxYUq9WnNrX7QMwSecUjzG1a",
+	"A94ZoYVoksh0jFmbFuMD27Y4QoDhb4EPyRwIGHbeg54fYwo6m+4PBkBwrQw3TUXCaDgxe9LK9TzXSD72",
+	"LMciRiOP+RUTeZ0zB6kAeEVBU8Fwlsy0Jq+FjfA53zs8QqsTwLi75L2Z1EAYtg2VMLjIbGtt4s6dO4iO",
+	"Cbu1bs6oUVWWUULQJrs9MuUi1Uy12gOhZO5LDKnN1jmE6BXGjA6VxYzAnWS76pKqaKLhkvChgYBIHxsb",
+	"45Y02wxbDSn7XTGnG2aE5CljCzCWbkWKCGxp7TgRsKGjCnYTvWJFXYYlkPUbxqUsL8iw2N+HbGkxIKiZ",
+	"FTQx13jkyqOtF2axqqzTEqVpOK+mgJtoU6uLTFTUHU1YzQAWaW5Iw8uNY2E2H9R7j9n4ZRDXhmavKCGy",
+	"oMItkzUW1uVrRoWRZhEV1ibucob1bANnr4xxehiH/N4WzYSLBBzKNI6ITUEGNxrahjFSkcElo5hQ7G4k",
+	"lnNNE4iwzUaGBsTmoAFeCWTef+OzmRo0WvcRfAuyT1brYqtoH1ubUBXPDDqDUIJwt32hHGar7f5Z+jKv",
+	"PZVhBwYiu3uz1375+Ot5G4QeI3DQNIL//GMWkOYsYSrznCh2xRIaZ+xEHaOnzL7U9gWcgcjH7wScVhvq",
+	"ckFOcFSHzC8gpAQOlzTijl86gELfcXelpaG3XHJy9W5IMxPJyA8kUOnQNAey2dDLFRNVV5LLAVWOXdrL",
+	"jIswTiM2EEGqWNLPiln0d8zf6v+HmnHu10Ha6+0dQQcYmdXtdvE3v0xLQJpuESE62tbEdTZ3N2o6EIJd",
+	"ZyvQJS4jMgU4h93UTKb0VpryKWIis0I3QZeAVFCM1bWX0UDoCdUE0t6yyANiNo2AnHlSS7nSIbD8l/M3",
+	"r4/zrkeUx2li5xNgZv0LhABjYK9m05lMaMLj+YXnRFgiZd0M3+GVKsoLYmWJw+mM+3WRGoVCWI3DqMeO",
+	"6G7Y2R/1hp2D8PBJ5xk92O/ssr3RPj0YHoZHRkDDalgNOgwbxYJX1VWuilWsvKHMCiWargwPw1pS61gY",
+	"KmuC3TOWpKq2VmUuY49qnTe8RLSP4JK1wSV7DwdKKVzNL7jgarJ4N/eLbMqpbIX7bDNzA+ABV2PLCwli",
+	"LIiwnBpmkd28M+9tChMvlyf9N8z3UuGmq0C9bwvZ/gg23xgMy4RmS0HZd+6meAf2GpWPwSU+SRVrk0Oi",
+	"E85sehjFrI3ODe44S4tj6NaBTYfMyCHKAkDrwE2FI3lfIKdCp/dvuf9JCpZVXwKzLGBiquBOB1s/O9hX",
+	"3wLmYKtlQq4ZvfQiAP6dUTcO8ZJPUN0ByCZfyjJMzQPdZHAmr1rT3SNwSjB7ndWJX8JMlt7IV/KSbVsB",
+	"BmA0+giKxYxdiXajlVxPZMwQNM6lsJh0NIbbggwLKQnUQHhIda8MPmlS7QqfWSsy1vi2mjix5mVGw4kb",
+	"EnpT54R78FvTgbCgdvjEy700nBNXQTMTfouVu9z2d0m+AKWiSVN6yUwnutgtyXpFKD3XFjivTFu2EhYq",
+	"Y4Y7U4268Ly4OiSWIY3j+UA0f/n4Po8zQGO40dhbtlC/S3hGMqS+yLvGqtvBMZa9YX5kAizYNFXarJMb",
+	"f5d8QDtbmxQxh4yPRSFawJma9no9WOtrFscW69zrPSP/+uded6/VJtbtgK+b7hmNIRJhwsXYprlaqNrJ",
+	"wFnj1+30qlE2XcUr+50t9GX0ew8BRmOzDGgKgcxprSop0yzYrVVaa3favML22nrlVxn5UMEmWARhxnZ3",
+	"Ea1tfm6tn7j6McRgMcSgVHC2IuwAV99j0TIpFZR0B3PDIIQ7sameGb5frHipugRzfKq14DZNZ/JqtQci",
+	"gKKQM5roHXjRXMwBaVJFgjBNYtKB7wN0+6BkHJSPdNDOryFFp2wgSqCcLDd+l7z1nsCdQj3nKQCBpIjn",
+	"x4AYtW9aD7K+5iFrD4RMCoX+KvA8bbTZcQFJFC9cTkEoKFhZ5bjvlb2tqW3cJl4Gyr3ufne3TT68e9mx",
+	"q1qqKNgqc9QfSLHVwI0bsU+lLs3OB602OimknsDIg9ww95eK4sZ9G9gGc2WRc7gTKDiuSJN1x12oB8n7",
+	"OztYA7RDvQKH6JymcUyGjExYnPkg3Q0D4KpYImvykx62BwLzUTldSHuBVmB9dyDlDAdBeJ6KKUMG5HWm",
+	"bcDMQGCCdKzO6I0FMiVaOwzVuTcQuxEYHNz2v4DJmc+sLXwg5CjL6+lPZmGp8wrPTbBBCzoFGEP2e9ub",
+	"V6uP0AAzNBdCWYKJQM+mZa+JzKTkGrIIaqwfF6QeZ77AZoOFcVrmhcDnjBp8mZOrPKrIWxquyTVVLvJR",
+	"S9KE3RyIokyR1QZzEgQtyBBG5ggKKRj6tlZrAOIFLIt3IgzNeOKFLUGbKisIg2jc96WfPIjKCPnFmTkp",
+	"1OyvFGwglJYzRa5lcgmC0lv05zg5NMY6gjZM07UByumiXO7kaqip+qTXG4iEmWFGTGPIYasNSVdn6FOy",
+	"xzrH6gd2qCApvTOf/pxQcwSa9uiRQ2IY68jaRgbCaQJ9b4knINYr7a+ITe0Pq4LJZWFpCleXW5nvDV/+",
+	"Hr0whbUDIdM/CJkeMqGzmRFYJ/IaktSCrmf5iyJmDlkkrAvHtWKvnUxh5mdRzF7yEdN8ygKSCtAkLAYo",
+	"f+tkqGScau9NaArD+kGtMTdDFs4rk6yGlGe/tGMxNJCRQPm0VCV0RdSMXw3aPmii2gCusFbfgn6Ul4vb",
+	"0IRRQWXiJ/GuMjChuo57RjWZSqVbcPop2e11EHFUcIkh0glOT4rqcvD2w3vS7Xa9YvTgvtv50/1wFn3Z",
+	"8dgWcDzD+q2I0jeT7ytzz7iXWkuUCRdj5h92l8VkoVUYCebLyXlFC5b/BO86XGXkUsSlNc53JsiOINC8",
+	"pVHDXHw9PYCyn1ghuKQaA1AH6kPjke0dPW0TdKyQQM9nfUL1D79fmxvPlrvIZJfs0A5EXkID9E6UP3Ha",
+	"JCj4cvpEyA54ci3W6h019DvluvN9YDtWXfIeFTHDZakIYSMTqlmWEnjGkiwsxwW/DtPwkunjrJKDLRw0",
+	"ELh8WUeGw16xJOER2FBmgNIpxOybe8mcYV5gIFyRg71nNtg9eMd0Mu9AodCgS2CO7ihlJUPm9oTX13Xc",
+	"po+zKKuUXZOLMtD6OqFlxhuqhN4ofSdrb/h09JQePOuY/3QOwoMnnWejHuscjZ6y/eGTcI/u7uZ+WTwS",
+	"CPqOLg7/Z7L/9z9601/X0HhXz79tQWjlpcuL49x8hSr0hPXV5FJr9+rTtX3X5wU4KZqmsOh6noMCBE7I",
+	"3USX8a1WluocqjzDmaKCsOlMz5HzuY9OcVad93MQe2t52zYcyO3G24SO6xfJfYBvvZbQi/ks52Lw/6u+",
+	"z15/aSsTew28Mzen4GK8diP5F6WGFNMbNGLe/o9woa9V0qvqu71na373XspXVMztt+qBLTZwpD0ovKea",
+	"73c3SBVhVTTP/75Yo/vUvvMtlOiG1cAJrS7TbRfnsVTlnZb1dlaCpreryqdgR3/bdoWfkACV7yCTO22p",
+	"DCSAhEzlkMeM0NmsTc6v6XjMEvLhzGVDsrK90ccCP3VU4IUyWE9NR/EI2mmRpTYF8PF4BRbAjIewwsjp",
+	"qFBdE3TE9kAISUbm4gKsZgA4NJur0/w7yG0x4A+aGP0ZaoBIOYNcJTSKEqYUU2jde7p3uGc9lgMxS6C0",
+	"EhQOgfPDrENXmflOM6Qbnc36OyGNY9NiBfgPxWLcxTvK7eQd64epeO4NoDa7XBYt8k0XPd+0hudjlfR7",
+	"rpKeK9k5tVez26Uiw86f+I+z5TXUXaV0rhd4HXAirCHUJWdaFc1yJfNVTWV0j6v8hxZG/zpLnFsiq7nF",
+	"K0XNn5mu283eQ/DpRzK5w/rky+njBlLeai3DsatbFDI30phXx5ySmCuIMPYjZhI2i2lonYDoQTGvddFQ",
+	"C36vkAohNcGGujVly+9LYHqYyuVrHERXvfzbPJCPgs99VztfxnPWFXV2rOyyhsHk3L75LZhNcC6rLSZO",
+	"smtiVU9Mcoz4i9bjjXqnZhSaZ39RGeU90OVamyAJSIFwi1niRuTHlQJDRZe8LVSpJRN6xXJDiyLNg729",
+	"1nIDA1LqHd2a2HhuYbhLiwL29ZHryd/MotVdkg6LkilXsMTd7XhOHq0Tj5f0fVsnkKAtIqQiI/9Wru+d",
+	"P/EfK4wXZ5oUcFQO1U8Q/06EjBiiNCZURDGEWwNTs+WPqYjMq4jhg5c9gFQI+IL3718ut214DO3RwvH1",
+	"WDiaFpqe29OU26gHuHTXEBYtvdcmwsixVKiWXvixuVt1u2QggT2jOUMVG0T9ryqB0yUnedihLSZv30eI",
+	"1kB4tc6fdiI+5rbCTnP30GWzyqMc2w6ABrC/GUvsK8cWRwhf+ur8QGT1XqUA8F/E2BTqRnnBJp5bdgXg",
+	"rj0QFWi7doa0c4V9bGxXFmaW4bWwv7lMzXJ0ySmNYwfnolkasiJgjVTi1aqiW4AxuOjJUyCK28CaMG66",
+	"36AR/T9+voa1ATk4BDegOwpnqetkDePIXgWtQ1ACw8hZpFRuaAfRtXRO+KiqcsuDxbusi2fYnKF/pWEy",
+	"OcKiKkVRfuIA3erzdsct64WPjJ/eSSWOwlEvQlObNSj0FooqDkZeyQds/sOD3i6keDno7Rsup9NEZJlq",
+	"fKRYH1PzGKIukDGPbNahAqa/nYGxXQgChSRrUmVVpzMdFv1CC2EBFhPr90VjJTEeAqMfBiLAAh794gSL",
+	"4QEu+qQYBVgOUrXRHFJa/G6p+gjEhYqs4iQe8LHl1pAHERFxbUhfMZSp90TzKeuSF5AEYiBc2v6EYbpJ",
+	"i4etzm5kuvXQstaHT4ZsJG3SumyEXA1EOGHhpeFB0tpkPGw+GJtUDSSWFBCxpGkLGigSyXQYM5LO4H4e",
+	"iIhCvJIrqAKHBRqdAuOj0ZQLrnRCtUwge2QqTFutLnGMlkyogqC/JBUKk31ApIZZm5mUcR+N7FxDqRWq",
+	"04S67Eb5uA97+xXjrs91VJnomAt3tu88T1HdjWjERSd7NUKZABxkIhPFyJBqjWFe1PSUJeVwp2GD29R+",
+	"UUo2tN3LtLqPrwz8usjWMN6hzAyypGIuoorO0UIlBWt1HxCr+uVRWrg9vhNo9KU0nPJNen+Sxks59ot8",
+	"clEEodHZDKN+WjcUPuBar02vdM5oEk4wpd4sYSP+2V3EePM0Q6pYh0M2SK75FYOwTvvK8+7u0UHhZsrj",
+	"Na2plmAGMeC9AyGTCGL+h3PXPHLrTNsZzosXnX0Ov73GbHteFkC45SHlNRXmmqBjLqgtTxamiZJJHy5C",
+	"Egj2WZ/CLwGg1wqekwrdB5w42SLflwOnulJwaUfsZd8m5Z25w3RVxXEUdogLSwaQJ6UZ/HDwpNvtBrUp",
+	"gr2trBvT7hG45zVLzPf/Oxj88Fuv8+zT9//VWGOomPbabV2W+dp8VzekhYzJ69xoaHpd2b9V1DmWW0zV",
+	"spTFqdp4FOf42Zc79f1ll/hqvLSb9zfnq/9qDeybOAghNh/4fejxtqpL5Q4qXqPSUtBiAEzD/0jR9OZC",
+	"/EBFnM9Y2yhfM2ruizKri+cuKFbIZEpjrjBQqakTPp2yqE0+CA7Gu9cvTo8LvYJFEThWy8bKUz8KvajE",
+	"KgjuND0Gx3CUjQJn2iq9BokWuGZRYCOSQ8av2IJ1kvimPjAuYsIEihkOm9nrTqFDrVqQLLVuri+pPnlq",
+	"prJ3eETCCU1oaDYC0lqHKHQavc//HTzEcjp1gbRRriQ2Ueff22sdu4y81FzZYyn2OKpmTNW6XW+qLW3G",
+	"fR4G1p1Nrg4r6CzTj6juR7/pA6O6HT9qMhGBSnsrlaEQS78OwLvAE72C6CVQt2F4kKvv2D4vpi2rToVW",
+	"6yH1ec+jd/Srwn/nW1MtYdRiwGv3tPcAbP2RVu4UBL6KSO7GbZ4xtg2g4MckmDJNMTlYBcRbDn+H/Ifn",
+	"mKECCw6lqp+lagkslMRZ+gXkTAHeyLJsoVZ+dOk/Ckmpi4y0a80mfSLS2NYn8JRr+7PpYiqvIP4GvOcI",
+	"Xc9dkUKSWIoxS7KKCrVw9PuR8x4Gjb6KIWRQ9G+UMTzKa/cPRl/O+zYX0nbyxEs3dDZvzjrr9X3lY2gg",
+	"5NjouFpCecBMXXbtHduKexZcAx+VMpi90ROj8SNbZapPDnrPqjP/i+gsX4l1UBrmhHtZqwoIjf/4k/51",
+	"HZ9zZhEE3n5B3rrtHaNb4t42P0RpxRn66BBebjQdzK+Gnkg5qrIm+ZnWWl5CUk+GkNdiIAqezlmcYqLT",
+	"hIkM7IUJC1268zyxtc0O9G6pgOJS4S2vFuAMa20r8kSMTW12Qr8yRrEKFtblGIiTPAGe139mz7LhdUMG",
+	"yLnmQe9ZRdDAea5qbFyWYDPhwjV/ztZ0fh9UsygP1GEm9iiD/PvIIGu5oW+aYWgd5mv4XCGd0LbYsa/G",
+	"eWdwe+wYoUIPK9GcxowmyhYZMLypgyXVEKrl/IyLJYQWnB4VyhVMbyNDFn7yaMm6W0njJR8Z2saNtsi3",
+	"jagaEYxLA0V/xlceDGAA3uqsTGLuLl+nsPHZZnWN79JDDcu42j1tU408npq79DKPHUm7g2JpfNtO5Y+Q",
+	"9tyH4smhphxr0xVys+dlZDBHO5aqN/TZH4iB6GQ5uRdzydvWIdTEBwqrUlF7L7gCkc0BaVrWMRCkmLO9",
+	"EnaNg1wLt6wlgg4zaZtkvhPMX+7K37S65HQxfE5hpC3MO/N798uwRqNEk+oc8KWZ20zqxcCXrhlVfefk",
+	"tXSdOa86JhazexNSjJnDYXgofKjtjmOviKbpZ/W4XdG70lgB1VkqOoxKjiABVL0nQ8QlG8L4kOWgdmmP",
+	"c+T6LeHqA2Hx6m+E5b0enrudf+2wEFaHgQzVv5y/eW26/4kb0UN+p6DcEFe2kA9kc5f9gfBrL4zyWgxn",
+	"kK7fVkaA3y3FOhLMvtqpqNeAq2RTmWQraV88d+8pcp1wzToANQDYCYIKmAiT+UxX2ZjRjQm84o60MGj7",
+	"YVAEOK0a0zJs/yN+4NEe/cD4gbE9ewv39jLpdudP+O8CRKDKWZ8f7kdP/dfkqa/d+Hoffc1W9u6VYz4S",
+	"x1265pdQxZ3YYSwf2cAj382F7YI/PuZKH6Ok4pzjzglelP2Oy3LfQDhxtCTRXDI2w8atJIMiUZ2r/M7F",
+	"mIdxki89lM5D/k0ezkdx5N7d4xuKI8gJlpaRz4NesZpaSDWN5ThlbTJMeayNwmi1Oy7COI1YRJqGZaIe",
+	"IwXkMKsKFTrHzr+JRG9mKmvkeYMZP97Bd2pKU46s3BmwdLZtU5o5HM4igPZarEkNoRnFam5giMDKfNdc",
+	"sdpcbDDSu0rCZtp+GEUep1WXic08fFTk/x1vzq81FZo9RQvnf9kduPMn/HcFav/H0o2XQyZcOcEmxgPZ",
+	"Udhi4a4qKi2XVxsIV/vJMIgmCtyE66yy7ZSMeKKgEF4NmD/nGf+h9oHNz8o3IPBlZohaYq83Q9RQTO9e",
+	"+f2jCHSXZoglVHEnZgjLO5eZIcBpHlj+95pOXdVL763AAu2Pfe8TvGTFLJowMuKfWQSo/6x4bOZmmnZJ",
+	"mUO7WuGojWB6hQpeigrUnctfD2OBWHoenQXimzyXjwaF2xoUNhWmcIAd9/NSHI+dzYl799tI+e7PaZ3U",
+	"7wWB8NE4cMfGgdJy+5RdosZt2wsys7u5kpx2kHAxzmARuaktM7KRpsuSJwVEb0B6IMO3BZ0yyLVQb3Fo",
+	"dUk5P7RgnzXR0qF+bFBcbVHm4prcWXp4v5MHMlEUJ1qbNb5APY9Wi0d7/4OnfS9Q5FJ2tt6NvfOnKnx5",
+	"80J1x4WqdX5ZOhe3W5egoILtPIIfviqrwwZkt8QQsWKbew/N3h9p6U6NFBsR0d3YLUqs7kY4inUr2ZEA",
+	"xK2szvxCsgEIXGRJx4J85RVLEh6xLnlPL5kibDRioc6KaKAkd2kTXTEolVdn17h/Me6BLB1rnfPM5PFt",
+	"n/dHcez+rSX3IY5VFNMr0vhrV0XOaX1YSq7rsqsA1jxgn2fcqJ+Bq66ze0AiOgdtFB8ydaKDNlFyIBJp",
+	"o8ZDKsiQkVlMhWDRMQliqvQHxaIThLC7s2XV0SENL8eJoci26wYTulNbNKSKaS3ahv6DiwI+SiF3ahDK",
+	"T4nC/ADLjjAS4T1LI7Xgk6wIYFaawoWcGN3qmOhrLnhkUZgYVEIu2ZxhakozWw6Zl3DysZSXJOaXbCAC",
+	"fc2ji4D8QA72yZAqdrTnZcskzb3DIzLkWrUMb3A8RoWGIyTgEycjLiISM3oJrhqmugNxYmsG7fay9Z5B",
+	"rFJhues9NFUGqceqhVAYsqkmaCGM50TI69ZjGcNH79HXVJWwkofeWvxZsxhhfm6qixKuZ4PaoJwgpnl5",
+	"tETdKYXhIi+nsHu7pbdQRlDxseBi3Llk83q53pb5nVLNEk5jYPhtItg1UxpxYjVAa2z8V9P2XQq2WTd1",
+	"wm0RT27mipG+NltRojCKGjBzU8YeLXB37AzFDYON8E+QRy43dYKupvIdUCnZ1gu8wdWjchPZJcNg6pk5",
+	"PJA0lGunnf7y8dfzLIdoM8s9ar4LWl1yhkvksiwPBEhYAM3EPFymJ1CRIa9+/qOt/KVYKEWkSNOytX7R",
+	"yzsQwSWbv03kjI7hvP3EYjoPUKrOjsR3OEooe6vIjIeXZgLpzB548AWbOXKdGR4h3d9cFWbZDBKmUd9v",
+	"kVRoHtv6umhC5DhV1A0Iav9RlwQ0HgfEDt+sw0AUHdWB3dKTeBxUSe3vYJNzirorWT3rADu8c3k9n1AN",
+	"m3O094io+uaA5khiaDnIOWgtA61mhaliCRcjuTT2SmkqIppEJIwpn2Y4ETiy36k8OYbLn+EeWOxjM5Az",
+	"JngUeKUwFk7oz0x/UCw5M2O5Q+Eg66PivJzC7LZRvXUrQ4Xmofhh1WBfS6N18yirGvrx48eO+YIJbfpj",
+	"rnAoYaaJvwwaXMAHmIlm0AhaXe+s3sOI32eJZmIaXiriqKK7xWptpUR5Reu43XrSfDNj4uwnciqFYKH2",
+	"Cy1AD1uAXBVp+61UReJe5+a5ZfFG159Xt/HL47na9Fx9TUfkgUsuL+SgrDldwzl5++b8PWlaiQ6FPzTS",
+	"EXtBDGU0rzp22Gly5U5deXW4ctZkbmRLEbJGu5EmcaPf2IHzZxtcAP2b9sletwciePH4k1kitQxlnOW/",
+	"UqTpCs22oeTs04PdA/zXk8PdJ3B52WR6OPDF1HzvmYBsdQh8xMy4Ebjf4d/2DiYcc04lUupOVkErmnKh",
+	"vD4yX11FNxMvEDqP7CXNLAfVDwWIZwt8C8IHDtpOLJ56sYtXNJxwwbIUYKAoF2CbeariqlRseYYk11PJ",
+	"A7nY5SniDpa5Q7rk3KgNNAZNfWh+1/yKZUoUrir6Cgt9o1Fmsc+T/ESrQg3PNpnKIY9ZmyBhdhSPmK3F",
+	"bcQuqNVjdJxjVO1CQ+OhlzzN6x4nVtV9bT48qK22OhceadqEYh2l57HLCOlTqo3AX+z6ua03pIq00bYF",
+	"frDmXNvL2I1VgFw1aX96WVLNakrN1TVkDb7e72qL8+p98yTZxbZf8ismmFI2FzWNOPw1S+SQ+eN74y5l",
+	"1fjy6cv/CwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
