@@ -2303,7 +2303,7 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
-        /** @description Password hashing is saturated; retry after `Retry-After` seconds. */
+        /** @description Password hashing is saturated, or the database is unavailable or too slow; retry after `Retry-After` seconds. */
         OAuthUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2329,7 +2329,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Password hashing is saturated; retry after `Retry-After` seconds. */
+        /** @description Password hashing is saturated, or the database is unavailable or too slow (`unavailable`); retry after `Retry-After` seconds. */
         ServiceUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2337,6 +2337,16 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description An error page; the database is unavailable or too slow. Retry after `Retry-After` seconds. */
+        PageUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "text/html": string;
             };
         };
         /** @description No such account. */
@@ -2504,6 +2514,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getJWKS: {
@@ -2530,6 +2541,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createToken: {
@@ -2587,6 +2599,7 @@ export interface operations {
             413: components["responses"]["OAuthBadRequest"];
             415: components["responses"]["OAuthBadRequest"];
             429: components["responses"]["OAuthTooManyRequests"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     revokeToken: {
@@ -2622,6 +2635,7 @@ export interface operations {
             401: components["responses"]["OAuthUnauthorized"];
             404: components["responses"]["OAuthNotFound"];
             413: components["responses"]["OAuthBadRequest"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     introspectToken: {
@@ -2655,6 +2669,7 @@ export interface operations {
             401: components["responses"]["OAuthUnauthorized"];
             404: components["responses"]["OAuthNotFound"];
             413: components["responses"]["OAuthBadRequest"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     loginCustomer: {
@@ -2736,6 +2751,7 @@ export interface operations {
             403: components["responses"]["OAuthForbidden"];
             404: components["responses"]["OAuthNotFound"];
             413: components["responses"]["OAuthBadRequest"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     setCustomerPassword: {
@@ -2858,6 +2874,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     authorizeForm: {
@@ -2914,6 +2931,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     submitLogin: {
@@ -2987,7 +3005,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description The login page: too many logins at once. */
+            /** @description The login page (too many logins at once), or an error page (the database is unavailable or too slow). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3059,6 +3077,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     logoutForm: {
@@ -3117,6 +3136,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     getUserInfo: {
@@ -3159,6 +3179,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     postUserInfo: {
@@ -3206,6 +3227,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["OAuthBadRequest"];
+            503: components["responses"]["OAuthUnavailable"];
         };
     };
     forgotPasswordPage: {
@@ -3243,6 +3265,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     submitForgotPassword: {
@@ -3288,6 +3311,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     resetPasswordPage: {
@@ -3327,6 +3351,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     submitResetPassword: {
@@ -3381,7 +3406,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description The form again, with a message (too many password operations at once). */
+            /** @description The form again, with a message (too many password operations at once), or an error page (the database is unavailable or too slow). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3427,6 +3452,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     upstreamAuthorize: {
@@ -3489,6 +3515,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     upstreamToken: {
@@ -3560,6 +3587,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createAccount: {
@@ -3592,6 +3620,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getAccount: {
@@ -3619,6 +3648,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteAccount: {
@@ -3645,6 +3675,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateAccount: {
@@ -3679,6 +3710,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listScopes: {
@@ -3711,6 +3743,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createScope: {
@@ -3746,6 +3779,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getScope: {
@@ -3775,6 +3809,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteScope: {
@@ -3804,6 +3839,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateScope: {
@@ -3840,6 +3876,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listServiceAccounts: {
@@ -3872,6 +3909,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createServiceAccount: {
@@ -3908,6 +3946,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getServiceAccount: {
@@ -3937,6 +3976,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteServiceAccount: {
@@ -3964,6 +4004,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateServiceAccount: {
@@ -4001,6 +4042,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listServiceAccountSecrets: {
@@ -4035,6 +4077,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createServiceAccountSecret: {
@@ -4073,6 +4116,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteServiceAccountSecret: {
@@ -4102,6 +4146,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listSigningKeys: {
@@ -4129,6 +4174,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateSigningKey: {
@@ -4162,6 +4208,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listClients: {
@@ -4194,6 +4241,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createClient: {
@@ -4230,6 +4278,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getClient: {
@@ -4259,6 +4308,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteClient: {
@@ -4286,6 +4336,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateClient: {
@@ -4323,6 +4374,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listClientSecrets: {
@@ -4357,6 +4409,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createClientSecret: {
@@ -4396,6 +4449,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteClientSecret: {
@@ -4425,6 +4479,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listGrants: {
@@ -4459,6 +4514,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createGrant: {
@@ -4495,6 +4551,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getGrant: {
@@ -4524,6 +4581,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteGrant: {
@@ -4551,6 +4609,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateGrant: {
@@ -4588,6 +4647,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listCustomers: {
@@ -4629,6 +4689,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createCustomer: {
@@ -4695,6 +4756,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteCustomer: {
@@ -4722,6 +4784,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateCustomer: {
@@ -4759,6 +4822,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     resendInvitation: {
@@ -4787,6 +4851,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     unlockCustomer: {
@@ -4814,6 +4879,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
