@@ -24,6 +24,7 @@
 //	  ▼
 //	error? → handleError: the dialect of the path, from the document (dialect.go)   errors.go
 //	           RFC 6749 JSON · HTML page · RFC 9457 problem+json
+//	           (store.ErrUnavailable, a database outage: 503 + Retry-After in each)
 //
 // The surfaces stand on the domain layers below them and never import each other or this
 // package; every layer imports only lower ones (server/deps_test.go holds the rules):

@@ -6,7 +6,9 @@
 // Grants, Customers, Codes, Throttle, Tokens, Sessions, AuthCodes, Keys; see groups.go),
 // each in the file of its tables. Driver errors are translated at this boundary into the
 // sentinels ErrNotFound, ErrConflict, ErrInUse (and ErrLimit, ErrRotated, ErrRevoked,
-// ErrUsed where documented); callers match them with errors.Is. Times are stored in UTC.
+// ErrUsed where documented); callers match them with errors.Is. A database that is down,
+// unreachable or slower than Config.Timeout gives ErrUnavailable from any method, so a
+// caller can answer "retry later" without reading driver text. Times are stored in UTC.
 // Writes that span tables run in one transaction (InTx). The conformance suite in storetest
 // runs every method on every dialect.
 //

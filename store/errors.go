@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 
@@ -35,6 +36,12 @@ type unavailableError struct{ cause error }
 
 func (e *unavailableError) Error() string        { return ErrUnavailable.Error() }
 func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// LogValue keeps the cause in log lines that pass the error itself ("err", err): operators
+// need it, clients never see logs.
+func (e *unavailableError) LogValue() slog.Value {
+	return slog.StringValue(ErrUnavailable.Error() + ": " + e.cause.Error())
+}
 
 // Cause is the driver error behind an ErrUnavailable, for logging; nil for other errors.
 func Cause(err error) error {

@@ -195,7 +195,7 @@ func (s *Store) countQueries() error {
 // bound gives each statement a deadline and words connection failures as ErrUnavailable,
 // whichever method ran it: the sentinels are the contract, and a statement without a
 // deadline would hold its request as long as a dead server keeps the socket open. The Row
-// processor is left out: its rows are read after the callbacks return, so a deadline
+// processor gets no deadline: its rows are read after the callbacks return, so a deadline
 // cancelled there would cut them off (statement_timeout still bounds it on Postgres).
 func (s *Store) bound() error {
 	const key = "twinid:cancel"
@@ -224,6 +224,8 @@ func (s *Store) bound() error {
 		cb.Update().After("*").Register("twinid:unavailable", end),
 		cb.Delete().After("*").Register("twinid:unavailable", end),
 		cb.Raw().After("*").Register("twinid:unavailable", end),
+		// Row gets the wording but no deadline of its own (see above).
+		cb.Row().After("*").Register("twinid:unavailable", end),
 	} {
 		if err != nil {
 			return err

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +42,11 @@ func TestSlowStatementIsUnavailable(t *testing.T) {
 	}
 	if err.Error() != store.ErrUnavailable.Error() || store.Cause(err) == nil {
 		t.Errorf("the error's text is %q (cause %v): want only %q", err, store.Cause(err), store.ErrUnavailable)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "err", err)
+	if !strings.Contains(logged.String(), "57014") && !strings.Contains(logged.String(), "deadline") {
+		t.Errorf("a log line of the error lacks its cause: %s", logged.String())
 	}
 	// The pool recovers: the next statement runs.
 	if err := st.Ping(t.Context()); err != nil {
