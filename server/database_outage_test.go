@@ -249,3 +249,47 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("management GET of an unknown account after recovery: want 404, got %d %s", a.status, a.body)
 	}
 }
+
+// TestSlowDatabaseAnswers503: a statement that waits past the store's deadline (here on a
+// table another session holds locked) ends as a 503 with Retry-After, not a request that
+// hangs as long as the lock does.
+func TestSlowDatabaseAnswers503(t *testing.T) {
+	t.Parallel()
+	if pgURL == "" {
+		t.Skip("no Postgres (TWINID_TEST_POSTGRES_URL)")
+	}
+	e := newEnv(t, pgURL)
+	admin := e.adminToken()
+	sqlDB, err := e.st.DB().DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := sqlDB.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(t.Context(), "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	// A client deadline of its own: without the store's, the request would wait for the lock.
+	client := checkedClient(t)
+	client.Timeout = 15 * time.Second
+	req, _ := http.NewRequest(http.MethodGet, e.url+"/v1/accounts", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	start := time.Now()
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("no answer while the table is locked: %v", err)
+	}
+	_ = res.Body.Close()
+	took := time.Since(start)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("want 503 with Retry-After, got %d %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if took > 7*time.Second {
+		t.Errorf("the answer took %s; the deadline is 5s", took)
+	}
+	_ = tx.Rollback()
+	must(t, e.do("GET", "/v1/accounts", admin, nil), http.StatusOK)
+}
