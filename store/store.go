@@ -300,14 +300,30 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
-// Page is a cursor page request: rows with an id after After, at most Limit of them.
+// Page is a cursor page request: rows with an id after After, at most Limit of them. A
+// Limit of zero or less means DefaultPageLimit, so the zero Page is a usable first page.
 type Page struct {
 	Limit int
 	After string
 }
 
-// pageOf trims the extra row fetched to tell whether another page exists.
+// DefaultPageLimit is the page size of a Page without a positive Limit; it matches the
+// default the management API applies when a request names no limit.
+const DefaultPageLimit = 20
+
+// size is the effective limit: without it a zero Limit fetched one row and pageOf cut the
+// slice at index -1.
+func (p Page) size() int {
+	if p.Limit <= 0 {
+		return DefaultPageLimit
+	}
+	return p.Limit
+}
+
+// pageOf trims the extra row fetched to tell whether another page exists. limit is the
+// requested Limit; one of zero or less means DefaultPageLimit, as in Page.apply.
 func pageOf[T any](rows []T, limit int, id func(T) string) ([]T, string) {
+	limit = Page{Limit: limit}.size()
 	if len(rows) > limit {
 		rows = rows[:limit]
 		return rows, id(rows[len(rows)-1])
@@ -319,7 +335,7 @@ func (p Page) apply(db *gorm.DB, col string) *gorm.DB {
 	if p.After != "" {
 		db = db.Where(col+" > ?", p.After)
 	}
-	return db.Order(col).Limit(p.Limit + 1)
+	return db.Order(col).Limit(p.size() + 1)
 }
 
 // DB is the underlying GORM handle, for tests and benchmarks that inspect tables.

@@ -123,8 +123,6 @@ func testStore(t *testing.T, open opener) {
 		{"TimesComeBackEqual", testTimesEqual},
 		{"TimesComeBackInUTC", testTimesUTC},
 		{"ZeroPageLimit", func(t *testing.T, st *store.Store) {
-			t.Skip("BUG: store.Page{} (Limit 0) panics with index out of range [-1] in pageOf (store/store.go:211) " +
-				"as soon as one row exists; the zero value should give an empty page, or an error")
 			mkAccount(t, st, "acct")
 			defer func() {
 				if r := recover(); r != nil {
