@@ -1,6 +1,32 @@
 package store
 
-import "time"
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"gorm.io/gorm/schema"
+)
+
+// emptyJSON is the serializer of the list and map columns. GORM's json serializer writes a
+// nil slice or map as NULL, which the columns' DEFAULT '[]' does not catch (the column is
+// named in the INSERT) and their NOT NULL refuses; a nil value means "none", so it is
+// written as an empty JSON list or object instead. Reading is GORM's.
+type emptyJSON struct{ schema.JSONSerializer }
+
+func (emptyJSON) Value(ctx context.Context, field *schema.Field, dst reflect.Value, fieldValue any) (any, error) {
+	if v := reflect.ValueOf(fieldValue); v.IsValid() && v.IsNil() {
+		switch v.Kind() {
+		case reflect.Slice:
+			return "[]", nil
+		case reflect.Map:
+			return "{}", nil
+		}
+	}
+	return schema.JSONSerializer{}.Value(ctx, field, dst, fieldValue)
+}
+
+func init() { schema.RegisterSerializer("emptyjson", emptyJSON{}) }
 
 // Client kinds. Service accounts are confidential machine clients using client_credentials.
 const (
@@ -60,8 +86,8 @@ type Client struct {
 	Kind                   string    `gorm:"column:kind"`
 	Name                   string    `gorm:"column:name"`
 	Description            string    `gorm:"column:description"`
-	RedirectURIs           []string  `gorm:"column:redirect_uris;serializer:json"`
-	PostLogoutRedirectURIs []string  `gorm:"column:post_logout_redirect_uris;serializer:json"`
+	RedirectURIs           []string  `gorm:"column:redirect_uris;serializer:emptyjson"`
+	PostLogoutRedirectURIs []string  `gorm:"column:post_logout_redirect_uris;serializer:emptyjson"`
 	RatePerMinute          *int      `gorm:"column:rate_per_minute"`
 	RateBurst              *int      `gorm:"column:rate_burst"`
 	CreatedAt              time.Time `gorm:"column:created_at"`
@@ -120,7 +146,7 @@ type Grant struct {
 	ClientPK         string    `gorm:"column:client_pk"`
 	Audience         string    `gorm:"column:audience"`
 	GrantType        string    `gorm:"column:grant_type"`
-	Scopes           []string  `gorm:"column:scopes;serializer:json"`
+	Scopes           []string  `gorm:"column:scopes;serializer:emptyjson"`
 	OIDCAuthority    string    `gorm:"column:oidc_authority"`
 	OIDCClientID     string    `gorm:"column:oidc_client_id"`
 	OIDCClientSecret []byte    `gorm:"column:oidc_client_secret"`
@@ -149,8 +175,8 @@ type Customer struct {
 	Name          string         `gorm:"column:name"`
 	Status        string         `gorm:"column:status"`
 	EmailVerified bool           `gorm:"column:email_verified"`
-	Scopes        []string       `gorm:"column:scopes;serializer:json"`
-	Metadata      map[string]any `gorm:"column:metadata;serializer:json"`
+	Scopes        []string       `gorm:"column:scopes;serializer:emptyjson"`
+	Metadata      map[string]any `gorm:"column:metadata;serializer:emptyjson"`
 	PasswordHash  string         `gorm:"column:password_hash"`
 	CreatedAt     time.Time      `gorm:"column:created_at"`
 	UpdatedAt     time.Time      `gorm:"column:updated_at"`

@@ -291,10 +291,6 @@ func testClients(t *testing.T, open opener) {
 			must(t, st.Accounts().Delete(ctx, "b"), "DeleteAccount b")
 		}},
 		{"NilLists", func(t *testing.T, st *store.Store) {
-			t.Skip("BUG: a client whose RedirectURIs or PostLogoutRedirectURIs is nil cannot be stored: GORM's JSON " +
-				"serializer writes NULL for a nil slice, bypassing the columns' DEFAULT '[]', and the NOT NULL violation " +
-				"comes back untranslated (store/models.go:63-64, migrations/*/00001_init.sql redirect_uris); the same holds " +
-				"for Grant.Scopes, Customer.Scopes and Customer.Metadata")
 			ctx := t.Context()
 			mkAccount(t, st, "acct")
 			c := client("acct", store.KindPublic, "c1")
