@@ -17,16 +17,32 @@ func (grp Clients) Create(ctx context.Context, c *Client, scopeIDs []string) err
 		if err := translate(tx.q(ctx).Create(c).Error); err != nil {
 			return err
 		}
-		return tx.setClientScopes(ctx, c.ID, scopeIDs)
+		return tx.setClientScopes(ctx, c.AID, c.ID, scopeIDs)
 	})
 }
 
-func (s *Store) setClientScopes(ctx context.Context, clientPK string, scopeIDs []string) error {
+// setClientScopes replaces the scopes of client clientPK of account aid. Every scope must be
+// one of aid: client_scopes only references scopes (id), so without this check a client
+// could list another account's scope, which would then block that account's deletion. A
+// scope of another account is not found to this one, like a missing scope; the check runs
+// in the caller's transaction with the insert.
+func (s *Store) setClientScopes(ctx context.Context, aid, clientPK string, scopeIDs []string) error {
 	if err := s.q(ctx).Where("client_pk = ?", clientPK).Delete(&clientScope{}).Error; err != nil {
 		return translate(err)
 	}
 	if len(scopeIDs) == 0 {
 		return nil
+	}
+	distinct := make(map[string]bool, len(scopeIDs))
+	for _, id := range scopeIDs {
+		distinct[id] = true
+	}
+	var n int64
+	if err := s.q(ctx).Model(&Scope{}).Where("aid = ? AND id IN ?", aid, scopeIDs).Count(&n).Error; err != nil {
+		return translate(err)
+	}
+	if n != int64(len(distinct)) {
+		return ErrNotFound
 	}
 	links := make([]clientScope, len(scopeIDs))
 	for i, id := range scopeIDs {
@@ -123,7 +139,7 @@ func (grp Clients) Update(ctx context.Context, c *Client, columns []string, scop
 			return ErrNotFound
 		}
 		if scopeIDs != nil {
-			return tx.setClientScopes(ctx, c.ID, *scopeIDs)
+			return tx.setClientScopes(ctx, c.AID, c.ID, *scopeIDs)
 		}
 		return nil
 	})

@@ -273,9 +273,6 @@ func testClients(t *testing.T, open opener) {
 				func(p store.Page) ([]store.Client, string, error) { return st.Clients().ListApps(ctx, "b", p) })
 		}},
 		{"ScopeOfAnotherAccount", func(t *testing.T, st *store.Store) {
-			t.Skip("BUG: CreateClient and UpdateClient link any scope id, also one of another account: client_scopes " +
-				"only references scopes (id) (migrations/*/00001_init.sql) and setClientScopes (store/clients.go:22) " +
-				"does not check the account, so a's client lists b's scope and DeleteAccount(b) fails with ErrInUse")
 			ctx := t.Context()
 			mkAccount(t, st, "a")
 			mkAccount(t, st, "b")
