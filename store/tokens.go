@@ -324,7 +324,9 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, keepThrottle time.Dura
 		where string
 		args  []any
 	}{
-		{&RefreshToken{}, "idle_until_ms < ?", []any{n}},
+		// Both ends, as for sessions: callers cap the idle end at the absolute one today, but
+		// the absolute lifetime is what the documentation promises.
+		{&RefreshToken{}, "idle_until_ms < ? OR until_ms < ?", []any{n, n}},
 		{&VerificationCode{}, "expires_ms < ? OR (used_ms > 0 AND used_ms < ?)", []any{n, n - 60_000}},
 		{&revokedToken{}, "expires_ms < ?", []any{n}},
 		{&throttle{}, "updated_ms < ? AND locked_until_ms < ?", []any{ms(now.Add(-keepThrottle)), n}},

@@ -164,9 +164,6 @@ func testSweep(t *testing.T, open opener) {
 			}
 		}},
 		{"AbsoluteLifetime", func(t *testing.T, st *store.Store) {
-			t.Skip("BUG: Sweep is documented to delete refresh tokens past their idle or absolute lifetime, " +
-				"but only checks idle_until_ms (store/tokens.go:292); a token whose until_ms passed stays while its " +
-				"idle end is later (callers cap idle at until today, so nothing leaks yet)")
 			ctx := t.Context()
 			mkAccount(t, st, "a")
 			mkCustomer(t, st, "a", "cu1", "", "")
