@@ -51,8 +51,8 @@ func (grp Accounts) IDs(ctx context.Context) ([]string, error) {
 
 // Update writes the name and settings of an account.
 func (grp Accounts) Update(ctx context.Context, a *Account) error {
-	a.UpdatedAt = grp.s.now().UTC()
-	res := grp.s.q(ctx).Model(&Account{}).Where("aid = ?", a.AID).
+	a.UpdatedAt = grp.s.stamp()
+	res := grp.s.stamped(ctx).Model(&Account{}).Where("aid = ?", a.AID).
 		Select("name", "settings", "updated_at").Updates(a)
 	if res.Error != nil {
 		return translate(res.Error)

@@ -129,9 +129,9 @@ func (s *Store) loadScopes(ctx context.Context, clients []*Client) error {
 // its scopes, in one transaction.
 func (grp Clients) Update(ctx context.Context, c *Client, columns []string, scopeIDs *[]string) error {
 	return grp.s.InTx(ctx, func(tx *Store) error {
-		c.UpdatedAt = grp.s.now().UTC()
+		c.UpdatedAt = grp.s.stamp()
 		cols := append([]string{"updated_at"}, columns...)
-		res := tx.q(ctx).Model(&Client{}).Where("aid = ? AND id = ?", c.AID, c.ID).Select(cols).Updates(c)
+		res := tx.stamped(ctx).Model(&Client{}).Where("aid = ? AND id = ?", c.AID, c.ID).Select(cols).Updates(c)
 		if res.Error != nil {
 			return translate(res.Error)
 		}

@@ -109,8 +109,8 @@ func (grp Customers) List(ctx context.Context, aid string, f CustomerFilter, p P
 // customer's refresh tokens are revoked in the same transaction.
 func (grp Customers) Update(ctx context.Context, c *Customer, columns []string, revokeTokens bool) error {
 	return grp.s.InTx(ctx, func(tx *Store) error {
-		c.UpdatedAt = grp.s.now().UTC()
-		res := tx.q(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
+		c.UpdatedAt = grp.s.stamp()
+		res := tx.stamped(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
 			Select(append([]string{"updated_at"}, columns...)).Updates(c)
 		if res.Error != nil {
 			return translate(res.Error)

@@ -76,8 +76,8 @@ func (grp Grants) Of(ctx context.Context, clientPK string) ([]Grant, error) {
 
 // Update writes the named columns of a grant.
 func (grp Grants) Update(ctx context.Context, g *Grant, columns []string) error {
-	g.UpdatedAt = grp.s.now().UTC()
-	res := grp.s.q(ctx).Model(&Grant{}).Where("aid = ? AND id = ?", g.AID, g.ID).
+	g.UpdatedAt = grp.s.stamp()
+	res := grp.s.stamped(ctx).Model(&Grant{}).Where("aid = ? AND id = ?", g.AID, g.ID).
 		Select(append([]string{"updated_at"}, columns...)).Updates(g)
 	if res.Error != nil {
 		return translate(res.Error)

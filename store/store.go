@@ -338,5 +338,17 @@ func (p Page) apply(db *gorm.DB, col string) *gorm.DB {
 	return db.Order(col).Limit(p.size() + 1)
 }
 
+// stamped is q for an Updates that writes the UpdatedAt its caller set: GORM's
+// autoUpdateTime would replace it with a reading of its own clock, so the stored time
+// was not SetPassword's now and differed from the UpdatedAt left in the caller's struct.
+// SkipHooks turns that off (and model hooks, of which there are none on updates).
+func (s *Store) stamped(ctx context.Context) *gorm.DB {
+	return s.q(ctx).Session(&gorm.Session{SkipHooks: true})
+}
+
+// stamp is an update time: Config.Now in UTC at the microsecond Postgres keeps, as
+// GORM's NowFunc gives for created_at.
+func (s *Store) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
 // DB is the underlying GORM handle, for tests and benchmarks that inspect tables.
 func (s *Store) DB() *gorm.DB { return s.db }

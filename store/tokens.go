@@ -178,8 +178,9 @@ func (s *Store) setPassword(ctx context.Context, c *Customer, hash string, verif
 		c.EmailVerified = true
 		cols = append(cols, "email_verified")
 	}
-	c.UpdatedAt = now.UTC()
-	res := s.q(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
+	// At the microsecond Postgres keeps, so the caller's copy equals the stored time.
+	c.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	res := s.stamped(ctx).Model(&Customer{}).Where("aid = ? AND id = ?", c.AID, c.ID).
 		Select(append(cols, "updated_at")).Updates(c)
 	if res.Error != nil {
 		return translate(res.Error)

@@ -319,10 +319,6 @@ func testTokens(t *testing.T, open opener) {
 			}
 		}},
 		{"SetPasswordStampsNow", func(t *testing.T, st *store.Store) {
-			t.Skip("BUG: SetPassword sets c.UpdatedAt = now.UTC() (store/tokens.go:145) but GORM's autoUpdateTime " +
-				"overwrites updated_at with the wall clock on Updates, so the stored time is not the caller's now; " +
-				"the same override makes the UpdatedAt left in the caller's struct by UpdateAccount/UpdateClient/" +
-				"UpdateGrant/UpdateCustomer differ (by microseconds) from the stored one")
 			ctx := t.Context()
 			c := withCustomer(t, st)
 			now := clock.Add(time.Minute)
