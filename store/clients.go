@@ -221,6 +221,7 @@ func (grp Secrets) Touch(ctx context.Context, used map[string]time.Time) error {
 	}
 	return grp.s.InTx(ctx, func(tx *Store) error {
 		for id, at := range used {
+			at = utc(at)
 			err := tx.q(ctx).Model(&Secret{}).Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, at).
 				Update("last_used_at", at).Error
 			if err != nil {

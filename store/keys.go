@@ -19,7 +19,7 @@ func (grp Keys) Add(ctx context.Context, retireAt time.Time, keys ...*SigningKey
 	return grp.s.InTx(ctx, func(tx *Store) error {
 		err := tx.q(ctx).Model(&SigningKey{}).
 			Where("aid = ? AND retires_at IS NULL", keys[0].AID).
-			Update("retires_at", retireAt).Error
+			Update("retires_at", utc(retireAt)).Error
 		if err != nil {
 			return translate(err)
 		}
@@ -29,6 +29,6 @@ func (grp Keys) Add(ctx context.Context, retireAt time.Time, keys ...*SigningKey
 
 // DeleteRetired removes keys that left the JWKS before now.
 func (grp Keys) DeleteRetired(ctx context.Context, now time.Time) (int64, error) {
-	res := grp.s.q(ctx).Where("retires_at IS NOT NULL AND retires_at < ?", now).Delete(&SigningKey{})
+	res := grp.s.q(ctx).Where("retires_at IS NOT NULL AND retires_at < ?", utc(now)).Delete(&SigningKey{})
 	return res.RowsAffected, translate(res.Error)
 }

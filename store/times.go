@@ -22,7 +22,52 @@ func truncateTimes(db *gorm.DB) error {
 	if err := db.Callback().Update().Before("gorm:update").Register("twinid:microseconds", cutTimes); err != nil {
 		return err
 	}
-	return db.Callback().Update().After("gorm:update").Register("twinid:stamped", copyStamps)
+	if err := db.Callback().Update().After("gorm:update").Register("twinid:stamped", copyStamps); err != nil {
+		return err
+	}
+	return db.Callback().Query().After("gorm:query").Register("twinid:utc", readUTC)
+}
+
+// utc is how a time is written: in UTC, as the package promises, and cut to the
+// microsecond. UTC matters on SQLite, which stores a time as text in the writer's own
+// offset and compares and sorts the text, so times written or compared in different zones
+// misorder (DeleteRetired, ListSigningKeys, Touch). Times passed as query arguments go
+// through it at the call site.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// readUTC returns every time read in UTC: SQLite's driver answers a fixed zone and pgx
+// time.Local, so callers would otherwise format and compare in the database's zone.
+func readUTC(db *gorm.DB) {
+	if db.Error == nil {
+		toUTC(db.Statement.ReflectValue)
+	}
+}
+
+// toUTC sets the time.Time and *time.Time fields reachable from v (structs, slices,
+// pointers) to UTC, in place.
+func toUTC(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			toUTC(v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			toUTC(v.Index(i))
+		}
+	case reflect.Struct:
+		if v.Type() == timeType {
+			if v.CanSet() {
+				v.Set(reflect.ValueOf(v.Interface().(time.Time).UTC()))
+			}
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				toUTC(v.Field(i))
+			}
+		}
+	}
 }
 
 var timeType = reflect.TypeOf(time.Time{})
@@ -100,10 +145,10 @@ func cutValue(st *gorm.Statement, s *schema.Schema, v reflect.Value) {
 		}
 		switch t := val.(type) {
 		case time.Time:
-			_ = f.Set(st.Context, v, t.Truncate(time.Microsecond))
+			_ = f.Set(st.Context, v, utc(t))
 		case *time.Time:
 			if t != nil {
-				c := t.Truncate(time.Microsecond)
+				c := utc(*t)
 				_ = f.Set(st.Context, v, &c)
 			}
 		}

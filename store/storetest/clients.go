@@ -445,11 +445,6 @@ func testSecrets(t *testing.T, open opener) {
 			lastUsed(t, st, "c1", map[string]*time.Time{"s1": &t2, "s2": &t2})
 		}},
 		{"TouchSecretsAcrossZones", func(t *testing.T, st *store.Store) {
-			if st.Dialect() == store.DialectSQLite {
-				t.Skip("BUG: on SQLite a time is stored as text in the writer's own offset, and SQL compares the text: " +
-					"TouchSecrets' last_used_at < ? (store/clients.go:195) sees 17:30+05:30 as later than 13:00+00:00 " +
-					"and keeps the stale time")
-			}
 			ctx := t.Context()
 			withClient(t, st)
 			must(t, st.Secrets().Create(ctx, secret("c1", "s1"), 5), "CreateSecret")

@@ -79,13 +79,6 @@ func testKeys(t *testing.T, open opener) {
 			checkKeys(t, st, "a", []string{"k1"}, map[string]*time.Time{"k1": nil})
 		}},
 		{"AcrossZones", func(t *testing.T, st *store.Store) {
-			if st.Dialect() == store.DialectSQLite {
-				t.Skip("BUG: on SQLite a time is stored as text in the writer's own offset and SQL compares and sorts " +
-					"the text: DeleteRetiredKeys' retires_at < ? (store/keys.go:32) deletes a key retiring at 05:00-07:00 " +
-					"(12:00 UTC) when called at 11:00 UTC, and ListSigningKeys' ORDER BY activates_at (store/keys.go:11) " +
-					"misorders keys written in different zones; the server passes time.Now() (local) to DeleteRetiredKeys " +
-					"(server/server.go:273), so on a host more than an hour east of UTC keys still in the JWKS are deleted")
-			}
 			ctx := t.Context()
 			west := time.FixedZone("UTC-07:00", -7*3600)
 			retire := clock.In(west) // 05:00-07:00, 12:00 UTC
