@@ -108,11 +108,19 @@ func unauthorized(detail string) error {
 // verify checks an access token, wording a rejection as the 401 the API answers.
 func (s *Server) verify(ctx context.Context, tok string) (*reqctx.Claims, error) {
 	c, err := s.tokens.Verify(ctx, tok)
+	if err != nil {
+		return nil, refused(err)
+	}
+	return c, nil
+}
+
+// refused words a token the tokens package rejected as the API's 401; other errors pass.
+func refused(err error) error {
 	var inv *tokens.InvalidError
 	if errors.As(err, &inv) {
-		return nil, unauthorized(inv.Detail)
+		return unauthorized(inv.Detail)
 	}
-	return c, err
+	return err
 }
 
 // verifyBearer checks a management access token: a valid access token for the management
@@ -133,31 +141,10 @@ func (s *Server) verifyBearer(ctx context.Context, header string) (*reqctx.Princ
 		return nil, unauthorized("the access token is not valid: wrong audience")
 	}
 	if !c.IsClient() {
-		if err := s.personActive(ctx, c); err != nil {
-			return nil, err
+		// A person's token stands only while its jti and its customer do.
+		if _, err := s.tokens.Standing(ctx, c); err != nil {
+			return nil, refused(err)
 		}
 	}
 	return &reqctx.Principal{AID: c.AID, ClientID: c.ClientID, Scopes: c.Scopes}, nil
-}
-
-// personActive refuses a customer's management token whose jti was revoked or whose
-// customer is disabled or deleted (RFC 6750 §3.1 invalid_token).
-func (s *Server) personActive(ctx context.Context, c *reqctx.Claims) error {
-	revoked, err := s.store.Tokens().AccessRevoked(ctx, c.JTI)
-	if err != nil {
-		return err
-	}
-	if revoked {
-		return unauthorized("the access token was revoked")
-	}
-	cu, err := s.store.Customers().Get(ctx, c.AID, c.Sub)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return unauthorized("the user can no longer sign in")
-	case err != nil:
-		return err
-	case cu.Status != store.CustomerActive:
-		return unauthorized("the user can no longer sign in")
-	}
-	return nil
 }

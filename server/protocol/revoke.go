@@ -107,13 +107,11 @@ func (e *Endpoints) introspect(ctx context.Context, acct *store.Account, value s
 	if c.AID != acct.AID {
 		return inactive, nil
 	}
-	if revoked, err := e.Store.Tokens().AccessRevoked(ctx, c.JTI); err != nil || revoked {
-		return inactive, err
-	}
-	if !c.IsClient() {
-		if ok, err := e.customerActive(ctx, acct.AID, c.Sub); err != nil || !ok {
-			return inactive, err
+	if _, err := e.Tokens.Standing(ctx, c); err != nil {
+		if tokens.IsInvalid(err) {
+			return inactive, nil
 		}
+		return inactive, err
 	}
 	typ := gen.IntrospectionResponseTokenType("access_token")
 	scope, aud := strings.Join(c.Scopes, " "), strings.Join(c.Aud, " ")

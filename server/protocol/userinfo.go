@@ -2,12 +2,12 @@ package protocol
 
 import (
 	"context"
+	"errors"
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/reqctx"
 	"github.com/twinid/twinid/server/tokens"
-	"github.com/twinid/twinid/store"
 )
 
 // GetUserInfo implements GET .../userinfo (OpenID Connect Core §5.3).
@@ -59,15 +59,13 @@ func (e *Endpoints) userInfo(ctx context.Context, aid, bodyToken string) (*gen.U
 		return nil, oauth2.ErrInsufficientScope.WithDescription("the token lacks the scope openid").
 			WithHeader("WWW-Authenticate", `Bearer realm="twinid", error="insufficient_scope", scope="openid"`)
 	}
-	if revoked, err := e.Store.Tokens().AccessRevoked(ctx, c.JTI); err != nil || revoked {
-		if err != nil {
-			return nil, err
-		}
-		return nil, bad("the access token was revoked")
+	cu, err := e.Tokens.Standing(ctx, c)
+	var inv *tokens.InvalidError
+	if errors.As(err, &inv) {
+		return nil, bad(inv.Detail)
 	}
-	cu, err := e.Store.Customers().Get(ctx, aid, c.Sub)
-	if err != nil || cu.Status != store.CustomerActive {
-		return nil, bad("the user can no longer sign in")
+	if err != nil {
+		return nil, err
 	}
 	out := &gen.UserInfo{Sub: cu.ID, AdditionalProperties: map[string]any{}}
 	for k, v := range tokens.StandardClaims(cu, c.Scopes) {

@@ -131,19 +131,16 @@ func (t *Tokens) Issue(ctx context.Context, acct *store.Account, set store.Accou
 func (t *Tokens) Verify(ctx context.Context, tok string) (*reqctx.Claims, error) {
 	sum := sha256.Sum256([]byte(tok))
 	key := string(sum[:])
-	c, ok := t.verified.Get(key)
-	if !ok || !t.now().Before(c.Exp) {
-		var err error
-		c, err = t.verified.Load(key, func() (*reqctx.Claims, time.Time, error) {
-			c, err := t.verify(ctx, tok)
-			if err != nil {
-				return nil, time.Time{}, err
-			}
-			return c, c.Exp, nil
-		})
+	// The entry expires with the token, so a cached token is never past exp.
+	c, err := t.verified.Load(key, func() (*reqctx.Claims, time.Time, error) {
+		c, err := t.verify(ctx, tok)
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
+		return c, c.Exp, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if c.FamilyID == "" {
 		return c, nil
@@ -245,4 +242,27 @@ func unverifiedAID(tok string) (string, error) {
 		return "", errors.New("no aid claim")
 	}
 	return c.AID, nil
+}
+
+// Standing checks that a verified token still stands where a consumer reads it live
+// (introspection, UserInfo, the Management API): its jti is not revoked and, for a
+// customer's token, the customer may still sign in. It returns the customer, nil for a
+// client token. A token that no longer stands is an *InvalidError. Verify already checked
+// the refresh family.
+func (t *Tokens) Standing(ctx context.Context, c *reqctx.Claims) (*store.Customer, error) {
+	revoked, err := t.store.Tokens().AccessRevoked(ctx, c.JTI)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, invalid("the access token was revoked")
+	}
+	if c.IsClient() {
+		return nil, nil
+	}
+	cu, err := t.store.Customers().Get(ctx, c.AID, c.Sub)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cu.Status != store.CustomerActive) {
+		return nil, invalid("the user can no longer sign in")
+	}
+	return cu, err
 }
