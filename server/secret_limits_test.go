@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"testing"
+
+	"github.com/twinid/twinid/store/storetest"
 )
 
 // The documented maximum of ten secrets per client holds when creations race: the database
@@ -20,7 +22,7 @@ func TestSecretLimitUnderRace(t *testing.T) {
 			{"/v1/accounts/acme/clients/" + app["clientId"].(string) + "/secrets", 0},
 		} {
 			const n, limit = 12, 10
-			answers := parallel(n, func(int) resp { return e.do("POST", c.path, admin, map[string]any{}) })
+			answers := storetest.Race(n, func(int) resp { return e.do("POST", c.path, admin, map[string]any{}) })
 			created := 0
 			for _, r := range answers {
 				switch r.status {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,27 +12,12 @@ import (
 
 	"github.com/twinid/twinid/server"
 	"github.com/twinid/twinid/server/mail/mailtest"
+	"github.com/twinid/twinid/store/storetest"
 )
 
 // racers is how many parallel requests the race tests send: enough that, without the
 // database deciding, several win.
 const racers = 20
-
-// parallel runs f racers times at once (released together) and collects the answers.
-func parallel(n int, f func(i int) resp) []resp {
-	out := make([]resp, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			out[i] = f(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
 
 // A reset token is single-use however many requests spend it at once: exactly one sets the
 // password, the others are refused as a used token (RFC 6750 §3.1 invalid_token).
@@ -51,7 +35,7 @@ func TestResetTokenSingleUseUnderRace(t *testing.T) {
 		// database alone decides (with the default pool some would get 503 busy first).
 		n := e.nodeWith(func(c *server.Config) { c.PasswordWorkers = racers; c.PasswordParams = &testPasswordParams })
 		pw := sh.base + "/customers/users/" + sh.customerID + "/password"
-		answers := parallel(racers, func(i int) resp {
+		answers := storetest.Race(racers, func(i int) resp {
 			return n.do("PUT", pw, reset, map[string]any{"password": fmt.Sprintf("racing passphrase number %02d", i)})
 		})
 		won := -1
@@ -111,7 +95,7 @@ func TestCodeReplayRaceRevokesTokens(t *testing.T) {
 			if back.status != 303 || code == "" {
 				t.Fatalf("round %d: no code: %d %s", round, back.status, back.body)
 			}
-			answers := parallel(racers, func(int) resp {
+			answers := storetest.Race(racers, func(int) resp {
 				return e.form(sh.base+"/auth/token", web, webSecret, url.Values{"grant_type": {"authorization_code"},
 					"code": {code}, "redirect_uri": {redirect}})
 			})

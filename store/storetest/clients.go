@@ -368,7 +368,7 @@ func testSecrets(t *testing.T, open opener) {
 			ctx := t.Context()
 			withClient(t, st)
 			const n, limit = 12, 3
-			errs := race(n, func(i int) error { return st.Secrets().Create(ctx, secret("c1", fmt.Sprint("s", i)), limit) })
+			errs := Race(n, func(i int) error { return st.Secrets().Create(ctx, secret("c1", fmt.Sprint("s", i)), limit) })
 			ok := 0
 			for _, err := range errs {
 				switch {

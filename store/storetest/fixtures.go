@@ -81,8 +81,9 @@ func rows(t *testing.T, st *store.Store, table, where string, args ...any) int64
 	return n
 }
 
-// race runs f in n goroutines released at once and returns their results by index.
-func race[T any](n int, f func(i int) T) []T {
+// Race runs f in n goroutines released at once and returns their results by index; the
+// race tests of the store and of the server use it.
+func Race[T any](n int, f func(i int) T) []T {
 	out := make([]T, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup

@@ -145,7 +145,7 @@ func testSessions(t *testing.T, open opener) {
 			}
 			// Racing replays and the recording, in any order: the tokens end up revoked.
 			issue("ac3")
-			race(9, func(i int) error {
+			Race(9, func(i int) error {
 				if i == 0 {
 					_, err := st.AuthCodes().RecordTokens(ctx, "ac3", "fam-ac3", "jti-ac3", accessExp, now)
 					return err
@@ -162,7 +162,7 @@ func testSessions(t *testing.T, open opener) {
 			ctx := t.Context()
 			withCustomer(t, st)
 			must(t, st.AuthCodes().Create(ctx, authCode("a", "cu1", "ac1")), "CreateAuthCode")
-			results := race(16, func(int) error {
+			results := Race(16, func(int) error {
 				ok, err := st.AuthCodes().Use(ctx, "ac1", clock)
 				if err == nil && !ok {
 					err = errDenied

@@ -30,7 +30,7 @@ func testThrottle(t *testing.T, open opener) {
 			ctx := t.Context()
 			mkAccount(t, st, "a")
 			const n, limit = 20, 5
-			results := race(n, func(int) error {
+			results := Race(n, func(int) error {
 				res, err := st.Throttle().Reserve(ctx, "a", "k", limit, loginWindow, clock)
 				if err == nil && !res.Allowed {
 					err = errDenied

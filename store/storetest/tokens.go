@@ -134,7 +134,7 @@ func testTokens(t *testing.T, open opener) {
 				copies[i] = *old
 				nows[i] = clock.Add(time.Second + time.Duration(i)*time.Millisecond)
 			}
-			errs := race(n, func(i int) error {
+			errs := Race(n, func(i int) error {
 				return st.Tokens().Rotate(ctx, &copies[i], successor(old, fmt.Sprint("next", i), nows[i]), nows[i])
 			})
 			winner := -1
@@ -282,7 +282,7 @@ func testTokens(t *testing.T, open opener) {
 			now := clock.Add(time.Minute)
 			// Racing spends of one token: the database lets exactly one set the password.
 			const n = 20
-			results := race(n, func(i int) error {
+			results := Race(n, func(i int) error {
 				c, err := st.Customers().Get(ctx, "a", "cu1")
 				if err != nil {
 					return err
@@ -425,7 +425,7 @@ func testTokens(t *testing.T, open opener) {
 			withCustomer(t, st)
 			must(t, st.Codes().Replace(ctx, code("a", "cu1", "vc1")), "ReplaceCode")
 			const n, limit = 20, 5
-			results := race(n, func(int) error {
+			results := Race(n, func(int) error {
 				ok, err := st.Codes().Try(ctx, "vc1", limit, clock)
 				if err == nil && !ok {
 					err = errDenied
@@ -458,7 +458,7 @@ func testTokens(t *testing.T, open opener) {
 			ctx := t.Context()
 			withCustomer(t, st)
 			must(t, st.Codes().Replace(ctx, code("a", "cu1", "vc1")), "ReplaceCode")
-			results := race(16, func(int) error {
+			results := Race(16, func(int) error {
 				ok, err := st.Codes().Use(ctx, "vc1", clock)
 				if err == nil && !ok {
 					err = errDenied
