@@ -43,6 +43,33 @@ func (e AccountSettingsSigningAlg) Valid() bool {
 	}
 }
 
+// Defines values for ActorType.
+const (
+	ActorTypeAnonymous ActorType = "anonymous"
+	ActorTypeClient    ActorType = "client"
+	ActorTypeCustomer  ActorType = "customer"
+	ActorTypePerson    ActorType = "person"
+	ActorTypeSystem    ActorType = "system"
+)
+
+// Valid indicates whether the value is a known member of the ActorType enum.
+func (e ActorType) Valid() bool {
+	switch e {
+	case ActorTypeAnonymous:
+		return true
+	case ActorTypeClient:
+		return true
+	case ActorTypeCustomer:
+		return true
+	case ActorTypePerson:
+		return true
+	case ActorTypeSystem:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientType.
 const (
 	Confidential ClientType = "confidential"
@@ -112,6 +139,132 @@ func (e CustomerType) Valid() bool {
 	case CustomerTypeCompany:
 		return true
 	case CustomerTypeCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventOutcome.
+const (
+	Failure EventOutcome = "failure"
+	Success EventOutcome = "success"
+)
+
+// Valid indicates whether the value is a known member of the EventOutcome enum.
+func (e EventOutcome) Valid() bool {
+	switch e {
+	case Failure:
+		return true
+	case Success:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventType.
+const (
+	AccountCreated            EventType = "account.created"
+	AccountDeleted            EventType = "account.deleted"
+	AccountUpdated            EventType = "account.updated"
+	ClientCreated             EventType = "client.created"
+	ClientDeleted             EventType = "client.deleted"
+	ClientUpdated             EventType = "client.updated"
+	CodeReplayed              EventType = "code.replayed"
+	CustomerCreated           EventType = "customer.created"
+	CustomerDeleted           EventType = "customer.deleted"
+	CustomerDisabled          EventType = "customer.disabled"
+	CustomerPasswordChanged   EventType = "customer.password_changed"
+	CustomerUnlocked          EventType = "customer.unlocked"
+	CustomerUpdated           EventType = "customer.updated"
+	GrantCreated              EventType = "grant.created"
+	GrantDeleted              EventType = "grant.deleted"
+	GrantUpdated              EventType = "grant.updated"
+	IdentityLinked            EventType = "identity.linked"
+	InvitationAccepted        EventType = "invitation.accepted"
+	InvitationSent            EventType = "invitation.sent"
+	LoginFailed               EventType = "login.failed"
+	LoginLockedOut            EventType = "login.locked_out"
+	LoginSucceeded            EventType = "login.succeeded"
+	RefreshTokenReuseDetected EventType = "refresh_token.reuse_detected"
+	ScopeCreated              EventType = "scope.created"
+	ScopeDeleted              EventType = "scope.deleted"
+	ScopeUpdated              EventType = "scope.updated"
+	SecretCreated             EventType = "secret.created"
+	SecretDeleted             EventType = "secret.deleted"
+	ServiceAccountCreated     EventType = "service_account.created"
+	ServiceAccountDeleted     EventType = "service_account.deleted"
+	ServiceAccountUpdated     EventType = "service_account.updated"
+	SigningKeyRotated         EventType = "signing_key.rotated"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case AccountCreated:
+		return true
+	case AccountDeleted:
+		return true
+	case AccountUpdated:
+		return true
+	case ClientCreated:
+		return true
+	case ClientDeleted:
+		return true
+	case ClientUpdated:
+		return true
+	case CodeReplayed:
+		return true
+	case CustomerCreated:
+		return true
+	case CustomerDeleted:
+		return true
+	case CustomerDisabled:
+		return true
+	case CustomerPasswordChanged:
+		return true
+	case CustomerUnlocked:
+		return true
+	case CustomerUpdated:
+		return true
+	case GrantCreated:
+		return true
+	case GrantDeleted:
+		return true
+	case GrantUpdated:
+		return true
+	case IdentityLinked:
+		return true
+	case InvitationAccepted:
+		return true
+	case InvitationSent:
+		return true
+	case LoginFailed:
+		return true
+	case LoginLockedOut:
+		return true
+	case LoginSucceeded:
+		return true
+	case RefreshTokenReuseDetected:
+		return true
+	case ScopeCreated:
+		return true
+	case ScopeDeleted:
+		return true
+	case ScopeUpdated:
+		return true
+	case SecretCreated:
+		return true
+	case SecretDeleted:
+		return true
+	case ServiceAccountCreated:
+		return true
+	case ServiceAccountDeleted:
+		return true
+	case ServiceAccountUpdated:
+		return true
+	case SigningKeyRotated:
 		return true
 	default:
 		return false
@@ -508,6 +661,13 @@ type AccountUpdate struct {
 	Settings *AccountSettings `json:"settings,omitempty"`
 }
 
+// ActorType Who acted: an admin `client` (service account or application), a `person` (an admin
+// signed in with a customer token of the account), a `customer` of the account, `anonymous` (not
+// authenticated, such as a failed sign-in), or `system` (twinid itself, such as scheduled key rotation).
+//
+// Example: client
+type ActorType string
+
 // AuthorizeForm The parameters of the authorization request, form-serialized (OpenID Connect Core §3.1.2.1).
 type AuthorizeForm struct {
 	// Audience Instead of API scopes: the audience of the access token.
@@ -747,6 +907,87 @@ type CustomerUpdate struct {
 	Status *CustomerStatus `json:"status,omitempty"`
 }
 
+// Event defines model for Event.
+type Event struct {
+	Actor EventActor `json:"actor"`
+
+	// ClientID The OAuth client the request came through, empty when none.
+	ClientID string `json:"clientId"`
+
+	// ID Example: 0190f3c2-8d7e-7a6b-9c5d-4e3f2a1b0c9d
+	ID      string       `json:"id"`
+	Outcome EventOutcome `json:"outcome"`
+
+	// Reason Why a failure failed, or what a change did (such as the family revoked); empty when there is nothing to add.
+	//
+	// Example: bad_credentials
+	Reason string `json:"reason"`
+
+	// RequestID The X-Request-Id of the request, as in the server's log lines.
+	RequestID string `json:"requestId"`
+
+	// SourceAddress The address of the caller (through trusted proxies only).
+	//
+	// Example: 203.0.113.7
+	SourceAddress string       `json:"sourceAddress"`
+	Subject       EventSubject `json:"subject"`
+	Time          time.Time    `json:"time"`
+
+	// Type What happened. `*.created`, `*.updated` and `*.deleted` are changes made through the Management API.
+	//
+	// Example: login.failed
+	Type EventType `json:"type"`
+}
+
+// EventOutcome defines model for Event.Outcome.
+type EventOutcome string
+
+// EventActor defines model for EventActor.
+type EventActor struct {
+	// Aid The account of the actor, when it is another one (a root admin).
+	//
+	// Example: root
+	Aid *string `json:"aid,omitempty"`
+
+	// ID The client id (client), the customer id (person, customer), empty otherwise.
+	//
+	// Example: 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
+	ID string `json:"id"`
+
+	// Type Who acted: an admin `client` (service account or application), a `person` (an admin
+	// signed in with a customer token of the account), a `customer` of the account, `anonymous` (not
+	// authenticated, such as a failed sign-in), or `system` (twinid itself, such as scheduled key rotation).
+	//
+	// Example: client
+	Type ActorType `json:"type"`
+}
+
+// EventList defines model for EventList.
+type EventList struct {
+	Items []Event `json:"items"`
+
+	// NextCursor Pass as `startingAfter` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"nextCursor"`
+}
+
+// EventSubject defines model for EventSubject.
+type EventSubject struct {
+	// ID Its id; for a failed sign-in with an unknown identifier, the normalised identifier.
+	//
+	// Example: 0190f3c2-8d7e-7a6b-9c5d-4e3f2a1b0c9d
+	ID string `json:"id"`
+
+	// Type What kind of thing the event is about (customer, client, service_account, scope, grant, secret, signing_key, account, refresh_family, identifier).
+	//
+	// Example: customer
+	Type string `json:"type"`
+}
+
+// EventType What happened. `*.created`, `*.updated` and `*.deleted` are changes made through the Management API.
+//
+// Example: login.failed
+type EventType string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Example: name
@@ -958,6 +1199,11 @@ type LogoutParamState = string
 
 // OAuthClient defines model for OAuthClient.
 type OAuthClient struct {
+	// AllowedOrigins Web origins allowed to call twinid from a browser (CORS) on this client's behalf.
+	//
+	// Example: ["https://app.example.com"]
+	AllowedOrigins []string `json:"allowedOrigins"`
+
 	// ClientID Example: 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
 	ClientID  string    `json:"clientId"`
 	CreatedAt time.Time `json:"createdAt"`
@@ -981,6 +1227,8 @@ type OAuthClient struct {
 
 // OAuthClientCreate defines model for OAuthClientCreate.
 type OAuthClientCreate struct {
+	AllowedOrigins *[]WebOrigin `json:"allowedOrigins,omitempty"`
+
 	// Description Example: The customer self-service SPA
 	Description *string `json:"description,omitempty"`
 
@@ -1003,7 +1251,8 @@ type OAuthClientList struct {
 
 // OAuthClientUpdate defines model for OAuthClientUpdate.
 type OAuthClientUpdate struct {
-	Description *string `json:"description,omitempty"`
+	AllowedOrigins *[]WebOrigin `json:"allowedOrigins,omitempty"`
+	Description    *string      `json:"description,omitempty"`
 
 	// Name Example: My Page
 	Name                   *string        `json:"name,omitempty"`
@@ -1582,6 +1831,12 @@ type UserInfoRequest struct {
 	AccessToken *string `json:"access_token,omitempty"`
 }
 
+// WebOrigin A web origin (RFC 6454) exactly as a browser sends it in `Origin`: `scheme://host[:port]`,
+// no path, query, fragment or wildcard; `https`, or `http` only for localhost and loopback addresses.
+//
+// Example: https://app.example.com
+type WebOrigin = string
+
 // Aid Example: root
 type Aid = string
 
@@ -1841,6 +2096,33 @@ type ListCustomersParams struct {
 
 	// Status Only customers with this status.
 	Status *CustomerStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter Cursor: the `nextCursor` of the previous page.
+	StartingAfter *StartingAfter `form:"startingAfter,omitempty" json:"startingAfter,omitempty"`
+
+	// Type Only events of this type.
+	Type *EventType `form:"type,omitempty" json:"type,omitempty"`
+
+	// ActorType Only events whose actor is of this type.
+	ActorType *ActorType `form:"actorType,omitempty" json:"actorType,omitempty"`
+
+	// ActorID Only events of this actor (a client id or a customer id).
+	ActorID *string `form:"actorId,omitempty" json:"actorId,omitempty"`
+
+	// Subject Only events about this subject (the `subject.id` of the events).
+	Subject *string `form:"subject,omitempty" json:"subject,omitempty"`
+
+	// Since Only events at or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only events before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 }
 
 // ListGrantsParams defines parameters for ListGrants.
@@ -2437,6 +2719,9 @@ type ServerInterface interface {
 	// UnlockCustomer Lift a login lockout
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
 	UnlockCustomer(ctx echo.Context, aid Aid, customerID CustomerID) error
+	// ListEvents List audit events
+	// (GET /v1/accounts/{aid}/events)
+	ListEvents(ctx echo.Context, aid Aid, params ListEventsParams) error
 	// ListGrants List grants
 	// (GET /v1/accounts/{aid}/grants)
 	ListGrants(ctx echo.Context, aid Aid, params ListGrantsParams) error
@@ -3643,6 +3928,80 @@ func (w *ServerInterfaceWrapper) UnlockCustomer(ctx echo.Context) error {
 	return err
 }
 
+// ListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "startingAfter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "startingAfter", ctx.QueryParams(), &params.StartingAfter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter startingAfter: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "actorType" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actorType", ctx.QueryParams(), &params.ActorType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actorType: %s", err))
+	}
+
+	// ------------- Optional query parameter "actorId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actorId", ctx.QueryParams(), &params.ActorID, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actorId: %s", err))
+	}
+
+	// ------------- Optional query parameter "subject" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subject", ctx.QueryParams(), &params.Subject, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter subject: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvents(ctx, aid, params)
+	return err
+}
+
 // ListGrants converts echo context to params.
 func (w *ServerInterfaceWrapper) ListGrants(ctx echo.Context) error {
 	var err error
@@ -4281,6 +4640,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId", wrapper.UpdateCustomer, options.OperationMiddlewares["updateCustomer"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/invitation", wrapper.ResendInvitation, options.OperationMiddlewares["resendInvitation"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/unlock", wrapper.UnlockCustomer, options.OperationMiddlewares["unlockCustomer"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
 
 }
 
@@ -9416,6 +9776,115 @@ func (response UnlockCustomer503ApplicationProblemPlusJSONResponse) VisitUnlockC
 	return err
 }
 
+type ListEventsRequestObject struct {
+	Aid    Aid `json:"aid"`
+	Params ListEventsParams
+}
+
+type ListEventsResponseObject interface {
+	VisitListEventsResponse(w http.ResponseWriter) error
+}
+
+type ListEvents200JSONResponse EventList
+
+func (response ListEvents200JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvents400ApplicationProblemPlusJSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvents401ApplicationProblemPlusJSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvents403ApplicationProblemPlusJSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvents404ApplicationProblemPlusJSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvents503ApplicationProblemPlusJSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListGrantsRequestObject struct {
 	Aid    Aid `json:"aid"`
 	Params ListGrantsParams
@@ -12406,6 +12875,9 @@ type StrictServerInterface interface {
 	// UnlockCustomer Lift a login lockout
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
 	UnlockCustomer(ctx context.Context, request UnlockCustomerRequestObject) (UnlockCustomerResponseObject, error)
+	// ListEvents List audit events
+	// (GET /v1/accounts/{aid}/events)
+	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
 	// ListGrants List grants
 	// (GET /v1/accounts/{aid}/grants)
 	ListGrants(ctx context.Context, request ListGrantsRequestObject) (ListGrantsResponseObject, error)
@@ -14001,6 +14473,32 @@ func (sh *strictHandler) UnlockCustomer(ctx echo.Context, aid Aid, customerID Cu
 	return nil
 }
 
+// ListEvents operation middleware
+func (sh *strictHandler) ListEvents(ctx echo.Context, aid Aid, params ListEventsParams) error {
+	var request ListEventsRequestObject
+
+	request.Aid = aid
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvents(ctx.Request().Context(), request.(ListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEventsResponseObject); ok {
+		return validResponse.VisitListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListGrants operation middleware
 func (sh *strictHandler) ListGrants(ctx echo.Context, aid Aid, params ListGrantsParams) error {
 	var request ListGrantsRequestObject
@@ -14773,339 +15271,365 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4sjf+Kij9T9VIM5IsX5PItfX/PJ5k1jO5nTjZnG9HOSZEQhLGFKAhQDvaqTzPvsc+2VfoBkiQ",
-	"InWxZTubddXWTiySuDYaffl195+NUE5nUjChVaP/Z2PCaMQS+OcpDSfsVAqdyNj8HTEVJnymuRSNPjzl",
-	"YkzkiOgJIwlTMykU6zbaDRVO2JSaT9hnOp3FrNFvzNJhzMM2mdLPHTpmf9nv9Rrthp7PzEOlEy7GjS9f",
-	"2o2XMqTYQ7nDD+9eus7ChFHNItOpTJOw1Olio6/luZYJW2zzJL6mc0UCITvKvBGQ5rsXp+ToycEz8q9/",
-	"HnZ3W3XzcV9UTuJtQsdT+lrCCi7tNTRvBEs6gRcqO3lHNXvJp1zD/y328l5eMqFwvWLOhCZTOicJ+yNl",
-	"SpMZS8g1F5G8Jk3zyjANL5n+TpGEagZPp1ykmtUtwG6vlw2KC83GLCmO6h2bUi7MYBdG9g7HoEjMRppw",
-	"4Y3xO2VHQoS8rul679mqnhWrWI9zFkoRKZIKzWOSz5lwRUZpHBM6plzUTbe6S6aT+clIs6S+Oy3JNeWa",
-	"DNlIJozoZG5OzeZ9ffz48STVEyY0D6muoKr3E0Zo/gaXgkDjzAwhrT+ZPzKasKSCxL60GzOa0CnTliFQ",
-	"HtV0G4YyFZrwyHTCzc8zqieNdkPQqWnTfNluGNrjCYsafZ2krHo0iZS6YTrWmiWmof/9jXb+0es8+2T/",
-	"2/n05277aO/Lf1UeCqSis5pxZjT2xiwlCfDvCx4FNePOmltv8IdRjx3R3bCzP+oNOwfh4ZPOM3qw39ll",
-	"e6N9ejA8DI9MU1P6+SUTYz1p9PcOjyqnkSotpyypnYh9/p2qX3OvjfVG39t9tjfaHe51jsJd1nlC96PO",
-	"s9HhbqcXHgyfsr1olz7dLY7+6KBq8OOE1m8BPFw2bPf11sbcW2fMcTUPfUvHjCj+D5YN9o+UJfN8tPid",
-	"P7aIjWga60Z/rwf98mk6texyyoX9q/KEq1DOWN26wcNl6+a+3ta6PXmyzropFiasdrPx6dJRu++3Nuxn",
-	"6w07ueIhO0G+VT98eMuxt+XzKDW4tfk8XWs+miaai3HNXXSaJkomfbj0AsE+a/whcPLULGFXXKaKzOi4",
-	"ltSLffjz8Ya3u/e08iJx4iHcIz/SyIoA5q9QCs0E/JPOZrG9u3ZmiRzGbPrD7wqFwWzRzBeRaf+KxjyC",
-	"ly9GlMfMLHrENOWx3T8n63BFuIC3zdxYkkhzn/32Z2PEWRy5s6PMQjOl6Bjk1UTOWKLnZGCfDhqmnSlX",
-	"Cib1CRZdp6rRPwBRiGu8TWlE3OSylaBDmer+MKbisvHFX7n/Stio0W/8fzu5EL6DT9XOW1wAXL9F4nST",
-	"iyRTREgj3elwAtt58vaMNGcs6cD8iJ2UWQQS4OyDVtcM5FSKUczD221D6BrxVp8ivyLXXJshcWX/RpIg",
-	"NE4YjeaEfeZKm3XPl/JZvpSnecN3tI4nmQbhRsqIolNGUsH/SBm5onHK7CjbRCZO08FPgKxQsvrSbryQ",
-	"yZBHERO3WkwuVDoa8RDkElizMlFrI9aTmIaXKNvjwtIZ7+/sTKmgYzZlQu907T3ULazufr66+XjvlEz9",
-	"4TqqaBqOEgE54tSClltcc+hQdjVSuUyIkQcJjaZcKFjm11K/kKmIbrXKQuqLEbTiLW6J28OZci/lK3iQ",
-	"r+BrqckL+8IdreBrSVQaTjyaE3ic7CBhSUCYXYunVqwI8AMgPGCQGc3B7xfF0XiqZMZ1JjKOFuhQM0GF",
-	"7gwzKlx/MWAyz2FQFetRUM73CAzSUHjZatHxzBZVvdn3d5xhALqCrtc5xkuXseL8rljLmhONO6z6Rqfr",
-	"p8pMb0ur+L667+x4BouzCNoE1/6w18qJ7qUcc/FShpcsepPekPA0m85kQhMezy9SQa8oj+kwrl02KcmU",
-	"ijnBG5/EZgTq2KjVqFObE3LUM5Kn0b63tmKV3QKDguPIppTHhofNJlIwItLpkCVwY4wSOcV37IrTKEqY",
-	"UsckYTBoI02RACwJHRCtAjf4rRC2NVJ0Mslw2VeePSM/EWtwXLe921hqx/IWONx7KV9RMXfGo3ulNjwm",
-	"ibNbZfuOe3pMwEqHb3kGJiPgzDjuwlapcPlwuuR06XC2RVfO3tbJDJBLaatoriw0ULAVrtVI/kWpIWv6",
-	"W7MR8/YWjsgHYZi0TPg/WHS76xd3sIYcHQcpGvms7rMlGjtd0gfcDP44g1aXfBCXQl6LjL2JiFwnUoyt",
-	"8k9iKS8Jjfnltuju48ePnbIldNmnZcNpYdsyBnCf3MTeHlQTKULmbgIuzA0MrH9bm/mWKnUtk4hMqAJn",
-	"jVHEqE4TqlmUKTQR1XRIFSg03izgsZRExfJ689vqFkfqLR2z+q3R7LPemehpXLxwKmwOJV1PoLgINo7j",
-	"dSfeJe/uc+LzWNLovZQvaTJmG6g4W1HVhjKam6WQVywhu+QV/xEu33PUi9Y7LFsf2NZImDQD70nQuleS",
-	"Xl922f7OlkRXqg3X0upe57/mBblac0/9hjzl/YTAvUTQmWWER6aUlZO4Is4WW7SG7Oa6/Idiu3enzheG",
-	"CeMrrfJWrrcPYpZIswQbHteqBYfrfdEWZR+gzti3ir+QM5Yr/Utsrb/1PhXMrWu0VjC57u35e+dNljwX",
-	"muv53e3hRxbHnZFMpob9DFO0E82kUtz03mTdcZdQQQoTahNKhimPdYeLzJaDevQHodLZTCaaRa9YxOl7",
-	"GPXDMH4zk6As+gRd65yCpkxP1slh/mmt5Jz5/uHcvWHtQHTRVdtuWAzHCbRj1pPqRr8RUc06mk9Z1Sdc",
-	"qRR5T97FROtZf2cnliGNJ1Lp/tPe097O1e6Os5/sLBsEujb89t7D2+Sk6m3FtOZirFYtt12gc/f6l3Yj",
-	"nUWbzfaL70D6zTrQYbjZOvhr6PfgDfRT1q4c/s5CUHbs6E7hW9i2KOJmu2n81tvOEY0Va2+wwzdy2a/Y",
-	"At9Tbj2omadpmxtUWm0Y05K1e8nRzErj+M0IuNvS02dY3Jd2+bRwzabFf6wxZDMIx9iShM4Xho6NLY79",
-	"Uz76c2+VNtl7uFMBVfSSjxiQ7SK0yb94Y/uaUW08kSLb6f2jnu8jf3p0UPCSH1UgjNoNMLWdMxGx5DWd",
-	"sjrPrXlOzD4SOULzHEBxHChCkaa9V0B+zD285pNWYZSNk3DKyPlEzooE6SOgPB4lrrgG7lm/SA4aRAXJ",
-	"XyfmwiVK07myQkI2wn0S0blqdUkmDCdMMQ1fKBJTpcnuocVrFVd47/DZXmGN8Qd/lXETFtf5ks0NSdAx",
-	"jO4nFtP5kpmQRGrDfswFd8ngNgHEn5qwyEGfuCaKj0VxhEUSOOodPC2Mrm5o7ySu2pnQLLmiFfhEeIOh",
-	"QZ2PhVEdzMCkcP7ICYtSc2NbyjwmPfIXItgVS9qExYoZ/TxmZnHNEhVpwh/z/u6heWHlqEHrP5u9op9f",
-	"UB6nCZ6q4qBfFM3LiZwSKVjJdAy+Si68PfdWmCsSg0GeyFTnJLRbnsFurwRP6a1CqNgZvJThpUy13fnq",
-	"4zfiidIwDpmaQxXDkTkmjIYTMkoTPWGJe0wimQ5jpgjXbZLOzCE1U47oPB/9UWnwR8vYRv3QN1l6mcAw",
-	"Kg37brlpNodspIeLm1Mc+uEmoCDD2kcJUxPguidDJeNUsyXcl9j3LQMe0SmP54QBDtFQPSiCyh1a0PzM",
-	"AYFJt8lEXhvyt2SUKubxoGc9y4T8yTx58sRSfjalwydHT0u0tF/NYPypnUXxBtMyciqMLjN8F+aFVm6P",
-	"w+9XjT3nhEsO8hpDf8dSxX5OaLiE0UcpwB6uJzycEEp+T5XuWIZZmtqUzskQADmKCfMYnVpNmjnsJoYt",
-	"SaUHAi4uoa5ZAqo8Z6oF5tcx0yqHMgh2XeyjDSRqqHbIzKi0BVNToyanig1ETs2GKeo0EeZ0EjkatboD",
-	"UUfNRys5oGJKcbkGHYNSkshrxRJg3h0QIODjrRDz1gnCDm45GS+bVfP8/E0L5+ZmUp6h27VUMY+vm4kU",
-	"5+H44ZIrv2YSeE2exOMqyPpYJlxPpkacMiRVsLB4F6wizXfne4dHCKjZ6x087Qy5hidgrXtuHra65Own",
-	"658aCGpYKULi4dM+fgtvtonZxDlc3WMmHDiExkqSCQURCrszIjMV5pl5dSQTOB/TtieGWKD5Lx9/PbcO",
-	"CSRmYdbktwa002g3oF8jQecSoHu0IO3BFDJ/0ioZPn/xy5d65eIDKHIbCudfixa1OClnVnshk2n1mchB",
-	"5g6P6GxxuNnWz9k2uzrtKJZwGvN/mPP8ZsbE2U/kVArBQk1OzaX8r3/ud3e7ezZ0o6TCpBFnImQrZ+YG",
-	"/dYM7cR9leHLL1ANXr8J9Kqd/QRNyIhdhBMaG6low6GcyoidZp8uNHYxZXoio1u0+QobMIpMdAHUfTHh",
-	"Qm/W4tlPcDP+laO+Cgz5Bs0AusQ1MqWfL+imy/WKfj7BdRJy421/Le2ezxI5nW049rf4DcgKEU9YqC/S",
-	"hG/Wxjv75Yd3Zw2r5Vt41yZt4Ef59zcZB3yYDQORvBdTMBBv1hB++sp86TelrdFz86bAXOqw85s1cQ6f",
-	"IHhab/qtRlP7MoZX5B0LnO9MKM1oZFjeydsztBOrvmV/+FHGDr27tlvk54e7exUcvIb5LImJ6a4OS1lo",
-	"tsCLFkMnfj19TjLORJpDqtjRQZrE5PyvJx1zZdvZXbGEjzhLWqUxVEHJl47hVcb8iiN5lSoj65LA3OJB",
-	"uZfVE/XZWYVukoHnnUhzTLhWRKVAEmRqeweBHKW971RpEE93n63expwdLq51wkY8jlHqR5UV3C2lbvb3",
-	"eit7sSyzVpVR3BAmyNkUdPwxF1ZkRfVGS/MjoBlcjNtmy/1aVp6XUznjIMRpCd271b7BgXibMfRiF4GQ",
-	"ggVGSg1gXmVaqYi9KDft8+yF9t+I7EhnkWgJG3OlWQKaIH5LPrw7K1MISvArO89uiLLfUZPMzXQT2vOu",
-	"gI0aX3PY3rVQsWjxnAQQixIs0PPabTu3Wg1nMGLUDXb73N06pbMyoyHrKGYEW6NZI28vNX/Qe7b6LJzr",
-	"ylDPd8wo5SwiqdAyDSfrrvvphIoxc1Zkj1yKYjJwkKI2QSP6f+xf3VBO1+Er7lLPG3HG95W7WHWv4i3m",
-	"9tEpbRhW3mhDFAqPmNCcxkXlrfCkalHcqBbW4QYuymLg5saxlQvtrbUVIo0tLgcjzapb+Rves8WBWWXS",
-	"fjGUMmZUmE8mVDk6KXxQ6MF7f8o0jaim9XorfukhDGI5p7Gev+dm7RtjGUeNqo1fVG1PIkpeyisW07By",
-	"E8BW+xpMtcUPfzh48mx3b//g8OjJOstmw8L8Jn7LdvgicyX1E0YjQ3OZI6/mLDiXXY5jWC5zOso8x7e9",
-	"M7XOV040vq3ruRBHDK9m4y9TVuah9gLqLFkUKarOdV3lc3XzuZHDOjs/66zYc3i56ryUZSFNhnNCiU5S",
-	"ZRj8kIaXcjTiIBlRDZYpK9ZicIzz3HCtWDzqNm5zgkpui4QxgKOQX87fvG4TqslUKk12j8iv/Ed7LfiN",
-	"+G7LDQ5Z2Ya0eOiquEUjlAmINBOZKEaGABGYE6XpLGYVKscyy1S7cZ1wzYw8gEuxeNLX2eS35pNbne5l",
-	"vYBEAOqCNVqc4Vf+qmdcYPPT/GXJ+Xh+k1vbW/D9JXfjAwAesmv5NoiHbPxGnK8VjwM47wHYpwMQFcAi",
-	"EZAf7J9Bm6AEMeLMZlSxDS+3MVYl6Ciq9qlyMMAiIMEPz/pOZZ+VkAkTrWeqv7NDZ7xbu8/VGtF2ZDxY",
-	"lWV37HotZAYgJ9bh6Oz5vkCva1GqKzxZrRVshTvVirj1CTqIeSXf2sD9HpR28naicYG1VZkofOc1OFfA",
-	"cp/MEXTSDH44eEKe7e6R/QNyePQkaB0TSG4EPpPn3d2jA7C9F4e8ZKPX5ivnmRzkdh4AMSBK0FDzK4Cc",
-	"ckB2RkUCyB7XNl7WFbw1Rm/RvKQo5M9r27yRcyY7a8u57+Zi/M2FiI2EgtV3f/EaXkoLG0jd279xbyZ3",
-	"V525F5zFEQbeLOiNFupcyORFq/XFDAHtv2wdtS5bAqJnCFdkd6Wwjl3n7VYJ1C9kMpbayeLOL1e6xcob",
-	"WWMmClUyWiMFSLv+DKzB335OaCXc2Ltp17kTFwfvJYvaOInTVgDN0Y2yGS20I3kUriJqWMQ3Zz+d1sq+",
-	"VRHnblr94kMLKEEPYaO9HaV4HXEYZrEtzRYw1V6Kr4ygcj3X6bHrq6swwjV11ZIY6oYSkKaRRPPsZIjr",
-	"CXA09imG5bcITVghvOV2Z6QsN66ACtzqBG2i/JVd72V0CqcAHsiXsLuxdvm5M5Ydm+vIuswiaHjjE3Ym",
-	"ZqkueCXrhmt3FFIubfeyK84Hvssm8xCn/16VZo9LlOMoSke89gQ/gMaL19xt1N2cxy/SnCDpTOmE0Smx",
-	"sJlZIq94xBKAUQ4aoCOjdtDtdgcNG8v0Nz6bqUosDTgq9LyetVyZT7tC7qADu5OnJ+rsdnv2153uNYvj",
-	"DkRL7cgZEzzqgMl+nCLYa/2b+0m0N+yZmxM67mSx9AufT6jCE34OMerLktdZk52RvsD81JEinhcUoWqL",
-	"+ALdudUq3DjlgdSSY85WNgza8HdpcY4YSUQgtS6iJ22WXa4VibgKJaDvIhmmZttIE7b3mJj/ELMSQDux",
-	"lLMhDS+XWCe2RgoLTq4b3VB1lHKjKyknorwDv90OUtJC9Ehvc3vng96BtnNVc2bKA8BlWcBbbD7vqmFh",
-	"43ZotWet9jgtmAZwamHCrKNQNTybUbtRACReQGhs0XRQ9f0CuUDXN7IgOPFjvduoLIh8qtW682W5O627",
-	"SqP7K6Ox2fwFj+uEhZdLAtMqtAjPoeiyAJiuLit9iWrB3iQvjUTv5TYo7Cs8Xa5E2CarSO1M6ESqGQvN",
-	"RBwSocKb/+KUPDk62uuSM4FWrTZJ2JW8ZFHbBjNEhj27kGKb18cI/r+nSpPgz4G1hg0afQL08yWouLDR",
-	"YLaOM9eGeS6sNU2rfy+wpYodmnm/e4BzTnXNA1W9179rXvl7JmcvPkmH1bonQFvLZme8hjK5tijnfloZ",
-	"o4sLXEUJv3z8dTO33gni1kPw6pGPbEh+ZXNMTv/kcPdJlTyGsP01QOthclV8822n5s2yS/C/T36seu2y",
-	"zo5xFO6yJ3S/0lxyWZYc351XBl2Lyv1LVWlsio+rvv5c+fW8ukyAv5mXIKqZmdXs5/ki97pk8/U5qCGJ",
-	"VbI+NFjVP8jqyyx3VeIshfQfVdB60rRp6hhkx2mtBxHbuu2v6KZZnSW9allkqjeJNIjhi/VDDN697ZwJ",
-	"rjngurA7stvtkX/9c6/iTK4dLYAtLYQKbITB99ooAfBnUukLnOnFJnB0r8W3Umn8s4RKXws87TW0BDld",
-	"tQi3hSzXLEqVeuwApURfc8Ej1I3WREuuXKnKmMYM+Wk2qGNJ8cO7s/XAfAuLujWYICQVwy2oENEe2mhe",
-	"mGMh4sn3uxqlveNS+p6/PVkv9cSrOQFTThVrWtzXhJeNaLnKO/MNqzubGcKTzTsIaRwbFXz7FncPd7kN",
-	"MFlu+7AuMX87M7t7YQVq134Ts7xH0zcCkt2Y6hZ0343IcMPQvXoiXUsmKfH2XK3b662m0u33sCl5VmVx",
-	"WWLn9UjiAay9PpO9jc3Xa+dGpoUSYT+S6w17+FJHYRlIYHUq86yKmitDdtgjWcpVEE4C9ARWJOgGS6wP",
-	"G6sy2jM3Fg9uA40nWcmKhUy07gcozIPGkixVXv5WmucxwzcvLCsvJ5avz5lq+CZLLnCM7UKS/sIawN8L",
-	"adYLdpvFaS0qJYsZWn2azufg5w9ceb/h4Cu5DSgSpwVz9qLy5hkgLmxU/QWNxxdQiUJdZGtcEgveuZj1",
-	"9e/+okmTiWgmeRnLtzq5WiKl3jFN7WREUbXYxc6yuE+u1EWmk9VMrs5GFcaUT+tXhCuoK5IO0a/fQDMU",
-	"2pzQkOSbrZwJCU1fG61jZQR2/bg23ygmogsbOLiFbUIto2qPcoqvH32FnXujuWQK7d3SNvcNr1tYtLy9",
-	"ShRPZW8X5suV5FDwqVwMqcJgpsKv5pbccP43SpRoS+8tWl2vL5UzF2y8fr5LzzTUhcyVVbIABGWuIgYh",
-	"hTmlEJ65qVKF4e+r+E1tRJQXP3+bRrzo+fppYumtDefnBdMvITjru9qk4Stbk3ULJwn9GlX7X9HNlo9Q",
-	"G6lns0AtcIvV9l1bdmnDXlBjvHB+drooj1Qvsrqm4zFLdiqzlWIA+gp6sAGUm5kNgIXfnhicNFfjnfka",
-	"OGmqWMLFSN5utq6V1YhEl9k147kLq113Ua+7alWy6VsLQS7lFMoKBVYVxlSKUEWCQlXAwGZkY8R8azPt",
-	"izSOMe2izRngigyuQIKXtfl8NNVTQM/BOdsUIhOmScKE9qNdF8sVgw8WsFFUEJlEXNBk7kXvHENSOnyB",
-	"OC9GB9N0olVZJoSSnFNUJi+4WQxcZWgLhSxdsRRjGM5sklB1+4i70p5kXVfuiE06Xan5Pjs4fEJsMmuC",
-	"OcVVhf+kMiPACVEaUn1PoQQ56ySMRvCDeb+IQfKVyApLsl4IgsISWH7tt2rNcX0bghcpsDQSOBsDFplb",
-	"cIrbdOf+YCsq0C2Lv/dToa86blZ7x07by1AOhfRn5Z1C2sdC230SDNNE6SCvXGRLoLQJJjCB8gQkmLHk",
-	"FeTOrEAxQAuFae0vJjJdmVYz62GxpvlmTZUPRNZu2460csWWOoYEoTZBIvnw7ixL+zdK6NgwjjYW+mQR",
-	"YZ9pqEtgxNUOgs0hdFAmaUvhIvZArwrX+/pcy+9AcK1NmVHw9K70Si4g6VZHGoKotNYa59CWzG3slVcv",
-	"QbdXVhZeWIgs58k6gQaFcpCVGfihLAIXi+fgR1cvAUVwG+dAo0UAbq2ytU3n4gsjxWSJuIjLrvidIidv",
-	"z7YT2wMVt+uxTXWr6tfbqMjlCJrF65r0kJ2T9YJk/GYKcTJ5WRDfi+c21d+CT3W0dLNCBOuR2/JwFr9i",
-	"wWDweW+3Mxh8fvL80w//tVXSWO1SqYsTESTzEsArHRspLiRRMxoy1SZ/pFIzZaRLw91VTNWknHJ6Cb1s",
-	"uD7m//bNIh3+aP7vp6XrtQ7pbeQvKgMvl9NkLb09gK8vSzV4Yy+fh7ddn0xmCRcoKZ+cn56dtYmjmzYJ",
-	"Bg1MdDYY1IWil6N57pZaYILbcGBu9VzeAQkvEmUmBdw6+1TtUswSGZGIzWI5RxnSZR//I6WJZkk8r1R0",
-	"MJH6khGsDOaeVKKt8vCa72z9igMSTmhCQ82SYn2Ixn/vfX6+pfv1WVU7pvsPauk6rw5Zz5S4cmIRs4Jc",
-	"jIN+lpXe1Qc4gBTkXS8BdZbRwH3l/rlu6oOqm3uCNqPi/ezDZvJNLqzFUpUPSXa7OJq1SHT1kS3QbJlP",
-	"zsko1WnCCBdKU6GPjarFhCZTRoUy7BE+L6lUe729J53ebqe3+77X68P//t5or4t+qlm8h7iFkNHc6hqC",
-	"Jj5yPfkbjVO2/gSyvstTUCsj8LrkfCKvBYabufr3zttR3Cl9zaOLw/+Z7P/9j97013Av/duT2cvkmXo/",
-	"3L3+v9EBez06Gv/196eXJ3KfV/OVBRmjJizvU14Ys7Ycmo+UXJwcYEP8IO/iVHrDp6On9OBZx/yncxAe",
-	"POk8G/VY52j0lO0Pn4R7dHf3rgGV7xiNlH9vRlRTMPEOeRwjg6p2I68RX3WD+KkbsPyn6+E+7Xw61zK5",
-	"rE4As2l8VIE2auS/W9QPsJ9+QK9sRZ6prKAVyoLOK7BoLFqveN5Sh82KtAoWh+dfOtngfXop31J2yasv",
-	"IH95t3sRrUP1N0HJLdDYpmUZKqP2a1Q738m1YU6HVfH3tyh5UYHOXHuTH+TCLDD4212ci/xg4cJ4aFNP",
-	"UaNeokYXJrNdpe2bOH3t4pPhw5zL9U6Kd0JXxwlXyrMI5fqVzavwjJpfUb1Uh1wEC9pIxlvU5bmBFLQy",
-	"iNGIFp5kUWnNRjTFL9eXa0b/JUzXaSsfJ0wQDiUIr2zSSahc1FQMnWYEXLwsgYJHE6jeNYtpyCLCNZh0",
-	"bqvLug0Q7LP28/HBoM3ba+bjc7GatjnFS19Whm6WIyFBqDCUge15KYh9ucKnN391/Z35tJSG3TVzq3sj",
-	"PxE3vTP8IWEly42rteJKZOXaq8s5pELz2CI2roGSoERnXXXUiqKgrVuX81z/vD+vPu9VXMnW5qvJ+ApP",
-	"s+hXLyy06cHyD7oH3T3A248SzkSkWl1yEscEIYrgkMIRqE2ywHp1X2wOL1fjDKEHXvbXiYwjlRc5dG0u",
-	"M+6vk/q14KvcWOPc3Ll5K/18dXeVGJEgB0n9ZTF5R4B1diD5aRb5XIyM9hWm1SsqI3bh6thUsHIOmr7p",
-	"uA1dQW0c976N6j/aP1qvAk7m8q7qBBsNvam2vaIw2aSvqSIKUUikmbBQTqdMRCxqrVUxxovvKKbTrdLi",
-	"V27grBZ45W+ie8ttnfVNfKcytNVa8cDl8OcVG+WXZFlanG69wNqi933pfAuv2kkXS4VqSdjnECp6rEWk",
-	"aoNiJRljI7gkxdEYsWRK50TQJJHX2e1RKAmpJVFymuW5Lgz9O2Wd+m2st0yueYTCjs9+j1rHWdPFmV8y",
-	"NkOJCAvcuva6JKsUy6LicEKaJJwpNCKaL/OaWwV6IkrzOLac17B+WVGzB7ZJZVjHLKc3fmu7uoELtqYk",
-	"TA21fLTAII9qApc4RjkrKS6bTIqr0aSKBD4gO1gz5UMFtqREwiVKkQkJ/KCmgDQpMZ/CTrTWKblTnWS7",
-	"kjfAjvksEEukF1nG8pTcq5BJqWKJqKw7vx63qiwovRbXXWDtN7z1nnYiPuZYPR6HYysp58BVW1/e/OaX",
-	"qO/eKDu5lcTy7Ef1IW+1vu1nvaOn5JeP74uHis1/mQx/Dvkb/sv5h3+c7b7mZ+psqmd/Pz07Ovv95POb",
-	"979Mz/g1j/4aX5/9Lvn//Z//TqiIemei12X7vW64F4slfs+LKliSK+9bVZuPQEFfEKwLA90/fPasSvBl",
-	"n/XFsr7O6ZQByDp/KSDNSzbTXrAn5iXUzNZbU5o8Fzqh5Oyn1lqDyKIqq70UxfQnWY6MJspOsbxG0LNZ",
-	"igBT9gXIV1vdxuY34Ikgckb/SMt3XROQ1rY2O5ResSLy9UQqVuTxAxGszloatLrkTFsfo7kWrAyeKlYq",
-	"cd3Q14m+2L989j/D/+5N/34Tp9Jmdy9eSIUprXuXrJnm6kdGk3I9BfvbSlhw3mDhnLTLubPqrYcfbBrS",
-	"ck2OegVqM41mbY2hIK8dPN1A0K1IB7j6HiuLnqvExS+r106ZbV/JUVfwt4pC4LXp1FbRU+V1eQGhLxU7",
-	"vDSBLBZc0XOMCi9gmXGCVfR+lXml1ytBZnNKlmodQdK4Rtg7Cg/oiHWiZ2y3cxAeRp1n+89oZ/fJk+jJ",
-	"4R7tPTs4qEgyuCTxK47u08pPiiep/sjli1t5zhRLzuzKL1uOmloV1Xqn03Jryk84yai6QoQr17LqhRWd",
-	"VOf0K/sy0uHSValnPKXTs0oorqQAxcLUbPp5OGFTG7gAh+QkxbSX+NcLZ6H95eP7RrsiEMAXLozAAZmp",
-	"2kZOM9cFVUZn4nA9gO0RFqrEyM15ynnkjxAXt1hcFW9TQ6zm1FnhmWrvKnIGEdIMKkLtUHjOB2HD76rH",
-	"gCNccxXcTb+wFrlhkjTlUFMuXIhWsGiICFptWC5BfjKMLpHfqYE4eXvWtxVsnSwV0jgmwU4GfdzBQrDt",
-	"wm+odF8U1Y5spQYiWyoYDdcoUazcIWmWf6/GWKny/XdV5Mg5Rn+SD2d9t0relF00mktHlFtxeWRGPBA2",
-	"w3UTLEFUkb++f/+WAIW0oBZW0dKBhiPTJpivqDIKA0uUNNIg9D4QgQ1I7aQ8aOG0jYzo83ts7dTewYUf",
-	"PyRxo99YI79E7oyrD8C1+E8v4q5INJmTzvsYcK7og4Qwg6Vfo7Tb6DdKMrLiY9EB/jxL5IhjoBZI8iIi",
-	"9ieC2Ss8HMeSmWuXZjd06asy85pzGj/sWmwyC49dIrlbIWFTppBr1EXLBphzKZ7qtktqXh2QOSJ00VjQ",
-	"WoOZfoGkD3izhlJoGmpPmMBDaq5nWA4nz4y5nqRDkF/wDfufBQRWI8s/aLRvhIntdXtkp6yMFY8nyknu",
-	"0L/KN+vk7Vl7IKZprHkHlQbQoHCHuuQ56D0ZJw0o1BvhUKuSyGthc8QPRDP4E51oH969/FLY5D8pj74E",
-	"Lcfu8DOb4YNcsrlqV+WSN8fhl4+/nncHYiC+/7444u+/J+ZShqkpouklI5QgjZBfPr63yRnNRHC1FoBO",
-	"mVo6EGjRDGqPR0Caoxwq3kKbVdVxCEgzi0Ay3O2keBsFhtiDbCmn1J0Zq1vaB8eEijmRepJV/kNkI67b",
-	"QGQ7c0ISpmSaYLVAKvAT1zwV6polihz0DroEwkvRJeWiawcioLNZbGl7x8ba/vC7kiKwS/42kVqGMs4W",
-	"TX3/PWnCmLwda8MutchIxrG19r57car6RAl6yS5CqhhmKYY7pSqtlSLBn/CPNlnIuvQlcEZgf4QwwPeS",
-	"6CS31k5Ywvrk+6xA9ve2kt3ixdc0nwyl1EondEZoNOXiO+Xe5NFAGNrD269NVpIHXoYgc5kTWbL4aEmC",
-	"XLYL8NKLecistcupGDMaTlhnr9tb4AzX19ddCo+7Mhnv2G/Vzsuz0+evz5+bb7oTPY29IOCcyVyxRCHb",
-	"6HV3uz2QI2ZM0Blv9Bv73V53HzLZ6wlcETsTSLz+D/PvcWUSf0tVe70euZ6Ymwr4ZyJhzsBjUE7okp8k",
-	"UxAoDblF4T2XgL2L1yMe3zNzjfzMtM35nmcqgRHt9XqOjdp0oz7VQrIYuOQmbEpX+d1tD8CfK5L/2kkY",
-	"vhrzK9YtSOqN/m+fjGoxndJkDna+KybM64YsAdZAx8ooFm8yttT4ZBoAzjBfd0WZKCyUO8VtwmLFyGFv",
-	"v3LpzCXMBeq8D7B6pvs5eHTM/hOd0NGIh11Da4e9/XsYwGupIfZzjkc7W73IkSAuY2v5lmaruHpPvdut",
-	"dmPfSak7GTc2PMa6l5rAqBUZM00OevutxS19yZU+ce2b4+nwB7VorfyVndgigFe+WEjNAeiuO6MdH6NZ",
-	"sX8nkPMDbjE7ayCeAxxBVcPZSHd+pJHT1eGT3dWffPAyFOJH+6s/eiGTIY8ilLQP1/nCwiA/eEkMS+T3",
-	"Z6bT/VYjYH8y++ibBn779KXEh5TOVs0j2Yx8Ptk8musTaJcgYFoVdOhMeBuWA69FRCgZ8UTpgfCkui4B",
-	"WdHw0zETDC3YwOEwqAZvwiLhY8cnmdZhvec/ymi+bVq0oPAvRcOQzZlSOgi72+687g5ysl2j3ZgwGjFM",
-	"I/LSJr6qa9y+upO9B61/vafnoPds9RenUoxijka5g901unhL57Gk0XspX9IE0N2Ng93DdeaTJT96xSJO",
-	"XSrrg729dT62YgMe7/vhDDlaeBV3QCK3Uqk9UxUconSlocKGDCNmlZnja1nHT/BFkXUYDgEqjp4Y3sAF",
-	"4bpL3i+oRAMRUmGu6yEj2HNEmgd7e60qVoEd+ayicGQPFgeNX0Rf+dVygENf/sVrqTGvzzdCp7g1K+m0",
-	"vbak1bbgBPgLFXCufPa6IEPXUlLv3pn/t0WfX4+s9DPTa5DYZtI25RGIzjOqw8kiab5iyZgRxaZUaB6q",
-	"vgsohjrciihN5yQV6DCIjkmgmDYiuQrcG1NoQApGhnPzn+5AbEzuFdwTg3LuRdCy8T9rCVr3dtZsMYhv",
-	"9cw9Ckw3vIiQWG8mMNXkMq61D9habcUSbufMqlpoE75k88wLwRK0GTOm+3kSTfNGEwzvasKigRiykUwY",
-	"4dpGalCBYlerbWUyza+Y+aoNcpkL1gE7vBfuAVk3LFR3wuao2bEIAols0okqvvIz01D77A5PNrRfc6wh",
-	"QIWV9adTMK2eSqETGa9SouBl9+7NFamHuSQLtPwWKwT6jpYFxziY7n1LFxyLm16Dq49FZdXeuhNS8mf9",
-	"lPmIdsHdZQ7Q04PdAzJlmkIYaHF23ynrm+qSl1xpa327nlA9ENaHZhmZH0RTf2f+zHRVkYY7JPWq7moo",
-	"f9GB9ngIQLNYdCzWUMkdnwIEKYQhm+lODpmupX2zpzEXl0ZbLoCsLUI8piJS1ucVTqRUzMdna0lcgJ8/",
-	"10XF5wQGdJa1buv0lKZdURjcfMEiHEwXKq40+jYtvYN5WaxY2yP2FSB2czsv9uUw6C57b1VXFmNZ09Ni",
-	"R6uN3Zp91jvgVisc13JDlYdxJJNp1zsCW2j2RNgSQGAphwx/aThxG9vqrn1+zA6ve3j+KgFHZrrsE6Td",
-	"IjHey5nJgD3LJKksJnPXwyBlkXPHJDjfOzwK4ApoZ+V6gO3bQroW4dUCqah085zKxChegQ/RDcg0Vdol",
-	"2cWku6CneXUbXQQQtn1s1s4VabbOZplA6NiYaSOpDUS+x87tTbMgMxtsRQnULiK25gtpmgELSQKskPEX",
-	"h0iDQlBT+vmCjlkAXjD2OWQsYlFrIMADnshrxRIylsxoognl44mGNJEOJQKQrqbiYhwzxC1J0TpGbMI1",
-	"V8wBztREXiMgBNFykMF9INyIhBQsyBIV02zkDqIQwFcXblcCByz0o+u6JLA6aoBAgsCrtxHY7K+jVGUY",
-	"P/dYSJ1ntw/Q7Ajz4orgzDqpQvBVzK+YIke9LEgDIIDOzxHKqRcNmgV7BRWBNC4CrGnoIQv/mrEkLyQr",
-	"k4EI3KOg1SbgtmPAujUGLfgxSRBwduzoEkfUdxEVGWoMrwaMHJKjUcwFu0A4QlDB+j3A3FJ+/8rQ+ZDZ",
-	"wMc6DlyoL1JgxUvVdDcIqFPqooBcub7lxV0r74FCyabNR5BX113s/U1FqJ932H1qVfWr5IH8b7pIXs25",
-	"xVFWx4zUjcfl573JQGzWqsUhVNeVreweMhfcsHtXKXgBrCxnnEUIvTGb5YKS6gYhpMsLu/kgXsO3FYOA",
-	"+ycr+0WaQ6rY0UGaxOT8ryedvcMjR0pOt28tE23yAmI3pWsZsdOsjYrxZocc7sn1xmKrh2xjSK+wpYqB",
-	"BXh7yMReE7Vjw8vmhoN5ix9XbSSWHlBemDyYZuuGgXeZTat5k6FA7A6W5q443TYvh+LmRskMNXjt0pFm",
-	"Cbme8HBirpFYgq8Nwv7qRmvlgxsO9RX9fFJNTidklrArLlOVHb9jEBBs1SEUnoY4BSsPfFfLpYp1zm82",
-	"1kLN88UBe2k38ju/X4zfrgjprBtxId305oM9cZ9XXkPxnATQ3+rLeFrWiza/jF+ZJirG8VpqkglW9QNx",
-	"BTZvNgRrTLhd77e6bKGFmrvWyCPn528ygbbCzwjDCqW85CwfF4rNrmpjnd66VxX0d7eKqye+G4VyHxXK",
-	"UuEFoyDYq9VF2eZ5MVDtgHs9IE3DtUGlwfifbWFatq1P9yvUMl+ca7vqTLHR7EHWs1k9/v11/JPKtDY2",
-	"gPsH0KPbJX14ewbjOmja+7o8KhBWJEgBuv65c3193TE700mTmAkz8iggQxnNSbNCkyf/+ud+d7e7191t",
-	"9VETVnTK/CxPhoaHbELNBZaYLs1LPz9/f+y/xBGqCyzH5kMBNVRYMOoSjQuK5KxhZXsI3rKOH7hyxTfw",
-	"zRbW4UaO4Ucm98jkbs3k2mCoJbb4Z5mjLTFJjmQylrrjZ6aqxvaryzwNEOgOmLIop0Cw8aMdnzRDmiRz",
-	"w0aAJ2GYoGEzs0SOEwhNMJzPklmRtbyAEbkiXOta8RWjMYuqumob4k9Ajzf/4hqVi2uaRLVSOk3quE1N",
-	"YPRqVWt7noVHg//GBn+k8sypdOeX/nOzqQoM3orZ/ENZRAxq3kMWSzGGci00N442vTt8zAjjEAh3TeeI",
-	"eRBon8arHk58Zpc3XSB+XbDrQqa44vE6T4dTrouHrHFPt2Wx14e5MrOFEuw6Y3s+1ffuhuoNCaIfZdr6",
-	"5s6XYkB5ObVvdgl5Ref7f271IL5wiesyDzngNWz8ZJYLAYMkC8kDVNvPEeF8MXrCeOKqdQzEiWc/wZhU",
-	"C0rKAgrN23wsqE4T1rY1VyxayRUBJyB9EQoxp1REcJdDwd2BwJbbXoBixirYZ0CCmLY4hoZFHKBoUZak",
-	"wWWWwtyBgH4i1+Z+tjHFZkoD0eQjQsW8BYAocK6JiEVd8s7PS1WYHWKrbNWa9kBgZr3ISF0OULXAd86y",
-	"PX5vs73cBVCzWLvS0NwW2Ve58XtFgebrx2WeY66GyWW5J80O3QY981qea5mwDYAzcNxvAC2F7xbxpQdr",
-	"frkxZLRinGvxSDfOevRmIf3Mb5++tP8sAjPznSTU5XJA7/7RXmszxgnS97Z55lvk7H7CAU/Kb56ev3vR",
-	"mSVSs1CzCO3KIIq4xKPUCeOhnM0rU8kajoE2kKHZMysDgfbf6pITcp24Yt5wOaNPnmLsHQ/JlCkF9dYp",
-	"iWV4KVNtX0ERC6T9ZN4diDfC3ITAolEschYIrojNpU6alCCb41GfCElG/DOMsZVxUQcu4DaR8DBXqAfC",
-	"16gdymC/MhIWBS9widyXvAWdPbRlAr02bbdEdvM2t1fQDDV1K7NEu3HOdOcUTU39VaYqJErS/KvWszcA",
-	"uDmnU3bONfvLS/q5Tc7NwWdECgIpDvKUKtUrdZcCpr15zSVcIWvu3sfeugMK5zcXrv0tv1+p92Dv2d3M",
-	"O8sEahnQd8pITTV5ArbUZ1NLSaZUzF12UFtSvuVCZvzlKCQP4Iqk+Y0FqYKkJCqW1yvyCJgRTPA6wIEY",
-	"kvpOEU2TMdMb31Uy1bUGpuciUiVR3TuILju3ubEusKWLIoStFqtGmoJO4T4bCK8GHSmntJYjEhS8s0Gr",
-	"nVkVYWiJ3XdrLvXRY+6KQlPsQhIEnPoKM9aJyJPOZomRjJy+XV8yDmYdR/KJv6hm5Tu48gBiq4Mu1GzQ",
-	"TYZnBBH8cwVQ6C7AVN44liGp7gog5HVfiw76pny25xiUI1NdLxq8l0XIWgVNPsoGi5fjt2Buem6F8Qwq",
-	"/O5thwuuObWXk0zvyZlr6W1LXtx3bztn2TTw0A/EbrdH/vXPvRYqV/fk0sXO/8P9ud4i3KvK9Mj9Hrnf",
-	"+tzvxt5eyaNwjSiUF+A+90pzAffAUACr6wkSmMYCMjQaEIjceQxAvyg3ZxYUq9WnNrX7QMwSecUjzG1a",
-	"A94ZoYVoksh0jFmbFuMD27Y4QoDhb4EPyRwIGHbeg54fYwo6m+4PBkBwrQw3TUXCaDgxe9LK9TzXSD72",
-	"LMciRiOP+RUTeZ0zB6kAeEVBU8Fwlsy0Jq+FjfA53zs8QqsTwLi75L2Z1EAYtg2VMLjIbGtt4s6dO4iO",
-	"Cbu1bs6oUVWWUULQJrs9MuUi1Uy12gOhZO5LDKnN1jmE6BXGjA6VxYzAnWS76pKqaKLhkvChgYBIHxsb",
-	"45Y02wxbDSn7XTGnG2aE5CljCzCWbkWKCGxp7TgRsKGjCnYTvWJFXYYlkPUbxqUsL8iw2N+HbGkxIKiZ",
-	"FTQx13jkyqOtF2axqqzTEqVpOK+mgJtoU6uLTFTUHU1YzQAWaW5Iw8uNY2E2H9R7j9n4ZRDXhmavKCGy",
-	"oMItkzUW1uVrRoWRZhEV1ibucob1bANnr4xxehiH/N4WzYSLBBzKNI6ITUEGNxrahjFSkcElo5hQ7G4k",
-	"lnNNE4iwzUaGBsTmoAFeCWTef+OzmRo0WvcRfAuyT1brYqtoH1ubUBXPDDqDUIJwt32hHGar7f5Z+jKv",
-	"PZVhBwYiu3uz1375+Ot5G4QeI3DQNIL//GMWkOYsYSrznCh2xRIaZ+xEHaOnzL7U9gWcgcjH7wScVhvq",
-	"ckFOcFSHzC8gpAQOlzTijl86gELfcXelpaG3XHJy9W5IMxPJyA8kUOnQNAey2dDLFRNVV5LLAVWOXdrL",
-	"jIswTiM2EEGqWNLPiln0d8zf6v+HmnHu10Ha6+0dQQcYmdXtdvE3v0xLQJpuESE62tbEdTZ3N2o6EIJd",
-	"ZyvQJS4jMgU4h93UTKb0VpryKWIis0I3QZeAVFCM1bWX0UDoCdUE0t6yyANiNo2AnHlSS7nSIbD8l/M3",
-	"r4/zrkeUx2li5xNgZv0LhABjYK9m05lMaMLj+YXnRFgiZd0M3+GVKsoLYmWJw+mM+3WRGoVCWI3DqMeO",
-	"6G7Y2R/1hp2D8PBJ5xk92O/ssr3RPj0YHoZHRkDDalgNOgwbxYJX1VWuilWsvKHMCiWargwPw1pS61gY",
-	"KmuC3TOWpKq2VmUuY49qnTe8RLSP4JK1wSV7DwdKKVzNL7jgarJ4N/eLbMqpbIX7bDNzA+ABV2PLCwli",
-	"LIiwnBpmkd28M+9tChMvlyf9N8z3UuGmq0C9bwvZ/gg23xgMy4RmS0HZd+6meAf2GpWPwSU+SRVrk0Oi",
-	"E85sehjFrI3ODe44S4tj6NaBTYfMyCHKAkDrwE2FI3lfIKdCp/dvuf9JCpZVXwKzLGBiquBOB1s/O9hX",
-	"3wLmYKtlQq4ZvfQiAP6dUTcO8ZJPUN0ByCZfyjJMzQPdZHAmr1rT3SNwSjB7ndWJX8JMlt7IV/KSbVsB",
-	"BmA0+giKxYxdiXajlVxPZMwQNM6lsJh0NIbbggwLKQnUQHhIda8MPmlS7QqfWSsy1vi2mjix5mVGw4kb",
-	"EnpT54R78FvTgbCgdvjEy700nBNXQTMTfouVu9z2d0m+AKWiSVN6yUwnutgtyXpFKD3XFjivTFu2EhYq",
-	"Y4Y7U4268Ly4OiSWIY3j+UA0f/n4Po8zQGO40dhbtlC/S3hGMqS+yLvGqtvBMZa9YX5kAizYNFXarJMb",
-	"f5d8QDtbmxQxh4yPRSFawJma9no9WOtrFscW69zrPSP/+uded6/VJtbtgK+b7hmNIRJhwsXYprlaqNrJ",
-	"wFnj1+30qlE2XcUr+50t9GX0ew8BRmOzDGgKgcxprSop0yzYrVVaa3favML22nrlVxn5UMEmWARhxnZ3",
-	"Ea1tfm6tn7j6McRgMcSgVHC2IuwAV99j0TIpFZR0B3PDIIQ7sameGb5frHipugRzfKq14DZNZ/JqtQci",
-	"gKKQM5roHXjRXMwBaVJFgjBNYtKB7wN0+6BkHJSPdNDOryFFp2wgSqCcLDd+l7z1nsCdQj3nKQCBpIjn",
-	"x4AYtW9aD7K+5iFrD4RMCoX+KvA8bbTZcQFJFC9cTkEoKFhZ5bjvlb2tqW3cJl4Gyr3ufne3TT68e9mx",
-	"q1qqKNgqc9QfSLHVwI0bsU+lLs3OB602OimknsDIg9ww95eK4sZ9G9gGc2WRc7gTKDiuSJN1x12oB8n7",
-	"OztYA7RDvQKH6JymcUyGjExYnPkg3Q0D4KpYImvykx62BwLzUTldSHuBVmB9dyDlDAdBeJ6KKUMG5HWm",
-	"bcDMQGCCdKzO6I0FMiVaOwzVuTcQuxEYHNz2v4DJmc+sLXwg5CjL6+lPZmGp8wrPTbBBCzoFGEP2e9ub",
-	"V6uP0AAzNBdCWYKJQM+mZa+JzKTkGrIIaqwfF6QeZ77AZoOFcVrmhcDnjBp8mZOrPKrIWxquyTVVLvJR",
-	"S9KE3RyIokyR1QZzEgQtyBBG5ggKKRj6tlZrAOIFLIt3IgzNeOKFLUGbKisIg2jc96WfPIjKCPnFmTkp",
-	"1OyvFGwglJYzRa5lcgmC0lv05zg5NMY6gjZM07UByumiXO7kaqip+qTXG4iEmWFGTGPIYasNSVdn6FOy",
-	"xzrH6gd2qCApvTOf/pxQcwSa9uiRQ2IY68jaRgbCaQJ9b4knINYr7a+ITe0Pq4LJZWFpCleXW5nvDV/+",
-	"Hr0whbUDIdM/CJkeMqGzmRFYJ/IaktSCrmf5iyJmDlkkrAvHtWKvnUxh5mdRzF7yEdN8ygKSCtAkLAYo",
-	"f+tkqGScau9NaArD+kGtMTdDFs4rk6yGlGe/tGMxNJCRQPm0VCV0RdSMXw3aPmii2gCusFbfgn6Ul4vb",
-	"0IRRQWXiJ/GuMjChuo57RjWZSqVbcPop2e11EHFUcIkh0glOT4rqcvD2w3vS7Xa9YvTgvtv50/1wFn3Z",
-	"8dgWcDzD+q2I0jeT7ytzz7iXWkuUCRdj5h92l8VkoVUYCebLyXlFC5b/BO86XGXkUsSlNc53JsiOINC8",
-	"pVHDXHw9PYCyn1ghuKQaA1AH6kPjke0dPW0TdKyQQM9nfUL1D79fmxvPlrvIZJfs0A5EXkID9E6UP3Ha",
-	"JCj4cvpEyA54ci3W6h019DvluvN9YDtWXfIeFTHDZakIYSMTqlmWEnjGkiwsxwW/DtPwkunjrJKDLRw0",
-	"ELh8WUeGw16xJOER2FBmgNIpxOybe8mcYV5gIFyRg71nNtg9eMd0Mu9AodCgS2CO7ihlJUPm9oTX13Xc",
-	"po+zKKuUXZOLMtD6OqFlxhuqhN4ofSdrb/h09JQePOuY/3QOwoMnnWejHuscjZ6y/eGTcI/u7uZ+WTwS",
-	"CPqOLg7/Z7L/9z9601/X0HhXz79tQWjlpcuL49x8hSr0hPXV5FJr9+rTtX3X5wU4KZqmsOh6noMCBE7I",
-	"3USX8a1WluocqjzDmaKCsOlMz5HzuY9OcVad93MQe2t52zYcyO3G24SO6xfJfYBvvZbQi/ks52Lw/6u+",
-	"z15/aSsTew28Mzen4GK8diP5F6WGFNMbNGLe/o9woa9V0qvqu71na373XspXVMztt+qBLTZwpD0ovKea",
-	"73c3SBVhVTTP/75Yo/vUvvMtlOiG1cAJrS7TbRfnsVTlnZb1dlaCpreryqdgR3/bdoWfkACV7yCTO22p",
-	"DCSAhEzlkMeM0NmsTc6v6XjMEvLhzGVDsrK90ccCP3VU4IUyWE9NR/EI2mmRpTYF8PF4BRbAjIewwsjp",
-	"qFBdE3TE9kAISUbm4gKsZgA4NJur0/w7yG0x4A+aGP0ZaoBIOYNcJTSKEqYUU2jde7p3uGc9lgMxS6C0",
-	"EhQOgfPDrENXmflOM6Qbnc36OyGNY9NiBfgPxWLcxTvK7eQd64epeO4NoDa7XBYt8k0XPd+0hudjlfR7",
-	"rpKeK9k5tVez26Uiw86f+I+z5TXUXaV0rhd4HXAirCHUJWdaFc1yJfNVTWV0j6v8hxZG/zpLnFsiq7nF",
-	"K0XNn5mu283eQ/DpRzK5w/rky+njBlLeai3DsatbFDI30phXx5ySmCuIMPYjZhI2i2lonYDoQTGvddFQ",
-	"C36vkAohNcGGujVly+9LYHqYyuVrHERXvfzbPJCPgs99VztfxnPWFXV2rOyyhsHk3L75LZhNcC6rLSZO",
-	"smtiVU9Mcoz4i9bjjXqnZhSaZ39RGeU90OVamyAJSIFwi1niRuTHlQJDRZe8LVSpJRN6xXJDiyLNg729",
-	"1nIDA1LqHd2a2HhuYbhLiwL29ZHryd/MotVdkg6LkilXsMTd7XhOHq0Tj5f0fVsnkKAtIqQiI/9Wru+d",
-	"P/EfK4wXZ5oUcFQO1U8Q/06EjBiiNCZURDGEWwNTs+WPqYjMq4jhg5c9gFQI+IL3718ut214DO3RwvH1",
-	"WDiaFpqe29OU26gHuHTXEBYtvdcmwsixVKiWXvixuVt1u2QggT2jOUMVG0T9ryqB0yUnedihLSZv30eI",
-	"1kB4tc6fdiI+5rbCTnP30GWzyqMc2w6ABrC/GUvsK8cWRwhf+ur8QGT1XqUA8F/E2BTqRnnBJp5bdgXg",
-	"rj0QFWi7doa0c4V9bGxXFmaW4bWwv7lMzXJ0ySmNYwfnolkasiJgjVTi1aqiW4AxuOjJUyCK28CaMG66",
-	"36AR/T9+voa1ATk4BDegOwpnqetkDePIXgWtQ1ACw8hZpFRuaAfRtXRO+KiqcsuDxbusi2fYnKF/pWEy",
-	"OcKiKkVRfuIA3erzdsct64WPjJ/eSSWOwlEvQlObNSj0FooqDkZeyQds/sOD3i6keDno7Rsup9NEZJlq",
-	"fKRYH1PzGKIukDGPbNahAqa/nYGxXQgChSRrUmVVpzMdFv1CC2EBFhPr90VjJTEeAqMfBiLAAh794gSL",
-	"4QEu+qQYBVgOUrXRHFJa/G6p+gjEhYqs4iQe8LHl1pAHERFxbUhfMZSp90TzKeuSF5AEYiBc2v6EYbpJ",
-	"i4etzm5kuvXQstaHT4ZsJG3SumyEXA1EOGHhpeFB0tpkPGw+GJtUDSSWFBCxpGkLGigSyXQYM5LO4H4e",
-	"iIhCvJIrqAKHBRqdAuOj0ZQLrnRCtUwge2QqTFutLnGMlkyogqC/JBUKk31ApIZZm5mUcR+N7FxDqRWq",
-	"04S67Eb5uA97+xXjrs91VJnomAt3tu88T1HdjWjERSd7NUKZABxkIhPFyJBqjWFe1PSUJeVwp2GD29R+",
-	"UUo2tN3LtLqPrwz8usjWMN6hzAyypGIuoorO0UIlBWt1HxCr+uVRWrg9vhNo9KU0nPJNen+Sxks59ot8",
-	"clEEodHZDKN+WjcUPuBar02vdM5oEk4wpd4sYSP+2V3EePM0Q6pYh0M2SK75FYOwTvvK8+7u0UHhZsrj",
-	"Na2plmAGMeC9AyGTCGL+h3PXPHLrTNsZzosXnX0Ov73GbHteFkC45SHlNRXmmqBjLqgtTxamiZJJHy5C",
-	"Egj2WZ/CLwGg1wqekwrdB5w42SLflwOnulJwaUfsZd8m5Z25w3RVxXEUdogLSwaQJ6UZ/HDwpNvtBrUp",
-	"gr2trBvT7hG45zVLzPf/Oxj88Fuv8+zT9//VWGOomPbabV2W+dp8VzekhYzJ69xoaHpd2b9V1DmWW0zV",
-	"spTFqdp4FOf42Zc79f1ll/hqvLSb9zfnq/9qDeybOAghNh/4fejxtqpL5Q4qXqPSUtBiAEzD/0jR9OZC",
-	"/EBFnM9Y2yhfM2ruizKri+cuKFbIZEpjrjBQqakTPp2yqE0+CA7Gu9cvTo8LvYJFEThWy8bKUz8KvajE",
-	"KgjuND0Gx3CUjQJn2iq9BokWuGZRYCOSQ8av2IJ1kvimPjAuYsIEihkOm9nrTqFDrVqQLLVuri+pPnlq",
-	"prJ3eETCCU1oaDYC0lqHKHQavc//HTzEcjp1gbRRriQ2Ueff22sdu4y81FzZYyn2OKpmTNW6XW+qLW3G",
-	"fR4G1p1Nrg4r6CzTj6juR7/pA6O6HT9qMhGBSnsrlaEQS78OwLvAE72C6CVQt2F4kKvv2D4vpi2rToVW",
-	"6yH1ec+jd/Srwn/nW1MtYdRiwGv3tPcAbP2RVu4UBL6KSO7GbZ4xtg2g4MckmDJNMTlYBcRbDn+H/Ifn",
-	"mKECCw6lqp+lagkslMRZ+gXkTAHeyLJsoVZ+dOk/Ckmpi4y0a80mfSLS2NYn8JRr+7PpYiqvIP4GvOcI",
-	"Xc9dkUKSWIoxS7KKCrVw9PuR8x4Gjb6KIWRQ9G+UMTzKa/cPRl/O+zYX0nbyxEs3dDZvzjrr9X3lY2gg",
-	"5NjouFpCecBMXXbtHduKexZcAx+VMpi90ROj8SNbZapPDnrPqjP/i+gsX4l1UBrmhHtZqwoIjf/4k/51",
-	"HZ9zZhEE3n5B3rrtHaNb4t42P0RpxRn66BBebjQdzK+Gnkg5qrIm+ZnWWl5CUk+GkNdiIAqezlmcYqLT",
-	"hIkM7IUJC1268zyxtc0O9G6pgOJS4S2vFuAMa20r8kSMTW12Qr8yRrEKFtblGIiTPAGe139mz7LhdUMG",
-	"yLnmQe9ZRdDAea5qbFyWYDPhwjV/ztZ0fh9UsygP1GEm9iiD/PvIIGu5oW+aYWgd5mv4XCGd0LbYsa/G",
-	"eWdwe+wYoUIPK9GcxowmyhYZMLypgyXVEKrl/IyLJYQWnB4VyhVMbyNDFn7yaMm6W0njJR8Z2saNtsi3",
-	"jagaEYxLA0V/xlceDGAA3uqsTGLuLl+nsPHZZnWN79JDDcu42j1tU408npq79DKPHUm7g2JpfNtO5Y+Q",
-	"9tyH4smhphxr0xVys+dlZDBHO5aqN/TZH4iB6GQ5uRdzydvWIdTEBwqrUlF7L7gCkc0BaVrWMRCkmLO9",
-	"EnaNg1wLt6wlgg4zaZtkvhPMX+7K37S65HQxfE5hpC3MO/N798uwRqNEk+oc8KWZ20zqxcCXrhlVfefk",
-	"tXSdOa86JhazexNSjJnDYXgofKjtjmOviKbpZ/W4XdG70lgB1VkqOoxKjiABVL0nQ8QlG8L4kOWgdmmP",
-	"c+T6LeHqA2Hx6m+E5b0enrudf+2wEFaHgQzVv5y/eW26/4kb0UN+p6DcEFe2kA9kc5f9gfBrL4zyWgxn",
-	"kK7fVkaA3y3FOhLMvtqpqNeAq2RTmWQraV88d+8pcp1wzToANQDYCYIKmAiT+UxX2ZjRjQm84o60MGj7",
-	"YVAEOK0a0zJs/yN+4NEe/cD4gbE9ewv39jLpdudP+O8CRKDKWZ8f7kdP/dfkqa/d+Hoffc1W9u6VYz4S",
-	"x1265pdQxZ3YYSwf2cAj382F7YI/PuZKH6Ok4pzjzglelP2Oy3LfQDhxtCTRXDI2w8atJIMiUZ2r/M7F",
-	"mIdxki89lM5D/k0ezkdx5N7d4xuKI8gJlpaRz4NesZpaSDWN5ThlbTJMeayNwmi1Oy7COI1YRJqGZaIe",
-	"IwXkMKsKFTrHzr+JRG9mKmvkeYMZP97Bd2pKU46s3BmwdLZtU5o5HM4igPZarEkNoRnFam5giMDKfNdc",
-	"sdpcbDDSu0rCZtp+GEUep1WXic08fFTk/x1vzq81FZo9RQvnf9kduPMn/HcFav/H0o2XQyZcOcEmxgPZ",
-	"Udhi4a4qKi2XVxsIV/vJMIgmCtyE66yy7ZSMeKKgEF4NmD/nGf+h9oHNz8o3IPBlZohaYq83Q9RQTO9e",
-	"+f2jCHSXZoglVHEnZgjLO5eZIcBpHlj+95pOXdVL763AAu2Pfe8TvGTFLJowMuKfWQSo/6x4bOZmmnZJ",
-	"mUO7WuGojWB6hQpeigrUnctfD2OBWHoenQXimzyXjwaF2xoUNhWmcIAd9/NSHI+dzYl799tI+e7PaZ3U",
-	"7wWB8NE4cMfGgdJy+5RdosZt2wsys7u5kpx2kHAxzmARuaktM7KRpsuSJwVEb0B6IMO3BZ0yyLVQb3Fo",
-	"dUk5P7RgnzXR0qF+bFBcbVHm4prcWXp4v5MHMlEUJ1qbNb5APY9Wi0d7/4OnfS9Q5FJ2tt6NvfOnKnx5",
-	"80J1x4WqdX5ZOhe3W5egoILtPIIfviqrwwZkt8QQsWKbew/N3h9p6U6NFBsR0d3YLUqs7kY4inUr2ZEA",
-	"xK2szvxCsgEIXGRJx4J85RVLEh6xLnlPL5kibDRioc6KaKAkd2kTXTEolVdn17h/Me6BLB1rnfPM5PFt",
-	"n/dHcez+rSX3IY5VFNMr0vhrV0XOaX1YSq7rsqsA1jxgn2fcqJ+Bq66ze0AiOgdtFB8ydaKDNlFyIBJp",
-	"o8ZDKsiQkVlMhWDRMQliqvQHxaIThLC7s2XV0SENL8eJoci26wYTulNbNKSKaS3ahv6DiwI+SiF3ahDK",
-	"T4nC/ADLjjAS4T1LI7Xgk6wIYFaawoWcGN3qmOhrLnhkUZgYVEIu2ZxhakozWw6Zl3DysZSXJOaXbCAC",
-	"fc2ji4D8QA72yZAqdrTnZcskzb3DIzLkWrUMb3A8RoWGIyTgEycjLiISM3oJrhqmugNxYmsG7fay9Z5B",
-	"rFJhues9NFUGqceqhVAYsqkmaCGM50TI69ZjGcNH79HXVJWwkofeWvxZsxhhfm6qixKuZ4PaoJwgpnl5",
-	"tETdKYXhIi+nsHu7pbdQRlDxseBi3Llk83q53pb5nVLNEk5jYPhtItg1UxpxYjVAa2z8V9P2XQq2WTd1",
-	"wm0RT27mipG+NltRojCKGjBzU8YeLXB37AzFDYON8E+QRy43dYKupvIdUCnZ1gu8wdWjchPZJcNg6pk5",
-	"PJA0lGunnf7y8dfzLIdoM8s9ar4LWl1yhkvksiwPBEhYAM3EPFymJ1CRIa9+/qOt/KVYKEWkSNOytX7R",
-	"yzsQwSWbv03kjI7hvP3EYjoPUKrOjsR3OEooe6vIjIeXZgLpzB548AWbOXKdGR4h3d9cFWbZDBKmUd9v",
-	"kVRoHtv6umhC5DhV1A0Iav9RlwQ0HgfEDt+sw0AUHdWB3dKTeBxUSe3vYJNzirorWT3rADu8c3k9n1AN",
-	"m3O094io+uaA5khiaDnIOWgtA61mhaliCRcjuTT2SmkqIppEJIwpn2Y4ETiy36k8OYbLn+EeWOxjM5Az",
-	"JngUeKUwFk7oz0x/UCw5M2O5Q+Eg66PivJzC7LZRvXUrQ4Xmofhh1WBfS6N18yirGvrx48eO+YIJbfpj",
-	"rnAoYaaJvwwaXMAHmIlm0AhaXe+s3sOI32eJZmIaXiriqKK7xWptpUR5Reu43XrSfDNj4uwnciqFYKH2",
-	"Cy1AD1uAXBVp+61UReJe5+a5ZfFG159Xt/HL47na9Fx9TUfkgUsuL+SgrDldwzl5++b8PWlaiQ6FPzTS",
-	"EXtBDGU0rzp22Gly5U5deXW4ctZkbmRLEbJGu5EmcaPf2IHzZxtcAP2b9sletwciePH4k1kitQxlnOW/",
-	"UqTpCs22oeTs04PdA/zXk8PdJ3B52WR6OPDF1HzvmYBsdQh8xMy4Ebjf4d/2DiYcc04lUupOVkErmnKh",
-	"vD4yX11FNxMvEDqP7CXNLAfVDwWIZwt8C8IHDtpOLJ56sYtXNJxwwbIUYKAoF2CbeariqlRseYYk11PJ",
-	"A7nY5SniDpa5Q7rk3KgNNAZNfWh+1/yKZUoUrir6Cgt9o1Fmsc+T/ESrQg3PNpnKIY9ZmyBhdhSPmK3F",
-	"bcQuqNVjdJxjVO1CQ+OhlzzN6x4nVtV9bT48qK22OhceadqEYh2l57HLCOlTqo3AX+z6ua03pIq00bYF",
-	"frDmXNvL2I1VgFw1aX96WVLNakrN1TVkDb7e72qL8+p98yTZxbZf8ismmFI2FzWNOPw1S+SQ+eN74y5l",
-	"1fjy6cv/CwAA//8=",
+	"7P2Lchs30jcO3wqK31MVMiEp6mibqq3vVRQnq8Sx/Vjy+nmfMK8GnAFJREOAOwAlc1O+nr2PvbJ/oRvA",
+	"YIYzPOiYzaoqFYvkDI6NRh9+3f17I5bTmRRMaNXo/96YMJqwDP48pfGEnUqhM5mazwlTccZnmkvR6MOv",
+	"XIyJHBE9YSRjaiaFYt1Gu6HiCZtS8wr7TKezlDX6jdl8mPK4Tab0c4eO2V/2e71Gu6EXM/Oj0hkX48aX",
+	"L+3GGxlT7KHc4ccPb1xnccaoZonpVM6zuNTpcqNv5bmWGVtu8yS9oQtFIiE7yjwRkeaH70/J0YuDV+Rf",
+	"/zzs7rbq5uPeqJzE+4yOp/SthBVc2WtsnohWdAIPVHbygWr2hk+5hv8t93Ihr5hQuF4pZ0KTKV2QjP19",
+	"zpQmM5aRGy4SeUOa5pHhPL5i+itFMqoZ/DrlYq5Z3QLs9np+UFxoNmZZcVQf2JRyYQa7NLIPOAZFUjbS",
+	"hItgjF8pOxIi5E1N13uv1vWsWMV6nLNYikSRudA8JfmcCVdkNE9TQseUi7rpVnfJdLY4GWmW1XenJbmh",
+	"XJMhG8mMEZ0tzKnZvq9Pnz6dzPWECc1jqiuo6mLCCM2f4FIQaJyZIczrT+a3jGYsqyCxL+3GjGZ0yrRl",
+	"CJQnNd3GsZwLTXhiOuHm6xnVk0a7IejUtGnebDcM7fGMJY2+zuasejSZlLphOtaaZaah//cL7fyj13n1",
+	"q/238+vvu+2jvS//VXkokIrOasbpaeydWUoS4edLnkQ14/bNbTb4w6THjuhu3Nkf9Yadg/jwRecVPdjv",
+	"7LK90T49GB7GR6apKf38homxnjT6e4dHldOYKy2nLKudiP39K1W/5kEbm42+t/tqb7Q73Oscxbus84Lu",
+	"J51Xo8PdTi8+GL5ke8kufblbHP3RQdXgxxmt3wL4cdWw3dv3NubeJmNOq3noezpmRPF/MD/Yv89ZtshH",
+	"i++FY0vYiM5T3ejv9aBfPp1PLbuccmE/VZ5wFcsZq1s3+HHVurm372vdXrzYZN0UizNWu9n468pRu/fv",
+	"bdivNht2ds1jdoJ8q3748JRjb6vnUWrw3ubzcqP5aJppLsY1d9HpPFMy68OlFwn2WeMXkZOnZhm75nKu",
+	"yIyOa0m92Ec4n2B4u3svKy8SJx7CPfItTawIYD7FUmgm4E86m6X27tqZZXKYsuk3vykUBv2imTcS0/41",
+	"TXkCD1+OKE+ZWfSEacpTu39O1uGKcAFPm7mxLJPmPvvl98aIszRxZ0eZhWZK0THIq5mcsUwvyMD+OmiY",
+	"dqZcKZjUr7Doeq4a/QMQhbjG25QmxE3OrwQdyrnuD1MqrhpfwpX7r4yNGv3G/28nF8J38Fe18x4XANdv",
+	"mTjd5BLJFBHSSHc6nsB2nrw/I80ZyzowP2InZRaBRDj7qNU1AzmVYpTy+G7bELtGgtWnyK/IDddmSFzZ",
+	"z0gShKYZo8mCsM9cabPu+VK+ypfyNG/4gdbxxGsQbqSMKDplZC743+eMXNN0zuwo20RmTtPBV4CsULL6",
+	"0m58L7MhTxIm7rSYXKj5aMRjkEtgzcpErY1YT1IaX6FsjwtLZ7y/szOlgo7ZlAm907X3ULewuvv56ubj",
+	"fVAyDYfrqKJpOEoC5IhTi1pucc2hQ9nVSOUyI0YeJDSZcqFgmd9K/b2ci+ROqyykvhxBK8Hilrg9nCn3",
+	"UL6CB/kKvpWafG8feKAVfCuJmseTgOYEHic7SFgSEGY34qkVKwL8AAgPGKSnOfj+sjiaQJX0XGci02SJ",
+	"DjUTVOjO0FPh5osBk3kNg6pYj4JyvkdgkIbCy1aLTmC2qOrNPr/jDAPQFXS9yTFeuYwV53fNWtacaNxh",
+	"1Tc6XX+uzPTuaRUvqvv2xzNankXUJrj2h71WTnRv5JiLNzK+Ysm7+S0JT7PpTGY04+nici7oNeUpHaa1",
+	"yyYlmVKxIHjjk9SMQB0btRp1anNCjnpG8jTa972tWGW3wKDgOLIp5anhYbOJFIyI+XTIMrgxRpmc4jN2",
+	"xWmSZEypY5IxGLSRpkgEloQOiFaRG/y9ELY1UnS8ZLjqrcCekZ+IDTiu2977WGrH8pY43IWUP1OxcMaj",
+	"R6U2PCaZs1v5fcc9PSZgpcOnAgOTEXBmHHfhXqlw9XC65HTlcO6Lrpy9reMNkCtpq2iuLDRQsBVu1Ej+",
+	"Rqkha/rbsBHz9D0ckY/CMGmZ8X+w5G7XL+5gDTk6DlI08lnd555o7HRFH3AzhOOMWl3yUVwJeSM8exMJ",
+	"ucmkGFvln6RSXhGa8qv7ortPnz51ypbQVa+WDaeFbfMM4DG5ib09qCZSxMzdBFyYGxhY/31t5nuq1I3M",
+	"EjKhCpw1RhGjep5RzRKv0CRU0yFVoNAEs4CfpSQqlTfb31Z3OFLv6ZjVb41mn/XORE/T4oVTYXMo6XoC",
+	"xUWwcRxvOvEu+fCYE1+kkiYXUr6h2ZhtoeLci6o2lMnCLIW8ZhnZJT/zb+HyPUe9aLPDcu8DuzcSJs0o",
+	"+CVqPSpJby673P/OlkRXqg3X0upR57/hBblec5+HDQXK+wmBe4mgM8sIj0wpKydxRZwttmgN2c11+Y/F",
+	"dh9OnS8ME8ZXWuV7ud4+ilkmzRJseVyrFhyu92VblP0Bdca+VfyFnLFc6V9ha/2l92vB3LpBawWT695e",
+	"uHfBZMlroblePNwefmJp2hnJbGrYz3COdqKZVIqb3pusO+4SKkhhQm1CyXDOU93hwttyUI/+KNR8NpOZ",
+	"ZsnPLOH0Akb9NIzfzCQqiz5R1zqnoCnTk3VymD+tlZyz0D+cuzesHYguu2rbDYvhOIF2zHpS3eg3EqpZ",
+	"R/Mpq3qFKzVH3pN3MdF61t/ZSWVM04lUuv+y97K3c7274+wnO6sGga6NsL0LeJqcVD2tmNZcjNW65bYL",
+	"dO4e/9JuzGfJdrP9EjqQfrEOdBiuX4dwDcMegoH+6tuVw99YDMqOHd0pvAvbliTcbDdN3wfbOaKpYu0t",
+	"dvhWLvs1WxB6yq0H1Xua7nODSqsNY1qxdm84mllpmr4bAXdbefoMi/vSLp8Wrtm0+McGQzaDcIwty+hi",
+	"aejY2PLYf81Hfx6s0jZ7D3cqoIre8BEDsl2GNoUXb2ofM6pNIFL4nd4/6oU+8pdHBwUv+VEFwqjdAFPb",
+	"ORMJy97SKavz3JrfidlHIkdongMojgNFKNK09wrIj7mH17zSKoyycRJPGTmfyFmRIEMEVMCjxDXXwD3r",
+	"F8lBg6gg+ePEXLhEabpQVkjwI9wnCV2oVpd4YThjiml4Q5GUKk12Dy1eq7jCe4ev9gprjF+Eq4ybsLzO",
+	"V2xhSIKOYXTfsZQuVsyEZFIb9mMuuCsGtwkg/tSEJQ76xDVRfCyKIyySwFHv4GVhdHVD+yBx1c6EZtk1",
+	"rcAnwhMMDep8LIzqYAYmhfNHTlgyNze2pcxj0iN/IYJds6xNWKqY0c9TZhbXLFGRJsIx7+8emgfWjhq0",
+	"/rPZz/Tz95Sn8wxPVXHQ3xfNy5mcEilYyXQMvkougj0PVpgrkoJBnsi5zklotzyD3V4JntJbh1CxM3gj",
+	"4ys513bnq4/fiGdKwzjk3ByqFI7MMWE0npDRPNMTlrmfSSLnw5QpwnWbzGfmkJopJ3SRj/6oNPijVWyj",
+	"fujbLL3MYBiVhn233NTPwY/0cHlzikM/3AYUZFj7KGNqAlz3ZKhkOtdsBfcl9nnLgEd0ytMFYYBDNFQP",
+	"iqByhxY0P3NAYNJtMpE3hvwtGc0VC3jQq55lQuFkXrx4YSnfT+nwxdHLEi3tVzOYcGpnSbrFtIycCqPz",
+	"hu/CvNDKHXD4/aqx55xwxUHeYOgf2FyxHzIar2D0yRxgDzcTHk8IJb/Nle5Yhlma2pQuyBAAOYoJ8zM6",
+	"tZrUO+wmhi1JpQcCLi6hblgGqjxnqgXm1zHTKocyCHZT7KMNJGqodsjMqLQFU1OjJs8VG4icmg1T1PNM",
+	"mNNJ5GjU6g5EHTUfreWAiinF5QZ0DEpJJm8Uy4B5d0CAgJfvhZjvnSDs4FaT8apZNc/P37Vwbm4m5Rm6",
+	"XZsrFvB1M5HiPBw/XHHl10wCr8mTdFwFWR/LjOvJ1IhThqQKFpbgglWk+eF87/AIATV7vYOXnSHX8AtY",
+	"616bH1tdcvad9U8NBDWsFCHx8Gof34Un28Rs4gKu7jETDhxCUyXJhIIIhd0ZkZkK85t5dCQzOB/TdiCG",
+	"WKD5j59+OrcOCSRmYdbklwa002g3oF8jQecSoPtpSdqDKXh/0joZPn/wy5d65eIjKHJbCud/FC2qYlJa",
+	"Zs6oUbKkTCShsWZJ32wjYHwcJDsyYlkRjiMzEpgmWm1CSTRjmZIiIk33/kAYUsS9BiKiXuK3pGoRj7ZV",
+	"bMY9EpV+bZOICikWUzlXEWkKqQcicIyxpG1d1UYAtuZVe7BbQOyRWijNphFp6hsueEK4Viwd5a85KTQB",
+	"qs2sUIvn2ZKl9wjiZBs5OLzRbvjhGaUf+ioSrn95aZNPnLnze5lNq3lVDv7362JfwkNo/c9tc9qmHcUy",
+	"TlP+D8Nn382YOPuOnEohWKzJqRGW/vXP/e5ud8+G1JRUy3nCmYjZWopzg35vhnbi3vK4/0s0T2zeBHo7",
+	"z76DJmTCLuMJTY20uuVQTmXCTv2rS41dTpmeyOQObf6MDRgFM7kESr6ccKG3a/HsO5BY/srRjgAX5S2a",
+	"AdSPa2RKP1/SbZfrZ/r5BNdJyK23/a20ez7L5HS25djf4zsgwyU8Y7G+nGd8uzY+2Dc/fjhrWOuLhd1t",
+	"0wa+lL9/m3HAi34YiLC+nILhfruG8NWfzZthU9ry7e2bAo7vYhq2a+IcXkFQu972XY0ukKqLqJp3LHG+",
+	"M6E0o4lheSfvz9B+r/qW/eFLwTXhZaBu8Z493N1bxXSLzGdFrFJ3fbjQUrMFXrQc0vLT6WviORNpDqli",
+	"RwfzLCXnfz3pGFHKzu6aZXzEWdYqjaEK4r9yDD975lccyc9zZXQQEhnpKir3sn6iITur0Bl9UIMTNY/N",
+	"9UvUHEiCTG3voCihFP6VKg3i5e6r9duYs8Pltc7YiKcpamNoSgA3WKmb/b3e2l4sy6xVMRU3hAn6DwXb",
+	"y5gLq0qg2qml+RJQJi72cLvlfisrz8upnHEQuLSE7t1q3+JAvPcMvdhFJKRgEQhUMK8yrVTExJSbDnn2",
+	"UvvvhD/SPkIwY2OuNMtAQ8d3yccPZ2UKQc1qbef+hij7gzXx7r/b0F5wBWzV+IbDDq6FikVLFySCGKFo",
+	"iZ43brtaM/CcwYhRt9jtc3frlM7KjMaso5gRbLWR1YG3l5o/6L1afxbOdWUI7gem55lRP+ZCy7mR7Tdb",
+	"99MJFWPmrPsBuRTFZOAgRS2PJvT/2E/dWE434SvuUg+0hFyhWL2LVfcq3mJuH53WguH+RlmRYsQTozHR",
+	"tKSbhL9ULYob1dI63MJ1XAyo3Trmdam9jbZCzFOLl8IIwOpW/ob3bHFgVsm3bwylTBkV5pUJVY5OCi8U",
+	"egienzJNE6ppvT0B3wyQH6lc0FQvLrhZ+8ZYpkmjauOXTQ4nCSVv5DVLaVy5CWBDfwsm9OKL3xy8eLW7",
+	"t39wePRik2Wz4XphE7/4Hb70Lr5+xmhiaM47WGvOgnOl5viS1TKno8xzfDo4U5u85UTju0ICCvHd8Kgf",
+	"f5myPHIgCHS0ZFGkqDpIQZUv3M3nVkACf342WbHX8HDVeSnLQpoMF4QSnc2VYfBDGl/J0YiDZEQ1WAyt",
+	"WItBS86jhnaZbuMuJ6jkTsoYA5gQ+fH83ds2oZpMpdJk94j8xL+110LYSOhO3uKQlW17y4euils0YpmB",
+	"SDORmWJkCNCNBVGazlJWoXKsshi2GzcZ18zIA7gUyyd9k01+b1650+le1QtIBKAuWKPFGb4VrrrnAtuf",
+	"5i8rzsfr29zawYLvr7gbnwCI4q/luyBR/PiNOF8rHkdw3iM0pYKoABaJiHxjP0ZtghLEiDOb6cY2vNrG",
+	"WJU4pajaz5W3GBeAImHY3FfKv1ZCjEy0nqn+zg6d8W7tPldrRPcj48GqrLpjN2vBG4CcWIejs+f7Er3h",
+	"Ramu8Mt6reBeuFOtiFufOIWYR/KtzV0ApZ28m2hcYG1VJooQVAD+CvA7ZAsEAzWjbw5ekFe7e2T/gBwe",
+	"vYhaxwSSToF/43V39+gAbO/FIa/Y6I35yrmXg9zOA1AJRAkaa34NUGAOiNukSAD+59rGy7pCsMboxVuU",
+	"FIX899o2b+U082dtNffdXoy/vRCxlVCw/u4vXsMraWELqfv+b9zbyd1VZ+71NauEJsdarhVF4F1wWDbW",
+	"ppLCDFIelJHn44jp1EibmZyPJ23CpjO9IDcTQK0I1q2ENS/rpL3RfrzXeZm8MDrp0bDzKj5MOgdsf7RH",
+	"d4e9+FVS1Y6c61hOC0dLzcFE3Wg3Rgh8Cu7j/MWMUVWVce/TZGEdm/OMWQcnXMY3RpimJAazBUl4QprO",
+	"o2mWwsKOMnYtr1jSOg5XQU9YxizYHOJ5tDRSeJGFDWlyGWfMGgdUo3LMsNx12/M/HStVdM6SPEWh9VdS",
+	"5bAAimXXkEUrlWOScoHWoGXSB8D+CSoLNQKE1SScHZGmKctI0xKC10hmmfxsZBUp0hJso7HX2+/2uru7",
+	"+90XlWNAu/VGNHw+9+fBQVE2M5NsIvlCD17sLUh8gSZqe3A02bYnMJ9HO0yuVlzgcHc9df5ad9hP3NGu",
+	"hKrXJ6vzThwtszYSJ2KFqCFNhvi/Jg0ykJQ2zKaqqznPtSkXzGnBP1vtgswKv6CXv+2/bDkeAmO64ZjH",
+	"b+uUc7fa6Ry7Ud5pu8k8qd+WJ1BNkPffRS8pnJ4lkqra2DOtCE+OAYpYBoFYCEoeDOSVlQx3XphDmXJl",
+	"BDr/U3F/b3sZ6BrIDdXkigvLE4H/Thhh10CYikCwFGk64mtbmm27VGiXHhlj45ogW1/bxnq3HRDs8oot",
+	"2jmKxsIPL/FeCHS2rF7aXm372oD+LuoXYEJnMyZY0iXR111r8Ira5oO1eEWAo4y+7iYsZfg5Y/a6U2RK",
+	"E3/Dw/L97NMukZP3ZyF4B9xVXbiFWQLSM37j85XhR0RsX8q5DuA93bnA7xsecIrIjy7ANC8TplmMIrnR",
+	"FroZm6V0AZ9xO9zU8i/sdBoe62c2qmuRqGHX+Zv5aHBpwq+8AhB+57vwXzkd7xIXMGmEURJdhQCl4Bsa",
+	"x2zmdA1MApKPx32TD8d9E0zO0GY4e/icv4Gfg+eLxF1Yt+IvQRulX4J5o+M+WEL8IlhA/CJ/BU5R8AZ+",
+	"zl/Az/nzeID0optycVVWwEoUtsQZvucsTTBlwBKHs0GahRzEtFpU8LGb4cMWYuryvCHu3zCW3bVHGrvO",
+	"26062N/LbCy1s1Y75Frp3i+rOjWO1Fhlow2SF7brtcQNLAA/mI2rGGNgi9rEarQ8+EA3ubsscJtQzORW",
+	"eViXdRaexOuudVjEd2ffndZah6tyZblp9Ys/FjhpwKXu5DbaRJiCWdyX74cnRfnZE1TuCXKens0dOjDC",
+	"Db05JUOtG0pEmjIL8ypjREKEo7G/YkKxFtypYWD+3c5I2bK6BuR8pxO0jXukDE4t4+o5BaUxX8Lu1v6X",
+	"z52x7NgsrRZUlkDDW5+wMzGb6wJur264dkchWez9moOK84H3/GSe4vQ/qlsp4BLlCPDSEa89wU+geOE1",
+	"dxfFK+fxyzQnyHymdMbolFhg+SyT1zxhGWhdgwZ4kVDZ6na7g4bNwvA3PpupSrQ5QHn0op61XJtXu0Lu",
+	"IMSzkydW7ex2e/bbne4NS9MOqHY7csYETzoAahnPMUxl85v7RbI37JmbEzru1MP2J1ThCT8HiX5V2m3r",
+	"1DbSFzhoO1Kki4K+VY0ZWaI7t1qFG6c8kFpyzNnKluHm4S4tzxFzIBAoCoJxX7Y+CNeKJFzFEuKGEhnP",
+	"QTFrwvYeE/MPWN+AdlIpZ0MaX63w390bKSzBwG51Q9VRyq2upJyI8g7CdjtISUtx773tEQFPegfazlXN",
+	"mSkPAJdlCZG8/byrhoWN26HVnrXa47TkPMOpFa3lsxzPUwjZuYSkPhURQuus7dD1rXxsTvzY7DYqCyK/",
+	"1vql8mV5OL9UlUb3V0ZTs/lLmMQJi69WpNSo0CICyJ3LX2a6uqpE26klj6y8MhJ9kJWtsK/w62olwjZZ",
+	"RWpnQmdSzVhsJuKwuhV41+9PyYujo70uORPo9207r0/bhmEnhj07+6fNSGoE/9/mSpPo94H1Fw8afQL0",
+	"8yWquLDRpbwJ3NFa/ZfWms6rvy+wpYodmgXfB6GynOqaH1T1Xv+meeX3Xs6u8vdU654Q/FUGZuA15OXa",
+	"opz769rsQrjAVZTw46eftgO+nWDEbQy4N/KJDclPbIFltV4c7r6okscw4HiDcNs4uy4++b5T82QZNPff",
+	"J99WPXZVZ8c4infZC7pfaS65KkuOH84r00WJyv2bq9LYFB9Xvf258u1FdYGzcDOvQFS7qrGN//jpp/Nl",
+	"7nXFFptzUEMS62R9aLCqf5DVV1nuqsRZCokLq4JPSdMm2GaQ17O1WRDFvdv+ikCm9fWdqpZFzvU2sbgp",
+	"vLF5EO6H950zwTWHyAfsjux2e+Rf/9yrOJMbx9NiS0vBtFtFqQZtlEJUZ1LpS5zp5TYBm0GL76XS+LEU",
+	"t7lReGHQ0IrYwqpFuGtQX82iVKnHLuSKuChzoxttGE+0dqUqs7H42CizQR1Lih8/nG0W7rK0qPcWSAOo",
+	"HNyCCv6SpvKGJe8yPuaiAsZh7iqJPxL7LKQMo2nqVhaYDfVZPJqn7z6ct3xOqbyEIZtQhJMHZqpcqZwV",
+	"TJdbWZqf3PBfWLJCvokQyaBYOuq4DA7n7082S/z384KAOaqKvS7TZsbLhsCaFd7Zbomz7TswJDKk8dX9",
+	"ew2C6Kr7CBnJ7TfWrRdup/cdFFagdu3b5QO1ja8hOKi3S0S5dJY3El0+sSG+UtT99iqstbcm9CWTwVaU",
+	"v2WulvpzsdF6lK7E1SuSPXgP256IqrSdK8zjAdE9gZE8vJvuYioP2rmVRebRj87zgbhlD1/qaNijN9ZX",
+	"x/KFuV1l68Me8VU8QGq0YKeKmk9gIg8jXqq8KcyNJYgUgMYzXwVxqbiJ+wJwLWjF8tnX86fmeWpsfPLS",
+	"wb5Ktcrqy3AgvvcSx9gu1H0rrAF8XqrcVTCoLU9rWVtcLvoR0nQ+hzAl/dpLGwdfyc9Awzst+BkqkO+5",
+	"ZejSwb5oOr6E4obq0q9xSdb54NKgbS7QFG3NTCQzycthSOvzdWdS6h3T1I4niqrFLnbmU9ZwpS69slwz",
+	"uTrjYZxSPq1fEQ7QZDUfIuCigfZBNAaihS+0JzrbHtoktxPyq5JH1Y9r+41iIrm0OU/uYZtQ/avao5zi",
+	"60df4YDYai7e0vCwtM1Di/g9LFreXiW8qrK3S/PmWnIoOLsuh1RhHobCt+aW3HL+t8q9XweR/+3mSjk7",
+	"ztbrF/paTUPd31S1rx0ThK0jBiEFc0jcbTVFzNy1jt/UJnMIUn/dpZEg8Vf9NLGa85bzC/KArSA461Tc",
+	"puFrGd/XLYEOp+oYoaVu7vkItZF6tssxAf7K2r5rK/lu2YvFJzsABF2WR6oXWd3Q8ZhlOytikNbQg839",
+	"sp0tBFj43YnBSXM1brM/AiedK5ZxMZJ3m61rZT1U1BUL8Tx3abXrLupNV61KNn1vseGlNLW+9nxFsjSq",
+	"FKGKRIVC85FN8s2IedcWbxPzNEWrq0135urWrwliLdsL8tFUTwFdOudsW+xSPM8yJnSYqKds38ZR+Agh",
+	"mSVc0GwRJB44hjznNoutcy91sPKDzWWbEUpyTlGZd+126Tsqo/IpJH5OpRjDcGaTjKq7Jwsp7YnvunJH",
+	"bB2jSs331cHhC2LrIxEsU6UqHFuVycxOiNJQPWpK4wkXrJMxmsAXEFpTAIeFSmSFeVwv5W/AqsphOfFq",
+	"zXFzG0IQwrEyiZEfA9YtX0Ir2Apa4WAripqvSh0WVtfaMGgLO22vgp8UMmqXdwppfziPr5juk2g4z5SO",
+	"8mK4tqomRJ3xFCveQabon6EcQwW8BFooTGt/uTbG2koNvodCS1VlNtY0VT4Qvt22HWnliq302AlCbc59",
+	"8vHDmc8kP8roeArhfVOq4wlLCPtMY11Cia73emyPbYTKu/cUx2MP9LpMI388n/8HEFxrs/0VXPBr3cVL",
+	"EMf1SVJAVNpojXPMkffnB2HQJUz96lSNVQvh0zVuEgGC8vGqom5QaY9X5DP41pXgQxHcBqDQZBkZXats",
+	"3afH9HsjxfgcwsQl7P9KkZP3Z/cTdPWiOpWAW++6VQ1LOFaUBwDN4m1NxYHOyWbRS2EzhQCmvNJk6Jp0",
+	"mxpuwa91tHQ7l+Jm5LY6zigsgjcYfN7b7QwGn1+8/vWb/7pX0ljvUqkL4BHEewngkY5NciUkUTMaM9Um",
+	"f59LzZSRLg13VylVk3IVoxX0suX6mP/tm0U6/Nb877uV67UJ6W3lLyojYlfTZC29PYE30WdJv7UfMQBC",
+	"b04ms4wLlJRPzk/PztrE0U2bRIMG5mgeDOqyaJXDrB6WWmCCt3KRPuS5fAASXiZKLwXcOXFu7VLMMpmQ",
+	"hM1SuUAZ0hW0+vucZppl6aJS0cHaXCtGsDYP1aQSBpfHPX1lSyIekHhCMxprlhVLDjb+e+/z63u6X19V",
+	"tWO6/6hWrvP6bFteiSvnRDQryMU46vtCZ67k3AFUtQrzT/hkbO4t9+emWduqbu4J2oyK93MI/ck3ubAW",
+	"K1U+JNlbXdx3I9H1R7ZAs2U+uSCjuZ5njHChNBX62KhaTGgyZVQowx7h9UU519Pei05vt9Pbvej1+vDf",
+	"/zbam0K6ahbvKW4hZDR3uoagiU9cT/5G0znbfAK+7/IU1NrQyC45n8gbgXGA3KI3nbejuFP6hieXh/8z",
+	"2f/fv/emP8V787+9mL3JXqmL4e7N/00O2NvR0fivv728OpH7vJqvLMkYNfGSuBhwO9RW2N4kJ10QfV9K",
+	"JTR8OXpJD151zD+dg/jgRefVqMc6R6OXbH/4It6ju7sPjRL9wGiiwnszoZqCiXfI0xQZVLUbeYPAt1sE",
+	"tt2C5b/cDMxq59O5kdlVde7KbQPXCrRRI//doSSdffUjemVr86Z95Yr+Oa/AsrFos3rsKx02a/JdWKRf",
+	"eOn4wYf0Ur6l7JJXX0Dh8t7vRbQJ1d8GJbdEY9tW+qtMp1Cj2oVOri2TbaxLjHCHKooV+M+NN/lJLswC",
+	"g7/bxbnMD5YujKc29RQ16hVqdGEy96u0/SlOX7v4y/BpzuVmJyU4oesDuCvlWYRy/cQWlZl8+TXVK3XI",
+	"ZbCgDTG9Q6nXW0hBa6NLjWgRSBaV1mxEU/x4c7VhWGbGdJ228snmOE0Zvbb58qEYblMxdJoRcPGyDKqR",
+	"TqAg9CylMUsI12DSuasu6zZAsM86TCUOgzZPb5hK3AXRujTHvPRmZUxtOUQVhApDGdheUD0llCtCegtX",
+	"N9yZX1fSsLtm7nRv5CfitndGOKQPUt/CQG5XAnAZ9ZXo5kLz1CI2boCSFB8LVayjkAuTV2xheqZjQCh9",
+	"x9JyPeujggv1qHfwsre20vjm5/119Xmv4kq23HtNsQr41YclB/G6zQCWf9A96O4B3n6UcSYS1eqSkzQl",
+	"CFEEhxSOQG1TwCIoWWmTq7my2Qg9CApXTGSaqLxuvmtzlXF/k6oVBV/l1hrn9s7NO+nn67urxIhEOUjq",
+	"L8tZVSIsEQp1G3xIejFkPVSY1q+oTNilK8FZwco5aPqmY0wlDGU93fM23cLR/tFmxTu9y7uqE2w0Dqba",
+	"DupZ+knfUEUUopBIM2OxnE6ZSFjS2qjYZRDfUawEUqXFr93AWS3wKtxE95TbOuub+Ep5tNVGgdrluPQ1",
+	"GxVWk1xZV3uziOei933lfAuP2knb71z8uCTsM2bp3YhI1RZ1Fj1jI7gkxdEYsWRKF0TQLJM3/vYIK+ya",
+	"0Sk5ZXk6/2DoXynr1G8TYVgfueEJCjsh+z1qHfumizO/YmwWFi9w7XXJiXuSJcXhxDTLXCp/eDMvF1xM",
+	"6640T1PLeQ3rlxXlRmGblMc6+nJE+K7t6hYu2JpqljXU8skCgwKqiVxGH+WspLhsMiuuRpMqEoWA7GjD",
+	"XBwV2JISCZcoRWYkCoOaItKkxLyaF1VYVy20Ojl6JW+AHQtZIHA7VWQZq6sJrUMmzRXLnHZ5G26FjFhm",
+	"hXJCG3HdJdZ+y1vvZSfhY67xIoDhsMRmxHfDJghcNd8JEiT7vlVhJSuJ5Wmp6kPean3br3pHL8mPny6K",
+	"h4otfpwMf4j5O/7j+cd/nO2+5WfqbKpn/3t6dnT228nndxc/Ts/4DU/+mt6c/Sb5//2f/86oSHpnotdl",
+	"+71uvJeKFX7PyypY0hs+YkaVqiorTrggCgXrwkD3D1+9qhJ82Wd9uaqvczplALLOH4pI84rNdBDsiQkj",
+	"NbOlopUmr4XOKDn7rrXRIHxUZbWXopiXxicvaaLslMobBD2bpYgwl2KEfLXVbWx/A54IImf07/PyXdcE",
+	"pDVE/SisGmlF5JuJVKzI4wciWp9ONmp1yZm2PkZzLVgZfK5YdyBKTqVMX+5fvfqf4X/3pv97G6fSdncv",
+	"XkiFKW16l2yYf+xbRrNyKTj73VpYcN5g4Zy0y0nN6q2HH21+2HI5wXoFajuNZmONoSCvHbzcQtCtyNO4",
+	"/h4ri57rxMUv69dOmW1fy1HX8LdlllCf524dPVVel5cQ+lKxwysz+7qyCRgVXsAyU1cna/mO9F7pzaon",
+	"22SfpTKtkM2vEfeO4gM6Yp3kFdvtHMSHSefV/iva2X3xInlxuEd7rw4OKrI/rsjIi6P7de0rxZNUf+Ty",
+	"xa08Z4plZ3blVy1HTZm9ar3Tabk1lfOcZFRd3M5Vmlz3wJpOqpMtln0Z8+HKValnPKXTs04orjqmefqN",
+	"ipCIG5+5yqo7B4cHLQfmN9d9nrJKMZEoKHQlSIQtRn0SgZ2R9Xd2JlLpX/ozmelfo/ZACElmVE/aBMJH",
+	"2z5kAKrA8TSJaZYckwhOmC3Uav6OwhTL1hMMkrRLuOzqpZUvorokWUUpcRNQnGLx3BySc5gZBnoAUzmZ",
+	"Y/5W/PS9s2j/+Omi0a4InAiFMSOgQSKwtpFrzfVKcS1hFriGhrBKF5+ZVH6nfAtxhEu7iBldwBRguJRV",
+	"NqgOrm5nQCLNqCI0EZWNfBA2XLF6DDjCDVfBSUZLaxFUU2vKoaZcuJC2aNlwE7Vc5b3vzMWQya/UQJy8",
+	"P+ujEOZlT8i3Fu14qOgO/By1C9+hkeKyqKb5lRoIv1QwGq5RAlu7Q9Is/16NcVfl++8KhpNzjJYlH8/6",
+	"bpWCKbvoPZcgKrd688SMeCBsqvYmWM6oIn+9uHhPgEJacJqKliE0tJk2wdwHBxsLxrmScgMR2QDezpxH",
+	"LZy2kanD+xFbO7UyS+HLj1na6Dc2yMeROy/rA5YtXjaIUCwSjXdqBi8DLhh9thCWsfJt1A4a/UZJp7D1",
+	"19CEPuIY2Aaaj4ASjOYrgtk+AtzLiplrly86dinLvDnSOdmfdi22mUVwvSC5W6FqW6aQWyCKliCbJBGO",
+	"bdtl568OYB0RumxcaW3ATL9AkgyURGIpNMV6fVb4wkNqxBlYDnepjLmezIcg7+ET9p8lxFrDJ9IkVFhY",
+	"3V63R3bKymvxeKJc6Q59sSpceyCm81TzDipZoHHa0mHkNeiJnpNGFArncAW1DKBuIMRwD0Qz+h2djh8/",
+	"vPlS2OTfKU++RC3H7vA1mxGFXLGFalcVRTDH4cdPP513B2Igvv66OOKvvyZGiIGpKaLpFSOUII2QHz9d",
+	"2CyjZiK4WkvAMK/GDwRagKPa4xGR5iiH1rfQxld1HCLS9BFbhrudFG+jyBB75JdySt2Zsbq4/eGYUGEr",
+	"arr3AQmK6zYQfmdOSMawNinQqi0M6pqnQt2wTJGD3kGXQDguuvBcNPJARHQ2Sy1t79jY5G9+U1JEdsnf",
+	"Z1LLWKZ+0dTXX5MmjCnYsTbsUouMZJpa6/iH709VnyhBr9hlTBXDdNtwp1SlAVMk+h3+aJOlLFVfImc0",
+	"D0cIA7yQRGe5dXvCMtYnX5+4e+BrW7R8+eJrmleGUmqlMzrD8qlfqbwE6kAY2vNlI9eRB16GIHOZE1my",
+	"kGlJoly2i/DSS3nMrHXQqWQzGk9YZ6/bW+IMNzc3XQo/d2U23rHvqp03Z6ev356/Nu90J3qaBkHTOZO5",
+	"ZplCttHr7nZ7IEfMmKAz3ug39ru97j6UZNATuCJ2JlBB4B/m73FlNQpLVXu9HrmZmJsK+GcmYc7AY1BO",
+	"6JLvJINCygSS5MJzrpJAF69HPL5n5hr5gWlbvCDP7AIj2uv1HBu1eXNDqv3NloZGJMI6nILtAfhzRRZr",
+	"OwnDV1N+zboFSb3R/+VXo4pNpzRbgF30mgnzuCFLgIHQsTKK2DvPlhq/mgaAMyw2XVEsQu0Xyp3iNmGp",
+	"YuSwt1+5dOYS5sJVJ3701TPdL8ADZvaf6IyORjzuGlo77O0/wgDeSg2xsgs82n71EkeCuIyt1VvqV3H9",
+	"nga3W+3GfpBSdzw3NjzGuuOawKgVGTNNDnr7reUtfcOVPnHtm+Pp8Bq16Lb8kZ3UIqbXPlhIZQJouAej",
+	"nRDTWrF/J5AjBW4xO2sgngMcQVXDfqQ739LE2Tbgld31r3wMMjriS/vrX/peZkOeJChpH27yhoWNfgyS",
+	"PpbI73ev0/1SI2D/avYxNA388uuXEh9S2q9aQLKefH61eUc3J9AuQYC5KujQXngblgPVRUIoGfFM6YEI",
+	"pLouAVnR8NMxEwwt/sDhMAgJb8Ii4WPHJ17rsGiDb2WyuG9atCD6L0VDms0xUzoIu/fded0d5GS7Rrsx",
+	"YTRhmHbljU0UVte4fXTHPwet/3FPz0Hv1fo3TqUYpRztiwe7G3Txni5SSZMLKd/QDNDwjYPdw03m45NF",
+	"/cwSTl0+84O9vU1etmIDHu/H4Qw5unodd0Ait1KpPVMVHKJ0paHChgwjZZUlEGpZx3fwRpF1GA4BKg4W",
+	"deeCcN0lF0sq0UDEVJjresiIrSdNmgd7e60qVoEdhayicGQPlgeNbyR/8KvlAIe++o23UmMepD8JneLW",
+	"rKXT9saSVtuCOeATKuBchex1SYaupaTeozP/Pxd9/nFkpR+Y3oDEtpO2KU9AdJ5RHU+WSfNnlo0ZUWxK",
+	"heax6rsAbCgor4jSdEHmAh0GyTGJFNNGJFeRe2IKDUjByHBh/ukOxNbkXsE9MYjpUQQtGy+1kaD1aGfN",
+	"FgD5s565Z4HplhcREuvtBKaa3M+19gFbdLBYi/CcWVULbcJXbOG9ECxDmzFjup8nHTVPNMHwriYsGYgh",
+	"G8mMEa5tZAsVKHa12lYm0/yambfaIJe54CawwwfhMZClxEKbJ2yBmh1LIPDKJumo4is/MA1F/B7wZEP7",
+	"NccaAnpYWX86BdPqqRQ6k+k6JQoeds/eXpF6mkuyQMvvsdRl6GhZcoyD6T60dMGxuO01uP5YVJafrjsh",
+	"JX/Wd95HtAvuLnOAXh7sHpAp0xTCZouz+0pZ31SXvOFKW+vbzYTqgbA+NMvIwqCj+jvzB6arilo8IKlX",
+	"dVdD+csOtOdDAJrFsmOxhkoe+BQgSCGO2Ux3coh5Le2bPU25uDLacgGUbhH1KRWJsj6veCKlYiGeXUvi",
+	"AiLDuS4rPicwoDPfuq1rVJp2RYV78wZLcDBdqFDT6Ns0/g4WZ7F17YDY14D+ze283JfD7Ltsx1VdWUxq",
+	"TU/LHa03dmv2We+AW61wXMsNVR7Gkcym3eAI3EOzJ8KWTAJLOWREnMcTt7Gt7sbnx+zwpofnrxJwZKbL",
+	"PkHaLRLjo5wZD+xZJUn5GNbdAIPkIw2PSXS+d3iEyL+2L28EbN9WhLYIrxZIRaWb51RmRvGKQkhzRKZz",
+	"pT2OEZIUg54WFCB1EVPY9rFZO1dt3DqbZQahdmOmjaQ2EPkeO7c39UF5NjiNEqj1RGyNHNI0AxaSRFhR",
+	"5C8OkQaFs6b08yUdswi8YOxzzFjCktZAgAfcoi7HkhlNNKN8PNGQVtOhRADS1VRcjFOGuCUpWseITbjh",
+	"ijnAmZrIGwSEIFoOMt4PhBuRkIJFPrEz9SN3EIUI3rp0uxI5YGEYjdglkdVRIwQSREF9kshmyx3Nlcf4",
+	"uZ+F1Hk1gAjNjjAvrgjOrDNXCL5K+TVT5Kjng1oAAuj8HLGcBtGzPjguqgg8chFzTUMPPlxuxrK8IrLM",
+	"BiJyP0WtNgG3HRZ11RjkEcZwQYDesaNLHFHfRaB41BheDRhpJUejlAt2iXCEqIL1B4C5lfz+Z0PnQ2YD",
+	"Res4cKEeS4EVr1TT3SCg4K6LmnIFFFdXKa68BwolrrYfQV4mern3dxWhkcFhD6lV1a9SEBRx20UKavQt",
+	"j7I6xqZuPC6f8W0GYrN8LQ+hukByZfeQ6eGW3buS10tgZTnjLEHojdksF8RVNwghXR7d7QfxFt6tGATc",
+	"P75MGmkOqWJHB/MsJed/PensHR45UnK6fWuVaJMXXLstXcuEnfo2KsbrDznck5uNxVZbuY8h/YwtVQws",
+	"wttDZvaaqB0bXja3HMx7fLlqI7FUgwrSCoBptm4YeJfZNKS3GQrEOmGN+YrTbfOYKG5uFG+owWuXjjTL",
+	"yM2ExxNzjaQSfG0QJlk3Wisf3HKoP9PPJ9XkdEJmGbvmcq788TsGAcFWaULhaYhTsPLAV7Vcqliw/3Zj",
+	"LRTvXx5wkKYkv/P7xXj3ihDYuhEX0nNvP9gT93rlNZQuSAT9rb+Mp2W9aPvL+GfTRMU43kpNvGBVPxBX",
+	"kPR2Q7DGhLv1fqfLFlqouWuNPHJ+/s4LtBV+RhhWLOUVZ/m4UGx2VS7r9Na9qiDJh1VcA/HdKJT7qFCW",
+	"ClUYBcFerS4qOc8jgmoH3OsRaRquDSoNxv/cF6blvvXpfoVaFopzbVfNKjWaPch6NgvKv7+Of1KZBsgG",
+	"vH8DenS7pA/fn8G4Dpp2UZd3BsKKBClA1z93bm5uOmZnOvMsZcKMPInIUCYL0qzQ5Mm//rnf3e3udXdb",
+	"fdSEFZ2yMCuWoeEhm1BzgWWmS/PQD68vjsOHOEJ1geXY/DGghgoLRl2hcUFRoQ2sbE/BWzbxA1eu+Ba+",
+	"2cI63Mox/MzknpncnZlcGwy1xBZLLXO0FSbJkczGUnfCTF7V2H51ladNAt0BUzzlFAg2frTjk2ZMs2xh",
+	"2AjwJAwTNGxmlslxBqEJhvNZMiuylu9hRK5o2aZWfMVoypKqrtqG+DPQ481fXKNycUOzpFZKp1kdt6kJ",
+	"JF+vat2fZ+HZ4L+1wR+p3DuVHvzSf202VYHBWzGbr8lHxKDmPWSpFGMob0Nz42gzuMPHjDAOgXA3dIGY",
+	"B4H2abzq4cR7u7zpAvHrgt0UMusVj9f5fDjlunjIGo90WxZ7fZor0y+UYDee7YVU33sYqjckiH6UaetP",
+	"d74UA8rLqX27Sygo0t///V4P4vcu0Z/3kANew8ZP+lwIGCRZSB6g2mGOCOeL0RPGM1fdZCBOAvsJxqRa",
+	"UJIPKDRP87Ggep6xtq1RY9FKrmg6AemLUIg5pSKBuxwKFA8EttwOAhQ9q2CfAQli2uIYGpZwgKIlPkmD",
+	"y8SFuRYB/URuzP1sY4rNlAaiyUeEikULAFHgXBMJS7rkQ5jHqzA7xFbZKj/tgcBMhImRuhygaonvnPk9",
+	"vrDZcR4CqFms9Wlo7h7ZV7nxR0WB5uvHZZ6Tr4bJ+VydZofugp55K8+1zNgWwBk47reAlsJ7y/jSgw3f",
+	"3BoyWjHOjXikG2c9erOQfuaXX7+0fy8CM/OdJNTlckDv/tFeazvGCdL3ffPM98jZw4QDgZTfPD3/8H1n",
+	"lknNYs0StCuDKOIStVInjMdytqhMvWs4BtpAhmbPrAwE2n+rS07ITeaKn8PljD55irF3PCZTphTUp6ck",
+	"lfGVnGv7CIpYIO1ni+5AvBPmJgQWjWKRs0BwRWzuedKkBNkcT/pESDLin2GMLc9FHbiA28TLw1yhHohQ",
+	"o3Yog/3KSFgUvMAl8ljyFnT21JYJ9Nq03RLZzdveXkE9aupOZol245zpzimamvrrTFVIlKT5V61n7wBw",
+	"c06n7Jxr9pc39HObnJuDz4gUBFIc5ClVqlfqIQVMe/OaS7hC1tx9jL11BxTOby5ch1v+uFLvwd6rh5m3",
+	"z5xqGdBXykhNNXkC7qnPppaSTKlYuGyqtgR/y4XMhMtRSB7AFZnnNxakCpKSqFTerMkjYEYwwesAB2JI",
+	"6itFNM3GTG99V8m5rjUwvRaJKonqwUF02czNjXWJLV0WIWy1WDXSFHQK99lABDX7SDkFuByRqOCdjVpt",
+	"b1WEoWV23625NESPuSsKTbFLSRBw6mvMWCciT9LrEyMZOf1+fck4mE0cySfhopqV7+DKA4itDrpQs0G3",
+	"GZ4RRPDjGqDQQ4CpgnGsQlI9FEAo6L4WHfSn8tmeY1COnOt60eBCFiFrFTT5LBssX45/BnPTayuMe6jw",
+	"h/cdLrjm1F5Ocv5IzlxLb/fkxf3wvnPmp4GHfiB2uz3yr3/utVC5eiSXLnb+H+7PDRbhUVWmZ+73zP02",
+	"53639vZKnsQbRKF8D+7zoJQZcA8MBbC6niCRaSwiQ6MBgcidxwD0i3Kzt6BYrX5uU+EPxCyT1zzB3KY1",
+	"4J0RWogmmZyPMWvTcnxg2xaTiDD8LQohmQMBw8570ItjTEFn0/3BAAiuleGmc5ExGk/MnrRyPc81ko/d",
+	"51jEaOQxv2YirwvnIBUAryhoKhjO4k1r8kbYCJ/zvcMjtDoBjLtLLsykBsKwbagcwoW3rbWJO3fuIDom",
+	"7Na6OaNGVVlFCVGb7PbIlIu5ZqrVHgglc19iTG22ziFErzBmdCgfMwJ3ku2qS6qiiYYrwocGAiJ9bGyM",
+	"W1K/GbZ6lP8ec6kXCClQxpZgLN2KFBHY0sZxImBDRxXsNnrFmjoWKyDrt4xLWV3AYrm/j35pMSCo6QvA",
+	"mGs8ceXkNguzWFcGa4XSNFxUU8BttKn1RTkq6rRmrGYAyzQ3pPHV1rEw2w/qImA2YdnIjaHZa0quLKlw",
+	"q2SNpXX5I6PCSLOICmsTdznDeraBs1fGOD2NQ37vHs2EywQcy3maEJuCDG40tA1jpCKDS0YxodjDSCzn",
+	"mmYQYetHhgbE5qABXglk3n/js5kaNFqPEXwLso+vDXKvaB9by1EVzww6g1CCcLd9oXxoq+3+LL2Z1+ry",
+	"2IGB8Hevf+zHTz+dt0HoMQIHnSfwzz9mEWnOMqa850Sxa5bR1LMTdYyeMvtQOxRwBiIfvxNwWm2oYwY5",
+	"wVEdMt+AkBI5XNKIO37pAAp9x92VlobecsnJ1QciTS+SkW9IpOZD0xzIZsMgV0xSXXkvB1Q5dmkvMy7i",
+	"dJ6wgYjmimV9X8yiv2M+q/8/1Nhz3w7mvd7eEXSAkVndbhe/C8vaRKTpFhGio20NYWdzd6OmAyHYjV+B",
+	"LnEZkSnAOeymepkyWGnKp4iJ9IWBoi4BqaAYq2svo4HQE6oJpL1lSQDEbBoB2XtSS7nSIbD8x/N3b4/z",
+	"rkeUp/PMzifCzPqXCAHGwF7NpjOZ0Yyni8vAibBCyrodviMo7ZQXEAvq1PBSnZqgcFjjMOmxI7obd/ZH",
+	"vWHnID580XlFD/Y7u2xvtE8PhofxkRHQsHpYgw7jRrFAWHVVsGLVr7qSOTvXhodh7a1NLAyVNdQeGUtS",
+	"VYusMpdxQLXOG14i2mdwycbgkr2nA6UUrubvueBqsnw394tsyqlshftsO3MD4AHXY8sLCWIsiLCcGmaZ",
+	"3Xwwz20LEy+Xc/03zPdS4aarQL3fF7L9GWy+NRiWCc1WgrIf3E3xAew1Kh+DS3wyV6xNDonOOLPpYRSz",
+	"Njo3uGOfFsfQrQObDpmRQ5QFgNaBmwpH8rFAToVOH99y/50UzFdfArMsYGKq4E4H9352sK++BczBVsuM",
+	"3DB6FUQA/DujbhziJZ+gegCQTb6UZZhaALrxcKagWtPDI3BKMHvt6+qvYCYrb+RrecXuWwEGYDT6CIrF",
+	"n11Je6OV3ExkyhA0zqWwmHQ0htuCDEspCdRABEh1PGEIZW9S7QqfWSsy1kS3mjix5mVG44kbEnpTF4QH",
+	"8FvTgbCgdnglyL00XBBXcdQLv8XKXW77uyRfgFLRpCm9YqYTXeyW+F4RSs+1Bc4r05athIXKmOHOVKMu",
+	"vCiuDtb8TBcD0fzx00UeZ4DGcKOxt4jS3Nb7mmnYHovUF3nXWKU8OsayNyyMTIAFm86VNuvkxt8lH9HO",
+	"1iZFzCHjY1GIFnCmpr1eD9b6hqWpxTr3eq/Iv/65191rtYl1O+DjpntGU4hEmHAxtmmulqp2MnDWhHU7",
+	"g2qUTVfxyr5nC30Z/T5AgNHULAOaQiBzWqtKyjQLdmeV1tqdtq9IvrFe+YeMfKhgEyyBMGO7u4jWNl+3",
+	"Nk9c/RxisBxiUCo4WxF2gKsfsGiZlQpKuoO5ZRDCg9hUzwzfL1a8VF2COT7VRnCbpjN5tdoDEUFRyBnN",
+	"9A48aC7miDSpIlE8z1LSgfcjdPugZByVj3TUzq8hRadsIEqgHJ8bv0veB7/AnUID5ykAgaRIF8eAGLVP",
+	"Wg+yvuExaw+EzAqF/irwPG202XEBSRQvXU5BKChYWeW4H5S9ralt3CZBBsq97n53t00+fnjTsataqijY",
+	"KnPUb0ix1ciNG7FPpS7NzketNjoppJ7AyKPcMPeXiuLGfRvYBnNliXO4EyjQrkiTdcddqAfJ+zs7WAO0",
+	"Q4MCh+icpmlKhoxMWOp9kO6GAXBVKpE1hUkP2wOB+aicLqSDQCuwvjuQssdBEJ6nYvLIgLzOtA2YGQhM",
+	"kI7VGYOxQKZEa4ehOvcGYjcCg4Pb4RswOfOatYUPhBz5vJ7hZJaWOq/w3AQbtKBTgDH479vBvFr9vO64",
+	"C6EswUSgZ9Ny0IQ3KbmGLIIa68dF84AzX2Kz0dI4LfNC4LOnhlDm5CqPKgqWhmtyQ5WLfNSSNGE3B6Io",
+	"U/jaYE6CoAUZwsgcUSEFQ9/WasWq7LAswYkwNBOIF7YE7VxZQRhE434o/eRBVEbIL87MSaFmf6VgA6G0",
+	"nClyI7MrEJTeoz/HyaEp1hG0YZquDVBOl+VyJ1dDTdUXvd5AZMwMM2EaQw5bbUi6OkOfkj3WOVY/skMF",
+	"SemDefWHjJoj0LRHjxwSw1hH1jYyEE4T6AdLPAGxXulwRWxqf1gVTC4LS1O4utzKfG348tfohSmsHQiZ",
+	"4UHwesiEzmZGYJ3IG0hSC7qe5S+KmDn4SFgXjmvFXjuZwszPkpS94SOm+ZRFZC5Ak7AYoPypk6GS6VwH",
+	"T0JTGNYPao25GXw4r8x8DanAfmnHYmjAk0D5tFQldEXUTFgN2v7QRLUBXGGtvgX9qCAXt6EJo4LKLEzi",
+	"XWVgQnUd94xqMpVKt+D0U7Lb6yDiqOASQ6QTnJ45qsvR+48XpNvtBsXowX2387v74iz5shOwLeB4hvVb",
+	"EaVvJt9X5p5xD7VWKBMuxiw87C6LyVKrMBLMl5PzihYs/wnedbjKyKWIS2uc70zkjyDQvKVRw1xCPT2C",
+	"sp9YIbikGgNQB+pD45HtHb1sE3SskEgvZn1C9Te/3Zgbz5a78LKLP7QDkZfQAL0T5U+cNokKvpw+EbID",
+	"nlyLtfpADf1Oue58HdmOVZdcoCJmuCwVMWxkRjXzKYFnLPNhOS74dTiPr5g+9pUcbOGggcDl8x0ZDnvN",
+	"sownYEOZAUqnELNv7iVzhnmBgXBFDvZe2WD36APT2aIDhUKjLoE5uqPkS4Ys7Amvr+t4nz7OoqxSdk0u",
+	"y0Cb64SWGW+pEgajDJ2sveHL0Ut68Kpj/ukcxAcvOq9GPdY5Gr1k+8MX8R7d3c39sngkEPSdXB7+z2T/",
+	"f//em/60gca7fv5tC0IrL11eHOf2K1ShJ2yuJpdae1Sfru27Pi/ASdE0hUXX8xwUIHBC7ia6im+1fKpz",
+	"qPIMZ4oKwqYzvUDO5146xVl1LhYg9tbytvtwILcb7zM6rl8k9wI+9VZCL+a1nIvB/9e97x9/YysTBw18",
+	"MDen4GK8cSP5G6WGFNNbNGKe/o9woW9U0qvqvb1XG753IeXPVCzsu+qJLTZwpAMofKCa73e3SBVhVbTA",
+	"/75co/vUPvNnKNENq4ETWl+m2y7Oc6nKBy3r7awEzWBXVUjBjv7u2xV+QiJUviMvd9pSGUgAGZnKIU8Z",
+	"obNZm5zf0PGYZeTjmcuGZGV7o49FYeqoKAhlsJ6ajuIJtNMiK20K4OMJCiyAGQ9hhYnTUaG6JuiI7YEQ",
+	"kozMxQVYzQhwaDZXp/k7ym0x4A+aGP0ZaoBIOYNcJTRJMqYUU2jde7l3uGc9lgMxy6C0EhQOgfPDrENX",
+	"mflOPdKNzmb9nZimqWkx6pII0lWx5F3Gx1woLFtihO4bNiQSvxyIZlSDmosAnD2jetIi1EPs6Wzm41js",
+	"bpkulYvFGGVy2s8NaD7zVDvwrrW9166dwxesqxCdg14fhFXy8CZd4LbKyjmgk09xC0/ffTh3qk671ido",
+	"xSMw1OA6mDnRNF2u1uV5T7WSgWfigTJlBUzyaerHBwOozdXnY2/+1CXkt62I+lxz/pFrzucmi5zaqy+v",
+	"lQLYzu/4x9nqivSu7jzXSzcHMB2syNQlZ1oVjZwlY2BNnfmAq/yHlpn/YxaMt0RWIxNVCu4/MF23m72n",
+	"4NPPZPKA1d5X08ctZOb1OptjV3coC2/EwqAqPCUpVxCvHcYfZWyW0ti6VNEfZR7rotkbvIgxFUJqK8F1",
+	"a4rAP5bA9DR14Dc4iK4W/J/zQD4LPo9dO34Vz9lU1NmxsssG5qdz++SfwQiFc1lvf3KSXRNrpGLKaESz",
+	"tJ5v1Ac1StE8l47ylPdEl2ttuikgBcItAowbkR9XCsw+XfK+UPOXTOg1y81WijQP9vZaqw0MSKkPdGti",
+	"47mF4SEtCtjXJ64nfzOLVndJOmSPV65gibv344d6tk48X9KPbZ1Agrb4mor6Bvdyfe/8jn+sMV6caVJA",
+	"pbkYCYLRBETIhCHmZUJFkkLwOjA1W0yaisQ8iohIeDiAm8WA1ri4eLPathEwtGcLxx/HwtG0QP/cnqbc",
+	"Rj3BpbuBsGjpvTatSI5MKzkW7hsMf+IhF3tGc4aaQBhDsa6gUJec5F4QW5rfPo+At4EIKse/7CR8zG29",
+	"oubuocsNlseMth2cD0CUM5bZR44tKhPeDNX5gfDVc6UAKGXC2BSqcAWhO4GTew18sT0QFdjFtsctujJJ",
+	"NlLOu3o8+g37W8i5WY4uOaVp6sBx1Cd1K8L/SCX6rypWCBiDi0U9BaK4C0gMo9D7DZrQ/xNmv9gY3oRD",
+	"cAN6oOCguk42MI7sVdA6hHgwjENGSuWGdhCrTBeEj6rq4DxZ9NCm6JDtGfofNOgox6tUJXzKTxxghUPe",
+	"7rhlvfDh+emD1DUpHPUi0LdZg+lvoajiQPmVfMBmkzzo7ULCnIPevuFyep4Jn/cnxN31MdGRIeoCGfPE",
+	"5nAqREjkbmYX0IF+dql8DW+vw6JfaCnIwiKMw75oqiRGl2AsyUBEWA6lX5xgMdjCxfIUYyrLIb82NkZK",
+	"i4Yu1XKBKFvh63fiAR9bbg1ZJdGB3oZkIEM5D37RfMq65HtIqTEQrghCxjB5p0UXV+eKMt0G2GOLiCBD",
+	"NpIWt+BHyNVAxBMWXxkeJK1NJnDag7FJ1QCMSQFfTJq2PIQiiZwPU0bmM7ifByKhEP3lytPAYYFGp8D4",
+	"aDLlgiudUS0zyMU5F6atVpc4RksmVEEIZTYXClOnQNyLWZuZlGkfjexcQ+EaqucZdbmi8nEf9vYrxl2f",
+	"OaoybTQX7mw/eNanuhvRiItO9mrEMgNwzURmipEh1RqD5qjpyac4cadhi9vUvlFK3XS/l2l1H38wKPEy",
+	"W8PokTIz8CnaXHwaXaCFSgrW6j4h8vfLs7Rwd7Qs0OgbaTjlu/njSRpv5DgsmcpFEdJHZzPEe7VuKXzA",
+	"tV6brOqc0SyeYILCWcZG/LO7iPHmacZUsQ6H3Jpc82sGQbL2kdfd3aODws2UR79aUy3BfGzAewdCZglk",
+	"UBguXPPIrb22M1wULzr7O3z3FnMXBjkV4ZaHBOJUmGuCjrmgtthbPM+UzPpwEZJIsM/6FL6JAAtY8JxU",
+	"6D7gxPGL/FgOnOq6y6UdsZd9m5R35gGTfxXHUdghLiwZQNaZZvTNwYtutxvVJlwOtrJuTLtH4J7XLDPv",
+	"/7/B4Jtfep1Xv379X40NhopJxN3Wefylea9uSEv5pze50dD0urZ/q6hzLF45V6sSQM/V1qM4x9e+PKjv",
+	"z1/i69Hnbt5/Ol/9H9bAvo2DEDIdAL+PA95Wdak8QP1wVFoKWgyAafjf52h6cwGToCIuZqxtlK8ZNfdF",
+	"mdWlCxdiLGQ2pSlXGPbV1BmfTlnSJh8FB+Pd2+9Pjwu9gkUROFbLZh6gYUx/UYlVECpreoyO4SgbBc60",
+	"VXoM0lZwzZLIxnfHjF+zJeskCU19YFzE9BMU80U2/eNOoUOtWhCfqDjXl1SfvDRT2Ts8IvGEZjTWgOMW",
+	"ksQodBq9L/wePMRyOnVhyUmuJDZR59/bax27/MbUXNljKfY4qmasHtd9W21pO+7zNLBuP7k6rKCzTD+j",
+	"up/9pk+M6nb8qMlEAirtnVSGQmaCTQDeBZ4YlJcvgboNw4PMh8f292ISuOrEcrUe0pD3PHtH/1D473xr",
+	"qiWMWgx47Z72noCtP9PKg4LA1xHJw7jNPWPbAgp+TKIp0xRTrVVAvOXwN8gmeY75PrB801z1feKbyEJJ",
+	"nKVfQAYa4I3M51618qNLplJI8V1kpF1rNukTMU9ttYdAubZfmy6m8hrib8B7jtD13BUpJEmlGLPM16eo",
+	"haM/jpz3NGj0dQzBQ9H/pIzhWV57fDD6at63vZC2k6exuqWzeXvWWa/vqxBDAwHcRsfVEootenXZtXds",
+	"6xdacA28VMoH905PjMaPbJWpPjnovaquoyCSs3wlNkFpmBMe5AArIDT+40/6H+v4nDOLIAj2C7IA3t8x",
+	"uiPubftDNK84Q58cwsuNpoPZ6tATKUdV1qQwb10rSO8ayBDyRgxEwdM5S+eYNjZjwoO9MP2jSx6fpwSw",
+	"uZY+rBRQXGLB1bUXnGGtbUWehLGpzfUY1hkp1hTDKicDcZKnEwz69/YsG143ZICcax70XlUEDZznqsbW",
+	"RR62Ey5c8+dsQ+f3QTWLCkAdZmLPMsi/jwyykRv6tvmaNmG+hs8VkjPdFzsO1bjgDN4fO0ao0NNKNKcp",
+	"ozYLygh4UwcL1CFUy/kZlwsyLTk9KpQrmN5Whix85dmS9bCSxhs+MrSNG22Rb1tRNbsu5Slb5ug5Ds+N",
+	"v5OxlF1ToQm+3jZCNFOajHimdN8Vx1IOSckzX/SwPRAOoNdeqlwCqWxzPPvCpvzByBRbZmRKIZoFa5OD",
+	"0/rk/VmXnAgcy0AIam7um4kkNDaXetNc4hIwGTcTClmp8QcpSDNSczCJWBS7L2MLAEisCeL8XHYuA2Fv",
+	"X8KTY4IRpNQHuDnO0nYyUIaFyMhrWCjiC4s7yGjGzNVtC38MBKa1MncnBBWN55mDzzaji09nb8++uzz5",
+	"+N3ZxeWH1xev316cvXvrMuyOeAqHPJbTIReMNGma5snJW9XwERzV02FHAIiANHT/KAiY3EoIhO0ZK9kD",
+	"lYBatcFA4OGLbUZz4t/4stk64HiaNC8KSzDaLIcvt1YO72x1hfQpFx7MsilmxQ7RgYSNiIfnB2svudPU",
+	"5UnkAUHwSn1tc3zjwUYKqbNdCnSzqXxau6mKlwt7j2Q2pbrRbyRUs455t7HlADzceU3fkAh5+74fElID",
+	"52c9nqbqCni+9B8WJDNPuLt7g9vecvP7LeSNIQ4rM0n8gI887S3iq1KrUj7D2iKgLi5xFet5zPMGy7j+",
+	"vNlcZM8n7CFP2NiRtDtblsbvG3X2CarMhFh9OdSUYyngQimcvGoflsSBEYKM0h+Igej4EijLpXts6xCL",
+	"GkYSYeBSUDsnj77E0KfIiB+gWwwEKZbIqYzLwkFuFNikJUYleHMc8eAKLBfjqg22uuR0Ob5eYSoOmLcH",
+	"xvXLcQ+KmeFUltwpzdwWrilGxnbNqOo7J2+l68zB7jCPq92bmGJQPQ4jCNPTUF0Zxl4Rbtv3uVldjeHS",
+	"WJuFHKqo+qEVVJBI8iSOyBADlwxhfPQlP1yViTy07Y7xbANhA9reCct7g4Cvdv62A0taIyeoKz+ev3tr",
+	"uv+OC80y+RWocVBhwwajEi1lfyDCUlejvPTVGVRHsoWo4HtLsY4E/Vs7FeWxcJVsrjO/kvbBc/ecIjcZ",
+	"16wDWETApSLqkIk4W8x0lRMacU7AKx7ITAttPw3MEKdV43uG7X8GGD47rJ8YYDi2Z2/p3l4l3e78Dv8u",
+	"YQir0Hz54X6G8v2RoHy1G18P4qvZyt6jcsxn4nhI7N4KqngQR43lI1tA9rq5sF0A7KVc6WOUVBx6zqHk",
+	"irLfcVnuGwgnjpYkmivGZti4lWRQJKrD0j24GPM0KLqVh9JB6P6Uh/NZHHl0/NyW4ghygk29cVC8Nqaa",
+	"pnI8Z20ynPNUG4XRandcxOk8YQlpGpaJeowUTNU4g86x8z9FJlgzlQ0SwcKMn+/gBzWlKUdW7gxYOrtv",
+	"U9oFOKDQIoD2WqPC29jNYvFcMERgIeQbrlhtslYY6UNlaTVtP40ij9OqS9VqfnxW5P8db84/aq5Ue4qW",
+	"zv+qO3Dnd/h3TVjft6UbL8dUuurNTQwYtqMgSvM09UXoabma7UC4WlKGQTRR4CZcQxksSBWF/s1WVZla",
+	"VEVznvEfah/Y/qz8CQQ+b4aoJfZ6M0QNxfQeld8/i0APaYZYQRUPYoawvHOVGQKc5pHlf2/p1BUZD56K",
+	"LObuOPQ+wUNWzKIZIyP+GbB0MfO1+r2badolZQ5tXsm1Ecy/VMFLUYF6cPnraSwQK8+js0D8Kc/ls0Hh",
+	"rgaFbYUpHGDHfb0Sx2Nnc+Ke/XPUhAnntEltmIJA+GwceGDjQGm5Q8ouUeN92wu82d1cSU47yLgYq4qq",
+	"sc7IRpouja4UEN4J+QMN3xZ0yiAZU73FodUl5QISgn3WREuH+rFR8xUXojVIFNbkwerHhJ08kYmiONHa",
+	"sjIF6nm2Wjzb+5+8LkyBIleys81u7J3fVeHN21eyPS6UtQ3r1rrEHnUZjCrYzjP44Q9lddiC7FYYItZs",
+	"c++p2fszLT2okWIrInoYu0WJ1d0KR7FpqVsSgbj1gWr2xmguS9mIILMByzoW5CuvWZbxhHXJBb1iirDR",
+	"iMXaV9lCSe7KZsJkUEu3zq7x+GLcE1k6Njrn3uTx5z7vz+LY41tLHkMcq6i2W6Txt67MrNP6sNZs16Vf",
+	"A6x5xD7PuFE/I1d+b/eAJHQB2ij+yNSJjtpEyYHIpE0rE1NBhozMUioES45JlFKlPyqWnCCE3Z0tq44O",
+	"aXw1zgxFtl03GMxJbVWxKqa1bBv6D64a/CyFPKhBKD8lChMIrTrCSISPLI3Ugk98lWBfu8qFnBjd6pjo",
+	"Gy54YlGYGFRCrtiCYe5qM1sOqRlx8qmUVyTlV2wgIn3Dk8uIfEMO9smQKna0F6TTJs29wyMy5Fq1DG9w",
+	"PEbFhiNk4BMnIy4SkjJ6Ba4aproDcWKLCu72/HrPIFapsNz1Hpoqg9RzWWOoHN1UE7QQpgsi5E3ruc7x",
+	"s/foj1S2uJKH3ln82bBacX5uqqsWb2aD2qLeMOaBe7ZEPSiF4SKvprBHu6Xvoc6w4mPBxbhzxRb1cv37",
+	"+TDlMZlSzTJOU2D45TwYlbI0Nv6TafshBVvfTZ1wW8STm7lipK9NZ5gpjKIGzNyUsWcL3AM7Q3HDYCPC",
+	"ExSQy/3m9gipfAdUSnbvFWDh6lG5ieyKYTD1zBweyCrOtdNOf/z007lPMt70ycnNe1GrS85wiVwZhoEA",
+	"CQugmZio0/QEKjIm/PFf2tKgisVSJIo0LVvrF728AxFdscX7TM7oGM7bdyyliwilan8kvsJRQl18RWY8",
+	"vjITmM/sgQdfsJkj197wCPmAF6owy2aUMY36fotA8h+b5gxNiByniroBQe0/6ZKIpuOI2OGbdRiIoqM6",
+	"slt6ko6jKqn9A2xyTlEPJav7DrDDB5fX8wnVsDlHe8+Iqj8d0BxJDC0HOQetZaDVrHCuWMbFSK6MvVKa",
+	"ioRmCYlTyqceJwJH9iuVJ8dw+TPcDxb72IzkjAmeREGtrKUT+gPTHxXLzsxYHlA48H1UnJdTmN19lHe/",
+	"l6FC81AduWqwb6XRunniy4p/+vSpY95gQpv+mKssTphp4i+DBhfwAmaiGTSiVjc4q48w4gufaCal8ZUi",
+	"jiq691jOtZRJt2gdt1tPmu9mTJx9R06lECzWYSUm6OEeIFdF2n4vVZG4N7l57ljd2fUXFHb+8nyutj1X",
+	"f6Qjctsqyw9ztNq/15yu4YK8f3d+QZpWokPhD410xF4QQ5ksqo4ddppdu1NXXh2unDWZG9kS01bOs7TR",
+	"b+zA+bMNLoH+Tftkr9sDEbx4/Mksk1rGMvX5rxRpukr0bahJ//Jg9wD/enG4+wIuL5tMDwe+nJrvggnI",
+	"VofAR0ydn4D7Hf62dzDhmHMqk1J3fInNZMqFCvrwvrqKbiZBIHQe2UuaPgfVNwWIZwt8CyIEDtpOLJ56",
+	"uYufaTzhgvkUYKAoF2CbeS2DqlRseYYk11PJA7nc5SniDla5Q7rk3KgNNAVNfQhZbPk180oUrir6Cgt9",
+	"o1Fmuc+T/ESrQpHvNpnKIU9ZmyBhdhRPWAuXwYhdUMzP6DjHqNrFmPs4T54WdI8Tq+q+Nh8eFF9dnwuP",
+	"NG1CsY7Si9RlhAwp1UbgL3f92hYkVEXaaNsE1liUth2U9MCU0C6bdTg9n3W7mlJzdQ1ZQ6j3Bymzq/Yt",
+	"kGRr2obUoDqjPC3OY0X67qADm0J0ue03/JoJlwY7YzTh8GmWySELG3jnLnzV+PLrl/8vAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -146,5 +146,5 @@ func (s *Server) verifyBearer(ctx context.Context, header string) (*reqctx.Princ
 			return nil, refused(err)
 		}
 	}
-	return &reqctx.Principal{AID: c.AID, ClientID: c.ClientID, Scopes: c.Scopes}, nil
+	return &reqctx.Principal{AID: c.AID, ClientID: c.ClientID, Sub: c.Sub, Scopes: c.Scopes}, nil
 }

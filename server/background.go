@@ -52,15 +52,29 @@ const (
 	keepThrottle = 24 * time.Hour
 )
 
+// DefaultAuditRetention is Config.AuditRetention when it is not set: 90 days.
+const DefaultAuditRetention = 90 * 24 * time.Hour
+
 // SweepExpired deletes expired refresh tokens, used or expired codes, revoked access tokens
-// past their expiry, and idle login counters, in small batches. It reports the rows deleted.
+// past their expiry, idle login counters, and audit events older than the retention, in
+// small batches. It reports the rows deleted.
 func (s *Server) SweepExpired(ctx context.Context) (int64, error) {
 	var total int64
-	for round := 0; round < sweepRounds; round++ {
-		n, err := s.store.Sweep(ctx, s.now(), keepThrottle, sweepBatch)
-		total += n
-		if err != nil || n == 0 {
-			return total, err
+	for _, sweep := range []func() (int64, error){
+		func() (int64, error) { return s.store.Sweep(ctx, s.now(), keepThrottle, sweepBatch) },
+		func() (int64, error) {
+			return s.store.Events().DeleteBefore(ctx, s.now().Add(-s.cfg.AuditRetention), sweepBatch)
+		},
+	} {
+		for round := 0; round < sweepRounds; round++ {
+			n, err := sweep()
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n == 0 {
+				break
+			}
 		}
 	}
 	return total, nil

@@ -21,9 +21,9 @@ const module = "github.com/twinid/twinid"
 var layers = map[string]int{
 	"server/reqctx": 1, "server/problem": 1, "server/oauth2": 1, "server/cache": 1,
 	"server/ratelimit": 1, "server/metrics": 1, "server/page": 1,
-	"server/account": 2,
-	"server/keys":    3,
-	"server/tokens":  4, "server/clients": 4,
+	"server/account": 2, "server/audit": 2,
+	"server/keys":   3,
+	"server/tokens": 4, "server/clients": 4,
 	"server/login":    5,
 	"server/protocol": 6, "server/pages": 6, "server/upstream": 6, "server/manage": 6,
 }

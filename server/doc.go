@@ -20,7 +20,7 @@
 //	  │                        discovery, JWKS, customer login and password
 //	  ├── pages.Pages          authorize, login, logout, forgot/reset/accept
 //	  ├── upstream.Login       login through an upstream OpenID provider
-//	  └── manage.API           the Management API resources
+//	  └── manage.API           the Management API resources, and manage.Events the audit trail
 //	  ▼
 //	error? → handleError: the dialect of the path, from the document (dialect.go)   errors.go
 //	           RFC 6749 JSON · HTML page · RFC 9457 problem+json
@@ -33,7 +33,7 @@
 //	5  login                                    customer authentication
 //	4  tokens  clients                          tokens; the protocol's view of a client
 //	3  keys                                     keyring, secrets, signing keys
-//	2  account                                  settings, issuer, cached account
+//	2  account  audit                           settings, issuer, cached account; the audit trail
 //	1  reqctx  problem  oauth2  cache  page  ratelimit  metrics
 //	   + store, gen, mail, passwords anywhere
 //

@@ -213,6 +213,7 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx = reqctx.WithInfo(ctx, reqctx.Info{
 			Authorization: r.Header.Get(echo.HeaderAuthorization),
 			Remote:        c.RealIP(),
+			RequestID:     c.Response().Header().Get(echo.HeaderXRequestID),
 			Header:        c.Response().Header(),
 			Cookies:       r.Cookies,
 		})

@@ -64,12 +64,15 @@ type Config struct {
 	TrustedProxies []*net.IPNet
 	// Now is the one clock every part reads (default time.Now; tests move it).
 	Now func() time.Time
+	// AuditRetention is how long the janitor keeps audit events (default 90 days).
+	AuditRetention time.Duration
 }
 
 // Server implements gen.StrictServerInterface by embedding the four surfaces, and owns the
 // Echo wiring, the background work and the bootstrap.
 type Server struct {
 	*manage.API
+	*manage.Events
 	*protocol.Endpoints
 	*pages.Pages
 	*upstream.Login

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/login"
@@ -37,6 +38,9 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AuditRetention <= 0 {
+		cfg.AuditRetention = DefaultAuditRetention
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	kr, err := keys.NewKeyring(cfg.MasterKey)
@@ -71,18 +75,20 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 		s.limits = ratelimit.NewMemory(now)
 	}
 	s.accounts = account.New(st, cfg.PublicURL, ttl, now)
-	s.keys = keys.New(st, kr, s.accounts, ttl, now, log)
-	s.tokens = tokens.New(st, kr, s.keys, s.accounts, s.metrics, log, ttl, now)
+	rec := audit.New(st, log, now)
+	s.keys = keys.New(st, kr, s.accounts, ttl, now, log, rec)
+	s.tokens = tokens.New(st, kr, s.keys, s.accounts, s.metrics, log, ttl, now, rec)
 	s.clients = clients.New(st, kr, s.metrics, ttl, now)
-	lg := login.New(st, s.accounts, kr, pool, s.mail, s.metrics, log, now)
-	s.API = manage.New(manage.Deps{Store: st, Accounts: s.accounts, Keys: s.keys, Keyring: kr, Clients: s.clients,
-		Login: lg, Now: now})
+	lg := login.New(st, s.accounts, kr, pool, s.mail, s.metrics, log, now, rec)
+	md := manage.Deps{Store: st, Accounts: s.accounts, Keys: s.keys, Keyring: kr, Clients: s.clients,
+		Login: lg, Audit: rec, Now: now}
+	s.API, s.Events = manage.New(md), manage.NewEvents(md)
 	s.Endpoints = protocol.New(protocol.Deps{Store: st, Accounts: s.accounts, Keyring: kr, Keys: s.keys, Tokens: s.tokens,
-		Clients: s.clients, Login: lg, Limits: s.limits, Metrics: s.metrics, Log: log, Now: now})
+		Clients: s.clients, Login: lg, Limits: s.limits, Metrics: s.metrics, Log: log, Audit: rec, Now: now})
 	s.Pages = pages.New(pages.Deps{Store: st, Accounts: s.accounts, Keyring: kr, Tokens: s.tokens, Clients: s.clients,
-		Login: lg, Now: now})
+		Login: lg, Audit: rec, Now: now})
 	s.Login = upstream.New(upstream.Deps{Store: st, Accounts: s.accounts, Keyring: kr, Tokens: s.tokens, Clients: s.clients,
-		Log: log, Now: now, CacheTTL: ttl})
+		Log: log, Audit: rec, Now: now, CacheTTL: ttl})
 	if s.echo, err = s.routes(); err != nil {
 		return nil, err
 	}

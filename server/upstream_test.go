@@ -113,6 +113,18 @@ func TestUpstreamOIDCLoginAgainstASecondTwinid(t *testing.T) {
 		if nc["email"] != nil || nc["name"] != "Other Ada" {
 			t.Fatalf("new customer: %v", nc)
 		}
+		// Both links are on the shop's trail, by the customers themselves through the SPA; the
+		// second created its customer.
+		evs := e.events(sh.admin, "shop", nil)
+		for _, sub := range []string{sh.customerID, newSub.(string)} {
+			ev := wantEvents(t, evs, "identity.linked", sub, 1)[0]
+			if field(ev, "actor", "type") != "customer" || field(ev, "actor", "id") != sub || ev["clientId"] != spa ||
+				!strings.Contains(ev["reason"].(string), up.url+"/v1/accounts/idp") {
+				t.Errorf("identity.linked: %v", ev)
+			}
+		}
+		wantEvents(t, evs, "customer.created", newSub.(string), 1)
+		wantEvents(t, evs, "login.succeeded", sh.customerID, 2)
 
 		// An unregistered redirect URI is an error page, never a redirect.
 		bad := newBrowser(t).get(e.url + sh.base + "/auth/oidc/authorize?" + url.Values{"client_id": {spa}, "response_type": {"code"},

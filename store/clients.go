@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -230,4 +231,20 @@ func (grp Secrets) Touch(ctx context.Context, used map[string]time.Time) error {
 		}
 		return nil
 	})
+}
+
+// AllowedOrigins is the union of the web origins the account's clients allow (CORS),
+// sorted, each once.
+func (grp Clients) AllowedOrigins(ctx context.Context, aid string) ([]string, error) {
+	var lists []Client
+	err := grp.s.q(ctx).Select("allowed_origins").Where("aid = ? AND allowed_origins <> ?", aid, "[]").Find(&lists).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := []string{}
+	for _, c := range lists {
+		out = append(out, c.AllowedOrigins...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

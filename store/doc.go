@@ -3,7 +3,7 @@
 // HTTP or of the API types.
 //
 // The Store hands out one small type per table group (Accounts, Scopes, Clients, Secrets,
-// Grants, Customers, Codes, Throttle, Tokens, Sessions, AuthCodes, Keys; see groups.go),
+// Grants, Customers, Codes, Throttle, Tokens, Sessions, AuthCodes, Keys, Events; see groups.go),
 // each in the file of its tables. Driver errors are translated at this boundary into the
 // sentinels ErrNotFound, ErrConflict, ErrInUse (and ErrLimit, ErrRotated, ErrRevoked,
 // ErrUsed where documented); callers match them with errors.Is. A database that is down,

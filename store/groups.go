@@ -39,6 +39,9 @@ type AuthCodes struct{ s *Store }
 // Keys are the accounts' signing keys.
 type Keys struct{ s *Store }
 
+// Events are the accounts' audit trails.
+type Events struct{ s *Store }
+
 // Accounts returns the account queries.
 func (s *Store) Accounts() Accounts { return Accounts{s} }
 
@@ -74,3 +77,6 @@ func (s *Store) AuthCodes() AuthCodes { return AuthCodes{s} }
 
 // Keys returns the signing key queries.
 func (s *Store) Keys() Keys { return Keys{s} }
+
+// Events returns the audit trail queries.
+func (s *Store) Events() Events { return Events{s} }

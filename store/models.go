@@ -88,6 +88,7 @@ type Client struct {
 	Description            string    `gorm:"column:description"`
 	RedirectURIs           []string  `gorm:"column:redirect_uris;serializer:emptyjson"`
 	PostLogoutRedirectURIs []string  `gorm:"column:post_logout_redirect_uris;serializer:emptyjson"`
+	AllowedOrigins         []string  `gorm:"column:allowed_origins;serializer:emptyjson"`
 	RatePerMinute          *int      `gorm:"column:rate_per_minute"`
 	RateBurst              *int      `gorm:"column:rate_burst"`
 	CreatedAt              time.Time `gorm:"column:created_at"`

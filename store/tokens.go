@@ -280,22 +280,25 @@ WHERE t.locked_until_ms <= ? AND (t.failures < ? OR t.locked_until_ms > 0 OR t.u
 	return ThrottleResult{RetryAfter: wait}, nil
 }
 
-// Fail locks key once its failures reach max: for base·2^lockouts, at most maxLock.
-func (grp Throttle) Fail(ctx context.Context, aid, key string, max int, base, maxLock time.Duration, now time.Time) error {
+// Fail locks key once its failures reach max: for base·2^lockouts, at most maxLock. It
+// reports whether this failure locked the key (a lockout begins; the audit trail records
+// it once).
+func (grp Throttle) Fail(ctx context.Context, aid, key string, max int, base, maxLock time.Duration, now time.Time) (bool, error) {
 	var t throttle
 	if err := grp.s.q(ctx).Where("aid = ? AND key = ?", aid, key).Take(&t).Error; err != nil {
-		return translate(err)
+		return false, translate(err)
 	}
 	if t.Failures < max || t.LockedUntilMS > 0 {
-		return nil
+		return false, nil
 	}
 	d := base << min(t.Lockouts, 16)
 	if d > maxLock || d <= 0 {
 		d = maxLock
 	}
-	return translate(grp.s.q(ctx).Model(&throttle{}).
+	res := grp.s.q(ctx).Model(&throttle{}).
 		Where("aid = ? AND key = ? AND locked_until_ms = 0 AND failures >= ?", aid, key, max).
-		Updates(map[string]any{"locked_until_ms": ms(now.Add(d)), "lockouts": t.Lockouts + 1}).Error)
+		Updates(map[string]any{"locked_until_ms": ms(now.Add(d)), "lockouts": t.Lockouts + 1})
+	return res.Error == nil && res.RowsAffected == 1, translate(res.Error)
 }
 
 // Release takes back a reserved attempt that was not a failure (the password was

@@ -43,6 +43,7 @@ type config struct {
 	TrustedProxies        string        `env:"TWINID_TRUSTED_PROXIES"`
 	ShutdownDrain         time.Duration `env:"TWINID_SHUTDOWN_DRAIN" envDefault:"5s"`
 	ShutdownGrace         time.Duration `env:"TWINID_SHUTDOWN_GRACE" envDefault:"10s"`
+	AuditRetention        time.Duration `env:"TWINID_AUDIT_RETENTION" envDefault:"2160h"`
 }
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{3,128}$`)
@@ -73,6 +74,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted for the client address (TWINID_TRUSTED_PROXIES)")
 	fs.DurationVar(&cfg.ShutdownDrain, "shutdown-drain", cfg.ShutdownDrain, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes (TWINID_SHUTDOWN_DRAIN)")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "after the drain, how long requests in flight may take before their connections are closed (TWINID_SHUTDOWN_GRACE)")
+	fs.DurationVar(&cfg.AuditRetention, "audit-retention", cfg.AuditRetention, "how long audit events are kept before the janitor deletes them; 2160h is 90 days (TWINID_AUDIT_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -126,6 +128,9 @@ func (c *config) Validate() error {
 	// requests would hold connections long after their clients gave up.
 	if c.DBTimeout < time.Second || c.DBTimeout > time.Minute {
 		errs = append(errs, fmt.Errorf("TWINID_DB_TIMEOUT %s: want at least 1s and at most 1m", c.DBTimeout))
+	}
+	if c.AuditRetention < time.Hour {
+		errs = append(errs, fmt.Errorf("TWINID_AUDIT_RETENTION %s: want at least 1h (2160h is 90 days)", c.AuditRetention))
 	}
 	if c.BootstrapClientID != "" && !clientIDPattern.MatchString(c.BootstrapClientID) {
 		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_ID: 3 to 128 characters of A-Z a-z 0-9 . _ ~ -"))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,12 @@ func TestMigrateOnSQLiteThenServeBootstrapsOnce(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate"}, &out, &errb); err != nil {
 		t.Fatalf("migrate: %v %s", err, errb.String())
 	}
-	if !strings.Contains(out.String(), "applied 5 migration") {
+	// Every migration of the dialect, however many there are by now.
+	files, err := os.ReadDir("../../store/migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("applied %d migration", len(files))) {
 		t.Fatalf("migrate output: %s", out.String())
 	}
 	out.Reset()

@@ -38,7 +38,7 @@ func TestScheduledRotation(t *testing.T) {
 	}
 	var clk clock
 	accounts := account.New(st, "http://127.0.0.1", time.Second, clk.now)
-	k := keys.New(st, kr, accounts, time.Second, clk.now, slog.New(slog.DiscardHandler))
+	k := keys.New(st, kr, accounts, time.Second, clk.now, slog.New(slog.DiscardHandler), nil)
 	first, err := k.NewSigningKey("acme", "RS256", clk.now())
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/cache"
 	"github.com/twinid/twinid/store"
 )
@@ -94,6 +95,7 @@ type Keys struct {
 	ttl      time.Duration
 	now      func() time.Time
 	log      *slog.Logger
+	audit    *audit.Recorder
 	// refetched is when each account's keys were last reloaded for an unknown kid.
 	refetchMu sync.Mutex
 	refetched map[string]time.Time
@@ -105,9 +107,11 @@ type Keys struct {
 const refetchInterval = time.Second
 
 // New returns the signing keys of st, sealed with kr, cached up to ttl.
-func New(st *store.Store, kr *Keyring, accounts *account.Accounts, ttl time.Duration, now func() time.Time, log *slog.Logger) *Keys {
+// Scheduled rotations go on the audit trail of rec (nil: none).
+func New(st *store.Store, kr *Keyring, accounts *account.Accounts, ttl time.Duration, now func() time.Time, log *slog.Logger,
+	rec *audit.Recorder) *Keys {
 	return &Keys{store: st, keyring: kr, accounts: accounts, cache: cache.New[*Set](ttl, now), ttl: ttl, now: now, log: log,
-		refetched: map[string]time.Time{}}
+		audit: rec, refetched: map[string]time.Time{}}
 }
 
 // Get returns the account's key set, from the node cache when fresh. An entry lives until
@@ -355,11 +359,14 @@ func (k *Keys) RotateDue(ctx context.Context) {
 		if k.now().Sub(newest.CreatedAt) < time.Duration(set.KeyRotationInterval)*time.Second {
 			continue
 		}
-		if _, err := k.Rotate(ctx, acct, "", time.Duration(*set.KeyPropagationDelay)*time.Second); err != nil {
+		key, err := k.Rotate(ctx, acct, "", time.Duration(*set.KeyPropagationDelay)*time.Second)
+		if err != nil {
 			k.log.Warn("scheduled key rotation failed", "aid", aid, "err", err)
 			continue
 		}
 		k.log.Info("signing key rotated on schedule", "aid", aid)
+		k.audit.Record(ctx, audit.Event{AID: aid, Type: gen.SigningKeyRotated, Actor: audit.System,
+			SubjectType: "signing_key", SubjectID: key.KID, Reason: "scheduled"})
 	}
 	if _, err := k.store.Keys().DeleteRetired(ctx, k.now().Add(-time.Hour)); err != nil {
 		k.log.Warn("deleting retired keys failed", "err", err)

@@ -145,7 +145,7 @@ func (l *Login) Redeem(ctx context.Context, acct *store.Account, email, typ, cod
 		return nil, &LockedOut{RetryAfter: res.RetryAfter, Codes: true}
 	}
 	bad := func() (*store.Customer, error) {
-		if err := l.store.Throttle().Fail(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now); err != nil {
+		if _, err := l.store.Throttle().Fail(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCode

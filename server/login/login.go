@@ -11,6 +11,7 @@ import (
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/mail"
 	"github.com/twinid/twinid/server/metrics"
@@ -36,6 +37,7 @@ type Login struct {
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	now      func() time.Time
+	audit    *audit.Recorder
 
 	mu       sync.Mutex
 	inflight map[string]int // logins in flight per throttle key, on this node
@@ -43,9 +45,9 @@ type Login struct {
 
 // New returns the customer authentication of st.
 func New(st *store.Store, accounts *account.Accounts, kr *keys.Keyring, pool *passwords.Pool, q *mail.Queue,
-	m *metrics.Metrics, log *slog.Logger, now func() time.Time) *Login {
+	m *metrics.Metrics, log *slog.Logger, now func() time.Time, rec *audit.Recorder) *Login {
 	return &Login{store: st, accounts: accounts, keyring: kr, pool: pool, mail: q, metrics: m, log: log, now: now,
-		inflight: map[string]int{}}
+		audit: rec, inflight: map[string]int{}}
 }
 
 // Domain errors of a login; each surface words them in its dialect.
@@ -86,6 +88,8 @@ type Request struct {
 	IdentType, Ident, Password string
 	// Remote is the client address, throttled on its own.
 	Remote string
+	// ClientID is the client the customer signs in through (the audit trail names it).
+	ClientID string
 }
 
 // Check verifies a customer's password with throttling that cannot be outrun: a worker of
@@ -201,13 +205,16 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 	defer cancel()
 	if !ok || c.Status != store.CustomerActive {
 		base := time.Duration(set.LoginLockoutSeconds) * time.Second
-		if err := l.store.Throttle().Fail(cctx, acct.AID, idKey, set.LoginMaxFailures, base, maxLockout, now); err != nil {
+		idLocked, err := l.store.Throttle().Fail(cctx, acct.AID, idKey, set.LoginMaxFailures, base, maxLockout, now)
+		if err != nil {
 			return nil, err
 		}
-		if err := l.store.Throttle().Fail(cctx, acct.AID, ipKey, set.LoginIPMaxFailures, base, maxLockout, now); err != nil {
+		ipLocked, err := l.store.Throttle().Fail(cctx, acct.AID, ipKey, set.LoginIPMaxFailures, base, maxLockout, now)
+		if err != nil {
 			return nil, err
 		}
 		l.metrics.Logins.WithLabelValues("failed").Inc()
+		l.recordFailure(ctx, acct.AID, lr, c, ident, idLocked, ipLocked)
 		return nil, ErrBadCredentials
 	}
 	l.metrics.Logins.WithLabelValues("ok").Inc()
@@ -217,10 +224,41 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 	if err := l.store.Throttle().Release(cctx, acct.AID, ipKey); err != nil {
 		return nil, err
 	}
+	l.audit.Record(ctx, audit.Event{AID: acct.AID, Type: gen.LoginSucceeded, Actor: audit.Customer(c.ID),
+		ClientID: lr.ClientID, SubjectType: "customer", SubjectID: c.ID})
 	if newHash != "" {
 		_ = l.store.Customers().Rehash(cctx, c.ID, c.PasswordHash, newHash)
 	}
 	return c, nil
+}
+
+// recordFailure puts a failed sign-in on the audit trail, and the lockouts it began: of the
+// identifier (the customer, or the normalised identifier nobody holds) and of the client
+// address. Attempts refused while locked are not recorded one by one: a flood of them
+// would write as fast as it is sent.
+func (l *Login) recordFailure(ctx context.Context, aid string, lr Request, c *store.Customer, ident string, idLocked, ipLocked bool) {
+	subType, subID, reason := "identifier", ident, "bad_credentials"
+	if c != nil {
+		subType, subID = "customer", c.ID
+		if c.Status != store.CustomerActive {
+			reason = "customer_" + c.Status
+		}
+	}
+	if len(subID) > 256 {
+		subID = subID[:256]
+	}
+	e := audit.Event{AID: aid, Type: gen.LoginFailed, Failed: true, Actor: audit.Actor{Type: gen.ActorTypeAnonymous},
+		ClientID: lr.ClientID, SubjectType: subType, SubjectID: subID, Reason: reason}
+	l.audit.Record(ctx, e)
+	e.Type, e.Failed = gen.LoginLockedOut, false
+	if idLocked {
+		e.Reason = "identifier"
+		l.audit.Record(ctx, e)
+	}
+	if ipLocked {
+		e.Reason, e.SubjectType, e.SubjectID = "address", "address", lr.Remote
+		l.audit.Record(ctx, e)
+	}
 }
 
 // enter counts a login in flight for the identifier key and the address key, refusing it

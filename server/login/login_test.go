@@ -54,7 +54,7 @@ func newRig(t *testing.T, pool *passwords.Pool, set store.AccountSettings) *rig 
 		t.Fatal(err)
 	}
 	l := New(st, account.New(st, "http://localhost", time.Second, time.Now), kr, pool, nil,
-		metrics.New(st.Queries), slog.New(slog.DiscardHandler), time.Now)
+		metrics.New(st.Queries), slog.New(slog.DiscardHandler), time.Now, nil)
 	return &rig{l: l, st: st, pool: pool, acct: acct}
 }
 

@@ -187,6 +187,7 @@ func (a *API) CreateAccount(ctx context.Context, req gen.CreateAccountRequestObj
 	}
 	// An earlier lookup may have cached the aid as unknown.
 	a.accounts.Forget(aid)
+	a.record(ctx, aid, gen.AccountCreated, "account", aid)
 	loc := "/v1/accounts/" + aid
 	return gen.CreateAccount201JSONResponse{Body: toAccount(acct, a.accounts.Issuer(aid)),
 		Headers: gen.CreateAccount201ResponseHeaders{Location: &loc}}, nil
@@ -228,6 +229,7 @@ func (a *API) UpdateAccount(ctx context.Context, req gen.UpdateAccountRequestObj
 		return nil, err
 	}
 	a.accounts.Forget(acct.AID)
+	a.record(ctx, acct.AID, gen.AccountUpdated, "account", acct.AID)
 	return gen.UpdateAccount200JSONResponse(toAccount(acct, a.accounts.Issuer(acct.AID))), nil
 }
 
@@ -250,5 +252,7 @@ func (a *API) DeleteAccount(ctx context.Context, req gen.DeleteAccountRequestObj
 	a.accounts.Forget(req.Aid)
 	a.clients.ForgetAccount(req.Aid)
 	a.keys.Forget(req.Aid)
+	// The account's own trail is no longer listed, so its deletion goes on the caller's.
+	a.record(ctx, reqctx.PrincipalFrom(ctx).AID, gen.AccountDeleted, "account", req.Aid)
 	return gen.DeleteAccount204Response{}, nil
 }

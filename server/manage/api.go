@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/login"
@@ -26,6 +27,8 @@ type Deps struct {
 	// Login hashes passwords, makes and mails invitation codes, and names the throttle
 	// keys that UnlockCustomer clears.
 	Login *login.Login
+	// Audit records every change made here, once it is done.
+	Audit *audit.Recorder
 	// Now is the server's one clock; Keys and Login must be built with the same one.
 	Now func() time.Time
 }
@@ -38,6 +41,7 @@ type API struct {
 	keyring  *keys.Keyring
 	clients  *clients.Clients
 	login    *login.Login
+	audit    *audit.Recorder
 	now      func() time.Time
 	// secrets serves service accounts and application clients alike.
 	secrets secrets
@@ -47,7 +51,7 @@ type API struct {
 func New(d Deps) *API {
 	return &API{
 		store: d.Store, accounts: d.Accounts, keys: d.Keys, keyring: d.Keyring, clients: d.Clients,
-		login: d.Login, now: d.Now,
+		login: d.Login, audit: d.Audit, now: d.Now,
 		secrets: secrets{store: d.Store, keyring: d.Keyring, clients: d.Clients, now: d.Now},
 	}
 }

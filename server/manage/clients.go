@@ -30,40 +30,16 @@ func isLoopbackHost(h string) bool {
 	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
-// checkRedirectURIs enforces exact, absolute redirect URIs: no fragment (RFC 6749 §3.1.2),
-// https, http only for loopback hosts (RFC 8252 §7.3), or a private-use scheme with a dot
-// (RFC 8252 §7.1). Duplicates are dropped, the order kept.
-func checkRedirectURIs(field string, uris []string) ([]string, error) {
-	out := make([]string, 0, len(uris))
+// checkEach checks each entry of a list field with check (a message, or "" when the entry
+// is fine), naming the first bad one as field[i] with code; duplicates are dropped, the
+// order kept.
+func checkEach(field, code string, list []string, check func(string) string) ([]string, error) {
+	out := make([]string, 0, len(list))
 	seen := map[string]bool{}
-	for i, raw := range uris {
-		bad := func(msg string) error {
+	for i, raw := range list {
+		if msg := check(raw); msg != "" {
 			f := fmt.Sprintf("%s[%d]", field, i)
-			return problem.Unprocessable("invalid_redirect_uri", f+": "+msg, problem.FieldError{Field: f, Message: msg})
-		}
-		u, err := url.Parse(raw)
-		if err != nil || !u.IsAbs() || strings.ContainsAny(raw, " \t\r\n\x00") {
-			return nil, bad("must be an absolute URI")
-		}
-		// url.Parse drops an empty fragment, so the "#" itself is looked for too.
-		if u.Fragment != "" || strings.Contains(raw, "#") {
-			return nil, bad("must not contain a fragment")
-		}
-		switch u.Scheme {
-		case "https":
-			if u.Host == "" {
-				return nil, bad("must name a host")
-			}
-		case "http":
-			if !isLoopbackHost(u.Hostname()) {
-				return nil, bad("http is allowed only for localhost and loopback addresses; use https")
-			}
-		case "javascript", "data", "file", "vbscript":
-			return nil, bad("scheme " + u.Scheme + " is not allowed")
-		default:
-			if !strings.Contains(u.Scheme, ".") {
-				return nil, bad("a private-use scheme must be a reverse domain name, such as com.example.app")
-			}
+			return nil, problem.Unprocessable(code, f+": "+msg, problem.FieldError{Field: f, Message: msg})
 		}
 		if !seen[raw] {
 			seen[raw] = true
@@ -71,6 +47,67 @@ func checkRedirectURIs(field string, uris []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkRedirectURIs enforces exact, absolute redirect URIs: no fragment (RFC 6749 §3.1.2),
+// https, http only for loopback hosts (RFC 8252 §7.3), or a private-use scheme with a dot
+// (RFC 8252 §7.1).
+func checkRedirectURIs(field string, uris []string) ([]string, error) {
+	return checkEach(field, "invalid_redirect_uri", uris, func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil || !u.IsAbs() || strings.ContainsAny(raw, " \t\r\n\x00") {
+			return "must be an absolute URI"
+		}
+		// url.Parse drops an empty fragment, so the "#" itself is looked for too.
+		if u.Fragment != "" || strings.Contains(raw, "#") {
+			return "must not contain a fragment"
+		}
+		switch u.Scheme {
+		case "https":
+			if u.Host == "" {
+				return "must name a host"
+			}
+		case "http":
+			if !isLoopbackHost(u.Hostname()) {
+				return "http is allowed only for localhost and loopback addresses; use https"
+			}
+		case "javascript", "data", "file", "vbscript":
+			return "scheme " + u.Scheme + " is not allowed"
+		default:
+			if !strings.Contains(u.Scheme, ".") {
+				return "a private-use scheme must be a reverse domain name, such as com.example.app"
+			}
+		}
+		return ""
+	})
+}
+
+// checkOrigins enforces web origins as a browser sends them in Origin (RFC 6454 §6.1):
+// scheme://host[:port] and nothing more, lower case, no wildcard; https, or http only for
+// loopback hosts, as for redirect URIs.
+func checkOrigins(field string, origins []string) ([]string, error) {
+	return checkEach(field, "invalid_origin", origins, func(raw string) string {
+		u, err := url.Parse(raw)
+		switch {
+		case err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || strings.ContainsAny(raw, " \t\r\n\x00"):
+			return "must be an origin such as https://app.example.com"
+		case strings.Contains(raw, "*"):
+			return "wildcards are not allowed; list each origin"
+		case u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(raw, "?#"):
+			return "an origin has no path, query, fragment or user; use scheme://host[:port]"
+		case raw != strings.ToLower(raw):
+			return "must be lower case, as browsers send it"
+		case u.Scheme != "http" && u.Scheme != "https":
+			return "the scheme must be https (or http for loopback)"
+		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+			return "http is allowed only for localhost and loopback addresses; use https"
+		case strings.HasSuffix(u.Host, ":"):
+			return "an empty port is not allowed"
+		case (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80"):
+			return "leave out the default port: browsers send the origin without it"
+		}
+		return ""
+	})
 }
 
 func deref[T any](p *[]T) []T {
@@ -118,6 +155,9 @@ func (a *API) CreateClient(ctx context.Context, req gen.CreateClientRequestObjec
 	if c.PostLogoutRedirectURIs, err = checkRedirectURIs("postLogoutRedirectUris", deref(b.PostLogoutRedirectUris)); err != nil {
 		return nil, err
 	}
+	if c.AllowedOrigins, err = checkOrigins("allowedOrigins", deref(b.AllowedOrigins)); err != nil {
+		return nil, err
+	}
 	if err := a.store.Clients().Create(ctx, c, nil); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, problem.Conflict("a client with this name already exists")
@@ -126,6 +166,7 @@ func (a *API) CreateClient(ctx context.Context, req gen.CreateClientRequestObjec
 	}
 	// The protocol caches unknown clients too.
 	a.clients.Forget(req.Aid, c.ClientID)
+	a.record(ctx, req.Aid, gen.ClientCreated, "client", c.ClientID)
 	loc := "/v1/accounts/" + req.Aid + "/clients/" + c.ClientID
 	return gen.CreateClient201JSONResponse{Body: toOAuthClient(c), Headers: gen.CreateClient201ResponseHeaders{Location: &loc}}, nil
 }
@@ -168,6 +209,12 @@ func (a *API) UpdateClient(ctx context.Context, req gen.UpdateClientRequestObjec
 		}
 		cols = append(cols, "post_logout_redirect_uris")
 	}
+	if b.AllowedOrigins != nil {
+		if c.AllowedOrigins, err = checkOrigins("allowedOrigins", *b.AllowedOrigins); err != nil {
+			return nil, err
+		}
+		cols = append(cols, "allowed_origins")
+	}
 	if err := a.store.Clients().Update(ctx, c, cols, nil); err != nil {
 		switch {
 		case errors.Is(err, store.ErrConflict):
@@ -178,6 +225,7 @@ func (a *API) UpdateClient(ctx context.Context, req gen.UpdateClientRequestObjec
 		return nil, err
 	}
 	a.clients.Forget(req.Aid, c.ClientID)
+	a.record(ctx, req.Aid, gen.ClientUpdated, "client", c.ClientID)
 	return gen.UpdateClient200JSONResponse(toOAuthClient(c)), nil
 }
 
@@ -195,6 +243,7 @@ func (a *API) DeleteClient(ctx context.Context, req gen.DeleteClientRequestObjec
 		return nil, err
 	}
 	a.clients.Forget(req.Aid, c.ClientID)
+	a.record(ctx, req.Aid, gen.ClientDeleted, "client", c.ClientID)
 	return gen.DeleteClient204Response{}, nil
 }
 
@@ -226,6 +275,7 @@ func (a *API) CreateClientSecret(ctx context.Context, req gen.CreateClientSecret
 	if err != nil {
 		return nil, err
 	}
+	a.recordSecret(ctx, req.Aid, gen.SecretCreated, out.ID, c.ClientID)
 	noStore := "no-store"
 	loc := "/v1/accounts/" + req.Aid + "/clients/" + c.ClientID + "/secrets/" + out.ID
 	return gen.CreateClientSecret201JSONResponse{Body: out,
@@ -241,5 +291,6 @@ func (a *API) DeleteClientSecret(ctx context.Context, req gen.DeleteClientSecret
 	if err := a.secrets.delete(ctx, c, req.SecretID); err != nil {
 		return nil, err
 	}
+	a.recordSecret(ctx, req.Aid, gen.SecretDeleted, req.SecretID, c.ClientID)
 	return gen.DeleteClientSecret204Response{}, nil
 }

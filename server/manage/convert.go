@@ -76,7 +76,8 @@ func toOAuthClient(c *store.Client) gen.OAuthClient {
 	return gen.OAuthClient{
 		ClientID: c.ClientID, Name: c.Name, Description: c.Description, Type: gen.ClientType(c.Kind),
 		RedirectUris: nonNil(c.RedirectURIs), PostLogoutRedirectUris: nonNil(c.PostLogoutRedirectURIs),
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		AllowedOrigins: nonNil(c.AllowedOrigins),
+		CreatedAt:      c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
 }
 

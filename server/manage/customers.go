@@ -190,11 +190,13 @@ func (a *API) CreateCustomer(ctx context.Context, req gen.CreateCustomerRequestO
 		}
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.CustomerCreated, "customer", c.ID)
 	// Mailed only once the customer exists, so no invitation names a customer that is not.
 	if code != nil {
 		if err := a.login.SendCode(acct, c, store.PurposeInvitation, codeValue, ttl); err != nil {
 			return nil, err
 		}
+		a.record(ctx, req.Aid, gen.InvitationSent, "customer", c.ID)
 	}
 	loc := "/v1/accounts/" + req.Aid + "/customers/users/" + c.ID
 	return gen.CreateCustomer201JSONResponse{Body: toCustomer(c), Headers: gen.CreateCustomer201ResponseHeaders{Location: &loc}}, nil
@@ -290,6 +292,10 @@ func (a *API) UpdateCustomer(ctx context.Context, req gen.UpdateCustomerRequestO
 		}
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.CustomerUpdated, "customer", c.ID)
+	if revoke {
+		a.record(ctx, req.Aid, gen.CustomerDisabled, "customer", c.ID)
+	}
 	return gen.UpdateCustomer200JSONResponse(toCustomer(c)), nil
 }
 
@@ -301,6 +307,7 @@ func (a *API) DeleteCustomer(ctx context.Context, req gen.DeleteCustomerRequestO
 		}
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.CustomerDeleted, "customer", req.CustomerID)
 	return gen.DeleteCustomer204Response{}, nil
 }
 
@@ -321,6 +328,7 @@ func (a *API) ResendInvitation(ctx context.Context, req gen.ResendInvitationRequ
 	if err := a.login.IssueCode(ctx, acct, c, store.PurposeInvitation); err != nil {
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.InvitationSent, "customer", c.ID)
 	return gen.ResendInvitation202Response{}, nil
 }
 
@@ -341,5 +349,6 @@ func (a *API) UnlockCustomer(ctx context.Context, req gen.UnlockCustomerRequestO
 	if err := a.store.Throttle().Clear(ctx, c.AID, idents...); err != nil {
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.CustomerUnlocked, "customer", c.ID)
 	return gen.UnlockCustomer204Response{}, nil
 }

@@ -18,6 +18,9 @@
 // passwords (layer 6). It never imports Echo, jwx or GORM, nor another surface (protocol,
 // pages, upstream), nor server.
 //
+// Every change a handler makes is recorded on the audit trail (record.go) once the store has
+// it; Events (events.go), a type of its own beside API, lists the trail.
+//
 // Start with New in api.go, then one file per resource; secrets.go serves the secrets of
 // service accounts and application clients alike, convert.go turns rows into API values.
 package manage

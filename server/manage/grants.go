@@ -172,6 +172,7 @@ func (a *API) CreateGrant(ctx context.Context, req gen.CreateGrantRequestObject)
 	}
 	// The cached client carries its grants.
 	a.clients.Forget(req.Aid, c.ClientID)
+	a.record(ctx, req.Aid, gen.GrantCreated, "grant", g.ID)
 	loc := "/v1/accounts/" + req.Aid + "/grants/" + g.ID
 	return gen.CreateGrant201JSONResponse{Body: toGrant(g), Headers: gen.CreateGrant201ResponseHeaders{Location: &loc}}, nil
 }
@@ -215,6 +216,7 @@ func (a *API) UpdateGrant(ctx context.Context, req gen.UpdateGrantRequestObject)
 		return nil, err
 	}
 	a.clients.Forget(req.Aid, g.ClientID)
+	a.record(ctx, req.Aid, gen.GrantUpdated, "grant", g.ID)
 	return gen.UpdateGrant200JSONResponse(toGrant(g)), nil
 }
 
@@ -231,5 +233,6 @@ func (a *API) DeleteGrant(ctx context.Context, req gen.DeleteGrantRequestObject)
 		return nil, err
 	}
 	a.clients.Forget(req.Aid, g.ClientID)
+	a.record(ctx, req.Aid, gen.GrantDeleted, "grant", g.ID)
 	return gen.DeleteGrant204Response{}, nil
 }

@@ -53,6 +53,7 @@ func (a *API) CreateScope(ctx context.Context, req gen.CreateScopeRequestObject)
 		}
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.ScopeCreated, "scope", sc.ID)
 	loc := "/v1/accounts/" + req.Aid + "/scopes/" + sc.ID
 	return gen.CreateScope201JSONResponse{Body: toScope(sc), Headers: gen.CreateScope201ResponseHeaders{Location: &loc}}, nil
 }
@@ -87,6 +88,7 @@ func (a *API) UpdateScope(ctx context.Context, req gen.UpdateScopeRequestObject)
 	}
 	// serviceName shows in service accounts held in caches.
 	a.clients.ForgetAccount(req.Aid)
+	a.record(ctx, req.Aid, gen.ScopeUpdated, "scope", sc.ID)
 	return gen.UpdateScope200JSONResponse(toScope(sc)), nil
 }
 
@@ -108,5 +110,6 @@ func (a *API) DeleteScope(ctx context.Context, req gen.DeleteScopeRequestObject)
 	case err != nil:
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.ScopeDeleted, "scope", sc.ID)
 	return gen.DeleteScope204Response{}, nil
 }

@@ -105,6 +105,7 @@ func (a *API) CreateServiceAccount(ctx context.Context, req gen.CreateServiceAcc
 	}
 	// The protocol caches unknown clients too.
 	a.clients.Forget(req.Aid, c.ClientID)
+	a.record(ctx, req.Aid, gen.ServiceAccountCreated, "service_account", c.ID)
 	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID
 	return gen.CreateServiceAccount201JSONResponse{Body: toServiceAccount(c, a.accounts.Issuer(c.AID)),
 		Headers: gen.CreateServiceAccount201ResponseHeaders{Location: &loc}}, nil
@@ -165,6 +166,7 @@ func (a *API) UpdateServiceAccount(ctx context.Context, req gen.UpdateServiceAcc
 		return nil, err
 	}
 	a.clients.Forget(req.Aid, c.ClientID)
+	a.record(ctx, req.Aid, gen.ServiceAccountUpdated, "service_account", c.ID)
 	return gen.UpdateServiceAccount200JSONResponse(toServiceAccount(c, a.accounts.Issuer(c.AID))), nil
 }
 
@@ -181,6 +183,7 @@ func (a *API) DeleteServiceAccount(ctx context.Context, req gen.DeleteServiceAcc
 		return nil, err
 	}
 	a.clients.Forget(req.Aid, c.ClientID)
+	a.record(ctx, req.Aid, gen.ServiceAccountDeleted, "service_account", c.ID)
 	return gen.DeleteServiceAccount204Response{}, nil
 }
 
@@ -208,6 +211,7 @@ func (a *API) CreateServiceAccountSecret(ctx context.Context, req gen.CreateServ
 	if err != nil {
 		return nil, err
 	}
+	a.recordSecret(ctx, req.Aid, gen.SecretCreated, out.ID, c.ClientID)
 	noStore := "no-store"
 	loc := "/v1/accounts/" + req.Aid + "/service-accounts/" + c.ID + "/secrets/" + out.ID
 	return gen.CreateServiceAccountSecret201JSONResponse{Body: out,
@@ -223,5 +227,6 @@ func (a *API) DeleteServiceAccountSecret(ctx context.Context, req gen.DeleteServ
 	if err := a.secrets.delete(ctx, c, req.SecretID); err != nil {
 		return nil, err
 	}
+	a.recordSecret(ctx, req.Aid, gen.SecretDeleted, req.SecretID, c.ClientID)
 	return gen.DeleteServiceAccountSecret204Response{}, nil
 }

@@ -64,6 +64,7 @@ func (a *API) RotateSigningKey(ctx context.Context, req gen.RotateSigningKeyRequ
 	if err != nil {
 		return nil, err
 	}
+	a.record(ctx, req.Aid, gen.SigningKeyRotated, "signing_key", key.KID)
 	// Read back so the answer shows the status and retirement the list would.
 	items, err := signingKeyViews(ctx, a.store, req.Aid, a.now())
 	if err != nil {

@@ -124,7 +124,8 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 	if email == "" || password == "" {
 		return again(http.StatusBadRequest, "Enter your email and password.")
 	}
-	c, err := p.Login.Check(ctx, acct, login.Request{IdentType: "email", Ident: email, Password: password, Remote: ri.Remote})
+	c, err := p.Login.Check(ctx, acct, login.Request{IdentType: "email", Ident: email, Password: password, Remote: ri.Remote,
+		ClientID: ar.ClientID})
 	if err != nil {
 		status, msg, ok := failure(err)
 		if !ok {

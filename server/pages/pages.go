@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/login"
@@ -37,7 +38,9 @@ type Deps struct {
 	Tokens   *tokens.Tokens
 	Clients  *clients.Clients
 	Login    *login.Login
-	Now      func() time.Time
+	// Audit records accepted invitations and reset passwords.
+	Audit *audit.Recorder
+	Now   func() time.Time
 }
 
 // Pages implements the browser operations of the generated strict interface.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/login"
 	"github.com/twinid/twinid/server/page"
 	"github.com/twinid/twinid/server/passwords"
@@ -134,9 +135,16 @@ func (p *Pages) SubmitResetPassword(ctx context.Context, req gen.SubmitResetPass
 		}
 		return again(status, msg)
 	}
+	invited := c.Status == store.CustomerInvited
 	if err := p.Store.Customers().SetPassword(ctx, c, hash, true, p.Now()); err != nil {
 		return nil, err
 	}
+	typ, reason := gen.CustomerPasswordChanged, "reset by emailed code"
+	if invited {
+		typ, reason = gen.InvitationAccepted, ""
+	}
+	p.Audit.Record(ctx, audit.Event{AID: acct.AID, Type: typ, Actor: audit.Customer(c.ID), SubjectType: "customer",
+		SubjectID: c.ID, Reason: reason})
 	done := page.Data{Title: "Password set", Account: account.Effective(acct).EmailSenderName, Message: "Your password is set. You can sign in now."}
 	if link := p.resumeLink(acct, ar, email); link != "" {
 		done.Link, done.LinkText = link, "Continue to sign in"

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/login"
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/problem"
@@ -56,7 +57,7 @@ func (e *Endpoints) LoginCustomer(ctx context.Context, req gen.LoginCustomerRequ
 		return nil, oauth2.UnauthorizedClient("the client holds no grant for the requested audience")
 	}
 	lr := login.Request{Type: r.Get("type"), IdentType: r.Get("ident_type"), Ident: r.Get("ident"),
-		Password: r.Get("password"), Remote: remote}
+		Password: r.Get("password"), Remote: remote, ClientID: ac.ClientID}
 	if email := r.Get("email"); email != "" {
 		if lr.IdentType != "" || lr.Ident != "" {
 			return nil, oauth2.InvalidRequest("give email, or ident_type and ident, not both")
@@ -174,6 +175,16 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 	case err != nil:
 		return nil, err
 	}
+	// A customer's own token (reset code or current password) acts as the customer; a
+	// management token as its admin.
+	ev := audit.Event{AID: acct.AID, Type: gen.CustomerPasswordChanged, SubjectType: "customer", SubjectID: c.ID}
+	if u := reqctx.UserFrom(ctx); u != nil {
+		ev.Actor, ev.ClientID = audit.Customer(c.ID), u.ClientID
+		if viaCode {
+			ev.Reason = "reset by emailed code"
+		}
+	}
+	e.Audit.Record(ctx, ev)
 	return gen.SetCustomerPassword204Response{}, nil
 }
 

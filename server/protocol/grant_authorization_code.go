@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/tokens"
 	"github.com/twinid/twinid/store"
@@ -65,6 +67,9 @@ func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput)
 		if err := e.Store.AuthCodes().Replay(ctx, code.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
+		e.Audit.Record(ctx, audit.Event{AID: acct.AID, Type: gen.CodeReplayed, Failed: true,
+			Actor: audit.Actor{Type: gen.ActorTypeClient, ID: ac.ClientID}, ClientID: ac.ClientID,
+			SubjectType: "customer", SubjectID: code.CustomerID, Reason: "tokens of the code revoked"})
 		return nil, oauth2.InvalidGrant("the authorization code was used already; the tokens it issued are revoked")
 	}
 	if now.UnixMilli() >= code.ExpiresMS {

@@ -45,7 +45,7 @@ func (password) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenR
 		identType = "phone_number"
 	}
 	c, err := e.Login.Check(ctx, in.acct, login.Request{Type: tr.Type, IdentType: identType, Ident: tr.Username,
-		Password: tr.Password, Remote: tr.Remote})
+		Password: tr.Password, Remote: tr.Remote, ClientID: ac.ClientID})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/login"
@@ -42,7 +43,9 @@ type Deps struct {
 	Limits  ratelimit.Limiter
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
-	Now     func() time.Time
+	// Audit records code replays and password changes.
+	Audit *audit.Recorder
+	Now   func() time.Time
 }
 
 // Endpoints implements the protocol operations of the generated strict interface.

@@ -33,6 +33,8 @@ type Info struct {
 	Authorization string
 	// Remote is the client address (through trusted proxies only).
 	Remote string
+	// RequestID is the request's X-Request-Id, as the log lines name it.
+	RequestID string
 	// Header is the response's header: handlers add cookies to it before answering.
 	Header  http.Header
 	Cookies func() []*http.Cookie
@@ -110,7 +112,10 @@ func (c *Claims) Has(scope string) bool { return slices.Contains(c.Scopes, scope
 type Principal struct {
 	AID      string
 	ClientID string
-	Scopes   []string
+	// Sub is the token's subject: the client id for an admin client, the customer id for
+	// a person who signed in.
+	Sub    string
+	Scopes []string
 }
 
 // Root reports whether the principal may manage every account.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/store"
 )
@@ -127,6 +129,9 @@ func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.Acco
 			n, _ := t.store.Tokens().RevokeFamily(ctx, old.FamilyID, now)
 			t.metrics.RefreshReuse.Inc()
 			t.log.Warn("refresh token reuse: family revoked", "aid", acct.AID, "client_id", old.ClientID, "revoked", n)
+			t.audit.Record(ctx, audit.Event{AID: acct.AID, Type: gen.RefreshTokenReuseDetected, Failed: true,
+				Actor: audit.Actor{Type: gen.ActorTypeClient, ID: old.ClientID}, ClientID: old.ClientID,
+				SubjectType: "refresh_family", SubjectID: old.FamilyID, Reason: "family_revoked"})
 			return nil, ErrRefreshReused
 		}
 		succ, err := t.store.Tokens().RefreshByHash(ctx, acct.AID, next.Hash)

@@ -14,6 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/cache"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/metrics"
@@ -31,13 +32,14 @@ type Tokens struct {
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	now      func() time.Time
+	audit    *audit.Recorder
 }
 
 // New returns the token service; verified access tokens are trusted again for up to ttl.
 func New(st *store.Store, kr *keys.Keyring, k *keys.Keys, accounts *account.Accounts, m *metrics.Metrics,
-	log *slog.Logger, ttl time.Duration, now func() time.Time) *Tokens {
+	log *slog.Logger, ttl time.Duration, now func() time.Time, rec *audit.Recorder) *Tokens {
 	return &Tokens{store: st, keyring: kr, keys: k, accounts: accounts, verified: cache.New[*reqctx.Claims](ttl, now),
-		metrics: m, log: log, now: now}
+		metrics: m, log: log, now: now, audit: rec}
 }
 
 // Sweep drops expired entries of the verified-token cache.

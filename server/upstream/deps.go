@@ -10,6 +10,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/cache"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
@@ -28,7 +29,9 @@ type Deps struct {
 	Tokens   *tokens.Tokens
 	Clients  *clients.Clients
 	Log      *slog.Logger
-	Now      func() time.Time
+	// Audit records linked identities.
+	Audit *audit.Recorder
+	Now   func() time.Time
 	// CacheTTL bounds how long a node trusts a fetched discovery document.
 	CacheTTL time.Duration
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/twinid/twinid/gen"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/login"
 	"github.com/twinid/twinid/server/oauth2"
@@ -63,7 +64,10 @@ func (u *Login) link(ctx context.Context, acct *store.Account, g *store.Grant, a
 				return nil, oauth2.InvalidGrant("the matching customer can no longer sign in")
 			}
 			x.CustomerID = c.ID
-			if err := u.Store.Customers().LinkIdentity(ctx, x, nil); err != nil && !errors.Is(err, store.ErrConflict) {
+			switch err := u.Store.Customers().LinkIdentity(ctx, x, nil); {
+			case err == nil:
+				u.linked(ctx, g, x, "matched an existing customer")
+			case !errors.Is(err, store.ErrConflict):
 				return nil, err
 			}
 			return &c, nil
@@ -99,5 +103,14 @@ func (u *Login) link(ctx context.Context, acct *store.Account, g *store.Grant, a
 		}
 		return nil, err
 	}
+	u.linked(ctx, g, x, "created the customer")
+	u.Audit.Record(ctx, audit.Event{AID: acct.AID, Type: gen.CustomerCreated, Actor: audit.Customer(nc.ID), ClientID: g.ClientID,
+		SubjectType: "customer", SubjectID: nc.ID, Reason: "upstream " + authority})
 	return nc, nil
+}
+
+// linked puts a new link of an upstream identity to a customer on the audit trail.
+func (u *Login) linked(ctx context.Context, g *store.Grant, x *store.ExternalIdentity, how string) {
+	u.Audit.Record(ctx, audit.Event{AID: x.AID, Type: gen.IdentityLinked, Actor: audit.Customer(x.CustomerID), ClientID: g.ClientID,
+		SubjectType: "customer", SubjectID: x.CustomerID, Reason: "upstream " + x.Authority + ": " + how})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/page"
 	"github.com/twinid/twinid/server/reqctx"
@@ -93,6 +94,8 @@ func (u *Login) UpstreamToken(ctx context.Context, req gen.UpstreamTokenRequestO
 	if err != nil {
 		return nil, err
 	}
+	u.Audit.Record(ctx, audit.Event{AID: acct.AID, Type: gen.LoginSucceeded, Actor: audit.Customer(c.ID), ClientID: g.ClientID,
+		SubjectType: "customer", SubjectID: c.ID, Reason: "upstream " + meta.Issuer})
 	page.SetCookie(ri.Header, u.Accounts.HTTPS(), upstreamCookiePath(acct.AID), upstreamCookie, "", -1)
 	var scopes []string
 	for _, sc := range g.Scopes {

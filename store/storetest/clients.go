@@ -24,6 +24,7 @@ func testClients(t *testing.T, open opener) {
 			c.Description = "the web app"
 			c.RedirectURIs = []string{"https://app.example.org/cb", "http://127.0.0.1:8080/cb"}
 			c.PostLogoutRedirectURIs = []string{"https://app.example.org/bye"}
+			c.AllowedOrigins = []string{"https://app.example.org", "http://127.0.0.1:8080"}
 			c.RatePerMinute, c.RateBurst = &rate, &burst
 			// Scopes come back in the order they were assigned, not in id order.
 			must(t, st.Clients().Create(ctx, c, []string{"sc3", "sc1", "sc2"}), "CreateClient")
@@ -291,12 +292,47 @@ func testClients(t *testing.T, open opener) {
 			ctx := t.Context()
 			mkAccount(t, st, "acct")
 			c := client("acct", store.KindPublic, "c1")
-			c.RedirectURIs, c.PostLogoutRedirectURIs = nil, nil
+			c.RedirectURIs, c.PostLogoutRedirectURIs, c.AllowedOrigins = nil, nil, nil
 			must(t, st.Clients().Create(ctx, c, nil), "CreateClient with nil URI lists")
 			got, err := st.Clients().Get(ctx, "acct", store.KindPublic, "c1")
 			must(t, err, "GetClient")
-			if len(got.RedirectURIs) != 0 || len(got.PostLogoutRedirectURIs) != 0 {
-				t.Errorf("nil URI lists read back as %v %v", got.RedirectURIs, got.PostLogoutRedirectURIs)
+			if len(got.RedirectURIs) != 0 || len(got.PostLogoutRedirectURIs) != 0 || len(got.AllowedOrigins) != 0 {
+				t.Errorf("nil URI lists read back as %v %v %v", got.RedirectURIs, got.PostLogoutRedirectURIs, got.AllowedOrigins)
+			}
+		}},
+		{"AllowedOrigins", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			mkAccount(t, st, "a")
+			mkAccount(t, st, "b")
+			none, err := st.Clients().AllowedOrigins(ctx, "a")
+			must(t, err, "AllowedOrigins of an account without clients")
+			if none == nil || len(none) != 0 {
+				t.Errorf("origins without clients: %#v, want an empty list", none)
+			}
+			c1 := client("a", store.KindPublic, "c1")
+			c1.AllowedOrigins = []string{"https://spa.example", "http://127.0.0.1:5173"}
+			c2 := client("a", store.KindConfidential, "c2")
+			c2.AllowedOrigins = []string{"https://spa.example", "https://admin.example"}
+			cb := client("b", store.KindPublic, "cb")
+			cb.AllowedOrigins = []string{"https://other.example"}
+			for _, c := range []*store.Client{c1, c2, cb} {
+				must(t, st.Clients().Create(ctx, c, nil), "CreateClient "+c.ID)
+			}
+			mkClient(t, st, "a", store.KindServiceAccount, "c3")
+			// The union of the account's clients, each once, sorted; never another account's.
+			got, err := st.Clients().AllowedOrigins(ctx, "a")
+			must(t, err, "AllowedOrigins")
+			if want := []string{"http://127.0.0.1:5173", "https://admin.example", "https://spa.example"}; !slices.Equal(got, want) {
+				t.Errorf("origins of a: %v, want %v", got, want)
+			}
+			// An update and a deletion show at once.
+			c1.AllowedOrigins = []string{}
+			must(t, st.Clients().Update(ctx, c1, []string{"allowed_origins"}, nil), "UpdateClient")
+			must(t, st.Clients().Delete(ctx, "a", store.KindConfidential, "c2"), "DeleteClient")
+			got, err = st.Clients().AllowedOrigins(ctx, "a")
+			must(t, err, "AllowedOrigins after the changes")
+			if len(got) != 0 {
+				t.Errorf("origins after removing them: %v", got)
 			}
 		}},
 	})
@@ -481,9 +517,10 @@ func checkClient(t *testing.T, what string, got, want *store.Client, wantScopes 
 		got.Name != want.Name || got.Description != want.Description {
 		t.Errorf("%s: client read back as %+v, want %+v", what, got, want)
 	}
-	if !slices.Equal(got.RedirectURIs, want.RedirectURIs) || !slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) {
-		t.Errorf("%s: URIs read back as %v %v, want %v %v", what, got.RedirectURIs, got.PostLogoutRedirectURIs,
-			want.RedirectURIs, want.PostLogoutRedirectURIs)
+	if !slices.Equal(got.RedirectURIs, want.RedirectURIs) || !slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) ||
+		!slices.Equal(got.AllowedOrigins, want.AllowedOrigins) {
+		t.Errorf("%s: URIs read back as %v %v %v, want %v %v %v", what, got.RedirectURIs, got.PostLogoutRedirectURIs,
+			got.AllowedOrigins, want.RedirectURIs, want.PostLogoutRedirectURIs, want.AllowedOrigins)
 	}
 	if !eqIntPtr(got.RatePerMinute, want.RatePerMinute) || !eqIntPtr(got.RateBurst, want.RateBurst) {
 		t.Errorf("%s: rate limits read back as %v %v", what, got.RatePerMinute, got.RateBurst)

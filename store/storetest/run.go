@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Sessions", testSessions},
 		{"Keys", testKeys},
 		{"Sweep", testSweep},
+		{"Events", testEvents},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })

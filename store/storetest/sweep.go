@@ -83,7 +83,7 @@ func testSweep(t *testing.T, open opener) {
 			for range 3 {
 				expectReserve(t, st, "a", "locked", 3, long, 0, "attempt")
 			}
-			must(t, st.Throttle().Fail(ctx, "a", "locked", 3, 48*time.Hour, 48*time.Hour, long), "FailAttempt") // locked past now
+			must(t, getErr(st.Throttle().Fail(ctx, "a", "locked", 3, 48*time.Hour, 48*time.Hour, long)), "FailAttempt") // locked past now
 
 			// Dead: 2 refresh tokens, 2 codes, 1 revoked token, 2 sessions, 1 auth code, 2 counters.
 			n, err := st.Sweep(ctx, now, keepThrottle, 100)

@@ -56,19 +56,31 @@ func testThrottle(t *testing.T, open opener) {
 		{"FailLocksOut", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			mkAccount(t, st, "a")
-			wantErr(t, st.Throttle().Fail(ctx, "a", "none", 3, lockBase, maxLock, clock), store.ErrNotFound, "FailAttempt of an unknown key")
+			wantErr(t, getErr(st.Throttle().Fail(ctx, "a", "none", 3, lockBase, maxLock, clock)), store.ErrNotFound, "FailAttempt of an unknown key")
 			// Failures below max do not lock.
 			for range 2 {
 				expectReserve(t, st, "a", "k", 3, clock, 0, "attempt")
-				must(t, st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock), "FailAttempt below max")
+				locked, err := st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock)
+				must(t, err, "FailAttempt below max")
+				if locked {
+					t.Error("a failure below max reported a lockout")
+				}
 			}
 			expectReserve(t, st, "a", "k", 3, clock, 0, "third attempt")
-			must(t, st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock), "FailAttempt at max")
+			locked, err := st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock)
+			must(t, err, "FailAttempt at max")
+			if !locked {
+				t.Error("the failure that locked the key did not report it")
+			}
 			// Locked for lockBase: the wait shrinks as time passes, and the lock ends on time.
 			expectReserve(t, st, "a", "k", 3, clock, lockBase, "attempt right after the lockout")
 			expectReserve(t, st, "a", "k", 3, clock.Add(lockBase-time.Millisecond), time.Millisecond, "attempt a millisecond before the end")
 			// A failure reported while locked (a request that raced the lock) changes nothing.
-			must(t, st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock.Add(30*time.Second)), "FailAttempt while locked")
+			locked, err = st.Throttle().Fail(ctx, "a", "k", 3, lockBase, maxLock, clock.Add(30*time.Second))
+			must(t, err, "FailAttempt while locked")
+			if locked {
+				t.Error("a failure while locked reported a new lockout")
+			}
 			expectReserve(t, st, "a", "k", 3, clock.Add(30*time.Second), 30*time.Second, "attempt after a failure while locked")
 
 			// After the lock: max attempts again, then a lock twice as long, then capped at maxLock.
@@ -127,7 +139,7 @@ func testThrottle(t *testing.T, open opener) {
 			for range 2 {
 				expectReserve(t, st, "a", "k1", 3, clock, 0, "attempt")
 			}
-			must(t, st.Throttle().Fail(ctx, "a", "k1", 3, lockBase, maxLock, clock), "FailAttempt")
+			must(t, getErr(st.Throttle().Fail(ctx, "a", "k1", 3, lockBase, maxLock, clock)), "FailAttempt")
 			expectReserve(t, st, "a", "k1", 3, clock, lockBase, "first lockout after clearing")
 		}},
 		{"Tenants", func(t *testing.T, st *store.Store) {
@@ -145,7 +157,11 @@ func lockOut(t *testing.T, st *store.Store, aid, key string, max int, now time.T
 	for range max {
 		expectReserve(t, st, aid, key, max, now, 0, "attempt before a lockout")
 	}
-	must(t, st.Throttle().Fail(t.Context(), aid, key, max, lockBase, maxLock, now), "FailAttempt")
+	locked, err := st.Throttle().Fail(t.Context(), aid, key, max, lockBase, maxLock, now)
+	must(t, err, "FailAttempt")
+	if !locked {
+		t.Errorf("%s: the failure at max reported no lockout", key)
+	}
 }
 
 // expectReserve reserves an attempt and checks the outcome: wait 0 means allowed, -1 refused

@@ -850,7 +850,10 @@ export interface paths {
          * @description A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
          *     (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
          *     no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
-         *     private-use scheme such as `com.example.app:/callback`.
+         *     private-use scheme such as `com.example.app:/callback`. `allowedOrigins` are the web origins
+         *     (`https://app.example.com`, no path) a browser app of this client calls twinid from: the token,
+         *     revoke, introspect, UserInfo, customer login, change_password and upstream token endpoints answer
+         *     them with CORS headers, and the Management API answers the origins of all of the account's clients.
          */
         post: operations["createClient"];
         delete?: never;
@@ -1117,6 +1120,33 @@ export interface paths {
          * @description Clears the failed-login counters of the customer's email and phone number.
          */
         post: operations["unlockCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List audit events
+         * @description The account's security-relevant events, newest first: sign-ins and their failures,
+         *     lockouts, refresh token reuse, code replays, and every change made through this API. An event
+         *     names who acted (`actor`), what it acted on (`subject`), the client, the source address and the
+         *     request id; never a secret, password, token or code. Events are kept for the retention the
+         *     server is configured with (`TWINID_AUDIT_RETENTION`). The filters combine (all must hold).
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1833,6 +1863,12 @@ export interface components {
          */
         RedirectURI: string;
         /**
+         * @description A web origin (RFC 6454) exactly as a browser sends it in `Origin`: `scheme://host[:port]`,
+         *     no path, query, fragment or wildcard; `https`, or `http` only for localhost and loopback addresses.
+         * @example https://app.example.com
+         */
+        WebOrigin: string;
+        /**
          * @example confidential
          * @enum {string}
          */
@@ -1857,6 +1893,13 @@ export interface components {
              *     ]
              */
             postLogoutRedirectUris: string[];
+            /**
+             * @description Web origins allowed to call twinid from a browser (CORS) on this client's behalf.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins: string[];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1870,6 +1913,7 @@ export interface components {
             type: components["schemas"]["ClientType"];
             redirectUris?: components["schemas"]["RedirectURI"][];
             postLogoutRedirectUris?: components["schemas"]["RedirectURI"][];
+            allowedOrigins?: components["schemas"]["WebOrigin"][];
         };
         OAuthClientUpdate: {
             /** @example My Page */
@@ -1877,9 +1921,77 @@ export interface components {
             description?: string;
             redirectUris?: components["schemas"]["RedirectURI"][];
             postLogoutRedirectUris?: components["schemas"]["RedirectURI"][];
+            allowedOrigins?: components["schemas"]["WebOrigin"][];
         };
         OAuthClientList: components["schemas"]["Page"] & {
             items: components["schemas"]["OAuthClient"][];
+        };
+        /**
+         * @description What happened. `*.created`, `*.updated` and `*.deleted` are changes made through the Management API.
+         * @example login.failed
+         * @enum {string}
+         */
+        EventType: "login.succeeded" | "login.failed" | "login.locked_out" | "customer.unlocked" | "refresh_token.reuse_detected" | "code.replayed" | "secret.created" | "secret.deleted" | "signing_key.rotated" | "customer.created" | "customer.updated" | "customer.disabled" | "customer.deleted" | "customer.password_changed" | "invitation.sent" | "invitation.accepted" | "account.created" | "account.updated" | "account.deleted" | "scope.created" | "scope.updated" | "scope.deleted" | "service_account.created" | "service_account.updated" | "service_account.deleted" | "client.created" | "client.updated" | "client.deleted" | "grant.created" | "grant.updated" | "grant.deleted" | "identity.linked";
+        /**
+         * @description Who acted: an admin `client` (service account or application), a `person` (an admin
+         *     signed in with a customer token of the account), a `customer` of the account, `anonymous` (not
+         *     authenticated, such as a failed sign-in), or `system` (twinid itself, such as scheduled key rotation).
+         * @example client
+         * @enum {string}
+         */
+        ActorType: "client" | "person" | "customer" | "anonymous" | "system";
+        EventActor: {
+            type: components["schemas"]["ActorType"];
+            /**
+             * @description The client id (client), the customer id (person, customer), empty otherwise.
+             * @example 5d0e6a1c-3f0b-4c57-9a43-1e2f3a4b5c6d
+             */
+            id: string;
+            /**
+             * @description The account of the actor, when it is another one (a root admin).
+             * @example root
+             */
+            aid?: string;
+        };
+        EventSubject: {
+            /**
+             * @description What kind of thing the event is about (customer, client, service_account, scope, grant, secret, signing_key, account, refresh_family, identifier).
+             * @example customer
+             */
+            type: string;
+            /**
+             * @description Its id; for a failed sign-in with an unknown identifier, the normalised identifier.
+             * @example 0190f3c2-8d7e-7a6b-9c5d-4e3f2a1b0c9d
+             */
+            id: string;
+        };
+        Event: {
+            /** @example 0190f3c2-8d7e-7a6b-9c5d-4e3f2a1b0c9d */
+            id: string;
+            type: components["schemas"]["EventType"];
+            /** Format: date-time */
+            time: string;
+            /** @enum {string} */
+            outcome: "success" | "failure";
+            actor: components["schemas"]["EventActor"];
+            subject: components["schemas"]["EventSubject"];
+            /** @description The OAuth client the request came through, empty when none. */
+            clientId: string;
+            /**
+             * @description The address of the caller (through trusted proxies only).
+             * @example 203.0.113.7
+             */
+            sourceAddress: string;
+            /** @description The X-Request-Id of the request, as in the server's log lines. */
+            requestId: string;
+            /**
+             * @description Why a failure failed, or what a change did (such as the family revoked); empty when there is nothing to add.
+             * @example bad_credentials
+             */
+            reason: string;
+        };
+        EventList: components["schemas"]["Page"] & {
+            items: components["schemas"]["Event"][];
         };
         /**
          * @description An RFC 6749 scope-token (printable ASCII, no space, `"` or `\`).
@@ -4874,6 +4986,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description Cursor: the `nextCursor` of the previous page. */
+                startingAfter?: components["parameters"]["startingAfter"];
+                /** @description Only events of this type. */
+                type?: components["schemas"]["EventType"];
+                /** @description Only events whose actor is of this type. */
+                actorType?: components["schemas"]["ActorType"];
+                /** @description Only events of this actor (a client id or a customer id). */
+                actorId?: string;
+                /** @description Only events about this subject (the `subject.id` of the events). */
+                subject?: string;
+                /** @description Only events at or after this time. */
+                since?: string;
+                /** @description Only events before this time. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
