@@ -6,6 +6,7 @@
 //
 //	request
 //	  │  RequestID · observe (log line, metrics) · Recover · secure headers      routes.go
+//	  │  CORS: registered origins of the account's clients; preflights end here   cors.go
 //	  ▼
 //	/v1 group ─── prepare: body limits, reqctx.Info, reqctx.Auth holder;          routes.go
 //	  │           no NUL or invalid UTF-8 in the URL; JSON bodies one value,

@@ -72,6 +72,9 @@ func (s *Server) routes() (*echo.Echo, error) {
 	if s.dialects, err = dialectsOf(spec); err != nil {
 		return nil, err
 	}
+	// Before the API group: a preflight is answered here, ahead of the validator, which
+	// knows no OPTIONS operation.
+	e.Use(s.cors)
 	// The API group: what the document describes under /v1 passes the body limits, the
 	// principal holder and the validator; /healthz, /readyz, Swagger UI and the document
 	// itself stay outside it.

@@ -65,6 +65,8 @@ type Clients struct {
 	store   *store.Store
 	keyring *keys.Keyring
 	cache   *cache.Cache[*Client]
+	// origins are the web origins of each account's clients (CORS), by account.
+	origins *cache.Cache[map[string]bool]
 	fails   *ratelimit.Memory
 	metrics *metrics.Metrics
 	now     func() time.Time
@@ -75,7 +77,8 @@ type Clients struct {
 
 // New returns the clients of st, cached up to ttl.
 func New(st *store.Store, kr *keys.Keyring, m *metrics.Metrics, ttl time.Duration, now func() time.Time) *Clients {
-	return &Clients{store: st, keyring: kr, cache: cache.New[*Client](ttl, now), fails: ratelimit.NewMemory(now),
+	return &Clients{store: st, keyring: kr, cache: cache.New[*Client](ttl, now), origins: cache.New[map[string]bool](ttl, now),
+		fails:   ratelimit.NewMemory(now),
 		metrics: m, now: now, usage: map[string]time.Time{}}
 }
 
@@ -119,14 +122,22 @@ func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, err
 }
 
 // Forget drops a client from this node's cache, so a revoked secret stops working at once.
-func (cs *Clients) Forget(aid, clientID string) { cs.cache.Forget(cache.Key(aid, clientID)) }
+// The account's web origins go too: the client's may have changed.
+func (cs *Clients) Forget(aid, clientID string) {
+	cs.cache.Forget(cache.Key(aid, clientID))
+	cs.origins.Forget(aid)
+}
 
 // ForgetAccount drops every client of the account (a scope or the account changed).
-func (cs *Clients) ForgetAccount(aid string) { cs.cache.ForgetPrefix(cache.Key(aid, "")) }
+func (cs *Clients) ForgetAccount(aid string) {
+	cs.cache.ForgetPrefix(cache.Key(aid, ""))
+	cs.origins.Forget(aid)
+}
 
 // Sweep drops expired entries and idle failure counters.
 func (cs *Clients) Sweep() {
 	cs.cache.Sweep()
+	cs.origins.Sweep()
 	cs.fails.Sweep()
 }
 

@@ -116,11 +116,25 @@ func Fail(status int, msg string) *Error { return &Error{Status: status, Message
 // SetCookie adds an HttpOnly, SameSite=Lax cookie for path to the response header h
 // (Secure when twinid is reached over https); maxAge < 0 deletes it.
 func SetCookie(h http.Header, secure bool, path, name, value string, maxAge int) {
+	setCookie(h, secure, http.SameSiteLaxMode, path, name, value, maxAge)
+}
+
+// SetCrossSiteCookie is SetCookie for a cookie that a browser app on another site sends back
+// with fetch (credentials "include", allowed by CORS): SameSite=None, which browsers accept
+// only with Secure, so over http it stays Lax (same-site apps, such as loopback ports).
+func SetCrossSiteCookie(h http.Header, secure bool, path, name, value string, maxAge int) {
+	same := http.SameSiteLaxMode
+	if secure {
+		same = http.SameSiteNoneMode
+	}
+	setCookie(h, secure, same, path, name, value, maxAge)
+}
+
+func setCookie(h http.Header, secure bool, same http.SameSite, path, name, value string, maxAge int) {
 	if h == nil {
 		return
 	}
-	c := &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure}
+	c := &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HttpOnly: true, SameSite: same, Secure: secure}
 	h.Add("Set-Cookie", c.String())
 }
 

@@ -64,7 +64,9 @@ func (u *Login) UpstreamAuthorize(ctx context.Context, req gen.UpstreamAuthorize
 	if err != nil {
 		return nil, err
 	}
-	page.SetCookie(reqctx.InfoFrom(ctx).Header, u.Accounts.HTTPS(), upstreamCookiePath(acct.AID), upstreamCookie, sealed, int(upstreamTTL/time.Second))
+	// The SPA posts the code to /auth/oidc/token with fetch from its own origin; on another
+	// site only SameSite=None lets this cookie go along (CORS allows the credentials).
+	page.SetCrossSiteCookie(reqctx.InfoFrom(ctx).Header, u.Accounts.HTTPS(), upstreamCookiePath(acct.AID), upstreamCookie, sealed, int(upstreamTTL/time.Second))
 	scopes := strings.Fields(page.Str(q.Scope))
 	if !slices.Contains(scopes, "openid") {
 		scopes = append([]string{"openid"}, scopes...)

@@ -96,7 +96,7 @@ func (u *Login) UpstreamToken(ctx context.Context, req gen.UpstreamTokenRequestO
 	}
 	u.Audit.Record(ctx, audit.Event{AID: acct.AID, Type: gen.LoginSucceeded, Actor: audit.Customer(c.ID), ClientID: g.ClientID,
 		SubjectType: "customer", SubjectID: c.ID, Reason: "upstream " + meta.Issuer})
-	page.SetCookie(ri.Header, u.Accounts.HTTPS(), upstreamCookiePath(acct.AID), upstreamCookie, "", -1)
+	page.SetCrossSiteCookie(ri.Header, u.Accounts.HTTPS(), upstreamCookiePath(acct.AID), upstreamCookie, "", -1)
 	var scopes []string
 	for _, sc := range g.Scopes {
 		if !strings.HasPrefix(sc, upstreamScopeStart) {
