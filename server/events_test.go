@@ -356,3 +356,22 @@ func TestJanitorBoundsTheAuditTrail(t *testing.T) {
 		}
 	})
 }
+
+// A person who signed in to manage (a root customer's token) is the actor "person" of what
+// they change, with their account; the sign-in itself is on root's trail.
+func TestAuditTrailNamesThePerson(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	p := newPerson(t, e)
+	access, _ := p.signIn()
+	must(t, e.do("POST", "/v1/accounts", access, map[string]any{"aid": "acme", "name": "Acme"}), 201)
+	sc := must(t, e.do("POST", "/v1/accounts/acme/scopes", access, map[string]any{"serviceName": "S", "audience": "api://s", "scope": "s:read"}), 201)
+	ev := wantEvents(t, e.events(p.admin, "acme", nil), "scope.created", sc["id"].(string), 1)[0]
+	if field(ev, "actor", "type") != "person" || field(ev, "actor", "id") != p.id || field(ev, "actor", "aid") != "root" || ev["clientId"] != p.app {
+		t.Errorf("the person's change: %v", ev)
+	}
+	si := wantEvents(t, e.events(p.admin, "root", url.Values{"actorId": {p.id}}), "login.succeeded", p.id, 1)[0]
+	if si["clientId"] != p.app {
+		t.Errorf("the person's sign-in: %v", si)
+	}
+}

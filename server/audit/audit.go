@@ -70,14 +70,15 @@ func (r *Recorder) Record(ctx context.Context, e Event) {
 	}
 	a := e.Actor
 	if a.Type == "" {
-		a = actorOf(ctx)
+		var via string
+		a, via = actorOf(ctx)
+		if row.ClientID == "" {
+			row.ClientID = via
+		}
 	}
 	row.ActorType, row.ActorID = string(a.Type), a.ID
 	if a.AID != "" && a.AID != e.AID {
 		row.ActorAID = a.AID
-	}
-	if row.ClientID == "" && a.Type == gen.ActorTypeClient {
-		row.ClientID = a.ID
 	}
 	r.log.LogAttrs(ctx, slog.LevelInfo, "audit",
 		slog.String("event", row.Type), slog.String("outcome", row.Outcome), slog.String("aid", row.AID),
@@ -92,15 +93,16 @@ func (r *Recorder) Record(ctx context.Context, e Event) {
 	}
 }
 
-// actorOf is the management caller of the request: an admin client, or a person (a
-// customer who signed in to manage); anonymous without one.
-func actorOf(ctx context.Context) Actor {
+// actorOf is the management caller of the request, an admin client or a person (a
+// customer who signed in to manage), and the client its token came through; anonymous
+// without one.
+func actorOf(ctx context.Context) (Actor, string) {
 	p := reqctx.PrincipalFrom(ctx)
 	switch {
 	case p == nil:
-		return Actor{Type: gen.ActorTypeAnonymous}
+		return Actor{Type: gen.ActorTypeAnonymous}, ""
 	case p.Sub != "" && p.Sub != p.ClientID:
-		return Actor{Type: gen.ActorTypePerson, ID: p.Sub, AID: p.AID}
+		return Actor{Type: gen.ActorTypePerson, ID: p.Sub, AID: p.AID}, p.ClientID
 	}
-	return Actor{Type: gen.ActorTypeClient, ID: p.ClientID, AID: p.AID}
+	return Actor{Type: gen.ActorTypeClient, ID: p.ClientID, AID: p.AID}, p.ClientID
 }
