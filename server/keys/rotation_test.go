@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/store"
 )
@@ -38,7 +39,7 @@ func TestScheduledRotation(t *testing.T) {
 	}
 	var clk clock
 	accounts := account.New(st, "http://127.0.0.1", time.Second, clk.now)
-	k := keys.New(st, kr, accounts, time.Second, clk.now, slog.New(slog.DiscardHandler), nil)
+	k := keys.New(st, kr, accounts, time.Second, clk.now, slog.New(slog.DiscardHandler), audit.New(st, slog.New(slog.DiscardHandler), clk.now))
 	first, err := k.NewSigningKey("acme", "RS256", clk.now())
 	if err != nil {
 		t.Fatal(err)
@@ -54,11 +55,20 @@ func TestScheduledRotation(t *testing.T) {
 	if rows, _ := st.Keys().List(ctx, "acme"); len(rows) != 1 {
 		t.Fatalf("rotated before the interval: %d keys", len(rows))
 	}
+	if evs, _, _ := st.Events().List(ctx, "acme", store.EventFilter{}, store.Page{}); len(evs) != 0 {
+		t.Fatalf("events before any rotation: %+v", evs)
+	}
 	clk.advance(61 * time.Minute)
 	k.RotateDue(ctx)
 	rows, _ := st.Keys().List(ctx, "acme")
 	if len(rows) != 2 {
 		t.Fatalf("%d keys after the interval, want 2", len(rows))
+	}
+	// The scheduled rotation is on the account's audit trail, by twinid itself.
+	evs, _, err := st.Events().List(ctx, "acme", store.EventFilter{}, store.Page{})
+	if err != nil || len(evs) != 1 || evs[0].Type != "signing_key.rotated" || evs[0].ActorType != "system" ||
+		evs[0].SubjectID != rows[0].KID || evs[0].Reason != "scheduled" {
+		t.Fatalf("audit events of the rotation: %+v %v", evs, err)
 	}
 	if got := keys.Status(rows, 0, clk.now()); got != keys.StatusNext {
 		t.Fatalf("new key is %s, want next (published before it signs)", got)

@@ -20,6 +20,7 @@ CREATE TABLE events (
 CREATE INDEX events_aid_id_idx ON events (aid, id);
 CREATE INDEX events_aid_type_id_idx ON events (aid, type, id);
 CREATE INDEX events_aid_subject_idx ON events (aid, subject_id, id);
+CREATE INDEX events_aid_actor_idx ON events (aid, actor_id, id);
 CREATE INDEX events_occurred_at_idx ON events (occurred_at);
 
 -- +goose Down
