@@ -276,6 +276,12 @@ func TestPasswordResetAndInvitationBySMTP(t *testing.T) {
 		must(t, e.do("PUT", pw, user, map[string]any{"password": "third passphrase here"}), 422)
 		must(t, e.do("PUT", pw, user, map[string]any{"password": "third passphrase here", "currentPassword": "nope nope nope"}), 422)
 		must(t, e.do("PUT", pw, user, map[string]any{"password": "third passphrase here", "currentPassword": "a brand new passphrase"}), 204)
+		// Both changes are the customer's own: by the emailed code, then with the current password.
+		changed := wantEvents(t, e.events(sh.admin, "shop", nil), "customer.password_changed", sh.customerID, 2)
+		if changed[1]["reason"] != "reset by emailed code" || changed[0]["reason"] != "" ||
+			field(changed[0], "actor", "type") != "customer" || field(changed[1], "actor", "id") != sh.customerID {
+			t.Errorf("password changes: %v", changed)
+		}
 
 		// At most one code a minute: a second request within it sends nothing.
 		must(t, e.do("POST", sh.base+"/customers/change_password", ct, map[string]any{"email": "ada@example.com"}), 202)
@@ -309,6 +315,11 @@ func TestInvitationRedemption(t *testing.T) {
 			t.Fatalf("after accepting: %v", got)
 		}
 		must(t, sh.login(ct, "grace@example.com", "grace hopper rocks"), 200)
+		// Accepted by the customer through the login client.
+		ev := wantEvents(t, e.events(sh.admin, "shop", nil), "invitation.accepted", c["customerId"].(string), 1)[0]
+		if field(ev, "actor", "id") != c["customerId"] || ev["clientId"] != sh.clientID {
+			t.Errorf("invitation.accepted: %v", ev)
+		}
 	})
 }
 
@@ -335,6 +346,12 @@ func TestLoginBruteForceLimit(t *testing.T) {
 		if statuses[400] > 5 || statuses[400]+statuses[429] != 60 {
 			t.Fatalf("parallel guesses: %v", statuses)
 		}
+		// The trail holds the evaluated guesses and one lockout, not the refused flood.
+		trail := e.events(sh.admin, "shop", url.Values{"subject": {sh.customerID}})
+		if n := len(ofType(trail, "login.failed")); n != statuses[400] {
+			t.Errorf("%d login.failed events for %d evaluated guesses", n, statuses[400])
+		}
+		wantEvents(t, trail, "login.locked_out", sh.customerID, 1)
 		// Locked: even the right password waits, with Retry-After.
 		r := sh.login(ct, "ada@example.com", "correct horse battery")
 		if r.status != 429 || r.header.Get("Retry-After") == "" {

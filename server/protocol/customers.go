@@ -159,6 +159,7 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 	if err != nil {
 		return nil, problem.Password(err, "password")
 	}
+	invited := c.Status == store.CustomerInvited
 	if u := reqctx.UserFrom(ctx); viaCode && u != nil {
 		// The reset token is single-use (RFC 6750 §3.1 invalid_token once spent): spending it
 		// and setting the password are one conditional write, so of racing requests exactly
@@ -180,9 +181,14 @@ func (e *Endpoints) SetCustomerPassword(ctx context.Context, req gen.SetCustomer
 	ev := audit.Event{AID: acct.AID, Type: gen.CustomerPasswordChanged, SubjectType: "customer", SubjectID: c.ID}
 	if u := reqctx.UserFrom(ctx); u != nil {
 		ev.Actor, ev.ClientID = audit.Customer(c.ID), u.ClientID
-		if viaCode {
+		switch {
+		case viaCode && invited:
+			ev.Type = gen.InvitationAccepted
+		case viaCode:
 			ev.Reason = "reset by emailed code"
 		}
+	} else if invited {
+		ev.Reason = "set by an admin; the invited customer is active"
 	}
 	e.Audit.Record(ctx, ev)
 	return gen.SetCustomerPassword204Response{}, nil
