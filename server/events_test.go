@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -373,5 +374,28 @@ func TestAuditTrailNamesThePerson(t *testing.T) {
 	si := wantEvents(t, e.events(p.admin, "root", url.Values{"actorId": {p.id}}), "login.succeeded", p.id, 1)[0]
 	if si["clientId"] != p.app {
 		t.Errorf("the person's sign-in: %v", si)
+	}
+}
+
+// Guessing emailed codes locks the address out once; the trail records that lockout.
+func TestAuditTrailOfCodeGuessLockout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	sh := e.newShop(nil)
+	ct := sh.clientToken()
+	guess := func(i int) resp {
+		return e.do("POST", sh.base+"/auth/token", ct, map[string]any{"grant_type": "authorization_code", "audience": apiAud,
+			"verification_code": fmt.Sprintf("%08d", i), "email": "ada@example.com"})
+	}
+	statuses := map[int]int{}
+	for i := range 25 {
+		statuses[guess(i).status]++
+	}
+	if statuses[429] == 0 {
+		t.Fatalf("25 wrong codes were not locked out: %v", statuses)
+	}
+	ev := wantEvents(t, e.events(sh.admin, "shop", url.Values{"type": {"login.locked_out"}}), "login.locked_out", "127.0.0.1", 1)[0]
+	if ev["reason"] != "verification codes" || field(ev, "subject", "type") != "address" {
+		t.Errorf("code lockout: %v", ev)
 	}
 }

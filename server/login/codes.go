@@ -13,6 +13,7 @@ import (
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/mail"
 	"github.com/twinid/twinid/store"
@@ -145,8 +146,13 @@ func (l *Login) Redeem(ctx context.Context, acct *store.Account, email, typ, cod
 		return nil, &LockedOut{RetryAfter: res.RetryAfter, Codes: true}
 	}
 	bad := func() (*store.Customer, error) {
-		if _, err := l.store.Throttle().Fail(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now); err != nil {
+		locked, err := l.store.Throttle().Fail(ctx, acct.AID, guessKey, codeGuessLimit, time.Minute, maxLockout, now)
+		if err != nil {
 			return nil, err
+		}
+		if locked {
+			l.audit.Record(ctx, audit.Event{AID: acct.AID, Type: gen.LoginLockedOut, Actor: audit.Actor{Type: gen.ActorTypeAnonymous},
+				SubjectType: "address", SubjectID: remote, Reason: "verification codes"})
 		}
 		return nil, ErrBadCode
 	}
