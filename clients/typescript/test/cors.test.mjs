@@ -6,8 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createServer } from "node:http";
-import { chromium } from "playwright-core";
-import { startTwinid, adminToken, api } from "./twinid.mjs";
+import { startTwinid, adminToken, api, launchChromium } from "./twinid.mjs";
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(executablePath);
@@ -61,11 +60,7 @@ before(async () => {
   });
   assert.equal(res.status, 200);
   clientToken = (await res.json()).access_token;
-  browser = await chromium.launch({
-    executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium(executablePath);
 });
 
 after(async () => {

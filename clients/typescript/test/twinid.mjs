@@ -85,3 +85,13 @@ export async function api(tw, token, method, path, body) {
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
+
+/** launchChromium starts the headless Debian Chromium (CHROMIUM overrides its path) as the browser tests run it. */
+export async function launchChromium(executablePath) {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
