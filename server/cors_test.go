@@ -142,6 +142,24 @@ func TestCORSAllowsTheRegisteredOrigins(t *testing.T) {
 			t.Errorf("a hosted page allowed a script: %v", r.header)
 		}
 
+		// Steady state: the origins come from the node cache, so the token path from an
+		// allowed origin, preflight included, still runs no SQL.
+		token := func() resp {
+			req := mustRequest(t, "POST", e.url+sh.base+"/auth/token", url.Values{"grant_type": {"client_credentials"}, "audience": {apiAud}}.Encode())
+			req.SetBasicAuth(sh.clientID, sh.secret)
+			return e.withOrigin(req, spa)
+		}
+		must(t, token(), 200)
+		before := e.st.Queries()
+		for range 20 {
+			if !allows(t, "preflight", e.preflight(sh.base+"/auth/token", spa, "POST"), spa) || !allows(t, "token", token(), spa) {
+				t.Fatal("the SPA's token request is not allowed")
+			}
+		}
+		if q := e.st.Queries() - before; q != 0 {
+			t.Errorf("%d queries for 20 preflights and tokens from an allowed origin, want 0", q)
+		}
+
 		// Removing the origin takes effect on this node at once (the cache is dropped).
 		must(t, e.do("PATCH", sh.base+"/clients/"+app["clientId"].(string), sh.admin, map[string]any{"allowedOrigins": []string{}}), 200)
 		if allows(t, "after removal", e.preflight(sh.base+"/auth/token", spa, "POST"), spa) {
