@@ -34,21 +34,24 @@ const (
 func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		aids := s.corsAccounts(r)
-		if aids == nil {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
 			return next(c)
 		}
 		h := c.Response().Header()
 		// The answer differs by Origin: shared caches must keep them apart.
 		h.Add(echo.HeaderVary, echo.HeaderOrigin)
 		origin := r.Header.Get(echo.HeaderOrigin)
+		if origin == "" {
+			return next(c) // not a browser's cross-origin request: nothing to decide
+		}
+		aids := s.corsAccounts(r)
+		if aids == nil {
+			return next(c)
+		}
 		preflight := r.Method == http.MethodOptions && r.Header.Get(echo.HeaderAccessControlRequestMethod) != ""
-		allowed := false
-		if origin != "" {
-			var err error
-			if allowed, err = s.clients.AllowsOrigin(r.Context(), origin, aids...); err != nil {
-				return err
-			}
+		allowed, err := s.clients.AllowsOrigin(r.Context(), origin, aids...)
+		if err != nil {
+			return err
 		}
 		if allowed {
 			h.Set(echo.HeaderAccessControlAllowOrigin, origin)
