@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -172,23 +173,44 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		status := c.Response().Status
-		s.metrics.Observe(c.Path(), c.Request().Method, status, time.Since(start))
+		status, took := c.Response().Status, time.Since(start)
+		s.metrics.Observe(c.Path(), c.Request().Method, status, took)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		if s.log.Enabled(c.Request().Context(), level) {
-			s.log.LogAttrs(c.Request().Context(), level, "request",
-				slog.String("method", c.Request().Method),
-				slog.String("path", c.Request().URL.Path),
+		r := c.Request()
+		if s.log.Enabled(r.Context(), level) {
+			attrs := []slog.Attr{
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("route", c.Path()),
 				slog.Int("status", status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			)
+				slog.String("peer", r.RemoteAddr),
+			}
+			if ip := c.RealIP(); ip != peerHost(r.RemoteAddr) {
+				attrs = append(attrs, slog.String("client_ip", ip))
+			}
+			if aid := c.Param("aid"); aid != "" {
+				attrs = append(attrs, slog.String("account", aid))
+			}
+			if client := reqctx.ClientOf(r.Context()); client != "" {
+				attrs = append(attrs, slog.String("client", client))
+			}
+			s.log.LogAttrs(r.Context(), level, "request", attrs...)
 		}
 		return nil
 	}
+}
+
+// peerHost is the host of a RemoteAddr (host:port).
+func peerHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {

@@ -12,6 +12,7 @@ import (
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/metrics"
 	"github.com/twinid/twinid/server/ratelimit"
+	"github.com/twinid/twinid/server/reqctx"
 	"github.com/twinid/twinid/store"
 )
 
@@ -180,6 +181,9 @@ func (cs *Clients) Authenticate(ctx context.Context, aid, clientID, secretValue,
 		}
 		if i := keys.MatchSecret(hash, hashes); i >= 0 {
 			cs.recordUse(live[i].id, now.UTC())
+			if a := reqctx.AuthFrom(ctx); a != nil {
+				a.Client = clientID
+			}
 			return c, nil
 		}
 	}

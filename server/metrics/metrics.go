@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -50,17 +51,29 @@ func New(queries func() uint64) *Metrics {
 	q := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "twinid_db_queries_total", Help: "SQL statements run by this node.",
 	}, func() float64 { return float64(queries()) })
-	m.Registry.MustRegister(m.requests, m.latency, m.Tokens, m.RateLimited, m.RefreshReuse, m.Logins, q,
+	m.Registry.MustRegister(m.requests, m.latency, m.Tokens, m.RateLimited, m.RefreshReuse, m.Logins, q, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 // Observe records one request under its route pattern (never the raw path: ids would
-// explode the series).
+// explode the series) and its method, normalised: a stranger may send any token as the
+// method, and each would otherwise be a series of its own.
 func (m *Metrics) Observe(route, method string, status int, took time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
+	method = normalMethod(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// normalMethod is the method label: one of the RFC 9110 §9 methods and PATCH, else "other".
+func normalMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }

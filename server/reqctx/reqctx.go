@@ -138,6 +138,26 @@ type Auth struct {
 	Err       error
 	// User is set when a customer's token satisfied the userBearer scheme.
 	User *Claims
+	// Client is the client id that authenticated with a secret at a protocol endpoint.
+	Client string
+}
+
+// ClientOf names the client a request acted as, for its log line: the client that
+// authenticated with a secret, the management principal's client, or the client of the
+// customer's token; "" when none did.
+func ClientOf(ctx context.Context) string {
+	a := AuthFrom(ctx)
+	switch {
+	case a == nil:
+		return ""
+	case a.Client != "":
+		return a.Client
+	case a.Principal != nil:
+		return a.Principal.ClientID
+	case a.User != nil:
+		return a.User.ClientID
+	}
+	return ""
 }
 
 // WithAuth returns ctx carrying an empty holder for the caller.
