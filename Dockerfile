@@ -4,7 +4,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/twinid ./cmd/twinid && mkdir -p /out/data
+# .dockerignore keeps .git out, so the version comes in as a build argument.
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X github.com/twinid/twinid/server/metrics.Version=${VERSION}" -o /out/twinid ./cmd/twinid && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/twinid /twinid

@@ -7,8 +7,9 @@ export GOFLAGS ?= -buildvcs=false
 run:
 	$(GO) run ./cmd/twinid serve
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/twinid ./cmd/twinid
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w -X github.com/twinid/twinid/server/metrics.Version=$(VERSION)" -o bin/twinid ./cmd/twinid
 
 ## test: every package; the store's conformance suite and the server tests run on SQLite and,
 ## when TWINID_TEST_POSTGRES_URL is set, on Postgres too.

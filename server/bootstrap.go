@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/manage"
@@ -87,16 +88,8 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 	}
 	var person *store.Customer
 	if opt.AdminEmail != "" {
-		person = &store.Customer{ID: keys.NewID(), AID: RootAID, Type: "customer", Name: "Administrator",
-			Status: store.CustomerActive, EmailVerified: true, Scopes: []string{reqctx.ScopeManage},
-			Metadata: map[string]any{}, CreatedAt: now, UpdatedAt: now}
-		if err := manage.SetEmail(person, opt.AdminEmail); err != nil {
-			return nil, fmt.Errorf("TWINID_BOOTSTRAP_ADMIN_EMAIL: %w", err)
-		}
-		if err := passwords.Check(opt.AdminPassword); err != nil {
-			return nil, fmt.Errorf("TWINID_BOOTSTRAP_ADMIN_PASSWORD: %w", err)
-		}
-		if person.PasswordHash, err = passwords.Hash(opt.AdminPassword, s.pwParams); err != nil {
+		if person, err = s.adminPerson(opt.AdminEmail, "Administrator", opt.AdminPassword, now,
+			"TWINID_BOOTSTRAP_ADMIN_EMAIL", "TWINID_BOOTSTRAP_ADMIN_PASSWORD"); err != nil {
 			return nil, err
 		}
 	}
@@ -128,4 +121,53 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 		return nil, err
 	}
 	return out, nil
+}
+
+// adminPerson is a person who administers every account: an active root customer holding
+// the management scope. emailName and passwordName name the inputs in errors.
+func (s *Server) adminPerson(email, name, password string, now time.Time, emailName, passwordName string) (*store.Customer, error) {
+	person := &store.Customer{ID: keys.NewID(), AID: RootAID, Type: "customer", Name: name,
+		Status: store.CustomerActive, EmailVerified: true, Scopes: []string{reqctx.ScopeManage},
+		Metadata: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+	if err := manage.SetEmail(person, email); err != nil {
+		return nil, fmt.Errorf("%s: %w", emailName, err)
+	}
+	if err := passwords.Check(password); err != nil {
+		return nil, fmt.Errorf("%s: %w", passwordName, err)
+	}
+	var err error
+	if person.PasswordHash, err = passwords.Hash(password, s.pwParams); err != nil {
+		return nil, err
+	}
+	return person, nil
+}
+
+// ErrNoRoot: the database has not been bootstrapped yet.
+var ErrNoRoot = errors.New("the database has no root account yet: start twinid serve once first")
+
+// ErrPersonExists: the root account already has a customer with that email.
+var ErrPersonExists = errors.New("the root account already has a customer with this email")
+
+// AddPerson adds, after the first start, a person who administers every account and signs
+// in to Swagger UI with the authorization code flow, as TWINID_BOOTSTRAP_ADMIN_EMAIL does
+// at first start. It returns the new customer's id.
+func (s *Server) AddPerson(ctx context.Context, email, name, password string) (string, error) {
+	if _, err := s.store.Accounts().Get(ctx, RootAID); errors.Is(err, store.ErrNotFound) {
+		return "", ErrNoRoot
+	} else if err != nil {
+		return "", err
+	}
+	if name == "" {
+		name = "Administrator"
+	}
+	person, err := s.adminPerson(email, name, password, s.now().UTC(), "--email", "the password")
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.Customers().Create(ctx, person, nil); errors.Is(err, store.ErrConflict) {
+		return "", ErrPersonExists
+	} else if err != nil {
+		return "", err
+	}
+	return person.ID, nil
 }

@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,12 +50,12 @@ type config struct {
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{3,128}$`)
 
-// loadConfig reads the environment, then the flags of fs (which override it).
+// loadConfig reads the environment, then the flags of fs (which override it). A variable
+// that does not parse is reported in the error *envError, naming the variable, and its
+// default stands in, so that Validate still checks the rest and every problem is listed
+// at once.
 func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
-	var cfg config
-	if err := env.Parse(&cfg); err != nil {
-		return nil, err
-	}
+	cfg, envErr := readEnv()
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on (TWINID_LISTEN)")
 	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "URL clients reach twinid at; issuers and links are built from it (TWINID_PUBLIC_URL)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "postgres:// URL; empty: embedded SQLite under the data dir (TWINID_DATABASE_URL)")
@@ -81,7 +83,54 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	return &cfg, nil
+	return cfg, envErr
+}
+
+// envError lists the environment variables whose values do not parse.
+type envError struct{ errs []error }
+
+func (e *envError) Error() string { return errors.Join(e.errs...).Error() }
+
+// readEnv parses the environment into a config; the fields of variables that do not parse
+// keep their defaults, and the error (an *envError) names each such variable.
+func readEnv() (*config, error) {
+	var cfg config
+	err := env.Parse(&cfg)
+	var agg env.AggregateError
+	if err == nil {
+		return &cfg, nil
+	} else if !errors.As(err, &agg) {
+		return nil, err
+	}
+	var def config
+	if err := env.ParseWithOptions(&def, env.Options{Environment: map[string]string{}}); err != nil {
+		return nil, err
+	}
+	out := &envError{}
+	cv, dv, ct := reflect.ValueOf(&cfg).Elem(), reflect.ValueOf(def), reflect.TypeOf(cfg)
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			out.errs = append(out.errs, e)
+			continue
+		}
+		f, _ := ct.FieldByName(pe.Name)
+		name := f.Tag.Get("env")
+		out.errs = append(out.errs, fmt.Errorf("%s %q: %s", name, os.Getenv(name), parseHint(f.Type)))
+		cv.FieldByName(pe.Name).Set(dv.FieldByName(pe.Name))
+	}
+	return &cfg, out
+}
+
+// parseHint says what a variable of type t must look like.
+func parseHint(t reflect.Type) string {
+	switch t {
+	case reflect.TypeOf(time.Duration(0)):
+		return "want a duration such as 5s, 500ms or 2m"
+	case reflect.TypeOf(false):
+		return "want true or false"
+	}
+	return "want a " + t.String()
 }
 
 // Validate reports every problem at once.
@@ -98,6 +147,12 @@ func (c *config) Validate() error {
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("TWINID_DATA_DIR: must not be empty"))
+	}
+	if c.MasterKey == "" && c.DatabaseURL != "" {
+		// Each node would generate a key of its own, and none could read what the others
+		// encrypted or verify the secrets they hashed.
+		errs = append(errs, errors.New("TWINID_MASTER_KEY: required with TWINID_DATABASE_URL (Postgres), "+
+			"and the same on every node: a key generated per node breaks a cluster (openssl rand -base64 32)"))
 	}
 	if c.MasterKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.MasterKey); err != nil || len(k) != 32 {
@@ -233,4 +288,19 @@ func (c *config) masterKey(log *slog.Logger) ([]byte, error) {
 	}
 	log.Warn("TWINID_MASTER_KEY is not set: generated a master key; keep it safe and back it up, it decrypts the signing keys", "path", path)
 	return k, nil
+}
+
+// bootstrapSet names the first-start variables that are set.
+func (c *config) bootstrapSet() []string {
+	var set []string
+	for name, v := range map[string]string{
+		"TWINID_BOOTSTRAP_CLIENT_ID": c.BootstrapClientID, "TWINID_BOOTSTRAP_CLIENT_SECRET": c.BootstrapClientSecret,
+		"TWINID_BOOTSTRAP_ADMIN_EMAIL": c.BootstrapAdminEmail, "TWINID_BOOTSTRAP_ADMIN_PASSWORD": c.BootstrapAdminPass,
+	} {
+		if v != "" {
+			set = append(set, name)
+		}
+	}
+	slices.Sort(set)
+	return set
 }

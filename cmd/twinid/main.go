@@ -12,21 +12,21 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/twinid/twinid/server"
 	"github.com/twinid/twinid/server/mail"
+	"github.com/twinid/twinid/server/metrics"
 	"github.com/twinid/twinid/store"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "twinid:", err)
-		}
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "twinid:", err)
 		os.Exit(2)
 	}
 }
@@ -37,20 +37,36 @@ Usage:
   twinid serve [flags]     run the server (migrates the database first)
   twinid migrate [flags]   apply database migrations and exit
   twinid healthcheck       exit 0 when the local server answers /readyz (for containers)
+  twinid admin add-person --email ADDRESS [--name NAME] [flags]
+                           add a person who administers every account (a root customer
+                           holding api://management/.default); the password is read from stdin
+  twinid version           print the version, VCS revision and Go version
 
 Run 'twinid serve --help' for the flags and their environment variables.
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs one command; a --help answers nil (exit status 0) after printing the flags.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("missing command")
 	}
 	cmd, args := args[0], args[1:]
+	var person *personFlags
 	switch cmd {
 	case "serve", "migrate":
+	case "admin":
+		if len(args) == 0 || args[0] != "add-person" {
+			fmt.Fprint(stderr, usage)
+			return errors.New("admin: want the subcommand add-person")
+		}
+		cmd, args = "admin add-person", args[1:]
 	case "healthcheck":
 		return healthcheck(ctx)
+	case "version":
+		b := metrics.BuildInfo()
+		fmt.Fprintf(stdout, "twinid %s (revision %s, %s)\n", b.Version, b.Revision, b.GoVersion)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -60,11 +76,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("twinid "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if cmd == "admin add-person" {
+		person = addPersonFlags(fs)
+	}
 	cfg, err := loadConfig(fs, args)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	var envErr *envError
+	if err != nil && !errors.As(err, &envErr) {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(err, cfg.Validate(), person.validate()); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
@@ -78,9 +101,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log.Info("database ready", "dialect", st.Dialect(), "migrations_applied", applied)
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		fmt.Fprintf(stdout, "applied %d migration(s) %v\n", len(applied), applied)
 		return nil
+	case "admin add-person":
+		return addPerson(ctx, cfg, st, log, person, stdin, stdout)
 	}
 	return serve(ctx, cfg, st, log, stdout)
 }
@@ -122,7 +148,12 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	if boot.Created {
+	if !boot.Created {
+		if set := cfg.bootstrapSet(); len(set) > 0 {
+			log.Warn("the database already has the root account: ignoring " + strings.Join(set, ", ") +
+				" (they apply at first start only; add a person with twinid admin add-person)")
+		}
+	} else {
 		log.Info("first start: created the root account, the swagger-ui client and the admin service account",
 			"admin_client_id", boot.ClientID)
 		if boot.ClientSecret != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -17,21 +18,49 @@ func TestInvalidConfigListsEveryProblem(t *testing.T) {
 	t.Setenv("TWINID_LOG_LEVEL", "loud")
 	t.Setenv("TWINID_DATABASE_URL", "mysql://x")
 	t.Setenv("TWINID_DB_TIMEOUT", "100ms")
+	t.Setenv("TWINID_CACHE_TTL", "five seconds")
+	t.Setenv("TWINID_SMTP_TLS_SKIP_VERIFY", "maybe")
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"serve"}, &out, &errb)
+	err := run(context.Background(), []string{"serve"}, nil, &out, &errb)
 	if err == nil {
 		t.Fatal("invalid configuration accepted")
 	}
-	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_DATABASE_URL", "TWINID_DB_TIMEOUT"} {
+	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_DATABASE_URL", "TWINID_DB_TIMEOUT",
+		"TWINID_CACHE_TTL", "TWINID_SMTP_TLS_SKIP_VERIFY"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s: %v", v, err)
 		}
 	}
 }
 
+// A Postgres database without TWINID_MASTER_KEY is refused: a key generated per node
+// would break a cluster. SQLite generates one (TestGeneratedMasterKeyIsPrivate).
+func TestPostgresNeedsTheMasterKey(t *testing.T) {
+	t.Setenv("TWINID_DATABASE_URL", "postgres://twinid@127.0.0.1:1/twinid")
+	t.Setenv("TWINID_MASTER_KEY", "")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"serve"}, nil, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "TWINID_MASTER_KEY: required with TWINID_DATABASE_URL") {
+		t.Fatalf("started without a master key on Postgres: %v", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, nil, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^twinid \S+ \(revision \S+, go1\.\S+\)\n$`).MatchString(out.String()) {
+		t.Fatalf("version output %q", out.String())
+	}
+}
+
 func TestServeHelpListsEveryVariable(t *testing.T) {
 	var out, errb bytes.Buffer
-	_ = run(context.Background(), []string{"serve", "--help"}, &out, &errb)
+	if err := run(context.Background(), []string{"serve", "--help"}, nil, &out, &errb); err != nil {
+		t.Fatalf("--help is not a success: %v", err)
+	}
 	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_DATABASE_URL", "TWINID_DATA_DIR",
 		"TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_BOOTSTRAP_CLIENT_ID", "TWINID_BOOTSTRAP_CLIENT_SECRET", "TWINID_REDIS_URL",
 		"TWINID_SHUTDOWN_DRAIN", "TWINID_SHUTDOWN_GRACE", "TWINID_DB_TIMEOUT"} {
@@ -45,7 +74,7 @@ func TestMigrateOnSQLiteThenServeBootstrapsOnce(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TWINID_DATA_DIR", dir)
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"migrate"}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"migrate"}, nil, &out, &errb); err != nil {
 		t.Fatalf("migrate: %v %s", err, errb.String())
 	}
 	// Every migration of the dialect, however many there are by now.
@@ -57,7 +86,7 @@ func TestMigrateOnSQLiteThenServeBootstrapsOnce(t *testing.T) {
 		t.Fatalf("migrate output: %s", out.String())
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"migrate"}, &out, &errb); err != nil || !strings.Contains(out.String(), "applied 0") {
+	if err := run(context.Background(), []string{"migrate"}, nil, &out, &errb); err != nil || !strings.Contains(out.String(), "applied 0") {
 		t.Fatalf("second migrate: %v %s", err, out.String())
 	}
 }

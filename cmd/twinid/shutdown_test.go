@@ -47,7 +47,7 @@ func TestShutdownDrainsBeforeClosing(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
 			"--database-url", "", "--redis-url", "", "--shutdown-drain", drain.String(), "--shutdown-grace", "2s"},
-			&stdout, &stderr)
+			nil, &stdout, &stderr)
 	}()
 	addrRe := regexp.MustCompile(`twinid listening" addr=(\S+)`)
 	var base string
