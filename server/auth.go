@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
@@ -72,11 +73,9 @@ func (s *Server) authenticateScheme(ctx context.Context, in *openapi3filter.Auth
 	if h.Err != nil {
 		return h.Err
 	}
-	for _, want := range requiredScopes(in) {
-		if !h.Principal.Has(want) {
-			return &echo.HTTPError{Code: http.StatusForbidden, Internal: problem.Forbidden("insufficient_scope",
-				"the token lacks the scope "+want)}
-		}
+	if lacking := lackingScopes(in, h.Principal); lacking != nil {
+		return &echo.HTTPError{Code: http.StatusForbidden, Internal: problem.Forbidden("insufficient_scope",
+			"the token lacks the scope "+strings.Join(lacking, " or "))}
 	}
 	if aid, ok := in.RequestValidationInput.PathParams["aid"]; ok && aid != h.Principal.AID && !h.Principal.Root() {
 		// Another account's resources are not revealed to exist.
@@ -85,19 +84,28 @@ func (s *Server) authenticateScheme(ctx context.Context, in *openapi3filter.Auth
 	return nil
 }
 
-// requiredScopes are the oauth2 scopes the operation lists; the bearerAuth alternative needs
-// the same ones.
-func requiredScopes(in *openapi3filter.AuthenticationInput) []string {
+// lackingScopes is nil when the principal holds every scope of one of the operation's oauth2
+// requirements (alternatives, OpenAPI 3.0 §4.7.30: a read-only operation accepts
+// api://management/.default or api://management/read), else the first scope of each that
+// it lacks. The bearerAuth alternative needs the same scopes.
+func lackingScopes(in *openapi3filter.AuthenticationInput, p *reqctx.Principal) []string {
 	op := in.RequestValidationInput.Route.Operation
 	if op == nil || op.Security == nil {
 		return nil
 	}
+	var lacking []string
 	for _, req := range *op.Security {
-		if scopes, ok := req["oauth2"]; ok {
-			return scopes
+		scopes, ok := req["oauth2"]
+		if !ok {
+			continue
 		}
+		i := slices.IndexFunc(scopes, func(s string) bool { return !p.Has(s) })
+		if i < 0 {
+			return nil
+		}
+		lacking = append(lacking, scopes[i])
 	}
-	return nil
+	return lacking
 }
 
 // unauthorized is the 401 of a missing or rejected Bearer token (RFC 6750 §3.1).

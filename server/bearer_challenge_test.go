@@ -50,5 +50,14 @@ func TestBearerEndpointsChallengeWithBearer(t *testing.T) {
 		if r.status != 401 || r.header.Get("WWW-Authenticate") != `Basic realm="twinid"` {
 			t.Fatalf("bad client secret: %d %v", r.status, r.header)
 		}
+		// A script in a browser (Swagger UI's Authorize) gets the error without the
+		// challenge, which would make the browser prompt for a password instead.
+		req, _ := http.NewRequest("POST", e.url+sh.base+"/auth/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Requested-With", "XMLHttpRequest")
+		req.SetBasicAuth(sh.clientID, sh.secret+"x")
+		if r := e.send(req); r.status != 401 || r.json(t)["error"] != "invalid_client" || r.header.Get("WWW-Authenticate") != "" {
+			t.Fatalf("bad client secret from a script: %d %v %s", r.status, r.header, r.body)
+		}
 	})
 }

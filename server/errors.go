@@ -30,7 +30,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	switch s.dialects.of(c.Request().URL.Path) {
 	case oauthDialect:
-		oauth2.Write(c.Response(), s.toOAuthError(c, err))
+		oauth2.Write(c.Response(), c.Request(), s.toOAuthError(c, err))
 	case pageDialect:
 		s.writeErrorPage(c, err)
 	default:

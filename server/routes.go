@@ -105,7 +105,7 @@ func (s *Server) routes() (*echo.Echo, error) {
 	})
 	// Only the management scope is preselected: Swagger UI sends the preselected scopes with
 	// every flow, and a service account holds no OpenID scopes.
-	ui := echo.WrapHandler(swaggerui.Handler(swaggerui.Config{Scopes: []string{reqctx.ScopeManage}}))
+	ui := echo.WrapHandler(swaggerui.Handler(swaggerui.Config{Scopes: []string{reqctx.ScopeManage}, Title: spec.Info.Title}))
 	e.GET("/swagger", ui)
 	e.GET("/swagger/*", ui)
 	e.HEAD("/swagger/*", ui)

@@ -23,6 +23,7 @@ const (
 	DefaultSpecURL  = "/openapi.yaml"
 	DefaultClientID = "swagger-ui"
 	DefaultPrefix   = "/swagger/"
+	DefaultTitle    = "Swagger UI"
 )
 
 // DefaultScopes are the scopes requested by the Authorize dialog when
@@ -32,9 +33,10 @@ var DefaultScopes = []string{"openid", "profile", "api://management/.default"}
 // Config configures the embedded Swagger UI.
 type Config struct {
 	SpecURL  string   // e.g. "/openapi.yaml"; DefaultSpecURL if empty
-	ClientID string   // OAuth client used by the Authorize dialog, e.g. "swagger-ui"; DefaultClientID if empty
+	ClientID string   // public client of the authorization code flow, e.g. "swagger-ui" (pre-filled in that flow only); DefaultClientID if empty
 	Scopes   []string // scopes preselected in the Authorize dialog; DefaultScopes if nil
 	Prefix   string   // mount prefix with trailing slash, e.g. "/swagger/"; DefaultPrefix if empty
+	Title    string   // the page's title, e.g. "twinid API"; DefaultTitle if empty
 }
 
 //go:embed dist
@@ -100,6 +102,9 @@ func (cfg Config) normalize() Config {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
+	if cfg.Title == "" {
+		cfg.Title = DefaultTitle
+	}
 	if !strings.HasPrefix(cfg.Prefix, "/") {
 		cfg.Prefix = "/" + cfg.Prefix
 	}
@@ -119,7 +124,7 @@ func jsLiteral(v any) (string, error) {
 func render(cfg Config) (index, initializer []byte, err error) {
 	var buf bytes.Buffer
 	t := htmltemplate.Must(htmltemplate.New(indexName).Parse(indexTemplate))
-	if err := t.Execute(&buf, struct{ Prefix string }{cfg.Prefix}); err != nil {
+	if err := t.Execute(&buf, struct{ Prefix, Title string }{cfg.Prefix, cfg.Title}); err != nil {
 		return nil, nil, err
 	}
 	index = bytes.Clone(buf.Bytes())

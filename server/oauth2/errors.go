@@ -105,18 +105,22 @@ func RetryLater(status int, retryAfter, d string) *Error {
 	return ErrTemporarilyUnavailable.WithStatus(status).WithDescription(d).WithHeader("Retry-After", retryAfter)
 }
 
-// Write sends e as RFC 6749 §5.2 JSON, never cached. A 401 carries the challenge e brings:
-// the Bearer endpoints set theirs (RFC 6750 §3: the scheme the resource expects, with
-// error="invalid_token"); any other 401 is a failed client authentication and gets the
-// Basic challenge (RFC 6749 §5.2: required when the client used Basic).
-func Write(w http.ResponseWriter, e *Error) {
+// Write sends e as RFC 6749 §5.2 JSON, never cached, in answer to r. A 401 carries the
+// challenge e brings: the Bearer endpoints set theirs (RFC 6750 §3: the scheme the resource
+// expects, with error="invalid_token"); any other 401 is a failed client authentication and
+// gets the Basic challenge (RFC 6749 §5.2: required when the client used Basic) — except
+// for a script in a browser (X-Requested-With: XMLHttpRequest, as Swagger UI's Authorize
+// sends): a browser answers a Basic challenge with a login prompt of its own, and the script
+// never sees the error it should show.
+func Write(w http.ResponseWriter, r *http.Request, e *Error) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	for k, v := range e.Header {
 		h[k] = v
 	}
-	if e.Status == http.StatusUnauthorized && e.Header.Get("WWW-Authenticate") == "" {
+	if e.Status == http.StatusUnauthorized && e.Header.Get("WWW-Authenticate") == "" &&
+		r.Header.Get("X-Requested-With") != "XMLHttpRequest" {
 		h.Set("WWW-Authenticate", `Basic realm="twinid"`)
 	}
 	h.Set("Content-Type", "application/json")

@@ -2383,7 +2383,12 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
-        /** @description Client authentication failed (`invalid_client`). Unknown client and wrong secret look alike. */
+        /**
+         * @description Client authentication failed (`invalid_client`). Unknown client and wrong secret look alike.
+         *     `WWW-Authenticate: Basic` comes with it, except for a request with
+         *     `X-Requested-With: XMLHttpRequest` (a script in a browser, which would get the browser's
+         *     own login prompt instead of this error).
+         */
         OAuthUnauthorized: {
             headers: {
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];

@@ -1,5 +1,6 @@
-// Swagger UI in headless Chromium: Authorize with client credentials, then "Try it out" on a
-// management endpoint answers 200. Needs Debian's chromium (.ci/run installs it).
+// Swagger UI in headless Chromium: the page as a first visitor sees it; Authorize with client
+// credentials (a refusal shows its error) and as a person, then "Try it out" on a management
+// endpoint answers 200. Needs Debian's chromium (.ci/run installs it).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -42,14 +43,45 @@ async function tryListServiceAccounts(page) {
   return op;
 }
 
-test("Swagger UI: Authorize with client credentials, then Try it out", { skip: !haveBrowser && "no chromium" }, async () => {
+test("Swagger UI: twinid API, management first, read-only operations take .default", { skip: !haveBrowser && "no chromium" }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${tw.baseUrl}/swagger/`);
+  await page.locator(".opblock-tag").first().waitFor();
+  assert.equal(await page.title(), "twinid API");
+  assert.match(await page.locator(".info .title").innerText(), /^twinid API/);
+  const tags = await page.locator(".opblock-tag").allInnerTexts();
+  const first = (name) => tags.findIndex((t) => t.startsWith(name));
+  assert.equal(first("Accounts"), 0, `tags: ${tags}`);
+  assert.ok(first("OAuth") > first("SigningKeys"), `the protocol tag is not after the management ones: ${tags}`);
+  // The lock of a read-only operation offers .default, the scope Authorize preselects (it lists
+  // the first of the operation's alternatives: .default, then read).
+  const op = page.locator("#operations-ServiceAccounts-listServiceAccounts");
+  await op.locator("button.authorization__btn").click();
+  const cc = page.locator(".auth-container", { hasText: "clientCredentials" });
+  await cc.locator("input#client_id_clientCredentials").waitFor();
+  const offered = await page.locator(".modal-ux-content").innerText();
+  assert.match(offered, /api:\/\/management\/\.default/);
+  await page.close();
+});
+
+test("Swagger UI: Authorize with client credentials (a wrong secret shows its error), then Try it out", { skip: !haveBrowser && "no chromium" }, async () => {
   const page = await browser.newPage();
   await page.goto(`${tw.baseUrl}/swagger/`);
   await page.click("button.authorize");
   const cc = page.locator(".auth-container", { hasText: "clientCredentials" });
-  await cc.locator("input#client_id_clientCredentials").fill(tw.clientId);
-  await cc.locator("input#client_secret_clientCredentials").fill(tw.clientSecret);
+  const id = cc.locator("input#client_id_clientCredentials");
+  // swagger-ui is the code flow's client only: nothing is pre-filled here.
+  assert.equal(await id.inputValue(), "");
+  await id.fill(tw.clientId);
+  await cc.locator("input#client_secret_clientCredentials").fill("twid_wrong-secret");
   await cc.locator("input[type=checkbox]").first().check();
+  const refused = page.waitForResponse((r) => r.url().endsWith("/v1/accounts/root/auth/token"));
+  await cc.locator("button.authorize").click();
+  assert.equal((await refused).status(), 401);
+  // The dialog shows what twinid answered, and stays usable.
+  await cc.locator(".errors").waitFor({ timeout: 10_000 });
+  assert.match(await cc.locator(".errors").innerText(), /invalid_client/);
+  await cc.locator("input#client_secret_clientCredentials").fill(tw.clientSecret);
   const tokenResponse = page.waitForResponse((r) => r.url().endsWith("/v1/accounts/root/auth/token"));
   await cc.locator("button.authorize").click();
   // Swagger UI called twinid's token endpoint itself (client credentials as HTTP Basic).
@@ -57,6 +89,7 @@ test("Swagger UI: Authorize with client credentials, then Try it out", { skip: !
   const op = await tryListServiceAccounts(page);
   const body = await op.locator(".live-responses-table .microlight").first().innerText();
   assert.match(body, /"clientId": "swagger-admin"/);
+  await page.close();
 });
 
 test("Swagger UI: Authorize as a person (code + PKCE, twinid's login page), then Try it out", { skip: !haveBrowser && "no chromium" }, async () => {
@@ -65,7 +98,8 @@ test("Swagger UI: Authorize as a person (code + PKCE, twinid's login page), then
   await page.goto(`${tw.baseUrl}/swagger/`);
   await page.click("button.authorize");
   const ac = page.locator(".auth-container", { hasText: "authorizationCode" });
-  await ac.locator("input#client_id_authorizationCode").fill("swagger-ui");
+  // The code flow's public client is pre-filled.
+  assert.equal(await ac.locator("input#client_id_authorizationCode").inputValue(), "swagger-ui");
   await ac.locator("input[type=checkbox]").first().check();
   const popupOpened = context.waitForEvent("page");
   await ac.locator("button.authorize").click();
