@@ -114,6 +114,12 @@ func validationProblem(he *echo.HTTPError) *problem.Problem {
 	var fields []problem.FieldError
 	var walk func(err error)
 	walk = func(err error) {
+		// A parameter's error first: it wraps the MultiError of its schema's errors, whose
+		// walk would word them as the body's.
+		if re, ok := err.(*openapi3filter.RequestError); ok && re.Parameter != nil {
+			fields = append(fields, problem.FieldError{Field: re.Parameter.Name, Message: messageOf(re)})
+			return
+		}
 		var me openapi3.MultiError
 		if errors.As(err, &me) {
 			for _, e := range me {

@@ -53,7 +53,9 @@ type Keyring struct {
 	secretMAC []byte
 	// refreshKey derives a refresh token's successor from the token (see RefreshMAC).
 	refreshKey []byte
-	aead       cipher.AEAD
+	// cursorKey authenticates the cursors of the management API's pages (see CursorMAC).
+	cursorKey []byte
+	aead      cipher.AEAD
 }
 
 // NewKeyring derives the keys from the 32-byte master key.
@@ -81,7 +83,11 @@ func NewKeyring(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keyring{secretMAC: mac, refreshKey: refresh, aead: aead}, nil
+	cursor, err := hkdf.Key(sha256.New, master, nil, "twinid page cursor v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	return &Keyring{secretMAC: mac, refreshKey: refresh, cursorKey: cursor, aead: aead}, nil
 }
 
 // HashSecret is a keyed hash (HMAC-SHA256). Secrets carry 256 random bits, so a slow
@@ -154,6 +160,13 @@ func NewUUID4() string { return uuid.New().String() }
 // RefreshMAC is the keyed hash that derives a refresh token's successor from the token.
 func (k *Keyring) RefreshMAC(value string) []byte {
 	m := hmac.New(sha256.New, k.refreshKey)
+	m.Write([]byte(value))
+	return m.Sum(nil)
+}
+
+// CursorMAC is the keyed hash that shows a page cursor was handed out by twinid.
+func (k *Keyring) CursorMAC(value string) []byte {
+	m := hmac.New(sha256.New, k.cursorKey)
 	m.Write([]byte(value))
 	return m.Sum(nil)
 }

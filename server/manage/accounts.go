@@ -151,7 +151,11 @@ func (a *API) ListAccounts(ctx context.Context, req gen.ListAccountsRequestObjec
 	if err := requireRoot(ctx); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.Accounts().List(ctx, page(req.Params.Limit, req.Params.StartingAfter))
+	pg, err := page(a.keyring, "accounts", req.Params.Limit, req.Params.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.Accounts().List(ctx, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +163,7 @@ func (a *API) ListAccounts(ctx context.Context, req gen.ListAccountsRequestObjec
 	for i := range rows {
 		items[i] = toAccount(&rows[i], a.accounts.Issuer(rows[i].AID))
 	}
-	return gen.ListAccounts200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListAccounts200JSONResponse{Items: items, NextCursor: nextCursor(a.keyring, "accounts", next)}, nil
 }
 
 // CreateAccount implements POST /v1/accounts.

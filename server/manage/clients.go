@@ -122,7 +122,11 @@ func (a *API) ListClients(ctx context.Context, req gen.ListClientsRequestObject)
 	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.Clients().ListApps(ctx, req.Aid, page(req.Params.Limit, req.Params.StartingAfter))
+	pg, err := page(a.keyring, "clients/"+req.Aid, req.Params.Limit, req.Params.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.Clients().ListApps(ctx, req.Aid, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +134,7 @@ func (a *API) ListClients(ctx context.Context, req gen.ListClientsRequestObject)
 	for i := range rows {
 		items[i] = toOAuthClient(&rows[i])
 	}
-	return gen.ListClients200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListClients200JSONResponse{Items: items, NextCursor: nextCursor(a.keyring, "clients/"+req.Aid, next)}, nil
 }
 
 // CreateClient implements POST .../clients.
@@ -257,7 +261,7 @@ func (a *API) ListClientSecrets(ctx context.Context, req gen.ListClientSecretsRe
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListClientSecrets200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListClientSecrets200JSONResponse{Items: items, NextCursor: next}, nil
 }
 
 // CreateClientSecret implements POST .../clients/{clientId}/secrets: the value is returned

@@ -169,23 +169,3 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
-
-// nextCursor is null on the last page.
-func nextCursor(next string) nullable.Nullable[string] {
-	if next == "" {
-		return nullable.NewNullNullable[string]()
-	}
-	return nullable.NewNullableWithValue(next)
-}
-
-// page turns the generated list parameters into a store page (20 items by default).
-func page(limit *int, after *string) store.Page {
-	p := store.Page{Limit: 20}
-	if limit != nil {
-		p.Limit = *limit
-	}
-	if after != nil {
-		p.After = *after
-	}
-	return p
-}

@@ -106,7 +106,11 @@ func (a *API) ListCustomers(ctx context.Context, req gen.ListCustomersRequestObj
 	if req.Params.Status != nil {
 		f.Status = string(*req.Params.Status)
 	}
-	rows, next, err := a.store.Customers().List(ctx, req.Aid, f, page(req.Params.Limit, req.Params.StartingAfter))
+	pg, err := page(a.keyring, "customers/"+req.Aid, req.Params.Limit, req.Params.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.Customers().List(ctx, req.Aid, f, pg)
 	if errors.Is(err, store.ErrNotFound) {
 		// The field's message reads "already in use", as it always has on the wire.
 		return nil, problem.InUse(http.StatusBadRequest, "invalid_cursor", "startingAfter is not a customer of this account", "startingAfter")
@@ -118,7 +122,7 @@ func (a *API) ListCustomers(ctx context.Context, req gen.ListCustomersRequestObj
 	for i := range rows {
 		items[i] = toCustomer(&rows[i])
 	}
-	return gen.ListCustomers200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListCustomers200JSONResponse{Items: items, NextCursor: nextCursor(a.keyring, "customers/"+req.Aid, next)}, nil
 }
 
 // CreateCustomer implements POST .../customers/users. A customer created without a password

@@ -108,7 +108,11 @@ func (a *API) ListGrants(ctx context.Context, req gen.ListGrantsRequestObject) (
 	if req.Params.ClientID != nil {
 		clientID = *req.Params.ClientID
 	}
-	rows, next, err := a.store.Grants().List(ctx, req.Aid, clientID, page(req.Params.Limit, req.Params.StartingAfter))
+	pg, err := page(a.keyring, "grants/"+req.Aid, req.Params.Limit, req.Params.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.Grants().List(ctx, req.Aid, clientID, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +120,7 @@ func (a *API) ListGrants(ctx context.Context, req gen.ListGrantsRequestObject) (
 	for i := range rows {
 		items[i] = toGrant(&rows[i])
 	}
-	return gen.ListGrants200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListGrants200JSONResponse{Items: items, NextCursor: nextCursor(a.keyring, "grants/"+req.Aid, next)}, nil
 }
 
 // CreateGrant implements POST .../grants.

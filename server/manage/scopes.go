@@ -24,7 +24,11 @@ func (a *API) ListScopes(ctx context.Context, req gen.ListScopesRequestObject) (
 	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.Scopes().List(ctx, req.Aid, page(req.Params.Limit, req.Params.StartingAfter))
+	pg, err := page(a.keyring, "scopes/"+req.Aid, req.Params.Limit, req.Params.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.Scopes().List(ctx, req.Aid, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +36,7 @@ func (a *API) ListScopes(ctx context.Context, req gen.ListScopesRequestObject) (
 	for i := range rows {
 		items[i] = toScope(&rows[i])
 	}
-	return gen.ListScopes200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListScopes200JSONResponse{Items: items, NextCursor: nextCursor(a.keyring, "scopes/"+req.Aid, next)}, nil
 }
 
 // CreateScope implements POST .../scopes.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/oapi-codegen/nullable"
+
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
@@ -27,17 +29,23 @@ type secrets struct {
 }
 
 // list pages through a client's secrets (never their values).
-func (s secrets) list(ctx context.Context, c *store.Client, limit *int, after *string) ([]gen.Secret, string, error) {
-	rows, next, err := s.store.Secrets().List(ctx, c.ID, page(limit, after))
+func (s secrets) list(ctx context.Context, c *store.Client, limit *int, after *string) ([]gen.Secret, nullable.Nullable[string], error) {
+	list := "secrets/" + c.ID
+	var none nullable.Nullable[string]
+	pg, err := page(s.keyring, list, limit, after)
 	if err != nil {
-		return nil, "", err
+		return nil, none, err
+	}
+	rows, next, err := s.store.Secrets().List(ctx, c.ID, pg)
+	if err != nil {
+		return nil, none, err
 	}
 	now := s.now()
 	items := make([]gen.Secret, len(rows))
 	for i := range rows {
 		items[i] = toSecret(&rows[i], now)
 	}
-	return items, next, nil
+	return items, nextCursor(s.keyring, list, next), nil
 }
 
 // add creates a secret of a client. Only its keyed hash and last four characters are

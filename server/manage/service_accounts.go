@@ -64,7 +64,11 @@ func (a *API) ListServiceAccounts(ctx context.Context, req gen.ListServiceAccoun
 	if _, err := accountOr404(ctx, a.accounts, req.Aid); err != nil {
 		return nil, err
 	}
-	rows, next, err := a.store.Clients().List(ctx, req.Aid, store.KindServiceAccount, page(req.Params.Limit, req.Params.StartingAfter))
+	pg, err := page(a.keyring, "service-accounts/"+req.Aid, req.Params.Limit, req.Params.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.Clients().List(ctx, req.Aid, store.KindServiceAccount, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +76,7 @@ func (a *API) ListServiceAccounts(ctx context.Context, req gen.ListServiceAccoun
 	for i := range rows {
 		items[i] = toServiceAccount(&rows[i], a.accounts.Issuer(rows[i].AID))
 	}
-	return gen.ListServiceAccounts200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListServiceAccounts200JSONResponse{Items: items, NextCursor: nextCursor(a.keyring, "service-accounts/"+req.Aid, next)}, nil
 }
 
 // CreateServiceAccount implements POST .../service-accounts.
@@ -197,7 +201,7 @@ func (a *API) ListServiceAccountSecrets(ctx context.Context, req gen.ListService
 	if err != nil {
 		return nil, err
 	}
-	return gen.ListServiceAccountSecrets200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListServiceAccountSecrets200JSONResponse{Items: items, NextCursor: next}, nil
 }
 
 // CreateServiceAccountSecret implements POST .../secrets: the value is returned once, and

@@ -2524,7 +2524,7 @@ export interface components {
         secretId: string;
         /** @description Page size. */
         limit: number;
-        /** @description Cursor: the `nextCursor` of the previous page. */
+        /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
         startingAfter: string;
         /** @description The client's OAuth `client_id`. */
         clientId: string;
@@ -3683,7 +3683,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
             };
             header?: never;
@@ -3835,7 +3835,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
             };
             header?: never;
@@ -4001,7 +4001,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
             };
             header?: never;
@@ -4167,7 +4167,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
             };
             header?: never;
@@ -4333,7 +4333,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
             };
             header?: never;
@@ -4499,7 +4499,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
             };
             header?: never;
@@ -4604,7 +4604,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
                 /** @description Only the grants of this client. */
                 clientId?: string;
@@ -4772,7 +4772,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
                 /** @description Prefix of the email address, case-insensitive. */
                 email?: string;
