@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: run build test test-sqlite generate check-generate lint bench clients test-clients vet
+.PHONY: run build test test-sqlite generate check-generate go-client lint bench clients test-clients vet
 
 run:
 	$(GO) run ./cmd/twinid serve
@@ -20,9 +20,14 @@ test:
 generate:
 	$(GO) generate ./gen
 
-## check-generate: CI fails when the committed gen/ differs from the OpenAPI document.
-check-generate: generate
-	@git diff --exit-code -- gen || (echo "gen/ is stale: run make generate and commit" && exit 1)
+## check-generate: CI fails when the committed gen/ or Go client (clients/go, made by ogen, a
+## second generator that must compile the document) differs from the OpenAPI document.
+check-generate: generate go-client
+	@git diff --exit-code -- gen clients/go || (echo "gen/ or clients/go is stale: run make generate go-client and commit" && exit 1)
+
+## go-client: regenerate the Go client (clients/go/twinid) with ogen, pinned in clients/go/go.mod.
+go-client:
+	cd clients/go && $(GO) generate ./...
 
 lint:
 	npx --yes @redocly/cli@2.77.0 lint openapi/openapi.yaml
@@ -32,10 +37,13 @@ bench:
 	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || true)
 	$(GO) run ./cmd/twinid-bench $(BENCHFLAGS)
 
-## clients: regenerate and compile the TypeScript client (clients/typescript).
-clients:
+## clients: regenerate and compile the TypeScript client (clients/typescript) and the Go client (clients/go).
+clients: go-client
 	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate && npx tsc -p .
+	cd clients/go && $(GO) vet ./...
 
-## test-clients: the service-account flow through the TypeScript client, and Swagger UI in headless Chromium, against a fresh twinid.
+## test-clients: the service-account flow through the TypeScript and the Go client, and Swagger UI in headless Chromium, each against a fresh twinid.
 test-clients:
-	$(MAKE) clients && cd clients/typescript && npm test
+	$(MAKE) clients
+	cd clients/go && $(GO) test -count=1 ./...
+	cd clients/typescript && npm test
