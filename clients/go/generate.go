@@ -4,4 +4,4 @@
 // freshly built twinid.
 package twinidclient
 
-//go:generate go tool ogen --config .ogen.yml --target twinid --package twinid --clean ../../openapi/openapi.yaml
+//go:generate go tool ogen --loglevel error --config .ogen.yml --target twinid --package twinid --clean ../../openapi/openapi.yaml
