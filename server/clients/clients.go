@@ -182,7 +182,7 @@ func (cs *Clients) Authenticate(ctx context.Context, aid, clientID, secretValue,
 		if i := keys.MatchSecret(hash, hashes); i >= 0 {
 			cs.recordUse(live[i].id, now.UTC())
 			if a := reqctx.AuthFrom(ctx); a != nil {
-				a.Client = clientID
+				a.Client = clientID // for the request's log line
 			}
 			return c, nil
 		}

@@ -88,8 +88,18 @@ func (ac *authedClient) loginCapable() bool {
 }
 
 // clientFor authenticates the client of a protocol request: HTTP Basic or client_secret, a
-// client token of this account as Bearer, or client_id alone for a public client.
+// client token of this account as Bearer, or client_id alone for a public client. The
+// request's log line names the client it found (Clients.Authenticate notes a secret's
+// client itself, for the endpoints that call it directly).
 func (e *Endpoints) clientFor(ctx context.Context, aid string, r *oauth2.Request, remote string) (*authedClient, error) {
+	ac, err := e.findClient(ctx, aid, r, remote)
+	if a := reqctx.AuthFrom(ctx); err == nil && a != nil {
+		a.Client = ac.ClientID
+	}
+	return ac, err
+}
+
+func (e *Endpoints) findClient(ctx context.Context, aid string, r *oauth2.Request, remote string) (*authedClient, error) {
 	switch {
 	case r.Bearer != "":
 		c, err := e.Tokens.Verify(ctx, r.Bearer)

@@ -138,12 +138,13 @@ type Auth struct {
 	Err       error
 	// User is set when a customer's token satisfied the userBearer scheme.
 	User *Claims
-	// Client is the client id that authenticated with a secret at a protocol endpoint.
+	// Client is the client id a protocol endpoint authenticated (secret, client token or
+	// public client id).
 	Client string
 }
 
-// ClientOf names the client a request acted as, for its log line: the client that
-// authenticated with a secret, the management principal's client, or the client of the
+// ClientOf names the client a request acted as, for its log line: the client a protocol
+// endpoint authenticated, the management principal's client, or the client of the
 // customer's token; "" when none did.
 func ClientOf(ctx context.Context) string {
 	a := AuthFrom(ctx)
