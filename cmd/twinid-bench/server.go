@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,14 @@ import (
 const bootstrapClientID = "bench-admin"
 
 // newSecret returns "twid_" and 43 base62 characters from crypto/rand.
+// masterKey is this run's TWINID_MASTER_KEY, which twinid requires on Postgres; one for
+// every server of the run, as a cluster shares one.
+var masterKey = func() string {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return base64.StdEncoding.EncodeToString(k)
+}()
+
 func newSecret() string {
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	out := []byte("twid_")
@@ -98,6 +107,7 @@ func startServer(ctx context.Context, bin, tmp, db string, pin bool) (*server, e
 		"TWINID_PUBLIC_URL="+s.base,
 		"TWINID_DATA_DIR="+dataDir,
 		"TWINID_DATABASE_URL="+db,
+		"TWINID_MASTER_KEY="+masterKey,
 		"TWINID_BOOTSTRAP_CLIENT_ID="+bootstrapClientID,
 		"TWINID_BOOTSTRAP_CLIENT_SECRET="+s.adminSecret,
 		"TWINID_LOG_LEVEL=error",
