@@ -68,6 +68,20 @@ func TestIndex(t *testing.T) {
 	}
 }
 
+// The page's title is Config.Title, escaped; "Swagger UI" without one.
+func TestTitle(t *testing.T) {
+	for _, c := range []struct{ title, want string }{
+		{"", "<title>Swagger UI</title>"},
+		{"twinid API", "<title>twinid API</title>"},
+		{"a <b> & c", "<title>a &lt;b&gt; &amp; c</title>"},
+	} {
+		base, cl := newServer(t, Config{Title: c.title})
+		if _, body := do(t, cl, http.MethodGet, base+"/swagger/"); !strings.Contains(body, c.want) {
+			t.Errorf("title %q: page lacks %s", c.title, c.want)
+		}
+	}
+}
+
 var scriptRE = regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script\s*>`)
 
 // TestNoInlineScript: every <script> in the page has a src and no code, so
