@@ -69,8 +69,11 @@ func TestRequestLogLineNamesAccountClientAndPeer(t *testing.T) {
 	tn := e.newTenant(admin, "acme", nil)
 	must(t, e.form("/v1/accounts/acme/auth/token", tn.clientID, tn.secret,
 		url.Values{"grant_type": {"client_credentials"}, "scope": {tn.scope}}), 200)
+	// A login client calls /customers/login with a client token, not a secret.
+	sh := e.newShop(nil)
+	must(t, sh.login(sh.clientToken(), "ada@example.com", "correct horse battery"), 200)
 	lines := requestLines(t, e.logs.String())
-	// The last line of each: the first token request is the admin's own.
+	// The last line of each: the first token requests are the admin's own and acme's.
 	find := func(method, route string) map[string]any {
 		for i := len(lines) - 1; i >= 0; i-- {
 			if l := lines[i]; l["method"] == method && l["route"] == route {
@@ -80,13 +83,14 @@ func TestRequestLogLineNamesAccountClientAndPeer(t *testing.T) {
 		t.Fatalf("no log line of %s %s", method, route)
 		return nil
 	}
-	for _, c := range []struct{ method, route, client string }{
-		{"POST", "/v1/accounts/:aid/auth/token", tn.clientID},
-		{"POST", "/v1/accounts/:aid/service-accounts", e.adminID},
+	for _, c := range []struct{ method, route, account, client string }{
+		{"POST", "/v1/accounts/:aid/service-accounts", "acme", e.adminID},
+		{"POST", "/v1/accounts/:aid/customers/login", "shop", sh.clientID},
+		{"POST", "/v1/accounts/:aid/auth/token", "shop", sh.clientID},
 	} {
 		l := find(c.method, c.route)
-		if l["account"] != "acme" || l["client"] != c.client {
-			t.Errorf("%s %s: account %v client %v, want acme %s", c.method, c.route, l["account"], l["client"], c.client)
+		if l["account"] != c.account || l["client"] != c.client {
+			t.Errorf("%s %s: account %v client %v, want %s %s", c.method, c.route, l["account"], l["client"], c.account, c.client)
 		}
 		if ms, ok := l["duration_ms"].(float64); !ok || ms <= 0 {
 			t.Errorf("%s %s: duration_ms %v", c.method, c.route, l["duration_ms"])
