@@ -5,6 +5,7 @@ import (
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/store"
 )
 
@@ -13,10 +14,11 @@ import (
 type Events struct {
 	store    *store.Store
 	accounts *account.Accounts
+	keyring  *keys.Keyring
 }
 
 // NewEvents returns the audit trail's operation over d.
-func NewEvents(d Deps) *Events { return &Events{store: d.Store, accounts: d.Accounts} }
+func NewEvents(d Deps) *Events { return &Events{store: d.Store, accounts: d.Accounts, keyring: d.Keyring} }
 
 // ListEvents implements GET .../events: the account's audit trail, newest first, filtered
 // by type, actor, subject and time.
@@ -44,7 +46,11 @@ func (a *Events) ListEvents(ctx context.Context, req gen.ListEventsRequestObject
 	if q.Until != nil {
 		f.Until = *q.Until
 	}
-	rows, next, err := a.store.Events().List(ctx, req.Aid, f, page(q.Limit, q.StartingAfter))
+	pg, err := page(a.keyring, "events/"+req.Aid, q.Limit, q.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := a.store.Events().List(ctx, req.Aid, f, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +58,7 @@ func (a *Events) ListEvents(ctx context.Context, req gen.ListEventsRequestObject
 	for i := range rows {
 		items[i] = toEvent(&rows[i])
 	}
-	return gen.ListEvents200JSONResponse{Items: items, NextCursor: nextCursor(next)}, nil
+	return gen.ListEvents200JSONResponse{Items: items, NextCursor: nextCursor(a.keyring, "events/"+req.Aid, next)}, nil
 }
 
 func toEvent(e *store.Event) gen.Event {

@@ -123,7 +123,10 @@ type Invoker interface {
 	// A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
 	// (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
 	// no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
-	// private-use scheme such as `com.example.app:/callback`.
+	// private-use scheme such as `com.example.app:/callback`. `allowedOrigins` are the web origins
+	// (`https://app.example.com`, no path) a browser app of this client calls twinid from: the token,
+	// revoke, introspect, UserInfo, customer login, change_password and upstream token endpoints answer
+	// them with CORS headers, and the Management API answers the origins of all of the account's clients.
 	//
 	// POST /v1/accounts/{aid}/clients
 	CreateClient(ctx context.Context, request *OAuthClientCreate, params CreateClientParams, options ...RequestOption) (CreateClientRes, error)
@@ -382,6 +385,16 @@ type Invoker interface {
 	//
 	// GET /v1/accounts/{aid}/customers/users
 	ListCustomers(ctx context.Context, params ListCustomersParams, options ...RequestOption) (ListCustomersRes, error)
+	// ListEvents invokes listEvents operation.
+	//
+	// The account's security-relevant events, newest first: sign-ins and their failures,
+	// lockouts, refresh token reuse, code replays, and every change made through this API. An event
+	// names who acted (`actor`), what it acted on (`subject`), the client, the source address and the
+	// request id; never a secret, password, token or code. Events are kept for the retention the
+	// server is configured with (`TWINID_AUDIT_RETENTION`). The filters combine (all must hold).
+	//
+	// GET /v1/accounts/{aid}/events
+	ListEvents(ctx context.Context, params ListEventsParams, options ...RequestOption) (ListEventsRes, error)
 	// ListGrants invokes listGrants operation.
 	//
 	// List grants.
@@ -1380,7 +1393,10 @@ func (c *Client) sendCreateAccount(ctx context.Context, request *AccountCreate, 
 // A `public` client (single-page or mobile app, Swagger UI) has no secret; a `confidential` client
 // (a server-side app) authenticates with its secrets. Redirect URIs are matched exactly: absolute,
 // no fragment, `https` (or `http` only for localhost and loopback addresses, RFC 8252), or a
-// private-use scheme such as `com.example.app:/callback`.
+// private-use scheme such as `com.example.app:/callback`. `allowedOrigins` are the web origins
+// (`https://app.example.com`, no path) a browser app of this client calls twinid from: the token,
+// revoke, introspect, UserInfo, customer login, change_password and upstream token endpoints answer
+// them with CORS headers, and the Management API answers the origins of all of the account's clients.
 //
 // POST /v1/accounts/{aid}/clients
 func (c *Client) CreateClient(ctx context.Context, request *OAuthClientCreate, params CreateClientParams, options ...RequestOption) (CreateClientRes, error) {
@@ -5623,6 +5639,268 @@ func (c *Client) sendListCustomers(ctx context.Context, params ListCustomersPara
 	}
 
 	result, err := decodeListCustomersResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListEvents invokes listEvents operation.
+//
+// The account's security-relevant events, newest first: sign-ins and their failures,
+// lockouts, refresh token reuse, code replays, and every change made through this API. An event
+// names who acted (`actor`), what it acted on (`subject`), the client, the source address and the
+// request id; never a secret, password, token or code. Events are kept for the retention the
+// server is configured with (`TWINID_AUDIT_RETENTION`). The filters combine (all must hold).
+//
+// GET /v1/accounts/{aid}/events
+func (c *Client) ListEvents(ctx context.Context, params ListEventsParams, options ...RequestOption) (ListEventsRes, error) {
+	res, err := c.sendListEvents(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendListEvents(ctx context.Context, params ListEventsParams, requestOptions ...RequestOption) (res ListEventsRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/events"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.IntToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "startingAfter" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "startingAfter",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.StartingAfter.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "type" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "type",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Type.Get(); ok {
+				return e.EncodeValue(conv.StringToString(string(val)))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "actorType" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "actorType",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.ActorType.Get(); ok {
+				return e.EncodeValue(conv.StringToString(string(val)))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "actorId" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "actorId",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.ActorId.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "subject" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "subject",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Subject.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "since" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "since",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Since.Get(); ok {
+				return e.EncodeValue(conv.DateTimeToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "until" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "until",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Until.Get(); ok {
+				return e.EncodeValue(conv.DateTimeToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityOAuth2(ctx, ListEventsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListEventsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+				{0b00000001},
+				{0b00000010},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListEventsResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}

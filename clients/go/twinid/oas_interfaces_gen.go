@@ -153,6 +153,10 @@ type ListCustomersRes interface {
 	listCustomersRes()
 }
 
+type ListEventsRes interface {
+	listEventsRes()
+}
+
 type ListGrantsRes interface {
 	listGrantsRes()
 }

@@ -43,6 +43,7 @@ const (
 	ListClientSecretsOperation          OperationName = "ListClientSecrets"
 	ListClientsOperation                OperationName = "ListClients"
 	ListCustomersOperation              OperationName = "ListCustomers"
+	ListEventsOperation                 OperationName = "ListEvents"
 	ListGrantsOperation                 OperationName = "ListGrants"
 	ListScopesOperation                 OperationName = "ListScopes"
 	ListServiceAccountSecretsOperation  OperationName = "ListServiceAccountSecrets"

@@ -306,6 +306,28 @@ type ListCustomersParams struct {
 	Aid string
 }
 
+// ListEventsParams is parameters of listEvents operation.
+type ListEventsParams struct {
+	// Page size.
+	Limit OptInt `json:",omitempty,omitzero"`
+	// Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400.
+	StartingAfter OptString `json:",omitempty,omitzero"`
+	// Only events of this type.
+	Type OptEventType `json:",omitempty,omitzero"`
+	// Only events whose actor is of this type.
+	ActorType OptActorType `json:",omitempty,omitzero"`
+	// Only events of this actor (a client id or a customer id).
+	ActorId OptString `json:",omitempty,omitzero"`
+	// Only events about this subject (the `subject.id` of the events).
+	Subject OptString `json:",omitempty,omitzero"`
+	// Only events at or after this time.
+	Since OptDateTime `json:",omitempty,omitzero"`
+	// Only events before this time.
+	Until OptDateTime `json:",omitempty,omitzero"`
+	// The account id.
+	Aid string
+}
+
 // ListGrantsParams is parameters of listGrants operation.
 type ListGrantsParams struct {
 	// Page size.

@@ -469,6 +469,73 @@ func (s *AccountUpdate) SetSettings(val OptAccountSettings) {
 	s.Settings = val
 }
 
+// Who acted: an admin `client` (service account or application), a `person` (an admin
+// signed in with a customer token of the account), a `customer` of the account, `anonymous` (not
+// authenticated, such as a failed sign-in), or `system` (twinid itself, such as scheduled key
+// rotation).
+// Ref: #/components/schemas/ActorType
+type ActorType string
+
+const (
+	ActorTypeClient    ActorType = "client"
+	ActorTypePerson    ActorType = "person"
+	ActorTypeCustomer  ActorType = "customer"
+	ActorTypeAnonymous ActorType = "anonymous"
+	ActorTypeSystem    ActorType = "system"
+)
+
+// AllValues returns all ActorType values.
+func (ActorType) AllValues() []ActorType {
+	return []ActorType{
+		ActorTypeClient,
+		ActorTypePerson,
+		ActorTypeCustomer,
+		ActorTypeAnonymous,
+		ActorTypeSystem,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s ActorType) MarshalText() ([]byte, error) {
+	switch s {
+	case ActorTypeClient:
+		return []byte(s), nil
+	case ActorTypePerson:
+		return []byte(s), nil
+	case ActorTypeCustomer:
+		return []byte(s), nil
+	case ActorTypeAnonymous:
+		return []byte(s), nil
+	case ActorTypeSystem:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *ActorType) UnmarshalText(data []byte) error {
+	switch ActorType(data) {
+	case ActorTypeClient:
+		*s = ActorTypeClient
+		return nil
+	case ActorTypePerson:
+		*s = ActorTypePerson
+		return nil
+	case ActorTypeCustomer:
+		*s = ActorTypeCustomer
+		return nil
+	case ActorTypeAnonymous:
+		*s = ActorTypeAnonymous
+		return nil
+	case ActorTypeSystem:
+		*s = ActorTypeSystem
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
 type AuthorizeBadRequest struct {
 	Data io.Reader
 }
@@ -1961,6 +2028,518 @@ type DeleteServiceAccountSecretNotFound Problem
 
 func (*DeleteServiceAccountSecretNotFound) deleteServiceAccountSecretRes() {}
 
+// Ref: #/components/schemas/Event
+type Event struct {
+	ID      string       `json:"id"`
+	Type    EventType    `json:"type"`
+	Time    time.Time    `json:"time"`
+	Outcome EventOutcome `json:"outcome"`
+	Actor   EventActor   `json:"actor"`
+	Subject EventSubject `json:"subject"`
+	// The OAuth client the request came through, empty when none.
+	ClientId string `json:"clientId"`
+	// The address of the caller (through trusted proxies only).
+	SourceAddress string `json:"sourceAddress"`
+	// The X-Request-Id of the request, as in the server's log lines.
+	RequestId string `json:"requestId"`
+	// Why a failure failed, or what a change did (such as the family revoked); empty when there is
+	// nothing to add.
+	Reason string `json:"reason"`
+}
+
+// GetID returns the value of ID.
+func (s *Event) GetID() string {
+	return s.ID
+}
+
+// GetType returns the value of Type.
+func (s *Event) GetType() EventType {
+	return s.Type
+}
+
+// GetTime returns the value of Time.
+func (s *Event) GetTime() time.Time {
+	return s.Time
+}
+
+// GetOutcome returns the value of Outcome.
+func (s *Event) GetOutcome() EventOutcome {
+	return s.Outcome
+}
+
+// GetActor returns the value of Actor.
+func (s *Event) GetActor() EventActor {
+	return s.Actor
+}
+
+// GetSubject returns the value of Subject.
+func (s *Event) GetSubject() EventSubject {
+	return s.Subject
+}
+
+// GetClientId returns the value of ClientId.
+func (s *Event) GetClientId() string {
+	return s.ClientId
+}
+
+// GetSourceAddress returns the value of SourceAddress.
+func (s *Event) GetSourceAddress() string {
+	return s.SourceAddress
+}
+
+// GetRequestId returns the value of RequestId.
+func (s *Event) GetRequestId() string {
+	return s.RequestId
+}
+
+// GetReason returns the value of Reason.
+func (s *Event) GetReason() string {
+	return s.Reason
+}
+
+// SetID sets the value of ID.
+func (s *Event) SetID(val string) {
+	s.ID = val
+}
+
+// SetType sets the value of Type.
+func (s *Event) SetType(val EventType) {
+	s.Type = val
+}
+
+// SetTime sets the value of Time.
+func (s *Event) SetTime(val time.Time) {
+	s.Time = val
+}
+
+// SetOutcome sets the value of Outcome.
+func (s *Event) SetOutcome(val EventOutcome) {
+	s.Outcome = val
+}
+
+// SetActor sets the value of Actor.
+func (s *Event) SetActor(val EventActor) {
+	s.Actor = val
+}
+
+// SetSubject sets the value of Subject.
+func (s *Event) SetSubject(val EventSubject) {
+	s.Subject = val
+}
+
+// SetClientId sets the value of ClientId.
+func (s *Event) SetClientId(val string) {
+	s.ClientId = val
+}
+
+// SetSourceAddress sets the value of SourceAddress.
+func (s *Event) SetSourceAddress(val string) {
+	s.SourceAddress = val
+}
+
+// SetRequestId sets the value of RequestId.
+func (s *Event) SetRequestId(val string) {
+	s.RequestId = val
+}
+
+// SetReason sets the value of Reason.
+func (s *Event) SetReason(val string) {
+	s.Reason = val
+}
+
+// Ref: #/components/schemas/EventActor
+type EventActor struct {
+	Type ActorType `json:"type"`
+	// The client id (client), the customer id (person, customer), empty otherwise.
+	ID string `json:"id"`
+	// The account of the actor, when it is another one (a root admin).
+	Aid OptString `json:"aid"`
+}
+
+// GetType returns the value of Type.
+func (s *EventActor) GetType() ActorType {
+	return s.Type
+}
+
+// GetID returns the value of ID.
+func (s *EventActor) GetID() string {
+	return s.ID
+}
+
+// GetAid returns the value of Aid.
+func (s *EventActor) GetAid() OptString {
+	return s.Aid
+}
+
+// SetType sets the value of Type.
+func (s *EventActor) SetType(val ActorType) {
+	s.Type = val
+}
+
+// SetID sets the value of ID.
+func (s *EventActor) SetID(val string) {
+	s.ID = val
+}
+
+// SetAid sets the value of Aid.
+func (s *EventActor) SetAid(val OptString) {
+	s.Aid = val
+}
+
+// Merged schema.
+// Ref: #/components/schemas/EventList
+type EventList struct {
+	// Pass as `startingAfter` for the next page; null on the last page.
+	NextCursor NilString `json:"nextCursor"`
+	Items      []Event   `json:"items"`
+}
+
+// GetNextCursor returns the value of NextCursor.
+func (s *EventList) GetNextCursor() NilString {
+	return s.NextCursor
+}
+
+// GetItems returns the value of Items.
+func (s *EventList) GetItems() []Event {
+	return s.Items
+}
+
+// SetNextCursor sets the value of NextCursor.
+func (s *EventList) SetNextCursor(val NilString) {
+	s.NextCursor = val
+}
+
+// SetItems sets the value of Items.
+func (s *EventList) SetItems(val []Event) {
+	s.Items = val
+}
+
+func (*EventList) listEventsRes() {}
+
+type EventOutcome string
+
+const (
+	EventOutcomeSuccess EventOutcome = "success"
+	EventOutcomeFailure EventOutcome = "failure"
+)
+
+// AllValues returns all EventOutcome values.
+func (EventOutcome) AllValues() []EventOutcome {
+	return []EventOutcome{
+		EventOutcomeSuccess,
+		EventOutcomeFailure,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s EventOutcome) MarshalText() ([]byte, error) {
+	switch s {
+	case EventOutcomeSuccess:
+		return []byte(s), nil
+	case EventOutcomeFailure:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *EventOutcome) UnmarshalText(data []byte) error {
+	switch EventOutcome(data) {
+	case EventOutcomeSuccess:
+		*s = EventOutcomeSuccess
+		return nil
+	case EventOutcomeFailure:
+		*s = EventOutcomeFailure
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// Ref: #/components/schemas/EventSubject
+type EventSubject struct {
+	// What kind of thing the event is about (customer, client, service_account, scope, grant, secret,
+	// signing_key, account, refresh_family, identifier).
+	Type string `json:"type"`
+	// Its id; for a failed sign-in with an unknown identifier, the normalised identifier.
+	ID string `json:"id"`
+}
+
+// GetType returns the value of Type.
+func (s *EventSubject) GetType() string {
+	return s.Type
+}
+
+// GetID returns the value of ID.
+func (s *EventSubject) GetID() string {
+	return s.ID
+}
+
+// SetType sets the value of Type.
+func (s *EventSubject) SetType(val string) {
+	s.Type = val
+}
+
+// SetID sets the value of ID.
+func (s *EventSubject) SetID(val string) {
+	s.ID = val
+}
+
+// What happened. `*.created`, `*.updated` and `*.deleted` are changes made through the Management
+// API.
+// Ref: #/components/schemas/EventType
+type EventType string
+
+const (
+	EventTypeLoginSucceeded            EventType = "login.succeeded"
+	EventTypeLoginFailed               EventType = "login.failed"
+	EventTypeLoginLockedOut            EventType = "login.locked_out"
+	EventTypeCustomerUnlocked          EventType = "customer.unlocked"
+	EventTypeRefreshTokenReuseDetected EventType = "refresh_token.reuse_detected"
+	EventTypeCodeReplayed              EventType = "code.replayed"
+	EventTypeSecretCreated             EventType = "secret.created"
+	EventTypeSecretDeleted             EventType = "secret.deleted"
+	EventTypeSigningKeyRotated         EventType = "signing_key.rotated"
+	EventTypeCustomerCreated           EventType = "customer.created"
+	EventTypeCustomerUpdated           EventType = "customer.updated"
+	EventTypeCustomerDisabled          EventType = "customer.disabled"
+	EventTypeCustomerDeleted           EventType = "customer.deleted"
+	EventTypeCustomerPasswordChanged   EventType = "customer.password_changed"
+	EventTypeInvitationSent            EventType = "invitation.sent"
+	EventTypeInvitationAccepted        EventType = "invitation.accepted"
+	EventTypeAccountCreated            EventType = "account.created"
+	EventTypeAccountUpdated            EventType = "account.updated"
+	EventTypeAccountDeleted            EventType = "account.deleted"
+	EventTypeScopeCreated              EventType = "scope.created"
+	EventTypeScopeUpdated              EventType = "scope.updated"
+	EventTypeScopeDeleted              EventType = "scope.deleted"
+	EventTypeServiceAccountCreated     EventType = "service_account.created"
+	EventTypeServiceAccountUpdated     EventType = "service_account.updated"
+	EventTypeServiceAccountDeleted     EventType = "service_account.deleted"
+	EventTypeClientCreated             EventType = "client.created"
+	EventTypeClientUpdated             EventType = "client.updated"
+	EventTypeClientDeleted             EventType = "client.deleted"
+	EventTypeGrantCreated              EventType = "grant.created"
+	EventTypeGrantUpdated              EventType = "grant.updated"
+	EventTypeGrantDeleted              EventType = "grant.deleted"
+	EventTypeIdentityLinked            EventType = "identity.linked"
+)
+
+// AllValues returns all EventType values.
+func (EventType) AllValues() []EventType {
+	return []EventType{
+		EventTypeLoginSucceeded,
+		EventTypeLoginFailed,
+		EventTypeLoginLockedOut,
+		EventTypeCustomerUnlocked,
+		EventTypeRefreshTokenReuseDetected,
+		EventTypeCodeReplayed,
+		EventTypeSecretCreated,
+		EventTypeSecretDeleted,
+		EventTypeSigningKeyRotated,
+		EventTypeCustomerCreated,
+		EventTypeCustomerUpdated,
+		EventTypeCustomerDisabled,
+		EventTypeCustomerDeleted,
+		EventTypeCustomerPasswordChanged,
+		EventTypeInvitationSent,
+		EventTypeInvitationAccepted,
+		EventTypeAccountCreated,
+		EventTypeAccountUpdated,
+		EventTypeAccountDeleted,
+		EventTypeScopeCreated,
+		EventTypeScopeUpdated,
+		EventTypeScopeDeleted,
+		EventTypeServiceAccountCreated,
+		EventTypeServiceAccountUpdated,
+		EventTypeServiceAccountDeleted,
+		EventTypeClientCreated,
+		EventTypeClientUpdated,
+		EventTypeClientDeleted,
+		EventTypeGrantCreated,
+		EventTypeGrantUpdated,
+		EventTypeGrantDeleted,
+		EventTypeIdentityLinked,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s EventType) MarshalText() ([]byte, error) {
+	switch s {
+	case EventTypeLoginSucceeded:
+		return []byte(s), nil
+	case EventTypeLoginFailed:
+		return []byte(s), nil
+	case EventTypeLoginLockedOut:
+		return []byte(s), nil
+	case EventTypeCustomerUnlocked:
+		return []byte(s), nil
+	case EventTypeRefreshTokenReuseDetected:
+		return []byte(s), nil
+	case EventTypeCodeReplayed:
+		return []byte(s), nil
+	case EventTypeSecretCreated:
+		return []byte(s), nil
+	case EventTypeSecretDeleted:
+		return []byte(s), nil
+	case EventTypeSigningKeyRotated:
+		return []byte(s), nil
+	case EventTypeCustomerCreated:
+		return []byte(s), nil
+	case EventTypeCustomerUpdated:
+		return []byte(s), nil
+	case EventTypeCustomerDisabled:
+		return []byte(s), nil
+	case EventTypeCustomerDeleted:
+		return []byte(s), nil
+	case EventTypeCustomerPasswordChanged:
+		return []byte(s), nil
+	case EventTypeInvitationSent:
+		return []byte(s), nil
+	case EventTypeInvitationAccepted:
+		return []byte(s), nil
+	case EventTypeAccountCreated:
+		return []byte(s), nil
+	case EventTypeAccountUpdated:
+		return []byte(s), nil
+	case EventTypeAccountDeleted:
+		return []byte(s), nil
+	case EventTypeScopeCreated:
+		return []byte(s), nil
+	case EventTypeScopeUpdated:
+		return []byte(s), nil
+	case EventTypeScopeDeleted:
+		return []byte(s), nil
+	case EventTypeServiceAccountCreated:
+		return []byte(s), nil
+	case EventTypeServiceAccountUpdated:
+		return []byte(s), nil
+	case EventTypeServiceAccountDeleted:
+		return []byte(s), nil
+	case EventTypeClientCreated:
+		return []byte(s), nil
+	case EventTypeClientUpdated:
+		return []byte(s), nil
+	case EventTypeClientDeleted:
+		return []byte(s), nil
+	case EventTypeGrantCreated:
+		return []byte(s), nil
+	case EventTypeGrantUpdated:
+		return []byte(s), nil
+	case EventTypeGrantDeleted:
+		return []byte(s), nil
+	case EventTypeIdentityLinked:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *EventType) UnmarshalText(data []byte) error {
+	switch EventType(data) {
+	case EventTypeLoginSucceeded:
+		*s = EventTypeLoginSucceeded
+		return nil
+	case EventTypeLoginFailed:
+		*s = EventTypeLoginFailed
+		return nil
+	case EventTypeLoginLockedOut:
+		*s = EventTypeLoginLockedOut
+		return nil
+	case EventTypeCustomerUnlocked:
+		*s = EventTypeCustomerUnlocked
+		return nil
+	case EventTypeRefreshTokenReuseDetected:
+		*s = EventTypeRefreshTokenReuseDetected
+		return nil
+	case EventTypeCodeReplayed:
+		*s = EventTypeCodeReplayed
+		return nil
+	case EventTypeSecretCreated:
+		*s = EventTypeSecretCreated
+		return nil
+	case EventTypeSecretDeleted:
+		*s = EventTypeSecretDeleted
+		return nil
+	case EventTypeSigningKeyRotated:
+		*s = EventTypeSigningKeyRotated
+		return nil
+	case EventTypeCustomerCreated:
+		*s = EventTypeCustomerCreated
+		return nil
+	case EventTypeCustomerUpdated:
+		*s = EventTypeCustomerUpdated
+		return nil
+	case EventTypeCustomerDisabled:
+		*s = EventTypeCustomerDisabled
+		return nil
+	case EventTypeCustomerDeleted:
+		*s = EventTypeCustomerDeleted
+		return nil
+	case EventTypeCustomerPasswordChanged:
+		*s = EventTypeCustomerPasswordChanged
+		return nil
+	case EventTypeInvitationSent:
+		*s = EventTypeInvitationSent
+		return nil
+	case EventTypeInvitationAccepted:
+		*s = EventTypeInvitationAccepted
+		return nil
+	case EventTypeAccountCreated:
+		*s = EventTypeAccountCreated
+		return nil
+	case EventTypeAccountUpdated:
+		*s = EventTypeAccountUpdated
+		return nil
+	case EventTypeAccountDeleted:
+		*s = EventTypeAccountDeleted
+		return nil
+	case EventTypeScopeCreated:
+		*s = EventTypeScopeCreated
+		return nil
+	case EventTypeScopeUpdated:
+		*s = EventTypeScopeUpdated
+		return nil
+	case EventTypeScopeDeleted:
+		*s = EventTypeScopeDeleted
+		return nil
+	case EventTypeServiceAccountCreated:
+		*s = EventTypeServiceAccountCreated
+		return nil
+	case EventTypeServiceAccountUpdated:
+		*s = EventTypeServiceAccountUpdated
+		return nil
+	case EventTypeServiceAccountDeleted:
+		*s = EventTypeServiceAccountDeleted
+		return nil
+	case EventTypeClientCreated:
+		*s = EventTypeClientCreated
+		return nil
+	case EventTypeClientUpdated:
+		*s = EventTypeClientUpdated
+		return nil
+	case EventTypeClientDeleted:
+		*s = EventTypeClientDeleted
+		return nil
+	case EventTypeGrantCreated:
+		*s = EventTypeGrantCreated
+		return nil
+	case EventTypeGrantUpdated:
+		*s = EventTypeGrantUpdated
+		return nil
+	case EventTypeGrantDeleted:
+		*s = EventTypeGrantDeleted
+		return nil
+	case EventTypeIdentityLinked:
+		*s = EventTypeIdentityLinked
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
 // Ref: #/components/schemas/FieldError
 type FieldError struct {
 	Field   string `json:"field"`
@@ -3079,6 +3658,18 @@ type ListCustomersUnprocessableEntity Problem
 
 func (*ListCustomersUnprocessableEntity) listCustomersRes() {}
 
+type ListEventsBadRequest Problem
+
+func (*ListEventsBadRequest) listEventsRes() {}
+
+type ListEventsForbidden Problem
+
+func (*ListEventsForbidden) listEventsRes() {}
+
+type ListEventsNotFound Problem
+
+func (*ListEventsNotFound) listEventsRes() {}
+
 type ListGrantsBadRequest Problem
 
 func (*ListGrantsBadRequest) listGrantsRes() {}
@@ -3572,8 +4163,10 @@ type OAuthClient struct {
 	Type                   ClientType `json:"type"`
 	RedirectUris           []string   `json:"redirectUris"`
 	PostLogoutRedirectUris []string   `json:"postLogoutRedirectUris"`
-	CreatedAt              time.Time  `json:"createdAt"`
-	UpdatedAt              time.Time  `json:"updatedAt"`
+	// Web origins allowed to call twinid from a browser (CORS) on this client's behalf.
+	AllowedOrigins []string  `json:"allowedOrigins"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
 // GetClientId returns the value of ClientId.
@@ -3604,6 +4197,11 @@ func (s *OAuthClient) GetRedirectUris() []string {
 // GetPostLogoutRedirectUris returns the value of PostLogoutRedirectUris.
 func (s *OAuthClient) GetPostLogoutRedirectUris() []string {
 	return s.PostLogoutRedirectUris
+}
+
+// GetAllowedOrigins returns the value of AllowedOrigins.
+func (s *OAuthClient) GetAllowedOrigins() []string {
+	return s.AllowedOrigins
 }
 
 // GetCreatedAt returns the value of CreatedAt.
@@ -3646,6 +4244,11 @@ func (s *OAuthClient) SetPostLogoutRedirectUris(val []string) {
 	s.PostLogoutRedirectUris = val
 }
 
+// SetAllowedOrigins sets the value of AllowedOrigins.
+func (s *OAuthClient) SetAllowedOrigins(val []string) {
+	s.AllowedOrigins = val
+}
+
 // SetCreatedAt sets the value of CreatedAt.
 func (s *OAuthClient) SetCreatedAt(val time.Time) {
 	s.CreatedAt = val
@@ -3666,6 +4269,7 @@ type OAuthClientCreate struct {
 	Type                   ClientType    `json:"type"`
 	RedirectUris           []RedirectURI `json:"redirectUris"`
 	PostLogoutRedirectUris []RedirectURI `json:"postLogoutRedirectUris"`
+	AllowedOrigins         []WebOrigin   `json:"allowedOrigins"`
 }
 
 // GetName returns the value of Name.
@@ -3693,6 +4297,11 @@ func (s *OAuthClientCreate) GetPostLogoutRedirectUris() []RedirectURI {
 	return s.PostLogoutRedirectUris
 }
 
+// GetAllowedOrigins returns the value of AllowedOrigins.
+func (s *OAuthClientCreate) GetAllowedOrigins() []WebOrigin {
+	return s.AllowedOrigins
+}
+
 // SetName sets the value of Name.
 func (s *OAuthClientCreate) SetName(val string) {
 	s.Name = val
@@ -3716,6 +4325,11 @@ func (s *OAuthClientCreate) SetRedirectUris(val []RedirectURI) {
 // SetPostLogoutRedirectUris sets the value of PostLogoutRedirectUris.
 func (s *OAuthClientCreate) SetPostLogoutRedirectUris(val []RedirectURI) {
 	s.PostLogoutRedirectUris = val
+}
+
+// SetAllowedOrigins sets the value of AllowedOrigins.
+func (s *OAuthClientCreate) SetAllowedOrigins(val []WebOrigin) {
+	s.AllowedOrigins = val
 }
 
 // OAuthClientHeaders wraps OAuthClient with response headers.
@@ -3782,6 +4396,7 @@ type OAuthClientUpdate struct {
 	Description            OptString     `json:"description"`
 	RedirectUris           []RedirectURI `json:"redirectUris"`
 	PostLogoutRedirectUris []RedirectURI `json:"postLogoutRedirectUris"`
+	AllowedOrigins         []WebOrigin   `json:"allowedOrigins"`
 }
 
 // GetName returns the value of Name.
@@ -3804,6 +4419,11 @@ func (s *OAuthClientUpdate) GetPostLogoutRedirectUris() []RedirectURI {
 	return s.PostLogoutRedirectUris
 }
 
+// GetAllowedOrigins returns the value of AllowedOrigins.
+func (s *OAuthClientUpdate) GetAllowedOrigins() []WebOrigin {
+	return s.AllowedOrigins
+}
+
 // SetName sets the value of Name.
 func (s *OAuthClientUpdate) SetName(val OptString) {
 	s.Name = val
@@ -3822,6 +4442,11 @@ func (s *OAuthClientUpdate) SetRedirectUris(val []RedirectURI) {
 // SetPostLogoutRedirectUris sets the value of PostLogoutRedirectUris.
 func (s *OAuthClientUpdate) SetPostLogoutRedirectUris(val []RedirectURI) {
 	s.PostLogoutRedirectUris = val
+}
+
+// SetAllowedOrigins sets the value of AllowedOrigins.
+func (s *OAuthClientUpdate) SetAllowedOrigins(val []WebOrigin) {
+	s.AllowedOrigins = val
 }
 
 // RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client
@@ -4544,6 +5169,52 @@ func (o OptAccountSettingsSigningAlg) Get() (v AccountSettingsSigningAlg, ok boo
 
 // Or returns value if set, or given parameter if does not.
 func (o OptAccountSettingsSigningAlg) Or(d AccountSettingsSigningAlg) AccountSettingsSigningAlg {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// NewOptActorType returns new OptActorType with value set to v.
+func NewOptActorType(v ActorType) OptActorType {
+	return OptActorType{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptActorType is optional ActorType.
+type OptActorType struct {
+	Value ActorType
+	Set   bool
+}
+
+// IsSet returns true if OptActorType was set.
+func (o OptActorType) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptActorType) Reset() {
+	var v ActorType
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptActorType) SetTo(v ActorType) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptActorType) Get() (v ActorType, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptActorType) Or(d ActorType) ActorType {
 	if v, ok := o.Get(); ok {
 		return v
 	}
@@ -5694,6 +6365,52 @@ func (o OptDateTime) Get() (v time.Time, ok bool) {
 
 // Or returns value if set, or given parameter if does not.
 func (o OptDateTime) Or(d time.Time) time.Time {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// NewOptEventType returns new OptEventType with value set to v.
+func NewOptEventType(v EventType) OptEventType {
+	return OptEventType{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptEventType is optional EventType.
+type OptEventType struct {
+	Value EventType
+	Set   bool
+}
+
+// IsSet returns true if OptEventType was set.
+func (o OptEventType) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptEventType) Reset() {
+	var v EventType
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptEventType) SetTo(v EventType) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptEventType) Get() (v EventType, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptEventType) Or(d EventType) EventType {
 	if v, ok := o.Get(); ok {
 		return v
 	}
@@ -7974,6 +8691,7 @@ func (*ServiceUnavailableHeaders) listAccountsRes()               {}
 func (*ServiceUnavailableHeaders) listClientSecretsRes()          {}
 func (*ServiceUnavailableHeaders) listClientsRes()                {}
 func (*ServiceUnavailableHeaders) listCustomersRes()              {}
+func (*ServiceUnavailableHeaders) listEventsRes()                 {}
 func (*ServiceUnavailableHeaders) listGrantsRes()                 {}
 func (*ServiceUnavailableHeaders) listScopesRes()                 {}
 func (*ServiceUnavailableHeaders) listServiceAccountSecretsRes()  {}
@@ -9249,6 +9967,7 @@ func (*UnauthorizedHeaders) listAccountsRes()               {}
 func (*UnauthorizedHeaders) listClientSecretsRes()          {}
 func (*UnauthorizedHeaders) listClientsRes()                {}
 func (*UnauthorizedHeaders) listCustomersRes()              {}
+func (*UnauthorizedHeaders) listEventsRes()                 {}
 func (*UnauthorizedHeaders) listGrantsRes()                 {}
 func (*UnauthorizedHeaders) listScopesRes()                 {}
 func (*UnauthorizedHeaders) listServiceAccountSecretsRes()  {}
@@ -9869,3 +10588,5 @@ func (s *UserInfoRequest) GetAccessToken() OptString {
 func (s *UserInfoRequest) SetAccessToken(val OptString) {
 	s.AccessToken = val
 }
+
+type WebOrigin string

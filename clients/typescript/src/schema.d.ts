@@ -5004,7 +5004,7 @@ export interface operations {
             query?: {
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
-                /** @description Cursor: the `nextCursor` of the previous page. */
+                /** @description Cursor: the `nextCursor` of the previous page of the same list. Opaque; any other value is 400. */
                 startingAfter?: components["parameters"]["startingAfter"];
                 /** @description Only events of this type. */
                 type?: components["schemas"]["EventType"];
