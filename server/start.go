@@ -81,7 +81,7 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	s.clients = clients.New(st, kr, s.metrics, ttl, now)
 	lg := login.New(st, s.accounts, kr, pool, s.mail, s.metrics, log, now, rec)
 	md := manage.Deps{Store: st, Accounts: s.accounts, Keys: s.keys, Keyring: kr, Clients: s.clients,
-		Login: lg, Audit: rec, Now: now}
+		Tokens: s.tokens, Login: lg, Audit: rec, Now: now}
 	s.API, s.Events = manage.New(md), manage.NewEvents(md)
 	s.Endpoints = protocol.New(protocol.Deps{Store: st, Accounts: s.accounts, Keyring: kr, Keys: s.keys, Tokens: s.tokens,
 		Clients: s.clients, Login: lg, Limits: s.limits, Metrics: s.metrics, Log: log, Audit: rec, Now: now})

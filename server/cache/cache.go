@@ -99,10 +99,16 @@ func (c *Cache[V]) Forget(keys ...string) {
 
 // ForgetPrefix drops every entry whose key starts with prefix (e.g. a whole account).
 func (c *Cache[V]) ForgetPrefix(prefix string) {
+	c.ForgetIf(func(k string, _ V) bool { return strings.HasPrefix(k, prefix) })
+}
+
+// ForgetIf drops every entry for which match holds, for caches whose keys do not name what
+// the entries belong to (verified tokens are keyed by their hash, not their account).
+func (c *Cache[V]) ForgetIf(match func(k string, v V) bool) {
 	c.mu.Lock()
 	c.epoch++
-	for k := range c.m {
-		if strings.HasPrefix(k, prefix) {
+	for k, e := range c.m {
+		if match(k, e.v) {
 			delete(c.m, k)
 		}
 	}

@@ -88,3 +88,30 @@ func TestExpiryFollowsTheClock(t *testing.T) {
 	c.ForgetPrefix("")
 	c.Sweep()
 }
+
+// ForgetIf drops exactly the entries its match picks, by key or by value, and like Forget
+// keeps a load that raced it out of the cache.
+func TestForgetIfPicksByValue(t *testing.T) {
+	t.Parallel()
+	c := cache.New[string](time.Minute, time.Now)
+	for k, v := range map[string]string{"t1": "acme", "t2": "globex", "t3": "acme"} {
+		if _, err := c.Load(k, func() (string, time.Time, error) { return v, time.Time{}, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.ForgetIf(func(_ string, v string) bool { return v == "acme" })
+	for k, want := range map[string]bool{"t1": false, "t2": true, "t3": false} {
+		if _, ok := c.Get(k); ok != want {
+			t.Errorf("%s kept: %v, want %v", k, ok, want)
+		}
+	}
+	if _, err := c.Load("t4", func() (string, time.Time, error) {
+		c.ForgetIf(func(string, string) bool { return false })
+		return "acme", time.Time{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get("t4"); ok {
+		t.Fatal("a value loaded across a ForgetIf was kept")
+	}
+}

@@ -252,10 +252,11 @@ func (a *API) DeleteAccount(ctx context.Context, req gen.DeleteAccountRequestObj
 		}
 		return nil, err
 	}
-	// Its clients and keys went with it: nothing of it may keep working on this node.
+	// Its clients, keys and tokens went with it: nothing of it may keep working on this node.
 	a.accounts.Forget(req.Aid)
 	a.clients.ForgetAccount(req.Aid)
 	a.keys.Forget(req.Aid)
+	a.tokens.ForgetAccount(req.Aid)
 	// The account's own trail is no longer listed, so its deletion goes on the caller's.
 	a.record(ctx, reqctx.PrincipalFrom(ctx).AID, gen.AccountDeleted, "account", req.Aid)
 	return gen.DeleteAccount204Response{}, nil

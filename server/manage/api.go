@@ -8,6 +8,7 @@ import (
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/login"
+	"github.com/twinid/twinid/server/tokens"
 	"github.com/twinid/twinid/store"
 )
 
@@ -24,6 +25,8 @@ type Deps struct {
 	Keyring *keys.Keyring
 	// Clients is the protocol's client cache, dropped after every client change.
 	Clients *clients.Clients
+	// Tokens holds the node's verified access tokens, dropped for an account deleted here.
+	Tokens *tokens.Tokens
 	// Login hashes passwords, makes and mails invitation codes, and names the throttle
 	// keys that UnlockCustomer clears.
 	Login *login.Login
@@ -40,6 +43,7 @@ type API struct {
 	keys     *keys.Keys
 	keyring  *keys.Keyring
 	clients  *clients.Clients
+	tokens   *tokens.Tokens
 	login    *login.Login
 	audit    *audit.Recorder
 	now      func() time.Time
@@ -51,7 +55,7 @@ type API struct {
 func New(d Deps) *API {
 	return &API{
 		store: d.Store, accounts: d.Accounts, keys: d.Keys, keyring: d.Keyring, clients: d.Clients,
-		login: d.Login, audit: d.Audit, now: d.Now,
+		tokens: d.Tokens, login: d.Login, audit: d.Audit, now: d.Now,
 		secrets: secrets{store: d.Store, keyring: d.Keyring, clients: d.Clients, now: d.Now},
 	}
 }

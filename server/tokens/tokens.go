@@ -42,6 +42,13 @@ func New(st *store.Store, kr *keys.Keyring, k *keys.Keys, accounts *account.Acco
 		metrics: m, log: log, now: now, audit: rec}
 }
 
+// ForgetAccount drops the account's tokens from this node's verified-token cache: after the
+// account is deleted its tokens must fail at once here (its keys are gone), not after the
+// TTL, even once the aid is taken again.
+func (t *Tokens) ForgetAccount(aid string) {
+	t.verified.ForgetIf(func(_ string, c *reqctx.Claims) bool { return c.AID == aid })
+}
+
 // Sweep drops expired entries of the verified-token cache.
 func (t *Tokens) Sweep() { t.verified.Sweep() }
 
