@@ -293,8 +293,9 @@ func (k *Keys) NewSigningKey(aid, alg string, activatesAt time.Time) (*store.Sig
 }
 
 // Rotate publishes the next key, signing from now+delay. The keys it replaces retire once
-// the last token they can sign (until the new key activates) has expired. alg "" is the
-// account's signingAlg.
+// the last token they can sign (until the new key activates) has expired; a key of an
+// earlier rotation still pending past the new key's activation never signs and retires when
+// the new key activates (store Keys.Add). alg "" is the account's signingAlg.
 func (k *Keys) Rotate(ctx context.Context, acct *store.Account, alg string, delay time.Duration) (*store.SigningKey, error) {
 	set := account.Effective(acct)
 	if alg == "" {

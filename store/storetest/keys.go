@@ -43,6 +43,23 @@ func testKeys(t *testing.T, open opener) {
 				t.Errorf("keys of a missing account: %v", keys)
 			}
 		}},
+		{"RotationWhileOnePending", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			must(t, st.Accounts().Create(ctx, account("a"), nil, signingKey("a", "k1", when(0))), "CreateAccount")
+			// k2 is pending from when(5); a later rotation brings k3 in from when(1), before it.
+			r1 := when(6)
+			must(t, st.Keys().Add(ctx, r1, signingKey("a", "k2", when(5))), "AddSigningKeys")
+			r2 := when(2)
+			must(t, st.Keys().Add(ctx, r2, signingKey("a", "k3", when(1))), "AddSigningKeys before the pending one")
+			// k1 keeps its retirement; k2 never signs, so it retires when k3 activates, not
+			// at r2 while it would sign from when(5).
+			k3At := when(1)
+			checkKeys(t, st, "a", []string{"k2", "k3", "k1"}, map[string]*time.Time{"k1": &r1, "k2": &k3At, "k3": nil})
+			// A generation activating at the same time as a pending one supersedes it too.
+			must(t, st.Keys().Add(ctx, when(3), signingKey("a", "k4", when(1))), "AddSigningKeys at the same activation")
+			checkKeys(t, st, "a", []string{"k2", "k4", "k3", "k1"},
+				map[string]*time.Time{"k1": &r1, "k2": &k3At, "k3": &k3At, "k4": nil})
+		}},
 		{"DeleteRetired", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			must(t, st.Accounts().Create(ctx, account("a"), nil, signingKey("a", "k1", when(0))), "CreateAccount")
