@@ -15,7 +15,6 @@ import (
 	"github.com/twinid/twinid/server/problem"
 	"github.com/twinid/twinid/server/reqctx"
 	"github.com/twinid/twinid/server/tokens"
-	"github.com/twinid/twinid/store"
 )
 
 // authenticate is the validator's AuthenticationFunc. Client authentication at the token
@@ -32,7 +31,7 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	switch {
 	case err == nil, errors.As(err, &he):
 		return err
-	case errors.Is(err, store.ErrUnavailable):
+	case outOfService(err):
 		return &echo.HTTPError{Code: http.StatusServiceUnavailable, Internal: err}
 	}
 	return &echo.HTTPError{Code: http.StatusInternalServerError, Internal: err}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,16 +39,28 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
-// unavailable reports a database outage (store.ErrUnavailable, wherever it is wrapped) and
-// logs it once with its cause; the client hears only that it should retry.
+// unavailable reports a database outage (store.ErrUnavailable, wherever it is wrapped) or a
+// request past its deadline (Config.RequestTimeout), and logs it once with its cause; the
+// client hears only that it should retry.
 func (s *Server) unavailable(c echo.Context, err error) bool {
-	if !errors.Is(err, store.ErrUnavailable) {
+	if !outOfService(err) {
 		return false
 	}
-	s.log.Warn("database unavailable", "err", store.Cause(err), "path", c.Request().URL.Path,
+	cause := store.Cause(err)
+	if cause == nil {
+		cause = err
+	}
+	s.log.Warn("database unavailable", "err", cause, "path", c.Request().URL.Path,
 		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	c.Response().Header().Set("Retry-After", retryAfterUnavailable)
 	return true
+}
+
+// outOfService reports an error the client should retry later: the database is down or
+// slow (store.ErrUnavailable), or the request's deadline passed in work that is not the
+// store's (waiting for a password worker, say).
+func outOfService(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // internal logs an unexpected error once, with the request id the client sees.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"mime"
@@ -234,7 +235,11 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 		if !strings.HasPrefix(r.URL.Path, "/v1/") {
 			return next(c)
 		}
-		ctx, _ := reqctx.WithAuth(r.Context())
+		// One deadline for the whole request: the store bounds each statement, and this
+		// bounds a request that runs many of them (handleError answers 503 past it).
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		ctx, _ = reqctx.WithAuth(ctx)
 		ctx = reqctx.WithInfo(ctx, reqctx.Info{
 			Authorization: r.Header.Get(echo.HeaderAuthorization),
 			Remote:        c.RealIP(),

@@ -66,6 +66,10 @@ type Config struct {
 	Now func() time.Time
 	// AuditRetention is how long the janitor keeps audit events (default 90 days).
 	AuditRetention time.Duration
+	// RequestTimeout is the deadline of each /v1 request's work, its database statements
+	// taken together; past it the answer is 503 with Retry-After. Default: the store's
+	// timeout (store.Config.Timeout), which bounds each statement and transaction alone.
+	RequestTimeout time.Duration
 }
 
 // Server implements gen.StrictServerInterface by embedding the four surfaces, and owns the

@@ -42,6 +42,9 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	if cfg.AuditRetention <= 0 {
 		cfg.AuditRetention = DefaultAuditRetention
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = st.Timeout()
+	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	kr, err := keys.NewKeyring(cfg.MasterKey)
 	if err != nil {

@@ -73,9 +73,10 @@ func unavailable(err error) bool {
 			pe.Code == "53300"
 	}
 	msg := err.Error()
-	// What pgx says of a connection that died under it, and SQLite's busy_timeout expiring.
+	// What pgx says of a connection that died under it, SQLite's busy_timeout expiring, and
+	// a SQLite statement interrupted when its context's deadline passed.
 	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "database is locked") ||
-		strings.Contains(msg, "SQLSTATE 57014")
+		strings.Contains(msg, "SQLSTATE 57014") || strings.Contains(msg, "SQLITE_INTERRUPT")
 }
 
 // translate maps driver errors to the sentinels. gorm's TranslateError does the work for

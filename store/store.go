@@ -234,6 +234,9 @@ func (s *Store) bound() error {
 	return nil
 }
 
+// Timeout is the bound of database work the store was opened with (Config.Timeout).
+func (s *Store) Timeout() time.Duration { return s.timeout }
+
 // Queries is the number of SQL statements run through this Store so far.
 func (s *Store) Queries() uint64 { return s.queries.Load() }
 

@@ -35,6 +35,7 @@ type config struct {
 	RedisURL              string        `env:"TWINID_REDIS_URL"`
 	CacheTTL              time.Duration `env:"TWINID_CACHE_TTL" envDefault:"5s"`
 	DBTimeout             time.Duration `env:"TWINID_DB_TIMEOUT" envDefault:"5s"`
+	RequestTimeout        time.Duration `env:"TWINID_REQUEST_TIMEOUT"`
 	BootstrapClientID     string        `env:"TWINID_BOOTSTRAP_CLIENT_ID"`
 	BootstrapClientSecret string        `env:"TWINID_BOOTSTRAP_CLIENT_SECRET"`
 	BootstrapAdminEmail   string        `env:"TWINID_BOOTSTRAP_ADMIN_EMAIL"`
@@ -66,6 +67,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.StringVar(&cfg.RedisURL, "redis-url", cfg.RedisURL, "redis:// URL for cluster-wide token rate limits; empty: per node (TWINID_REDIS_URL)")
 	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", cfg.CacheTTL, "how long a node trusts cached clients, accounts and keys (TWINID_CACHE_TTL)")
 	fs.DurationVar(&cfg.DBTimeout, "db-timeout", cfg.DBTimeout, "bound of database work: connecting, each statement and transaction, and Postgres statement_timeout; past it the answer is 503 (TWINID_DB_TIMEOUT)")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "deadline of each API request's work, its database statements together; past it the answer is 503; 0: the db timeout (TWINID_REQUEST_TIMEOUT)")
 	fs.StringVar(&cfg.BootstrapClientID, "bootstrap-client-id", cfg.BootstrapClientID, "first start only: the admin's client id (TWINID_BOOTSTRAP_CLIENT_ID)")
 	fs.StringVar(&cfg.BootstrapClientSecret, "bootstrap-client-secret", cfg.BootstrapClientSecret, "first start only: the admin's client secret, never printed (TWINID_BOOTSTRAP_CLIENT_SECRET)")
 	fs.StringVar(&cfg.BootstrapAdminEmail, "bootstrap-admin-email", cfg.BootstrapAdminEmail, "first start only: email of a person who administers every account and signs in to Swagger UI (TWINID_BOOTSTRAP_ADMIN_EMAIL)")
@@ -186,6 +188,9 @@ func (c *config) Validate() error {
 	}
 	if c.AuditRetention < time.Hour {
 		errs = append(errs, fmt.Errorf("TWINID_AUDIT_RETENTION %s: want at least 1h (2160h is 90 days)", c.AuditRetention))
+	}
+	if c.RequestTimeout != 0 && (c.RequestTimeout < time.Second || c.RequestTimeout > time.Minute) {
+		errs = append(errs, fmt.Errorf("TWINID_REQUEST_TIMEOUT %s: want at least 1s and at most 1m, or 0 for TWINID_DB_TIMEOUT", c.RequestTimeout))
 	}
 	if c.BootstrapClientID != "" && !clientIDPattern.MatchString(c.BootstrapClientID) {
 		errs = append(errs, errors.New("TWINID_BOOTSTRAP_CLIENT_ID: 3 to 128 characters of A-Z a-z 0-9 . _ ~ -"))

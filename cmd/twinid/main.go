@@ -137,6 +137,7 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, MasterKey: mk, Logger: log, CacheTTL: cfg.CacheTTL, RedisURL: cfg.RedisURL,
 		Mailer: mailer, TrustedProxies: proxies, AuditRetention: cfg.AuditRetention,
+		RequestTimeout: cfg.RequestTimeout,
 	}, st)
 	if err != nil {
 		return err

@@ -20,13 +20,14 @@ func TestInvalidConfigListsEveryProblem(t *testing.T) {
 	t.Setenv("TWINID_DB_TIMEOUT", "100ms")
 	t.Setenv("TWINID_CACHE_TTL", "five seconds")
 	t.Setenv("TWINID_SMTP_TLS_SKIP_VERIFY", "maybe")
+	t.Setenv("TWINID_REQUEST_TIMEOUT", "2h")
 	var out, errb bytes.Buffer
 	err := run(context.Background(), []string{"serve"}, nil, &out, &errb)
 	if err == nil {
 		t.Fatal("invalid configuration accepted")
 	}
 	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_DATABASE_URL", "TWINID_DB_TIMEOUT",
-		"TWINID_CACHE_TTL", "TWINID_SMTP_TLS_SKIP_VERIFY"} {
+		"TWINID_CACHE_TTL", "TWINID_SMTP_TLS_SKIP_VERIFY", "TWINID_REQUEST_TIMEOUT"} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s: %v", v, err)
 		}
@@ -63,7 +64,7 @@ func TestServeHelpListsEveryVariable(t *testing.T) {
 	}
 	for _, v := range []string{"TWINID_LISTEN", "TWINID_PUBLIC_URL", "TWINID_DATABASE_URL", "TWINID_DATA_DIR",
 		"TWINID_MASTER_KEY", "TWINID_LOG_LEVEL", "TWINID_BOOTSTRAP_CLIENT_ID", "TWINID_BOOTSTRAP_CLIENT_SECRET", "TWINID_REDIS_URL",
-		"TWINID_SHUTDOWN_DRAIN", "TWINID_SHUTDOWN_GRACE", "TWINID_DB_TIMEOUT"} {
+		"TWINID_SHUTDOWN_DRAIN", "TWINID_SHUTDOWN_GRACE", "TWINID_DB_TIMEOUT", "TWINID_REQUEST_TIMEOUT"} {
 		if !strings.Contains(errb.String(), v) {
 			t.Errorf("--help does not list %s", v)
 		}

@@ -18,7 +18,9 @@ type Events struct {
 }
 
 // NewEvents returns the audit trail's operation over d.
-func NewEvents(d Deps) *Events { return &Events{store: d.Store, accounts: d.Accounts, keyring: d.Keyring} }
+func NewEvents(d Deps) *Events {
+	return &Events{store: d.Store, accounts: d.Accounts, keyring: d.Keyring}
+}
 
 // ListEvents implements GET .../events: the account's audit trail, newest first, filtered
 // by type, actor, subject and time.
