@@ -13,6 +13,7 @@ import (
 	"github.com/twinid/twinid/server/account"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/login"
 	"github.com/twinid/twinid/server/mail"
 	"github.com/twinid/twinid/server/manage"
 	"github.com/twinid/twinid/server/metrics"
@@ -96,8 +97,13 @@ type Server struct {
 	mail     *mail.Queue
 	dialects dialects
 	echo     *echo.Echo
-	stop     context.CancelFunc
-	mailDone chan struct{}
+	login    *login.Login
+	// stop ends the reset worker, then stopMail the mail queue, so that the codes issued
+	// while draining are still mailed.
+	stop       context.CancelFunc
+	stopMail   context.CancelFunc
+	resetsDone chan struct{}
+	mailDone   chan struct{}
 	// draining is set when shutdown begins: /readyz answers 503 so that load balancers
 	// stop sending new work while the listener still serves what arrives.
 	draining atomic.Bool

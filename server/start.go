@@ -83,6 +83,7 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	s.tokens = tokens.New(st, kr, s.keys, s.accounts, s.metrics, log, ttl, now, rec)
 	s.clients = clients.New(st, kr, s.metrics, ttl, now)
 	lg := login.New(st, s.accounts, kr, pool, s.mail, s.metrics, log, now, rec)
+	s.login = lg
 	md := manage.Deps{Store: st, Accounts: s.accounts, Keys: s.keys, Keyring: kr, Clients: s.clients,
 		Tokens: s.tokens, Login: lg, Audit: rec, Now: now}
 	s.API, s.Events = manage.New(md), manage.NewEvents(md)
@@ -95,21 +96,32 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	if s.echo, err = s.routes(); err != nil {
 		return nil, err
 	}
-	bg, stop := context.WithCancel(context.Background())
-	s.stop, s.mailDone = stop, make(chan struct{})
-	go func() { s.mail.Run(bg); close(s.mailDone) }()
+	resetsCtx, stop := context.WithCancel(context.Background())
+	mailCtx, stopMail := context.WithCancel(context.Background())
+	s.stop, s.stopMail = stop, stopMail
+	s.resetsDone, s.mailDone = make(chan struct{}), make(chan struct{})
+	go func() { lg.RunResets(resetsCtx); close(s.resetsDone) }()
+	go func() { s.mail.Run(mailCtx); close(s.mailDone) }()
 	return s, nil
 }
 
-// Close stops the server's background workers; it returns once queued email was handed
-// on (or its short drain deadline passed).
+// Close stops the server's background workers; it returns once queued password resets
+// were worked and queued email was handed on (or their short drain deadlines passed).
 func (s *Server) Close() {
 	s.stop()
+	<-s.resetsDone
+	s.stopMail()
 	<-s.mailDone
 }
 
-// FlushMail waits until queued email is sent (tests and shutdown).
-func (s *Server) FlushMail(ctx context.Context) error { return s.mail.Flush(ctx) }
+// FlushMail waits until queued password resets are worked and queued email is sent (tests
+// and shutdown).
+func (s *Server) FlushMail(ctx context.Context) error {
+	if err := s.login.FlushResets(ctx); err != nil {
+		return err
+	}
+	return s.mail.Flush(ctx)
+}
 
 // Handler is the HTTP handler of the whole service.
 func (s *Server) Handler() http.Handler { return s.echo }

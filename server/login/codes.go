@@ -106,30 +106,6 @@ func (l *Login) SendCode(acct *store.Account, c *store.Customer, purpose, code s
 	return nil
 }
 
-// SendResetCode mails a reset code (an invitation code to an invited customer) when the
-// email belongs to a customer who may sign in, at most once a minute. It reveals nothing.
-func (l *Login) SendResetCode(ctx context.Context, acct *store.Account, email, typ string) error {
-	_, key, ok := NormEmail(email)
-	if !ok {
-		return nil
-	}
-	c, err := l.store.Customers().Find(ctx, acct.AID, typ, key, "")
-	if errors.Is(err, store.ErrNotFound) || (c != nil && c.Status == store.CustomerDisabled) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if last, err := l.store.Codes().Latest(ctx, c.ID); err == nil && l.now().Sub(time.UnixMilli(last.CreatedMS)) < codeResendGap {
-		return nil
-	}
-	purpose := store.PurposeReset
-	if c.Status == store.CustomerInvited {
-		purpose = store.PurposeInvitation
-	}
-	return l.IssueCode(ctx, acct, c, purpose)
-}
-
 // Redeem uses up an emailed verification code and returns its customer. With an email the
 // customer's current code is compared; without, the code is looked up by its hash.
 // Guesses are counted per client address in the database (cluster-wide), reserved before

@@ -41,13 +41,34 @@ type Login struct {
 
 	mu       sync.Mutex
 	inflight map[string]int // logins in flight per throttle key, on this node
+
+	// resets are the password-reset requests waiting for the background worker
+	// (RequestReset, RunResets); resetsMu guards the count and state below.
+	resets      chan resetRequest
+	resetsMu    sync.Mutex
+	resetsOpen  int           // queued or being worked
+	resetsIdle  chan struct{} // closed whenever resetsOpen is 0
+	resetsEnded bool          // RunResets has returned
 }
+
+// resetRequest is a password reset someone asked for: whether the email belongs to anyone
+// is found out off the request path.
+type resetRequest struct {
+	acct       *store.Account
+	email, typ string
+}
+
+// resetQueueSize bounds the reset requests waiting for the worker; past it they are dropped
+// (and logged), answering the same.
+const resetQueueSize = 1000
 
 // New returns the customer authentication of st.
 func New(st *store.Store, accounts *account.Accounts, kr *keys.Keyring, pool *passwords.Pool, q *mail.Queue,
 	m *metrics.Metrics, log *slog.Logger, now func() time.Time, rec *audit.Recorder) *Login {
+	idle := make(chan struct{})
+	close(idle)
 	return &Login{store: st, accounts: accounts, keyring: kr, pool: pool, mail: q, metrics: m, log: log, now: now,
-		audit: rec, inflight: map[string]int{}}
+		audit: rec, inflight: map[string]int{}, resets: make(chan resetRequest, resetQueueSize), resetsIdle: idle}
 }
 
 // Domain errors of a login; each surface words them in its dialect.

@@ -55,8 +55,8 @@ func (p *Pages) ForgotPasswordPage(ctx context.Context, req gen.ForgotPasswordPa
 		Action: p.Accounts.Issuer(acct.AID) + "/auth/forgot-password", Email: page.Str(req.Params.Email), AR: page.Str(req.Params.Ar)})
 }
 
-// SubmitForgotPassword implements POST .../auth/forgot-password: the same answer whether or
-// not the email belongs to a customer.
+// SubmitForgotPassword implements POST .../auth/forgot-password: the same answer, in the
+// same time, whether or not the email belongs to a customer (login.RequestReset).
 func (p *Pages) SubmitForgotPassword(ctx context.Context, req gen.SubmitForgotPasswordRequestObject) (gen.SubmitForgotPasswordResponseObject, error) {
 	acct, err := p.account(ctx, req.Aid)
 	if err != nil {
@@ -69,9 +69,7 @@ func (p *Pages) SubmitForgotPassword(ctx context.Context, req gen.SubmitForgotPa
 		return nil, err
 	}
 	email := page.Str(req.Body.Email)
-	if err := p.Login.SendResetCode(ctx, acct, email, string(gen.CustomerTypeCustomer)); err != nil {
-		return nil, err
-	}
+	p.Login.RequestReset(acct, email, string(gen.CustomerTypeCustomer))
 	d := p.resetData(acct, "Choose a new password", email, "", page.Str(req.Body.Ar))
 	d.Message = "If this email belongs to an account, a code is on its way. It is valid for 15 minutes."
 	return p.pwForm(ctx, acct, "reset", http.StatusOK, d)

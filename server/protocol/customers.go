@@ -82,7 +82,9 @@ func (e *Endpoints) LoginCustomer(ctx context.Context, req gen.LoginCustomerRequ
 }
 
 // RequestPasswordChange implements POST .../customers/change_password: 202 whatever the
-// email, so it reveals nothing; a code is mailed (at most one a minute) to a customer.
+// email, so it reveals nothing; a code is mailed (at most one a minute) to a customer. The
+// lookup and the mail happen off the request path (login.RequestReset), so known and
+// unknown emails cost the request the same.
 func (e *Endpoints) RequestPasswordChange(ctx context.Context, req gen.RequestPasswordChangeRequestObject) (_ gen.RequestPasswordChangeResponseObject, err error) {
 	defer mapped(&err)
 	acct, r, remote, err := e.request(ctx, req.Aid)
@@ -100,9 +102,7 @@ func (e *Endpoints) RequestPasswordChange(ctx context.Context, req gen.RequestPa
 	if typ == "" {
 		typ = string(gen.CustomerTypeCustomer)
 	}
-	if err := e.Login.SendResetCode(ctx, acct, email, typ); err != nil {
-		return nil, err
-	}
+	e.Login.RequestReset(acct, email, typ)
 	return gen.RequestPasswordChange202Response{}, nil
 }
 
