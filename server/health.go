@@ -13,7 +13,9 @@ func (s *Server) GetHealth(context.Context, gen.GetHealthRequestObject) (gen.Get
 }
 
 // SetDraining reports not ready from now on: the process is shutting down, and /readyz
-// tells load balancers so while requests are still served.
+// tells load balancers so while requests are still served. Every answer from now on
+// carries Connection: close (Handler), so each client leaves its kept-alive connection
+// after the answer it reads instead of having it closed under a request it is sending.
 func (s *Server) SetDraining() { s.draining.Store(true) }
 
 // GetReadiness implements /readyz: ready when the database answers within 2 seconds and

@@ -123,5 +123,13 @@ func (s *Server) FlushMail(ctx context.Context) error {
 	return s.mail.Flush(ctx)
 }
 
-// Handler is the HTTP handler of the whole service.
-func (s *Server) Handler() http.Handler { return s.echo }
+// Handler is the HTTP handler of the whole service. Once draining (SetDraining), its
+// answers close their connections (RFC 9112 §9.6).
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		s.echo.ServeHTTP(w, r)
+	})
+}

@@ -205,11 +205,11 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 // does, fails requests that clients send on connections they hold open. Further signals
 // during the drain change nothing: signal.NotifyContext keeps catching them.
 func drainAndShutdown(hs *http.Server, srv *server.Server, errc <-chan error, drain, grace time.Duration, log *slog.Logger) error {
-	srv.SetDraining()
 	// Answers now carry Connection: close, so clients open new connections (through the
 	// balancer, to other nodes) instead of reusing ones that Shutdown would close under
-	// them.
-	hs.SetKeepAlivesEnabled(false)
+	// them. Idle connections stay open until Shutdown: closing them now (as
+	// SetKeepAlivesEnabled(false) does) resets those a client is sending a request on.
+	srv.SetDraining()
 	log.Info("shutting down: draining", "drain", drain, "grace", grace)
 	t := time.NewTimer(drain)
 	defer t.Stop()

@@ -149,51 +149,48 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// A second SIGTERM (an impatient operator, a supervisor repeating itself) neither kills
-// the process nor ends the drain early.
-func TestSecondSIGTERMDoesNotCutTheDrainShort(t *testing.T) {
-	t.Parallel()
-	const drain = time.Second
+// child is twinid serve running as a child process (the test binary, see TestMain), so
+// that real signals reach it.
+type child struct {
+	cmd    *exec.Cmd
+	base   string // http://host:port
+	exited chan error
+	stderr *syncBuffer
+}
+
+// startChild starts twinid serve on SQLite and a free loopback port with the given drain,
+// a 2 s grace, and extra environment, and waits until it listens.
+func startChild(t *testing.T, drain time.Duration, env ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "TWINID_DATABASE_URL=", "TWINID_REDIS_URL=",
+	cmd.Env = append(append(os.Environ(), "TWINID_DATABASE_URL=", "TWINID_REDIS_URL=",
 		"TWINID_TEST_MAIN_ARGS=serve --listen 127.0.0.1:0 --data-dir "+t.TempDir()+
-			" --shutdown-drain "+drain.String()+" --shutdown-grace 2s")
-	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+			" --shutdown-drain "+drain.String()+" --shutdown-grace 2s"), env...)
+	c := &child{cmd: cmd, exited: make(chan error, 1), stderr: &syncBuffer{}}
+	cmd.Stdout, cmd.Stderr = io.Discard, c.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill() }()
+	go func() { c.exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	addrRe := regexp.MustCompile(`twinid listening" addr=(\S+)`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
-		if m := addrRe.FindStringSubmatch(stderr.String()); m != nil {
-			base = "http://" + m[1]
+	for deadline := time.Now().Add(20 * time.Second); c.base == ""; time.Sleep(10 * time.Millisecond) {
+		if m := addrRe.FindStringSubmatch(c.stderr.String()); m != nil {
+			c.base = "http://" + m[1]
 		} else if time.Now().After(deadline) {
-			t.Fatalf("no listening address in the log:\n%s", stderr.String())
+			t.Fatalf("no listening address in the log:\n%s", c.stderr.String())
 		}
 	}
-	start := time.Now()
-	for range 2 {
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	res, err := http.Get(base + "/healthz")
-	if err != nil {
-		t.Fatalf("after two SIGTERMs, inside the drain: %v", err)
-	}
-	_ = res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("after two SIGTERMs, inside the drain: %s", res.Status)
-	}
+	return c
+}
+
+// waitExit waits for the child to exit by itself, after at least drain from start.
+func (c *child) waitExit(t *testing.T, start time.Time, drain time.Duration) {
+	t.Helper()
 	select {
-	case err := <-exited:
+	case err := <-c.exited:
 		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, stderr.String())
+			t.Fatalf("exit: %v\n%s", err, c.stderr.String())
 		}
 		if took := time.Since(start); took < drain {
 			t.Errorf("exited %v after the first signal, before the drain of %v was over", took, drain)
@@ -201,4 +198,28 @@ func TestSecondSIGTERMDoesNotCutTheDrainShort(t *testing.T) {
 	case <-time.After(drain + 10*time.Second):
 		t.Fatal("did not exit after the drain and the grace period")
 	}
+}
+
+// A second SIGTERM (an impatient operator, a supervisor repeating itself) neither kills
+// the process nor ends the drain early.
+func TestSecondSIGTERMDoesNotCutTheDrainShort(t *testing.T) {
+	t.Parallel()
+	const drain = time.Second
+	c := startChild(t, drain)
+	start := time.Now()
+	for range 2 {
+		if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	res, err := http.Get(c.base + "/healthz")
+	if err != nil {
+		t.Fatalf("after two SIGTERMs, inside the drain: %v", err)
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("after two SIGTERMs, inside the drain: %s", res.Status)
+	}
+	c.waitExit(t, start, drain)
 }
