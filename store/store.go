@@ -296,9 +296,16 @@ func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	return translate(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return fn(&Store{db: tx, dialect: s.dialect, queries: s.queries, now: s.now, timeout: s.timeout})
-	}))
+	})
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrUnavailable) {
+		// The deadline (or the caller) ended the transaction: database/sql rolled it back
+		// (unless its commit had reached the database), and what fails next says only
+		// "transaction has already been committed or rolled back". A retry may succeed.
+		return &unavailableError{cause: fmt.Errorf("transaction ended: %w: %w", ctx.Err(), err)}
+	}
+	return translate(err)
 }
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }

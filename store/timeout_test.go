@@ -73,3 +73,43 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 		t.Fatalf("want ErrUnavailable, got %v", err)
 	}
 }
+
+// TestTransactionPastItsDeadlineIsUnavailable: a transaction whose deadline passes between
+// its statements (a database slow on every answer) ends as ErrUnavailable, on both
+// databases, not as database/sql's "transaction has already been committed or rolled
+// back", which the server would answer as an internal error.
+func TestTransactionPastItsDeadlineIsUnavailable(t *testing.T) {
+	t.Parallel()
+	run := func(t *testing.T, cfg store.Config, dialect string) {
+		cfg.Timeout = time.Second
+		st := openStore(t, cfg, dialect)
+		err := st.InTx(t.Context(), func(tx *store.Store) error {
+			if err := tx.DB().WithContext(t.Context()).Exec("SELECT 1").Error; err != nil {
+				return err
+			}
+			time.Sleep(1200 * time.Millisecond)
+			return nil
+		})
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("want ErrUnavailable, got %v", err)
+		}
+		if err := st.Ping(t.Context()); err != nil {
+			t.Fatalf("ping after the timeout: %v", err)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		run(t, store.Config{DataDir: t.TempDir()}, store.DialectSQLite)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		if pg == nil {
+			t.Skip("no Postgres (TWINID_TEST_POSTGRES_URL)")
+		}
+		dbURL, err := pg.Schema(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, store.Config{DatabaseURL: dbURL}, store.DialectPostgres)
+	})
+}
