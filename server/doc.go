@@ -8,7 +8,8 @@
 //	  │  RequestID · observe (log line, metrics) · Recover · secure headers      routes.go
 //	  │  CORS: registered origins of the account's clients; preflights end here   cors.go
 //	  ▼
-//	/v1 group ─── prepare: body limits, reqctx.Info, reqctx.Auth holder;          routes.go
+//	/v1 group ─── prepare: one deadline per request (Config.RequestTimeout),     routes.go
+//	  │           body limits, reqctx.Info, reqctx.Auth holder;
 //	  │           no NUL or invalid UTF-8 in the URL; JSON bodies one value,
 //	  │           no repeated member name (oauth2.CheckJSON);
 //	  │           RFC 6749 endpoints: oauth2.ReadParams → reqctx.Params
@@ -25,7 +26,8 @@
 //	  ▼
 //	error? → handleError: the dialect of the path, from the document (dialect.go)   errors.go
 //	           RFC 6749 JSON · HTML page · RFC 9457 problem+json
-//	           (store.ErrUnavailable, a database outage: 503 + Retry-After in each)
+//	           (store.ErrUnavailable, a database outage, or the request's deadline
+//	           passed: 503 + Retry-After in each)
 //
 // The surfaces stand on the domain layers below them and never import each other or this
 // package; every layer imports only lower ones (server/deps_test.go holds the rules):
