@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // apiClient talks to the server's Management API and token endpoint.
@@ -90,12 +89,12 @@ func (c *apiClient) token(ctx context.Context, aid, auth, scope string) (string,
 	return tok.AccessToken, err
 }
 
-// setup creates the account bench-<alg> with a scope, a service account and a secret, checks
-// that one token can be had, and returns the load target.
-func (c *apiClient) setup(ctx context.Context, admin, alg string) (target, error) {
+// setup creates account aid signing with alg, a scope, and n service accounts with a
+// secret each, checks that one token can be had, and returns the load target, which
+// rotates over the n clients.
+func (c *apiClient) setup(ctx context.Context, admin, aid, alg string, n int) (target, error) {
 	const scope = "api://bench/.default"
-	aid := "bench-" + strings.ToLower(alg)
-	acct := map[string]any{"aid": aid, "name": "Bench " + alg, "settings": map[string]any{"signingAlg": alg}}
+	acct := map[string]any{"aid": aid, "name": "Bench " + aid, "settings": map[string]any{"signingAlg": alg}}
 	if err := c.post(ctx, admin, "/v1/accounts", acct, nil); err != nil {
 		return target{}, err
 	}
@@ -103,21 +102,28 @@ func (c *apiClient) setup(ctx context.Context, admin, alg string) (target, error
 	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/scopes", sc, nil); err != nil {
 		return target{}, err
 	}
-	var sa struct{ ID, ClientID string }
-	saReq := map[string]any{"name": "bench", "scopes": []string{scope},
-		"tokenRateLimit": map[string]int{"perMinute": 1000000, "burst": 1000000}}
-	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts", saReq, &sa); err != nil {
+	t := target{url: c.base + "/v1/accounts/" + aid + "/auth/token", aid: aid, scope: scope, auths: make([]string, n), body: tokenBody(scope)}
+	err := parallel(ctx, n, 4, func(i int) error {
+		var sa struct{ ID, ClientID string }
+		saReq := map[string]any{"name": fmt.Sprintf("bench-%d", i), "scopes": []string{scope},
+			"tokenRateLimit": map[string]int{"perMinute": 1000000, "burst": 1000000}}
+		if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts", saReq, &sa); err != nil {
+			return err
+		}
+		var sec struct{ Secret string }
+		if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts/"+sa.ID+"/secrets", struct{}{}, &sec); err != nil {
+			return err
+		}
+		if sa.ClientID == "" || sec.Secret == "" {
+			return errors.New("service account or secret response without clientId/secret")
+		}
+		t.auths[i] = basicAuth(sa.ClientID, sec.Secret)
+		return nil
+	})
+	if err != nil {
 		return target{}, err
 	}
-	var sec struct{ Secret string }
-	if err := c.post(ctx, admin, "/v1/accounts/"+aid+"/service-accounts/"+sa.ID+"/secrets", struct{}{}, &sec); err != nil {
-		return target{}, err
-	}
-	if sa.ClientID == "" || sec.Secret == "" {
-		return target{}, errors.New("service account or secret response without clientId/secret")
-	}
-	t := target{url: c.base + "/v1/accounts/" + aid + "/auth/token", auth: basicAuth(sa.ClientID, sec.Secret), body: tokenBody(scope)}
-	if _, err := c.token(ctx, aid, t.auth, scope); err != nil {
+	if _, err := c.token(ctx, aid, t.auths[0], scope); err != nil {
 		return target{}, fmt.Errorf("first token: %w", err)
 	}
 	return t, nil

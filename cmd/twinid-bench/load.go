@@ -16,14 +16,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// target is one load target: a POST to url with a fixed body and Authorization header.
+// target is one load target: a POST to url with a fixed body, rotating over one or more
+// clients' Authorization headers.
 type target struct {
-	url  string
-	auth string // full Authorization header value
-	body string // application/x-www-form-urlencoded
+	url   string
+	aid   string   // the account of the token endpoint
+	scope string   // the scope requested
+	auths []string // full Authorization header values, one per client (at least one)
+	body  string   // application/x-www-form-urlencoded
 }
 
 // loadResult is what a load generator measured.
@@ -54,14 +58,41 @@ func (g wrkGen) name() string { return "wrk" }
 
 // wrkScript sets method, body and headers of every request wrk sends.
 const wrkScript = `wrk.method = "POST"
-wrk.body = %q
+wrk.body = %s
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = %q
+wrk.headers["Authorization"] = %s
 `
+
+// wrkClientsScript rotates over many clients' Authorization headers, each thread from its
+// own offset.
+const wrkClientsScript = `wrk.method = "POST"
+wrk.body = %s
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local auths = %s
+i = 0
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("i", (n - 1) * 7919 %% #auths)
+end
+function request()
+  i = i %% #auths + 1
+  wrk.headers["Authorization"] = auths[i]
+  return wrk.format()
+end
+`
+
+// tokenScript is the wrk script of target t.
+func tokenScript(t target) string {
+	if len(t.auths) == 1 {
+		return fmt.Sprintf(wrkScript, luaString(t.body), luaString(t.auths[0]))
+	}
+	return fmt.Sprintf(wrkClientsScript, luaString(t.body), luaList(t.auths))
+}
 
 func (g wrkGen) run(ctx context.Context, t target, d time.Duration) (loadResult, error) {
 	script := filepath.Join(g.dir, "token.lua")
-	if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, t.body, t.auth), 0o600); err != nil {
+	if err := os.WriteFile(script, []byte(tokenScript(t)), 0o600); err != nil {
 		return loadResult{}, err
 	}
 	// wrk takes whole seconds; round up so the run is never shorter than asked.
@@ -71,7 +102,7 @@ func (g wrkGen) run(ctx context.Context, t target, d time.Duration) (loadResult,
 		"--timeout", "10s", "--latency", "-s", script, t.url}
 	cmd := exec.CommandContext(ctx, g.path, args...)
 	if g.pin {
-		cmd = exec.CommandContext(ctx, "taskset", append([]string{"-c", "0", g.path}, args...)...)
+		cmd = exec.CommandContext(ctx, "taskset", append([]string{"-c", strconv.Itoa(loadCPU), g.path}, args...)...)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -171,6 +202,7 @@ func (g goGen) run(ctx context.Context, t target, d time.Duration) (loadResult, 
 		err    error
 	}
 	workers := make([]worker, g.connections)
+	var next atomic.Int64 // rotates over the clients
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -184,7 +216,7 @@ func (g goGen) run(ctx context.Context, t target, d time.Duration) (loadResult, 
 					return
 				}
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("Authorization", t.auth)
+				req.Header.Set("Authorization", t.auths[int(next.Add(1))%len(t.auths)])
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err == nil {

@@ -206,7 +206,7 @@ func (g wrkGen) runScript(ctx context.Context, name, script, url string, conns, 
 		"--timeout", "10s", "--latency", "-s", path, url}
 	cmd := exec.CommandContext(ctx, g.path, args...)
 	if g.pin {
-		cmd = exec.CommandContext(ctx, "taskset", append([]string{"-c", "0", g.path}, args...)...)
+		cmd = exec.CommandContext(ctx, "taskset", append([]string{"-c", strconv.Itoa(loadCPU), g.path}, args...)...)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 )
 
@@ -29,6 +28,8 @@ type options struct {
 	db          string
 	gen         string
 	algs        []string
+	rounds      int // rounds of every part (baseline, load, baseline, load, ...)
+	clients     int // distinct clients of the many-clients token run (0: none)
 
 	only          map[string]bool // parts to run: tokens, logins, flood, sso, refresh, search
 	postgres      string          // maintenance database URL for the refresh and search parts
@@ -46,6 +47,13 @@ type options struct {
 var parts = []string{"tokens", "logins", "flood", "sso", "refresh", "search"}
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == baselineArg {
+		if err := baselineMain(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "twinid-bench baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -60,11 +68,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("twinid-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured load `time` per algorithm")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measured load `time` of each round of the tokens part")
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds of every part: each figure is the median (min–max) over them")
+	fs.IntVar(&o.clients, "clients", 1000, "distinct service accounts of the tokens part's many-clients run (0: skip it)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load `time` before each run")
 	fs.IntVar(&o.connections, "connections", 16, "concurrent keep-alive connections")
 	fs.IntVar(&o.threads, "threads", 2, "wrk threads")
-	fs.BoolVar(&o.pin, "pin", false, "pin the server to CPU 1 and wrk to CPU 0 (taskset), so they do not share a core")
+	fs.BoolVar(&o.pin, "pin", false, "pin the server and the baselines to CPU 1 and wrk to CPU 0 (taskset), so load and server do not share a core")
 	fs.StringVar(&o.db, "db", "", "TWINID_DATABASE_URL, e.g. postgres://... (default: embedded SQLite)")
 	fs.StringVar(&o.gen, "gen", "wrk", "load generator: wrk (falls back to go when wrk is missing) or go")
 	algs := fs.String("algs", "RS256,ES256", "comma-separated signing algorithms to measure")
@@ -75,13 +85,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	fs.StringVar(&o.postgres, "postgres", pgDefault, "Postgres `URL` (maintenance database) where the refresh and search parts create and drop a fresh\n"+
 		"database twinid_bench_<random>; \"off\" uses -db/SQLite. Default $TWINID_BENCH_POSTGRES_URL, else the local server when it answers")
-	fs.DurationVar(&o.partDuration, "part-duration", 5*time.Second, "measured load `time` of the logins, flood and refresh runs")
+	fs.DurationVar(&o.partDuration, "part-duration", 3*time.Second, "measured load `time` of each round of the logins, flood, sso and refresh parts")
 	fs.IntVar(&o.loginConns, "login-connections", 4, "connections of the logins run (the server's password pool queues 4 per worker)")
 	fs.IntVar(&o.floodConns, "flood-connections", 200, "connections of the login flood")
 	fs.IntVar(&o.customers, "customers", 200, "customers with passwords for the logins and flood runs")
 	fs.IntVar(&o.refreshTokens, "refresh-tokens", 256, "refresh-token chains (one login each) for the refresh runs")
-	fs.IntVar(&o.searchN, "search-requests", 500, "measured searches per kind and table size")
-	sizes := fs.String("search-sizes", "1000,100000", "comma-separated customer counts the search is measured at")
+	fs.IntVar(&o.searchN, "search-requests", 200, "measured searches per kind, table size and round")
+	sizes := fs.String("search-sizes", "1000,100000,1000000", "comma-separated customer counts the search is measured at (each in an account of its own)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -118,10 +128,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-refresh-tokens must be in [1, 100000]")
 	case o.searchN < 10:
 		return o, errors.New("-search-requests must be at least 10")
+	case o.rounds < 1 || o.rounds > 100:
+		return o, errors.New("-rounds must be in [1, 100]")
+	case o.clients < 0 || o.clients > 100000:
+		return o, errors.New("-clients must be in [0, 100000]")
 	}
 	for _, a := range strings.Split(*algs, ",") {
 		a = strings.ToUpper(strings.TrimSpace(a))
-		if _, ok := targets[a]; !ok {
+		if !slices.Contains(signingAlgs, a) {
 			return o, fmt.Errorf("-algs: unsupported algorithm %q (RS256, ES256)", a)
 		}
 		o.algs = append(o.algs, a)
@@ -184,65 +198,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("admin token: %w", err)
 	}
 
-	var rows []row
-	for _, alg := range o.algs {
-		if !o.only["tokens"] {
-			break
-		}
-		t, err := c.setup(ctx, admin, alg)
-		if err != nil {
-			return fmt.Errorf("%s setup: %w", alg, err)
-		}
-		if o.warmup > 0 {
-			logf("%s: warm-up %s", alg, o.warmup)
-			if _, err := gen.run(ctx, t, o.warmup); err != nil {
-				return err
-			}
-		}
-		before, err := srv.sample(ctx, c, ticks)
-		if err != nil {
-			return err
-		}
-		logf("%s: %s load, %d connections, %s", alg, gen.name(), o.connections, o.duration)
-		res, err := gen.run(ctx, t, o.duration)
-		if err == nil {
-			err = ctx.Err() // interrupted: the figures are partial
-		}
-		if err != nil {
-			return err
-		}
-		after, err := srv.sample(ctx, c, ticks)
-		if err != nil {
-			return err
-		}
-		r := row{alg: alg, load: res, tokens: after.tokens - before.tokens}
-		if r.tokens > 0 {
-			r.cpuPerTok = time.Duration(float64(after.cpu-before.cpu) / r.tokens)
-			r.queries = (after.queries - before.queries) / r.tokens
-		}
-		rows = append(rows, r)
-	}
-	// The raw signing cost is measured with the server idle, in this process.
-	for i := range rows {
-		logf("%s: timing jwt.Sign", rows[i].alg)
-		if rows[i].signPerTok, err = signCost(rows[i].alg); err != nil {
-			return err
-		}
-	}
-	// Read now: the flood below resets the peak.
-	rss, hwm, err := srv.memory()
+	exe, err := selfExe()
 	if err != nil {
 		return err
 	}
-	if len(rows) > 0 {
-		printReport(stdout, o, gen.name(), rows, rss, hwm)
+	bl := baseliner{exe: exe, cpu: -1}
+	if o.pin {
+		bl.cpu = serverCPU
+	}
+	rep := &report{w: stdout}
+	db := srv.dbName()
+	if o.only["tokens"] {
+		// The default algorithm (the first of -algs that the server uses for new accounts,
+		// else the first) also runs with many clients.
+		many := o.algs[len(o.algs)-1]
+		for _, alg := range o.algs {
+			for _, n := range []int{1, o.clients} {
+				if n == 0 || (n > 1 && alg != many) {
+					continue
+				}
+				aid := "bench-" + strings.ToLower(alg)
+				if n > 1 {
+					aid += "-clients"
+				}
+				logf("tokens %s: creating %d service account(s)", alg, n)
+				t, err := c.setup(ctx, admin, aid, alg, n)
+				if err != nil {
+					return fmt.Errorf("%s setup: %w", alg, err)
+				}
+				run, err := benchTokens(ctx, gen, srv, c, bl, alg, t, o.rounds, o.warmup, o.duration, ticks, logf)
+				if err != nil {
+					return fmt.Errorf("tokens %s: %w", alg, err)
+				}
+				rep.add(fmt.Sprintf("client_credentials tokens, %s, %d client(s), %s %d connections, %s, %d rounds of %s",
+					alg, n, gen.name(), o.connections, db, o.rounds, o.duration), run.figures())
+			}
+		}
+		// Read now: the flood below resets the peak.
+		rss, hwm, err := srv.memory()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "server RSS after the tokens part: %.1f MiB (peak %.1f MiB)\n", rss, hwm)
 	}
 
-	var sum summary
-	sum.tokens = rows
 	wg, haveWrk := gen.(wrkGen)
-	if !haveWrk && (o.only["logins"] || o.only["flood"] || o.only["refresh"]) {
-		fmt.Fprintln(stdout, "logins, flood, refresh: skipped (they need wrk)")
+	if !haveWrk && (o.only["logins"] || o.only["flood"] || o.only["sso"] || o.only["refresh"]) {
+		fmt.Fprintln(stdout, "logins, flood, sso, refresh: skipped (they need wrk)")
 	}
 	if haveWrk && (o.only["logins"] || o.only["flood"] || o.only["sso"]) {
 		logf("logins: creating %d customers with passwords", o.customers)
@@ -250,36 +252,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("logins setup: %w", err)
 		}
+		var unloaded []float64
 		if o.only["logins"] {
-			logf("logins: wrk, %d connections, %s", o.loginConns, o.partDuration)
-			f, err := benchLogins(ctx, wg, srv, sh, o.loginConns, min(o.warmup, time.Second), o.partDuration, ticks)
+			f, err := benchLogins(ctx, wg, srv, bl, sh, o.loginConns, o.rounds, min(o.warmup, time.Second), o.partDuration, ticks, logf)
 			if err != nil {
 				return fmt.Errorf("logins: %w", err)
 			}
-			logf("logins: timing passwords.Verify")
-			if f.rawVerify, err = argonCost(20); err != nil {
-				return err
-			}
-			printLogins(stdout, srv, f)
-			sum.logins = &f
+			unloaded = f.rates()
+			rep.add(fmt.Sprintf("customer password logins, wrk %d connections, %s, argon2id default params, %d rounds of %s",
+				o.loginConns, db, o.rounds, o.partDuration), f.figures())
 		}
 		if o.only["sso"] {
-			logf("sso: code-flow logins (%d at a time) and SSO authorizations (wrk, %d connections), %s each", o.loginConns, o.connections, o.partDuration)
-			f, err := benchSSO(ctx, wg, c, srv, admin, sh, o.loginConns, o.connections, o.partDuration, ticks)
+			f, err := benchSSO(ctx, wg, c, srv, bl, admin, sh, o.loginConns, o.connections, o.rounds, o.partDuration, ticks, logf)
 			if err != nil {
 				return fmt.Errorf("sso: %w", err)
 			}
-			printSSO(stdout, f)
-			sum.sso = &f
+			rep.add(fmt.Sprintf("browser sign-in (hosted login page, code + PKCE), %s, %d rounds of %s", db, o.rounds, o.partDuration), f.figures())
 		}
 		if o.only["flood"] {
-			logf("flood: wrk, %d connections, %s", o.floodConns, o.partDuration)
-			f, err := benchFlood(ctx, wg, srv, sh, o.floodConns, o.partDuration)
+			f, err := benchFlood(ctx, wg, srv, sh, o.floodConns, o.rounds, o.partDuration, logf)
 			if err != nil {
 				return fmt.Errorf("flood: %w", err)
 			}
-			printFlood(stdout, srv, f)
-			sum.flood = &f
+			f.unloaded = unloaded
+			rep.add(fmt.Sprintf("login flood, wrk %d connections, %s, %d rounds of %s (peak RSS reset before the first: %v)",
+				o.floodConns, db, o.rounds, o.partDuration, f.resetOK), f.figures())
 		}
 	}
 	if (haveWrk && o.only["refresh"]) || o.only["search"] {
@@ -324,51 +321,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			unpinned := wg
 			unpinned.pin = false
-			f, err := benchRefresh(ctx, unpinned, pc, psrv, padmin, sh, o.refreshTokens, o.connections,
+			f, err := benchRefresh(ctx, unpinned, pc, psrv, padmin, sh, o.refreshTokens, o.connections, o.rounds,
 				min(o.warmup, time.Second), o.partDuration, ticks, logf)
 			if err != nil {
 				return fmt.Errorf("refresh: %w", err)
 			}
 			f.db = psrv.dbName()
-			printRefresh(stdout, f)
-			sum.refresh = &f
+			rep.add(fmt.Sprintf("refresh-token exchanges with rotation, wrk %d connections, %d chains, %s, %d rounds of %s",
+				o.connections, f.tokens, f.db, o.rounds, o.partDuration), f.figures())
 		}
 		if o.only["search"] {
-			f, err := benchSearch(ctx, pc, psrv, padmin, o.searchSizes, o.searchN, logf)
+			f, err := benchSearch(ctx, pc, psrv, padmin, o.searchSizes, o.rounds, o.searchN, logf)
 			if err != nil {
 				return fmt.Errorf("search: %w", err)
 			}
-			printSearch(stdout, f)
-			sum.search = &f
+			rep.add(fmt.Sprintf("customer search, GET /customers/users?...&limit=%d, sequential, %s, %d rounds of %d requests",
+				searchHits, f.db, o.rounds, o.searchN), f.figures())
 		}
 	}
-	printSummary(stdout, sum)
+	rep.summary(fmt.Sprintf("server at its default log level, %s, pinned: %v", gen.name(), o.pin))
 	return nil
-}
-
-// printReport writes the table of figures.
-func printReport(w io.Writer, o options, gen string, rows []row, rss, hwm float64) {
-	db := "SQLite"
-	if o.db != "" {
-		db = "database " + strings.SplitN(o.db, ":", 2)[0] // the scheme only: no credentials
-	}
-	fmt.Fprintf(w, "twinid bench: client_credentials over loopback HTTP (%s, %d connections, %s), %s\n",
-		gen, o.connections, o.duration, db)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "alg\ttokens/s\tp50\tp99\tcpu/token\traw sign\tratio\ttarget\t\tqueries/token\terrors")
-	for _, r := range rows {
-		ratio, verdict, cpu, q := "-", "-", "-", "-"
-		if r.tokens > 0 {
-			cpu, q = ms(r.cpuPerTok), fmt.Sprintf("%.3f", r.queries)
-			x := float64(r.cpuPerTok) / float64(r.signPerTok)
-			ratio, verdict = fmt.Sprintf("%.2fx", x), "met"
-			if x > targets[r.alg] {
-				verdict = "NOT met"
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.2fx\t%s\t%s\t%d\n", r.alg, r.load.rps,
-			ms(r.load.p50), ms(r.load.p99), cpu, ms(r.signPerTok), ratio, targets[r.alg], verdict, q, r.load.errors)
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "server RSS: %.1f MiB (peak %.1f MiB)\n", rss, hwm)
 }

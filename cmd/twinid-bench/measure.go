@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,7 +18,12 @@ type sample struct {
 	cpu     time.Duration // user + system CPU since start
 	queries float64       // twinid_db_queries_total
 	tokens  float64       // twinid_tokens_issued_total
+	loads   float64       // cacheLoadsMetric, -1 when the server has no such counter
 }
+
+// cacheLoadsMetric counts the database loads of the server's caches (clients, accounts,
+// keys), when the server exports it.
+const cacheLoadsMetric = "twinid_cache_loads_total"
 
 // sample reads the server's CPU time from /proc and its counters from /metrics.
 func (s *server) sample(ctx context.Context, c *apiClient, ticksPerSec int64) (sample, error) {
@@ -41,11 +47,17 @@ func (s *server) sample(ctx context.Context, c *apiClient, ticksPerSec int64) (s
 	if resp.StatusCode != http.StatusOK {
 		return out, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
-	m, err := parseMetrics(bufio.NewScanner(resp.Body), "twinid_db_queries_total", "twinid_tokens_issued_total")
+	m, found, err := scanMetrics(bufio.NewScanner(resp.Body), "twinid_db_queries_total", "twinid_tokens_issued_total", cacheLoadsMetric)
 	if err != nil {
 		return out, err
 	}
-	out.queries, out.tokens = m[0], m[1]
+	if !found[0] || !found[1] {
+		return out, errors.New("metrics: no twinid_db_queries_total or twinid_tokens_issued_total")
+	}
+	out.queries, out.tokens, out.loads = m[0], m[1], m[2]
+	if !found[2] {
+		out.loads = -1
+	}
 	return out, nil
 }
 
@@ -71,6 +83,20 @@ func parseStatCPU(stat string, ticksPerSec int64) (time.Duration, error) {
 // parseMetrics sums, per name, every series of the Prometheus text exposition whose metric
 // name is exactly one of names. A name without any series is an error.
 func parseMetrics(sc *bufio.Scanner, names ...string) ([]float64, error) {
+	sums, found, err := scanMetrics(sc, names...)
+	if err != nil {
+		return nil, err
+	}
+	for i, ok := range found {
+		if !ok {
+			return nil, fmt.Errorf("metrics: no %s", names[i])
+		}
+	}
+	return sums, nil
+}
+
+// scanMetrics is parseMetrics that reports, instead of failing, which names had a series.
+func scanMetrics(sc *bufio.Scanner, names ...string) ([]float64, []bool, error) {
 	sums := make([]float64, len(names))
 	found := make([]bool, len(names))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -93,25 +119,17 @@ func parseMetrics(sc *bufio.Scanner, names ...string) ([]float64, error) {
 			}
 			f := strings.Fields(rest) // value [timestamp]
 			if len(f) == 0 {
-				return nil, fmt.Errorf("metrics: %q: no value", line)
+				return nil, nil, fmt.Errorf("metrics: %q: no value", line)
 			}
 			v, err := strconv.ParseFloat(f[0], 64)
 			if err != nil {
-				return nil, fmt.Errorf("metrics: %q: %w", line, err)
+				return nil, nil, fmt.Errorf("metrics: %q: %w", line, err)
 			}
 			sums[i] += v
 			found[i] = true
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	for i, ok := range found {
-		if !ok {
-			return nil, fmt.Errorf("metrics: no %s", names[i])
-		}
-	}
-	return sums, nil
+	return sums, found, sc.Err()
 }
 
 // cpu returns the server's user+system CPU time.

@@ -2,32 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/twinid/twinid/server/passwords"
-	"github.com/twinid/twinid/store"
 )
 
 // apiAudience is the audience of the login client's grant.
 const apiAudience = "https://api.example.com"
-
-// loginTarget is the upper bound of server CPU per login / raw argon2id verify.
-const loginTarget = 1.15
 
 // refreshTarget is the lower bound of RS256 refresh-token exchanges per second on Postgres.
 const refreshTarget = 1000.0
@@ -168,118 +155,17 @@ func retryBusy(ctx context.Context, f func() error) error {
 	}
 }
 
-// argonCost times passwords.Verify with passwords.Default parameters, n times on one
-// goroutine (one goroutine: wall time per op is CPU time per op).
-func argonCost(n int) (time.Duration, error) {
-	h, err := passwords.Hash("correct horse battery staple", passwords.Default)
-	if err != nil {
-		return 0, err
-	}
-	if ok, _, err := passwords.Verify("correct horse battery staple", h, passwords.Default); !ok || err != nil {
-		return 0, fmt.Errorf("passwords.Verify of a fresh hash: %v %v", ok, err)
-	}
-	// CPU time of this process (garbage collection included), like the server's CPU per
-	// login it is compared with: argon2id allocates 19 MiB per hash, and collecting that
-	// runs on other threads, which wall-clock time on one thread would leave out.
-	runtime.GC()
-	before, err := processCPU()
-	if err != nil {
-		return 0, err
-	}
-	for range n {
-		if _, _, err := passwords.Verify("correct horse battery staple", h, passwords.Default); err != nil {
-			return 0, err
-		}
-	}
-	runtime.GC()
-	after, err := processCPU()
-	if err != nil {
-		return 0, err
-	}
-	return (after - before) / time.Duration(n), nil
-}
-
-// processCPU is the user plus system CPU time this process has used.
-func processCPU() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, err
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
-}
-
-// loginFigures are the figures of the customer-login part.
-type loginFigures struct {
-	conns     int
-	run       scriptRun
-	ok        int64
-	cpuPer    time.Duration // server CPU per successful login
-	rawVerify time.Duration // passwords.Verify, Default params, one goroutine
-}
-
-func (f loginFigures) ratio() float64 { return float64(f.cpuPer) / float64(f.rawVerify) }
-
-// benchLogins drives /customers/login with correct passwords for d after a warm-up.
-func benchLogins(ctx context.Context, g wrkGen, srv *server, sh *shop, conns int, warmup, d time.Duration, ticks int64) (loginFigures, error) {
-	f := loginFigures{conns: conns}
-	threads := g.threadsFor(conns)
-	script := loginScript("Bearer "+sh.clientTok, apiAudience, sh.emails, sh.passwords)
-	url := srv.base + "/v1/accounts/" + sh.aid + "/customers/login"
-	if warmup > 0 {
-		if _, err := g.runScript(ctx, "login-warmup", script, url, conns, threads, warmup); err != nil {
-			return f, err
-		}
-	}
-	before, err := srv.cpu(ticks)
-	if err != nil {
-		return f, err
-	}
-	if f.run, err = g.runScript(ctx, "login", script, url, conns, threads, d); err != nil {
-		return f, err
-	}
-	after, err := srv.cpu(ticks)
-	if err != nil {
-		return f, err
-	}
-	f.ok = f.run.status["200"]
-	if f.ok > 0 {
-		f.cpuPer = (after - before) / time.Duration(f.ok)
-	}
-	return f, nil
-}
-
-// floodFigures are the figures of the login flood.
-type floodFigures struct {
-	conns               int
-	run                 scriptRun
-	hwmBefore, hwmAfter float64 // MiB; VmHWM reset before the flood when resetOK
-	rssAfter            float64
-	resetOK             bool
-}
-
-// benchFlood hammers /customers/login with conns connections for d and reads the server's
-// peak RSS around it.
-func benchFlood(ctx context.Context, g wrkGen, srv *server, sh *shop, conns int, d time.Duration) (floodFigures, error) {
-	f := floodFigures{conns: conns, resetOK: srv.resetPeak() == nil}
-	var err error
-	if _, f.hwmBefore, err = srv.memory(); err != nil {
-		return f, err
-	}
-	script := loginScript("Bearer "+sh.clientTok, apiAudience, sh.emails, sh.passwords)
-	url := srv.base + "/v1/accounts/" + sh.aid + "/customers/login"
-	if f.run, err = g.runScript(ctx, "flood", script, url, conns, g.threadsFor(conns), d); err != nil {
-		return f, err
-	}
-	f.rssAfter, f.hwmAfter, err = srv.memory()
-	return f, err
-}
-
-// refreshRow is one algorithm's refresh-token exchange figures.
-type refreshRow struct {
-	alg    string
+// refreshRound is one round of refresh-token exchanges.
+type refreshRound struct {
 	run    scriptRun
 	ok     int64
 	cpuPer time.Duration
+}
+
+// refreshRow is one algorithm's refresh-token exchange rounds.
+type refreshRow struct {
+	alg    string
+	rounds []refreshRound
 }
 
 // refreshFigures are the figures of the refresh-token part.
@@ -293,7 +179,7 @@ type refreshFigures struct {
 // benchRefresh logs in k times to get k refresh-token chains, then drives the token endpoint
 // with them for d per algorithm: RS256, then ES256 after switching the account and rotating
 // its signing key.
-func benchRefresh(ctx context.Context, g wrkGen, c *apiClient, srv *server, admin string, sh *shop, k, conns int,
+func benchRefresh(ctx context.Context, g wrkGen, c *apiClient, srv *server, admin string, sh *shop, k, conns, rounds int,
 	warmup, d time.Duration, ticks int64, logf func(string, ...any)) (refreshFigures, error) {
 	f := refreshFigures{conns: conns}
 	tokens := make([]string, k)
@@ -327,27 +213,57 @@ func benchRefresh(ctx context.Context, g wrkGen, c *apiClient, srv *server, admi
 			}
 			tokens = r.tokens
 		}
-		before, err := srv.cpu(ticks)
-		if err != nil {
-			return f, err
-		}
-		logf("refresh %s: wrk, %d connections, %d chains, %s", alg, conns, len(tokens), d)
-		r, err := g.runScript(ctx, "refresh", refreshScript("Bearer "+sh.clientTok, threads, tokens), url, conns, threads, d)
-		if err != nil {
-			return f, err
-		}
-		after, err := srv.cpu(ticks)
-		if err != nil {
-			return f, err
-		}
-		row := refreshRow{alg: alg, run: r, ok: r.status["200"]}
-		if row.ok > 0 {
-			row.cpuPer = (after - before) / time.Duration(row.ok)
+		row := refreshRow{alg: alg}
+		for i := range rounds {
+			before, err := srv.cpu(ticks)
+			if err != nil {
+				return f, err
+			}
+			logf("refresh %s round %d/%d: wrk, %d connections, %d chains, %s", alg, i+1, rounds, conns, len(tokens), d)
+			r, err := g.runScript(ctx, "refresh", refreshScript("Bearer "+sh.clientTok, threads, tokens), url, conns, threads, d)
+			if err != nil {
+				return f, err
+			}
+			after, err := srv.cpu(ticks)
+			if err != nil {
+				return f, err
+			}
+			rr := refreshRound{run: r, ok: r.status["200"]}
+			if rr.ok > 0 {
+				rr.cpuPer = (after - before) / time.Duration(rr.ok)
+			}
+			row.rounds = append(row.rounds, rr)
+			if tokens = r.tokens; len(tokens) <= conns {
+				return f, fmt.Errorf("refresh %s: only %d refresh-token chains left for %d connections", alg, len(tokens), conns)
+			}
 		}
 		f.rows = append(f.rows, row)
-		tokens = r.tokens
 	}
 	return f, nil
+}
+
+// figures are per algorithm exchanges/s (RS256 held to refreshTarget on Postgres), latency,
+// CPU per exchange and the answers that were not 200.
+func (f refreshFigures) figures() []figure {
+	var figs []figure
+	for _, row := range f.rows {
+		part := fmt.Sprintf("refresh %s (%s, %d connections)", row.alg, f.db, f.conns)
+		var rps, p50, p99, cpu, non200 []float64
+		for _, r := range row.rounds {
+			rps, p50, p99 = append(rps, rate(r.run)), append(p50, float64(r.run.load.p50)), append(p99, float64(r.run.load.p99))
+			cpu, non200 = append(cpu, float64(r.cpuPer)), append(non200, float64(r.run.load.requests-r.ok))
+		}
+		x := figure{part: part, name: "exchanges/s", vals: rps, format: fmtRate}
+		if row.alg == "RS256" && f.db == "Postgres" {
+			x.op, x.target = "≥", refreshTarget
+		}
+		figs = append(figs, x,
+			figure{part: part, name: "p50", vals: p50, format: fmtMs},
+			figure{part: part, name: "p99", vals: p99, format: fmtMs},
+			figure{part: part, name: "server cpu/exchange", vals: cpu, format: fmtMs},
+			figure{part: part, name: "non-200 answers", vals: non200, format: fmtCount, op: "≤", target: 0})
+	}
+	return figs
 }
 
 // switchToES256 sets the account's signingAlg to ES256, rotates its signing key with no
@@ -390,147 +306,4 @@ func jwtAlg(tok string) string {
 	var hdr struct{ Alg string }
 	_ = json.Unmarshal(raw, &hdr)
 	return hdr.Alg
-}
-
-// searchRow is the latency of one kind of search at one table size.
-type searchRow struct {
-	customers int
-	kind      string // "email" or "phone"
-	n         int
-	p50, p99  time.Duration
-	avgHits   float64
-	errors    int
-}
-
-// searchFigures are the figures of the customer-search part.
-type searchFigures struct {
-	db   string
-	rows []searchRow
-}
-
-// phoneOf is the unique phone number of seeded customer i: +479 and seven digits, a
-// permutation of i (7919 is prime to 10^7).
-func phoneOf(i int) string { return fmt.Sprintf("+479%07d", (i*7919+1234567)%10_000_000) }
-
-// emailOf is the email of seeded customer i: a random-looking prefix derived from i (a
-// SHA-256 of it), so 3-letter prefixes spread over 26^3 values and reruns seed the same.
-func emailOf(i int) string {
-	sum := sha256.Sum256([]byte(strconv.Itoa(i)))
-	b := make([]byte, 8)
-	for j := range b {
-		b[j] = 'a' + sum[j]%26
-	}
-	return fmt.Sprintf("%s.%d@example.com", b, i)
-}
-
-// seedCustomers inserts customers from..to-1 of account aid through the store.
-func seedCustomers(ctx context.Context, st *store.Store, aid string, from, to int) ([]string, error) {
-	const batch = 1000
-	var emails []string
-	now := time.Now().UTC()
-	for lo := from; lo < to; lo += batch {
-		rows := make([]store.Customer, 0, batch)
-		for i := lo; i < min(to, lo+batch); i++ {
-			id, err := uuid.NewV7()
-			if err != nil {
-				return nil, err
-			}
-			email, phone := emailOf(i), phoneOf(i)
-			emailNorm := email
-			emails = append(emails, email)
-			rows = append(rows, store.Customer{ID: id.String(), AID: aid, Type: "customer", Email: &email, EmailNorm: &emailNorm,
-				PhoneNumber: &phone, Name: fmt.Sprintf("Customer %d", i), Status: "active", Scopes: []string{},
-				Metadata: map[string]any{}, CreatedAt: now, UpdatedAt: now})
-		}
-		if err := st.DB().WithContext(ctx).CreateInBatches(rows, batch).Error; err != nil {
-			return nil, err
-		}
-	}
-	return emails, nil
-}
-
-// benchSearch seeds 1,000 then 100,000 customers into a new account and measures n
-// sequential searches by email prefix and by phone prefix at each size.
-func benchSearch(ctx context.Context, c *apiClient, srv *server, admin string, sizes []int, n int, logf func(string, ...any)) (searchFigures, error) {
-	f := searchFigures{db: srv.dbName()}
-	const aid = "bench-search"
-	if err := c.jsonDo(ctx, http.MethodPost, "/v1/accounts", "Bearer "+admin, map[string]any{"aid": aid, "name": "Bench search"}, nil); err != nil {
-		return f, err
-	}
-	st, err := store.Open(ctx, store.Config{DatabaseURL: srv.db, DataDir: srv.dataDir})
-	if err != nil {
-		return f, err
-	}
-	defer st.Close()
-	var emailPrefixes, phonePrefixes []string
-	seeded := 0
-	for _, size := range sizes {
-		logf("search: seeding customers %d..%d", seeded, size)
-		t0 := time.Now()
-		emails, err := seedCustomers(ctx, st, aid, seeded, size)
-		if err != nil {
-			return f, fmt.Errorf("seed customers: %w", err)
-		}
-		logf("search: seeded %d customers in %s", size-seeded, time.Since(t0).Round(time.Millisecond))
-		if seeded == 0 {
-			// Prefixes of the first customers: they match at every size.
-			for i, e := range emails[:min(len(emails), 200)] {
-				emailPrefixes = append(emailPrefixes, e[:3])
-				phonePrefixes = append(phonePrefixes, phoneOf(i)[:7])
-			}
-		}
-		seeded = size
-		for _, kind := range []string{"email", "phone"} {
-			prefixes, param := emailPrefixes, "email"
-			if kind == "phone" {
-				prefixes, param = phonePrefixes, "phoneNumber"
-			}
-			row, err := searchLatency(ctx, c, admin, aid, param, prefixes, n)
-			if err != nil {
-				return f, err
-			}
-			row.customers, row.kind = size, kind
-			f.rows = append(f.rows, row)
-		}
-	}
-	return f, nil
-}
-
-// searchLatency sends n sequential searches (after n/10 unmeasured ones) rotating over
-// prefixes and returns their p50/p99.
-func searchLatency(ctx context.Context, c *apiClient, admin, aid, param string, prefixes []string, n int) (searchRow, error) {
-	row := searchRow{n: n}
-	lat := make([]time.Duration, 0, n)
-	hits := 0
-	warm := n / 10
-	for i := range warm + n {
-		u := c.base + "/v1/accounts/" + aid + "/customers/users?" + url.Values{param: {prefixes[i%len(prefixes)]}, "limit": {"20"}}.Encode()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return row, err
-		}
-		req.Header.Set("Authorization", "Bearer "+admin)
-		t0 := time.Now()
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return row, err
-		}
-		var page struct{ Items []json.RawMessage }
-		derr := json.NewDecoder(resp.Body).Decode(&page)
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		d := time.Since(t0)
-		if i < warm {
-			continue
-		}
-		lat = append(lat, d)
-		if resp.StatusCode != http.StatusOK || derr != nil {
-			row.errors++
-		}
-		hits += len(page.Items)
-	}
-	slices.Sort(lat)
-	row.p50, row.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
-	row.avgHits = float64(hits) / float64(n)
-	return row, nil
 }

@@ -11,9 +11,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+)
+
+// With -pin the server (and the baselines its figures are divided by) run on serverCPU,
+// the load generator on loadCPU.
+const (
+	serverCPU = 1
+	loadCPU   = 0
 )
 
 // bootstrapClientID is the admin client the server creates at start.
@@ -100,9 +109,12 @@ func startServer(ctx context.Context, bin, tmp, db string, pin bool) (*server, e
 	s.cmd = exec.Command(bin, "serve")
 	if pin {
 		// taskset execs the server in place, so the pid (and /proc figures) stay the server's.
-		s.cmd = exec.Command("taskset", "-c", "1", bin, "serve")
+		s.cmd = exec.Command("taskset", "-c", strconv.Itoa(serverCPU), bin, "serve")
 	}
-	s.cmd.Env = append(os.Environ(),
+	// The server runs at its default log level (info, one access-log line per request), as
+	// deployed: the bench's environment must not quiet it.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "TWINID_LOG_LEVEL=") })
+	s.cmd.Env = append(env,
 		"TWINID_LISTEN="+addr,
 		"TWINID_PUBLIC_URL="+s.base,
 		"TWINID_DATA_DIR="+dataDir,
@@ -110,7 +122,6 @@ func startServer(ctx context.Context, bin, tmp, db string, pin bool) (*server, e
 		"TWINID_MASTER_KEY="+masterKey,
 		"TWINID_BOOTSTRAP_CLIENT_ID="+bootstrapClientID,
 		"TWINID_BOOTSTRAP_CLIENT_SECRET="+s.adminSecret,
-		"TWINID_LOG_LEVEL=error",
 	)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	// Should this process die without stopping the server, the kernel stops it.

@@ -38,23 +38,48 @@ var (
 	reAR     = regexp.MustCompile(`name="ar" value="([^"]+)"`)
 )
 
-type ssoFigures struct {
-	flowConns      int
-	flows          int64
-	flowErrors     int64
-	flowDur        time.Duration
-	flowCPUPer     time.Duration
-	rawVerify      time.Duration
-	sso            scriptRun
-	ssoOK, ssoConn int64
+// ssoRound is one round of the sso part.
+type ssoRound struct {
+	flows, flowErrors int64
+	flowDur           time.Duration
+	flowCPUPer        time.Duration // server CPU per code-flow login
+	base              time.Duration // passwords.Verify with passwords.Default, this round
+	sso               scriptRun
 }
 
-func (f ssoFigures) flowRate() float64 { return float64(f.flows) / f.flowDur.Seconds() }
-func (f ssoFigures) ssoRate() float64 {
-	if f.sso.load.elapsed <= 0 {
+type ssoFigures struct {
+	flowConns, ssoConns int
+	rounds              []ssoRound
+}
+
+func (r ssoRound) flowRate() float64 { return float64(r.flows) / r.flowDur.Seconds() }
+func (r ssoRound) ssoRate() float64 {
+	if r.sso.load.elapsed <= 0 {
 		return 0
 	}
-	return float64(f.ssoOK) / f.sso.load.elapsed.Seconds()
+	return float64(r.sso.status["303"]) / r.sso.load.elapsed.Seconds()
+}
+
+func (f ssoFigures) figures() []figure {
+	part := fmt.Sprintf("code-flow logins (%d at a time)", f.flowConns)
+	spart := fmt.Sprintf("SSO authorizations (%d connections)", f.ssoConns)
+	var flows, cpu, base, ratio, flowErrs, sso, p50, p99, non303 []float64
+	for _, r := range f.rounds {
+		flows, cpu, base = append(flows, r.flowRate()), append(cpu, float64(r.flowCPUPer)), append(base, float64(r.base))
+		ratio, flowErrs = append(ratio, float64(r.flowCPUPer)/float64(r.base)), append(flowErrs, float64(r.flowErrors))
+		sso, p50, p99 = append(sso, r.ssoRate()), append(p50, float64(r.sso.load.p50)), append(p99, float64(r.sso.load.p99))
+		non303 = append(non303, float64(r.sso.status["other"]))
+	}
+	return []figure{
+		{part: part, name: "logins/s", vals: flows, format: fmtRate},
+		{part: part, name: "server cpu/login", vals: cpu, format: fmtMs},
+		{part: part, name: "cpu/login ÷ argon2id verify", vals: ratio, format: fmtRatio},
+		{part: part, name: "errors", vals: flowErrs, format: fmtCount, op: "≤", target: 0},
+		{part: spart, name: "authorizations/s", vals: sso, format: fmtRate, op: "≥", target: ssoTarget},
+		{part: spart, name: "p50", vals: p50, format: fmtMs},
+		{part: spart, name: "p99", vals: p99, format: fmtMs},
+		{part: spart, name: "non-303 answers", vals: non303, format: fmtCount, op: "≤", target: 0},
+	}
 }
 
 // authzURL is an authorization request of the bench's web client.
@@ -142,10 +167,11 @@ end
 `, luaString("twinid_session="+cookie))
 }
 
-// benchSSO measures full code-flow logins (Go clients, conns at a time, for d) and SSO
-// authorizations (wrk).
-func benchSSO(ctx context.Context, g wrkGen, c *apiClient, srv *server, admin string, sh *shop, conns, ssoConns int, d time.Duration, ticks int64) (ssoFigures, error) {
-	f := ssoFigures{flowConns: conns, ssoConn: int64(ssoConns)}
+// benchSSO measures, in rounds, full code-flow logins (Go clients, conns at a time, for d)
+// and SSO authorizations (wrk, for d), with the argon2id baseline on the server's core.
+func benchSSO(ctx context.Context, g wrkGen, c *apiClient, srv *server, bl baseliner, admin string, sh *shop,
+	conns, ssoConns, rounds int, d time.Duration, ticks int64, logf func(string, ...any)) (ssoFigures, error) {
+	f := ssoFigures{flowConns: conns, ssoConns: ssoConns}
 	bearer := "Bearer " + admin
 	base := "/v1/accounts/" + sh.aid
 	var cl struct{ ClientID string }
@@ -157,10 +183,31 @@ func benchSSO(ctx context.Context, g wrkGen, c *apiClient, srv *server, admin st
 	if err := c.jsonDo(ctx, http.MethodPost, base+"/clients/"+cl.ClientID+"/secrets", bearer, nil, &sec); err != nil {
 		return f, err
 	}
-	// Full code-flow logins, each in a fresh browser.
+	for i := range rounds {
+		var r ssoRound
+		var err error
+		if r.base, err = bl.argonCost(ctx); err != nil {
+			return f, err
+		}
+		logf("sso round %d/%d: code-flow logins, then SSO authorizations, %s each", i+1, rounds, d)
+		cookie, err := codeFlows(ctx, srv, sh, cl.ClientID, sec.Secret, conns, d, ticks, &r)
+		if err != nil {
+			return f, err
+		}
+		if r.sso, err = g.runScript(ctx, "sso", ssoScript(cookie), authzURL(srv.base, sh.aid, cl.ClientID), ssoConns, g.threadsFor(ssoConns), d); err != nil {
+			return f, err
+		}
+		f.rounds = append(f.rounds, r)
+	}
+	return f, nil
+}
+
+// codeFlows runs full code-flow logins, each in a fresh browser, conns at a time for d,
+// records them in r and returns the session cookie of one of them.
+func codeFlows(ctx context.Context, srv *server, sh *shop, clientID, secret string, conns int, d time.Duration, ticks int64, r *ssoRound) (string, error) {
 	before, err := srv.cpu(ticks)
 	if err != nil {
-		return f, err
+		return "", err
 	}
 	var next, done, fails atomic.Int64
 	var cookie, firstErr atomic.Value
@@ -168,12 +215,10 @@ func benchSSO(ctx context.Context, g wrkGen, c *apiClient, srv *server, admin st
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				i := int(next.Add(1)) % len(sh.emails)
-				v, err := codeFlow(ctx, srv.base, sh.aid, cl.ClientID, sec.Secret, sh.emails[i], sh.passwords[i])
+				v, err := codeFlow(ctx, srv.base, sh.aid, clientID, secret, sh.emails[i], sh.passwords[i])
 				if err != nil {
 					if fails.Add(1) == 1 {
 						firstErr.Store(err.Error())
@@ -183,29 +228,22 @@ func benchSSO(ctx context.Context, g wrkGen, c *apiClient, srv *server, admin st
 				cookie.Store(v)
 				done.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	f.flowDur = time.Since(start)
+	r.flowDur = time.Since(start)
 	after, err := srv.cpu(ticks)
 	if err != nil {
-		return f, err
+		return "", err
 	}
-	f.flows, f.flowErrors = done.Load(), fails.Load()
-	if f.flows > 0 {
-		f.flowCPUPer = (after - before) / time.Duration(f.flows)
-	}
-	if f.rawVerify, err = argonCost(10); err != nil {
-		return f, err
+	r.flows, r.flowErrors = done.Load(), fails.Load()
+	if r.flows > 0 {
+		r.flowCPUPer = (after - before) / time.Duration(r.flows)
 	}
 	v, _ := cookie.Load().(string)
 	if v == "" {
 		e, _ := firstErr.Load().(string)
-		return f, errors.New("no code-flow login succeeded, so there is no session for SSO: " + e)
+		return "", errors.New("no code-flow login succeeded, so there is no session for SSO: " + e)
 	}
-	if f.sso, err = g.runScript(ctx, "sso", ssoScript(v), authzURL(srv.base, sh.aid, cl.ClientID), ssoConns, g.threadsFor(ssoConns), d); err != nil {
-		return f, err
-	}
-	f.ssoOK = f.sso.status["303"]
-	return f, nil
+	return v, nil
 }
