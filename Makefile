@@ -32,9 +32,14 @@ go-client:
 lint:
 	npx --yes @redocly/cli@2.77.0 lint openapi/openapi.yaml
 
+## bench: the figures of issue 10 with their spread, targets and verdicts (cmd/twinid-bench).
+## wrk is installed with apt-get when missing (the login, flood, sso and refresh parts need
+## it); without it the tokens part falls back to the built-in Go load generator.
 BENCHFLAGS ?= -pin
 bench:
-	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || true)
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
+		(apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1) || \
+		echo "make bench: could not install wrk (apt-get install -y wrk); the built-in Go load generator runs the tokens part only"
 	$(GO) run ./cmd/twinid-bench $(BENCHFLAGS)
 
 ## clients: regenerate and compile the TypeScript client (clients/typescript) and the Go client (clients/go).

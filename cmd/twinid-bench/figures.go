@@ -20,6 +20,7 @@ type figure struct {
 	op         string               // "≤" or "≥": the median must be at most / at least target; "" is no target
 	target     float64
 	note       string // how the target was derived, e.g. "80% of 45.1/s unloaded"
+	everyRound bool   // the target holds for every round (counts of failures), not just the median
 }
 
 // spread is the median, minimum and maximum of a figure's rounds.
@@ -43,17 +44,23 @@ func spreadOf(vals []float64) spread {
 	return spread{med: med, min: s[0], max: s[len(s)-1], n: len(s)}
 }
 
-// met reports whether the figure's median meets its target; ok is false when the figure has
-// no target or no rounds.
+// met reports whether the figure's median (with everyRound: its worst round) meets its
+// target; ok is false when the figure has no target or no rounds.
 func (f figure) met() (met, ok bool) {
 	if f.op == "" || len(f.vals) == 0 {
 		return false, false
 	}
-	m := spreadOf(f.vals).med
+	s := spreadOf(f.vals)
 	if f.op == "≤" {
-		return m <= f.target, true
+		if f.everyRound {
+			return s.max <= f.target, true
+		}
+		return s.med <= f.target, true
 	}
-	return m >= f.target, true
+	if f.everyRound {
+		return s.min >= f.target, true
+	}
+	return s.med >= f.target, true
 }
 
 // verdict is "met", "missed", or "-" for a figure without a target.
@@ -77,6 +84,9 @@ func (f figure) targetText() string {
 		return "-"
 	}
 	s := f.op + " " + f.format(f.target)
+	if f.everyRound {
+		s += " every round"
+	}
 	if f.note != "" {
 		s += " (" + f.note + ")"
 	}
@@ -102,6 +112,11 @@ func fmtRate(v float64) string {
 	return fmt.Sprintf("%.0f/s", v)
 }
 func fmtCount(v float64) string { return fmt.Sprintf("%.3g", v) }
+
+// failures is a count of failed answers per round: none is the target, in every round.
+func failures(part, name string, vals []float64) figure {
+	return figure{part: part, name: name, vals: vals, format: fmtCount, op: "≤", target: 0, everyRound: true}
+}
 
 // durs converts durations to the float64 nanoseconds figures hold.
 func durs(ds []time.Duration) []float64 {

@@ -96,7 +96,7 @@ func (f loginFigures) figures() []figure {
 		{part: part, name: "server cpu/login", vals: cpu, format: fmtMs},
 		{part: part, name: "raw argon2id verify (same core)", vals: base, format: fmtMs},
 		{part: part, name: "cpu/login ÷ argon2id verify", vals: ratio, format: fmtRatio, op: "≤", target: loginTarget},
-		{part: part, name: "non-200 answers", vals: failed, format: fmtCount, op: "≤", target: 0},
+		failures(part, "non-200 answers", failed),
 	}
 }
 
@@ -162,7 +162,7 @@ func (f floodFigures) figures() []figure {
 	return []figure{
 		g,
 		{part: part, name: "503 answers/s", vals: busy, format: fmtRate},
-		{part: part, name: "answers neither 200 nor 503", vals: other, format: fmtCount, op: "≤", target: 0},
+		failures(part, "answers neither 200 nor 503", other),
 		{part: part, name: "server peak RSS (MiB)", vals: hwm, format: func(v float64) string { return fmt.Sprintf("%.0f", v) }},
 	}
 }

@@ -74,11 +74,11 @@ func (f ssoFigures) figures() []figure {
 		{part: part, name: "logins/s", vals: flows, format: fmtRate},
 		{part: part, name: "server cpu/login", vals: cpu, format: fmtMs},
 		{part: part, name: "cpu/login ÷ argon2id verify", vals: ratio, format: fmtRatio},
-		{part: part, name: "errors", vals: flowErrs, format: fmtCount, op: "≤", target: 0},
+		failures(part, "errors", flowErrs),
 		{part: spart, name: "authorizations/s", vals: sso, format: fmtRate, op: "≥", target: ssoTarget},
 		{part: spart, name: "p50", vals: p50, format: fmtMs},
 		{part: spart, name: "p99", vals: p99, format: fmtMs},
-		{part: spart, name: "non-303 answers", vals: non303, format: fmtCount, op: "≤", target: 0},
+		failures(spart, "non-303 answers", non303),
 	}
 }
 

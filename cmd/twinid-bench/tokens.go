@@ -124,7 +124,7 @@ func (run tokenRun) figures() []figure {
 		{part: part, name: "cpu/token ÷ build+sign", vals: ratio, format: fmtRatio, op: "≤", target: tokenTarget,
 			note: fmt.Sprintf("stretch %.1fx", tokenStretch)},
 		{part: part, name: "SQL statements/token", vals: queries, format: fmtCount},
-		{part: part, name: "errors", vals: errs, format: fmtCount, op: "≤", target: 0},
+		failures(part, "errors", errs),
 	}
 	if len(loads) == len(run.rounds) {
 		figs = append(figs, figure{part: part, name: "cache loads/round", vals: loads, format: fmtCount})
