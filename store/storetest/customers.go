@@ -2,12 +2,15 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/twinid/twinid/store"
+	"gorm.io/gorm"
 )
 
 func testCustomers(t *testing.T, open opener) {
@@ -145,6 +148,31 @@ func testCustomers(t *testing.T, open opener) {
 			checkPages(t, []string{"cu0", "cu1", "cu3", "cu5", "cu6"}, id, list("a", store.CustomerFilter{Status: store.CustomerActive}))
 			checkPages(t, []string{"cu1", "cu6"}, id, list("a", store.CustomerFilter{Type: "company", Status: store.CustomerActive}))
 			checkPages(t, []string{"cu2b"}, id, list("b", store.CustomerFilter{}))
+		}},
+		{"ListByStatusIndexed", func(t *testing.T, st *store.Store) {
+			// A status filter without a prefix (ordered by id, as List runs it) is served by
+			// an index on (aid, status, id): a range scan, not a walk over every customer of
+			// the account. Sequential scans are priced out so the tiny table cannot hide it.
+			err := st.DB().WithContext(t.Context()).Transaction(func(tx *gorm.DB) error {
+				explain := "EXPLAIN QUERY PLAN "
+				if st.Dialect() == "postgres" {
+					if err := tx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
+						return err
+					}
+					explain = "EXPLAIN "
+				}
+				var plan []map[string]any
+				if err := tx.Raw(explain+"SELECT * FROM customers WHERE aid = ? AND status = ? ORDER BY id LIMIT 21",
+					"a", store.CustomerDisabled).Scan(&plan).Error; err != nil {
+					return err
+				}
+				text := fmt.Sprint(plan)
+				if !strings.Contains(text, "customers_aid_status_idx") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "Sort") {
+					t.Errorf("status filter not served in id order by customers_aid_status_idx: %s", text)
+				}
+				return nil
+			})
+			must(t, err, "EXPLAIN")
 		}},
 		{"ListByEmailPrefix", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
