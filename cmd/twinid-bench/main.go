@@ -112,8 +112,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	prev := 0
 	for _, v := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n <= prev || n > 10_000_000 {
-			return o, fmt.Errorf("-search-sizes: %q: want increasing counts up to 10,000,000", v)
+		if err != nil || n <= prev || n < 100 || n > 10_000_000 {
+			// At least 100: a phone prefix of the search part spans 100 customers.
+			return o, fmt.Errorf("-search-sizes: %q: want increasing counts from 100 to 10,000,000", v)
 		}
 		o.searchSizes, prev = append(o.searchSizes, n), n
 	}
@@ -209,8 +210,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rep := &report{w: stdout}
 	db := srv.dbName()
 	if o.only["tokens"] {
-		// The default algorithm (the first of -algs that the server uses for new accounts,
-		// else the first) also runs with many clients.
+		// The last of -algs (by default ES256, the algorithm of new accounts) also runs with
+		// -clients distinct clients.
 		many := o.algs[len(o.algs)-1]
 		for _, alg := range o.algs {
 			for _, n := range []int{1, o.clients} {
