@@ -44,6 +44,14 @@ type baseliner struct {
 	cpu int    // core to run on (the server's), -1: any
 }
 
+// where says where the baselines ran, for the figures' names.
+func (b baseliner) where() string {
+	if b.cpu < 0 {
+		return "unpinned"
+	}
+	return "same core"
+}
+
 // signCost returns the CPU time of one jwx build+sign of claims with the header's kid and
 // typ, using a fresh key of alg (RS256: RSA-2048, ES256: P-256, as the server's keys).
 func (b baseliner) signCost(ctx context.Context, alg string, header, claims []byte) (time.Duration, error) {

@@ -47,6 +47,10 @@ func TestBaselineChild(t *testing.T) {
 	if d < time.Microsecond || d > 50*time.Millisecond {
 		t.Errorf("ES256 build+sign: %s per op", d)
 	}
+	// argon2id with the default parameters (19 MiB, t=2) costs milliseconds.
+	if d, err := (baseliner{exe: exe, cpu: -1}).argonCost(t.Context()); err != nil || d < time.Millisecond || d > 2*time.Second {
+		t.Errorf("argon2id verify: %s per op, %v", d, err)
+	}
 	if _, err := (baseliner{exe: exe, cpu: -1}).run(t.Context(), "sign", "HS999", "{}", "{}"); err == nil {
 		t.Error("unknown algorithm accepted")
 	}

@@ -27,13 +27,14 @@ type loginRound struct {
 // loginFigures are the rounds of the logins part.
 type loginFigures struct {
 	conns  int
+	where  string // where the baselines ran: "same core" or "unpinned"
 	rounds []loginRound
 }
 
 // benchLogins warms up, then runs rounds of (baseline, logins with correct passwords for d).
 func benchLogins(ctx context.Context, g wrkGen, srv *server, bl baseliner, sh *shop, conns, rounds int, warmup, d time.Duration,
 	ticks int64, logf func(string, ...any)) (loginFigures, error) {
-	f := loginFigures{conns: conns}
+	f := loginFigures{conns: conns, where: bl.where()}
 	threads := g.threadsFor(conns)
 	script := loginScript("Bearer "+sh.clientTok, apiAudience, sh.emails, sh.passwords)
 	url := srv.base + "/v1/accounts/" + sh.aid + "/customers/login"
@@ -94,7 +95,7 @@ func (f loginFigures) figures() []figure {
 		{part: part, name: "p50", vals: p50, format: fmtMs},
 		{part: part, name: "p99", vals: p99, format: fmtMs},
 		{part: part, name: "server cpu/login", vals: cpu, format: fmtMs},
-		{part: part, name: "raw argon2id verify (same core)", vals: base, format: fmtMs},
+		{part: part, name: "raw argon2id verify (" + f.where + ")", vals: base, format: fmtMs},
 		{part: part, name: "cpu/login ÷ argon2id verify", vals: ratio, format: fmtRatio, op: "≤", target: loginTarget},
 		failures(part, "non-200 answers", failed),
 	}

@@ -129,8 +129,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-refresh-tokens must be in [1, 100000]")
 	case o.searchN < 10:
 		return o, errors.New("-search-requests must be at least 10")
-	case o.rounds < 1 || o.rounds > 100:
-		return o, errors.New("-rounds must be in [1, 100]")
+	case o.rounds < 3 || o.rounds > 100:
+		return o, errors.New("-rounds must be in [3, 100]: a spread needs at least 3 rounds")
 	case o.clients < 0 || o.clients > 100000:
 		return o, errors.New("-clients must be in [0, 100000]")
 	}
@@ -322,7 +322,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			unpinned := wg
 			unpinned.pin = false
-			f, err := benchRefresh(ctx, unpinned, pc, psrv, padmin, sh, o.refreshTokens, o.connections, o.rounds,
+			// Each wrk run (a warm-up and the rounds, per algorithm) can end with a request in
+			// flight per connection, whose rotated token is lost with its chain.
+			chains := max(o.refreshTokens, o.connections*(2*(o.rounds+1)+1)+1)
+			f, err := benchRefresh(ctx, unpinned, pc, psrv, padmin, sh, chains, o.connections, o.rounds,
 				min(o.warmup, time.Second), o.partDuration, ticks, logf)
 			if err != nil {
 				return fmt.Errorf("refresh: %w", err)

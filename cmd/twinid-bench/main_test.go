@@ -20,7 +20,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 		t.Errorf("defaults: rounds %d, clients %d, sizes %v, duration %s, algs %v", o.rounds, o.clients, o.searchSizes, o.duration, o.algs)
 	}
 	for _, args := range [][]string{
-		{"-rounds", "0"}, {"-clients", "-1"}, {"-search-sizes", "1000,100"}, {"-search-sizes", "10"},
+		{"-rounds", "2"}, {"-clients", "-1"}, {"-search-sizes", "1000,100"}, {"-search-sizes", "10"},
 		{"-algs", "HS256"}, {"-only", "tokens,nope"},
 	} {
 		if _, err := parseFlags(args, io.Discard); err == nil {

@@ -43,13 +43,14 @@ func (r tokenRound) ratio() float64 {
 type tokenRun struct {
 	alg     string
 	clients int
+	where   string // where the baselines ran: "same core" or "unpinned"
 	rounds  []tokenRound
 }
 
 // benchTokens warms up, then runs rounds of (baseline, load) against t.
 func benchTokens(ctx context.Context, gen generator, srv *server, c *apiClient, bl baseliner, alg string, t target,
 	rounds int, warmup, d time.Duration, ticks int64, logf func(string, ...any)) (tokenRun, error) {
-	run := tokenRun{alg: alg, clients: max(1, len(t.auths))}
+	run := tokenRun{alg: alg, clients: max(1, len(t.auths)), where: bl.where()}
 	tok, err := c.token(ctx, t.aid, t.auths[0], t.scope)
 	if err != nil {
 		return run, err
@@ -120,7 +121,7 @@ func (run tokenRun) figures() []figure {
 		{part: part, name: "p50", vals: p50, format: fmtMs},
 		{part: part, name: "p99", vals: p99, format: fmtMs},
 		{part: part, name: "server cpu/token", vals: cpu, format: fmtMs},
-		{part: part, name: "raw jwx build+sign (same core)", vals: base, format: fmtMs},
+		{part: part, name: "raw jwx build+sign (" + run.where + ")", vals: base, format: fmtMs},
 		{part: part, name: "cpu/token ÷ build+sign", vals: ratio, format: fmtRatio, op: "≤", target: tokenTarget,
 			note: fmt.Sprintf("stretch %.1fx", tokenStretch)},
 		{part: part, name: "SQL statements/token", vals: queries, format: fmtCount},
