@@ -10,6 +10,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
+	"time"
 )
 
 // apiClient talks to the server's Management API and token endpoint.
@@ -132,4 +135,62 @@ func (c *apiClient) setup(ctx context.Context, admin, aid, alg string, n int) (t
 // basicAuth is the client_secret_basic Authorization header (RFC 6749 §2.3.1).
 func basicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// parallel runs f(0..n-1) on at most workers goroutines and returns the first error.
+func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
+	var (
+		mu    sync.Mutex
+		next  int
+		first error
+		wg    sync.WaitGroup
+	)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := first != nil || ctx.Err() != nil
+				mu.Unlock()
+				if i >= n || stop {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// retryBusy retries f while the server answers 503 (password pool saturated), up to 20 times.
+func retryBusy(ctx context.Context, f func() error) error {
+	for try := 0; ; try++ {
+		err := f()
+		if err == nil || try == 20 || !strings.Contains(err.Error(), ": 503 ") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// refreshRound is one round of refresh-token exchanges.
+type refreshRound struct {
+	run    scriptRun
+	ok     int64
+	cpuPer time.Duration
 }

@@ -102,6 +102,15 @@ func (f figure) spreadText() (med, rng string) {
 	return f.format(s.med), f.format(s.min) + "–" + f.format(s.max)
 }
 
+// ms formats d in milliseconds with three significant decimals.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	if v < 1 {
+		return fmt.Sprintf("%.3fms", v)
+	}
+	return fmt.Sprintf("%.2fms", v)
+}
+
 // Value formats.
 func fmtMs(v float64) string    { return ms(time.Duration(v)) } // v in nanoseconds
 func fmtRatio(v float64) string { return fmt.Sprintf("%.2fx", v) }

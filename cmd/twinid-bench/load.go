@@ -82,6 +82,38 @@ function request()
 end
 `
 
+// luaString quotes s as a Lua string literal (only the characters this bench ever uses
+// need care, but every byte outside printable ASCII is escaped anyway).
+func luaString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// luaList is a Lua table constructor of strings.
+func luaList(items []string) string {
+	var b strings.Builder
+	b.WriteString("{\n")
+	for _, s := range items {
+		b.WriteString("  " + luaString(s) + ",\n")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
 // tokenScript is the wrk script of target t.
 func tokenScript(t target) string {
 	if len(t.auths) == 1 {

@@ -19,38 +19,6 @@ import (
 // "STATUS <code> <n>" lines; the refresh script also prints the refresh tokens it still
 // holds at the end as "TOKEN <t>" lines, so the next run can continue their chains.
 
-// luaString quotes s as a Lua string literal (only the characters this bench ever uses
-// need care, but every byte outside printable ASCII is escaped anyway).
-func luaString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&b, "\\%03d", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// luaList is a Lua table constructor of strings.
-func luaList(items []string) string {
-	var b strings.Builder
-	b.WriteString("{\n")
-	for _, s := range items {
-		b.WriteString("  " + luaString(s) + ",\n")
-	}
-	b.WriteString("}")
-	return b.String()
-}
-
 // luaCommon is shared by both scripts: thread numbering in setup, status counting in
 // response, and the STATUS lines printed by done.
 const luaCommon = `

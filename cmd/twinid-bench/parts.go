@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -101,64 +100,6 @@ func (c *apiClient) login(ctx context.Context, sh *shop, i int) (string, error) 
 		err = errors.New("login response without access_token")
 	}
 	return tok.RefreshToken, err
-}
-
-// parallel runs f(0..n-1) on at most workers goroutines and returns the first error.
-func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
-	var (
-		mu    sync.Mutex
-		next  int
-		first error
-		wg    sync.WaitGroup
-	)
-	for range min(workers, n) {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := first != nil || ctx.Err() != nil
-				mu.Unlock()
-				if i >= n || stop {
-					return
-				}
-				if err := f(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return first
-}
-
-// retryBusy retries f while the server answers 503 (password pool saturated), up to 20 times.
-func retryBusy(ctx context.Context, f func() error) error {
-	for try := 0; ; try++ {
-		err := f()
-		if err == nil || try == 20 || !strings.Contains(err.Error(), ": 503 ") {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// refreshRound is one round of refresh-token exchanges.
-type refreshRound struct {
-	run    scriptRun
-	ok     int64
-	cpuPer time.Duration
 }
 
 // refreshRow is one algorithm's refresh-token exchange rounds.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // report prints each part's figures as the part ends and collects them for the summary.
@@ -53,15 +52,6 @@ func statusCounts(st map[string]int64) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-// ms formats d in milliseconds with three significant decimals.
-func ms(d time.Duration) string {
-	v := float64(d) / float64(time.Millisecond)
-	if v < 1 {
-		return fmt.Sprintf("%.3fms", v)
-	}
-	return fmt.Sprintf("%.2fms", v)
 }
 
 // rate is successful answers per second of a script run.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/twinid/twinid/store"
-	"gorm.io/gorm"
 )
 
 func testCustomers(t *testing.T, open opener) {
@@ -153,26 +152,20 @@ func testCustomers(t *testing.T, open opener) {
 			// A status filter without a prefix (ordered by id, as List runs it) is served by
 			// an index on (aid, status, id): a range scan, not a walk over every customer of
 			// the account. Sequential scans are priced out so the tiny table cannot hide it.
-			err := st.DB().WithContext(t.Context()).Transaction(func(tx *gorm.DB) error {
-				explain := "EXPLAIN QUERY PLAN "
-				if st.Dialect() == "postgres" {
-					if err := tx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
-						return err
-					}
-					explain = "EXPLAIN "
-				}
-				var plan []map[string]any
-				if err := tx.Raw(explain+"SELECT * FROM customers WHERE aid = ? AND status = ? ORDER BY id LIMIT 21",
-					"a", store.CustomerDisabled).Scan(&plan).Error; err != nil {
-					return err
-				}
-				text := fmt.Sprint(plan)
-				if !strings.Contains(text, "customers_aid_status_idx") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "Sort") {
-					t.Errorf("status filter not served in id order by customers_aid_status_idx: %s", text)
-				}
-				return nil
-			})
-			must(t, err, "EXPLAIN")
+			tx := st.DB().WithContext(t.Context()).Begin()
+			defer tx.Rollback()
+			explain := "EXPLAIN QUERY PLAN "
+			if st.Dialect() == "postgres" {
+				must(t, tx.Exec("SET LOCAL enable_seqscan = off").Error, "SET LOCAL")
+				explain = "EXPLAIN "
+			}
+			var plan []map[string]any
+			must(t, tx.Raw(explain+"SELECT * FROM customers WHERE aid = ? AND status = ? ORDER BY id LIMIT 21",
+				"a", store.CustomerDisabled).Scan(&plan).Error, "EXPLAIN")
+			text := fmt.Sprint(plan)
+			if !strings.Contains(text, "customers_aid_status_idx") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "Sort") {
+				t.Errorf("status filter not served in id order by customers_aid_status_idx: %s", text)
+			}
 		}},
 		{"ListByEmailPrefix", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
