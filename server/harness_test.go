@@ -155,6 +155,13 @@ func newEnvBoot(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptio
 // startEnv starts a twinid on the database at dbURL as it is (empty: a fresh SQLite).
 func startEnv(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions) *env {
 	t.Helper()
+	return startEnvLogged(t, dbURL, redisURL, boot, nil)
+}
+
+// startEnvLogged is startEnv with the server's logger; nil logs everything (debug) into
+// e.logs for the test to read.
+func startEnvLogged(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions, logger *slog.Logger) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: t.TempDir()})
 	if err != nil {
@@ -166,6 +173,9 @@ func startEnv(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions
 	}
 	logs := &syncBuffer{}
 	e := &env{t: t, st: st, logs: logs}
+	if logger == nil {
+		logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	hs := httptest.NewUnstartedServer(nil)
 	hs.Start()
 	t.Cleanup(hs.Close)
@@ -180,7 +190,7 @@ func startEnv(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions
 	}
 	e.srv, err = server.New(server.Config{
 		PublicURL: hs.URL, MasterKey: mk, RedisURL: redisURL, Mailer: mailer, PasswordParams: &testPasswordParams,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: logger,
 	}, st)
 	if err == nil {
 		t.Cleanup(e.srv.Close)
