@@ -356,7 +356,7 @@ func TestHostedForgotPasswordAndInvitationPages(t *testing.T) {
 func TestIDTokensAreRS256OnES256Accounts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "")
-	sh := e.newShop(map[string]any{"signingAlg": "ES256"})
+	sh := e.newShop(nil) // ES256: the default
 	ctx := checkedContext(t)
 	redirect := "https://app.example.com/cb"
 	web := must(t, e.do("POST", sh.base+"/clients", sh.admin, map[string]any{"name": "web", "type": "confidential",

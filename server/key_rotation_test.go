@@ -11,7 +11,8 @@ func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		admin := e.adminToken()
-		tn := e.newTenant(admin, "tenant-a", nil)
+		// An RS256 account moving to ES256: one key before, two (ES256 and its companion) after.
+		tn := e.newTenant(admin, "tenant-a", map[string]any{"signingAlg": "RS256"})
 		path := "/v1/accounts/tenant-a/auth/token"
 		cc := url.Values{"grant_type": {"client_credentials"}}
 		old := must(t, e.form(path, tn.clientID, tn.secret, cc), 200)["access_token"].(string)

@@ -166,12 +166,15 @@ func TestBootstrapOnceAndKeysEncrypted(t *testing.T) {
 		if len(sas) != 1 || sas[0].(map[string]any)["clientId"] != e.adminID {
 			t.Fatalf("root service accounts: %v", sas)
 		}
+		// The ES256 key and its RS256 companion for ID tokens.
 		rows, err := e.st.Keys().List(context.Background(), "root")
-		if err != nil || len(rows) != 1 {
+		if err != nil || len(rows) != 2 {
 			t.Fatalf("keys: %v %v", rows, err)
 		}
-		if _, err := x509.ParsePKCS8PrivateKey(rows[0].PrivateKey); err == nil {
-			t.Fatal("the private key is stored in the clear")
+		for _, r := range rows {
+			if _, err := x509.ParsePKCS8PrivateKey(r.PrivateKey); err == nil {
+				t.Fatalf("the private %s key is stored in the clear", r.Alg)
+			}
 		}
 		// Secrets are stored as keyed hashes only.
 		tn := e.newTenant(admin, "tenant-a", nil)

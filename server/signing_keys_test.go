@@ -11,14 +11,23 @@ func TestSigningKeysListAndRotateAccess(t *testing.T) {
 		admin := e.adminToken()
 		tn := e.newTenant(admin, "acme", nil)
 		base := "/v1/accounts/acme/signing-keys"
+		// A new account signs access tokens with ES256 by default, ID tokens with its RS256
+		// companion.
 		keys := items(t, must(t, e.do("GET", base, admin, nil), 200))
-		if len(keys) != 1 || keys[0]["status"] != "active" || keys[0]["alg"] != "RS256" || keys[0]["retiresAt"] != nil {
+		algs := map[string]bool{}
+		for _, k := range keys {
+			if k["status"] != "active" || k["retiresAt"] != nil {
+				t.Fatalf("a new account's keys: %v", keys)
+			}
+			algs[k["alg"].(string)] = true
+		}
+		if len(keys) != 2 || !algs["ES256"] || !algs["RS256"] {
 			t.Fatalf("a new account's keys: %v", keys)
 		}
 
 		// Without a body the next key waits the account's keyPropagationDelay (600 s).
 		next := must(t, e.do("POST", base+"/rotate", admin, nil), 201)
-		if next["status"] != "next" || next["alg"] != "RS256" || next["activatesAt"].(string) <= next["createdAt"].(string) {
+		if next["status"] != "next" || next["alg"] != "ES256" || next["activatesAt"].(string) <= next["createdAt"].(string) {
 			t.Fatalf("rotated key: %v", next)
 		}
 		// activateAfter 0: the new key signs at once, the old one retires.
@@ -34,7 +43,8 @@ func TestSigningKeysListAndRotateAccess(t *testing.T) {
 		for _, k := range items(t, must(t, e.do("GET", base, admin, nil), 200)) {
 			statuses[k["kid"].(string)] = k["status"].(string)
 		}
-		if statuses[keys[0]["kid"].(string)] != "retiring" || statuses[now["kid"].(string)] != "active" {
+		if statuses[keys[0]["kid"].(string)] != "retiring" || statuses[keys[1]["kid"].(string)] != "retiring" ||
+			statuses[now["kid"].(string)] != "active" {
 			t.Fatalf("statuses after rotating: %v", statuses)
 		}
 

@@ -36,7 +36,8 @@ const (
 )
 
 // AccountSettings are the per-account knobs, stored as JSON. Zero values mean "the default",
-// which the server applies; the store keeps what was set.
+// which the server applies; the store keeps what was set. An empty SigningAlg is RS256: new
+// accounts store their algorithm, so only accounts from before that store none.
 type AccountSettings struct {
 	SigningAlg          string `json:"signingAlg,omitempty"`
 	AccessTokenLifetime int    `json:"accessTokenLifetime,omitempty"`

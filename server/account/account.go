@@ -11,7 +11,14 @@ import (
 
 // Defaults of account settings (see AccountSettings in the OpenAPI document).
 const (
-	DefaultSigningAlg          = "RS256"
+	// DefaultSigningAlg signs the access tokens of a new account that names no signingAlg;
+	// the account stores it (NewAccountRows), so a later change of this default leaves it be.
+	// ID tokens are RS256 whatever it is (OpenID Connect Core §3.1.3.7).
+	DefaultSigningAlg = "ES256"
+	// legacySigningAlg is the signingAlg of an account that stores none: one created before
+	// accounts stored their algorithm, when RS256 was the default. It keeps signing RS256
+	// until an admin sets signingAlg.
+	legacySigningAlg           = "RS256"
 	defaultAccessTokenLifetime = 3600
 	defaultKeyPropagationDelay = 600
 	defaultTokenRatePerMinute  = 100
@@ -31,7 +38,7 @@ const (
 func Effective(a *store.Account) store.AccountSettings {
 	set := a.Settings
 	if set.SigningAlg == "" {
-		set.SigningAlg = DefaultSigningAlg
+		set.SigningAlg = legacySigningAlg
 	}
 	if set.AccessTokenLifetime == 0 {
 		set.AccessTokenLifetime = defaultAccessTokenLifetime

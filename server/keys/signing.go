@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,6 +85,26 @@ func Live(rows []store.SigningKey, now time.Time) []store.SigningKey {
 		}
 	}
 	return live
+}
+
+// AccessAlgs are the algorithms of the access tokens the keys sign, newest generation first,
+// each once. A generation is the keys that activate together; an ES256 generation's RS256
+// companion signs only ID tokens, so its algorithm is the generation's only where it is alone.
+func AccessAlgs(rows []store.SigningKey) []string {
+	access := map[int64]string{}
+	for _, r := range rows {
+		at := r.ActivatesAt.UnixNano()
+		if cur, ok := access[at]; !ok || (cur == "RS256" && r.Alg != "RS256") {
+			access[at] = r.Alg
+		}
+	}
+	algs := []string{}
+	for _, r := range rows {
+		if a := access[r.ActivatesAt.UnixNano()]; !slices.Contains(algs, a) {
+			algs = append(algs, a)
+		}
+	}
+	return algs
 }
 
 // Keys are the accounts' signing keys: generation, rotation, and the key sets a node keeps.

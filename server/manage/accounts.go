@@ -30,9 +30,13 @@ var BuiltinScopes = []BuiltinScope{
 }
 
 // NewAccountRows builds an account with its built-in scopes and first signing keys, active
-// from now, for CreateAccount and the server's bootstrap to store in one go.
+// from now, for CreateAccount and the server's bootstrap to store in one go. An account
+// that names no signingAlg stores the default one, which it keeps if the default changes.
 func NewAccountRows(k *keys.Keys, now time.Time, aid, name string, set store.AccountSettings) (*store.Account, []store.Scope, []*store.SigningKey, error) {
 	now = now.UTC()
+	if set.SigningAlg == "" {
+		set.SigningAlg = account.DefaultSigningAlg
+	}
 	a := &store.Account{AID: aid, Name: name, Settings: set, CreatedAt: now, UpdatedAt: now}
 	scopes := make([]store.Scope, len(BuiltinScopes))
 	for i, b := range BuiltinScopes {

@@ -3,9 +3,11 @@ package protocol
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/problem"
 	"github.com/twinid/twinid/store"
 )
@@ -40,15 +42,8 @@ func (e *Endpoints) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenI
 	if err != nil {
 		return nil, err
 	}
-	algs := []string{}
-	seen := map[string]bool{}
-	for _, r := range ks.Rows {
-		if !seen[r.Alg] {
-			seen[r.Alg] = true
-			algs = append(algs, r.Alg)
-		}
-	}
-	if !seen[set.SigningAlg] {
+	algs := keys.AccessAlgs(ks.Rows)
+	if !slices.Contains(algs, set.SigningAlg) {
 		algs = append(algs, set.SigningAlg)
 	}
 	claims := []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "aid",

@@ -1440,6 +1440,7 @@ export interface components {
              */
             subject_types_supported?: string[];
             /**
+             * @description The algorithm of ID tokens, RS256 whatever signs the access tokens.
              * @example [
              *       "RS256"
              *     ]
@@ -1515,8 +1516,9 @@ export interface components {
              */
             claims_supported?: string[];
             /**
+             * @description The algorithms of the account's access tokens (its keys' and its `signingAlg`).
              * @example [
-             *       "RS256"
+             *       "ES256"
              *     ]
              */
             access_token_signing_alg_values_supported?: string[];
@@ -1562,10 +1564,14 @@ export interface components {
         };
         AccountSettings: {
             /**
-             * @description Algorithm of new access token signing keys (RS256 with 2048-bit keys, or ES256). ID tokens
-             *     are always RS256: with ES256, every key generation also has an RS256 companion key for
-             *     them, published in the JWKS alike.
-             * @example RS256
+             * @description Algorithm of new access token signing keys: ES256 (P-256), or RS256 with 2048-bit keys.
+             *     Defaults to ES256 for a new account, which stores it. An account created before ES256
+             *     became the default stores none and keeps signing RS256 until this is set. ID tokens
+             *     are always RS256 (OpenID Connect's default): with ES256, every key generation also has
+             *     an RS256 companion key for them, published in the JWKS alike. Discovery names them
+             *     apart: `id_token_signing_alg_values_supported` (RS256) and
+             *     `access_token_signing_alg_values_supported`.
+             * @example ES256
              * @enum {string}
              */
             signingAlg?: "RS256" | "ES256";
