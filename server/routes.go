@@ -96,7 +96,7 @@ func (s *Server) routes() (*echo.Echo, error) {
 			KeepValidatedValue: true,
 		},
 	}))
-	gen.RegisterHandlers(splitRouter{root: e, v1: v1}, gen.NewStrictHandler(s, nil))
+	gen.RegisterHandlers(splitRouter{root: e, v1: v1}, tokenRoute{ServerInterface: gen.NewStrictHandler(s, nil), s: s})
 
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", openapi.YAML)

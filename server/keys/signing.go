@@ -15,9 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
-	"github.com/lestrrat-go/jwx/v3/jws"
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
@@ -32,16 +30,6 @@ const (
 	StatusActive   = "active"
 	StatusRetiring = "retiring"
 )
-
-// Signer is an account's active key, ready to sign.
-type Signer struct {
-	kid     string
-	alg     jwa.SignatureAlgorithm
-	key     crypto.Signer
-	headers jws.Headers
-	// idHeaders are the headers of ID tokens (typ JWT).
-	idHeaders jws.Headers
-}
 
 // Set is what a node keeps of an account's keys: the active signer, the published JWKS
 // and the set to verify tokens with. It lives in the node cache until the cache TTL, the
@@ -220,7 +208,7 @@ func (k *Keys) load(ctx context.Context, aid string) (*Set, time.Time, error) {
 			}
 			// In a generation with an ES256 key and its RS256 companion, the ES256 key signs
 			// access tokens and the RS256 one ID tokens.
-			if ks.Signer == nil || (ks.Signer.alg.String() == "RS256" && r.Alg != "RS256") {
+			if ks.Signer == nil || (ks.Signer.alg == "RS256" && r.Alg != "RS256") {
 				ks.Signer = sg
 			}
 			if r.Alg == "RS256" && ks.IDSigner == nil {
@@ -247,25 +235,7 @@ func (k *Keys) openSigner(r store.SigningKey) (*Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("signing key %s is not a signer", r.KID)
 	}
-	alg, ok := jwa.LookupSignatureAlgorithm(r.Alg)
-	if !ok {
-		return nil, fmt.Errorf("signing key %s: unknown alg %q", r.KID, r.Alg)
-	}
-	h := jws.NewHeaders()
-	if err := h.Set(jws.KeyIDKey, r.KID); err != nil {
-		return nil, err
-	}
-	if err := h.Set(jws.TypeKey, "at+jwt"); err != nil {
-		return nil, err
-	}
-	idh := jws.NewHeaders()
-	if err := idh.Set(jws.KeyIDKey, r.KID); err != nil {
-		return nil, err
-	}
-	if err := idh.Set(jws.TypeKey, "JWT"); err != nil {
-		return nil, err
-	}
-	return &Signer{kid: r.KID, alg: alg, key: key, headers: h, idHeaders: idh}, nil
+	return newSigner(r.KID, r.Alg, key)
 }
 
 // NewSigningKey generates a key pair for alg and returns the row to store: the private key
@@ -342,19 +312,6 @@ func (k *Keys) Rotate(ctx context.Context, acct *store.Account, alg string, dela
 	k.Forget(acct.AID)
 	return key, nil
 }
-
-// Sign signs an access token payload (typ at+jwt).
-func (sg *Signer) Sign(payload []byte) ([]byte, error) {
-	return jws.Sign(payload, jws.WithKey(sg.alg, sg.key, jws.WithProtectedHeaders(sg.headers)))
-}
-
-// SignID signs an ID token payload (typ JWT).
-func (sg *Signer) SignID(payload []byte) ([]byte, error) {
-	return jws.Sign(payload, jws.WithKey(sg.alg, sg.key, jws.WithProtectedHeaders(sg.idHeaders)))
-}
-
-// Alg is the signer's algorithm name (RS256, ES256).
-func (sg *Signer) Alg() string { return sg.alg.String() }
 
 // RotateDue rotates the keys of accounts whose keyRotationInterval has passed since their
 // newest key was created, and deletes keys that left the JWKS over an hour ago.

@@ -76,9 +76,7 @@ func (e *Endpoints) LoginCustomer(ctx context.Context, req gen.LoginCustomerRequ
 		return nil, err
 	}
 	e.Metrics.Tokens.WithLabelValues("login").Inc()
-	out := res.response()
-	return gen.LoginCustomer200JSONResponse{Body: out.Body,
-		Headers: gen.LoginCustomer200ResponseHeaders{CacheControl: out.Headers.CacheControl, Pragma: out.Headers.Pragma}}, nil
+	return res, nil
 }
 
 // RequestPasswordChange implements POST .../customers/change_password: 202 whatever the

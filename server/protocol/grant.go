@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
 	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/tokens"
@@ -78,29 +77,6 @@ type tokenResult struct {
 
 // rateHeaders are the RateLimit-* values of a client_credentials answer.
 type rateHeaders struct{ limit, remaining, reset int }
-
-// response is the RFC 6749 §5.1 answer, never cached (§5.1: Cache-Control no-store), with
-// the RateLimit-* headers of a rate-limited grant.
-func (r *tokenResult) response() gen.CreateToken200JSONResponse {
-	noStore, noCache := "no-store", "no-cache"
-	out := gen.CreateToken200JSONResponse{
-		Body: gen.TokenResponse{
-			TokenType: gen.TokenResponseTokenTypeBearer, AccessToken: r.access, ExpiresIn: r.lifetime, ExtExpiresIn: &r.lifetime,
-			Scope: strings.Join(r.scopes, " "),
-		},
-		Headers: gen.CreateToken200ResponseHeaders{CacheControl: &noStore, Pragma: &noCache},
-	}
-	if r.refresh != "" {
-		out.Body.RefreshToken = &r.refresh
-	}
-	if r.idToken != "" {
-		out.Body.IDToken = &r.idToken
-	}
-	if l := r.limit; l != nil {
-		out.Headers.RateLimitLimit, out.Headers.RateLimitRemaining, out.Headers.RateLimitReset = &l.limit, &l.remaining, &l.reset
-	}
-	return out
-}
 
 // userTokens issues a customer's access token and, when asked, a new refresh family first,
 // so the access token names the family and ends with it.

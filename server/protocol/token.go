@@ -69,7 +69,7 @@ func (e *Endpoints) CreateToken(ctx context.Context, req gen.CreateTokenRequestO
 		return nil, err
 	}
 	e.Metrics.Tokens.WithLabelValues(tr.GrantType).Inc()
-	return res.response(), nil
+	return res, nil
 }
 
 // revokedOnTokenEndpoint answers a revocation sent to the token endpoint: 200, empty.

@@ -49,8 +49,7 @@ func (t *Tokens) IDToken(ctx context.Context, acct *store.Account, set store.Acc
 	if err != nil {
 		return "", err
 	}
-	tok, err := ks.IDSigner.SignID(payload)
-	return string(tok), err
+	return ks.IDSigner.SignID(payload)
 }
 
 // StandardClaims are the customer's claims that the scopes release (OpenID Connect §5.4).

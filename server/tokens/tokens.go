@@ -63,32 +63,6 @@ func invalid(detail string) error { return &InvalidError{Detail: detail} }
 // IsInvalid reports whether err rejected the token (rather than failing to check it).
 func IsInvalid(err error) bool { return errors.As(err, new(*InvalidError)) }
 
-// accessClaims are the RFC 9068 claims of twinid's access tokens, plus aid and, for a token
-// issued with a refresh family, fid: the family's id (a private claim, RFC 7519 §4.3).
-type accessClaims struct {
-	Iss      string `json:"iss"`
-	Sub      string `json:"sub"`
-	Aud      string `json:"aud"`
-	Exp      int64  `json:"exp"`
-	Iat      int64  `json:"iat"`
-	Jti      string `json:"jti"`
-	ClientID string `json:"client_id"`
-	Scope    string `json:"scope"`
-	AID      string `json:"aid"`
-	FID      string `json:"fid,omitempty"`
-}
-
-// Access is an access token to issue. A Lifetime of 0 means the account's
-// accessTokenLifetime. FamilyID names the refresh family the token is issued with (at
-// login, at the code exchange, at each refresh); the token ends with the family. Tokens
-// without a family (client_credentials) leave it empty.
-type Access struct {
-	Sub, ClientID, Audience string
-	FamilyID                string
-	Scopes                  []string
-	Lifetime                time.Duration
-}
-
 // Issued is a signed access token with its jti and expiry.
 type Issued struct {
 	Token string
@@ -112,19 +86,13 @@ func (t *Tokens) Issue(ctx context.Context, acct *store.Account, set store.Accou
 	}
 	exp := now.Add(lifetime)
 	jti := keys.NewJTI()
-	payload, err := json.Marshal(accessClaims{
-		Iss: t.accounts.Issuer(acct.AID), Sub: a.Sub, Aud: a.Audience, ClientID: a.ClientID,
-		Iat: now.Unix(), Exp: exp.Unix(),
-		Jti: jti, Scope: strings.Join(a.Scopes, " "), AID: acct.AID, FID: a.FamilyID,
-	})
-	if err != nil {
-		return Issued{}, err
-	}
+	var scratch [512]byte
+	payload := appendAccessClaims(scratch[:0], t.accounts.PublicURL(), acct.AID, a, now.Unix(), exp.Unix(), jti)
 	tok, err := ks.Signer.Sign(payload)
 	if err != nil {
 		return Issued{}, err
 	}
-	return Issued{Token: string(tok), JTI: jti, Exp: exp}, nil
+	return Issued{Token: tok, JTI: jti, Exp: exp}, nil
 }
 
 // Verify checks an access token of any of twinid's accounts and any audience: a JWT signed

@@ -1,0 +1,62 @@
+package protocol
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/twinid/twinid/server/oauth2"
+)
+
+// A tokenResult answers itself: the RFC 6749 §5.1 answer (the document's TokenResponse),
+// never cached (§5.1: Cache-Control no-store), with the RateLimit-* headers of a
+// rate-limited grant. It is the hottest answer twinid writes, so the JSON is appended to
+// one buffer, members in the order encoding/json writes gen.TokenResponse, and the fixed
+// header values are shared, keys already canonical.
+
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"}
+	noCache  = []string{"no-cache"}
+)
+
+// VisitCreateTokenResponse writes the token endpoint's 200.
+func (r *tokenResult) VisitCreateTokenResponse(w http.ResponseWriter) error { return r.write(w) }
+
+// VisitLoginCustomerResponse writes the customer login's 200, the same answer.
+func (r *tokenResult) VisitLoginCustomerResponse(w http.ResponseWriter) error { return r.write(w) }
+
+func (r *tokenResult) write(w http.ResponseWriter) error {
+	h := w.Header()
+	h["Content-Type"], h["Cache-Control"], h["Pragma"] = jsonType, noStore, noCache
+	if l := r.limit; l != nil {
+		h["Ratelimit-Limit"] = []string{strconv.Itoa(l.limit)}
+		h["Ratelimit-Remaining"] = []string{strconv.Itoa(l.remaining)}
+		h["Ratelimit-Reset"] = []string{strconv.Itoa(l.reset)}
+	}
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(r.appendJSON(make([]byte, 0, 160+len(r.access)+len(r.refresh)+len(r.idToken))))
+	return err
+}
+
+// appendJSON appends the TokenResponse, ending with a newline as encoding/json's Encoder.
+func (r *tokenResult) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	b = oauth2.AppendMember(b, "access_token", r.access)
+	b = oauth2.AppendInt(b, "expires_in", int64(r.lifetime))
+	b = oauth2.AppendInt(b, "ext_expires_in", int64(r.lifetime))
+	if r.idToken != "" {
+		b = oauth2.AppendMember(b, "id_token", r.idToken)
+	}
+	if r.refresh != "" {
+		b = oauth2.AppendMember(b, "refresh_token", r.refresh)
+	}
+	b = append(b, `,"scope":"`...)
+	for i, sc := range r.scopes {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = oauth2.AppendEscaped(b, sc)
+	}
+	b = append(b, `","token_type":"Bearer"}`...)
+	return append(b, '\n')
+}

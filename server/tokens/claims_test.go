@@ -1,0 +1,28 @@
+package tokens
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The appended claims are byte for byte what encoding/json makes of accessClaims, with and
+// without a family, for ordinary and awkward values alike.
+func TestAppendAccessClaimsMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, a := range []Access{
+		{Sub: "sa_1", ClientID: "sa_1", Audience: "api://tenant-a", Scopes: []string{"api://tenant-a/.default"}},
+		{Sub: "cu_2", ClientID: "web", Audience: "api://auth", FamilyID: "fam", Scopes: []string{"openid", "accounts:auth:users"}},
+		{Sub: `q"uote\`, ClientID: "c\n", Audience: "é\u2028", Scopes: nil},
+	} {
+		want, err := json.Marshal(accessClaims{Iss: "http://127.0.0.1:8080/v1/accounts/acme", Sub: a.Sub, Aud: a.Audience,
+			Exp: 1700003600, Iat: 1700000000, Jti: "j-1", ClientID: a.ClientID, Scope: strings.Join(a.Scopes, " "),
+			AID: "acme", FID: a.FamilyID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendAccessClaims(nil, "http://127.0.0.1:8080", "acme", a, 1700000000, 1700003600, "j-1"); string(got) != string(want) {
+			t.Errorf("claims\n got %s\nwant %s", got, want)
+		}
+	}
+}
