@@ -11,7 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"hash"
+	"io"
 	"math/big"
+	"sync"
 
 	"github.com/google/uuid"
 )
@@ -56,6 +59,8 @@ type Keyring struct {
 	// cursorKey authenticates the cursors of the management API's pages (see CursorMAC).
 	cursorKey []byte
 	aead      cipher.AEAD
+	// macs are HMAC states keyed with secretMAC, reused: every client authentication hashes.
+	macs sync.Pool
 }
 
 // NewKeyring derives the keys from the 32-byte master key.
@@ -87,15 +92,19 @@ func NewKeyring(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keyring{secretMAC: mac, refreshKey: refresh, cursorKey: cursor, aead: aead}, nil
+	k := &Keyring{secretMAC: mac, refreshKey: refresh, cursorKey: cursor, aead: aead}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.secretMAC) }
+	return k, nil
 }
 
 // HashSecret is a keyed hash (HMAC-SHA256). Secrets carry 256 random bits, so a slow
 // password hash would add cost and no protection; the key keeps a stolen table useless.
 func (k *Keyring) HashSecret(secret string) []byte {
-	m := hmac.New(sha256.New, k.secretMAC)
-	m.Write([]byte(secret))
-	return m.Sum(nil)
+	m := k.macs.Get().(hash.Hash)
+	defer k.macs.Put(m)
+	m.Reset()
+	_, _ = io.WriteString(m, secret)
+	return m.Sum(make([]byte, 0, sha256.Size))
 }
 
 // MatchSecret compares in constant time against every candidate, without stopping early.

@@ -134,10 +134,11 @@ func TestSecondRotationWhileOneIsPending(t *testing.T) {
 	}
 	signed := map[time.Duration][]byte{}
 	for _, d := range []time.Duration{0, 11 * time.Minute, 30 * time.Minute} {
-		tok, err := at(d).Signer.Sign([]byte(`{"sub":"x"}`))
+		signedTok, err := at(d).Signer.Sign([]byte(`{"sub":"x"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
+		tok := []byte(signedTok)
 		if kid := kidOf(t, tok); kid != second.KID {
 			t.Errorf("at +%s the key %s signs, want the newest rotation's %s", d, kid, second.KID)
 		}

@@ -56,6 +56,15 @@ func New(queries func() uint64) *Metrics {
 	return m
 }
 
+// statusLabels are the status codes as label values, made once rather than per request.
+var statusLabels = func() []string {
+	out := make([]string, 600)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
+}()
+
 // Observe records one request under its route pattern (never the raw path: ids would
 // explode the series) and its method, normalised: a stranger may send any token as the
 // method, and each would otherwise be a series of its own.
@@ -64,7 +73,13 @@ func (m *Metrics) Observe(route, method string, status int, took time.Duration) 
 		route = "unmatched"
 	}
 	method = normalMethod(method)
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	code := ""
+	if status >= 0 && status < len(statusLabels) {
+		code = statusLabels[status]
+	} else {
+		code = strconv.Itoa(status)
+	}
+	m.requests.WithLabelValues(route, method, code).Inc()
 	m.latency.WithLabelValues(route, method).Observe(took.Seconds())
 }
 

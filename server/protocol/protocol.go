@@ -142,13 +142,14 @@ func (e *Endpoints) findClient(ctx context.Context, aid string, r *oauth2.Reques
 // oauthError is the one place the protocol endpoints word domain errors in RFC 6749 form;
 // every OAuth handler passes its error through it. Anything else stays an internal error.
 func oauthError(err error) error {
+	if err == nil {
+		return nil // before the targets of errors.As, which live on the heap
+	}
 	var th *clients.Throttled
 	var se *clients.ScopeError
 	var lo *login.LockedOut
 	var re *login.RequestError
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, clients.ErrBadSecret):
 		return oauth2.ErrInvalidClient
 	case errors.As(err, &th):

@@ -29,9 +29,8 @@ func (r *tokenResult) write(w http.ResponseWriter) error {
 	h := w.Header()
 	h["Content-Type"], h["Cache-Control"], h["Pragma"] = jsonType, noStore, noCache
 	if l := r.limit; l != nil {
-		h["Ratelimit-Limit"] = []string{strconv.Itoa(l.limit)}
-		h["Ratelimit-Remaining"] = []string{strconv.Itoa(l.remaining)}
-		h["Ratelimit-Reset"] = []string{strconv.Itoa(l.reset)}
+		v := []string{strconv.Itoa(l.limit), strconv.Itoa(l.remaining), strconv.Itoa(l.reset)}
+		h["Ratelimit-Limit"], h["Ratelimit-Remaining"], h["Ratelimit-Reset"] = v[0:1:1], v[1:2:2], v[2:3:3]
 	}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(r.appendJSON(make([]byte, 0, 160+len(r.access)+len(r.refresh)+len(r.idToken))))
