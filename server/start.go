@@ -82,6 +82,9 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	s.keys = keys.New(st, kr, s.accounts, ttl, now, log, rec)
 	s.tokens = tokens.New(st, kr, s.keys, s.accounts, s.metrics, log, ttl, now, rec)
 	s.clients = clients.New(st, kr, s.metrics, ttl, now)
+	for name, c := range map[string]interface{ CountLoads(func()) }{"accounts": s.accounts, "keys": s.keys, "clients": s.clients} {
+		c.CountLoads(s.metrics.CacheLoads.WithLabelValues(name).Inc)
+	}
 	lg := login.New(st, s.accounts, kr, pool, s.mail, s.metrics, log, now, rec)
 	s.login = lg
 	md := manage.Deps{Store: st, Accounts: s.accounts, Keys: s.keys, Keyring: kr, Clients: s.clients,

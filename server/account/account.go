@@ -108,6 +108,9 @@ func (a *Accounts) Get(ctx context.Context, aid string) (*store.Account, error) 
 	})
 }
 
+// CountLoads has inc called once per load from the database (metrics.CacheLoads).
+func (a *Accounts) CountLoads(inc func()) { a.cache.CountLoads(inc) }
+
 // Forget drops the account from this node's cache after a change.
 func (a *Accounts) Forget(aid string) { a.cache.Forget(aid) }
 

@@ -21,6 +21,8 @@ type Cache[V any] struct {
 	// what a revocation just removed.
 	epoch uint64
 	loads singleflight.Group
+	// loaded, when set, is called once per load that goes to the source (CountLoads).
+	loaded func()
 }
 
 type entry[V any] struct {
@@ -45,14 +47,26 @@ func (c *Cache[V]) Get(k string) (V, bool) {
 	return e.v, true
 }
 
+// CountLoads has the cache call inc once for each load that goes to the source (the
+// twinid_cache_loads_total series). Set it before the cache is shared.
+func (c *Cache[V]) CountLoads(inc func()) { c.loaded = inc }
+
 // Load returns the live entry of k, or runs load once for all concurrent callers of k and
 // keeps what it returns until the expiry it gives (at most the TTL; zero means the TTL).
-// Errors are not cached.
+// Errors are not cached. A caller that missed just as another's load finished finds that
+// load's entry instead of starting a second one: one load per key per expiry, whatever
+// the concurrency.
 func (c *Cache[V]) Load(k string, load func() (V, time.Time, error)) (V, error) {
 	if v, ok := c.Get(k); ok {
 		return v, nil
 	}
 	v, err, _ := c.loads.Do(k, func() (any, error) {
+		if v, ok := c.Get(k); ok {
+			return v, nil
+		}
+		if c.loaded != nil {
+			c.loaded()
+		}
 		epoch := c.begin()
 		v, expires, err := load()
 		if err != nil {

@@ -115,3 +115,47 @@ func TestForgetIfPicksByValue(t *testing.T) {
 		t.Fatal("a value loaded across a ForgetIf was kept")
 	}
 }
+
+// After an expiry, many callers missing several keys at once cost one load per key, and the
+// load counter says so: a caller that missed just as a load finished takes its entry.
+func TestOneLoadPerKeyPerExpiry(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	c := cache.New[string](5*time.Second, now)
+	var counted atomic.Int32
+	c.CountLoads(func() { counted.Add(1) })
+	keys := []string{"a", "b", "c", "d"}
+	var loads [4]atomic.Int32
+	burst := func() {
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range 64 {
+			wg.Go(func() {
+				<-start
+				k := i % len(keys)
+				v, err := c.Load(keys[k], func() (string, time.Time, error) {
+					loads[k].Add(1)
+					return keys[k], time.Time{}, nil
+				})
+				if err != nil || v != keys[k] {
+					t.Errorf("Load(%s) = %q, %v", keys[k], v, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+	}
+	for round := int32(1); round <= 3; round++ {
+		burst()
+		for k := range keys {
+			if n := loads[k].Load(); n != round {
+				t.Fatalf("round %d: key %s loaded %d times in all, want %d", round, keys[k], n, round)
+			}
+		}
+		if n := counted.Load(); n != round*int32(len(keys)) {
+			t.Fatalf("round %d: %d loads counted, want %d", round, n, round*int32(len(keys)))
+		}
+		offset.Add(int64(6 * time.Second)) // every entry expires
+	}
+}

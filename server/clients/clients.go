@@ -122,6 +122,9 @@ func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, err
 	return c, nil
 }
 
+// CountLoads has inc called once per load from the database (metrics.CacheLoads).
+func (cs *Clients) CountLoads(inc func()) { cs.cache.CountLoads(inc) }
+
 // Forget drops a client from this node's cache, so a revoked secret stops working at once.
 // The account's web origins go too: the client's may have changed.
 func (cs *Clients) Forget(aid, clientID string) {

@@ -158,6 +158,9 @@ func (k *Keys) mayRefetch(aid string) bool {
 	return true
 }
 
+// CountLoads has inc called once per load from the database (metrics.CacheLoads).
+func (k *Keys) CountLoads(inc func()) { k.cache.CountLoads(inc) }
+
 // Forget drops the account's key set from this node's cache.
 func (k *Keys) Forget(aid string) { k.cache.Forget(aid) }
 

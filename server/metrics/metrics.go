@@ -22,6 +22,9 @@ type Metrics struct {
 	RefreshReuse prometheus.Counter
 	// Logins counts customer password logins, by outcome.
 	Logins *prometheus.CounterVec
+	// CacheLoads counts the node caches' loads from the database, by cache (accounts,
+	// keys, clients): one per key per expiry, however many requests missed at once.
+	CacheLoads *prometheus.CounterVec
 }
 
 // New registers the series; queries reports the SQL statements run so far.
@@ -47,11 +50,14 @@ func New(queries func() uint64) *Metrics {
 		Logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "twinid_customer_logins_total", Help: "Customer password logins by outcome.",
 		}, []string{"outcome"}),
+		CacheLoads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "twinid_cache_loads_total", Help: "Node cache loads from the database, by cache.",
+		}, []string{"cache"}),
 	}
 	q := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "twinid_db_queries_total", Help: "SQL statements run by this node.",
 	}, func() float64 { return float64(queries()) })
-	m.Registry.MustRegister(m.requests, m.latency, m.Tokens, m.RateLimited, m.RefreshReuse, m.Logins, q, buildInfo(),
+	m.Registry.MustRegister(m.requests, m.latency, m.Tokens, m.RateLimited, m.RefreshReuse, m.Logins, m.CacheLoads, q, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
