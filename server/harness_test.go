@@ -155,12 +155,12 @@ func newEnvBoot(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptio
 // startEnv starts a twinid on the database at dbURL as it is (empty: a fresh SQLite).
 func startEnv(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions) *env {
 	t.Helper()
-	return startEnvLogged(t, dbURL, redisURL, boot, nil)
+	return startEnvLogged(t, dbURL, redisURL, boot, nil, nil)
 }
 
-// startEnvLogged is startEnv with the server's logger; nil logs everything (debug) into
-// e.logs for the test to read.
-func startEnvLogged(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions, logger *slog.Logger) *env {
+// startEnvLogged is startEnv with the server's logger (nil logs everything, debug, into
+// e.logs for the test to read) and password parameters (nil: testPasswordParams).
+func startEnvLogged(t *testing.T, dbURL, redisURL string, boot server.BootstrapOptions, logger *slog.Logger, pw *passwords.Params) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: t.TempDir()})
@@ -176,6 +176,9 @@ func startEnvLogged(t *testing.T, dbURL, redisURL string, boot server.BootstrapO
 	if logger == nil {
 		logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	if pw == nil {
+		pw = &testPasswordParams
+	}
 	hs := httptest.NewUnstartedServer(nil)
 	hs.Start()
 	t.Cleanup(hs.Close)
@@ -189,7 +192,7 @@ func startEnvLogged(t *testing.T, dbURL, redisURL string, boot server.BootstrapO
 		t.Fatal(err)
 	}
 	e.srv, err = server.New(server.Config{
-		PublicURL: hs.URL, MasterKey: mk, RedisURL: redisURL, Mailer: mailer, PasswordParams: &testPasswordParams,
+		PublicURL: hs.URL, MasterKey: mk, RedisURL: redisURL, Mailer: mailer, PasswordParams: pw,
 		Logger: logger,
 	}, st)
 	if err == nil {
