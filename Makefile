@@ -2,7 +2,7 @@
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: run build test test-sqlite generate check-generate go-client lint bench clients test-clients vet
+.PHONY: run build test test-sqlite generate check-generate go-client lint bench clients test-clients vet console check-console test-console
 
 run:
 	$(GO) run ./cmd/twinid serve
@@ -52,3 +52,16 @@ test-clients:
 	$(MAKE) clients
 	cd clients/go && $(GO) test -count=1 ./...
 	cd clients/typescript && npm test
+
+## console: rebuild the admin console into console/dist (committed; package console embeds it).
+console:
+	cd console && npm ci --no-audit --no-fund && npm run build
+
+## check-console: CI fails when the committed console/dist differs from a fresh build.
+check-console: console
+	@git diff --exit-code -- console/dist && test -z "$$(git status --porcelain -- console/dist)" \
+		|| (echo "console/dist is stale: run make console and commit" && exit 1)
+
+## test-console: the console in headless Chromium, as a person uses it, against a fresh twinid.
+test-console:
+	cd console && npm ci --no-audit --no-fund && npm test

@@ -34,11 +34,12 @@ type BootstrapOptions struct {
 	AdminPassword string
 }
 
-// EnsureBootstrap creates, on an empty database, the root account, the swagger-ui public
-// client and an admin service account with a secret, in one transaction.
+// EnsureBootstrap creates, on an empty database, the root account, the swagger-ui and
+// console public clients and an admin service account with a secret, in one transaction.
+// On a bootstrapped database it only adds the console's client when it is missing.
 func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bootstrap, error) {
 	if _, err := s.store.Accounts().Get(ctx, RootAID); err == nil {
-		return &Bootstrap{}, nil
+		return &Bootstrap{}, s.ensureConsole(ctx)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -86,6 +87,7 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 		ID: keys.NewID(), AID: RootAID, ClientPK: ui.ID, Audience: ManagementAudience, GrantType: store.GrantAuthorizationCode,
 		Scopes: []string{reqctx.ScopeManage, reqctx.ScopeRead}, CreatedAt: now, UpdatedAt: now,
 	}
+	consoleClient, consoleGrant := s.consoleRows(now)
 	var person *store.Customer
 	if opt.AdminEmail != "" {
 		if person, err = s.adminPerson(opt.AdminEmail, "Administrator", opt.AdminPassword, now,
@@ -101,6 +103,9 @@ func (s *Server) EnsureBootstrap(ctx context.Context, opt BootstrapOptions) (*Bo
 			return err
 		}
 		if err := tx.Grants().Create(ctx, uiGrant); err != nil {
+			return err
+		}
+		if err := createConsole(ctx, tx, consoleClient, consoleGrant); err != nil {
 			return err
 		}
 		if person != nil {

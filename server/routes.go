@@ -21,6 +21,7 @@ import (
 	echomw "github.com/oapi-codegen/echo-middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/twinid/twinid/console"
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/openapi"
 	"github.com/twinid/twinid/server/keys"
@@ -110,6 +111,11 @@ func (s *Server) routes() (*echo.Echo, error) {
 	e.GET("/swagger", ui)
 	e.GET("/swagger/*", ui)
 	e.HEAD("/swagger/*", ui)
+	// The admin console: its own files, the app's routes answered with its page.
+	cons := echo.WrapHandler(console.Handler())
+	e.GET("/console", cons)
+	e.GET("/console/*", cons)
+	e.HEAD("/console/*", cons)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/swagger/") })
 	return e, nil
