@@ -204,7 +204,7 @@ export function formDialog(spec: FormSpec) {
     errs.set(f.name, err);
     const control = input(f);
     return h("div", { class: `field field-${f.type ?? "text"}` },
-      h("label", { for: control.id }, f.label, f.required ? h("span", { class: "req", title: "required" }, " *") : null),
+      h("label", { for: control.id, class: f.required ? "required" : null }, f.label),
       control,
       f.hint ? h("p", { class: "hint" }, f.hint) : null,
       err);
@@ -234,7 +234,10 @@ export function formDialog(spec: FormSpec) {
         errs.get(f.name)!.append(h("span", {}, msg));
         rows[spec.fields.indexOf(f)].classList.add("invalid");
       }
-      banner.replaceChildren(errorBox(e));
+      const marked = e.fields.length > loose.length;
+      banner.replaceChildren(marked && (e.status === 400 || e.status === 422)
+        ? h("div", { class: "alert alert-error", role: "alert" }, h("strong", {}, "Some fields need a change"), h("p", {}, e.advice))
+        : errorBox(e));
       if (loose.length) banner.append(h("ul", { class: "loose" }, loose.map((l) => h("li", {}, l))));
     } finally {
       submit.disabled = false;
@@ -291,4 +294,13 @@ export const details = (pairs: [string, Child][]) =>
 export function refreshable(build: () => HTMLElement) {
   const holder = h("div", {}, build());
   return { el: holder, reload: () => holder.replaceChildren(build()) };
+}
+
+/** seconds shows a duration setting with its size in words: "3600 s (1 h)". */
+export function seconds(n: unknown): string {
+  const v = Number(n);
+  if (!Number.isFinite(v) || v === 0) return String(n);
+  const units: [number, string][] = [[86400, "d"], [3600, "h"], [60, "min"]];
+  const u = units.find(([size]) => v >= size && v % size === 0);
+  return u ? `${v} s (${v / u[0]} ${u[1]})` : `${v} s`;
 }

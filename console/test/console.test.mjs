@@ -47,6 +47,8 @@ before(async () => {
 });
 
 after(async () => {
+  // The page as it was when a step failed.
+  if (current && !current.isClosed()) await current.screenshot({ path: join(shots, "last.png"), fullPage: true }).catch(() => {});
   if (browser) await browser.close();
   if (tw) await tw.stop();
   if (smtp) await new Promise((ok) => smtp.close(ok));
@@ -69,11 +71,15 @@ async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
+let current;
 async function newPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  current = page;
   const problems = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+  // Failed requests the test makes on purpose (a 422 shown next to a field) are not page errors.
+  page.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(m.text()); });
+  page.on("response", (r) => { if (r.status() === 404) problems.push(`404 ${r.url()}`); });
   page.on("pageerror", (e) => problems.push(String(e)));
   return { page, context, problems };
 }

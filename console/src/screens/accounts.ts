@@ -1,7 +1,7 @@
 // Accounts (tenants) and their settings.
 import { call, client, type Schemas } from "../api";
 import { href, writeButton, type Ctx } from "../ctx";
-import { confirmDialog, details, errorBox, formDialog, h, list, mono, nest, pageHeader, refreshable, toast, when, type Field, type Values } from "../ui";
+import { confirmDialog, details, errorBox, formDialog, h, list, mono, nest, pageHeader, refreshable, seconds, toast, when, type Field, type Values } from "../ui";
 
 type Account = Schemas["Account"];
 
@@ -35,19 +35,20 @@ export function accountsScreen(ctx: Ctx): HTMLElement {
     writeButton(ctx, "Create account", create, "primary")), t.el);
 }
 
-const settingFields: [string, string, string][] = [
-  ["accessTokenLifetime", "Access token lifetime", "seconds (60–86400)"],
-  ["refreshTokenIdleLifetime", "Refresh token idle lifetime", "seconds"],
-  ["refreshTokenAbsoluteLifetime", "Refresh token absolute lifetime", "seconds"],
-  ["refreshTokenReuseGrace", "Refresh token reuse grace", "seconds (0–60)"],
-  ["sessionIdleLifetime", "Session idle lifetime", "seconds"],
-  ["sessionAbsoluteLifetime", "Session absolute lifetime", "seconds"],
+// Each setting: its name, label, hint, and whether it is a duration in seconds.
+const settingFields: [string, string, string, boolean?][] = [
+  ["accessTokenLifetime", "Access token lifetime", "seconds (60–86400)", true],
+  ["refreshTokenIdleLifetime", "Refresh token idle lifetime", "seconds", true],
+  ["refreshTokenAbsoluteLifetime", "Refresh token absolute lifetime", "seconds", true],
+  ["refreshTokenReuseGrace", "Refresh token reuse grace", "seconds (0–60)", true],
+  ["sessionIdleLifetime", "Session idle lifetime", "seconds", true],
+  ["sessionAbsoluteLifetime", "Session absolute lifetime", "seconds", true],
   ["loginMaxFailures", "Failed logins before lockout", "per customer"],
   ["loginIpMaxFailures", "Failed logins per address", "before the address is locked out"],
-  ["loginLockoutSeconds", "Lockout", "seconds"],
-  ["invitationLifetime", "Invitation lifetime", "seconds (3600–2592000)"],
-  ["keyRotationInterval", "Key rotation interval", "seconds; 0 rotates only by hand"],
-  ["keyPropagationDelay", "Key propagation delay", "seconds a new key is published before it signs"],
+  ["loginLockoutSeconds", "Lockout", "seconds", true],
+  ["invitationLifetime", "Invitation lifetime", "seconds (3600–2592000)", true],
+  ["keyRotationInterval", "Key rotation interval", "seconds; 0 rotates only by hand", true],
+  ["keyPropagationDelay", "Key propagation delay", "seconds a new key is published before it signs", true],
 ];
 
 export function settingsScreen(ctx: Ctx): HTMLElement {
@@ -99,7 +100,7 @@ export function settingsScreen(ctx: Ctx): HTMLElement {
       h("section", { class: "card" }, h("h2", {}, "Settings"), details([
         ["Email sender name", val("emailSenderName")],
         ["Access token algorithm", val("signingAlg")],
-        ...settingFields.map(([k, label]): [string, HTMLElement | string] => [label, val(k)]),
+        ...settingFields.map(([k, label, , dur]): [string, HTMLElement | string] => [label, dur && s[k] !== undefined ? seconds(s[k]) : val(k)]),
         ["Token rate limit", rl ? `${rl.perMinute} per minute, burst ${rl.burst}` : h("span", { class: "muted" }, "default")],
       ])));
   };
