@@ -91,7 +91,7 @@ export function list<T>(spec: ListSpec<T>): HTMLElement {
       root.replaceChildren(h("div", { class: "empty" }, h("h2", {}, spec.empty.title), h("p", {}, spec.empty.text), spec.empty.action ?? null));
       return;
     }
-    const cols = spec.actions ? [...spec.columns, { label: "", cell: (r: T) => spec.actions!(r, render), class: "row-actions" }] : spec.columns;
+    const cols = spec.actions ? [...spec.columns, { label: "", cell: (r: T) => h("div", { class: "menu" }, spec.actions!(r, render)), class: "row-actions" }] : spec.columns;
     const table = h("table", {},
       h("thead", {}, h("tr", {}, cols.map((c) => h("th", { class: c.class }, c.label)))),
       h("tbody", {}, page.items.map((r) => h("tr", {}, cols.map((c) => h("td", { class: c.class }, c.cell(r)))))));
@@ -281,8 +281,10 @@ export function secretDialog(title: string, value: string, extra: Child = null) 
 
 /** toast tells briefly that something worked. */
 export function toast(text: string) {
+  let stack = document.querySelector<HTMLElement>(".toasts");
+  if (!stack) document.body.append((stack = h("div", { class: "toasts" })));
   const t = h("div", { class: "toast", role: "status" }, text);
-  document.body.append(t);
+  stack.append(t);
   setTimeout(() => t.remove(), 4000);
 }
 

@@ -41,7 +41,7 @@ export function customersScreen(ctx: Ctx): HTMLElement {
     const run = (f: () => Promise<unknown>, done: string) => async () => {
       try { await f(); toast(done); reload(); } catch (err) { toast(err instanceof ApiError ? `${err.message}. ${err.advice}` : String(err)); }
     };
-    return h("div", { class: "menu" },
+    return [
       cu.status === "disabled"
         ? button("Enable", run(() => patchStatus(cu, "active"), `${label(cu)} is enabled`))
         : button("Disable", () => confirmDialog(`Disable ${label(cu)}?`, "They can no longer sign in, and their tokens stop working.", "Disable",
@@ -49,7 +49,7 @@ export function customersScreen(ctx: Ctx): HTMLElement {
       button("Unlock", run(() => call(c.POST("/v1/accounts/{aid}/customers/users/{customerId}/unlock", at(cu.customerId))), `${label(cu)} is unlocked`)),
       cu.status === "invited" ? button("Resend invitation", run(() => call(c.POST("/v1/accounts/{aid}/customers/users/{customerId}/invitation", at(cu.customerId))), "Invitation sent again")) : null,
       button("Delete", () => confirmDialog(`Delete ${label(cu)}?`, "The customer, their sessions and tokens are deleted. This cannot be undone.", "Delete customer",
-        async () => { await call(c.DELETE("/v1/accounts/{aid}/customers/users/{customerId}", at(cu.customerId))); toast("Customer deleted"); reload(); }), "danger"));
+        async () => { await call(c.DELETE("/v1/accounts/{aid}/customers/users/{customerId}", at(cu.customerId))); toast("Customer deleted"); reload(); }), "danger")];
   };
   const t = refreshable(() => list<Customer>({
     label: "Customers",
