@@ -49,7 +49,15 @@ export function errorBox(err: unknown, retry?: () => void) {
     h("strong", {}, title),
     e.problem.detail ? h("p", {}, e.problem.detail) : null,
     h("p", {}, e.advice),
-    retry ? button("Try again", retry) : null);
+    // Trying again helps only when the failure may pass (no answer, overload, an outage).
+    retry && (e.status === 0 || e.status === 429 || e.status >= 500) ? button("Try again", retry) : null,
+    e.status === 404 && parentRoute() ? button("Back to the list", () => { location.hash = parentRoute(); }) : null);
+}
+
+/** parentRoute is the list above a detail screen's route, "" on a list. */
+function parentRoute() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  return parts.length > 3 ? "#/" + parts.slice(0, -1).join("/") : "";
 }
 
 /** pageHeader is the title row of a screen with its actions on the right. */
