@@ -314,3 +314,20 @@ export function seconds(n: unknown): string {
   const u = units.find(([size]) => v >= size && v % size === 0);
   return u ? `${v} s (${v / u[0]} ${u[1]})` : `${v} s`;
 }
+
+/** detail loads one resource and shows it; a failure shows what to do under a header naming what was asked for. */
+export function detail<T>(title: string, id: string, get: () => Promise<T>, render: (v: T, reload: () => void) => Child[]): HTMLElement {
+  const root = h("div", {}, h("p", { class: "loading" }, "Loading…"));
+  const load = async () => {
+    let v: T;
+    try {
+      v = await get();
+    } catch (err) {
+      root.replaceChildren(pageHeader(title, id), errorBox(err, load));
+      return;
+    }
+    root.replaceChildren(h("div", {}, render(v, () => void load())));
+  };
+  void load();
+  return root;
+}

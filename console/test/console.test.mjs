@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { SMTPServer } from "smtp-server";
-import { startTwinid, adminToken, api } from "../../clients/typescript/test/twinid.mjs";
+import { startTwinid, adminToken, api, startMailbox, chromiumArgs } from "../../clients/typescript/test/twinid.mjs";
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(executablePath);
@@ -18,22 +18,13 @@ if (!haveBrowser && process.env.CI === "true") throw new Error(`no browser at ${
 const shots = join(dirname(fileURLToPath(import.meta.url)), "..", "test-results");
 const readerPassword = "a reader's long passphrase";
 
-let tw, browser, smtp;
-const mails = [];
+let tw, browser, mailbox;
 
 before(async () => {
   if (!haveBrowser) return;
   mkdirSync(shots, { recursive: true });
-  smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
-    onData(stream, _session, done) {
-      let raw = "";
-      stream.on("data", (d) => { raw += d; });
-      stream.on("end", () => { mails.push(raw); done(); });
-    },
-  });
-  await new Promise((ok) => smtp.listen(0, "127.0.0.1", ok));
-  tw = await startTwinid("console-admin", { TWINID_SMTP_URL: `smtp://127.0.0.1:${smtp.server.address().port}?tls=none` });
+  mailbox = await startMailbox(SMTPServer);
+  tw = await startTwinid("console-admin", { TWINID_SMTP_URL: mailbox.smtpURL });
   // A second person who may only read.
   const admin = await adminToken(tw);
   const r = await api(tw, admin, "POST", "/v1/accounts/root/customers/users",
@@ -41,8 +32,7 @@ before(async () => {
   assert.equal(r.status, 201, JSON.stringify(r.body));
   browser = await chromium.launch({
     executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: chromiumArgs,
   });
 });
 
@@ -51,17 +41,9 @@ after(async () => {
   if (current && !current.isClosed()) await current.screenshot({ path: join(shots, "last.png"), fullPage: true }).catch(() => {});
   if (browser) await browser.close();
   if (tw) await tw.stop();
-  if (smtp) await new Promise((ok) => smtp.close(ok));
+  if (mailbox) await mailbox.close();
 });
 
-async function waitForMail(timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (mails.length) return mails.shift();
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("no mail arrived");
-}
 
 // go.mail sends quoted-printable: join soft line breaks and decode =XX.
 const unQP = (s) => s.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, x) => String.fromCharCode(parseInt(x, 16)));
@@ -204,7 +186,7 @@ test("an administrator manages twinid in the console", { skip: !haveBrowser && "
   await dialog(page).getByLabel("Name").fill("Ada Lovelace");
   await dialog(page).getByRole("button", { name: "Create customer" }).click();
   await page.getByRole("cell", { name: "invited" }).waitFor();
-  const mail = unQP(await waitForMail(15_000));
+  const mail = unQP(await mailbox.next(15_000));
   const link = mail.match(/https?:\/\/[^\s"<>]+accept-invitation[^\s"<>]*/)[0].replace(/&amp;/g, "&");
   const invitee = await context.newPage();
   await invitee.goto(link);

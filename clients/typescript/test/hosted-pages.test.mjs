@@ -7,14 +7,13 @@ import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { createServer } from "node:http";
 import { SMTPServer } from "smtp-server";
-import { startTwinid, adminToken, api } from "./twinid.mjs";
+import { startTwinid, adminToken, api, startMailbox, chromiumArgs } from "./twinid.mjs";
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(executablePath);
 if (!haveBrowser && process.env.CI === "true") throw new Error(`no browser at ${executablePath}`);
 
-let tw, browser, smtp, app, appServer, redirect;
-const mails = [];
+let tw, browser, mailbox, app, appServer, redirect;
 
 before(async () => {
   if (!haveBrowser) return;
@@ -22,43 +21,25 @@ before(async () => {
   appServer = createServer((_req, res) => { res.setHeader("content-type", "text/html"); res.end("<p>app</p>"); });
   await new Promise((ok) => appServer.listen(0, "127.0.0.1", ok));
   redirect = `http://127.0.0.1:${appServer.address().port}/callback`;
-  smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
-    onData(stream, _session, done) {
-      let raw = "";
-      stream.on("data", (d) => { raw += d; });
-      stream.on("end", () => { mails.push(raw); done(); });
-    },
-  });
-  await new Promise((ok) => smtp.listen(0, "127.0.0.1", ok));
-  const port = smtp.server.address().port;
-  tw = await startTwinid("pages-admin", { TWINID_SMTP_URL: `smtp://127.0.0.1:${port}?tls=none` });
+  mailbox = await startMailbox(SMTPServer);
+  tw = await startTwinid("pages-admin", { TWINID_SMTP_URL: mailbox.smtpURL });
   const admin = await adminToken(tw);
   const c = await api(tw, admin, "POST", "/v1/accounts/root/clients", { name: "web", type: "confidential", redirectUris: [redirect] });
   app = c.body.clientId;
   await api(tw, admin, "POST", "/v1/accounts/root/customers/users", { email: "grace@example.com", password: "an old passphrase" });
   browser = await chromium.launch({
     executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: chromiumArgs,
   });
 });
 
 after(async () => {
   if (browser) await browser.close();
   if (tw) await tw.stop();
-  if (smtp) await new Promise((ok) => smtp.close(ok));
+  if (mailbox) await mailbox.close();
   if (appServer) await new Promise((ok) => appServer.close(ok));
 });
 
-async function waitForMail(timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (mails.length) return mails.shift();
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("no mail arrived");
-}
 
 test("forgot password in the browser, with the code from the mail", { skip: !haveBrowser && "no chromium" }, async () => {
   const page = await browser.newPage();
@@ -70,7 +51,7 @@ test("forgot password in the browser, with the code from the mail", { skip: !hav
   await page.getByLabel("Email").fill("grace@example.com");
   await page.getByRole("button", { name: "Send the code" }).click();
   await page.getByText("a code is on its way").waitFor();
-  const mail = await waitForMail(15_000);
+  const mail = await mailbox.next(15_000);
   const code = mail.replace(/=\r?\n/g, "").match(/\b\d{8}\b/)[0];
   await page.getByLabel("Code from the email").fill(code);
   await page.getByLabel("New password").fill("a brand new passphrase");

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { startTwinid } from "./twinid.mjs";
+import { startTwinid, chromiumArgs } from "./twinid.mjs";
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(executablePath);
@@ -18,8 +18,7 @@ before(async () => {
   tw = await startTwinid("swagger-admin");
   browser = await chromium.launch({
     executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: chromiumArgs,
   });
 });
 

@@ -86,12 +86,45 @@ export async function api(tw, token, method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
+/** chromiumArgs are the flags the browser tests start Debian's Chromium with. */
+export const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
 /** launchChromium starts the headless Debian Chromium (CHROMIUM overrides its path) as the browser tests run it. */
 export async function launchChromium(executablePath) {
   const { chromium } = await import("playwright-core");
   return chromium.launch({
     executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: chromiumArgs,
   });
+}
+
+/**
+ * startMailbox receives mail over SMTP on a free loopback port, with the SMTPServer class of
+ * nodemailer's smtp-server (passed in, so each test package resolves its own copy). smtpURL is
+ * for TWINID_SMTP_URL; next waits for the next message and answers its raw text.
+ */
+export async function startMailbox(SMTPServer) {
+  const mails = [];
+  const smtp = new SMTPServer({
+    authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
+    onData(stream, _session, done) {
+      let raw = "";
+      stream.on("data", (d) => { raw += d; });
+      stream.on("end", () => { mails.push(raw); done(); });
+    },
+  });
+  await new Promise((ok) => smtp.listen(0, "127.0.0.1", ok));
+  return {
+    smtpURL: `smtp://127.0.0.1:${smtp.server.address().port}?tls=none`,
+    async next(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (mails.length) return mails.shift();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("no mail arrived");
+    },
+    close: () => new Promise((ok) => smtp.close(ok)),
+  };
 }

@@ -1,7 +1,7 @@
 // Accounts (tenants) and their settings.
 import { call, client, type Schemas } from "../api";
 import { href, writeButton, type Ctx } from "../ctx";
-import { confirmDialog, details, errorBox, formDialog, h, list, mono, nest, pageHeader, refreshable, seconds, toast, when, type Field, type Values } from "../ui";
+import { confirmDialog, detail, details, formDialog, h, list, mono, nest, pageHeader, refreshable, seconds, toast, when, type Field, type Values } from "../ui";
 
 type Account = Schemas["Account"];
 
@@ -53,16 +53,8 @@ const settingFields: [string, string, string, boolean?][] = [
 
 export function settingsScreen(ctx: Ctx): HTMLElement {
   const c = client();
-  const root = h("div", {}, h("p", { class: "loading" }, "Loading…"));
   const path = { params: { path: { aid: ctx.aid } } };
-  const load = async () => {
-    let a: Account;
-    try {
-      a = await call(c.GET("/v1/accounts/{aid}", path));
-    } catch (err) {
-      root.replaceChildren(pageHeader("Account", ctx.aid), errorBox(err, load));
-      return;
-    }
+  return detail("Account", ctx.aid, () => call(c.GET("/v1/accounts/{aid}", path)), (a, reload) => {
     const s = a.settings as Values;
     const edit = () => {
       const fields: Field[] = [
@@ -79,7 +71,7 @@ export function settingsScreen(ctx: Ctx): HTMLElement {
         submit: async (v) => {
           await call(c.PATCH("/v1/accounts/{aid}", { ...path, body: nest(v) as Schemas["AccountUpdate"] }));
           toast("Settings saved");
-          void load();
+          reload();
         },
       });
     };
@@ -88,7 +80,7 @@ export function settingsScreen(ctx: Ctx): HTMLElement {
       async () => { await call(c.DELETE("/v1/accounts/{aid}", path)); toast(`Account ${a.aid} deleted`); ctx.go(href("accounts")); });
     const val = (k: string) => (s[k] === undefined || s[k] === null ? h("span", { class: "muted" }, "default") : String(s[k]));
     const rl = s.tokenRateLimit as Values | undefined;
-    root.replaceChildren(
+    return [
       pageHeader(a.name, "The account's identity and the settings of its tokens, sessions and logins.",
         writeButton(ctx, "Edit settings", edit, "primary"),
         a.aid !== "root" ? writeButton(ctx, "Delete account", del, "danger") : null),
@@ -102,8 +94,6 @@ export function settingsScreen(ctx: Ctx): HTMLElement {
         ["Access token algorithm", val("signingAlg")],
         ...settingFields.map(([k, label, , dur]): [string, HTMLElement | string] => [label, dur && s[k] !== undefined ? seconds(s[k]) : val(k)]),
         ["Token rate limit", rl ? `${rl.perMinute} per minute, burst ${rl.burst}` : h("span", { class: "muted" }, "default")],
-      ])));
-  };
-  void load();
-  return root;
+      ]))];
+  });
 }

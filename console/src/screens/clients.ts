@@ -2,7 +2,7 @@
 // block) and, for confidential ones, secrets.
 import { call, client, type Schemas } from "../api";
 import { href, writeButton, type Ctx } from "../ctx";
-import { badge, button, confirmDialog, details, errorBox, formDialog, h, list, mono, nest, pageHeader, refreshable, toast, when, type Field, type Values } from "../ui";
+import { badge, button, confirmDialog, detail, details, formDialog, h, list, mono, nest, pageHeader, refreshable, toast, when, type Field, type Values } from "../ui";
 import { clientSecrets, secretsSection } from "./secrets";
 import { scopeOptions } from "./serviceAccounts";
 
@@ -121,26 +121,18 @@ function grantsSection(ctx: Ctx, clientId: string): HTMLElement {
 export function clientScreen(ctx: Ctx, id: string): HTMLElement {
   const c = client();
   const path = { aid: ctx.aid, clientId: id };
-  const root = h("div", {}, h("p", { class: "loading" }, "Loading…"));
-  const load = async () => {
-    let cl: OAuthClient;
-    try {
-      cl = await call(c.GET("/v1/accounts/{aid}/clients/{clientId}", { params: { path } }));
-    } catch (err) {
-      root.replaceChildren(pageHeader("Client", id), errorBox(err, load));
-      return;
-    }
+  return detail("Client", id, () => call(c.GET("/v1/accounts/{aid}/clients/{clientId}", { params: { path } })), (cl, reload) => {
     const edit = () => formDialog({
       title: `Edit ${cl.name}`, fields: clientFields(cl), submitLabel: "Save",
       submit: async (v) => {
         await call(c.PATCH("/v1/accounts/{aid}/clients/{clientId}", { params: { path }, body: { redirectUris: [], postLogoutRedirectUris: [], ...nest(v) } as Schemas["OAuthClientUpdate"] }));
         toast("Client saved");
-        void load();
+        reload();
       },
     });
     const del = () => confirmDialog(`Delete ${cl.name}?`, "Its grants, secrets and tokens go with it. This cannot be undone.", "Delete client",
       async () => { await call(c.DELETE("/v1/accounts/{aid}/clients/{clientId}", { params: { path } })); toast("Client deleted"); ctx.go(href("a", ctx.aid, "clients")); });
-    root.replaceChildren(
+    return [
       h("p", { class: "crumbs" }, h("a", { href: href("a", ctx.aid, "clients") }, "Clients"), " / ", cl.name),
       pageHeader(cl.name, cl.description || "An application of this account.", writeButton(ctx, "Edit", edit), writeButton(ctx, "Delete", del, "danger")),
       h("section", { class: "card" }, details([
@@ -149,8 +141,6 @@ export function clientScreen(ctx: Ctx, id: string): HTMLElement {
         ["Created", when(cl.createdAt)], ["Updated", when(cl.updatedAt)],
       ])),
       grantsSection(ctx, cl.clientId),
-      ...(cl.type === "confidential" ? [secretsSection(ctx, clientSecrets(ctx.aid, cl.clientId))] : []));
-  };
-  void load();
-  return root;
+      ...(cl.type === "confidential" ? [secretsSection(ctx, clientSecrets(ctx.aid, cl.clientId))] : [])];
+  });
 }

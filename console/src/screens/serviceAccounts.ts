@@ -1,7 +1,7 @@
 // Service accounts (machine clients with client_credentials) and their secrets.
 import { call, client, type Schemas } from "../api";
 import { href, writeButton, type Ctx } from "../ctx";
-import { confirmDialog, details, errorBox, formDialog, h, list, mono, nest, pageHeader, refreshable, toast, when, type Field } from "../ui";
+import { confirmDialog, detail, details, formDialog, h, list, mono, nest, pageHeader, refreshable, toast, when, type Field } from "../ui";
 import { secretsSection, serviceAccountSecrets } from "./secrets";
 
 type ServiceAccount = Schemas["ServiceAccount"];
@@ -59,15 +59,7 @@ export function serviceAccountsScreen(ctx: Ctx): HTMLElement {
 export function serviceAccountScreen(ctx: Ctx, id: string): HTMLElement {
   const c = client();
   const path = { aid: ctx.aid, serviceAccountId: id };
-  const root = h("div", {}, h("p", { class: "loading" }, "Loading…"));
-  const load = async () => {
-    let sa: ServiceAccount;
-    try {
-      sa = await call(c.GET("/v1/accounts/{aid}/service-accounts/{serviceAccountId}", { params: { path } }));
-    } catch (err) {
-      root.replaceChildren(pageHeader("Service account", id), errorBox(err, load));
-      return;
-    }
+  return detail("Service account", id, () => call(c.GET("/v1/accounts/{aid}/service-accounts/{serviceAccountId}", { params: { path } })), (sa, reload) => {
     const edit = async () => {
       const options = await scopeOptions(ctx.aid).catch(() => []);
       formDialog({
@@ -75,7 +67,7 @@ export function serviceAccountScreen(ctx: Ctx, id: string): HTMLElement {
         submit: async (v) => {
           await call(c.PATCH("/v1/accounts/{aid}/service-accounts/{serviceAccountId}", { params: { path }, body: nest(v) as Schemas["ServiceAccountUpdate"] }));
           toast("Service account saved");
-          void load();
+          reload();
         },
       });
     };
@@ -86,7 +78,7 @@ export function serviceAccountScreen(ctx: Ctx, id: string): HTMLElement {
       usage: (secret: string) => h("div", { class: "usage" }, h("p", {}, "Get a token with it:"),
         h("pre", { class: "mono" }, `curl -u '${sa.clientId}:${secret}' \\\n  -d grant_type=client_credentials${sa.scopes[0] ? ` -d scope='${sa.scopes[0].scope}'` : ""} \\\n  ${sa.tokenUri}`)),
     };
-    root.replaceChildren(
+    return [
       h("p", { class: "crumbs" }, h("a", { href: href("a", ctx.aid, "service-accounts") }, "Service accounts"), " / ", sa.name),
       pageHeader(sa.name, sa.description || "A machine client that gets tokens with its secret.",
         writeButton(ctx, "Edit", () => void edit()), writeButton(ctx, "Delete", del, "danger")),
@@ -95,8 +87,6 @@ export function serviceAccountScreen(ctx: Ctx, id: string): HTMLElement {
         ["Scopes", scopeList(sa)], ["Created", when(sa.createdAt)],
         ["Token rate limit", sa.tokenRateLimit ? `${sa.tokenRateLimit.perMinute} per minute, burst ${sa.tokenRateLimit.burst}` : h("span", { class: "muted" }, "the account's")],
       ])),
-      secretsSection(ctx, ops));
-  };
-  void load();
-  return root;
+      secretsSection(ctx, ops)];
+  });
 }
