@@ -198,6 +198,10 @@ test("an administrator manages twinid in the console", { skip: !haveBrowser && "
   await page.getByRole("button", { name: "Search", exact: true }).click();
   await page.getByRole("cell", { name: "active" }).waitFor();
   await shot(page, "11-customers");
+  await page.getByRole("button", { name: "Edit" }).click();
+  await dialog(page).getByLabel("Name").fill("Ada King");
+  await dialog(page).getByRole("button", { name: "Save" }).click();
+  await page.getByText("Ada King").waitFor();
   await page.getByRole("button", { name: "Disable" }).click();
   await dialog(page).getByRole("button", { name: "Disable" }).click();
   await page.getByRole("cell", { name: "disabled" }).waitFor();
@@ -222,6 +226,11 @@ test("an administrator manages twinid in the console", { skip: !haveBrowser && "
   await page.getByRole("button", { name: "Back to the list" }).click();
   await page.getByRole("cell", { name: "order-worker" }).waitFor();
 
+  // Signing out ends the session at twinid too and comes back to the console.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in with twinid" }).click();
+  await page.waitForSelector("#email");
+
   assert.deepEqual(problems.filter((p) => !p.includes("/no-such-id")), []);
   await context.close();
 });
@@ -243,6 +252,9 @@ test("a read-only administrator sees no write buttons", { skip: !haveBrowser && 
   await page.goto(`${tw.baseUrl}/console/#/a/root/service-accounts`);
   await page.getByRole("cell", { name: "console-admin" }).waitFor();
   await shot(page, "14-read-only");
+  await page.getByRole("link", { name: "admin", exact: true }).click();
+  await page.getByRole("cell", { name: "bootstrap" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: /^(Create|Edit|Delete)/ }).count(), 0, "write buttons on a service account");
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -1,7 +1,7 @@
 // Customers (end users): search, create or invite, disable, unlock, delete.
 import { ApiError, call, client, type Schemas } from "../api";
 import { writeButton, type Ctx } from "../ctx";
-import { badge, button, confirmDialog, formDialog, h, list, mono, nest, pageHeader, refreshable, toast, when } from "../ui";
+import { badge, button, confirmDialog, formDialog, h, list, mono, nest, pageHeader, refreshable, toast, when, type Field } from "../ui";
 import { scopeOptions } from "./serviceAccounts";
 
 type Customer = Schemas["Customer"];
@@ -15,22 +15,35 @@ export function customersScreen(ctx: Ctx): HTMLElement {
   const at = (customerId: string) => ({ params: { path: { ...path, customerId } } });
   let search = "";
   let status: Status | "" = "";
+  // The fields a customer is created and edited with; a password only at creation.
+  const fields = async (cu?: Customer): Promise<Field[]> => [
+    { name: "email", label: "Email", type: "email", placeholder: "ada@example.com", value: cu?.email },
+    { name: "phoneNumber", label: "Phone number", placeholder: "+4799999999", value: cu?.phoneNumber, hint: "E.164 form. An email or a phone number is needed." },
+    { name: "name", label: "Name", value: cu?.name },
+    ...(cu ? [] : [
+      { name: "type", label: "Type", type: "select", value: "customer", options: [{ value: "customer", label: "Customer (a person)" }, { value: "company", label: "Company" }] },
+      { name: "password", label: "Password", type: "password", hint: "Leave empty to send an invitation by email." },
+    ] as Field[]),
+    { name: "scopes", label: "Scopes", type: "checks", value: cu?.scopes ?? [], options: await scopeOptions(ctx.aid).catch(() => []),
+      hint: "In the root account, api://management/.default makes the person an administrator of the console; api://management/read a read-only one." },
+  ];
   const create = async () => formDialog({
     title: "Create or invite a customer",
     intro: "Without a password the customer is invited: twinid emails a link to choose one.",
-    fields: [
-      { name: "email", label: "Email", type: "email", placeholder: "ada@example.com" },
-      { name: "phoneNumber", label: "Phone number", placeholder: "+4799999999", hint: "E.164 form. An email or a phone number is needed." },
-      { name: "name", label: "Name" },
-      { name: "type", label: "Type", type: "select", value: "customer", options: [{ value: "customer", label: "Customer (a person)" }, { value: "company", label: "Company" }] },
-      { name: "password", label: "Password", type: "password", hint: "Leave empty to send an invitation by email." },
-      { name: "scopes", label: "Scopes", type: "checks", options: await scopeOptions(ctx.aid).catch(() => []) },
-    ],
+    fields: await fields(),
     submitLabel: "Create customer",
     submit: async (v) => {
       const cu = await call(c.POST("/v1/accounts/{aid}/customers/users", { params: { path }, body: nest(v) as Schemas["CustomerCreate"] }));
       toast(cu.status === "invited" ? `Invitation sent to ${cu.email ?? cu.phoneNumber}` : `Customer ${cu.email ?? cu.phoneNumber} created`);
       t.reload();
+    },
+  });
+  const edit = async (cu: Customer, reload: () => void) => formDialog({
+    title: `Edit ${label(cu)}`, fields: await fields(cu), submitLabel: "Save",
+    submit: async (v) => {
+      await call(c.PATCH("/v1/accounts/{aid}/customers/users/{customerId}", { ...at(cu.customerId), body: nest(v) as Schemas["CustomerUpdate"] }));
+      toast("Customer saved");
+      reload();
     },
   });
   const label = (cu: Customer) => cu.email ?? cu.phoneNumber ?? cu.customerId;
@@ -42,6 +55,7 @@ export function customersScreen(ctx: Ctx): HTMLElement {
       try { await f(); toast(done); reload(); } catch (err) { toast(err instanceof ApiError ? `${err.message}. ${err.advice}` : String(err)); }
     };
     return [
+      button("Edit", () => void edit(cu, reload)),
       cu.status === "disabled"
         ? button("Enable", run(() => patchStatus(cu, "active"), `${label(cu)} is enabled`))
         : button("Disable", () => confirmDialog(`Disable ${label(cu)}?`, "They can no longer sign in, and their tokens stop working.", "Disable",
