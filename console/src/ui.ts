@@ -38,7 +38,7 @@ export const mono = (text: string) => h("code", { class: "mono" }, text);
 export function when(iso?: string | null, none = "—") {
   if (!iso) return h("span", { class: "muted" }, none);
   const d = new Date(iso);
-  return h("time", { datetime: iso, title: d.toISOString() }, d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
+  return h("time", { datetime: iso, title: d.toISOString() }, d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" }));
 }
 
 /** errorBox shows a failure with what to do about it. */
@@ -293,6 +293,8 @@ export function toast(text: string) {
   if (!stack) document.body.append((stack = h("div", { class: "toasts" })));
   const t = h("div", { class: "toast", role: "status" }, text);
   stack.append(t);
+  // The newest two stay readable; older ones give way.
+  while (stack.children.length > 2) stack.firstElementChild!.remove();
   setTimeout(() => t.remove(), 4000);
 }
 

@@ -72,10 +72,8 @@ export function customersScreen(ctx: Ctx): HTMLElement {
       return call(c.GET("/v1/accounts/{aid}/customers/users", { params: { path, query: { limit, startingAfter: cursor, ...q, ...(status ? { status } : {}) } } }));
     },
     columns: [
-      { label: "Customer", cell: (cu) => [h("strong", {}, label(cu)), cu.name ? [h("br"), h("span", { class: "muted" }, cu.name)] : null] },
-      { label: "Type", cell: (cu) => cu.type },
-      { label: "Status", cell: (cu) => badge(cu.status, tone[cu.status]) },
-      { label: "Email verified", cell: (cu) => (cu.emailVerified ? "yes" : h("span", { class: "muted" }, "no")) },
+      { label: "Customer", cell: (cu) => [h("strong", {}, label(cu)), h("br"), h("span", { class: "muted small" }, [cu.name, cu.type].filter(Boolean).join(" · "))] },
+      { label: "Status", cell: (cu) => [badge(cu.status, tone[cu.status]), h("br"), h("span", { class: "muted small" }, cu.emailVerified ? "email verified" : "email not verified")] },
       { label: "Scopes", cell: (cu) => (cu.scopes.length ? h("ul", { class: "tags" }, cu.scopes.map((s) => h("li", {}, mono(s)))) : h("span", { class: "muted" }, "none")) },
       { label: "Created", cell: (cu) => when(cu.createdAt) },
     ],

@@ -44,8 +44,7 @@ export function scopesScreen(ctx: Ctx): HTMLElement {
     label: "Scopes",
     load: (cursor, limit) => call(c.GET("/v1/accounts/{aid}/scopes", { params: { path, query: { limit, startingAfter: cursor } } })),
     columns: [
-      { label: "Scope", cell: (s) => [mono(s.scope), s.builtin ? [" ", badge("built in")] : null] },
-      { label: "Service", cell: (s) => s.serviceName },
+      { label: "Scope", cell: (s) => [mono(s.scope), s.builtin ? [" ", badge("built in")] : null, h("br"), h("span", { class: "muted small" }, s.serviceName)] },
       { label: "Audience", cell: (s) => mono(s.audience) },
       { label: "Description", cell: (s) => s.description || h("span", { class: "muted" }, "—") },
       { label: "Created", cell: (s) => when(s.createdAt) },
