@@ -30,6 +30,11 @@ before(async () => {
   const r = await api(tw, admin, "POST", "/v1/accounts/root/customers/users",
     { email: "reader@example.com", password: readerPassword, scopes: ["api://management/read"] });
   assert.equal(r.status, 201, JSON.stringify(r.body));
+  // Enough customers in root for a second page (20 a page).
+  for (let i = 0; i < 22; i++) {
+    const c = await api(tw, admin, "POST", "/v1/accounts/root/customers/users", { email: `p${String(i).padStart(2, "0")}@example.com`, password: readerPassword });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+  }
   browser = await chromium.launch({
     executablePath,
     args: chromiumArgs,
@@ -249,6 +254,15 @@ test("a read-only administrator sees no write buttons", { skip: !haveBrowser && 
     const writes = await page.getByRole("button", { name: /^(Create|Edit|Delete|Rotate|Add|Disable|Unlock|Remove)/ }).count();
     assert.equal(writes, 0, `write buttons on ${section || "settings"}`);
   }
+  // Lists page with the API's cursors: 24 customers are 20 and 4, and back.
+  await page.goto(`${tw.baseUrl}/console/#/a/root/customers`);
+  await page.getByText("Page 1 · 20 shown").waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("Page 2 · 4 shown").waitFor();
+  assert.ok(await page.getByRole("button", { name: "Next" }).isDisabled());
+  await page.getByRole("button", { name: "Previous" }).click();
+  await page.getByText("Page 1 · 20 shown").waitFor();
+
   await page.goto(`${tw.baseUrl}/console/#/a/root/service-accounts`);
   await page.getByRole("cell", { name: "console-admin" }).waitFor();
   await shot(page, "14-read-only");
