@@ -42,6 +42,14 @@ function claims(jwt: string): Record<string, unknown> {
 
 /** signIn goes to the hosted login page; back at the callback, finishSignIn completes it. */
 export async function signIn(returnTo = location.hash) {
+  // The console's redirect URI is registered at twinid's public URL: opened under another
+  // name (localhost for 127.0.0.1, a proxy), it moves there first.
+  const meta = await call(client().GET("/v1/accounts/{aid}/.well-known/openid-configuration", { params: { path: { aid: issuerAID } } }));
+  const home = new URL(meta.issuer).origin;
+  if (home !== location.origin) {
+    location.assign(`${home}/console/${returnTo}`);
+    return;
+  }
   const verifier = random();
   const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
   const state = random(16);
@@ -50,7 +58,7 @@ export async function signIn(returnTo = location.hash) {
     response_type: "code", client_id: clientId, redirect_uri: redirectURI(), scope, state,
     code_challenge: challenge, code_challenge_method: "S256", nonce: random(16),
   });
-  location.assign(`${issuer()}/auth/authorize?${q}`);
+  location.assign(`${meta.authorization_endpoint ?? issuer() + "/auth/authorize"}?${q}`);
 }
 
 /** finishSignIn exchanges the callback's code (with the PKCE verifier) for tokens. */

@@ -28,7 +28,7 @@ function signInScreen(problem?: HTMLElement) {
       h("div", { class: "brand brand-large" }, h("span", { class: "logo" }, "t"), "twinid console"),
       h("p", {}, "Manage accounts, scopes, service accounts, clients, customers and signing keys."),
       problem ?? null,
-      button("Sign in with twinid", () => void signIn(), "primary"),
+      button("Sign in with twinid", () => signIn().catch((err) => signInScreen(errorBox(err))), "primary"),
       h("p", { class: "muted small" }, "You sign in on twinid's own login page. People holding api://management/.default manage; api://management/read only looks."))));
 }
 
