@@ -9,6 +9,7 @@ import { serviceAccountScreen, serviceAccountsScreen } from "./screens/serviceAc
 import { clientScreen, clientsScreen } from "./screens/clients";
 import { customersScreen } from "./screens/customers";
 import { signingKeysScreen } from "./screens/signingKeys";
+import { eventsScreen } from "./screens/events";
 
 const app = document.getElementById("app")!;
 
@@ -20,13 +21,14 @@ const sections: { path: string; label: string; screen: Screen; detail?: Screen }
   { path: "clients", label: "Clients", screen: clientsScreen, detail: clientScreen },
   { path: "customers", label: "Customers", screen: customersScreen },
   { path: "signing-keys", label: "Signing keys", screen: signingKeysScreen },
+  { path: "events", label: "Events", screen: eventsScreen },
 ];
 
 function signInScreen(problem?: HTMLElement) {
   app.replaceChildren(h("main", { class: "signin" },
     h("div", { class: "card signin-card" },
       h("div", { class: "brand brand-large" }, h("span", { class: "logo" }, "t"), "twinid console"),
-      h("p", {}, "Manage accounts, scopes, service accounts, clients, customers and signing keys."),
+      h("p", {}, "Manage accounts, scopes, service accounts, clients, customers and signing keys, and read the audit trail."),
       problem ?? null,
       button("Sign in with twinid", () => signIn().catch((err) => signInScreen(errorBox(err))), "primary"),
       h("p", { class: "muted small" }, "You sign in on twinid's own login page. People holding api://management/.default manage; api://management/read only looks."))));

@@ -170,8 +170,10 @@ test("an administrator manages twinid in the console", { skip: !haveBrowser && "
   await dialog(page).getByRole("button", { name: "Create client" }).click();
   await dialog(page).locator("#err-redirectUris").filter({ hasText: /./ }).waitFor();
   await dialog(page).getByLabel("Redirect URIs", { exact: true }).fill("https://shop.example.com/callback");
+  await dialog(page).getByLabel("Allowed origins (CORS)").fill("https://shop.example.com");
   await dialog(page).getByRole("button", { name: "Create client" }).click();
   await page.getByRole("heading", { name: "Web shop" }).waitFor();
+  await page.getByRole("definition").getByText("https://shop.example.com", { exact: true }).waitFor();
   await page.getByRole("button", { name: "Add grant" }).first().click();
   await dialog(page).getByLabel("Audience").fill("api://orders");
   await dialog(page).getByLabel("api://orders/.default (Orders)").check();
@@ -224,10 +226,28 @@ test("an administrator manages twinid in the console", { skip: !haveBrowser && "
   await page.getByRole("cell", { name: "next" }).first().waitFor();
   await shot(page, "12-signing-keys");
 
+  // The audit trail of the account: what this session did, filtered by type and by actor.
+  await page.getByRole("link", { name: "Events" }).click();
+  await page.getByRole("heading", { name: "Events" }).waitFor();
+  for (const type of ["scope.created", "service_account.created", "secret.created", "client.created", "grant.created",
+    "invitation.sent", "invitation.accepted", "customer.disabled", "customer.unlocked", "signing_key.rotated"]) {
+    await page.getByRole("cell", { name: new RegExp(`^${type.replace(".", "\\.")}\\s+success`) }).first().waitFor();
+  }
+  await shot(page, "13-events");
+  await page.getByLabel("Event type").selectOption("secret.created");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByText("Page 1 · 1 shown").waitFor();
+  await page.getByRole("cell", { name: "person" }).getByRole("link").click();
+  await page.getByText("Page 1 · 1 shown").waitFor();
+  assert.notEqual(await page.getByLabel("Actor id").inputValue(), "");
+  await page.getByLabel("Event type").selectOption("account.deleted");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByText("No event matches").waitFor();
+
   // Something that does not exist: the error says what to do.
   await page.goto(`${tw.baseUrl}/console/#/a/tenant-a/service-accounts/no-such-id`);
   await page.getByText("Go back to the list").waitFor();
-  await shot(page, "13-not-found");
+  await shot(page, "14-not-found");
   await page.getByRole("button", { name: "Back to the list" }).click();
   await page.getByRole("cell", { name: "order-worker" }).waitFor();
 
@@ -246,7 +266,7 @@ test("a read-only administrator sees no write buttons", { skip: !haveBrowser && 
   await page.getByText("Read-only").waitFor();
   await page.getByRole("cell", { name: /Root/ }).waitFor();
   for (const [section, heading] of [["scopes", "Scopes"], ["service-accounts", "Service accounts"], ["clients", "Clients"],
-    ["customers", "Customers"], ["signing-keys", "Signing keys"], ["", "Root"]]) {
+    ["customers", "Customers"], ["signing-keys", "Signing keys"], ["events", "Events"], ["", "Root"]]) {
     await page.goto(`${tw.baseUrl}/console/#/a/root${section ? "/" + section : ""}`);
     await page.getByRole("heading", { name: heading, exact: true }).waitFor();
     await page.locator(".card").first().waitFor();
@@ -265,7 +285,7 @@ test("a read-only administrator sees no write buttons", { skip: !haveBrowser && 
 
   await page.goto(`${tw.baseUrl}/console/#/a/root/service-accounts`);
   await page.getByRole("cell", { name: "console-admin" }).waitFor();
-  await shot(page, "14-read-only");
+  await shot(page, "15-read-only");
   await page.getByRole("link", { name: "admin", exact: true }).click();
   await page.getByRole("cell", { name: "bootstrap" }).waitFor();
   assert.equal(await page.getByRole("button", { name: /^(Create|Edit|Delete)/ }).count(), 0, "write buttons on a service account");

@@ -20,6 +20,8 @@ function clientFields(cl?: OAuthClient): Field[] {
       { value: "confidential", label: "Confidential: a server-side app with a secret" }] } as Field]),
     { name: "redirectUris", label: "Redirect URIs", type: "lines", value: cl?.redirectUris, hint: uriHint, placeholder: "https://shop.example.com/callback" },
     { name: "postLogoutRedirectUris", label: "Post-logout redirect URIs", type: "lines", value: cl?.postLogoutRedirectUris, hint: uriHint },
+    { name: "allowedOrigins", label: "Allowed origins (CORS)", type: "lines", value: cl?.allowedOrigins, placeholder: "https://shop.example.com",
+      hint: "One per line, exact origins (scheme, host, port; no path, no wildcards): single-page apps on these may call twinid with fetch." },
   ];
 }
 
@@ -125,7 +127,7 @@ export function clientScreen(ctx: Ctx, id: string): HTMLElement {
     const edit = () => formDialog({
       title: `Edit ${cl.name}`, fields: clientFields(cl), submitLabel: "Save",
       submit: async (v) => {
-        await call(c.PATCH("/v1/accounts/{aid}/clients/{clientId}", { params: { path }, body: { redirectUris: [], postLogoutRedirectUris: [], ...nest(v) } as Schemas["OAuthClientUpdate"] }));
+        await call(c.PATCH("/v1/accounts/{aid}/clients/{clientId}", { params: { path }, body: { redirectUris: [], postLogoutRedirectUris: [], allowedOrigins: [], ...nest(v) } as Schemas["OAuthClientUpdate"] }));
         toast("Client saved");
         reload();
       },
@@ -137,7 +139,7 @@ export function clientScreen(ctx: Ctx, id: string): HTMLElement {
       pageHeader(cl.name, cl.description || "An application of this account.", writeButton(ctx, "Edit", edit), writeButton(ctx, "Delete", del, "danger")),
       h("section", { class: "card" }, details([
         ["Client id", mono(cl.clientId)], ["Type", badge(cl.type, cl.type === "public" ? "info" : "neutral")],
-        ["Redirect URIs", uris(cl.redirectUris)], ["Post-logout redirect URIs", uris(cl.postLogoutRedirectUris)],
+        ["Redirect URIs", uris(cl.redirectUris)], ["Post-logout redirect URIs", uris(cl.postLogoutRedirectUris)], ["Allowed origins", uris(cl.allowedOrigins ?? [])],
         ["Created", when(cl.createdAt)], ["Updated", when(cl.updatedAt)],
       ])),
       grantsSection(ctx, cl.clientId),
