@@ -72,7 +72,9 @@ export async function call<T>(p: Promise<Result<T>>): Promise<T> {
     throw new ApiError(0, { title: "No answer" });
   }
   if (r.response.ok) return r.data as T;
-  const problem = (typeof r.error === "object" && r.error ? r.error : { title: r.response.statusText }) as Partial<Problem>;
+  const body = (typeof r.error === "object" && r.error ? r.error : {}) as Partial<Problem> & { error?: string; error_description?: string };
+  // The protocol endpoints answer RFC 6749 JSON ({error, error_description}), the rest problem+json.
+  const problem: Partial<Problem> = body.error ? { title: body.error, detail: body.error_description } : body.title ? body : { title: r.response.statusText };
   const err = new ApiError(r.response.status, problem, r.response.headers.get("x-request-id") ?? "");
   if (r.response.status === 401 && token) onUnauthorized();
   throw err;
