@@ -244,6 +244,17 @@ test("an administrator manages twinid in the console", { skip: !haveBrowser && "
   await page.getByRole("button", { name: "Filter" }).click();
   await page.getByText("No event matches").waitFor();
 
+  // The secret's list shows when curl used it (twinid writes lastUsedAt in batches every 30 s).
+  await page.getByRole("link", { name: "Service accounts" }).click();
+  await page.getByRole("link", { name: "order-worker" }).click();
+  for (const deadline = Date.now() + 40_000; ;) {
+    await page.getByRole("cell", { name: "for curl" }).waitFor();
+    if (await page.locator("tbody tr").first().locator("td").nth(5).locator("time").count()) break;
+    assert.ok(Date.now() < deadline, "lastUsedAt never shown");
+    await new Promise((r) => setTimeout(r, 2000));
+    await page.reload();
+  }
+
   // Something that does not exist: the error says what to do.
   await page.goto(`${tw.baseUrl}/console/#/a/tenant-a/service-accounts/no-such-id`);
   await page.getByText("Go back to the list").waitFor();
