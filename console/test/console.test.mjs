@@ -53,9 +53,11 @@ after(async () => {
 // go.mail sends quoted-printable: join soft line breaks and decode =XX.
 const unQP = (s) => s.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, x) => String.fromCharCode(parseInt(x, 16)));
 
+// shot saves the page, whole, or only the window while a dialog covers it.
 async function shot(page, name) {
   await page.waitForLoadState("networkidle");
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const open = await page.getByRole("dialog").count();
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: open === 0 });
 }
 
 let current;
@@ -180,9 +182,13 @@ test("an administrator manages twinid in the console", { skip: !haveBrowser && "
   await dialog(page).getByLabel("Upstream OpenID provider").fill("https://login.example.com");
   await dialog(page).getByLabel("Upstream client id").fill("shop-at-upstream");
   await dialog(page).getByLabel("Upstream client secret").fill("upstream secret value");
+  await shot(page, "09-grant-dialog");
   await dialog(page).getByRole("button", { name: "Add grant" }).click();
   await page.getByText("client shop-at-upstream, secret set").waitFor();
   await shot(page, "09-client");
+  await page.getByRole("link", { name: "Clients", exact: true }).first().click();
+  await page.getByRole("cell", { name: "Web shop" }).waitFor();
+  await shot(page, "09-clients");
 
   // Customers: empty, invite, accept from the mail, search, disable, unlock.
   await page.getByRole("link", { name: "Customers" }).click();
