@@ -155,7 +155,7 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 				" (they apply at first start only; add a person with twinid admin add-person)")
 		}
 	} else {
-		log.Info("first start: created the root account, the swagger-ui client and the admin service account",
+		log.Info("first start: created the root account, the swagger-ui and console clients and the admin service account",
 			"admin_client_id", boot.ClientID)
 		if boot.ClientSecret != "" {
 			// Printed once, to stdout, never to the log; it is not stored in the clear.
