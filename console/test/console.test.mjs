@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -22,6 +22,7 @@ let tw, browser, mailbox;
 
 before(async () => {
   if (!haveBrowser) return;
+  rmSync(shots, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
   mailbox = await startMailbox(SMTPServer);
   tw = await startTwinid("console-admin", { TWINID_SMTP_URL: mailbox.smtpURL });
