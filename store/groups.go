@@ -42,6 +42,12 @@ type Keys struct{ s *Store }
 // Events are the accounts' audit trails.
 type Events struct{ s *Store }
 
+// Factors are the customers' second factors (TOTP, recovery codes, WebAuthn).
+type Factors struct{ s *Store }
+
+// MFATokens are the pending second steps of API logins.
+type MFATokens struct{ s *Store }
+
 // Accounts returns the account queries.
 func (s *Store) Accounts() Accounts { return Accounts{s} }
 
@@ -80,3 +86,9 @@ func (s *Store) Keys() Keys { return Keys{s} }
 
 // Events returns the audit trail queries.
 func (s *Store) Events() Events { return Events{s} }
+
+// Factors returns the second-factor queries.
+func (s *Store) Factors() Factors { return Factors{s} }
+
+// MFATokens returns the mfa_token queries.
+func (s *Store) MFATokens() MFATokens { return MFATokens{s} }

@@ -56,6 +56,8 @@ type AccountSettings struct {
 	EmailSenderName         string `json:"emailSenderName,omitempty"`
 	SessionIdleLifetime     int    `json:"sessionIdleLifetime,omitempty"`
 	SessionAbsoluteLifetime int    `json:"sessionAbsoluteLifetime,omitempty"`
+	// MFA is off, optional (the default) or required.
+	MFA string `json:"mfa,omitempty"`
 }
 
 // Account is a tenant and its own issuer.
@@ -81,19 +83,21 @@ type Scope struct {
 
 // Client is an OAuth client: a service account, or (later) an application.
 type Client struct {
-	ID                     string    `gorm:"column:id;primaryKey"`
-	AID                    string    `gorm:"column:aid"`
-	ClientID               string    `gorm:"column:client_id"`
-	Kind                   string    `gorm:"column:kind"`
-	Name                   string    `gorm:"column:name"`
-	Description            string    `gorm:"column:description"`
-	RedirectURIs           []string  `gorm:"column:redirect_uris;serializer:emptyjson"`
-	PostLogoutRedirectURIs []string  `gorm:"column:post_logout_redirect_uris;serializer:emptyjson"`
-	AllowedOrigins         []string  `gorm:"column:allowed_origins;serializer:emptyjson"`
-	RatePerMinute          *int      `gorm:"column:rate_per_minute"`
-	RateBurst              *int      `gorm:"column:rate_burst"`
-	CreatedAt              time.Time `gorm:"column:created_at"`
-	UpdatedAt              time.Time `gorm:"column:updated_at"`
+	ID                     string   `gorm:"column:id;primaryKey"`
+	AID                    string   `gorm:"column:aid"`
+	ClientID               string   `gorm:"column:client_id"`
+	Kind                   string   `gorm:"column:kind"`
+	Name                   string   `gorm:"column:name"`
+	Description            string   `gorm:"column:description"`
+	RedirectURIs           []string `gorm:"column:redirect_uris;serializer:emptyjson"`
+	PostLogoutRedirectURIs []string `gorm:"column:post_logout_redirect_uris;serializer:emptyjson"`
+	AllowedOrigins         []string `gorm:"column:allowed_origins;serializer:emptyjson"`
+	RatePerMinute          *int     `gorm:"column:rate_per_minute"`
+	RateBurst              *int     `gorm:"column:rate_burst"`
+	// MFA tightens the account's mfa setting for this client ("" keeps it).
+	MFA       string    `gorm:"column:mfa"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+	UpdatedAt time.Time `gorm:"column:updated_at"`
 
 	// Scopes are loaded with the client, in the order they were assigned.
 	Scopes []Scope `gorm:"-"`
@@ -200,6 +204,8 @@ type RefreshToken struct {
 	UntilMS     int64  `gorm:"column:until_ms"`
 	RotatedMS   int64  `gorm:"column:rotated_ms"`
 	RevokedMS   int64  `gorm:"column:revoked_ms"`
+	// AMR are the authentication methods of the family's login (RFC 8176), space-separated.
+	AMR string `gorm:"column:amr"`
 }
 
 // Verification code purposes.

@@ -61,10 +61,10 @@ func (grp Tokens) Rotate(ctx context.Context, old *RefreshToken, next *RefreshTo
 		res := grp.s.q(ctx).Exec(`WITH rotated AS (
   UPDATE refresh_tokens SET rotated_ms = ? WHERE id = ? AND rotated_ms = 0 AND revoked_ms = 0 RETURNING id
 )
-INSERT INTO refresh_tokens (id, aid, family_id, hash, client_id, customer_id, audience, scopes, created_ms, idle_until_ms, until_ms, rotated_ms, revoked_ms)
-SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0 FROM rotated`,
+INSERT INTO refresh_tokens (id, aid, family_id, hash, client_id, customer_id, audience, scopes, created_ms, idle_until_ms, until_ms, rotated_ms, revoked_ms, amr)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ? FROM rotated`,
 			ms(now), old.ID, next.ID, next.AID, next.FamilyID, next.Hash, next.ClientID, next.CustomerID,
-			next.Audience, next.Scopes, next.CreatedMS, next.IdleUntilMS, next.UntilMS)
+			next.Audience, next.Scopes, next.CreatedMS, next.IdleUntilMS, next.UntilMS, next.AMR)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
@@ -318,7 +318,7 @@ func (grp Throttle) Clear(ctx context.Context, aid string, keys ...string) error
 
 // Sweep deletes, in batches of at most batch rows per table, what can no longer matter:
 // refresh tokens past their idle or absolute lifetime, used or expired codes, revoked access
-// tokens past expiry, and login counters idle for longer than keepThrottle and not locked.
+// tokens past expiry, expired mfa_tokens, and login counters idle for longer than keepThrottle and not locked.
 // It reports how many rows went.
 func (s *Store) Sweep(ctx context.Context, now time.Time, keepThrottle time.Duration, batch int) (int64, error) {
 	n := ms(now)
@@ -337,6 +337,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, keepThrottle time.Dura
 		{&Session{}, "idle_until_ms < ? OR until_ms < ?", []any{n, n}},
 		// Used codes are kept as long as the tokens they issued could be replayed against.
 		{&AuthCode{}, "expires_ms < ?", []any{n - 24*3600_000}},
+		{&MFAToken{}, "expires_ms < ?", []any{n}},
 	}
 	for _, st := range steps {
 		// Select a batch of keys, then delete them: portable across SQLite and Postgres,

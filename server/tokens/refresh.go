@@ -30,6 +30,8 @@ var (
 type Family struct {
 	CustomerID, ClientID, Audience string
 	Scopes                         []string
+	// AMR are the login's authentication methods (RFC 8176), kept by every successor.
+	AMR []string
 }
 
 // NewFamily stores the first refresh token of a new rotation family and returns it with
@@ -42,7 +44,7 @@ func (t *Tokens) NewFamily(ctx context.Context, acct *store.Account, set store.A
 	until := now.Add(time.Duration(set.RefreshAbsoluteLifetime) * time.Second)
 	row := &store.RefreshToken{
 		ID: keys.NewID(), AID: acct.AID, FamilyID: keys.NewID(), Hash: t.keyring.HashSecret(value), ClientID: f.ClientID,
-		CustomerID: f.CustomerID, Audience: f.Audience, Scopes: strings.Join(f.Scopes, " "), CreatedMS: now.UnixMilli(),
+		CustomerID: f.CustomerID, Audience: f.Audience, Scopes: strings.Join(f.Scopes, " "), AMR: strings.Join(f.AMR, " "), CreatedMS: now.UnixMilli(),
 		IdleUntilMS: min(now.Add(time.Duration(set.RefreshIdleLifetime)*time.Second).UnixMilli(), until.UnixMilli()), UntilMS: until.UnixMilli(),
 	}
 	if err := t.store.Tokens().CreateRefresh(ctx, row); err != nil {
@@ -116,7 +118,7 @@ func (t *Tokens) Rotate(ctx context.Context, acct *store.Account, set store.Acco
 	nextValue := t.successorOf(value)
 	next := &store.RefreshToken{
 		ID: keys.NewID(), AID: acct.AID, FamilyID: old.FamilyID, Hash: t.keyring.HashSecret(nextValue), ClientID: old.ClientID,
-		CustomerID: old.CustomerID, Audience: old.Audience, Scopes: old.Scopes, CreatedMS: now.UnixMilli(),
+		CustomerID: old.CustomerID, Audience: old.Audience, Scopes: old.Scopes, AMR: old.AMR, CreatedMS: now.UnixMilli(),
 		IdleUntilMS: min(now.Add(time.Duration(set.RefreshIdleLifetime)*time.Second).UnixMilli(), old.UntilMS), UntilMS: old.UntilMS,
 	}
 	err = t.store.Tokens().Rotate(ctx, old, next, now)

@@ -21,7 +21,7 @@ func testAccounts(t *testing.T, open opener) {
 				TokenRatePerMinute: 60, TokenRateBurst: 10, RefreshIdleLifetime: 3600, RefreshAbsoluteLifetime: 7200,
 				RefreshReuseGrace: &grace, LoginMaxFailures: 5, LoginIPMaxFailures: 50, LoginLockoutSeconds: 30,
 				InvitationLifetime: 172800, EmailSenderName: "Ünïcode Sender", SessionIdleLifetime: 900,
-				SessionAbsoluteLifetime: 28800,
+				SessionAbsoluteLifetime: 28800, MFA: "required",
 			}
 			scopes := []store.Scope{*scope("acct", "sc1", "read"), *scope("acct", "sc2", "write")}
 			scopes[0].Builtin = true

@@ -26,6 +26,7 @@ func testClients(t *testing.T, open opener) {
 			c.PostLogoutRedirectURIs = []string{"https://app.example.org/bye"}
 			c.AllowedOrigins = []string{"https://app.example.org", "http://127.0.0.1:8080"}
 			c.RatePerMinute, c.RateBurst = &rate, &burst
+			c.MFA = "required"
 			// Scopes come back in the order they were assigned, not in id order.
 			must(t, st.Clients().Create(ctx, c, []string{"sc3", "sc1", "sc2"}), "CreateClient")
 
@@ -514,7 +515,7 @@ func lastUsed(t *testing.T, st *store.Store, clientPK string, want map[string]*t
 func checkClient(t *testing.T, what string, got, want *store.Client, wantScopes []string) {
 	t.Helper()
 	if got.ID != want.ID || got.AID != want.AID || got.ClientID != want.ClientID || got.Kind != want.Kind ||
-		got.Name != want.Name || got.Description != want.Description {
+		got.Name != want.Name || got.Description != want.Description || got.MFA != want.MFA {
 		t.Errorf("%s: client read back as %+v, want %+v", what, got, want)
 	}
 	if !slices.Equal(got.RedirectURIs, want.RedirectURIs) || !slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) ||

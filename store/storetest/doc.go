@@ -24,6 +24,6 @@
 // are skipped until the bug is fixed; remove the skip with the fix.
 //
 // It is split by table group (accounts, scopes, clients, grants, customers, tokens,
-// throttle, sessions, keys, sweep, events), as the store hands its queries out. It imports store
+// throttle, sessions, keys, sweep, events, factors, mfa tokens), as the store hands its queries out. It imports store
 // only. Start with Run in run.go; fixtures.go holds the rows and helpers every group uses.
 package storetest

@@ -227,7 +227,7 @@ func signingKey(aid, kid string, activates time.Time) *store.SigningKey {
 // refreshToken builds the first token of a family, live for an hour after clock.
 func refreshToken(aid, customerID, id string) *store.RefreshToken {
 	return &store.RefreshToken{ID: id, AID: aid, FamilyID: "fam-" + id, Hash: []byte("rt:" + id),
-		ClientID: "app", CustomerID: customerID, Audience: "https://api.example.org", Scopes: "openid read",
+		ClientID: "app", CustomerID: customerID, Audience: "https://api.example.org", Scopes: "openid read", AMR: "pwd otp mfa",
 		CreatedMS: ms(clock), IdleUntilMS: ms(clock.Add(time.Hour)), UntilMS: ms(clock.Add(24 * time.Hour))}
 }
 

@@ -23,6 +23,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Throttle", testThrottle},
 		{"Sessions", testSessions},
 		{"Keys", testKeys},
+		{"Factors", testFactors},
+		{"MFATokens", testMFATokens},
 		{"Sweep", testSweep},
 		{"Events", testEvents},
 	}

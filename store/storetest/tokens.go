@@ -493,7 +493,7 @@ func checkGranted(t *testing.T, results []error, want int, what string) {
 // successor builds the token that replaces old at now.
 func successor(old *store.RefreshToken, id string, now time.Time) *store.RefreshToken {
 	return &store.RefreshToken{ID: id, AID: old.AID, FamilyID: old.FamilyID, Hash: []byte("rt:" + id),
-		ClientID: old.ClientID, CustomerID: old.CustomerID, Audience: old.Audience, Scopes: old.Scopes,
+		ClientID: old.ClientID, CustomerID: old.CustomerID, Audience: old.Audience, Scopes: old.Scopes, AMR: old.AMR,
 		CreatedMS: ms(now), IdleUntilMS: ms(now.Add(time.Hour)), UntilMS: old.UntilMS}
 }
 
@@ -502,7 +502,7 @@ func checkRefresh(t *testing.T, got, want *store.RefreshToken) {
 	if got.ID != want.ID || got.AID != want.AID || got.FamilyID != want.FamilyID || !bytes.Equal(got.Hash, want.Hash) ||
 		got.ClientID != want.ClientID || got.CustomerID != want.CustomerID || got.Audience != want.Audience ||
 		got.Scopes != want.Scopes || got.CreatedMS != want.CreatedMS || got.IdleUntilMS != want.IdleUntilMS ||
-		got.UntilMS != want.UntilMS || got.RotatedMS != want.RotatedMS || got.RevokedMS != want.RevokedMS {
+		got.UntilMS != want.UntilMS || got.RotatedMS != want.RotatedMS || got.RevokedMS != want.RevokedMS || got.AMR != want.AMR {
 		t.Errorf("token read back as %+v, want %+v", got, want)
 	}
 }
