@@ -25,6 +25,27 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AccountSettingsMfa.
+const (
+	Off      AccountSettingsMfa = "off"
+	Optional AccountSettingsMfa = "optional"
+	Required AccountSettingsMfa = "required"
+)
+
+// Valid indicates whether the value is a known member of the AccountSettingsMfa enum.
+func (e AccountSettingsMfa) Valid() bool {
+	switch e {
+	case Off:
+		return true
+	case Optional:
+		return true
+	case Required:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AccountSettingsSigningAlg.
 const (
 	AccountSettingsSigningAlgES256 AccountSettingsSigningAlg = "ES256"
@@ -271,6 +292,42 @@ func (e EventType) Valid() bool {
 	}
 }
 
+// Defines values for FactorType.
+const (
+	FactorTypeRecoveryCodes FactorType = "recovery_codes"
+	FactorTypeTotp          FactorType = "totp"
+	FactorTypeWebauthn      FactorType = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the FactorType enum.
+func (e FactorType) Valid() bool {
+	switch e {
+	case FactorTypeRecoveryCodes:
+		return true
+	case FactorTypeTotp:
+		return true
+	case FactorTypeWebauthn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FactorCreateType.
+const (
+	FactorCreateTypeTotp FactorCreateType = "totp"
+)
+
+// Valid indicates whether the value is a known member of the FactorCreateType enum.
+func (e FactorCreateType) Valid() bool {
+	switch e {
+	case FactorCreateTypeTotp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GrantType.
 const (
 	GrantTypeAuthorizationCode GrantType = "authorization_code"
@@ -328,6 +385,72 @@ func (e IntrospectionResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for MfaRequiredError.
+const (
+	MfaRequiredErrorInsufficientScope      MfaRequiredError = "insufficient_scope"
+	MfaRequiredErrorInvalidClient          MfaRequiredError = "invalid_client"
+	MfaRequiredErrorInvalidGrant           MfaRequiredError = "invalid_grant"
+	MfaRequiredErrorInvalidRequest         MfaRequiredError = "invalid_request"
+	MfaRequiredErrorInvalidScope           MfaRequiredError = "invalid_scope"
+	MfaRequiredErrorInvalidToken           MfaRequiredError = "invalid_token"
+	MfaRequiredErrorMfaRequired            MfaRequiredError = "mfa_required"
+	MfaRequiredErrorNotFound               MfaRequiredError = "not_found"
+	MfaRequiredErrorServerError            MfaRequiredError = "server_error"
+	MfaRequiredErrorTemporarilyUnavailable MfaRequiredError = "temporarily_unavailable"
+	MfaRequiredErrorUnauthorizedClient     MfaRequiredError = "unauthorized_client"
+	MfaRequiredErrorUnsupportedGrantType   MfaRequiredError = "unsupported_grant_type"
+)
+
+// Valid indicates whether the value is a known member of the MfaRequiredError enum.
+func (e MfaRequiredError) Valid() bool {
+	switch e {
+	case MfaRequiredErrorInsufficientScope:
+		return true
+	case MfaRequiredErrorInvalidClient:
+		return true
+	case MfaRequiredErrorInvalidGrant:
+		return true
+	case MfaRequiredErrorInvalidRequest:
+		return true
+	case MfaRequiredErrorInvalidScope:
+		return true
+	case MfaRequiredErrorInvalidToken:
+		return true
+	case MfaRequiredErrorMfaRequired:
+		return true
+	case MfaRequiredErrorNotFound:
+		return true
+	case MfaRequiredErrorServerError:
+		return true
+	case MfaRequiredErrorTemporarilyUnavailable:
+		return true
+	case MfaRequiredErrorUnauthorizedClient:
+		return true
+	case MfaRequiredErrorUnsupportedGrantType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MfaRequiredFactorTypes.
+const (
+	Otp          MfaRequiredFactorTypes = "otp"
+	RecoveryCode MfaRequiredFactorTypes = "recovery_code"
+)
+
+// Valid indicates whether the value is a known member of the MfaRequiredFactorTypes enum.
+func (e MfaRequiredFactorTypes) Valid() bool {
+	switch e {
+	case Otp:
+		return true
+	case RecoveryCode:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthErrorError.
 const (
 	OAuthErrorErrorInsufficientScope      OAuthErrorError = "insufficient_scope"
@@ -336,6 +459,7 @@ const (
 	OAuthErrorErrorInvalidRequest         OAuthErrorError = "invalid_request"
 	OAuthErrorErrorInvalidScope           OAuthErrorError = "invalid_scope"
 	OAuthErrorErrorInvalidToken           OAuthErrorError = "invalid_token"
+	OAuthErrorErrorMfaRequired            OAuthErrorError = "mfa_required"
 	OAuthErrorErrorNotFound               OAuthErrorError = "not_found"
 	OAuthErrorErrorServerError            OAuthErrorError = "server_error"
 	OAuthErrorErrorTemporarilyUnavailable OAuthErrorError = "temporarily_unavailable"
@@ -357,6 +481,8 @@ func (e OAuthErrorError) Valid() bool {
 	case OAuthErrorErrorInvalidScope:
 		return true
 	case OAuthErrorErrorInvalidToken:
+		return true
+	case OAuthErrorErrorMfaRequired:
 		return true
 	case OAuthErrorErrorNotFound:
 		return true
@@ -607,6 +733,14 @@ type AccountSettings struct {
 	// Example: 5
 	LoginMaxFailures *int `json:"loginMaxFailures,omitempty"`
 
+	// Mfa Multi-factor authentication of customers (default `optional`). `optional`: a customer
+	// with a confirmed factor gives it after the password. `required`: every customer must;
+	// one without a factor is asked to enrol. `off`: passwords only, factors are ignored.
+	//
+	//
+	// Example: optional
+	Mfa *AccountSettingsMfa `json:"mfa,omitempty"`
+
 	// RefreshTokenAbsoluteLifetime A refresh token family ends this many seconds after the login, however it is used (default 90 days).
 	//
 	// Example: 7776000
@@ -650,6 +784,13 @@ type AccountSettings struct {
 	// TokenRateLimit A token bucket: `burst` requests at once, refilled at `perMinute`.
 	TokenRateLimit *RateLimit `json:"tokenRateLimit,omitempty"`
 }
+
+// AccountSettingsMfa Multi-factor authentication of customers (default `optional`). `optional`: a customer
+// with a confirmed factor gives it after the password. `required`: every customer must;
+// one without a factor is asked to enrol. `off`: passwords only, factors are ignored.
+//
+// Example: optional
+type AccountSettingsMfa string
 
 // AccountSettingsSigningAlg Algorithm of new access token signing keys: ES256 (P-256), or RS256 with 2048-bit keys.
 // Defaults to ES256 for a new account, which stores it. An account created before ES256
@@ -996,6 +1137,58 @@ type EventSubject struct {
 // Example: login.failed
 type EventType string
 
+// Factor defines model for Factor.
+type Factor struct {
+	// Confirmed A TOTP factor counts once its first code was given.
+	Confirmed bool      `json:"confirmed"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// ID Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a82
+	ID         string                       `json:"id"`
+	LastUsedAt nullable.Nullable[time.Time] `json:"lastUsedAt,omitempty"`
+
+	// Name Example: Authenticator app
+	Name string `json:"name"`
+
+	// Remaining `recovery_codes`: how many unused codes are left.
+	Remaining *int `json:"remaining,omitempty"`
+
+	// Type Example: totp
+	Type FactorType `json:"type"`
+}
+
+// FactorType Example: totp
+type FactorType string
+
+// FactorCreate defines model for FactorCreate.
+type FactorCreate struct {
+	// Name Example: Phone
+	Name *string          `json:"name,omitempty"`
+	Type FactorCreateType `json:"type"`
+}
+
+// FactorCreateType defines model for FactorCreate.Type.
+type FactorCreateType string
+
+// FactorList defines model for FactorList.
+type FactorList struct {
+	Items []Factor `json:"items"`
+}
+
+// FactorVerified defines model for FactorVerified.
+type FactorVerified struct {
+	Factor Factor `json:"factor"`
+
+	// RecoveryCodes 10 new recovery codes when the customer had none (shown only here).
+	RecoveryCodes *[]string `json:"recoveryCodes,omitempty"`
+}
+
+// FactorVerify defines model for FactorVerify.
+type FactorVerify struct {
+	// Otp Example: 123456
+	Otp string `json:"otp"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Example: name
@@ -1205,6 +1398,25 @@ type LogoutParamPostLogoutRedirectURI = string
 // LogoutParamState Returned untouched.
 type LogoutParamState = string
 
+// MfaRequired An RFC 6749 error; `mfa_required` adds the `mfa_token` and the factor types.
+type MfaRequired struct {
+	// Error Example: invalid_request
+	Error MfaRequiredError `json:"error"`
+
+	// ErrorDescription Example: grant_type is required
+	ErrorDescription *string                   `json:"error_description,omitempty"`
+	FactorTypes      *[]MfaRequiredFactorTypes `json:"factor_types,omitempty"`
+
+	// MfaToken Single use, 5 minutes, for this client and customer only.
+	MfaToken *string `json:"mfa_token,omitempty"`
+}
+
+// MfaRequiredError Example: invalid_request
+type MfaRequiredError string
+
+// MfaRequiredFactorTypes defines model for MfaRequired.FactorTypes.
+type MfaRequiredFactorTypes string
+
 // OAuthClient defines model for OAuthClient.
 type OAuthClient struct {
 	// AllowedOrigins Web origins allowed to call twinid from a browser (CORS) on this client's behalf.
@@ -1405,6 +1617,11 @@ type RateLimit struct {
 
 	// PerMinute Example: 100
 	PerMinute int `json:"perMinute"`
+}
+
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recoveryCodes"`
 }
 
 // RedirectURI An absolute URI without fragment, matched exactly.
@@ -1729,8 +1946,17 @@ type TokenRequest struct {
 	// GrantType Example: client_credentials
 	GrantType *string `json:"grant_type,omitempty"`
 
+	// MfaToken `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` (or `mfa-recovery-code`): the `mfa_token` of the `mfa_required` answer of `/customers/login`.
+	MfaToken *string `json:"mfa_token,omitempty"`
+
+	// Otp `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`: the 6-digit code of the customer's authenticator app, or one of their recovery codes.
+	Otp *string `json:"otp,omitempty"`
+
 	// Password `grant_type=password`: the customer's password.
 	Password *string `json:"password,omitempty"`
+
+	// RecoveryCode `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`: one of the customer's recovery codes.
+	RecoveryCode *string `json:"recovery_code,omitempty"`
 
 	// RedirectURI With `code`, the redirect URI of the authorization request.
 	RedirectURI *string `json:"redirect_uri,omitempty"`
@@ -1798,6 +2024,22 @@ type TokenResponse struct {
 // TokenResponseTokenType Example: Bearer
 type TokenResponseTokenType string
 
+// TotpEnrolment defines model for TotpEnrolment.
+type TotpEnrolment struct {
+	Factor Factor `json:"factor"`
+
+	// OtpauthURI Example: otpauth://totp/Acme:ada@example.com?algorithm=SHA1&digits=6&issuer=Acme&period=30&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+	OtpauthURI string `json:"otpauthUri"`
+
+	// QrCode The otpauth URI as a QR code, a `data:image/png;base64,` URI.
+	QrCode string `json:"qrCode"`
+
+	// Secret The base32 secret, to type into an app that cannot scan.
+	//
+	// Example: GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+	Secret string `json:"secret"`
+}
+
 // UpstreamLoginRequest defines model for UpstreamLoginRequest.
 type UpstreamLoginRequest struct {
 	Audience *string `json:"audience,omitempty"`
@@ -1857,6 +2099,9 @@ type ClientID = string
 
 // CustomerID Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a81
 type CustomerID = string
+
+// FactorID Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a82
+type FactorID = string
 
 // GrantID Example: 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a80
 type GrantID = string
@@ -2247,6 +2492,12 @@ type CreateCustomerJSONRequestBody = CustomerCreate
 
 // UpdateCustomerJSONRequestBody defines body for UpdateCustomer for application/json ContentType.
 type UpdateCustomerJSONRequestBody = CustomerUpdate
+
+// EnrolCustomerFactorJSONRequestBody defines body for EnrolCustomerFactor for application/json ContentType.
+type EnrolCustomerFactorJSONRequestBody = FactorCreate
+
+// VerifyCustomerFactorJSONRequestBody defines body for VerifyCustomerFactor for application/json ContentType.
+type VerifyCustomerFactorJSONRequestBody = FactorVerify
 
 // SetCustomerPasswordJSONRequestBody defines body for SetCustomerPassword for application/json ContentType.
 type SetCustomerPasswordJSONRequestBody = PasswordSet
@@ -2722,12 +2973,30 @@ type ServerInterface interface {
 	// UpdateCustomer Update a customer
 	// (PATCH /v1/accounts/{aid}/customers/users/{customerId})
 	UpdateCustomer(ctx echo.Context, aid Aid, customerID CustomerID) error
+	// ResetCustomerFactors Remove all of a customer's factors (administrators)
+	// (DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors)
+	ResetCustomerFactors(ctx echo.Context, aid Aid, customerID CustomerID) error
+	// ListCustomerFactors List a customer's second factors
+	// (GET /v1/accounts/{aid}/customers/users/{customerId}/factors)
+	ListCustomerFactors(ctx echo.Context, aid Aid, customerID CustomerID) error
+	// EnrolCustomerFactor Enrol a TOTP factor (the customer themself)
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/factors)
+	EnrolCustomerFactor(ctx echo.Context, aid Aid, customerID CustomerID) error
+	// DeleteCustomerFactor Remove one factor
+	// (DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId})
+	DeleteCustomerFactor(ctx echo.Context, aid Aid, customerID CustomerID, factorID FactorID) error
+	// VerifyCustomerFactor Confirm a pending TOTP factor with its first code
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}/verify)
+	VerifyCustomerFactor(ctx echo.Context, aid Aid, customerID CustomerID, factorID FactorID) error
 	// ResendInvitation Send the invitation again
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/invitation)
 	ResendInvitation(ctx echo.Context, aid Aid, customerID CustomerID) error
 	// SetCustomerPassword Set a customer's password
 	// (PUT /v1/accounts/{aid}/customers/users/{customerId}/password)
 	SetCustomerPassword(ctx echo.Context, aid Aid, customerID CustomerID) error
+	// RegenerateRecoveryCodes Replace a customer's recovery codes
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/recovery-codes)
+	RegenerateRecoveryCodes(ctx echo.Context, aid Aid, customerID CustomerID) error
 	// UnlockCustomer Lift a login lockout
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
 	UnlockCustomer(ctx echo.Context, aid Aid, customerID CustomerID) error
@@ -3868,6 +4137,142 @@ func (w *ServerInterfaceWrapper) UpdateCustomer(ctx echo.Context) error {
 	return err
 }
 
+// ResetCustomerFactors converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetCustomerFactors(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerID CustomerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetCustomerFactors(ctx, aid, customerID)
+	return err
+}
+
+// ListCustomerFactors converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCustomerFactors(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerID CustomerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCustomerFactors(ctx, aid, customerID)
+	return err
+}
+
+// EnrolCustomerFactor converts echo context to params.
+func (w *ServerInterfaceWrapper) EnrolCustomerFactor(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerID CustomerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnrolCustomerFactor(ctx, aid, customerID)
+	return err
+}
+
+// DeleteCustomerFactor converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCustomerFactor(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerID CustomerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// ------------- Path parameter "factorId" -------------
+	var factorID FactorID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "factorId", ctx.Param("factorId"), &factorID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter factorId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCustomerFactor(ctx, aid, customerID, factorID)
+	return err
+}
+
+// VerifyCustomerFactor converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyCustomerFactor(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerID CustomerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// ------------- Path parameter "factorId" -------------
+	var factorID FactorID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "factorId", ctx.Param("factorId"), &factorID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter factorId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyCustomerFactor(ctx, aid, customerID, factorID)
+	return err
+}
+
 // ResendInvitation converts echo context to params.
 func (w *ServerInterfaceWrapper) ResendInvitation(ctx echo.Context) error {
 	var err error
@@ -3913,6 +4318,30 @@ func (w *ServerInterfaceWrapper) SetCustomerPassword(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SetCustomerPassword(ctx, aid, customerID)
+	return err
+}
+
+// RegenerateRecoveryCodes converts echo context to params.
+func (w *ServerInterfaceWrapper) RegenerateRecoveryCodes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// ------------- Path parameter "customerId" -------------
+	var customerID CustomerID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "customerId", ctx.Param("customerId"), &customerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter customerId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegenerateRecoveryCodes(ctx, aid, customerID)
 	return err
 }
 
@@ -4653,6 +5082,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/invitation", wrapper.ResendInvitation, options.OperationMiddlewares["resendInvitation"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/unlock", wrapper.UnlockCustomer, options.OperationMiddlewares["unlockCustomer"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.DELETE(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/factors", wrapper.ResetCustomerFactors, options.OperationMiddlewares["resetCustomerFactors"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/factors", wrapper.ListCustomerFactors, options.OperationMiddlewares["listCustomerFactors"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/factors", wrapper.EnrolCustomerFactor, options.OperationMiddlewares["enrolCustomerFactor"]...)
+	router.DELETE(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/factors/:factorId", wrapper.DeleteCustomerFactor, options.OperationMiddlewares["deleteCustomerFactor"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/factors/:factorId/verify", wrapper.VerifyCustomerFactor, options.OperationMiddlewares["verifyCustomerFactor"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/customers/users/:customerId/recovery-codes", wrapper.RegenerateRecoveryCodes, options.OperationMiddlewares["regenerateRecoveryCodes"]...)
 
 }
 
@@ -8594,15 +9029,25 @@ func (response LoginCustomer401JSONResponse) VisitLoginCustomerResponse(w http.R
 	return err
 }
 
-type LoginCustomer403JSONResponse struct{ OAuthForbiddenJSONResponse }
+type LoginCustomer403ResponseHeaders struct {
+	CacheControl *string
+}
+
+type LoginCustomer403JSONResponse struct {
+	Body    MfaRequired
+	Headers LoginCustomer403ResponseHeaders
+}
 
 func (response LoginCustomer403JSONResponse) VisitLoginCustomerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9379,6 +9824,630 @@ func (response UpdateCustomer503ApplicationProblemPlusJSONResponse) VisitUpdateC
 	return err
 }
 
+type ResetCustomerFactorsRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerID CustomerID `json:"customerId"`
+}
+
+type ResetCustomerFactorsResponseObject interface {
+	VisitResetCustomerFactorsResponse(w http.ResponseWriter) error
+}
+
+type ResetCustomerFactors204Response struct {
+}
+
+func (response ResetCustomerFactors204Response) VisitResetCustomerFactorsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetCustomerFactors401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetCustomerFactors401ApplicationProblemPlusJSONResponse) VisitResetCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetCustomerFactors403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetCustomerFactors403ApplicationProblemPlusJSONResponse) VisitResetCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetCustomerFactors404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResetCustomerFactors404ApplicationProblemPlusJSONResponse) VisitResetCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetCustomerFactors503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResetCustomerFactors503ApplicationProblemPlusJSONResponse) VisitResetCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomerFactorsRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerID CustomerID `json:"customerId"`
+}
+
+type ListCustomerFactorsResponseObject interface {
+	VisitListCustomerFactorsResponse(w http.ResponseWriter) error
+}
+
+type ListCustomerFactors200JSONResponse FactorList
+
+func (response ListCustomerFactors200JSONResponse) VisitListCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomerFactors401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomerFactors401ApplicationProblemPlusJSONResponse) VisitListCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomerFactors403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomerFactors403ApplicationProblemPlusJSONResponse) VisitListCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomerFactors404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomerFactors404ApplicationProblemPlusJSONResponse) VisitListCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCustomerFactors503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCustomerFactors503ApplicationProblemPlusJSONResponse) VisitListCustomerFactorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactorRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerID CustomerID `json:"customerId"`
+	Body       *EnrolCustomerFactorJSONRequestBody
+}
+
+type EnrolCustomerFactorResponseObject interface {
+	VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error
+}
+
+type EnrolCustomerFactor201ResponseHeaders struct {
+	CacheControl *string
+}
+
+type EnrolCustomerFactor201JSONResponse struct {
+	Body    TotpEnrolment
+	Headers EnrolCustomerFactor201ResponseHeaders
+}
+
+func (response EnrolCustomerFactor201JSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor400ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor401ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor403ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor404ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor413ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor415ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor422ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolCustomerFactor503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolCustomerFactor503ApplicationProblemPlusJSONResponse) VisitEnrolCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCustomerFactorRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerID CustomerID `json:"customerId"`
+	FactorID   FactorID   `json:"factorId"`
+}
+
+type DeleteCustomerFactorResponseObject interface {
+	VisitDeleteCustomerFactorResponse(w http.ResponseWriter) error
+}
+
+type DeleteCustomerFactor204Response struct {
+}
+
+func (response DeleteCustomerFactor204Response) VisitDeleteCustomerFactorResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCustomerFactor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomerFactor401ApplicationProblemPlusJSONResponse) VisitDeleteCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCustomerFactor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomerFactor403ApplicationProblemPlusJSONResponse) VisitDeleteCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCustomerFactor404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomerFactor404ApplicationProblemPlusJSONResponse) VisitDeleteCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCustomerFactor503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCustomerFactor503ApplicationProblemPlusJSONResponse) VisitDeleteCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactorRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerID CustomerID `json:"customerId"`
+	FactorID   FactorID   `json:"factorId"`
+	Body       *VerifyCustomerFactorJSONRequestBody
+}
+
+type VerifyCustomerFactorResponseObject interface {
+	VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error
+}
+
+type VerifyCustomerFactor200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type VerifyCustomerFactor200JSONResponse struct {
+	Body    FactorVerified
+	Headers VerifyCustomerFactor200ResponseHeaders
+}
+
+func (response VerifyCustomerFactor200JSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor400ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor401ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor403ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor404ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor413ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor415ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor422ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor429ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCustomerFactor503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCustomerFactor503ApplicationProblemPlusJSONResponse) VisitVerifyCustomerFactorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResendInvitationRequestObject struct {
 	Aid        Aid        `json:"aid"`
 	CustomerID CustomerID `json:"customerId"`
@@ -9671,6 +10740,125 @@ type SetCustomerPassword503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response SetCustomerPassword503ApplicationProblemPlusJSONResponse) VisitSetCustomerPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodesRequestObject struct {
+	Aid        Aid        `json:"aid"`
+	CustomerID CustomerID `json:"customerId"`
+}
+
+type RegenerateRecoveryCodesResponseObject interface {
+	VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error
+}
+
+type RegenerateRecoveryCodes200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type RegenerateRecoveryCodes200JSONResponse struct {
+	Body    RecoveryCodes
+	Headers RegenerateRecoveryCodes200ResponseHeaders
+}
+
+func (response RegenerateRecoveryCodes200JSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes401ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes403ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes404ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes409ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateRecoveryCodes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegenerateRecoveryCodes503ApplicationProblemPlusJSONResponse) VisitRegenerateRecoveryCodesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -12878,12 +14066,30 @@ type StrictServerInterface interface {
 	// UpdateCustomer Update a customer
 	// (PATCH /v1/accounts/{aid}/customers/users/{customerId})
 	UpdateCustomer(ctx context.Context, request UpdateCustomerRequestObject) (UpdateCustomerResponseObject, error)
+	// ResetCustomerFactors Remove all of a customer's factors (administrators)
+	// (DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors)
+	ResetCustomerFactors(ctx context.Context, request ResetCustomerFactorsRequestObject) (ResetCustomerFactorsResponseObject, error)
+	// ListCustomerFactors List a customer's second factors
+	// (GET /v1/accounts/{aid}/customers/users/{customerId}/factors)
+	ListCustomerFactors(ctx context.Context, request ListCustomerFactorsRequestObject) (ListCustomerFactorsResponseObject, error)
+	// EnrolCustomerFactor Enrol a TOTP factor (the customer themself)
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/factors)
+	EnrolCustomerFactor(ctx context.Context, request EnrolCustomerFactorRequestObject) (EnrolCustomerFactorResponseObject, error)
+	// DeleteCustomerFactor Remove one factor
+	// (DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId})
+	DeleteCustomerFactor(ctx context.Context, request DeleteCustomerFactorRequestObject) (DeleteCustomerFactorResponseObject, error)
+	// VerifyCustomerFactor Confirm a pending TOTP factor with its first code
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}/verify)
+	VerifyCustomerFactor(ctx context.Context, request VerifyCustomerFactorRequestObject) (VerifyCustomerFactorResponseObject, error)
 	// ResendInvitation Send the invitation again
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/invitation)
 	ResendInvitation(ctx context.Context, request ResendInvitationRequestObject) (ResendInvitationResponseObject, error)
 	// SetCustomerPassword Set a customer's password
 	// (PUT /v1/accounts/{aid}/customers/users/{customerId}/password)
 	SetCustomerPassword(ctx context.Context, request SetCustomerPasswordRequestObject) (SetCustomerPasswordResponseObject, error)
+	// RegenerateRecoveryCodes Replace a customer's recovery codes
+	// (POST /v1/accounts/{aid}/customers/users/{customerId}/recovery-codes)
+	RegenerateRecoveryCodes(ctx context.Context, request RegenerateRecoveryCodesRequestObject) (RegenerateRecoveryCodesResponseObject, error)
 	// UnlockCustomer Lift a login lockout
 	// (POST /v1/accounts/{aid}/customers/users/{customerId}/unlock)
 	UnlockCustomer(ctx context.Context, request UnlockCustomerRequestObject) (UnlockCustomerResponseObject, error)
@@ -14384,6 +15590,184 @@ func (sh *strictHandler) UpdateCustomer(ctx echo.Context, aid Aid, customerID Cu
 	return nil
 }
 
+// ResetCustomerFactors operation middleware
+func (sh *strictHandler) ResetCustomerFactors(ctx echo.Context, aid Aid, customerID CustomerID) error {
+	var request ResetCustomerFactorsRequestObject
+
+	request.Aid = aid
+	request.CustomerID = customerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetCustomerFactors(ctx.Request().Context(), request.(ResetCustomerFactorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetCustomerFactors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetCustomerFactorsResponseObject); ok {
+		return validResponse.VisitResetCustomerFactorsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCustomerFactors operation middleware
+func (sh *strictHandler) ListCustomerFactors(ctx echo.Context, aid Aid, customerID CustomerID) error {
+	var request ListCustomerFactorsRequestObject
+
+	request.Aid = aid
+	request.CustomerID = customerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCustomerFactors(ctx.Request().Context(), request.(ListCustomerFactorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCustomerFactors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCustomerFactorsResponseObject); ok {
+		return validResponse.VisitListCustomerFactorsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnrolCustomerFactor operation middleware
+func (sh *strictHandler) EnrolCustomerFactor(ctx echo.Context, aid Aid, customerID CustomerID) error {
+	var request EnrolCustomerFactorRequestObject
+
+	request.Aid = aid
+	request.CustomerID = customerID
+
+	var body EnrolCustomerFactorJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrolCustomerFactor(ctx.Request().Context(), request.(EnrolCustomerFactorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrolCustomerFactor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnrolCustomerFactorResponseObject); ok {
+		return validResponse.VisitEnrolCustomerFactorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCustomerFactor operation middleware
+func (sh *strictHandler) DeleteCustomerFactor(ctx echo.Context, aid Aid, customerID CustomerID, factorID FactorID) error {
+	var request DeleteCustomerFactorRequestObject
+
+	request.Aid = aid
+	request.CustomerID = customerID
+	request.FactorID = factorID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCustomerFactor(ctx.Request().Context(), request.(DeleteCustomerFactorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCustomerFactor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCustomerFactorResponseObject); ok {
+		return validResponse.VisitDeleteCustomerFactorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// VerifyCustomerFactor operation middleware
+func (sh *strictHandler) VerifyCustomerFactor(ctx echo.Context, aid Aid, customerID CustomerID, factorID FactorID) error {
+	var request VerifyCustomerFactorRequestObject
+
+	request.Aid = aid
+	request.CustomerID = customerID
+	request.FactorID = factorID
+
+	var body VerifyCustomerFactorJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyCustomerFactor(ctx.Request().Context(), request.(VerifyCustomerFactorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyCustomerFactor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyCustomerFactorResponseObject); ok {
+		return validResponse.VisitVerifyCustomerFactorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ResendInvitation operation middleware
 func (sh *strictHandler) ResendInvitation(ctx echo.Context, aid Aid, customerID CustomerID) error {
 	var request ResendInvitationRequestObject
@@ -14453,6 +15837,32 @@ func (sh *strictHandler) SetCustomerPassword(ctx echo.Context, aid Aid, customer
 		return err
 	} else if validResponse, ok := response.(SetCustomerPasswordResponseObject); ok {
 		return validResponse.VisitSetCustomerPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegenerateRecoveryCodes operation middleware
+func (sh *strictHandler) RegenerateRecoveryCodes(ctx echo.Context, aid Aid, customerID CustomerID) error {
+	var request RegenerateRecoveryCodesRequestObject
+
+	request.Aid = aid
+	request.CustomerID = customerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegenerateRecoveryCodes(ctx.Request().Context(), request.(RegenerateRecoveryCodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegenerateRecoveryCodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegenerateRecoveryCodesResponseObject); ok {
+		return validResponse.VisitRegenerateRecoveryCodesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -15283,372 +16693,412 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P2Lchs30jcO3wqK31MVMiEp6mibqq3vVRQ7q8Sx/Vj2432fMK8GnAFJREOAOwAlc1O+nr2PvbJ/oRvA",
-	"YIYzPOjozaoqFYvkDI6NRh9+3f1HI5bTmRRMaNXo/9GYMJqwDP48pfGEnUqhM5mazwlTccZnmkvR6MOv",
-	"XIyJHBE9YSRjaiaFYt1Gu6HiCZtS8wr7TKezlDX6jdl8mPK4Tab0c4eO2V/2e71Gu6EXM/Oj0hkX48aX",
-	"L+3GaxlT7KHc4cf3r11nccaoZonpVM6zuNTpcqNv5LmWGVtu8yS9pgtFIiE7yjwRkeb7V6fk6NnBC/Kv",
-	"fx52d1t183FvVE7iXUbHU/pGwgqu7DU2T0QrOoEHKjt5TzV7zadcw/+We/kgL5lQuF4pZ0KTKV2QjP19",
-	"zpQmM5aRay4SeU2a5pHhPL5k+htFMqoZ/DrlYq5Z3QLs9np+UFxoNmZZcVTv2ZRyYQa7NLL3OAZFUjbS",
-	"hItgjN8oOxIi5HVN13sv1vWsWMV6nLNYikSRudA8JfmcCVdkNE9TQseUi7rpVnfJdLY4GWmW1XenJbmm",
-	"XJMhG8mMEZ0tzKnZvq9Pnz6dzPWECc1jqiuo6sOEEZo/waUg0DgzQ5jXn8zvGc1YVkFiX9qNGc3olGnL",
-	"EChParqNYzkXmvDEdMLN1zOqJ412Q9CpadO82W4Y2uMZSxp9nc1Z9WgyKXXDdKw1y0xD/+9X2vlHr/Pi",
-	"N/tv57c/dttHe1/+q/JQIBWd1YzT09hbs5Qkws8XPIlqxu2b22zwh0mPHdHduLM/6g07B/Hhs84LerDf",
-	"2WV7o316MDyMj0xTU/r5NRNjPWn09w6PKqcxV1pOWVY7Efv7N6p+zYM2Nht9b/fF3mh3uNc5indZ5xnd",
-	"TzovRoe7nV58MHzO9pJd+ny3OPqjg6rBjzNavwXw46phu7fvbMy9TcacVvPQd3TMiOL/YH6wf5+zbJGP",
-	"Ft8Lx5awEZ2nutHf60G/fDqfWnY55cJ+qjzhKpYzVrdu8OOqdXNv39W6PXu2ybopFmesdrPx15Wjdu/f",
-	"2bBfbDbs7IrH7AT5Vv3w4SnH3lbPo9Tgnc3n+Ubz0TTTXIxr7qLTeaZk1odLLxLss8YvIidPzTJ2xeVc",
-	"kZmhd/ulolNGUq50l7yd0b/P2TGhYkGknrCMXNF0zszNedDr1Z2N4qDCBVjHAL+Y1UN5Ei6e72liZQbz",
-	"KZZCMwF/0tkstZfdziyTw5RNv/tdofToV9m8kZj2r2jKE3j4YkR5yswuJUxTntoNd8IRV4QLeNrMjWWZ",
-	"NBfgr380RpyliTtsyuwMU4qOQcDN5IxlekEG9tdBw7Qz5UrBpH6DXdJz1egfgOzENV6/NCFucn4l6FDO",
-	"dX+YUnHZ+BKu3H9lbNToN/5/O7nUvoO/qp13uAC4fsvU7CaXSKaIkEYc1PEEtvrk3RlpzljWgfkROymz",
-	"CCTC2UetrhnIqRSjlMe324bYNRKsPkUGR665NkPiyn5GkiA0zRhNFoR95kqbdc+X8kW+lKd5w/e0jide",
-	"5XAjtedkLvjf58weCxxlm8jMqUb4CpAVimJf2o1XMhvyJGHiVovJhZqPRjwGQQbWrEzU2ugBJKXxJSoD",
-	"uLB0xvs7O1Mq6JhNmdA7XXtxdQuru5+vbj7eeyXTcLiOKpqGoyRAjji1qOUW1xw6FHaNGC8zYgRIQpMp",
-	"FwqW+Y3Ur+RcJLdaZSH1xQhaCRa3dD3AmXIP5St4kK/gG6nJK/vAPa3gG0nUPJ4ENCfwONlBwpKA9LsR",
-	"T61YEeAHQHjAID3NwfcXxdEEuqfnOhOZJkt0qJmgQneGngo3XwyYzEsYVMV6FLT5PQKDNBReNnN0AjtH",
-	"VW/2+R1nSYCuoOtNjvHKZaw4v2vWsuZE4w6rvlEC+3NlpndHq/ihum9/PKPlWURtgmt/2GvlRPdajrl4",
-	"LeNLlryd35DwNJvOZEYzni4u5oJeUZ7SYVq7bFKSqZFb8MYnqRmBOjZ6OCrh5oQc9YyoatT1O1uxym6B",
-	"QcFxZFPKU8PDZhMpGBHz6ZBlcGOMMjnFZ+yK0yTJmFLHJGMwaCNNkQhMDx0QrSI3+DshbGvV6HhRctVb",
-	"gQEkPxEbcFy3vXex1I7lLXG4D1L+QsXCWZselNrwmGTO0OX3Hff0mIBZD58KLFJGwJlx3IU7pcLVw+mS",
-	"05XDuSu6cga6jrdYrqSton2z0EDBuLhRI/kbpYasrXDDRszTd3BEPgrDpGXG/8GS212/uIM15Og4SNEq",
-	"aHWfO6Kx0xV9wM0QjjNqdclHcSnktfDsTSTkOpNibK0FJJXyktCUX7LuQESfPn3qhHbPPvmeKh5HJJZT",
-	"plAK57pN2OeYzTRQNvWqjvl1IKK/dSwPYEnnE9eTPvnbL6//qvXMfh2RprnKzJzMbUDJMJPXyvDj6wmP",
-	"J+RaztOEjJlGqzH++I0awDSAs5NZJqfwttKMJqhCGzZvVq3VHYi7OUHlxVj3atlmXCBAz8oeki/ae5Bq",
-	"IkXM3J0Gi46X2F2R5Tuq1LXMEjKhCvxURqWkep5RzRKvmiVU0yFVoJoFs4CfpSQqldfb37u3YA7v6JjV",
-	"b41mn/XORE/T4tVZYT0paa0CCRHMO8ebTrxL3j/kxBeppMkHKV/TbMy2UNbuROkcymRhlkJesYzskl/4",
-	"9yBGnKOGt9lhufOB3RkJk2YU/BK1HpSkN5fC7n5nS0I41YZrafWg89/wql9vg5iHDQVmiBMCNyxBP54R",
-	"g5lSVuLjijgzdNGus5tbJT4W270/w0RhmDC+0irfyfX2UcwyaZZgy+NateAgqCxb1ewPqP32rQlDyBnL",
-	"zRcrrMa/9n4rGI43aK1gPN7bC/cumCx5KTTXi/vbw08sTTsjmU0N+xnO0eI1k0px03uTdcddQgUpTKht",
-	"xKk5T3WHC2+VQovAR6Hms5nMNEt+YQmnH2DUj8P4zUyisugTda1fDpoyPVn/jvnT2vs5C13juWfHWrTo",
-	"spe63bDwlRNox6wn1Y1+I6GadTSfsqpXuFJz5D15FxOtZ/2dnVTGNJ1IpfvPe897O1e7O84StLNqEOik",
-	"Cdv7AE+Tk6qnFdOai7Fat9x2gc7d41/ajfks2W62X0Lf2a8WOwDD9esQrmHYQzDQ33y7cvg7i0Fts6M7",
-	"hXdh25KEm+2m6btgO0c0Vay9xQ7fCK2wZgtCH5l1HrvPu3e5QaXVhjGtWLvXHA3GNE3fjoC7rTx9hsV9",
-	"aZdPC9dsWvxjgyGbQTjGlmV0sTR0bGx57L/loz8PVmmbvYc7FQBVr/mIAdkuo7rCize1jxnVJhAp/E7v",
-	"H/VCeMDzo4MCQOCoAlzVboDR8JyJhGVv6JTVOa3N78Tso1FD4R1AITk8iCJNe6+A/Jg7t80rrcIoGyfx",
-	"lJHziZwVCTIEfwU8SlxxDdyzfpEcKooKkj9OzIVLlKYLZYUEP8J9ktCFanWJF4YzppiGNxRJqdJk99BC",
-	"1YorvHf4Yq+wxvhFuMq4CcvrfMkWhiToGEb3A0vpYsVMSCa1YT/mgrtkcJsA2FFNWOJQX1wTxceiOMIi",
-	"CRz1Dp4XRlc3tPcSV+1MaJZd0QpoJjzB0DXAx8KoDmZgUjjP6oQlc3NjW8o8Jj3yFyLYFcvahKWKGf08",
-	"ZWZxzRIVaSIc8/7uoXlg7ahB6z+b/UI/v6I8nWd4qoqDflU0lGdySqRgJSM4WHS4CPY8WGGuSAquBSLn",
-	"Oieh3fIMdnslZE5vHTjHzuC1jC/lXNudrz5+I54pDeOQc3OoUjgyx4TReEJG8wzQE/Znksj5MGUKDFjz",
-	"mTmkZsoJXeSjPyoN/mgV26gf+jZLLzMYRqWLwi039XPwIz1c3pzi0A+3wUMZ1j7KmJoA1z0ZKpnONVvB",
-	"fYl93jLgEZ3ydEEYQDAN1YMiqNyhBc3PHBCYdJtM5LUhf0tGc8UCHvSiZ5lQOJlnz55ZyvdTOnx29LxE",
-	"S/vVDCac2lmSbjEtI6fC6LwJvzAvtNcHHH6/auw5J1xxkDcY+ns2V+zHjMYrGH0yBwAHGlIp+X2udMcy",
-	"zNLUpnRBhoBFUkyYn9E916Te9TgxbEkqPRBwcQl1zTJQ5TlTLTAkj5lWOShDsOtiH20gUUO1Q2ZGpS2O",
-	"nBo1ea7YQOTUbJiinmfCnE4iRyNrxa2k5qO1HFAxpbjcgI4/5BZmYN4dECDg5Tsh5jsnCDu41WS8albN",
-	"8/O3LZybm0l5hm7X5ooFfN1MpDgPxw9XXPk1k8Br8iQdV6H1xzLjejI14pQhqYKFJbhgVZ+8PN87PCLN",
-	"d529w6MWmOjewzfgptjrHTzvDLmGZ7sD8QNOBIQzfBG9F7YPI5U5DwSEGhhK7JIT4QEnLgzC8mRoYyCG",
-	"LDbED7ZBu1T2dWH4uDkml4zNlB86DtF5/bgCOyPTXXL2g3UJDgQ1PB/DFvDx5tsZE2c/kFMpBIvNTWc7",
-	"a/VxtjCaNjGEuADxY8yEg+rQVEkyoaZdYdszcj8V5kfzLHI3Nm0HopSNE/jp08/n1j1EfuAqltCBkV3h",
-	"5E8Hgs5opvsk4skFDP/CTvSCpuMLQGipC295iEgTBgD8YyAi3NxNXrT8QBiy+rUBjTTaDZi2UUJyIfql",
-	"/WlJYIZOvHNxnRqUP/jlS71+9hF04S31m69FEa2YlJaZswuVjFETSWisWdI3ygQAvhygPzKSbRGbZQ5W",
-	"bt1ptQkl0YxlSoqINN37A2E2HEkNaJh6pcmedguNta1iM+6RqPRrm0RUSLGYyrmKSFNIPRCBl5QlbYtb",
-	"MDqEtVBb3oisI1ILpdk0Ik19zQVPCNeKpaP8NSfIJ3BmMqsXIEu0ZOndwzjZRh5a0Gg3/PAa7Qb2VSRc",
-	"//LSJp84i/ErmU2r2X0eOuLXxb6EPMD6aNvmrE87imWcpvwf5qoqchZyanjbv/65393t7tmArJJ2Pk84",
-	"EzFbS3Fu0O/M0E7cWz5q5AItPJs3ga7vsx+gCZmwi3hCUyPwbzmUU5mwU//qUmMXU6YnMrlFm79gA0ZH",
-	"dzxxwoXersWzH0Do+ytHUwzIGjdoBiBgrpEp/XxBt12uX+jnE1wnIbfe9jfS7jl67Ld7+R2+A2JwwjMW",
-	"64t5xrdr47198+P7s4Y1YFkM5jZt4Ev5+zcZB7zoh4Fw+4sp+D62awhf/cW8GTalLd/eving+C4iZrsm",
-	"zuEVDInQ276r0YtUdRFV844lzneWA0BO3p2hC0T1LfvDl4JrwouR3eI9e7i7t4rpFpnPiki37vpgs6Vm",
-	"C7xoOSDq59OXxHMm0hxSxY4O5llKzv96YqReN7srlvERZ1mrNIbdvefbjeEXz/yKI/llrowaRyIjXUXl",
-	"XtZPNGRnFWq3D4lxQvCxuX6JmgNJkKntHXRNVGS+UaVBPN99sX4bc3a4vNYZG/E0RYUWrTHgSSx1s7/X",
-	"W9uLZZm1WrrihjBBhaRgvhpzYbUxVEC0NF8CUMdFrm633G9k5Xk5lTMOApeW0L1b7RsciHeeoRe7iIza",
-	"E4FABfMq00pFRFW56ZBnL7X/Vvgj7eNLMzbmSrMMjBz4Lvn4/qxMIaicru3c3xBll7omXh25Ce0FV8BW",
-	"jW847OBaqFi0dEEiCBiLluh547arNQPPGYwYdYPdPne3TumszGjMOooZwdZo3cjbS80f9F6sPwvnujKA",
-	"+z3T88yoH3Oh5dzI9put++mEijFzDpKAXIpiMnCQopZHE/p/7KduLKeb8BV3qQdaQq5QrN7FqnsVbzG3",
-	"j05rwWQRRlmRYsQTozHRtKSbhL9ULYob1dI63MD7XgzH3jpieqm9jbZCzFMLOcP40epW/gfv2eLArJJv",
-	"3xhKmTIqzCsTqhydFF4o9BA8P2WaJlTTensCvhmAZ1K5oKlefOBm7RtjmSaNqo1fNjmcJJS8llcspXHl",
-	"JoAb4g14IYovfnfw7MXu3v7B4dGzTZbNxm6GTfzqd/jCe0n7GaOJoTnvo645C84bnUN0VsucjjLP8eng",
-	"TG3ylhONb4uqKGQHgEf9+MuU5cEXQdSrJYsiRdWhMqrgBG4+N8Ji+POzyYq9hIerzktZFtJkuCCU6Gyu",
-	"wKxK40s5GnGQjKgmE6qcWIsRbM4piXaZbuM2J6jkkcsYA6QV+en87Zs2oZpMpdJk94j8zL+310LYSOiR",
-	"3+KQlW17y4euils0YpmBSDORmWJkCOiXBVGazlJWoXKsshi2G9cZ18zIA7gUyyd9k01+Z1651ele1QtI",
-	"BKAuWKPFGb4VrrrnAtuf5i8rzsfLm9zawYLvr7gbHwHL46/l24B5/PiNOF8rHkdw3iM0pYKoABaJiHxn",
-	"P0ZtghLEiDObJ8k2vNrGWJV2p6jaz5W3GBewNmEM5TfKv1YC3Uy0nqn+zg6d8W7tPldrRHcj48GqrLpj",
-	"N2vBG4CcWIejs+f7AgEFRamu8Mt6reBOuFOtiFufdoeYR/KtzV0ApZ28nWhcYG1VJooQlwH+CvA7ZAvE",
-	"UzWj7w6ekRe7e2T/gBwePYtax+gIBP/Gy+7u0QHY3otDXrHRG/OVcy8HuZ0HrBeIEjTW/ArQ1BxAy0mR",
-	"APzPtY2XdYVgjdGHuCgpCvnvtW3eyGnmz9pq7ru9GH9zIWIroWD93V+8hlfSwhZS993fuDeTu6vO3Msr",
-	"VonujrVcK4rAu+CwbKxNRIb5xzyuJU/OYl33mZyPJ23CpjO9INcTAP4I1q1Ehi/rpL3RfrzXeZ48Mzrp",
-	"0bDzIj5MOgdsf7RHd4e9+EVS1Y6c61hOC0dLzcFE3Wg3RogdC+7j/MWMUVWVr/HTZGEdm/OMWQcnXMbX",
-	"RpimJAazBUl4QprOo2mWwiK3MnYlL1nSOg5XQU9YxixeH0KitDRSeJGFDWlyEWfMGgdUo3LMsNx12+MD",
-	"RjtnSZ7g0vorqXJQBMWyK8jBlsoxSblAa9Ay6UPMwwkqCzUChNUknB2RpinLSNMSgtdIZpn8bGQVKdIS",
-	"8qWx19vv9rq7u/vdZ5VjQLv1RjR8PvfnwaF5NjOTbCL5Qg9e7C1IfIEmantwNNm2JzCfRztMzVdc4HB3",
-	"PXX+VnfYT9zRrkT716c69E4cLSFOmAkLt6ICM2SZu7lJg3Q0pQ2ziQ5rznNt/g1zWvDPVrsgs8Iv6OVv",
-	"+y9bjofAmK45ZoHcOmHhjXY6x26Ud9puMk/qt+URVBPk/bfRSwqnZ4mkqjb2TCvCk2ML/CqCQCwEJY+n",
-	"8spKhjsvzKFMuTICnf+puL83vQx0DeSGanLJhYtvN/x3wgi7AsJUBOLNSNMRX9vSbNsl0rvwyBgbGga5",
-	"Hts28L/tAGkXl2zRzlE0FsF5gfdCoLNl9dL2atvXBvT3oX4BJnQ2Y4IlXRJ927UGr6htPliLVwQYu+jb",
-	"bsJShp8zZq87RaY08Tc8LN8vPgcXOXl3FoJ3wF3VhVuYJSA94zc+eR1+RND7hZzrAN7TnQv8vuExu4j8",
-	"6ALS9SJhmsUokhttoZuxWUoX8Bm3w00t/8JOp+HhkmajuhbMG3adv5mPBpcm/MorAOF3vgv/ldPxLnAB",
-	"k0YYaNJVCFAKvqFxzGZO18CMMPl43Df5cNw3weQMbYazh8/5G/g5eL5I3IV1K/4StFH6JZg3Ou6DJcQv",
-	"ggXEL/JX4BQFb+Dn/AX8nD+PB0gvuikXl2UFrERhS5zhFWdpglkXljicjXMtZLCm1aKCD38NH7YoXZf0",
-	"D0MnDGPZXXukseu83aqD/UpmY6mdtdoh10r3flnVqXGkxioblZ6sRjbUaokbWAB+NBtXMcbAFrWJ1Wh5",
-	"8IFucntZ4CbRrMmNsvgu6yw8iddd67CIb89+OK21DlclTnPT6hd/LHDSgEvdym20iTAFs7gr3w9PivKz",
-	"J6jcE+Q8PZs7dGCEG3pzSoZaN5SINGUWZuXGoI4IR2N/xexyLbhTw9wGtzsjZcvqGpDzrU7QNu6RMji1",
-	"HJrAKSiN+RJ2t/a/fO6MZcem7LWgsgQa3vqEnYnZXBdwe3XDtTsKmYPv1hxUnA+85yfzGKf/Qd1KAZco",
-	"B9GXjvjSCTbrJsdMdEpgiZD4qonkizv8j6Cz4Q15G50tvx6WyVWQ+UzpjNEpsZj0WSaveMIyUNgGDXBA",
-	"oZ7W7XYHDZsD43/4bKYqgeqAAtKLeq50ZV7tCrmD6NBOnqC3s9vt2W93utcsTTugFe7IGRM86QAeZjzH",
-	"AJvNL/1nyd6wZy5d6LhTj/ifUIX7fg7KwKp879YfbgQ38O12pEgXBVWtGm6yRLJutQqXVXkgtXdRzpG2",
-	"DPYPd2l5jpiBgkA1Goy6s4VpuFYk8QFJiYznoNM1YXuPifkHDHdAO6mUsyGNL1e4/u6MFJYQZDe63Ooo",
-	"5Ua3WU5EeQdhux2kpKWsA73twQSPen3azlXNmSkPAJdlCcy8/byrhoWNO6Zdd9bu8GKomP6KAblju+Tf",
-	"wzaKBv1ZDjkqRBVdQOqmiiCmdQ4B6PpGbkAnIW1265Vlpd9qXWc5N7s/11mV0vlXRlNDZEuwyQmLL1ck",
-	"TqlQdAJUoMtSZ7q6rAQEqiWnsbw0SkeQe6+wr/Draj3HNll1Q5wJnUk1Y7GZiIMTV0ByX52SZ0dHe11y",
-	"JtA13XaOqbYNtk/MNeBMtDaDrtFNfp8rTaI/BtalPWj0CdDPl6hCMECv9yaITOuYWFprOq/+vnBOK3Zo",
-	"FnwfBERzqmt+UNV7/bvmld97VaDKJVWtHkN8Whk7Esbllk2aFW7JMn/DBa6ihJ8+/bwdNu8EY5JjgOaR",
-	"T2xIfmYLrBv37HD3WZXch2HlOe2+r4sIjrOr4pMQSV4JIS7h+v775Puqxy7rTC1H8S57RvcrLTqXZQn1",
-	"/XllUjBRuX9zVRqb4uOqtz9Xvr2oruAXbuYliISXNeb7nz79fL7MvS7ZYnMOakhinU4BDVb1DzrBKuNi",
-	"ldhMIT1lVXwsadqE8Ayyt7Y2i/O4c/NkEWu1voBZ1bLIud4mXDiFNzaPE37/rnMmuOYQnIHdkd1uj/zr",
-	"n3sVZ3LjkF9saSned6tA2qCNUhTtTCp9gTO92CamNGjxnVQaP5ZCSzeKgAwaWhH+WLUIt407rFmUKjXc",
-	"RYURFwhvdLANQ57WrlRlzh0fvmU2qGNJ8eP7s80icpYW9c5ifQA4hFtQwV/SVF6z5G3Gx1xUIE3MXSXx",
-	"R2KfhcRwNE3dygKz8QnQSfP07fvzls8cltfoZBOKiPfAkpYrr7OCdXUrY/ij+yYKS1ZIiRGCLRRLRx2X",
-	"ZOL83clm6R1/WRAwe1Wx12XazHjZVlmzwjvbLXG2fQeGRIY0vrx7x0YQAHYXUS25nch6HsPt9O6NwgrU",
-	"rn27fKC2cYcEB/Vm6UaXzvJGossnNsRXirrfXoVB+caEvmSa2Iryt0wnU38uNlqP0pW4ekWye+9h2xNR",
-	"lZy1zoJfJLpHMMaHd9NtTPJBOzeyyDz40Xk6EDfs4UsdDXuAyfpqbr7yvCvdftgjvuoMSI0Wj1VRowxM",
-	"8WFQTpXXhrmxBMEM0Hjmq3YuFeNxXwD0Bq1YPsd+/tQ8T4COT144ZFqptl59sRWEIF/gGNuFOoWFNYDP",
-	"S5XmCga15Wkta4vLpV1Cms7nEBYeWHtp4+Ar+RloeKcFf0YFOH/DjG01gF6X3k+V8nd9owopWhRpcq0g",
-	"d983QFDmU5QnDizF/vyaZ4LbXGAq2rKZSGaSlyOx1md9z6TUO6apHU90VZtZ7Mxn7eFKXXhlvLh4a42T",
-	"cUr5VNW89CvYDtHuh/ZKtD+isREtiKG90tkO0ea5nRJRlT+rflzbbxQTyYVN+3IH24TqZdUe5SeqfvQV",
-	"Do6t5rJRmsQ1Z8ccHZ8tsu2SXk6ohjykkPp6KeeRKp2X99tvAw+t+HewEXl7lai1yt4uzJtrSazgCbsY",
-	"UoXpLQrfmpt9y/nfqCpEXeTB79eXytmetl6/0A9tGur+rqpxCJh3rZLAgvUSUjAHcN5Wu8WEaOt4WG2O",
-	"jCCj2m0aCfKp1U8TK6ZvOb8gvdoKgrOO0G0avpLxXd086CSrDr1a6uaOj1AbqWe71B3gY63tu7Za9pa9",
-	"WNi3A4fQZRmqepHVNR2PWbazIrRrDT3YlDrb2W/gWrg9MTgJtMbV9zVw0rliGRcjebvZulbWI3BdGRvP",
-	"c5dWu+7y33TVquTpdxZyX8r+yz7r03mmqjSud1QpQo2gq2mmjaSLZdJsgmZi3rVlBcU8TdFSbLPIma+7",
-	"6zPylG0c+Wiqp4BuqHO2La4rnmcZEzrMf1S2yeMofOCVzBIuaLYI8jkcQwZ+mxzYucQ6WJPEpgjOCCU5",
-	"p6hMZ3ezrCiVyQ4wXXgqxRiGM5tkVN0+B0tpT3zXlTtiK2xVausvDg6fEVu5i2ABNVXhjKvMEXdClIa6",
-	"ZlMaT7hgnYzRBL6AiKUCcC5UfCtM+nopLQZWLg9L9ldru5vbPYLImJW5ofwYDnoHVbnobW23cLBvpCav",
-	"6oa5nJEtrPu2YSwcdtpeBZkpJCov7xTS/nAeXzLdJ9Fwnikd5QWnbb1XCObjKdZihATcv0ChkApIDLRQ",
-	"mNb+ctWWtTVEfA+FlqoKwKxpqnwgfLttO9LKFVvpZRSE2moQ5OP7M1/jYJTR8RSiJqdUxxOWEPaZxrqE",
-	"oF3vqdke9wnVre8oPMoe6HUJXL4+nMJ7EFxrkygWYANrXdxL+Mf1uWdAVNpojXOclMcgBNHlpVCF1Rkw",
-	"qxbCZ8HcJLAG5eNV5QahBiSvSBPxvSsOiSK4jeuhyTJqvFbZuksv7ysjxXgzBXF1EL5R5OTd2d3Esj2r",
-	"ztDg1rtuVcPiohVVF0CzeFNTyKFzsllQWNhMIS4sr4EaulPdpoZb8FsdLd3MDboZua0O3wrLMw4Gn/d2",
-	"O4PB52cvf/vuv+6UNNa7geriogTxng14pGNzhwlJ1IzGTLXJ3+dSM2WkS8PdVUrVpFxfawW9bLk+5n/7",
-	"ZpEOvzf/+2Hlem1Celv5uMoo3tU0WUtvj+AB9cnnb+z7DMDbm5PJLOMCJeWT89OzszZxdNMm0aCBqa8H",
-	"g7rkZOXotfulFpjgjdy693ku74GEl4nSSwG3zkdcuxSzTCYkYbNULlCGdKXW/j6nmWZZuqhUdLBq3IoR",
-	"rE3vNamE7uUxYd/YYp0HJJ7QjMaaZUX7f+O/9z6/vKP79UVVO6b7j2rlOq9PYuaVuHKqSbOCXIyjvi/B",
-	"54ohHkC9tTCth89x595yf26aDK/q5p6gzah4P4dwpXyTC2uxUuVDkr3RxX07El1/ZAs0W+aTCzKa63nG",
-	"CBdKU6GPjarFhCZTRoUy7BFeX5RTaO096/R2O73dD71eH/7730Z7UxhazeI9xi2EjOZW1xA08Ynryf/Q",
-	"dM42n4DvuzwFtTZstEvOJ/JaYIwkt4hT5+0o7pS+5snF4d8m+//7997053hv/j/PZq+zF+rDcPf6/yYH",
-	"7M3oaPzX359fnsh9Xs1XlmSMmlhSXAy4HWprv2+S6i9IalDK0DR8PnpOD150zD+dg/jgWefFqMc6R6Pn",
-	"bH/4LN6ju7v3jWx9z2iiwnszoZqCiXfI0xQZVLVreoNgvRsE492A5T/fDIBr59O5ltlldUrQbYPtCrRR",
-	"I//dotKfffUjemVr09F948pROq/AsrFotfvCKw2rHDZr0ohYdGJ46fjBh/RSvqXskldfQOHy3u1FtAnV",
-	"3wTZt0Rj2xZQrMxSUaPahU6uLXOYrMs3cYvilBWY1Y03+VEuzAKDv93FucwPli6Mxzb1FDXqFWp0YTJ3",
-	"q7T9KU5fu/jL8HHO5WYnJTih64POK+VZhIf9zBaVCZL5FdUrdchlAKINi11fQXdFvOzWUtDaiFgjWgSS",
-	"RaU1G9EUP11fbhhKmjFdp618sqljU0avbBkCKHHcVAydZlgRmmVQ5HUCpcpnKY1ZQrgGk85tdVm3AYJ9",
-	"1mGGdhi0eXrDDO0u8Ndlj+alNyvjgMthtSBUGMrA9oKiNKFcEdJbuLrhzvy2kobdNXOreyM/ETe9M8Ih",
-	"vZf6BgZyuxKAy6gv8Oeqe2NRfENJCMoslKfIhclLtjA90zEglH5gabnS+lHBhXrUO3jeW1sDf/PzXlMx",
-	"u4orga20tgYI/OpDqYMY42YQSnDQPejuAaR7lHEmEtXqkpM0JQhRBIcUjkBtUxckqARqc9a5YugIPQjq",
-	"gUxkmigLqeF5WZBVxv1NioEUfJVba5zbOzdvpZ+v764SIxLlIKm/LGeCibDyKpTD8GH0xTD7UGFav6Iy",
-	"YReusmkFK+eg6ZuOMUMzVEt1z9sUEUf7R5vVRPUu76pOsNE4mGo7KBPqJ31NFVGIQiLNjMVyOmUiYUlr",
-	"oxqiQUxKscBKlRa/dgNntcCrcBPdU27rrG/iG+XRVhsFl5dj6ddsVFikc2W58s2itIve95XzLTxqJ22/",
-	"czHvkrDPmPx4IyJVW5Sv9IyN4JIUR2PEkildEEGzTF772yME8ZvRKTlleZWEYOjfKOvUbxMBgQDXPEFh",
-	"J2S/R61j33Rx5peMzcKaEK69LjlxT7KkOJyYZpmrkABv5lWYi9nyleZpajmvYf2yooorbJPyWEdf5Qnf",
-	"tV3dwAVbUyS0hlo+WWBQQDWRy0KknJUUl01mxdVoUkWiEJAdbZg/pAJbUiLhEqXIjERhIFZEmpSYV/Na",
-	"FeuKsFbnnK/kDbBjIQsEbqeKLGN1kaZ1yKS5YpnTLm/CrZARy6xQpWkjrrvE2m946z3vJHzMNV4EMByW",
-	"2EIDbtgEgavmO0GCHOo3qldlJbE8lVZ9mF6tb/tF7+g5+enTh+KhYoufJsMfY/6W/3T+8R9nu2/4mTqb",
-	"6tn/np4dnf1+8vnth5+mZ/yaJ39Nr89+l/z//u2/MyqS3pnoddl+rxvvpWKF3/OiCpb0mo+YUaWqqrUT",
-	"LohCwbow0P3DFy+qBF/2WV+s6uucThmArPOHItK8ZDMdBKhiMk3NbAVupclLoTNKzn5obTQIHwla7aUo",
-	"5tLxCVeaKDul8hpBz2YpIswzGSFfbXUb29+AJ4LIGf37vHzXNQFpDVE/CotxWhH5eiIVK/L4gYjWZ+mN",
-	"Wl1ypq2P0VwLVgafK9YdiJJTKdMX+5cv/jb87970f2/iVNru7sULqTClTe+SDXOmfc9oVq6wZ79bCwvO",
-	"Gyyck3Y5EVu99fCjzZ1brtJYr0Btp9FsrDEU5LWD51sIuhW5JdffY2XRc524+GX92imz7Ws56hr+tswS",
-	"6nPzraOnyuvyAkJfKnZ4ZdZjV40CI9kLWGbqyo8t35HeK71ZUWqbd7RU/RYyEDbi3lF8QEesk7xgu52D",
-	"+DDpvNh/QTu7z54lzw73aO/FwUFFxsoV2YpxdL+tfaV4kuqPXL64ledMsezMrvyq5aipXlitdzott6Yg",
-	"oZOMqmsGugKe6x5Y00l1gsiyL2M+XLkq9YyndHrWCcVVxzRPGVIREnHts21Zdefg8KDlwPzmus/TbCkm",
-	"EgX1wwSJsMWoTyKwM7L+zs5EKv1rfyYz/VvUHgghyYzqSZtA+GjbhwxAcT2eJjHNkmMSwQmz9W/N31GY",
-	"ftp6gkGSdsmoXRm68kVUl9irKCVuAopTLJ6bQ3IOM8NAD2AqJ3PMOYufXjmL9k+fPjTaFYEToTBmBDRI",
-	"XtY2cq25XimuJcwC19AQVuniM5PK75TvIY5waRcxCw2YAgyXssoG1cHV7QxIpBlVhCaispEPwoYrVo8B",
-	"R7jhKjjJaGktgiJ1TTnUlAsX0hYtG26ilito+IO5GDL5jRqIk3dnfRTCvOwJOeKiHQ8V3YGfo3bhOzRS",
-	"XBTVNL9SA+GXCkbDNUpga3dImuXfqzHuqnz/XR12co7RsuTjWd+tUjBlF73nklrlVm+emBEPhE1j3wTL",
-	"GVXkrx8+vCNAIS04TUXLEBraTJtg7oODjXX4XKW+gYhsAG9nzqMWTtvI1OH9iK2dWpml8OXHLG30Gxvk",
-	"+Midl/UByxYvG0QoFonGOzWDlwEXjD5bCMtY+TZqB41+o6RT2LJ2aEIfcQxsA81HQGVL8xXBDCIB7mXF",
-	"zLXLcR27NGveHOmc7I+7FtvMIrhekNytULUtU8gtEEVLkE3sCMe27SoXVAewjghdNq60NmCmXyBJBkoi",
-	"sRSaxmHSdzykRpyB5XCXypjryXwI8h4+Yf9ZQqw1fPJPQoWF1e11e2SnrLwWjyfKle7QF4vttQdiOk81",
-	"76CSBRqnrchGXoKe6DlpRKEeEVeQ9wfKMUIM90A0oz/Q6fjx/esvhU3+g/LkS9Ry7A5fs1lWIJFQu6pg",
-	"hDkOP336+bw7EAPx7bfFEX/7LTFCDExNEU0vGaEEaYT89OmDzYxqJoKrtQQM82r8QKAFOKo9HhFpjnJo",
-	"fQttfFXHISJNH7FluNtJ8TaKDLFHfimn1J0Zq4vbH44JFbZQqXsfkKC4bgPhd+aEZAxLvgKt2nqrrnkq",
-	"1DXLFDnoHXQJhOOiC89FIw9ERGez1NL2jo1N/u53JUVkl/xdJrWMZeoXTX37LWnCmIIda8MutchIpqm1",
-	"jr9/dar6RAl6yS5iqhimCIc7pSp1mSLRH/BHmyxl1voSOaN5OEIY4AdJdJZbtycsY33y7Ym7B761teCX",
-	"L76meWUopVY6ozOsSvuNyivLDoShPV+Ncx15oOjgLztvH1q+HgcCLEj2OiSF2xCYEQhu5liXzGxakigX",
-	"EKMu8Wx3IIJzgDUfa6mzknD9NPA6TnnMrN3SKYszGk9YZ6/bW+JZ19fXXQo/d2U23rHvqp3XZ6cv35y/",
-	"NO90J3qaBuHcjnthSMoVyxQytV53t9sDKWfGBJ3xRr+x3+1196HIhZ7ABbYzgZoM/zB/jyvriFia3+v1",
-	"yPXE3KPA3TMJiwkcEKWYLvlBMqieTSDtMDznajN08fLGRT0zl9yPTNtyEHneGRjRXq/nmLzNRByeqd9t",
-	"PXDESaxDUdge4PaoyAtuJ2G4fsqvWLegRzT6v/5mFMXplGYLsNpeMWEeN4cGQCp0rIya+NYTS+M30wBQ",
-	"xmLTFcXK436hHI9pE5YqRg57+5VLZ2iVC1eS+sFXz3S/AP+c2X+iMzoa8bhraO2wt/8AA3gjNUTyLpDx",
-	"+NVLHAniMrZWb6lfxfV7Gty9tRv7Xkrd8XeF4YDWWdiEa0SRMdPkoLffWt7S11zpE9e+OZ4OTVKLvcsf",
-	"2Uktnnvtg4VEK4DVuzfaCRG3Fft3Ahlc4I61swbiOcARVDXsR7rzPU2c5QVe2V3/yscgRya+tL/+pVcy",
-	"G/IkQT3gcJM3LKj1Y5BGs0R+f3iNc2XiJ7OXKx7ESoDmodDC8etvX0oMS2m/vAFtezr7zaZ83ZySuwRx",
-	"8qpgCvAy6LAcby8SQsmIZ0oPRCCcdgmIvIbxjplg6LgAVoixVHhtFk8IdnzilScLmvheJou7JlobC/Cl",
-	"aA+0qXJKJ2b3rjuvu6yciNpoNyaMJgyzx7y2+c7qGreP7vjnoPWv95gd9F6sf+NUilHK0Ux6sLtBF+/o",
-	"IpU0+SDla5oBqL9xsHu4yXx8zqtfWMKpSyV/sLe3yctWvkA+8BgsZBV3QCK3crE9UxUconT3od6JDCNl",
-	"ldUnalnHD/BGkXUYDgGaGpb854Jw3SUfljS7gYipMPf6kBFbbZw0D/b2WlWsAjsKWUXhyB4sDxrfSL7y",
-	"O+gAh776jTdSYzqnPwmd4taspdP2xiJZ22JS4BPaEbgK2euSsF1LSb0HZ/5/Lvr8NxSqfmR6A1rcTn6n",
-	"PAFhfEZ1PFmm4V9YNmZEsSkVmseq7wLOR5yliSJK0wWZC3SQJMckUkwbIV9F7okpNCAFI8OF+ac7EFuf",
-	"iwo2i0FbDyKR2fiwjSSyBzuUtkjLn/VwPklWN7yxkFhvJlnV5LqutTjYwpDFepHnzOpkaAO/ZAvvdWEZ",
-	"2sgZ0/08yap5ogmOBjVhyUAM2UhmjHBtI3moQPms1bbCm+ZXzLzVBgHOBXOB3yEIB4KsLBbKPWELVAFZ",
-	"AoFmNilJFV/5kWkotHiPJxvarznWEMDEyorWKRhsT6XQmUzXaVvwsHv25hrX49ymBVp+h+VIQ8fSEhAA",
-	"XBWh7QyOxU2vwfXHorIUed0JKfnvfvA+sV1w75kD9Pxg94BMmaYQJrxUqAN9cV3ymitt7XnXE6oHwlrd",
-	"LSMLg6zq78wfma4qPHKPpF7VXQ3lLzsMnw4BqCDLjtQaKrnnU4CgDHBIdXJIfS3tmz1Nubg0anUBhG8j",
-	"CFIqEmV9fPFESsVC/L6WxAWAhnNd1pBOYEBnvnVbe6o07eWhwXhYgoPpQhWhRt+WLXAwQIslbAfEvibI",
-	"wdzOy325GAWX3bmqK4vBrelpuaP15nPNPusdcNYVjmu5ocrDOJLZtBscgTto9kTYslZge4cMkPN44ja2",
-	"1d34/Jgd3vTw/FUCbs502XfO1AIxPsiZ8UCmVZKUj9ndDTBXPrLymETne4dHiHRs+xJUwPZt1W6LaGuB",
-	"VFS6eU5lZhSvKIRwR2Q6V9rjNiEpM+hpQZFYFyGGbR+btXMV4a3LW2YQWjhm2khqA5HvsXPzUx+EaIPx",
-	"KIF6XMTWGSJNM2AhSYQVVP7iEHhQ3GxKP1/QMYvAr8Y+x4wlLGkNBHj8Lcp0LJnRRDPKxxMNaUQdKgYg",
-	"bE3FxThliNOSonWMWIxrrpgD2KmJvEYADKIDIcP/QLgRCSlY5BNZUz9yB8mI4K0LtyuRA1KG0ZddElkd",
-	"NULgRBTUY4lsduDRXHlMo/tZSJ1XP4jQPgnz4orgzDpzhWCzlF8xRY56PogHII/OIRLLaRAt7IMBo4pA",
-	"Kxch2DT04MMDZyzLq1bLbCAi91PUahNwBGLhXY1BLWHMGgQkHju6xBH1XcSNR8nh1YCRZXI0SrlgF4ic",
-	"iCpYfwAQXMnvfzF0PmQ2MLaOAxfqzxRY8Uo13Q0CiiK7KDFX5HJ1JenKe6BQJmz7EeSlvJd7f1sRChoc",
-	"9pBaVf0qBUEgN12koI7i8iirY4rqxuPyN99kIDar2fIQqotYV3YPmS1u2L0rS74EzpYzzhJECZnNckFr",
-	"dYMQ0uUN3n4Qb+DdikHA/eNLzZHmkCp2dDDPUnL+15PO3uGRIyWn27dWiTZ50bqb0rVM2Klvo2K8/pDD",
-	"PbnZWGx1mbsY0i/YUsXAIrw9ZGavidqx4WVzw8G8w5erNhJLU6ggjQKYZuuGgXeZTbt6k6FAbBeUvK86",
-	"3TZvi+LmRvGGGrx26UizjFxPeDwx10gqwSkHYaF1o7XywQ2H+gv9fFJNTidklrErLufKH79jEBBsVSoU",
-	"noY4BSsPfFPLpXwpwlss69kPEBdQt7BBWpb8zu8X4/srQn7rRlxIR779YE/c65XXULogEfS3/jKelvWi",
-	"7S/jX0wTFeN4IzXxglX9QFzR2JsNwRoTbtf7rS5baKHmrjXyyPn5Wy/QVjgkYVixlJec5eNCsdlVCq3T",
-	"W/eqgkLvV3ENxHejUO6jQlkqzGEUBHu1uijsPG8Kqh1wr0ekabg2qDQY73RX4Je71qf7FWpZKM61XfWu",
-	"1Gj2IOvZrC///jr+SWXaIxvg/x3o0e2SPnx3BuM6DNuHujw7gCwXpADV/9y5vr7umJ3pzLOUCTPyJCJD",
-	"mSxIs0KTJ//65353t7vX3W31URNWdMrCLGCGhodsQs0FlpkuzUM/vvxwHD7EEfwLLMfmywE1VFh46wqN",
-	"C4oobWBlewzesokfuHLFt/DNFtbhRo7hJyb3xORuzeTaYKgltjhsmaOtMEmOZDaWuhNmLquOFlCXeZoo",
-	"0B0wpVVOgWDjRzs+acY0yxaGjQBPwrBIw2ZmmRxnEOxgOJ8lsyJreQUjckXaNrXiK0ZTllR11TbEn4Ee",
-	"b/7iGpWLa5oltVI6zeq4TU3g/HpV6+48C08G/60N/kjl3ql075f+S7OpCgzeitn8VD7GBjXvIUulGEM5",
-	"H5obR5vBHT5mhHEI/LumC8Q8CLRP41UPJ97b5U0XCHQX7LqQSbB4vM7nwynXxUPWeKDbstjr41yZfqEE",
-	"u/ZsL6T63v1QvSFB9KNMW3+686UYUF5O7dtdQlzoTKoZw2DquzyIr1xiQ+8hB7yGjRf1uR8wKLSQLEG1",
-	"w5wYzhejJ4xnrprLQJwE9hOMwbWgJB+iaJ7mY0H1PGNtW5PHopVckXgC0hehEGNLRQJ3ORRkHghsuR2E",
-	"PHpWwT4DEsS0xTHYLOEARUt8UgqXeQxzSwL6iVyb+9nGUJspDUSTjwgVixYAosC5JhKWdMn7MG9ZYXaI",
-	"rbJVjdoDgZkXEyN1OUDVEt8583v8wWYDug+gZrG2qaG5O2Rf5cYfFAWarx+XeQ7CGibnc5OaHboNeuaN",
-	"PNcyY1sAZ+C43wBaCu8t40sPNnxza8hoxTg34pFunPXozUK6nV9/+9L+owjMzHeSUJe7Ar37R3ut7Rgn",
-	"SN93zTPfIWcPEywEUn7z9Pz9q84sk5rFmiVoVwZRxCWmpU4Yj+VsUZlq2HAMtIEMzZ5ZGQi0/1aXnJDr",
-	"zBV7h8sZffIUg/R4TKZMKajHT0kq40s51/YRFLFA2s8W3YF4K8xNCCwaxSJngeCK2Fz7pEkJsjme9ImQ",
-	"ZMQ/wxhbnos6cAG3iaaHuUI9EKFG7VAG+5WxtSh4gUvkoeQt6OyxLRPotWm7JbKbt729gnrU1K3MEu3G",
-	"OdOdUzQ19deZqpAoSfOvWs/eAuDmnE7ZOdfsL6/p5zY5NwefESkIJE7IU8hUr9R9Cpj25jWXcIWsufsQ",
-	"e+sOKJzfXLgOt/xhpd6DvRf3M2+fCcQyoG+UkZpqMg/cUZ9NLSWZUrFw2WMpVk9puZCZcDkK6Qi4IvP8",
-	"xoLUSFISlcrrNZkJzAgmeB3gQAxJfaOIptmY6a3vKjnXtQamlyJRJVE9OIgue7u5sS6wpYsihK0Wq0aa",
-	"gk7hPhuIoEYhKac8lyMSFbyzUavtrYowtMzuuzWXhugxd0WhKXYprQJOfY0Z60TkSYl9Iigjp9+tLxkH",
-	"s4kj+SRcVLPyHVx5ALHVQRdqNugmwzOCCH5cAxS6DzBVMI5VSKr7AggF3deig/5UPttzDMqRc10vGnyQ",
-	"RchaBU0+yQbLl+Ofwdz00grjHir8/l2HC645tZeTnD+QM9fS2x15cd+/65z5aeChH4jdbo/86597LVSu",
-	"Hsili53/h/tzg0V4UJXpifs9cb/Nud+Nvb2SJ/EGUSivwH0elG4D7oGhAFbXEyQyjUVkaDQgELnzGIB+",
-	"UW72FhSr1c9t6v+BmGXyiieYy7UGvDNCC9Ekk/Mxpndajg9s2+IZEYa/RSEkcyBg2HkPenGMSe1sAkEY",
-	"AMG1Mtx0LjJG44nZk1au57lG8rH7nJIYjTzmV0zkdfAcpALgFQVNBcNZvGlNXgsb4XO+d3iEVieAcXfJ",
-	"BzOpgTBsGyqlcOFta23izp07iI4Ju7VuzqhRVVZRQtQmuz0y5WKumWq1B0LJ3JcYU5uddAjRK4wZHcrH",
-	"jMCdZLvqkqpoouGK8KGBgEgfGxvjltRvhq2W5b/H3PEFQgqUsSUYS7ciRQS2tHGcCNjQUQW7iV6xpm7H",
-	"Csj6DeNSVhfsWO7vo19aDAhq+oI35hpPXPm8zcIs1pX9WqE0DRfVFHATbWp9EZKKurQZqxnAMs0NaXy5",
-	"dSzM9oP6EDCbsEzmxtDsNSVmllS4VbLG0rp8zagw0iyiwtrEXc6wnm3g7JUxTo/jkN+7QzPhMgHHcp4m",
-	"xOYqgxsNbcMYqcjgklFMKHY/Esu5phlE2PqRoQGxOWiAVwKZ9//w2UwNGq2HCL4F2cfXQrlTtI+tXamK",
-	"ZwadQShBuNu+UC611XZ/lt7Ma5N57MBA+LvXP/bTp5/P2yD0GIGDzhP45x+ziDRnGVPec6LYFcto6tmJ",
-	"OkZPmX2oHQo4A5GP3wk4rTbUbYMc6KgOmW9ASIkcLmnEHb90AIW+4+5KS0NvueTk6iGRphfJyHckUvOh",
-	"aQ5ks2GQKyaprjSYA6ocu7SXGRdxOk/YQERzxbK+L97R3zGf1f8fagq6bwfzXm/vCDrAyKxut4vfhWV8",
-	"ItJ0iwjR0bZmsrO5u1HTgRDs2q9Al7gcyxTgHHZTvUwZrDTlU8RE+kJIUZeAVFCM1bWX0UDoCdUEEumy",
-	"JABiNo2A7D2ppdzwEFj+0/nbN8d51yPK03lm5xNhJYELhABjYK9m05nMaMbTxUXgRFghZd0M3xGUssoL",
-	"pgV1eXipLk9QKK1xmPTYEd2NO/uj3rBzEB8+67ygB/udXbY32qcHw8P4yAhoWC2tQYdxo1gQrboKWrHK",
-	"WV2JoJ0rw8Ow1tgmFobKmnEPjCWpqr1WmR05oFrnDS8R7RO4ZGNwyd7jgVIKV/MrLriaLN/N/SKbcipb",
-	"4T7bztwAeMD12PJCghgLIiynhllmN+/Nc9vCxMvla/8N871UuOkqUO93hWx/AptvDYZlQrOVoOx7d1O8",
-	"B3uNysfgEp/MFWuTQ6Izzmx6GMWsjc4N7tinxTF068CmQ2bkEGUBoHXgpsKRfCiQU6HTh7fc/yAF89Wm",
-	"wCwLmJgquNPBnZ8d7KtvAXOw1TIj14xeBhEA/86oG4d4ySeo7gFkky9lGaYWgG48nCmsynPvCJwSzF7b",
-	"bJkrmcnKG/lKXrK7VoABGI0+gmKxa1fC32gl1xOZMgSNcyksJh2N4bZyw1JKAjUQAVIdTxhC2ZtUu0Jv",
-	"1oqMNeCtJk6seZnReOKGhN7UBeEB/NZ0ICyoHV4Jci8NF8RVWPXCb7FSmdv+LskXoFTfaUovmelEF7sl",
-	"vleE0nNtgfPKtGUrf6EyZrgz1agLL4qrgzVO08VANH/69CGPM0BjuNHYW0RpbuubzTRsj0Xqi7xrrMoe",
-	"HWMhHRZGJsCCTedKm3Vy4++Sj2hna5Mi5pDxsShECzhT016vB2t9zdLUYp17vRfkX//c6+612sS6HfBx",
-	"0z2jKUQiTLgY2zRXS1VKGThrwjqlQfXNpqvwZd+zhc2Mfh8gwGhqlgFNIZA5rVUlZZoFu7VKa+1O21dg",
-	"31iv/CojHyrYBEsgzNjuLqK1zdetzRNXP4UYLIcYlArsVoQd4OoHLFpmpQKa7mBuGYRwLzbVM8P3ixU+",
-	"VZdgjk+1Edym6UxerfZARFAEc0YzvQMPmos5Ik2qSBTPs5R04P0I3T4oGUflIx2182tI0SkbiBIox+fG",
-	"75J3wS9wp9DAeQpAICnSxTEgRu2T1oOsr3nM2gMhs0Jhwwo8TxttdlxAEsULl1MQCihWVnXuB2V+a2o5",
-	"t0mQgXKvu9/dbZOP71937KqWKii2yhz1O1JsNXLjRuxTqUuz81GrjU4KqScw8ig3zP2lophz3wa2wVxZ",
-	"4hzuBArSK9Jk3XEX6l/y/s4O1jzt0KCgIzqnaZqSISMTlnofpLthAFyVSmRNYdLD9kBgPiqnC+kg0Aqs",
-	"7w6k7HEQhOepmDwyIK+rbQNmBgITpGM1ymAskCnR2mGozr2B2I3A4OB2+AZMzrxmbeEDIUc+r2c4maWl",
-	"zitaN8EGLegUYAz++3Ywr1Y/r7PuQihLMBHo2bQcNOFNSq4hi6DGinTRPODMF9hstDROy7wQ+OypIZQ5",
-	"ucqjioKl4ZpcU+UiH7UkTdjNgSjKFL6ImJMgaEGGMDJHVEjB0Le1abEKPSxLcCIMzQTihS25O1dWEAbR",
-	"uB9KP3kQlRHyizNzUqjZXynYQCgtZ4pcy+wSBKV36M9xcmiKlQltmKZrA5TTZbncydVQQ/ZZrzcQGTPD",
-	"TJjGkMNWG5KuztCnZI91jtWP7FBBUnpvXv0xo+YINO3RI4fEMNaRtY0MhNME+sEST0CsVzpcEZvaH1YF",
-	"k8vC0hSuLrcy3xq+/C16YQprB0JmeBC8HjKhs5kRWCfyGpLUgq5n+YsiZg4+EtaF41qx106mMPOzJGWv",
-	"+YhpPmURmQvQJCwGKH/qZKhkOtfBk9AUhvWDWmNuBh/OKzNfbCqwX9qxGBrwJFA+LVUJXRE1E1a/tj80",
-	"UW0AV1irb0E/KsjFbWjCqKAyC5N4VxmYUF3HPaOaTKXSLTj9lOz2Oog4KrjEEOkEp2eO6nL07uMH0u12",
-	"g+L74L7b+cN9cZZ82QnYFnA8w/qtiNI3k+8rc8+4h1orlAkXYxYedpfFZKlVGAnmy8l5RQuW/wTvOlxl",
-	"5FLEpTXOdybyRxBo3tKoYS6hnh5BIVGsiFxSjQGoA/Ww8cj2jp63CTpWSKQXsz6h+rvfr82NZ8td5MWL",
-	"3aEdiLyEBuidKH/itElU8OX0iZAd8ORarNV7auh3ynXn28h2rLrkAypihstSEcNGZlQznxJ4xjIfluOC",
-	"X4fz+JLpY1/JwRYOGghcPt+R4bBXLMt4AjaUGaB0CjH75l4yZ5gXGAhX5GDvhQ12j94znS06UHo06hKY",
-	"oztKvmTIwp7w+gKQd+njLMoqZdfksgy0uU5omfGWKmEwytDJ2hs+Hz2nBy865p/OQXzwrPNi1GOdo9Fz",
-	"tj98Fu/R3d3cL4tHAkHfycXh3yb7//v33vTnDTTe9fNvWxBaeeny4jg3X6EKPWFzNbnU2oP6dG3f9XkB",
-	"ToqmKSwyn+egAIETcjfRVXyr5VOdQ91oOFNUEDad6QVyPvfSKc6q82EBYm8tb7sLB3K78S6j4/pFci/g",
-	"U28k9GJey7kY/H/d+/7x17bWcdDAe3NzCi7GGzeSv1FqSDG9RSPm6f8IF/pGJb2q3tt7seF7H6T8hYqF",
-	"fVc9ssUGjnQAhQ9U8/3uFqkirIoW+N+Xq36f2mf+DEW/YTVwQusLf9vFeapp+XUUCnfmhGaw/SokdUeo",
-	"d+0zPyERaumRF1BtTQ2klIxM5ZCnjNDZrE3Or+l4zDLy8cylTbJKgFHcojDHVBTEPFiXTkfxBNppkZXG",
-	"B3AGBZUYwN6H+MPEKbNQhhOUyfZACElG5oYDUGcEgDWb1NP8HeVGG3AcTYyiDcVCpJxBUhOaJBlTiik0",
-	"Az7fO9yzrs2BmGVQgwkqjMBBY9bzq8x8px4SR2ez/k5M09S0GHVJBHmtWPI242MuFNY3MdL5NRsSiV8O",
-	"RDOqgddFgOKeUT1pEeqx+HQ28wEvdrdMl8oFbYwyOe3nljafoqoduOHa3r3XznEO1qeIXkSvOMIqeRyU",
-	"LrBlZQUiUN6nuIWnb9+fO52oXes8tHIUWHRwHcycaJoul/XyTKpaG8EzcU8ptQJu+jgV6YMB1Cb180E6",
-	"f+qi9NuWTn2qYv/AVexz20ZO7dWX10pJbecP/ONsdY17V8me66WbA5gOlm7qkjOtitbQktWwpnJ9wFX+",
-	"QwvXf50l6C2R1chElRL+j0zX7WbvMfj0E5l8DfXjVxPSDYTr9Vqg42u3KDRv5MegzjwlKVcQAR5GNGVs",
-	"ltLYOmnRw2Ue66IhHfySMRVCaivqdWvKyj+UZPU4leU3OLGuuvyf8+Q+SUgPXY1+Fc/ZVCbasULOBgat",
-	"c/vkn8GshXNZb9FyImATq65iEmrEx7Sert6vw8xF8zQ+ypPoI93CtZmugGYIt+AzbpQIXFIwJHXJu0K5",
-	"YTKhVyw3hCnSPNjba602WSBJ39P1io3nNov7tFFgX5+4nvyPWbS629SBiry6BkvcvRsX2JO94+k2f2h7",
-	"BxK0hfZUlFa4k3t+5w/8Y4055EyTAiDOhWcQDGQgQiYM4TYTKpIU4uaBqdk61lQk5lEEY8LDAdItBqDI",
-	"hw+vV1tLAob2ZDP5emwmTRtjkFvolNuoR7h0N5AqLb3XZjTJQXElV8Vd4/BPPNpjz6jYUI4IwzfW1TLq",
-	"kpPcr4LATWGfR6zdQARF6593Ej7mtlRSc/fQpSXLw1XbDkkI+M0Zy+wjxxYQCm+Gev9A+MK9UgCKM2Fs",
-	"CgXAgqihwL++BjnZHogK2GTbQyZdhSYbpOedRx54h/0t5NwsR5ec0jR1uDzq88kVkYekEnhYFaYEjMGF",
-	"wZ4CUdwGn4YB8P0GTej/CRNvbIyswiG4Ad1TXFJdJxtYUfYqaB2iSxiGQCOlckM7CJOmC8JHVSV4Hi1w",
-	"aVNgyvYM/SuNd8qhMlW5pvITBzDlkLc7blkvfHh+ei8lVQpHvYgxbtaEE7RQVHHxAJV8wCayPOjtQq6e",
-	"g96+4XJ6ngmfciiE/PUxx5Ih6gIZ88SmjyoEZ+SOaxdLgp57qXz5cK/DoqdpKb7DgpvDvmiqJAa2YBjL",
-	"QERYiaVfnGAxzsOFERXDOcvRxjYsR0oLxC6VkYEAX+FLh+IBH1tuDQkt0SXfhjwkQzkPftF8yrrkFWTz",
-	"GAhXfyFjmDfUApur01SZbgPYs8VYkCEbSYuE8CPkaiDiCYsvDQ+S1ngTwADAKqVqsM2kAG0mTVuZQpFE",
-	"zocpI/MZ3M8DkVAIPHOVceCwQKNTYHw0mXLBlc6olhmkAZ0L01arSxyjJROqIHozmwuFWVsg5MaszUzK",
-	"tI/WeK6hZg7V84y6NFX5uA97+xXjrk9aVZmxmgt3tu894VTdjWjERSd7NWKZAVxnIjPFyJBqjfF61PTk",
-	"s6u407DFbWrfKGWNutvLtLqPrwzFvMzWMHClzAx8djgXGkcXaKGSgrW6jwg6/vIkLdweqAs0+loaTvl2",
-	"/nCSxms5Dqu1clEECdLZDBFkrRsKH3Ct1+bJOmc0iyeYG3GWsRH/7C5ivHmaMVWswyGtJ9f8ikF8rn3k",
-	"ZXf36KBwM+WBt9ZUSzAVHPDegZBZAskbhgvXPHJrr+0MF8WLzv4O373BtIlBOke45SF3ORXmmqBjLqit",
-	"MxfPMyWzPlyEJBLssz6FbyJAFxZcLBW6D3h7/CI/lKenuuRzaUfsZd8m5Z25x7xjxXEUdogLSwaQ8KYZ",
-	"fXfwrNvtRrW5noOtrBvT7hH48TXLzPv/bzD47tde58Vv3/5XY4OhYv5yt3Ue0WneqxvSUurrTW40NL2u",
-	"7d8q6hzrZs7VqtzTc7X1KM7xtS/36iT0l/h64Lub95/Oqf9vYmC/I08iZGOAiyEOmGDV7XMPNc5Ruymo",
-	"OwDP4X+fo43OBXWCLrmYsbbR0mbUXCxlnpguXBi0kNmUplxhaFpTZ3w6ZUmbfBQcrHxvXp0eF3oF0yOw",
-	"tpbNjkDDvANFbVdBOK/pMTqGM280PdNW6TFIrcE1SyIbgx4zfsWWzJgktAmCFRJTZFDMadn0jzvND9Vv",
-	"QXwy5VyxUn3y3Exl7/CIxBOa0VgDhFxIEqN0ahTE8HtwJcvp1IVOJ7k22UTjwN5e69jlYKbmbh9LscdR",
-	"h2P1kPKbqlXbsanHQZT7ydXBFJ0J+wlQ/uRgfWRAueNHTSYS0H1vpVsUsidsgi0v8MSgBH4JT24YHmRn",
-	"PLa/FxPVVSe/q3WlhrznyY36VUHP862pljBq4ee1e9p7BLb+RCtfB/58HTXdjyPec8AtUOjHJJoyTTFv",
-	"XAW6XA5/h9SY55i8BGtRzVXfZ/GJLDjF+Q4EpNMBJsp8IlkraLrMMIV85UWO27WGmD4R89SWrgjUdfu1",
-	"6WIqryBGCPzxiJrPnZtCklSKMct8sY1aJPzDCISPA4Rfxzk8Cv5PykGeBLuHx8Gv5n3bS3M7eU6uG7qv",
-	"t2ed9YYBFaJyIMjcKMNaQuVIr1e79o5tMUYL14GXSsnt3uoJywYC2SpTfXLQe1FdFEIkZ/lKbIL7MCc8",
-	"SGhWwHz8x5/0r+v4nDOLSQj2C1Ia3t0xuiWSbvtDNK84Q58cZsyNpoOp99C3KUdVZqcwCV8ryFUbyBDy",
-	"WgxEwXc6S+eYAzdjwsPHMJely4Sfpy2wiaPerxRQXJbE1YUknAWubUWehLGpTVwZFk0pFkjDki0DcZLn",
-	"Rgz694YvG9k3ZIDFax70XlSEIZznOsnWFSu2Ey5c8+dsQ3f6QTWLCmAiZmJPMsi/jwyykWP7psmnNmG+",
-	"hs8VMk3dFTsO1bjgDN4dO0bw0eNKNKcpozZTywh4Uwer7SH4y3kul6tLLXlHKpQrmN5WFi985cnkdb+S",
-	"xms+MrSNG22xdFtRNbsqJV1b5ug5ss+Nv5OxlF1RoQm+3jZCNFOajHimdN9V+lIOm8kzX8GxPRAO8tde",
-	"KsMCeXlzhPzCpiXCWBdbM2VKIT4GC62DG/zk3VmXnAgcy0AIam7u64kkNDaXetNc4hJQHtcTCim28Qcp",
-	"SDNSczCJWFy8r8kLkEoscOIcYnYuA2FvX8KTY4LBq9SHzDnO0nYyUIZV1chLWCjiq6Q7EGrGzNVtq5gM",
-	"BKbeMncnhCmN55kD5DajD5/O3pz9cHHy8YezDxfvX354+ebD2ds3Ll3wiKdwyGM5HXLBSJOmaZ5pvVUN",
-	"SMFRPR4aBaANSEN3j6uAya0EVdiesSw/UAmoVRsMBB7+sM1oTvwbXzZbBxxPk+YVbgnGr+WA6NbK4Z2t",
-	"Lvc+5cLDYzZFwdghOtixEfHw/GAhKXeaujyJPMQIXqkv1I5v3NtIIQ+4y+duNpVPazdV8XKV8pHMplQ3",
-	"+o2EatYx7za2HIAHUK/pG7I6b9/3fYJ04PysR+hUXQFPl/5XAruZJ9xd0oFYYNn+3ZYvx+iKldkufsRH",
-	"Hve68bW4VSk5Y23pUxcSuYpHPeTBhGVcfzBtYrWno/hVHMWxo313CO1huGvA2ycowhPGE8ihphwrJRcq",
-	"BeVFDbFiEIwQpJ7+QAxEx1eIWa5sZFuHeNkw2gmDq4LSQnmEKIZnRUagAW1lIEixglBl7BgOcqPgKy0x",
-	"csIb+IjHdWA1HVeMsdUlp8s5ABSmC4F5e0xevxyboZgZTmVFotLMbV2fYvRu14yqvnPyRrrOHOIPs9fa",
-	"vYkpBv7jMIJQQg3Fp2HsFSHBfZ+R1pVgLo21Wcgci8ok2lUFiSRP4ogMMbjKEMZHXxHFFeHIw+9uGXM3",
-	"EDbo7q2wTDoISmvnbzucpjWbggL00/nbN6b7H7jQLJPfgGIIBUhswCzRUvYHIqwENsorg51B8Shbpwu+",
-	"txTrSNC/tVNRPQxXySZu8ytpHzx3zylynXHNOgCDBEgsAh6ZiLPFTFe5tRFiBbzingy/0PbjIBxxWjXe",
-	"bNj+J2zjkwv8kbGNY3v2lu7tVWLwzh/w7xJ8sQpImB/uJxTh14QirN34evxgzVb2HpRjPhHHVwEbXEE+",
-	"9+IjsgxnC7RgN5fKC1jBlCt9jCKNA+45gF5RSDwuC4gD4eTWkuhzydgMG7ciD8pOdTC+e5d3HgfAt/L0",
-	"OvTen/IUP8ktDw7d21JuQU6wqSMQigDHVNNUjuesTYZznmqjWVo1kIs4nScsIU3DMlHhkYKpGj/UOXb+",
-	"p8h/a6ayQfpbmPHTZf11GOeUoz93WCxB3rVx7gM4ydDGgKZiwpULRC1WKwbTBlaevuaK1aaohZHeV25a",
-	"0/bjmAZwWnUJas2PT6aBf8cr9mvNEGtP0dL5X3VZ7vwB/66JUfy+dDXmuE9XLruJ0c92FERpnqa+6j8t",
-	"lw8eCFeTyzCIJkrmhGsoJwYJstAH26qqC4zKbc4z/kMtDtuflT+BZOgNG7XEXm/YqKGY3oPy+ydZ6asw",
-	"bKwgn3sxbFgmu8qwAY79yDLKN3Tqyr8HT0UWQHgcOr7gISuP0YyREf8MwMCYufiA3MM17ZIyKzev5PoN",
-	"pqeqYLqokt27oPY4No2VB9fZNP6UB/jJRHFbE8W2UhcOsOO+Xok1srM5cc/+OWrrhHPapMZOQXJ8Mjd8",
-	"LeaG0r6ER6BEtndtgfAWf3N3OX0j42KsKur5Ovseabp0xFJAUCvkYTQMXtApg1xV9TaMVpeUC3EI9lkT",
-	"LR0yyeYKqLg5rYmjsCb3Vocn7OSRjB7FidaW5ylQz5Md5MnV8Oj1dQoUuZKdbXa17/yhCm/evMbwcaHg",
-	"cFhR2KUzqUvwVMF2ngAaX5UdYwuyW2HaWLPNvcdm70+09HWYPbaitvuxhJR44o2wHpsWISYRyGXvqWav",
-	"jS60lKwJEj+wrGMRy/KKZRlPWJd8oJdMETYasVj7smYo8l3ajKIMqhzXWUoeXt57JNvJRgzBG1H+3Izh",
-	"SW57ePvLQ8htFXWQizT+xhUAduohVgHuuux0AJyP2OcZN3pq5Ood7h6QhC5AbcUfmTrRUZsoORCZtFl3",
-	"YirIkJFZSoVgyTGJUqr0R8WSE8Tju7Nl9dYhjS/HmaHItusGY12pLeNWxbSWrU3/wfWcn8SVr8PElB8n",
-	"hYmYVp11pNYHFltqATK+frOvKuYCbYy2dkz0NRc8sZBSDKUhl2zBMFm4mS2HFJc4+VTKS5LySzYQkb7m",
-	"yUVEviMH+2RIFTvaC/KXk+be4REZcq1ahok4ZqRiwzoy8NuTERcJSRm9BC8RU92BOLHlHnd7fr1nEKFV",
-	"WO5651CVieup4DTU9G6qCdoc0wUR8rr1VIH6yXH1NRWUruSht5aTNqwjnZ+b6nrSm1m1tqgEjfn0nmxb",
-	"90phuMirKezBbuk7qACt+FhwMe5cskW9AvBuPkx5TKZUs4zTFBh+OZ9IpdCNjf9s2r5PCdh3UycFF8Hx",
-	"Zq4Y32zTQmYKY8cB1zdl7Mmm97X4YXFnYcfCoxbQ1d3mSAmPww4oqezOi/jCHaVyo9slw1jzmTllkMad",
-	"a6fv/vTp53Of1b3ps8Gb96JWl5zhErkCGQMBohjgTDEzqukJlG7MsOS/tNVdFYulSBRp2r3rFx3MAxFd",
-	"ssW7TM7oGA7mDyyliwjFb392vsFRxkbaU2TG40szgfnMcgZwQ5s5cu1NmZCAeaEKs2xGGdNoQWgRyLZk",
-	"88qhUZLjVFGJIGhPSLokouk4Inb4Zh0Gougjj+yWnqTjqEq8fw+bnFPUfQn1vgPs8N4F+3xCNfzQ0d4T",
-	"6utPh5pHEkMTQ85BaxloNSucK5ZxMZIrI86UpiKhWULilPKph6jAkf1G5blDXHoR94PFZzYjOWOCJ1FQ",
-	"xWzphP7I9EfFsjMzlnuUInwfFeflFGZ3FxX672So0DwUuK4a7Btp1HOe+Mrwnz596pg3mNCmP+aKwxNm",
-	"mvjLoMEFvICJegaNqNUNzuoDjPiDz8OT0vhSEUcV3TusyFtKXVy0t9utJ823MybOfiCnUggW67BGFvRw",
-	"B2ivIm2/k6pI3JvcPLcs0O36C2pzf3k6V9ueq6/piNy0UPb9HK32HzWna7gg796efyBNK9Gh8IfWPGIv",
-	"iKFMFlXHDjvNrtypK68OV87szI1siXlC51na6Dd24PzZBpfeZAKS8CEEEksHJOBfh7/tlUg4ZsjKpNQd",
-	"X4s0mXIBlS9tHkLvjFtObAh1wzxa04cXk6bPmPVdAezZAp+ACCGEthMLwV7u4hcaT7hgPmEZKLgFAGde",
-	"y6EqcVyez8n1VHIxLnd5isCCVW6MLjk3UjxNQcMeQhZffsW8ToOris7AQt9oTFnu8yQ/YKpQNr1NpnLI",
-	"U9YmSCcdxRPWwmUwUhBUPTQqxzFqWjHmfs5TvQXd48Squq/N3gdVatdn7iNNm/6so/QidYkuW0HfNg3A",
-	"ctcvbeVGVaSNtk3gjdV720FJE0yJ7bJ5h9PzWcerKTXXnvCkhmp4kDK8at8CwbKmbch4qjPK0+I8VqQv",
-	"DzqwmVErUocaRkH2uj0YYPEeJ7NMahnL1Of5U6T5/tUpOXp28KJNzF/PD3YP8K9nh7vPwv1ADrTc4Wt+",
-	"xYTLO54xmnD4NMvkkIUjfusufNX48tuX/y8AAP//",
+	"7L2Lchs3ljf+Kij+typkQlLU1TZVU9+nyE6ixLeR5PHshvnUIBskETUBpgFK5qT8PPse+2T/wjkAGt3s",
+	"5kWiLE9WValYJLtxPTg419/5szaQk6kUTGhV6/5ZGzMasxT+PKWDMTuVQqcyMZ9jpgYpn2ouRa0Lv3Ix",
+	"InJI9JiRlKmpFIq1a82aGozZhJpX2Cc6mSas1q1NZ/2ED5pkQj+16Ij9bb/TqTVrej41PyqdcjGqff7c",
+	"rL2WA4o9FDv8cP7adTZIGdUsNp3KWToodLrY6Ft5oWXKFts8SW7pXJFIyJYyT0Skfv7DKTl6dvCC/M9/",
+	"H7Z3G1XzcW+UTuJ9SkcT+lbCCi7tdWCeiJZ0Ag+UdnJONXvNJ1zD/xZ7uZTXTChcr4QzocmEzknK/pgx",
+	"pcmUpeSWi1jekrp5pD8bXDP9jSIp1Qx+nXAx06xqAXY7HT8oLjQbsTQ/qnM2oVyYwS6M7BzHoEjChppw",
+	"EYzxG2VHQoS8reh678WqnhUrWY8LNpAiVmQmNE9INmfCFRnOkoTQEeWiarrlXTKdzk+GmqXV3WlJbinX",
+	"pM+GMmVEp3Nzajbv6+PHjyczPWZC8wHVJVR1OWaEZk9wKQg0zswQZtUn83tGU5aWkNjnZm1KUzph2jIE",
+	"yuOKbgcDOROa8Nh0ws3XU6rHtWZN0Ilp07zZrBna4ymLa12dzlj5aFIpdc10rDVLTUP/71fa+len9eI3",
+	"+2/rtz93m0d7n/+j9FAgFZ1VjNPT2DuzlCTCz1c8jirG7Ztbb/CHcYcd0d1Ba3/Y6bcOBofPWi/owX5r",
+	"l+0N9+lB/3BwZJqa0E+vmRjpca27d3hUOo2Z0nLC0sqJ2N+/UdVrHrSx3ug7uy/2hrv9vdbRYJe1ntH9",
+	"uPVieLjb6gwO+s/ZXrxLn+/mR390UDb4IR1oWTl0/HXZwP37Wxv23jrDHqW0mnLgx2WDdm9vbcyddcac",
+	"lLP+93TEiOL/Yn6wf8xYOs9Gi++FY4vZkM4SXevudaBfPplNLJefcGE/lTImNZBTVrVu8OOydXNvb2vd",
+	"nj1bZ90UG6SscrPx16Wjdu9vbdgv1ht2esMH7ATZbfXw4SnHlZfPo9Dg1ubzfK35aJpqLkYVV+jpLFUy",
+	"7cJdHQn2SeMXkRMDpym74XKmyNTQu/1S0QkjCVe6Td5N6R8zdkyomBOpxywlNzSZMXPhH3Q6VWcjP6hw",
+	"AVbx7c9m9VAMhvvyexpbUcd8GkihmYA/6XSa2Dt6Z5rKfsIm3/2uUOj1q2zeiE37NzThMTx8NaQ8YWaX",
+	"YqYpT+yGO5mOK8IFPG3mxtJUmnv71z9rQ86S2B02ZXaGKUVHIJencspSPSc9+2uvZtqZcKVgUr/BLumZ",
+	"qnUPQOTjGqUGGhM3Ob8StC9nuttPqLiufQ5X7j9SNqx1a//fTqZs7OCvauc9LgCu3yI1u8nFkikipJFi",
+	"9WAMW33y/ozUpyxtwfyInZRZBBLh7KNG2wzkVIphwgf324aBayRYfYoMjtxybYbElf2MJEFokjIazwn7",
+	"xJU2654t5YtsKU+zhh9oHU+8puRGas/JTPA/ZsweCxxlk8jUaXT4CpAVSpCfm7UfZNrncczEvRaTCzUb",
+	"DvkA5C9YsyJRa6O+kIQOrlGHwYWlU97d2ZlQQUdswoTeaduLq51b3f1sdbPxPiiZhsN1VFE3HCUGcsSp",
+	"RQ23uObQoYxutA+ZEiP3EhpPuFCwzG+l/kHORHyvVRZSXw2hlWBxC9cDnCn3ULaCB9kKvpWa/GAfeKAV",
+	"fCuJmg3GAc0JPE52kLAkILSvxVNLVgT4ARAeMEhPc/D9VX40gcrsuc5YJvECHWomqNCtvqfC9RcDJvMK",
+	"BlWyHjkjxB6BQRoKL1pnWoF5pqw3+/yOM4BAV9D1Osd46TKWnN8Va1lxonGHVdfort2ZMtPb0ipelvft",
+	"j2e0OIuoSXDtDzuNjOheyxEXr+XgmsXvZnckPM0mU5nSlCfzq5mgN5QntJ9ULpuUZGLkFrzxSWJGoI6J",
+	"TudoOzAn5KhjRFUp4u2tWGm3wKDgOLIJ5YnhYdOxFIyI2aTPUrgxhqmc4DN2xWkcp0ypY5IyGLSRpkgE",
+	"FpMWiFaRG/xWCNsaY1pelFz2VmC3yU7EGhzXbe82ltqxvAUOdynlGyrmzkj2RakNj0nq7HN+33FPjwlY",
+	"I/GpwJBmBJwpx13YKhUuH06bnC4dzrboytkVW97QupS28mbZXAM5m+hajWRvFBqyJs41GzFPb+GIfBCG",
+	"ScuU/4vF97t+cQcryNFxkLwx0+o+W6Kx0yV9wM0QjjNqtMkHcS3krfDsTcTkNpViZK0FJJHymtCEX7N2",
+	"T0QfP35shebaLvmeKj6IyEBOmEIpnOsmYZ8GbKqBsqlXdcyvPRH9s2V5AItbH7ked8k/37z+Seup/Toi",
+	"dXOVmTmZ24CSfipvleHHt2M+GJNbOUtiMmIajd344zeqB9MAzk6mqZzA20ozGqMKbdi8WbVGuye2c4KK",
+	"i7Hq1aKpO0eAnpV9Sb5o70GqiRQD5u40WHS8xLZFlu+pUrcyjcmYKnCvGZWS6llKNYu9ahZTTftUgWoW",
+	"zAJ+lpKoRN5ufu/egzm8pyNWvTWafdI7Yz1J8ldnifWkoLUKJEQw7xyvO/E2Of+SE58nksaXUr6m6Yht",
+	"oKxtRensy3hulkLesJTskjf8exAjLlDDW++wbH1gWyNhUo+CX6LGFyXp9aWw7e9sQQin2nAtrb7o/Ne8",
+	"6lfbIGZhQ4EZ4oTADUvQ/WjEYKaUlfi4Is4Mnbfr7GZWiQ/5dh/OMJEbJoyvsMpbud4+iGkqzRJseFzL",
+	"FhwElUWrmv0Btd+uNWEIOWWZ+WKJ1fjXzm85w/EareWMx3t74d4FkyWvhOZ6/nB7+JElSWso04lhP/0Z",
+	"WrymUilueq+z9qhNqCC5CTWNODXjiW5x4a1SaBH4INRsOpWpZvEbFnN6CaN+HMZvZhIVRZ+obf1y0JTp",
+	"yfp3zJ/W3s9Z6NHPPDvWokUXnevNmo26OYF2zHpSXevWYqpZS/MJK3uFKzVD3pN1MdZ62t3ZSeSAJmOp",
+	"dPd553ln52Z3x1mCdpYNAp00YXuX8DQ5KXtaMa25GKlVy20X6MI9/rlZm03jzWb7OfSd/WpDHmC4fh3C",
+	"NQx7CAb6m29X9n9nA1Db7OhO4V3YtjjmZrtp8j7YziFNFGtusMN3CrJYsQWhj8w6j93n3W1uUGG1YUxL",
+	"1u41R4MxTZJ3Q+BuS0+fYXGfm8XTwjWb5P9YY8hmEI6xpSmdLwwdG1sc+2/Z6C+CVdpk7+FOhTiw13zI",
+	"gGwXg9HCizexjxnVJhAp/E7vH3XC8IDnRwe5AIGjkpiwZg2MhhdMxCx9SyesymltfidmH40aCu9A8JQL",
+	"Y1Gkbu8VkB8z57Z5pZEbZe1kMGHkYiyneYIMY9YCHiVuuAbuWb1ILpiLCpI9TsyFS5Smc2WFBD/CfRLT",
+	"uWq0iReGU6aYhjcUSajSZPfQRtjlV3jv8MVebo3xi3CVcRMW1/mazQ1J0BGM7iVL6HzJTEgqtWE/5oK7",
+	"ZnCbQIymGrPYBatxTRQfifwI8yRw1Dl4nhtd1dDOJa7amdAsvaElEaXwBEPXAB8JozqYgUnhPKtjFs/M",
+	"jW0p85h0yN+IYDcsbRKWKGb084SZxTVLlKeJcMz7u4fmgZWjBq3/bPqGfvqB8mSW4qnKD/qHvKE8lRMi",
+	"BSsYwcGiw0Ww58EKc0UScC0QOdMZCe0WZ7DbKUTmdFYF59gZvJaDaznTducrorJ4qjSMQ87MoUrgyBwT",
+	"RgdjMpylED1hfyaxnPUTpsCANZuaQ2qmHNN5NvqjwuCPlrGN6qFvsvQyhWGUuijcclM/Bz/Sw8XNyQ/9",
+	"cJN4qGZtMqSLQ30zSzRvYWBb0eYoh2U8LpJT5PJRox186BLqn+4JMCNSMpBiyI14a4PryIjfwPZYVRFi",
+	"ZSwjapPIXT5Rl5izM/cNkslM6eOeMOtmmjbrRF2bXBGqDJVqSZhIZWKGNRxGXd+0IlIk86Z9QRFq6Hsk",
+	"pNHiwJTIhFm1X2tyOKw1a25OYczRbyEXDx5YYNopG6ZMjeFuO+krmcw0W3LHEfu8veaGdMKTOWEQn2t4",
+	"C6jbyrFGv2hAWk0ylrdmoexhnSkWcPoXHcvqQ5J59uyZ5S+ecA6fHT0vnNj9cjYeTu0sTjaYltEGYHTe",
+	"UZKbF3pFAhrbLxt7dt8sYZdrDP2czRT7MaWDJddpPIMwGTRXU/L7TOmWvZYKU5vQOelDxJdiwvyMTtA6",
+	"9Q7esWH+UumeAPFAqFuWgsGEM9UAc/2IaZWFvgh2m++j6Wm+z8yotE0yoIqkZi49kfEMc/XoWSrgkMnh",
+	"0NrKS3nG0cp7RjGluFyDji8zOz5ckS0Q0+DlrRDz1gnCDm45GS+bVf3i4l0D5+ZmUpyh27WZYsHtaSaS",
+	"n4e7dZYIVhWTQGHkJBmVpXKMZMr1eGLYuCGpnB0rEGNUl7y62Ds8IvX3rb3DowYYQs/hG+Die52D560+",
+	"1/Bsuyde4kRABMYX0Udk+zCyr/PzQB6KocQ2ORE+rMflyNibD9roiT4bGOIHC6xdKvs6cH1zTK4Zmyo/",
+	"dByi861yBdZcptvk7KV1vPaEYfQUc1rw8fq7KRNnL8mpFIINjDxhO2t0cbYwmqa9foyQN2LCBUTRREky",
+	"pqZdYdsz2hUV5kfzLHI3NmkGAqtNIvn54y8X1glHXnI1kNCB0RDg5E96gk5pqrsk4vEVDP/KTvSKJqMr",
+	"iINTV96+E5E6DAD4R09EuLnrvJi/8KCRWrMG085fcq/sTws3HHTiXbirlM3swc+fq7XgD2Bx2FCL/FrU",
+	"/ZJJaZk661vB5DeWhA40i7tGZYOwOpftERn9IR8BZw5WZkNrNAkl0ZSlSoqI1N37PWE2HEnNyV1ObsLT",
+	"bgOQbavYjHskKvzaJBEVUswncqYiUhdS90QgF7K4aaNDFEhgIOha3oisI1JzpdkkInV9ywWPCdeKJcPs",
+	"NacuxXBmUqt9IUu0ZOmd8DjZWpZ3UmvW/PBqzRr2lSdc//LCJp84u/wPMp2Us/ssr8ivi30JeYD1hDfN",
+	"WZ+0FEs5Tfi/zFWV5yzk1PC2//nv/fZue89m6xVsILOYMzFgKynODfq9GdqJe8unFF2hHW39JjDA4Owl",
+	"NCFjdjUY08SoVRsO5VTG7NS/utDY1YTpsYzv0eYbbOBzs+Z54pgLvVmLZy9B6PuJo8ELZI07NAOBdq6R",
+	"Cf10RTddrjf00wmuk5Abb/tbafcc4yI2e/k9vgNicMxTNtBXs5Rv1sa5ffPD+VnNmgltpOsmbeBL2ft3",
+	"GQe86IeBSQ1XE/AwbdYQvvrGvBk2pS3f3rwp4Pgu72izJi7gFUw80Zu+q9FXV3YRlfOOBc53loXZnLw/",
+	"Q0eT6lr2hy8F14QXI9v5e/Zwd28Z080znyVpkO3VmYgLzeZ40WLa2S+nr4jnTKTep4odHczShFz8dGKk",
+	"Xje7G5byIWdpozCG3b3nm43hjWd+RXuLMmociYx0FRV7WT3RkJ2VqN0+8cgJwcfm+iVqBiQBZhTTO+ia",
+	"qMh8owqDeL77YvU2Zuxwca1TNuRJggot2rzAX1voZn+vs7IXyzIrtXTFDWGCCknBSDjiwmpjqIBoab6E",
+	"cCiX1rzZcr+VpeflVE45CFxaQvdute9wIN57hp7vIjJqTwQCFcyrSCsleWvFpkOevdD+O+GPtE8+TtmI",
+	"K81SMHLgu+TD+VmRQlA5Xdm5vyGKgQuaeHXkLrQXXAEbNb7msINroWTRkjmJIC0vWqDntdsu1ww8ZzBi",
+	"1B12+8LdOoWzMqUD1lLMCLZG60beXmj+oPNi9Vm40KXZ/edMz1KjfsyEljMj26+37qdjKkbMuaECcsmL",
+	"ycBB8loejen/tZ/aAzlZh6+4Sz3QEjKFYvkult2reIu5fXRaCyKJGGVFiiGPjcZEk4JuEv5StihuVAvr",
+	"cIcYh3yu/sbp9AvtrbUVYpbYwD7M0i1v5R94z+YHZpV8+0ZfyoRRYV4ZU+XoJPdCrofg+QnTNKaaVtsT",
+	"8M0gRCmRc5ro+SU3a18bySSulW38osnhJKbktbxhCR2UbgI4e96Cryf/4ncHz17s7u0fHB49W2fZbIZs",
+	"2MSvfoevvJ+mmzIK3gofCVBxFpzPPwuEWi5zOsq8wKeDM7XOW040vm/sSg46Ah714y9Slg9xCXKLLVnk",
+	"Kaoq9qUsaMPN504RL/78rLNir+DhsvNSlIU06c8JJTqdKTCr0sG1HA45SEZUkzFVTqzFPEHn+kW7TLt2",
+	"nxNU8HumjEE8G/n54t3bJqGaTKTSZPeI/MK/t9dC2EgY97DBISva9hYPXRm3qA1kCiLNWKaKkT7EGM2J",
+	"0nSasBKVY5nFsFm7TblmRh7ApVg86ets8nvzyr1O97JeQCIAdcEaLc7wrXDVPRfY/DR/XnI+Xt3l1g4W",
+	"fH/J3fgIEVP+Wr5PyJQfvxHnK8XjCM57hKZUEBXAIhGR7+zHqElQghhyZkG0bMPLbYxlmEx51X6mvMU4",
+	"F9EUZqp+o/xrhdCmsdZT1d3ZoVPertznco1oOzIerMqyO3a9FrwByIl1ODp7vq8wbCMv1eV+Wa0VbIU7",
+	"VYq41ZhMxDwSBHJ4F0BhJ+8nGudYW5mJIox+AX8F+B3SOUat1aPvDp6RF7t7ZP+AHB49ixrH6AgE/8ar",
+	"9u7RAdje80NestFr85ULLwe5nYeIOhAl6EDzG4hZ5xAaXggI8T9XNl7UFYI1Rh/ivKAoZL9Xtnknp5k/",
+	"a8u57+Zi/N2FiI2EgtV3f/4aXkoLG0jd279x7yZ3l525VzesNIZ+oOVKUQTeBYdlbSVKHYLT+biWDALH",
+	"uu5TORuNm4RNpnpObscQ+CNYuzT+flEn7Qz3B3ut5/Ezo5Me9VsvBodx64DtD/fobr8zeBGXtSNneiAn",
+	"uaOlZmCirjVrQ4zQC+7jME6LqjIwz4/juXVszlJmHZxwGd8aYZqSAZgtSMxjUnceTQ3ocRC5lbIbec3i",
+	"xnG4CnrMUmazIiDxTEsjhedZWJ/GV4OUWeOAKo8tg+Wu2h6flts6izP0U+uvpMqFIiiW3gBAXyJHJOEC",
+	"rUGLpA+ZJSeoLFQIEFaTcHZEmiQsJXVLCF4jmabyk5FVpEgKkS+1vc5+u9Pe3d1vPysdA9qt16Lhi5k/",
+	"Dy6aZz0zyTqSL/Tgxd6cxBdoorYHR5NNewKzeTRD3Mb8Aoe766nzt6rDfuKOdmlORTUOpnfiaAnZ2EzY",
+	"cCsqEIfM3M11GoD+FDbMomBWnOdKlBNzWvDPRjMns8Iv6OVv+i8bjofAmG45QoRujGZ5p53OYjeKO203",
+	"mcfV2/IIqgny/vvoJbnTs0BSZRt7phXh8bEN/MoHgdgQlCxrzSsrKe68MIcy4coIdP6n/P7e9TLQFSE3",
+	"VJNrLhyKgOG/Y0bYDRCmIpDVR+qO+JqWZpsOrvDKR8bYBDxA1GxaeIWmC0i7umbzZhZFYyM4r/BeCHS2",
+	"tFraXm77WoP+LqsXYEynUyZY3CbRt21r8Iqa5oO1eEUQYxd9245ZwvBzyux1p8iExv6Gh+V745HOyMn7",
+	"szB4B9xVbbiFWQzSM37jIQLxI6YWXMmZDsJ72jOB39d8zC5GfrQh0vUqZpoNUCQ32kI7ZdOEzuEzboeb",
+	"WvaFnU7Nh0uajWrbYN6w6+zNbDS4NOFXXgEIv/Nd+K+cjneFCxjXwnSetsIApeAbOhiwqdM1EHcnG4/7",
+	"JhuO+yaYnKHNcPbwOXsDPwfP54k7t275X4I2Cr8E80bHfbCE+EWwgPhF9gqcouAN/Jy9gJ+z5/EA6Xk7",
+	"4eK6qIAVKGyBM/xAyy9Mn6BQpqlevrt875IMMAEUQDbAo45pKaCx3lIFeQ2i3JR6l+TU+E5AwgvtJFTp",
+	"D2pp3ys1oBJjbBYNiPGJ5aJqJch6lDIMf72CpLOoS8byFiOnZwLCvjEZzbCfhA11sKxB7HPRSqOlngLT",
+	"CNuuNWu3rE9neizy9GKfXs5wQ9HO+hIyegk3towfI8VlfoJVoatoL1kjK7B04r+tdXlUj9MJLveRROwZ",
+	"u6so4oYS2hTywxmupdBmw3C0cAqksECHux2bamGDsZHqnMKWSahjGmMMel2NjUBj1BhiNDq4yP3SZFv5",
+	"7PqPvUnr04tUL5FSKlbHznHF8swXF8dQQW4UaA5bGfFS6D9PTEHnnCUxggMt7gvCMeTqQ9ByzuZRGsKH",
+	"bZqDw6bFDD8jme2uPKLYddZu6dBlOpLauftc6G9BcSraiioiUQYqHRaeLA8NqzSzrWFC/dHcfCVjDIz5",
+	"65jdFwcfGHfur0x9mXutU2r04fFgFRuARXx39vK00r1Whu/pptXN/5gTRQMx715+93W0UZjFtpznPM4b",
+	"IDxBZa505ypf3yMOI1zTHV6QA9xQIlKXaVjzArPiIhyN/RVBUBsgFYQQPPc7I0XX1IoskXudoE38y8Xo",
+	"/mJuF6dgdcuWsL2xA/tTayRbFlneRuXG0PDGJ+xMTGc6F/hcNVy7o7l7czv29Px84D0/mcc4/V/ULx9w",
+	"iSLWS+GIL5xgs25yxESroBeFxFdOJJ/d4X8EoxfekPcxemXXwyK5CjKbKp0yOiE2qWeayhsesxQsXr0a",
+	"ePDR0NVut3s1C9X0Dz6dqtJMHwij1PNqrnRjXm0LuYPh9a0MR7612+7Yb3fatyxJWmBW25FTJnjcAoVk",
+	"NMMMxfUv/WfxXr9jLl3ouFWdMjWmCvf9Aqwpy8qS2IAiI7hBcEzLCMo5W1d5vN4CybrVyl1WxYFU3kUZ",
+	"R9oQkybcpcU5IlASgVpvmLZsy75xrUjsMzpjOZiBUawO23tMzD+oMhjaSaSc9ungeknsxNZIYSEE906X",
+	"WxWl3Ok2y4go6yBst4WUtKAGdzaPxnrU69N2rirOTHEAuCwL2SCbz7tsWNi4Y9pVZ22LF0PJ9JcMyB3b",
+	"hQAJbCPvEZ1mMZu5tEyw9pRlga7yqELXd4qjcBLSerdeUVb6rdLylnGzh4s9KFM6f2I0MUS2YCEds8H1",
+	"EnyvEkUnCKt2YKqmq+vSiGq1EHUjr43SEUDE5rFXrlfqObbJshviTOhUqikbmIm4fIySnIYfTsmzo6O9",
+	"NjkTGNvTdJ79pkUric014HxcFujd6Ca/z5Qm0Z89GxPUq3UJ0M/nqEQwwLChdULarWd3Ya3prPz73Dkt",
+	"2aFp8H1gVeVUV/ygyvf6d81Lv/eqQJlPv1w9hgTfonUzBDYo+oRWWz3tApdRws8ff9ksuPkEQR0GENtM",
+	"PrI++YXNsSrrs8PdZ2VyH+JyZLR7XgWpMEhvCtbgVsWTRVv830++L3vsusrUcjTYZc/ofqlF57oooZ5f",
+	"lGJXitL9m6nC2BQflb39qfTteXl93HAzr0EkvK7wf/788ZeLRe51zebrc1BDEqt0CmiwrH/QCZYZF8vE",
+	"ZgooymUAA6Ru65YwABlvrJcot3XzZD5YdXV50LJlkTO9Cd5CAm+sD7Rw/r51JrjmkN2G3ZHddof8z3/v",
+	"lZzJtTETsKUFwISNkAiCNgowBFOp9BXO9GqTpPygxfdSafxYyM1fK4U8aGhJ/njZItw3cbtiUcrUcJdW",
+	"SxySiNHB1swZXblSpaBlPv/VbFDLkuKH87P1UhoXFnVryZJvhvTcc6F1hc6woEOz3JkG922eQ3oxbNGf",
+	"WhpIWTRYTYbUXs+LuUpcjBLIM2gSj2nYLFbPAeOv9745I8JKXvNbSZUGX60MwMOPSWQG51EGCY1jDN6M",
+	"/KAxCkb7csAQM6+yGkh4DEp4fJLIWxa/S/mIixJno5EXJP5I7LOAIUuTxFE3MHxfK4XUT9+dXzQ8yGhW",
+	"hZyNKaZtBdbMzIAwzVm4N3JIPLp/KLdkOVyn0B+rWDJsOaSki/cn6yFBv5kTMD2WXXGL/CHlRXtxxQrv",
+	"bLbE6eYdGBLp08H19p1LQRbzNlIzM1ud9f6G2+ldTLkVqFz7ZvFAbeKSCg7q3ZDJF87yWuLjR9bHV/L6",
+	"916JUf/OhL5gHtqI8jfERKs+F2utR0EsWb4i6YP3sOmJKMNxb1bH0QRE9wgOkfBuuo9bJGjnTlaxL350",
+	"ng7EHXv4XEXDPshndeFX4kCz0Axy9OywQ3yBukCcKitnClJfmFla5jljbixBRh40nvoC3wt1+9wXED+K",
+	"lkRfjid7apbVSsEnr1x4daEMb3VdNsyjucIxNnMljXNrAJ9LitKGsmjexrk4y0UFfrEoXEji2ZTCkkUr",
+	"73CcSyl7A6X7NOdiKkk4WxOFtCJJxUHWqgIm5TcqBzumSJ1rBXi03wB9mU9RBoZbyGf9NUM3XV9+yrsX",
+	"mIinkhezi1fXi0ml1DumqR1Pg2Wbme/MI9Fxpa68fSS/eCvtxYOE8omqeOlXMOeiKRZNyGgSRvsvGnVD",
+	"E7Iz56IZejOdogwTsnpcm28UE/GVhTLbwjahxl+2R9mJqh59ic9po7msBf274uyYo+MRkJsOyHlMNWBr",
+	"Q9GMBRw/VTgv55tvAw8dK1vYiKy90kDC0t6uzJsrSSznnLzqU4WQTblvzUW/4fzvVE+qKpvu99tr5cyB",
+	"G69fGBpgGmr/rspDQxBLtJTAgvUSGJcOGRabKrsI8rmKh1XiPgUoofdpJMAIrZ4mgLptOr8AMnQJwVnL",
+	"2SYN38jBtm4e9FuW52gsdLPlI9RE6tkMjgrc3pV9Yzm/LCgmK+q3WS82lcnF69BFGap8kdUtHY1YurMk",
+	"XXkFPViYuM3MOXAt3J8YnEBa4X39GjjpTLGUi6G832xdK6uDol0BPM9zF1a76vJfd9XK5On3NguikBbE",
+	"PunTWarKFLD3VClCjaCraaqNpIsFVm3RAWLetQWJxSxJ0HBskVHN1+3V2V5Fk0c2mvIpoGfwgm0aajeY",
+	"pSkTOsT0K7pJcBQ+mVimMRc0nQcYRcdQVcYC3jsvZQurmVnY+5RQknGKUojWuyF9lQL4YAmMRIoRDGc6",
+	"Tqm6P65YYU9816U7YmtzlirvLw4OnxFb85Ng6VVV4h8txT09IUpDRdQJHYy5YK2U0Ri+gCzcXCxjqAeX",
+	"WPj1AtQTMHzYzMrXXO3XdTPRsmSlpXiHfgwHnYPSHEOsChsO9q3U5IeqYS6ijIYVY9fM78ZOm8uimHLF",
+	"N4o7hbTfnw2ume6SqD9LlY6cO91XiocEdZ5gFWcoKvEG3HElUUrQQm5a+4v13lZWH/M95FoqKx23oqni",
+	"gfDtNu1IS1esmAqYn+JCpuCWs/ry7ZcPcJlnWhBqSzCRD+dnvrDQMKWjCUAVTKgejFlM2Cc60IWo69We",
+	"pc1jhc8Nm91SSp3lOKtQ076+2JZzkKwrkYtzoSYrwyIWYmZXA745J/vqNc5i63zcSgDpUkhvWQ47XbYQ",
+	"Hnp6nWQsFOCXVVKG8ta8JH7ge1f3GnUEmwtG48VMg0ptcJte6R+MmOXtKMQVH/pGkZP3Z9vJf3xWDovk",
+	"1rtqVcO66SWljkD1eVtRPal1sl4iYdhMLpcwK+8eun/dpq7Kmwdaupvbdj1yW57yF1ae7vU+7e22er1P",
+	"z1799t1/bJU0VrutqnLpgqAWeKRlATuFJGpKB0w1yR8zqZky4q/h7iqhalwsHbqEXjZcH/O/fbNIh9+b",
+	"/71cul7rkN5GPrli5Pdymqykt0fw2PqKL3f21QYB/+uTyTTlAkX5k4vTs7MmcXTTJFGvhvUmer0qRNBi",
+	"xuPDUgtM8E5u6Ic8lw9AwotE6aWAexcBqFyKaSpjErNpIucoQ7r6pn/MaKpZmsxLNTEs1XofRJlxabhn",
+	"lkf4ja1DfkAGY5rSgWZp3kFR+/vep1dbul9fPBRuTqZlFvGdzQpyMYq6vu6tq/N8AEVOQywtDyzr3nJ/",
+	"rotAW3Zzj9Golb+fw/CqbJNza7FUJ0WSvdPFfT8SXX1kczRb5JNzMpzpWcoIF0pToY+NqsWEJhNGhTLs",
+	"EV6fF3Er9561Orutzu5lp9OF//6r1lw3bK5i8R7jFkJGc69rCJr4yPX4HzSZsfUn4PsuTkGtTDVuk4sM",
+	"iofbCFnnjsnvlL7l8dXhP8f7//VHZ/LLYG/2j2fT1+kLddnfvf3P+IC9HR6Nfvr9+fWJ3OflfGVBxqjI",
+	"P8bFgNvBVgmt0gmX4+sGQBgFWMT+8+FzevCiZf5pHQwOnrVeDDusdTR8zvb7zwZ7dHf3oSNxzxmNVXhv",
+	"xlRTsEH3eZIggyr3na+R4HmHBM47sPzn6wUM2/m0bmV6XY7DvWmCZo42KuS/e5TXta9+QLdxJQbsN64G",
+	"tHNbLBqLlvtXvNKwzKO0AnrGwakFl44ffEgvxVvKLnn5BRQu73YvonWo/i6RiAs0tmnV4lJkkwrVLvTC",
+	"bYh7swqj5B4VoUtibNfe5Ee5MHMM/n4X5yI/WLgwHtvUk9eol6jRuclsV2n7S5y+Zv6X/uOcy/VOSnBC",
+	"VwMVlMqzGL/2C5uXViXgN1Qv1SEXIyRtKvXqsvVLcqw3loJWZlEb0SKQLEqt2Rju8fPt9ZrpxynTVdrK",
+	"R4vXnjB6Y2v//PzxlwtSVwy9egR80CyFyupjamTiaUIHLCZcg0nnvrqs2wDBPumwLAoM2jy9ZlkUlyzu",
+	"SjbwwpuluePFVGwQKgxlYHtBJbhQrgjpLVzdcGd+W0rD2wBHDU7E3QFSs0bOpb6DgdyuBASOVFfVnQnN",
+	"ExtScguUhFGjuZpQmTB5zeamZzqCEKqXLKGFIg9HOR/vUefgec7F2ynzFq9/3l+Vn/cyrgS20srCW/Cr",
+	"T78P8tLrQerDQfugvQcx58OUMxGrRpucJAnBGEpwSOEI1CbFuILy2xbnsEkYwElhbERQhGssk1hlGbOu",
+	"zWXG/XUqcOV8lRtrnJs7N++ln6/urjSIJcqiuP62iB4UYblzQPT20At5aIZQYVq9ojJmV66ceAkr56Dp",
+	"m46xLAKUKHfPW1iRo/2j9QqRe5d3WSfY6CCYajOoze0nfUsVURgmReopG8jJhImYxY21CncHOTT5qmZl",
+	"WvzKDVySQx7uotVVzS51IKJBgkoKT7TMEzuTIW1JPbUYouaTC8VowUo0ugv53zb1pJgqLpS5V80J3fFO",
+	"kJ3SytzlW2TxmbcxGRzzUSvmI24x6F0FHjsyqNJXQGmHIkbSV/3maQH5ur1h5brqmbin3JHKBuV+WQso",
+	"Ig89sIW1y299N1iMcIybr0oRwGPFSQ9Lq/tEpzIMmPWgIfLhG0uXKfeo3R37nQPakIR9wpIVa3E5tUHR",
+	"cX8zElyS/GiMXDuhcyJomspbL36EaSpmdEpOWFbbKhj6N8pGhTSJgFSXWx6jtBze30eNY990fubXjE3D",
+	"Sl6uvTY5cU+yOD+cAU1TV9cK3jx5f+ZCU3II8krzJLFXt5EdZEntfdgm5aN5fW1OfNd2dQcffkVp9wpq",
+	"+WgjywKqiRz0mXJmdlw2w1XC1ahTRaIw5SBaE7SoJDhpoWBEjlIMKw9TDSNSp8S8mlUYW1U6v7xSUCkT",
+	"gx0L71BkDHnetry05ioGMlMsdeaJu7BVvMllmqutuda1vSAb3FFseh5eRjAcFtvyUG7YBEOzzXeCBJVv",
+	"7lRl1IryGX5fdSJqZXDEi87Rc/Lzx8v8oWLzn8f9Hwf8Hf/54sO/znbf8jN1NtHT/zo9Ozr7/eTTu8uf",
+	"J2f8lsc/Jbdnv0v+n//8e0pF3DkTnTbb77QHe4lY4ji/Kotre82HzOjiQdprdq64IAo1s9xA9w9fvCjT",
+	"nNgnfbWsrws6YZBGkD0Ukfo1m+ogIxsRfDUThI4oF0qTV0KnlJy9bKw1CJ/6XO7mygN4eZSnOgrfibzF",
+	"sH4QwxDcNkK+2mjXNr8BTwSRU/rHrHjX1SGXAEQ4hSXUrY51O5aK5Xl8T0SrocGjRpucaeukNteCVeJm",
+	"irV7ouCVTPXV/vWLf/b/3pn81128kpvdvXgh5aa07l2yJlDj94ymxbrI9ruVge9Zg7lz0iyiP1abny+l",
+	"nr4SqUwmpehMm1aOkXpqtvdDMQPTfm9WSurpzslgwrqFStX/x2fi/u3ip5Pd3qzT2TsC5qj+doSfMOXo",
+	"b+Zt/GLKUi7jv+138COqyX/78dV/vfzx7ff/+PE/9y///u7nvxc/l+3NH+lpKRM3x84OHsROqgglfz8H",
+	"ft0klEQx1bTLJ3TEdqZidNynih0dNCOHfVbiWaj20ZuX9/d8fTwt8XbkQkvD++l0SvSYajKgQkhN1ICK",
+	"PDFuPvPyKjp+mLkd9atURkgfLPJ7sUh7tSlnM9vK2raLnOB/8HwDlbsEGXm1QFTUYVbpHZ9Xr50y/GPl",
+	"1bzioly8W6qRZVcxplK56wqyBEt2eClmvytGhxgguawK6qoPLwpbPj5mCehsAJ5sUbNPYkpeyxuWUAxl",
+	"nfVr3dqgczQ4oEPWil+w3dbB4DBuvdh/QVu7z57Fzw73aOfFwUEJ3vISrH0c3W8rX8mz5GrenS1u6TlT",
+	"LD2zK79sOSqKl5dbwJy9raIeuROxy0uGu/r9qx5Y0Uk5vHHRqzrrL12VasZTOD2rtKuyY5qBLZVkj916",
+	"nEKrNx8cHjRcWhFeGw6gUDERKygfLEiELUZdEsFtyro7O2Op9K/dqUz1b1GzJ4QkU6rHTQKZ9k2fvAS1",
+	"tXkSD2gaH5MITlgExir4OwqLJ9iYFFDJXCkFV4W6KNFUQSLm1Y11wnMVG8zMIbmAmWFOHDCVkxkipuOn",
+	"H5xv7eePl7USMMqcVG8kfYB9bBoFychpFNcSZoFraAirIEGZSWV3yveQcr2wi6cWRjOzABqtlepABnSm",
+	"bFKPSrK4UWvNBmEzu8vHgCNccxU8xGdxLYIa1XXZ15QLl/0bLZqQo4arZ/7SXAyp/Eb1xMn7sy5K816J",
+	"AXTNRXttM/cdWruu8vq+X6me8EsFo+EaRfmVOwQWyL0KN5PK9t9WTWmTCwQWIB/Oum6Vgim7RGcHB5j5",
+	"33hsRtwTtghLHWz4VJGfLi/fE6CQBpymvIkRTf6mTXA8wMHGMtyuUHdPRBbroDXjUQOnbZSz8H7E1pzM",
+	"mfvyQ5rUurU14JCyMIpqbAcbuR8kc+eJxodXBC9DhgJGj0CC2NK3Uc2sdWsF5dRWtUZn3pBjDjCo0AIK",
+	"25uvCIItBRF4S2auXYWGgQOo9I4RF+7zuGuxySyC6wXJ3QpVmzKFwG2RMylaSFw4tk1Xd6c8139I6KKV",
+	"rrEGM/0MeEIoiQyk0HQQlizBQ2rEGVgOd6mMuB7P+iDv4RP2n4XY2ZqHrjaqDwb47rU7ZKdoBckfT5Qr",
+	"3aHP19pu9sRklmjeQm0dTBe2IDN5BQYHz0kjCtX0uAKINKjGDrpnT9SjPzH84cP568+5Tf6T8vhz1HDs",
+	"Dl+zgFSAudYsK3dkjsPPH3+5aPdET3z7bX7E335LjBADU1NE02tGKEEaIT9/vLS43mYiuFoLIareHtQT",
+	"6EqIKo9HROrDLMmngcbisuMQkbrPHTXc7SR/G0WG2CO/lBPqzow16tgfjgkVcyL12MFS2Jh0XLee8Dtz",
+	"QlKm5CwdgJWPCnzFNY/uRUUOOgdtAsgFGEzggBt6IqLTaWJpe8fCOHz3u5Iiskv+PpVaDmTiF019+y2p",
+	"w5iCHWvCLjXIUCaJdbOc/3CqukQJes2uBlQxLHABd0oZ6KMi0Z/wR5MsgBB+jpz3JRwhDPBSEp1mbpIx",
+	"S1mXfHvi7oFvcYtLLr66eaUvpVY6pVNC4wkX33iscB73hKE9X4x/FXmg6OAvO29oXLweewJMkfY6JLnb",
+	"EJgRCG5g0cjba7UkUSYgRm3i2W5PBOcAS75XUmcp4fpp4HWc8AGzBnCnLE7pYMxae+3OAs+6vb1tU/i5",
+	"LdPRjn1X7bw+O3319uKVeac91pMkQL5w3AuT425YqpCpddq77Q5IOVMm6JTXurX9dqe9DyWa9BgusJ0x",
+	"VBT6l/l7VFoFy9L8XqdDbsfmHgXunkpYTOCAKMW0yUvJFCCEAGg+POcqC7Xx8sZFPTOX3I9M22JGGUQX",
+	"jGiv03FM3loJwzMFKGlwBY/ZhK6yFdoe4PYoqWphJ2G4fsJvWDunR9S6v/5mFMXJhKZzMP/fMGEeN4cG",
+	"wuXoSBk18Z0nltpvpgGgjPm6K2rrWLuFcjymSViiGDns7JcunaFVLtCC8QirZ7qfg6PX7D/RKR0O+QDw",
+	"9w87+19gAG+lBkyBOTIev3qxI0FcxsbyLfWruHpPg7u3cmPPpdQtf1cYDmi9znW4RhQZMU0OOvuNxS19",
+	"zZU+ce2b4+ni2iqjgLNHdhKbWbLywRwmFUQNPxjthLH/Jft3AmBXcMfaWQPxHOAIyhr2I935nsbO8gKv",
+	"7K5+5UOALowv7a9+6QeZ9nkcox5wuM4bNrz+QwBAXCC/P73GuRQjz+zlkgexjq15KLRw/Prb5wLDUtov",
+	"b0Dbns5+s2DZ61Nym2DGjsqZArwM2i8if4iYUDLkqdI9EQinbQIir2G8IyYYesCAFWJWJ16b+ROCHZ94",
+	"5clG33wv4/m2idZmJX3O2wMtqljhxOxuu/Oqy8qJqLVmbcxozBBo67WFhqxq3D6645+D1r/eY3bQebH6",
+	"jVMphglHM+nB7hpdvKfzRNL4UsrXNIX0otrB7uE68/HwgG9YzKkrwnGwt7fOy1a+QD7wGCxkGXdAIrdy",
+	"sT1TJRyicPeh3okMI2GltZMqWcdLeCPPOgyHAE1Njw1v4IJw3SaXC5pdT1g3ZJ8R7Dkm9YO9vUYZq8CO",
+	"QlaRO7IHi4PGN+Kv/A46wKEvf+Ot1Ih89xehU9yalXTaXFska9rgJviEdgSuQva6IGxXUlLnizP/vxZ9",
+	"/hsKVT8yvQYtbia/Ux6DMD6lejBepOE3LB0xotiECs0HquugL4acJbEiStM5mQl0kMTHJFJMGyFfRe6J",
+	"CTQgBSP9ufmn3RMbn4sSNovpo19EIrOZqmtJZF/sUNryVn/Vw/kkWd3xxkJivZtkVVEWoNLiYMsa56sd",
+	"XzCrk6EN/JrNvdeFpWgjZ0x3Mzxq80QdHA1qzOKe6LOhTBnh2uYUUoHyWaNphTfNb5h5qwkCnEsrBb9D",
+	"kJgI+FA2J2DM5qgCshhSXi08Uhlf+ZFpKBP8gCcb2q841pBKyYqK1ikYbE+l0KlMVmlb8LB79u4a1+Pc",
+	"pjlafo/FtEPH0kIgALgqQtsZHIu7XoOrjwU6gVuDYpWj0hNS8N+99D6xXXDvmQP0/GD3gEyYpgBYsFDT",
+	"CH1xbfKaK23tebdjqnvCWt0tIwvTPavvzB+ZLqvR9ICkXtZdBeUvOgyfDgGoIIuO1AoqeeBTgEEZ4JBq",
+	"ZbkZlbRv9jTh4tqo1blsDpuKklARK+vjG4ylVCxMBNGSuFT0cK6LGtIJDOjMt26r9hWmvTg0GA+LcTBt",
+	"qL9W69oKLy4M0MYSNgNiX5EtY27nxb5csosDwi/rysbgVvS02NFq87lmn/QOOOtyx7XYUOlhHMp00g6O",
+	"wBaaPRG2ICDY3gGLdjYYu41ttNc+P2aH1z08P0mImzNddp0zNUeMX+TM+ECmZZKURw/YDWKufI73MYku",
+	"9g6PMNKx6av1AdvHIA0X0dYAqahw85zK1CheURjCHZHJTGkftwnw8KCnBSXOXaohtn1s1m4m4CJ0znWZ",
+	"QrLAiGkjqfVEtsfOzU99NqvN6qQEShcSW5KN1M2AhSQRFpv6m4vAg7KQE/rpio5YBH419mnAWMziRk+A",
+	"x99GmY4kM5poSvlorAHQ2EXFQAhbXWFNcYjTkqJxjLEYt1wxF2CnxvIWA2AwOhCKofSEG5GQgkUeUp/6",
+	"kbuQjAjeClPB9UIab5tEVkeNMHAiCkpXRRanfDhTPqbR/SykzgrFRGifhHlxRXBmrZnCYLOE3zBFjjo+",
+	"GwxCHp1DZCAnAW6BzyqNSjL2XKpp3dCDzzOdstTlHRt9vSci91PUaBJwBGLJco3ZUWHyI2S2Hju6xBF1",
+	"XeqWj5LDqwFTFOVwmHDBrjByIiph/UGA4FJ+/8bQeZ/ZDOsqDpwr1ZVjxUvVdDcIKOnv0g1deeCy2wAX",
+	"vvIeyFVU3HwEGNh79rKs93clOcXBYQ+pVVWvUpAEctdFCirQLo6yPDmtajwOSf4uA7H4iotDOGd6lhpl",
+	"cSYgmoTFld0Dxs4du9doVlro/lROOYsxSshslst+rBqEkA7BfPNBvIV3SwYB94+vyknqmO41SxNy8dNJ",
+	"a+/wyJGS0+0by0SbrL7nXelaxuzUt1EyXn/I4Z5cbyy2ENc2hvQGWyoZWIS3h0ztNVE5Nrxs7jiY9/hy",
+	"2UZiFR8VALqAabZqGHiXWQDouwwFcrt+4qJ0NA5BSnFzo3hDDV67dKhZSm7HfDA210giwSkH+cVVo7Xy",
+	"wR2H+oZ+OiknpxMyTdkNlzPlj98xCAi2gB8KT32cgpUHvqnkUr5q6z2W9ewl5AVULWwAEJXd+d08UERJ",
+	"7njViHOFETYf7Il7vfQaSuYkgv5WX8aTol60+WX8xjRRMo63UhMvWFUPxNXXvtsQrDHhfr3f67KFFiru",
+	"WiOPXFy88wJtiUMShjWQ8pqzbFwoNruiylV6615ZUujDKq6B+G4Uyn1UKAslgoyCYK9Wl86fAfCg2gH3",
+	"uoWEApUG8522FfyybX26W6KWheJc0xU6TIxmD7KehQ/699fxT0oB2CxSxHegRzcL+vD2DMZVMWyXVYBN",
+	"EFkuSC5U/1Pr9va2ZXamNUsTJszI44j0ZTwn9RJNnvzPf++3d9t77d1GFzVhRScsxCM0NNxnY2ousNR0",
+	"aR768dXlcfgQx+BfYDkWeAnUUGHDW5doXFDObQ0r22PwlnX8wKUrvoFvNrcOd3IMPzG5JyZ3bybXBEMt",
+	"sXW0ixxtiUlyKNOR1K0Qq688W0BdZ3hjoDsgNlpGgWDjRzs+qQ9oms4NGwGehGmRhs1MUzlKIdnBcD5L",
+	"ZnnW8gOMyJWLXNeKrxhNWFzWFWCKpKDHm7+4RuXilqZxpZRO0ypuU5E4v1rV2p5n4cngv7HBH6ncO5Ue",
+	"/NJ/ZTZVgcFbMQt05nNsUPPus0SKERQWo5lxtB7c4SNGGIfEv1s6x5gHgfZpvOrhxHu7vOkCA90Fu81h",
+	"Z+aP18WsP+E6f8hqX+i2zPf6OFemXyjBbj3bC6m+8zBUb0gQ/SiTxl/ufCkGlJdR+2aXEBc6lWrKMJl6",
+	"mwfxB4eQ6T3kEK9h80U99gMmhebAElQzxMRwvhjEwrV1pXriJLCfYA6uDUryKYrmaT4SVM9S1rTVwWy0",
+	"0o0VlQhIX4RCji0VMdzlULu+J7DlZpDy6FkF+wSRIKYtjslmMYdQtNiDUjgIOwQphegncmvuZ5tDbabU",
+	"E3U+JFTMGxAQBc41EbO4Tc5DALzc7DC2ytZXa/YEQnjGRupyAVULfOfM7/GlRQN6iEDNfJVlQ3NbZF/F",
+	"xr9oFGi2flxmYJYVTM6D3Joduk/0zFt5oWXKNgicgeN+h9BSeG8xvvRgzTc3DhktGedaPNKNszp6Mwe3",
+	"8+tvn5t/5gMzs50k1GFXoHf/aK+xGeME6XvbPPM9cvYQYCGQ8uunF+c/tKap1GygWYx2ZRBFHMIxdcL4",
+	"QE7npZjVhmOgDaRv9szKQKD9N9rkhNymUoyyECD0yVNM0uMDMmFK0RE7BrCPwbWcafsIilgg7afzdk+8",
+	"E+YmBBaNYpGzQHBFbNUPUqcE2RyPu0RIMuSfYIwNz0VdcAG3kPf9TKHuiVCjdlEG+6W5tSh4gUvkS8lb",
+	"0NljWybQa9N0S2Q3b3N7BfVRU/cySzRrF0y3TtHU1F1lqkKiJPWftJ6+g4CbCzphF1yzv72mn5rkwhx8",
+	"RqQgAJyQQciUr9RDCpj25jWXcImsufsl9tYdUDi/mXAdbvmXlXoP9l48zLw9EohlQN8oIzVVIA9sqc+6",
+	"lpJMqJg7GGKKdZwaLmUmXI4cHAFXZJbdWACNJCVRibxdgUxgRjDG6wAHYkjqG0U0TUdMb3xXyZmuNDC9",
+	"ErEqiOrBQXRlAMyNdYUtXeVD2Cpj1Uhd0AncZz0RVEslRex8OSRRzjsbNZreqghDS+2+W3NpGD3mrig0",
+	"xS7AKuDUV5ixTkSGbu2BoIycvl1fMg5mHUfySbioZuVbuPIO57c0dKFig+4yPCOI4McVgUIPEUwVjGNZ",
+	"JNVDBQgF3VdGB/2lfLYXmJQjZ7paNLiU+ZC1Epp8kg0WL8e/grnplRXGfajw+fsWF1xzai8nOftCzlxL",
+	"b1vy4p6/b535aeCh74nddof8z3/v2XpTX8ili53/L/fnBovwRVWmJ+73xP3W53539vZKHg/WyEL5Adzn",
+	"QRFJ4B6YCmB1PUEi01hE+kYDApE7ywHo5uVmb0GxWv3MQv/3xDSVNzz2JejKgneGaCEap3I2QninxfzA",
+	"pq3CEmH6WxSGZPYEDDvrQc+PEdTOAgjCAAiuleGmM5EyOhibPWlkep5rJBu7x5TEbOQRv2Eiq8jpQiog",
+	"vCKnqWA6izetyVthM3wu9g6P0OoEYdxtcmkm1ROGbUPJHS68ba1J3LlzB9ExYbfW9Sk1qsoySoiaZLdD",
+	"JlzMNFONZk8omfkSB9Sik/Yhe4Uxo0P5nBG4k2xXbVKWTdRfkj7UE5DpY3Nj3JL6zbBl1/z3iB2fI6RA",
+	"GVsIY2mXQERgS2vniYANHVWwu+gVK+p2LAlZv2NeyvKCHYv9ffBLiwlBdV85yVzjsSvkuV6axar6cUuU",
+	"pv68nALuok2tLkJSUiE7ZRUDWKS5Ph1cb5wLs/mgLgNmExbsXTs0e0WJmQUVbpmssbAuX3NUGKnno8Ka",
+	"xF3OsJ5N4OylOU6P45Df26KZcJGAB3KWxMRilcGNhrZhzFRkcMkoJhR7GInlQtMUMmz9yNCAWO/VwCuB",
+	"zPsffDpVvVrjSyTfguzja6FsNdrHFkFV+TODziCUINxtnyvc3Gi6PwtvZkXufOxAT/i71z/288dfLpog",
+	"9BiBg85i+Odf04jUpylT3nOi2A1LaeLZiTpGT5l9qBkKOD2Rjd8JOI0mFAAEDHRUh8w3IKRELi5pyB2/",
+	"dAEKXcfdlZaG3jLJydVDInUvkpHvSKRmfdMcyGb9ACsmLi9ZmQVUOXZpLzMuBsksZj0RzRRLu754R3fH",
+	"fFb/B4pTum+xiBp0gJlZ7Xbb1lkLyvhEpO4WEbKjbfV2Z3N3o6Y9IditX4E2cRjLFMI57KZ6mTJYacon",
+	"GBPpCyFFbQJSQT5X115GPQE10QBIl8VBIGbdCMjek1rAhofE8p8v3r09zroeUp7MUjufCCsJXGEIMCb2",
+	"ajaZypSmPJlfBU6EJVLW3eI7glJWWcG0oC4PL9TlCQql1Q7jDjuiu4PW/rDTbx0MDp+1XtCD/dYu2xvu",
+	"04P+4eDICGhYLa1G+4NaviBaeRW0fJWzqhJBOzeGh2GtsXUsDKU1475wLElZ7bVSdOSAap03vEC0T8El",
+	"aweX7D1eUEruav6BC67Gi3dzN8+mnMqWu882MzdAPODq2PIcQIwNIixCwyyym3Pz3KZh4sU6yP+GeC8l",
+	"brqSqPdtRbY/BZtvHAzLhGZLg7If3E1xDvYalY3BAZ/MFGuSQ6JTziw8jGLWRucGd+xhcQzdumDTPjNy",
+	"iLIBoFXBTbkj+aWCnHKdfnnL/UspmK82BWZZiIkpC3c62PrZwb66NmAOtlqm5JbR6yAD4N856sZFvGQT",
+	"VA8QZJMtZTFMLQi68eFMYVWeB4/AKYTZa4uWuZSZLL2Rb+Q127YCDIHR6CPIV03H7hBP6XYsE4ZB41wK",
+	"G5OOxnBbuWEBkkD1RBCpjicMQ9nrVLtCb9aKDMTPrCZOrHmZ0cHYDQm9qXPCg/Bb04GwQe3wSoC91J8T",
+	"V2HVC7/5SmVu+9skW4BCfacJvWamE53vlvheMZSeaxs4r0xbtvIXKmMKy1+DLjzPrw7WOE3mPVH/+eNl",
+	"lmeAxnCjsTeI0tzWN5tq2B4bqS+yrrG8f3SMhXRYmJkACzaZKW3WyY2/TT6gna1J8jGHjI9ELlvAmZr2",
+	"Oh1Y61uWJDbWudN5Qf7nv/fae40msW4HfNx0z2gCmQhjLkYW5mqhSikDZ01YpzSovll3Fb7se7awmdHv",
+	"gwgwmphlQFMIIKc1yqRMs2D3Vmmt3WnzUv5r65VfZeZDCZtgMaQZ293FaG3zdWN94OqnFIPFFINCgd2S",
+	"tANc/YBFy7RQQNMdzA2TEB7Epnpm+H6+wqdqE8T4VGuF29SdyavR7IkIimBOaap34EFzMUekThWJBrM0",
+	"IS14P0K3D0rGUfFIR83sGlJ0wnqiEJTjsfHb5H3wC9wpNHCeQiCQFMn8GCJG7ZPWg6xv+YA1e0KmucKG",
+	"JfE8TbTZcQEgilcOUxAKKJZWde4GZX4rajk3SYBAudfeb+82yYfz1y27qoUKio0iR/2O5FuN3Lgx9qnQ",
+	"pdn5qNFEJ4XUYxh5lBnm/lZSzLlrE9tgrix2DncCBekVqbP2qA31L3l3ZwdrnrZoUNARndM0SUifkTFL",
+	"vA/S3TAQXJVIZE0h6GGzJxCPyulCOki0Auu7C1L2cRCEZ1BMPjIgq6ttE2Z6AgHSsRplMBZASrR2GKoz",
+	"byB2IzA5uBm+AZMzr1lbeE/Iocf1DCezsNRZRes62KAFnUAYg/++Gcyr0c3qrLsUykKYCPRsWg6a8CYl",
+	"15CNoMaKdNEs4MxX2Gy0ME7LvDDw2VNDKHNylWUVBUvDNbmlymU+aknqsJs9kZcpfBExJ0HQnAxhZI4o",
+	"B8HQtbVpsQo9LEtwIgzNBOKFLbk7U1YQBtG4G0o/WRKVEfLzM3NSqNlfKVhPKC2nitzK9BoEpffoz3Fy",
+	"aIKVCW2apmsDlNNFudzJ1VBD9lmn0xMpM8OMmcaUw0YTQFen6FOyxzqL1Y/sUEFSOjev/phScwTq9uiR",
+	"Q2IY69DaRnrCaQLdYInHINYrHa6IhfaHVUFwWVia3NXlVuZbw5e/RS9Mbu1AyAwPgtdDxnQ6NQLrWN4C",
+	"SC3oepa/KGLm4DNhXTquFXvtZHIzP4sT9poPmeYTFpGZAE3CxgBlT530lUxmOngSmsK0flBrzM3g03ll",
+	"6otNBfZLOxZDA54EiqelDNAVo2bC6tf2hzqqDeAKa3Rt0I8KsLgNTRgVVKYhiHeZgQnVddwzqslEKt2A",
+	"00/JbqeFEUc5lxhGOsHpmaG6HL3/cEna7XZQfB/cdzt/ui/O4s87AdsCjmdYvxVRumbyXWXuGfdQY4ky",
+	"4XLMwsPuUEwWWoWRIF5OxisaC8s/1nra3QEpqQO+IijssQNPtMwTO5MhbUk9jUjdMJXON4pMqdYsFTb0",
+	"LJoMqeV1FisYnjYSFVYxoyQKVghhJe114bQvaMMjEncJNsGVy1fEDM2eCAurZ0tjNm06tdLU3v7zBrI5",
+	"9xo3CpsNxwPzTE/Uo/Xm7d5rhXTpvrQ0yZUXt8zyXhauOou6aIYDczbqcN4f6oPVFjTBYOOO8eRZhsMV",
+	"VFYIWrmFWIoxvcl02ia8n5efkVOFSfPefgGyH9dNIoUth+KsEp7ISEQnqRVbn+8+O+qSaHoL967ZryZs",
+	"Y+RE00Ea9UQ0S0UXQwu6dJB2zQNtckIu312+98DQqPqDym+Bm/c7LUSFJkqzaRc0gmlC54SrnvDiJGyW",
+	"EWkyyxsGSRItATsn5+yHHGFMxU34NStk8BqiONh7Ybf4nOl03oLir5EN9QvJHKGrD11cogM4UFOG5evB",
+	"CsRTpUnKR2PdA8kUjt4JipnYS3ZoAFE8O5WRv/2AZCxBmHs9NJFFUMMXi5EXrFJ4dH7+eGlvy87R8yZB",
+	"nyaJ9NysqP7u91sjbNpKM1ndcHdf9kRWvQZMPqj6ITGQKOdG7RIhWxBEYcMcz6m5OiZct76NbMeqTS7R",
+	"BmIIjpqt5ub20syjcZutdxlxLu+8PxtcM33si6jYml09gcvnOzLCzQ1LUx6D+XIKAXI5uAwjEprrk+fu",
+	"bq6I2/eeyG18m8Ac3S3mq/XM7eVaXXt1m+EFeTWhGBWwqH6sb46xctCG1phglGF8Q6f/fPicHrxomX9a",
+	"B4ODZ60Xww5rHQ2fs/3+s8Ee3d3NQiKQqWG+RXx1+M/x/n/90Zn8soaxafX8mzb+s7h0WV2qu69QiYq+",
+	"voWq0NoXDaewfVdDcpzkrcKGR4fwL6DrAWwaXca3Gr7KAJRshzNFBWGTqZ4j53MvneKsWpdz0Dgreds2",
+	"YjeatfcpHVUvknsBn3oroRfzWsbF4P+r3vePv7ZlxoMGzo3QKrgYrd1I9kahIcX0Bo2Yp/9XRK+sVU2v",
+	"7L29F2u+dynlGyrm9l31yMZSONJBFkpgFdtvb4DSYq0jQejLYsH9U/vMX6HePqwGTmh1zX27OE/lZL+O",
+	"Gv3OklcPtl+FpO4IddvhKickQgNZ5AVUW84GKSUlE9nnCTOKaJNc3NLRiKXkw5lDLLNq3LFRhkN4tyhI",
+	"N7Le1JbiMbTTIEvtfuCHDYqggKkdQ39jZ0eCCrhgx2n2hJBkaG44iKcGBdjaB+DvKLOXgs92LBWamhMp",
+	"p4AnROM4ZUoxhRb453uHezaqoCemKZQ/g+I+cNCYDbpQZr4TH41Kp9PujlGBTYtRm0QAKcfidykfcaGw",
+	"tJCRzm9Zn0j80qnrJZGtESRQTKkeNwj1aTB0OvW5Zna3TJfK5UsZTbebGbk9Olwz8IA3vWe9mYUYWXc+",
+	"OvC9zQZWyYcg6hxbVlYgAu19glt4+u78wulEzUq/vZWjwHaA62DmRJNksaKeZ1Ll2gieiQdCswu4Kfa2",
+	"nmS7+xADqMTT9Plx28oL+ktULe6sIfecSjFM+EA/lTm+R5ljPBiZ5Ta8vcovr6WS2s6f+MdZ/BkvqoTp",
+	"kmz4lwzNr1wv3BzAdLBqWpucaVUwCeYN9gtcBRsOuEruZB9UjSR+EqIekshwkT2RVchEpRL+j0xX7Wbn",
+	"Mfj0E5k8sqz9I9OrCOkOwvVqLdDxNRTEjSi7yEzesHTEsjgWkHANU4UyYSgEzwRKaDHAb3IF4AthMiE4",
+	"EwY2PgKdy+Yx672BkIABFUJqK+qVJZLFX1Cywt6+tM1wjRM7g4HFf9GT+yQhfanLCwl8Oc9ZVybasULO",
+	"GgatC/vkX8GshXNZbdFyImAdCx6jfxxD0xpPV+/XYeaiGYKW8iT6SLdwJcgc0AzhNu6TGyUClxQMSW3y",
+	"PlfpG0MTvCFMkfrB3l5juckCSfqBrldsPLNZPKSNAvv6yPX4H2bRqm5TF8/n1TVY4vZ2XGBP9o6n2/xL",
+	"2zuQoG1UXUlVk63c8zt/4h8rzCFnmuRiUV1mFMEcIiJkbCO0xlTEGKIFTM2WkKciziKj4OEgyHQAgSKX",
+	"l6+XW0sChvZkM/l6bCZ1m96TWeiU26hHuHTXkCotvVeCCWXRlgVXxbZTYE58tMeeUbGhEhhmTq0qI9Ym",
+	"J5lfBWOmhX0ew1x7wjrYZoqR562Yj7itUlbf9ZF3WaZ40wXxQqTllKX2kWMbiw1vhnp/T/ia2VJAAHXM",
+	"2ARq7wUJe4F/fUXQcrMnSiKWmz5a2RVHs/mx3nnkA++wv7mcmeVok1OME3WLURr0S0pjfssyBIExuAz0",
+	"UyCK+8SnIfZEt0Zj+n9DzJu1I6twCG5AD5QSWNXJGlaUvRJat1GqxxmlckM7mKFA54QPy6pfPVrO4LqB",
+	"KZsz9K801TALlSmDectOHGQIhLzdcctq4SMfvb5tLpo76vnw/npFJk/DBZNjKk4pH7AYsgedXYDJOujs",
+	"Gy6nZ6nwaF9hyF8X4c1cPLsnYx5b5LZcXlTmuHZpXOi5l8pX7vc6LHqaFlKrbHBz2BdNlMScMswg64kI",
+	"iyB18xPMp1i5DL58/Hwx0d9mxElpA7ELFZwgt174qr14wEeWW0N4PrrkmwAB1Jez4BfNJ6xNfgAgnZ5w",
+	"pU9ShtHoNrC5HCHOdBuEPdsYC9JnQ2kjIfwIueqJwZgNrg0PktZ4E4QBgFVKVcQ252PaSd2GwisSy1k/",
+	"YWQ2hfu5J2IKOZ+uKBUcFmh0AoyPxhMuuNIppF0MYMVMW402cYyWjKmCxOl0JhQCJkG2m1mbqZRJF63x",
+	"XEPMPNWzlDqEuGzch539knFX48XBpn407YLaIUVMhnRgxsgViWcW7MIT2pgqp5JA9WX7rKPpIGlsMqSR",
+	"rV7YE5EcDjGLzn8f+bSVRnHpO/uFxBZ3xAPJJkgr6Il6INgECYJZGAuOz3y2E8lKgEU4BZBPVJQ/VgMq",
+	"esL0VneJGvkclsaxT9cJUkrK5SAbKH+nFCKXfZotiA0HxrEbESo/C64wdribnw8k1jCRysSmWdQRdwP2",
+	"MAu9MTSX9kS0PD8LX1ORx1XBCcsh3PM0TThLHXyVA1HJnYJGaaECLty98uA4g1XSmFFVnNxfG8gUQsXG",
+	"MlWM9CGFa06UpqYnD6rlFmYDSc6+UQAL3K4gV97HVxZBv3ilYr5V8SLyoKAuTYzO0ToqBWu0HzHg/fNj",
+	"SqobKB/mCqh1ayFrNafAfH2V35OSuyB4I+Q1RhCUegpnNWCNtd+aNc+hIV/FfFozWeXwn+P99Q/SmyE9",
+	"d2MrIa9iimTVNVeWk1m4HBrHpIB1j4SZ0ME11MaELP96xIWaDYd8gCk7FhsAb93DTmNLyRmfv3yiwNoB",
+	"/8BvXksjcb2bfTmN5bUchQXXucgHG9PpFG/oxh2VGLgEK6EuLxhNB2OEN56mbMg/OYEeJdj6gCrW4oDM",
+	"zTW/YZhui4+8au8eHeQk3Aw7w7p8CKK5ggzXEzKNIQO4P3fNIwF7q0l/nheY7e/w3VtEPg4QmUFbgPIj",
+	"kIo8pSMuqC0VO5ilSqZdEKhJJNgnfQrfRBClnHPVlthQwGvsF/lLeYwXkDTfl+yIVRqapLgzDwgdmh9H",
+	"boe4sGQAmHX16LuDZ+12O6os1xBsZdWYdo8gHkiz1Lz//3q9737ttF789u1/1NYYKpYgcVvnI8PNe1VD",
+	"WqhesY50gi6clf1bgx/H0tcztax8xExtPIoLfO3zgwYbeIFsdQKNm/dfLjjo38RRt6WIBABUgothEDDB",
+	"sttnu4k3r5DDibhgNoEwP/7HDG39LjkclOH5lDVBn6XmYinyxGTukEyETCc04QpTXOs65ZMJi5vkg+Dg",
+	"LXj7w+lxrldwYQBra1hNlobQQXmrmQJEDtNjdAxnXs60RYHIPQboWFw7ZThlAwboAgV3CAl9C+DNQJQr",
+	"irDUdf+4syChGU94eTcw0KgueW6msnd4RAZjmtKBhlQUIckApbeeyH8PISlyMnHoJ3FmlaqjkXFvr3Hs",
+	"yihQc7ePpNjjaAti1akpd1WRN2NTj5OZ4idXFe7sXGFPiSlPgRqPnJji+FGdiRjsGPfSLXIGtnVyVHI8",
+	"0XlEAbcnl5diGB7AvBzb3/NYs+X4tZUhGSHveQrH+KpSWLKtKZcwKtNYKve08whs/YlWvo48llXU9DAB",
+	"PZ4DbpDNckyiCdMUoV9LslRk/3dAt75AECQsJzlTXQ/EF9kgN+eDFICIB0yUeSx4K2g6hKkcRFae47at",
+	"IaZLxCyx1acCdd1+bbqYyBvINYS4Hsy+yYIkhCSJFCOW+npZlRk1X0YgfJyEmlWcw2fT/EU5yJNg9+Xz",
+	"aZbzvs2lOecuXSbVnRQcpN/YMIKmiwT2kt5YeixVI83lIR1RGw5wG7sOhjjw1ueeICPJlFfNs5VzLl2R",
+	"zMtA2wAkyS3LD3Z+60iFl8WQAu/KJgkbuny4p+t8NcGewwXi4C1oeCNZgiP1HE2pxirhsLBVYBUSdMJs",
+	"MijGFWHcT0KVBrOGrfVhI1l9eMgxwWQpF9FuSawISSpvC6U1gNqLZFhGgaFzoZIAt3cRYRdVxttLH0uh",
+	"mkQmMVPahVnQQgSNDbnd7TTJNMFIWohwlcPC0W387zgLhl/mILu2lxCWkVnO76seV6ottdm6w0GWng1I",
+	"EkMLBCA4MwHg7IAMa5moR/TtkoufTlq7zZ44IhAJrppkv0NsGQSHlZMhXICYC6iCfarY/h78SQXg1EIA",
+	"4c5ORD6cn+Hrpvu/nyNKq6Hx929/hLJIUHcZ7yyxiDeMQM12pLY2P0jXWVSZC97G04Ol1jTUb3XX6M6f",
+	"+Ie5WbF+ToTt2nmAlwiMqkwM0jmg5N563jOhSrMUAFpLmMorkcokz1UeSKzGxh/Hynop9RRmOlmSp+6I",
+	"KxAcAmKpq7EhTzBuj1m6pSCcv5pV9n+hLF5g5zm+DDRHaJ5f5eyYeswmiiXDxtaF74BrLJPD1+PDpTLK",
+	"CptpwE1Wycgo2cVP9//9pWMjXQ3dyj/Spb/6aUeaa2SnrUXh9l68Y9LFA87uPuIP4Cvz0dhKBVZkUCSL",
+	"Yz4O4kRdIXhhdcy8bE3mzBbILxRo2e1A6psUTJXcceQkKFnZE5ArsGddLCDMrAOiT4tpFACiPzX6FNeN",
+	"MqnkH7CbX1AswQ6/tK0v6JuXB3SeOjHxSdr4t5Y21gonvSt09H2lFEtkFfqVB5rIFJTtySpZ/Z0vwrqX",
+	"RxCpMA0YTD5cXEPGkwgCcFx7WPHD5wfDS4VCVu/02DBk9L8w1SUHnRflBeBFfJatxDqJpkZhCYoX5ZJM",
+	"/9e7BL4us+UFs9lXwX5B+bLtHaN7pu5vfohmy0QaN5oWltnKUqUW49PCgluNoC5lXirqiZw2AlbEaDBL",
+	"UyZ8vjpm3N2WW/VtZeNKT6ariLa8aLwL1Wtap0LM2MQWqQMvJsPAE+e/VFn0dbsnTrI6aEH/XiSyUIJ9",
+	"NI3WDzovSjLGLjIPxMbV6TeTTFzzF2zNHKoKx0eQl2om9uSsfBJZHltPvmAFU3lJBfp7suNcRTj1uJLN",
+	"OopmE23SULYKq8MtZD23iYNxQYUxh7wC02ySgvZ4HBb5LOBFE8h3uGZz5qJ/IVobzdjl7tcRE+YLdm4X",
+	"9xTW9gG1s3xHFUZjJy+qLSpoT1LY+rrLOcY/5U903vSxvXONKAaPe55PE0ZTZwMyMkcLE/ERRcKlLuWO",
+	"OytNjyiJroLpbRTyiq88xbw+rAbxmg/NnYUbbU1rG1E1uylUb1pkZBmahRt/K2UJu6FCE3y9aZid9/N3",
+	"HdyBcugSPAWKnKVMNXvCYYc0C4ntUI65GUBtzW19E4zawbBAMqEAtJfK2cjmwZ28PzN3EI6lJwQ1Evnt",
+	"WBI6MMJ6PYJrKjJKxJhCmWz8QQpSj9QMYiItwJbNaMa/lZylhn/YjBg7l56wUjXhC4EdTS8xNDP3CBTv",
+	"JK9goeAqu2ZT7dFsUmauI44ogj2BNXyMTAzX7GiWOo9tPbr8ePb27OXVyYeXZ5dX568uX729PHv31pX8",
+	"HfIEDvlATvpcMFKnSZJVS2+UZ6TiqB4vHRXueqSh7SdWwuSWZlXanqE2M/F58OsMBB6+3GQ0J/6Nz+ut",
+	"g/UJekQnHpN8+BuPG0uHdxZX5cPuHR41axMufH7summwdogOv8iobnh+0HfpTlObx5HPMYZXKkdq33iw",
+	"kUItb1eT3Wwqn1RuquJikN/QoUwnVNe6tZhq1jLv1jYcgEdiWtE3lIfdvO+HzNKF87M6RbfsCni69L+S",
+	"vNtZzN0lHYgFlu3fNdm2XJJAmLalsPk/4iOPe90YpmQh5fJV3qqOpsdWXcajvuTBhGVcfTBthaano/hV",
+	"HMWRo313CO1h2HbG+0cj49IQHEr2NeUCJE6j4+UhGEG2vB3zwRhHCFJPtyd6okWixfLYUTeEngLg3RA2",
+	"EVEaI9dFFEDNIs5jZAQa0FZ6grhXAbGxHIQSB7kWiqOWaKHyhnviEzuVmrHYyAKIe9Mmp4tg4srF97eC",
+	"pPxuEWhLMTOcAL0uy98vzByg94rwd20zqurOyVvpOnMp/1gG0+7NgCKCOA4jwCTVYwYF5VtmBAvYwl1f",
+	"2tIqZsWx1nMlKFGZRH+JIJHk8SAifURpNITxwbRklxar+Wc4nvcE7+wJi975TlgmHaBbNrO3HVCDdYeA",
+	"AvTzxbu3pvuXXGiWym9AMSQgSCPyLtFSdnsi8nXn7Z45/h41LZXa7y3FOhL0b+1EuTL0gB+Kq2QrQPmV",
+	"tA9euOcUuU25Zi0whAImRiE4twroAHjFAzl0oO3HCb7FaVXYT2H7n8ANnnLgHhncYGTP3sK9vUwM3vkT",
+	"/l2IsC2Lis0O9xOMwNcEI1C58dUAAhVb2fmiHPOJOL4K3IAl5PMgPiLLcDaAC2hnUnkOLCDhSh+jSOMy",
+	"912Gfl5IPC4KiD3h5NaC6HPN2BQbtyKPzYSsyON/cHnncTL4l55el77/lzzFT3LLF8/d31BuQU6wriMQ",
+	"IH4HVNNEjmasSfoznmijWVo1kItBMotZTOqGZaLCIwVTFX6oC+z8L1FI00xljTqaMOOny/rrMM4pR3/u",
+	"sFiC3LZx7hKcZGhjQFMx4cohUdoyJA6Msn7QeUGkHrP0litWWesSRvpQRS5N249jGsBpVVW6ND8+mQb+",
+	"Ha/Yr7XUpD1FC+d/2WW58yf8uyKN9vvC1ZjFc+MbMQKbH3vkfKV5kpAxS2JEUVe4Go4x9IQDLDAMoo6S",
+	"OeGaDFM5gaxh9MGWps+hcpvxjP+lFofNz8pfQDL0ho1KYq82bFRQTOeL8vsnWemrMGwsIZ8HMWxYJrvM",
+	"sAGO/cgyyrd0wmzdkuCpyAYQHoeOL3jIymM0ZWTIP0Fg4IC5vJ/MwzVpkyIrN69k+g3WpyhhuqiSPbig",
+	"9jg2jaUH19k0/pIH+MlEcV8TxaZSFw6w5b5eGmtkZ3Pinv1L2BZyc1rDyJCXHJ/MDV+LuaGwL+ERKJDt",
+	"ti0Q3uIPSVVW30i5GPnQjczK5+17pO7qmkoByepQiAmSnOiEQbGKahtGw8G0ZRX9BfukiZYuMsmCBZfc",
+	"nNbEkVuTh7pCc508ktEjP9EqaThPPU92kCdXw2NbT/IUuZSdrXe17/ypcm+uWQiC6wyUBHmNOg4/5FJN",
+	"HZ55FVpZCdt5CtD4quwYG5DdEtPGim3uPDZ7f6Klr8PssRG1PYwlpMAT7xTrYQGspylTEFRbUici4Uq3",
+	"SQRy2TnV7LXRhRaqNQCgC0tbNmJZ3rA05TFrk0t6zRRhwyEbGA4LD1qR79qWFGNKL7GUfHl575FsJ2sx",
+	"BG9E+Wszhie57cvbX76E3LZjZa/K0JK3kNKgM9TqG5rMGHAsgEeDwPmIfZpyo6dGIOFxQXYPSEznoLbi",
+	"j0yd6KhJlOyJVFo0rQEVpM/INKFCsPiYRAlV+oNi8QnG47uzZfXWPh1cj1JDkU3XDea6UjLhYqZZFfp+",
+	"fr0u7Iz/GjYnM5d1bE0w5ydx5eswMWXHSSHA2rKzjtT6hcWWygAZt64eiDZyiTZGWzsm+pYLHtuQUkyl",
+	"CfCCzGw51LjCySdSXgPYbE9E+pbHVxH5jhzsA7L/0V5QwJTU9w6PSJ9r1TBMxDEjNTCsIwW/PRlyEZOE",
+	"0WuG0EXtnjjxRSz8ek8hQyu33NXOoTITF479wQQf03hm4HpYg5bp6yPX438Ynl6t8iB6htfd4QbIgQ4L",
+	"ebsdXP3mk4XsSXC6v8HLHtBFHnpvOcn8ZP5YYfIKqnzksGU3s2oFnGY1Ev+NfMJzevBCVmaRl1PYF7ul",
+	"13kHKbUSFELxkeBi1Lpm82oF4P2sn/ABmVDNUk4TYPhFPJFSoRsb/8W0/ZASsO9mWcmrzG1m5or5zRbu",
+	"NVWYOw5xfRPGnmx6X4sfFncWdiw8agFdbRcjJTwOO6CksjtiBlajANqSWN7ods0w13xqThngaXLt9N2f",
+	"P/5y4cu61n05WPNe1GiTM1wiVyG7J0AUgzhTRDw2PYHSjQhL/kvQSyNbakyRut27bt7B3BPRNZu/T+WU",
+	"juBgvmQJnUcofvuz8w2OcmCkPUWmfHBtJjCbWs4AbmgzR669KROA1ecqN8t6lDKNFoQGAbQliyuHRkmO",
+	"U0UlgqA9IW6TiCajiNjhm3XoibyPPLJbepKMolJ0UtjkjKIeSqj3HWCHDy7YZxOqhD9F2nuK+vrLRc0j",
+	"iaGJIeOglQy0nBXOFEu5GMqlGWdKUxHTNCaDhPKJD1GBI/uNyrBDHLyI+8HGZ9YjOWWCxxFxNv2SNJof",
+	"mf6gWHpmxvKAUoTvo6yWC8xu/ZPyzuxL6XHZylCh+VdpKktLTb+VRj3nsWWc9ejjx4+tk6y8IesShOQl",
+	"zDTxt16NC3gBgXp6tchV89z/QiO+9Dg8CR1cK+Koor320YL274xE7Lae1N9NmTh7SU6lEGygw8pu0MMW",
+	"or3ytP1eqjxxr3PzfGrd3t62hjKdtGZpwqCuZbw5oXviLLuJns7VinP1NR2Rta68krV7mKPV/LPidPXn",
+	"5P27i0tStxIdCn9ozSP2gujLeF527LDT9MaduuLqcOXMztzIlogTOkuTWre2A+fPNrjwJhMAwochkFgS",
+	"JAb/Ovxtr0TCESErlVI7ExHWQAfweItD6J1xi8CGUEncR2v69GJS94hZ3+WCPRvgExBhCKHtxIZgL3bx",
+	"hg7GXDAPWAYKbi6AM6vRUgYcl+E5uZ4KLsbFLk8xsGCZG6NNLowUTxPQsPuA4stvmNdpcFXRGZjrG40p",
+	"i32eZAdMuRI0rSkdsSaZyD5PWJMgnbQUj1kDl8FIQQQA6wgXx6hpDRD7OYN6C7rHiZV1X4neN2XpOsh9",
+	"pG7hz1pKzxMHdNkI+rYwAItdvxKxnUOONpoWwFsxmg7GzaBUEUJiOzTvcHoedbycUjPtCU9qqIYHkOFl",
+	"+xYIlhVtA+KpTilP8vNYAl8edGCRUUugQw2jIHvtDgwwf4+TaSq1HMjE4/wpW3v62cGLJjF/PT/YPcC/",
+	"nh3uPgv3AznQYoev+Q0TDnc8ZTTm8Gmayj4LR/zOXfiq9vm3z/9/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -5,22 +5,6 @@ import (
 	"time"
 )
 
-// MFAToken is the single-use mfa_token an API login answers when a second factor is due;
-// only its keyed hash is stored. It carries what the login would have issued.
-type MFAToken struct {
-	ID         string `gorm:"column:id;primaryKey"`
-	AID        string `gorm:"column:aid"`
-	Hash       []byte `gorm:"column:hash"`
-	ClientID   string `gorm:"column:client_id"`
-	CustomerID string `gorm:"column:customer_id"`
-	Audience   string `gorm:"column:audience"`
-	Scopes     string `gorm:"column:scopes"`
-	Refresh    bool   `gorm:"column:refresh"`
-	AMR        string `gorm:"column:amr"`
-	ExpiresMS  int64  `gorm:"column:expires_ms"`
-	UsedMS     int64  `gorm:"column:used_ms"`
-}
-
 // Create stores a new mfa_token.
 func (grp MFATokens) Create(ctx context.Context, t *MFAToken) error {
 	return translate(grp.s.q(ctx).Create(t).Error)

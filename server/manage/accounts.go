@@ -120,6 +120,10 @@ func applySettings(dst *store.AccountSettings, in *gen.AccountSettings) error {
 	set(&dst.InvitationLifetime, in.InvitationLifetime)
 	set(&dst.SessionIdleLifetime, in.SessionIdleLifetime)
 	set(&dst.SessionAbsoluteLifetime, in.SessionAbsoluteLifetime)
+	if in.Mfa != nil {
+		// The validator checked the enum.
+		dst.MFA = string(*in.Mfa)
+	}
 	if in.EmailSenderName != nil {
 		// The sender name goes into mail headers.
 		if strings.ContainsFunc(*in.EmailSenderName, unicode.IsControl) {

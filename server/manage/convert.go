@@ -23,6 +23,10 @@ const secretExpiringSoon = 14 * 24 * time.Hour
 func toAccount(a *store.Account, issuer string) gen.Account {
 	set := account.Effective(a)
 	alg := gen.AccountSettingsSigningAlg(set.SigningAlg)
+	mfa := gen.AccountSettingsMfa(set.MFA)
+	if mfa == "" {
+		mfa = gen.Optional
+	}
 	return gen.Account{
 		Aid: a.AID, Name: a.Name, Issuer: issuer,
 		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
@@ -43,6 +47,7 @@ func toAccount(a *store.Account, issuer string) gen.Account {
 			EmailSenderName:              &set.EmailSenderName,
 			SessionIdleLifetime:          &set.SessionIdleLifetime,
 			SessionAbsoluteLifetime:      &set.SessionAbsoluteLifetime,
+			Mfa:                          &mfa,
 		},
 	}
 }

@@ -71,7 +71,28 @@ func (e *Endpoints) LoginCustomer(ctx context.Context, req gen.LoginCustomerRequ
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.userTokens(ctx, acct, c, ac.ClientID, audience, userScopes(grants, c), ac.token.Has(scopeRefresh))
+	scopes, refresh := userScopes(grants, c), ac.token.Has(scopeRefresh)
+	due, types, err := e.secondFactor(ctx, acct, ac.Client.Client, c)
+	if err != nil {
+		return nil, err
+	}
+	if due {
+		tok, err := e.Login.StartMFA(ctx, pendingLogin(acct, ac.ClientID, c, audience, scopes, refresh))
+		if err != nil {
+			return nil, err
+		}
+		ft := make([]gen.MfaRequiredFactorTypes, len(types))
+		for i, t := range types {
+			ft[i] = gen.MfaRequiredFactorTypes(t)
+		}
+		desc, noStore := "a second factor is required", "no-store"
+		if len(types) == 0 {
+			desc = "a second factor is required and the customer has none yet: enrol one first"
+		}
+		return gen.LoginCustomer403JSONResponse{Headers: gen.LoginCustomer403ResponseHeaders{CacheControl: &noStore},
+			Body: gen.MfaRequired{Error: gen.MfaRequiredErrorMfaRequired, ErrorDescription: &desc, MfaToken: &tok, FactorTypes: &ft}}, nil
+	}
+	res, err := e.userTokens(ctx, acct, c, ac.ClientID, audience, scopes, refresh, []string{login.AMRPassword})
 	if err != nil {
 		return nil, err
 	}

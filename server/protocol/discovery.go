@@ -8,6 +8,7 @@ import (
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
 	"github.com/twinid/twinid/server/keys"
+	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/problem"
 	"github.com/twinid/twinid/store"
 )
@@ -59,10 +60,11 @@ func (e *Endpoints) GetOpenIDConfiguration(ctx context.Context, req gen.GetOpenI
 	cc := "public, max-age=300"
 	return gen.GetOpenIDConfiguration200JSONResponse{
 		Body: gen.OpenIDConfiguration{
-			Issuer:                                     iss,
-			JwksURI:                                    iss + "/.well-known/jwks.json",
-			TokenEndpoint:                              iss + "/auth/token",
-			GrantTypesSupported:                        []string{"authorization_code", "client_credentials", "refresh_token", "password"},
+			Issuer:        iss,
+			JwksURI:       iss + "/.well-known/jwks.json",
+			TokenEndpoint: iss + "/auth/token",
+			GrantTypesSupported: []string{"authorization_code", "client_credentials", "refresh_token", "password",
+				oauth2.GrantMFAOTP, oauth2.GrantMFARecoveryCode},
 			AuthorizationEndpoint:                      &authz,
 			UserinfoEndpoint:                           &userinfo,
 			EndSessionEndpoint:                         &logout,

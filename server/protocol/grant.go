@@ -20,6 +20,7 @@ type tokenRequest struct {
 	Username, Password, Type   string
 	Code, RedirectURI          string
 	CodeVerifier               string
+	MFAToken, OTP              string
 	VerificationCode, Email    string
 	// Token is a token to revoke (Dintero: {"token": ...} on the token endpoint).
 	Token  string
@@ -29,12 +30,16 @@ type tokenRequest struct {
 // parseTokenRequest names the token endpoint's parameters once; grants read fields, never
 // raw keys. verification_code is trimmed because people paste it from an email.
 func parseTokenRequest(r *oauth2.Request, remote string) *tokenRequest {
-	return &tokenRequest{Request: r, Remote: remote,
+	tr := &tokenRequest{Request: r, Remote: remote,
 		GrantType: r.Get("grant_type"), Scope: r.Get("scope"), Audience: r.Get("audience"),
 		RefreshToken: r.Get("refresh_token"), Username: r.Get("username"), Password: r.Get("password"),
 		Type: r.Get("type"), Code: r.Get("code"), RedirectURI: r.Get("redirect_uri"),
 		CodeVerifier: r.Get("code_verifier"), VerificationCode: strings.TrimSpace(r.Get("verification_code")),
-		Email: r.Get("email"), Token: r.Get("token")}
+		Email: r.Get("email"), Token: r.Get("token"), MFAToken: r.Get("mfa_token"), OTP: r.Get("otp")}
+	if tr.GrantType == oauth2.GrantMFARecoveryCode {
+		tr.OTP = r.Get("recovery_code")
+	}
+	return tr
 }
 
 // clientAuth is how the client of a grant must authenticate.
@@ -80,16 +85,16 @@ type rateHeaders struct{ limit, remaining, reset int }
 
 // userTokens issues a customer's access token and, when asked, a new refresh family first,
 // so the access token names the family and ends with it.
-func (e *Endpoints) userTokens(ctx context.Context, acct *store.Account, c *store.Customer, clientID, audience string, scopes []string, withRefresh bool) (*tokenResult, error) {
+func (e *Endpoints) userTokens(ctx context.Context, acct *store.Account, c *store.Customer, clientID, audience string, scopes []string, withRefresh bool, amr []string) (*tokenResult, error) {
 	set := account.Effective(acct)
 	refresh, familyID := "", ""
 	if withRefresh {
 		var err error
-		if refresh, familyID, err = e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: clientID, Audience: audience, Scopes: scopes}); err != nil {
+		if refresh, familyID, err = e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: clientID, Audience: audience, Scopes: scopes, AMR: amr}); err != nil {
 			return nil, err
 		}
 	}
-	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: clientID, Audience: audience, FamilyID: familyID, Scopes: scopes})
+	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: clientID, Audience: audience, FamilyID: familyID, Scopes: scopes, AMR: amr})
 	if err != nil {
 		return nil, err
 	}

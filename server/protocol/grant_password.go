@@ -49,6 +49,14 @@ func (password) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenR
 	if err != nil {
 		return nil, err
 	}
+	// The password grant has no second step: a customer who must give a second factor
+	// signs in through /customers/login (or the hosted pages).
+	if due, _, err := e.secondFactor(ctx, in.acct, ac.Client.Client, c); err != nil || due {
+		if err != nil {
+			return nil, err
+		}
+		return nil, oauth2.InvalidGrant("this customer must give a second factor: sign in with /customers/login")
+	}
 	withRefresh := slices.ContainsFunc(grants, func(g store.Grant) bool { return slices.Contains(g.Scopes, scopeRefresh) })
-	return e.userTokens(ctx, in.acct, c, ac.ClientID, audience, userScopes(grants, c), withRefresh)
+	return e.userTokens(ctx, in.acct, c, ac.ClientID, audience, userScopes(grants, c), withRefresh, []string{login.AMRPassword})
 }

@@ -59,7 +59,7 @@ func (refreshToken) issue(ctx context.Context, e *Endpoints, in grantInput) (*to
 		}
 	}
 	tok, err := e.Tokens.Issue(ctx, in.acct, in.set, tokens.Access{Sub: old.CustomerID, ClientID: old.ClientID, Audience: old.Audience,
-		FamilyID: old.FamilyID, Scopes: scopes})
+		FamilyID: old.FamilyID, Scopes: scopes, AMR: strings.Fields(old.AMR)})
 	if err != nil {
 		return nil, err
 	}

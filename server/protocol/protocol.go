@@ -157,7 +157,8 @@ func oauthError(err error) error {
 			"too many failed client authentications; retry later")
 	case errors.As(err, &se):
 		return oauth2.InvalidScope(se.Detail)
-	case errors.Is(err, login.ErrBadCredentials), errors.Is(err, login.ErrBadCode):
+	case errors.Is(err, login.ErrBadCredentials), errors.Is(err, login.ErrBadCode),
+		errors.Is(err, login.ErrBadOTP), errors.Is(err, login.ErrMFAToken):
 		return oauth2.InvalidGrant(err.Error())
 	case errors.Is(err, login.ErrBusy):
 		return oauth2.RetryLater(http.StatusServiceUnavailable, "1", "too many logins at once; retry in a second")

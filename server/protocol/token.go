@@ -18,6 +18,8 @@ func grantFor(tr *tokenRequest) (grant, error) {
 		return refreshToken{}, nil
 	case oauth2.GrantPassword:
 		return password{}, nil
+	case oauth2.GrantMFAOTP, oauth2.GrantMFARecoveryCode:
+		return mfaOTP{}, nil
 	case oauth2.GrantAuthorizationCode:
 		// The customer API's emailed codes share the grant type with the browser's codes.
 		if tr.VerificationCode != "" {

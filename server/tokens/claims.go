@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"slices"
 	"time"
 
 	"github.com/twinid/twinid/server/oauth2"
@@ -15,6 +16,26 @@ type Access struct {
 	FamilyID                string
 	Scopes                  []string
 	Lifetime                time.Duration
+	// AMR are the customer's authentication methods (RFC 8176); ACR follows from them.
+	AMR []string
+}
+
+// Authentication context classes of twinid's tokens (OpenID Connect Core §2 acr).
+const (
+	ACRPassword = "urn:twinid:acr:pwd"
+	ACRMFA      = "urn:twinid:acr:mfa"
+)
+
+// ACR is the class of a sign-in with the methods amr: multi-factor with mfa, else
+// single-factor ("" without methods: a client's own token).
+func ACR(amr []string) string {
+	switch {
+	case slices.Contains(amr, "mfa"):
+		return ACRMFA
+	case len(amr) > 0:
+		return ACRPassword
+	}
+	return ""
 }
 
 // accessClaims are the RFC 9068 claims of twinid's access tokens, plus aid and, for a token
@@ -31,6 +52,9 @@ type accessClaims struct {
 	Scope    string `json:"scope"`
 	AID      string `json:"aid"`
 	FID      string `json:"fid,omitempty"`
+	// AMR and ACR say how the customer signed in (RFC 9068 §2.2.3.1, RFC 8176).
+	AMR []string `json:"amr,omitempty"`
+	ACR string   `json:"acr,omitempty"`
 }
 
 // appendAccessClaims appends the claims of a as the JSON encoding/json makes of
@@ -59,6 +83,17 @@ func appendAccessClaims(dst []byte, publicURL, aid string, a Access, iat, exp in
 	dst = oauth2.AppendMember(dst, "aid", aid)
 	if a.FamilyID != "" {
 		dst = oauth2.AppendMember(dst, "fid", a.FamilyID)
+	}
+	if len(a.AMR) > 0 {
+		dst = append(dst, `,"amr":[`...)
+		for i, m := range a.AMR {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = oauth2.AppendString(dst, m)
+		}
+		dst = append(dst, ']')
+		dst = oauth2.AppendMember(dst, "acr", ACR(a.AMR))
 	}
 	return append(dst, '}')
 }

@@ -14,10 +14,12 @@ func TestAppendAccessClaimsMatchesEncodingJSON(t *testing.T) {
 		{Sub: "sa_1", ClientID: "sa_1", Audience: "api://tenant-a", Scopes: []string{"api://tenant-a/.default"}},
 		{Sub: "cu_2", ClientID: "web", Audience: "api://auth", FamilyID: "fam", Scopes: []string{"openid", "accounts:auth:users"}},
 		{Sub: `q"uote\`, ClientID: "c\n", Audience: "é\u2028", Scopes: nil},
+		{Sub: "cu_3", ClientID: "web", Audience: "api://auth", FamilyID: "fam", Scopes: []string{"openid"}, AMR: []string{"pwd", "otp", "mfa"}},
+		{Sub: "cu_4", ClientID: "web", Audience: "api://auth", AMR: []string{"pwd"}},
 	} {
 		want, err := json.Marshal(accessClaims{Iss: "http://127.0.0.1:8080/v1/accounts/acme", Sub: a.Sub, Aud: a.Audience,
 			Exp: 1700003600, Iat: 1700000000, Jti: "j-1", ClientID: a.ClientID, Scope: strings.Join(a.Scopes, " "),
-			AID: "acme", FID: a.FamilyID})
+			AID: "acme", FID: a.FamilyID, AMR: a.AMR, ACR: ACR(a.AMR)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -140,6 +140,18 @@ export interface paths {
          *     `accounts:auth:set_password`). The client authenticates with a client token carrying
          *     `accounts:auth:users` (or its secret).
          *
+         *     `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` (Auth0's pattern) with `mfa_token` and
+         *     `otp` completes a `/customers/login` that answered `mfa_required`: `otp` is a code of the
+         *     customer's authenticator app (RFC 6238) or one of their recovery codes
+         *     (`http://auth0.com/oauth/grant-type/mfa-recovery-code` with `recovery_code` is the same).
+         *     The client must be the one that called the login (the same client token, or its secret);
+         *     the answer is what the login would have answered, its access token (and refresh tokens
+         *     issued from it, on every refresh) carrying `amr` (RFC 8176: `pwd`, `otp`, `mfa`) and `acr`
+         *     `urn:twinid:acr:mfa`. A TOTP code is accepted once per 30-second step: a replay is
+         *     `invalid_grant`. Wrong codes count towards the customer's lockout like wrong passwords
+         *     (429 with `Retry-After`); the `mfa_token` lives 5 minutes and is spent by the first right
+         *     code.
+         *
          *     A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
          *
          *     The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
@@ -236,6 +248,14 @@ export interface paths {
          *     checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
          *     day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
          *     pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+         *
+         *     When a second factor is due (the customer has a confirmed factor and the account's `mfa` is not
+         *     `off`, or `mfa` is `required`) the answer is 403 `mfa_required` with a single-use `mfa_token`
+         *     (5 minutes, bound to this client and this customer) and the `factor_types` the customer can
+         *     use (`otp`, `recovery_code`); complete the login at the token endpoint with
+         *     `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`. With `required` and no factor,
+         *     `factor_types` is empty: the customer must enrol first (the factor endpoints under
+         *     `/customers/users/{customerId}/factors`, with a token of an earlier sign-in, or an administrator).
          */
         post: operations["loginCustomer"];
         delete?: never;
@@ -1153,6 +1173,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{aid}/customers/users/{customerId}/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a customer's second factors
+         * @description Type, name, when created and last used, and whether confirmed; never a secret. With the
+         *     customer's own access token or a management token.
+         */
+        get: operations["listCustomerFactors"];
+        put?: never;
+        /**
+         * Enrol a TOTP factor (the customer themself)
+         * @description With the customer's own access token only. Creates a pending TOTP factor (RFC 6238: SHA-1,
+         *     6 digits, 30 s) and answers its secret once, as base32, as an `otpauth://` URI and as a QR
+         *     code (a PNG data URI) for an authenticator app. The factor counts once confirmed with a
+         *     first code at `.../factors/{factorId}/verify`. The secret is stored encrypted with the
+         *     master key.
+         */
+        post: operations["enrolCustomerFactor"];
+        /**
+         * Remove all of a customer's factors (administrators)
+         * @description An administrator's reset, for a customer who lost their authenticator and recovery codes:
+         *     every factor and recovery code goes. With a management token only.
+         */
+        delete: operations["resetCustomerFactors"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+                /** @description The factor's id. */
+                factorId: components["parameters"]["factorId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one factor
+         * @description With the customer's own access token or a management token.
+         */
+        delete: operations["deleteCustomerFactor"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+                /** @description The factor's id. */
+                factorId: components["parameters"]["factorId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a pending TOTP factor with its first code
+         * @description With the customer's own access token. A right code confirms the factor; when the customer
+         *     has no recovery codes yet, the answer carries 10 new ones (shown only here). A wrong code
+         *     is 422 and counts towards the customer's lockout like a wrong password (429 past it).
+         */
+        post: operations["verifyCustomerFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{aid}/customers/users/{customerId}/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a customer's recovery codes
+         * @description With the customer's own access token, once they have a confirmed factor. Answers 10 new
+         *     single-use codes, shown only here; the old ones stop working. Only keyed hashes are stored.
+         */
+        post: operations["regenerateRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1267,7 +1408,7 @@ export interface components {
              * @example invalid_request
              * @enum {string}
              */
-            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "temporarily_unavailable" | "server_error" | "not_found" | "invalid_token" | "insufficient_scope";
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "temporarily_unavailable" | "server_error" | "not_found" | "invalid_token" | "insufficient_scope" | "mfa_required";
             /** @example grant_type is required */
             error_description?: string;
         };
@@ -1311,6 +1452,12 @@ export interface components {
             redirect_uri?: string;
             /** @description With `code`, the PKCE verifier (RFC 7636). */
             code_verifier?: string;
+            /** @description `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` (or `mfa-recovery-code`): the `mfa_token` of the `mfa_required` answer of `/customers/login`. */
+            mfa_token?: string;
+            /** @description `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`: the 6-digit code of the customer's authenticator app, or one of their recovery codes. */
+            otp?: string;
+            /** @description `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`: one of the customer's recovery codes. */
+            recovery_code?: string;
         };
         TokenResponse: {
             /**
@@ -1346,6 +1493,64 @@ export interface components {
              * @example twrt_3k9XbQ0mZc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE
              */
             refresh_token?: string;
+        };
+        Factor: {
+            /** @example 0192f1b2-6c1e-7a3d-9f51-0c4b8e2d1a82 */
+            id: string;
+            /**
+             * @example totp
+             * @enum {string}
+             */
+            type: "totp" | "recovery_codes" | "webauthn";
+            /** @example Authenticator app */
+            name: string;
+            /** @description A TOTP factor counts once its first code was given. */
+            confirmed: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            lastUsedAt?: string | null;
+            /** @description `recovery_codes`: how many unused codes are left. */
+            remaining?: number;
+        };
+        FactorList: {
+            items: components["schemas"]["Factor"][];
+        };
+        FactorCreate: {
+            /** @enum {string} */
+            type: "totp";
+            /** @example Phone */
+            name?: string;
+        };
+        TotpEnrolment: {
+            factor: components["schemas"]["Factor"];
+            /**
+             * @description The base32 secret, to type into an app that cannot scan.
+             * @example GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+             */
+            secret: string;
+            /** @example otpauth://totp/Acme:ada@example.com?algorithm=SHA1&digits=6&issuer=Acme&period=30&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ */
+            otpauthUri: string;
+            /** @description The otpauth URI as a QR code, a `data:image/png;base64,` URI. */
+            qrCode: string;
+        };
+        FactorVerify: {
+            /** @example 123456 */
+            otp: string;
+        };
+        FactorVerified: {
+            factor: components["schemas"]["Factor"];
+            /** @description 10 new recovery codes when the customer had none (shown only here). */
+            recoveryCodes?: string[];
+        };
+        RecoveryCodes: {
+            recoveryCodes: string[];
+        };
+        /** @description An RFC 6749 error; `mfa_required` adds the `mfa_token` and the factor types. */
+        MfaRequired: components["schemas"]["OAuthError"] & {
+            /** @description Single use, 5 minutes, for this client and customer only. */
+            mfa_token?: string;
+            factor_types?: ("otp" | "recovery_code")[];
         };
         /** @description `email`, or `ident_type` + `ident`, identifies the customer. */
         CustomerLoginRequest: {
@@ -1643,6 +1848,14 @@ export interface components {
              * @example Acme Shop
              */
             emailSenderName?: string;
+            /**
+             * @description Multi-factor authentication of customers (default `optional`). `optional`: a customer
+             *     with a confirmed factor gives it after the password. `required`: every customer must;
+             *     one without a factor is asked to enrol. `off`: passwords only, factors are ignored.
+             * @example optional
+             * @enum {string}
+             */
+            mfa?: "off" | "optional" | "required";
         };
         Account: {
             /** @example tenant-a */
@@ -2536,6 +2749,8 @@ export interface components {
         clientId: string;
         /** @description The grant's id. */
         grantId: string;
+        /** @description The factor's id. */
+        factorId: string;
         /** @description The customer's id. */
         customerId: string;
     };
@@ -2833,7 +3048,30 @@ export interface operations {
             };
             400: components["responses"]["OAuthBadRequest"];
             401: components["responses"]["OAuthUnauthorized"];
-            403: components["responses"]["OAuthForbidden"];
+            /**
+             * @description `mfa_required`: a second factor is due (with `mfa_token` and `factor_types`); or the client
+             *     token lacks a scope (`insufficient_scope`, RFC 6750).
+             */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "mfa_required",
+                     *       "error_description": "a second factor is required",
+                     *       "mfa_token": "twmfa_Zq0mKc2uV7pLr9sTb1wYd4eNf6gHj8kAo3iQ2xE5Xh3",
+                     *       "factor_types": [
+                     *         "otp",
+                     *         "recovery_code"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MfaRequired"];
+                };
+            };
             404: components["responses"]["OAuthNotFound"];
             413: components["responses"]["OAuthBadRequest"];
             429: components["responses"]["OAuthLoginLockedOut"];
@@ -5047,6 +5285,201 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCustomerFactors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The factors, oldest first (a customer has at most 10, plus one set of recovery codes). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    enrolCustomerFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FactorCreate"];
+            };
+        };
+        responses: {
+            /** @description The pending factor and its secret (shown only here). */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resetCustomerFactors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer has no factor left. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCustomerFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+                /** @description The factor's id. */
+                factorId: components["parameters"]["factorId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyCustomerFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+                /** @description The factor's id. */
+                factorId: components["parameters"]["factorId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FactorVerify"];
+            };
+        };
+        responses: {
+            /** @description Confirmed. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorVerified"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+                /** @description The customer's id. */
+                customerId: components["parameters"]["customerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new codes. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
