@@ -126,6 +126,9 @@ func TestMFAAPILogin(t *testing.T) {
 			t.Error("the factor list shows the secret")
 		}
 
+		// Only the customer enrols: an administrator cannot obtain a TOTP secret.
+		must(t, ms.e.do("POST", ms.base+"/customers/users/"+ms.customerID+"/factors", admin, map[string]any{"type": "totp"}), 403)
+
 		tok := ms.mfaToken(t)
 		r := ms.login(ms.clientToken(), "ada@example.com", "correct horse battery")
 		if ft := strSlice(r.json(t)["factor_types"]); !slices.Equal(ft, []string{"otp", "recovery_code"}) {

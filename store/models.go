@@ -257,6 +257,8 @@ type Session struct {
 	AuthTimeMS  int64  `gorm:"column:auth_time_ms"`
 	IdleUntilMS int64  `gorm:"column:idle_until_ms"`
 	UntilMS     int64  `gorm:"column:until_ms"`
+	// AMR are the authentication methods of the sign-in (RFC 8176), space-separated.
+	AMR string `gorm:"column:amr"`
 }
 
 // AuthCode is an authorization code (single use); only its keyed hash is stored.
@@ -280,6 +282,8 @@ type AuthCode struct {
 	AccessExpMS   int64  `gorm:"column:access_exp_ms"`
 	// ReplayedMS is when the used code was first presented again (0: never).
 	ReplayedMS int64 `gorm:"column:replayed_ms"`
+	// AMR are the session's authentication methods when the code was issued.
+	AMR string `gorm:"column:amr"`
 }
 
 // ExternalIdentity links an upstream identity (authority + subject) to a customer.

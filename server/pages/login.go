@@ -74,7 +74,7 @@ func (p *Pages) issueAuthCode(ctx context.Context, acct *store.Account, ar *auth
 	code := &store.AuthCode{
 		ID: keys.NewID(), AID: acct.AID, Hash: p.Keyring.HashSecret("code\x00" + value), ClientID: ar.ClientID,
 		RedirectURI: ar.RedirectURI, CustomerID: c.ID, SessionID: se.ID, Scopes: strings.Join(scopes, " "),
-		Audience: ar.Audience, Nonce: ar.Nonce, CodeChallenge: ar.Challenge, AuthTimeMS: se.AuthTimeMS,
+		Audience: ar.Audience, Nonce: ar.Nonce, CodeChallenge: ar.Challenge, AuthTimeMS: se.AuthTimeMS, AMR: se.AMR,
 		ExpiresMS: now.Add(codeTTL).UnixMilli(),
 	}
 	if err := p.Store.AuthCodes().Create(ctx, code); err != nil {

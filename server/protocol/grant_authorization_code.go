@@ -87,11 +87,11 @@ func (authorizationCode) issue(ctx context.Context, e *Endpoints, in grantInput)
 	// The family comes first, so the access token names it and ends with it.
 	refresh, familyID := "", ""
 	if slices.Contains(scopes, "offline_access") && !ac.public {
-		if refresh, familyID, err = e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: ac.ClientID, Audience: aud, Scopes: scopes}); err != nil {
+		if refresh, familyID, err = e.Tokens.NewFamily(ctx, acct, set, tokens.Family{CustomerID: c.ID, ClientID: ac.ClientID, Audience: aud, Scopes: scopes, AMR: strings.Fields(code.AMR)}); err != nil {
 			return nil, err
 		}
 	}
-	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: ac.ClientID, Audience: aud, FamilyID: familyID, Scopes: scopes})
+	tok, err := e.Tokens.Issue(ctx, acct, set, tokens.Access{Sub: c.ID, ClientID: ac.ClientID, Audience: aud, FamilyID: familyID, Scopes: scopes, AMR: strings.Fields(code.AMR)})
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,10 @@ func (t *Tokens) IDToken(ctx context.Context, acct *store.Account, set store.Acc
 	if code.Nonce != "" {
 		claims["nonce"] = code.Nonce
 	}
+	// How the customer signed in (OpenID Connect Core §2, RFC 8176).
+	if amr := strings.Fields(code.AMR); len(amr) > 0 {
+		claims["amr"], claims["acr"] = amr, ACR(amr)
+	}
 	for k, v := range StandardClaims(c, strings.Fields(code.Scopes)) {
 		claims[k] = v
 	}

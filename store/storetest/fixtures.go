@@ -246,14 +246,14 @@ func code(aid, customerID, id string) *store.VerificationCode {
 
 func session(aid, customerID, id string) *store.Session {
 	return &store.Session{ID: id, AID: aid, Hash: []byte("session:" + id), CustomerID: customerID,
-		AuthTimeMS: ms(clock), IdleUntilMS: ms(clock.Add(time.Hour)), UntilMS: ms(clock.Add(8 * time.Hour))}
+		AuthTimeMS: ms(clock), IdleUntilMS: ms(clock.Add(time.Hour)), UntilMS: ms(clock.Add(8 * time.Hour)), AMR: "pwd otp mfa"}
 }
 
 func authCode(aid, customerID, id string) *store.AuthCode {
 	return &store.AuthCode{ID: id, AID: aid, Hash: []byte("authcode:" + id), ClientID: "app",
 		RedirectURI: "https://app.example.org/cb", CustomerID: customerID, SessionID: "se-" + id,
 		Scopes: "openid profile", Audience: "https://api.example.org", Nonce: "n-" + id, CodeChallenge: "cc-" + id,
-		AuthTimeMS: ms(clock), ExpiresMS: ms(clock.Add(time.Minute))}
+		AuthTimeMS: ms(clock), ExpiresMS: ms(clock.Add(time.Minute)), AMR: "pwd otp mfa"}
 }
 
 // identity links subject of https://idp.example.org to a customer.

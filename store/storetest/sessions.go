@@ -24,7 +24,7 @@ func testSessions(t *testing.T, open opener) {
 			got, err := st.Sessions().ByHash(ctx, "a", se.Hash, clock)
 			must(t, err, "SessionByHash")
 			if got.ID != se.ID || got.AID != se.AID || !bytes.Equal(got.Hash, se.Hash) || got.CustomerID != se.CustomerID ||
-				got.AuthTimeMS != se.AuthTimeMS || got.IdleUntilMS != se.IdleUntilMS || got.UntilMS != se.UntilMS {
+				got.AuthTimeMS != se.AuthTimeMS || got.IdleUntilMS != se.IdleUntilMS || got.UntilMS != se.UntilMS || got.AMR != se.AMR {
 				t.Errorf("session read back as %+v, want %+v", got, se)
 			}
 			wantErr(t, getErr(st.Sessions().ByHash(ctx, "b", se.Hash, clock)), store.ErrNotFound, "a's session through b")
@@ -220,7 +220,7 @@ func checkAuthCode(t *testing.T, got, want *store.AuthCode) {
 	if got.ID != want.ID || got.AID != want.AID || !bytes.Equal(got.Hash, want.Hash) || got.ClientID != want.ClientID ||
 		got.RedirectURI != want.RedirectURI || got.CustomerID != want.CustomerID || got.SessionID != want.SessionID ||
 		got.Scopes != want.Scopes || got.Audience != want.Audience || got.Nonce != want.Nonce ||
-		got.CodeChallenge != want.CodeChallenge || got.AuthTimeMS != want.AuthTimeMS || got.ExpiresMS != want.ExpiresMS ||
+		got.CodeChallenge != want.CodeChallenge || got.AuthTimeMS != want.AuthTimeMS || got.ExpiresMS != want.ExpiresMS || got.AMR != want.AMR ||
 		got.UsedMS != want.UsedMS || got.FamilyID != want.FamilyID || got.AccessJTI != want.AccessJTI ||
 		got.AccessExpMS != want.AccessExpMS || got.ReplayedMS != want.ReplayedMS {
 		t.Errorf("code read back as %+v, want %+v", got, want)

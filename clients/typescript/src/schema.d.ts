@@ -1194,7 +1194,7 @@ export interface paths {
         put?: never;
         /**
          * Enrol a TOTP factor (the customer themself)
-         * @description With the customer's own access token only. Creates a pending TOTP factor (RFC 6238: SHA-1,
+         * @description With the customer's own access token only (a management token gets 403). Creates a pending TOTP factor (RFC 6238: SHA-1,
          *     6 digits, 30 s) and answers its secret once, as base32, as an `otpauth://` URI and as a QR
          *     code (a PNG data URI) for an authenticator app. The factor counts once confirmed with a
          *     first code at `.../factors/{factorId}/verify`. The secret is stored encrypted with the
@@ -5311,6 +5311,7 @@ export interface operations {
                     "application/json": components["schemas"]["FactorList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -5376,6 +5377,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -5405,6 +5407,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -5476,6 +5479,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

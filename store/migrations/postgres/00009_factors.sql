@@ -44,12 +44,16 @@ CREATE TABLE mfa_tokens (
 CREATE INDEX mfa_tokens_expires_idx ON mfa_tokens (expires_ms);
 
 -- The authentication methods (RFC 8176) of the login that started a refresh family, so
--- refreshed tokens carry them; a client's MFA override (only stricter than the account's).
+-- refreshed tokens carry them (and of sessions and codes, for the ID token); a client's MFA override (only stricter than the account's).
 ALTER TABLE refresh_tokens ADD COLUMN amr TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '';
+ALTER TABLE auth_codes ADD COLUMN amr TEXT NOT NULL DEFAULT '';
 ALTER TABLE clients ADD COLUMN mfa TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
 ALTER TABLE clients DROP COLUMN mfa;
+ALTER TABLE auth_codes DROP COLUMN amr;
+ALTER TABLE sessions DROP COLUMN amr;
 ALTER TABLE refresh_tokens DROP COLUMN amr;
 DROP TABLE mfa_tokens;
 DROP TABLE recovery_codes;
