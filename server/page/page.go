@@ -54,6 +54,25 @@ var templates = map[string]*template.Template{
 <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
 <button type="submit">Set the password</button>
 </form>{{end}}`),
+	"mfa": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="ar" value="{{.AR}}"><input type="hidden" name="mfa" value="{{.MFA}}">
+<p>Enter the code from your authenticator app, or one of your recovery codes.</p>
+<label for="otp">Code</label>
+<input id="otp" name="otp" autocomplete="one-time-code" autocapitalize="none" autofocus required>
+<button type="submit">Continue</button>
+</form>{{end}}`),
+	"enrol": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="ar" value="{{.AR}}"><input type="hidden" name="mfa" value="{{.MFA}}">
+<p>This account needs a second factor. Scan the code with an authenticator app, then enter the 6-digit code it shows.</p>
+<p><img src="{{.Image}}" alt="QR code of the authenticator key" width="256" height="256"></p>
+<p>Or type in the key: <code id="secret">{{.Secret}}</code></p>
+<label for="otp">Code from the app</label>
+<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" required>
+<button type="submit">Turn on</button>
+</form>{{end}}`),
+	"recovery": pageTemplate(`{{define "body"}}<p>Keep these recovery codes somewhere safe. Each signs you in once if you lose your authenticator; they are shown only now.</p>
+<ul id="recovery-codes">{{range .Codes}}<li><code>{{.}}</code></li>{{end}}</ul>
+<p class="links"><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}`),
 	"message": pageTemplate(`{{define "body"}}{{if .Link}}<p class="links"><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}{{end}}`),
 }
 
@@ -67,9 +86,15 @@ type Data struct {
 	Action, AR, Email, CSRF string
 	Code                    string
 	Link, LinkText          string
+	// MFA is the sealed state of a second step; Image a QR code (a data: URI twinid made);
+	// Secret a TOTP key to type in; Codes recovery codes to show once.
+	MFA, Secret string
+	Image       template.URL
+	Codes       []string
 }
 
-// Render renders the page template name: login, forgot, reset or message.
+// Render renders the page template name: login, forgot, reset, mfa, enrol, recovery or
+// message.
 func Render(name string, d Data) ([]byte, error) {
 	var b bytes.Buffer
 	if err := templates[name].ExecuteTemplate(&b, "layout", d); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/clients"
 	"github.com/twinid/twinid/server/oauth2"
+	"github.com/twinid/twinid/server/login"
 	"github.com/twinid/twinid/server/page"
 	"github.com/twinid/twinid/server/reqctx"
 	"github.com/twinid/twinid/server/tokens"
@@ -49,7 +50,7 @@ func (p *Pages) AuthorizeForm(ctx context.Context, req gen.AuthorizeFormRequestO
 	res, err := p.authorize(ctx, req.Aid, gen.AuthorizeParams{
 		ResponseType: b.ResponseType, ClientID: b.ClientID, RedirectURI: b.RedirectURI, Scope: b.Scope,
 		State: b.State, Nonce: b.Nonce, CodeChallenge: b.CodeChallenge, CodeChallengeMethod: b.CodeChallengeMethod,
-		Prompt: b.Prompt, LoginHint: b.LoginHint, MaxAge: b.MaxAge, IDTokenHint: b.IDTokenHint,
+		Prompt: b.Prompt, LoginHint: b.LoginHint, MaxAge: b.MaxAge, IDTokenHint: b.IDTokenHint, AcrValues: b.AcrValues,
 		Audience: b.Audience, ResponseMode: b.ResponseMode, Request: b.Request, RequestURI: b.RequestURI,
 		TwinidSession: req.Params.TwinidSession,
 	})
@@ -99,7 +100,7 @@ func (p *Pages) authorize(ctx context.Context, aid string, q gen.AuthorizeParams
 		return fail("invalid_request", "only response_mode=query is supported")
 	}
 	ar := authzRequest{ClientID: cc.ClientID, RedirectURI: redirect, State: state, Nonce: page.Str(q.Nonce),
-		LoginHint: page.Str(q.LoginHint)}
+		LoginHint: page.Str(q.LoginHint), MFA: slices.Contains(strings.Fields(page.Str(q.AcrValues)), tokens.ACRMFA)}
 	if ch := page.Str(q.CodeChallenge); ch != "" {
 		if page.Str(q.CodeChallengeMethod) != "S256" {
 			return fail("invalid_request", "code_challenge_method must be S256")
@@ -138,6 +139,8 @@ func (p *Pages) authorize(ctx context.Context, aid string, q gen.AuthorizeParams
 	if !slices.Contains(prompt, "login") {
 		se, c := p.currentSession(ctx, acct.AID, ri)
 		fresh := se != nil && (maxAge < 0 || p.Now().Sub(time.UnixMilli(se.AuthTimeMS)) <= time.Duration(maxAge)*time.Second)
+		// Step-up: a request for a multi-factor sign-in does not ride on a password-only session.
+		fresh = fresh && (!ar.MFA || slices.Contains(strings.Fields(se.AMR), login.AMRMFA))
 		if fresh && (hintSub == "" || hintSub == c.ID) {
 			loc, err := p.issueAuthCode(ctx, acct, &ar, c, se)
 			if err != nil {

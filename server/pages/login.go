@@ -3,11 +3,16 @@ package pages
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
@@ -113,6 +118,9 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 	if cc == nil || !slices.Contains(cc.RedirectURIs, ar.RedirectURI) {
 		return nil, page.Fail(http.StatusBadRequest, "The application is no longer registered for this sign-in.")
 	}
+	if st := page.Str(req.Body.Mfa); st != "" {
+		return p.secondStep(ctx, acct, &ar, *req.Body.Ar, ri, st, page.Str(req.Body.Otp))
+	}
 	email, password := page.Str(req.Body.Email), page.Str(req.Body.Password)
 	again := func(status int, msg string) (gen.SubmitLoginResponseObject, error) {
 		body, err := p.loginPage(acct, &ar, ri, msg, email)
@@ -133,6 +141,135 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 		}
 		return again(status, msg)
 	}
+	if st, err := p.secondStepDue(ctx, acct, &ar, cc.MFA, c); err != nil || st != nil {
+		if err != nil {
+			return nil, err
+		}
+		return p.secondStepPage(acct, *req.Body.Ar, st, http.StatusOK, "")
+	}
+	loc, err := p.signIn(ctx, acct, &ar, ri, c, []string{login.AMRPassword})
+	if err != nil {
+		return nil, err
+	}
+	return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
+}
+
+// mfaState is the second step of a hosted sign-in, sealed into its form: the customer who
+// gave the password, for an enrolment the pending factor and its key URI (to show again
+// after a wrong code), bound to the login form's CSRF value, with an expiry.
+type mfaState struct {
+	CustomerID string `json:"c"`
+	FactorID   string `json:"f,omitempty"`
+	URI        string `json:"u,omitempty"`
+	CSRF       string `json:"x"`
+	Exp        int64  `json:"e"`
+}
+
+// secondStepDue answers the second step a sign-in of c through a client with the mfa
+// override clientMFA still needs (nil: none): when the policy is not off and c has a
+// factor, the policy requires one, or the request asked for a multi-factor sign-in. A
+// customer who owes one and has none enrols a pending TOTP factor.
+func (p *Pages) secondStepDue(ctx context.Context, acct *store.Account, ar *authzRequest, clientMFA string, c *store.Customer) (*mfaState, error) {
+	policy := login.Policy(acct, clientMFA)
+	if policy == login.MFAOff {
+		return nil, nil
+	}
+	types, err := p.Login.FactorTypes(ctx, acct, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(types) == 0 && policy != login.MFARequired && !ar.MFA {
+		return nil, nil
+	}
+	st := &mfaState{CustomerID: c.ID, CSRF: ar.CSRF, Exp: p.Now().Add(login.MFATokenLifetime).Unix()}
+	if len(types) == 0 {
+		en, err := p.Login.EnrolTOTP(ctx, acct, c, "")
+		if err != nil {
+			return nil, err
+		}
+		st.FactorID, st.URI = en.Factor.ID, en.URI
+	}
+	return st, nil
+}
+
+// secondStepPage renders the code page, or for an enrolment the QR code page, with st
+// sealed into the form beside the authorization request arText.
+func (p *Pages) secondStepPage(acct *store.Account, arText string, st *mfaState, status int, msg string) (gen.SubmitLoginResponseObject, error) {
+	stText, err := p.Keyring.SealJSON(st, "mfa:"+acct.AID)
+	if err != nil {
+		return nil, err
+	}
+	d := page.Data{Title: "Second step", Account: account.Effective(acct).EmailSenderName, Message: msg,
+		Action: p.Accounts.Issuer(acct.AID) + "/auth/login", AR: arText, MFA: stText}
+	name := "mfa"
+	if st.FactorID != "" {
+		name, d.Title = "enrol", "Set up a second factor"
+		png, err := qrcode.Encode(st.URI, qrcode.Medium, 256)
+		if err != nil {
+			return nil, err
+		}
+		d.Image = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+		if u, err := url.Parse(st.URI); err == nil {
+			d.Secret = u.Query().Get("secret")
+		}
+	}
+	body, err := page.Render(name, d)
+	if err != nil {
+		return nil, err
+	}
+	return page.HTML{Status: status, Body: body}, nil
+}
+
+// secondStep checks the second step's code: a TOTP or recovery code of the customer (for an
+// enrolment, the first code of the pending factor, which confirms it, and then the
+// recovery codes are shown once), throttled like passwords. It then signs in with amr
+// pwd otp mfa.
+func (p *Pages) secondStep(ctx context.Context, acct *store.Account, ar *authzRequest, arText string, ri reqctx.Info, stText, otp string) (gen.SubmitLoginResponseObject, error) {
+	expired := page.Fail(http.StatusBadRequest, "The sign-in has expired. Start again from the application.")
+	var st mfaState
+	if err := p.Keyring.OpenJSON(stText, "mfa:"+acct.AID, &st); err != nil || p.Now().Unix() > st.Exp ||
+		subtle.ConstantTimeCompare([]byte(st.CSRF), []byte(ar.CSRF)) != 1 {
+		return nil, expired
+	}
+	c, err := p.Store.Customers().Get(ctx, acct.AID, st.CustomerID)
+	if err != nil || c.Status != store.CustomerActive {
+		return nil, expired
+	}
+	if strings.TrimSpace(otp) == "" {
+		return p.secondStepPage(acct, arText, &st, http.StatusBadRequest, "Enter the code.")
+	}
+	if _, err := p.Login.CheckOTP(ctx, acct, c, otp, st.FactorID); err != nil {
+		if errors.Is(err, login.ErrBadOTP) {
+			return p.secondStepPage(acct, arText, &st, http.StatusUnauthorized, "That code is wrong or was used already.")
+		}
+		status, msg, ok := failure(err)
+		if !ok {
+			return nil, err
+		}
+		return p.secondStepPage(acct, arText, &st, status, msg)
+	}
+	loc, err := p.signIn(ctx, acct, ar, ri, c, []string{login.AMRPassword, login.AMROTP, login.AMRMFA})
+	if err != nil {
+		return nil, err
+	}
+	if st.FactorID != "" {
+		codes, err := p.Login.NewRecoveryCodes(ctx, acct, c)
+		if err != nil {
+			return nil, err
+		}
+		body, err := page.Render("recovery", page.Data{Title: "Your recovery codes", Account: account.Effective(acct).EmailSenderName,
+			Codes: codes, Link: loc, LinkText: "Continue to the application"})
+		if err != nil {
+			return nil, err
+		}
+		return page.HTML{Status: http.StatusOK, Body: body}, nil
+	}
+	return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
+}
+
+// signIn starts a session of c signed in with amr and answers the redirect back to the
+// client with a code.
+func (p *Pages) signIn(ctx context.Context, acct *store.Account, ar *authzRequest, ri reqctx.Info, c *store.Customer, amr []string) (string, error) {
 	// A new session every time: an id planted before login is never promoted (no fixation).
 	value := keys.NewJTI() + keys.NewJTI()
 	now := p.Now()
@@ -140,17 +277,18 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 	sessionIdle := time.Duration(set.SessionIdleLifetime) * time.Second
 	sessionAbsolute := time.Duration(set.SessionAbsoluteLifetime) * time.Second
 	se := &store.Session{ID: keys.NewID(), AID: acct.AID, Hash: p.Keyring.HashSecret("session\x00" + value), CustomerID: c.ID,
-		AuthTimeMS: now.UnixMilli(), IdleUntilMS: now.Add(sessionIdle).UnixMilli(), UntilMS: now.Add(sessionAbsolute).UnixMilli()}
+		AuthTimeMS: now.UnixMilli(), IdleUntilMS: now.Add(sessionIdle).UnixMilli(), UntilMS: now.Add(sessionAbsolute).UnixMilli(),
+		AMR: strings.Join(amr, " ")}
 	if err := p.Store.Sessions().Create(ctx, se); err != nil {
-		return nil, err
+		return "", err
 	}
-	loc, err := p.issueAuthCode(ctx, acct, &ar, c, se)
+	loc, err := p.issueAuthCode(ctx, acct, ar, c, se)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	p.setCookie(ri, acct.AID, sessionCookie, value, int(sessionAbsolute/time.Second))
 	p.setCookie(ri, acct.AID, csrfCookie, "", -1)
-	return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
+	return loc, nil
 }
 
 // idTokenSubject reads the subject of an ID token this account issued (expired ones too,

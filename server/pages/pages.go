@@ -109,6 +109,8 @@ type authzRequest struct {
 	Scopes      []string `json:"sc"`
 	Audience    string   `json:"a,omitempty"`
 	LoginHint   string   `json:"h,omitempty"`
+	// MFA: acr_values asked for a multi-factor sign-in.
+	MFA bool `json:"m,omitempty"`
 	CSRF        string   `json:"x"`
 	Exp         int64    `json:"e"`
 }

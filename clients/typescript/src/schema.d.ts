@@ -372,6 +372,12 @@ export interface paths {
          *     request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
          *     On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
          *     client with a code (303).
+         *
+         *     When a second factor is due (the account's or client's `mfa` policy, or `acr_values` asking for
+         *     `urn:twinid:acr:mfa`) the answer is a second page (200) asking for a code of the authenticator app
+         *     or a recovery code, posted back here with `mfa` (its sealed state) and `otp`. A customer who must
+         *     give one but has none enrols a TOTP factor there (a QR code) and is shown 10 recovery codes once.
+         *     Wrong codes count towards the customer's lockout like wrong passwords.
          */
         post: operations["submitLogin"];
         delete?: never;
@@ -1320,6 +1326,8 @@ export interface components {
         AuthorizeParamLoginHint: string;
         /** @description Seconds since the last login after which to log in again. */
         AuthorizeParamMaxAge: string;
+        /** @description Space-separated ACR values; `urn:twinid:acr:mfa` requires a second factor. */
+        AuthorizeParamACRValues: string;
         /** @description A previous ID token; its subject must be the session's. */
         AuthorizeParamIDTokenHint: string;
         /** @description Instead of API scopes: the audience of the access token. */
@@ -1343,6 +1351,7 @@ export interface components {
             prompt?: components["schemas"]["AuthorizeParamPrompt"];
             login_hint?: components["schemas"]["AuthorizeParamLoginHint"];
             max_age?: components["schemas"]["AuthorizeParamMaxAge"];
+            acr_values?: components["schemas"]["AuthorizeParamACRValues"];
             id_token_hint?: components["schemas"]["AuthorizeParamIDTokenHint"];
             audience?: components["schemas"]["AuthorizeParamAudience"];
             response_mode?: components["schemas"]["AuthorizeParamResponseMode"];
@@ -2391,6 +2400,10 @@ export interface components {
             csrf?: string;
             email?: string;
             password?: string;
+            /** @description The sealed state of the second step (from the second-factor page). */
+            mfa?: string;
+            /** @description The second step's code (authenticator app) or a recovery code. */
+            otp?: string;
         };
         UserInfoRequest: {
             access_token?: string;
@@ -3177,6 +3190,13 @@ export interface operations {
                 login_hint?: components["schemas"]["AuthorizeParamLoginHint"];
                 /** @description Seconds since the last login after which to log in again. */
                 max_age?: components["schemas"]["AuthorizeParamMaxAge"];
+                /**
+                 * @description Space-separated authentication context classes (OpenID Connect Core §3.1.2.1).
+                 *     `urn:twinid:acr:mfa` asks for a multi-factor sign-in: a session signed in with the
+                 *     password only signs in again with a second factor (step-up), and a customer without
+                 *     a factor enrols one. The ID token's `acr` says what was done.
+                 */
+                acr_values?: components["schemas"]["AuthorizeParamACRValues"];
                 /** @description A previous ID token; its subject must be the session's. */
                 id_token_hint?: components["schemas"]["AuthorizeParamIDTokenHint"];
                 /** @description Instead of API scopes: the audience of the access token. */

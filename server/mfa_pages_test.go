@@ -1,0 +1,148 @@
+package server_test
+
+import (
+	"encoding/base32"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/twinid/twinid/server/login"
+)
+
+// toNode sends a browser's requests for the first node to node n, whose clock the test
+// moves (the pages' forms name the public URL, the first node's).
+type toNode struct {
+	host string
+	next http.RoundTripper
+}
+
+func (tn toNode) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Host, r.Host = tn.host, tn.host
+	return tn.next.RoundTrip(r)
+}
+
+func (ms *mfaShop) browser(t *testing.T) *browser {
+	b := newBrowser(t)
+	u, _ := url.Parse(ms.e.url)
+	b.c.Transport = toNode{host: u.Host, next: b.c.Transport}
+	return b
+}
+
+var formMFA = regexp.MustCompile(`name="mfa" value="([^"]+)"`)
+var pageSecret = regexp.MustCompile(`<code id="secret">([A-Z2-7]+)</code>`)
+
+// submitCode fills in the hosted second step (or enrolment) page.
+func (b *browser) submitCode(page resp, otp string) resp {
+	b.t.Helper()
+	action, ar, st := formAction.FindSubmatch(page.body), formAR.FindSubmatch(page.body), formMFA.FindSubmatch(page.body)
+	if action == nil || ar == nil || st == nil {
+		b.t.Fatalf("not a second-step page: %d %s", page.status, page.body)
+	}
+	v := url.Values{"ar": {html.UnescapeString(string(ar[1]))}, "mfa": {html.UnescapeString(string(st[1]))}, "otp": {otp}}
+	req, _ := http.NewRequest("POST", html.UnescapeString(string(action[1])), strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// TestHostedSecondStep: on the hosted pages a customer with a TOTP factor gives a code after
+// the password; the ID token says amr pwd otp mfa and acr mfa. A customer who must have a
+// factor and has none enrols one there (QR code) and sees the recovery codes once.
+// acr_values=urn:twinid:acr:mfa steps a password-only session up.
+func TestHostedSecondStep(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, e *env) {
+		ms := newMFAShop(t, e, nil)
+		n := ms.e
+		ctx := checkedContext(t)
+		redirect := "http://127.0.0.1:5173/callback"
+		admin := n.adminToken()
+		spa := must(t, n.do("POST", ms.base+"/clients", admin, map[string]any{"name": "spa", "type": "public",
+			"redirectUris": []string{redirect}}), 201)["clientId"].(string)
+		issuer := n.url + ms.base
+		conf := oauth2.Config{ClientID: spa, RedirectURL: redirect, Scopes: []string{"openid", "email"},
+			Endpoint: oauth2.Endpoint{AuthURL: issuer + "/auth/authorize", TokenURL: issuer + "/auth/token", AuthStyle: oauth2.AuthStyleInParams}}
+		signIn := func(b *browser, back resp, verifier string) map[string]any {
+			t.Helper()
+			if back.status != 303 {
+				t.Fatalf("want the redirect back: %d %s", back.status, back.body)
+			}
+			loc, _ := url.Parse(back.header.Get("Location"))
+			tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatalf("exchange: %v", err)
+			}
+			return claims(t, tok.Extra("id_token").(string))
+		}
+
+		verifier := oauth2.GenerateVerifier()
+		b := ms.browser(t)
+		step := b.submitLogin(b.get(conf.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier))), "ada@example.com", "correct horse battery")
+		if step.status != 200 || !strings.Contains(string(step.body), "authenticator app") {
+			t.Fatalf("after the password: %d %s", step.status, step.body)
+		}
+		wrong := b.submitCode(step, login.TOTP(ms.secret, login.TOTPStep(ms.clk.Now())+7))
+		if wrong.status != 401 || !strings.Contains(string(wrong.body), "wrong or was used") {
+			t.Fatalf("a wrong code: %d %s", wrong.status, wrong.body)
+		}
+		ms.clk.Add(30 * time.Second)
+		id := signIn(b, b.submitCode(wrong, ms.code(0)), verifier)
+		if amr := strSlice(id["amr"]); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) || id["acr"] != "urn:twinid:acr:mfa" {
+			t.Errorf("ID token after the second step: amr %v acr %v", id["amr"], id["acr"])
+		}
+
+		// A customer without a factor signs in with the password alone (amr pwd) ...
+		must(t, n.do("POST", ms.base+"/customers/users", admin, map[string]any{"email": "carol@example.com",
+			"password": "correct horse battery", "scopes": []string{}}), 201)
+		b2 := ms.browser(t)
+		v2 := oauth2.GenerateVerifier()
+		id = signIn(b2, b2.submitLogin(b2.get(conf.AuthCodeURL("s2", oauth2.S256ChallengeOption(v2))), "carol@example.com", "correct horse battery"), v2)
+		if id["acr"] != "urn:twinid:acr:pwd" {
+			t.Errorf("password-only ID token acr %v", id["acr"])
+		}
+		// ... until an application asks for more: the session does not suffice, and she enrols.
+		v3 := oauth2.GenerateVerifier()
+		up := b2.get(conf.AuthCodeURL("s3", oauth2.S256ChallengeOption(v3), oauth2.SetAuthURLParam("acr_values", "urn:twinid:acr:mfa")))
+		if up.status != 200 || !strings.Contains(string(up.body), `name="password"`) {
+			t.Fatalf("step-up: %d %s", up.status, up.body)
+		}
+		enrol := b2.submitLogin(up, "carol@example.com", "correct horse battery")
+		sec := pageSecret.FindSubmatch(enrol.body)
+		if enrol.status != 200 || sec == nil || !strings.Contains(string(enrol.body), `src="data:image/png;base64,`) {
+			t.Fatalf("enrolment page: %d %s", enrol.status, enrol.body)
+		}
+		key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(string(sec[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := b2.submitCode(enrol, login.TOTP(key, login.TOTPStep(ms.clk.Now())))
+		codes := regexp.MustCompile(`<li><code>([a-z0-9-]+)</code></li>`).FindAllSubmatch(shown.body, -1)
+		link := regexp.MustCompile(`<a href="([^"]+)">Continue`).FindSubmatch(shown.body)
+		if shown.status != 200 || len(codes) != 10 || link == nil {
+			t.Fatalf("recovery codes page: %d %s", shown.status, shown.body)
+		}
+		loc := html.UnescapeString(string(link[1]))
+		if !strings.HasPrefix(loc, redirect) {
+			t.Fatalf("continue link %s", loc)
+		}
+		u, _ := url.Parse(loc)
+		tok, err := conf.Exchange(ctx, u.Query().Get("code"), oauth2.VerifierOption(v3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := claims(t, tok.Extra("id_token").(string)); id["acr"] != "urn:twinid:acr:mfa" {
+			t.Errorf("stepped-up ID token acr %v", id["acr"])
+		}
+		// The session is multi-factor now: a request for mfa rides on it.
+		if sso := b2.get(conf.AuthCodeURL("s4", oauth2.S256ChallengeOption(v3), oauth2.SetAuthURLParam("acr_values", "urn:twinid:acr:mfa"))); sso.status != 303 {
+			t.Errorf("SSO after the step-up: %d", sso.status)
+		}
+	})
+}
