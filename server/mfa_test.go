@@ -235,6 +235,14 @@ func TestMFAPolicy(t *testing.T) {
 		if amr := strSlice(claims(t, r["access_token"].(string))["amr"]); !slices.Equal(amr, []string{"pwd"}) {
 			t.Errorf("amr %v", amr)
 		}
+		// A client's override tightens the account's setting (and reads back), never loosens it.
+		cl := must(t, ms.e.do("PATCH", ms.base+"/clients/"+ms.clientID, admin, map[string]any{"mfa": "required"}), 200)
+		if cl["mfa"] != "required" {
+			t.Errorf("client mfa %v", cl["mfa"])
+		}
+		must(t, ms.login(ms.clientToken(), "ada@example.com", "correct horse battery"), 403)
+		must(t, ms.e.do("PATCH", ms.base+"/clients/"+ms.clientID, admin, map[string]any{"mfa": "inherit"}), 200)
+		must(t, ms.login(ms.clientToken(), "ada@example.com", "correct horse battery"), 200)
 		// required: a customer without a factor must enrol first.
 		must(t, ms.e.do("PATCH", ms.base, admin, map[string]any{"settings": map[string]any{"mfa": "required"}}), 200)
 		must(t, ms.e.do("POST", ms.base+"/customers/users", admin, map[string]any{"email": "bob@example.com",

@@ -152,6 +152,7 @@ func (a *API) CreateClient(ctx context.Context, req gen.CreateClientRequestObjec
 	if b.Description != nil {
 		c.Description = *b.Description
 	}
+	c.MFA = clientMFA(b.Mfa)
 	var err error
 	if c.RedirectURIs, err = checkRedirectURIs("redirectUris", deref(b.RedirectUris)); err != nil {
 		return nil, err
@@ -218,6 +219,10 @@ func (a *API) UpdateClient(ctx context.Context, req gen.UpdateClientRequestObjec
 			return nil, err
 		}
 		cols = append(cols, "allowed_origins")
+	}
+	if b.Mfa != nil {
+		c.MFA = clientMFA(b.Mfa)
+		cols = append(cols, "mfa")
 	}
 	if err := a.store.Clients().Update(ctx, c, cols, nil); err != nil {
 		switch {
@@ -297,4 +302,12 @@ func (a *API) DeleteClientSecret(ctx context.Context, req gen.DeleteClientSecret
 	}
 	a.recordSecret(ctx, req.Aid, gen.SecretDeleted, req.SecretID, c.ClientID)
 	return gen.DeleteClientSecret204Response{}, nil
+}
+
+// clientMFA is the stored override: "" inherits the account's setting.
+func clientMFA(v *gen.ClientMFA) string {
+	if v == nil || *v == gen.ClientMFAInherit {
+		return ""
+	}
+	return string(*v)
 }

@@ -25,7 +25,7 @@ func toAccount(a *store.Account, issuer string) gen.Account {
 	alg := gen.AccountSettingsSigningAlg(set.SigningAlg)
 	mfa := gen.AccountSettingsMfa(set.MFA)
 	if mfa == "" {
-		mfa = gen.Optional
+		mfa = gen.AccountSettingsMfaOptional
 	}
 	return gen.Account{
 		Aid: a.AID, Name: a.Name, Issuer: issuer,
@@ -78,7 +78,11 @@ func toServiceAccount(c *store.Client, issuer string) gen.ServiceAccount {
 }
 
 func toOAuthClient(c *store.Client) gen.OAuthClient {
-	return gen.OAuthClient{
+	mfa := gen.ClientMFA(c.MFA)
+	if mfa == "" {
+		mfa = gen.ClientMFAInherit
+	}
+	return gen.OAuthClient{Mfa: &mfa,
 		ClientID: c.ClientID, Name: c.Name, Description: c.Description, Type: gen.ClientType(c.Kind),
 		RedirectUris: nonNil(c.RedirectURIs), PostLogoutRedirectUris: nonNil(c.PostLogoutRedirectURIs),
 		AllowedOrigins: nonNil(c.AllowedOrigins),

@@ -2128,6 +2128,7 @@ export interface components {
              *     ]
              */
             allowedOrigins: string[];
+            mfa?: components["schemas"]["ClientMFA"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2142,6 +2143,7 @@ export interface components {
             redirectUris?: components["schemas"]["RedirectURI"][];
             postLogoutRedirectUris?: components["schemas"]["RedirectURI"][];
             allowedOrigins?: components["schemas"]["WebOrigin"][];
+            mfa?: components["schemas"]["ClientMFA"];
         };
         OAuthClientUpdate: {
             /** @example My Page */
@@ -2150,7 +2152,16 @@ export interface components {
             redirectUris?: components["schemas"]["RedirectURI"][];
             postLogoutRedirectUris?: components["schemas"]["RedirectURI"][];
             allowedOrigins?: components["schemas"]["WebOrigin"][];
+            mfa?: components["schemas"]["ClientMFA"];
         };
+        /**
+         * @description Tightens the account's `mfa` setting for sign-ins through this client, never loosens it
+         *     (`inherit`, the default, keeps the account's; `required` on an `optional` account asks every
+         *     customer of this client for a second factor; `optional` on an `off` account uses factors).
+         * @example required
+         * @enum {string}
+         */
+        ClientMFA: "inherit" | "optional" | "required";
         OAuthClientList: components["schemas"]["Page"] & {
             items: components["schemas"]["OAuthClient"][];
         };
