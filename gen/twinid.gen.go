@@ -349,6 +349,30 @@ func (e FactorCreateType) Valid() bool {
 	}
 }
 
+// Defines values for FactorsFormAction.
+const (
+	Confirm  FactorsFormAction = "confirm"
+	Enrol    FactorsFormAction = "enrol"
+	Recovery FactorsFormAction = "recovery"
+	Remove   FactorsFormAction = "remove"
+)
+
+// Valid indicates whether the value is a known member of the FactorsFormAction enum.
+func (e FactorsFormAction) Valid() bool {
+	switch e {
+	case Confirm:
+		return true
+	case Enrol:
+		return true
+	case Recovery:
+		return true
+	case Remove:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GrantType.
 const (
 	GrantTypeAuthorizationCode GrantType = "authorization_code"
@@ -1222,6 +1246,17 @@ type FactorVerify struct {
 	// Otp Example: 123456
 	Otp string `json:"otp"`
 }
+
+// FactorsForm defines model for FactorsForm.
+type FactorsForm struct {
+	Action *FactorsFormAction `json:"action,omitempty"`
+	Csrf   *string            `json:"csrf,omitempty"`
+	Factor *string            `json:"factor,omitempty"`
+	Otp    *string            `json:"otp,omitempty"`
+}
+
+// FactorsFormAction defines model for FactorsForm.Action.
+type FactorsFormAction string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -2500,6 +2535,9 @@ type UpdateAccountJSONRequestBody = AccountUpdate
 // AuthorizeFormFormdataRequestBody defines body for AuthorizeForm for application/x-www-form-urlencoded ContentType.
 type AuthorizeFormFormdataRequestBody = AuthorizeForm
 
+// SubmitFactorsPageFormdataRequestBody defines body for SubmitFactorsPage for application/x-www-form-urlencoded ContentType.
+type SubmitFactorsPageFormdataRequestBody = FactorsForm
+
 // SubmitForgotPasswordFormdataRequestBody defines body for SubmitForgotPassword for application/x-www-form-urlencoded ContentType.
 type SubmitForgotPasswordFormdataRequestBody = ForgotPasswordForm
 
@@ -2962,6 +3000,12 @@ type ServerInterface interface {
 	// AuthorizeForm Authorization endpoint, form post
 	// (POST /v1/accounts/{aid}/auth/authorize)
 	AuthorizeForm(ctx echo.Context, aid Aid, params AuthorizeFormParams) error
+	// FactorsPage Hosted page: the signed-in customer's second factors
+	// (GET /v1/accounts/{aid}/auth/factors)
+	FactorsPage(ctx echo.Context, aid Aid) error
+	// SubmitFactorsPage Hosted page: add, confirm or remove a factor, new recovery codes
+	// (POST /v1/accounts/{aid}/auth/factors)
+	SubmitFactorsPage(ctx echo.Context, aid Aid) error
 	// ForgotPasswordPage Hosted page: forgot password
 	// (GET /v1/accounts/{aid}/auth/forgot-password)
 	ForgotPasswordPage(ctx echo.Context, aid Aid, params ForgotPasswordPageParams) error
@@ -3485,6 +3529,38 @@ func (w *ServerInterfaceWrapper) AuthorizeForm(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AuthorizeForm(ctx, aid, params)
+	return err
+}
+
+// FactorsPage converts echo context to params.
+func (w *ServerInterfaceWrapper) FactorsPage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FactorsPage(ctx, aid)
+	return err
+}
+
+// SubmitFactorsPage converts echo context to params.
+func (w *ServerInterfaceWrapper) SubmitFactorsPage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "aid" -------------
+	var aid Aid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "aid", ctx.Param("aid"), &aid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter aid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubmitFactorsPage(ctx, aid)
 	return err
 }
 
@@ -5111,6 +5187,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/logout", wrapper.LogoutForm, options.OperationMiddlewares["logoutForm"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.GetUserInfo, options.OperationMiddlewares["getUserInfo"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/userinfo", wrapper.PostUserInfo, options.OperationMiddlewares["postUserInfo"]...)
+	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/factors", wrapper.FactorsPage, options.OperationMiddlewares["factorsPage"]...)
+	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/factors", wrapper.SubmitFactorsPage, options.OperationMiddlewares["submitFactorsPage"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/forgot-password", wrapper.ForgotPasswordPage, options.OperationMiddlewares["forgotPasswordPage"]...)
 	router.POST(options.BaseURL+"/v1/accounts/:aid/auth/forgot-password", wrapper.SubmitForgotPassword, options.OperationMiddlewares["submitForgotPassword"]...)
 	router.GET(options.BaseURL+"/v1/accounts/:aid/auth/reset-password", wrapper.ResetPasswordPage, options.OperationMiddlewares["resetPasswordPage"]...)
@@ -6406,6 +6484,247 @@ type AuthorizeForm503TextHTMLResponse struct {
 }
 
 func (response AuthorizeForm503TextHTMLResponse) VisitAuthorizeFormResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FactorsPageRequestObject struct {
+	Aid Aid `json:"aid"`
+}
+
+type FactorsPageResponseObject interface {
+	VisitFactorsPageResponse(w http.ResponseWriter) error
+}
+
+type FactorsPage200TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response FactorsPage200TextHTMLResponse) VisitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FactorsPage401TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response FactorsPage401TextHTMLResponse) VisitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FactorsPage404TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response FactorsPage404TextHTMLResponse) VisitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FactorsPage503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response FactorsPage503TextHTMLResponse) VisitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitFactorsPageRequestObject struct {
+	Aid  Aid `json:"aid"`
+	Body *SubmitFactorsPageFormdataRequestBody
+}
+
+type SubmitFactorsPageResponseObject interface {
+	VisitSubmitFactorsPageResponse(w http.ResponseWriter) error
+}
+
+type SubmitFactorsPage200TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitFactorsPage200TextHTMLResponse) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitFactorsPage400TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitFactorsPage400TextHTMLResponse) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitFactorsPage401TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitFactorsPage401TextHTMLResponse) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitFactorsPage404TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitFactorsPage404TextHTMLResponse) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitFactorsPage409TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitFactorsPage409TextHTMLResponse) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(409)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitFactorsPage429TextHTMLResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response SubmitFactorsPage429TextHTMLResponse) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(429)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type SubmitFactorsPage503TextHTMLResponse struct {
+	PageUnavailableTextHTMLResponse
+}
+
+func (response SubmitFactorsPage503TextHTMLResponse) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
@@ -14126,6 +14445,12 @@ type StrictServerInterface interface {
 	// AuthorizeForm Authorization endpoint, form post
 	// (POST /v1/accounts/{aid}/auth/authorize)
 	AuthorizeForm(ctx context.Context, request AuthorizeFormRequestObject) (AuthorizeFormResponseObject, error)
+	// FactorsPage Hosted page: the signed-in customer's second factors
+	// (GET /v1/accounts/{aid}/auth/factors)
+	FactorsPage(ctx context.Context, request FactorsPageRequestObject) (FactorsPageResponseObject, error)
+	// SubmitFactorsPage Hosted page: add, confirm or remove a factor, new recovery codes
+	// (POST /v1/accounts/{aid}/auth/factors)
+	SubmitFactorsPage(ctx context.Context, request SubmitFactorsPageRequestObject) (SubmitFactorsPageResponseObject, error)
 	// ForgotPasswordPage Hosted page: forgot password
 	// (GET /v1/accounts/{aid}/auth/forgot-password)
 	ForgotPasswordPage(ctx context.Context, request ForgotPasswordPageRequestObject) (ForgotPasswordPageResponseObject, error)
@@ -14664,6 +14989,66 @@ func (sh *strictHandler) AuthorizeForm(ctx echo.Context, aid Aid, params Authori
 		return err
 	} else if validResponse, ok := response.(AuthorizeFormResponseObject); ok {
 		return validResponse.VisitAuthorizeFormResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FactorsPage operation middleware
+func (sh *strictHandler) FactorsPage(ctx echo.Context, aid Aid) error {
+	var request FactorsPageRequestObject
+
+	request.Aid = aid
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FactorsPage(ctx.Request().Context(), request.(FactorsPageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FactorsPage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FactorsPageResponseObject); ok {
+		return validResponse.VisitFactorsPageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubmitFactorsPage operation middleware
+func (sh *strictHandler) SubmitFactorsPage(ctx echo.Context, aid Aid) error {
+	var request SubmitFactorsPageRequestObject
+
+	request.Aid = aid
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body SubmitFactorsPageFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitFactorsPage(ctx.Request().Context(), request.(SubmitFactorsPageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitFactorsPage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubmitFactorsPageResponseObject); ok {
+		return validResponse.VisitSubmitFactorsPageResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16834,422 +17219,432 @@ func (sh *strictHandler) PostUserInfo(ctx echo.Context, aid Aid) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Jchs3tjf+Kij+b5XJhKSo1TZVqe9TZCdR4m0keTx3wnxqkA2SiJoA0wAlc1J+nvse82T/wjkAGt3s",
-	"5qLVk6uqVCyS3VgPDs76O3/WBnIylYIJrWrdP2tjRmOWwp/HdDBmx1LoVCbmc8zUIOVTzaWodeFXLkZE",
-	"DokeM5IyNZVCsXatWVODMZtQ8wr7TCfThNW6temsn/BBk0zo5xYdse92O51as6bnU/Oj0ikXo9qXL83a",
-	"Gzmg2EOxw4+nb1xng5RRzWLTqZylg0Kni42+k2dapmyxzaPkms4ViYRsKfNEROqnPxyTg+d7L8m//2e/",
-	"vd2omo97o3QSH1I6mtB3ElZwaa8D80S0pBN4oLSTU6rZGz7hGv632Mu5vGRC4XolnAlNJnROUvbHjClN",
-	"piwl11zE8prUzSP92eCS6WeKpFQz+HXCxUyzqgXY7nT8oLjQbMTS/KhO2YRyYQa7MLJTHIMiCRtqwkUw",
-	"xmfKjoQIeV3R9c7LVT0rVrIeZ2wgRazITGiekGzOhCsynCUJoSPKRdV0y7tkOp0fDTVLq7vTklxTrkmf",
-	"DWXKiE7n5tRs3tenT5+OZnrMhOYDqkuo6nzMCM2e4FIQaJyZIcyqT+b3jKYsLSGxL83alKZ0wrRlCJTH",
-	"Fd0OBnImNOGx6YSbr6dUj2vNmqAT06Z5s1kztMdTFte6Op2x8tGkUuqa6VhrlpqG/t+vtPWvTuvlb/bf",
-	"1m9/bjcPdr78V+mhQCo6qRinp7H3ZilJhJ8veBxVjNs3t97g9+MOO6Dbg9busNNv7Q32n7de0r3d1jbb",
-	"Ge7Svf7+4MA0NaGf3zAx0uNad2f/oHQaM6XlhKWVE7G/P1PVax60sd7oO9svd4bb/Z3WwWCbtZ7T3bj1",
-	"cri/3eoM9vov2E68TV9s50d/sFc2+CEdaFk5dPx12cD9+3c27J11hj1KaTXlwI/LBu3evrMxd9YZc1LO",
-	"+j/QESOK/4v5wf4xY+k8Gy2+F44tZkM6S3Stu9OBfvlkNrFcfsKF/VTKmNRATlnVusGPy9bNvX1X6/b8",
-	"+TrrptggZZWbjb8uHbV7/86G/XK9YadXfMCOkN1WDx+eclx5+TwKDd7ZfF6sNR9NU83FqOIKPZ6lSqZd",
-	"uKsjwT5r/CJyYuA0ZVdczhSZGnq3Xyo6YSThSrfJ+yn9Y8YOCRVzIvWYpeSKJjNmLvy9TqfqbOQHFS7A",
-	"Kr79xaweisFwX35PYyvqmE8DKTQT8CedThN7R29NU9lP2OTb3xUKvX6VzRuxaf+KJjyGhy+GlCfM7FLM",
-	"NOWJ3XAn03FFuICnzdxYmkpzb//6Z23IWRK7w6bMzjCl6Ajk8lROWarnpGd/7dVMOxOuFEzqN9glPVO1",
-	"7h6IfFyj1EBj4ibnV4L25Ux3+wkVl7Uv4cr9V8qGtW7t/9vKlI0t/FVtfcAFwPVbpGY3uVgyRYQ0Uqwe",
-	"jGGrjz6ckPqUpS2YH7GTMotAIpx91GibgRxLMUz44HbbMHCNBKtPkcGRa67NkLiyn5EkCE1SRuM5YZ+5",
-	"0mbds6V8mS3lcdbwPa3jkdeU3EjtOZkJ/seM2WOBo2wSmTqNDl8BskIJ8kuz9oNM+zyOmbjVYnKhZsMh",
-	"H4D8BWtWJGpt1BeS0MEl6jC4sHTKu1tbEyroiE2Y0Ftte3G1c6u7m61uNt57JdNwuI4q6oajxECOOLWo",
-	"4RbXHDqU0Y32IVNi5F5C4wkXCpb5ndQ/yJmIb7XKQuqLIbQSLG7heoAz5R7KVnAvW8F3UpMf7AP3tILv",
-	"JFGzwTigOYHHyQ4SlgSE9rV4asmKAD8AwgMG6WkOvr/IjyZQmT3XGcskXqBDzQQVutX3VLj+YsBkXsOg",
-	"StYjZ4TYITBIQ+FF60wrMM+U9Waf33IGEOgKul7nGC9dxpLzu2ItK0407rDqGt21O1Nmene0iuflffvj",
-	"GS3OImoSXPv9TiMjujdyxMUbObhk8fvZDQlPs8lUpjTlyfxiJugV5QntJ5XLJiWZGLkFb3ySmBGoQ6LT",
-	"OdoOzAk56BhRVYr47lastFtgUHAc2YTyxPCw6VgKRsRs0mcp3BjDVE7wGbviNI5TptQhSRkM2khTJAKL",
-	"SQtEq8gN/k4I2xpjWl6UXPZWYLfJTsQaHNdt710stWN5CxzuXMq3VMydkexBqQ2PSersc37fcU8PCVgj",
-	"8anAkGYEnCnHXbhTKlw+nDY5Xjqcu6IrZ1dseUPrUtrKm2VzDeRsoms1kr1RaMiaONdsxDx9B0fkozBM",
-	"Wqb8Xyy+3fWLO1hBjo6D5I2ZVve5Ixo7XtIH3AzhOKNGm3wUl0JeC8/eREyuUylG1lpAEikvCU34JWv3",
-	"RPTp06dWaK7tku+p4oOIDOSEKZTCuW4S9nnAphoom3pVx/zaE9E/WpYHsLj1ietxl/zj7ZuftJ7aryNS",
-	"N1eZmZO5DSjpp/JaGX58PeaDMbmWsyQmI6bR2I0/PlM9mAZwdjJN5QTeVprRGFVow+bNqjXaPXE3J6i4",
-	"GKteLZq6cwToWdlD8kV7D1JNpBgwd6fBouMldldk+YEqdS3TmIypAveaUSmpnqVUs9irZjHVtE8VqGbB",
-	"LOBnKYlK5PXm9+4tmMMHOmLVW6PZZ7011pMkf3WWWE8KWqtAQgTzzuG6E2+T04ec+DyRND6X8g1NR2wD",
-	"Ze1OlM6+jOdmKeQVS8k2ecu/BzHiDDW89Q7LnQ/szkiY1KPgl6jxoCS9vhR29ztbEMKpNlxLqwed/5pX",
-	"/WobxCxsKDBDHBG4YQm6H40YzJSyEh9XxJmh83ad7cwq8THf7v0ZJnLDhPEVVvlOrrePYppKswQbHtey",
-	"BQdBZdGqZn9A7bdrTRhCTllmvlhiNf6181vOcLxGaznj8c5OuHfBZMlrobme398efmJJ0hrKdGLYT3+G",
-	"Fq+pVIqb3uusPWoTKkhuQk0jTs14oltceKsUWgQ+CjWbTmWqWfyWxZyew6gfh/GbmURF0SdqW78cNGV6",
-	"sv4d86e193MWevQzz461aNFF53qzZqNujqAds55U17q1mGrW0nzCyl7hSs2Q92RdjLWedre2EjmgyVgq",
-	"3X3RedHZutrecpagrWWDQCdN2N45PE2Oyp5WTGsuRmrVctsFOnOPf2nWZtN4s9l+CX1nv9qQBxiuX4dw",
-	"DcMegoH+5tuV/d/ZANQ2O7pjeBe2LY652W6afAi2c0gTxZob7PCNgixWbEHoI7POY/d5+y43qLDaMKYl",
-	"a/eGo8GYJsn7IXC3pafPsLgvzeJp4ZpN8n+sMWQzCMfY0pTOF4aOjS2O/bds9GfBKm2y93CnQhzYGz5k",
-	"QLaLwWjhxZvYx4xqE4gUfqd3DzpheMCLg71cgMBBSUxYswZGwzMmYpa+oxNW5bQ2vxOzj0YNhXcgeMqF",
-	"sShSt/cKyI+Zc9u80siNsnY0mDByNpbTPEGGMWsBjxJXXAP3rF4kF8xFBckeJ+bCJUrTubJCgh/hLonp",
-	"XDXaxAvDKVNMwxuKJFRpsr1vI+zyK7yz/3Int8b4RbjKuAmL63zJ5oYk6AhG94oldL5kJiSV2rAfc8Fd",
-	"MrhNIEZTjVnsgtW4JoqPRH6EeRI46Oy9yI2uaminElftRGiWXtGSiFJ4gqFrgI+EUR3MwKRwntUxi2fm",
-	"xraUeUg65Dsi2BVLm4Qlihn9PGFmcc0S5WkiHPPu9r55YOWoQes/mb6ln3+gPJmleKryg/4hbyhP5YRI",
-	"wQpGcLDocBHsebDCXJEEXAtEznRGQtvFGWx3CpE5nVXBOXYGb+TgUs603fmKqCyeKg3jkDNzqBI4MoeE",
-	"0cGYDGcpRE/Yn0ksZ/2EKTBgzabmkJopx3Sejf6gMPiDZWyjeuibLL1MYRilLgq33NTPwY90f3Fz8kPf",
-	"3yQeqlmbDOniUN/OEs1bGNhWtDnKYRmPi+QUuXzUaAcfuoT6p3sCzIiUDKQYciPe2uA6MuJXsD1WVYRY",
-	"GcuI2iRyl0/UJebszH2DZDJT+rAnzLqZps06UdcmV4QqQ6VaEiZSmZhhDYdR1zetiBTJvGlfUIQa+h4J",
-	"abQ4MCUyYVbt15ocDmvNmptTGHP0W8jFgwcWmHbKhilTY7jbjvpKJjPNltxxxD5vr7khnfBkThjE5xre",
-	"Auq2cqzRLxqQVpOM5bVZKHtYZ4oFnP5lx7L6kGSeP39u+YsnnP3nBy8KJ3a3nI2HUzuJkw2mZbQBGJ13",
-	"lOTmhV6RgMZ2y8ae3TdL2OUaQz9lM8V+TOlgyXUazyBMBs3VlPw+U7plr6XC1CZ0TvoQ8aWYMD+jE7RO",
-	"vYN3bJi/VLonQDwQ6pqlYDDhTDXAXD9iWmWhL4Jd5/toeprvMzMqbZMMqCKpmUtPZDzDXD16lgo4ZHI4",
-	"tLbyUp5xsPKeUUwpLteg4/PMjg9XZAvENHj5Toj5zgnCDm45GS+bVf3s7H0D5+ZmUpyh27WZYsHtaSaS",
-	"n4e7dZYIVhWTQGHkKBmVpXKMZMr1eGLYuCGpnB0rEGNUl7w+29k/IPUPrZ39gwYYQk/hG+DiO529F60+",
-	"1/Bsuyde4URABMYX0Udk+zCyr/PzQB6KocQ2ORI+rMflyNibD9roiT4bGOIHC6xdKvs6cH1zTC4Zmyo/",
-	"dByi861yBdZcptvk5JV1vPaEYfQUc1rw8fr7KRMnr8ixFIINjDxhO2t0cbYwmqa9foyQN2LCBUTRREky",
-	"pqZdYdsz2hUV5kfzLHI3NmkGAqtNIvn50y9n1glHXnE1kNCB0RDg5E96gk5pqrsk4vEFDP/CTvSCJqML",
-	"iINTF96+E5E6DAD4R09EuLnrvJi/8KCRWrMG085fcq/tTws3HHTiXbirlM3swS9fqrXgj2Bx2FCL/FrU",
-	"/ZJJaZk661vB5DeWhA40i7tGZYOwOpftERn9IR8BZw5WZkNrNAkl0ZSlSoqI1N37PWE2HEnNyV1ObsLT",
-	"bgOQbavYjHskKvzaJBEVUswncqYiUhdS90QgF7K4aaNDFEhgIOha3oisI1JzpdkkInV9zQWPCdeKJcPs",
-	"NacuxXBmUqt9IUu0ZOmd8DjZWpZ3UmvW/PBqzRr2lSdc//LCJh85u/wPMp2Us/ssr8ivi30JeYD1hDfN",
-	"WZ+0FEs5Tfi/zFWV5yzk2PC2f//Pbnu7vWOz9Yo2kNSezpU054b9wQzu6Pj07/jal2aNzmLOxIBt2IR7",
-	"y+clXaAxbv0mMErh5BU0IWN2MRjTxOhmGw7lWMbs2L+60NjFhOmxjG/R5lts4Euz5hnrmAu9WYsnr0By",
-	"/Imj1QwElhs0A9F6rpEJ/XxBN12ut/TzEa6TkBtv+ztp9xyDKzZ7+QO+A7J0zFM20BezlG/Wxql98+Pp",
-	"Sc3aGm247CZt4EvZ+zcZB7zoh4GZERcTcFNt1hC++ta8GTalLfPfvCm4Nlzy0mZNnMErmL2iN31Xo8Ov",
-	"7DarYD+LytOUDlhLMcNDjYB3dHyKAfzqkESzVHTxQujSQdqdDGnkXKnKB6tYDb2dv7/3t3eWMfM8S1sY",
-	"1UkWQnT04QSdaKprWTu+FFyBXkS+wRg8T1yS4tlenWW50GyORS6m1P1y/Jp4hknqfarYwd4sTcjZT0dG",
-	"onezu2IpH3KWNgpj2N55sdkY3nqeXLQlKaOikshIjlGxl9UTDblsiUnBJ1U5Af/QiBZEzYBSwURkegc9",
-	"GpW0Z6owiBfbL1dvY8alF9c6ZUOeJKisoz0PfNGFbnZ3Oit7sZy80gKhuCFMUI8pGEBHXFhNE5UrLc2X",
-	"EOrlUrY3W+53svS8HMspB2FSS+jerfYNDsQHf8/ku4iMSheBsAjzKtJKSU5esenwKllo/73wR9onVqds",
-	"xJVmKRhw8F3y8fSkSCGoeK/s3F9cxaAMTbyqdRPaC26mjRpfc9jBbVWyaMmcRJByGC3Q89ptl2s9njMY",
-	"6e4Gu33mLsPlFw7y9kLze52Xq8/CmS5FLjhlepYa1WomtJwZvWW9dT8eUzFizsUWkEteBQAOktdgaUz/",
-	"r/3UHsjJOnzFyRqBBpQpS8t3sey6x1vs7Q9HJdcYH421g+7I/JwRXOZWgwYjiFUIzYOpnI3GYXB8Ex1j",
-	"JJFSMbBT9kQ94mLMUq6jZmgBalqTT667w8BPQKQwanTmhfCaM1WXCq04PeG1YRdFbC2zaLfKSR6HYVuu",
-	"8eEwa3emmHJ+hEbelmKnsI4DwX9bRjswOHeOXOOIUmMUYSmGPDbaOE0Kem/4S1nDjioW6PAG8TN5HIiN",
-	"oRoW2lvrKIhZYoNGMQO8vJW/o5yTH5g1INk3+lImjArzypgqd05zL+R6CJ6fME1jqmm1rQrfDMLfEjmn",
-	"iZ6fc7P2tZFM4lrZwVs0Zx3FlLyRVyyhg9JNAEfiO/Aj5l/8du/5y+2d3b39g+frLJvNvg6b+NXv8IX3",
-	"AXZTRoGQfZRJBS9y8SRZkN1yVcRR5hk+HfC0dd5yGtNt46JysCTwqB9/kbJ8+FSQt27JIk9RVXFVZQFB",
-	"bj43iqby52edFXsND5edl6Isqkl/TijR6UyByZ4OLuVwyEEypZqMqXJqBeagurACtPm1a7c5QQWfesoY",
-	"xEqSn8/ev2sSqslEKk22D8gv/Ht7LYeNhDE1Gxyyot148dCVcYvaQKYgUo5lqhjpQ/zanChNpwkrUfmW",
-	"WaObteuUa2bkMVyKxZO+ziZ/MK/c6nQv6wUkMlDXrC3rBN8KV91zgc1P85cl5+P1TaSmYMF3l9yNjxCN",
-	"56/l24Tj+fEbdapSPYngvEdopgdRAQxVEfnWfoyaBCWIIWcWoM02XGK/rrS4nJeYVmbKeyNy0XJhFvQz",
-	"5V8rhM2NtZ6q7tYWnfJ25T6Xa6R3I2PDqiy7Y9drwdsFnViHo7Pn+wJDgvJSXe6X1VrZnXCnShWjGu+L",
-	"mEeCICHvXirs5O1UkxxrKzMRhZFV4AsDqT2dY0RkPfp27zl5ub1DdvfI/sHzqHGITmbwnb1ubx/sgV8n",
-	"P+QlG702XznzclCmLVxxDaIEHWh+BfkQHNIOCrqC/7my8aKuEKwx+qfnBUUh+72yzRs5ZP1ZW859Nxfj",
-	"by5EbCQUrL7789fwUlrYQOq++xv3ZnJ32Zl7fcVK8zOMBryqfXgXnOG1lQiICHzoY6YyeCUbFgJ2hCZh",
-	"k6mek+sxBJUJ1i7N7VjUSTvD3cFO60X83OikB/3Wy8F+3Npju8Mdut3vDF6WauJypgdykjtaagYuglqz",
-	"NsToz+A+DmMAqSoDiv00nlun+Sxl1nkOl/G1EaYpGYDZiMQ8JnXnLdeATAhRgSm7kpcsbhyGq6DHLGU2",
-	"4waSGrU0UniehfVpfDFImTUOqPK4RVjuqu3xKd+tkzhD1rW+cKpcmIti6RWAPyZyRBIu0Bq3SPqQtXSE",
-	"ykKFAGE1CWfHpUnCUlL3BiWrkUxT+dnIKlIkhaiq2k5nt91pb2/vtp+XjgH9BmvR8NnMnwcXKbaemWQd",
-	"yRd68GJvTuILNFHbg6PJpj2B2TyaISZofoHD3fXU+VvVYT9yR7s0X6caY9U70bSETH8mbCgfFYhxZ+7m",
-	"Og0ApQobZhFWK85zJYKOOS34Z6OZk1nhF4wgafovG46HwJiuOcLPboyUeqOdzuKCijttN5nH1dvyCKoJ",
-	"8v7b6CW507NAUmUbe6IV4fGhNc7mA4xseFOWEemVlRR3XphDmXBlBDr/U35/b3oZ6IpwLqrJJRcOocLw",
-	"3zEj7AoIUxHIGCV1R3xNbwO3kV4XPurKJncCWmvTQnc0XbDjxSWbN7MILRsdfIH3QqCzpdXS9nLb1xr0",
-	"d169AGM6nTLB4jaJvmlbg1fUNB+sxSuC+M3om3bMEoafU2avO0UmNGaBp4CRtx5Fjxx9OAkDw8Bd2IZb",
-	"mMUgPeM3Hn4SP2LayoWc6SB0rD0T+H3Nx4NjQFAboqgvYqbZAEVyoy20UzZN6Bw+43a4qWVf2OnUfCiu",
-	"2ai2DRQPu87ezEaDSxN+5RWA8Dvfhf/K6XgXuIBxLUwVaysMfgu+oYMBmzpdAzGdsvG4b7LhuG+CyRna",
-	"DGcPn7M38HPwfJ64c+uW/yVoo/BLMG8MnAiWEL8IFhC/yF6BUxS8gZ+zF/Bz9jweID1vJ1xcFhWwAoUt",
-	"cIYfaPmF6ZNfyjTV8/fnH1wCCyYXA4ALRDRgyhNorNdUQc6MKDel3iTxOb4RSPVCOwlV+qNa2vdKDajE",
-	"GJtFmmLsa7moWgngH6UMQ6svIKEx6pKxvMao/JmAlAJMdDTsJ2FDHSxrEFdftNJoqafANMK2a83aNevT",
-	"mR6LPL3Yp5cz3FC0s76EjF7CjS3jx0hxmZ9gVVg02kvWyDgtnfhva10e1eN0gsttJBF7xm4qirihhDaF",
-	"/HCGaym02TAcLRwDKSzQ4XbHpvHYQH+kOqewZRLqmMaY31BXYyPQGDWGGI0OLnK/NNlWPr/8Y2fS+vwy",
-	"1UuklIrVsXNcsTzzxcUxVJAbBZrDVkYcFfrPE1PQOWdJjMBTi/uCUB+52iO0nLN5BJDwYZtC43CPMXvU",
-	"SGbbK48odp21Wzp0mY6kdu4+F1ZeUJyKtqKKSKCBSoeFJ8tD8yrNbGuYUH80N1/JGANj/jpm98XBB8ad",
-	"2ytTD3OvdUqNPjwerGIDsIjvT14dV7rXyrBj3bS6+R9zomgg5t3K776ONgqzuCvnOY/zBghPUJkr3bnK",
-	"1/eIwwjXdIcX5AA3lIjUZRrWU8GMywhHY39FgN0GSAUhvNPtzkjRNbUiA+lWJ2gT/3Ix6aOYN8gpWN2y",
-	"JWxv7MD+3BrJlq1aYKOiY2h44xN2IqYznYuHrxqu3dHcvXk39vT8fOA9P5nHOP0P6pcPuEQRR6hwxBdO",
-	"sFk3OWKiVdCLQuIrJ5Iv7vA/gtELb8jbGL2y62GRXAWZTZVOGZ0QmzA2TeUVj1kKFq9eDTz4aOhqt9u9",
-	"moUB+zufTlVZFhmGsep5NVe6Mq+2hdzC9IZWVqOgtd3u2G+32tcsSVpgVtuSUyZ43AKFZDTD7Nf1L/3n",
-	"8U6/Yy5d6LhVnY43pgr3/QysKctK3tiAIiO4QXBMywjKOVtXebzeAsm61cpdVsWBVN5FGUfaEO8o3KXF",
-	"OSIIF4E6gpgSb0sKcq1I7LOFYzmYgVGsDtt7SMw/qDIY2kmknPbp4HJJ7MSdkcJCCPSNLrcqSrnRbZYR",
-	"UdZB2G4LKWlBDe5sHo31qNen7VxVnJniAHBZFrJxNp932bCwcce0q87aHV4MJdNfMiB3bBcCJLCNvEd0",
-	"msVs5lJ+wdpTlmG8yqMKXd8ojsJJSOvdekVZ6bdKy1vGze4v9qBM6fyJ0cQQ2YKFdMwGl0uw40oUnSCs",
-	"2gH1mq4uSyOq1ULUjbw0SkcAP5zH9blcqefYJstuiBOhU6mmbGAm4vJhSnJKfjgmzw8OdtrkRGBsT9N5",
-	"9psWCSc214DzcdkiAkY3+X2mNIn+7NmYoF6tS4B+vkRl6eUQNrROSLv17C6sNZ2Vf587pyU7NA2+D6yq",
-	"nOqKH1T5Xv+ueen3XhUo8+mXq8eQ9120boagGUWf0Gqrp13gMkr4+dMvmwU3HyFgyABim8kn1ie/sDlW",
-	"/H2+v/28TO5DzJeMdk+r4DoG6VXBGtyqeLJoi//b0fdlj11WmVoOBtvsOd0ttehcFiXU07NSXFRRun8z",
-	"VRib4qOytz+Xvj0vr70cbuYliISXFf7Pnz/9crbIvS7ZfH0OakhilU4BDZb1DzrBMuNimdhMAaG7DLyC",
-	"1G1NHAYA9o31EhXv3DxZgUgXjB7y2H35RMzTUppNgwngtw7AboPpWJt2qcLh+nmmbNwoLbqloFwazdv3",
-	"2xuG564utltGCHKmN0EvSeCN9WFLTj+0TgTXHPIpsTuy3e6Qf//PTgkXWhs8BFtaQA7ZCJIjaKOAxzGV",
-	"Sl/gTC82QacIWvwglcaPBZCKtbAUgoaWACmULcJtoQIqFqXM8OASuYnD5TFa55pZyitXqhQC0Gdcmw1q",
-	"WVL8eHqyXhLtwqLeWXru2yE99Xx3XTE7LI/SLHcfgoSRvxO84LnoQS4NHS2a6CZDagWSxewsLkYJZFY0",
-	"iUcIbRZrUYG5O8uAtWaTlbzmt5KaJ772H0DxH0Le70WWi0vjGMNVIz9ojPvRvrg2ZAmorKIYHoOSWy1J",
-	"5DWL36d8xEWJe9VISBJ/JPZZQGSmSeKoG24IX3mI1I/fn541PGRvVtOfjSkmqgX228xkMs3Z9DdywTy6",
-	"Ryy3ZDmUtNADrVgybDncsbMPpUKZvaeXhpL7rPHSuI63cwLG2bIrcZGfpLxoUa/Yka3NtiTdvANDUn06",
-	"uLx791uQ530XyauZNdP6x8Pt90643ApUrn2zeAA3cdoFB/tmdQEWzv5aAvYn1sdX8haKnRK3x40PxoIB",
-	"7V5PyoYIhtXnaK31K4g9y1cwvfceNj1BZVUXmtWRSQGRPoKLKbz7buNoCtq5kZ3xwY/a0wF6oAP0pYrm",
-	"fZjV6rLOxKHZoSHq4Pl+h/jyk4F4V1asGKTQMLe3zHfJ3FiCnEhoPPXl+xeqcrovIIIXbbm+2Fb21Cyr",
-	"hIRPXrgA90KR7eqqi5jJdIFjbOYKlufWAD6XlJwOZeO8lXlxlosmlMWSjyGJZ1MKC5KtlBFwLqXsEIwA",
-	"xzknX0nK35oYwxVpQg6QWhUQZ5+pHPCeInWuFaBNPwP6Mp+iDOq6kFH8a4ZdvL58lnfwMBFPJS/md6+u",
-	"BpVKqbdMU1ueBss2M9+Zh4jkSl14e01+8VZa7AcJ5RNV8dKvYFBHYzga8dEojxZ4NKuHRnxnUEdHwGY6",
-	"ThlYa/W4Nt8oJuILC+Z3B9uEFoiyPcpOVPXoS7x+G81lLWDvFWfHHB2Pb950MO1jqgFSC0riLCBZqsJ5",
-	"Od18G3jo2rqDjcjaKw3lLO3twry5ksRy7uGLPlUImpX71lz0G87/RtXiqvIZf7++VM48ufH6hcEZpqH2",
-	"76o8OAdBfksJLFgvgZkBkOOyqTKN6LureFgl8lYA33ubRgLw3uppAqzhpvMLsHyXEJy15G3S8JUc3NXN",
-	"g57j8iyZhW7u+Ag1kXo2AwSDwIPKvrFYZxaWlJXs3KwXm0zmIqboogxVvsjqmo5GLN1akjC+gh4sUN9m",
-	"5iK4Fm5PDE4grfB/fw2cdKZYysVQ3m62rpXVYemuvKXnuQurXXX5r7tqZfL0B5uHUkjMYp/18SxVZQrY",
-	"B6oUoUbQ1TTVRtLF8sm2pAgx79py42KWJGjIttjA5uv26ny7ookkG035FNBTecY2DXYczNKUCR2iKhbd",
-	"NjgKn84t05gLms4DlKhDqBlly1k4r2kLaxXaohYpoSTjFKUgxTfDWiuFUMICN4kUIxjOdJxSdXtkt8Ke",
-	"+K5Ld8RW3i1V3l/u7T8ntqIvwcLKqsRfW4r8e0SUhnrHEzoYc8FaKaMxfOHc2kHyVaAHl3gc9ALYFjB8",
-	"2MzK11xl53VzAbN0saWIk34Me5290ixPrPkcDvad1OSHqmEu4uyG9aDXzLDHTpvL4shypXWKO4W0358N",
-	"Lpnukqg/S5WOnHtfEaohjRggAniCNdqhZMxbcA+WxIlBC7lp7S5Wc1xZW9D3kGuprDDkiqaKB8K327Qj",
-	"LV2xYjJmfooLuZp3nFeZb798gMs85YJQW2CNfDw98WXDhikdTQAsYkL1YMxiwj7TgS7Eva/2XG0erX1q",
-	"2OwdJTVajrMqMOYeootuGWtzCpJ1JXZ3LvRlZZjGQtTyasg95/RfvcZZdKOPowmhpvMJRsuB18sWwoOv",
-	"r5MOhwL8sjrpULyel8QzfO+q2qOOYLPxaLyY61GpDd6ll/wHI2Z5OwpxpcWeKXL04eRuMlCflwNTufWu",
-	"WtVMKSotZAaqz7uK2mito/VSOcNmctmczlaYdy+7TV2FXAC0dDO38HrktjzpMqwr3+t93tlu9Xqfn7/+",
-	"7dv/ulPSWO3mqspmDIJs4JGWhUwVkqgpHTDVJH/MpGbKiL+Gu6uEqnGxMPASetlwfcz/ds0i7X9v/vdq",
-	"6XqtQ3ob+eSKsffLabKS3h7Bw+tLMd3YtxukXKxPJtOUCxTlj86OT06axNFNk0S9GlZc6fWqMFmLOaf3",
-	"Sy0wwRu5re/zXN4DCS8SpZcCbl2GoXIppqmMScymiZyjDOmqF/8xo6lmaTIv1cSwEPNtMH3GpeGnWSbn",
-	"M4VGiz0yGNOUDjRL8w6K2t92Pr++o/v15X0hF2VaZhFh26wgF6Oo66tauyrue1DCOEQz89C+7i3357oY",
-	"wGU39xiNWvn7OQzfyjY5txZLdVIk2Rtd3Lcj0dVHNkezRT45J8OZnqWMcKE0FfrQqFpMaDJhVCjDHuH1",
-	"eRE5dOd5q7Pd6myfdzpd+O+ftea6YXkVi/cYtxAymltdQ9DEJ67HUPVv/Qn4votTUCuTvdvkLAND4jZi",
-	"17lj8julr3l8sf+P8e4//+hMfhnszP7+fPomfanO+9vX/x3vsXfDg9FPv7+4PJK7vJyvLMgYFRnguBhw",
-	"O9gawFU64XKE4wCKpABM2X8xfEH3XrbMP629wd7z1sthh7UOhi/Ybv/5YIdub993ZPApo7EK782Yago2",
-	"6D5PEmRQ5b7zNVJsb5BCewOW/6K2FtCcnU/rWqaX5Ujom6bI5mijQv67RfFs++pHdBtXovA+cxXendti",
-	"0Vi03L/ilYZlHqUV4D8O0C64dPzgQ3op3lJ2ycsvoHB57/YiWofqV99Da9DYpjXJS7FlKlS70Au3IfLQ",
-	"KpSYW9R7L4nJXXuTH+XCzDH4212ci/xg4cJ4bFNPXqNeokbnJnO3Sttf4vQ187/0H+dcrndSghO6Giqi",
-	"VJ7F+LVf2Ly0LgS/onqpDrkYIWmT2a3s4FLZfWDnWlnuG0tBK/PYjWgRSBal1mwM9/j5+nLNBPCU6Spt",
-	"5ZNFzE8YvbLVl37+9MsZqSuGXj0CPmiWkks2h9JrgFA9YDHhGkw6t9Vl3QYI9lmHhWlg0ObpNQvTuHR9",
-	"VzSDF94szd4vJsODUGEoA9sLavGFckVIb+Hqhjvz21Iavgt42uBE3ByiNmvkVOobGMjtSkDgSHVd6ZnQ",
-	"PLEhJddASRg1mqvKlQmTl2xueqYjCKF6xRJaKLNxkPPxHnT2XuRcvJ0yb/H65/11+Xkv40pgK60sfQa/",
-	"egCEIE++HqQ+7LX32jsQcz5MOROxarTJUZLYIvbgkMIRqE3KoQUF6C3SZBMr06LtNiyDNpZJrLIMXtfm",
-	"MuP+OjXQcr7KjTXOzZ2bt9LPV3dXGsQSZVFc3y3iN0VY8B/QHDx2RB4cI1SYVq+ojNmFK6hfwso5aPqm",
-	"YyxMAUX63fMW2OVg92C9Uvze5V3WCTY6CKbaDKrT+0lfU0UUhkmResoGcjJhImZxY63S9UEOTb6uXJkW",
-	"v3IDl+S0h7todVWzSx2IaJCgksITLfPE1mRIW1JPLYqr+eRCMVqwEo3uQj66TT0ppq4LdY31oaMt7wTZ",
-	"Kq1NX75FpWgiN5sMjvmgFfMRt1UAXA0kOzKok1gAJIEyUtLXvedpAXt8U3CS6pm4p9yRygblflkLuCIP",
-	"hXAHa5ff+m6wGOEYN1+VIqDIipPuHodQHpfoVIbCsx5URT58Y+ky5R61u2O/c8AfkrDPWDRkLS6nNii7",
-	"729GgkuSH42Rayd0TgRNU3ntxY8wTcWMTskJy6qLBUN/pmxUiKsef81jlJbD+/ugceibzs88qyOPNXNc",
-	"e21y5J5kcX44A5qmrrIYvHn04cSFpuQw/JXmSWKvbiM7hITnYCZgm5SP5vXVUfFd29UNfPh7nZdLg4cW",
-	"iVXONAmoJnLgc8qZ2XHZDFcJV6NOFYnClINoTZylkuCkhZIdOUoxrDxMNYxInRLzalbjbXkMU1WtplIm",
-	"BjsW3qHIGPK8bXlx01UMZKZY6swTN2GreJPLNFfddK1re0E2uKHY9CK8jGA4LLYFutywCYZmm+8ECWoP",
-	"3ajOqxXlMwTF6kTUyuCIl52DF+TnT+f5Q8XmP4/7Pw74e/7z2cd/nWy/4yfqZKKn/zw+OTj5/ejz+/Of",
-	"Jyf8msc/Jdcnv0v+3//4W0pF3DkRnTbb7bQHO4lY4ji/KItre8OHzOjiQdprdq64sIBj+dO/u//yZZnm",
-	"xD7ri2V9ndEJgzSC7KGI1C/ZVAcZ2YihrJkgdES5UJq8Fjql5ORVY61B+NTncjdXHlDMo07VUfhO5DWG",
-	"9YMYhvDCEfLVRru2+Q14JIic0j9mxbuuDrkEIMIpLGJvdazrsVQsz+N7IloNzh412uREWye1uRasEjdT",
-	"rN0TBa9kqi92L1/+o/+3zuSfN/FKbnb34oWUm9K6d8maUJnfM5oWK1Pb71YGvmcN5s5Js4i/WW1+Ppd6",
-	"+lqkMpmUokVtWrtH6qnZ3o/FDEz7vVkpqadbR4MJ6xZqhf8fn4n73dlPR9u9WaezcwDMUX13gJ8w5eg7",
-	"8zZ+MWUpl/F3ux38iGrydz++/uerH999//cf/3v3/G/vf/5b8XPZ3vyRHpcycXPs7OBB7KSKUPK3U+DX",
-	"TUJJFFNNu3xCR2xrKkaHfarYwV4zclhsJZ6Fah+9eXl3x1co1BJvRy60NLyfTqdEj6kmAyqE1EQNqMgT",
-	"4+YzL69j5IeZ21G/SmWE9NFi7xfL5Febcjazraxtu8gJ/nsvNlC5S7CpVwtERR1mld7xZfXaKcM/Vl7N",
-	"Ky7KxbulGtt3FWMqlbsuIEuwZIeXVk1w5QARAySXVUFd/edFYcvHxyyB/Q3gqy1u+VFMyRt5xRKKoayz",
-	"fq1bG3QOBnt0yFrxS7bd2hvsx62Xuy9pa/v58/j5/g7tvNzbK0G8XlLtAEf328pX8iy5mndni1t6zhRL",
-	"T+zKL1uOivLx5RYwZ2+rqAjvROzyou0XwldtX/rAik7KAaaLXtVZf+mqVDOewulZpV2VHdMMnKkke+za",
-	"4yZavXlvf6/h0orw2nCAiYqJWEEBZ0EibDHqkghuU9bd2hpLpX/tTmWqf4uaPSEkmVI9bhLItG/65CWo",
-	"bs6TeEDT+JBEcMIiMFbB31FYvsLGpIBK5opZuDrgRYmmCqIxr26sE56r2GBmDskZzAxz4oCpHM0Qsx4/",
-	"/eB8az9/Oq+VgGPmpHoj6QMMZdMoSEZOo7iWMAtcQ0NYBQnKTCq7U76HlOuFXTy2sJ6ZBdBorVQHMqAz",
-	"ZZN6VJLFjVprNgib2V0+BhzhmqvgIUeLaxFUCa/LvqZcuOzfaNGEHDVcRflX5mJI5TPVE0cfTroozXsl",
-	"BtA+F+21zdx3aO26yOv7fqV6wi8VjIZrFOVX7hBYIHcq3Ewq239bt6ZNzhBYgHw86bpVCqbsEp0d3GDm",
-	"f+OxGXFP2DI4dbDhU0V+Oj//QIBCGnCa8iZGNPmbNsHxAAcbC6G7Uuk9EVmsg9aMRw2ctlHOwvsRW3My",
-	"Z+7Lj2lS69bWgEPKwiiqsR1s5H6QzJ0nGh9eEbwMGQoYPQIJYkvfRjWz1q0VlFNbVxydeUOOOcCgQouY",
-	"2K8Igi0FEXhLZq5djYyBA8D0jhEX7vO4a7HJLILrBcndClWbMoXAbZEzKVqIXji2TVf5qDzXf0joopWu",
-	"sQYz/QJ4QiiJDKTQdBAWjcFDasQZWA53qYy4Hs/6IO/hE/afhdjZmofSNqoPBvjutDtkq2gFyR9PlCvd",
-	"oc9XO2/2xGSWaN5CbR1MF7YkNnkNBgfPSSMK9Qy5Aog0qIcPumdP1KM/Mfzh4+mbL7lN/pPy+EvUcOwO",
-	"X7OAVIC51iwrOGWOw8+ffjlr90RPfPNNfsTffEOMEANTU0TTS0YoQRohP386tzjjZiK4Wgshqt4e1BPo",
-	"Sogqj0dE6sMsyaeBxuKy4xCRus8dNdztKH8bRYbYI7+UE+rOjDXq2B8OCRVzIvXYwVLYmHRct57wO3NE",
-	"UqbkLB2AlY8KfMU1j+5FRfY6e20CyAUYTOCAG3oiotNpYml7y8I4fPu7kiKyS/4hlVoOZOIXTX3zDanD",
-	"mIIda8IuNchQJol1s5z+cKy6RAl6yS4GVDEsMQJ3ShnooyLRn/BHkyyAEH6JnPclHCEM8FwSnWZukjFL",
-	"WZd8c+TugW9wi0suvrp5pS+lVjqlU0LjCRfPPHY5j3vC0J4zNqwkDxQd/GXnDY2L12NPgCnSXockdxsC",
-	"MwLBDSwaeXutliTKBMSoTTzb7YngHGDR/UrqLCVcPw28jhM+YNYA7pTFKR2MWWun3VngWdfX120KP7dl",
-	"Otqy76qtNyfHr9+dvTbvtMd6kgTIF457YXLcFUsVMrVOe7vdASlnygSd8lq3ttvutHehSJYewwW2NYaa",
-	"Tv8yf49K65BZmt/pdMj12NyjwN1TCYsJHBClmDZ5JZkChBAA8YfnXG2nNl7euKgn5pL7kWlbTiqD6IIR",
-	"7XQ6jslbK2F4pgAlDa7gMZushJi1PcDtUVJlw07CcP2EX7F2To+odX/9zSiKkwlN52D+v2LCPG4ODYTL",
-	"0ZEyauJ7Tyy130wDQBnzdVfUVhJ3C+V4TJOwRDGy39ktXTpDq1ygBeMRVs90PwdHr9l/olM6HPIB1APY",
-	"7+w+wADeSQ2YAnNkPH71YkeCuIyN5VvqV3H1ngZ3b+XGnkqpW/6uMBzQep3rcI0oMmKa7HV2G4tb+oYr",
-	"feTaN8fTxbVVRgFnj2wlNrNk5YM5TCqIGr432glj/0v27wjAruCOtbMG4tnDEZQ17Ee69T2NneUFXtle",
-	"/crHAF0YX9pd/dIPMu3zOEY9YH+dN2x4/ccAgLhAfn96jXMpRp7ZyyUPYiVh81Bo4fj1ty8FhqW0X96A",
-	"tj2d/WbBsten5DbBjB2VMwV4GbRfRP4QMaFkyFOleyIQTtsERF7DeEdMMPSAASvErE68NvMnBDs+8sqT",
-	"jb75XsbzuyZam5X0JW8PtKhihROzfdedV11WTkStNWtjRmOGQFtvLDRkVeP20S3/HLT+9R6zvc7L1W8c",
-	"SzFMOJpJ97bX6OIDnSeSxudSvqEppBfV9rb315mPhwd8y2JOXZGPvZ2ddV628gXygcdgIcu4AxK5lYvt",
-	"mSrhEIW7D/VOZBgJK63lVMk6XsEbedZhOARoanpseAMXhOs2OV/Q7HrCuiH7jGDPManv7ew0ylgFdhSy",
-	"ityR3VscNL4Rf+V30B4Offkb76RG5Lu/CJ3i1qyk0+baIlnTBjfBJ7QjcBWy1wVhu5KSOg/O/P9a9Pkf",
-	"KFT9yPQatLiZ/E55DML4lOrBeJGG37J0xIhiEyo0H6iug74YcpbEiihN52Qm0EESH5JIMW2EfBW5JybQ",
-	"gBSM9Ofmn3ZPbHwuStgspo8+iERmM1XXksge7FDa8ll/1cP5JFnd8MZCYr2ZZFVRFqDS4mALS+frTZ8x",
-	"q5OhDfySzb3XhaVoI2dMdzM8avNEHRwNaszinuizoUwZ4drmFFKB8lmjaYU3za+YeasJApxLKwW/Q5CY",
-	"CPhQNidgzOaoArIYUl4tPFIZX/mRaSjUfI8nG9qvONaQSsmKitYxGGyPpdCpTFZpW/Cwe/bmGtfj3KY5",
-	"Wv6A5cxDx9JCIAC4KkLbGRyLm16Dq48FOoFbg2KVo9ITUvDfvfI+sW1w75kD9GJve49MmKYAWLBQ0wh9",
-	"cW3yhitt7XnXY6p7wlrdLSML0z2r78wfmS6r0XSPpF7WXQXlLzoMnw4BqCCLjtQKKrnnU4BBGeCQamW5",
-	"GZW0b/Y04eLSqNW5bA6bipJQESvr4xuMpVQsTATRkrhU9HCuixrSEQzoxLduq/YVpr04NBgPi3Ewbai/",
-	"VuvaCi8uDNDGEjYDYl+RLWNu58W+XLKLA8Iv68rG4Fb0tNjRavO5Zp/1Fjjrcse12FDpYRzKdNIOjsAd",
-	"NHskbEFAsL0DFu1sMHYb22ivfX7MDq97eH6SEDdnuuw6Z2qOGB/kzPhApmWSlEcP2A5irnyO9yGJznb2",
-	"DzDSsemr9QHbxyANF9HWAKmocPMcy9QoXlEYwh2RyUxpH7cJ8PCgpwUl112qIbZ9aNZuJuAidM51mUKy",
-	"wIhpI6n1RLbHzs1PfTarzeqkBEoXEluSjdTNgIUkERab+s5F4EFZyAn9fEFHLAK/Gvs8YCxmcaMnwONv",
-	"o0xHkhlNNKV8NNYAaOyiYiCEra6wxjnEaUnROMRYjGuumAuwU2N5jQEwGB0IxVB6wo1ISMEiD6lP/chd",
-	"SEYEb4Wp4HohjbdNIqujRhg4EQWlqyKLUz6cKR/T6H4WUmeFYiK0T8K8uCI4s9ZMYbBZwq+YIgcdnw0G",
-	"IY/OITKQkwC3wGeVRiUZey7VtG7oweeZTlnq8o6Nvt4TkfspajQJOAKxhLrG7Kgw+REyWw8dXeKIui51",
-	"y0fJ4dWAKYpyOEy4YBcYORGVsP4gQHApv39r6LzPbIZ1FQfOlerKseKlarobxAczApdu6MoJl90GuPCV",
-	"90CuouLmI8DA3pNXZb2/L8kpDg57SK2qepWCJJCbLlJQgXZxlOXJaVXjcUjyNxmIxVdcHMIp07PUKIsz",
-	"AdEkLK7sHjB2bti9RrPSQvfHcspZjFFCZrNc9mPVIIR0COabD+IdvFsyCLh/fFVOUsd0r1makLOfjlo7",
-	"+weOlJxu31gm2mT1PW9K1zJmx76NkvH6Qw735HpjsYW47mJIb7GlkoFFeHvI1F4TlWPDy+aGg/mAL5dt",
-	"JFbxUQGgC5hmq4aBd5kFgL7JUCC36ycuSkfjEKQUNzeKN9TgtUuHmqXkeswHY3ONJBKccpBfXDVaKx/c",
-	"cKhv6eejcnIqcqFCpgQIxJ81GSRUKaZIvUTgIv/+n932dnunvd0wssQsFV0UN7p0kHYnQxoRqi6VzYHH",
-	"eF3MSnQh5d1A1rDmKy6CQFevLoFhAM1lbsGybACz4MQ2XFeaTVuzaaNp4yP8BW2lm56g7lkmUpkosNmD",
-	"0OHYEMgMgzQiis4VmCMAGChG437FPtFBaquI3nCrjo5P/47vl+zWEZmm7IrLmfKjPARxzpZbRFG3jwRn",
-	"V/RZ5Z3ia+ze4hCcvIIsjqpjEMB5ZRJaNw/rUZLpXzXiXBmLG6yte71UaEjmJIL+VotOk6IWu7no9NY0",
-	"UTKOd1ITLwZXD8RVQ7/ZEKzp53a930o0ghYqJCNzCM/O3nuWUOI+hmENpLzkLBsXch1XArvKyrBTlsJ7",
-	"v2aGQNky6v8uqv+Fgk5GnbOCkANfyOCSUEkEKcwCeIECitlpdxWqdNfWj26JEh0K301XljIZynQCkrkF",
-	"e/rPt8gclcLlWVyPb8Hq0SxYL+7OvF8VcXheBa8FeQCC5BIrPreur69bZmdaszRhwow8jkhfxvNVYkAX",
-	"7RaKTliIHmlouM/G1FxgqenSPPTj6/PD8CGOodrAcixMFhgNhA1GXqIfQ/G9NWyij8Fb1vHal674Bp70",
-	"3DrcyI3/xOSemNytmVwTzOrEVj0vcrQlBuShTEdSt0JkxfLcDqdNeE0PkewyCgSPDHpdSH1A03Ru2Ajw",
-	"JNQ4DJuZpnKUQmqK4XyWzPKs5QcYkSvuua7PRTGasLisK0CAScHqYv7iGlXBa5rGlVI6Tau4TQXMwWrF",
-	"+O78QE/umY3dM0jl3gV475f+a7OpCtwTillYOp8RhXaSPkukGEEZuEBTrgd3+IgRxiFN85rOMUJFoDcB",
-	"r3o48d6LYrpAtVuw6xzSaf54nc36E67zh6z2QLdlvtfHuTL9Qgl27dleSPWd+6F6Q4Lo9Zo0/nLnSzGg",
-	"vIzaN7uEuNCpVFOGqe93eRB/cHimPp4Bomtsdq9H6sAU3hy0hWqGdjnnOUPkYlsFrCeOAvsJZkzbEDKf",
-	"UMrR4Eb1LGVNW8vNxpZdWVGJgPRFKGREUxHDXU5miqU9gS03gwRVzyrYZ4jbMW1xTA2MOQQOxh5CxAEO",
-	"IqQsxKqRa3M/24x3M6WeqPMhoWLegPA1cIWKmMVtchrCFeZmh5FwthpesycQcDU2UpcLf1vgOyd+j88t",
-	"dtN9hNXma2IbmrtD9lVs/EFjdrP14zKDHq1gch6S2OzQbWKd3skzLVO2QZgTHPcbBALDe4vRwHtrvrlx",
-	"gG/JONfikW6c1bG2OXCkX3/70vwzH0ab7SShDmkEYzEOdhqbMU6Qvu+aZ35Azh7CYQRSfv347PSH1jSV",
-	"mg00i9GuDKKIw6OmThgfyOm8FGHccAy0gfTNnlkZCLT/RpscketUilEWsIURFBRTKvmATJhSdMQOAZpl",
-	"cCln2j6CIhZI++m83RPvhbkJgUWjWOQsEFwRW6OF1ClBNsfjLhGSDPlnGGPDc1EXCsJtgYJ+plD3RKhR",
-	"u5iQ3c5uA0AnoGBO0U3CFYlnDCW97Fry2LfPFGD/R2QqEz6YNy3ctPNwgF/HKFZDCJIocfw0cL2xYABX",
-	"Wf+4fTudTiNoww062KYcbH9PSAyzCVDpm6BnGhIxKwEKH1oUYNx18I1YdczwH1zJSOppZDY38wqNJfhO",
-	"emJkLhVI45hpewsJ5nxElJy/P//gVk+jfunRQxvuAlRQkXO7UwDQh7pE7Z74BCSFX2F4r5agAhbBrB1F",
-	"JfySFQhRVUnT4JV8KCEaOntscxP6AZuO7u2J3NwIRX3g4q1sTc3aGdOtY7QfdlfZH5HTkPpPWk/fQ8zb",
-	"GZ2wM67Zd2/o5yY5M9zcECQB7JIMxal8pe5Ta7DilGECJQrE9kPsreO6cBYyjSnc8odVZfZ2Xt7PvD0Y",
-	"j+UBz5QRhSvAP+6oz7qWkkyomDskcIql1Bouay1cjhwiCFdklokhgE4mJVGJvF4BDmJGMEYGjgMxJPVM",
-	"EU3TEdMbCyBypiuthq9FrAr6V3AQXSUOc5tcYEsX+SjSynBRUhd0AkJKTwQFi0mxfIUckijnco8aTW8q",
-	"VvY2wcsLbeBhAKeTO9C+voBsglNfYZs8EhnAvMdiM8rX3QYI4GDWiQ44ChfVrHwLV95BbZdGD1Vs0E2G",
-	"Z6RL/LgiVu8+4hmDcSwLZryvGL2g+8oAvb+UI/4MA4vkTFeLBucyHzVaQpNPssHi5fhXsCG+thqWj9Y/",
-	"/dDigmtO7eUkZw/kobf0dkeu+dMPrRM/DTz0PbHd7pB//8+OLfn2QH567Px/uZM+WIQHVZmeuN8T91uf",
-	"+93YhS95PFgjEewHNPZkdVyBe2A2jtX1BIlMYxHpGw0IRO4sDaebl5u9Wcxq9TNbfaMnpqm84rGvAlkW",
-	"kTVEs984lbMRIqwtpug2bSGkCDNQozDOtidg2FkPen6IuJIWwxMGgIYeZbjpTKSMDsZmTxqZnucaycbu",
-	"YV0REGDEr5jIiuK6OBmwZ+U0FQx59vZSeS1skt3Zzv4B2qggk6JNzs2kesKwbah6xYU3mDaJO3fuIDom",
-	"7Na6PqVGVVlGCVGTbHfIhIuZZqrR7AklMwfxgFqA4D4kkDFmdCiftgV3ku2qTcoS+vpLMvh6ApLtbHqa",
-	"W1K/Gbbyof8eyzfkCClQxhZik9olKC3Y0tqpWuAYQRXsJnrFitI5S7JGbpgatrxmzmJ/H/3SYk5e3Rcv",
-	"M9d47GrprpfptKqE4xKlqT8vp4CbaFOr6wCVFKlPWcUAFmmuTweXG6ejbT6o84DZhDWz1463X1HlaUGF",
-	"WyZrLKzL1xzqR+r5UL8mcZczrGcTOHtpmuHjRFns3KGZcJGAB3KWxMTCBcKNhrZh9PYwuGQUE4rdj8Ry",
-	"pmkKSe5+ZGhArPdq4JVA5v13Pp2qXq3xEPnvIPv4ckR3GsJl6xCr/JlBDx9KEO62z9VObzTdn4U3szqT",
-	"PiCkJ/zd6x/7+dMvZ00QeozAQWcx/POvaUTq05Qp7zlR7IqlNPHsRB2i+9M+1AwFnJ7Ixu8EnEYTanBC",
-	"GQJUh8w3IKRELthsyEXBQdZ13F1paegtk5xcSTJS9yIZ+ZZEatY3zYFs1g/gmuLyqrFZlJxjl/Yy42KQ",
-	"zGLWE9FMsbTr6+d0t8xn9X+gPqz7FusYQgeYHNlut22pw6CSVkTqbhEBoIDZGBd7zt2oaU8Idu1XoE0c",
-	"zDmFGB27qV6mDFaa8gkGuvpaZFGbgFSQT5e3l1FPQFlCwLJmcRBdCx5V7x4vlGcAbIefz96/O8y6HlKe",
-	"zFI7nwiLeVxgXDfm1ms2mcqUpjyZXwROhCVS1s2CdoJqclnNwqA0Fi+UxgpqFdb24w47oNuD1u6w02/t",
-	"Dfaft17Svd3WNtsZ7tK9/v7gwAhoWLCwRvuDWr4mYXkhwnyhwaoqXVtXhodhub91LAylZRsfOECorPxh",
-	"KUB5QLUuxKFAtE8RQ2tHDO08XqRR7mr+gQuuxot3czfPppzKlrvPNjM3QJDn6oSBHEaTjQwtojMtsptT",
-	"89ymsf/FUuT/gZBLJW66klSGu0pXeMog2DjCmQnNlkba37ub4hTsNSobg8MeminWJPtEp5xZhCbFrI3O",
-	"De7QI1MZunUBWH1m5BBlo3qrgptyR/KhgpxynT685f6VFMwXfAOzbA73IB/7ctdnB/vq2uAzjM5LyTWj",
-	"l0Fax39y1I2LeMkmqO4hyCZbymKYWhB0k6FcBIWx7j0Cp5A7oS1g7VJmsvRGvpKX7K4VYIh2Rx9BGmYC",
-	"EOwOIc2uxzJhmAnApbCJBmgMt8VTFnAmVE8E6Qd4wjA/oU61q7VorchA/Mxq4sSalxkdjN2Q0Js6JzyI",
-	"qTYdCJupAK8E8Gf9OXFFjr3wmy8W6La/TbIFKJRYm9BLZjrR+W6J7xXzI7i22RDKtGWL76EyprACPejC",
-	"8/zqYJnhZN4T9Z8/nWfJI2gMNxp7gyjNbYnBqYbtsekXIuta4bOHWMuKhekmsGAYeJuNv00+op2tSfIx",
-	"h4yPRC4FxJmadjodWOtrliQ2gL3TeUn+/T877Z1Gk1i3g41DTtkVowmkl4y5GFmkuYVCwQycNWGp4KAA",
-	"bt0V2bPv2dqCRr8PIsBoYpYBTSEAXtgokzLNgt1apbV2p5q+TvXF7uXLf/T/1pn8c7Az+/vz6Zv0pTrv",
-	"b1//d7zH3g0PRj/9/uLySO7yv+18fr2+XvlVprOUsAkWQ+643V0MwTdfN9bHjn/KG1nMGynUuC7JJcHV",
-	"D1i0TAs1bN3B3DCz5F5sqieG7+eL7Ko2QZhdtVa4Td2ZvBrNnogA12pKU70FD5qLOSJ1qkg0mKUJacH7",
-	"Ebp9bBZC8UhHzewaUnQCwFe5oBxfnqJNPgS/wJ1CA+cpBAJJkcwPIWLUPmk9yPqaD1gTcinC2qIl8TxN",
-	"tNlxATimFw7WE9JJSgurd4NK2xXl1JskAIHdae+2t5vk4+mbll3VQhHTRpGjfkvyrUZu3Bj7VOjS7HzU",
-	"aKKTQuoxjDzKDHPfldRT79psRZgri53DnWDKC6mz9qgNJWh5d2sLyw63aFBTFZ3TNElIn5ExS7wP0t0w",
-	"EFyVSGRNIe5osycQEs7pQjrIngPruwtS9nEQhGf4Wj4yICttb7OgegJrFGBB2GAsAFZq7TBUZ95A7EZg",
-	"xnczfAMmZ16ztvCekEMPrRtOZmGps6LydbBBCzqBMAb/fTOYV6OLoQFDn4qkimEi0LNpOWjCm5RcQzaC",
-	"GotCRrOAM19gs9HCOC3zwsBnTw2hzMlVlioWLA1HeDgrT2pJ6rCbPZGXKXwdPydB0JwMYWSOKIer0bXl",
-	"oSMQL2BZghNhaCYQL2zV65mygjCIxt1Q+sky44yQn5+Zk0LN/krBekJpOVXkWqaXICh9QH+Ok0MTLA5q",
-	"c29dG6CcLsrlTq6GMs7PO52eSJkZZsw05pE2moB7PEWfkj3WWax+ZIcKktKpefXHlJojULdHj+wTw1iH",
-	"1jbSE04T6AZLPAaxXulwRWx1DVgVxHeGpcldXW5lvjF8+Rv0wuTWDoTM8CB4PWRMp1MjsI7lNeBEg65n",
-	"+YsiZg4+vdnlWFux104mN/OTOGFv+JBpPmERmQnQJGwMUPbUUV/JZKaDJ6EpxGoAtcbcDD5HW6a+3ltg",
-	"v7RjMTTgSaB4WsowlTFqJixAb3+oo9oArrBG1wb9qAAO39CEUUFlGuLolxmYUF3HPaOaTKTSDZtCuN1p",
-	"YcRRziWGkU5wemaoLkcfPp6Tdru95f136L7b+tN9cRJ/2QrYFnA8w/qtiNI1k+8qc8+4hxpLlAmXYxYe",
-	"dgdNs9AqjARBkDJe0VhY/rHW0+4WSEkd8BVBbZ0teKJlntiaDGlL6mlE6oapdJ4pMqVas1Q0sjxJy+ss",
-	"XDc8bSQqLCRISRSsECK72uvCaV/QhgcF72J6JaZ7BvmcPRHQ1kJup5WmdnZfNJDNudd4Wsii7Il6tN68",
-	"3XutkC7dl5YmufLillne88JVZ6E0zXBgzkYdzvtDfbDagiYYbNwhnrwsERbQRLNWriGWYkyvMp22Ce/n",
-	"5WfkVCESgrdfgOzHdZNIYSsSOauEJzIS0UlqxdYX288PuiSaXsO9a/ariSmzTjQdpFF5Sm+bHGESrMNm",
-	"R9UfVH6Lnb7badk0X6XZtAsawTShc8JVT3hxEjbLiDR3kQ3bE/W9nZd2i0+ZTuctqL8c2VC/kMwRPX7f",
-	"xSX6pN0pJFSjsAbldEnKR2PdA8kUjt4RipnYS3ZoANQ/O5WRv/2AZCxBmHs9NJFFUEYbmj0vWKXw6Pz8",
-	"6dzelp2DF02CPk0S6blZUf3t79dG2LRouVnpfndf9kRWQApMPqj6ITGQKOdG7RIhWxBEYcMcT6m5OiZc",
-	"t76JbMeqTc7RBmIIjpqt5ub20swD4putdxlxDkygPxtcMn3o6xjZsnk9gcvnOzLCzRVLUx6D+XIKAXI5",
-	"DBQjEprrk+tCTrnb957IbXybwBzdLeYLZs3t5Vpd/vguwwvyakIxKmBR/VjfHGPloA2tMcEow/iGTv/F",
-	"8AXde9ky/7T2BnvPWy+HHdY6GL5gu/3ngx26vZ2FRCBTw3yL+GL/H+Pdf/7RmfyyhrFp9fybNv6zuHRZ",
-	"abibr1CJir6+harQ2oOGU9i+q3FWjvJWYcOjQ0wf0PUsVsESvtXwhT52Oh17pqggbDLVc+R87qVjnFXr",
-	"fA4aZyVvu4vYjWbtQ0pH1YvkXsCn3knoxbyWcTH4/6r3/eNvbKX/oIFTI7QKLkZrN5K9UWhIMb1BI+bp",
-	"/xXRK2sVtCx7b+flmu+dS/mWirl9Vz2ysRSOdJCFEljFdtsbQO9Y60gQ+lJIuuNKH9tnNo0BSOxBWPkg",
-	"hAlyMYKbt7ZGSMctKu2Z1cAJmamVR5WBf1QOnenoqaLzo1d0NnvlLXn1YPtVSOqOUO86XOWIRGggi7yA",
-	"aitKIaWkZCL7PGFGEW2Ss2s6GrGUfDxxMHRWjTs0ynCI2RcF6UbWm9pSPIZ2GmSp3Q/8sEEdIjC1Y+hv",
-	"7OxIUIQa7DjNnhCSDM0NB/HUoABb+wD8HWX2UvDZjqVCU3Mi5RSgkWgcp0wpptAC/2Jnf8dGFfTENIUK",
-	"hFBfCw4as0EXysx34qNR6XTa3TIqsGkxapMIcAJZ/D7lIy4UVvcy0vk16xOJXzp1vSSyNYIEiinV4wah",
-	"Pg2GTqc+18zululSuXwpo+l2MyO3h/xrBh7wpvesN7MQI+vORwe+t9nAKvkQRJ1jy8oKRKC9T3ALj9+f",
-	"njmdqFnpt7dyFNgOcB3MnGiSLBa19EyqXBvBM3FPEIUBN8Xe1pNst+9jAJUgqT4/7q7ygv4ShcM7a8g9",
-	"x1IMEz7QT5XGb1FpHA9GZrkNb6/yy2uppLb1J/5xEn/BiyphuiQb/hVD8yvXCzcHMB0sXNgmJ1oVTIJ5",
-	"g/0CV8GGA66SO9l7VSOJn4So+yQyXGRPZBUyUamE/yPTVbvZeQw+/UQmjyxr/8j0KkK6gXC9Wgt0fA0F",
-	"cSPKLjKTtywdsSyOBSRcw1ShUh8KwTOBEloMmKpcAfhCmEwIzoSBjY9A57J5zHpvICRgQIWQ2op6ZYlk",
-	"8QNKVtjbQ9sM1zixMxhY/Bc9uU8S0kNdXkjgy3nOujLRlhVy1jBondkn/wpmLZzLaouWEwHrWHMc/eMY",
-	"mtZ4unq/DjMXzRC0lCfRR7qFK0HmgGYIt3Gf3CgRuKRgSGqTD7li+xia4A1hitT3dnYay00WSNL3dL1i",
-	"45nN4j5tFNjXJ67HUJi16jZ18XxeXYMlbt+NC+zJ3vF0mz+0vQMJ2gPzL5SquZN7futP/GOFOeREk1ws",
-	"qsuMIphDRISMbYTWmIoYQ7SAqQFho53WR0bBw0GQ6QACRc7P3yy3lgQM7clm8vXYTOo2vSez0Cm3UY9w",
-	"6a4hVVp6rwQTyqItC66Ku06BOfLRHjtGxYbybpg5tao2XK52BsZMC/s8hrn2hHWwzRQjL1oxH3Fbeq6+",
-	"7SPvskzxpgvihUjLKUvtI4c2FhveDPX+nvCF0KFuOyakQ0HFIGEv8K+vCFpu9kRJxHLTRyu7inc2P9Y7",
-	"j3zgHfY3lzOzHG1yjHGibjFKg35JacxvWYYgMAaXgX4MRHGb+DTEnujWaEz/b4h5s3ZkFQ7BDeieUgKr",
-	"OlnDirJTQus2SvUwo1RuaAczFOic8GFZSbNHyxlcNzBlc4b+laYaZqEyZTBv2YmDDIGQtztuWS185KPX",
-	"75qL5o56Pry/XpHJ03DB5JiKU8oHLIbsXmcbYLL2OruGy+lZKjzaVxjy10V4MxfP7smYxxa5LZcXlTmu",
-	"XRoXeu6l8tWXvA6LnqaF1Cob3Bz2RRMlMacMM8h6IsLKVt38BPMpVi6DLx8/X0z0txlxUtpA7EJZLsit",
-	"F74UMx7wkeXWEJ6PLvkmQAD15Sz4RfMJa5MfAEinJ1zpk5RhNLoNbC5HiDPdBmHPNsaC9NlQ2kgIP0Ku",
-	"emIwZoNLw4OkNd4EYQBglVIVsc35mHZSt6HwisRy1k8YmU3hfu6JmELOp6s0BocFGp0A46PxhAuudApp",
-	"FwNYMdNWo00coyVjqiBxOp0JhYBJkO1m1mYqZdJFazzXEDNP9SylDiEuG/d+Z7dk3NV4cetVKPOENqbK",
-	"qSRQUts+62g6SBqDKmBYkrInIjkcYhad/z7yaSvFUmV7nd1CYos74oFkE6QV9EQ9EGyCBMEsjAXHZz7b",
-	"iWR13SKcAsgnKsofqwEVPWF6q7tEjXwOS+PQp+sEKSXlcpANlL9RCpHLPs0WxIYD49iNCJWfBVcYO9zN",
-	"zwcSa6Cgmk2zqCPuBuxhFnpjaC7tiWh5fha+piKPq4ITlkO452macJY6+CoHopI7BY3SQgVcuHvl3nEG",
-	"q6Qxo6o4ub82kCmEio1lqhjpQwrXnChNTU8eVMstzAaSnH2jABZ4t4JceR9fWQT94pWK+VbFi8iDgro0",
-	"MTpH66gUrNF+xID3L48pqW6gfJgroNathazVnALz9UV+T0ruguCNkNcYQVDqKZzVgDXWfmvWPIeGfBXz",
-	"ac1klf1/jHfXP0hvh/TUja2EvIopklXXXFlOZuFyaBySAtY9EmZCB5dQYROy/OsRF2o2HPIBpuxYbAC8",
-	"dfc7jTtKzvjy8IkCawf8A795I43E9X72cBrLGzkKq+hzkQ82ptMp3tCNGyoxcAlWQl2eMZoOxghvPE3Z",
-	"kH92Aj1KsPUBVazFAZmba37FMN0WH3nd3j7Yy0m4GXaGdfkQRHMFGa4nZBpDBnB/7ppHAvZWk/48LzDb",
-	"3+G7d4h8HCAyg7YA5UcgFXlKR1xQW/93MEuVTLsgUJNIsM/6GL6JIEo556otsaGA19gv8kN5jBeQND+U",
-	"7IhVGpqkuDP3CB2aH0duh7iwZACYdfXo273n7XY7qizXEGxl1Zi2DyAeSLPUvP//er1vf+20Xv72zX/V",
-	"1hgqliBxW+cjw817VUNaqF6xjnSCLpyV/VuDH8d65jO1rHzETG08ijN87cu9Bht4gWx1Ao2b918uOOg/",
-	"xFF3RxEJAKgEF8MgYIJlt8/dJt68Rg4n4oLZBML8+B8ztPW75HBQhudT1gR9lpqLpcgTk7lDMhEyndCE",
-	"K0xxreuUTyYsbpKPgoO34N0Px4e5XsGFAaytYTVZGkIH5a1mChA5TI/RIZx5OdMWBSL3GKBjce2U4ZQN",
-	"GKALFNwhJPQtgDcDUa4owlLX/ePOgoRmPOHl3cBAo7rkhZnKzv4BGYxpSgcaUlGEJAOU3noi/z2EpMjJ",
-	"xKGfxJlVqo5Gxp2dxqEro0DN3T6SYoejLYhVp6bcVEXejE09TmaKn1xVuLNzhT0lpjwFajxyYorjR3Um",
-	"YrBj3Eq3yBnY1slRyfFE5xEF3J5cXopheADzcmh/z2PNluPXVoZkhLznKRzjq0phybamXMKoTGOp3NPO",
-	"I7D1J1r5OvJYVlHT/QT0eA64QTbLIYkmTFOEfi3JUpH93wHd+gxBkLCc5Ex1PRBfZIPcnA9SACIeMFHm",
-	"seCtoOkQpnIQWXmO27aGmC4Rs8RWnwrUdfu16WIiryDXEOJ6MPsmC5IQkiRSjFjq62VVZtQ8jED4OAk1",
-	"qziHz6b5i3KQJ8Hu4fNplvO+zaU55y5dJtUdFRykz2wYQdNFAntJbyw9lqqR5vKQjqgNB7iNXQdDHHjr",
-	"c0+QkWTKq+bZyjmXrkjmZaBtAJLkluUHO791pMLzYkiBd2WThA2fMlnvlcZP4c5xiBg0vMQsjZJ6jgxV",
-	"Y5U8WdhdMCQJOmE2fxRDkTBUKKFKgyXElgexwa8+ouSQYH6VC4K3VFlEMZXXhWoccECKlFtGtKE/opJm",
-	"7+7uwi6q7L3nPvxCNYlMYqa0i8yghaAbG6W73WmSaYLBtxAUK4eF0/6UjVZ1fAxXzgGD3V3aWUaZOe+y",
-	"elzZudQy7M4TWXqcBFTiWbwLIOR8r7PbaBO0ggCKNBMAEA/otJaRe1ThLjn76ai13eyJAwLR6KpJdjvE",
-	"lmJweD0ZygaI2oBs2KeK7e7An1QAVi4EMW5tReTj6Qm+brr/2ykixZoBf3j3I5RmgtrPeG+KRcxjBIu2",
-	"I8U7HCX8LLLNBZDjccRybxpqyLqrfOtP/MPc7ljDJ8J27TzAUwWGXSYG6RyQeq89M5tQpVkKILElXOq1",
-	"SGWSZ1P3JNpj449j6T2XegoznSzJlXfEFQgvAbHU1dgQL9DrmKV3FAj0V7MM/y/UBzZi9utLT0CuhOZZ",
-	"Xc4Mq8dsolgybNy57hAwnGVqxHoMvlReWmHyDRjRKhEfpcwnw+8Dk6cV7o1wOHSb9UgCyOqnHTWvkY+3",
-	"1qGwt/AN00zucXa3EcUAUZqPxlYGsQKKIlnk9mEQGetK3wurVedVAzJnullWkma7A8l+UjBVcqOSo6BI",
-	"Z09AdsSOdSqB6LRO2QBaTByBsgFTow5y3SiTgf4Ou/mAQhB2+NDWzaBvXh7CeuyE0ifZ5j9atlkrgPam",
-	"YNmPeOlY+qxQBD0qR6ZJ3Z1klBUrehCuvzzcSoU502Ds4uIS0sNEEK3k2sPyKD6ZGl4qVP16r8eGl6Oz",
-	"iqku2eu8LK+WL+KTbCXWyco1mlVQ6SmXkfu/3n/ydRlsz5hNVQv2C2q93d0xuiXOweaHaLZMGnKjaWFN",
-	"siyvbDGYL6xO1giKeOYFqp7I6T5gP40GszRlwif3Y3ridbkLxJaBrnT7uvJxyyvsu7jGpvXAxIxNbEU/",
-	"cPkyjNJxzl6Vhaq3e+IoKxoX9O+lKYu72EejcH2v87Ikve4sc9dsXMp/M6HGNX/G1kw4q/ASBUm8ZmJP",
-	"nt0naeexpZ0zVrD4l5TrvyU7zpXPU48r2ayjozbReA41vrCU3kKKeJs4zBvUNXMwNTDNJikonodhRdQC",
-	"uDaB5JBLNmcuVBpC29HeXu6rHjFhvmCndnGPYW3vUbHLd1Rh3XbyonrS7b4mwe3ezHMQmpbnH3kbzd1x",
-	"EQSYeFzucZwwmjpjlZFwWoiRgAAfLqssx1xYaeZKSeAbTG+jaGR85ckqfb/6yhs+NDckbrS1AW5E1eyq",
-	"UFhrkW1mQCNu/K2UJeyKCk3w9aZhrT6eouuQKJQD/uApUOQsZarZEw7WpVnAHIBK2c0ABW1uS89gQBVG",
-	"bJIJBQzEVM5GNkXx6MOJufFwLD0hqJH/r8eS0IFRDeoRXIqRUVnGFCqY4w9SkHqkZhCuarHPbLI5/q3k",
-	"LDX8wyYr2bn0hJXhCV8IoGl6+aSZuX6grip5DQsFF+clm2oPNJQyc/lxBHjsCSyvZCRwuNRHs9Q5suvR",
-	"+aeTdyevLo4+vjo5vzh9ff763fnJ+3euGvOQJ3DIB3LS54KROk2SrJB9ozxZGEf1eJnCIFkgDd19zitM",
-	"bmnCq+0ZymYTD1GwzkDg4fNNRnPk3/iy3jpYf6cH2+IxyUcm8rixdHgncVWq8s7+QbM24cKnLq+boWyH",
-	"6KCljKKI5wf9su40tXkc+fRveKVypPaNexsplFl35fLNpvJJ5aYqLgb5DR3KdEJ1rVuLqWYt825twwF4",
-	"kKwVfUPl3s37vs8Eajg/q7Ony66Ap0v/K0mJnsXcXdKBWGDZ/k3zoMslCUTQW1rR4Ed85HGvG8OULNpf",
-	"vgBf1dH0sLfLeNRDHkxYxtUH0xbPejqKX8VRHDnad4fQHoa7BiP4ZGRcGuJ2yb6mXIDEaXS8PDomyJbX",
-	"Yz4Y4whB6un2RE+0SLRYuTzqhqhgEKAaIloigGbkuogCFGCE4IyMQAPaSk8Q9yqAaZbjg+Ig1wLY1BLt",
-	"Yd5NQHzOrVIzFhtZACGJ2uR4EeddudSLVoCX0C1ioClmhhMAC2bQCoWZAypiEZmwbUZV3Tl5J11nDo0B",
-	"K5TavRlQBHfHYQRwsXrMoNZ/y4xgAfa566uOWsWsONZ6rjooKpPonREkkjweRKSPAJqGMD6aluzSwv4G",
-	"EKu3xFXtCQus+l5YJh0Ajzaztx2GhnW+gAL089n7d6b7V1xolspnoBgSEKQRFJloKbs94aiauz1z/D1q",
-	"Wiq131uKdSTo39pyf6PSB9CuuEq2OJdfSfvgmXtOkeuUa9YCsyvAlRRilqswKIBX3JP7CNp+nJhknFaF",
-	"tRa2/wl34ik98ZFxJ0b27C3c28vE4K0/4d+F6OGyiN/scD8hPHxNCA+VG1+N7VCxlZ0H5ZhPxPFVQDos",
-	"IZ978RFZhrMBkkM7k8pzOA4JV/oQRRoHquDAE/JC4mFRQOwJJ7cWRJ9LxqbYuBV5bMZpBcTCvcs7jwOu",
-	"sPT0OmSFv+QpfpJbHhxWYUO5BTnBuo5AQF8eUE0TOZqxJunPeKKNZmnVQC4GySxmMakblokKjxRMVfih",
-	"zrDzv0SNUzOVNUqcwoyfLuuvwzinHP25w2IJ8q6Nc+fgJEMbA5qKCVcOJNRWiHE4ofW9zksi9Zil11yx",
-	"yjKkMNL7qj9q2n4c0wBOq6oIqfnxyTTwn3jFfq1VQO0pWjj/yy7LrT/h3xUpwt8XrsYsehzfiBFz/tAX",
-	"NVCaJwkZsyRGgHuFq+EYQ084HAfDIOoomROuyTCVE8iIRh9saZ4fKrcZz/hfanHY/Kz8BSRDb9ioJPZq",
-	"w0YFxXQelN8/yUpfhWFjCfnci2HDMtllhg1w7EeWUb6jE2ZLygRPRTaA8DB0fMFDVh6jKSND/hkCAwfM",
-	"ZRllHq5JmxRZuXkl02+wdEgJ00WV7N4FtcexaSw9uM6m8Zc8wE8mituaKDaVunCALff10lgjO5sj9+xf",
-	"wraQm9MaRoa85PhkbvhazA2FfQmPQIFs79oC4S3+kMJl9Y2Ui5EP3cisfN6+R+qu5KwUkBoPNbIgpYpO",
-	"GNQRqbZhePQ6HyZPBPusiZYuMsniOJfcnNbEkVuT+7pCc508ktEjP9EqaThPPU92kCdXw2NbT/IUuZSd",
-	"rXe1b/2pcm+uWaOD6wwCBXmNOgw/5BJbHdR8FRJbCdt5CtD4quwYG5DdEtPGim3uPDZ7f6Klr8PssRG1",
-	"3Y8lpMATbxTrYYHCpylTEFRbUsIj4Uq3SQRy2SnV7I3RhRYKaQB8DEtbNmJZXrE05TFrk3N6yRRhwyEb",
-	"GA4LD1qR79JWe2NKL7GUPLy890i2k7UYgjei/LUZw5Pc9vD2l4eQ27as7FUZWvIOUhp0BuZ9RZMZA44F",
-	"YGwQOB+xz1Nu9NQIJDwuyPYeiekc1Fb8kakjHTWJkj2RSovdNaCC9BmZJlQIFh+SKKFKf1QsPsJ4fHe2",
-	"rN7ap4PLUWoosum6wVxXSiZczDSrqnKQX68zO+O/hs3JzGUdWxPM+Ulc+TpMTNlxUgjntuysI7U+sNhS",
-	"GSDj1tUj5kYu0cZoa4dEX3PBYxtSiqk0ATqRmS2H8mM4+UTKS0DF7YlIX/P4IiLfkr1dKHhwsBPUliX1",
-	"nf0D0udaNQwTccxIDQzrSMFvT4ZcxCRh9JIhUFK7J458sRC/3lPI0Motd7VzqMzEhWO/N8HHNJ4ZuO7X",
-	"oGX6+sT1+O+Gp1erPIie4XV3uAFy6MhCXt9NuYHmk4XsSXC6vcHLHtBFHnprOcn8ZP5YYfIKip/kkGw3",
-	"s2oFnGZ1lYEr+YTndO8Fw8wiL6ewB7ul13kHKbUSFELxkeBi1Lpk82oF4MOsn/ABmVDNUk4TYPhFPJFS",
-	"oRsb/8W0fZ8SsO9mWWmxzG1m5or5zRZcNlWYOw5xfRPGnmx6X4sfFncWdiw8agFd3S1GSngctkBJZTfE",
-	"DKxGAbSVwrzR7ZJhrvnUnDJA7+Ta6bs/f/rlzFfcrftKvea9qNEmJ7hErnh5T4AoBnGmiK9segKlGxGW",
-	"/Jegl0a2Ppsidbt33byDuSeiSzb/kMopHcHBfMUSOo9Q/PZn5xmOcmCkPUWmfHBpJjCbWs4AbmgzR669",
-	"KRNg3OcqN8t6lDKNFoQGAbQliyuHRkmOU0UlgqA9IW6TiCajiNjhm3XoibyPPLJbepSMolIsVNjkjKLu",
-	"S6j3HWCH9y7YZxOqBFtF2nuK+vrLRc0jiaGJIeOglQy0nBXOFEu5GMqlGWdKUxHTNCaDhPKJD1GBI/tM",
-	"ZdghDl7E/WDjM+uRnDLB44g4m35JGs2PTH9ULD0xY7lHKcL3UVZ0Bma3/kl5b/al9LjcyVCh+ddpKkur",
-	"gL+TRj3nsWWc9ejTp0+to6zqI+sSRPMlzDTxXa/GBbyAQD29WuSqpu4+0IjPPQ5PQgeXijiqaK99tKD9",
-	"TUCM8/Z2u/Wk/n7KxMkrciyFYAMdVq2DHu4g2itP2x+kyhP3OjfP59b19XVrKNNJa5YmDMp9xpsTuifO",
-	"spvo6VytOFdf0xFZ68orWbv7OVrNPytOV39OPrw/Oyd1K9Gh8IfWPGIviL6M52XHDjtNr9ypK64OV87s",
-	"zI1siTihszSpdWtbcP5sgwtvMgEgfBgCiQVIYvCvw9/2SiQcEbJSKbUzEWF5eoCqtziE3hm3CGwIRd59",
-	"tKZPLyZ1j5j1bS7YswE+ARGGENpObAj2Yhdv6WDMBfOAZaDg5gI4s4owZcBxGZ6T66ngYlzs8hgDC5a5",
-	"MdrkzEjxNAENuw8ovvyKeZ0GVxWdgbm+0Ziy2OdRdsCUK3jTmtIRa5KJ7POENQnSSUvxmDVwGYwURACw",
-	"jnBxiJrWALGfM6i3oHucWFn3leh9U5aug9xH6hb+rKX0PHFAl42gbwsDsNj1axHbOeRoo2kBvBWj6WDc",
-	"DAojISS2Q/MOp+dRx8spNdOe8KSGangAGV62b4FgWdE2IJ7qlPIkP48l8OVBBxYZtQQ61DAKstPuwADz",
-	"9ziZplLLgUw8zp+yJbmf771sEvPXi73tPfzr+f7283A/kAMtdviGXzHhcMdTRmMOn6ap7LNwxO/dha9q",
-	"X3778v8HAAD//w==",
+	"7L2Lchs3ljf+Kij+t8pkQlLUxbJNVer7FMVJlPg2kjye3TCfGmSDJKImwGmAkjkpP8++xz7Zv3AOgEY3",
+	"u3mRKMmTVVUqFsluXA8OzvV3/qwN5GQqBRNa1bp/1saMxiyFP0/oYMxOpNCpTMznmKlByqeaS1Hrwq9c",
+	"jIgcEj1mJGVqKoVi7VqzpgZjNqHmFfaZTqYJq3Vr01k/4YMmmdDPLTpi3+13OrVmTc+n5kelUy5GtS9f",
+	"mrU3ckCxh2KHH8/euM4GKaOaxaZTOUsHhU4XG30nz7VM2WKbx8kNnSsSCdlS5omI1M9+PCGHLw5ekf/5",
+	"7+ft3UbVfNwbpZP4kNLRhL6TsIJLex2YJ6IlncADpZ2cUc3e8AnX8L/FXi7kFRMK1yvhTGgyoXOSsn/O",
+	"mNJkylJyw0Usb0jdPNKfDa6YfqZISjWDXydczDSrWoDdTscPigvNRizNj+qMTSgXZrALIzvDMSiSsKEm",
+	"XARjfKbsSIiQNxVd771a1bNiJetxzgZSxIrMhOYJyeZMuCLDWZIQOqJcVE23vEum0/nxULO0ujstyQ3l",
+	"mvTZUKaM6HRuTs3mfX369Ol4psdMaD6guoSqLsaM0OwJLgWBxpkZwqz6ZH7PaMrSEhL70qxNaUonTFuG",
+	"QHlc0e1gIGdCEx6bTrj5ekr1uNasCToxbZo3mzVDezxlca2r0xkrH00qpa6ZjrVmqWno//1GW//qtF79",
+	"bv9t/f7nbvNw78t/lB4KpKLTinF6GntvlpJE+PmSx1HFuH1z6w3+edxhh3R30Nofdvqtg8HzF61X9GC/",
+	"tcv2hvv0oP98cGiamtDPb5gY6XGtu/f8sHQaM6XlhKWVE7G/P1PVax60sd7oO7uv9oa7/b3W4WCXtV7Q",
+	"/bj1avh8t9UZHPRfsr14l77czY/+8KBs8EM60LJy6PjrsoH797c27L11hj1KaTXlwI/LBu3e3tqYO+uM",
+	"OSln/R/oiBHF/8X8YP85Y+k8Gy2+F44tZkM6S3Stu9eBfvlkNrFcfsKF/VTKmNRATlnVusGPy9bNvb2t",
+	"dXvxYp11U2yQssrNxl+Xjtq9v7Vhv1pv2Ok1H7BjZLfVw4enHFdePo9Cg1ubz8u15qNpqrkYVVyhJ7NU",
+	"ybQLd3Uk2GeNX0RODJym7JrLmSJTQ+/2S0UnjCRc6TZ5P6X/nLEjQsWcSD1mKbmmyYyZC/+g06k6G/lB",
+	"hQuwim9/MauHYjDcl9/T2Io65tNACs0E/Emn08Te0TvTVPYTNvn2D4VCr19l80Zs2r+mCY/h4csh5Qkz",
+	"uxQzTXliN9zJdFwRLuBpMzeWptLc27/9WRtylsTusCmzM0wpOgK5PJVTluo56dlfezXTzoQrBZP6HXZJ",
+	"z1StewAiH9coNdCYuMn5laB9OdPdfkLFVe1LuHL/kbJhrVv7/3YyZWMHf1U7H3ABcP0WqdlNLpZMESGN",
+	"FKsHY9jq4w+npD5laQvmR+ykzCKQCGcfNdpmICdSDBM+uNs2DFwjwepTZHDkhmszJK7sZyQJQpOU0XhO",
+	"2GeutFn3bClfZUt5kjV8T+t47DUlN1J7TmaC/3PG7LHAUTaJTJ1Gh68AWaEE+aVZ+1GmfR7HTNxpMblQ",
+	"s+GQD0D+gjUrErU26gtJ6OAKdRhcWDrl3Z2dCRV0xCZM6J22vbjaudXdz1Y3G++9kmk4XEcVdcNRYiBH",
+	"nFrUcItrDh3K6Eb7kCkxci+h8YQLBcv8Tuof5UzEd1plIfXlEFoJFrdwPcCZcg9lK3iQreA7qcmP9oF7",
+	"WsF3kqjZYBzQnMDjZAcJSwJC+1o8tWRFgB8A4QGD9DQH31/mRxOozJ7rjGUSL9ChZoIK3ep7Klx/MWAy",
+	"r2FQJeuRM0LsERikofCidaYVmGfKerPP7zgDCHQFXa9zjJcuY8n5XbGWFScad1h1je7anSkzvS2t4kV5",
+	"3/54RouziJoE1/55p5ER3Rs54uKNHFyx+P3sloSn2WQqU5ryZH45E/Sa8oT2k8plk5JMjNyCNz5JzAjU",
+	"EdHpHG0H5oQcdoyoKkW8vRUr7RYYFBxHNqE8MTxsOpaCETGb9FkKN8YwlRN8xq44jeOUKXVEUgaDNtIU",
+	"icBi0gLRKnKD3wphW2NMy4uSy94K7DbZiViD47rt3cZSO5a3wOEupHxLxdwZyR6U2vCYpM4+5/cd9/SI",
+	"gDUSnwoMaUbAmXLcha1S4fLhtMnJ0uFsi66cXbHlDa1LaStvls01kLOJrtVI9kahIWviXLMR8/QWjshH",
+	"YZi0TPm/WHy36xd3sIIcHQfJGzOt7rMlGjtZ0gfcDOE4o0abfBRXQt4Iz95ETG5SKUbWWkASKa8ITfgV",
+	"a/dE9OnTp1Zoru2S76nig4gM5IQplMK5bhL2ecCmGiibelXH/NoT0T9algewuPWJ63GX/OPtm5+1ntqv",
+	"I1I3V5mZk7kNKOmn8kYZfnwz5oMxuZGzJCYjptHYjT8+Uz2YBnB2Mk3lBN5WmtEYVWjD5s2qNdo9sZ0T",
+	"VFyMVa8WTd05AvSs7CH5or0HqSZSDJi702DR8RLbFll+oErdyDQmY6rAvWZUSqpnKdUs9qpZTDXtUwWq",
+	"WTAL+FlKohJ5s/m9ewfm8IGOWPXWaPZZ74z1JMlfnSXWk4LWKpAQwbxztO7E2+TsISc+TySNL6R8Q9MR",
+	"20BZ24rS2Zfx3CyFvGYp2SVv+fcgRpyjhrfeYdn6wLZGwqQeBb9EjQcl6fWlsO3vbEEIp9pwLa0edP5r",
+	"XvWrbRCzsKHADHFM4IYl6H40YjBTykp8XBFnhs7bdXYzq8THfLv3Z5jIDRPGV1jlrVxvH8U0lWYJNjyu",
+	"ZQsOgsqiVc3+gNpv15owhJyyzHyxxGr8W+f3nOF4jdZyxuO9vXDvgsmS10JzPb+/PfzEkqQ1lOnEsJ/+",
+	"DC1eU6kUN73XWXvUJlSQ3ISaRpya8US3uPBWKbQIfBRqNp3KVLP4LYs5vYBRPw7jNzOJiqJP1LZ+OWjK",
+	"9GT9O+ZPa+/nLPToZ54da9Gii871Zs1G3RxDO2Y9qa51azHVrKX5hJW9wpWaIe/JuhhrPe3u7CRyQJOx",
+	"VLr7svOys3O9u+MsQTvLBoFOmrC9C3iaHJc9rZjWXIzUquW2C3TuHv/SrM2m8Waz/RL6zn6zIQ8wXL8O",
+	"4RqGPQQD/d23K/t/sAGobXZ0J/AubFscc7PdNPkQbOeQJoo1N9jhWwVZrNiC0Edmncfu8+42N6iw2jCm",
+	"JWv3hqPBmCbJ+yFwt6Wnz7C4L83iaeGaTfJ/rDFkMwjH2NKUzheGjo0tjv33bPTnwSptsvdwp0Ic2Bs+",
+	"ZEC2i8Fo4cWb2MeMahOIFH6n9w87YXjAy8ODXIDAYUlMWLMGRsNzJmKWvqMTVuW0Nr8Ts49GDYV3IHjK",
+	"hbEoUrf3CsiPmXPbvNLIjbJ2PJgwcj6W0zxBhjFrAY8S11wD96xeJBfMRQXJHifmwiVK07myQoIf4T6J",
+	"6Vw12sQLwylTTMMbiiRUabL73EbY5Vd47/mrvdwa4xfhKuMmLK7zFZsbkqAjGN0PLKHzJTMhqdSG/ZgL",
+	"7orBbQIxmmrMYhesxjVRfCTyI8yTwGHn4GVudFVDO5O4aqdCs/SalkSUwhMMXQN8JIzqYAYmhfOsjlk8",
+	"Mze2pcwj0iHfEcGuWdokLFHM6OcJM4trlihPE+GY93efmwdWjhq0/tPpW/r5R8qTWYqnKj/oH/OG8lRO",
+	"iBSsYAQHiw4XwZ4HK8wVScC1QORMZyS0W5zBbqcQmdNZFZxjZ/BGDq7kTNudr4jK4qnSMA45M4cqgSNz",
+	"RBgdjMlwlkL0hP2ZxHLWT5gCA9Zsag6pmXJM59noDwuDP1zGNqqHvsnSyxSGUeqicMtN/Rz8SJ8vbk5+",
+	"6M83iYdq1iZDujjUt7NE8xYGthVtjnJYxuMiOUUuHzXawYcuof7pngAzIiUDKYbciLc2uI6M+DVsj1UV",
+	"IVbGMqI2idzlE3WJOTtz3yCZzJQ+6gmzbqZps07UtckVocpQqZaEiVQmZljDYdT1TSsiRTJv2hcUoYa+",
+	"R0IaLQ5MiUyYVfutJofDWrPm5hTGHP0ecvHggQWmnbJhytQY7rbjvpLJTLMldxyxz9trbkgnPJkTBvG5",
+	"hreAuq0ca/SLBqTVJGN5YxbKHtaZYgGnf9WxrD4kmRcvXlj+4gnn+YvDl4UTu1/OxsOpncbJBtMy2gCM",
+	"zjtKcvNCr0hAY/tlY8/umyXsco2hn7GZYj+ldLDkOo1nECaD5mpK/pgp3bLXUmFqEzonfYj4UkyYn9EJ",
+	"WqfewTs2zF8q3RMgHgh1w1IwmHCmGmCuHzGtstAXwW7yfTQ9zfeZGZW2SQZUkdTMpScynmGuHj1LBRwy",
+	"ORxaW3kpzzhcec8ophSXa9DxRWbHhyuyBWIavLwVYt46QdjBLSfjZbOqn5+/b+Dc3EyKM3S7NlMsuD3N",
+	"RPLzcLfOEsGqYhIojBwno7JUjpFMuR5PDBs3JJWzYwVijOqS1+d7zw9J/UNr7/lhAwyhZ/ANcPG9zsHL",
+	"Vp9reLbdEz/gREAExhfRR2T7MLKv8/NAHoqhxDY5Fj6sx+XI2JsP2uiJPhsY4gcLrF0q+zpwfXNMrhib",
+	"Kj90HKLzrXIF1lym2+T0B+t47QnD6CnmtODj9fdTJk5/ICdSCDYw8oTtrNHF2cJomvb6MULeiAkXEEUT",
+	"JcmYmnaFbc9oV1SYH82zyN3YpBkIrDaJ5JdPv55bJxz5gauBhA6MhgAnf9ITdEpT3SURjy9h+Jd2opc0",
+	"GV1CHJy69PadiNRhAMA/eiLCzV3nxfyFB43UmjWYdv6Se21/WrjhoBPvwl2lbGYPfvlSrQV/BIvDhlrk",
+	"16Lul0xKy9RZ3womv7EkdKBZ3DUqG4TVuWyPyOgP+Qg4c7AyG1qjSSiJpixVUkSk7t7vCbPhSGpO7nJy",
+	"E552G4BsW8Vm3CNR4dcmiaiQYj6RMxWRupC6JwK5kMVNGx2iQAIDQdfyRmQdkZorzSYRqesbLnhMuFYs",
+	"GWavOXUphjOTWu0LWaIlS++Ex8nWsryTWrPmh1dr1rCvPOH6lxc2+djZ5X+U6aSc3Wd5RX5d7EvIA6wn",
+	"vGnO+qSlWMppwv9lrqo8ZyEnhrf9z3/vt3fbezZbr2gDSe3pXElzbtgfzOCOT87+jq99adboLOZMDNiG",
+	"Tbi3fF7SJRrj1m8CoxROf4AmZMwuB2OaGN1sw6GcyJid+FcXGrucMD2W8R3afIsNfGnWPGMdc6E3a/H0",
+	"B5Acf+ZoNQOB5RbNQLSea2RCP1/STZfrLf18jOsk5Mbb/k7aPcfgis1e/oDvgCwd85QN9OUs5Zu1cWbf",
+	"/Hh2WrO2Rhsuu0kb+FL2/m3GAS/6YWBmxOUE3FSbNYSvvjVvhk1py/w3bwquDZe8tFkT5/AKZq/oTd/V",
+	"6PAru80q2M+i8jSlA9ZSzPBQI+Adn5xhAL86ItEsFV28ELp0kHYnQxo5V6rywSpWQ2/n7+/nu3vLmHme",
+	"pS2M6jQLITr+cIpONNW1rB1fCq5ALyLfYgyeJy5J8WyvzrJcaDbHIhdT6n49eU08wyT1PlXs8GCWJuT8",
+	"52Mj0bvZXbOUDzlLG4Ux7O693GwMbz1PLtqSlFFRSWQkx6jYy+qJhly2xKTgk6qcgH9kRAuiZkCpYCIy",
+	"vYMejUraM1UYxMvdV6u3MePSi2udsiFPElTW0Z4HvuhCN/t7nZW9WE5eaYFQ3BAmqMcUDKAjLqymicqV",
+	"luZLCPVyKdubLfc7WXpeTuSUgzCpJXTvVvsWB+KDv2fyXURGpYtAWIR5FWmlJCev2HR4lSy0/174I+0T",
+	"q1M24kqzFAw4+C75eHZapBBUvFd27i+uYlCGJl7Vug3tBTfTRo2vOezgtipZtGROIkg5jBboee22y7Ue",
+	"zxmMdHeL3T53l+HyCwd5e6H5g86r1WfhXJciF5wxPUuNajUTWs6M3rLeup+MqRgx52ILyCWvAgAHyWuw",
+	"NKb/135qD+RkHb7iZI1AA8qUpeW7WHbd4y329sfjkmuMj8baQXdkfs4ILnOrQYMRxCqE5sFUzkbjMDi+",
+	"iY4xkkipGNgpe6IecTFmKddRM7QANa3JJ9fdUeAnIFIYNTrzQnjNmaorhVacnvDasIsitpZZtFvlJI+j",
+	"sC3X+HCYtTtTTDk/QiNvS7FTWMeB4L8tox0YnDtHrnFEqTGKsBRDHhttnCYFvTf8paxhRxULdHiL+Jk8",
+	"DsTGUA0L7a11FMQssUGjmAFe3srfUc7JD8wakOwbfSkTRoV5ZUyVO6e5F3I9BM9PmKYx1bTaVoVvBuFv",
+	"iZzTRM8vuFn72kgmca3s4C2as45jSt7Ia5bQQekmgCPxHfgR8y9+e/Di1e7e/sHzwxfrLJvNvg6b+M3v",
+	"8KX3AXZTRoGQfZRJBS9y8SRZkN1yVcRR5jk+HfC0dd5yGtNd46JysCTwqB9/kbJ8+FSQt27JIk9RVXFV",
+	"ZQFBbj63iqby52edFXsND5edl6Isqkl/TijR6UyByZ4OruRwyEEypZqMqXJqBeagurACtPm1a3c5QQWf",
+	"esoYxEqSX87fv2sSqslEKk12D8mv/Ht7LYeNhDE1Gxyyot148dCVcYvaQKYgUo5lqhjpQ/zanChNpwkr",
+	"UfmWWaObtZuUa2bkMVyKxZO+ziZ/MK/c6XQv6wUkMlDXrC3rFN8KV91zgc1P85cl5+P1baSmYMH3l9yN",
+	"jxCN56/lu4Tj+fEbdapSPYngvEdopgdRAQxVEfnWfoyaBCWIIWcWoM02XGK/rrS4XJSYVmbKeyNy0XJh",
+	"FvQz5V8rhM2NtZ6q7s4OnfJ25T6Xa6TbkbFhVZbdseu14O2CTqzD0dnzfYkhQXmpLvfLaq1sK9ypUsWo",
+	"xvsi5pEgSMi7lwo7eTfVJMfaykxEYWQV+MJAak/nGBFZj749eEFe7e6R/QPy/PBF1DhCJzP4zl63dw8P",
+	"wK+TH/KSjV6br5x7OSjTFq65BlGCDjS/hnwIDmkHBV3B/1zZeFFXCNYY/dPzgqKQ/V7Z5q0csv6sLee+",
+	"m4vxtxciNhIKVt/9+Wt4KS1sIHVv/8a9ndxdduZeX7PS/AyjAa9qH94FZ3htJQIiAh/6mKkMXsmGhYAd",
+	"oUnYZKrn5GYMQWWCtUtzOxZ10s5wf7DXehm/MDrpYb/1avA8bh2w/eEe3e13Bq9KNXE50wM5yR0tNQMX",
+	"Qa1ZG2L0Z3AfhzGAVJUBxX4az63TfJYy6zyHy/jGCNOUDMBsRGIek7rzlmtAJoSowJRdyysWN47CVdBj",
+	"ljKbcQNJjVoaKTzPwvo0vhykzBoHVHncIix31fb4lO/WaZwh61pfOFUuzEWx9BrAHxM5IgkXaI1bJH3I",
+	"WjpGZaFCgLCahLPj0iRhKal7g5LVSKap/GxkFSmSQlRVba+z3+60d3f32y9Kx4B+g7Vo+Hzmz4OLFFvP",
+	"TLKO5As9eLE3J/EFmqjtwdFk057AbB7NEBM0v8Dh7nrq/L3qsB+7o12ar1ONseqdaFpCpj8TNpSPCsS4",
+	"M3dznQaAUoUNswirFee5EkHHnBb8s9HMyazwC0aQNP2XDcdDYEw3HOFnN0ZKvdVOZ3FBxZ22m8zj6m15",
+	"BNUEef9d9JLc6VkgqbKNPdWK8PjIGmfzAUY2vCnLiPTKSoo7L8yhTLgyAp3/Kb+/t70MdEU4F9XkiguH",
+	"UGH475gRdg2EqQhkjJK6I76mt4HbSK9LH3VlkzsBrbVpoTuaLtjx8orNm1mElo0OvsR7IdDZ0mppe7nt",
+	"aw36u6hegDGdTplgcZtE37StwStqmg/W4hVB/Gb0TTtmCcPPKbPXnSITGrPAU8DIW4+iR44/nIaBYeAu",
+	"bMMtzGKQnvEbDz+JHzFt5VLOdBA61p4J/L7m48ExIKgNUdSXMdNsgCK50RbaKZsmdA6fcTvc1LIv7HRq",
+	"PhTXbFTbBoqHXWdvZqPBpQm/8gpA+J3vwn/ldLxLXMC4FqaKtRUGvwXf0MGATZ2ugZhO2XjcN9lw3DfB",
+	"5AxthrOHz9kb+Dl4Pk/cuXXL/xK0UfglmDcGTgRLiF8EC4hfZK/AKQrewM/ZC/g5ex4PkJ63Ey6uigpY",
+	"gcIWOMOPtPzC9MkvZZrqxfuLDy6BBZOLAcAFIhow5Qk01huqIGdGlJtSb5P4HN8KpHqhnYQq/VEt7Xul",
+	"BlRijM0iTTH2tVxUrQTwj1KGodWXkNAYdclY3mBU/kxASgEmOhr2k7ChDpY1iKsvWmm01FNgGmHbtWbt",
+	"hvXpTI9Fnl7s08sZbijaWV9CRi/hxpbxY6S4zE+wKiwa7SVrZJyWTvz3tS6P6nE6weUukog9Y7cVRdxQ",
+	"QptCfjjDtRTabBiOFk6AFBbocLdj03hsoD9SnVPYMgl1TGPMb6irsRFojBpDjEYHF7lfmmwrX1z9c2/S",
+	"+vwq1UuklIrVsXNcsTzzxcUxVJAbBZrDVkYcFfrPE1Oxc+WCshcMDbboireZilQm2XmBgzmRYCJz612q",
+	"lQ9UOixYbcpD3zJaWBWlYhdmc0vmj5wlMWJtLZIiopvkyq3QcmbuQU/Ch23WkIN6xoRZI4zuruRK2HXW",
+	"buluyXQktfNwVmxacfUqgp/W3pJKy+Iaa/2TuexLxhj4L9bxNCwOPrBn3V1/fJirvFNq5+LxYBXng0V8",
+	"f/rDSaVHsQwu102rm/8xJ30Hku2dQg3WUcBhFtuKF+Bx3ubiCSqLHnDRAesHAcAI14wAKIg+bigRqcs0",
+	"LCGDSaYRjsb+ipjCDRCEQkSru52RojduRdLVnU7QJi71Yp5LMVWSUzA0ZkvY3thn/7k1ki1bqMEGgsfQ",
+	"8MYn7FRMZzqXAlA1XLujOVFhOy6E/HzgPT+Zxzj9DxqKEHCJInRS4YgvnGCzbnLERKugCobEV04kX9zh",
+	"fwQ7H96Qd7HzZdfDIrkKMpsqnTI6ITZHbprKax6zFIx8vRoELaBtr91u92oW+ezvfDpVZYlzGLmr59Vc",
+	"6dq82hZyBzM6WllZhtZuu2O/3WnfsCRpgSVxR06Z4HELZMrRDBN+17/0X8R7/Y65dKHjVnUG4pgq3Pdz",
+	"MCAtq/JjY6iM4AbxQC2jG+TMe+Uhigsk61Yrd1kVB1J5F2UcaUOIp3CXFueIuGMESiciCoCtosi1IrFP",
+	"kI7lYAZ2wDps7xEx/6CWZGgnkXLap4OrJeEiWyOFhajvW11uVZRyq9ssI6Ksg7DdFlLSgubf2TwA7VGv",
+	"T9u5qjgzxQHgsiwkIG0+77JhYeOOaVedtS1eDCXTXzIgd2wXYkKwjbwTeJqFqeaynMHAVZZUvcqJDF3f",
+	"KnTESUjr3XpFWen3SmNjxs3uL9yiTOn8mdHEENmCUXjMBldL4PJKFJ0gktxhE5uurkqDyNVCoJG8MkpH",
+	"gLichzK6Wqnn2CbLbohToVOppgxsNC4FqCSN5scT8uLwcK9NTgWGMzVdMEPTgv/E5hpwbj1bN8HoJn/M",
+	"lCbRnz0bBtWrdQnQz5eoLKMeIqXWieK3zuyFtaaz8u9z57Rkh6bB94EhmVNd8YMq3+s/NC/93qsCZWEM",
+	"5eoxpLoXDbohTkjRDbba0GsXuIwSfvn062bx3MeIkTKAcG7yifXJr2yORY5fPN99USb3IcxNRrtnVQgl",
+	"g/S6YABvVTxZdD/87fj7sseuqkwth4Nd9oLul1p0rooS6tl5KRSsKN2/mSqMTfFR2dufS9+el5ebDjfz",
+	"CkTCqwqX7y+ffj1f5F5XbL4+BzUksUqngAbL+gedYJlxsUxspgBKXobXQeq2DBADzP7GermZWzdPVoDw",
+	"BaOH1H1fMRJT05Rm02AC+K3D7NtgOtZaXapwuH6eKRsqS4ueOKgQR/MujfaGEcmr6wuXEYKc6U0AWxJ4",
+	"Y32klrMPrVPBNYcUUuyO7LY75H/+e6+EC62Nl4ItLYClbIRCErRRgCCZSqUvcaaXmwByBC1+kErjxwIu",
+	"x1rwEUFDS7AjyhbhrugIFYtSZnhwuevEQREZrXPNxOyVK1WKeuiTzM0GtSwpfjw7XS9veGFRt5aR/HZI",
+	"zzzfXVfMDivCNMs9piBh5O8EL3guOs1L/XJFE91kSK1AspiQxsUogWSSJvGgqM1i+S0wd2dJv9ZsspLX",
+	"/F5S5sWXO4TqA0eQ6nyZpR/TOMYI3cgPGkOdtK8nDokRKiuihseg5FZLEnnD4vcpH3FR4lE2EpLEH4l9",
+	"FkCoaZI46oYbwhdbIvWT92fnDY9S7JEQ+mxMMTcvsN9mJpNpzqa/kQvm0T1iuSXLAcOFTnfFkmHLQa2d",
+	"fygVyuw9vTR63ifKl4ayvJ0TMM6WXYmL/CTlRYt6xY7sbLYl6eYdGJLq08HV9t1vQWr7NvJ1M2um9Y+H",
+	"2++dcLkVqFz7ZvEAbuK0Cw727UohLJz9tQTsT6yPr+QtFHslbo9bH4wFA9q9npQNQRurz9Fa61cQe5av",
+	"YHrvPWx6gsoKTTSrg7ECIn0EF1N4993F0RS0cys744MftacD9EAH6EsVzfswq9WVrIkD8END1OGL5x3i",
+	"K24G4l1ZfWaQQsN05jLfJXNjCdJAoXGHhdhcLETqvoCgZbTl+vpi2VOzrPgTPnnpYvoLdcWrC01i8tYl",
+	"jrGZq9GeWwP4XFJlO5SN81bmxVkumlAWq1yGJJ5NKazBtlJGwLmUskMwApzknHwlwYdrwipXZEY5DG5V",
+	"ANl9pnJYg4rUuVYAsP0M6Mt8ijJ070IS9W8ZXPP68lnewcNEPJW8mNK+ugBWKqXeMU3teBos28x8Zx4V",
+	"kyt16e01+cVbabEfJJRPVMVLv4FBHY3haMRHozxa4NGsHhrxnUEdHQGb6Thl+LTV49p8o5iILy1+4Ra2",
+	"CS0QZXuUnajq0Zd4/Taay1pY5ivOjjk6HtK96ZDpx1QDihhUAVoA71SF83K2+Tbw0LW1hY3I2isN5Szt",
+	"7dK8uZLEcu7hyz5ViBOW+9Zc9BvO/1YF8qpSOP+4uVLOPLnx+oXBGaah9h+qPDgHcY1LCSxYL4HJEJDW",
+	"s6kyjYDDq3hYJdhYgFh8l0YCvOLqaQKS46bzC+CLlxCcteRt0vC1HGzr5kHPcXli0EI3Wz5CTaSezTDQ",
+	"IPCgsm+sT5qFJWVVSjfrxebPuYgpuihDlS+yuqGjEUt3luTIr6AHi024mbkIroW7E4MTSCv8318DJ50p",
+	"lnIxlHebrWtldVi6q+jpee7Caldd/uuuWpk8/cHmoRRy0dhnfTJLVZkC9oEqRagRdDVNtZF0sWK0raJC",
+	"zLu2wrqYJQkasi0csvm6vTrFsGgiyUZTPgX0VJ6zTYMdB7M0ZUKHQJJFtw2OwmewyzTmgqbzABjrCMpk",
+	"2QoezmvawvKMto5HSijJOEUpLvPt4OVKUaOwpk8ixQiGMx2nVN0dzK6wJ77r0h2xxYZLlfdXB89fEFvE",
+	"mGAtaVXiry0FOz4mSkOJ5wkdjLlgrZTRGL5wbu0g+SrQg0s8DnoBXwwYPmxm5WuumPW66Y9ZuthSkE0/",
+	"hoPOQWliK5a5Dgf7TmryY9UwF6GFwxLYa4IKYKfNZXFkuWpCxZ1C2u/PBldMd0nUn6VKR869rwjVkDkN",
+	"qAg8wbL0UCXnLbgHS+LEoIXctPYXC1iuLKfoe8i1VFYLc0VTxQPh223akZauWDH/ND/FhfTULaeS5tsv",
+	"H+AyT7kg1NaUIx/PTn2ltGFKRxPAx5hQPRizmLDPdKALce+rPVebR2ufGTa7paRGy3FWBcbcQ3TRHWNt",
+	"zkCyroQrz4W+rAzTWIhaXo0y6Jz+q9c4i270cTQhunY+wWh5Fm/ZQni8+XXS4VCAX1YaHur185J4hu9d",
+	"IX/UEWw2Ho0Xcz0qtcFtesl/NGKWt6MQV03tmSLHH063k4H6ohyLy6131apmSlFp7TZQfd5VlINrHa+X",
+	"yhk2k8vmdLbCvHvZbeoqsAagpdu5hdcjt+VJl2Ep/V7v895uq9f7/OL179/+x1ZJY7WbqyqbMQiygUda",
+	"FiVWSKKmdMBUk/xzJjVTRvw13F0lVI2LtZCX0MuG62P+t28W6fn35n8/LF2vdUhvI59cMfZ+OU1W0tsj",
+	"eHh99alb+3aDlIv1yWSacoGi/PH5yelpkzi6aZKoV8MiM71eFQxtMef0fqkFJngrt/V9nst7IOFFovRS",
+	"wJ0rT1QuxTSVMYnZNJFzlCFdweZ/zmiqWZrMSzUxrD19FxijcWn4aZbJ+Uyh0eKADMY0pQPN0ryDova3",
+	"vc+vt3S/vrovsKZMyyyCipsV5GIUdX0hb1e4/gCqNocAbh7N2L3l/lwX9rjs5h6jUSt/P4fhW9km59Zi",
+	"qU6KJHuri/tuJLr6yOZotsgn52Q407OUES6UpkIfGVWLCU0mjApl2CO8Pi+Cpe69aHV2W53di06nC//9",
+	"V625blhexeI9xi2EjOZO1xA08YnrMRQ6XH8Cvu/iFNTKZO82Oc/wn7iN2HXumPxO6RseXz7/x3j/v/7Z",
+	"mfw62Jv9/cX0TfpKXfR3b/4zPmDvhoejn/94eXUs93k5X1mQMSoywHEx4HawZY+rdMLloM4BFEkBi7P/",
+	"cviSHrxqmX9aB4ODF61Xww5rHQ5fsv3+i8Ee3d2978jgM0ZjFd6bMdUUbNB9niTIoMp952uk2N4ihfYW",
+	"LP9lbS1sPTuf1o1Mr8rB3zdNkc3RRoX8d4d64fbVj+g2rgQefuaK2ju3xaKxaLl/xSsNyzxKK8B/HIZf",
+	"cOn4wYf0Uryl7JKXX0Dh8m73IlqH6lffQ2vQ2KZl2EuxZSpUu9ALtyHy0CqUmDuUuC+JyV17kx/lwswx",
+	"+LtdnIv8YOHCeGxTT16jXqJG5yazXaXtL3H6mvlf+o9zLtc7KcEJXQ0VUSrPYvzar2xejlB5TfVSHXIx",
+	"QtIms1vZwaWy+8DOtbLcN5aCVuaxG9EikCxKrdkY7vHLzdWaCeAp01XayidbJCBh9NoWnPrl06/npK4Y",
+	"evUI+KBZSq7YHKrNASj3gMWEazDp3FWXdRsg2Gcd1uKBQZun16zF49L1XZ0QXnizNHu/mAwPQoWhDGwv",
+	"KD8YyhUhvYWrG+7M70tpeBuIvMGJuD0qb9bImdS3MJDblYDAkepS2jOheWJDSm6AkjBqNFeILBMmr9jc",
+	"9ExHEEL1A0toobLIYc7He9g5eJlz8XbKvMXrn/fX5ee9jCuBrbSy2hv86gEQgjz5epD6cNA+aO9BzPkw",
+	"5UzEqtEmx0li6/aDQwpHoDapABfU3LdIk00sxou227Dy21gmscoyeF2by4z765R9y/kqN9Y4N3du3kk/",
+	"X91daRBLlEVxfbeI3xR1cZllzIjHjsiDY4QK0+oVlTG7tMU+Sw7bJw6avukYa3F8+PXktSsOmlpgl8P9",
+	"wyJWxQqXd1kn2OggmGozKMjvJ31DFVEYJkXqKRvIyYSJmMWNtar1Bzk0+VJ6ZVr8yg1cktMe7qLVVc0u",
+	"dSCiQYJKCk+0zBM7kyFtST21KK7mkwvFaMFKNLoL+eg29aSYui7UDZbEjna8E2SntBx/+RaVooncbjI4",
+	"5sNWzEfcFj5wZZ/syKA0ZAGQBCpnSV/qn6cFuPVNwUmqZ+KeckcqG5T7ZS3gijwUwhbWLr/13WAxwjFu",
+	"vipFQJEVJ909DqE8LtGpDIVnPaiKfPjG0mXKPWp3x37ngD8kYZ+xTspaXK7CS30+pQPWUszcoprF9hpz",
+	"NyPBJcmPxsi1EzongqapvPHiR5imYkan5IRlBdWCoT9TNirEFcy/4TFKy+H9fdg48k3nZ56VzscyQa69",
+	"Njl2T7I4P5wBTVNXTA3ePP5w6kJTcmULlOZJYq9uIzuEhOdgJmCblI/m9QVh8V3b1S18+AedV0uDhxaJ",
+	"Vc40CagmcuBzypnZcdkMVwlXo04VicKUg2hNnKWS4KSFKiU5SjGsPEw1jEidEvNqVtZuVSWC8vJUpUwM",
+	"diy8Q5Ex5Hnb8nquqxjITLHUmSduw1bxJpdprqDrWtf2gmxwS7HpZXgZwXBYbGuSuWETDM023wkSlFu6",
+	"VWlbK8pnCIrViaiVwRGvOocvyS+fLvKHis1/Gfd/GvD3/Jfzj/863X3HT9XpRE//6+T08PSP48/vL36Z",
+	"nPIbHv+c3Jz+Ifl//uNvKRVx51R02my/0x7sJWKJ4/yyLK7tDR8yo4sHaa/ZueLCAo7lT//+81evyjQn",
+	"9llfLuvrnE4YpBFkD0WkfsWmOsjIRgxlzQShI8qF0uS10Cklpz801hqET30ud3PlAcU86lQdhe9E3mBY",
+	"P4hhCC8cIV9ttGub34DHgsgp/eeseNfVIZcARDiFdfutjnUzlorleXxPRKvB2aNGm5xq66Q214JV4maK",
+	"tXui4JVM9eX+1at/9P/WmfzXbbySm929eCHlprTuXbImVOb3jKbFYtz2u5WB71mDuXPSLOJvVpufL6Se",
+	"vhapTCalaFGbliuSemq292MxA9N+b1ZK6unO8WDCuoXy6P/HZ+J+d/7z8W5v1unsHQJzVN8d4idMOfrO",
+	"vI1fTFnKZfzdfgc/opr83U+v/+uHn959//ef/nP/4m/vf/lb8XPZ3vwzPSll4ubY2cGD2EkVoeRvZ8Cv",
+	"m4SSKKaadvmEjtjOVIyO+lSxw4Nm5LDYSjwL1T568/L+ni/KqCXejlxoaXg/nU6JHlNNBlQIqYkaUJEn",
+	"xs1nXl66yQ8zt6N+lcoI6aPF3gdAzcrQ7tCUs5ltZW3bRU7wP3i5gcpdgk29WiAq6jCr9I4vq9dOGf6x",
+	"8mpecVEu3i3V2L6rGFOp3HUJWYIlO7y0aoKrgIgYILmsCupKXi8KWz4+ZgnsbwBfbXHLj2NK3shrllAM",
+	"ZZ31a93aoHM4OKBD1opfsd3WweB53Hq1/4q2dl+8iF8836OdVwcHJYjXS6od4Oh+X/lKniVX8+5scUvP",
+	"mWLpqV35ZctRUTG/3ALm7G0VRfCdiF1ep/5S+EL1Sx9Y0Uk5wHTRqzrrL12VasZTOD2rtKuyY5qBM5Vk",
+	"j9143ESrNx88P2i4tCK8NhxgomIiVlCzWpAIW4y6JILblHV3dsZS6d+6U5nq36NmTwhJplSPmwQy7Zs+",
+	"eQkKuvMkHtA0PiIRnLAIjFXwdxSWr7AxKaCSuWIWrvR5UaKpgmjMqxvrhOcqNpiZQ3IOM8OcOGAqxzPE",
+	"rMdPPzrf2i+fLmol4Jg5qd5I+gBD2TQKkpHTKK4lzALX0BBWQYIyk8rulO8h5XphF08srGdmATRaK9WB",
+	"DOhM2aQelWRxo9aaDcJmdpePAUe45ip4yNHiWgSF0euyrykXLvs3WjQhRw1XRP8HczGk8pnqieMPp12U",
+	"5r0SA2ifi/baZu47tHZd5vV9v1I94ZcKRsM1ivIrdwgskHsVbiaV7b+tW9Mm5wgsQD6edt0qBVN2ic4O",
+	"bjDzv/HYjLgnbBmcOtjwqSI/X1x8IEAhDThNeRMjmvxNm+B4gIONtd9ddfieiCzWQWvGowZO2yhn4f2I",
+	"rTmZM/flxzSpdWtrwCFlYRTV2A42cj9I5s4TjQ+vCF6GDAWMHoEEsaVvo5pZ69YKyqktpY7OvCHHHGBQ",
+	"oUVM7FcEwZaCCLwlM9euRsbAAWB6x4gL93nctdhkFsH1guRuhapNmULgtsiZFC1ELxzbpqt8VJ7rPyR0",
+	"0UrXWIOZfgE8IZREBlJoOgiLxuAhNeIMLIe7VEZcj2d9kPfwCfvPQuxszUNpG9UHA3z32h2yU7SC5I8n",
+	"ypXu0OcLvDd7YjJLNG+htg6mC1sFnLwGg4PnpBGFeoZcAUSavBG2kFRP1KM/Mfzh49mbL7lN/pPy+EvU",
+	"cOwOX7OAVIC51iwrOGWOwy+ffj1v90RPfPNNfsTffEOMEANTU0TTK0YoQRohv3y6sDjjZiK4Wgshqt4e",
+	"1BPoSogqj0dE6sMsyaeBxuKy4xCRus8dNdztOH8bRYbYI7+UE+rOjDXq2B+OCBVzIvXYwVLYmHRct57w",
+	"O3NMUqbkLB2AlY8KfMU1j+5FRQ46B20CyAUYTOCAG3oiotNpYml7x8I4fPuHkiKyS/4hlVoOZOIXTX3z",
+	"DanDmIIda8IuNchQJol1s5z9eKK6RAl6xS4HVDEsMQJ3ShnooyLRn/BHkyyAEH6JnPclHCEM8EISnWZu",
+	"kjFLWZd8c+zugW9wi0suvrp5pS+lVjqlU0LjCRfPPHY5j3vC0J4zNqwkDxQd/GXnDY2L12NPgCnSXock",
+	"dxsCMwLBDSwaeXutliTKBMSoTTzb7YngHJi3prqSOksJ108Dr+OED5g1gDtlcUoHY9baa3cWeNbNzU2b",
+	"ws9tmY527Ltq583pyet356/NO+2xniQB8oXjXpgcd81ShUyt095td0DKmTJBp7zWre23O+19KJKlx3CB",
+	"7YyhptO/zN+j0jpklub3Oh1yMzb3KHD3VMJiAgdEKaZNfpBMAUIIgPjDc662Uxsvb1zUU3PJ/cS0LSeV",
+	"QXTBiPY6HcfkrZUwPFOAkgZX8JhNVkLM2h7g9iipsmEnYbh+wq9ZO6dH1Lq//W4UxcmEpnMw/18zYR43",
+	"hwbC5ehIGTXxvSeW2u+mAaCM+boraounu4VyPKZJWKIYed7ZL106Q6tcoAXjEVbPdD8HR6/Zf6JTOhzy",
+	"AdQDeN7Zf4ABvJMaMAXmyHj86sWOBHEZG8u31K/i6j0N7t7KjT2TUrf8XWE4oPU61+EaUWTENDno7DcW",
+	"t/QNV/rYtW+Op4trq4wCzh7ZSWxmycoHc5hUEDV8b7QTxv6X7N8xgF3BHWtnDcRzgCMoa9iPdOd7GjvL",
+	"C7yyu/qVjwG6ML60v/qlH2Xa53GMesDzdd6w4fUfAwDiAvn96TXOpRh5Zi+XPIiVhM1DoYXjt9+/FBiW",
+	"0n55A9r2dPa7Bcten5LbBDN2VM4U4GXQfhH5Q8SEkiFPle6JQDhtExB5DeMdMcHQAwasELM68drMnxDs",
+	"+NgrTzb65nsZz7dNtDYr6UveHmhRxQonZnfbnVddVk5ErTVrY0ZjhkBbbyw0ZFXj9tEd/xy0/vUes4PO",
+	"q9VvnEgxTDiaSQ921+jiA50nksYXUr6hKaQX1Q52n68zHw8P+JbFnLoiHwd7e+u8bOUL5AOPwUKWcQck",
+	"cisX2zNVwiEKdx/qncgwElZay6mSdfwAb+RZh+EQoKnpseENXBCu2+RiQbPrCeuG7DOCPcekfrC31yhj",
+	"FdhRyCpyR/ZgcdD4RvyV30EHOPTlb7yTGpHv/iJ0iluzkk6ba4tkTRvcBJ/QjsBVyF4XhO1KSuo8OPP/",
+	"a9Hnv6FQ9RPTa9DiZvI75TEI41OqB+NFGn7L0hEjik2o0Hygug76YshZEiuiNJ2TmUAHSXxEIsW0EfJV",
+	"5J6YQANSMNKfm3/aPbHxuShhs5g++iASmc1UXUsie7BDactn/VUP55NkdcsbC4n1dpJVRVmASouDLSyd",
+	"rzd9zqxOhjbwKzb3XheWoo2cMd3N8KjNE3VwNKgxi3uiz4YyZYRrm1NIBcpnjaYV3jS/ZuatJghwLq0U",
+	"/A5BYiLgQ9mcgDGbowrIYkh5tfBIZXzlJ6ahUPM9nmxov+JYQyolKypaJ2CwPZFCpzJZpW3Bw+7Z22tc",
+	"j3Ob5mj5A5YzDx1LC4EA4KoIbWdwLG57Da4+FugEbg2KVY5KT0jBf/eD94ntgnvPHKCXB7sHZMI0BcCC",
+	"hZpG6ItrkzdcaWvPuxlT3RPW6m4ZWZjuWX1n/sR0WY2meyT1su4qKH/RYfh0CEAFWXSkVlDJPZ8CDMoA",
+	"h1Qry82opH2zpwkXV0atzmVz2FSUhIpYWR/fYCylYmEiiJbEpaKHc13UkI5hQKe+dVu1rzDtxaHBeFiM",
+	"g2lD/bVa11Z4cWGANpawGRD7imwZczsv9uWSXRwQfllXNga3oqfFjlabzzX7rHfAWZc7rsWGSg/jUKaT",
+	"dnAEttDssbAFAcH2Dli0s8HYbWyjvfb5MTu87uH5WULcnOmy65ypOWJ8kDPjA5mWSVIePWA3iLnyOd5H",
+	"JDrfe36IkY5NX60P2D4GabiItgZIRYWb50SmRvGKwhDuiExmSvu4TYCHBz0tKLnuUg2x7SOzdjMBF6Fz",
+	"rssUkgVGTBtJrSeyPXZufuqzWW1WJyVQupDYkmykbgYsJImw2NR3LgIPykJO6OdLOmIR+NXY5wFjMYsb",
+	"PQEefxtlOpLMaKIp5aOxBkBjFxUDIWx1hTXOIU5LisYRxmLccMVcgJ0ayxsMgMHoQCiG0hNuREIKFnlI",
+	"fepH7kIyIngrTAXXC2m8bRJZHTXCwIkoKF0VWZzy4Uz5mEb3s5A6KxQToX0S5sUVwZm1ZgqDzRJ+zRQ5",
+	"7PhsMAh5dA6RgZwEuAU+qzQqydhzqaZ1Qw8+z3TKUpd3bPT1nojcT1GjScARiCXUNWZHhcmPkNl65OgS",
+	"R9R1qVs+Sg6vBkxRlMNhwgW7xMiJqIT1BwGCS/n9W0PnfWYzrKs4cK5UV44VL1XT3SA+mBG4dENXTrjs",
+	"NsCFr7wHchUVNx8BBvae/lDW+/uSnOLgsIfUqqpXKUgCue0iBRVoF0dZnpxWNR6HJH+bgVh8xcUhnDE9",
+	"S42yOBMQTcLiyu4BY+eW3Ws0Ky10fyKnnMUYJWQ2y2U/Vg1CSIdgvvkg3sG7JYOA+8dX5SR1TPeapQk5",
+	"//m4tff80JGS0+0by0SbrL7nbelaxuzEt1EyXn/I4Z5cbyy2ENc2hvQWWyoZWIS3h0ztNVE5NrxsbjmY",
+	"D/hy2UZiFR8VALqAabZqGHiXWQDo2wwFcrt+5qJ0NA5BSnFzo3hDDV67dKhZSm7GfDA210giwSkH+cVV",
+	"o7XywS2H+pZ+Pi4npyIXKmRKgED8WZNBQpViitRLBC7yP/+9395t77V3G0aWmKWii+JGlw7S7mRII0LV",
+	"lbI58Bivi1mJLqS8G8ga1nzFRRDo6tUlMAygucwtWJYNYBac2IbrSrNpazZtNG18hL+grXTTE9Q9y0Qq",
+	"EwU2exA6HBsCmWGQRkTRuQJzBAADxWjcr9gnOkhtFdFbbtXxydnf8f2S3Tom05RdczlTfpRHIM7Zcoso",
+	"6vaR4OyKPqu8U3yN3TscgtMfIIuj6hgEcF6ZhNbNw3qUZPpXjThXxuIWa+teLxUakjmJoL/VotOkqMVu",
+	"Ljq9NU2UjOOd1MSLwdUDcdXQbzcEa/q5W+93Eo2ghQrJyBzC8/P3niWUuI9hWAMprzjLxoVcx5XArrIy",
+	"7JWl8N6vmSFQtoz6v4/qf6Ggk1HnrCDkwBcyuCRUEkEKswBeoIBidtq2QpW2bf3olijRofDddGUpk6FM",
+	"JyCZW7Cnf3+LzHEpXJ7F9fgWrB7NgvVie+b9qojDiyp4LcgDECSXWPG5dXNz0zI705qlCRNm5HFE+jKe",
+	"rxIDumi3UHTCQvRIQ8N9NqbmAktNl+ahn15fHIUPcQzVBpZjYbLAaCBsMPIS/RiK761hE30M3rKO1750",
+	"xTfwpOfW4VZu/Ccm98Tk7szkmmBWJ7bqeZGjLTEgozxeHfr/o7XSWnvoM2WVhRYXmXxfD0RfgqfYIlva",
+	"5kndLGaTmIPdhIDonrAgyWhcNHraTLG40UTi7M+0hmQ9SWgcQ8hBEVCS1C/eX3xoZkAyjSZJ2URes0DP",
+	"MI2PmLaAezlkRXIcKChjCc57/x7GRwC3nFgEAMgF7YkKnYlDuuMkjQC5M2qgPTpn0u2Sg86uM/8ucFRE",
+	"/1HWx3SPPMNzi4OFGO/bNgsSrF+PulUys9Uxy4AkEuiLjb+cEwimuHA6zJEJ560eRORwB8+M7BnYASaK",
+	"1E/Oz35sTVOp2UCzuNE1yrZ56TvQxyPrq8BK4uZ0YYhNCNbUExHEJ6STiNQj7CVqkkjqadQgepYKwJGQ",
+	"3kYASRLWWQKZktBF/iwieDyyBT1mKSM3DMQPYQ51hKc66K9hDzoYEOABbM1NYLdTcuChE0i0vUmlGOGQ",
+	"kCESLW9oGqNwlMjBlSHYhEOeMD7skWNLTu75rD/hunh+H0D4sF0+jugREljAhG36U2p9VHks2/uTCEh9",
+	"KNMRi03PXJi1guBqs7SN+2R2VtLIKOpBmZrpPM9MX22p37P80cnck9gd9ra3rd4upDQ37jxYR/UQTvs4",
+	"bhLLzVCENEzFT7JZwkQ2FK5kOpK6FcJWlyfOOlOtN6MfWVbkxHsId8GQFlIf0DSdGx3NXTjmujEPpnKU",
+	"Qt6vUSutDF+QMmBErnL6ugEtitGExWVdAbxeCi4t8xfXaGcHblppUEyrVLkKDKnVXoftBdk8xb5sfIyQ",
+	"yv0Vee/izWuzqQpiPxSzooVPN0cnVJ8lUoxQfSiqKWggGTHCOGBg3NA5hv8KlB7QjgLqlA9RMV2gT8Ow",
+	"hBBGvlQUyB2yB5MGcr0+jlDgF0qwG8/2Qqq/38s/vO7/OudLMaC8jNo3u4S40KlUU4a4Qts8iM42kAWL",
+	"wmVqoVM8DBrio+Rww1Qz1OddWBKWhbAlVnviOHBOIRyNjc/3aB0cFU2qZylr2kK5NnD/2tqhCJi2CAW4",
+	"GSpiMJSQmWJpT2DLzQD9w7MK9hmCok1bHHEXYg5ZGbHHZ3NozojXD4kAqLZYOCEzpZ6o8yGhYt4A8wLE",
+	"mYmYxW1yFmJB52aHaQa21HCzJxDNHiRbl1uwwHdO/R5fWGDM+8hZOoORBJ6sbbKvYuMPmhCVrR+XGa57",
+	"BZPz9R7MDt0lkPydPNcyZRvEkMNxv0WWFby3mGp1sOabG2dPlYxzLR7pxlmdyJRDnvzt9y/NP/M5StlO",
+	"Eupg3DDQ9XCvsRnjBOl72zzzA3L2EGsskPILBhprQzWiiCv2QZ0wPpDTeWn5FsMx0MHUN3tmZSA0yrbJ",
+	"ccGg4U0+gFfBB2TClKIjdgS4d2gJwUdQxAJpP523e+K9MDchsGgUi5xllCvibLt1SpDN8bhLhCRD/hnG",
+	"2PBc1MXZclv9qZ95K3oidFe4gNv9zn4DEL2gGmExBoUrEs8YSnrZteQLCzxTaJ4lU5nwwbxpa3m48BEI",
+	"mjGK1RAiUEuiahq43liNiausf9y+vU6nEbThBh1sU86E3RMSY5gDFbMJRnxDImYl0BgG7hoYdx0CT6w6",
+	"ZvgPriSY3xYs2pOZ0j0xMpcK5MjOtL2FBHMBOBTNfHb10PZWzyzq7gJUUO58t1NhUvuUqe1oUcsZ1AJD",
+	"aM62lidEVSVNQ8jXQwnR0Nlj+/IwyKrp6N6eyM09fNRnhdzJkdesnTPdOkHnbHeVcxc5Dan/rPX0PSQU",
+	"nNMJO+eaffeGfm6Sc8PNDUESAIbLIDLLV+o+tQYrToEVbVGB2H2IvXVcF85CpjGFW/6wqswWjXr5eXuk",
+	"Q8sDnikjClcgq22pz7p2hkVbZoVindqGgwQIlyMHt8YVmWViCNizpSQqkTcrkNfMCMbIwHEghqSeKaJp",
+	"OmJ6YwFEznSl1fC1iFVB/woOoitzZm6TS2zpMp+iU5mLQ+qCTkBI6YnIJw1EpFgbTA5JlItnjMAFi30o",
+	"e5vg5YUBBmF2jJM70B25ABuHU19hmzwWWfUeD3RrlK/tRl/iYNYJvTwOF9WsfAtX3tUxKQ3Nrtig2wzP",
+	"SJf4cUUixH0kiwTjWJYpcl8JEEH3ldkPf6kox3N0QsmZrhYNLmQ+JaeEJp9kg8XL8a9gQ3xtNSyfCnn2",
+	"ocUF15zay0nOHij80dLbluIezz60Tv008ND3xG67Q/7nv/ds1NEDBUFi5//LIyCDRXhQlemJ+z1xv/W5",
+	"363jIyWPB2tk2f+Ixp6sSD5wD0x1trqeIJFpLCJ9owGByJ3lOHfzcrM3i1mtfmZLm/XENJXXPPYltsvC",
+	"3Ydo9huncjZC+NpF/JOmrTIZIbxHFCYx9QQMO+tBz48QtNsCpMMAXOgUNZpSyuhgbPakkel5rpFs7B4z",
+	"H9GWRvyaCRJBflLU9EHIYM/KaSqYT+btpfJGWASD873nh2ijgjTVNrkwk+oJw7ahpCgX3mDaJO7cuYPo",
+	"mLBb6/qUGlVlGSVETbLbIRMuZpqpRrMnlMwcxANqqy/0ITufMaND+Zx4uJNsV21ShpbQXwKP0BMQPGdz",
+	"/92S+s2wZaX991gbK0dIgTK2EPjdLoHAw5bWzoMHxwiqYLfRK1bUJVySknvLvPvlBQkX+/volxYBD+q+",
+	"Mqy5xuOYxY3108hX1cdeojT15+UUcBttanWRxYX63EBF5QNYpLk+HVxtnOu/+aAuAmbjGOpGyYwrSmgu",
+	"qHDLZI2Fdfma8yhIPZ9H0STucob1bAJnL8VweJwoi70tmgkXCXggZ0lMLBYz3GhoG0ZvD4NLRjGh2P1I",
+	"LOeapoAg5EeGBsR6rwZeCWTef+fTqerVGg8BLgSyj6/1uNUQrs+I6qryZwY9fChBuNsebnqPA9F0fxbe",
+	"zIp4+4CQnvB3r3/sl0+/njdB6DECB53F8M+/phGpT1OmvOdEsWuW0sSzE3WE7k/7UDMUcHoiG78TcBpN",
+	"KHAONZ5QHTLfgJASuWCzIRcFB1nXcXelpaG3THJy9V5J3Ytk5FsSqVnfNAeyWT/AwozLS/JnUXKOXdrL",
+	"jItBMotZT0QzxdKuL07Y3TGf1f+B4vvuWywSDR0g8kS73bZ1pIMypRGpu0UE9CdmY1zsOXejpj0h2I1f",
+	"gTZxNWQoxOjYTfUyZbDSlE8w0NUXeo3aBKSCPBaRvYx6Amo+Q6EQFgfRteBR9e7xQu0rAM765fz9u6Os",
+	"6yHlySy184mwUtolJs0hcJFmk6lMacqT+WXgRFgiZd0uaCco1ZsVhA7qjvJC3dGgEHTtedxhh3R30Nof",
+	"dvqtg8HzF61X9GC/tcv2hvv0oP98cGgENKwGXaP9QS1f8Lm8ynO+inNVCdSda8PDsJbyOhaG0prYDxwg",
+	"VFZburT6S0C1LsShQLRPEUNrRwztPV6kUe5q/pELrsaLd3M3z6acypa7zzYzN0CQ5+qEgRwApo0MLUJf",
+	"LrKbM/PcprH/QfTGvyueZYmbriSVYVvpCk8ZBBtHODOh2dJI+3t3U5yBvUZlY3DAjjPFmuQ50SlnFv5S",
+	"MWujc4M78rCfhm5dAFafGTlE2ajequCm3JF8qCCnXKcPb7n/AZI2La8Es2wOVCof+7Lts4N9dcMcUJmS",
+	"G0avgrSOf+eomxWpdFtfymKYWhB0k0GIBVVH7z0Cp5A7oW01gKXMZOmNfC2v2LYVYIh2Rx9BGmYCEOwO",
+	"8WJvxjJhmAnApbCJBmgMd5gDRRAv1RNB+oGFYID8hDrVrpC1tSID8TOriRNrXmZ0MHZDQm/qnPAgptp0",
+	"IGymArwSYMv25+SjYumpGEov/OYrMbvtb5NsAQr1ayf0iplOdL5b4nvF/AiubTaEMm3ZysaojBnuTDXq",
+	"wvP86pBEDmiSzHui/suniyx5BI3hRmNvEKW5rd881bA9Nv1CZF0rfPYIC4WyMN0EFgwDb7Pxt8lHtLM1",
+	"ST7mkPGRyKWAOFPTXqcDa33DksQGsHc6r8j//Pdee6/RJNbtYOOQU3bNaALpJWMuRhbGF20RYZoNOGvs",
+	"5kOnPZF5jVwFY/ueLdxs9PsgAowmZhnQFALI0I0yKdMs2J1VWmt3qumbVF/uX736R/9vncl/DfZmf38x",
+	"fZO+Uhf93Zv/jA/Yu+Hh6Oc/Xl4dy33+t73Pr9fXK7/KdJYSNsFigNSwu4sh+ObrxvqFeZ7yRhbzRtxX",
+	"WJW/LJcEVz9g0TLN8yp/MDfMLLkXm+qp4fsqz+/aBGsYqLXCberO5NVo9kQEoKFTmuodeNBczBGpU0Wi",
+	"wSxNSAvej9DtY7MQikc6ambXkKITQBXNBeX42l9t8iH4Be4UGjhPIRBIimR+BBGj9knrQdY3fMCakEsR",
+	"Fm4viedpos2OCwCJv3SY6ZBOcrLALwGy5+eLiw8EyIbUHSdEVnnZN99GTRIg7O+199u7TfLx7E3Lrmqh",
+	"QnyjyFG/JflWIzdujH0qdGl2Pmo00Ukh9RhGHmWGue/s48E6RF2brQhzZbFzuBNMeSF11h61ob4/7+7s",
+	"aCao0C0aFKxH5zRNEtJnZMwS74N0NwwEVyUSWVMI6t7sCcTbdbqQDrLnwPrugpR9HAThGXipjwzwr7ks",
+	"qJ7AAlBYbT8YCyDBWzsM1Zk3ELsRmPHdDN+AyZnXrC28J+TQ1y0IJ7Ow1E6cjEgdbNCCTiCMwX/fDObV",
+	"6FoUKZ+KpIphItCzaTlowpuUXEM2ghorbkezgDNfYrPRwjgt88LAZ08NoczJVZYqFiwNR+xdK09qSeqw",
+	"mz2Rlyl8kWQnQdCcDGFkjigHWtYlyHMjEC9gWYITYWgmEC/Ia9jpmbKCMIjG3VD6yTLjEK4jnJmTQs3+",
+	"SsF6Qmk5VeRGplcgKH1Af46TQxOsvG5zb10boJwuyuVOrjbH/9WLTqcnUmaGGTONeaSNJhSVmKJPyR7r",
+	"LFY/skMFSenMvPpTSs0RqNujR54Tw1iH1jbSE04T6AZLPAaxXulwRWzpMlgVLJ4BS5O7utzKfGP48jfo",
+	"hcmtHQiZ4UHwesiYTqdGYB3LGyjCAbqe5S+KmDn49GaXY23FXjuZ3MxP44S94UOm+YRFZCZAk7AxQNlT",
+	"x30lk5kOnoSmEKsB1BpzM/gcbZn6YrqB/dKOxdCAJ4HiaSkrWIFRM+hbG4Q/1FFtAFdYo2uDflRQa8jQ",
+	"hFFBAZXIFykqMzChuo57RjWZSKUbNoVwt9PCiKOcSwwjneD0zFBdjj58vCDtdnvH++/Qfbfzp/viNP6y",
+	"E7At4HiG9VsRpWsm31XmnnEPNZYoEy7HLDzsDppmoVUYCSJMZryisbD8Y62n3R2QkjrgK4LChTvwRMs8",
+	"sTMZ0pbU04jUDVPpPFNkSrVmqWhkeZKW19laKPC0g4QyuxMFK4Sw+fa6cNoXtOErrnQxvRLTPYN8zp4I",
+	"aKsEnhDkgr39lw1kc+41nhayKHuiHq03b/deK6RL96WlSa68uGWW96Jw1VmccjMcmLNRh/P+UB+stqAJ",
+	"Bht3hCcvS4QFqPaslRuIpRjT60ynbcL7efkZOVWIhODtFyD7cd0kUthyj84q4YmMIOAiLPTL3ReHXRJN",
+	"b2KHRte0SIxWNB2kUXlKb5scYxKsK3yDqj+o/LYwzX6nZdN8lWbTLmgE04TOCVc94cVJ2Cwj0mwjG7Yn",
+	"6gd7r+wWnzGdzlvHhuNFNtQvJHMszfPcxSX6pN0pJFSjsIYwfCkfjXUPJFM4escoZmIv2aGBiknZqYz8",
+	"7QckYwnC3OuhiSwisWQKmr0oWKXw6Pzy6cLelp3Dl02CPk0S6blZUf3tHzdG2LTIal5t8PdlT2TVOcHk",
+	"g6ofEgOJcm7ULhGyBUEUNszxjJqrY8J165vIdqza5AJtIIbgqNlqbm4vzXy1IbP1LiPOgQn0Z4Mrpo88",
+	"AputSdwTuHy+IyPcXLM05TGYL6cQIJfDQDEiobk+uS7klLt974ncxrcJzNHdYr4a6dxermXQhFgLf5vh",
+	"BXk1oRgVsKh+rG+OsXLQhtaYYJRhfEOn/3L4kh68apl/WgeDgxetV8MOax0OX7L9/ovBHt3dzUIikKlh",
+	"vkV8+fwf4/3/+mdn8usaxqbV82/a+M/i0mV1d2+/QiUq+voWqkJrDxpOYfuuxlk5zluFDY8OMX1A17NY",
+	"BUv4VsNXUdvrdOyZooKwyVTPkfO5l05wVq2LOWiclbxtG7EbzdqHlI6qF8m9gE+9k9CLeS3jYvD/Ve/7",
+	"x/HpXANnRmgVXIzWbiR7o9CQYnqDRszT/yuiV9aqFl72HroC13jvQsq3VMztu+qRjaVwpIMslMAqtt/e",
+	"AHrHWkeC0JdC0h1X+sQ+s2kMQGIPwsoHIUyQixHcvLU1QjruUMbYrAZOyEytPKoMQXWHznT0V6vI//Bl",
+	"7pc8mDIar66Fb/bKW/LqwfarkNQdoW47XOWYRGggi7yAast1OvjliezzhBlFtEnOb+hoxFLy8dTB0Fk1",
+	"7sgowyFmXxSkG1lvakvxGNppkKV2P/DDBkUewdSOob+xsyN1CbV2nGZPCEmG5oaDeGpQgK19AP6OMnsp",
+	"+GzHUqGpOZFyCtBINI5TphRTaIF/ufd8z0YV9MQ0hfLOULwUDhqzQRfKzHfio1HpdNrdMSqwaTFqkwhw",
+	"Aln8PuUjLhSWTjXS+Q3rE4lfOnW9JLI1ggSKKdXjBqE+DYZOpz7XzO6W6VK5fCmj6XYzI7eH/GsGHvCm",
+	"96w3sxAj685HB7632cAq+RBEnWPLygpEoL1PcAtP3p+dO52oWem3t3IU2A5wHcycaJIsVgz3TKpcG8Ez",
+	"cU8QhQE3xd7Wk2x372MAlSCpPj9uW3lBf4U7wGKXL3/hRIphwgd6bcHsA50nksYXUr6h6YitLZh9FL4i",
+	"21sWc4pFd410trfOy9NUGuUFL6nHuN+WXV14MDLLbXh7lV9eSyW1nT/xj9P4C15UCdMl2fA/MDS/cr1w",
+	"c2CVFqgK3SanWhVMgnmD/QJXwYYDrpI72QdVI4mfhKj7JDJcZE9kFTJRqYT/E9NVu9l5DD79RCaPLGv/",
+	"xPQqQrqFcL1aC3R8DQVxI8ouMpO3LB2xLI4FJFzDVKEMMgrBM4ESWgyYqlzpZiGZEJwJAxsfgc5l85j1",
+	"3kBIwIAKIbUV9coSyeIHlKywt4e2Ga5xYmcwsPgvenKfJKSHuryQwJfznHVloh0r5Kxh0Dq3T/4VzFo4",
+	"l9UWLScC1iGky/rHMTSt8XT1fh1mLpohaClPoo90C1eCzAHNEG7jPrlRInBJwZDUJh/AXpYF39FrlhnC",
+	"FKkf7O01lpsskKTv6XrFxjObxX3aKLCvT1yPoep91W3q4vm8ugZL3N6OC+zJ3vF0mz+0vQMJ2gPzL5Sq",
+	"2co9v/Mn/rHCHHKqSS4W1WVGEcwhIkLGNkJrTEWMIVrA1ICw0U7rI6Pg4SDIdACBIhcXb5ZbSwKG9mQz",
+	"+XpsJnWb3pNZ6JTbqEe4dNeQKi29V4IJZdGWBVfFtlNgjn20x55RsaG8G2ZOraoNl6udgTHTwj6PYa49",
+	"YR1sM8XIy1bMR9xVtd31kXdZpnjTBfFCpOWUpfaRIxuLDW+Gen9PTFN2zeUMatqCL42xCRRUDBL2Av/6",
+	"iqDlZk+URCw3fbSyq3hn82O988gH3mF/czkzy9EmJxgn6hajNOiXlMb8lmUIAmNwGegnQBR3iU9D7Ilu",
+	"jcb0/4aYN2tHVuEQ3IDuKSWwqpM1rCh7JbRuo1SPMkrlhnYwQ4HOCR+WlTR7tJzBdQNTNmfoX2mqYRYq",
+	"Uwbzlp04yBAIebvjltXCRz56fdtcNHfU8+H99YpMnoYLJsdUnFI+YDFkDzq7AJN10Nk3XA4rhlsYnTDk",
+	"r4vwZi6e3ZMxjy1yWy4vKnNcuzQu9NxL5asveR0WPU0LqVU2uDnsiyZKYk4ZZpD1RISVrbr5CeZTrFwG",
+	"Xz5+vpjobzPipLSB2IWyXJBbL4jDZ8QDPrLcGsLz0SXfBAigvq+wb37RfMLa5EcA0ukJV/oktdXObWBz",
+	"OUKc6TYIe7YxFqTPhtJGQvgRctUTgzEbXBkeJK3xJggDAKuUqohtzse0k7oNhVcklrN+wshsCvdzT8QU",
+	"cj5dpTE4LNDoBBgfjSdccKVTSLsYwIqZthpt4hgtGVMFidPpTCgETIJsN7M2UymTLlrjuYaYeapnKXUI",
+	"cdm4n3f2S8ZdjRe3XoUyT2hjqpxKkgJqMD7raDpIGoMqYFiSsiciORxiFp3/PvJpK8VSZQed/UJiizvi",
+	"gWQTpBX0RD0QbIIEwSyMBcdnPtuJZHXdbKl+kE9UlD9WAyp6wvRWd4ka+RyWxpFP1wlSSsrlIBsof6sU",
+	"Ipd9mi2IDQe29b97ojALrjB2uJufDyTWQEE1m2ZR175AfhB6Y2gu7YloeX6WrasfeVwVnLAcwj1P04Sz",
+	"1MFXORCV3ClolBYq4MLdK/eOM1gljRlVxcn9tYFMIVRsLFPFSB9SuOZEaWp68qBabmE2kOTsGwWwwO0K",
+	"cuV9fGUR9ItXKuZbFS8iDwrq0sToHK2jUrBG+xED3r88pqS6gfJhroBatxayVnMKzNeX+T0puQuCN0Je",
+	"YwRBqadwVgPWWPu9WfMcGvJVzKc1k1We/2O8v/5BejukZ25sJeRVTJGsuubKcjILl0PjiBSw7pEwEzq4",
+	"ggqbkOVfj7hQs+GQDzBlx2ID4K37vNPYUnLGl4dPFFg74B/4zRtpJK73s4fTWN7IUVhFn4t8sDGdTvGG",
+	"btxSiYFLsBLq8pzRdDBGeONpyob8sxPoUYKtD6hiLQ7I3Fzza4bptvjI6/bu4UFOws2wM6zLhyCaK8hw",
+	"PSHTGDKA+3PXPBKwt5r053mB2f4O371D5OMAkRm0BSg/AqnIUzrigtr6v4NZqmTaBYGaRIJ91ifwTQRR",
+	"yjlXbYkNBbzGfpEfymO8gKT5oWRHrNLQJMWduUfo0Pw4cjvEhSUDwKyrR98evGi321FluYZgK6vGtHsI",
+	"8UCapeb9/9frfftbp/Xq92/+o7bGULEEids6Hxlu3qsa0kL1inWkE3ThrOzfGvw41jOfqWXlI2Zq41Gc",
+	"42tf7jXYwAtkqxNo3Lz/csFB/yaOui1FJACgElwMg4AJlt0+2028eY0cTsQFswmE+fF/ztDW75LDQRme",
+	"T1kT9FlqLpYiT0zmDslEyHRCE64wxbWuUz6ZsLhJPgoO3oJ3P54c5XoFFwawtobVZGkIHZS3milA5DA9",
+	"Rkdw5uVMWxSI3GOAjsW1U4ZTNmCALlBwh5DQtwDeDES5oghLXfePOwsSmvGEl3cDA43qkpdmKnvPD8lg",
+	"TFM60JCKIiQZoPTWE/nvISRFTiYO/STOrFJ1NDLu7TWOXBkFau72kRR7HG1BrDo15bYq8mZs6nEyU/zk",
+	"qsKdnSvsKTHlKVDjkRNTHD+qMxGDHeNOukXOwLZOjkqOJzqPKOD25PJSDMMDmJcj+3sea7Ycv7YyJCPk",
+	"PU/hGF9VCku2NeUSRmUaS+Wedh6BrT/RyteRx7KKmu4noMdzwA2yWY5INGGaIvRrSZaK7P8B6NbnCIKE",
+	"5SRnquuB+CIb5OZ8kAIQ8YCJMo8FbwVNhzCVg8jKc9y2NcR0iZgltvpUoK7br00XE3kNuYYQ14PZN1mQ",
+	"hJAkkWLEUl8vqzKj5mEEwsdJqFnFOXw2zV+UgzwJdg+fT7Oc920uzTl36TKp7rjgIH1mwwiaLhLYS3pj",
+	"6bFUjTSXh3REbTjAbew6GOLAW597gowkU141z1bOuXRFMi8DbQOQJLcsP9r5rSMVXhRDCrwrmyRs+JTJ",
+	"eq80fgZ3jkPEoOElZmmU1HNkqBqr5MnC7oIhSdAJs/mjGIqEoUIJVRosIbY8iA1+9RElRwTzq1wQvKXK",
+	"IoqpvClU44ADUqTcMqIN/RGVNLu9uwu7qLL3XvjwC9UkMomZ0i4ygxaCbmyU7m6nSaYJBt9CUKwcFk77",
+	"UzZa1fExXDkHDLa9tLOMMnPeZfW4snOpZdidJ7L0OAmoxLN4F0DI+UFnv9EmaAUBFGkmACAe0GktI/eo",
+	"wl1y/vNxa7fZE4cEotFVk+x3iC3F4PB6MpQNELUB2bBPFdvfgz+pAKxcCGLc2YnIx7NTfN10/7czRIo1",
+	"A/7w7icozQS1n/HeFIuYxwgWbUeKdzhK+Flkmwsgx+OI5d401JB1V/nOn/iHud2xhk+E7dp5gKcKDLtM",
+	"DNI5IPXeeGY2oUqzFEBiS7jUa5HKJM+m7km0x8Yfx9J7IfUUZjpZkivviCsQXgJiqauxIV6g1zFLtxQI",
+	"9FezDP8v1Ac2YvbrS09AroTmWV3ODKvHbKJYMmxsXXcIGM4yNWI9Bl8qL60w+QaMaJWIj1Lmk+H3gcnT",
+	"CvdGOBy6zXokAWT1046a18jHW+tQ2Fv4lmkm9zi7u4higCjNR2Mrg1gBRZEscvsoiIx1pe+F1arzqgGZ",
+	"M90sK0mz24FkPymYKrlRyXFQpLMnIDtizzqVQHRap2wALSaOQNmAqVEHuW6UyUB/h918QCEIO3xo62bQ",
+	"Ny8PYT1xQumTbPNvLdusFUB7W7DsR7x0LH1WKIIelSPTpLYnGWXFih6E6y8Pt1JhzjQYu7i4gvQwEUQr",
+	"ufawPIpPpoaXClW/3uux4eXorGKqSw46r8qr5Yv4NFuJdbJyjWYVVHrKZeT+r/effF0G23NmU9WC/YJa",
+	"b9s7RnfEOdj8EM2WSUNuNC2sSZbllS0G84XVyRpBEc+8QNUTOd0H7KfRYJamTPjkfkxPvCl3gdgy0JVu",
+	"X1c+bnmFfRfX2LQemJixia3oBy5fhlE6ztmrslD1dk8cZ0Xjgv69NGVxF/toFK4fdF6VpNedZ+6ajUv5",
+	"bybUuObP2ZoJZxVeoiCJ10zsybP7JO08trRzzgoW/5Jy/Xdkx7nyeepxJZt1dNQmGs+hxheW0ltIEW8T",
+	"h3mDumYOpgam2SQFxfMorIhaANcmkBxyxebMhUpDaDva28t91SMmzBfszC7uCaztPSp2+Y4qrNtOXlRP",
+	"ut3XJLjdm3kOQtPy/CNvo9keF0GAicflHicJo6kzVhkJp4UYCQjw4bLKcsyFlWaulAS+wfQ2ikbGV56s",
+	"0verr7zhQ3ND4kZbG+BGVM2uC4W1FtlmBjTixt9KWcKuqdAEX28a1urjKboOiUI54A+eAkXOUqaaPeFg",
+	"XZoFzAGolN0MUNDmtvQMBlRhxCaZUMBATOVsZFMUjz+cmhsPx9ITghr5/2YsCR0Y1aAewaUYGZVlTKGC",
+	"Of4gBalHagbhqhb7zCab499KzlLDP2yykp1LT1gZnvCFAJqml0+amesH6qqS17BQcHFesan2QEMpM5cf",
+	"R4DHnsDySkYCh0t9NEudI7seXXw6fXf6w+Xxxx9OLy7PXl+8fndx+v6dq8Y85Akc8oGc9LlgpE6TJCtk",
+	"3yhPFsZRPV6mMEgWSEPbz3mFyS1NeLU9Q9ls4iEK1hkIPHyxyWiO/Rtf1lsH6+/0YFs8JvnIRB43lg7v",
+	"NK5KVd57ftisTbjwqcvrZijbITpoKaMo4vlBv6w7TW0eRz79G16pHKl9495GCmXWXbl8s6l8UrmpiotB",
+	"fkOHMp1QXevWYqpZy7xb23AAHiRrRd9QuXfzvu8zgRrOz+rs6bIr4OnS/0pSomcxd5d0IBZYtn/bPOhy",
+	"SQIR9JZWNPgJH3nc68YwJYv2ly/AV3U0PeztMh71kAcTlnH1wbTFs56O4ldxFEeO9t0htIdh22AEn4yM",
+	"S0PcLtnXlAuQOI2Ol0fHBNnyZswHYxwhSD3dnuiJFokWK5dH3RAVDAJUQ0RLBNCMXBdRgAKMEJyREWhA",
+	"W+kJ4l4FMM1yfFAc5FoAm1qiPcy7CYjPuVVqxmIjCyAkUZucLOK8K5d60QrwErpFDDTFzHACYMEMWqEw",
+	"c0BFLCITts2oqjsn76TrzKExYIVSuzcDiuDuOIwALlaPGdT6b5kRLMA+d33VUauYFcdaz1UHRWUSvTOC",
+	"RJLHg4j0EUDTEMZH05JdWtjfAGL1jriqPWGBVd8Ly6QD4NFm9rbD0LDOF1CAfjl//850/wMXmqXyGSiG",
+	"BARpBEUmWspuTziq5m7PHH+PmpZK7feWYh0J+rd23N+o9AG0K66SLc7lV9I+eO6eU+Qm5Zq1wOwKcCWF",
+	"mOUqDArgFffkPoK2HycmGadVYa2F7X/CnXhKT3xk3ImRPXsL9/YyMXjnT/h3IXq4LOI3O9xPCA9fE8JD",
+	"5cZXYztUbGXnQTnmE3F8FZAOS8jnXnxEluFsgOTQzqTyHI5DwpU+QpHGgSo48IS8kHhUFBB7wsmtBdHn",
+	"irEpNm5FHptxWgGxcO/yzuOAKyw9vQ5Z4S95ip/klgeHVdhQbkFOsK4jENCXB1TTRI5mrEn6M55oo1la",
+	"NZCLQTKLWUzqhmWiwiMFUxV+qHPs/C9R49RMZY0SpzDjp8v66zDOKUd/7rBYgty2ce4CnGRoY0BTMeHK",
+	"gYTaCjEOJ7R+0HlFpB6z9IYrVlmGFEZ6X/VHTduPYxrAaVUVITU/PpkG/h2v2K+1Cqg9RQvnf9llufMn",
+	"/LsiRfj7wtWYRY/jGzFizh/5ogZK8yQhY5bECHCvcDUcY+gJh+NgGEQdJXPCNRmmcgIZ0eiDLc3zQ+U2",
+	"4xn/Sy0Om5+Vv4Bk6A0blcRebdiooJjOg/L7J1npqzBsLCGfezFsWCa7zLABjv3IMsp3dMJsSZngqcgG",
+	"EB6Fji94yMpjNGVkyD9DYOCAuSyjzMM1aZMiKzevZPoNlg4pYbqokt27oPY4No2lB9fZNP6SB/jJRHFX",
+	"E8WmUhcOsOW+XhprZGdz7J79S9gWcnNaw8iQlxyfzA1fi7mhsC/hESiQ7bYtEN7iDylcVt9IuRj50I3M",
+	"yufte6TuSs5KAanxUCMLUqrohEEdkWobhkev82HyRLDPmmjpIpMsjnPJzWlNHLk1ua8rNNfJIxk98hOt",
+	"kobz1PNkB3lyNTy29SRPkUvZ2XpX+86fKvfmmjU6uM4gUJDXqKPwQy6x1UHNVyGxlbCdpwCNr8qOsQHZ",
+	"LTFtrNjmzmOz9yda+jrMHhtR2/1YQgo88VaxHhYofJoyBUG1JSU8Eq50m0Qgl51Rzd4YXWihkAbAx7C0",
+	"ZSOW5TVLUx6zNrmgV0wRNhyygeGw8KAV+a5stTem9BJLycPLe49kO1mLIXgjyl+bMTzJbQ9vf3kIuW3H",
+	"yl6VoSXvIKVBZ2De1zSZMeBYAMYGgfMR+zzlRk+NQMLjguwekJjOQW3FH5k61lGTKNkTqbTYXQMqSJ+R",
+	"aUKFYPERiRKq9EfF4mOMx3dny+qtfTq4GqWGIpuuG8x1pWTCxUyzqioH+fU6tzP+a9iczFzWsTXBnJ/E",
+	"la/DxJQdJ4VwbsvOOlLrA4stlQEybl09Ym7kEm2MtnZE9A0XPLYhpZhKE6ATmdlyKD+Gk0+kvAJU3J6I",
+	"9A2PLyPyLTnYh4IHh3tBbVlS33t+SPpcq4ZhIo4ZqYFhHSn47cmQi5gkjF4xBEpq98SxLxbi13sKGVq5",
+	"5a52DpWZuHDs9yb4mMYzA9f9GrRMX5+4Hv/d8PRqlQfRM7zuDjdADh1ZyJvtlBtoPlnIngSnuxu87AFd",
+	"5KF3lpPMT+aPFSavoPhJDsl2M6tWwGlWVxm4lk94TvdeMMws8nIKe7Bbep13kFIrQSEUHwkuRq0rNq9W",
+	"AD7M+gkfkAnVLOU0AYZfxBMpFbqx8V9N2/cpAftulpUWy9xmZq6Y32zBZVOFueMQ1zdh7Mmm97X4YXFn",
+	"YcfCoxbQ1XYxUsLjsANKKrslZmA1CqCtFOaNblcMc82n5pQBeifXTt/95dOv577ibt1X6jXvRY02OcUl",
+	"csXLewJEMYgzRXxl0xMo3Yiw5L8EvTSy9dkUqdu96+YdzD0RXbH5h1RO6QgO5g8sofMIxW9/dp7hKAdG",
+	"2lNkygdXZgKzqeUM4IY2c+TamzIBxn2ucrOsRynTaEFoEEBbsrhyaJTkOFVUIgjaE+I2iWgyiogdvlmH",
+	"nsj7yCO7pcfJKCrFQoVNzijqvoR63wF2eO+CfTahSrBVpL2nqK+/XNQ8khiaGDIOWslAy1nhTLGUi6Fc",
+	"mnGmNBUxTWMySCif+BAVOLLPVIYd4uBF3A82PrMeySkTPI6Is+mXpNH8xPRHxdJTM5Z7lCJ8H2VFZ2B2",
+	"65+U92ZfSo/LVoYKzb9OU1laBfydNOo5jy3jrEefPn1qHWdVH1mXIJovYaaJ73o1LuAFBOrp1SJXNXX/",
+	"gUZ84XF4Ejq4UsRRRXvtowXtbwJinLe3260n9fdTJk5/ICdSCDbQYdU66GEL0V552v7/2Tt7nYZhII6/",
+	"yqlTK5JCUVH5mBBiA7VSWRnyYailNI7stKVCfXeUO9txareUAYmBLQzkHzu+nM93/d1MqO7iPsXzfMSb",
+	"zSZ+E3IZr2TBsN1n/vOFbhdnyBP929U3dvWXTOQklxeYu98xrejzgHWlW5hN5y/Q1zs62vzRaR5oB5GK",
+	"fBsyOxKVa2N1+7PDlTl25s3ekjihK1n0bnvnaH/6ht5/shIhfFQCSQ1Icsyv47V2icCJkCWFqM0REbWn",
+	"R1S95hDaZJwPNsQm77Za0/68GPqWmHXWKfYcYE6gdEsItYguwfYlnpNswUtmgWUY4HYKONuOMCFwXMtz",
+	"Mkp7KUZf8oEKC46lMYYwb3bxSYERdooUX75mNqahWaVkYEebDlN8zfvWwJRpeBNXyTuLYClSXrAIaJ3E",
+	"iudsQNPQ7IIAgXXAyzuKtDJiP7eoN0eeBhaSP0jvq5g8hdwHfY0/i1W9LQzocuBoawyAL/1Y5noMnbUR",
+	"aYC3YonMFpHTGImQ2Ibm7Q7PUsfDK7WNnshS3TDcQYaH3puzsTxwbySe1jLhRXccR/DljoAmowbQoc2H",
+	"Ai6HF/iAXT8OlRS1yERhOX9Kt+SejG8iaK6ux6MxXU2uRhP3fdAXyBd84mtWGu64ZEnO8a9KipS5Tzw1",
+	"Dl/1dq+7rwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -140,9 +140,63 @@ func TestHostedSecondStep(t *testing.T) {
 		if id := claims(t, tok.Extra("id_token").(string)); id["acr"] != "urn:twinid:acr:mfa" {
 			t.Errorf("stepped-up ID token acr %v", id["acr"])
 		}
+		checkFactorsPage(t, ms, b2)
+
 		// The session is multi-factor now: a request for mfa rides on it.
 		if sso := b2.get(conf.AuthCodeURL("s4", oauth2.S256ChallengeOption(v3), oauth2.SetAuthURLParam("acr_values", "urn:twinid:acr:mfa"))); sso.status != 303 {
 			t.Errorf("SSO after the step-up: %d", sso.status)
 		}
 	})
+}
+
+var pageCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var pageFactor = regexp.MustCompile(`name="factor" value="([^"]+)">\s*<button type="submit" aria-label="Remove ([^"]+)"`)
+
+// checkFactorsPage works the hosted factors page as carol, signed in with her new factor.
+func checkFactorsPage(t *testing.T, ms *mfaShop, b *browser) {
+	t.Helper()
+	pageURL := ms.e.url + ms.base + "/auth/factors"
+	post := func(v url.Values) resp {
+		t.Helper()
+		req, _ := http.NewRequest("POST", pageURL, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return b.do(req)
+	}
+	csrfOf := func(r resp) string {
+		m := pageCSRF.FindSubmatch(r.body)
+		if m == nil {
+			t.Fatalf("no form on %d %s", r.status, r.body)
+		}
+		return html.UnescapeString(string(m[1]))
+	}
+	list := b.get(pageURL)
+	rows := pageFactor.FindAllSubmatch(list.body, -1)
+	if list.status != 200 || len(rows) != 2 || string(rows[0][2]) != "Authenticator app" || string(rows[1][2]) != "Recovery codes" {
+		t.Fatalf("factors page: %d %s", list.status, list.body)
+	}
+	if r := post(url.Values{"csrf": {"forged-forged-forged-forged"}, "action": {"recovery"}}); r.status != 400 {
+		t.Errorf("a forged form: %d", r.status)
+	}
+	codes := post(url.Values{"csrf": {csrfOf(list)}, "action": {"recovery"}})
+	if n := len(regexp.MustCompile(`<li><code>`).FindAll(codes.body, -1)); codes.status != 200 || n != 10 {
+		t.Errorf("new recovery codes: %d, %d codes", codes.status, n)
+	}
+	gone := post(url.Values{"csrf": {csrfOf(list)}, "action": {"remove"}, "factor": {string(rows[0][1])}})
+	if gone.status != 200 || len(pageFactor.FindAllSubmatch(gone.body, -1)) != 1 {
+		t.Errorf("after removing the app: %d %s", gone.status, gone.body)
+	}
+	enrol := post(url.Values{"csrf": {csrfOf(gone)}, "action": {"enrol"}})
+	sec, fid := pageSecret.FindSubmatch(enrol.body), regexp.MustCompile(`name="factor" value="([^"]+)"`).FindSubmatch(enrol.body)
+	if enrol.status != 200 || sec == nil || fid == nil {
+		t.Fatalf("enrol view: %d %s", enrol.status, enrol.body)
+	}
+	key, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(string(sec[1]))
+	on := post(url.Values{"csrf": {csrfOf(enrol)}, "action": {"confirm"}, "factor": {string(fid[1])},
+		"otp": {login.TOTP(key, login.TOTPStep(ms.clk.Now()))}})
+	if on.status != 200 || !strings.Contains(string(on.body), "The authenticator app is on.") || len(pageFactor.FindAllSubmatch(on.body, -1)) != 2 {
+		t.Errorf("after confirming: %d %s", on.status, on.body)
+	}
+	if r := ms.browser(t).get(pageURL); r.status != 401 {
+		t.Errorf("the factors page without a session: %d", r.status)
+	}
 }

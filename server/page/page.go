@@ -73,6 +73,25 @@ var templates = map[string]*template.Template{
 	"recovery": pageTemplate(`{{define "body"}}<p>Keep these recovery codes somewhere safe. Each signs you in once if you lose your authenticator; they are shown only now.</p>
 <ul id="recovery-codes">{{range .Codes}}<li><code>{{.}}</code></li>{{end}}</ul>
 <p class="links"><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}`),
+	"factors": pageTemplate(`{{define "body"}}<table id="factors">{{range .Factors}}<tr><td>{{.Name}}</td><td>{{.Type}}</td>
+<td>added {{.Created}}</td><td>{{if .LastUsed}}last used {{.LastUsed}}{{else}}never used{{end}}</td>
+<td><form method="post" action="{{$.Action}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+<input type="hidden" name="action" value="remove"><input type="hidden" name="factor" value="{{.ID}}">
+<button type="submit" aria-label="Remove {{.Name}}">Remove</button></form></td></tr>{{else}}<tr><td>No second factor yet.</td></tr>{{end}}</table>
+<form method="post" action="{{.Action}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="action" value="enrol"><button type="submit">Add an authenticator app</button></form>
+<form method="post" action="{{.Action}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="action" value="recovery"><button type="submit">New recovery codes</button></form>{{end}}`),
+	"factor-enrol": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="action" value="confirm">
+<input type="hidden" name="factor" value="{{.Code}}">
+<p>Scan the code with an authenticator app, then enter the 6-digit code it shows.</p>
+<p><img src="{{.Image}}" alt="QR code of the authenticator key" width="256" height="256"></p>
+<p>Or type in the key: <code id="secret">{{.Secret}}</code></p>
+<label for="otp">Code from the app</label>
+<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" required>
+<button type="submit">Turn on</button>
+</form>{{end}}`),
 	"message": pageTemplate(`{{define "body"}}{{if .Link}}<p class="links"><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}{{end}}`),
 }
 
@@ -91,10 +110,15 @@ type Data struct {
 	MFA, Secret string
 	Image       template.URL
 	Codes       []string
+	// Factors are the rows of the factors page.
+	Factors []FactorRow
 }
 
-// Render renders the page template name: login, forgot, reset, mfa, enrol, recovery or
-// message.
+// FactorRow is one factor as the factors page lists it.
+type FactorRow struct{ ID, Name, Type, Created, LastUsed string }
+
+// Render renders the page template name: login, forgot, reset, mfa, enrol, recovery,
+// factors, factor-enrol or message.
 func Render(name string, d Data) ([]byte, error) {
 	var b bytes.Buffer
 	if err := templates[name].ExecuteTemplate(&b, "layout", d); err != nil {
@@ -126,6 +150,8 @@ func (p HTML) VisitSubmitForgotPasswordResponse(w http.ResponseWriter) error { r
 func (p HTML) VisitResetPasswordPageResponse(w http.ResponseWriter) error    { return p.write(w) }
 func (p HTML) VisitSubmitResetPasswordResponse(w http.ResponseWriter) error  { return p.write(w) }
 func (p HTML) VisitAcceptInvitationPageResponse(w http.ResponseWriter) error { return p.write(w) }
+func (p HTML) VisitFactorsPageResponse(w http.ResponseWriter) error          { return p.write(w) }
+func (p HTML) VisitSubmitFactorsPageResponse(w http.ResponseWriter) error    { return p.write(w) }
 
 // Error is an error shown as an HTML page with its status; the message is for the person.
 type Error struct {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/clients"
-	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/login"
+	"github.com/twinid/twinid/server/oauth2"
 	"github.com/twinid/twinid/server/page"
 	"github.com/twinid/twinid/server/reqctx"
 	"github.com/twinid/twinid/server/tokens"

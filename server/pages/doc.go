@@ -1,6 +1,8 @@
 // Package pages holds the hosted browser endpoints: the authorization endpoint with PKCE
 // (RFC 6749 §4.1, RFC 7636), the login form with its SSO session, logout (OpenID Connect
-// RP-initiated logout), and the forgot-password, reset and accept-invitation forms.
+// RP-initiated logout), the forgot-password, reset and accept-invitation forms, the
+// second step of a sign-in (TOTP or recovery code, or a first enrolment; step-up for
+// acr_values) and the signed-in customer's factors page (factors.go).
 //
 // Errors are pages (page.Error); a refused sign-in or code is worded for the person in
 // one function, failure, and shown on the form again. Forms carry CSRF cookies; the login

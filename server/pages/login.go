@@ -3,16 +3,12 @@ package pages
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
@@ -204,13 +200,8 @@ func (p *Pages) secondStepPage(acct *store.Account, arText string, st *mfaState,
 	name := "mfa"
 	if st.FactorID != "" {
 		name, d.Title = "enrol", "Set up a second factor"
-		png, err := qrcode.Encode(st.URI, qrcode.Medium, 256)
-		if err != nil {
+		if d.Image, d.Secret, err = totpImage(st.URI); err != nil {
 			return nil, err
-		}
-		d.Image = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
-		if u, err := url.Parse(st.URI); err == nil {
-			d.Secret = u.Query().Get("secret")
 		}
 	}
 	body, err := page.Render(name, d)

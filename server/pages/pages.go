@@ -2,11 +2,15 @@ package pages
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/twinid/twinid/server/account"
 	"github.com/twinid/twinid/server/audit"
@@ -110,7 +114,21 @@ type authzRequest struct {
 	Audience    string   `json:"a,omitempty"`
 	LoginHint   string   `json:"h,omitempty"`
 	// MFA: acr_values asked for a multi-factor sign-in.
-	MFA bool `json:"m,omitempty"`
-	CSRF        string   `json:"x"`
-	Exp         int64    `json:"e"`
+	MFA  bool   `json:"m,omitempty"`
+	CSRF string `json:"x"`
+	Exp  int64  `json:"e"`
+}
+
+// totpImage is an otpauth key URI as a QR code (a data: URI, which the pages' CSP allows for
+// images) and the key in it, for typing in.
+func totpImage(uri string) (template.URL, string, error) {
+	png, err := qrcode.Encode(uri, qrcode.Medium, 256)
+	if err != nil {
+		return "", "", err
+	}
+	secret := ""
+	if u, err := url.Parse(uri); err == nil {
+		secret = u.Query().Get("secret")
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), secret, nil
 }

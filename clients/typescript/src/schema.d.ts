@@ -439,6 +439,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{aid}/auth/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Hosted page: the signed-in customer's second factors
+         * @description For the browser's signed-in customer (the session cookie): the factors (type, name, when
+         *     created and last used), with buttons to add an authenticator app (TOTP, a QR code), remove
+         *     a factor and get new recovery codes. A customer who has a factor manages them only from a
+         *     session signed in with it (`amr` `mfa`). Without a session: 401 page.
+         */
+        get: operations["factorsPage"];
+        put?: never;
+        /**
+         * Hosted page: add, confirm or remove a factor, new recovery codes
+         * @description The factors page's forms (CSRF-protected): `action=enrol` shows a new TOTP key as a QR code,
+         *     `confirm` (`factor`, `otp`) turns it on with a first code (and shows recovery codes once when
+         *     there were none), `remove` (`factor`) removes one, `recovery` shows 10 new recovery codes once.
+         *     A wrong code counts towards the lockout like a wrong password.
+         */
+        post: operations["submitFactorsPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{aid}/auth/forgot-password": {
         parameters: {
             query?: never;
@@ -2416,6 +2449,13 @@ export interface components {
             /** @description The second step's code (authenticator app) or a recovery code. */
             otp?: string;
         };
+        FactorsForm: {
+            csrf?: string;
+            /** @enum {string} */
+            action?: "enrol" | "confirm" | "remove" | "recovery";
+            factor?: string;
+            otp?: string;
+        };
         UserInfoRequest: {
             access_token?: string;
         };
@@ -3620,6 +3660,121 @@ export interface operations {
             };
             413: components["responses"]["OAuthBadRequest"];
             503: components["responses"]["OAuthUnavailable"];
+        };
+    };
+    factorsPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not signed in (or signed in without the second factor). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            503: components["responses"]["PageUnavailable"];
+        };
+    };
+    submitFactorsPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account id. */
+                aid: components["parameters"]["aid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["FactorsForm"];
+            };
+        };
+        responses: {
+            /** @description The factors page, a QR code page or the recovery codes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (forged or incomplete form). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not signed in, or a wrong code. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error page (no such account or factor). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Recovery codes without a factor. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many wrong codes. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            503: components["responses"]["PageUnavailable"];
         };
     };
     forgotPasswordPage: {
