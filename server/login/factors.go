@@ -35,6 +35,8 @@ const (
 const (
 	TypeOTP      = "otp"
 	TypeRecovery = "recovery_code"
+	// TypeWebAuthn is a passkey (hosted pages only).
+	TypeWebAuthn = "webauthn"
 )
 
 const (
@@ -111,7 +113,7 @@ func (l *Login) EnrolTOTP(ctx context.Context, acct *store.Account, c *store.Cus
 func totpAD(factorID string) string { return "totp\x00" + factorID }
 
 // FactorTypes are the second factors c can use now: otp for a confirmed TOTP factor,
-// recovery_code while unused codes are left.
+// webauthn for a passkey, recovery_code while unused codes are left.
 func (l *Login) FactorTypes(ctx context.Context, acct *store.Account, c *store.Customer) ([]string, error) {
 	fs, err := l.store.Factors().List(ctx, acct.AID, c.ID)
 	if err != nil {
@@ -119,8 +121,11 @@ func (l *Login) FactorTypes(ctx context.Context, acct *store.Account, c *store.C
 	}
 	var out []string
 	for _, f := range fs {
-		if f.Type == store.FactorTOTP && f.Confirmed && !slices.Contains(out, TypeOTP) {
+		switch {
+		case f.Type == store.FactorTOTP && f.Confirmed && !slices.Contains(out, TypeOTP):
 			out = append(out, TypeOTP)
+		case f.Type == store.FactorWebAuthn && !slices.Contains(out, TypeWebAuthn):
+			out = append(out, TypeWebAuthn)
 		}
 	}
 	if len(out) == 0 {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
 	"github.com/twinid/twinid/server/audit"
@@ -38,6 +40,9 @@ type Login struct {
 	log      *slog.Logger
 	now      func() time.Time
 	audit    *audit.Recorder
+
+	// passkeys is the WebAuthn relying party (SetRelyingParty); nil: passkeys are off.
+	passkeys *webauthn.WebAuthn
 
 	mu       sync.Mutex
 	inflight map[string]int // logins in flight per throttle key, on this node

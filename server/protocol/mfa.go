@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/twinid/twinid/server/login"
@@ -16,11 +17,13 @@ func (e *Endpoints) secondFactor(ctx context.Context, acct *store.Account, clien
 	if policy == login.MFAOff {
 		return false, nil, nil
 	}
-	types, err := e.Login.FactorTypes(ctx, acct, c)
+	all, err := e.Login.FactorTypes(ctx, acct, c)
 	if err != nil {
 		return false, nil, err
 	}
-	return len(types) > 0 || policy == login.MFARequired, types, nil
+	// Passkeys need a browser: the API offers the others.
+	types := slices.DeleteFunc(slices.Clone(all), func(t string) bool { return t == login.TypeWebAuthn })
+	return len(all) > 0 || policy == login.MFARequired, types, nil
 }
 
 // pendingLogin is what an mfa_token carries: the tokens the login will issue once the

@@ -1359,7 +1359,7 @@ export interface components {
         AuthorizeParamLoginHint: string;
         /** @description Seconds since the last login after which to log in again. */
         AuthorizeParamMaxAge: string;
-        /** @description Space-separated ACR values; `urn:twinid:acr:mfa` requires a second factor. */
+        /** @description Space-separated authentication context classes (OpenID Connect Core §3.1.2.1); `urn:twinid:acr:mfa` asks for a multi-factor sign-in (step-up of a password-only session; a customer without a factor enrols one). The ID token's `acr` says what was done. */
         AuthorizeParamACRValues: string;
         /** @description A previous ID token; its subject must be the session's. */
         AuthorizeParamIDTokenHint: string;
@@ -3241,12 +3241,7 @@ export interface operations {
                 login_hint?: components["schemas"]["AuthorizeParamLoginHint"];
                 /** @description Seconds since the last login after which to log in again. */
                 max_age?: components["schemas"]["AuthorizeParamMaxAge"];
-                /**
-                 * @description Space-separated authentication context classes (OpenID Connect Core §3.1.2.1).
-                 *     `urn:twinid:acr:mfa` asks for a multi-factor sign-in: a session signed in with the
-                 *     password only signs in again with a second factor (step-up), and a customer without
-                 *     a factor enrols one. The ID token's `acr` says what was done.
-                 */
+                /** @description Space-separated authentication context classes (OpenID Connect Core §3.1.2.1); `urn:twinid:acr:mfa` asks for a multi-factor sign-in (step-up of a password-only session; a customer without a factor enrols one). The ID token's `acr` says what was done. */
                 acr_values?: components["schemas"]["AuthorizeParamACRValues"];
                 /** @description A previous ID token; its subject must be the session's. */
                 id_token_hint?: components["schemas"]["AuthorizeParamIDTokenHint"];
