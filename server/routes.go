@@ -26,6 +26,7 @@ import (
 	"github.com/twinid/twinid/openapi"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/server/oauth2"
+	"github.com/twinid/twinid/server/page"
 	"github.com/twinid/twinid/server/problem"
 	"github.com/twinid/twinid/server/reqctx"
 	swaggerui "github.com/twinid/twinid/swagger-ui"
@@ -101,6 +102,10 @@ func (s *Server) routes() (*echo.Echo, error) {
 
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", openapi.YAML)
+	})
+	e.GET(page.WebAuthnJSPath, func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=300")
+		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", page.WebAuthnJS)
 	})
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)

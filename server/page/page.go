@@ -2,13 +2,33 @@ package page
 
 import (
 	"bytes"
+	_ "embed"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 )
 
-// Hosted pages: server-rendered, no JavaScript, labelled fields, escaped by html/template.
+// Hosted pages: server-rendered, labelled fields, escaped by html/template. The only script
+// is WebAuthnJS, for the passkey forms, served from twinid itself (the CSP allows no inline
+// script).
+
+// WebAuthnJS is the passkey forms' script, served at WebAuthnJSPath.
+//
+//go:embed webauthn.js
+var WebAuthnJS []byte
+
+// WebAuthnJSPath is where the pages load WebAuthnJS from.
+const WebAuthnJSPath = "/assets/webauthn.js"
+
+// passkeyForm is a passkey ceremony's form: its options for the script, the sealed
+// ceremony state and the field the script fills with the authenticator's answer.
+const passkeyForm = `{{define "passkey"}}<form method="post" action="{{.Action}}" data-webauthn="{{.Passkey.Mode}}" data-options="{{.Passkey.Options}}">
+{{if .CSRF}}<input type="hidden" name="csrf" value="{{.CSRF}}">{{end}}{{if .AR}}<input type="hidden" name="ar" value="{{.AR}}">{{end}}
+{{if .MFA}}<input type="hidden" name="mfa" value="{{.MFA}}">{{end}}{{if .Passkey.Action}}<input type="hidden" name="action" value="{{.Passkey.Action}}">{{end}}
+<input type="hidden" name="passkey" value="{{.Passkey.State}}"><input type="hidden" name="credential" value="">
+<button type="submit" id="passkey-button">{{.Passkey.Label}}</button><p class="error" data-webauthn-error role="status"></p>
+</form><script src="/assets/webauthn.js"></script>{{end}}`
 
 const pageLayout = `{{define "layout"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -28,7 +48,7 @@ button{margin-top:1.5rem;width:100%;padding:.7rem;font-size:1rem;background:#245
 </main></body></html>{{end}}`
 
 var templates = map[string]*template.Template{
-	"login": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
+	"login": pageTemplate(`{{define "body"}}{{if .Passkey}}{{template "passkey" .}}<p>or</p>{{end}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="ar" value="{{.AR}}">
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
@@ -60,7 +80,7 @@ var templates = map[string]*template.Template{
 <label for="otp">Code</label>
 <input id="otp" name="otp" autocomplete="one-time-code" autocapitalize="none" autofocus required>
 <button type="submit">Continue</button>
-</form>{{end}}`),
+</form>{{if .Passkey}}<p>or</p>{{template "passkey" .}}{{end}}{{end}}`),
 	"enrol": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="ar" value="{{.AR}}"><input type="hidden" name="mfa" value="{{.MFA}}">
 <p>This account needs a second factor. Scan the code with an authenticator app, then enter the 6-digit code it shows.</p>
@@ -81,7 +101,9 @@ var templates = map[string]*template.Template{
 <form method="post" action="{{.Action}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <input type="hidden" name="action" value="enrol"><button type="submit">Add an authenticator app</button></form>
 <form method="post" action="{{.Action}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<input type="hidden" name="action" value="recovery"><button type="submit">New recovery codes</button></form>{{end}}`),
+<input type="hidden" name="action" value="recovery"><button type="submit">New recovery codes</button></form>
+{{if .Passkey}}{{template "passkey" .}}{{else}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="action" value="passkey"><button type="submit">Add a passkey</button></form>{{end}}{{end}}`),
 	"factor-enrol": pageTemplate(`{{define "body"}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="action" value="confirm">
 <input type="hidden" name="factor" value="{{.Code}}">
@@ -96,7 +118,7 @@ var templates = map[string]*template.Template{
 }
 
 func pageTemplate(body string) *template.Template {
-	return template.Must(template.Must(template.New("layout").Parse(pageLayout)).Parse(body))
+	return template.Must(template.Must(template.Must(template.New("layout").Parse(pageLayout)).Parse(passkeyForm)).Parse(body))
 }
 
 // Data is what the templates show; every field is escaped by html/template.
@@ -112,7 +134,13 @@ type Data struct {
 	Codes       []string
 	// Factors are the rows of the factors page.
 	Factors []FactorRow
+	// Passkey, when set, adds a passkey ceremony's form.
+	Passkey *Passkey
 }
+
+// Passkey is a WebAuthn ceremony on a page: Mode create or get, the options (JSON), the
+// sealed state, the button's label, and for the factors page the form's action.
+type Passkey struct{ Mode, Options, State, Label, Action string }
 
 // FactorRow is one factor as the factors page lists it.
 type FactorRow struct{ ID, Name, Type, Created, LastUsed string }

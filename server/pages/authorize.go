@@ -152,7 +152,7 @@ func (p *Pages) authorize(ctx context.Context, aid string, q gen.AuthorizeParams
 	if slices.Contains(prompt, "none") {
 		return fail("login_required", "the user is not signed in")
 	}
-	body, err := p.loginPage(acct, &ar, ri, "", ar.LoginHint)
+	body, err := p.loginPage(ctx, acct, &ar, ri, "", ar.LoginHint)
 	if err != nil {
 		return nil, err
 	}

@@ -52,12 +52,17 @@ func (p *Pages) factorsData(ctx context.Context, acct *store.Account, title stri
 
 // factorsList renders the list view.
 func (p *Pages) factorsList(ctx context.Context, acct *store.Account, c *store.Customer, status int, msg string) (page.HTML, error) {
+	return p.factorsListWith(ctx, acct, c, status, msg, nil)
+}
+
+// factorsListWith renders the list view, with a passkey registration's form when pk is set.
+func (p *Pages) factorsListWith(ctx context.Context, acct *store.Account, c *store.Customer, status int, msg string, pk *page.Passkey) (page.HTML, error) {
 	fs, err := p.Store.Factors().List(ctx, acct.AID, c.ID)
 	if err != nil {
 		return page.HTML{}, err
 	}
 	d := p.factorsData(ctx, acct, "Second factors")
-	d.Message = msg
+	d.Message, d.Passkey = msg, pk
 	day := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
 	for _, f := range fs {
 		if f.Type == store.FactorTOTP && !f.Confirmed {
@@ -149,6 +154,32 @@ func (p *Pages) SubmitFactorsPage(ctx context.Context, req gen.SubmitFactorsPage
 			return nil, err
 		}
 		return p.factorsList(ctx, acct, c, http.StatusOK, "Removed.")
+	case gen.Passkey:
+		cer, err := p.Login.BeginPasskeyRegistration(ctx, acct, c)
+		if errors.Is(err, login.ErrPasskey) {
+			return p.factorsList(ctx, acct, c, http.StatusConflict, "Passkeys are not available here.")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return p.factorsListWith(ctx, acct, c, http.StatusOK, "", &page.Passkey{Mode: "create", Options: cer.Options,
+			State: cer.State, Label: "Create the passkey", Action: string(gen.PasskeyFinish)})
+	case gen.PasskeyFinish:
+		_, err := p.Login.FinishPasskeyRegistration(ctx, acct, c, page.Str(b.Passkey), page.Str(b.Credential), "")
+		if errors.Is(err, login.ErrPasskey) {
+			return p.factorsList(ctx, acct, c, http.StatusBadRequest, "The passkey could not be registered. Try again.")
+		}
+		if err != nil {
+			return nil, err
+		}
+		left, err := p.Store.Factors().RecoveryCodesLeft(ctx, acct.AID, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if left == 0 {
+			return p.recoveryView(ctx, acct, c)
+		}
+		return p.factorsList(ctx, acct, c, http.StatusOK, "The passkey is added.")
 	case gen.Recovery:
 		types, err := p.Login.FactorTypes(ctx, acct, c)
 		if err != nil {

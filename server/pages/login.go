@@ -21,7 +21,7 @@ import (
 )
 
 // loginPage renders the hosted login page with a fresh CSRF cookie.
-func (p *Pages) loginPage(acct *store.Account, ar *authzRequest, ri reqctx.Info, msg, email string) ([]byte, error) {
+func (p *Pages) loginPage(ctx context.Context, acct *store.Account, ar *authzRequest, ri reqctx.Info, msg, email string) ([]byte, error) {
 	csrf := csrfValue(ri, csrfCookie)
 	ar.CSRF, ar.Exp = csrf, p.Now().Add(loginFormTTL).Unix()
 	arText, err := p.Keyring.SealJSON(ar, "authz:"+acct.AID)
@@ -30,8 +30,13 @@ func (p *Pages) loginPage(acct *store.Account, ar *authzRequest, ri reqctx.Info,
 	}
 	p.setCookie(ri, acct.AID, csrfCookie, csrf, int(loginFormTTL/time.Second))
 	forgot := p.Accounts.Issuer(acct.AID) + "/auth/forgot-password?" + url.Values{"ar": {arText}, "email": {email}}.Encode()
-	return page.Render("login", page.Data{Title: "Sign in", Account: account.Effective(acct).EmailSenderName, Message: msg,
-		Action: p.Accounts.Issuer(acct.AID) + "/auth/login", AR: arText, Email: email, Link: forgot})
+	d := page.Data{Title: "Sign in", Account: account.Effective(acct).EmailSenderName, Message: msg,
+		Action: p.Accounts.Issuer(acct.AID) + "/auth/login", AR: arText, Email: email, Link: forgot}
+	// Passwordless: any discoverable passkey of the account (none when passkeys are off).
+	if cer, err := p.Login.BeginPasskeyLogin(ctx, acct, nil); err == nil {
+		d.Passkey = &page.Passkey{Mode: "get", Options: cer.Options, State: cer.State, Label: "Sign in with a passkey"}
+	}
+	return page.Render("login", d)
 }
 
 // currentSession finds the browser's live session and its active customer.
@@ -114,16 +119,32 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 	if cc == nil || !slices.Contains(cc.RedirectURIs, ar.RedirectURI) {
 		return nil, page.Fail(http.StatusBadRequest, "The application is no longer registered for this sign-in.")
 	}
+	answer := passkeyAnswer{state: page.Str(req.Body.Passkey), credential: page.Str(req.Body.Credential)}
 	if st := page.Str(req.Body.Mfa); st != "" {
-		return p.secondStep(ctx, acct, &ar, *req.Body.Ar, ri, st, page.Str(req.Body.Otp))
+		return p.secondStep(ctx, acct, &ar, *req.Body.Ar, ri, st, page.Str(req.Body.Otp), answer)
 	}
 	email, password := page.Str(req.Body.Email), page.Str(req.Body.Password)
 	again := func(status int, msg string) (gen.SubmitLoginResponseObject, error) {
-		body, err := p.loginPage(acct, &ar, ri, msg, email)
+		body, err := p.loginPage(ctx, acct, &ar, ri, msg, email)
 		if err != nil {
 			return nil, err
 		}
 		return page.HTML{Status: status, Body: body}, nil
+	}
+	if answer.given() {
+		// Passwordless: the passkey (with user verification) is the whole sign-in.
+		c, amr, err := p.Login.FinishPasskeyLogin(ctx, acct, nil, answer.state, answer.credential)
+		if err != nil {
+			if errors.Is(err, login.ErrPasskey) || errors.Is(err, login.ErrPasskeyCloned) || errors.Is(err, login.ErrBadCredentials) {
+				return again(http.StatusUnauthorized, "The passkey could not be used. Sign in with your password.")
+			}
+			return nil, err
+		}
+		loc, err := p.signIn(ctx, acct, &ar, ri, c, amr)
+		if err != nil {
+			return nil, err
+		}
+		return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
 	}
 	if email == "" || password == "" {
 		return again(http.StatusBadRequest, "Enter your email and password.")
@@ -141,7 +162,7 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 		if err != nil {
 			return nil, err
 		}
-		return p.secondStepPage(acct, *req.Body.Ar, st, http.StatusOK, "")
+		return p.secondStepPage(ctx, acct, *req.Body.Ar, st, http.StatusOK, "")
 	}
 	loc, err := p.signIn(ctx, acct, &ar, ri, c, []string{login.AMRPassword})
 	if err != nil {
@@ -149,6 +170,11 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 	}
 	return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
 }
+
+// passkeyAnswer is a passkey form's post: the sealed ceremony and the authenticator's answer.
+type passkeyAnswer struct{ state, credential string }
+
+func (a passkeyAnswer) given() bool { return a.state != "" && a.credential != "" }
 
 // mfaState is the second step of a hosted sign-in, sealed into its form: the customer who
 // gave the password, for an enrolment the pending factor and its key URI (to show again
@@ -190,7 +216,7 @@ func (p *Pages) secondStepDue(ctx context.Context, acct *store.Account, ar *auth
 
 // secondStepPage renders the code page, or for an enrolment the QR code page, with st
 // sealed into the form beside the authorization request arText.
-func (p *Pages) secondStepPage(acct *store.Account, arText string, st *mfaState, status int, msg string) (gen.SubmitLoginResponseObject, error) {
+func (p *Pages) secondStepPage(ctx context.Context, acct *store.Account, arText string, st *mfaState, status int, msg string) (gen.SubmitLoginResponseObject, error) {
 	stText, err := p.Keyring.SealJSON(st, "mfa:"+acct.AID)
 	if err != nil {
 		return nil, err
@@ -198,7 +224,14 @@ func (p *Pages) secondStepPage(acct *store.Account, arText string, st *mfaState,
 	d := page.Data{Title: "Second step", Account: account.Effective(acct).EmailSenderName, Message: msg,
 		Action: p.Accounts.Issuer(acct.AID) + "/auth/login", AR: arText, MFA: stText}
 	name := "mfa"
-	if st.FactorID != "" {
+	if st.FactorID == "" {
+		// The customer's passkeys, as the second factor.
+		if c, err := p.Store.Customers().Get(ctx, acct.AID, st.CustomerID); err == nil {
+			if cer, err := p.Login.BeginPasskeyLogin(ctx, acct, c); err == nil && cer != nil {
+				d.Passkey = &page.Passkey{Mode: "get", Options: cer.Options, State: cer.State, Label: "Use your passkey"}
+			}
+		}
+	} else {
 		name, d.Title = "enrol", "Set up a second factor"
 		if d.Image, d.Secret, err = totpImage(st.URI); err != nil {
 			return nil, err
@@ -215,7 +248,7 @@ func (p *Pages) secondStepPage(acct *store.Account, arText string, st *mfaState,
 // enrolment, the first code of the pending factor, which confirms it, and then the
 // recovery codes are shown once), throttled like passwords. It then signs in with amr
 // pwd otp mfa.
-func (p *Pages) secondStep(ctx context.Context, acct *store.Account, ar *authzRequest, arText string, ri reqctx.Info, stText, otp string) (gen.SubmitLoginResponseObject, error) {
+func (p *Pages) secondStep(ctx context.Context, acct *store.Account, ar *authzRequest, arText string, ri reqctx.Info, stText, otp string, answer passkeyAnswer) (gen.SubmitLoginResponseObject, error) {
 	expired := page.Fail(http.StatusBadRequest, "The sign-in has expired. Start again from the application.")
 	var st mfaState
 	if err := p.Keyring.OpenJSON(stText, "mfa:"+acct.AID, &st); err != nil || p.Now().Unix() > st.Exp ||
@@ -226,18 +259,38 @@ func (p *Pages) secondStep(ctx context.Context, acct *store.Account, ar *authzRe
 	if err != nil || c.Status != store.CustomerActive {
 		return nil, expired
 	}
+	if answer.given() && st.FactorID == "" {
+		_, amr, err := p.Login.FinishPasskeyLogin(ctx, acct, c, answer.state, answer.credential)
+		if err != nil {
+			if errors.Is(err, login.ErrPasskey) || errors.Is(err, login.ErrPasskeyCloned) {
+				return p.secondStepPage(ctx, acct, arText, &st, http.StatusUnauthorized, "The passkey could not be used.")
+			}
+			return nil, err
+		}
+		methods := []string{login.AMRPassword}
+		for _, m := range append(amr, login.AMRMFA) {
+			if !slices.Contains(methods, m) {
+				methods = append(methods, m)
+			}
+		}
+		loc, err := p.signIn(ctx, acct, ar, ri, c, methods)
+		if err != nil {
+			return nil, err
+		}
+		return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
+	}
 	if strings.TrimSpace(otp) == "" {
-		return p.secondStepPage(acct, arText, &st, http.StatusBadRequest, "Enter the code.")
+		return p.secondStepPage(ctx, acct, arText, &st, http.StatusBadRequest, "Enter the code.")
 	}
 	if _, err := p.Login.CheckOTP(ctx, acct, c, otp, st.FactorID); err != nil {
 		if errors.Is(err, login.ErrBadOTP) {
-			return p.secondStepPage(acct, arText, &st, http.StatusUnauthorized, "That code is wrong or was used already.")
+			return p.secondStepPage(ctx, acct, arText, &st, http.StatusUnauthorized, "That code is wrong or was used already.")
 		}
 		status, msg, ok := failure(err)
 		if !ok {
 			return nil, err
 		}
-		return p.secondStepPage(acct, arText, &st, status, msg)
+		return p.secondStepPage(ctx, acct, arText, &st, status, msg)
 	}
 	loc, err := p.signIn(ctx, acct, ar, ri, c, []string{login.AMRPassword, login.AMROTP, login.AMRMFA})
 	if err != nil {

@@ -371,7 +371,8 @@ export interface paths {
          * @description Posted by twinid's login page (CSRF-protected: the form carries a sealed copy of the authorization
          *     request bound to a cookie). A wrong password shows a generic message; a lockout shows when to retry.
          *     On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
-         *     client with a code (303).
+         *     client with a code (303). The page also offers "Sign in with a passkey" (WebAuthn, a discoverable
+         *     credential with user verification; `passkey` and `credential` instead of email and password).
          *
          *     When a second factor is due (the account's or client's `mfa` policy, or `acr_values` asking for
          *     `urn:twinid:acr:mfa`) the answer is a second page (200) asking for a code of the authenticator app
@@ -462,7 +463,9 @@ export interface paths {
          * Hosted page: add, confirm or remove a factor, new recovery codes
          * @description The factors page's forms (CSRF-protected): `action=enrol` shows a new TOTP key as a QR code,
          *     `confirm` (`factor`, `otp`) turns it on with a first code (and shows recovery codes once when
-         *     there were none), `remove` (`factor`) removes one, `recovery` shows 10 new recovery codes once.
+         *     there were none), `remove` (`factor`) removes one, `recovery` shows 10 new recovery codes once,
+         *     `passkey` starts registering a passkey (WebAuthn, a discoverable credential) and
+         *     `passkey-finish` (`passkey`, `credential`) stores it.
          *     A wrong code counts towards the lockout like a wrong password.
          */
         post: operations["submitFactorsPage"];
@@ -2448,13 +2451,19 @@ export interface components {
             mfa?: string;
             /** @description The second step's code (authenticator app) or a recovery code. */
             otp?: string;
+            /** @description The sealed state of a passkey ceremony (from the page). */
+            passkey?: string;
+            /** @description The authenticator's answer (WebAuthn JSON), filled in by twinid's script. */
+            credential?: string;
         };
         FactorsForm: {
             csrf?: string;
             /** @enum {string} */
-            action?: "enrol" | "confirm" | "remove" | "recovery";
+            action?: "enrol" | "confirm" | "remove" | "recovery" | "passkey" | "passkey-finish";
             factor?: string;
             otp?: string;
+            passkey?: string;
+            credential?: string;
         };
         UserInfoRequest: {
             access_token?: string;
