@@ -90,7 +90,7 @@ func New(cfg Config, st *store.Store) (*Server, error) {
 	// Passkeys are bound to the public URL's host (the WebAuthn RP ID); an IP address
 	// cannot be one, so there twinid runs without passkeys.
 	if err := lg.SetRelyingParty(cfg.PublicURL, "twinid"); err != nil {
-		log.Warn("passkeys are off: the public URL cannot be a WebAuthn relying party", "err", err)
+		log.Info("passkeys are off: the public URL cannot be a WebAuthn relying party", "err", err)
 	}
 	md := manage.Deps{Store: st, Accounts: s.accounts, Keys: s.keys, Keyring: kr, Clients: s.clients,
 		Tokens: s.tokens, Login: lg, Audit: rec, Now: now}

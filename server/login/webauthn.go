@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -37,6 +38,9 @@ func (l *Login) SetRelyingParty(publicURL, name string) error {
 	u, err := url.Parse(publicURL)
 	if err != nil {
 		return err
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		return errors.New("an IP address cannot be a WebAuthn RP ID (use a host name)")
 	}
 	w, err := webauthn.New(&webauthn.Config{RPID: u.Hostname(), RPDisplayName: name,
 		RPOrigins: []string{u.Scheme + "://" + u.Host}})

@@ -16,8 +16,12 @@ const freePort = () =>
     s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); });
   });
 
-/** startTwinid builds and starts twinid with fixed bootstrap credentials (a service account and a person). */
-export async function startTwinid(clientId, extraEnv = {}) {
+/**
+ * startTwinid builds and starts twinid with fixed bootstrap credentials (a service account and a person).
+ * publicHost names twinid in its public URL (publicUrl); the API calls of the tests use baseUrl, on
+ * 127.0.0.1. Passkeys need a host name: WebAuthn refuses an IP address as the relying party.
+ */
+export async function startTwinid(clientId, extraEnv = {}, publicHost = "127.0.0.1") {
   const clientSecret = "twid_" + Array.from({ length: 43 }, () => base62[randomInt(62)]).join("");
   const adminEmail = "admin@example.com";
   const adminPassword = "admin " + Array.from({ length: 20 }, () => base62[randomInt(62)]).join("");
@@ -26,11 +30,12 @@ export async function startTwinid(clientId, extraEnv = {}) {
   execFileSync("go", ["build", "-o", bin, "./cmd/twinid"], { cwd: repoRoot, stdio: "inherit" });
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  const publicUrl = `http://${publicHost}:${port}`;
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith("TWINID_")) delete env[k];
   Object.assign(env, {
     TWINID_LISTEN: `127.0.0.1:${port}`,
-    TWINID_PUBLIC_URL: baseUrl,
+    TWINID_PUBLIC_URL: publicUrl,
     TWINID_DATA_DIR: join(tmp, "data"),
     TWINID_BOOTSTRAP_CLIENT_ID: clientId,
     TWINID_BOOTSTRAP_CLIENT_SECRET: clientSecret,
@@ -61,7 +66,7 @@ export async function startTwinid(clientId, extraEnv = {}) {
     }
     rmSync(tmp, { recursive: true, force: true });
   };
-  return { baseUrl, clientId, clientSecret, adminEmail, adminPassword, stop };
+  return { baseUrl, publicUrl, clientId, clientSecret, adminEmail, adminPassword, stop };
 }
 
 /** adminToken gets a management token for the bootstrap service account. */
