@@ -212,6 +212,17 @@ type Invoker interface {
 	// only use is `PUT .../customers/users/{customerId}/password` (scope
 	// `accounts:auth:set_password`). The client authenticates with a client token carrying
 	// `accounts:auth:users` (or its secret).
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` (Auth0's pattern) with `mfa_token` and
+	// `otp` completes a `/customers/login` that answered `mfa_required`: `otp` is a code of the
+	// customer's authenticator app (RFC 6238) or one of their recovery codes
+	// (`http://auth0.com/oauth/grant-type/mfa-recovery-code` with `recovery_code` is the same).
+	// The client must be the one that called the login (the same client token, or its secret);
+	// the answer is what the login would have answered, its access token (and refresh tokens
+	// issued from it, on every refresh) carrying `amr` (RFC 8176: `pwd`, `otp`, `mfa`) and `acr`
+	// `urn:twinid:acr:mfa`. A TOTP code is accepted once per 30-second step: a replay is
+	// `invalid_grant`. Wrong codes count towards the customer's lockout like wrong passwords
+	// (429 with `Retry-After`); the `mfa_token` lives 5 minutes and is spent by the first right
+	// code.
 	// A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 	// The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 	// active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -248,6 +259,12 @@ type Invoker interface {
 	//
 	// DELETE /v1/accounts/{aid}/customers/users/{customerId}
 	DeleteCustomer(ctx context.Context, params DeleteCustomerParams, options ...RequestOption) (DeleteCustomerRes, error)
+	// DeleteCustomerFactor invokes deleteCustomerFactor operation.
+	//
+	// With the customer's own access token or a management token.
+	//
+	// DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}
+	DeleteCustomerFactor(ctx context.Context, params DeleteCustomerFactorParams, options ...RequestOption) (DeleteCustomerFactorRes, error)
 	// DeleteGrant invokes deleteGrant operation.
 	//
 	// Delete a grant.
@@ -273,6 +290,26 @@ type Invoker interface {
 	//
 	// DELETE /v1/accounts/{aid}/service-accounts/{serviceAccountId}/secrets/{secretId}
 	DeleteServiceAccountSecret(ctx context.Context, params DeleteServiceAccountSecretParams, options ...RequestOption) (DeleteServiceAccountSecretRes, error)
+	// EnrolCustomerFactor invokes enrolCustomerFactor operation.
+	//
+	// With the customer's own access token only (a management token gets 403). Creates a pending TOTP
+	// factor (RFC 6238: SHA-1,
+	// 6 digits, 30 s) and answers its secret once, as base32, as an `otpauth://` URI and as a QR
+	// code (a PNG data URI) for an authenticator app. The factor counts once confirmed with a
+	// first code at `.../factors/{factorId}/verify`. The secret is stored encrypted with the
+	// master key.
+	//
+	// POST /v1/accounts/{aid}/customers/users/{customerId}/factors
+	EnrolCustomerFactor(ctx context.Context, request *FactorCreate, params EnrolCustomerFactorParams, options ...RequestOption) (EnrolCustomerFactorRes, error)
+	// FactorsPage invokes factorsPage operation.
+	//
+	// For the browser's signed-in customer (the session cookie): the factors (type, name, when
+	// created and last used), with buttons to add an authenticator app (TOTP, a QR code), remove
+	// a factor and get new recovery codes. A customer who has a factor manages them only from a
+	// session signed in with it (`amr` `mfa`). Without a session: 401 page.
+	//
+	// GET /v1/accounts/{aid}/auth/factors
+	FactorsPage(ctx context.Context, params FactorsPageParams, options ...RequestOption) (FactorsPageRes, error)
 	// ForgotPasswordPage invokes forgotPasswordPage operation.
 	//
 	// Asks for the email; the login page links here (carrying the sign-in in progress in `ar`).
@@ -376,6 +413,13 @@ type Invoker interface {
 	//
 	// GET /v1/accounts/{aid}/clients
 	ListClients(ctx context.Context, params ListClientsParams, options ...RequestOption) (ListClientsRes, error)
+	// ListCustomerFactors invokes listCustomerFactors operation.
+	//
+	// Type, name, when created and last used, and whether confirmed; never a secret. With the
+	// customer's own access token or a management token.
+	//
+	// GET /v1/accounts/{aid}/customers/users/{customerId}/factors
+	ListCustomerFactors(ctx context.Context, params ListCustomerFactorsParams, options ...RequestOption) (ListCustomerFactorsRes, error)
 	// ListCustomers invokes listCustomers operation.
 	//
 	// Search by a prefix of the email (case-insensitive) or of the E.164 phone number, not both (422).
@@ -438,6 +482,13 @@ type Invoker interface {
 	// checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
 	// day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
 	// pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+	// When a second factor is due (the customer has a confirmed factor and the account's `mfa` is not
+	// `off`, or `mfa` is `required`) the answer is 403 `mfa_required` with a single-use `mfa_token`
+	// (5 minutes, bound to this client and this customer) and the `factor_types` the customer can
+	// use (`otp`, `recovery_code`); complete the login at the token endpoint with
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`. With `required` and no factor,
+	// `factor_types` is empty: the customer must enrol first (the factor endpoints under
+	// `/customers/users/{customerId}/factors`, with a token of an earlier sign-in, or an administrator).
 	//
 	// POST /v1/accounts/{aid}/customers/login
 	LoginCustomer(ctx context.Context, request LoginCustomerReq, params LoginCustomerParams, options ...RequestOption) (LoginCustomerRes, error)
@@ -464,6 +515,13 @@ type Invoker interface {
 	//
 	// POST /v1/accounts/{aid}/userinfo
 	PostUserInfo(ctx context.Context, request OptUserInfoRequest, params PostUserInfoParams, options ...RequestOption) (PostUserInfoRes, error)
+	// RegenerateRecoveryCodes invokes regenerateRecoveryCodes operation.
+	//
+	// With the customer's own access token, once they have a confirmed factor. Answers 10 new
+	// single-use codes, shown only here; the old ones stop working. Only keyed hashes are stored.
+	//
+	// POST /v1/accounts/{aid}/customers/users/{customerId}/recovery-codes
+	RegenerateRecoveryCodes(ctx context.Context, params RegenerateRecoveryCodesParams, options ...RequestOption) (RegenerateRecoveryCodesRes, error)
 	// RequestPasswordChange invokes requestPasswordChange operation.
 	//
 	// Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
@@ -481,6 +539,13 @@ type Invoker interface {
 	//
 	// POST /v1/accounts/{aid}/customers/users/{customerId}/invitation
 	ResendInvitation(ctx context.Context, params ResendInvitationParams, options ...RequestOption) (ResendInvitationRes, error)
+	// ResetCustomerFactors invokes resetCustomerFactors operation.
+	//
+	// An administrator's reset, for a customer who lost their authenticator and recovery codes:
+	// every factor and recovery code goes. With a management token only.
+	//
+	// DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors
+	ResetCustomerFactors(ctx context.Context, params ResetCustomerFactorsParams, options ...RequestOption) (ResetCustomerFactorsRes, error)
 	// ResetPasswordPage invokes resetPasswordPage operation.
 	//
 	// The link in a reset email lands here.
@@ -519,6 +584,17 @@ type Invoker interface {
 	//
 	// PUT /v1/accounts/{aid}/customers/users/{customerId}/password
 	SetCustomerPassword(ctx context.Context, request *PasswordSet, params SetCustomerPasswordParams, options ...RequestOption) (SetCustomerPasswordRes, error)
+	// SubmitFactorsPage invokes submitFactorsPage operation.
+	//
+	// The factors page's forms (CSRF-protected): `action=enrol` shows a new TOTP key as a QR code,
+	// `confirm` (`factor`, `otp`) turns it on with a first code (and shows recovery codes once when
+	// there were none), `remove` (`factor`) removes one, `recovery` shows 10 new recovery codes once,
+	// `passkey` starts registering a passkey (WebAuthn, a discoverable credential) and
+	// `passkey-finish` (`passkey`, `credential`) stores it.
+	// A wrong code counts towards the lockout like a wrong password.
+	//
+	// POST /v1/accounts/{aid}/auth/factors
+	SubmitFactorsPage(ctx context.Context, request *FactorsForm, params SubmitFactorsPageParams, options ...RequestOption) (SubmitFactorsPageRes, error)
 	// SubmitForgotPassword invokes submitForgotPassword operation.
 	//
 	// Emails a reset code when the email belongs to a customer (the same page either way), then shows
@@ -532,7 +608,13 @@ type Invoker interface {
 	// request bound to a cookie). A wrong password shows a generic message; a lockout shows when to
 	// retry.
 	// On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
-	// client with a code (303).
+	// client with a code (303). The page also offers "Sign in with a passkey" (WebAuthn, a discoverable
+	// credential with user verification; `passkey` and `credential` instead of email and password).
+	// When a second factor is due (the account's or client's `mfa` policy, or `acr_values` asking for
+	// `urn:twinid:acr:mfa`) the answer is a second page (200) asking for a code of the authenticator app
+	// or a recovery code, posted back here with `mfa` (its sealed state) and `otp`. A customer who must
+	// give one but has none enrols a TOTP factor there (a QR code) and is shown 10 recovery codes once.
+	// Wrong codes count towards the customer's lockout like wrong passwords.
 	//
 	// POST /v1/accounts/{aid}/auth/login
 	SubmitLogin(ctx context.Context, request *LoginForm, params SubmitLoginParams, options ...RequestOption) (SubmitLoginRes, error)
@@ -626,6 +708,14 @@ type Invoker interface {
 	//
 	// POST /v1/accounts/{aid}/auth/oidc/token
 	UpstreamToken(ctx context.Context, request *UpstreamLoginRequest, params UpstreamTokenParams, options ...RequestOption) (UpstreamTokenRes, error)
+	// VerifyCustomerFactor invokes verifyCustomerFactor operation.
+	//
+	// With the customer's own access token. A right code confirms the factor; when the customer
+	// has no recovery codes yet, the answer carries 10 new ones (shown only here). A wrong code
+	// is 422 and counts towards the customer's lockout like a wrong password (429 past it).
+	//
+	// POST /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}/verify
+	VerifyCustomerFactor(ctx context.Context, request *FactorVerify, params VerifyCustomerFactorParams, options ...RequestOption) (VerifyCustomerFactorRes, error)
 }
 
 // Client implements OAS client.
@@ -1032,6 +1122,26 @@ func (c *Client) sendAuthorize(ctx context.Context, params AuthorizeParams, requ
 
 		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
 			if val, ok := params.MaxAge.Get(); ok {
+				if unwrapped := string(val); true {
+					return e.EncodeValue(conv.StringToString(unwrapped))
+				}
+				return nil
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "acr_values" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "acr_values",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.AcrValues.Get(); ok {
 				if unwrapped := string(val); true {
 					return e.EncodeValue(conv.StringToString(unwrapped))
 				}
@@ -2325,6 +2435,17 @@ func (c *Client) sendCreateServiceAccountSecret(ctx context.Context, request Opt
 // only use is `PUT .../customers/users/{customerId}/password` (scope
 // `accounts:auth:set_password`). The client authenticates with a client token carrying
 // `accounts:auth:users` (or its secret).
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` (Auth0's pattern) with `mfa_token` and
+// `otp` completes a `/customers/login` that answered `mfa_required`: `otp` is a code of the
+// customer's authenticator app (RFC 6238) or one of their recovery codes
+// (`http://auth0.com/oauth/grant-type/mfa-recovery-code` with `recovery_code` is the same).
+// The client must be the one that called the login (the same client token, or its secret);
+// the answer is what the login would have answered, its access token (and refresh tokens
+// issued from it, on every refresh) carrying `amr` (RFC 8176: `pwd`, `otp`, `mfa`) and `acr`
+// `urn:twinid:acr:mfa`. A TOTP code is accepted once per 30-second step: a replay is
+// `invalid_grant`. Wrong codes count towards the customer's lockout like wrong passwords
+// (429 with `Retry-After`); the `mfa_token` lives 5 minutes and is spent by the first right
+// code.
 // A body with `token` and no `grant_type` revokes that token, as `/auth/revoke` does.
 // The access token is a JWT (RFC 9068, header `typ: at+jwt`) signed with the account's
 // active key. Responses carry `Cache-Control: no-store` and `RateLimit-*` headers. Token
@@ -2997,6 +3118,173 @@ func (c *Client) sendDeleteCustomer(ctx context.Context, params DeleteCustomerPa
 	return result, nil
 }
 
+// DeleteCustomerFactor invokes deleteCustomerFactor operation.
+//
+// With the customer's own access token or a management token.
+//
+// DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}
+func (c *Client) DeleteCustomerFactor(ctx context.Context, params DeleteCustomerFactorParams, options ...RequestOption) (DeleteCustomerFactorRes, error) {
+	res, err := c.sendDeleteCustomerFactor(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendDeleteCustomerFactor(ctx context.Context, params DeleteCustomerFactorParams, requestOptions ...RequestOption) (res DeleteCustomerFactorRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [6]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/customers/users/"
+	{
+		// Encode "customerId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "customerId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.CustomerId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	pathParts[4] = "/factors/"
+	{
+		// Encode "factorId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "factorId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.FactorId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[5] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityUserBearer(ctx, DeleteCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"UserBearer\"")
+			}
+		}
+		{
+
+			switch err := c.securityOAuth2(ctx, DeleteCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityBearerAuth(ctx, DeleteCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeDeleteCustomerFactorResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // DeleteGrant invokes deleteGrant operation.
 //
 // Delete a grant.
@@ -3554,6 +3842,239 @@ func (c *Client) sendDeleteServiceAccountSecret(ctx context.Context, params Dele
 	}
 
 	result, err := decodeDeleteServiceAccountSecretResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// EnrolCustomerFactor invokes enrolCustomerFactor operation.
+//
+// With the customer's own access token only (a management token gets 403). Creates a pending TOTP
+// factor (RFC 6238: SHA-1,
+// 6 digits, 30 s) and answers its secret once, as base32, as an `otpauth://` URI and as a QR
+// code (a PNG data URI) for an authenticator app. The factor counts once confirmed with a
+// first code at `.../factors/{factorId}/verify`. The secret is stored encrypted with the
+// master key.
+//
+// POST /v1/accounts/{aid}/customers/users/{customerId}/factors
+func (c *Client) EnrolCustomerFactor(ctx context.Context, request *FactorCreate, params EnrolCustomerFactorParams, options ...RequestOption) (EnrolCustomerFactorRes, error) {
+	res, err := c.sendEnrolCustomerFactor(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendEnrolCustomerFactor(ctx context.Context, request *FactorCreate, params EnrolCustomerFactorParams, requestOptions ...RequestOption) (res EnrolCustomerFactorRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [5]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/customers/users/"
+	{
+		// Encode "customerId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "customerId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.CustomerId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	pathParts[4] = "/factors"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeEnrolCustomerFactorRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityUserBearer(ctx, EnrolCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"UserBearer\"")
+			}
+		}
+		{
+
+			switch err := c.securityOAuth2(ctx, EnrolCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityBearerAuth(ctx, EnrolCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeEnrolCustomerFactorResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// FactorsPage invokes factorsPage operation.
+//
+// For the browser's signed-in customer (the session cookie): the factors (type, name, when
+// created and last used), with buttons to add an authenticator app (TOTP, a QR code), remove
+// a factor and get new recovery codes. A customer who has a factor manages them only from a
+// session signed in with it (`amr` `mfa`). Without a session: 401 page.
+//
+// GET /v1/accounts/{aid}/auth/factors
+func (c *Client) FactorsPage(ctx context.Context, params FactorsPageParams, options ...RequestOption) (FactorsPageRes, error) {
+	res, err := c.sendFactorsPage(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendFactorsPage(ctx context.Context, params FactorsPageParams, requestOptions ...RequestOption) (res FactorsPageRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/auth/factors"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeFactorsPageResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -5419,6 +5940,156 @@ func (c *Client) sendListClients(ctx context.Context, params ListClientsParams, 
 	return result, nil
 }
 
+// ListCustomerFactors invokes listCustomerFactors operation.
+//
+// Type, name, when created and last used, and whether confirmed; never a secret. With the
+// customer's own access token or a management token.
+//
+// GET /v1/accounts/{aid}/customers/users/{customerId}/factors
+func (c *Client) ListCustomerFactors(ctx context.Context, params ListCustomerFactorsParams, options ...RequestOption) (ListCustomerFactorsRes, error) {
+	res, err := c.sendListCustomerFactors(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendListCustomerFactors(ctx context.Context, params ListCustomerFactorsParams, requestOptions ...RequestOption) (res ListCustomerFactorsRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [5]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/customers/users/"
+	{
+		// Encode "customerId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "customerId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.CustomerId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	pathParts[4] = "/factors"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityUserBearer(ctx, ListCustomerFactorsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"UserBearer\"")
+			}
+		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListCustomerFactorsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListCustomerFactorsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListCustomerFactorsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // ListCustomers invokes listCustomers operation.
 //
 // Search by a prefix of the email (case-insensitive) or of the E.164 phone number, not both (422).
@@ -6700,6 +7371,13 @@ func (c *Client) sendListSigningKeys(ctx context.Context, params ListSigningKeys
 // checked; over the account's limits the answer is 429 with `Retry-After` (lockouts double up to a
 // day; a success resets them; an administrator can unlock). Password hashing runs in a bounded
 // pool: when it is saturated the answer is 503 with `Retry-After`. Errors are RFC 6749 JSON.
+// When a second factor is due (the customer has a confirmed factor and the account's `mfa` is not
+// `off`, or `mfa` is `required`) the answer is 403 `mfa_required` with a single-use `mfa_token`
+// (5 minutes, bound to this client and this customer) and the `factor_types` the customer can
+// use (`otp`, `recovery_code`); complete the login at the token endpoint with
+// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`. With `required` and no factor,
+// `factor_types` is empty: the customer must enrol first (the factor endpoints under
+// `/customers/users/{customerId}/factors`, with a token of an earlier sign-in, or an administrator).
 //
 // POST /v1/accounts/{aid}/customers/login
 func (c *Client) LoginCustomer(ctx context.Context, request LoginCustomerReq, params LoginCustomerParams, options ...RequestOption) (LoginCustomerRes, error) {
@@ -7189,6 +7867,156 @@ func (c *Client) sendPostUserInfo(ctx context.Context, request OptUserInfoReques
 	return result, nil
 }
 
+// RegenerateRecoveryCodes invokes regenerateRecoveryCodes operation.
+//
+// With the customer's own access token, once they have a confirmed factor. Answers 10 new
+// single-use codes, shown only here; the old ones stop working. Only keyed hashes are stored.
+//
+// POST /v1/accounts/{aid}/customers/users/{customerId}/recovery-codes
+func (c *Client) RegenerateRecoveryCodes(ctx context.Context, params RegenerateRecoveryCodesParams, options ...RequestOption) (RegenerateRecoveryCodesRes, error) {
+	res, err := c.sendRegenerateRecoveryCodes(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendRegenerateRecoveryCodes(ctx context.Context, params RegenerateRecoveryCodesParams, requestOptions ...RequestOption) (res RegenerateRecoveryCodesRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [5]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/customers/users/"
+	{
+		// Encode "customerId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "customerId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.CustomerId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	pathParts[4] = "/recovery-codes"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityUserBearer(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"UserBearer\"")
+			}
+		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityBearerAuth(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRegenerateRecoveryCodesResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // RequestPasswordChange invokes requestPasswordChange operation.
 //
 // Answers 202 whether or not the email belongs to a customer. A customer gets an email with a
@@ -7433,6 +8261,144 @@ func (c *Client) sendResendInvitation(ctx context.Context, params ResendInvitati
 	}
 
 	result, err := decodeResendInvitationResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ResetCustomerFactors invokes resetCustomerFactors operation.
+//
+// An administrator's reset, for a customer who lost their authenticator and recovery codes:
+// every factor and recovery code goes. With a management token only.
+//
+// DELETE /v1/accounts/{aid}/customers/users/{customerId}/factors
+func (c *Client) ResetCustomerFactors(ctx context.Context, params ResetCustomerFactorsParams, options ...RequestOption) (ResetCustomerFactorsRes, error) {
+	res, err := c.sendResetCustomerFactors(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendResetCustomerFactors(ctx context.Context, params ResetCustomerFactorsParams, requestOptions ...RequestOption) (res ResetCustomerFactorsRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [5]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/customers/users/"
+	{
+		// Encode "customerId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "customerId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.CustomerId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	pathParts[4] = "/factors"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityOAuth2(ctx, ResetCustomerFactorsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityBearerAuth(ctx, ResetCustomerFactorsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+				{0b00000010},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeResetCustomerFactorsResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -7976,6 +8942,87 @@ func (c *Client) sendSetCustomerPassword(ctx context.Context, request *PasswordS
 	return result, nil
 }
 
+// SubmitFactorsPage invokes submitFactorsPage operation.
+//
+// The factors page's forms (CSRF-protected): `action=enrol` shows a new TOTP key as a QR code,
+// `confirm` (`factor`, `otp`) turns it on with a first code (and shows recovery codes once when
+// there were none), `remove` (`factor`) removes one, `recovery` shows 10 new recovery codes once,
+// `passkey` starts registering a passkey (WebAuthn, a discoverable credential) and
+// `passkey-finish` (`passkey`, `credential`) stores it.
+// A wrong code counts towards the lockout like a wrong password.
+//
+// POST /v1/accounts/{aid}/auth/factors
+func (c *Client) SubmitFactorsPage(ctx context.Context, request *FactorsForm, params SubmitFactorsPageParams, options ...RequestOption) (SubmitFactorsPageRes, error) {
+	res, err := c.sendSubmitFactorsPage(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendSubmitFactorsPage(ctx context.Context, request *FactorsForm, params SubmitFactorsPageParams, requestOptions ...RequestOption) (res SubmitFactorsPageRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/auth/factors"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeSubmitFactorsPageRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeSubmitFactorsPageResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // SubmitForgotPassword invokes submitForgotPassword operation.
 //
 // Emails a reset code when the email belongs to a customer (the same page either way), then shows
@@ -8059,7 +9106,13 @@ func (c *Client) sendSubmitForgotPassword(ctx context.Context, request *ForgotPa
 // request bound to a cookie). A wrong password shows a generic message; a lockout shows when to
 // retry.
 // On success a new session is created (a fresh id: no fixation) and the browser is sent back to the
-// client with a code (303).
+// client with a code (303). The page also offers "Sign in with a passkey" (WebAuthn, a discoverable
+// credential with user verification; `passkey` and `credential` instead of email and password).
+// When a second factor is due (the account's or client's `mfa` policy, or `acr_values` asking for
+// `urn:twinid:acr:mfa`) the answer is a second page (200) asking for a code of the authenticator app
+// or a recovery code, posted back here with `mfa` (its sealed state) and `otp`. A customer who must
+// give one but has none enrols a TOTP factor there (a QR code) and is shown 10 recovery codes once.
+// Wrong codes count towards the customer's lockout like wrong passwords.
 //
 // POST /v1/accounts/{aid}/auth/login
 func (c *Client) SubmitLogin(ctx context.Context, request *LoginForm, params SubmitLoginParams, options ...RequestOption) (SubmitLoginRes, error) {
@@ -9438,6 +10491,179 @@ func (c *Client) sendUpstreamToken(ctx context.Context, request *UpstreamLoginRe
 	}
 
 	result, err := decodeUpstreamTokenResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// VerifyCustomerFactor invokes verifyCustomerFactor operation.
+//
+// With the customer's own access token. A right code confirms the factor; when the customer
+// has no recovery codes yet, the answer carries 10 new ones (shown only here). A wrong code
+// is 422 and counts towards the customer's lockout like a wrong password (429 past it).
+//
+// POST /v1/accounts/{aid}/customers/users/{customerId}/factors/{factorId}/verify
+func (c *Client) VerifyCustomerFactor(ctx context.Context, request *FactorVerify, params VerifyCustomerFactorParams, options ...RequestOption) (VerifyCustomerFactorRes, error) {
+	res, err := c.sendVerifyCustomerFactor(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendVerifyCustomerFactor(ctx context.Context, request *FactorVerify, params VerifyCustomerFactorParams, requestOptions ...RequestOption) (res VerifyCustomerFactorRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [7]string
+	pathParts[0] = "/v1/accounts/"
+	{
+		// Encode "aid" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "aid",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Aid))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/customers/users/"
+	{
+		// Encode "customerId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "customerId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.CustomerId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	pathParts[4] = "/factors/"
+	{
+		// Encode "factorId" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "factorId",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.FactorId))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[5] = encoded
+	}
+	pathParts[6] = "/verify"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeVerifyCustomerFactorRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityUserBearer(ctx, VerifyCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"UserBearer\"")
+			}
+		}
+		{
+
+			switch err := c.securityOAuth2(ctx, VerifyCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityBearerAuth(ctx, VerifyCustomerFactorOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	defer resp.Body.Close()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeVerifyCustomerFactorResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}

@@ -65,6 +65,10 @@ type DeleteClientSecretRes interface {
 	deleteClientSecretRes()
 }
 
+type DeleteCustomerFactorRes interface {
+	deleteCustomerFactorRes()
+}
+
 type DeleteCustomerRes interface {
 	deleteCustomerRes()
 }
@@ -83,6 +87,14 @@ type DeleteServiceAccountRes interface {
 
 type DeleteServiceAccountSecretRes interface {
 	deleteServiceAccountSecretRes()
+}
+
+type EnrolCustomerFactorRes interface {
+	enrolCustomerFactorRes()
+}
+
+type FactorsPageRes interface {
+	factorsPageRes()
 }
 
 type ForgotPasswordPageRes interface {
@@ -149,6 +161,10 @@ type ListClientsRes interface {
 	listClientsRes()
 }
 
+type ListCustomerFactorsRes interface {
+	listCustomerFactorsRes()
+}
+
 type ListCustomersRes interface {
 	listCustomersRes()
 }
@@ -197,6 +213,10 @@ type PostUserInfoRes interface {
 	postUserInfoRes()
 }
 
+type RegenerateRecoveryCodesRes interface {
+	regenerateRecoveryCodesRes()
+}
+
 type RequestPasswordChangeReq interface {
 	requestPasswordChangeReq()
 }
@@ -207,6 +227,10 @@ type RequestPasswordChangeRes interface {
 
 type ResendInvitationRes interface {
 	resendInvitationRes()
+}
+
+type ResetCustomerFactorsRes interface {
+	resetCustomerFactorsRes()
 }
 
 type ResetPasswordPageRes interface {
@@ -227,6 +251,10 @@ type RotateSigningKeyRes interface {
 
 type SetCustomerPasswordRes interface {
 	setCustomerPasswordRes()
+}
+
+type SubmitFactorsPageRes interface {
+	submitFactorsPageRes()
 }
 
 type SubmitForgotPasswordRes interface {
@@ -275,4 +303,8 @@ type UpstreamAuthorizeRes interface {
 
 type UpstreamTokenRes interface {
 	upstreamTokenRes()
+}
+
+type VerifyCustomerFactorRes interface {
+	verifyCustomerFactorRes()
 }

@@ -36,6 +36,10 @@ type AuthorizeParams struct {
 	LoginHint OptAuthorizeParamLoginHint `json:",omitempty,omitzero"`
 	// Seconds since the last login after which to log in again.
 	MaxAge OptAuthorizeParamMaxAge `json:",omitempty,omitzero"`
+	// Space-separated authentication context classes (OpenID Connect Core §3.1.2.1);
+	// `urn:twinid:acr:mfa` asks for a multi-factor sign-in (step-up of a password-only session; a
+	// customer without a factor enrols one). The ID token's `acr` says what was done.
+	AcrValues OptAuthorizeParamACRValues `json:",omitempty,omitzero"`
 	// A previous ID token; its subject must be the session's.
 	IDTokenHint OptAuthorizeParamIDTokenHint `json:",omitempty,omitzero"`
 	// Instead of API scopes: the audience of the access token.
@@ -144,6 +148,16 @@ type DeleteCustomerParams struct {
 	CustomerId string
 }
 
+// DeleteCustomerFactorParams is parameters of deleteCustomerFactor operation.
+type DeleteCustomerFactorParams struct {
+	// The account id.
+	Aid string
+	// The customer's id.
+	CustomerId string
+	// The factor's id.
+	FactorId string
+}
+
 // DeleteGrantParams is parameters of deleteGrant operation.
 type DeleteGrantParams struct {
 	// The account id.
@@ -176,6 +190,20 @@ type DeleteServiceAccountSecretParams struct {
 	ServiceAccountId string
 	// The secret's id.
 	SecretId string
+}
+
+// EnrolCustomerFactorParams is parameters of enrolCustomerFactor operation.
+type EnrolCustomerFactorParams struct {
+	// The account id.
+	Aid string
+	// The customer's id.
+	CustomerId string
+}
+
+// FactorsPageParams is parameters of factorsPage operation.
+type FactorsPageParams struct {
+	// The account id.
+	Aid string
 }
 
 // ForgotPasswordPageParams is parameters of forgotPasswordPage operation.
@@ -286,6 +314,14 @@ type ListClientsParams struct {
 	StartingAfter OptString `json:",omitempty,omitzero"`
 	// The account id.
 	Aid string
+}
+
+// ListCustomerFactorsParams is parameters of listCustomerFactors operation.
+type ListCustomerFactorsParams struct {
+	// The account id.
+	Aid string
+	// The customer's id.
+	CustomerId string
 }
 
 // ListCustomersParams is parameters of listCustomers operation.
@@ -414,6 +450,14 @@ type PostUserInfoParams struct {
 	Aid string
 }
 
+// RegenerateRecoveryCodesParams is parameters of regenerateRecoveryCodes operation.
+type RegenerateRecoveryCodesParams struct {
+	// The account id.
+	Aid string
+	// The customer's id.
+	CustomerId string
+}
+
 // RequestPasswordChangeParams is parameters of requestPasswordChange operation.
 type RequestPasswordChangeParams struct {
 	// The account id.
@@ -422,6 +466,14 @@ type RequestPasswordChangeParams struct {
 
 // ResendInvitationParams is parameters of resendInvitation operation.
 type ResendInvitationParams struct {
+	// The account id.
+	Aid string
+	// The customer's id.
+	CustomerId string
+}
+
+// ResetCustomerFactorsParams is parameters of resetCustomerFactors operation.
+type ResetCustomerFactorsParams struct {
 	// The account id.
 	Aid string
 	// The customer's id.
@@ -458,6 +510,12 @@ type SetCustomerPasswordParams struct {
 	Aid string
 	// The customer's id.
 	CustomerId string
+}
+
+// SubmitFactorsPageParams is parameters of submitFactorsPage operation.
+type SubmitFactorsPageParams struct {
+	// The account id.
+	Aid string
 }
 
 // SubmitForgotPasswordParams is parameters of submitForgotPassword operation.
@@ -554,4 +612,14 @@ type UpstreamAuthorizeParams struct {
 type UpstreamTokenParams struct {
 	// The account id.
 	Aid string
+}
+
+// VerifyCustomerFactorParams is parameters of verifyCustomerFactor operation.
+type VerifyCustomerFactorParams struct {
+	// The account id.
+	Aid string
+	// The customer's id.
+	CustomerId string
+	// The factor's id.
+	FactorId string
 }

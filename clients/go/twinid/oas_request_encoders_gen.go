@@ -234,6 +234,25 @@ func encodeAuthorizeFormRequest(
 		}
 	}
 	{
+		// Encode "acr_values" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "acr_values",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.AcrValues.Get(); ok {
+				if unwrapped := string(val); true {
+					return e.EncodeValue(conv.StringToString(unwrapped))
+				}
+				return nil
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
 		// Encode "id_token_hint" form field.
 		cfg := uri.QueryParameterEncodingConfig{
 			Name:    "id_token_hint",
@@ -732,6 +751,54 @@ func encodeCreateTokenRequest(
 				return errors.Wrap(err, "encode query")
 			}
 		}
+		{
+			// Encode "mfa_token" form field.
+			cfg := uri.QueryParameterEncodingConfig{
+				Name:    "mfa_token",
+				Style:   uri.QueryStyleForm,
+				Explode: true,
+			}
+			if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+				if val, ok := request.MfaToken.Get(); ok {
+					return e.EncodeValue(conv.StringToString(val))
+				}
+				return nil
+			}); err != nil {
+				return errors.Wrap(err, "encode query")
+			}
+		}
+		{
+			// Encode "otp" form field.
+			cfg := uri.QueryParameterEncodingConfig{
+				Name:    "otp",
+				Style:   uri.QueryStyleForm,
+				Explode: true,
+			}
+			if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+				if val, ok := request.Otp.Get(); ok {
+					return e.EncodeValue(conv.StringToString(val))
+				}
+				return nil
+			}); err != nil {
+				return errors.Wrap(err, "encode query")
+			}
+		}
+		{
+			// Encode "recovery_code" form field.
+			cfg := uri.QueryParameterEncodingConfig{
+				Name:    "recovery_code",
+				Style:   uri.QueryStyleForm,
+				Explode: true,
+			}
+			if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+				if val, ok := request.RecoveryCode.Get(); ok {
+					return e.EncodeValue(conv.StringToString(val))
+				}
+				return nil
+			}); err != nil {
+				return errors.Wrap(err, "encode query")
+			}
+		}
 		encoded := q.Values().Encode()
 		ht.SetBody(r, strings.NewReader(encoded), contentType)
 		return nil
@@ -996,6 +1063,54 @@ func encodeCreateTokenRequest(
 				return errors.Wrap(err, "encode query")
 			}
 		}
+		{
+			// Encode "mfa_token" form field.
+			cfg := uri.QueryParameterEncodingConfig{
+				Name:    "mfa_token",
+				Style:   uri.QueryStyleForm,
+				Explode: true,
+			}
+			if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+				if val, ok := request.MfaToken.Get(); ok {
+					return e.EncodeValue(conv.StringToString(val))
+				}
+				return nil
+			}); err != nil {
+				return errors.Wrap(err, "encode query")
+			}
+		}
+		{
+			// Encode "otp" form field.
+			cfg := uri.QueryParameterEncodingConfig{
+				Name:    "otp",
+				Style:   uri.QueryStyleForm,
+				Explode: true,
+			}
+			if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+				if val, ok := request.Otp.Get(); ok {
+					return e.EncodeValue(conv.StringToString(val))
+				}
+				return nil
+			}); err != nil {
+				return errors.Wrap(err, "encode query")
+			}
+		}
+		{
+			// Encode "recovery_code" form field.
+			cfg := uri.QueryParameterEncodingConfig{
+				Name:    "recovery_code",
+				Style:   uri.QueryStyleForm,
+				Explode: true,
+			}
+			if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+				if val, ok := request.RecoveryCode.Get(); ok {
+					return e.EncodeValue(conv.StringToString(val))
+				}
+				return nil
+			}); err != nil {
+				return errors.Wrap(err, "encode query")
+			}
+		}
 		body, boundary := ht.CreateMultipartBody(func(w *multipart.Writer) error {
 			if err := q.WriteMultipart(w); err != nil {
 				return errors.Wrap(err, "write multipart")
@@ -1007,6 +1122,20 @@ func encodeCreateTokenRequest(
 	default:
 		return errors.Errorf("unexpected request type: %T", req)
 	}
+}
+
+func encodeEnrolCustomerFactorRequest(
+	req *FactorCreate,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
 }
 
 func encodeIntrospectTokenRequest(
@@ -1529,6 +1658,115 @@ func encodeSetCustomerPasswordRequest(
 	return nil
 }
 
+func encodeSubmitFactorsPageRequest(
+	req *FactorsForm,
+	r *http.Request,
+) error {
+	const contentType = "application/x-www-form-urlencoded"
+	request := req
+
+	q := uri.NewFormEncoder(map[string]string{})
+	{
+		// Encode "csrf" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "csrf",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Csrf.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "action" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "action",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Action.Get(); ok {
+				return e.EncodeValue(conv.StringToString(string(val)))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "factor" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "factor",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Factor.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "otp" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "otp",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Otp.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "passkey" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "passkey",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Passkey.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "credential" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "credential",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Credential.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	encoded := q.Values().Encode()
+	ht.SetBody(r, strings.NewReader(encoded), contentType)
+	return nil
+}
+
 func encodeSubmitForgotPasswordRequest(
 	req *ForgotPasswordForm,
 	r *http.Request,
@@ -1655,6 +1893,70 @@ func encodeSubmitLoginRequest(
 		}
 		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
 			if val, ok := request.Password.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "mfa" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "mfa",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Mfa.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "otp" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "otp",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Otp.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "passkey" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "passkey",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Passkey.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "credential" form field.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "credential",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := request.Credential.Get(); ok {
 				return e.EncodeValue(conv.StringToString(val))
 			}
 			return nil
@@ -1846,6 +2148,20 @@ func encodeUpdateServiceAccountRequest(
 
 func encodeUpstreamTokenRequest(
 	req *UpstreamLoginRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeVerifyCustomerFactorRequest(
+	req *FactorVerify,
 	r *http.Request,
 ) error {
 	const contentType = "application/json"

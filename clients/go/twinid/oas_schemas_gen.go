@@ -212,13 +212,9 @@ func (*AccountList) listAccountsRes() {}
 
 // Ref: #/components/schemas/AccountSettings
 type AccountSettings struct {
-	// Algorithm of new access token signing keys: ES256 (P-256), or RS256 with 2048-bit keys.
-	// Defaults to ES256 for a new account, which stores it. An account created before ES256
-	// became the default stores none and keeps signing RS256 until this is set. ID tokens
-	// are always RS256 (OpenID Connect's default): with ES256, every key generation also has
-	// an RS256 companion key for them, published in the JWKS alike. Discovery names them
-	// apart: `id_token_signing_alg_values_supported` (RS256) and
-	// `access_token_signing_alg_values_supported`.
+	// Algorithm of new access token signing keys (RS256 with 2048-bit keys, or ES256). ID tokens
+	// are always RS256: with ES256, every key generation also has an RS256 companion key for
+	// them, published in the JWKS alike.
 	SigningAlg OptAccountSettingsSigningAlg `json:"signingAlg"`
 	// Access token lifetime in seconds.
 	AccessTokenLifetime OptInt `json:"accessTokenLifetime"`
@@ -251,6 +247,10 @@ type AccountSettings struct {
 	SessionAbsoluteLifetime OptInt `json:"sessionAbsoluteLifetime"`
 	// The sender name of emails to customers (default the account's name).
 	EmailSenderName OptString `json:"emailSenderName"`
+	// Multi-factor authentication of customers (default `optional`). `optional`: a customer
+	// with a confirmed factor gives it after the password. `required`: every customer must;
+	// one without a factor is asked to enrol. `off`: passwords only, factors are ignored.
+	Mfa OptAccountSettingsMfa `json:"mfa"`
 }
 
 // GetSigningAlg returns the value of SigningAlg.
@@ -328,6 +328,11 @@ func (s *AccountSettings) GetEmailSenderName() OptString {
 	return s.EmailSenderName
 }
 
+// GetMfa returns the value of Mfa.
+func (s *AccountSettings) GetMfa() OptAccountSettingsMfa {
+	return s.Mfa
+}
+
 // SetSigningAlg sets the value of SigningAlg.
 func (s *AccountSettings) SetSigningAlg(val OptAccountSettingsSigningAlg) {
 	s.SigningAlg = val
@@ -403,13 +408,65 @@ func (s *AccountSettings) SetEmailSenderName(val OptString) {
 	s.EmailSenderName = val
 }
 
-// Algorithm of new access token signing keys: ES256 (P-256), or RS256 with 2048-bit keys.
-// Defaults to ES256 for a new account, which stores it. An account created before ES256
-// became the default stores none and keeps signing RS256 until this is set. ID tokens
-// are always RS256 (OpenID Connect's default): with ES256, every key generation also has
-// an RS256 companion key for them, published in the JWKS alike. Discovery names them
-// apart: `id_token_signing_alg_values_supported` (RS256) and
-// `access_token_signing_alg_values_supported`.
+// SetMfa sets the value of Mfa.
+func (s *AccountSettings) SetMfa(val OptAccountSettingsMfa) {
+	s.Mfa = val
+}
+
+// Multi-factor authentication of customers (default `optional`). `optional`: a customer
+// with a confirmed factor gives it after the password. `required`: every customer must;
+// one without a factor is asked to enrol. `off`: passwords only, factors are ignored.
+type AccountSettingsMfa string
+
+const (
+	AccountSettingsMfaOff      AccountSettingsMfa = "off"
+	AccountSettingsMfaOptional AccountSettingsMfa = "optional"
+	AccountSettingsMfaRequired AccountSettingsMfa = "required"
+)
+
+// AllValues returns all AccountSettingsMfa values.
+func (AccountSettingsMfa) AllValues() []AccountSettingsMfa {
+	return []AccountSettingsMfa{
+		AccountSettingsMfaOff,
+		AccountSettingsMfaOptional,
+		AccountSettingsMfaRequired,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s AccountSettingsMfa) MarshalText() ([]byte, error) {
+	switch s {
+	case AccountSettingsMfaOff:
+		return []byte(s), nil
+	case AccountSettingsMfaOptional:
+		return []byte(s), nil
+	case AccountSettingsMfaRequired:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *AccountSettingsMfa) UnmarshalText(data []byte) error {
+	switch AccountSettingsMfa(data) {
+	case AccountSettingsMfaOff:
+		*s = AccountSettingsMfaOff
+		return nil
+	case AccountSettingsMfaOptional:
+		*s = AccountSettingsMfaOptional
+		return nil
+	case AccountSettingsMfaRequired:
+		*s = AccountSettingsMfaRequired
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// Algorithm of new access token signing keys (RS256 with 2048-bit keys, or ES256). ID tokens
+// are always RS256: with ES256, every key generation also has an RS256 companion key for
+// them, published in the JWKS alike.
 type AccountSettingsSigningAlg string
 
 const (
@@ -574,6 +631,7 @@ type AuthorizeForm struct {
 	Prompt              OptAuthorizeParamPrompt              `json:"prompt"`
 	LoginHint           OptAuthorizeParamLoginHint           `json:"login_hint"`
 	MaxAge              OptAuthorizeParamMaxAge              `json:"max_age"`
+	AcrValues           OptAuthorizeParamACRValues           `json:"acr_values"`
 	IDTokenHint         OptAuthorizeParamIDTokenHint         `json:"id_token_hint"`
 	Audience            OptAuthorizeParamAudience            `json:"audience"`
 	ResponseMode        OptAuthorizeParamResponseMode        `json:"response_mode"`
@@ -634,6 +692,11 @@ func (s *AuthorizeForm) GetLoginHint() OptAuthorizeParamLoginHint {
 // GetMaxAge returns the value of MaxAge.
 func (s *AuthorizeForm) GetMaxAge() OptAuthorizeParamMaxAge {
 	return s.MaxAge
+}
+
+// GetAcrValues returns the value of AcrValues.
+func (s *AuthorizeForm) GetAcrValues() OptAuthorizeParamACRValues {
+	return s.AcrValues
 }
 
 // GetIDTokenHint returns the value of IDTokenHint.
@@ -714,6 +777,11 @@ func (s *AuthorizeForm) SetLoginHint(val OptAuthorizeParamLoginHint) {
 // SetMaxAge sets the value of MaxAge.
 func (s *AuthorizeForm) SetMaxAge(val OptAuthorizeParamMaxAge) {
 	s.MaxAge = val
+}
+
+// SetAcrValues sets the value of AcrValues.
+func (s *AuthorizeForm) SetAcrValues(val OptAuthorizeParamACRValues) {
+	s.AcrValues = val
 }
 
 // SetIDTokenHint sets the value of IDTokenHint.
@@ -837,6 +905,8 @@ func (s AuthorizeOK) Read(p []byte) (n int, err error) {
 }
 
 func (*AuthorizeOK) authorizeRes() {}
+
+type AuthorizeParamACRValues string
 
 type AuthorizeParamAudience string
 
@@ -997,6 +1067,58 @@ func (s *ClientBearer) SetToken(val string) {
 // SetRoles sets the value of Roles.
 func (s *ClientBearer) SetRoles(val []string) {
 	s.Roles = val
+}
+
+// Tightens the account's `mfa` setting for sign-ins through this client, never loosens it
+// (`inherit`, the default, keeps the account's; `required` on an `optional` account asks every
+// customer of this client for a second factor; `optional` on an `off` account uses factors).
+// Ref: #/components/schemas/ClientMFA
+type ClientMFA string
+
+const (
+	ClientMFAInherit  ClientMFA = "inherit"
+	ClientMFAOptional ClientMFA = "optional"
+	ClientMFARequired ClientMFA = "required"
+)
+
+// AllValues returns all ClientMFA values.
+func (ClientMFA) AllValues() []ClientMFA {
+	return []ClientMFA{
+		ClientMFAInherit,
+		ClientMFAOptional,
+		ClientMFARequired,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s ClientMFA) MarshalText() ([]byte, error) {
+	switch s {
+	case ClientMFAInherit:
+		return []byte(s), nil
+	case ClientMFAOptional:
+		return []byte(s), nil
+	case ClientMFARequired:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *ClientMFA) UnmarshalText(data []byte) error {
+	switch ClientMFA(data) {
+	case ClientMFAInherit:
+		*s = ClientMFAInherit
+		return nil
+	case ClientMFAOptional:
+		*s = ClientMFAOptional
+		return nil
+	case ClientMFARequired:
+		*s = ClientMFARequired
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
 }
 
 // Ref: #/components/schemas/ClientType
@@ -1947,6 +2069,23 @@ type DeleteCustomerBadRequest Problem
 
 func (*DeleteCustomerBadRequest) deleteCustomerRes() {}
 
+type DeleteCustomerFactorBadRequest Problem
+
+func (*DeleteCustomerFactorBadRequest) deleteCustomerFactorRes() {}
+
+type DeleteCustomerFactorForbidden Problem
+
+func (*DeleteCustomerFactorForbidden) deleteCustomerFactorRes() {}
+
+// DeleteCustomerFactorNoContent is response for DeleteCustomerFactor operation.
+type DeleteCustomerFactorNoContent struct{}
+
+func (*DeleteCustomerFactorNoContent) deleteCustomerFactorRes() {}
+
+type DeleteCustomerFactorNotFound Problem
+
+func (*DeleteCustomerFactorNotFound) deleteCustomerFactorRes() {}
+
 type DeleteCustomerForbidden Problem
 
 func (*DeleteCustomerForbidden) deleteCustomerRes() {}
@@ -2035,6 +2174,30 @@ func (*DeleteServiceAccountSecretNoContent) deleteServiceAccountSecretRes() {}
 type DeleteServiceAccountSecretNotFound Problem
 
 func (*DeleteServiceAccountSecretNotFound) deleteServiceAccountSecretRes() {}
+
+type EnrolCustomerFactorBadRequest Problem
+
+func (*EnrolCustomerFactorBadRequest) enrolCustomerFactorRes() {}
+
+type EnrolCustomerFactorForbidden Problem
+
+func (*EnrolCustomerFactorForbidden) enrolCustomerFactorRes() {}
+
+type EnrolCustomerFactorNotFound Problem
+
+func (*EnrolCustomerFactorNotFound) enrolCustomerFactorRes() {}
+
+type EnrolCustomerFactorRequestEntityTooLarge Problem
+
+func (*EnrolCustomerFactorRequestEntityTooLarge) enrolCustomerFactorRes() {}
+
+type EnrolCustomerFactorUnprocessableEntity Problem
+
+func (*EnrolCustomerFactorUnprocessableEntity) enrolCustomerFactorRes() {}
+
+type EnrolCustomerFactorUnsupportedMediaType Problem
+
+func (*EnrolCustomerFactorUnsupportedMediaType) enrolCustomerFactorRes() {}
 
 // Ref: #/components/schemas/Event
 type Event struct {
@@ -2547,6 +2710,471 @@ func (s *EventType) UnmarshalText(data []byte) error {
 		return errors.Errorf("invalid value: %q", data)
 	}
 }
+
+// Ref: #/components/schemas/Factor
+type Factor struct {
+	ID   string     `json:"id"`
+	Type FactorType `json:"type"`
+	Name string     `json:"name"`
+	// A TOTP factor counts once its first code was given.
+	Confirmed  bool           `json:"confirmed"`
+	CreatedAt  time.Time      `json:"createdAt"`
+	LastUsedAt OptNilDateTime `json:"lastUsedAt"`
+	// `recovery_codes`: how many unused codes are left.
+	Remaining OptInt `json:"remaining"`
+}
+
+// GetID returns the value of ID.
+func (s *Factor) GetID() string {
+	return s.ID
+}
+
+// GetType returns the value of Type.
+func (s *Factor) GetType() FactorType {
+	return s.Type
+}
+
+// GetName returns the value of Name.
+func (s *Factor) GetName() string {
+	return s.Name
+}
+
+// GetConfirmed returns the value of Confirmed.
+func (s *Factor) GetConfirmed() bool {
+	return s.Confirmed
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *Factor) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetLastUsedAt returns the value of LastUsedAt.
+func (s *Factor) GetLastUsedAt() OptNilDateTime {
+	return s.LastUsedAt
+}
+
+// GetRemaining returns the value of Remaining.
+func (s *Factor) GetRemaining() OptInt {
+	return s.Remaining
+}
+
+// SetID sets the value of ID.
+func (s *Factor) SetID(val string) {
+	s.ID = val
+}
+
+// SetType sets the value of Type.
+func (s *Factor) SetType(val FactorType) {
+	s.Type = val
+}
+
+// SetName sets the value of Name.
+func (s *Factor) SetName(val string) {
+	s.Name = val
+}
+
+// SetConfirmed sets the value of Confirmed.
+func (s *Factor) SetConfirmed(val bool) {
+	s.Confirmed = val
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *Factor) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetLastUsedAt sets the value of LastUsedAt.
+func (s *Factor) SetLastUsedAt(val OptNilDateTime) {
+	s.LastUsedAt = val
+}
+
+// SetRemaining sets the value of Remaining.
+func (s *Factor) SetRemaining(val OptInt) {
+	s.Remaining = val
+}
+
+// Ref: #/components/schemas/FactorCreate
+type FactorCreate struct {
+	Type FactorCreateType `json:"type"`
+	Name OptString        `json:"name"`
+}
+
+// GetType returns the value of Type.
+func (s *FactorCreate) GetType() FactorCreateType {
+	return s.Type
+}
+
+// GetName returns the value of Name.
+func (s *FactorCreate) GetName() OptString {
+	return s.Name
+}
+
+// SetType sets the value of Type.
+func (s *FactorCreate) SetType(val FactorCreateType) {
+	s.Type = val
+}
+
+// SetName sets the value of Name.
+func (s *FactorCreate) SetName(val OptString) {
+	s.Name = val
+}
+
+type FactorCreateType string
+
+const (
+	FactorCreateTypeTotp FactorCreateType = "totp"
+)
+
+// AllValues returns all FactorCreateType values.
+func (FactorCreateType) AllValues() []FactorCreateType {
+	return []FactorCreateType{
+		FactorCreateTypeTotp,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s FactorCreateType) MarshalText() ([]byte, error) {
+	switch s {
+	case FactorCreateTypeTotp:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *FactorCreateType) UnmarshalText(data []byte) error {
+	switch FactorCreateType(data) {
+	case FactorCreateTypeTotp:
+		*s = FactorCreateTypeTotp
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// Ref: #/components/schemas/FactorList
+type FactorList struct {
+	Items []Factor `json:"items"`
+}
+
+// GetItems returns the value of Items.
+func (s *FactorList) GetItems() []Factor {
+	return s.Items
+}
+
+// SetItems sets the value of Items.
+func (s *FactorList) SetItems(val []Factor) {
+	s.Items = val
+}
+
+func (*FactorList) listCustomerFactorsRes() {}
+
+type FactorType string
+
+const (
+	FactorTypeTotp          FactorType = "totp"
+	FactorTypeRecoveryCodes FactorType = "recovery_codes"
+	FactorTypeWebauthn      FactorType = "webauthn"
+)
+
+// AllValues returns all FactorType values.
+func (FactorType) AllValues() []FactorType {
+	return []FactorType{
+		FactorTypeTotp,
+		FactorTypeRecoveryCodes,
+		FactorTypeWebauthn,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s FactorType) MarshalText() ([]byte, error) {
+	switch s {
+	case FactorTypeTotp:
+		return []byte(s), nil
+	case FactorTypeRecoveryCodes:
+		return []byte(s), nil
+	case FactorTypeWebauthn:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *FactorType) UnmarshalText(data []byte) error {
+	switch FactorType(data) {
+	case FactorTypeTotp:
+		*s = FactorTypeTotp
+		return nil
+	case FactorTypeRecoveryCodes:
+		*s = FactorTypeRecoveryCodes
+		return nil
+	case FactorTypeWebauthn:
+		*s = FactorTypeWebauthn
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// Ref: #/components/schemas/FactorVerified
+type FactorVerified struct {
+	Factor Factor `json:"factor"`
+	// 10 new recovery codes when the customer had none (shown only here).
+	RecoveryCodes []string `json:"recoveryCodes"`
+}
+
+// GetFactor returns the value of Factor.
+func (s *FactorVerified) GetFactor() Factor {
+	return s.Factor
+}
+
+// GetRecoveryCodes returns the value of RecoveryCodes.
+func (s *FactorVerified) GetRecoveryCodes() []string {
+	return s.RecoveryCodes
+}
+
+// SetFactor sets the value of Factor.
+func (s *FactorVerified) SetFactor(val Factor) {
+	s.Factor = val
+}
+
+// SetRecoveryCodes sets the value of RecoveryCodes.
+func (s *FactorVerified) SetRecoveryCodes(val []string) {
+	s.RecoveryCodes = val
+}
+
+// FactorVerifiedHeaders wraps FactorVerified with response headers.
+type FactorVerifiedHeaders struct {
+	CacheControl OptString
+	Response     FactorVerified
+}
+
+// GetCacheControl returns the value of CacheControl.
+func (s *FactorVerifiedHeaders) GetCacheControl() OptString {
+	return s.CacheControl
+}
+
+// GetResponse returns the value of Response.
+func (s *FactorVerifiedHeaders) GetResponse() FactorVerified {
+	return s.Response
+}
+
+// SetCacheControl sets the value of CacheControl.
+func (s *FactorVerifiedHeaders) SetCacheControl(val OptString) {
+	s.CacheControl = val
+}
+
+// SetResponse sets the value of Response.
+func (s *FactorVerifiedHeaders) SetResponse(val FactorVerified) {
+	s.Response = val
+}
+
+func (*FactorVerifiedHeaders) verifyCustomerFactorRes() {}
+
+// Ref: #/components/schemas/FactorVerify
+type FactorVerify struct {
+	Otp string `json:"otp"`
+}
+
+// GetOtp returns the value of Otp.
+func (s *FactorVerify) GetOtp() string {
+	return s.Otp
+}
+
+// SetOtp sets the value of Otp.
+func (s *FactorVerify) SetOtp(val string) {
+	s.Otp = val
+}
+
+// Ref: #/components/schemas/FactorsForm
+type FactorsForm struct {
+	Csrf       OptString            `json:"csrf"`
+	Action     OptFactorsFormAction `json:"action"`
+	Factor     OptString            `json:"factor"`
+	Otp        OptString            `json:"otp"`
+	Passkey    OptString            `json:"passkey"`
+	Credential OptString            `json:"credential"`
+}
+
+// GetCsrf returns the value of Csrf.
+func (s *FactorsForm) GetCsrf() OptString {
+	return s.Csrf
+}
+
+// GetAction returns the value of Action.
+func (s *FactorsForm) GetAction() OptFactorsFormAction {
+	return s.Action
+}
+
+// GetFactor returns the value of Factor.
+func (s *FactorsForm) GetFactor() OptString {
+	return s.Factor
+}
+
+// GetOtp returns the value of Otp.
+func (s *FactorsForm) GetOtp() OptString {
+	return s.Otp
+}
+
+// GetPasskey returns the value of Passkey.
+func (s *FactorsForm) GetPasskey() OptString {
+	return s.Passkey
+}
+
+// GetCredential returns the value of Credential.
+func (s *FactorsForm) GetCredential() OptString {
+	return s.Credential
+}
+
+// SetCsrf sets the value of Csrf.
+func (s *FactorsForm) SetCsrf(val OptString) {
+	s.Csrf = val
+}
+
+// SetAction sets the value of Action.
+func (s *FactorsForm) SetAction(val OptFactorsFormAction) {
+	s.Action = val
+}
+
+// SetFactor sets the value of Factor.
+func (s *FactorsForm) SetFactor(val OptString) {
+	s.Factor = val
+}
+
+// SetOtp sets the value of Otp.
+func (s *FactorsForm) SetOtp(val OptString) {
+	s.Otp = val
+}
+
+// SetPasskey sets the value of Passkey.
+func (s *FactorsForm) SetPasskey(val OptString) {
+	s.Passkey = val
+}
+
+// SetCredential sets the value of Credential.
+func (s *FactorsForm) SetCredential(val OptString) {
+	s.Credential = val
+}
+
+type FactorsFormAction string
+
+const (
+	FactorsFormActionEnrol         FactorsFormAction = "enrol"
+	FactorsFormActionConfirm       FactorsFormAction = "confirm"
+	FactorsFormActionRemove        FactorsFormAction = "remove"
+	FactorsFormActionRecovery      FactorsFormAction = "recovery"
+	FactorsFormActionPasskey       FactorsFormAction = "passkey"
+	FactorsFormActionPasskeyFinish FactorsFormAction = "passkey-finish"
+)
+
+// AllValues returns all FactorsFormAction values.
+func (FactorsFormAction) AllValues() []FactorsFormAction {
+	return []FactorsFormAction{
+		FactorsFormActionEnrol,
+		FactorsFormActionConfirm,
+		FactorsFormActionRemove,
+		FactorsFormActionRecovery,
+		FactorsFormActionPasskey,
+		FactorsFormActionPasskeyFinish,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s FactorsFormAction) MarshalText() ([]byte, error) {
+	switch s {
+	case FactorsFormActionEnrol:
+		return []byte(s), nil
+	case FactorsFormActionConfirm:
+		return []byte(s), nil
+	case FactorsFormActionRemove:
+		return []byte(s), nil
+	case FactorsFormActionRecovery:
+		return []byte(s), nil
+	case FactorsFormActionPasskey:
+		return []byte(s), nil
+	case FactorsFormActionPasskeyFinish:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *FactorsFormAction) UnmarshalText(data []byte) error {
+	switch FactorsFormAction(data) {
+	case FactorsFormActionEnrol:
+		*s = FactorsFormActionEnrol
+		return nil
+	case FactorsFormActionConfirm:
+		*s = FactorsFormActionConfirm
+		return nil
+	case FactorsFormActionRemove:
+		*s = FactorsFormActionRemove
+		return nil
+	case FactorsFormActionRecovery:
+		*s = FactorsFormActionRecovery
+		return nil
+	case FactorsFormActionPasskey:
+		*s = FactorsFormActionPasskey
+		return nil
+	case FactorsFormActionPasskeyFinish:
+		*s = FactorsFormActionPasskeyFinish
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+type FactorsPageNotFound struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s FactorsPageNotFound) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*FactorsPageNotFound) factorsPageRes() {}
+
+type FactorsPageOK struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s FactorsPageOK) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*FactorsPageOK) factorsPageRes() {}
+
+type FactorsPageUnauthorized struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s FactorsPageUnauthorized) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*FactorsPageUnauthorized) factorsPageRes() {}
 
 // Ref: #/components/schemas/FieldError
 type FieldError struct {
@@ -3650,6 +4278,18 @@ type ListClientsNotFound Problem
 
 func (*ListClientsNotFound) listClientsRes() {}
 
+type ListCustomerFactorsBadRequest Problem
+
+func (*ListCustomerFactorsBadRequest) listCustomerFactorsRes() {}
+
+type ListCustomerFactorsForbidden Problem
+
+func (*ListCustomerFactorsForbidden) listCustomerFactorsRes() {}
+
+type ListCustomerFactorsNotFound Problem
+
+func (*ListCustomerFactorsNotFound) listCustomerFactorsRes() {}
+
 type ListCustomersBadRequest Problem
 
 func (*ListCustomersBadRequest) listCustomersRes() {}
@@ -3750,14 +4390,6 @@ type LoginCustomerBadRequest OAuthBadRequestHeaders
 
 func (*LoginCustomerBadRequest) loginCustomerRes() {}
 
-type LoginCustomerForbidden OAuthError
-
-func (*LoginCustomerForbidden) loginCustomerRes() {}
-
-type LoginCustomerNotFound OAuthError
-
-func (*LoginCustomerNotFound) loginCustomerRes() {}
-
 type LoginCustomerRequestEntityTooLarge OAuthBadRequestHeaders
 
 func (*LoginCustomerRequestEntityTooLarge) loginCustomerRes() {}
@@ -3769,6 +4401,14 @@ type LoginForm struct {
 	Csrf     OptString `json:"csrf"`
 	Email    OptString `json:"email"`
 	Password OptString `json:"password"`
+	// The sealed state of the second step (from the second-factor page).
+	Mfa OptString `json:"mfa"`
+	// The second step's code (authenticator app) or a recovery code.
+	Otp OptString `json:"otp"`
+	// The sealed state of a passkey ceremony (from the page).
+	Passkey OptString `json:"passkey"`
+	// The authenticator's answer (WebAuthn JSON), filled in by twinid's script.
+	Credential OptString `json:"credential"`
 }
 
 // GetAr returns the value of Ar.
@@ -3791,6 +4431,26 @@ func (s *LoginForm) GetPassword() OptString {
 	return s.Password
 }
 
+// GetMfa returns the value of Mfa.
+func (s *LoginForm) GetMfa() OptString {
+	return s.Mfa
+}
+
+// GetOtp returns the value of Otp.
+func (s *LoginForm) GetOtp() OptString {
+	return s.Otp
+}
+
+// GetPasskey returns the value of Passkey.
+func (s *LoginForm) GetPasskey() OptString {
+	return s.Passkey
+}
+
+// GetCredential returns the value of Credential.
+func (s *LoginForm) GetCredential() OptString {
+	return s.Credential
+}
+
 // SetAr sets the value of Ar.
 func (s *LoginForm) SetAr(val OptString) {
 	s.Ar = val
@@ -3809,6 +4469,26 @@ func (s *LoginForm) SetEmail(val OptString) {
 // SetPassword sets the value of Password.
 func (s *LoginForm) SetPassword(val OptString) {
 	s.Password = val
+}
+
+// SetMfa sets the value of Mfa.
+func (s *LoginForm) SetMfa(val OptString) {
+	s.Mfa = val
+}
+
+// SetOtp sets the value of Otp.
+func (s *LoginForm) SetOtp(val OptString) {
+	s.Otp = val
+}
+
+// SetPasskey sets the value of Passkey.
+func (s *LoginForm) SetPasskey(val OptString) {
+	s.Passkey = val
+}
+
+// SetCredential sets the value of Credential.
+func (s *LoginForm) SetCredential(val OptString) {
+	s.Credential = val
 }
 
 type LogoutBadRequest struct {
@@ -4020,6 +4700,236 @@ func (s *LogoutSeeOther) SetSetCookie(val OptString) {
 
 func (*LogoutSeeOther) logoutRes() {}
 
+// Merged schema.
+// Ref: #/components/schemas/MfaRequired
+type MfaRequired struct {
+	Error            MfaRequiredError `json:"error"`
+	ErrorDescription OptString        `json:"error_description"`
+	// Single use, 5 minutes, for this client and customer only.
+	MfaToken    OptString                    `json:"mfa_token"`
+	FactorTypes []MfaRequiredFactorTypesItem `json:"factor_types"`
+}
+
+// GetError returns the value of Error.
+func (s *MfaRequired) GetError() MfaRequiredError {
+	return s.Error
+}
+
+// GetErrorDescription returns the value of ErrorDescription.
+func (s *MfaRequired) GetErrorDescription() OptString {
+	return s.ErrorDescription
+}
+
+// GetMfaToken returns the value of MfaToken.
+func (s *MfaRequired) GetMfaToken() OptString {
+	return s.MfaToken
+}
+
+// GetFactorTypes returns the value of FactorTypes.
+func (s *MfaRequired) GetFactorTypes() []MfaRequiredFactorTypesItem {
+	return s.FactorTypes
+}
+
+// SetError sets the value of Error.
+func (s *MfaRequired) SetError(val MfaRequiredError) {
+	s.Error = val
+}
+
+// SetErrorDescription sets the value of ErrorDescription.
+func (s *MfaRequired) SetErrorDescription(val OptString) {
+	s.ErrorDescription = val
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *MfaRequired) SetMfaToken(val OptString) {
+	s.MfaToken = val
+}
+
+// SetFactorTypes sets the value of FactorTypes.
+func (s *MfaRequired) SetFactorTypes(val []MfaRequiredFactorTypesItem) {
+	s.FactorTypes = val
+}
+
+type MfaRequiredError string
+
+const (
+	MfaRequiredErrorInvalidRequest         MfaRequiredError = "invalid_request"
+	MfaRequiredErrorInvalidClient          MfaRequiredError = "invalid_client"
+	MfaRequiredErrorInvalidGrant           MfaRequiredError = "invalid_grant"
+	MfaRequiredErrorUnauthorizedClient     MfaRequiredError = "unauthorized_client"
+	MfaRequiredErrorUnsupportedGrantType   MfaRequiredError = "unsupported_grant_type"
+	MfaRequiredErrorInvalidScope           MfaRequiredError = "invalid_scope"
+	MfaRequiredErrorTemporarilyUnavailable MfaRequiredError = "temporarily_unavailable"
+	MfaRequiredErrorServerError            MfaRequiredError = "server_error"
+	MfaRequiredErrorNotFound               MfaRequiredError = "not_found"
+	MfaRequiredErrorInvalidToken           MfaRequiredError = "invalid_token"
+	MfaRequiredErrorInsufficientScope      MfaRequiredError = "insufficient_scope"
+	MfaRequiredErrorMfaRequired            MfaRequiredError = "mfa_required"
+)
+
+// AllValues returns all MfaRequiredError values.
+func (MfaRequiredError) AllValues() []MfaRequiredError {
+	return []MfaRequiredError{
+		MfaRequiredErrorInvalidRequest,
+		MfaRequiredErrorInvalidClient,
+		MfaRequiredErrorInvalidGrant,
+		MfaRequiredErrorUnauthorizedClient,
+		MfaRequiredErrorUnsupportedGrantType,
+		MfaRequiredErrorInvalidScope,
+		MfaRequiredErrorTemporarilyUnavailable,
+		MfaRequiredErrorServerError,
+		MfaRequiredErrorNotFound,
+		MfaRequiredErrorInvalidToken,
+		MfaRequiredErrorInsufficientScope,
+		MfaRequiredErrorMfaRequired,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s MfaRequiredError) MarshalText() ([]byte, error) {
+	switch s {
+	case MfaRequiredErrorInvalidRequest:
+		return []byte(s), nil
+	case MfaRequiredErrorInvalidClient:
+		return []byte(s), nil
+	case MfaRequiredErrorInvalidGrant:
+		return []byte(s), nil
+	case MfaRequiredErrorUnauthorizedClient:
+		return []byte(s), nil
+	case MfaRequiredErrorUnsupportedGrantType:
+		return []byte(s), nil
+	case MfaRequiredErrorInvalidScope:
+		return []byte(s), nil
+	case MfaRequiredErrorTemporarilyUnavailable:
+		return []byte(s), nil
+	case MfaRequiredErrorServerError:
+		return []byte(s), nil
+	case MfaRequiredErrorNotFound:
+		return []byte(s), nil
+	case MfaRequiredErrorInvalidToken:
+		return []byte(s), nil
+	case MfaRequiredErrorInsufficientScope:
+		return []byte(s), nil
+	case MfaRequiredErrorMfaRequired:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *MfaRequiredError) UnmarshalText(data []byte) error {
+	switch MfaRequiredError(data) {
+	case MfaRequiredErrorInvalidRequest:
+		*s = MfaRequiredErrorInvalidRequest
+		return nil
+	case MfaRequiredErrorInvalidClient:
+		*s = MfaRequiredErrorInvalidClient
+		return nil
+	case MfaRequiredErrorInvalidGrant:
+		*s = MfaRequiredErrorInvalidGrant
+		return nil
+	case MfaRequiredErrorUnauthorizedClient:
+		*s = MfaRequiredErrorUnauthorizedClient
+		return nil
+	case MfaRequiredErrorUnsupportedGrantType:
+		*s = MfaRequiredErrorUnsupportedGrantType
+		return nil
+	case MfaRequiredErrorInvalidScope:
+		*s = MfaRequiredErrorInvalidScope
+		return nil
+	case MfaRequiredErrorTemporarilyUnavailable:
+		*s = MfaRequiredErrorTemporarilyUnavailable
+		return nil
+	case MfaRequiredErrorServerError:
+		*s = MfaRequiredErrorServerError
+		return nil
+	case MfaRequiredErrorNotFound:
+		*s = MfaRequiredErrorNotFound
+		return nil
+	case MfaRequiredErrorInvalidToken:
+		*s = MfaRequiredErrorInvalidToken
+		return nil
+	case MfaRequiredErrorInsufficientScope:
+		*s = MfaRequiredErrorInsufficientScope
+		return nil
+	case MfaRequiredErrorMfaRequired:
+		*s = MfaRequiredErrorMfaRequired
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+type MfaRequiredFactorTypesItem string
+
+const (
+	MfaRequiredFactorTypesItemOtp          MfaRequiredFactorTypesItem = "otp"
+	MfaRequiredFactorTypesItemRecoveryCode MfaRequiredFactorTypesItem = "recovery_code"
+)
+
+// AllValues returns all MfaRequiredFactorTypesItem values.
+func (MfaRequiredFactorTypesItem) AllValues() []MfaRequiredFactorTypesItem {
+	return []MfaRequiredFactorTypesItem{
+		MfaRequiredFactorTypesItemOtp,
+		MfaRequiredFactorTypesItemRecoveryCode,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s MfaRequiredFactorTypesItem) MarshalText() ([]byte, error) {
+	switch s {
+	case MfaRequiredFactorTypesItemOtp:
+		return []byte(s), nil
+	case MfaRequiredFactorTypesItemRecoveryCode:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *MfaRequiredFactorTypesItem) UnmarshalText(data []byte) error {
+	switch MfaRequiredFactorTypesItem(data) {
+	case MfaRequiredFactorTypesItemOtp:
+		*s = MfaRequiredFactorTypesItemOtp
+		return nil
+	case MfaRequiredFactorTypesItemRecoveryCode:
+		*s = MfaRequiredFactorTypesItemRecoveryCode
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// MfaRequiredHeaders wraps MfaRequired with response headers.
+type MfaRequiredHeaders struct {
+	CacheControl OptString
+	Response     MfaRequired
+}
+
+// GetCacheControl returns the value of CacheControl.
+func (s *MfaRequiredHeaders) GetCacheControl() OptString {
+	return s.CacheControl
+}
+
+// GetResponse returns the value of Response.
+func (s *MfaRequiredHeaders) GetResponse() MfaRequired {
+	return s.Response
+}
+
+// SetCacheControl sets the value of CacheControl.
+func (s *MfaRequiredHeaders) SetCacheControl(val OptString) {
+	s.CacheControl = val
+}
+
+// SetResponse sets the value of Response.
+func (s *MfaRequiredHeaders) SetResponse(val MfaRequired) {
+	s.Response = val
+}
+
+func (*MfaRequiredHeaders) loginCustomerRes() {}
+
 // NewNilDateTime returns new NilDateTime with value set to v.
 func NewNilDateTime(v time.Time) NilDateTime {
 	return NilDateTime{
@@ -4172,9 +5082,10 @@ type OAuthClient struct {
 	RedirectUris           []string   `json:"redirectUris"`
 	PostLogoutRedirectUris []string   `json:"postLogoutRedirectUris"`
 	// Web origins allowed to call twinid from a browser (CORS) on this client's behalf.
-	AllowedOrigins []string  `json:"allowedOrigins"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	AllowedOrigins []string     `json:"allowedOrigins"`
+	Mfa            OptClientMFA `json:"mfa"`
+	CreatedAt      time.Time    `json:"createdAt"`
+	UpdatedAt      time.Time    `json:"updatedAt"`
 }
 
 // GetClientId returns the value of ClientId.
@@ -4210,6 +5121,11 @@ func (s *OAuthClient) GetPostLogoutRedirectUris() []string {
 // GetAllowedOrigins returns the value of AllowedOrigins.
 func (s *OAuthClient) GetAllowedOrigins() []string {
 	return s.AllowedOrigins
+}
+
+// GetMfa returns the value of Mfa.
+func (s *OAuthClient) GetMfa() OptClientMFA {
+	return s.Mfa
 }
 
 // GetCreatedAt returns the value of CreatedAt.
@@ -4257,6 +5173,11 @@ func (s *OAuthClient) SetAllowedOrigins(val []string) {
 	s.AllowedOrigins = val
 }
 
+// SetMfa sets the value of Mfa.
+func (s *OAuthClient) SetMfa(val OptClientMFA) {
+	s.Mfa = val
+}
+
 // SetCreatedAt sets the value of CreatedAt.
 func (s *OAuthClient) SetCreatedAt(val time.Time) {
 	s.CreatedAt = val
@@ -4278,6 +5199,7 @@ type OAuthClientCreate struct {
 	RedirectUris           []RedirectURI `json:"redirectUris"`
 	PostLogoutRedirectUris []RedirectURI `json:"postLogoutRedirectUris"`
 	AllowedOrigins         []WebOrigin   `json:"allowedOrigins"`
+	Mfa                    OptClientMFA  `json:"mfa"`
 }
 
 // GetName returns the value of Name.
@@ -4310,6 +5232,11 @@ func (s *OAuthClientCreate) GetAllowedOrigins() []WebOrigin {
 	return s.AllowedOrigins
 }
 
+// GetMfa returns the value of Mfa.
+func (s *OAuthClientCreate) GetMfa() OptClientMFA {
+	return s.Mfa
+}
+
 // SetName sets the value of Name.
 func (s *OAuthClientCreate) SetName(val string) {
 	s.Name = val
@@ -4338,6 +5265,11 @@ func (s *OAuthClientCreate) SetPostLogoutRedirectUris(val []RedirectURI) {
 // SetAllowedOrigins sets the value of AllowedOrigins.
 func (s *OAuthClientCreate) SetAllowedOrigins(val []WebOrigin) {
 	s.AllowedOrigins = val
+}
+
+// SetMfa sets the value of Mfa.
+func (s *OAuthClientCreate) SetMfa(val OptClientMFA) {
+	s.Mfa = val
 }
 
 // OAuthClientHeaders wraps OAuthClient with response headers.
@@ -4405,6 +5337,7 @@ type OAuthClientUpdate struct {
 	RedirectUris           []RedirectURI `json:"redirectUris"`
 	PostLogoutRedirectUris []RedirectURI `json:"postLogoutRedirectUris"`
 	AllowedOrigins         []WebOrigin   `json:"allowedOrigins"`
+	Mfa                    OptClientMFA  `json:"mfa"`
 }
 
 // GetName returns the value of Name.
@@ -4432,6 +5365,11 @@ func (s *OAuthClientUpdate) GetAllowedOrigins() []WebOrigin {
 	return s.AllowedOrigins
 }
 
+// GetMfa returns the value of Mfa.
+func (s *OAuthClientUpdate) GetMfa() OptClientMFA {
+	return s.Mfa
+}
+
 // SetName sets the value of Name.
 func (s *OAuthClientUpdate) SetName(val OptString) {
 	s.Name = val
@@ -4455,6 +5393,11 @@ func (s *OAuthClientUpdate) SetPostLogoutRedirectUris(val []RedirectURI) {
 // SetAllowedOrigins sets the value of AllowedOrigins.
 func (s *OAuthClientUpdate) SetAllowedOrigins(val []WebOrigin) {
 	s.AllowedOrigins = val
+}
+
+// SetMfa sets the value of Mfa.
+func (s *OAuthClientUpdate) SetMfa(val OptClientMFA) {
+	s.Mfa = val
 }
 
 // RFC 6749 §5.2 error response (RFC 6750 `invalid_token` and `insufficient_scope` for client
@@ -4487,6 +5430,7 @@ func (s *OAuthError) SetErrorDescription(val OptString) {
 
 func (*OAuthError) createTokenRes()     {}
 func (*OAuthError) introspectTokenRes() {}
+func (*OAuthError) loginCustomerRes()   {}
 func (*OAuthError) revokeTokenRes()     {}
 func (*OAuthError) upstreamTokenRes()   {}
 
@@ -4504,6 +5448,7 @@ const (
 	OAuthErrorErrorNotFound               OAuthErrorError = "not_found"
 	OAuthErrorErrorInvalidToken           OAuthErrorError = "invalid_token"
 	OAuthErrorErrorInsufficientScope      OAuthErrorError = "insufficient_scope"
+	OAuthErrorErrorMfaRequired            OAuthErrorError = "mfa_required"
 )
 
 // AllValues returns all OAuthErrorError values.
@@ -4520,6 +5465,7 @@ func (OAuthErrorError) AllValues() []OAuthErrorError {
 		OAuthErrorErrorNotFound,
 		OAuthErrorErrorInvalidToken,
 		OAuthErrorErrorInsufficientScope,
+		OAuthErrorErrorMfaRequired,
 	}
 }
 
@@ -4547,6 +5493,8 @@ func (s OAuthErrorError) MarshalText() ([]byte, error) {
 	case OAuthErrorErrorInvalidToken:
 		return []byte(s), nil
 	case OAuthErrorErrorInsufficientScope:
+		return []byte(s), nil
+	case OAuthErrorErrorMfaRequired:
 		return []byte(s), nil
 	default:
 		return nil, errors.Errorf("invalid value: %q", s)
@@ -4588,6 +5536,9 @@ func (s *OAuthErrorError) UnmarshalText(data []byte) error {
 		return nil
 	case OAuthErrorErrorInsufficientScope:
 		*s = OAuthErrorErrorInsufficientScope
+		return nil
+	case OAuthErrorErrorMfaRequired:
+		*s = OAuthErrorErrorMfaRequired
 		return nil
 	default:
 		return errors.Errorf("invalid value: %q", data)
@@ -4786,17 +5737,16 @@ func (*OAuthUnavailableHeaders) upstreamTokenRes()         {}
 
 // Ref: #/components/schemas/OpenIDConfiguration
 type OpenIDConfiguration struct {
-	Issuer                 string    `json:"issuer"`
-	JwksURI                string    `json:"jwks_uri"`
-	TokenEndpoint          string    `json:"token_endpoint"`
-	RevocationEndpoint     OptString `json:"revocation_endpoint"`
-	AuthorizationEndpoint  OptString `json:"authorization_endpoint"`
-	UserinfoEndpoint       OptString `json:"userinfo_endpoint"`
-	EndSessionEndpoint     OptString `json:"end_session_endpoint"`
-	ResponseTypesSupported []string  `json:"response_types_supported"`
-	ResponseModesSupported []string  `json:"response_modes_supported"`
-	SubjectTypesSupported  []string  `json:"subject_types_supported"`
-	// The algorithm of ID tokens, RS256 whatever signs the access tokens.
+	Issuer                                     string    `json:"issuer"`
+	JwksURI                                    string    `json:"jwks_uri"`
+	TokenEndpoint                              string    `json:"token_endpoint"`
+	RevocationEndpoint                         OptString `json:"revocation_endpoint"`
+	AuthorizationEndpoint                      OptString `json:"authorization_endpoint"`
+	UserinfoEndpoint                           OptString `json:"userinfo_endpoint"`
+	EndSessionEndpoint                         OptString `json:"end_session_endpoint"`
+	ResponseTypesSupported                     []string  `json:"response_types_supported"`
+	ResponseModesSupported                     []string  `json:"response_modes_supported"`
+	SubjectTypesSupported                      []string  `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported           []string  `json:"id_token_signing_alg_values_supported"`
 	CodeChallengeMethodsSupported              []string  `json:"code_challenge_methods_supported"`
 	PromptValuesSupported                      []string  `json:"prompt_values_supported"`
@@ -4810,9 +5760,8 @@ type OpenIDConfiguration struct {
 	TokenEndpointAuthMethodsSupported          []string  `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported                            []string  `json:"scopes_supported"`
 	ClaimsSupported                            []string  `json:"claims_supported"`
-	// The algorithms of the account's access tokens (its keys' and its `signingAlg`).
-	AccessTokenSigningAlgValuesSupported []string  `json:"access_token_signing_alg_values_supported"`
-	ServiceDocumentation                 OptString `json:"service_documentation"`
+	AccessTokenSigningAlgValuesSupported       []string  `json:"access_token_signing_alg_values_supported"`
+	ServiceDocumentation                       OptString `json:"service_documentation"`
 }
 
 // GetIssuer returns the value of Issuer.
@@ -5139,6 +6088,52 @@ func (o OptAccountSettings) Or(d AccountSettings) AccountSettings {
 	return d
 }
 
+// NewOptAccountSettingsMfa returns new OptAccountSettingsMfa with value set to v.
+func NewOptAccountSettingsMfa(v AccountSettingsMfa) OptAccountSettingsMfa {
+	return OptAccountSettingsMfa{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptAccountSettingsMfa is optional AccountSettingsMfa.
+type OptAccountSettingsMfa struct {
+	Value AccountSettingsMfa
+	Set   bool
+}
+
+// IsSet returns true if OptAccountSettingsMfa was set.
+func (o OptAccountSettingsMfa) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptAccountSettingsMfa) Reset() {
+	var v AccountSettingsMfa
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptAccountSettingsMfa) SetTo(v AccountSettingsMfa) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptAccountSettingsMfa) Get() (v AccountSettingsMfa, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptAccountSettingsMfa) Or(d AccountSettingsMfa) AccountSettingsMfa {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
 // NewOptAccountSettingsSigningAlg returns new OptAccountSettingsSigningAlg with value set to v.
 func NewOptAccountSettingsSigningAlg(v AccountSettingsSigningAlg) OptAccountSettingsSigningAlg {
 	return OptAccountSettingsSigningAlg{
@@ -5225,6 +6220,52 @@ func (o OptActorType) Get() (v ActorType, ok bool) {
 
 // Or returns value if set, or given parameter if does not.
 func (o OptActorType) Or(d ActorType) ActorType {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// NewOptAuthorizeParamACRValues returns new OptAuthorizeParamACRValues with value set to v.
+func NewOptAuthorizeParamACRValues(v AuthorizeParamACRValues) OptAuthorizeParamACRValues {
+	return OptAuthorizeParamACRValues{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptAuthorizeParamACRValues is optional AuthorizeParamACRValues.
+type OptAuthorizeParamACRValues struct {
+	Value AuthorizeParamACRValues
+	Set   bool
+}
+
+// IsSet returns true if OptAuthorizeParamACRValues was set.
+func (o OptAuthorizeParamACRValues) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptAuthorizeParamACRValues) Reset() {
+	var v AuthorizeParamACRValues
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptAuthorizeParamACRValues) SetTo(v AuthorizeParamACRValues) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptAuthorizeParamACRValues) Get() (v AuthorizeParamACRValues, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptAuthorizeParamACRValues) Or(d AuthorizeParamACRValues) AuthorizeParamACRValues {
 	if v, ok := o.Get(); ok {
 		return v
 	}
@@ -6013,6 +7054,52 @@ func (o OptBool) Or(d bool) bool {
 	return d
 }
 
+// NewOptClientMFA returns new OptClientMFA with value set to v.
+func NewOptClientMFA(v ClientMFA) OptClientMFA {
+	return OptClientMFA{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptClientMFA is optional ClientMFA.
+type OptClientMFA struct {
+	Value ClientMFA
+	Set   bool
+}
+
+// IsSet returns true if OptClientMFA was set.
+func (o OptClientMFA) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptClientMFA) Reset() {
+	var v ClientMFA
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptClientMFA) SetTo(v ClientMFA) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptClientMFA) Get() (v ClientMFA, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptClientMFA) Or(d ClientMFA) ClientMFA {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
 // NewOptCustomerCreateMetadata returns new OptCustomerCreateMetadata with value set to v.
 func NewOptCustomerCreateMetadata(v CustomerCreateMetadata) OptCustomerCreateMetadata {
 	return OptCustomerCreateMetadata{
@@ -6427,6 +7514,52 @@ func (o OptEventType) Or(d EventType) EventType {
 	return d
 }
 
+// NewOptFactorsFormAction returns new OptFactorsFormAction with value set to v.
+func NewOptFactorsFormAction(v FactorsFormAction) OptFactorsFormAction {
+	return OptFactorsFormAction{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptFactorsFormAction is optional FactorsFormAction.
+type OptFactorsFormAction struct {
+	Value FactorsFormAction
+	Set   bool
+}
+
+// IsSet returns true if OptFactorsFormAction was set.
+func (o OptFactorsFormAction) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptFactorsFormAction) Reset() {
+	var v FactorsFormAction
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptFactorsFormAction) SetTo(v FactorsFormAction) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptFactorsFormAction) Get() (v FactorsFormAction, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptFactorsFormAction) Or(d FactorsFormAction) FactorsFormAction {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
 // NewOptGrantOIDC returns new OptGrantOIDC with value set to v.
 func NewOptGrantOIDC(v GrantOIDC) OptGrantOIDC {
 	return OptGrantOIDC{
@@ -6835,6 +7968,69 @@ func (o OptLogoutParamState) Get() (v LogoutParamState, ok bool) {
 
 // Or returns value if set, or given parameter if does not.
 func (o OptLogoutParamState) Or(d LogoutParamState) LogoutParamState {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// NewOptNilDateTime returns new OptNilDateTime with value set to v.
+func NewOptNilDateTime(v time.Time) OptNilDateTime {
+	return OptNilDateTime{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptNilDateTime is optional nullable time.Time.
+type OptNilDateTime struct {
+	Value time.Time
+	Set   bool
+	Null  bool
+}
+
+// IsSet returns true if OptNilDateTime was set.
+func (o OptNilDateTime) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptNilDateTime) Reset() {
+	var v time.Time
+	o.Value = v
+	o.Set = false
+	o.Null = false
+}
+
+// SetTo sets value to v.
+func (o *OptNilDateTime) SetTo(v time.Time) {
+	o.Set = true
+	o.Null = false
+	o.Value = v
+}
+
+// IsNull returns true if value is Null.
+func (o OptNilDateTime) IsNull() bool { return o.Null }
+
+// SetToNull sets value to null.
+func (o *OptNilDateTime) SetToNull() {
+	o.Set = true
+	o.Null = true
+	var v time.Time
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptNilDateTime) Get() (v time.Time, ok bool) {
+	if o.Null {
+		return v, false
+	}
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptNilDateTime) Or(d time.Time) time.Time {
 	if v, ok := o.Get(); ok {
 		return v
 	}
@@ -7349,10 +8545,12 @@ func (s *PageUnavailableHeaders) SetResponse(val PageUnavailable) {
 func (*PageUnavailableHeaders) acceptInvitationPageRes() {}
 func (*PageUnavailableHeaders) authorizeFormRes()        {}
 func (*PageUnavailableHeaders) authorizeRes()            {}
+func (*PageUnavailableHeaders) factorsPageRes()          {}
 func (*PageUnavailableHeaders) forgotPasswordPageRes()   {}
 func (*PageUnavailableHeaders) logoutFormRes()           {}
 func (*PageUnavailableHeaders) logoutRes()               {}
 func (*PageUnavailableHeaders) resetPasswordPageRes()    {}
+func (*PageUnavailableHeaders) submitFactorsPageRes()    {}
 func (*PageUnavailableHeaders) submitForgotPasswordRes() {}
 func (*PageUnavailableHeaders) upstreamAuthorizeRes()    {}
 
@@ -7498,7 +8696,66 @@ func (s *RateLimit) SetBurst(val int) {
 	s.Burst = val
 }
 
+// Ref: #/components/schemas/RecoveryCodes
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recoveryCodes"`
+}
+
+// GetRecoveryCodes returns the value of RecoveryCodes.
+func (s *RecoveryCodes) GetRecoveryCodes() []string {
+	return s.RecoveryCodes
+}
+
+// SetRecoveryCodes sets the value of RecoveryCodes.
+func (s *RecoveryCodes) SetRecoveryCodes(val []string) {
+	s.RecoveryCodes = val
+}
+
+// RecoveryCodesHeaders wraps RecoveryCodes with response headers.
+type RecoveryCodesHeaders struct {
+	CacheControl OptString
+	Response     RecoveryCodes
+}
+
+// GetCacheControl returns the value of CacheControl.
+func (s *RecoveryCodesHeaders) GetCacheControl() OptString {
+	return s.CacheControl
+}
+
+// GetResponse returns the value of Response.
+func (s *RecoveryCodesHeaders) GetResponse() RecoveryCodes {
+	return s.Response
+}
+
+// SetCacheControl sets the value of CacheControl.
+func (s *RecoveryCodesHeaders) SetCacheControl(val OptString) {
+	s.CacheControl = val
+}
+
+// SetResponse sets the value of Response.
+func (s *RecoveryCodesHeaders) SetResponse(val RecoveryCodes) {
+	s.Response = val
+}
+
+func (*RecoveryCodesHeaders) regenerateRecoveryCodesRes() {}
+
 type RedirectURI string
+
+type RegenerateRecoveryCodesBadRequest Problem
+
+func (*RegenerateRecoveryCodesBadRequest) regenerateRecoveryCodesRes() {}
+
+type RegenerateRecoveryCodesConflict Problem
+
+func (*RegenerateRecoveryCodesConflict) regenerateRecoveryCodesRes() {}
+
+type RegenerateRecoveryCodesForbidden Problem
+
+func (*RegenerateRecoveryCodesForbidden) regenerateRecoveryCodesRes() {}
+
+type RegenerateRecoveryCodesNotFound Problem
+
+func (*RegenerateRecoveryCodesNotFound) regenerateRecoveryCodesRes() {}
 
 // RequestPasswordChangeAccepted is response for RequestPasswordChange operation.
 type RequestPasswordChangeAccepted struct{}
@@ -7549,6 +8806,23 @@ func (*ResendInvitationForbidden) resendInvitationRes() {}
 type ResendInvitationNotFound Problem
 
 func (*ResendInvitationNotFound) resendInvitationRes() {}
+
+type ResetCustomerFactorsBadRequest Problem
+
+func (*ResetCustomerFactorsBadRequest) resetCustomerFactorsRes() {}
+
+type ResetCustomerFactorsForbidden Problem
+
+func (*ResetCustomerFactorsForbidden) resetCustomerFactorsRes() {}
+
+// ResetCustomerFactorsNoContent is response for ResetCustomerFactors operation.
+type ResetCustomerFactorsNoContent struct{}
+
+func (*ResetCustomerFactorsNoContent) resetCustomerFactorsRes() {}
+
+type ResetCustomerFactorsNotFound Problem
+
+func (*ResetCustomerFactorsNotFound) resetCustomerFactorsRes() {}
 
 // Ref: #/components/schemas/ResetPasswordForm
 type ResetPasswordForm struct {
@@ -8684,11 +9958,13 @@ func (*ServiceUnavailableHeaders) createServiceAccountSecretRes() {}
 func (*ServiceUnavailableHeaders) deleteAccountRes()              {}
 func (*ServiceUnavailableHeaders) deleteClientRes()               {}
 func (*ServiceUnavailableHeaders) deleteClientSecretRes()         {}
+func (*ServiceUnavailableHeaders) deleteCustomerFactorRes()       {}
 func (*ServiceUnavailableHeaders) deleteCustomerRes()             {}
 func (*ServiceUnavailableHeaders) deleteGrantRes()                {}
 func (*ServiceUnavailableHeaders) deleteScopeRes()                {}
 func (*ServiceUnavailableHeaders) deleteServiceAccountRes()       {}
 func (*ServiceUnavailableHeaders) deleteServiceAccountSecretRes() {}
+func (*ServiceUnavailableHeaders) enrolCustomerFactorRes()        {}
 func (*ServiceUnavailableHeaders) getAccountRes()                 {}
 func (*ServiceUnavailableHeaders) getClientRes()                  {}
 func (*ServiceUnavailableHeaders) getCustomerRes()                {}
@@ -8700,6 +9976,7 @@ func (*ServiceUnavailableHeaders) getServiceAccountRes()          {}
 func (*ServiceUnavailableHeaders) listAccountsRes()               {}
 func (*ServiceUnavailableHeaders) listClientSecretsRes()          {}
 func (*ServiceUnavailableHeaders) listClientsRes()                {}
+func (*ServiceUnavailableHeaders) listCustomerFactorsRes()        {}
 func (*ServiceUnavailableHeaders) listCustomersRes()              {}
 func (*ServiceUnavailableHeaders) listEventsRes()                 {}
 func (*ServiceUnavailableHeaders) listGrantsRes()                 {}
@@ -8707,7 +9984,9 @@ func (*ServiceUnavailableHeaders) listScopesRes()                 {}
 func (*ServiceUnavailableHeaders) listServiceAccountSecretsRes()  {}
 func (*ServiceUnavailableHeaders) listServiceAccountsRes()        {}
 func (*ServiceUnavailableHeaders) listSigningKeysRes()            {}
+func (*ServiceUnavailableHeaders) regenerateRecoveryCodesRes()    {}
 func (*ServiceUnavailableHeaders) resendInvitationRes()           {}
+func (*ServiceUnavailableHeaders) resetCustomerFactorsRes()       {}
 func (*ServiceUnavailableHeaders) rotateSigningKeyRes()           {}
 func (*ServiceUnavailableHeaders) setCustomerPasswordRes()        {}
 func (*ServiceUnavailableHeaders) unlockCustomerRes()             {}
@@ -8717,6 +9996,7 @@ func (*ServiceUnavailableHeaders) updateCustomerRes()             {}
 func (*ServiceUnavailableHeaders) updateGrantRes()                {}
 func (*ServiceUnavailableHeaders) updateScopeRes()                {}
 func (*ServiceUnavailableHeaders) updateServiceAccountRes()       {}
+func (*ServiceUnavailableHeaders) verifyCustomerFactorRes()       {}
 
 type SetCustomerPasswordBadRequest Problem
 
@@ -9054,6 +10334,102 @@ func (s *SigningKeyUse) UnmarshalText(data []byte) error {
 	}
 }
 
+type SubmitFactorsPageBadRequest struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SubmitFactorsPageBadRequest) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SubmitFactorsPageBadRequest) submitFactorsPageRes() {}
+
+type SubmitFactorsPageConflict struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SubmitFactorsPageConflict) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SubmitFactorsPageConflict) submitFactorsPageRes() {}
+
+type SubmitFactorsPageNotFound struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SubmitFactorsPageNotFound) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SubmitFactorsPageNotFound) submitFactorsPageRes() {}
+
+type SubmitFactorsPageOK struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SubmitFactorsPageOK) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SubmitFactorsPageOK) submitFactorsPageRes() {}
+
+type SubmitFactorsPageTooManyRequests struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SubmitFactorsPageTooManyRequests) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SubmitFactorsPageTooManyRequests) submitFactorsPageRes() {}
+
+type SubmitFactorsPageUnauthorized struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SubmitFactorsPageUnauthorized) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SubmitFactorsPageUnauthorized) submitFactorsPageRes() {}
+
 type SubmitForgotPasswordBadRequest struct {
 	Data io.Reader
 }
@@ -9341,6 +10717,15 @@ type TokenRequest struct {
 	RedirectURI OptString `json:"redirect_uri"`
 	// With `code`, the PKCE verifier (RFC 7636).
 	CodeVerifier OptString `json:"code_verifier"`
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` (or `mfa-recovery-code`): the `mfa_token`
+	// of the `mfa_required` answer of `/customers/login`.
+	MfaToken OptString `json:"mfa_token"`
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`: the 6-digit code of the customer's
+	// authenticator app, or one of their recovery codes.
+	Otp OptString `json:"otp"`
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`: one of the customer's recovery
+	// codes.
+	RecoveryCode OptString `json:"recovery_code"`
 }
 
 // GetGrantType returns the value of GrantType.
@@ -9423,6 +10808,21 @@ func (s *TokenRequest) GetCodeVerifier() OptString {
 	return s.CodeVerifier
 }
 
+// GetMfaToken returns the value of MfaToken.
+func (s *TokenRequest) GetMfaToken() OptString {
+	return s.MfaToken
+}
+
+// GetOtp returns the value of Otp.
+func (s *TokenRequest) GetOtp() OptString {
+	return s.Otp
+}
+
+// GetRecoveryCode returns the value of RecoveryCode.
+func (s *TokenRequest) GetRecoveryCode() OptString {
+	return s.RecoveryCode
+}
+
 // SetGrantType sets the value of GrantType.
 func (s *TokenRequest) SetGrantType(val OptString) {
 	s.GrantType = val
@@ -9503,6 +10903,21 @@ func (s *TokenRequest) SetCodeVerifier(val OptString) {
 	s.CodeVerifier = val
 }
 
+// SetMfaToken sets the value of MfaToken.
+func (s *TokenRequest) SetMfaToken(val OptString) {
+	s.MfaToken = val
+}
+
+// SetOtp sets the value of Otp.
+func (s *TokenRequest) SetOtp(val OptString) {
+	s.Otp = val
+}
+
+// SetRecoveryCode sets the value of RecoveryCode.
+func (s *TokenRequest) SetRecoveryCode(val OptString) {
+	s.RecoveryCode = val
+}
+
 // Token request parameters (RFC 6749 §4.4.2 and friends). All values are strings.
 // Ref: #/components/schemas/TokenRequest
 type TokenRequestMultipart struct {
@@ -9538,6 +10953,15 @@ type TokenRequestMultipart struct {
 	RedirectURI OptString `json:"redirect_uri"`
 	// With `code`, the PKCE verifier (RFC 7636).
 	CodeVerifier OptString `json:"code_verifier"`
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp` (or `mfa-recovery-code`): the `mfa_token`
+	// of the `mfa_required` answer of `/customers/login`.
+	MfaToken OptString `json:"mfa_token"`
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-otp`: the 6-digit code of the customer's
+	// authenticator app, or one of their recovery codes.
+	Otp OptString `json:"otp"`
+	// `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`: one of the customer's recovery
+	// codes.
+	RecoveryCode OptString `json:"recovery_code"`
 }
 
 // GetGrantType returns the value of GrantType.
@@ -9620,6 +11044,21 @@ func (s *TokenRequestMultipart) GetCodeVerifier() OptString {
 	return s.CodeVerifier
 }
 
+// GetMfaToken returns the value of MfaToken.
+func (s *TokenRequestMultipart) GetMfaToken() OptString {
+	return s.MfaToken
+}
+
+// GetOtp returns the value of Otp.
+func (s *TokenRequestMultipart) GetOtp() OptString {
+	return s.Otp
+}
+
+// GetRecoveryCode returns the value of RecoveryCode.
+func (s *TokenRequestMultipart) GetRecoveryCode() OptString {
+	return s.RecoveryCode
+}
+
 // SetGrantType sets the value of GrantType.
 func (s *TokenRequestMultipart) SetGrantType(val OptString) {
 	s.GrantType = val
@@ -9698,6 +11137,21 @@ func (s *TokenRequestMultipart) SetRedirectURI(val OptString) {
 // SetCodeVerifier sets the value of CodeVerifier.
 func (s *TokenRequestMultipart) SetCodeVerifier(val OptString) {
 	s.CodeVerifier = val
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *TokenRequestMultipart) SetMfaToken(val OptString) {
+	s.MfaToken = val
+}
+
+// SetOtp sets the value of Otp.
+func (s *TokenRequestMultipart) SetOtp(val OptString) {
+	s.Otp = val
+}
+
+// SetRecoveryCode sets the value of RecoveryCode.
+func (s *TokenRequestMultipart) SetRecoveryCode(val OptString) {
+	s.RecoveryCode = val
 }
 
 func (*TokenRequestMultipart) createTokenReq() {}
@@ -9923,7 +11377,86 @@ func (s *TooManyRequestsHeaders) SetResponse(val Problem) {
 	s.Response = val
 }
 
-func (*TooManyRequestsHeaders) setCustomerPasswordRes() {}
+func (*TooManyRequestsHeaders) setCustomerPasswordRes()  {}
+func (*TooManyRequestsHeaders) verifyCustomerFactorRes() {}
+
+// Ref: #/components/schemas/TotpEnrolment
+type TotpEnrolment struct {
+	Factor Factor `json:"factor"`
+	// The base32 secret, to type into an app that cannot scan.
+	Secret     string `json:"secret"`
+	OtpauthUri string `json:"otpauthUri"`
+	// The otpauth URI as a QR code, a `data:image/png;base64,` URI.
+	QrCode string `json:"qrCode"`
+}
+
+// GetFactor returns the value of Factor.
+func (s *TotpEnrolment) GetFactor() Factor {
+	return s.Factor
+}
+
+// GetSecret returns the value of Secret.
+func (s *TotpEnrolment) GetSecret() string {
+	return s.Secret
+}
+
+// GetOtpauthUri returns the value of OtpauthUri.
+func (s *TotpEnrolment) GetOtpauthUri() string {
+	return s.OtpauthUri
+}
+
+// GetQrCode returns the value of QrCode.
+func (s *TotpEnrolment) GetQrCode() string {
+	return s.QrCode
+}
+
+// SetFactor sets the value of Factor.
+func (s *TotpEnrolment) SetFactor(val Factor) {
+	s.Factor = val
+}
+
+// SetSecret sets the value of Secret.
+func (s *TotpEnrolment) SetSecret(val string) {
+	s.Secret = val
+}
+
+// SetOtpauthUri sets the value of OtpauthUri.
+func (s *TotpEnrolment) SetOtpauthUri(val string) {
+	s.OtpauthUri = val
+}
+
+// SetQrCode sets the value of QrCode.
+func (s *TotpEnrolment) SetQrCode(val string) {
+	s.QrCode = val
+}
+
+// TotpEnrolmentHeaders wraps TotpEnrolment with response headers.
+type TotpEnrolmentHeaders struct {
+	CacheControl OptString
+	Response     TotpEnrolment
+}
+
+// GetCacheControl returns the value of CacheControl.
+func (s *TotpEnrolmentHeaders) GetCacheControl() OptString {
+	return s.CacheControl
+}
+
+// GetResponse returns the value of Response.
+func (s *TotpEnrolmentHeaders) GetResponse() TotpEnrolment {
+	return s.Response
+}
+
+// SetCacheControl sets the value of CacheControl.
+func (s *TotpEnrolmentHeaders) SetCacheControl(val OptString) {
+	s.CacheControl = val
+}
+
+// SetResponse sets the value of Response.
+func (s *TotpEnrolmentHeaders) SetResponse(val TotpEnrolment) {
+	s.Response = val
+}
+
+func (*TotpEnrolmentHeaders) enrolCustomerFactorRes() {}
 
 // UnauthorizedHeaders wraps Problem with response headers.
 type UnauthorizedHeaders struct {
@@ -9962,11 +11495,13 @@ func (*UnauthorizedHeaders) createServiceAccountSecretRes() {}
 func (*UnauthorizedHeaders) deleteAccountRes()              {}
 func (*UnauthorizedHeaders) deleteClientRes()               {}
 func (*UnauthorizedHeaders) deleteClientSecretRes()         {}
+func (*UnauthorizedHeaders) deleteCustomerFactorRes()       {}
 func (*UnauthorizedHeaders) deleteCustomerRes()             {}
 func (*UnauthorizedHeaders) deleteGrantRes()                {}
 func (*UnauthorizedHeaders) deleteScopeRes()                {}
 func (*UnauthorizedHeaders) deleteServiceAccountRes()       {}
 func (*UnauthorizedHeaders) deleteServiceAccountSecretRes() {}
+func (*UnauthorizedHeaders) enrolCustomerFactorRes()        {}
 func (*UnauthorizedHeaders) getAccountRes()                 {}
 func (*UnauthorizedHeaders) getClientRes()                  {}
 func (*UnauthorizedHeaders) getCustomerRes()                {}
@@ -9976,6 +11511,7 @@ func (*UnauthorizedHeaders) getServiceAccountRes()          {}
 func (*UnauthorizedHeaders) listAccountsRes()               {}
 func (*UnauthorizedHeaders) listClientSecretsRes()          {}
 func (*UnauthorizedHeaders) listClientsRes()                {}
+func (*UnauthorizedHeaders) listCustomerFactorsRes()        {}
 func (*UnauthorizedHeaders) listCustomersRes()              {}
 func (*UnauthorizedHeaders) listEventsRes()                 {}
 func (*UnauthorizedHeaders) listGrantsRes()                 {}
@@ -9983,7 +11519,9 @@ func (*UnauthorizedHeaders) listScopesRes()                 {}
 func (*UnauthorizedHeaders) listServiceAccountSecretsRes()  {}
 func (*UnauthorizedHeaders) listServiceAccountsRes()        {}
 func (*UnauthorizedHeaders) listSigningKeysRes()            {}
+func (*UnauthorizedHeaders) regenerateRecoveryCodesRes()    {}
 func (*UnauthorizedHeaders) resendInvitationRes()           {}
+func (*UnauthorizedHeaders) resetCustomerFactorsRes()       {}
 func (*UnauthorizedHeaders) rotateSigningKeyRes()           {}
 func (*UnauthorizedHeaders) setCustomerPasswordRes()        {}
 func (*UnauthorizedHeaders) unlockCustomerRes()             {}
@@ -9993,6 +11531,7 @@ func (*UnauthorizedHeaders) updateCustomerRes()             {}
 func (*UnauthorizedHeaders) updateGrantRes()                {}
 func (*UnauthorizedHeaders) updateScopeRes()                {}
 func (*UnauthorizedHeaders) updateServiceAccountRes()       {}
+func (*UnauthorizedHeaders) verifyCustomerFactorRes()       {}
 
 type UnlockCustomerBadRequest Problem
 
@@ -10598,5 +12137,29 @@ func (s *UserInfoRequest) GetAccessToken() OptString {
 func (s *UserInfoRequest) SetAccessToken(val OptString) {
 	s.AccessToken = val
 }
+
+type VerifyCustomerFactorBadRequest Problem
+
+func (*VerifyCustomerFactorBadRequest) verifyCustomerFactorRes() {}
+
+type VerifyCustomerFactorForbidden Problem
+
+func (*VerifyCustomerFactorForbidden) verifyCustomerFactorRes() {}
+
+type VerifyCustomerFactorNotFound Problem
+
+func (*VerifyCustomerFactorNotFound) verifyCustomerFactorRes() {}
+
+type VerifyCustomerFactorRequestEntityTooLarge Problem
+
+func (*VerifyCustomerFactorRequestEntityTooLarge) verifyCustomerFactorRes() {}
+
+type VerifyCustomerFactorUnprocessableEntity Problem
+
+func (*VerifyCustomerFactorUnprocessableEntity) verifyCustomerFactorRes() {}
+
+type VerifyCustomerFactorUnsupportedMediaType Problem
+
+func (*VerifyCustomerFactorUnsupportedMediaType) verifyCustomerFactorRes() {}
 
 type WebOrigin string
