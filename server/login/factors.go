@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twinid/twinid/gen"
 	"github.com/twinid/twinid/server/account"
+	"github.com/twinid/twinid/server/audit"
 	"github.com/twinid/twinid/server/keys"
 	"github.com/twinid/twinid/store"
 )
@@ -166,16 +168,47 @@ func (l *Login) CheckOTP(ctx context.Context, acct *store.Account, c *store.Cust
 	switch {
 	case errors.Is(err, ErrBadOTP):
 		base := time.Duration(set.LoginLockoutSeconds) * time.Second
-		if _, ferr := l.store.Throttle().Fail(cctx, acct.AID, key, set.LoginMaxFailures, base, maxLockout, now); ferr != nil {
+		locked, ferr := l.store.Throttle().Fail(cctx, acct.AID, key, set.LoginMaxFailures, base, maxLockout, now)
+		if ferr != nil {
 			return "", ferr
 		}
 		l.metrics.Logins.WithLabelValues("failed").Inc()
+		e := audit.Event{AID: acct.AID, Type: gen.MfaFailed, Failed: true, Actor: audit.Customer(c.ID),
+			SubjectType: "customer", SubjectID: c.ID, Reason: "wrong_code"}
+		l.audit.Record(ctx, e)
+		if locked {
+			e.Type, e.Failed, e.Reason = gen.LoginLockedOut, false, "second_factor"
+			l.audit.Record(ctx, e)
+		}
 		return "", err
 	case err != nil:
 		_ = l.store.Throttle().Release(cctx, acct.AID, key)
 		return "", err
 	}
+	if only != "" {
+		l.FactorAdded(ctx, acct.AID, c.ID, only)
+	}
 	return amr, l.store.Throttle().Clear(cctx, acct.AID, key)
+}
+
+// FactorAdded puts a confirmed new factor of the customer on the audit trail.
+func (l *Login) FactorAdded(ctx context.Context, aid, customerID, factorID string) {
+	l.audit.Record(ctx, audit.Event{AID: aid, Type: gen.FactorAdded, Actor: audit.Customer(customerID),
+		SubjectType: "factor", SubjectID: factorID})
+}
+
+// FactorsRemoved puts removed factors on the audit trail: one (factorID) or, with factorID
+// empty, all of the customer's (an administrator's reset). The actor is the customer when
+// byCustomer, else the request's management caller.
+func (l *Login) FactorsRemoved(ctx context.Context, aid, customerID, factorID string, byCustomer bool) {
+	e := audit.Event{AID: aid, Type: gen.FactorRemoved, SubjectType: "factor", SubjectID: factorID}
+	if factorID == "" {
+		e.Type, e.SubjectType, e.SubjectID = gen.CustomerFactorsReset, "customer", customerID
+	}
+	if byCustomer {
+		e.Actor = audit.Customer(customerID)
+	}
+	l.audit.Record(ctx, e)
 }
 
 // evaluate is CheckOTP's comparison: ErrBadOTP for a wrong or spent code.

@@ -181,6 +181,7 @@ func (l *Login) FinishPasskeyRegistration(ctx context.Context, acct *store.Accou
 		}
 		return nil, err
 	}
+	l.FactorAdded(ctx, acct.AID, c.ID, f.ID)
 	return f, nil
 }
 

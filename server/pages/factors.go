@@ -153,6 +153,7 @@ func (p *Pages) SubmitFactorsPage(ctx context.Context, req gen.SubmitFactorsPage
 		if err != nil {
 			return nil, err
 		}
+		p.Login.FactorsRemoved(ctx, acct.AID, c.ID, factorID, true)
 		return p.factorsList(ctx, acct, c, http.StatusOK, "Removed.")
 	case gen.Passkey:
 		cer, err := p.Login.BeginPasskeyRegistration(ctx, acct, c)

@@ -6639,6 +6639,14 @@ func (s *EventType) Decode(d *jx.Decoder) error {
 		*s = EventTypeGrantDeleted
 	case EventTypeIdentityLinked:
 		*s = EventTypeIdentityLinked
+	case EventTypeFactorAdded:
+		*s = EventTypeFactorAdded
+	case EventTypeFactorRemoved:
+		*s = EventTypeFactorRemoved
+	case EventTypeCustomerFactorsReset:
+		*s = EventTypeCustomerFactorsReset
+	case EventTypeMfaFailed:
+		*s = EventTypeMfaFailed
 	default:
 		*s = EventType(v)
 	}

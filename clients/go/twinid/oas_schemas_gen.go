@@ -2495,6 +2495,10 @@ const (
 	EventTypeGrantUpdated              EventType = "grant.updated"
 	EventTypeGrantDeleted              EventType = "grant.deleted"
 	EventTypeIdentityLinked            EventType = "identity.linked"
+	EventTypeFactorAdded               EventType = "factor.added"
+	EventTypeFactorRemoved             EventType = "factor.removed"
+	EventTypeCustomerFactorsReset      EventType = "customer.factors_reset"
+	EventTypeMfaFailed                 EventType = "mfa.failed"
 )
 
 // AllValues returns all EventType values.
@@ -2532,6 +2536,10 @@ func (EventType) AllValues() []EventType {
 		EventTypeGrantUpdated,
 		EventTypeGrantDeleted,
 		EventTypeIdentityLinked,
+		EventTypeFactorAdded,
+		EventTypeFactorRemoved,
+		EventTypeCustomerFactorsReset,
+		EventTypeMfaFailed,
 	}
 }
 
@@ -2601,6 +2609,14 @@ func (s EventType) MarshalText() ([]byte, error) {
 	case EventTypeGrantDeleted:
 		return []byte(s), nil
 	case EventTypeIdentityLinked:
+		return []byte(s), nil
+	case EventTypeFactorAdded:
+		return []byte(s), nil
+	case EventTypeFactorRemoved:
+		return []byte(s), nil
+	case EventTypeCustomerFactorsReset:
+		return []byte(s), nil
+	case EventTypeMfaFailed:
 		return []byte(s), nil
 	default:
 		return nil, errors.Errorf("invalid value: %q", s)
@@ -2705,6 +2721,18 @@ func (s *EventType) UnmarshalText(data []byte) error {
 		return nil
 	case EventTypeIdentityLinked:
 		*s = EventTypeIdentityLinked
+		return nil
+	case EventTypeFactorAdded:
+		*s = EventTypeFactorAdded
+		return nil
+	case EventTypeFactorRemoved:
+		*s = EventTypeFactorRemoved
+		return nil
+	case EventTypeCustomerFactorsReset:
+		*s = EventTypeCustomerFactorsReset
+		return nil
+	case EventTypeMfaFailed:
+		*s = EventTypeMfaFailed
 		return nil
 	default:
 		return errors.Errorf("invalid value: %q", data)

@@ -2425,6 +2425,14 @@ func (s EventType) Validate() error {
 		return nil
 	case "identity.linked":
 		return nil
+	case "factor.added":
+		return nil
+	case "factor.removed":
+		return nil
+	case "customer.factors_reset":
+		return nil
+	case "mfa.failed":
+		return nil
 	default:
 		return errors.Errorf("invalid value: %v", s)
 	}
