@@ -5,9 +5,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { chromium } from "playwright-core";
 import { createServer } from "node:http";
-import { startTwinid, adminToken, api } from "./twinid.mjs";
+import { startTwinid, adminToken, api, launchChromium } from "./twinid.mjs";
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(executablePath);
@@ -27,11 +26,7 @@ before(async () => {
   appSecret = (await api(tw, admin, "POST", `/v1/accounts/root/clients/${app}/secrets`, {})).body.secret;
   const cu = await api(tw, admin, "POST", "/v1/accounts/root/customers/users", { email: "ada@example.com", password: "correct horse battery" });
   assert.equal(cu.status, 201);
-  browser = await chromium.launch({
-    executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium(executablePath);
 });
 
 after(async () => {
