@@ -90,6 +90,14 @@ func (grp Factors) DeleteAll(ctx context.Context, aid, customerID string) (int64
 	return res.RowsAffected, translate(res.Error)
 }
 
+// DeletePending deletes a customer's TOTP factors created before before and never
+// confirmed (enrolments given up), and reports how many.
+func (grp Factors) DeletePending(ctx context.Context, aid, customerID string, before time.Time) (int64, error) {
+	res := grp.s.q(ctx).Where("aid = ? AND customer_id = ? AND type = ? AND confirmed = ? AND created_at < ?",
+		aid, customerID, FactorTOTP, false, before.UTC()).Delete(&Factor{})
+	return res.RowsAffected, translate(res.Error)
+}
+
 // UseStep accepts TOTP time step step for the factor, once: the conditional update lets
 // exactly one of racing requests with a code of the same (or an older) step through; the
 // others get ErrUsed (the step was used already). The first accepted step confirms a new factor.

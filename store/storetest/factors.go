@@ -149,6 +149,28 @@ func testFactors(t *testing.T, open opener) {
 			})
 			checkGranted(t, results, 1, "parallel UseRecoveryCode of one code")
 		}},
+		{"DeletePending", func(t *testing.T, st *store.Store) {
+			ctx := t.Context()
+			withCustomers(t, st)
+			old := factor("a", "cu1", "old", store.FactorTOTP) // created at when(12)
+			must(t, st.Factors().Create(ctx, old), "Create old")
+			fresh := factor("a", "cu1", "fresh", store.FactorTOTP)
+			fresh.CreatedAt = when(14)
+			must(t, st.Factors().Create(ctx, fresh), "Create fresh")
+			done := factor("a", "cu1", "done", store.FactorTOTP)
+			must(t, st.Factors().Create(ctx, done), "Create done")
+			must(t, st.Factors().UseStep(ctx, "done", 1, clock), "confirm done")
+			must(t, st.Factors().Create(ctx, factor("a", "cu2", "other", store.FactorTOTP)), "Create other")
+			n, err := st.Factors().DeletePending(ctx, "a", "cu1", when(13))
+			if err != nil || n != 1 {
+				t.Fatalf("DeletePending: %d %v, want 1", n, err)
+			}
+			wantErr(t, getErr(st.Factors().Get(ctx, "a", "cu1", "old")), store.ErrNotFound, "the old pending factor")
+			for _, id := range []string{"fresh", "done"} {
+				must(t, getErr(st.Factors().Get(ctx, "a", "cu1", id)), "kept "+id)
+			}
+			must(t, getErr(st.Factors().Get(ctx, "a", "cu2", "other")), "another customer's pending factor")
+		}},
 		{"DeleteAndCascade", func(t *testing.T, st *store.Store) {
 			ctx := t.Context()
 			withCustomers(t, st)
