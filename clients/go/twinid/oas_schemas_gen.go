@@ -212,9 +212,13 @@ func (*AccountList) listAccountsRes() {}
 
 // Ref: #/components/schemas/AccountSettings
 type AccountSettings struct {
-	// Algorithm of new access token signing keys (RS256 with 2048-bit keys, or ES256). ID tokens
-	// are always RS256: with ES256, every key generation also has an RS256 companion key for
-	// them, published in the JWKS alike.
+	// Algorithm of new access token signing keys: ES256 (P-256), or RS256 with 2048-bit keys.
+	// Defaults to ES256 for a new account, which stores it. An account created before ES256
+	// became the default stores none and keeps signing RS256 until this is set. ID tokens
+	// are always RS256 (OpenID Connect's default): with ES256, every key generation also has
+	// an RS256 companion key for them, published in the JWKS alike. Discovery names them
+	// apart: `id_token_signing_alg_values_supported` (RS256) and
+	// `access_token_signing_alg_values_supported`.
 	SigningAlg OptAccountSettingsSigningAlg `json:"signingAlg"`
 	// Access token lifetime in seconds.
 	AccessTokenLifetime OptInt `json:"accessTokenLifetime"`
@@ -464,9 +468,13 @@ func (s *AccountSettingsMfa) UnmarshalText(data []byte) error {
 	}
 }
 
-// Algorithm of new access token signing keys (RS256 with 2048-bit keys, or ES256). ID tokens
-// are always RS256: with ES256, every key generation also has an RS256 companion key for
-// them, published in the JWKS alike.
+// Algorithm of new access token signing keys: ES256 (P-256), or RS256 with 2048-bit keys.
+// Defaults to ES256 for a new account, which stores it. An account created before ES256
+// became the default stores none and keeps signing RS256 until this is set. ID tokens
+// are always RS256 (OpenID Connect's default): with ES256, every key generation also has
+// an RS256 companion key for them, published in the JWKS alike. Discovery names them
+// apart: `id_token_signing_alg_values_supported` (RS256) and
+// `access_token_signing_alg_values_supported`.
 type AccountSettingsSigningAlg string
 
 const (
@@ -5765,16 +5773,17 @@ func (*OAuthUnavailableHeaders) upstreamTokenRes()         {}
 
 // Ref: #/components/schemas/OpenIDConfiguration
 type OpenIDConfiguration struct {
-	Issuer                                     string    `json:"issuer"`
-	JwksURI                                    string    `json:"jwks_uri"`
-	TokenEndpoint                              string    `json:"token_endpoint"`
-	RevocationEndpoint                         OptString `json:"revocation_endpoint"`
-	AuthorizationEndpoint                      OptString `json:"authorization_endpoint"`
-	UserinfoEndpoint                           OptString `json:"userinfo_endpoint"`
-	EndSessionEndpoint                         OptString `json:"end_session_endpoint"`
-	ResponseTypesSupported                     []string  `json:"response_types_supported"`
-	ResponseModesSupported                     []string  `json:"response_modes_supported"`
-	SubjectTypesSupported                      []string  `json:"subject_types_supported"`
+	Issuer                 string    `json:"issuer"`
+	JwksURI                string    `json:"jwks_uri"`
+	TokenEndpoint          string    `json:"token_endpoint"`
+	RevocationEndpoint     OptString `json:"revocation_endpoint"`
+	AuthorizationEndpoint  OptString `json:"authorization_endpoint"`
+	UserinfoEndpoint       OptString `json:"userinfo_endpoint"`
+	EndSessionEndpoint     OptString `json:"end_session_endpoint"`
+	ResponseTypesSupported []string  `json:"response_types_supported"`
+	ResponseModesSupported []string  `json:"response_modes_supported"`
+	SubjectTypesSupported  []string  `json:"subject_types_supported"`
+	// The algorithm of ID tokens, RS256 whatever signs the access tokens.
 	IDTokenSigningAlgValuesSupported           []string  `json:"id_token_signing_alg_values_supported"`
 	CodeChallengeMethodsSupported              []string  `json:"code_challenge_methods_supported"`
 	PromptValuesSupported                      []string  `json:"prompt_values_supported"`
@@ -5788,8 +5797,9 @@ type OpenIDConfiguration struct {
 	TokenEndpointAuthMethodsSupported          []string  `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported                            []string  `json:"scopes_supported"`
 	ClaimsSupported                            []string  `json:"claims_supported"`
-	AccessTokenSigningAlgValuesSupported       []string  `json:"access_token_signing_alg_values_supported"`
-	ServiceDocumentation                       OptString `json:"service_documentation"`
+	// The algorithms of the account's access tokens (its keys' and its `signingAlg`).
+	AccessTokenSigningAlgValuesSupported []string  `json:"access_token_signing_alg_values_supported"`
+	ServiceDocumentation                 OptString `json:"service_documentation"`
 }
 
 // GetIssuer returns the value of Issuer.
