@@ -87,6 +87,14 @@ func (ms *mfaShop) mfaToken(t *testing.T) string {
 	return body["mfa_token"].(string)
 }
 
+// userToken signs ada in through the API with her password and TOTP code: her own token.
+func (ms *mfaShop) userToken(t *testing.T) string {
+	t.Helper()
+	tok := ms.mfaToken(t)
+	ms.clk.Add(30 * time.Second)
+	return must(t, ms.otpGrant(ms.clientToken(), tok, ms.code(0)), 200)["access_token"].(string)
+}
+
 func (ms *mfaShop) otpGrant(clientTok, mfaToken, otp string) resp {
 	return ms.e.do("POST", ms.base+"/auth/token", clientTok, map[string]any{
 		"grant_type": "http://auth0.com/oauth/grant-type/mfa-otp", "mfa_token": mfaToken, "otp": otp})
@@ -201,6 +209,23 @@ func TestMFABindingAndLockout(t *testing.T) {
 		ms.clk.Add(30 * time.Second)
 		wantGrantError(t, ms.otpGrant(other.clientToken(), tok, ms.code(0)), 400, "invalid_grant", "another client's mfa_token")
 		// The refusal spent nothing: the right client still completes the login with the code.
+		must(t, ms.otpGrant(ms.clientToken(), tok, ms.code(0)), 200)
+
+		// The mfa_token is bound to its customer too: another customer's right code does not
+		// complete it (and spends nothing of it).
+		cu := must(t, ms.e.do("POST", ms.base+"/customers/users", admin, map[string]any{"email": "bob@example.com",
+			"password": "correct horse battery", "scopes": []string{}}), 201)["customerId"].(string)
+		bobTok := must(t, ms.login(ms.clientToken(), "bob@example.com", "correct horse battery"), 200)["access_token"].(string)
+		en := must(t, ms.e.do("POST", ms.base+"/customers/users/"+cu+"/factors", bobTok, map[string]any{"type": "totp"}), 201)
+		bobKey, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(en["secret"].(string))
+		bobCode := func() string { return login.TOTP(bobKey, login.TOTPStep(ms.clk.Now())) }
+		must(t, ms.e.do("POST", ms.base+"/customers/users/"+cu+"/factors/"+en["factor"].(map[string]any)["id"].(string)+"/verify",
+			bobTok, map[string]any{"otp": bobCode()}), 200)
+		// ada's own token may not touch bob's factors.
+		must(t, ms.e.do("GET", ms.base+"/customers/users/"+cu+"/factors", ms.userToken(t), nil), 403)
+		tok = ms.mfaToken(t)
+		ms.clk.Add(30 * time.Second)
+		wantGrantError(t, ms.otpGrant(ms.clientToken(), tok, bobCode()), 400, "invalid_grant", "another customer's code")
 		must(t, ms.otpGrant(ms.clientToken(), tok, ms.code(0)), 200)
 
 		// Parallel wrong guesses: no more than loginMaxFailures are evaluated.
