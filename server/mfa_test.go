@@ -221,6 +221,11 @@ func TestMFABindingAndLockout(t *testing.T) {
 		bobCode := func() string { return login.TOTP(bobKey, login.TOTPStep(ms.clk.Now())) }
 		must(t, ms.e.do("POST", ms.base+"/customers/users/"+cu+"/factors/"+en["factor"].(map[string]any)["id"].(string)+"/verify",
 			bobTok, map[string]any{"otp": bobCode()}), 200)
+		// Now that bob has a factor, his password-only token may no longer change factors.
+		r := must(t, ms.e.do("DELETE", ms.base+"/customers/users/"+cu+"/factors/"+en["factor"].(map[string]any)["id"].(string), bobTok, nil), 403)
+		if r["code"] != "mfa_required" {
+			t.Errorf("a password-only token deleting a factor: %v", r)
+		}
 		// ada's own token may not touch bob's factors.
 		must(t, ms.e.do("GET", ms.base+"/customers/users/"+cu+"/factors", ms.userToken(t), nil), 403)
 		tok = ms.mfaToken(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 
 	"github.com/oapi-codegen/nullable"
 	qrcode "github.com/skip2/go-qrcode"
@@ -43,6 +44,17 @@ func (e *Endpoints) factorCustomer(ctx context.Context, aid, customerID string, 
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	// A customer who has a factor changes factors only with a token of a sign-in that used
+	// one: a stolen password alone (or an older password-only token) cannot remove them.
+	if u := reqctx.UserFrom(ctx); u != nil && !slices.Contains(u.AMR, login.AMRMFA) {
+		types, err := e.Login.FactorTypes(ctx, acct, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(types) > 0 {
+			return nil, nil, problem.Forbidden("mfa_required", "sign in with your second factor to manage your factors")
+		}
 	}
 	return acct, c, nil
 }

@@ -97,6 +97,8 @@ type Claims struct {
 	AID, Sub, ClientID, JTI string
 	// FamilyID is the refresh family the token was issued with ("" for none).
 	FamilyID string
+	// AMR are the authentication methods of a customer's sign-in (RFC 8176).
+	AMR []string
 	Aud      []string
 	Scopes   []string
 	Exp, Iat time.Time

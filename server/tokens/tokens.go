@@ -183,6 +183,14 @@ func (t *Tokens) verify(ctx context.Context, tok string) (*reqctx.Claims, error)
 	c.Iat, _ = parsed.IssuedAt()
 	_ = parsed.Get("client_id", &c.ClientID)
 	_ = parsed.Get("fid", &c.FamilyID)
+	var amr []any
+	if parsed.Get("amr", &amr) == nil {
+		for _, m := range amr {
+			if s, ok := m.(string); ok {
+				c.AMR = append(c.AMR, s)
+			}
+		}
+	}
 	var scope string
 	_ = parsed.Get("scope", &scope)
 	c.Scopes = strings.Fields(scope)

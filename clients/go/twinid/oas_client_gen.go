@@ -416,7 +416,9 @@ type Invoker interface {
 	// ListCustomerFactors invokes listCustomerFactors operation.
 	//
 	// Type, name, when created and last used, and whether confirmed; never a secret. With the
-	// customer's own access token or a management token.
+	// customer's own access token or a management token. On every factor operation, a customer
+	// who has a factor must use a token of a sign-in that gave it (`amr` has `mfa`); a
+	// password-only token gets 403 `mfa_required`.
 	//
 	// GET /v1/accounts/{aid}/customers/users/{customerId}/factors
 	ListCustomerFactors(ctx context.Context, params ListCustomerFactorsParams, options ...RequestOption) (ListCustomerFactorsRes, error)
@@ -5943,7 +5945,9 @@ func (c *Client) sendListClients(ctx context.Context, params ListClientsParams, 
 // ListCustomerFactors invokes listCustomerFactors operation.
 //
 // Type, name, when created and last used, and whether confirmed; never a secret. With the
-// customer's own access token or a management token.
+// customer's own access token or a management token. On every factor operation, a customer
+// who has a factor must use a token of a sign-in that gave it (`amr` has `mfa`); a
+// password-only token gets 403 `mfa_required`.
 //
 // GET /v1/accounts/{aid}/customers/users/{customerId}/factors
 func (c *Client) ListCustomerFactors(ctx context.Context, params ListCustomerFactorsParams, options ...RequestOption) (ListCustomerFactorsRes, error) {

@@ -1230,7 +1230,9 @@ export interface paths {
         /**
          * List a customer's second factors
          * @description Type, name, when created and last used, and whether confirmed; never a secret. With the
-         *     customer's own access token or a management token.
+         *     customer's own access token or a management token. On every factor operation, a customer
+         *     who has a factor must use a token of a sign-in that gave it (`amr` has `mfa`); a
+         *     password-only token gets 403 `mfa_required`.
          */
         get: operations["listCustomerFactors"];
         put?: never;
