@@ -79,6 +79,7 @@ func (s *Server) routes() (*echo.Echo, error) {
 	// Before the API group: a preflight is answered here, ahead of the validator, which
 	// knows no OPTIONS operation.
 	e.Use(s.cors)
+	e.Use(s.shedLogins)
 	// The API group: what the document describes under /v1 passes the body limits, the
 	// principal holder and the validator; /healthz, /readyz, Swagger UI and the document
 	// itself stay outside it.
@@ -187,8 +188,15 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status, took := c.Response().Status, time.Since(start)
 		s.metrics.Observe(c.Path(), c.Request().Method, status, took)
+		if shed(c) {
+			return nil // refused for overload: counted, and logged once per overload
+		}
+		// A 503 is a refusal the client retries (an outage or a full pool, each logged
+		// once on its own); other 5xx are errors.
 		level := slog.LevelInfo
-		if status >= 500 {
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		} else if status >= 500 {
 			level = slog.LevelError
 		}
 		r := c.Request()

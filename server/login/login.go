@@ -40,6 +40,7 @@ type Login struct {
 	log      *slog.Logger
 	now      func() time.Time
 	audit    *audit.Recorder
+	busy     *overload
 
 	// passkeys is the WebAuthn relying party (SetRelyingParty); nil: passkeys are off.
 	passkeys *webauthn.WebAuthn
@@ -72,8 +73,22 @@ func New(st *store.Store, accounts *account.Accounts, kr *keys.Keyring, pool *pa
 	m *metrics.Metrics, log *slog.Logger, now func() time.Time, rec *audit.Recorder) *Login {
 	idle := make(chan struct{})
 	close(idle)
+	workers, queue := pool.Size()
+	busy := &overload{log: log, now: now, counter: m.RateLimited.WithLabelValues("password_pool").Inc,
+		workers: workers, queue: queue}
 	return &Login{store: st, accounts: accounts, keyring: kr, pool: pool, mail: q, metrics: m, log: log, now: now,
-		audit: rec, inflight: map[string]int{}, resets: make(chan resetRequest, resetQueueSize), resetsIdle: idle}
+		audit: rec, busy: busy, inflight: map[string]int{}, resets: make(chan resetRequest, resetQueueSize), resetsIdle: idle}
+}
+
+// Shed reports whether a password login would be refused now for a full hashing pool, and
+// if so counts it as refused (the metric, the overload's log lines): a caller that sheds
+// the login answers ErrBusy before it reads or checks anything.
+func (l *Login) Shed() bool {
+	if !l.pool.Full() {
+		return false
+	}
+	l.busy.refuse()
+	return true
 }
 
 // Domain errors of a login; each surface words them in its dialect.
@@ -161,12 +176,13 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 	slot, err := l.pool.Acquire(ctx)
 	if err != nil {
 		if errors.Is(err, passwords.ErrBusy) || errors.Is(err, context.DeadlineExceeded) {
-			l.metrics.RateLimited.WithLabelValues("password_pool").Inc()
+			l.busy.refuse()
 			return nil, ErrBusy
 		}
 		return nil, err
 	}
 	defer slot.Release()
+	l.busy.served()
 	// What must follow a reservation runs even when the client has gone: a give-back lost
 	// to a cancelled request would count as a failure for the whole window.
 	cleanup := func() (context.Context, context.CancelFunc) {

@@ -199,6 +199,16 @@ func (p *Pool) running() {
 	}
 }
 
+// Full reports whether an Acquire would be refused at once now: every worker is busy and
+// the wait queue is full. It is a hint (the next Acquire decides), for refusing work before
+// it starts.
+func (p *Pool) Full() bool {
+	return len(p.slots) == cap(p.slots) && p.waiting.Load() >= p.queue
+}
+
+// Size is the number of workers and the length of the wait queue.
+func (p *Pool) Size() (workers, queue int) { return cap(p.slots), int(p.queue) }
+
 // Stats reports how many hashes are running and how many callers are
 // waiting for a worker, for metrics.
 func (p *Pool) Stats() (running, waiting int) {

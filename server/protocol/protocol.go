@@ -161,7 +161,7 @@ func oauthError(err error) error {
 		errors.Is(err, login.ErrBadOTP), errors.Is(err, login.ErrMFAToken):
 		return oauth2.InvalidGrant(err.Error())
 	case errors.Is(err, login.ErrBusy):
-		return oauth2.RetryLater(http.StatusServiceUnavailable, "1", "too many logins at once; retry in a second")
+		return Busy()
 	case errors.As(err, &lo):
 		d := "too many failed logins; try again in " + strconv.Itoa(lo.Seconds()) + " seconds"
 		if lo.Codes {
@@ -176,6 +176,12 @@ func oauthError(err error) error {
 		return oauth2.InvalidGrant(err.Error())
 	}
 	return err
+}
+
+// Busy is the answer to a login the password pool refuses: 503 with Retry-After, in RFC 6749
+// form.
+func Busy() *oauth2.Error {
+	return oauth2.RetryLater(http.StatusServiceUnavailable, "1", "too many logins at once; retry in a second")
 }
 
 // mapped passes a handler's error through oauthError (deferred by every OAuth handler).
