@@ -19,7 +19,7 @@ const loginRoute = "/v1/accounts/:aid/customers/login"
 // counted and logged once per overload (login.Login.Shed), not per request.
 func (s *Server) shedLogins(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if c.Path() == loginRoute && c.Request().Method == http.MethodPost && s.login.Shed() {
+		if c.Path() == loginRoute && c.Request().Method == http.MethodPost && s.login.Shed(c.Request().Context()) {
 			c.Set(shedKey, true)
 			return protocol.Busy()
 		}

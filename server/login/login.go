@@ -80,11 +80,17 @@ func New(st *store.Store, accounts *account.Accounts, kr *keys.Keyring, pool *pa
 		audit: rec, busy: busy, inflight: map[string]int{}, resets: make(chan resetRequest, resetQueueSize), resetsIdle: idle}
 }
 
-// Shed reports whether a password login would be refused now for a full hashing pool, and
-// if so counts it as refused (the metric, the overload's log lines): a caller that sheds
-// the login answers ErrBusy before it reads or checks anything.
-func (l *Login) Shed() bool {
-	if !l.pool.Full() {
+// shedWait bounds how long Shed waits for room in a full hashing pool.
+const shedWait = 500 * time.Millisecond
+
+// Shed reports whether a password login is to be refused for a full hashing pool: when the
+// pool has no room it waits up to shedWait for a release (a login that finds room then goes
+// on), and a refusal is counted (the metric, the overload's log lines). A caller that sheds
+// the login answers ErrBusy before it reads or checks anything: a flood's refusals cost
+// neither database work nor much of the core, and a refused client has waited a little,
+// not looped on refusals as fast as they come.
+func (l *Login) Shed(ctx context.Context) bool {
+	if l.pool.AwaitRoom(ctx, shedWait) {
 		return false
 	}
 	l.busy.refuse()

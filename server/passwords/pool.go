@@ -31,6 +31,11 @@ type Pool struct {
 	maxWait time.Duration
 	dummy   string // hash of a random secret, for VerifyDummy
 
+	// room hands a released slot's turn to one caller of AwaitRoom (unbuffered: a release
+	// with nobody waiting sends nothing); roomWaiters counts those callers.
+	room        chan struct{}
+	roomWaiters atomic.Int64
+
 	// onRun, if set (tests only), is called while holding a slot, just
 	// before the hash is computed.
 	onRun func()
@@ -63,6 +68,7 @@ func NewPool(workers, queue int, maxWait time.Duration, p Params) *Pool {
 		queue:   int64(queue),
 		maxWait: maxWait,
 		dummy:   dummy,
+		room:    make(chan struct{}),
 	}
 }
 
@@ -105,7 +111,13 @@ func (p *Pool) acquire(ctx context.Context) error {
 	}
 }
 
-func (p *Pool) release() { <-p.slots }
+func (p *Pool) release() {
+	<-p.slots
+	select {
+	case p.room <- struct{}{}: // one caller of AwaitRoom may go on
+	default:
+	}
+}
 
 func (p *Pool) run(ctx context.Context, f func()) error {
 	if err := p.acquire(ctx); err != nil {
@@ -204,6 +216,36 @@ func (p *Pool) running() {
 // it starts.
 func (p *Pool) Full() bool {
 	return len(p.slots) == cap(p.slots) && p.waiting.Load() >= p.queue
+}
+
+// maxRoomWaiters bounds the callers of AwaitRoom per place (worker or queue); past it they
+// are told at once that there is no room.
+const maxRoomWaiters = 64
+
+// AwaitRoom reports whether the pool has room (see Full), waiting up to d for a release when
+// it has none, without doing or holding anything while it waits. Of its callers, one goes on
+// per released slot, in their order. It is a hint too: a caller that goes on may still be
+// refused by Acquire.
+func (p *Pool) AwaitRoom(ctx context.Context, d time.Duration) bool {
+	if !p.Full() {
+		return true
+	}
+	places := int64(cap(p.slots)) + p.queue
+	if p.roomWaiters.Add(1) > maxRoomWaiters*places {
+		p.roomWaiters.Add(-1)
+		return false
+	}
+	defer p.roomWaiters.Add(-1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.room:
+		return true
+	case <-t.C:
+		return !p.Full()
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // Size is the number of workers and the length of the wait queue.
