@@ -178,10 +178,19 @@ func oauthError(err error) error {
 	return err
 }
 
+// busyDescription is the error_description of Busy.
+const busyDescription = "too many logins at once; retry in a second"
+
 // Busy is the answer to a login the password pool refuses: 503 with Retry-After, in RFC 6749
 // form.
 func Busy() *oauth2.Error {
-	return oauth2.RetryLater(http.StatusServiceUnavailable, "1", "too many logins at once; retry in a second")
+	return oauth2.RetryLater(http.StatusServiceUnavailable, "1", busyDescription)
+}
+
+// IsBusy reports whether err is the answer Busy gives.
+func IsBusy(err error) bool {
+	var oe *oauth2.Error
+	return errors.As(err, &oe) && oe.Status == http.StatusServiceUnavailable && oe.Description == busyDescription
 }
 
 // mapped passes a handler's error through oauthError (deferred by every OAuth handler).
