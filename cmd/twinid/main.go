@@ -108,6 +108,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "admin add-person":
 		return addPerson(ctx, cfg, st, log, person, stdin, stdout)
 	}
+	tuneGC(log)
 	return serve(ctx, cfg, st, log, stdout)
 }
 
