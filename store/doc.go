@@ -10,7 +10,9 @@
 // unreachable or slower than Config.Timeout gives ErrUnavailable from any method, so a
 // caller can answer "retry later" without reading driver text. Times are stored in UTC.
 // Writes that span tables run in one transaction (InTx). The conformance suite in storetest
-// runs every method on every dialect.
+// runs every method on every dialect. The protocol's hot read (Clients.ForProtocol) runs
+// fixed SQL through database/sql instead of GORM, with the same count, deadline and errors
+// (prepared.go).
 //
 // It imports only GORM, its drivers and goose. Start with Open and Migrate in store.go.
 package store

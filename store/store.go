@@ -5,12 +5,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +59,9 @@ type Store struct {
 	queries *atomic.Uint64
 	now     func() time.Time
 	timeout time.Duration
+	// stmts are the prepared statements of the hot reads (prepared.go), by SQL text; each
+	// is a *sql.Stmt of the pool, shared by the Stores of its transactions.
+	stmts *sync.Map
 }
 
 // Open connects to the database. It does not migrate; call Migrate.
@@ -123,7 +128,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, dialect: dialect, queries: new(atomic.Uint64), now: now, timeout: timeout}
+	s := &Store{db: db, dialect: dialect, queries: new(atomic.Uint64), now: now, timeout: timeout,
+		stmts: new(sync.Map)}
 	if err := s.countQueries(); err != nil {
 		return nil, err
 	}
@@ -252,12 +258,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	return translate(sqlDB.PingContext(ctx))
 }
 
-// Close closes the connection pool.
+// Close closes the prepared statements and the connection pool.
 func (s *Store) Close() error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
 	}
+	s.stmts.Range(func(k, v any) bool {
+		_ = v.(io.Closer).Close()
+		s.stmts.Delete(k)
+		return true
+	})
 	return sqlDB.Close()
 }
 
@@ -297,7 +308,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, queries: s.queries, now: s.now, timeout: s.timeout})
+		return fn(&Store{db: tx, dialect: s.dialect, queries: s.queries, now: s.now, timeout: s.timeout,
+			stmts: s.stmts})
 	})
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrUnavailable) {
 		// The deadline (or the caller) ended the transaction: database/sql rolled it back

@@ -25,19 +25,12 @@ const (
 
 // Client is what the protocol needs of a client, cached per node.
 type Client struct {
-	*store.Client
-	secrets []secret
-	// Grants of an application client (service accounts hold scopes instead).
-	Grants []store.Grant
+	// ProtocolClient holds the client's scopes (a service account) or grants (an application
+	// client) and its secrets.
+	*store.ProtocolClient
 	// Granted are the scopes of the grants by grant type, each with its grant's audience,
 	// worked out once when the client is cached.
 	Granted map[string][]store.Scope
-}
-
-type secret struct {
-	id      string
-	hash    []byte
-	expires *time.Time
 }
 
 // GrantsFor are the client's grants for an audience; typ "" matches every grant type.
@@ -93,31 +86,21 @@ func (cs *Clients) Get(ctx context.Context, aid, clientID string) (*Client, erro
 }
 
 func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, error) {
-	row, err := cs.store.Clients().ByClientID(ctx, aid, clientID)
+	row, err := cs.store.Clients().ForProtocol(ctx, aid, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	secs, err := cs.store.Secrets().Of(ctx, row.ID)
-	if err != nil {
-		return nil, err
-	}
-	c := &Client{Client: row}
+	c := &Client{ProtocolClient: row}
 	if row.Kind != store.KindServiceAccount {
-		if c.Grants, err = cs.store.Grants().Of(ctx, row.ID); err != nil {
-			return nil, err
-		}
 		c.Granted = map[string][]store.Scope{}
 		for _, g := range c.Grants {
 			for _, sc := range g.Scopes {
 				c.Granted[g.GrantType] = append(c.Granted[g.GrantType], store.Scope{Audience: g.Audience, Scope: sc})
 			}
 		}
-	}
-	for _, sec := range secs {
-		c.secrets = append(c.secrets, secret{id: sec.ID, hash: sec.Hash, expires: sec.ExpiresAt})
 	}
 	return c, nil
 }
@@ -174,16 +157,16 @@ func (cs *Clients) Authenticate(ctx context.Context, aid, clientID, secretValue,
 	hash := cs.keyring.HashSecret(secretValue)
 	if c != nil {
 		now := cs.now()
-		hashes := make([][]byte, 0, len(c.secrets))
-		live := make([]secret, 0, len(c.secrets))
-		for _, sec := range c.secrets {
-			if sec.expires == nil || now.Before(*sec.expires) {
-				hashes = append(hashes, sec.hash)
-				live = append(live, sec)
+		hashes := make([][]byte, 0, len(c.Secrets))
+		live := make([]string, 0, len(c.Secrets))
+		for _, sec := range c.Secrets {
+			if sec.ExpiresAt == nil || now.Before(*sec.ExpiresAt) {
+				hashes = append(hashes, sec.Hash)
+				live = append(live, sec.ID)
 			}
 		}
 		if i := keys.MatchSecret(hash, hashes); i >= 0 {
-			cs.recordUse(live[i].id, now.UTC())
+			cs.recordUse(live[i], now.UTC())
 			if a := reqctx.AuthFrom(ctx); a != nil {
 				a.Client = clientID // for the request's log line
 			}

@@ -17,6 +17,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Accounts", testAccounts},
 		{"Scopes", testScopes},
 		{"Clients", testClients},
+		{"ProtocolClients", testProtocolClients},
 		{"Grants", testGrants},
 		{"Customers", testCustomers},
 		{"Tokens", testTokens},
