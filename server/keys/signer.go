@@ -106,11 +106,14 @@ func (sg *Signer) sign(header, payload []byte) (string, error) {
 	return string(buf), nil
 }
 
+// errMalformedSignature is made once: fixedRS runs for every ES256 token.
+var errMalformedSignature = errors.New("malformed ECDSA signature")
+
 // fixedRS turns an ECDSA signature in ASN.1 DER (SEQUENCE of the INTEGERs R and S, as
 // crypto/ecdsa returns it) into R and S as fixed-size big-endian numbers, R then S, as JWS
 // wants them (RFC 7518 §3.4). out is 2×es256Size bytes.
 func fixedRS(der, out []byte) error {
-	bad := errors.New("malformed ECDSA signature")
+	bad := errMalformedSignature
 	if len(der) < 2 || der[0] != 0x30 || int(der[1]) != len(der)-2 || der[1] >= 0x80 {
 		return bad
 	}
