@@ -14,6 +14,8 @@ type ProtocolClient struct {
 	ID, AID, ClientID, Kind              string
 	RedirectURIs, PostLogoutRedirectURIs []string
 	RatePerMinute, RateBurst             *int
+	// MFA tightens the account's mfa setting for this client ("" keeps it).
+	MFA string
 	// Scopes of a service account, in the order they were assigned, with ID, AID, Audience
 	// and Scope set. An application client holds none of its own (its grants carry them).
 	Scopes []Scope
@@ -37,7 +39,7 @@ type ClientSecretHash struct {
 // the cost grows with each column and each time parsed.
 const (
 	protocolClientSQL = `SELECT c.id, c.kind, c.redirect_uris, c.post_logout_redirect_uris, c.rate_per_minute,
- c.rate_burst, s.id, s.hash, s.expires_at
+ c.rate_burst, c.mfa, s.id, s.hash, s.expires_at
 FROM clients c LEFT JOIN client_secrets s ON s.client_pk = c.id
 WHERE c.aid = ? AND c.client_id = ?`
 	protocolScopesSQL = `SELECT s.id, s.audience, s.scope
@@ -64,7 +66,8 @@ func (grp Clients) ForProtocol(ctx context.Context, aid, clientID string) (*Prot
 			sec                   ClientSecretHash
 			expires               sql.NullTime
 		)
-		if err := r.Scan(&c.ID, &c.Kind, &redirects, &postLogout, &perMinute, &burst, &secID, &sec.Hash, &expires); err != nil {
+		if err := r.Scan(&c.ID, &c.Kind, &redirects, &postLogout, &perMinute, &burst, &c.MFA, &secID, &sec.Hash,
+			&expires); err != nil {
 			return err
 		}
 		if pc == nil {

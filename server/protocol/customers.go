@@ -72,7 +72,7 @@ func (e *Endpoints) LoginCustomer(ctx context.Context, req gen.LoginCustomerRequ
 		return nil, err
 	}
 	scopes, refresh := userScopes(grants, c), ac.token.Has(scopeRefresh)
-	due, types, err := e.secondFactor(ctx, acct, ac.Client.Client, c)
+	due, types, err := e.secondFactor(ctx, acct, ac.MFA, c)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func (password) issue(ctx context.Context, e *Endpoints, in grantInput) (*tokenR
 	}
 	// The password grant has no second step: a customer who must give a second factor
 	// signs in through /customers/login (or the hosted pages).
-	if due, _, err := e.secondFactor(ctx, in.acct, ac.Client.Client, c); err != nil || due {
+	if due, _, err := e.secondFactor(ctx, in.acct, ac.MFA, c); err != nil || due {
 		if err != nil {
 			return nil, err
 		}

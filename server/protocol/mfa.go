@@ -9,11 +9,12 @@ import (
 	"github.com/twinid/twinid/store"
 )
 
-// secondFactor says whether a password login of c through client must give a second
-// factor (the account's mfa policy tightened by the client's), and which types c can give.
+// secondFactor says whether a password login of c through a client must give a second
+// factor (the account's mfa policy tightened by the client's, clientMFA), and which types c
+// can give.
 // Under required, a customer without a factor is due too, with no type to give.
-func (e *Endpoints) secondFactor(ctx context.Context, acct *store.Account, client *store.Client, c *store.Customer) (bool, []string, error) {
-	policy := login.Policy(acct, client.MFA)
+func (e *Endpoints) secondFactor(ctx context.Context, acct *store.Account, clientMFA string, c *store.Customer) (bool, []string, error) {
+	policy := login.Policy(acct, clientMFA)
 	if policy == login.MFAOff {
 		return false, nil, nil
 	}

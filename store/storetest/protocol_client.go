@@ -40,7 +40,7 @@ func testProtocolClients(t *testing.T, open opener) {
 			if n := st.Queries() - before; n != 2 {
 				t.Errorf("ForProtocol ran %d statements, want 2", n)
 			}
-			if got.ID != "c1" || got.AID != "a" || got.ClientID != c.ClientID || got.Kind != store.KindServiceAccount ||
+			if got.ID != "c1" || got.AID != "a" || got.ClientID != c.ClientID || got.Kind != store.KindServiceAccount || got.MFA != "" ||
 				!eqIntPtr(got.RatePerMinute, &rate) || !eqIntPtr(got.RateBurst, &burst) {
 				t.Errorf("client read back as %+v", got)
 			}
@@ -65,6 +65,7 @@ func testProtocolClients(t *testing.T, open opener) {
 			c := client("a", store.KindConfidential, "app")
 			c.RedirectURIs = []string{"https://app.example.org/cb", "http://127.0.0.1:8080/cb"}
 			c.PostLogoutRedirectURIs = []string{"https://app.example.org/bye"}
+			c.MFA = "required"
 			must(t, st.Clients().Create(ctx, c, nil), "CreateClient")
 			g2 := grant("a", "app", "g2", "https://api.example.org", store.GrantAuthorizationCode)
 			g2.Scopes = []string{"openid", "orders:read"}
@@ -77,7 +78,7 @@ func testProtocolClients(t *testing.T, open opener) {
 
 			got, err := st.Clients().ForProtocol(ctx, "a", c.ClientID)
 			must(t, err, "ForProtocol")
-			if got.ID != "app" || got.Kind != store.KindConfidential || got.RatePerMinute != nil || got.RateBurst != nil ||
+			if got.ID != "app" || got.Kind != store.KindConfidential || got.MFA != "required" || got.RatePerMinute != nil || got.RateBurst != nil ||
 				!slices.Equal(got.RedirectURIs, c.RedirectURIs) || !slices.Equal(got.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs) {
 				t.Errorf("client read back as %+v", got)
 			}
