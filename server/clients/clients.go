@@ -26,8 +26,9 @@ const (
 // Client is what the protocol needs of a client, cached per node.
 type Client struct {
 	// ProtocolClient holds the client's scopes (a service account) or grants (an application
-	// client) and its secrets.
+	// client); its Secrets are moved to secrets, which only Authenticate reads.
 	*store.ProtocolClient
+	secrets []store.ClientSecretHash
 	// Granted are the scopes of the grants by grant type, each with its grant's audience,
 	// worked out once when the client is cached.
 	Granted map[string][]store.Scope
@@ -93,7 +94,8 @@ func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, err
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{ProtocolClient: row}
+	c := &Client{ProtocolClient: row, secrets: row.Secrets}
+	row.Secrets = nil
 	if row.Kind != store.KindServiceAccount {
 		c.Granted = map[string][]store.Scope{}
 		for _, g := range c.Grants {
@@ -157,9 +159,9 @@ func (cs *Clients) Authenticate(ctx context.Context, aid, clientID, secretValue,
 	hash := cs.keyring.HashSecret(secretValue)
 	if c != nil {
 		now := cs.now()
-		hashes := make([][]byte, 0, len(c.Secrets))
-		live := make([]string, 0, len(c.Secrets))
-		for _, sec := range c.Secrets {
+		hashes := make([][]byte, 0, len(c.secrets))
+		live := make([]string, 0, len(c.secrets))
+		for _, sec := range c.secrets {
 			if sec.ExpiresAt == nil || now.Before(*sec.ExpiresAt) {
 				hashes = append(hashes, sec.Hash)
 				live = append(live, sec.ID)
