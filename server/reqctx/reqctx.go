@@ -98,7 +98,7 @@ type Claims struct {
 	// FamilyID is the refresh family the token was issued with ("" for none).
 	FamilyID string
 	// AMR are the authentication methods of a customer's sign-in (RFC 8176).
-	AMR []string
+	AMR      []string
 	Aud      []string
 	Scopes   []string
 	Exp, Iat time.Time
