@@ -29,7 +29,7 @@ var layers = map[string]int{
 }
 
 // anyLayer are the project packages every layer may import.
-var anyLayer = []string{"store", "gen", "server/mail", "server/passwords"}
+var anyLayer = []string{"store", "gen", "server/mail", "server/passwords", "server/workqueue"}
 
 // only lists third-party import prefixes and the project packages allowed to import them.
 // gen is generated code (echo and kin-openapi are its runtime); cmd/twinid-bench times raw

@@ -18,6 +18,7 @@ import (
 	"github.com/twinid/twinid/server/mail"
 	"github.com/twinid/twinid/server/metrics"
 	"github.com/twinid/twinid/server/passwords"
+	"github.com/twinid/twinid/server/workqueue"
 	"github.com/twinid/twinid/store"
 )
 
@@ -49,12 +50,8 @@ type Login struct {
 	inflight map[string]int // logins in flight per throttle key, on this node
 
 	// resets are the password-reset requests waiting for the background worker
-	// (RequestReset, RunResets); resetsMu guards the count and state below.
-	resets      chan resetRequest
-	resetsMu    sync.Mutex
-	resetsOpen  int           // queued or being worked
-	resetsIdle  chan struct{} // closed whenever resetsOpen is 0
-	resetsEnded bool          // RunResets has returned
+	// (RequestReset, RunResets).
+	resets *workqueue.Queue[resetRequest]
 }
 
 // resetRequest is a password reset someone asked for: whether the email belongs to anyone
@@ -68,16 +65,17 @@ type resetRequest struct {
 // (and logged), answering the same.
 const resetQueueSize = 1000
 
+// resetDrainTimeout bounds the work on reset requests still queued at shutdown.
+const resetDrainTimeout = 5 * time.Second
+
 // New returns the customer authentication of st.
 func New(st *store.Store, accounts *account.Accounts, kr *keys.Keyring, pool *passwords.Pool, q *mail.Queue,
 	m *metrics.Metrics, log *slog.Logger, now func() time.Time, rec *audit.Recorder) *Login {
-	idle := make(chan struct{})
-	close(idle)
 	workers, queue := pool.Size()
 	busy := &overload{log: log, now: now, counter: m.RateLimited.WithLabelValues("password_pool").Inc,
 		workers: workers, queue: queue}
 	return &Login{store: st, accounts: accounts, keyring: kr, pool: pool, mail: q, metrics: m, log: log, now: now,
-		audit: rec, busy: busy, inflight: map[string]int{}, resets: make(chan resetRequest, resetQueueSize), resetsIdle: idle}
+		audit: rec, busy: busy, inflight: map[string]int{}, resets: workqueue.New[resetRequest](resetQueueSize, resetDrainTimeout)}
 }
 
 // shedWait bounds how long Shed waits for room in a full hashing pool.

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"time"
 
+	"github.com/twinid/twinid/server/workqueue"
 	"github.com/twinid/twinid/store"
 )
-
-// resetDrainTimeout bounds the work on reset requests still queued at shutdown.
-const resetDrainTimeout = 5 * time.Second
 
 // RequestReset asks for a reset code (an invitation code to an invited customer) to be
 // mailed to email, if it belongs to a customer who may sign in, at most once a minute. It
@@ -20,19 +18,10 @@ func (l *Login) RequestReset(acct *store.Account, email, typ string) {
 	if _, _, ok := NormEmail(email); !ok {
 		return
 	}
-	l.resetsMu.Lock()
-	defer l.resetsMu.Unlock()
-	if l.resetsEnded {
+	switch err := l.resets.Enqueue(resetRequest{acct: acct, email: email, typ: typ}); {
+	case errors.Is(err, workqueue.ErrClosed):
 		l.log.Warn("password reset not sent: shutting down")
-		return
-	}
-	select {
-	case l.resets <- resetRequest{acct: acct, email: email, typ: typ}:
-		if l.resetsOpen == 0 {
-			l.resetsIdle = make(chan struct{})
-		}
-		l.resetsOpen++
-	default:
+	case errors.Is(err, workqueue.ErrFull):
 		l.log.Warn("password reset not sent: the queue is full")
 	}
 }
@@ -41,72 +30,21 @@ func (l *Login) RequestReset(acct *store.Account, email, typ string) {
 // short deadline, and returns; later requests are dropped. Call it once, before the mail
 // queue stops, so that the codes it issues are still mailed.
 func (l *Login) RunResets(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			l.drainResets()
-			return
-		case r := <-l.resets:
-			l.reset(context.Background(), r)
-		}
-	}
+	l.resets.Run(ctx, l.reset, func(n int) {
+		l.log.Error("password resets dropped at shutdown", "count", n)
+	})
 }
 
 // FlushResets waits until every queued reset request has been worked, or ctx is done.
-func (l *Login) FlushResets(ctx context.Context) error {
-	l.resetsMu.Lock()
-	idle := l.resetsIdle
-	l.resetsMu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (l *Login) drainResets() {
-	l.resetsMu.Lock()
-	l.resetsEnded = true
-	l.resetsMu.Unlock()
-	dctx, cancel := context.WithTimeout(context.Background(), resetDrainTimeout)
-	defer cancel()
-	dropped := 0
-	for {
-		select {
-		case r := <-l.resets:
-			if dctx.Err() != nil {
-				dropped++
-				l.resetDone()
-				continue
-			}
-			l.reset(dctx, r)
-		default:
-			if dropped > 0 {
-				l.log.Error("password resets dropped at shutdown", "count", dropped)
-			}
-			return
-		}
-	}
-}
+func (l *Login) FlushResets(ctx context.Context) error { return l.resets.Flush(ctx) }
 
 // reset works one request, within the store's bound of a statement, whatever became of
 // the request that asked for it.
-func (l *Login) reset(ctx context.Context, r resetRequest) {
-	defer l.resetDone()
+func (l *Login) reset(_, ctx context.Context, r resetRequest) {
 	ctx, cancel := context.WithTimeout(ctx, l.store.Timeout())
 	defer cancel()
 	if err := l.sendResetCode(ctx, r.acct, r.email, r.typ); err != nil {
 		l.log.Warn("password reset not sent", "aid", r.acct.AID, "err", err)
-	}
-}
-
-func (l *Login) resetDone() {
-	l.resetsMu.Lock()
-	defer l.resetsMu.Unlock()
-	l.resetsOpen--
-	if l.resetsOpen == 0 {
-		close(l.resetsIdle)
 	}
 }
 

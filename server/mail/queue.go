@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
+
+	"github.com/twinid/twinid/server/workqueue"
 )
 
 var (
@@ -22,127 +23,56 @@ var (
 type Queue struct {
 	sender Sender
 	log    *slog.Logger
-	ch     chan Message
+	q      *workqueue.Queue[Message]
 
 	// Tunables; the tests shorten them.
 	backoff      []time.Duration // wait before attempt 2, 3, ...
 	attemptLimit time.Duration   // upper bound for one Send call
-	drainTimeout time.Duration   // time left to deliver queued messages after ctx is done
-
-	mu      sync.Mutex
-	pending int           // queued + in flight
-	idle    chan struct{} // closed whenever pending drops to 0
-	closed  bool
 }
+
+// drainTimeout is the time left to deliver queued messages once Run's context is done.
+const drainTimeout = 5 * time.Second
 
 // NewQueue returns a queue holding at most size messages (minimum 1). Call
 // Run to start delivering.
 func NewQueue(s Sender, size int, log *slog.Logger) *Queue {
-	if size < 1 {
-		size = 1
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	idle := make(chan struct{})
-	close(idle)
-	return &Queue{
+	mq := &Queue{
 		sender:       s,
 		log:          log,
-		ch:           make(chan Message, size),
 		backoff:      []time.Duration{time.Second, 4 * time.Second},
 		attemptLimit: sendTimeout + 5*time.Second,
-		drainTimeout: 5 * time.Second,
-		idle:         idle,
 	}
+	mq.q = workqueue.New[Message](size, drainTimeout)
+	return mq
 }
 
 // Enqueue schedules m for delivery. It never blocks: it returns ErrQueueFull
 // when the queue is full and ErrQueueClosed after Run has returned.
 func (q *Queue) Enqueue(m Message) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed {
-		return ErrQueueClosed
-	}
-	select {
-	case q.ch <- m:
-		if q.pending == 0 {
-			q.idle = make(chan struct{})
-		}
-		q.pending++
-		return nil
-	default:
+	switch err := q.q.Enqueue(m); {
+	case errors.Is(err, workqueue.ErrFull):
 		return ErrQueueFull
+	case errors.Is(err, workqueue.ErrClosed):
+		return ErrQueueClosed
+	default:
+		return err
 	}
 }
 
 // Flush waits until every enqueued message has been delivered or given up
 // on, or until ctx is done.
-func (q *Queue) Flush(ctx context.Context) error {
-	q.mu.Lock()
-	idle := q.idle
-	q.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// done marks one message as finished.
-func (q *Queue) done() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.pending--
-	if q.pending == 0 {
-		close(q.idle)
-	}
-}
+func (q *Queue) Flush(ctx context.Context) error { return q.q.Flush(ctx) }
 
 // Run delivers messages until ctx is done, then tries to deliver what is
 // still queued within a short deadline and returns. Later Enqueue calls fail
 // with ErrQueueClosed. Run must be called once.
 func (q *Queue) Run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			q.drain(ctx)
-			return
-		case m := <-q.ch:
-			q.deliver(ctx, context.WithoutCancel(ctx), m)
-			q.done()
-		}
-	}
-}
-
-// drain closes the queue and delivers the messages still in it until the
-// drain deadline passes; the rest are dropped (and logged).
-func (q *Queue) drain(ctx context.Context) {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.drainTimeout)
-	defer cancel()
-	dropped := 0
-	for {
-		select {
-		case m := <-q.ch:
-			if dctx.Err() != nil {
-				dropped++
-			} else {
-				q.deliver(dctx, dctx, m)
-			}
-			q.done()
-		default:
-			if dropped > 0 {
-				q.log.Error("mail queue stopped: undelivered emails dropped", "count", dropped)
-			}
-			return
-		}
-	}
+	q.q.Run(ctx, q.deliver, func(n int) {
+		q.log.Error("mail queue stopped: undelivered emails dropped", "count", n)
+	})
 }
 
 // deliver tries m up to len(q.backoff)+1 times. waitCtx bounds the waits
