@@ -38,7 +38,7 @@
 //	3  keys                                     keyring, secrets, signing keys
 //	2  account  audit                           settings, issuer, cached account; the audit trail
 //	1  reqctx  problem  oauth2  cache  page  ratelimit  metrics
-//	   + store, gen, mail, passwords anywhere
+//	   + store, gen, mail, passwords, workqueue anywhere
 //
 // # Where the cut differs from a plain list of concerns, and why
 //
