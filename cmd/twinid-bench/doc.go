@@ -35,9 +35,10 @@
 // The raw baselines are timed the same way the server is: as CPU time (user + system, every
 // thread, garbage collection included), in a child process of this binary (its hidden first
 // argument __baseline) started on the server's core with taskset (-pin: CPU 1, the server's;
-// wrk runs on CPU 0), before each load round, so baseline and load interleave on one core in
-// one run: baseline, load, baseline, load, ... Each round's CPU per operation is divided by
-// that round's baseline.
+// wrk runs on CPU 0), before and after each load round, so baseline and load interleave on
+// one core in one run: baseline, load, baseline, baseline, load, baseline, ... Each round's
+// CPU per operation is divided by the mean of the two timings that bracket it (one 400 ms
+// timing swings by about ±10% on a VM), and the progress lines print both.
 //
 // The refresh and search parts run on Postgres: on -db when it is a Postgres URL, else on a
 // second server using a fresh database twinid_bench_<random> created through -postgres

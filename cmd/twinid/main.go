@@ -90,7 +90,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := errors.Join(err, cfg.Validate(), person.validate()); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	log := newLogger(cfg, stderr)
+	logw := newLogWriter(stderr, logFlushDelay)
+	defer logw.Flush()
+	log := newLogger(cfg, logw)
 	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Timeout: cfg.DBTimeout})
 	if err != nil {
 		return err
@@ -112,13 +114,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return serve(ctx, cfg, st, log, stdout)
 }
 
-func newLogger(cfg *config, w io.Writer) *slog.Logger {
+// newLogger logs to w in batches (logWriter), writing out at once after a warning or an
+// error.
+func newLogger(cfg *config, w *logWriter) *slog.Logger {
 	level, _ := parseLevel(cfg.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(flushOnWarn{h, w})
 }
 
 func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, stdout io.Writer) error {

@@ -96,7 +96,7 @@ func TestGeneratedMasterKeyIsPrivate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := &config{DataDir: dir}
 	var logs bytes.Buffer
-	k, err := cfg.masterKey(newLogger(&config{LogLevel: "info", LogFormat: "text"}, &logs))
+	k, err := cfg.masterKey(newLogger(&config{LogLevel: "info", LogFormat: "text"}, newLogWriter(&logs, logFlushDelay)))
 	if err != nil || len(k) != 32 {
 		t.Fatalf("master key: %v %d", err, len(k))
 	}
@@ -107,7 +107,7 @@ func TestGeneratedMasterKeyIsPrivate(t *testing.T) {
 	if !strings.Contains(logs.String(), "TWINID_MASTER_KEY is not set") {
 		t.Fatal("no warning logged")
 	}
-	again, _ := cfg.masterKey(newLogger(&config{LogLevel: "info", LogFormat: "text"}, &logs))
+	again, _ := cfg.masterKey(newLogger(&config{LogLevel: "info", LogFormat: "text"}, newLogWriter(&logs, logFlushDelay)))
 	if !bytes.Equal(k, again) {
 		t.Fatal("the master key changed between starts")
 	}
