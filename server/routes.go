@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"mime"
@@ -264,7 +263,7 @@ func (s *Server) prepare(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// One deadline for the whole request: the store bounds each statement, and this
 		// bounds a request that runs many of them (handleError answers 503 past it).
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		ctx, cancel := reqctx.WithDeadline(r.Context(), time.Now().Add(s.cfg.RequestTimeout))
 		defer cancel()
 		ctx, _ = reqctx.WithAuth(ctx)
 		ctx = reqctx.WithInfo(ctx, reqctx.Info{
