@@ -97,12 +97,15 @@ type Accounts struct {
 // New returns the accounts of st; publicURL is where clients reach twinid (no trailing
 // slash), ttl how long a node trusts a cached account.
 func New(st *store.Store, publicURL string, ttl time.Duration, now func() time.Time) *Accounts {
-	return &Accounts{store: st, cache: cache.New[*store.Account](ttl, now), publicURL: strings.TrimRight(publicURL, "/")}
+	a := &Accounts{store: st, cache: cache.New[*store.Account](ttl, now), publicURL: strings.TrimRight(publicURL, "/")}
+	a.cache.RefreshAhead(ttl / 10)
+	return a
 }
 
-// Get loads an account through the node cache; errors.Is(err, ErrNotFound) when unknown.
+// Get loads an account through the node cache, reloading it in the background when it is
+// asked for in the last tenth of its entry's life; errors.Is(err, ErrNotFound) when unknown.
 func (a *Accounts) Get(ctx context.Context, aid string) (*store.Account, error) {
-	return a.cache.Load(aid, func() (*store.Account, time.Time, error) {
+	return a.cache.LoadCtx(ctx, aid, func(ctx context.Context) (*store.Account, time.Time, error) {
 		acct, err := a.store.Accounts().Get(ctx, aid)
 		return acct, time.Time{}, err
 	})

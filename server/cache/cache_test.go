@@ -1,7 +1,9 @@
 package cache_test
 
 import (
+	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,5 +159,176 @@ func TestOneLoadPerKeyPerExpiry(t *testing.T) {
 			t.Fatalf("round %d: %d loads counted, want %d", round, n, round*int32(len(keys)))
 		}
 		offset.Add(int64(6 * time.Second)) // every entry expires
+	}
+}
+
+type ctxKey struct{}
+
+// With RefreshAhead, a key asked for in the last part of its entry's life is answered from
+// the cache at once while one background load replaces the entry; the load runs under the
+// caller's values but not its cancellation, and is counted. Before that part nothing
+// loads, and an expired entry is never returned.
+func TestRefreshAheadAnswersFromTheCacheWhileOneLoadRuns(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	c := cache.New[int](10*time.Second, now)
+	c.RefreshAhead(time.Second)
+	var counted atomic.Int32
+	c.CountLoads(func() { counted.Add(1) })
+	var loads atomic.Int32
+	release := make(chan struct{})
+	gotCtx := make(chan context.Context, 1)
+	load := func(ctx context.Context) (int, time.Time, error) {
+		n := loads.Add(1)
+		if n > 1 {
+			gotCtx <- ctx
+			<-release
+		}
+		return int(n), time.Time{}, nil
+	}
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "request"))
+	if v, err := c.LoadCtx(ctx, "k", load); err != nil || v != 1 {
+		t.Fatalf("first LoadCtx = %d, %v", v, err)
+	}
+	// The entry lives 9.5–10s (up to half the window less, at random), so its window
+	// opens between 8.5s and 9s.
+	offset.Store(int64(8400 * time.Millisecond)) // not yet
+	if v, _ := c.LoadCtx(ctx, "k", load); v != 1 || loads.Load() != 1 {
+		t.Fatalf("before the refresh window: %d, %d loads", v, loads.Load())
+	}
+	offset.Store(int64(9200 * time.Millisecond)) // in the window, not expired
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			if v, err := c.LoadCtx(ctx, "k", load); err != nil || v != 1 {
+				t.Errorf("in the refresh window: %d, %v (want the cached 1 at once)", v, err)
+			}
+		})
+	}
+	wg.Wait() // every caller answered while the reload is held
+	cancel()  // the request that started it ends
+	var bg context.Context
+	select {
+	case bg = <-gotCtx:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no background load started in the refresh window")
+	}
+	if bg.Err() != nil || bg.Value(ctxKey{}) != "request" {
+		t.Fatalf("background load's context: err %v, value %v", bg.Err(), bg.Value(ctxKey{}))
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if v, ok := c.Get("k"); ok && v == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background load did not replace the entry")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if loads.Load() != 2 || counted.Load() != 2 {
+		t.Fatalf("%d loads, %d counted; want 2 and 2", loads.Load(), counted.Load())
+	}
+	// The new entry lives at most the TTL from its load; past it, LoadCtx waits for a load.
+	offset.Store(int64(9200*time.Millisecond + 10*time.Second + 100*time.Millisecond))
+	if _, ok := c.Get("k"); ok {
+		t.Fatal("the refreshed entry outlived its TTL")
+	}
+	v, err := c.LoadCtx(context.Background(), "k", func(context.Context) (int, time.Time, error) { return 9, time.Time{}, nil })
+	if err != nil || v != 9 {
+		t.Fatalf("LoadCtx of an expired entry = %d, %v; want the new 9", v, err)
+	}
+}
+
+// A Forget during a background reload keeps its value out; a failed reload leaves the
+// entry to expire at its time; an entry given a short life by its load (a key set until
+// the next activation) is not reloaded ahead.
+func TestRefreshAheadYieldsToForgetsErrorsAndShortLives(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	c := cache.New[string](10*time.Second, now)
+	c.RefreshAhead(time.Second)
+	ctx := context.Background()
+	put := func(k, v string, expires time.Time) {
+		c.Forget(k)
+		if _, err := c.LoadCtx(ctx, k, func(context.Context) (string, time.Time, error) { return v, expires, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+		}
+	}
+	put("forgotten", "old", time.Time{})
+	put("failing", "old", time.Time{})
+	put("short", "old", now().Add(1500*time.Millisecond))
+	offset.Store(int64(9200 * time.Millisecond)) // in the window of both, neither expired
+	done := make(chan struct{}, 2)
+	c.LoadCtx(ctx, "forgotten", func(context.Context) (string, time.Time, error) {
+		defer func() { done <- struct{}{} }()
+		c.Forget("forgotten") // a revocation while the reload reads
+		return "stale", time.Time{}, nil
+	})
+	c.LoadCtx(ctx, "failing", func(context.Context) (string, time.Time, error) {
+		defer func() { done <- struct{}{} }()
+		return "", time.Time{}, errors.New("database down")
+	})
+	for range 2 {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no background reload started in the refresh window")
+		}
+	}
+	waitFor("a reload that raced a Forget put its value back", func() bool { _, ok := c.Get("forgotten"); return !ok })
+	if v, ok := c.Get("failing"); !ok || v != "old" {
+		t.Fatalf("after a failed reload: %q, %v; want the old entry until its expiry", v, ok)
+	}
+	offset.Store(int64(1000 * time.Millisecond)) // "short", put at 0 to live 1.5s, has 0.5s left
+	var loaded atomic.Bool
+	c.LoadCtx(ctx, "short", func(context.Context) (string, time.Time, error) { loaded.Store(true); return "new", time.Time{}, nil })
+	time.Sleep(20 * time.Millisecond)
+	if v, ok := c.Get("short"); loaded.Load() || !ok || v != "old" {
+		t.Fatalf("a short-lived entry was reloaded ahead (%v) or lost (%q, %v)", loaded.Load(), v, ok)
+	}
+}
+
+// With RefreshAhead(d), entries loaded at one moment do not all expire at one moment: they
+// live between the TTL less d/2 and the TTL.
+func TestRefreshAheadSpreadsExpiries(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	c := cache.New[int](10*time.Second, now)
+	c.RefreshAhead(time.Second)
+	for i := range 200 {
+		c.Load(strconv.Itoa(i), func() (int, time.Time, error) { return i, time.Time{}, nil })
+	}
+	live := func() (n int) {
+		for i := range 200 {
+			if _, ok := c.Get(strconv.Itoa(i)); ok {
+				n++
+			}
+		}
+		return n
+	}
+	offset.Store(int64(9400 * time.Millisecond))
+	if n := live(); n != 200 {
+		t.Fatalf("%d of 200 entries expired before the TTL less half the window", 200-n)
+	}
+	offset.Store(int64(9750 * time.Millisecond))
+	if n := live(); n < 40 || n > 160 {
+		t.Fatalf("%d of 200 entries loaded together live at 9.75s: expiries not spread over 9.5–10s", n)
+	}
+	offset.Store(int64(10100 * time.Millisecond))
+	if n := live(); n != 0 {
+		t.Fatalf("%d entries outlived the TTL", n)
 	}
 }

@@ -72,15 +72,18 @@ type Clients struct {
 
 // New returns the clients of st, cached up to ttl.
 func New(st *store.Store, kr *keys.Keyring, m *metrics.Metrics, ttl time.Duration, now func() time.Time) *Clients {
-	return &Clients{store: st, keyring: kr, cache: cache.New[*Client](ttl, now), origins: cache.New[map[string]bool](ttl, now),
+	cs := &Clients{store: st, keyring: kr, cache: cache.New[*Client](ttl, now), origins: cache.New[map[string]bool](ttl, now),
 		fails:   ratelimit.NewMemory(now),
 		metrics: m, now: now, usage: map[string]time.Time{}}
+	cs.cache.RefreshAhead(ttl / 10)
+	return cs
 }
 
 // Get loads a client with its secrets and grants through the node cache; nil when unknown
-// (an unknown client is cached too, so guessing ids costs no query).
+// (an unknown client is cached too, so guessing ids costs no query). A client asked for in
+// the last tenth of its entry's life is reloaded in the background (cache.RefreshAhead).
 func (cs *Clients) Get(ctx context.Context, aid, clientID string) (*Client, error) {
-	return cs.cache.Load(cache.Key(aid, clientID), func() (*Client, time.Time, error) {
+	return cs.cache.LoadCtx(ctx, cache.Key(aid, clientID), func(ctx context.Context) (*Client, time.Time, error) {
 		c, err := cs.load(ctx, aid, clientID)
 		return c, time.Time{}, err
 	})

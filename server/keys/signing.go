@@ -119,14 +119,17 @@ const refetchInterval = time.Second
 // Scheduled rotations go on the audit trail of rec (nil: none).
 func New(st *store.Store, kr *Keyring, accounts *account.Accounts, ttl time.Duration, now func() time.Time, log *slog.Logger,
 	rec *audit.Recorder) *Keys {
-	return &Keys{store: st, keyring: kr, accounts: accounts, cache: cache.New[*Set](ttl, now), ttl: ttl, now: now, log: log,
+	k := &Keys{store: st, keyring: kr, accounts: accounts, cache: cache.New[*Set](ttl, now), ttl: ttl, now: now, log: log,
 		audit: rec, refetched: map[string]time.Time{}}
+	k.cache.RefreshAhead(ttl / 10)
+	return k
 }
 
 // Get returns the account's key set, from the node cache when fresh. An entry lives until
-// the cache TTL, the next activation or retirement, whichever comes first.
+// the cache TTL, the next activation or retirement, whichever comes first; one asked for in
+// the last tenth of a full TTL is reloaded in the background (cache.RefreshAhead).
 func (k *Keys) Get(ctx context.Context, aid string) (*Set, error) {
-	return k.cache.Load(aid, func() (*Set, time.Time, error) { return k.load(ctx, aid) })
+	return k.cache.LoadCtx(ctx, aid, func(ctx context.Context) (*Set, time.Time, error) { return k.load(ctx, aid) })
 }
 
 // Refetch returns the account's key set for a token signed with kid. When the cached set
