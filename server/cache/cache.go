@@ -93,21 +93,24 @@ func (c *Cache[V]) LoadCtx(ctx context.Context, k string, load func(context.Cont
 // refresh reloads k for RefreshAhead. A failed reload leaves the entry to expire at its
 // time; the next miss loads again.
 func (c *Cache[V]) refresh(ctx context.Context, k string, load func(context.Context) (V, time.Time, error)) {
-	c.loads.Do(k, func() (any, error) {
-		if c.loaded != nil {
-			c.loaded()
-		}
-		epoch := c.begin()
-		v, expires, err := load(ctx)
-		if err != nil {
-			return v, err
-		}
-		if expires.IsZero() {
-			expires = c.now().Add(c.life())
-		}
-		c.put(k, v, expires, epoch)
-		return v, nil
-	})
+	c.loads.Do(k, func() (any, error) { return c.fill(k, func() (V, time.Time, error) { return load(ctx) }) })
+}
+
+// fill runs load for k, counted, and keeps its value (unless a forget came meanwhile).
+func (c *Cache[V]) fill(k string, load func() (V, time.Time, error)) (V, error) {
+	if c.loaded != nil {
+		c.loaded()
+	}
+	epoch := c.begin()
+	v, expires, err := load()
+	if err != nil {
+		return v, err
+	}
+	if expires.IsZero() {
+		expires = c.now().Add(c.life())
+	}
+	c.put(k, v, expires, epoch)
+	return v, nil
 }
 
 // life is how long a loaded entry lives when its load gives no expiry: the TTL, or with
@@ -133,19 +136,7 @@ func (c *Cache[V]) Load(k string, load func() (V, time.Time, error)) (V, error) 
 		if v, ok := c.Get(k); ok {
 			return v, nil
 		}
-		if c.loaded != nil {
-			c.loaded()
-		}
-		epoch := c.begin()
-		v, expires, err := load()
-		if err != nil {
-			return v, err
-		}
-		if expires.IsZero() {
-			expires = c.now().Add(c.life())
-		}
-		c.put(k, v, expires, epoch)
-		return v, nil
+		return c.fill(k, load)
 	})
 	return v.(V), err
 }

@@ -70,8 +70,7 @@ func TestForgetDuringLoadWins(t *testing.T) {
 // Entries live until their own expiry or the TTL, whichever is sooner, by the cache's clock.
 func TestExpiryFollowsTheClock(t *testing.T) {
 	t.Parallel()
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	offset, now := shiftedClock()
 	c := cache.New[int](time.Minute, now)
 	_, _ = c.Load("ttl", func() (int, time.Time, error) { return 1, time.Time{}, nil })
 	_, _ = c.Load("own", func() (int, time.Time, error) { return 2, now().Add(10 * time.Second), nil })
@@ -122,8 +121,7 @@ func TestForgetIfPicksByValue(t *testing.T) {
 // load counter says so: a caller that missed just as a load finished takes its entry.
 func TestOneLoadPerKeyPerExpiry(t *testing.T) {
 	t.Parallel()
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	offset, now := shiftedClock()
 	c := cache.New[string](5*time.Second, now)
 	var counted atomic.Int32
 	c.CountLoads(func() { counted.Add(1) })
@@ -164,14 +162,19 @@ func TestOneLoadPerKeyPerExpiry(t *testing.T) {
 
 type ctxKey struct{}
 
+// shiftedClock is the wall clock moved by offset, which a test sets to age entries.
+func shiftedClock() (offset *atomic.Int64, now func() time.Time) {
+	offset = new(atomic.Int64)
+	return offset, func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+}
+
 // With RefreshAhead, a key asked for in the last part of its entry's life is answered from
 // the cache at once while one background load replaces the entry; the load runs under the
 // caller's values but not its cancellation, and is counted. Before that part nothing
 // loads, and an expired entry is never returned.
 func TestRefreshAheadAnswersFromTheCacheWhileOneLoadRuns(t *testing.T) {
 	t.Parallel()
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	offset, now := shiftedClock()
 	c := cache.New[int](10*time.Second, now)
 	c.RefreshAhead(time.Second)
 	var counted atomic.Int32
@@ -247,8 +250,7 @@ func TestRefreshAheadAnswersFromTheCacheWhileOneLoadRuns(t *testing.T) {
 // the next activation) is not reloaded ahead.
 func TestRefreshAheadYieldsToForgetsErrorsAndShortLives(t *testing.T) {
 	t.Parallel()
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	offset, now := shiftedClock()
 	c := cache.New[string](10*time.Second, now)
 	c.RefreshAhead(time.Second)
 	ctx := context.Background()
@@ -304,8 +306,7 @@ func TestRefreshAheadYieldsToForgetsErrorsAndShortLives(t *testing.T) {
 // live between the TTL less d/2 and the TTL.
 func TestRefreshAheadSpreadsExpiries(t *testing.T) {
 	t.Parallel()
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	offset, now := shiftedClock()
 	c := cache.New[int](10*time.Second, now)
 	c.RefreshAhead(time.Second)
 	for i := range 200 {
