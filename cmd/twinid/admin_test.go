@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -11,13 +12,21 @@ import (
 // its log.
 func serveOnce(t *testing.T, args ...string) string {
 	t.Helper()
+	var stdout, stderr syncBuffer
+	serveOnceTo(t, &stdout, &stderr, args...)
+	return stderr.String()
+}
+
+// serveOnceTo is serveOnce writing to stdout and stderr, which may be one buffer (a
+// terminal).
+func serveOnceTo(t *testing.T, stdout io.Writer, stderr *syncBuffer, args ...string) {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0", "--database-url", "", "--redis-url", "",
-			"--shutdown-drain", "0s"}, args...), nil, &stdout, &stderr)
+			"--shutdown-drain", "0s"}, args...), nil, stdout, stderr)
 	}()
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stderr.String(), "twinid listening"); {
 		select {
@@ -34,7 +43,19 @@ func serveOnce(t *testing.T, args ...string) string {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
-	return stderr.String()
+}
+
+// On a terminal that shows both, the admin credentials printed at first start come after
+// the log lines before them, though the log is written in batches.
+func TestFirstStartCredentialsFollowTheirLogLines(t *testing.T) {
+	t.Parallel()
+	var terminal syncBuffer
+	serveOnceTo(t, &terminal, &terminal, "--data-dir", t.TempDir())
+	out := terminal.String()
+	logged, printed := strings.Index(out, "first start: created the root account"), strings.Index(out, "twinid admin credentials")
+	if logged < 0 || printed < 0 || logged > printed {
+		t.Fatalf("the first-start log line (at %d) does not precede the credentials (at %d):\n%s", logged, printed, out)
+	}
 }
 
 // After the first start, the bootstrap variables are reported as ignored, and

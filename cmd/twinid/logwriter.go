@@ -94,3 +94,10 @@ func (h flushOnWarn) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h flushOnWarn) WithGroup(name string) slog.Handler {
 	return flushOnWarn{h.Handler.WithGroup(name), h.w}
 }
+
+// flushLog writes out what log holds back, when it is one of newLogger's.
+func flushLog(log *slog.Logger) {
+	if h, ok := log.Handler().(flushOnWarn); ok {
+		h.w.Flush()
+	}
+}

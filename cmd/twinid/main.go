@@ -164,6 +164,7 @@ func serve(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, 
 		log.Info("first start: created the root account, the swagger-ui and console clients and the admin service account",
 			"admin_client_id", boot.ClientID)
 		if boot.ClientSecret != "" {
+			flushLog(log) // the lines before it first, on a terminal that shows both
 			// Printed once, to stdout, never to the log; it is not stored in the clear.
 			fmt.Fprintf(stdout, "\n  twinid admin credentials (shown once, store them now):\n"+
 				"    client_id:     %s\n    client_secret: %s\n    token URL:     %s/v1/accounts/root/auth/token\n\n",
