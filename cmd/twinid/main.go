@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	log.Info("database ready", "dialect", st.Dialect(), "migrations_applied", applied)
+	logw.Flush() // before migrate or add-person print to stdout
 	switch cmd {
 	case "migrate":
 		fmt.Fprintf(stdout, "applied %d migration(s) %v\n", len(applied), applied)
