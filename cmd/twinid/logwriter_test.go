@@ -88,3 +88,17 @@ func TestRunFlushesTheLogBeforeItReturns(t *testing.T) {
 		t.Fatalf("the info line logged during migrate was lost: %q", errb.String())
 	}
 }
+
+// On a terminal that shows both, what migrate prints comes after the log lines before it.
+func TestMigratePrintsAfterItsLogLines(t *testing.T) {
+	t.Setenv("TWINID_DATABASE_URL", "")
+	var terminal syncBuffer
+	if err := run(context.Background(), []string{"migrate", "--data-dir", t.TempDir()}, nil, &terminal, &terminal); err != nil {
+		t.Fatal(err)
+	}
+	out := terminal.String()
+	logged, printed := strings.Index(out, "database ready"), strings.Index(out, "applied ")
+	if logged < 0 || printed < 0 || logged > printed {
+		t.Fatalf("the log line (at %d) does not precede what migrate printed (at %d):\n%s", logged, printed, out)
+	}
+}
