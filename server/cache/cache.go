@@ -2,7 +2,7 @@ package cache
 
 import (
 	"context"
-	"math/rand/v2"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +29,8 @@ type Cache[V any] struct {
 	// ahead is the last part of an entry's life in which LoadCtx reloads it in the
 	// background (RefreshAhead); 0: never.
 	ahead time.Duration
+	// seed spreads the keys' lives (life).
+	seed maphash.Seed
 }
 
 type entry[V any] struct {
@@ -41,7 +43,7 @@ type entry[V any] struct {
 
 // New returns an empty cache whose entries live at most ttl by the clock now.
 func New[V any](ttl time.Duration, now func() time.Time) *Cache[V] {
-	return &Cache[V]{m: map[string]entry[V]{}, ttl: ttl, now: now}
+	return &Cache[V]{m: map[string]entry[V]{}, ttl: ttl, now: now, seed: maphash.MakeSeed()}
 }
 
 // Get returns the live entry of k.
@@ -67,7 +69,7 @@ func (c *Cache[V]) CountLoads(inc func()) { c.loaded = inc }
 // (a p99 of 19–27 ms against 5 ms). An entry is still never used past its expiry; a key
 // not asked for in that window, or given a life of under 2d by its load, expires and
 // reloads on the next miss, as without it. Entries whose load gives no expiry live the TTL
-// less up to d/2, at random (life). Set it before the cache is shared.
+// less up to d/2, spread by key (life). Set it before the cache is shared.
 func (c *Cache[V]) RefreshAhead(d time.Duration) { c.ahead = d }
 
 // LoadCtx is Load with the context the load runs under. When RefreshAhead is set and the
@@ -107,20 +109,21 @@ func (c *Cache[V]) fill(k string, load func() (V, time.Time, error)) (V, error) 
 		return v, err
 	}
 	if expires.IsZero() {
-		expires = c.now().Add(c.life())
+		expires = c.now().Add(c.life(k))
 	}
 	c.put(k, v, expires, epoch)
 	return v, nil
 }
 
-// life is how long a loaded entry lives when its load gives no expiry: the TTL, or with
-// RefreshAhead(d) up to d/2 less, at random, so entries loaded together (a restart, a burst
-// of new clients) do not stay due together, every reload in one burst, cycle after cycle.
-func (c *Cache[V]) life() time.Duration {
-	if c.ahead <= 0 {
+// life is how long k's entry lives when its load gives no expiry: the TTL, or with
+// RefreshAhead(d) up to d/2 less, by a hash of k, so entries loaded together (a restart, a
+// burst of new clients) do not stay due together, every reload in one burst, cycle after
+// cycle. The hash is seeded per cache (per node): nodes do not reload a key in step.
+func (c *Cache[V]) life(k string) time.Duration {
+	if c.ahead < 2 {
 		return c.ttl
 	}
-	return c.ttl - rand.N(c.ahead/2)
+	return c.ttl - time.Duration(maphash.String(c.seed, k)%uint64(c.ahead/2))
 }
 
 // Load returns the live entry of k, or runs load once for all concurrent callers of k and

@@ -194,7 +194,7 @@ func TestRefreshAheadAnswersFromTheCacheWhileOneLoadRuns(t *testing.T) {
 	if v, err := c.LoadCtx(ctx, "k", load); err != nil || v != 1 {
 		t.Fatalf("first LoadCtx = %d, %v", v, err)
 	}
-	// The entry lives 9.5–10s (up to half the window less, at random), so its window
+	// The entry lives 9.5–10s (up to half the window less, by its key), so its window
 	// opens between 8.5s and 9s.
 	offset.Store(int64(8400 * time.Millisecond)) // not yet
 	if v, _ := c.LoadCtx(ctx, "k", load); v != 1 || loads.Load() != 1 {
@@ -303,7 +303,7 @@ func TestRefreshAheadYieldsToForgetsErrorsAndShortLives(t *testing.T) {
 }
 
 // With RefreshAhead(d), entries loaded at one moment do not all expire at one moment: they
-// live between the TTL less d/2 and the TTL.
+// live between the TTL less d/2 and the TTL, spread by key.
 func TestRefreshAheadSpreadsExpiries(t *testing.T) {
 	t.Parallel()
 	offset, now := shiftedClock()
