@@ -48,14 +48,20 @@ func New[V any](ttl time.Duration, now func() time.Time) *Cache[V] {
 
 // Get returns the live entry of k.
 func (c *Cache[V]) Get(k string) (V, bool) {
+	e, _, ok := c.live(k)
+	return e.v, ok
+}
+
+// live returns the entry of k unless it has expired, and the time it was looked up.
+func (c *Cache[V]) live(k string) (entry[V], time.Time, bool) {
 	c.mu.RLock()
 	e, ok := c.m[k]
 	c.mu.RUnlock()
-	if !ok || c.now().After(e.expires) {
-		var zero V
-		return zero, false
+	now := c.now()
+	if !ok || now.After(e.expires) {
+		return entry[V]{}, now, false
 	}
-	return e.v, true
+	return e, now, true
 }
 
 // CountLoads has the cache call inc once for each load that goes to the source (the
@@ -78,18 +84,14 @@ func (c *Cache[V]) RefreshAhead(d time.Duration) { c.ahead = d }
 // deadline: the request that asked may end first. The load must bound itself (the store
 // bounds every statement).
 func (c *Cache[V]) LoadCtx(ctx context.Context, k string, load func(context.Context) (V, time.Time, error)) (V, error) {
-	if c.ahead > 0 {
-		c.mu.RLock()
-		e, ok := c.m[k]
-		c.mu.RUnlock()
-		if now := c.now(); ok && !now.After(e.expires) {
-			if e.refreshing != nil && now.After(e.expires.Add(-c.ahead)) && e.refreshing.CompareAndSwap(false, true) {
-				go c.refresh(context.WithoutCancel(ctx), k, load)
-			}
-			return e.v, nil
-		}
+	e, now, ok := c.live(k)
+	if !ok {
+		return c.loadOnce(k, func() (V, time.Time, error) { return load(ctx) })
 	}
-	return c.Load(k, func() (V, time.Time, error) { return load(ctx) })
+	if e.refreshing != nil && now.After(e.expires.Add(-c.ahead)) && e.refreshing.CompareAndSwap(false, true) {
+		go c.refresh(context.WithoutCancel(ctx), k, load)
+	}
+	return e.v, nil
 }
 
 // refresh reloads k for RefreshAhead. A failed reload leaves the entry to expire at its
@@ -135,6 +137,11 @@ func (c *Cache[V]) Load(k string, load func() (V, time.Time, error)) (V, error) 
 	if v, ok := c.Get(k); ok {
 		return v, nil
 	}
+	return c.loadOnce(k, load)
+}
+
+// loadOnce is Load after a miss.
+func (c *Cache[V]) loadOnce(k string, load func() (V, time.Time, error)) (V, error) {
 	v, err, _ := c.loads.Do(k, func() (any, error) {
 		if v, ok := c.Get(k); ok {
 			return v, nil
