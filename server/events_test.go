@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -214,6 +215,8 @@ func TestAuditTrailOfSignIns(t *testing.T) {
 			t.Fatalf("login while locked: %d %s", r.status, r.body)
 		}
 		must(t, s.login(ct, "nobody@example.com", "whatever it is"), 400)
+		// A password typed in the email field is not an identifier to keep as typed.
+		must(t, s.login(ct, "my secret passphrase", "whatever it is"), 400)
 		must(t, e.do("POST", base+"/customers/users/"+s.customerID+"/unlock", a, nil), 204)
 
 		// Refresh reuse: the first refresh rotates, presenting the old token again revokes the family.
@@ -263,6 +266,15 @@ func TestAuditTrailOfSignIns(t *testing.T) {
 		}
 		if ev := wantEvents(t, evs, "login.failed", "nobody@example.com", 1)[0]; field(ev, "subject", "type") != "identifier" {
 			t.Errorf("unknown identifier: %v", ev)
+		}
+		hashed := slices.DeleteFunc(ofType(evs, "login.failed"), func(ev map[string]any) bool {
+			return !strings.HasPrefix(field(ev, "subject", "id"), "i:")
+		})
+		if len(hashed) != 1 || field(hashed[0], "subject", "type") != "identifier" {
+			t.Errorf("the sign-in with no valid email is not on the trail once under a hashed identifier: %v", typeList(evs))
+		}
+		if trail, _ := json.Marshal(evs); strings.Contains(string(trail), "passphrase") {
+			t.Errorf("what was typed as the email is on the trail: %s", trail)
 		}
 		if ev := wantEvents(t, evs, "login.locked_out", s.customerID, 1)[0]; ev["reason"] != "identifier" {
 			t.Errorf("lockout: %v", ev)
@@ -322,7 +334,7 @@ func TestAuditTrailOfSignIns(t *testing.T) {
 		// A cursor from one page goes on with the next, through every filter.
 		first := must(t, e.do("GET", base+"/events?limit=2&type=login.failed", a, nil), 200)
 		rest := must(t, e.do("GET", base+"/events?limit=10&type=login.failed&startingAfter="+first["nextCursor"].(string), a, nil), 200)
-		if len(items(t, first)) != 2 || len(items(t, rest)) != 2 || rest["nextCursor"] != nil {
+		if len(items(t, first)) != 2 || len(items(t, rest)) != 3 || rest["nextCursor"] != nil {
 			t.Errorf("pages of login.failed: %d then %d (next %v)", len(items(t, first)), len(items(t, rest)), rest["nextCursor"])
 		}
 	})

@@ -160,12 +160,18 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 	default:
 		return nil, &RequestError{Detail: "ident_type must be email or phone_number"}
 	}
+	// What is not a valid email or phone number is still throttled as typed, but never put
+	// on the audit trail as typed: it may be a password entered in the wrong field.
+	recorded := ident
 	if ident == "" {
 		ident = strings.ToLower(strings.TrimSpace(lr.Ident))
 	}
 	set := account.Effective(acct)
 	ipKey := "a:" + lr.Remote
 	idKey := l.IdentKey(acct.AID, lr.Type, ident)
+	if recorded == "" {
+		recorded = idKey
+	}
 	// Parallel guesses at one identifier are cut to its allowance here, in memory: they
 	// would be refused by the reservations below anyway, and must not take the pool's
 	// workers (or its queue) from other logins while they find that out.
@@ -260,7 +266,7 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 			return nil, err
 		}
 		l.metrics.Logins.WithLabelValues("failed").Inc()
-		l.recordFailure(ctx, acct.AID, lr, c, ident, idLocked, ipLocked)
+		l.recordFailure(ctx, acct.AID, lr, c, recorded, idLocked, ipLocked)
 		return nil, ErrBadCredentials
 	}
 	l.metrics.Logins.WithLabelValues("ok").Inc()
@@ -279,8 +285,8 @@ func (l *Login) Check(ctx context.Context, acct *store.Account, lr Request) (*st
 }
 
 // recordFailure puts a failed sign-in on the audit trail, and the lockouts it began: of the
-// identifier (the customer, or the normalised identifier nobody holds) and of the client
-// address. Attempts refused while locked are not recorded one by one: a flood of them
+// identifier (the customer, or the normalised identifier nobody holds; for one that is no
+// valid email or phone number, its keyed hash IdentKey) and of the client address. Attempts refused while locked are not recorded one by one: a flood of them
 // would write as fast as it is sent.
 func (l *Login) recordFailure(ctx context.Context, aid string, lr Request, c *store.Customer, ident string, idLocked, ipLocked bool) {
 	subType, subID, reason := "identifier", ident, "bad_credentials"

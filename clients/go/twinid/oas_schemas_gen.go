@@ -2441,7 +2441,9 @@ type EventSubject struct {
 	// What kind of thing the event is about (customer, client, service_account, scope, grant, secret,
 	// signing_key, account, refresh_family, identifier).
 	Type string `json:"type"`
-	// Its id; for a failed sign-in with an unknown identifier, the normalised identifier.
+	// Its id; for a failed sign-in with an unknown identifier, the normalised identifier (for one that
+	// is no valid email or phone number, which may be a password typed in the wrong field, an opaque
+	// hash of it starting with `i:`).
 	ID string `json:"id"`
 }
 
