@@ -2237,7 +2237,7 @@ export interface components {
              */
             type: string;
             /**
-             * @description Its id; for a failed sign-in with an unknown identifier, the normalised identifier.
+             * @description Its id; for a failed sign-in with an unknown identifier, the normalised identifier (for one that is no valid email or phone number, which may be a password typed in the wrong field, an opaque hash of it starting with `i:`).
              * @example 0190f3c2-8d7e-7a6b-9c5d-4e3f2a1b0c9d
              */
             id: string;
