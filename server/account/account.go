@@ -98,17 +98,17 @@ type Accounts struct {
 // slash), ttl how long a node trusts a cached account.
 func New(st *store.Store, publicURL string, ttl time.Duration, now func() time.Time) *Accounts {
 	a := &Accounts{store: st, cache: cache.New[*store.Account](ttl, now), publicURL: strings.TrimRight(publicURL, "/")}
-	a.cache.RefreshAhead(ttl / 10)
+	a.cache.RefreshAhead(ttl/10, func(ctx context.Context, aid string) (*store.Account, time.Time, error) {
+		acct, err := st.Accounts().Get(ctx, aid)
+		return acct, time.Time{}, err
+	})
 	return a
 }
 
 // Get loads an account through the node cache, reloading it in the background when it is
 // asked for in the last tenth of its entry's life; errors.Is(err, ErrNotFound) when unknown.
 func (a *Accounts) Get(ctx context.Context, aid string) (*store.Account, error) {
-	return a.cache.LoadCtx(ctx, aid, func(ctx context.Context) (*store.Account, time.Time, error) {
-		acct, err := a.store.Accounts().Get(ctx, aid)
-		return acct, time.Time{}, err
-	})
+	return a.cache.LoadCtx(ctx, aid)
 }
 
 // CountLoads has inc called once per load from the database (metrics.CacheLoads).

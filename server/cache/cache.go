@@ -27,8 +27,9 @@ type Cache[V any] struct {
 	// loaded, when set, is called once per load that goes to the source (CountLoads).
 	loaded func()
 	// ahead is the last part of an entry's life in which LoadCtx reloads it in the
-	// background (RefreshAhead); 0: never.
+	// background with load (RefreshAhead); 0: never.
 	ahead time.Duration
+	load  func(context.Context, string) (V, time.Time, error)
 	// seed spreads the keys' lives (life).
 	seed maphash.Seed
 }
@@ -68,36 +69,40 @@ func (c *Cache[V]) live(k string) (entry[V], time.Time, bool) {
 // twinid_cache_loads_total series). Set it before the cache is shared.
 func (c *Cache[V]) CountLoads(inc func()) { c.loaded = inc }
 
-// RefreshAhead has LoadCtx reload a live entry in the background when it is asked for in
-// the last d of its life, so the callers of a hot key never wait for its reload: a cache
-// of 1,000 clients, each asked for every few milliseconds, held every request of a client
-// for its reload every TTL, and the reloads of entries loaded together came in one burst
-// (a p99 of 19–27 ms against 5 ms). An entry is still never used past its expiry; a key
-// not asked for in that window, or given a life of under 2d by its load, expires and
-// reloads on the next miss, as without it. Entries whose load gives no expiry live the TTL
-// less up to d/2, spread by key (life). Set it before the cache is shared.
-func (c *Cache[V]) RefreshAhead(d time.Duration) { c.ahead = d }
+// RefreshAhead gives the cache its load for LoadCtx, which reloads a live entry in the
+// background when it is asked for in the last d of its life, so the callers of a hot key
+// never wait for its reload: a cache of 1,000 clients, each asked for every few
+// milliseconds, held every request of a client for its reload every TTL, and the reloads of
+// entries loaded together came in one burst (a p99 of 19–27 ms against 5 ms). An entry is
+// still never used past its expiry; a key not asked for in that window, or given a life of
+// under 2d by its load, expires and reloads on the next miss, as without it. Entries whose
+// load gives no expiry live the TTL less up to d/2, spread by key (life). The load is given
+// once, not per call: a function a call passed on to the background reload would escape to
+// the heap on every call, hits included. Set it before the cache is shared.
+func (c *Cache[V]) RefreshAhead(d time.Duration, load func(ctx context.Context, k string) (V, time.Time, error)) {
+	c.ahead, c.load = d, load
+}
 
-// LoadCtx is Load with the context the load runs under. When RefreshAhead is set and the
-// live entry of k is in its last part, the cached value is returned and one background
-// load (single-flight with Load) runs under ctx's values without its cancellation or
+// LoadCtx returns the live entry of k, or loads it (single-flight with Load) with the load
+// RefreshAhead gave, under ctx. When the live entry is in its last part, the cached value
+// is returned and one background load runs under ctx's values without its cancellation or
 // deadline: the request that asked may end first. The load must bound itself (the store
 // bounds every statement).
-func (c *Cache[V]) LoadCtx(ctx context.Context, k string, load func(context.Context) (V, time.Time, error)) (V, error) {
+func (c *Cache[V]) LoadCtx(ctx context.Context, k string) (V, error) {
 	e, now, ok := c.live(k)
 	if !ok {
-		return c.loadOnce(k, func() (V, time.Time, error) { return load(ctx) })
+		return c.loadOnce(k, func() (V, time.Time, error) { return c.load(ctx, k) })
 	}
 	if e.refreshing != nil && now.After(e.expires.Add(-c.ahead)) && e.refreshing.CompareAndSwap(false, true) {
-		go c.refresh(context.WithoutCancel(ctx), k, load)
+		go c.refresh(context.WithoutCancel(ctx), k)
 	}
 	return e.v, nil
 }
 
 // refresh reloads k for RefreshAhead. A failed reload leaves the entry to expire at its
 // time; the next miss loads again.
-func (c *Cache[V]) refresh(ctx context.Context, k string, load func(context.Context) (V, time.Time, error)) {
-	c.loads.Do(k, func() (any, error) { return c.fill(k, func() (V, time.Time, error) { return load(ctx) }) })
+func (c *Cache[V]) refresh(ctx context.Context, k string) {
+	c.loads.Do(k, func() (any, error) { return c.fill(k, func() (V, time.Time, error) { return c.load(ctx, k) }) })
 }
 
 // fill runs load for k, counted, and keeps its value (unless a forget came meanwhile).
@@ -217,5 +222,8 @@ func (c *Cache[V]) Sweep() {
 	c.mu.Unlock()
 }
 
+// KeySep separates the parts of a compound key (Key).
+const KeySep = "\x00"
+
 // Key joins the parts of a compound key with a separator no part contains.
-func Key(parts ...string) string { return strings.Join(parts, "\x00") }
+func Key(parts ...string) string { return strings.Join(parts, KeySep) }

@@ -162,6 +162,29 @@ func TestOneLoadPerKeyPerExpiry(t *testing.T) {
 
 type ctxKey struct{}
 
+// loaders is what a RefreshAhead cache's load runs, set per key by a test before it calls
+// LoadCtx (or before the background reload it expects).
+type loaders[V any] struct {
+	mu sync.Mutex
+	f  map[string]func(context.Context) (V, time.Time, error)
+}
+
+func (l *loaders[V]) set(k string, f func(context.Context) (V, time.Time, error)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		l.f = map[string]func(context.Context) (V, time.Time, error){}
+	}
+	l.f[k] = f
+}
+
+func (l *loaders[V]) load(ctx context.Context, k string) (V, time.Time, error) {
+	l.mu.Lock()
+	f := l.f[k]
+	l.mu.Unlock()
+	return f(ctx)
+}
+
 // shiftedClock is the wall clock moved by offset, which a test sets to age entries.
 func shiftedClock() (offset *atomic.Int64, now func() time.Time) {
 	offset = new(atomic.Int64)
@@ -176,7 +199,8 @@ func TestRefreshAheadAnswersFromTheCacheWhileOneLoadRuns(t *testing.T) {
 	t.Parallel()
 	offset, now := shiftedClock()
 	c := cache.New[int](10*time.Second, now)
-	c.RefreshAhead(time.Second)
+	var ls loaders[int]
+	c.RefreshAhead(time.Second, ls.load)
 	var counted atomic.Int32
 	c.CountLoads(func() { counted.Add(1) })
 	var loads atomic.Int32
@@ -190,21 +214,22 @@ func TestRefreshAheadAnswersFromTheCacheWhileOneLoadRuns(t *testing.T) {
 		}
 		return int(n), time.Time{}, nil
 	}
+	ls.set("k", load)
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "request"))
-	if v, err := c.LoadCtx(ctx, "k", load); err != nil || v != 1 {
+	if v, err := c.LoadCtx(ctx, "k"); err != nil || v != 1 {
 		t.Fatalf("first LoadCtx = %d, %v", v, err)
 	}
 	// The entry lives 9.5–10s (up to half the window less, by its key), so its window
 	// opens between 8.5s and 9s.
 	offset.Store(int64(8400 * time.Millisecond)) // not yet
-	if v, _ := c.LoadCtx(ctx, "k", load); v != 1 || loads.Load() != 1 {
+	if v, _ := c.LoadCtx(ctx, "k"); v != 1 || loads.Load() != 1 {
 		t.Fatalf("before the refresh window: %d, %d loads", v, loads.Load())
 	}
 	offset.Store(int64(9200 * time.Millisecond)) // in the window, not expired
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Go(func() {
-			if v, err := c.LoadCtx(ctx, "k", load); err != nil || v != 1 {
+			if v, err := c.LoadCtx(ctx, "k"); err != nil || v != 1 {
 				t.Errorf("in the refresh window: %d, %v (want the cached 1 at once)", v, err)
 			}
 		})
@@ -239,7 +264,8 @@ func TestRefreshAheadAnswersFromTheCacheWhileOneLoadRuns(t *testing.T) {
 	if _, ok := c.Get("k"); ok {
 		t.Fatal("the refreshed entry outlived its TTL")
 	}
-	v, err := c.LoadCtx(context.Background(), "k", func(context.Context) (int, time.Time, error) { return 9, time.Time{}, nil })
+	ls.set("k", func(context.Context) (int, time.Time, error) { return 9, time.Time{}, nil })
+	v, err := c.LoadCtx(context.Background(), "k")
 	if err != nil || v != 9 {
 		t.Fatalf("LoadCtx of an expired entry = %d, %v; want the new 9", v, err)
 	}
@@ -252,11 +278,13 @@ func TestRefreshAheadYieldsToForgetsErrorsAndShortLives(t *testing.T) {
 	t.Parallel()
 	offset, now := shiftedClock()
 	c := cache.New[string](10*time.Second, now)
-	c.RefreshAhead(time.Second)
+	var ls loaders[string]
+	c.RefreshAhead(time.Second, ls.load)
 	ctx := context.Background()
 	put := func(k, v string, expires time.Time) {
 		c.Forget(k)
-		if _, err := c.LoadCtx(ctx, k, func(context.Context) (string, time.Time, error) { return v, expires, nil }); err != nil {
+		ls.set(k, func(context.Context) (string, time.Time, error) { return v, expires, nil })
+		if _, err := c.LoadCtx(ctx, k); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -273,15 +301,17 @@ func TestRefreshAheadYieldsToForgetsErrorsAndShortLives(t *testing.T) {
 	put("short", "old", now().Add(1500*time.Millisecond))
 	offset.Store(int64(9200 * time.Millisecond)) // in the window of both, neither expired
 	done := make(chan struct{}, 2)
-	c.LoadCtx(ctx, "forgotten", func(context.Context) (string, time.Time, error) {
+	ls.set("forgotten", func(context.Context) (string, time.Time, error) {
 		defer func() { done <- struct{}{} }()
 		c.Forget("forgotten") // a revocation while the reload reads
 		return "stale", time.Time{}, nil
 	})
-	c.LoadCtx(ctx, "failing", func(context.Context) (string, time.Time, error) {
+	ls.set("failing", func(context.Context) (string, time.Time, error) {
 		defer func() { done <- struct{}{} }()
 		return "", time.Time{}, errors.New("database down")
 	})
+	c.LoadCtx(ctx, "forgotten")
+	c.LoadCtx(ctx, "failing")
 	for range 2 {
 		select {
 		case <-done:
@@ -295,7 +325,8 @@ func TestRefreshAheadYieldsToForgetsErrorsAndShortLives(t *testing.T) {
 	}
 	offset.Store(int64(1000 * time.Millisecond)) // "short", put at 0 to live 1.5s, has 0.5s left
 	var loaded atomic.Bool
-	c.LoadCtx(ctx, "short", func(context.Context) (string, time.Time, error) { loaded.Store(true); return "new", time.Time{}, nil })
+	ls.set("short", func(context.Context) (string, time.Time, error) { loaded.Store(true); return "new", time.Time{}, nil })
+	c.LoadCtx(ctx, "short")
 	time.Sleep(20 * time.Millisecond)
 	if v, ok := c.Get("short"); loaded.Load() || !ok || v != "old" {
 		t.Fatalf("a short-lived entry was reloaded ahead (%v) or lost (%q, %v)", loaded.Load(), v, ok)
@@ -308,7 +339,7 @@ func TestRefreshAheadSpreadsExpiries(t *testing.T) {
 	t.Parallel()
 	offset, now := shiftedClock()
 	c := cache.New[int](10*time.Second, now)
-	c.RefreshAhead(time.Second)
+	c.RefreshAhead(time.Second, func(context.Context, string) (int, time.Time, error) { return 0, time.Time{}, nil })
 	for i := range 200 {
 		c.Load(strconv.Itoa(i), func() (int, time.Time, error) { return i, time.Time{}, nil })
 	}

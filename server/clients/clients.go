@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,7 +76,11 @@ func New(st *store.Store, kr *keys.Keyring, m *metrics.Metrics, ttl time.Duratio
 	cs := &Clients{store: st, keyring: kr, cache: cache.New[*Client](ttl, now), origins: cache.New[map[string]bool](ttl, now),
 		fails:   ratelimit.NewMemory(now),
 		metrics: m, now: now, usage: map[string]time.Time{}}
-	cs.cache.RefreshAhead(ttl / 10)
+	cs.cache.RefreshAhead(ttl/10, func(ctx context.Context, k string) (*Client, time.Time, error) {
+		aid, clientID, _ := strings.Cut(k, cache.KeySep)
+		c, err := cs.load(ctx, aid, clientID)
+		return c, time.Time{}, err
+	})
 	return cs
 }
 
@@ -83,10 +88,7 @@ func New(st *store.Store, kr *keys.Keyring, m *metrics.Metrics, ttl time.Duratio
 // (an unknown client is cached too, so guessing ids costs no query). A client asked for in
 // the last tenth of its entry's life is reloaded in the background (cache.RefreshAhead).
 func (cs *Clients) Get(ctx context.Context, aid, clientID string) (*Client, error) {
-	return cs.cache.LoadCtx(ctx, cache.Key(aid, clientID), func(ctx context.Context) (*Client, time.Time, error) {
-		c, err := cs.load(ctx, aid, clientID)
-		return c, time.Time{}, err
-	})
+	return cs.cache.LoadCtx(ctx, cache.Key(aid, clientID))
 }
 
 func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, error) {

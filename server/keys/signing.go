@@ -121,7 +121,7 @@ func New(st *store.Store, kr *Keyring, accounts *account.Accounts, ttl time.Dura
 	rec *audit.Recorder) *Keys {
 	k := &Keys{store: st, keyring: kr, accounts: accounts, cache: cache.New[*Set](ttl, now), ttl: ttl, now: now, log: log,
 		audit: rec, refetched: map[string]time.Time{}}
-	k.cache.RefreshAhead(ttl / 10)
+	k.cache.RefreshAhead(ttl/10, k.load)
 	return k
 }
 
@@ -129,7 +129,7 @@ func New(st *store.Store, kr *Keyring, accounts *account.Accounts, ttl time.Dura
 // the cache TTL, the next activation or retirement, whichever comes first; one asked for in
 // the last tenth of a full TTL is reloaded in the background (cache.RefreshAhead).
 func (k *Keys) Get(ctx context.Context, aid string) (*Set, error) {
-	return k.cache.LoadCtx(ctx, aid, func(ctx context.Context) (*Set, time.Time, error) { return k.load(ctx, aid) })
+	return k.cache.LoadCtx(ctx, aid)
 }
 
 // Refetch returns the account's key set for a token signed with kid. When the cached set
