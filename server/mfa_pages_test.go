@@ -200,3 +200,49 @@ func checkFactorsPage(t *testing.T, ms *mfaShop, b *browser) {
 		t.Errorf("the factors page without a session: %d", r.status)
 	}
 }
+
+// Each sign-in that must enrol shows a fresh enrolment, which replaces the one before it:
+// the twelfth in a row still enrols (kept enrolments filled the customer's ten factors by
+// the eleventh), the enrolment that was replaced no longer confirms, and the last does.
+func TestRepeatedEnrolmentsReplaceTheirPendingOne(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, e *env) {
+		ms := newMFAShop(t, e, nil)
+		n, admin := ms.e, ms.e.adminToken()
+		redirect := "http://127.0.0.1:5173/callback"
+		spa := must(t, n.do("POST", ms.base+"/clients", admin, map[string]any{"name": "spa", "type": "public",
+			"redirectUris": []string{redirect}}), 201)["clientId"].(string)
+		must(t, n.do("POST", ms.base+"/customers/users", admin, map[string]any{"email": "dave@example.com",
+			"password": "correct horse battery", "scopes": []string{}}), 201)
+		conf := oauth2.Config{ClientID: spa, RedirectURL: redirect, Scopes: []string{"openid"},
+			Endpoint: oauth2.Endpoint{AuthURL: n.url + ms.base + "/auth/authorize"}}
+		b := ms.browser(t)
+		var first, last resp
+		for i := range 12 {
+			ask := b.get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+				oauth2.SetAuthURLParam("acr_values", "urn:twinid:acr:mfa")))
+			page := b.submitLogin(ask, "dave@example.com", "correct horse battery")
+			if page.status != 200 || pageSecret.FindSubmatch(page.body) == nil {
+				t.Fatalf("sign-in %d: no enrolment page: %d %s", i+1, page.status, page.body)
+			}
+			if i == 0 {
+				first = page
+			}
+			last = page
+		}
+		keyOf := func(page resp) []byte {
+			key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(string(pageSecret.FindSubmatch(page.body)[1]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return key
+		}
+		if r := b.submitCode(first, login.TOTP(keyOf(first), login.TOTPStep(ms.clk.Now()))); r.status == 200 {
+			t.Fatalf("the replaced enrolment confirmed: %s", r.body)
+		}
+		if r := b.submitCode(last, login.TOTP(keyOf(last), login.TOTPStep(ms.clk.Now()))); r.status != 200 ||
+			!strings.Contains(string(r.body), "Continue") {
+			t.Fatalf("the last enrolment: %d %s", r.status, r.body)
+		}
+	})
+}

@@ -90,11 +90,11 @@ func (grp Factors) DeleteAll(ctx context.Context, aid, customerID string) (int64
 	return res.RowsAffected, translate(res.Error)
 }
 
-// DeletePending deletes a customer's TOTP factors created before before and never
-// confirmed (enrolments given up), and reports how many.
-func (grp Factors) DeletePending(ctx context.Context, aid, customerID string, before time.Time) (int64, error) {
-	res := grp.s.q(ctx).Where("aid = ? AND customer_id = ? AND type = ? AND confirmed = ? AND created_at < ?",
-		aid, customerID, FactorTOTP, false, before.UTC()).Delete(&Factor{})
+// DeletePending deletes a customer's TOTP factors never confirmed (enrolments a new one
+// replaces), and reports how many.
+func (grp Factors) DeletePending(ctx context.Context, aid, customerID string) (int64, error) {
+	res := grp.s.q(ctx).Where("aid = ? AND customer_id = ? AND type = ? AND confirmed = ?",
+		aid, customerID, FactorTOTP, false).Delete(&Factor{})
 	return res.RowsAffected, translate(res.Error)
 }
 

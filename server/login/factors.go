@@ -46,8 +46,6 @@ const (
 	RecoveryCodes = 10
 	// maxFactors bounds a customer's TOTP and WebAuthn factors, pending ones included.
 	maxFactors = 10
-	// pendingLifetime is how long a TOTP enrolment waits for its first code.
-	pendingLifetime = 30 * time.Minute
 )
 
 // ErrBadOTP: the one-time password or recovery code is wrong, or was used already.
@@ -79,8 +77,10 @@ type Enrolment struct {
 // EnrolTOTP creates a pending TOTP factor for c; its secret is stored sealed with the
 // master key, bound to the factor's id.
 func (l *Login) EnrolTOTP(ctx context.Context, acct *store.Account, c *store.Customer, name string) (*Enrolment, error) {
-	// Enrolments not confirmed within a while were given up: they do not count or stay.
-	if _, err := l.store.Factors().DeletePending(ctx, acct.AID, c.ID, l.now().Add(-pendingLifetime)); err != nil {
+	// A new enrolment replaces the customer's pending one: a sign-in under mfa=required
+	// enrols on every attempt until a code confirms it, and kept enrolments filled the
+	// customer's maxFactors within ten attempts. Its secret is never shown again.
+	if _, err := l.store.Factors().DeletePending(ctx, acct.AID, c.ID); err != nil {
 		return nil, err
 	}
 	have, err := l.store.Factors().List(ctx, acct.AID, c.ID)

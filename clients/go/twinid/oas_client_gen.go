@@ -296,8 +296,9 @@ type Invoker interface {
 	// factor (RFC 6238: SHA-1,
 	// 6 digits, 30 s) and answers its secret once, as base32, as an `otpauth://` URI and as a QR
 	// code (a PNG data URI) for an authenticator app. The factor counts once confirmed with a
-	// first code at `.../factors/{factorId}/verify`. The secret is stored encrypted with the
-	// master key.
+	// first code at `.../factors/{factorId}/verify`. A new enrolment replaces a pending one
+	// (a customer has at most one, and a replaced one can no longer be confirmed). The secret
+	// is stored encrypted with the master key.
 	//
 	// POST /v1/accounts/{aid}/customers/users/{customerId}/factors
 	EnrolCustomerFactor(ctx context.Context, request *FactorCreate, params EnrolCustomerFactorParams, options ...RequestOption) (EnrolCustomerFactorRes, error)
@@ -3857,8 +3858,9 @@ func (c *Client) sendDeleteServiceAccountSecret(ctx context.Context, params Dele
 // factor (RFC 6238: SHA-1,
 // 6 digits, 30 s) and answers its secret once, as base32, as an `otpauth://` URI and as a QR
 // code (a PNG data URI) for an authenticator app. The factor counts once confirmed with a
-// first code at `.../factors/{factorId}/verify`. The secret is stored encrypted with the
-// master key.
+// first code at `.../factors/{factorId}/verify`. A new enrolment replaces a pending one
+// (a customer has at most one, and a replaced one can no longer be confirmed). The secret
+// is stored encrypted with the master key.
 //
 // POST /v1/accounts/{aid}/customers/users/{customerId}/factors
 func (c *Client) EnrolCustomerFactor(ctx context.Context, request *FactorCreate, params EnrolCustomerFactorParams, options ...RequestOption) (EnrolCustomerFactorRes, error) {

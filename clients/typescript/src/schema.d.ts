@@ -1241,8 +1241,9 @@ export interface paths {
          * @description With the customer's own access token only (a management token gets 403). Creates a pending TOTP factor (RFC 6238: SHA-1,
          *     6 digits, 30 s) and answers its secret once, as base32, as an `otpauth://` URI and as a QR
          *     code (a PNG data URI) for an authenticator app. The factor counts once confirmed with a
-         *     first code at `.../factors/{factorId}/verify`. The secret is stored encrypted with the
-         *     master key.
+         *     first code at `.../factors/{factorId}/verify`. A new enrolment replaces a pending one
+         *     (a customer has at most one, and a replaced one can no longer be confirmed). The secret
+         *     is stored encrypted with the master key.
          */
         post: operations["enrolCustomerFactor"];
         /**
