@@ -33,6 +33,9 @@ type ClientSecretHash struct {
 	ExpiresAt *time.Time
 }
 
+// Live reports whether the secret has not expired at now.
+func (h ClientSecretHash) Live(now time.Time) bool { return h.ExpiresAt == nil || now.Before(*h.ExpiresAt) }
+
 // The statements of ForProtocol: the client with its secrets (a client without secrets is
 // one row of NULL secret columns), then its scopes or its grants. They select only the
 // columns the protocol reads: on SQLite each statement is compiled again every time, and

@@ -30,6 +30,7 @@ type Client struct {
 	// client); its Secrets are moved to secrets, which only Authenticate reads.
 	*store.ProtocolClient
 	secrets []store.ClientSecretHash
+	hashes  [][]byte // of secrets, in their order, for keys.MatchSecret
 	// Granted are the scopes of the grants by grant type, each with its grant's audience,
 	// worked out once when the client is cached.
 	Granted map[string][]store.Scope
@@ -99,7 +100,10 @@ func (cs *Clients) load(ctx context.Context, aid, clientID string) (*Client, err
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{ProtocolClient: row, secrets: row.Secrets}
+	c := &Client{ProtocolClient: row, secrets: row.Secrets, hashes: make([][]byte, len(row.Secrets))}
+	for i, sec := range row.Secrets {
+		c.hashes[i] = sec.Hash
+	}
 	row.Secrets = nil
 	if row.Kind != store.KindServiceAccount {
 		c.Granted = map[string][]store.Scope{}
@@ -163,17 +167,11 @@ func (cs *Clients) Authenticate(ctx context.Context, aid, clientID, secretValue,
 	}
 	hash := cs.keyring.HashSecret(secretValue)
 	if c != nil {
+		// Every secret is compared (in constant time), then an expired match refused: its
+		// expiry is no secret, so checking it after the comparison reveals nothing.
 		now := cs.now()
-		hashes := make([][]byte, 0, len(c.secrets))
-		live := make([]string, 0, len(c.secrets))
-		for _, sec := range c.secrets {
-			if sec.ExpiresAt == nil || now.Before(*sec.ExpiresAt) {
-				hashes = append(hashes, sec.Hash)
-				live = append(live, sec.ID)
-			}
-		}
-		if i := keys.MatchSecret(hash, hashes); i >= 0 {
-			cs.recordUse(live[i], now.UTC())
+		if i := keys.MatchSecret(hash, c.hashes); i >= 0 && c.secrets[i].Live(now) {
+			cs.recordUse(c.secrets[i].ID, now.UTC())
 			if a := reqctx.AuthFrom(ctx); a != nil {
 				a.Client = clientID // for the request's log line
 			}
