@@ -34,7 +34,9 @@ type ClientSecretHash struct {
 }
 
 // Live reports whether the secret has not expired at now.
-func (h ClientSecretHash) Live(now time.Time) bool { return h.ExpiresAt == nil || now.Before(*h.ExpiresAt) }
+func (h ClientSecretHash) Live(now time.Time) bool {
+	return h.ExpiresAt == nil || now.Before(*h.ExpiresAt)
+}
 
 // The statements of ForProtocol: the client with its secrets (a client without secrets is
 // one row of NULL secret columns), then its scopes or its grants. They select only the
