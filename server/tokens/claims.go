@@ -38,28 +38,12 @@ func ACR(amr []string) string {
 	return ""
 }
 
-// accessClaims are the RFC 9068 claims of twinid's access tokens, plus aid and, for a token
-// issued with a refresh family, fid: the family's id (a private claim, RFC 7519 §4.3).
-// appendAccessClaims writes them; the struct names their JSON form.
-type accessClaims struct {
-	Iss      string `json:"iss"`
-	Sub      string `json:"sub"`
-	Aud      string `json:"aud"`
-	Exp      int64  `json:"exp"`
-	Iat      int64  `json:"iat"`
-	Jti      string `json:"jti"`
-	ClientID string `json:"client_id"`
-	Scope    string `json:"scope"`
-	AID      string `json:"aid"`
-	FID      string `json:"fid,omitempty"`
-	// AMR and ACR say how the customer signed in (RFC 9068 §2.2.3.1, RFC 8176).
-	AMR []string `json:"amr,omitempty"`
-	ACR string   `json:"acr,omitempty"`
-}
-
-// appendAccessClaims appends the claims of a as the JSON encoding/json makes of
-// accessClaims, without its reflection: the issuer {publicURL}/v1/accounts/{aid} and the
-// space-separated scope are written in place rather than built first.
+// appendAccessClaims appends the RFC 9068 claims of twinid's access token a, plus aid and,
+// for a token issued with a refresh family, fid: the family's id (a private claim, RFC 7519
+// §4.3); amr and acr say how the customer signed in (RFC 9068 §2.2.3.1, RFC 8176). The JSON
+// is what encoding/json makes of the test's accessClaims, without its reflection: the issuer
+// {publicURL}/v1/accounts/{aid} and the space-separated scope are written in place rather
+// than built first.
 func appendAccessClaims(dst []byte, publicURL, aid string, a Access, iat, exp int64, jti string) []byte {
 	dst = append(dst, `{"iss":"`...)
 	dst = oauth2.AppendEscaped(dst, publicURL)

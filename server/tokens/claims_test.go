@@ -6,6 +6,24 @@ import (
 	"testing"
 )
 
+// accessClaims are the claims appendAccessClaims writes, in the form encoding/json gives
+// them: the reference its output is compared with.
+type accessClaims struct {
+	Iss      string `json:"iss"`
+	Sub      string `json:"sub"`
+	Aud      string `json:"aud"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	Jti      string `json:"jti"`
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+	AID      string `json:"aid"`
+	FID      string `json:"fid,omitempty"`
+	// AMR and ACR say how the customer signed in (RFC 9068 §2.2.3.1, RFC 8176).
+	AMR []string `json:"amr,omitempty"`
+	ACR string   `json:"acr,omitempty"`
+}
+
 // The appended claims are byte for byte what encoding/json makes of accessClaims, with and
 // without a family, for ordinary and awkward values alike.
 func TestAppendAccessClaimsMatchesEncodingJSON(t *testing.T) {
