@@ -78,6 +78,21 @@ func AppendMember(dst []byte, name, value string) []byte {
 	return AppendString(dst, value)
 }
 
+// AppendJoined appends `,"name":"v1 v2 …"` like AppendMember: the values separated by
+// spaces, as the scope parameter is (RFC 6749 §3.3), written in place rather than joined
+// first.
+func AppendJoined(dst []byte, name string, values []string) []byte {
+	dst = appendName(dst, name)
+	dst = append(dst, '"')
+	for i, v := range values {
+		if i > 0 {
+			dst = append(dst, ' ')
+		}
+		dst = AppendEscaped(dst, v)
+	}
+	return append(dst, '"')
+}
+
 // AppendInt appends `,"name":n` like AppendMember.
 func AppendInt(dst []byte, name string, n int64) []byte {
 	dst = appendName(dst, name)

@@ -27,9 +27,11 @@ func TestAppendMembers(t *testing.T) {
 	b := append([]byte{}, '{')
 	b = AppendMember(b, "a", "x\"y")
 	b = AppendInt(b, "n", -42)
+	b = AppendJoined(b, "s", []string{"openid", `q"uote`})
+	b = AppendJoined(b, "e", nil)
 	b = append(b, '}')
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil || m["a"] != `x"y` || m["n"] != float64(-42) {
+	if err := json.Unmarshal(b, &m); err != nil || m["a"] != `x"y` || m["n"] != float64(-42) || m["s"] != `openid q"uote` || m["e"] != "" {
 		t.Fatalf("%s: %v %v", b, m, err)
 	}
 }

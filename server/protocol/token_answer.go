@@ -49,13 +49,7 @@ func (r *tokenResult) appendJSON(b []byte) []byte {
 	if r.refresh != "" {
 		b = oauth2.AppendMember(b, "refresh_token", r.refresh)
 	}
-	b = append(b, `,"scope":"`...)
-	for i, sc := range r.scopes {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		b = oauth2.AppendEscaped(b, sc)
-	}
-	b = append(b, `","token_type":"Bearer"}`...)
+	b = oauth2.AppendJoined(b, "scope", r.scopes)
+	b = append(b, `,"token_type":"Bearer"}`...)
 	return append(b, '\n')
 }

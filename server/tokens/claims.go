@@ -56,14 +56,7 @@ func appendAccessClaims(dst []byte, publicURL, aid string, a Access, iat, exp in
 	dst = oauth2.AppendInt(dst, "iat", iat)
 	dst = oauth2.AppendMember(dst, "jti", jti)
 	dst = oauth2.AppendMember(dst, "client_id", a.ClientID)
-	dst = append(dst, `,"scope":"`...)
-	for i, sc := range a.Scopes {
-		if i > 0 {
-			dst = append(dst, ' ')
-		}
-		dst = oauth2.AppendEscaped(dst, sc)
-	}
-	dst = append(dst, '"')
+	dst = oauth2.AppendJoined(dst, "scope", a.Scopes)
 	dst = oauth2.AppendMember(dst, "aid", aid)
 	if a.FamilyID != "" {
 		dst = oauth2.AppendMember(dst, "fid", a.FamilyID)
