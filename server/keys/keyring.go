@@ -167,15 +167,14 @@ func (k *Keyring) OpenJSON(text, ad string, v any) error {
 func NewUUID4() string { return uuid.New().String() }
 
 // RefreshMAC is the keyed hash that derives a refresh token's successor from the token.
-func (k *Keyring) RefreshMAC(value string) []byte {
-	m := hmac.New(sha256.New, k.refreshKey)
-	m.Write([]byte(value))
-	return m.Sum(nil)
-}
+func (k *Keyring) RefreshMAC(value string) []byte { return hmacSHA256(k.refreshKey, value) }
 
 // CursorMAC is the keyed hash that shows a page cursor was handed out by twinid.
-func (k *Keyring) CursorMAC(value string) []byte {
-	m := hmac.New(sha256.New, k.cursorKey)
+func (k *Keyring) CursorMAC(value string) []byte { return hmacSHA256(k.cursorKey, value) }
+
+// hmacSHA256 is HMAC-SHA256 of value under key.
+func hmacSHA256(key []byte, value string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(value))
 	return m.Sum(nil)
 }
