@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,8 +85,10 @@ func (s *Server) corsAccounts(r *http.Request) []string {
 		return []string{reqctx.RootAID}
 	}
 	aid, _, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
-	// No account has an empty id, a NUL or invalid UTF-8 in it (prepare refuses such URLs).
-	if aid == "" || strings.IndexByte(aid, 0) >= 0 || !utf8.ValidString(aid) {
+	// No account has an empty id, a NUL or invalid UTF-8 in it. cors runs before prepare,
+	// which refuses such URLs only later, in the API group: the check here keeps them from
+	// the origins lookup, whose store query Postgres would fail (text cannot hold a NUL).
+	if aid == "" || unusableString(aid) {
 		return nil
 	}
 	switch s.dialects.of(r.URL.Path) {

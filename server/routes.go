@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -349,9 +348,8 @@ func readPageForm(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "malformed form body")
 	}
-	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
 	for k, vs := range v {
-		if bad(k) || slices.ContainsFunc(vs, bad) {
+		if unusableString(k) || slices.ContainsFunc(vs, unusableString) {
 			return echo.NewHTTPError(http.StatusBadRequest, "the body contains a NUL character or invalid UTF-8")
 		}
 	}
@@ -370,8 +368,7 @@ func isJSON(ct string) bool {
 // invalid UTF-8, "" when none does. No identifier or parameter needs either, and Postgres
 // text cannot hold them (a lookup would fail as an internal error instead of a 404).
 func unusableText(u *url.URL) string {
-	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
-	if bad(u.Path) {
+	if unusableString(u.Path) {
 		return "path"
 	}
 	if u.RawQuery == "" {
@@ -379,7 +376,7 @@ func unusableText(u *url.URL) string {
 	}
 	q, _ := url.ParseQuery(u.RawQuery)
 	for k, vs := range q {
-		if bad(k) || slices.ContainsFunc(vs, bad) {
+		if unusableString(k) || slices.ContainsFunc(vs, unusableString) {
 			return "query"
 		}
 	}
