@@ -126,6 +126,10 @@ func TestUpdateAccount(t *testing.T) {
 		if up["name"] != "Acme Corp" || set["loginMaxFailures"] != 3.0 || set["accessTokenLifetime"] != 900.0 {
 			t.Fatalf("patched account: %v", up)
 		}
+		// An account that never set mfa shows the default that applies to it.
+		if set["mfa"] != "optional" {
+			t.Fatalf("mfa of an account that set none: %v", set["mfa"])
+		}
 		if !sameInstant(t, up["createdAt"], created["createdAt"]) || instant(t, up["updatedAt"]).Before(instant(t, created["updatedAt"])) {
 			t.Fatalf("timestamps: created %v, patched %v", created, up)
 		}

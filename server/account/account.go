@@ -32,6 +32,8 @@ const (
 	defaultInvitationLifetime  = 3 * 24 * 3600
 	defaultSessionIdle         = 24 * time.Hour
 	defaultSessionAbsolute     = 30 * 24 * time.Hour
+	// defaultMFA is login.MFAOptional (package login imports this one).
+	defaultMFA = "optional"
 )
 
 // Effective returns the account's settings with the defaults filled in.
@@ -80,6 +82,9 @@ func Effective(a *store.Account) store.AccountSettings {
 	}
 	if set.SessionAbsoluteLifetime == 0 {
 		set.SessionAbsoluteLifetime = int(defaultSessionAbsolute / time.Second)
+	}
+	if set.MFA == "" {
+		set.MFA = defaultMFA
 	}
 	if set.EmailSenderName == "" {
 		set.EmailSenderName = a.Name

@@ -51,15 +51,12 @@ const (
 // ErrBadOTP: the one-time password or recovery code is wrong, or was used already.
 var ErrBadOTP = errors.New("the one-time password or recovery code is wrong or was used already")
 
-var rank = map[string]int{MFAOff: 0, "": 1, MFAOptional: 1, MFARequired: 2}
+var rank = map[string]int{MFAOff: 0, MFAOptional: 1, MFARequired: 2}
 
-// Policy is the MFA policy for a login through a client: the account's setting (default
-// optional), tightened, never loosened, by the client's override.
+// Policy is the MFA policy for a login through a client: the account's effective setting,
+// tightened, never loosened, by the client's override.
 func Policy(acct *store.Account, clientMFA string) string {
-	p := acct.Settings.MFA
-	if p == "" {
-		p = MFAOptional
-	}
+	p := account.Effective(acct).MFA
 	if clientMFA != "" && rank[clientMFA] > rank[p] {
 		p = clientMFA
 	}

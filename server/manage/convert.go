@@ -24,9 +24,6 @@ func toAccount(a *store.Account, issuer string) gen.Account {
 	set := account.Effective(a)
 	alg := gen.AccountSettingsSigningAlg(set.SigningAlg)
 	mfa := gen.AccountSettingsMfa(set.MFA)
-	if mfa == "" {
-		mfa = gen.AccountSettingsMfaOptional
-	}
 	return gen.Account{
 		Aid: a.AID, Name: a.Name, Issuer: issuer,
 		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
