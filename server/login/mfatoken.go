@@ -68,12 +68,18 @@ func (l *Login) FinishMFA(ctx context.Context, acct *store.Account, clientID, to
 		}
 		return nil, nil, err
 	}
-	methods := strings.Fields(t.AMR)
-	for _, m := range []string{amr, AMRMFA} {
+	t.AMR = strings.Join(WithMFA(strings.Fields(t.AMR), amr), " ")
+	return t, c, nil
+}
+
+// WithMFA is the methods of a sign-in that passed its second step: methods, then each of
+// added and mfa that is not among them yet, in that order.
+func WithMFA(methods []string, added ...string) []string {
+	// Clipped, so that mfa never lands in the spare room of the caller's slice.
+	for _, m := range append(slices.Clip(added), AMRMFA) {
 		if !slices.Contains(methods, m) {
 			methods = append(methods, m)
 		}
 	}
-	t.AMR = strings.Join(methods, " ")
-	return t, c, nil
+	return methods
 }

@@ -267,13 +267,7 @@ func (p *Pages) secondStep(ctx context.Context, acct *store.Account, ar *authzRe
 			}
 			return nil, err
 		}
-		methods := []string{login.AMRPassword}
-		for _, m := range append(amr, login.AMRMFA) {
-			if !slices.Contains(methods, m) {
-				methods = append(methods, m)
-			}
-		}
-		loc, err := p.signIn(ctx, acct, ar, ri, c, methods)
+		loc, err := p.signIn(ctx, acct, ar, ri, c, login.WithMFA([]string{login.AMRPassword}, amr...))
 		if err != nil {
 			return nil, err
 		}
