@@ -124,15 +124,7 @@ func (l *Login) FactorTypes(ctx context.Context, acct *store.Account, c *store.C
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, f := range fs {
-		switch {
-		case f.Type == store.FactorTOTP && f.Confirmed && !slices.Contains(out, TypeOTP):
-			out = append(out, TypeOTP)
-		case f.Type == store.FactorWebAuthn && !slices.Contains(out, TypeWebAuthn):
-			out = append(out, TypeWebAuthn)
-		}
-	}
+	out := StepTypes(fs)
 	if len(out) == 0 {
 		// Recovery codes stand in for a factor, never alone.
 		return out, nil
@@ -145,6 +137,22 @@ func (l *Login) FactorTypes(ctx context.Context, acct *store.Account, c *store.C
 		out = append(out, TypeRecovery)
 	}
 	return out, nil
+}
+
+// StepTypes are the types of fs, a customer's factors, that make a second step on their
+// own: otp for a confirmed TOTP factor, webauthn for a passkey. It needs no query beyond
+// the list, for a caller that has the list already.
+func StepTypes(fs []store.Factor) []string {
+	var out []string
+	for _, f := range fs {
+		switch {
+		case f.Type == store.FactorTOTP && f.Confirmed && !slices.Contains(out, TypeOTP):
+			out = append(out, TypeOTP)
+		case f.Type == store.FactorWebAuthn && !slices.Contains(out, TypeWebAuthn):
+			out = append(out, TypeWebAuthn)
+		}
+	}
+	return out
 }
 
 // CheckOTP checks a second factor of c: a code of one of c's confirmed TOTP factors, or

@@ -23,22 +23,22 @@ import (
 // factorsCSRFCookie protects the factors page's forms on their own.
 const factorsCSRFCookie = "twinid_csrf_factors"
 
-// factorsCustomer is the browser's signed-in customer, who may manage factors: a customer
-// with a factor only from a session signed in with one, so a stolen password alone cannot
-// remove or add factors.
-func (p *Pages) factorsCustomer(ctx context.Context, acct *store.Account) (*store.Customer, error) {
+// factorsCustomer is the browser's signed-in customer, who may manage factors, with the
+// factors as they are before this request changes any: a customer with a factor only from
+// a session signed in with one, so a stolen password alone cannot remove or add factors.
+func (p *Pages) factorsCustomer(ctx context.Context, acct *store.Account) (*store.Customer, []store.Factor, error) {
 	se, c := p.currentSession(ctx, acct.AID, reqctx.InfoFrom(ctx))
 	if se == nil {
-		return nil, page.Fail(http.StatusUnauthorized, "Sign in first, then open this page again.")
+		return nil, nil, page.Fail(http.StatusUnauthorized, "Sign in first, then open this page again.")
 	}
-	types, err := p.Login.FactorTypes(ctx, acct, c)
+	fs, err := p.Store.Factors().List(ctx, acct.AID, c.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(types) > 0 && !slices.Contains(strings.Fields(se.AMR), login.AMRMFA) {
-		return nil, page.Fail(http.StatusUnauthorized, "Sign in again with your second factor to change your factors.")
+	if len(login.StepTypes(fs)) > 0 && !slices.Contains(strings.Fields(se.AMR), login.AMRMFA) {
+		return nil, nil, page.Fail(http.StatusUnauthorized, "Sign in again with your second factor to change your factors.")
 	}
-	return c, nil
+	return c, fs, nil
 }
 
 // factorsData is the frame of the factors page's views, with a fresh CSRF cookie.
@@ -50,17 +50,17 @@ func (p *Pages) factorsData(ctx context.Context, acct *store.Account, title stri
 		Action: p.Accounts.Issuer(acct.AID) + "/auth/factors"}
 }
 
-// factorsList renders the list view.
+// factorsList renders the list view as the factors are now, after a change.
 func (p *Pages) factorsList(ctx context.Context, acct *store.Account, c *store.Customer, status int, msg string) (page.HTML, error) {
-	return p.factorsListWith(ctx, acct, c, status, msg, nil)
-}
-
-// factorsListWith renders the list view, with a passkey registration's form when pk is set.
-func (p *Pages) factorsListWith(ctx context.Context, acct *store.Account, c *store.Customer, status int, msg string, pk *page.Passkey) (page.HTML, error) {
 	fs, err := p.Store.Factors().List(ctx, acct.AID, c.ID)
 	if err != nil {
 		return page.HTML{}, err
 	}
+	return p.factorsView(ctx, acct, fs, status, msg, nil)
+}
+
+// factorsView renders the list view of fs, with a passkey registration's form when pk is set.
+func (p *Pages) factorsView(ctx context.Context, acct *store.Account, fs []store.Factor, status int, msg string, pk *page.Passkey) (page.HTML, error) {
 	d := p.factorsData(ctx, acct, "Second factors")
 	d.Message, d.Passkey = msg, pk
 	day := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
@@ -88,11 +88,11 @@ func (p *Pages) FactorsPage(ctx context.Context, req gen.FactorsPageRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.factorsCustomer(ctx, acct)
+	_, fs, err := p.factorsCustomer(ctx, acct)
 	if err != nil {
 		return nil, err
 	}
-	return p.factorsList(ctx, acct, c, http.StatusOK, "")
+	return p.factorsView(ctx, acct, fs, http.StatusOK, "", nil)
 }
 
 // SubmitFactorsPage implements POST .../auth/factors.
@@ -106,7 +106,7 @@ func (p *Pages) SubmitFactorsPage(ctx context.Context, req gen.SubmitFactorsPage
 	if b == nil || b.Csrf == nil || b.Action == nil || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(*b.Csrf)) != 1 {
 		return nil, page.Fail(http.StatusBadRequest, "The form has expired or was not sent by this browser. Open the page again.")
 	}
-	c, err := p.factorsCustomer(ctx, acct)
+	c, fs, err := p.factorsCustomer(ctx, acct)
 	if err != nil {
 		return nil, err
 	}
@@ -158,17 +158,18 @@ func (p *Pages) SubmitFactorsPage(ctx context.Context, req gen.SubmitFactorsPage
 	case gen.Passkey:
 		cer, err := p.Login.BeginPasskeyRegistration(ctx, acct, c)
 		if errors.Is(err, login.ErrPasskey) {
-			return p.factorsList(ctx, acct, c, http.StatusConflict, "Passkeys are not available here.")
+			return p.factorsView(ctx, acct, fs, http.StatusConflict, "Passkeys are not available here.", nil)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return p.factorsListWith(ctx, acct, c, http.StatusOK, "", &page.Passkey{Mode: "create", Options: cer.Options,
+		return p.factorsView(ctx, acct, fs, http.StatusOK, "", &page.Passkey{Mode: "create", Options: cer.Options,
 			State: cer.State, Label: "Create the passkey", Action: string(gen.PasskeyFinish)})
 	case gen.PasskeyFinish:
 		_, err := p.Login.FinishPasskeyRegistration(ctx, acct, c, page.Str(b.Passkey), page.Str(b.Credential), "")
 		if errors.Is(err, login.ErrPasskey) {
-			return p.factorsList(ctx, acct, c, http.StatusBadRequest, "The passkey could not be registered. Try again.")
+			// Refused before anything was stored: the factors are as they were.
+			return p.factorsView(ctx, acct, fs, http.StatusBadRequest, "The passkey could not be registered. Try again.", nil)
 		}
 		if err != nil {
 			return nil, err
@@ -182,12 +183,8 @@ func (p *Pages) SubmitFactorsPage(ctx context.Context, req gen.SubmitFactorsPage
 		}
 		return p.factorsList(ctx, acct, c, http.StatusOK, "The passkey is added.")
 	case gen.Recovery:
-		types, err := p.Login.FactorTypes(ctx, acct, c)
-		if err != nil {
-			return nil, err
-		}
-		if len(types) == 0 {
-			return p.factorsList(ctx, acct, c, http.StatusConflict, "Add an authenticator app first; recovery codes stand in for it.")
+		if len(login.StepTypes(fs)) == 0 {
+			return p.factorsView(ctx, acct, fs, http.StatusConflict, "Add an authenticator app first; recovery codes stand in for it.", nil)
 		}
 		return p.recoveryView(ctx, acct, c)
 	}

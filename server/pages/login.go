@@ -162,7 +162,7 @@ func (p *Pages) SubmitLogin(ctx context.Context, req gen.SubmitLoginRequestObjec
 		if err != nil {
 			return nil, err
 		}
-		return p.secondStepPage(ctx, acct, *req.Body.Ar, st, http.StatusOK, "")
+		return p.secondStepPage(ctx, acct, c, *req.Body.Ar, st, http.StatusOK, "")
 	}
 	loc, err := p.signIn(ctx, acct, &ar, ri, c, []string{login.AMRPassword})
 	if err != nil {
@@ -214,9 +214,9 @@ func (p *Pages) secondStepDue(ctx context.Context, acct *store.Account, ar *auth
 	return st, nil
 }
 
-// secondStepPage renders the code page, or for an enrolment the QR code page, with st
+// secondStepPage renders the code page of c, or for an enrolment the QR code page, with st
 // sealed into the form beside the authorization request arText.
-func (p *Pages) secondStepPage(ctx context.Context, acct *store.Account, arText string, st *mfaState, status int, msg string) (gen.SubmitLoginResponseObject, error) {
+func (p *Pages) secondStepPage(ctx context.Context, acct *store.Account, c *store.Customer, arText string, st *mfaState, status int, msg string) (gen.SubmitLoginResponseObject, error) {
 	stText, err := p.Keyring.SealJSON(st, "mfa:"+acct.AID)
 	if err != nil {
 		return nil, err
@@ -226,10 +226,8 @@ func (p *Pages) secondStepPage(ctx context.Context, acct *store.Account, arText 
 	name := "mfa"
 	if st.FactorID == "" {
 		// The customer's passkeys, as the second factor.
-		if c, err := p.Store.Customers().Get(ctx, acct.AID, st.CustomerID); err == nil {
-			if cer, err := p.Login.BeginPasskeyLogin(ctx, acct, c); err == nil && cer != nil {
-				d.Passkey = &page.Passkey{Mode: "get", Options: cer.Options, State: cer.State, Label: "Use your passkey"}
-			}
+		if cer, err := p.Login.BeginPasskeyLogin(ctx, acct, c); err == nil && cer != nil {
+			d.Passkey = &page.Passkey{Mode: "get", Options: cer.Options, State: cer.State, Label: "Use your passkey"}
 		}
 	} else {
 		name, d.Title = "enrol", "Set up a second factor"
@@ -263,7 +261,7 @@ func (p *Pages) secondStep(ctx context.Context, acct *store.Account, ar *authzRe
 		_, amr, err := p.Login.FinishPasskeyLogin(ctx, acct, c, answer.state, answer.credential)
 		if err != nil {
 			if errors.Is(err, login.ErrPasskey) || errors.Is(err, login.ErrPasskeyCloned) {
-				return p.secondStepPage(ctx, acct, arText, &st, http.StatusUnauthorized, "The passkey could not be used.")
+				return p.secondStepPage(ctx, acct, c, arText, &st, http.StatusUnauthorized, "The passkey could not be used.")
 			}
 			return nil, err
 		}
@@ -274,17 +272,17 @@ func (p *Pages) secondStep(ctx context.Context, acct *store.Account, ar *authzRe
 		return gen.SubmitLogin303Response{Headers: gen.SubmitLogin303ResponseHeaders{Location: &loc}}, nil
 	}
 	if strings.TrimSpace(otp) == "" {
-		return p.secondStepPage(ctx, acct, arText, &st, http.StatusBadRequest, "Enter the code.")
+		return p.secondStepPage(ctx, acct, c, arText, &st, http.StatusBadRequest, "Enter the code.")
 	}
 	if _, err := p.Login.CheckOTP(ctx, acct, c, otp, st.FactorID); err != nil {
 		if errors.Is(err, login.ErrBadOTP) {
-			return p.secondStepPage(ctx, acct, arText, &st, http.StatusUnauthorized, "That code is wrong or was used already.")
+			return p.secondStepPage(ctx, acct, c, arText, &st, http.StatusUnauthorized, "That code is wrong or was used already.")
 		}
 		status, msg, ok := failure(err)
 		if !ok {
 			return nil, err
 		}
-		return p.secondStepPage(ctx, acct, arText, &st, status, msg)
+		return p.secondStepPage(ctx, acct, c, arText, &st, status, msg)
 	}
 	loc, err := p.signIn(ctx, acct, ar, ri, c, []string{login.AMRPassword, login.AMROTP, login.AMRMFA})
 	if err != nil {
