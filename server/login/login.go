@@ -57,8 +57,9 @@ type Login struct {
 // resetRequest is a password reset someone asked for: whether the email belongs to anyone
 // is found out off the request path.
 type resetRequest struct {
-	acct       *store.Account
-	email, typ string
+	acct *store.Account
+	// emailKey is the email as customers are found by (NormEmail's key).
+	emailKey, typ string
 }
 
 // resetQueueSize bounds the reset requests waiting for the worker; past it they are dropped

@@ -15,10 +15,11 @@ import (
 // the mail happen in the background (RunResets), so the request costs the same for every
 // email and its answer cannot tell them apart, by content or by time.
 func (l *Login) RequestReset(acct *store.Account, email, typ string) {
-	if _, _, ok := NormEmail(email); !ok {
+	_, key, ok := NormEmail(email)
+	if !ok {
 		return
 	}
-	switch err := l.resets.Enqueue(resetRequest{acct: acct, email: email, typ: typ}); {
+	switch err := l.resets.Enqueue(resetRequest{acct: acct, emailKey: key, typ: typ}); {
 	case errors.Is(err, workqueue.ErrClosed):
 		l.log.Warn("password reset not sent: shutting down")
 	case errors.Is(err, workqueue.ErrFull):
@@ -43,16 +44,15 @@ func (l *Login) FlushResets(ctx context.Context) error { return l.resets.Flush(c
 func (l *Login) reset(_, ctx context.Context, r resetRequest) {
 	ctx, cancel := context.WithTimeout(ctx, l.store.Timeout())
 	defer cancel()
-	if err := l.sendResetCode(ctx, r.acct, r.email, r.typ); err != nil {
+	if err := l.sendResetCode(ctx, r.acct, r.emailKey, r.typ); err != nil {
 		l.log.Warn("password reset not sent", "aid", r.acct.AID, "err", err)
 	}
 }
 
-// sendResetCode issues and mails the code when the email belongs to a customer who may
-// sign in and none was sent in the last minute.
-func (l *Login) sendResetCode(ctx context.Context, acct *store.Account, email, typ string) error {
-	_, key, _ := NormEmail(email)
-	c, err := l.store.Customers().Find(ctx, acct.AID, typ, key, "")
+// sendResetCode issues and mails the code when the email (its NormEmail key) belongs to a
+// customer who may sign in and none was sent in the last minute.
+func (l *Login) sendResetCode(ctx context.Context, acct *store.Account, emailKey, typ string) error {
+	c, err := l.store.Customers().Find(ctx, acct.AID, typ, emailKey, "")
 	if errors.Is(err, store.ErrNotFound) || (c != nil && c.Status == store.CustomerDisabled) {
 		return nil
 	}
