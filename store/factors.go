@@ -62,16 +62,6 @@ func (grp Factors) Get(ctx context.Context, aid, customerID, id string) (*Factor
 	return &f, nil
 }
 
-// ByCredentialID finds a WebAuthn factor of an account by its credential id.
-func (grp Factors) ByCredentialID(ctx context.Context, aid string, credentialID []byte) (*Factor, error) {
-	var f Factor
-	err := grp.s.q(ctx).Where("aid = ? AND type = ? AND credential_id = ?", aid, FactorWebAuthn, credentialID).Take(&f).Error
-	if err != nil {
-		return nil, translate(err)
-	}
-	return &f, nil
-}
-
 // Delete deletes one factor of a customer (its recovery codes go with it).
 func (grp Factors) Delete(ctx context.Context, aid, customerID, id string) error {
 	res := grp.s.q(ctx).Where("aid = ? AND customer_id = ? AND id = ?", aid, customerID, id).Delete(&Factor{})
