@@ -28,7 +28,7 @@ const passkeyForm = `{{define "passkey"}}<form method="post" action="{{.Action}}
 {{if .MFA}}<input type="hidden" name="mfa" value="{{.MFA}}">{{end}}{{if .Passkey.Action}}<input type="hidden" name="action" value="{{.Passkey.Action}}">{{end}}
 <input type="hidden" name="passkey" value="{{.Passkey.State}}"><input type="hidden" name="credential" value="">
 <button type="submit" id="passkey-button">{{.Passkey.Label}}</button><p class="error" data-webauthn-error role="status"></p>
-</form><script src="/assets/webauthn.js"></script>{{end}}`
+</form><script src="` + WebAuthnJSPath + `"></script>{{end}}`
 
 const pageLayout = `{{define "layout"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
